@@ -1,0 +1,283 @@
+// Package bot is the transport-neutral core: channel adapters turn platform
+// updates into Inbound events, the Dispatcher runs them through the flows and
+// applies the results, and Senders render replies per channel.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
+	"github.com/dieuphoi/dieuphoi/storage"
+)
+
+// Inbound is one update from any channel, already neutral.
+type Inbound struct {
+	Key    domain.UpdateKey // platform update id, for de-duplication
+	UserID string           // the sender's account on the channel
+	ChatID string           // where replies go
+	Input  flows.Input
+}
+
+// ChatKey names a conversation across channels.
+func (in Inbound) ChatKey() string { return string(in.Key.Channel) + ":" + in.ChatID }
+
+// Sender delivers replies on one channel.
+type Sender interface {
+	Send(ctx context.Context, chatID string, replies []flows.Reply) error
+}
+
+// ErrNotSaved means the update's results could not be stored. The adapter
+// must not acknowledge the update, so that the platform redelivers it.
+var ErrNotSaved = errors.New("update not saved")
+
+// Dispatcher handles inbound updates: de-duplicates them, serialises each
+// chat, runs the flow step, applies its effects, saves the session and sends
+// the replies, in that order, so that a crash at any point followed by a
+// replay reaches the same state without losing or doubling anything.
+type Dispatcher struct {
+	store    storage.Store
+	sessions storage.SessionStore
+	event    *domain.Event
+	dir      atomic.Pointer[domain.Directory]
+	now      func() time.Time
+	log      *slog.Logger
+
+	mu      sync.RWMutex
+	senders map[domain.Channel]Sender
+
+	order serializer
+}
+
+// Config is what a Dispatcher needs.
+type Config struct {
+	Store     storage.Store
+	Sessions  storage.SessionStore
+	Event     *domain.Event
+	Directory *domain.Directory
+	Now       func() time.Time // nil means time.Now
+	Log       *slog.Logger
+}
+
+// NewDispatcher returns a dispatcher with no channels yet; add them with
+// SetSender.
+func NewDispatcher(c Config) *Dispatcher {
+	d := &Dispatcher{
+		store: c.Store, sessions: c.Sessions, event: c.Event, now: c.Now, log: c.Log,
+		senders: map[domain.Channel]Sender{},
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
+	d.dir.Store(c.Directory)
+	return d
+}
+
+// SetSender registers the sender for a channel.
+func (d *Dispatcher) SetSender(ch domain.Channel, s Sender) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.senders[ch] = s
+}
+
+// SetDirectory swaps in a new snapshot of the people list.
+func (d *Dispatcher) SetDirectory(dir *domain.Directory) { d.dir.Store(dir) }
+
+// Directory returns the current snapshot of the people list.
+func (d *Dispatcher) Directory() *domain.Directory { return d.dir.Load() }
+
+// Event returns the event the campaign is about.
+func (d *Dispatcher) Event() *domain.Event { return d.event }
+
+func (d *Dispatcher) sender(ch domain.Channel) (Sender, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	s, ok := d.senders[ch]
+	if !ok {
+		return nil, fmt.Errorf("no sender for channel %q", ch)
+	}
+	return s, nil
+}
+
+// Handle processes one update. A nil error means the update may be
+// acknowledged to the platform. ErrNotSaved (wrapped) means it must not.
+// Updates of one chat are handled strictly in the order Handle is called.
+func (d *Dispatcher) Handle(ctx context.Context, in Inbound) error {
+	var err error
+	d.order.do(in.ChatKey(), func() { err = d.handle(ctx, in) })
+	return err
+}
+
+func (d *Dispatcher) handle(ctx context.Context, in Inbound) error {
+	log := d.log.With("channel", in.Key.Channel, "chat", in.ChatID, "update", in.Key.UpdateID)
+	key := in.Key.String()
+	if done, err := d.sessions.Done(ctx, key); err == nil && done {
+		log.Debug("duplicate update ignored")
+		return nil
+	}
+	unlock, err := d.sessions.Lock(ctx, in.ChatKey())
+	if err != nil {
+		log.Warn("chat lock failed", "err", err)
+		d.busy(ctx, in)
+		return nil
+	}
+	defer unlock()
+	// Another process may have finished it while we waited for the lock.
+	if done, err := d.sessions.Done(ctx, key); err == nil && done {
+		return nil
+	}
+
+	sess, err := d.loadSession(ctx, in.ChatKey())
+	if err != nil {
+		// Sessions hold nothing confirmed: tell the user to retry rather
+		// than keep the platform redelivering.
+		log.Error("load session", "err", err)
+		d.busy(ctx, in)
+		return nil
+	}
+	facts, err := d.facts(ctx, in, sess)
+	if err != nil {
+		log.Error("load facts", "err", err)
+		return fmt.Errorf("%w: load facts: %v", ErrNotSaved, err)
+	}
+	res := flows.Step(sess, in.Input, facts)
+	log = log.With("state", sess.State, "next", res.Session.State)
+
+	now := d.now()
+	applied, err := d.store.Apply(ctx, in.Key, now, res.Effects)
+	if err != nil {
+		log.Error("apply effects", "err", err)
+		return fmt.Errorf("%w: apply effects: %v", ErrNotSaved, err)
+	}
+	if !applied && len(res.Effects) > 0 {
+		log.Info("replayed update: effects were applied before")
+	}
+	raw, err := json.Marshal(res.Session)
+	if err != nil {
+		return fmt.Errorf("encode session: %w", err)
+	}
+	if err := d.sessions.Put(ctx, in.ChatKey(), raw); err != nil {
+		log.Error("save session", "err", err)
+		return fmt.Errorf("%w: save session: %v", ErrNotSaved, err)
+	}
+	if err := d.send(ctx, in.Key.Channel, in.ChatID, res.Replies); err != nil {
+		log.Error("send replies", "err", err)
+		return fmt.Errorf("send replies: %w", err)
+	}
+	if err := d.sessions.MarkDone(ctx, key); err != nil {
+		// The database already holds the update id; a replay is harmless.
+		log.Warn("mark update done", "err", err)
+	}
+	log.Debug("update handled", "replies", len(res.Replies), "effects", len(res.Effects))
+	return nil
+}
+
+func (d *Dispatcher) send(ctx context.Context, ch domain.Channel, chatID string, replies []flows.Reply) error {
+	if len(replies) == 0 {
+		return nil
+	}
+	s, err := d.sender(ch)
+	if err != nil {
+		return err
+	}
+	return s.Send(ctx, chatID, replies)
+}
+
+// busy tells the user, in their language where known, to try again.
+func (d *Dispatcher) busy(ctx context.Context, in Inbound) {
+	if err := d.send(ctx, in.Key.Channel, in.ChatID, []flows.Reply{flows.Busy(domain.Vietnamese)}); err != nil {
+		d.log.Warn("send busy notice", "err", err)
+	}
+}
+
+func (d *Dispatcher) loadSession(ctx context.Context, chat string) (flows.Session, error) {
+	var s flows.Session
+	raw, err := d.sessions.Get(ctx, chat)
+	if errors.Is(err, storage.ErrNotFound) {
+		return s, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("get session: %w", err)
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		// A session we cannot read is a fresh start, not an outage.
+		d.log.Warn("discarding unreadable session", "chat", chat, "err", err)
+		return flows.Session{}, nil
+	}
+	return s, nil
+}
+
+// facts gathers what the step may read. The person comes from the session,
+// or, when the session was lost, from the identity stored in the database.
+func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (flows.Facts, error) {
+	dir := d.dir.Load()
+	f := flows.Facts{
+		Now: d.now(), Channel: in.Key.Channel, UserID: in.UserID, ChatID: in.ChatID,
+		Event: d.event, Directory: dir,
+	}
+	pid := s.PersonID
+	if pid == "" {
+		id, err := d.store.IdentityPerson(ctx, in.Key.Channel, in.UserID)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+		case err != nil:
+			return f, fmt.Errorf("identity: %w", err)
+		default:
+			pid = id
+		}
+	}
+	if pid == "" {
+		return f, nil
+	}
+	p, ok := dir.Person(pid)
+	if !ok {
+		return f, nil // removed from the list since: treat as unknown
+	}
+	f.Person = &p
+	st, err := d.store.PersonState(ctx, pid)
+	if err != nil {
+		return f, fmt.Errorf("person state: %w", err)
+	}
+	f.RSVP, f.Lang = st.RSVP, st.Lang
+	return f, nil
+}
+
+// serializer runs functions one at a time per key, in the order do is
+// called, and different keys in parallel.
+type serializer struct {
+	mu   sync.Mutex
+	tail map[string]chan struct{}
+}
+
+func (s *serializer) do(key string, fn func()) {
+	s.mu.Lock()
+	if s.tail == nil {
+		s.tail = map[string]chan struct{}{}
+	}
+	prev := s.tail[key]
+	done := make(chan struct{})
+	s.tail[key] = done
+	s.mu.Unlock()
+	if prev != nil {
+		<-prev
+	}
+	defer func() {
+		close(done)
+		s.mu.Lock()
+		if s.tail[key] == done {
+			delete(s.tail, key)
+		}
+		s.mu.Unlock()
+	}()
+	fn()
+}

@@ -1,0 +1,265 @@
+// Package domain holds the types every other package speaks: people, the
+// event, answers. It does no I/O and imports nothing of the project.
+package domain
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Channel names a messaging platform a person can reach the bot on.
+type Channel string
+
+const (
+	Telegram Channel = "telegram"
+	Zalo     Channel = "zalo"
+	Web      Channel = "web"
+)
+
+// Role is what a person may do. One person can hold several.
+type Role string
+
+const (
+	RoleDelegate Role = "delegate"
+	RoleFocal    Role = "focal"
+	RoleStaff    Role = "staff"
+)
+
+// Lang is a message catalog language.
+type Lang string
+
+const (
+	Vietnamese Lang = "vi"
+	English    Lang = "en"
+)
+
+// ParseLang returns the language for a code, defaulting to Vietnamese.
+func ParseLang(s string) Lang {
+	if strings.EqualFold(strings.TrimSpace(s), "en") {
+		return English
+	}
+	return Vietnamese
+}
+
+// Agency is an invited body: a department, a district, a central agency.
+type Agency struct {
+	Code   string
+	NameVI string
+	NameEN string
+	Kind   string
+}
+
+// Name returns the agency's name in lang.
+func (a Agency) Name(lang Lang) string {
+	if lang == English && a.NameEN != "" {
+		return a.NameEN
+	}
+	return a.NameVI
+}
+
+// Person is someone the campaign knows: a delegate, a focal point, staff.
+// ID is the stable code from the people list; InviteToken (128 bits,
+// unguessable) goes into personal links; InviteCode is short enough to type.
+type Person struct {
+	ID          string
+	FullName    string
+	Position    string
+	AgencyCode  string
+	Phone       string // normalised, see NormalizePhone
+	Email       string
+	Roles       []Role
+	InviteToken string
+	InviteCode  string
+}
+
+// Has reports whether p holds role r.
+func (p Person) Has(r Role) bool {
+	for _, x := range p.Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// AgendaItem is one timed line of the programme.
+type AgendaItem struct {
+	No        int
+	Start     time.Time
+	End       time.Time
+	TitleVI   string
+	TitleEN   string
+	SpeakerVI string
+	SpeakerEN string
+}
+
+// Title returns the item's title in lang.
+func (a AgendaItem) Title(lang Lang) string {
+	if lang == English && a.TitleEN != "" {
+		return a.TitleEN
+	}
+	return a.TitleVI
+}
+
+// Speaker returns who presents the item, in lang.
+func (a AgendaItem) Speaker(lang Lang) string {
+	if lang == English && a.SpeakerEN != "" {
+		return a.SpeakerEN
+	}
+	return a.SpeakerVI
+}
+
+// Event is the conference delegates are invited to.
+type Event struct {
+	ID         string
+	NameVI     string
+	NameEN     string
+	Location   *time.Location
+	DoorsOpen  time.Time
+	Start      time.Time
+	End        time.Time
+	VenueVI    string
+	VenueEN    string
+	Address    string
+	RSVPCutoff time.Time
+	Organizer  Contact
+	Agenda     []AgendaItem
+}
+
+// Name returns the event's name in lang.
+func (e Event) Name(lang Lang) string {
+	if lang == English && e.NameEN != "" {
+		return e.NameEN
+	}
+	return e.NameVI
+}
+
+// Venue returns the venue's name in lang.
+func (e Event) Venue(lang Lang) string {
+	if lang == English && e.VenueEN != "" {
+		return e.VenueEN
+	}
+	return e.VenueVI
+}
+
+// Contact is who a person can call when the bot cannot help.
+type Contact struct {
+	Name  string
+	Phone string
+	Email string
+}
+
+// RSVPStatus is a delegate's answer to the invitation.
+type RSVPStatus string
+
+const (
+	RSVPPending    RSVPStatus = "pending"
+	RSVPAttend     RSVPStatus = "attend"
+	RSVPDecline    RSVPStatus = "decline"
+	RSVPSubstitute RSVPStatus = "substitute"
+)
+
+// Valid reports whether s is one of the known answers.
+func (s RSVPStatus) Valid() bool {
+	switch s {
+	case RSVPPending, RSVPAttend, RSVPDecline, RSVPSubstitute:
+		return true
+	}
+	return false
+}
+
+// Substitute is who a delegate sends in their place.
+type Substitute struct {
+	Name     string
+	Position string
+	Phone    string
+}
+
+// RSVP is one recorded answer; the newest per person is the current one, the
+// older ones are its history.
+type RSVP struct {
+	PersonID   string
+	Status     RSVPStatus
+	Substitute *Substitute
+	Channel    Channel
+	At         time.Time
+}
+
+// Identity binds an account on a channel to a person.
+type Identity struct {
+	Channel  Channel
+	UserID   string
+	ChatID   string
+	PersonID string
+}
+
+// UpdateKey names one inbound platform update, for idempotency.
+type UpdateKey struct {
+	Channel  Channel
+	UpdateID string
+}
+
+func (k UpdateKey) String() string { return string(k.Channel) + ":" + k.UpdateID }
+
+// ErrNotFound is returned by lookups that find nothing.
+var ErrNotFound = errors.New("not found")
+
+// NormalizePhone turns the ways Vietnamese numbers are written (0912 345 678,
+// +84 912.345.678, 84912345678) into one form, 0912345678, so that a shared
+// contact matches the people list. It returns "" for anything that is not a
+// plausible Vietnamese phone number.
+func NormalizePhone(s string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+		case r == ' ' || r == '.' || r == '-' || r == '(' || r == ')':
+		default:
+			return ""
+		}
+	}
+	d := b.String()
+	switch {
+	case strings.HasPrefix(d, "84") && len(d) >= 11:
+		d = "0" + d[2:]
+	case !strings.HasPrefix(d, "0"):
+		d = "0" + d
+	}
+	// Mobile numbers have 10 digits; landlines with area code have 10 or 11.
+	if len(d) < 10 || len(d) > 11 || d[1] == '0' {
+		return ""
+	}
+	return d
+}
+
+// Invite codes use letters and digits that cannot be mistaken for one
+// another when read off paper (no I, O, 0, 1).
+const inviteCodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// NewInviteToken returns 128 random bits, URL-safe: the secret in a personal
+// invite link.
+func NewInviteToken() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// NewInviteCode returns an 8-character code to print on an invitation and
+// type into the chat (40 bits; guessing is throttled by the flows).
+func NewInviteCode() string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	for i := range b {
+		b[i] = inviteCodeAlphabet[int(b[i])%len(inviteCodeAlphabet)]
+	}
+	return string(b)
+}

@@ -1,0 +1,556 @@
+package flows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+)
+
+// States of a chat. The zero state is "idle": nothing asked.
+const (
+	stateIdle        = ""
+	stateSubName     = "sub_name"
+	stateSubPosition = "sub_position"
+	stateSubPhone    = "sub_phone"
+	stateSubConfirm  = "sub_confirm"
+)
+
+// Button payloads. Kept short: Telegram allows 64 bytes.
+const (
+	btnAttend     = "rsvp:attend"
+	btnDecline    = "rsvp:decline"
+	btnSub        = "rsvp:sub"
+	btnSubOK      = "sub:ok"
+	btnSubEdit    = "sub:edit"
+	btnSubCancel  = "sub:cancel"
+	btnAgenda     = "menu:agenda"
+	btnHelp       = "menu:help"
+	btnCard       = "menu:card"
+	btnLangPrefix = "lang:"
+)
+
+// How many wrong identification attempts before a pause, and how long.
+const (
+	maxIdentifyFails = 5
+	identifyLockout  = 15 * time.Minute
+)
+
+// Step advances one chat by one input. It is pure: the same session, input
+// and facts always give the same result.
+func Step(s Session, in Input, f Facts) Result {
+	if s.Lang == "" {
+		s.Lang = f.Lang
+	}
+	if s.Lang == "" {
+		s.Lang = domain.Vietnamese
+	}
+	r := &stepper{s: s, f: f, in: in}
+	r.run()
+	if r.s.Draft != nil && len(r.s.Draft) == 0 {
+		r.s.Draft = nil
+	}
+	return Result{Session: r.s, Replies: r.replies, Effects: r.effects}
+}
+
+type stepper struct {
+	s       Session
+	f       Facts
+	in      Input
+	replies []Reply
+	effects []domain.Effect
+}
+
+func (r *stepper) say(text string, buttons ...[]Button) {
+	r.replies = append(r.replies, Reply{Text: text, Buttons: buttons})
+}
+
+func (r *stepper) t(m msg, args ...any) string { return t(r.s.Lang, m, args...) }
+
+func (r *stepper) run() {
+	// Commands that work whoever you are and wherever you are.
+	if r.in.Kind == InCommand {
+		switch r.in.Command {
+		case "ngonngu", "language", "lang":
+			r.say(r.t("lang_ask"), []Button{{"Tiếng Việt", btnLangPrefix + "vi"}, {"English", btnLangPrefix + "en"}})
+			return
+		case "huy", "cancel":
+			if r.s.State == stateIdle {
+				r.say(r.t("nothing_cancel"))
+			} else {
+				r.reset()
+				r.say(r.t("cancelled"))
+			}
+			if r.f.Person != nil {
+				r.menu()
+			}
+			return
+		}
+	}
+	if r.in.Kind == InButton && strings.HasPrefix(r.in.Data, btnLangPrefix) {
+		r.setLang(domain.ParseLang(strings.TrimPrefix(r.in.Data, btnLangPrefix)))
+		return
+	}
+	// /start with a payload always (re)identifies: a forwarded invite link
+	// is the way to switch to the person it belongs to.
+	if r.in.Kind == InCommand && r.in.Command == "start" && strings.TrimSpace(r.in.Text) != "" {
+		r.identifyByToken(strings.TrimSpace(r.in.Text))
+		return
+	}
+	if r.f.Person == nil {
+		r.unknown()
+		return
+	}
+	if r.in.Kind == InCommand {
+		r.command()
+		return
+	}
+	if r.in.Kind == InButton {
+		r.button()
+		return
+	}
+	switch r.s.State {
+	case stateSubName, stateSubPosition, stateSubPhone:
+		r.substituteAnswer()
+	case stateSubConfirm:
+		r.say(r.t("use_buttons"), r.confirmButtons())
+	default:
+		if r.in.Kind == InFile {
+			r.say(r.t("file_unexpected", r.t("idle_hint")), r.menuButtons()...)
+			return
+		}
+		r.say(r.t("idle_hint"), r.menuButtons()...)
+	}
+}
+
+func (r *stepper) reset() {
+	r.s.State = stateIdle
+	r.s.Draft = nil
+	r.s.Fails = 0
+}
+
+func (r *stepper) setLang(l domain.Lang) {
+	r.s.Lang = l
+	if r.f.Person != nil {
+		r.effects = append(r.effects, domain.SetLanguage{PersonID: r.f.Person.ID, Lang: l})
+	}
+	r.say(r.t("lang_set"))
+	if r.f.Person != nil {
+		r.menu()
+	} else {
+		r.welcome()
+	}
+}
+
+// --- identifying an unknown person ---------------------------------------
+
+func (r *stepper) welcome() {
+	r.replies = append(r.replies, Reply{Text: r.t("welcome_unknown"), AskContact: true})
+}
+
+func (r *stepper) unknown() {
+	if r.f.Now.Before(r.s.LockedUntil) {
+		mins := int(r.s.LockedUntil.Sub(r.f.Now).Minutes()) + 1
+		r.say(r.t("too_many_tries", mins, r.organizer()))
+		return
+	}
+	switch r.in.Kind {
+	case InContact:
+		if !r.in.ContactIsSelf {
+			r.replies = append(r.replies, Reply{Text: r.t("not_own_contact"), AskContact: true})
+			return
+		}
+		p, ok := r.f.Directory.ByPhone(r.in.Phone)
+		if !ok {
+			r.fail()
+			r.replies = append(r.replies, Reply{Text: r.t("phone_unknown", r.organizer()), AskContact: true})
+			return
+		}
+		r.link(p)
+	case InText:
+		code := strings.TrimSpace(r.in.Text)
+		if p, ok := r.f.Directory.ByCode(code); ok {
+			r.link(p)
+			return
+		}
+		if domain.NormalizeCode(code) == "" {
+			// Not shaped like a code at all: greet rather than scold.
+			r.welcome()
+			return
+		}
+		r.fail()
+		if r.f.Now.Before(r.s.LockedUntil) {
+			r.say(r.t("too_many_tries", int(identifyLockout.Minutes()), r.organizer()))
+			return
+		}
+		r.replies = append(r.replies, Reply{Text: r.t("code_unknown", clip(code, 20)), AskContact: true})
+	case InCommand:
+		switch r.in.Command {
+		case "trogiup", "help":
+			r.say(r.t("identify_hint"))
+		default:
+			r.welcome()
+		}
+	case InButton:
+		r.replies = append(r.replies, Reply{Text: r.t("identify_hint"), AskContact: true})
+	default:
+		r.replies = append(r.replies, Reply{Text: r.t("identify_hint"), AskContact: true})
+	}
+}
+
+func (r *stepper) fail() {
+	r.s.Fails++
+	if r.s.Fails >= maxIdentifyFails {
+		r.s.Fails = 0
+		r.s.LockedUntil = r.f.Now.Add(identifyLockout)
+	}
+}
+
+func (r *stepper) identifyByToken(token string) {
+	p, ok := r.f.Directory.ByToken(token)
+	if !ok {
+		if r.f.Person != nil {
+			r.say(r.t("bad_token"))
+			r.menu()
+			return
+		}
+		r.replies = append(r.replies, Reply{Text: r.t("bad_token"), AskContact: true})
+		return
+	}
+	r.link(p)
+}
+
+func (r *stepper) link(p domain.Person) {
+	r.effects = append(r.effects, domain.LinkIdentity{Identity: domain.Identity{
+		Channel: r.f.Channel, UserID: r.f.UserID, ChatID: r.f.ChatID, PersonID: p.ID,
+	}})
+	switchedPerson := r.f.Person == nil || r.f.Person.ID != p.ID
+	r.s.PersonID = p.ID
+	r.reset()
+	r.s.LockedUntil = time.Time{}
+	pp := p
+	r.f.Person = &pp
+	if switchedPerson {
+		r.f.RSVP = nil // the facts' answer was the other person's
+	}
+	agency := p.AgencyCode
+	if a, ok := r.f.Directory.Agency(p.AgencyCode); ok {
+		agency = a.Name(r.s.Lang)
+	}
+	r.say(r.t("greet", p.FullName, p.Position, agency))
+	r.menu()
+}
+
+// --- a known person ---------------------------------------------------------
+
+func (r *stepper) command() {
+	switch r.in.Command {
+	case "start", "xacnhan", "thamdu", "rsvp", "sukien", "event":
+		r.reset()
+		r.menu()
+	case "chuongtrinh", "agenda":
+		r.say(r.agenda(), r.menuButtons()...)
+	case "trogiup", "help":
+		r.say(r.t("help", r.organizer()))
+	default:
+		r.say(r.t("unknown_command", clip(r.in.Command, 30)))
+	}
+}
+
+func (r *stepper) button() {
+	switch r.in.Data {
+	case btnAttend:
+		r.answer(domain.RSVPAttend, nil)
+	case btnDecline:
+		r.answer(domain.RSVPDecline, nil)
+	case btnSub:
+		if !r.mayAnswer() {
+			return
+		}
+		r.reset()
+		r.s.State = stateSubName
+		r.s.Draft = map[string]string{}
+		r.say(r.t("sub_ask_name"))
+	case btnSubOK, btnSubEdit, btnSubCancel:
+		if r.s.State != stateSubConfirm {
+			r.say(r.t("stale_button"))
+			r.menu()
+			return
+		}
+		switch r.in.Data {
+		case btnSubOK:
+			d := r.s.Draft
+			r.answer(domain.RSVPSubstitute, &domain.Substitute{Name: d["name"], Position: d["position"], Phone: d["phone"]})
+		case btnSubEdit:
+			r.s.State = stateSubName
+			r.s.Draft = map[string]string{}
+			r.say(r.t("sub_ask_name"))
+		default:
+			r.reset()
+			r.say(r.t("cancelled"))
+			r.menu()
+		}
+	case btnAgenda:
+		r.say(r.agenda(), r.menuButtons()...)
+	case btnHelp:
+		r.say(r.t("help", r.organizer()))
+	case btnCard:
+		r.reset()
+		r.menu()
+	default:
+		r.say(r.t("stale_button"))
+		r.menu()
+	}
+}
+
+// mayAnswer says whether this person may record an answer now, and tells
+// them why not when they may not.
+func (r *stepper) mayAnswer() bool {
+	if !r.f.Person.Has(domain.RoleDelegate) {
+		r.say(r.t("not_delegate"), r.menuButtons()...)
+		return false
+	}
+	if !r.f.Event.RSVPCutoff.IsZero() && !r.f.Now.Before(r.f.Event.RSVPCutoff) {
+		r.reset()
+		r.say(r.t("rsvp_closed", r.dateTime(r.f.Event.RSVPCutoff), r.organizer()), r.menuButtons()...)
+		return false
+	}
+	return true
+}
+
+func (r *stepper) answer(st domain.RSVPStatus, sub *domain.Substitute) {
+	if !r.mayAnswer() {
+		return
+	}
+	r.reset()
+	if cur := r.f.RSVP; cur != nil && cur.Status == st && sameSubstitute(cur.Substitute, sub) {
+		r.say(r.t("same_answer"), r.afterAnswerButtons())
+		return
+	}
+	rec := domain.RSVP{PersonID: r.f.Person.ID, Status: st, Substitute: sub, Channel: r.f.Channel, At: r.f.Now}
+	r.effects = append(r.effects, domain.SaveRSVP{RSVP: rec})
+	r.f.RSVP = &rec
+	ev := r.f.Event
+	switch st {
+	case domain.RSVPAttend:
+		r.say(r.t("saved_attend", r.clock(ev.DoorsOpen), r.date(ev.Start), ev.Venue(r.s.Lang)), r.afterAnswerButtons())
+	case domain.RSVPDecline:
+		r.say(r.t("saved_decline", r.dateTime(ev.RSVPCutoff)), r.afterAnswerButtons())
+	case domain.RSVPSubstitute:
+		r.say(r.t("saved_sub", sub.Name, sub.Position, sub.Phone, r.clock(ev.DoorsOpen), r.date(ev.Start)), r.afterAnswerButtons())
+	}
+}
+
+func sameSubstitute(a, b *domain.Substitute) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+func (r *stepper) substituteAnswer() {
+	if r.in.Kind != InText {
+		r.say(r.t("text_expected", r.currentQuestion()))
+		return
+	}
+	text := strings.Join(strings.Fields(r.in.Text), " ")
+	if r.s.Draft == nil {
+		r.s.Draft = map[string]string{}
+	}
+	switch r.s.State {
+	case stateSubName:
+		if !validName(text) {
+			r.s.Fails++
+			r.say(r.t("sub_bad_name"))
+			return
+		}
+		r.s.Draft["name"] = text
+		r.s.State, r.s.Fails = stateSubPosition, 0
+	case stateSubPosition:
+		if !validPosition(text) {
+			r.s.Fails++
+			r.say(r.t("sub_bad_pos"))
+			return
+		}
+		r.s.Draft["position"] = text
+		r.s.State, r.s.Fails = stateSubPhone, 0
+	case stateSubPhone:
+		phone := domain.NormalizePhone(text)
+		if phone == "" {
+			r.s.Fails++
+			r.say(r.t("sub_bad_phone", clip(text, 30)))
+			return
+		}
+		r.s.Draft["phone"] = phone
+		r.s.State, r.s.Fails = stateSubConfirm, 0
+	}
+	r.say(r.currentQuestion(), r.questionButtons()...)
+}
+
+func (r *stepper) currentQuestion() string {
+	d := r.s.Draft
+	switch r.s.State {
+	case stateSubName:
+		return r.t("sub_ask_name")
+	case stateSubPosition:
+		return r.t("sub_ask_pos", d["name"])
+	case stateSubPhone:
+		return r.t("sub_ask_phone", d["name"])
+	case stateSubConfirm:
+		return r.t("sub_confirm", d["name"], d["position"], FormatPhone(d["phone"]))
+	}
+	return r.t("idle_hint")
+}
+
+func (r *stepper) questionButtons() [][]Button {
+	if r.s.State == stateSubConfirm {
+		return [][]Button{r.confirmButtons()}
+	}
+	return nil
+}
+
+func (r *stepper) confirmButtons() []Button {
+	return []Button{{r.t("btn_confirm"), btnSubOK}, {r.t("btn_edit"), btnSubEdit}, {r.t("btn_cancel"), btnSubCancel}}
+}
+
+// validName accepts a full name: two or more words of letters (any script,
+// with Vietnamese diacritics), at most 80 characters.
+func validName(s string) bool {
+	n := utf8.RuneCountInString(s)
+	if n < 4 || n > 80 || len(strings.Fields(s)) < 2 {
+		return false
+	}
+	for _, c := range s {
+		if !unicode.IsLetter(c) && !unicode.Is(unicode.Mn, c) && c != ' ' && c != '.' && c != '-' && c != '\'' {
+			return false
+		}
+	}
+	return true
+}
+
+func validPosition(s string) bool {
+	n := utf8.RuneCountInString(s)
+	if n < 2 || n > 120 {
+		return false
+	}
+	for _, c := range s {
+		if unicode.IsLetter(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// --- what a known person sees -----------------------------------------------
+
+// menu shows the event card with the answer buttons.
+func (r *stepper) menu() {
+	ev := r.f.Event
+	key := msg("card")
+	if !ev.RSVPCutoff.IsZero() && !r.f.Now.Before(ev.RSVPCutoff) {
+		key = "card_closed"
+	}
+	text := r.t(key, ev.Name(r.s.Lang), r.clock(ev.Start), r.date(ev.Start), r.clock(ev.DoorsOpen),
+		ev.Venue(r.s.Lang), ev.Address, r.status(), r.dateTime(ev.RSVPCutoff))
+	r.say(text, r.menuButtons()...)
+}
+
+func (r *stepper) menuButtons() [][]Button {
+	rows := [][]Button{}
+	if r.f.Person != nil && r.f.Person.Has(domain.RoleDelegate) {
+		rows = append(rows,
+			[]Button{{r.t("btn_attend"), btnAttend}, {r.t("btn_decline"), btnDecline}},
+			[]Button{{r.t("btn_sub"), btnSub}})
+	}
+	rows = append(rows, []Button{{r.t("btn_agenda"), btnAgenda}, {r.t("btn_help"), btnHelp}})
+	return rows
+}
+
+func (r *stepper) afterAnswerButtons() []Button {
+	return []Button{{r.t("btn_agenda"), btnAgenda}, {r.t("btn_card"), btnCard}}
+}
+
+func (r *stepper) status() string {
+	a := r.f.RSVP
+	if a == nil {
+		return r.t("st_pending")
+	}
+	switch a.Status {
+	case domain.RSVPAttend:
+		return r.t("st_attend")
+	case domain.RSVPDecline:
+		return r.t("st_decline")
+	case domain.RSVPSubstitute:
+		if a.Substitute != nil {
+			return r.t("st_sub", a.Substitute.Name, a.Substitute.Position, FormatPhone(a.Substitute.Phone))
+		}
+	}
+	return r.t("st_pending")
+}
+
+func (r *stepper) agenda() string {
+	ev := r.f.Event
+	var b strings.Builder
+	b.WriteString(r.t("agenda_head", ev.Name(r.s.Lang), r.date(ev.Start), ev.Venue(r.s.Lang)))
+	for _, it := range ev.Agenda {
+		b.WriteString("\n")
+		b.WriteString(r.t("agenda_line", it.No, r.clock(it.Start), r.clock(it.End), it.Title(r.s.Lang), it.Speaker(r.s.Lang)))
+	}
+	return b.String()
+}
+
+func (r *stepper) organizer() string {
+	o := r.f.Event.Organizer
+	parts := []string{}
+	for _, s := range []string{o.Name, FormatPhone(o.Phone), o.Email} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (r *stepper) clock(t time.Time) string    { return FormatClock(t.In(r.loc())) }
+func (r *stepper) date(t time.Time) string     { return FormatDate(r.s.Lang, t.In(r.loc())) }
+func (r *stepper) dateTime(t time.Time) string { return r.clock(t) + " " + r.date(t) }
+
+func (r *stepper) loc() *time.Location {
+	if r.f.Event.Location != nil {
+		return r.f.Event.Location
+	}
+	return time.UTC
+}
+
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+// --- formatting shared with other packages -----------------------------------
+
+var viWeekdays = [...]string{"Chủ nhật", "thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy"}
+
+// FormatDate writes a date the way each language's officials expect:
+// "thứ Sáu, 02/08/2024" or "Friday 2 August 2024".
+func FormatDate(lang domain.Lang, t time.Time) string {
+	if lang == domain.English {
+		return t.Format("Monday 2 January 2006")
+	}
+	return fmt.Sprintf("%s, %02d/%02d/%d", viWeekdays[t.Weekday()], t.Day(), int(t.Month()), t.Year())
+}
+
+// FormatClock writes a time of day as 07:30.
+func FormatClock(t time.Time) string { return t.Format("15:04") }
+
+// FormatPhone groups a normalised 10-digit mobile number as 0912 345 678.
+func FormatPhone(p string) string {
+	if len(p) == 10 {
+		return p[:4] + " " + p[4:7] + " " + p[7:]
+	}
+	return p
+}

@@ -1,0 +1,101 @@
+// Package flows holds the conversations: data plus pure step functions.
+// A step takes the chat's session, one input and read-only facts, and returns
+// the new session, the replies and the effects to apply. Nothing here does
+// I/O or reads the clock; the bot layer does both.
+package flows
+
+import (
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+)
+
+// InputKind says what arrived from the user.
+type InputKind string
+
+const (
+	InText    InputKind = "text"
+	InCommand InputKind = "command"
+	InButton  InputKind = "button"
+	InContact InputKind = "contact"
+	InFile    InputKind = "file"
+	InSticker InputKind = "sticker"
+	InOther   InputKind = "other"
+)
+
+// Input is one message or button press, already neutral of the channel.
+type Input struct {
+	Kind    InputKind
+	Text    string // the text typed, or a command's argument string
+	Command string // without the slash, lower-case: "start", "huy"
+	Data    string // a button's payload
+	// Contact sharing: the phone and whether the contact is the sender's own
+	// (Telegram: contact.user_id == from.id).
+	Phone         string
+	ContactIsSelf bool
+	Files         []FileRef
+}
+
+// FileRef points at a file the user sent, on the channel it came from.
+type FileRef struct {
+	ID       string
+	Name     string
+	MIME     string
+	Size     int64
+	GroupID  string // Telegram media_group_id: an album counts as one set
+	IsPhoto  bool
+	Caption  string
+	Download string // channel-neutral handle the adapter can fetch, never a token-bearing URL
+}
+
+// Session is where one chat is in its conversation. It is small and
+// serialisable: it lives in Redis (or the embedded store) with a TTL.
+type Session struct {
+	PersonID string      `json:"p,omitempty"`
+	Lang     domain.Lang `json:"l,omitempty"`
+	State    string      `json:"s,omitempty"`
+	// Draft holds answers given so far in a multi-step form.
+	Draft map[string]string `json:"d,omitempty"`
+	// Fails counts wrong answers to the current question, or failed
+	// identification attempts while the person is unknown.
+	Fails       int       `json:"f,omitempty"`
+	LockedUntil time.Time `json:"u,omitempty"`
+}
+
+// Facts are what a step may read besides the session and the input.
+type Facts struct {
+	Now       time.Time
+	Channel   domain.Channel
+	UserID    string
+	ChatID    string
+	Event     *domain.Event
+	Directory *domain.Directory
+	// Person is the person this chat is linked to, nil when unknown.
+	Person *domain.Person
+	// RSVP is Person's current answer, nil when they have none yet.
+	RSVP *domain.RSVP
+	// Lang is the person's stored preference, "" when none.
+	Lang domain.Lang
+}
+
+// Button is one tappable choice. Data is at most 64 bytes (Telegram's limit).
+type Button struct {
+	Label string
+	Data  string
+}
+
+// Reply is one message to the user.
+type Reply struct {
+	Text    string
+	Buttons [][]Button
+	// AskContact shows a one-tap "share my phone number" keyboard where the
+	// channel has one.
+	AskContact bool
+}
+
+// Result is what a step returns.
+type Result struct {
+	Session Session
+	Replies []Reply
+	Effects []domain.Effect
+}

@@ -1,0 +1,57 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dieuphoi/dieuphoi/internal/testenv"
+	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/postgres"
+	"github.com/dieuphoi/dieuphoi/storage/storagetest"
+)
+
+func open(t *testing.T, url string) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Store { return open(t, testenv.PostgresURL(t)) })
+}
+
+// Several processes starting at once must not race on migrations.
+func TestConcurrentMigrations(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := postgres.Open(context.Background(), url)
+			if err != nil {
+				t.Errorf("open: %v", err)
+				return
+			}
+			s.Close()
+		}()
+	}
+	wg.Wait()
+}
+
+func TestBadURLDoesNotLeakPassword(t *testing.T) {
+	_, err := postgres.Open(context.Background(), "postgres://u:s3cretpw@127.0.0.1:1/x?sslmode=bogus%")
+	if err == nil {
+		t.Fatal("want error")
+	}
+	if got := err.Error(); strings.Contains(got, "s3cretpw") {
+		t.Fatalf("error leaks the password: %s", got)
+	}
+}
+

@@ -1,0 +1,230 @@
+// Package sqlite is the embedded default: results, sessions and update
+// marks in one local database file, in pure Go (modernc.org/sqlite). It is
+// for one process; production runs on storage/postgres and storage/redis.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the embedded results and session store.
+type Store struct {
+	sqlstore.Queries
+	db    *sql.DB
+	locks keyedMutex
+}
+
+var (
+	_ storage.Store        = (*Store)(nil)
+	_ storage.SessionStore = (*Store)(nil)
+)
+
+// Open opens (creating when needed) the database file at path and applies
+// pending migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+	}
+	// WAL lets readers run beside the writer; synchronous=FULL makes every
+	// committed answer survive a killed process or a power cut.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database file: %w", err)
+	}
+	// One writer at a time is SQLite's model; one connection keeps
+	// "database is locked" away entirely.
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database file %s: %w", path, err)
+	}
+	s := &Store{db: db}
+	s.Queries = sqlstore.Queries{DB: conn{db}, Tx: s.tx}
+	sub, _ := fs.Sub(migrations, "migrations")
+	if err := sqlstore.Migrate(ctx, s.tx, sub, ""); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return s, nil
+}
+
+// Ping implements storage.Store and storage.SessionStore.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Close implements storage.Store and storage.SessionStore. Closing twice is
+// harmless: the same Store usually serves as both.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if err != nil && errors.Is(err, sql.ErrConnDone) {
+		return nil
+	}
+	return err
+}
+
+func (s *Store) tx(ctx context.Context, fn func(sqlstore.DB) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(conn{tx}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// --- sessions -----------------------------------------------------------------
+
+// Get implements storage.SessionStore.
+func (s *Store) Get(ctx context.Context, chat string) ([]byte, error) {
+	var data []byte
+	err := s.db.QueryRowContext(ctx, `SELECT data FROM sessions WHERE chat = $1`, chat).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, storage.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get session: %w", err)
+	}
+	return data, nil
+}
+
+// Put implements storage.SessionStore.
+func (s *Store) Put(ctx context.Context, chat string, session []byte) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (chat, data, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (chat) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`, chat, session, time.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("put session: %w", err)
+	}
+	return nil
+}
+
+// Lock implements storage.SessionStore. The embedded default runs in one
+// process, so an in-process lock per chat is enough.
+func (s *Store) Lock(ctx context.Context, chat string) (func(), error) {
+	return s.locks.lock(ctx, chat)
+}
+
+// Done implements storage.SessionStore.
+func (s *Store) Done(ctx context.Context, update string) (bool, error) {
+	var k string
+	err := s.db.QueryRowContext(ctx, `SELECT update_key FROM done_updates WHERE update_key = $1`, update).Scan(&k)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check update: %w", err)
+	}
+	return true, nil
+}
+
+// MarkDone implements storage.SessionStore.
+func (s *Store) MarkDone(ctx context.Context, update string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO done_updates (update_key, done_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, update, time.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("mark update done: %w", err)
+	}
+	return nil
+}
+
+// --- driver adapter -------------------------------------------------------------
+
+type querier interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+type conn struct{ q querier }
+
+func (c conn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := c.q.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (c conn) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	r, err := c.q.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows{r}, nil
+}
+
+func (c conn) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
+	return row{c.q.QueryRowContext(ctx, q, args...)}
+}
+
+type rows struct{ *sql.Rows }
+
+func (r rows) Close() { _ = r.Rows.Close() }
+
+type row struct{ r *sql.Row }
+
+func (r row) Scan(dest ...any) error {
+	err := r.r.Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sqlstore.ErrNoRows
+	}
+	return err
+}
+
+// keyedMutex is a lock per key that waits with a context.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
+	for {
+		k.mu.Lock()
+		if k.m == nil {
+			k.m = map[string]chan struct{}{}
+		}
+		held, busy := k.m[key]
+		if !busy {
+			ch := make(chan struct{})
+			k.m[key] = ch
+			k.mu.Unlock()
+			var once sync.Once
+			return func() {
+				once.Do(func() {
+					k.mu.Lock()
+					delete(k.m, key)
+					k.mu.Unlock()
+					close(ch)
+				})
+			}, nil
+		}
+		k.mu.Unlock()
+		select {
+		case <-held:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %v", storage.ErrLockTimeout, ctx.Err())
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/sqlite"
+	"github.com/dieuphoi/dieuphoi/storage/storagetest"
+)
+
+func open(t *testing.T) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "data", "dieuphoi.db"))
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Store { return open(t) })
+}
+
+func TestSessions(t *testing.T) {
+	storagetest.RunSessions(t, func(t *testing.T) (storage.SessionStore, storage.SessionStore) {
+		s := open(t)
+		return s, s // one process, one handle
+	})
+}
+
+func TestReopenKeepsSessionsAndAnswers(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "x.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "web:a", []byte("state")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := sqlite.Open(ctx, path) // migrations run again: must be a no-op
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	got, err := s2.Get(ctx, "web:a")
+	if err != nil || string(got) != "state" {
+		t.Fatalf("session after reopen = %q, %v", got, err)
+	}
+	d, err := s2.Directory(ctx)
+	if err != nil || len(d.People()) != 3 {
+		t.Fatalf("people after reopen: %v", err)
+	}
+}

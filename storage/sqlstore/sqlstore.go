@@ -1,0 +1,307 @@
+// Package sqlstore holds the queries the results store runs, written once in
+// the SQL that PostgreSQL and SQLite share ($n placeholders, ON CONFLICT).
+// storage/postgres and storage/sqlite adapt their drivers to DB and embed
+// Queries; each keeps its own schema migrations.
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/storage"
+)
+
+// DB is what the queries need of a connection or a transaction.
+type DB interface {
+	Exec(ctx context.Context, q string, args ...any) (rowsAffected int64, err error)
+	Query(ctx context.Context, q string, args ...any) (Rows, error)
+	QueryRow(ctx context.Context, q string, args ...any) Row
+}
+
+// Rows is a result set being read.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Row is a single-row result.
+type Row interface{ Scan(dest ...any) error }
+
+// ErrNoRows is what a driver's "no rows" error must be mapped to.
+var ErrNoRows = storage.ErrNotFound
+
+// Tx runs fn in a transaction, committing when fn returns nil.
+type Tx func(ctx context.Context, fn func(DB) error) error
+
+// Queries implements storage.Store on top of a driver.
+type Queries struct {
+	DB DB
+	Tx Tx
+}
+
+// SyncDirectory implements storage.Store.
+func (q *Queries) SyncDirectory(ctx context.Context, agencies []domain.Agency, people []domain.Person) error {
+	return q.Tx(ctx, func(db DB) error {
+		for _, a := range agencies {
+			if _, err := db.Exec(ctx, `INSERT INTO agencies (code, name_vi, name_en, kind) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (code) DO UPDATE SET name_vi = excluded.name_vi, name_en = excluded.name_en, kind = excluded.kind`,
+				a.Code, a.NameVI, a.NameEN, a.Kind); err != nil {
+				return fmt.Errorf("upsert agency %s: %w", a.Code, err)
+			}
+		}
+		for i, p := range people {
+			token, code := p.InviteToken, domain.NormalizeCode(p.InviteCode)
+			if token == "" {
+				token = domain.NewInviteToken()
+			}
+			if code == "" {
+				code = domain.NewInviteCode()
+			}
+			// A token or code given in the list replaces the stored one;
+			// otherwise the stored one stays, so printed invitations keep working.
+			if _, err := db.Exec(ctx, `INSERT INTO people (id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, list_order)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+				ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name, position = excluded.position,
+					agency_code = excluded.agency_code, phone = excluded.phone, email = excluded.email,
+					roles = excluded.roles, list_order = excluded.list_order,
+					invite_token = CASE WHEN $11 THEN excluded.invite_token ELSE people.invite_token END,
+					invite_code = CASE WHEN $12 THEN excluded.invite_code ELSE people.invite_code END`,
+				p.ID, p.FullName, p.Position, p.AgencyCode, p.Phone, p.Email, joinRoles(p.Roles), token, code, i,
+				p.InviteToken != "", p.InviteCode != ""); err != nil {
+				return fmt.Errorf("upsert person %s: %w", p.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Directory implements storage.Store.
+func (q *Queries) Directory(ctx context.Context) (*domain.Directory, error) {
+	var agencies []domain.Agency
+	rows, err := q.DB.Query(ctx, `SELECT code, name_vi, name_en, kind FROM agencies ORDER BY code`)
+	if err != nil {
+		return nil, fmt.Errorf("list agencies: %w", err)
+	}
+	for rows.Next() {
+		var a domain.Agency
+		if err := rows.Scan(&a.Code, &a.NameVI, &a.NameEN, &a.Kind); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan agency: %w", err)
+		}
+		agencies = append(agencies, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list agencies: %w", err)
+	}
+	var people []domain.Person
+	rows, err = q.DB.Query(ctx, `SELECT id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code
+		FROM people ORDER BY list_order, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list people: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p domain.Person
+		var roles string
+		if err := rows.Scan(&p.ID, &p.FullName, &p.Position, &p.AgencyCode, &p.Phone, &p.Email, &roles, &p.InviteToken, &p.InviteCode); err != nil {
+			return nil, fmt.Errorf("scan person: %w", err)
+		}
+		p.Roles = splitRoles(roles)
+		people = append(people, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list people: %w", err)
+	}
+	return domain.NewDirectory(people, agencies), nil
+}
+
+// IdentityPerson implements storage.Store.
+func (q *Queries) IdentityPerson(ctx context.Context, ch domain.Channel, userID string) (string, error) {
+	var id string
+	err := q.DB.QueryRow(ctx, `SELECT person_id FROM identities WHERE channel = $1 AND user_id = $2`, string(ch), userID).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("identity %s: %w", ch, err)
+	}
+	return id, nil
+}
+
+// Identities implements storage.Store.
+func (q *Queries) Identities(ctx context.Context, personID string) ([]domain.Identity, error) {
+	rows, err := q.DB.Query(ctx, `SELECT channel, user_id, chat_id, person_id FROM identities WHERE person_id = $1 ORDER BY channel, user_id`, personID)
+	if err != nil {
+		return nil, fmt.Errorf("list identities: %w", err)
+	}
+	defer rows.Close()
+	var out []domain.Identity
+	for rows.Next() {
+		var i domain.Identity
+		var ch string
+		if err := rows.Scan(&ch, &i.UserID, &i.ChatID, &i.PersonID); err != nil {
+			return nil, fmt.Errorf("scan identity: %w", err)
+		}
+		i.Channel = domain.Channel(ch)
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
+
+// PersonState implements storage.Store.
+func (q *Queries) PersonState(ctx context.Context, personID string) (storage.PersonState, error) {
+	var st storage.PersonState
+	var lang string
+	err := q.DB.QueryRow(ctx, `SELECT lang FROM people WHERE id = $1`, personID).Scan(&lang)
+	if err != nil && !errors.Is(err, ErrNoRows) {
+		return st, fmt.Errorf("person language: %w", err)
+	}
+	if lang != "" {
+		st.Lang = domain.ParseLang(lang)
+	}
+	rows, err := q.DB.Query(ctx, rsvpSelect+` WHERE person_id = $1 ORDER BY id DESC LIMIT 1`, personID)
+	if err != nil {
+		return st, fmt.Errorf("current answer: %w", err)
+	}
+	list, err := scanRSVPs(rows)
+	if err != nil {
+		return st, fmt.Errorf("current answer: %w", err)
+	}
+	if len(list) == 1 {
+		st.RSVP = &list[0]
+	}
+	return st, nil
+}
+
+// RSVPHistory implements storage.Store: oldest first.
+func (q *Queries) RSVPHistory(ctx context.Context, personID string) ([]domain.RSVP, error) {
+	rows, err := q.DB.Query(ctx, rsvpSelect+` WHERE person_id = $1 ORDER BY id`, personID)
+	if err != nil {
+		return nil, fmt.Errorf("answer history: %w", err)
+	}
+	list, err := scanRSVPs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("answer history: %w", err)
+	}
+	return list, nil
+}
+
+// CurrentRSVPs implements storage.Store.
+func (q *Queries) CurrentRSVPs(ctx context.Context) (map[string]domain.RSVP, error) {
+	rows, err := q.DB.Query(ctx, rsvpSelect+` WHERE id IN (SELECT MAX(id) FROM rsvps GROUP BY person_id)`)
+	if err != nil {
+		return nil, fmt.Errorf("current answers: %w", err)
+	}
+	list, err := scanRSVPs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("current answers: %w", err)
+	}
+	out := make(map[string]domain.RSVP, len(list))
+	for _, r := range list {
+		out[r.PersonID] = r
+	}
+	return out, nil
+}
+
+const rsvpSelect = `SELECT person_id, status, sub_name, sub_position, sub_phone, channel, created_at FROM rsvps`
+
+func scanRSVPs(rows Rows) ([]domain.RSVP, error) {
+	defer rows.Close()
+	var out []domain.RSVP
+	for rows.Next() {
+		var r domain.RSVP
+		var status, ch string
+		var sub domain.Substitute
+		if err := rows.Scan(&r.PersonID, &status, &sub.Name, &sub.Position, &sub.Phone, &ch, &r.At); err != nil {
+			return nil, err
+		}
+		r.Status, r.Channel = domain.RSVPStatus(status), domain.Channel(ch)
+		if r.Status == domain.RSVPSubstitute {
+			r.Substitute = &sub
+		}
+		r.At = r.At.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Apply implements storage.Store.
+func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time, effects []domain.Effect) (bool, error) {
+	applied := false
+	err := q.Tx(ctx, func(db DB) error {
+		n, err := db.Exec(ctx, `INSERT INTO processed_updates (channel, update_id, processed_at) VALUES ($1, $2, $3)
+			ON CONFLICT (channel, update_id) DO NOTHING`, string(key.Channel), key.UpdateID, at.UTC())
+		if err != nil {
+			return fmt.Errorf("record update: %w", err)
+		}
+		if n == 0 {
+			return nil // applied before: a replay
+		}
+		applied = true
+		for _, e := range effects {
+			if err := applyEffect(ctx, db, key, at, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return applied, nil
+}
+
+func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time, e domain.Effect) error {
+	switch e := e.(type) {
+	case domain.LinkIdentity:
+		i := e.Identity
+		if _, err := db.Exec(ctx, `INSERT INTO identities (channel, user_id, chat_id, person_id, linked_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (channel, user_id) DO UPDATE SET chat_id = excluded.chat_id, person_id = excluded.person_id, linked_at = excluded.linked_at`,
+			string(i.Channel), i.UserID, i.ChatID, i.PersonID, at.UTC()); err != nil {
+			return fmt.Errorf("link identity: %w", err)
+		}
+	case domain.SaveRSVP:
+		r := e.RSVP
+		if !r.Status.Valid() {
+			return fmt.Errorf("save answer: invalid status %q", r.Status)
+		}
+		var sub domain.Substitute
+		if r.Substitute != nil {
+			sub = *r.Substitute
+		}
+		if _, err := db.Exec(ctx, `INSERT INTO rsvps (person_id, status, sub_name, sub_position, sub_phone, channel, update_key, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			r.PersonID, string(r.Status), sub.Name, sub.Position, sub.Phone, string(r.Channel), key.String(), at.UTC()); err != nil {
+			return fmt.Errorf("save answer: %w", err)
+		}
+	case domain.SetLanguage:
+		if _, err := db.Exec(ctx, `UPDATE people SET lang = $1 WHERE id = $2`, string(e.Lang), e.PersonID); err != nil {
+			return fmt.Errorf("save language: %w", err)
+		}
+	default:
+		return fmt.Errorf("apply: unknown effect %T", e)
+	}
+	return nil
+}
+
+func joinRoles(rs []domain.Role) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ";")
+}
+
+func splitRoles(s string) []domain.Role {
+	var out []domain.Role
+	for _, r := range strings.Split(s, ";") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, domain.Role(r))
+		}
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+// Package storage declares what the bot needs from its stores. The
+// implementations live in one package per outside dependency:
+// storage/postgres (production results), storage/sqlite (the embedded
+// default, results and sessions in one local file) and storage/redis
+// (sessions, per-chat locks and de-duplication in production).
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+)
+
+// ErrNotFound is returned when a look-up finds nothing.
+var ErrNotFound = domain.ErrNotFound
+
+// PersonState is what the flows need to know about a person beyond the
+// people list: their current answer and chosen language.
+type PersonState struct {
+	RSVP *domain.RSVP // nil when they have not answered
+	Lang domain.Lang  // "" when they never chose
+}
+
+// Store keeps results: people, identities, answers with history, and the
+// ids of the updates whose effects were applied.
+type Store interface {
+	// SyncDirectory upserts agencies and people from the config. New people
+	// get an invite token and code; existing ones keep theirs (a token in
+	// the input, when set, wins). Nothing is deleted.
+	SyncDirectory(ctx context.Context, agencies []domain.Agency, people []domain.Person) error
+	// Directory reads everyone back, tokens and codes included.
+	Directory(ctx context.Context) (*domain.Directory, error)
+	// IdentityPerson returns the person a channel account is linked to.
+	IdentityPerson(ctx context.Context, ch domain.Channel, userID string) (string, error)
+	// Identities returns every channel account linked to a person.
+	Identities(ctx context.Context, personID string) ([]domain.Identity, error)
+	PersonState(ctx context.Context, personID string) (PersonState, error)
+	RSVPHistory(ctx context.Context, personID string) ([]domain.RSVP, error)
+	// CurrentRSVPs returns everyone's current answer, keyed by person.
+	CurrentRSVPs(ctx context.Context) (map[string]domain.RSVP, error)
+	// Apply applies the effects of one update in one transaction. It records
+	// key, and when key was recorded before it applies nothing and returns
+	// applied=false: a replayed update changes nothing twice.
+	Apply(ctx context.Context, key domain.UpdateKey, at time.Time, effects []domain.Effect) (applied bool, err error)
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// SessionStore keeps where each chat is in its conversation, serialises the
+// handling of one chat across processes, and remembers which updates were
+// fully handled. Losing it loses no confirmed data.
+type SessionStore interface {
+	Get(ctx context.Context, chat string) ([]byte, error) // ErrNotFound when none
+	Put(ctx context.Context, chat string, session []byte) error
+	// Lock holds chat's lock until unlock is called, waiting while another
+	// process holds it, until ctx ends.
+	Lock(ctx context.Context, chat string) (unlock func(), err error)
+	// Done reports whether update was fully handled; MarkDone records it.
+	Done(ctx context.Context, update string) (bool, error)
+	MarkDone(ctx context.Context, update string) error
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// ErrLockTimeout is returned by Lock when ctx ends before the lock is free.
+var ErrLockTimeout = errors.New("chat lock: timed out")

@@ -1,0 +1,329 @@
+// Package storagetest is the conformance suite every storage implementation
+// passes: the same behaviour on PostgreSQL and on the embedded database.
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/storage"
+)
+
+// Agencies and People are a small directory the suites use.
+func Agencies() []domain.Agency {
+	return []domain.Agency{
+		{Code: "SKHCN", NameVI: "Sở Khoa học và Công nghệ", NameEN: "Department of Science and Technology", Kind: "department"},
+		{Code: "STC", NameVI: "Sở Tài chính", NameEN: "Department of Finance", Kind: "department"},
+	}
+}
+
+// People returns three people; the first two are delegates.
+func People() []domain.Person {
+	return []domain.Person{
+		{ID: "DB001", FullName: "Nguyễn Văn An", Position: "Phó Giám đốc", AgencyCode: "STC", Phone: "0912345678", Roles: []domain.Role{domain.RoleDelegate}},
+		{ID: "DB002", FullName: "Trần Thị Bình", Position: "Chuyên viên", AgencyCode: "STC", Phone: "0987654321", Roles: []domain.Role{domain.RoleDelegate, domain.RoleFocal}},
+		{ID: "DB003", FullName: "Lê Minh Châu", Position: "Trưởng phòng", AgencyCode: "SKHCN", Phone: "0901234567", Roles: []domain.Role{domain.RoleStaff}},
+	}
+}
+
+// Run runs the results-store suite; open returns a fresh, empty store.
+func Run(t *testing.T, open func(t *testing.T) storage.Store) {
+	ctx := context.Background()
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+
+	t.Run("directory gets tokens and keeps them across syncs", func(t *testing.T) {
+		s := open(t)
+		if err := s.SyncDirectory(ctx, Agencies(), People()); err != nil {
+			t.Fatalf("sync: %v", err)
+		}
+		d1, err := s.Directory(ctx)
+		if err != nil {
+			t.Fatalf("directory: %v", err)
+		}
+		ps := d1.People()
+		if len(ps) != 3 || ps[0].ID != "DB001" || ps[2].ID != "DB003" {
+			t.Fatalf("people = %+v, want DB001..DB003 in list order", ps)
+		}
+		seen := map[string]bool{}
+		for _, p := range ps {
+			if len(p.InviteToken) < 22 || domain.NormalizeCode(p.InviteCode) == "" {
+				t.Errorf("%s: token %q code %q: want a 128-bit token and a valid code", p.ID, p.InviteToken, p.InviteCode)
+			}
+			if seen[p.InviteToken] {
+				t.Errorf("duplicate token %q", p.InviteToken)
+			}
+			seen[p.InviteToken] = true
+		}
+		if got := ps[1].Roles; len(got) != 2 || got[1] != domain.RoleFocal {
+			t.Errorf("roles = %v, want delegate and focal", got)
+		}
+		// A second sync with a changed position keeps the tokens.
+		people := People()
+		people[0].Position = "Giám đốc"
+		if err := s.SyncDirectory(ctx, Agencies(), people); err != nil {
+			t.Fatalf("resync: %v", err)
+		}
+		d2, _ := s.Directory(ctx)
+		p1, _ := d2.Person("DB001")
+		if p1.Position != "Giám đốc" || p1.InviteToken != ps[0].InviteToken || p1.InviteCode != ps[0].InviteCode {
+			t.Errorf("after resync: %+v; want new position, same token and code as %+v", p1, ps[0])
+		}
+		if got, ok := d2.ByToken(ps[1].InviteToken); !ok || got.ID != "DB002" {
+			t.Errorf("ByToken = %v %v", got.ID, ok)
+		}
+		// A token given in the list wins.
+		people[2].InviteToken = "given-token-aaaaaaaaaaaaa"
+		if err := s.SyncDirectory(ctx, Agencies(), people); err != nil {
+			t.Fatalf("resync with token: %v", err)
+		}
+		d3, _ := s.Directory(ctx)
+		if got, ok := d3.ByToken("given-token-aaaaaaaaaaaaa"); !ok || got.ID != "DB003" {
+			t.Errorf("given token not stored: %v %v", got.ID, ok)
+		}
+	})
+
+	t.Run("sync with an unknown agency changes nothing", func(t *testing.T) {
+		s := open(t)
+		people := People()
+		people[1].AgencyCode = "NOPE"
+		if err := s.SyncDirectory(ctx, Agencies(), people); err == nil {
+			t.Fatal("sync with unknown agency: want error")
+		}
+		d, err := s.Directory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(d.People()); n != 0 {
+			t.Errorf("people after failed sync = %d, want 0 (all or nothing)", n)
+		}
+	})
+
+	t.Run("apply is idempotent per update", func(t *testing.T) {
+		s := seeded(t, open)
+		key := domain.UpdateKey{Channel: domain.Telegram, UpdateID: "100"}
+		effects := []domain.Effect{
+			domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: "42", ChatID: "42", PersonID: "DB001"}},
+			domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB001", Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}},
+		}
+		applied, err := s.Apply(ctx, key, at, effects)
+		if err != nil || !applied {
+			t.Fatalf("first apply = %v, %v; want applied", applied, err)
+		}
+		applied, err = s.Apply(ctx, key, at.Add(time.Minute), effects)
+		if err != nil || applied {
+			t.Fatalf("replay = %v, %v; want not applied, no error", applied, err)
+		}
+		h, err := s.RSVPHistory(ctx, "DB001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h) != 1 {
+			t.Fatalf("history = %d rows, want 1 after a replay", len(h))
+		}
+		pid, err := s.IdentityPerson(ctx, domain.Telegram, "42")
+		if err != nil || pid != "DB001" {
+			t.Errorf("identity = %q, %v", pid, err)
+		}
+		if _, err := s.IdentityPerson(ctx, domain.Zalo, "42"); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("unknown identity err = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("a failing effect rolls back the whole update", func(t *testing.T) {
+		s := seeded(t, open)
+		key := domain.UpdateKey{Channel: domain.Telegram, UpdateID: "7"}
+		_, err := s.Apply(ctx, key, at, []domain.Effect{
+			domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB001", Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}},
+			domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "NOBODY", Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}},
+		})
+		if err == nil {
+			t.Fatal("apply with an unknown person: want error")
+		}
+		if h, _ := s.RSVPHistory(ctx, "DB001"); len(h) != 0 {
+			t.Errorf("history = %d rows, want 0 after rollback", len(h))
+		}
+		// The update was not recorded either, so its redelivery applies.
+		applied, err := s.Apply(ctx, key, at, []domain.Effect{
+			domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB001", Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}},
+		})
+		if err != nil || !applied {
+			t.Fatalf("redelivery = %v, %v; want applied", applied, err)
+		}
+	})
+
+	t.Run("history, current answer, substitute and language", func(t *testing.T) {
+		s := seeded(t, open)
+		sub := &domain.Substitute{Name: "Phạm Thu Hà", Position: "Phó Trưởng phòng", Phone: "0911222333"}
+		steps := []domain.RSVP{
+			{PersonID: "DB002", Status: domain.RSVPAttend, Channel: domain.Web, At: at},
+			{PersonID: "DB002", Status: domain.RSVPSubstitute, Substitute: sub, Channel: domain.Telegram, At: at.Add(time.Hour)},
+			{PersonID: "DB001", Status: domain.RSVPDecline, Channel: domain.Telegram, At: at.Add(2 * time.Hour)},
+		}
+		for i, r := range steps {
+			key := domain.UpdateKey{Channel: r.Channel, UpdateID: fmt.Sprint(i)}
+			if _, err := s.Apply(ctx, key, r.At, []domain.Effect{domain.SaveRSVP{RSVP: r}}); err != nil {
+				t.Fatalf("apply %d: %v", i, err)
+			}
+		}
+		if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Web, UpdateID: "lang"}, at, []domain.Effect{domain.SetLanguage{PersonID: "DB002", Lang: domain.English}}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.PersonState(ctx, "DB002")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Lang != domain.English {
+			t.Errorf("lang = %q, want en", st.Lang)
+		}
+		if st.RSVP == nil || st.RSVP.Status != domain.RSVPSubstitute || st.RSVP.Substitute == nil || *st.RSVP.Substitute != *sub {
+			t.Fatalf("current = %+v, want the substitute %+v", st.RSVP, sub)
+		}
+		if !st.RSVP.At.Equal(at.Add(time.Hour)) {
+			t.Errorf("at = %v, want %v", st.RSVP.At, at.Add(time.Hour))
+		}
+		h, _ := s.RSVPHistory(ctx, "DB002")
+		if len(h) != 2 || h[0].Status != domain.RSVPAttend || h[1].Status != domain.RSVPSubstitute {
+			t.Errorf("history = %+v, want attend then substitute", h)
+		}
+		cur, err := s.CurrentRSVPs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cur) != 2 || cur["DB001"].Status != domain.RSVPDecline || cur["DB002"].Status != domain.RSVPSubstitute {
+			t.Errorf("current = %+v", cur)
+		}
+		none, err := s.PersonState(ctx, "DB003")
+		if err != nil || none.RSVP != nil || none.Lang != "" {
+			t.Errorf("no answer yet = %+v, %v", none, err)
+		}
+	})
+
+	t.Run("concurrent applies of one update apply once", func(t *testing.T) {
+		s := seeded(t, open)
+		key := domain.UpdateKey{Channel: domain.Telegram, UpdateID: "race"}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		appliedCount := 0
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ok, err := s.Apply(ctx, key, at, []domain.Effect{domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB001", Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}}})
+				if err != nil {
+					t.Errorf("apply: %v", err)
+				}
+				if ok {
+					mu.Lock()
+					appliedCount++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if h, _ := s.RSVPHistory(ctx, "DB001"); appliedCount != 1 || len(h) != 1 {
+			t.Errorf("applied %d times, %d rows; want exactly 1", appliedCount, len(h))
+		}
+	})
+
+	t.Run("identities of a person across channels", func(t *testing.T) {
+		s := seeded(t, open)
+		for i, ch := range []domain.Channel{domain.Telegram, domain.Web} {
+			key := domain.UpdateKey{Channel: ch, UpdateID: fmt.Sprint("link", i)}
+			if _, err := s.Apply(ctx, key, at, []domain.Effect{domain.LinkIdentity{Identity: domain.Identity{Channel: ch, UserID: "u" + fmt.Sprint(i), ChatID: "c", PersonID: "DB002"}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids, err := s.Identities(ctx, "DB002")
+		if err != nil || len(ids) != 2 {
+			t.Fatalf("identities = %+v, %v; want 2", ids, err)
+		}
+	})
+}
+
+func seeded(t *testing.T, open func(t *testing.T) storage.Store) storage.Store {
+	t.Helper()
+	s := open(t)
+	if err := s.SyncDirectory(context.Background(), Agencies(), People()); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	return s
+}
+
+// RunSessions runs the session-store suite. open returns a fresh store;
+// calling it twice in one test gives two handles on the same data, the way
+// two processes see one Redis.
+func RunSessions(t *testing.T, open func(t *testing.T) (a, b storage.SessionStore)) {
+	ctx := context.Background()
+	t.Run("get and put", func(t *testing.T) {
+		s, _ := open(t)
+		if _, err := s.Get(ctx, "telegram:1"); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("missing session err = %v, want ErrNotFound", err)
+		}
+		if err := s.Put(ctx, "telegram:1", []byte(`{"s":"sub_name"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put(ctx, "telegram:1", []byte(`{"s":"sub_phone"}`)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(ctx, "telegram:1")
+		if err != nil || string(got) != `{"s":"sub_phone"}` {
+			t.Fatalf("get = %q, %v", got, err)
+		}
+	})
+	t.Run("done marks", func(t *testing.T) {
+		s, other := open(t)
+		if d, err := s.Done(ctx, "telegram:9"); err != nil || d {
+			t.Fatalf("done before mark = %v, %v", d, err)
+		}
+		if err := s.MarkDone(ctx, "telegram:9"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkDone(ctx, "telegram:9"); err != nil {
+			t.Fatalf("second mark: %v", err)
+		}
+		if d, err := other.Done(ctx, "telegram:9"); err != nil || !d {
+			t.Fatalf("done after mark, seen by the other handle = %v, %v", d, err)
+		}
+	})
+	t.Run("lock excludes until unlocked", func(t *testing.T) {
+		a, b := open(t)
+		unlock, err := a.Lock(ctx, "web:x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		if _, err := b.Lock(short, "web:x"); !errors.Is(err, storage.ErrLockTimeout) {
+			t.Fatalf("second lock while held: err = %v, want ErrLockTimeout", err)
+		}
+		// Another chat is not blocked.
+		u2, err := b.Lock(ctx, "web:y")
+		if err != nil {
+			t.Fatalf("lock on another chat: %v", err)
+		}
+		u2()
+		got := make(chan error, 1)
+		go func() {
+			u, err := b.Lock(ctx, "web:x")
+			if err == nil {
+				u()
+			}
+			got <- err
+		}()
+		time.Sleep(50 * time.Millisecond)
+		unlock()
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatalf("lock after unlock: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("waiter never got the lock after unlock")
+		}
+	})
+}
