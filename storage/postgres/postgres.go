@@ -94,7 +94,6 @@ func (c conn) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row 
 	return row{c.q.QueryRow(ctx, q, args...)}
 }
 
-
 type row struct{ r pgx.Row }
 
 func (r row) Scan(dest ...any) error {

@@ -54,4 +54,3 @@ func TestBadURLDoesNotLeakPassword(t *testing.T) {
 		t.Fatalf("error leaks the password: %s", got)
 	}
 }
-
