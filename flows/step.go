@@ -340,7 +340,7 @@ func (r *stepper) answer(st domain.RSVPStatus, sub *domain.Substitute) {
 	case domain.RSVPDecline:
 		r.say(r.t("saved_decline", r.dateTime(ev.RSVPCutoff)), r.afterAnswerButtons())
 	case domain.RSVPSubstitute:
-		r.say(r.t("saved_sub", sub.Name, sub.Position, sub.Phone, r.clock(ev.DoorsOpen), r.date(ev.Start)), r.afterAnswerButtons())
+		r.say(r.t("saved_sub", sub.Name, sub.Position, FormatPhone(sub.Phone), r.clock(ev.DoorsOpen), r.date(ev.Start)), r.afterAnswerButtons())
 	}
 }
 
@@ -515,7 +515,13 @@ func (r *stepper) organizer() string {
 
 func (r *stepper) clock(t time.Time) string    { return FormatClock(t.In(r.loc())) }
 func (r *stepper) date(t time.Time) string     { return FormatDate(r.s.Lang, t.In(r.loc())) }
-func (r *stepper) dateTime(t time.Time) string { return r.clock(t) + " " + r.date(t) }
+func (r *stepper) dateTime(t time.Time) string {
+	t = t.In(r.loc())
+	if r.s.Lang == domain.English {
+		return FormatClock(t) + ", " + FormatDate(domain.English, t)
+	}
+	return FormatClock(t) + " ngày " + t.Format("02/01/2006")
+}
 
 func (r *stepper) loc() *time.Location {
 	if r.f.Event.Location != nil {
