@@ -513,8 +513,8 @@ func (r *stepper) organizer() string {
 	return strings.Join(parts, ", ")
 }
 
-func (r *stepper) clock(t time.Time) string    { return FormatClock(t.In(r.loc())) }
-func (r *stepper) date(t time.Time) string     { return FormatDate(r.s.Lang, t.In(r.loc())) }
+func (r *stepper) clock(t time.Time) string { return FormatClock(t.In(r.loc())) }
+func (r *stepper) date(t time.Time) string  { return FormatDate(r.s.Lang, t.In(r.loc())) }
 func (r *stepper) dateTime(t time.Time) string {
 	t = t.In(r.loc())
 	if r.s.Lang == domain.English {
