@@ -137,7 +137,7 @@ func (d *Dispatcher) handle(ctx context.Context, in Inbound) error {
 		return nil
 	}
 
-	sess, err := d.loadSession(ctx, in.ChatKey())
+	saved, err := d.loadSession(ctx, in.ChatKey())
 	if err != nil {
 		// Sessions hold nothing confirmed: tell the user to retry rather
 		// than keep the platform redelivering.
@@ -145,6 +145,21 @@ func (d *Dispatcher) handle(ctx context.Context, in Inbound) error {
 		d.busy(ctx, in)
 		return nil
 	}
+	if saved.Update == key {
+		// The session was saved for this very update but the process died
+		// before marking it done: its step must not run again on the
+		// advanced session. Send its replies again (they may not have gone
+		// out) and finish.
+		log.Info("replayed update: session already advanced, resending its replies")
+		if err := d.send(ctx, in.Key.Channel, in.ChatID, saved.Replies); err != nil {
+			return fmt.Errorf("send replies: %w", err)
+		}
+		if err := d.sessions.MarkDone(ctx, key); err != nil {
+			log.Warn("mark update done", "err", err)
+		}
+		return nil
+	}
+	sess := saved.Session
 	facts, err := d.facts(ctx, in, sess)
 	if err != nil {
 		log.Error("load facts", "err", err)
@@ -162,7 +177,7 @@ func (d *Dispatcher) handle(ctx context.Context, in Inbound) error {
 	if !applied && len(res.Effects) > 0 {
 		log.Info("replayed update: effects were applied before")
 	}
-	raw, err := json.Marshal(res.Session)
+	raw, err := json.Marshal(savedSession{Session: res.Session, Update: key, Replies: res.Replies})
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
@@ -200,8 +215,16 @@ func (d *Dispatcher) busy(ctx context.Context, in Inbound) {
 	}
 }
 
-func (d *Dispatcher) loadSession(ctx context.Context, chat string) (flows.Session, error) {
-	var s flows.Session
+// savedSession is what the session store holds for a chat: the flow's
+// session plus the last update it reflects and that update's replies.
+type savedSession struct {
+	Session flows.Session `json:"s"`
+	Update  string        `json:"u,omitempty"`
+	Replies []flows.Reply `json:"r,omitempty"`
+}
+
+func (d *Dispatcher) loadSession(ctx context.Context, chat string) (savedSession, error) {
+	var s savedSession
 	raw, err := d.sessions.Get(ctx, chat)
 	if errors.Is(err, storage.ErrNotFound) {
 		return s, nil
@@ -212,7 +235,7 @@ func (d *Dispatcher) loadSession(ctx context.Context, chat string) (flows.Sessio
 	if err := json.Unmarshal(raw, &s); err != nil {
 		// A session we cannot read is a fresh start, not an outage.
 		d.log.Warn("discarding unreadable session", "chat", chat, "err", err)
-		return flows.Session{}, nil
+		return savedSession{}, nil
 	}
 	return s, nil
 }

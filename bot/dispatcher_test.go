@@ -1,0 +1,344 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
+	"github.com/dieuphoi/dieuphoi/internal/testenv"
+	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/postgres"
+	"github.com/dieuphoi/dieuphoi/storage/redis"
+	"github.com/dieuphoi/dieuphoi/storage/sqlite"
+	"github.com/dieuphoi/dieuphoi/storage/storagetest"
+)
+
+// recorder is a Sender that keeps what was sent, per chat.
+type recorder struct {
+	mu   sync.Mutex
+	sent map[string][]flows.Reply
+}
+
+func (r *recorder) Send(_ context.Context, chatID string, replies []flows.Reply) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sent == nil {
+		r.sent = map[string][]flows.Reply{}
+	}
+	r.sent[chatID] = append(r.sent[chatID], replies...)
+	return nil
+}
+
+func (r *recorder) texts(chatID string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, rep := range r.sent[chatID] {
+		out = append(out, rep.Text)
+	}
+	return out
+}
+
+var clock = time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+
+func event() *domain.Event {
+	loc, _ := time.LoadLocation("Asia/Ho_Chi_Minh")
+	start := time.Date(2024, 8, 2, 8, 0, 0, 0, loc)
+	return &domain.Event{NameVI: "Hội nghị PII 2024", Location: loc, DoorsOpen: start.Add(-30 * time.Minute), Start: start,
+		End: start.Add(3 * time.Hour), VenueVI: "Trung tâm Hội nghị", RSVPCutoff: start.Add(-39 * time.Hour)}
+}
+
+type rig struct {
+	d     *bot.Dispatcher
+	st    storage.Store
+	sent  *recorder
+	dir   *domain.Directory
+	seq   int
+	chat  string
+	token string
+}
+
+func newRig(t *testing.T, st storage.Store, ss storage.SessionStore) *rig {
+	t.Helper()
+	ctx := context.Background()
+	if err := st.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := st.Directory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	d := bot.NewDispatcher(bot.Config{Store: st, Sessions: ss, Event: event(), Directory: dir, Now: func() time.Time { return clock }})
+	d.SetSender(domain.Telegram, rec)
+	p, _ := dir.Person("DB001")
+	return &rig{d: d, st: st, sent: rec, dir: dir, chat: "1001", token: p.InviteToken}
+}
+
+func (r *rig) in(in flows.Input) bot.Inbound {
+	r.seq++
+	return bot.Inbound{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: fmt.Sprint(r.seq)}, UserID: r.chat, ChatID: r.chat, Input: in}
+}
+
+func sqliteRig(t *testing.T) *rig {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return newRig(t, s, s)
+}
+
+func TestWholeRSVPAndReplays(t *testing.T) {
+	ctx := context.Background()
+	r := sqliteRig(t)
+	steps := []flows.Input{
+		{Kind: flows.InCommand, Command: "start", Text: r.token},
+		{Kind: flows.InButton, Data: "rsvp:sub"},
+		{Kind: flows.InText, Text: "Phạm Thu Hà"},
+		{Kind: flows.InText, Text: "Phó Trưởng phòng"},
+		{Kind: flows.InText, Text: "0911222333"},
+		{Kind: flows.InButton, Data: "sub:ok"},
+	}
+	var last bot.Inbound
+	for _, s := range steps {
+		last = r.in(s)
+		if err := r.d.Handle(ctx, last); err != nil {
+			t.Fatalf("handle %v: %v", s, err)
+		}
+	}
+	before := len(r.sent.texts(r.chat))
+	// The platform redelivers the last update: nothing is saved or sent twice.
+	if err := r.d.Handle(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(r.sent.texts(r.chat)); got != before {
+		t.Errorf("replay sent %d more replies", got-before)
+	}
+	h, err := r.st.RSVPHistory(ctx, "DB001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 1 || h[0].Status != domain.RSVPSubstitute || h[0].Substitute.Phone != "0911222333" {
+		t.Fatalf("history = %+v, want one substitute answer", h)
+	}
+}
+
+// When the session is lost (Redis flushed, TTL passed), the person is still
+// known from the identity in the database, and nothing confirmed is lost.
+func TestLostSessionKeepsIdentityAndAnswers(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r := newRig(t, s, s)
+	for _, in := range []flows.Input{{Kind: flows.InCommand, Command: "start", Text: r.token}, {Kind: flows.InButton, Data: "rsvp:attend"}} {
+		if err := r.d.Handle(ctx, r.in(in)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Put(ctx, "telegram:"+r.chat, []byte("not json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.d.Handle(ctx, r.in(flows.Input{Kind: flows.InCommand, Command: "xacnhan"})); err != nil {
+		t.Fatal(err)
+	}
+	texts := r.sent.texts(r.chat)
+	if last := texts[len(texts)-1]; !strings.Contains(last, "Trạng thái của anh/chị: tham dự") {
+		t.Fatalf("after losing the session the card says %q; want the saved answer", last)
+	}
+}
+
+func TestOneChatInOrderOthersInParallel(t *testing.T) {
+	ctx := context.Background()
+	r := sqliteRig(t)
+	// Identify ten chats, then send each a burst concurrently.
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for c := 0; c < 10; c++ {
+		chat := fmt.Sprint(2000 + c)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, _ := r.dir.Person("DB001")
+			inputs := []flows.Input{
+				{Kind: flows.InCommand, Command: "start", Text: p.InviteToken},
+				{Kind: flows.InButton, Data: "rsvp:sub"},
+				{Kind: flows.InText, Text: "Phạm Thu Hà"},
+				{Kind: flows.InText, Text: "Phó Trưởng phòng"},
+				{Kind: flows.InText, Text: "0911222333"},
+			}
+			for i, in := range inputs {
+				ib := bot.Inbound{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: chat + "-" + fmt.Sprint(i)}, UserID: chat, ChatID: chat, Input: in}
+				if err := r.d.Handle(ctx, ib); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for c := 0; c < 10; c++ {
+		texts := r.sent.texts(fmt.Sprint(2000 + c))
+		if len(texts) == 0 || !strings.Contains(texts[len(texts)-1], "Xin kiểm tra thông tin người đi thay") {
+			t.Fatalf("chat %d ended with %q; want the confirmation screen", c, texts)
+		}
+	}
+}
+
+// Two dispatchers are two bot processes: one PostgreSQL, one Redis. The
+// same update delivered to both (a webhook retry reaching another replica)
+// is handled once; one chat's updates never interleave.
+func TestTwoProcessesOnePostgresOneRedis(t *testing.T) {
+	ctx := context.Background()
+	pgURL, redisURL, prefix := testenv.PostgresURL(t), testenv.RedisURL(t), testenv.Prefix(t)
+	var rigs []*rig
+	for i := 0; i < 2; i++ {
+		st, err := postgres.Open(ctx, pgURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		ss, err := redis.Open(ctx, redis.Options{URL: redisURL, Prefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ss.Close() })
+		rigs = append(rigs, newRig(t, st, ss))
+	}
+	shared := &recorder{}
+	for _, r := range rigs {
+		r.d.SetSender(domain.Telegram, shared)
+	}
+	p, _ := rigs[0].dir.Person("DB001")
+	inputs := []flows.Input{
+		{Kind: flows.InCommand, Command: "start", Text: p.InviteToken},
+		{Kind: flows.InButton, Data: "rsvp:sub"},
+		{Kind: flows.InText, Text: "Phạm Thu Hà"},
+		{Kind: flows.InText, Text: "Phó Trưởng phòng"},
+		{Kind: flows.InText, Text: "0911222333"},
+		{Kind: flows.InButton, Data: "sub:ok"},
+	}
+	for i, in := range inputs {
+		ib := bot.Inbound{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: fmt.Sprint(500 + i)}, UserID: "77", ChatID: "77", Input: in}
+		var wg sync.WaitGroup
+		for _, r := range rigs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := r.d.Handle(ctx, ib); err != nil {
+					t.Errorf("handle: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	texts := shared.texts("77")
+	// /start gives two replies (greeting, card); each other step one.
+	if want := len(inputs) + 1; len(texts) != want {
+		t.Fatalf("sent %d replies, want %d (each update handled once):\n%s", len(texts), want, strings.Join(texts, "\n---\n"))
+	}
+	h, err := rigs[1].st.RSVPHistory(ctx, "DB001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 1 || h[0].Status != domain.RSVPSubstitute {
+		t.Fatalf("history = %+v", h)
+	}
+}
+
+// failingSessions is a session store whose server is down.
+type failingSessions struct{ storage.SessionStore }
+
+func (failingSessions) Get(context.Context, string) ([]byte, error) {
+	return nil, errors.New("connection refused")
+}
+
+func TestSessionStoreDownGivesPoliteRetry(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r := newRig(t, s, failingSessions{s})
+	if err := r.d.Handle(ctx, r.in(flows.Input{Kind: flows.InText, Text: "xin chào"})); err != nil {
+		t.Fatalf("handle: %v (a session outage should be answered, not redelivered)", err)
+	}
+	texts := r.sent.texts(r.chat)
+	if len(texts) != 1 || !strings.Contains(texts[0], "Xin anh/chị gửi lại") {
+		t.Fatalf("replies = %q, want the busy notice", texts)
+	}
+}
+
+func TestDatabaseDownIsNotAcknowledged(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sessions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sessions.Close()
+	r := newRig(t, s, sessions)
+	s.Close() // the results database goes away
+	err = r.d.Handle(ctx, r.in(flows.Input{Kind: flows.InCommand, Command: "start", Text: r.token}))
+	if !errors.Is(err, bot.ErrNotSaved) {
+		t.Fatalf("err = %v, want ErrNotSaved so the platform redelivers", err)
+	}
+}
+
+// forgetfulDone loses done marks, as a process killed right after sending
+// its replies would.
+type forgetfulDone struct{ storage.SessionStore }
+
+func (forgetfulDone) MarkDone(context.Context, string) error { return nil }
+
+func TestReplayAfterSessionSavedDoesNotRunTheStepTwice(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r := newRig(t, s, forgetfulDone{s})
+	for _, in := range []flows.Input{{Kind: flows.InCommand, Command: "start", Text: r.token}, {Kind: flows.InButton, Data: "rsvp:sub"}} {
+		if err := r.d.Handle(ctx, r.in(in)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := r.in(flows.Input{Kind: flows.InText, Text: "Phạm Thu Hà"})
+	for i := 0; i < 2; i++ { // handled, then redelivered after the "crash"
+		if err := r.d.Handle(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	texts := r.sent.texts(r.chat)
+	last2 := texts[len(texts)-2:]
+	if !strings.Contains(last2[0], "Chức vụ") || last2[0] != last2[1] {
+		t.Fatalf("replies = %q; want the position question, then the same once more", last2)
+	}
+	// The next answer is still taken as the position.
+	if err := r.d.Handle(ctx, r.in(flows.Input{Kind: flows.InText, Text: "Phó Trưởng phòng"})); err != nil {
+		t.Fatal(err)
+	}
+	texts = r.sent.texts(r.chat)
+	if !strings.Contains(texts[len(texts)-1], "Số điện thoại") {
+		t.Fatalf("after the replay the flow asked %q; want the phone question", texts[len(texts)-1])
+	}
+}

@@ -1,0 +1,212 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/dieuphoi/dieuphoi/flows"
+)
+
+// MaxMessageLen is Telegram's limit on a message's text, in UTF-16 units.
+const MaxMessageLen = 4096
+
+// contactButtonLabel is the text of the one-tap share-phone button. The
+// replies name it in both languages («Chia sẻ số điện thoại», «Share my phone
+// number»); flows.Reply carries no label, so it shows both.
+const contactButtonLabel = "📱 Chia sẻ số điện thoại / Share my phone number"
+
+// Send delivers replies to chatID in order, as plain text (no parse_mode,
+// so user-provided text cannot break markup). Texts over 4096 characters
+// are split on line boundaries, the keyboard going with the last part. A
+// reply with buttons gets an inline keyboard; one with AskContact a
+// one-time reply keyboard with a request_contact button; any other reply
+// removes a reply keyboard that may still be showing.
+//
+// Flood limits (429) are waited out a bounded number of times. When the
+// user blocked the bot the error wraps ErrBlocked.
+func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply) error {
+	chat, err := strconv.ParseInt(chatID, 10, 64)
+	if err != nil {
+		return fmt.Errorf("telegram: bad chat id %q", chatID)
+	}
+	for i, r := range replies {
+		if strings.TrimSpace(r.Text) == "" {
+			a.log.Warn("skipping reply with empty text", "chat", chatID, "reply", i)
+			continue
+		}
+		markup, err := replyMarkup(r)
+		if err != nil {
+			return fmt.Errorf("telegram: reply %d: %w", i, err)
+		}
+		parts := splitText(r.Text, MaxMessageLen)
+		for j, part := range parts {
+			p := tgbotapi.Params{"chat_id": chatID, "text": part}
+			if j == len(parts)-1 {
+				p["reply_markup"] = markup
+			}
+			if err := a.sendMessage(ctx, chat, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (a *Adapter) sendMessage(ctx context.Context, chat int64, p tgbotapi.Params) error {
+	for attempt := 0; ; attempt++ {
+		_, err := a.request(ctx, "sendMessage", p, a.callTimeout)
+		if err == nil {
+			return nil
+		}
+		pe, ok := apiError(err)
+		switch {
+		case ok && pe.Code == http.StatusForbidden:
+			return fmt.Errorf("%w: chat %d: %s", ErrBlocked, chat, pe.Message)
+		case ok && pe.Code == http.StatusTooManyRequests && attempt < a.sendRetries:
+			wait := max(time.Duration(pe.RetryAfter)*time.Second, a.minBackoff)
+			if wait > a.maxSendWait {
+				return fmt.Errorf("telegram: sendMessage to chat %d: flood limit, retry after %v: %w", chat, wait, err)
+			}
+			a.log.Warn("flood limit on sendMessage; waiting", "chat", chat, "retry_in", wait.String())
+			if !sleep(ctx, wait) {
+				return fmt.Errorf("telegram: sendMessage to chat %d: %w", chat, ctx.Err())
+			}
+		default:
+			return fmt.Errorf("telegram: sendMessage to chat %d: %w", chat, err)
+		}
+	}
+}
+
+type inlineButton struct {
+	Text         string `json:"text"`
+	CallbackData string `json:"callback_data"`
+}
+
+// replyMarkup renders a reply's keyboard as the reply_markup JSON.
+func replyMarkup(r flows.Reply) (string, error) {
+	var v any
+	switch {
+	case len(r.Buttons) > 0:
+		rows := make([][]inlineButton, 0, len(r.Buttons))
+		for _, row := range r.Buttons {
+			if len(row) == 0 {
+				continue
+			}
+			out := make([]inlineButton, 0, len(row))
+			for _, b := range row {
+				if n := len(b.Data); n == 0 || n > 64 {
+					return "", fmt.Errorf("button %q: callback data must be 1-64 bytes, is %d", b.Label, n)
+				}
+				out = append(out, inlineButton{Text: b.Label, CallbackData: b.Data})
+			}
+			rows = append(rows, out)
+		}
+		v = map[string]any{"inline_keyboard": rows}
+	case r.AskContact:
+		v = tgbotapi.ReplyKeyboardMarkup{
+			Keyboard:        [][]tgbotapi.KeyboardButton{{tgbotapi.NewKeyboardButtonContact(contactButtonLabel)}},
+			ResizeKeyboard:  true,
+			OneTimeKeyboard: true,
+		}
+	default:
+		v = tgbotapi.NewRemoveKeyboard(false)
+	}
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// splitText cuts s into parts of at most limit UTF-16 units, at line breaks
+// where possible, else at spaces, else anywhere between runes.
+func splitText(s string, limit int) []string {
+	var parts []string
+	for utf16Len(s) > limit {
+		// The longest prefix that fits, in bytes.
+		end, units := 0, 0
+		for i, r := range s {
+			if units+utf16.RuneLen(r) > limit {
+				break
+			}
+			units += utf16.RuneLen(r)
+			end = i + utf8.RuneLen(r)
+		}
+		cut := strings.LastIndexByte(s[:end], '\n')
+		if cut <= 0 {
+			cut = strings.LastIndexByte(s[:end], ' ')
+		}
+		if cut <= 0 {
+			cut = end
+		}
+		if head := strings.TrimRight(s[:cut], " \n"); strings.TrimSpace(head) != "" {
+			parts = append(parts, head)
+		}
+		s = strings.TrimLeft(s[cut:], " \n")
+	}
+	if strings.TrimSpace(s) != "" {
+		parts = append(parts, s)
+	}
+	return parts
+}
+
+// DownloadFile fetches a file a user sent, by its file_id, refusing files
+// over maxBytes with ErrTooLarge. Neither errors nor logs carry the
+// download URL (it contains the token).
+func (a *Adapter) DownloadFile(ctx context.Context, fileID string, maxBytes int64) ([]byte, error) {
+	resp, err := a.request(ctx, "getFile", tgbotapi.Params{"file_id": fileID}, a.callTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: getFile: %w", err)
+	}
+	var f tgbotapi.File
+	if err := json.Unmarshal(resp.Result, &f); err != nil {
+		return nil, fmt.Errorf("telegram: getFile: decode: %w", err)
+	}
+	if f.FilePath == "" {
+		return nil, fmt.Errorf("telegram: getFile: no file_path for this file")
+	}
+	if int64(f.FileSize) > maxBytes {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, f.FileSize, maxBytes)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.apiBase+"/file/bot"+a.token+"/"+f.FilePath, nil)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: download: %w", a.redact(err))
+	}
+	res, err := a.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: download: %w", a.redact(err))
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("telegram: download: HTTP %d", res.StatusCode)
+	}
+	if res.ContentLength > maxBytes {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, res.ContentLength, maxBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(res.Body, maxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("telegram: download: %w", a.redact(err))
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, maxBytes)
+	}
+	return data, nil
+}

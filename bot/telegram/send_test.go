@@ -1,0 +1,185 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"github.com/dieuphoi/dieuphoi/flows"
+)
+
+func TestSendRendering(t *testing.T) {
+	s := newSetup(t)
+	const chat = 901
+	err := s.a.Send(context.Background(), "901", []flows.Reply{
+		{Text: "Xin chào! <b>không</b> phải *markup*", AskContact: true},
+		{Text: "Anh/chị có tham dự?", Buttons: [][]flows.Button{
+			{{Label: "Có", Data: "rsvp:attend"}, {Label: "Không", Data: "rsvp:decline"}},
+			{{Label: "Cử người thay", Data: "rsvp:substitute"}},
+		}},
+		{Text: "Cảm ơn anh/chị."},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.srv.Messages(chat)
+	if len(got) != 3 {
+		t.Fatalf("sent %d messages", len(got))
+	}
+	c := got[0]
+	if c.Text != "Xin chào! <b>không</b> phải *markup*" || c.ParseMode != "" || !c.RequestsContact ||
+		!c.OneTime || !c.Resize || c.Inline != nil || len(c.Keyboard) != 1 || len(c.Keyboard[0]) != 1 {
+		t.Errorf("contact keyboard message: %+v", c)
+	}
+	in := got[1]
+	if len(in.Inline) != 2 || len(in.Inline[0]) != 2 || in.Inline[0][1].Data != "rsvp:decline" ||
+		in.Inline[1][0].Text != "Cử người thay" || in.RemoveKeyboard {
+		t.Errorf("inline keyboard message: %+v", in)
+	}
+	if p := got[2]; !p.RemoveKeyboard || p.Inline != nil || p.Keyboard != nil {
+		t.Errorf("plain message should remove the reply keyboard: %+v", p)
+	}
+}
+
+func TestSendSplitsLongText(t *testing.T) {
+	s := newSetup(t)
+	var b strings.Builder
+	for i := 0; b.Len() < 12000; i++ {
+		b.WriteString("Dòng thứ ")
+		b.WriteString(strings.Repeat("ệ", i%50))
+		b.WriteString(" 🎉\n")
+	}
+	text := strings.TrimSpace(b.String())
+	err := s.a.Send(context.Background(), "902", []flows.Reply{{Text: text,
+		Buttons: [][]flows.Button{{{Label: "OK", Data: "ok"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.srv.Messages(902)
+	if len(got) < 2 {
+		t.Fatalf("long text sent as %d messages", len(got))
+	}
+	var parts []string
+	for i, m := range got {
+		if n := len(utf16.Encode([]rune(m.Text))); n > MaxMessageLen {
+			t.Errorf("part %d is %d units", i, n)
+		}
+		if !strings.HasSuffix(m.Text, "🎉") {
+			t.Errorf("part %d not cut at a line end: …%q", i, m.Text[max(0, len(m.Text)-20):])
+		}
+		if (m.Inline != nil) != (i == len(got)-1) {
+			t.Errorf("part %d: keyboard %v; want it on the last part only", i, m.Inline)
+		}
+		parts = append(parts, m.Text)
+	}
+	if strings.Join(parts, "\n") != text {
+		t.Error("parts do not join back to the text")
+	}
+}
+
+func TestSplitText(t *testing.T) {
+	for _, c := range []struct {
+		in    string
+		limit int
+		want  []string
+	}{
+		{"short", 10, []string{"short"}},
+		{"aaaa\nbbbb\ncccc", 10, []string{"aaaa\nbbbb", "cccc"}},
+		{"one two three four", 9, []string{"one two", "three", "four"}},
+		{"abcdefghij", 4, []string{"abcd", "efgh", "ij"}},
+		{"😀😀😀", 4, []string{"😀😀", "😀"}},
+		{"", 4, nil},
+	} {
+		got := splitText(c.in, c.limit)
+		if strings.Join(got, "|") != strings.Join(c.want, "|") {
+			t.Errorf("splitText(%q, %d) = %q, want %q", c.in, c.limit, got, c.want)
+		}
+	}
+}
+
+func TestSendRejectsOversizeCallbackData(t *testing.T) {
+	s := newSetup(t)
+	err := s.a.Send(context.Background(), "903", []flows.Reply{{Text: "x",
+		Buttons: [][]flows.Button{{{Label: "x", Data: strings.Repeat("d", 65)}}}}})
+	if err == nil {
+		t.Fatal("65-byte callback data accepted")
+	}
+	if n := len(s.srv.Messages(903)); n != 0 {
+		t.Errorf("%d messages sent", n)
+	}
+}
+
+func TestSendRetriesFloodLimit(t *testing.T) {
+	s := newSetup(t)
+	s.srv.FailNext("sendMessage", 1, 429, 1)
+	start := time.Now()
+	if err := s.a.Send(context.Background(), "904", []flows.Reply{{Text: "chào"}}); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 950*time.Millisecond {
+		t.Errorf("retried after %v, want retry_after 1s honoured", d)
+	}
+	if n := len(s.srv.Messages(904)); n != 1 {
+		t.Errorf("%d messages sent, want 1", n)
+	}
+	if n := s.srv.Calls("sendMessage"); n != 2 {
+		t.Errorf("sendMessage called %d times, want 2", n)
+	}
+
+	// Bounded: a flood limit that persists is an error, and so is one longer
+	// than the adapter is willing to wait.
+	s.a.sendRetries = 2
+	s.srv.FailNext("sendMessage", 3, 429, 0)
+	if err := s.a.Send(context.Background(), "904", []flows.Reply{{Text: "chào"}}); err == nil {
+		t.Error("persistent 429 not reported")
+	}
+	s.srv.FailNext("sendMessage", 1, 429, 3600)
+	start = time.Now()
+	if err := s.a.Send(context.Background(), "904", []flows.Reply{{Text: "chào"}}); err == nil || time.Since(start) > time.Second {
+		t.Errorf("retry_after 3600: %v after %v", err, time.Since(start))
+	}
+	// The wait respects the context.
+	s.srv.FailNext("sendMessage", 1, 429, 5)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := s.a.Send(ctx, "904", []flows.Reply{{Text: "chào"}}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("cancelled wait: %v", err)
+	}
+}
+
+func TestSendBlocked(t *testing.T) {
+	s := newSetup(t)
+	s.srv.Block(905)
+	err := s.a.Send(context.Background(), "905", []flows.Reply{{Text: "chào"}})
+	if !errors.Is(err, ErrBlocked) || !strings.Contains(err.Error(), "blocked") {
+		t.Errorf("Send to a blocking user: %v", err)
+	}
+	if err := s.a.Send(context.Background(), "abc", []flows.Reply{{Text: "x"}}); err == nil {
+		t.Error("bad chat id accepted")
+	}
+}
+
+func TestDownloadFile(t *testing.T) {
+	s := newSetup(t)
+	data := []byte(strings.Repeat("xlsx-bytes;", 100))
+	id := s.srv.AddFile("danh-sach.xlsx", data)
+	got, err := s.a.DownloadFile(context.Background(), id, int64(len(data)))
+	if err != nil || string(got) != string(data) {
+		t.Fatalf("download: %d bytes, %v", len(got), err)
+	}
+	if _, err := s.a.DownloadFile(context.Background(), id, int64(len(data)-1)); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("over the limit: %v", err)
+	}
+	_, err = s.a.DownloadFile(context.Background(), "no-such-file", 1<<20)
+	if err == nil || strings.Contains(err.Error(), testToken) {
+		t.Errorf("unknown file: %v", err)
+	}
+	// A failed download reports the status, never the token-bearing URL.
+	s.srv.FailNext("file", 1, 404, 0)
+	if _, err := s.a.DownloadFile(context.Background(), id, 1<<20); err == nil || strings.Contains(err.Error(), testToken) {
+		t.Errorf("download failure: %v", err)
+	}
+}

@@ -1,0 +1,86 @@
+package telegram
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// MaxWebhookBody bounds a webhook request body.
+const MaxWebhookBody = 1 << 20
+
+// SecretHeader carries the webhook secret_token.
+const SecretHeader = "X-Telegram-Bot-Api-Secret-Token"
+
+// SetWebhook registers Config.WebhookURL with Telegram, with the secret and
+// the update kinds the adapter handles. Pending updates are kept.
+func (a *Adapter) SetWebhook(ctx context.Context) error {
+	if a.webhookURL == "" {
+		return errors.New("telegram: SetWebhook: no WebhookURL configured")
+	}
+	_, err := a.request(ctx, "setWebhook", tgbotapi.Params{
+		"url":             a.webhookURL,
+		"secret_token":    a.webhookSecret,
+		"allowed_updates": allowedUpdates,
+	}, a.callTimeout)
+	if err != nil {
+		return fmt.Errorf("telegram: setWebhook: %w", err)
+	}
+	a.log.Info("webhook set")
+	return nil
+}
+
+// WebhookHandler receives updates Telegram POSTs to WebhookURL. It checks
+// the secret, handles the update synchronously and answers 200 when it may
+// be acknowledged, 500 when Telegram should deliver it again.
+func (a *Adapter) WebhookHandler() http.Handler {
+	want := sha256.Sum256([]byte(a.webhookSecret))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		// Compare digests, so neither content nor length leaks through timing.
+		got := sha256.Sum256([]byte(r.Header.Get(SecretHeader)))
+		if a.webhookSecret == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			a.log.Warn("webhook request with a wrong or missing secret", "remote", r.RemoteAddr)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBody))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				a.log.Warn("webhook body too large", "limit", MaxWebhookBody)
+				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "cannot read body", http.StatusBadRequest)
+			return
+		}
+		var u tgbotapi.Update
+		if err := json.Unmarshal(body, &u); err != nil || u.UpdateID == 0 {
+			a.log.Warn("malformed webhook update", "err", err)
+			http.Error(w, "malformed update", http.StatusBadRequest)
+			return
+		}
+		if err := a.process(r.Context(), u); err != nil {
+			log := a.log.With("update", u.UpdateID)
+			if c, ok := chatOf(u); ok {
+				log = log.With("chat", c)
+			}
+			log.Warn("update not handled; asking Telegram to redeliver", "err", err)
+			http.Error(w, "update not handled", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}

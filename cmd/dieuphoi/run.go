@@ -1,0 +1,376 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/bot/telegram"
+	"github.com/dieuphoi/dieuphoi/bot/webchat"
+	"github.com/dieuphoi/dieuphoi/configs"
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/postgres"
+	"github.com/dieuphoi/dieuphoi/storage/redis"
+	"github.com/dieuphoi/dieuphoi/storage/sqlite"
+)
+
+const usage = `dieuphoi — trợ lý điều phối hội nghị và thu thập dữ liệu
+
+Usage:
+  dieuphoi [serve]      run the bot (web chat, and Telegram when TELEGRAM_BOT_TOKEN is set)
+  dieuphoi check        load and validate the configuration, then exit
+  dieuphoi invites      print each person's invite link and code
+  dieuphoi migrate      apply database migrations, then exit
+
+Environment: see README.md (DATABASE_URL, REDIS_URL, TELEGRAM_BOT_TOKEN, DIEUPHOI_*).
+`
+
+// run is the whole program; main only wires it to the process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	rest := args[1:]
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		cmd, rest = rest[0], rest[1:]
+	}
+	fl := flag.NewFlagSet("dieuphoi "+cmd, flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.Usage = func() { fmt.Fprint(stderr, usage) }
+	if err := fl.Parse(rest); err != nil {
+		return err
+	}
+	cfg, err := loadSettings(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg)
+
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, log, stdout)
+	case "check":
+		c, err := loadCampaign(cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Cấu hình hợp lệ: %s — %d mục chương trình, %d đơn vị, %d người.\n",
+			c.Event.NameVI, len(c.Event.Agenda), len(c.Agencies), len(c.People))
+		return nil
+	case "migrate":
+		st, err := openStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		fmt.Fprintln(stdout, "Migrations applied.")
+		return nil
+	case "invites":
+		return printInvites(ctx, cfg, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// settings are read from the environment once, at start-up.
+type settings struct {
+	Addr           string
+	PublicURL      string
+	DataDir        string
+	ConfigDir      string
+	DatabaseURL    string
+	RedisURL       string
+	RedisPrefix    string
+	TelegramToken  string
+	TelegramAPI    string
+	WebhookURL     string
+	WebhookSecret  string
+	Picker         bool
+	ClockStart     time.Time
+	LogLevel       slog.Level
+	LogJSON        bool
+	SessionTTL     time.Duration
+	ShutdownWindow time.Duration
+}
+
+func loadSettings(getenv func(string) string) (settings, error) {
+	s := settings{
+		Addr:           or(getenv("DIEUPHOI_ADDR"), "127.0.0.1:8080"),
+		PublicURL:      strings.TrimRight(getenv("DIEUPHOI_PUBLIC_URL"), "/"),
+		DataDir:        or(getenv("DIEUPHOI_DATA_DIR"), "data"),
+		ConfigDir:      getenv("DIEUPHOI_CONFIG_DIR"),
+		DatabaseURL:    getenv("DATABASE_URL"),
+		RedisURL:       getenv("REDIS_URL"),
+		RedisPrefix:    getenv("DIEUPHOI_REDIS_PREFIX"),
+		TelegramToken:  getenv("TELEGRAM_BOT_TOKEN"),
+		TelegramAPI:    or(getenv("TELEGRAM_API_BASE"), "https://api.telegram.org"),
+		WebhookURL:     getenv("TELEGRAM_WEBHOOK_URL"),
+		WebhookSecret:  getenv("TELEGRAM_WEBHOOK_SECRET"),
+		LogJSON:        getenv("DIEUPHOI_LOG_FORMAT") != "text",
+		SessionTTL:     30 * 24 * time.Hour,
+		ShutdownWindow: 15 * time.Second,
+	}
+	if s.PublicURL == "" {
+		host := s.Addr
+		if strings.HasPrefix(host, ":") {
+			host = "localhost" + host
+		}
+		s.PublicURL = "http://" + host
+	}
+	// The person picker lets anyone act as anyone: right for trying the bot
+	// on one's own machine, wrong for a shared deployment.
+	switch strings.ToLower(getenv("DIEUPHOI_WEBCHAT_PICKER")) {
+	case "1", "true", "on", "yes":
+		s.Picker = true
+	case "0", "false", "off", "no":
+		s.Picker = false
+	default:
+		s.Picker = s.DatabaseURL == ""
+	}
+	if v := getenv("DIEUPHOI_CLOCK_START"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return s, fmt.Errorf("DIEUPHOI_CLOCK_START: want a time like 2024-07-25T09:00:00+07:00, got %q", v)
+		}
+		s.ClockStart = t
+	}
+	if v := getenv("DIEUPHOI_LOG_LEVEL"); v != "" {
+		if err := s.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return s, fmt.Errorf("DIEUPHOI_LOG_LEVEL: want debug, info, warn or error, got %q", v)
+		}
+	}
+	if s.WebhookURL != "" && len(s.WebhookSecret) < 16 {
+		return s, errors.New("TELEGRAM_WEBHOOK_SECRET must be set (at least 16 characters of A-Z, a-z, 0-9, _ and -) when TELEGRAM_WEBHOOK_URL is set")
+	}
+	return s, nil
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func newLogger(w io.Writer, s settings) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: s.LogLevel}
+	if s.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func loadCampaign(s settings) (*configs.Campaign, error) {
+	var fsys fs.FS = configs.Example()
+	where := "the built-in example"
+	if s.ConfigDir != "" {
+		fsys, where = os.DirFS(s.ConfigDir), s.ConfigDir
+	}
+	c, err := configs.Load(fsys)
+	if err != nil {
+		return nil, fmt.Errorf("configuration in %s:\n%w", where, err)
+	}
+	return c, nil
+}
+
+func openStore(ctx context.Context, s settings) (storage.Store, error) {
+	if s.DatabaseURL != "" {
+		return postgres.Open(ctx, s.DatabaseURL)
+	}
+	return sqlite.Open(ctx, filepath.Join(s.DataDir, "dieuphoi.db"))
+}
+
+// openSessions returns Redis when configured; otherwise the embedded store
+// (which must then be the SQLite results store) keeps sessions too.
+func openSessions(ctx context.Context, s settings, st storage.Store) (storage.SessionStore, error) {
+	if s.RedisURL != "" {
+		return redis.Open(ctx, redis.Options{URL: s.RedisURL, Prefix: s.RedisPrefix, SessionTTL: s.SessionTTL, LockTTL: 10 * time.Second})
+	}
+	if ss, ok := st.(storage.SessionStore); ok {
+		return ss, nil
+	}
+	return nil, errors.New("REDIS_URL must be set when DATABASE_URL is: sessions and per-chat locks live in Redis in production")
+}
+
+func printInvites(ctx context.Context, s settings, stdout io.Writer) error {
+	c, err := loadCampaign(s)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.SyncDirectory(ctx, c.Agencies, c.People); err != nil {
+		return fmt.Errorf("sync people: %w", err)
+	}
+	dir, err := st.Directory(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "id\tfull_name\tinvite_code\tweb_link")
+	for _, p := range dir.People() {
+		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s/chat/i/%s\n", p.ID, p.FullName, p.InviteCode, s.PublicURL, p.InviteToken)
+	}
+	return nil
+}
+
+func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) error {
+	campaign, err := loadCampaign(s)
+	if err != nil {
+		return err
+	}
+	now := time.Now
+	if s.ClockStart.IsZero() && s.ConfigDir == "" && time.Now().After(campaign.Event.RSVPCutoff) {
+		// The built-in example is a real 2024 conference: run its clock from
+		// a week before, so a newcomer can still answer the invitation.
+		s.ClockStart = campaign.Event.Start.AddDate(0, 0, -7)
+	}
+	if !s.ClockStart.IsZero() {
+		offset := time.Until(s.ClockStart)
+		now = func() time.Time { return time.Now().Add(offset) }
+		log.Info("demo clock: the bot's time runs from DIEUPHOI_CLOCK_START", "start", s.ClockStart.Format(time.RFC3339))
+	}
+
+	st, err := openStore(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sessions, err := openSessions(ctx, s, st)
+	if err != nil {
+		return err
+	}
+	if s.RedisURL != "" {
+		defer sessions.Close()
+	}
+	if err := st.SyncDirectory(ctx, campaign.Agencies, campaign.People); err != nil {
+		return fmt.Errorf("load people into the database: %w", err)
+	}
+	dir, err := st.Directory(ctx)
+	if err != nil {
+		return fmt.Errorf("read people: %w", err)
+	}
+	ev := campaign.Event
+	d := bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log})
+
+	mux := http.NewServeMux()
+	chat := webchat.New(webchat.Config{Handler: d, Directory: d.Directory, Picker: s.Picker, Log: log})
+	d.SetSender(domain.Web, chat)
+	chat.Routes(mux)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/chat", http.StatusFound)
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		var problems []string
+		if err := st.Ping(ctx); err != nil {
+			problems = append(problems, "database unreachable")
+		}
+		if err := sessions.Ping(ctx); err != nil {
+			problems = append(problems, "session store unreachable")
+		}
+		if len(problems) > 0 {
+			log.Warn("not ready", "problems", problems)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, strings.Join(problems, "\n"))
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	polling := make(chan struct{})
+
+	if s.TelegramToken != "" {
+		tg, err := telegram.New(runCtx, telegram.Config{
+			Token: s.TelegramToken, APIBase: s.TelegramAPI, Handler: d, Log: log,
+			WebhookURL: s.WebhookURL, WebhookSecret: s.WebhookSecret,
+		})
+		if err != nil {
+			return fmt.Errorf("telegram: %w", err)
+		}
+		d.SetSender(domain.Telegram, tg)
+		if s.WebhookURL != "" {
+			mux.Handle("POST /telegram/webhook", tg.WebhookHandler())
+			if err := tg.SetWebhook(runCtx); err != nil {
+				return fmt.Errorf("telegram: %w", err)
+			}
+			log.Info("telegram: webhook mode", "bot", tg.Username())
+		} else {
+			log.Info("telegram: long polling", "bot", tg.Username())
+			go func() {
+				defer close(polling)
+				if err := tg.Poll(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+					errc <- fmt.Errorf("telegram polling: %w", err)
+				}
+			}()
+		}
+	}
+	if s.TelegramToken == "" || s.WebhookURL != "" {
+		close(polling)
+	}
+
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.Addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "dieuphoi đang chạy — mở %s/chat để trò chuyện với bot (Ctrl+C để dừng).\n", publicBase(s, ln))
+	log.Info("serving", "addr", ln.Addr().String(), "picker", s.Picker, "postgres", s.DatabaseURL != "", "redis", s.RedisURL != "")
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, context.Canceled) {
+			cancel()
+			return err
+		}
+	}
+	log.Info("shutting down: finishing updates in flight")
+	cancel()
+	shutCtx, done := context.WithTimeout(context.Background(), s.ShutdownWindow)
+	defer done()
+	err = srv.Shutdown(shutCtx)
+	select {
+	case <-polling:
+	case <-shutCtx.Done():
+		log.Warn("telegram polling did not stop in time")
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// publicBase is the URL to print: the configured one, or the real address
+// when the port was chosen by the system (":0" in tests).
+func publicBase(s settings, ln net.Listener) string {
+	if strings.HasSuffix(s.Addr, ":0") {
+		return "http://" + ln.Addr().String()
+	}
+	return s.PublicURL
+}

@@ -1,0 +1,575 @@
+package redis
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/dieuphoi/dieuphoi/internal/testenv"
+	"github.com/dieuphoi/dieuphoi/storage"
+)
+
+// env is one test's view of the shared test Redis: a unique prefix, a raw
+// client to look behind the store, and cleanup of every key under the prefix.
+type env struct {
+	url    string
+	prefix string
+	raw    *goredis.Client
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{url: testenv.RedisURL(t), prefix: testenv.Prefix(t)}
+	opts, err := goredis.ParseURL(e.url)
+	if err != nil {
+		t.Fatalf("parse %s: %v", testenv.EnvRedis, err)
+	}
+	e.raw = goredis.NewClient(opts)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, k := range e.keys(t, ctx, e.prefix+"*") {
+			if err := e.raw.Del(ctx, k).Err(); err != nil {
+				t.Errorf("cleanup %s: %v", k, err)
+			}
+		}
+		_ = e.raw.Close()
+	})
+	return e
+}
+
+func (e *env) keys(t *testing.T, ctx context.Context, match string) []string {
+	t.Helper()
+	var out []string
+	iter := e.raw.Scan(ctx, 0, match, 100).Iterator()
+	for iter.Next(ctx) {
+		out = append(out, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatalf("scan %s: %v", match, err)
+	}
+	return out
+}
+
+// open opens a Store under the test's prefix; each call is a separate
+// connection pool, as a separate bot process would have.
+func (e *env) open(t *testing.T, o Options) *Store {
+	t.Helper()
+	o.URL = e.url
+	if o.Prefix == "" {
+		o.Prefix = e.prefix
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := Open(ctx, o)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func ctxT(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestGetPutRoundTrip(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t, Options{})
+	ctx := ctxT(t, 10*time.Second)
+
+	chat := "telegram:12345"
+	want := []byte(`{"state":"ask_name","lang":"vi","note":"Sở Khoa học và Công nghệ"}`)
+	if err := s.Put(ctx, chat, want); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	got, err := s.Get(ctx, chat)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("Get = %q, want %q", got, want)
+	}
+
+	// Overwrite, including with binary and empty content.
+	for _, v := range [][]byte{{0, 1, 2, 0xff}, {}} {
+		if err := s.Put(ctx, chat, v); err != nil {
+			t.Fatalf("Put %q: %v", v, err)
+		}
+		got, err := s.Get(ctx, chat)
+		if err != nil {
+			t.Fatalf("Get: %v", err)
+		}
+		if !bytes.Equal(got, v) {
+			t.Fatalf("Get = %q, want %q", got, v)
+		}
+	}
+
+	// Another process sees the same session.
+	other := e.open(t, Options{})
+	if got, err := other.Get(ctx, chat); err != nil || len(got) != 0 {
+		t.Fatalf("other Get = %q, %v; want empty, nil", got, err)
+	}
+}
+
+func TestGetMissing(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t, Options{})
+	_, err := s.Get(ctxT(t, 10*time.Second), "zalo:nobody")
+	if !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("Get missing: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestPutSetsTTL(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t, 10*time.Second)
+	for _, tc := range []struct {
+		name string
+		ttl  time.Duration
+		want time.Duration
+	}{
+		{"default", 0, 30 * 24 * time.Hour},
+		{"custom", 90 * time.Minute, 90 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := e.open(t, Options{SessionTTL: tc.ttl})
+			chat := "web:" + tc.name
+			if err := s.Put(ctx, chat, []byte("x")); err != nil {
+				t.Fatalf("Put: %v", err)
+			}
+			ttl, err := e.raw.TTL(ctx, e.prefix+"session:"+chat).Result()
+			if err != nil {
+				t.Fatalf("TTL: %v", err)
+			}
+			if ttl > tc.want || ttl < tc.want-10*time.Second {
+				t.Fatalf("TTL = %v, want about %v", ttl, tc.want)
+			}
+		})
+	}
+}
+
+func TestDone(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t, 10*time.Second)
+	for _, tc := range []struct {
+		name string
+		ttl  time.Duration
+		want time.Duration
+	}{
+		{"default", 0, 48 * time.Hour},
+		{"custom", 3 * time.Hour, 3 * time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := e.open(t, Options{DoneTTL: tc.ttl})
+			update := "telegram/" + tc.name + "/987654"
+			done, err := s.Done(ctx, update)
+			if err != nil || done {
+				t.Fatalf("Done before MarkDone = %v, %v; want false, nil", done, err)
+			}
+			if err := s.MarkDone(ctx, update); err != nil {
+				t.Fatalf("MarkDone: %v", err)
+			}
+			// Seen from another process too.
+			for _, st := range []*Store{s, e.open(t, Options{})} {
+				done, err := st.Done(ctx, update)
+				if err != nil || !done {
+					t.Fatalf("Done after MarkDone = %v, %v; want true, nil", done, err)
+				}
+			}
+			// Marking again is harmless.
+			if err := s.MarkDone(ctx, update); err != nil {
+				t.Fatalf("MarkDone again: %v", err)
+			}
+			ttl, err := e.raw.TTL(ctx, e.prefix+"done:"+update).Result()
+			if err != nil {
+				t.Fatalf("TTL: %v", err)
+			}
+			if ttl > tc.want || ttl < tc.want-10*time.Second {
+				t.Fatalf("TTL = %v, want about %v", ttl, tc.want)
+			}
+			if done, err := s.Done(ctx, update+"-other"); err != nil || done {
+				t.Fatalf("Done(other) = %v, %v; want false, nil", done, err)
+			}
+		})
+	}
+}
+
+func TestKeysUsePrefix(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t, Options{})
+	ctx := ctxT(t, 10*time.Second)
+	id := testenv.RandomHex(8)
+	chat, update := "telegram:"+id, "telegram/"+id
+	if err := s.Put(ctx, chat, []byte("s")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkDone(ctx, update); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := s.Lock(ctx, chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+
+	got := e.keys(t, ctx, "*"+id+"*")
+	want := map[string]bool{
+		e.prefix + "session:" + chat: true,
+		e.prefix + "done:" + update:  true,
+		e.prefix + "lock:" + chat:    true,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("keys = %q, want %d keys", got, len(want))
+	}
+	for _, k := range got {
+		if !want[k] {
+			t.Errorf("unexpected key %q (prefix %q)", k, e.prefix)
+		}
+	}
+	// Every key has a TTL: nothing here lives forever.
+	for k := range want {
+		if ttl, err := e.raw.TTL(ctx, k).Result(); err != nil || ttl <= 0 {
+			t.Errorf("TTL(%s) = %v, %v; want > 0", k, ttl, err)
+		}
+	}
+}
+
+func TestDefaultPrefix(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t, 10*time.Second)
+	s, err := Open(ctx, Options{URL: e.url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	chat := "test-default-prefix:" + testenv.RandomHex(8)
+	key := "dieuphoi:session:" + chat
+	t.Cleanup(func() { _ = e.raw.Del(context.Background(), key).Err() })
+	if err := s.Put(ctx, chat, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.raw.Exists(ctx, key).Result(); err != nil || n != 1 {
+		t.Fatalf("EXISTS %s = %d, %v; want 1", key, n, err)
+	}
+}
+
+func TestLockExcludesOtherProcess(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.open(t, Options{}), e.open(t, Options{})
+	chat := "telegram:42"
+
+	unlockA, err := a.Lock(ctxT(t, 5*time.Second), chat)
+	if err != nil {
+		t.Fatalf("a.Lock: %v", err)
+	}
+
+	// b waits while a holds it.
+	acquired := make(chan func(), 1)
+	errc := make(chan error, 1)
+	go func() {
+		unlock, err := b.Lock(ctxT(t, 10*time.Second), chat)
+		if err != nil {
+			errc <- err
+			return
+		}
+		acquired <- unlock
+	}()
+	select {
+	case u := <-acquired:
+		u()
+		t.Fatal("b took the lock while a held it")
+	case err := <-errc:
+		t.Fatalf("b.Lock: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+
+	// Another chat is independent.
+	unlockOther, err := b.Lock(ctxT(t, time.Second), "telegram:43")
+	if err != nil {
+		t.Fatalf("b.Lock(other chat): %v", err)
+	}
+	unlockOther()
+
+	start := time.Now()
+	unlockA()
+	select {
+	case u := <-acquired:
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("b took %v to get the lock after unlock", d)
+		}
+		u()
+	case err := <-errc:
+		t.Fatalf("b.Lock: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("b did not get the lock after a unlocked")
+	}
+	if n, err := e.raw.Exists(context.Background(), e.prefix+"lock:"+chat).Result(); err != nil || n != 0 {
+		t.Fatalf("lock key after both unlocked: exists=%d, %v", n, err)
+	}
+}
+
+// TestLockMutualExclusion runs many holders in two processes against one
+// chat and checks that never two hold it at once.
+func TestLockMutualExclusion(t *testing.T) {
+	e := newEnv(t)
+	stores := []*Store{e.open(t, Options{}), e.open(t, Options{})}
+	const perStore, rounds = 4, 5
+	var holders, maxHolders, total atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, len(stores)*perStore)
+	for _, s := range stores {
+		for range perStore {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range rounds {
+					unlock, err := s.Lock(ctxT(t, 30*time.Second), "web:shared")
+					if err != nil {
+						errs <- err
+						return
+					}
+					n := holders.Add(1)
+					for {
+						m := maxHolders.Load()
+						if n <= m || maxHolders.CompareAndSwap(m, n) {
+							break
+						}
+					}
+					time.Sleep(2 * time.Millisecond)
+					total.Add(1)
+					holders.Add(-1)
+					unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("Lock: %v", err)
+	}
+	if m := maxHolders.Load(); m != 1 {
+		t.Fatalf("max concurrent holders = %d, want 1", m)
+	}
+	if n := total.Load(); n != int64(len(stores)*perStore*rounds) {
+		t.Fatalf("total = %d", n)
+	}
+}
+
+func TestLockTimesOutWithCtx(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.open(t, Options{}), e.open(t, Options{})
+	chat := "zalo:7"
+	unlock, err := a.Lock(ctxT(t, 10*time.Second), chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	defer cancel()
+	u, err := b.Lock(ctx, chat)
+	elapsed := time.Since(start)
+	if err == nil {
+		u()
+		t.Fatal("b.Lock succeeded while a held the lock")
+	}
+	if !errors.Is(err, storage.ErrLockTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrLockTimeout and DeadlineExceeded", err)
+	}
+	if elapsed < 200*time.Millisecond || elapsed > 3*time.Second {
+		t.Fatalf("Lock returned after %v, want about 250ms", elapsed)
+	}
+
+	// A ctx already cancelled fails at once, also as a lock timeout.
+	cctx, ccancel := context.WithCancel(context.Background())
+	ccancel()
+	if u, err := b.Lock(cctx, chat); err == nil {
+		u()
+		t.Fatal("Lock with cancelled ctx succeeded")
+	} else if !errors.Is(err, storage.ErrLockTimeout) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want ErrLockTimeout and Canceled", err)
+	}
+}
+
+// TestExpiredLockOwnerCannotUnlockNewOwner lets a's lock really expire in
+// Redis, lets b take it, and checks a's late unlock leaves b's lock alone.
+func TestExpiredLockOwnerCannotUnlockNewOwner(t *testing.T) {
+	e := newEnv(t)
+	const ttl = 300 * time.Millisecond
+	a, b, c := e.open(t, Options{LockTTL: ttl}), e.open(t, Options{LockTTL: ttl}), e.open(t, Options{})
+	chat := "telegram:expired"
+	key := e.prefix + "lock:" + chat
+
+	// a's ctx ends while it still "holds" the lock, as a stuck handler's
+	// would: the refresh stops and the lock lapses after ttl.
+	actx, acancel := context.WithCancel(context.Background())
+	unlockA, err := a.Lock(actx, chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenA, err := e.raw.Get(context.Background(), key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	acancel()
+
+	start := time.Now()
+	unlockB, err := b.Lock(ctxT(t, 10*time.Second), chat)
+	if err != nil {
+		t.Fatalf("b.Lock after a's lock expired: %v", err)
+	}
+	defer unlockB()
+	if d := time.Since(start); d < ttl/2 {
+		t.Fatalf("b got the lock after %v, before a's lock (ttl %v) could expire", d, ttl)
+	}
+	tokenB, err := e.raw.Get(context.Background(), key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tokenA == tokenB {
+		t.Fatal("a and b used the same lock token")
+	}
+
+	unlockA() // late: must not delete b's lock
+
+	if got, err := e.raw.Get(context.Background(), key).Result(); err != nil || got != tokenB {
+		t.Fatalf("lock after a's late unlock = %q, %v; want b's token", got, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if u, err := c.Lock(ctx, chat); err == nil {
+		u()
+		t.Fatal("c took the lock b holds")
+	} else if !errors.Is(err, storage.ErrLockTimeout) {
+		t.Fatalf("c.Lock: %v", err)
+	}
+
+	unlockB()
+	unlockB() // twice is harmless
+	if n, err := e.raw.Exists(context.Background(), key).Result(); err != nil || n != 0 {
+		t.Fatalf("lock key after b unlocked: exists=%d, %v", n, err)
+	}
+}
+
+// TestLockRefreshedWhileHeld holds a lock for several LockTTLs: the holder
+// keeps it while its ctx is live.
+func TestLockRefreshedWhileHeld(t *testing.T) {
+	e := newEnv(t)
+	const ttl = 300 * time.Millisecond
+	a, b := e.open(t, Options{LockTTL: ttl}), e.open(t, Options{LockTTL: ttl})
+	chat := "web:long"
+	key := e.prefix + "lock:" + chat
+
+	unlock, err := a.Lock(ctxT(t, 30*time.Second), chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*ttl)
+	defer cancel()
+	if u, err := b.Lock(ctx, chat); err == nil {
+		u()
+		t.Fatal("b took a lock a was still holding")
+	} else if !errors.Is(err, storage.ErrLockTimeout) {
+		t.Fatalf("b.Lock: %v", err)
+	}
+	pttl, err := e.raw.PTTL(context.Background(), key).Result()
+	if err != nil || pttl <= 0 || pttl > ttl {
+		t.Fatalf("PTTL = %v, %v; want in (0, %v]", pttl, err, ttl)
+	}
+	unlock()
+	if n, err := e.raw.Exists(context.Background(), key).Result(); err != nil || n != 0 {
+		t.Fatalf("lock key after unlock: exists=%d, %v", n, err)
+	}
+}
+
+func TestPingClose(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t, Options{})
+	ctx := ctxT(t, 10*time.Second)
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Ping(ctx); err == nil {
+		t.Fatal("Ping after Close succeeded")
+	}
+}
+
+func TestOpenErrorsHidePassword(t *testing.T) {
+	e := newEnv(t)
+	const secret = "S3cr3t-pw-do-not-leak"
+	real, err := url.Parse(e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withPW := *real
+	// An ACL user that does not exist: AUTH fails whatever the server's
+	// configuration (the default user of a password-less server accepts
+	// any password).
+	withPW.User = url.UserPassword("dieuphoi-no-such-user", secret)
+
+	for _, tc := range []struct{ name, url string }{
+		// Nothing listens on port 1.
+		{"unreachable", "redis://:" + secret + "@127.0.0.1:1/0?dial_timeout=2s"},
+		{"auth", withPW.String()},
+		{"bad port", "redis://:" + secret + "@127.0.0.1:notaport/0"},
+		{"bad db", "redis://:" + secret + "@127.0.0.1:6379/x"},
+		{"bad scheme", "http://:" + secret + "@127.0.0.1:6379/0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := ctxT(t, 10*time.Second)
+			s, err := Open(ctx, Options{URL: tc.url})
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open(%s) succeeded", tc.name)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Fatalf("error leaks the password: %v", err)
+			}
+			t.Logf("error: %v", err)
+		})
+	}
+	if _, err := Open(context.Background(), Options{}); err == nil {
+		t.Fatal("Open without URL succeeded")
+	}
+}
+
+// FuzzParseURLHidesPassword checks that no URL parse error shows the
+// password, in plain or escaped form.
+func FuzzParseURLHidesPassword(f *testing.F) {
+	f.Add("S3cr3t-password", "127.0.0.1:6379", "0")
+	f.Add("pa:ss@w/rd%zz", "host:notaport", "x")
+	f.Add("long password with spaces", "[::1]:6379", "1/2")
+	f.Add("\u00e2n-h\u00e0ng-1234", "", "")
+	f.Fuzz(func(t *testing.T, pw, host, db string) {
+		u := &url.URL{Scheme: "redis", User: url.UserPassword("u", pw), Host: host, Path: "/" + db}
+		raw := u.String()
+		_, err := parseURL(raw)
+		if err == nil || len(pw) < 8 {
+			return // short passwords match ordinary words by chance
+		}
+		for _, form := range []string{pw, url.PathEscape(pw), url.QueryEscape(pw), url.UserPassword("", pw).String()[1:]} {
+			if strings.Contains(host+db, form) {
+				return // the non-secret parts carry it
+			}
+			if strings.Contains(err.Error(), form) {
+				t.Fatalf("parseURL(%q) error shows the password (%q): %v", raw, form, err)
+			}
+		}
+	})
+}
