@@ -243,7 +243,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if !s.ClockStart.IsZero() {
 		offset := time.Until(s.ClockStart)
 		now = func() time.Time { return time.Now().Add(offset) }
-		log.Info("demo clock: the bot's time runs from DIEUPHOI_CLOCK_START", "start", s.ClockStart.Format(time.RFC3339))
+		log.Info("demo clock: the bot's time runs from this moment on (DIEUPHOI_CLOCK_START, or a week before the built-in example conference)", "start", s.ClockStart.Format(time.RFC3339))
 	}
 
 	st, err := openStore(ctx, s)
