@@ -64,5 +64,17 @@ type SessionStore interface {
 	Close() error
 }
 
+// CampaignStore keeps the data campaign: the catalog and assignments from
+// the config, and each agency's submissions with their history. Submissions
+// change only through Store.Apply (SaveSubmission, ReviewSubmission effects).
+type CampaignStore interface {
+	SyncCatalog(ctx context.Context, indicators []domain.Indicator, assignments []domain.Assignment) error
+	// Submissions of one agency, or of all when agency is "".
+	Submissions(ctx context.Context, agency string) ([]domain.Submission, error)
+	Submission(ctx context.Context, indicator, agency string) (domain.Submission, error)
+	ReviewQueue(ctx context.Context) ([]domain.Submission, error)
+	SubmissionHistory(ctx context.Context, indicator, agency string) ([]domain.SubmissionChange, error)
+}
+
 // ErrLockTimeout is returned by Lock when ctx ends before the lock is free.
 var ErrLockTimeout = errors.New("chat lock: timed out")

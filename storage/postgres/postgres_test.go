@@ -54,3 +54,7 @@ func TestBadURLDoesNotLeakPassword(t *testing.T) {
 		t.Fatalf("error leaks the password: %s", got)
 	}
 }
+
+func TestCampaign(t *testing.T) {
+	storagetest.RunCampaign(t, func(t *testing.T) storagetest.CampaignStore { return open(t, testenv.PostgresURL(t)) })
+}

@@ -59,3 +59,7 @@ func TestReopenKeepsSessionsAndAnswers(t *testing.T) {
 		t.Fatalf("people after reopen: %v", err)
 	}
 }
+
+func TestCampaign(t *testing.T) {
+	storagetest.RunCampaign(t, func(t *testing.T) storagetest.CampaignStore { return open(t) })
+}

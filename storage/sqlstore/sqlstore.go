@@ -243,7 +243,13 @@ func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time,
 		}
 		applied = true
 		for _, e := range effects {
-			if err := applyEffect(ctx, db, key, at, e); err != nil {
+			err := applyEffect(ctx, db, key, at, e)
+			if errors.Is(err, errStale) {
+				// Someone changed the item since the user saw it; the
+				// other effects of the update still apply.
+				continue
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -282,6 +288,10 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 		if _, err := db.Exec(ctx, `UPDATE people SET lang = $1 WHERE id = $2`, string(e.Lang), e.PersonID); err != nil {
 			return fmt.Errorf("save language: %w", err)
 		}
+	case domain.SaveSubmission:
+		return applySubmission(ctx, db, at, e)
+	case domain.ReviewSubmission:
+		return applyReview(ctx, db, at, e)
 	default:
 		return fmt.Errorf("apply: unknown effect %T", e)
 	}

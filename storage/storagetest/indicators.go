@@ -1,0 +1,159 @@
+package storagetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/storage"
+)
+
+// CampaignStore is what the data campaign needs of a results store.
+type CampaignStore interface {
+	storage.Store
+	storage.CampaignStore
+}
+
+// Indicators returns a two-indicator catalog.
+func Indicators() []domain.Indicator {
+	hundred := 100.0
+	zero := 0.0
+	return []domain.Indicator{
+		{Code: "2.2.2", Pillar: "2 Vốn con người", NameVI: "Chi ngân sách cho KH&CN trên GRDP", Unit: "%", Type: domain.TypePercent,
+			Min: &zero, Max: &hundred, RefYear: 2023, Evidence: true, Agency: "STC"},
+		{Code: "P1.04", Pillar: "1 Thể chế", NameVI: "Chỉ số cải cách hành chính", Unit: "điểm", Type: domain.TypeScore, RefYear: 2023, Agency: "STC"},
+	}
+}
+
+// Assignments gives both indicators to STC's focal point DB002.
+func Assignments() []domain.Assignment {
+	d := time.Date(2024, 8, 30, 10, 0, 0, 0, time.UTC)
+	return []domain.Assignment{
+		{Indicator: "2.2.2", Agency: "STC", Focal: []string{"DB002"}, Deadline: d},
+		{Indicator: "P1.04", Agency: "STC", Focal: []string{"DB002"}, Deadline: d},
+	}
+}
+
+// RunCampaign runs the data-campaign suite.
+func RunCampaign(t *testing.T, open func(t *testing.T) CampaignStore) {
+	ctx := context.Background()
+	at := time.Date(2024, 8, 10, 9, 0, 0, 0, time.UTC)
+	seed := func(t *testing.T) CampaignStore {
+		s := open(t)
+		if err := s.SyncDirectory(ctx, Agencies(), People()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SyncCatalog(ctx, Indicators(), Assignments()); err != nil {
+			t.Fatalf("sync catalog: %v", err)
+		}
+		// Twice: the second sync replaces, never duplicates.
+		if err := s.SyncCatalog(ctx, Indicators(), Assignments()); err != nil {
+			t.Fatalf("resync catalog: %v", err)
+		}
+		return s
+	}
+	n := 0
+	apply := func(t *testing.T, s CampaignStore, e domain.Effect) {
+		t.Helper()
+		n++
+		if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: "c" + time.Now().Format("150405.000000000") + string(rune('a'+n%26))}, at, []domain.Effect{e}); err != nil {
+			t.Fatalf("apply %T: %v", e, err)
+		}
+	}
+	get := func(t *testing.T, s CampaignStore) domain.Submission {
+		t.Helper()
+		sub, err := s.Submission(ctx, "2.2.2", "STC")
+		if err != nil {
+			t.Fatalf("get submission: %v", err)
+		}
+		return sub
+	}
+	evidence := []domain.Evidence{
+		{SHA256: "ab12", Name: "QĐ 106.pdf", MIME: "application/pdf", Size: 1234, Group: "g1"},
+		{Link: "https://hungyen.gov.vn/van-ban/106"},
+	}
+
+	t.Run("draft, submit, return, fix, approve, with history", func(t *testing.T) {
+		s := seed(t)
+		sub := domain.Submission{Indicator: "2.2.2", Agency: "STC", Value: "0.5", By: "DB002"}
+		apply(t, s, domain.SaveSubmission{Submission: sub, Action: "draft"})
+		if got := get(t, s); got.Status != domain.StatusDraft || got.Version != 1 || got.Value != "0.5" {
+			t.Fatalf("after draft: %+v", got)
+		}
+		sub.Value, sub.Evidence, sub.DocNumber, sub.DocDate = "0.62", evidence, "106/KH-UBND", time.Date(2024, 6, 18, 0, 0, 0, 0, time.UTC)
+		apply(t, s, domain.SaveSubmission{Submission: sub, Action: "submit", ExpectVersion: 1})
+		got := get(t, s)
+		if got.Status != domain.StatusSubmitted || got.Version != 2 || len(got.Evidence) != 2 || got.Evidence[0] != evidence[0] ||
+			got.DocNumber != "106/KH-UBND" || !got.DocDate.Equal(sub.DocDate) || got.SubmittedAt.IsZero() {
+			t.Fatalf("after submit: %+v", got)
+		}
+		q, err := s.ReviewQueue(ctx)
+		if err != nil || len(q) != 1 {
+			t.Fatalf("review queue = %v, %v; want 1", q, err)
+		}
+		apply(t, s, domain.ReviewSubmission{Indicator: "2.2.2", Agency: "STC", Comment: "Thiếu quyết định giao dự toán", By: "DB003", ExpectVersion: 2})
+		if got := get(t, s); got.Status != domain.StatusReturned || got.ReviewNote != "Thiếu quyết định giao dự toán" || got.ReviewedBy != "DB003" {
+			t.Fatalf("after return: %+v", got)
+		}
+		sub.Value = "0.64"
+		apply(t, s, domain.SaveSubmission{Submission: sub, Action: "submit", ExpectVersion: 3})
+		apply(t, s, domain.ReviewSubmission{Indicator: "2.2.2", Agency: "STC", Approve: true, By: "DB003", ExpectVersion: 4})
+		got = get(t, s)
+		if got.Status != domain.StatusApproved || got.Value != "0.64" {
+			t.Fatalf("after approve: %+v", got)
+		}
+		// Approved items cannot be changed any more.
+		sub.Value = "9"
+		apply(t, s, domain.SaveSubmission{Submission: sub, Action: "submit", ExpectVersion: 5})
+		if got := get(t, s); got.Value != "0.64" || got.Status != domain.StatusApproved {
+			t.Fatalf("approved item changed: %+v", got)
+		}
+		h, err := s.SubmissionHistory(ctx, "2.2.2", "STC")
+		if err != nil {
+			t.Fatal(err)
+		}
+		actions := ""
+		for _, c := range h {
+			actions += c.Action + ":" + c.OldValue + ">" + c.NewValue + " "
+		}
+		if want := "draft:>0.5 submit:0.5>0.62 return:0.62>0.62 submit:0.62>0.64 approve:0.64>0.64 "; actions != want {
+			t.Fatalf("history = %q, want %q", actions, want)
+		}
+		if h[1].Evidence != 2 || h[2].Comment == "" || h[0].By != "DB002" {
+			t.Errorf("history details = %+v", h)
+		}
+	})
+
+	t.Run("a stale edit changes nothing and fails nothing", func(t *testing.T) {
+		s := seed(t)
+		sub := domain.Submission{Indicator: "2.2.2", Agency: "STC", Value: "1", By: "DB002"}
+		apply(t, s, domain.SaveSubmission{Submission: sub, Action: "submit"})
+		sub.Value = "2"
+		apply(t, s, domain.SaveSubmission{Submission: sub, Action: "submit"}) // saw nothing stored: stale
+		apply(t, s, domain.ReviewSubmission{Indicator: "2.2.2", Agency: "STC", Approve: true, By: "DB003", ExpectVersion: 7})
+		if got := get(t, s); got.Value != "1" || got.Status != domain.StatusSubmitted || got.Version != 1 {
+			t.Fatalf("stale effects applied: %+v", got)
+		}
+	})
+
+	t.Run("submissions by agency", func(t *testing.T) {
+		s := seed(t)
+		apply(t, s, domain.SaveSubmission{Submission: domain.Submission{Indicator: "P1.04", Agency: "STC", Value: "8.2", By: "DB002"}, Action: "draft"})
+		list, err := s.Submissions(ctx, "STC")
+		if err != nil || len(list) != 1 || list[0].Indicator != "P1.04" {
+			t.Fatalf("STC submissions = %+v, %v", list, err)
+		}
+		other, err := s.Submissions(ctx, "SKHCN")
+		if err != nil || len(other) != 0 {
+			t.Fatalf("SKHCN submissions = %+v, %v; want none", other, err)
+		}
+		all, err := s.Submissions(ctx, "")
+		if err != nil || len(all) != 1 {
+			t.Fatalf("all = %+v, %v", all, err)
+		}
+		if _, err := s.Submission(ctx, "2.2.2", "STC"); err == nil {
+			t.Fatal("missing submission: want ErrNotFound")
+		}
+	})
+}
