@@ -4,10 +4,12 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -16,7 +18,11 @@ import (
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/files"
 )
+
+// ErrTooLarge is what a Fetcher returns for a file over the limit.
+var ErrTooLarge = errors.New("file too large")
 
 // Inbound is one update from any channel, already neutral.
 type Inbound struct {
@@ -34,6 +40,24 @@ type Sender interface {
 	Send(ctx context.Context, chatID string, replies []flows.Reply) error
 }
 
+// Fetcher downloads a file a user sent on one channel.
+type Fetcher interface {
+	Fetch(ctx context.Context, f flows.FileRef, maxBytes int64) ([]byte, error)
+}
+
+// Blobs stores evidence files by content (storage/files).
+type Blobs interface {
+	Put(r io.Reader, max int64) (sha string, size int64, err error)
+}
+
+// Exporter builds a staff export ("xlsx", "csv", "zip") as a file to send.
+type Exporter interface {
+	Export(ctx context.Context, kind string) (*flows.File, error)
+}
+
+// MaxEvidenceSize is the largest evidence file accepted.
+const MaxEvidenceSize = 20 << 20
+
 // ErrNotSaved means the update's results could not be stored. The adapter
 // must not acknowledge the update, so that the platform redelivers it.
 var ErrNotSaved = errors.New("update not saved")
@@ -50,8 +74,15 @@ type Dispatcher struct {
 	now      func() time.Time
 	log      *slog.Logger
 
-	mu      sync.RWMutex
-	senders map[domain.Channel]Sender
+	campaign storage.CampaignStore
+	catalog  *domain.Catalog
+	helpdesk domain.Contact
+	blobs    Blobs
+	exporter Exporter
+
+	mu       sync.RWMutex
+	senders  map[domain.Channel]Sender
+	fetchers map[domain.Channel]Fetcher
 
 	order serializer
 }
@@ -64,6 +95,12 @@ type Config struct {
 	Directory *domain.Directory
 	Now       func() time.Time // nil means time.Now
 	Log       *slog.Logger
+	// The data campaign, when configured.
+	Campaign storage.CampaignStore
+	Catalog  *domain.Catalog
+	Helpdesk domain.Contact
+	Blobs    Blobs
+	Exporter Exporter
 }
 
 // NewDispatcher returns a dispatcher with no channels yet; add them with
@@ -71,7 +108,8 @@ type Config struct {
 func NewDispatcher(c Config) *Dispatcher {
 	d := &Dispatcher{
 		store: c.Store, sessions: c.Sessions, event: c.Event, now: c.Now, log: c.Log,
-		senders: map[domain.Channel]Sender{},
+		campaign: c.Campaign, catalog: c.Catalog, helpdesk: c.Helpdesk, blobs: c.Blobs, exporter: c.Exporter,
+		senders: map[domain.Channel]Sender{}, fetchers: map[domain.Channel]Fetcher{},
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -89,6 +127,16 @@ func (d *Dispatcher) SetSender(ch domain.Channel, s Sender) {
 	defer d.mu.Unlock()
 	d.senders[ch] = s
 }
+
+// SetFetcher registers how files sent on a channel are downloaded.
+func (d *Dispatcher) SetFetcher(ch domain.Channel, f Fetcher) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.fetchers[ch] = f
+}
+
+// Catalog returns the data campaign's catalog (nil when none).
+func (d *Dispatcher) Catalog() *domain.Catalog { return d.catalog }
 
 // SetDirectory swaps in a new snapshot of the people list.
 func (d *Dispatcher) SetDirectory(dir *domain.Directory) { d.dir.Store(dir) }
@@ -165,6 +213,9 @@ func (d *Dispatcher) handle(ctx context.Context, in Inbound) error {
 		log.Error("load facts", "err", err)
 		return fmt.Errorf("%w: load facts: %v", ErrNotSaved, err)
 	}
+	if in.Input.Kind == flows.InFile && facts.Person != nil {
+		in.Input.Files = d.storeFiles(ctx, in.Key.Channel, in.Input.Files, log)
+	}
 	res := flows.Step(sess, in.Input, facts)
 	log = log.With("state", sess.State, "next", res.Session.State)
 
@@ -192,6 +243,12 @@ func (d *Dispatcher) handle(ctx context.Context, in Inbound) error {
 	if err := d.sessions.MarkDone(ctx, key); err != nil {
 		// The database already holds the update id; a replay is harmless.
 		log.Warn("mark update done", "err", err)
+	}
+	if applied {
+		d.notify(ctx, res.Notices, log)
+	}
+	for _, kind := range res.Exports {
+		d.sendExport(ctx, in, kind, res.Session.Lang, log)
 	}
 	log.Debug("update handled", "replies", len(res.Replies), "effects", len(res.Effects))
 	return nil
@@ -259,20 +316,127 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (fl
 			pid = id
 		}
 	}
-	if pid == "" {
-		return f, nil
+	if d.catalog != nil {
+		f.Catalog, f.Helpdesk = d.catalog, d.helpdesk
 	}
-	p, ok := dir.Person(pid)
+	if p, ok := dir.Person(pid); ok {
+		f.Person = &p
+	}
+	// Load the state of the person this chat is, or is about to be.
+	who := ""
+	if f.Person != nil {
+		who = f.Person.ID
+	}
+	if c := flows.Candidate(in.Input, dir); c != "" {
+		who = c
+	}
+	p, ok := dir.Person(who)
 	if !ok {
-		return f, nil // removed from the list since: treat as unknown
+		return f, nil // unknown, or removed from the list since
 	}
-	f.Person = &p
-	st, err := d.store.PersonState(ctx, pid)
+	f.StateOf = p.ID
+	st, err := d.store.PersonState(ctx, p.ID)
 	if err != nil {
 		return f, fmt.Errorf("person state: %w", err)
 	}
 	f.RSVP, f.Lang = st.RSVP, st.Lang
+	if d.campaign == nil || d.catalog == nil {
+		return f, nil
+	}
+	if p.Has(domain.RoleFocal) {
+		subs, err := d.campaign.Submissions(ctx, p.AgencyCode)
+		if err != nil {
+			return f, fmt.Errorf("submissions: %w", err)
+		}
+		f.Submissions = make(map[string]domain.Submission, len(subs))
+		for _, s := range subs {
+			f.Submissions[s.Indicator] = s
+		}
+	}
+	if p.Has(domain.RoleStaff) {
+		if f.ReviewQueue, err = d.campaign.ReviewQueue(ctx); err != nil {
+			return f, fmt.Errorf("review queue: %w", err)
+		}
+	}
 	return f, nil
+}
+
+// storeFiles downloads the files of an update, checks their size and kind,
+// and stores them by content. A file that fails gets a Problem the flow
+// explains to the user; the others go on.
+func (d *Dispatcher) storeFiles(ctx context.Context, ch domain.Channel, refs []flows.FileRef, log *slog.Logger) []flows.FileRef {
+	out := make([]flows.FileRef, len(refs))
+	for i, f := range refs {
+		out[i] = f
+		if f.SHA256 != "" || f.Problem != "" {
+			continue
+		}
+		if f.Size > MaxEvidenceSize {
+			out[i].Problem = "too_large"
+			continue
+		}
+		d.mu.RLock()
+		fetcher := d.fetchers[ch]
+		d.mu.RUnlock()
+		if fetcher == nil || d.blobs == nil {
+			out[i].Problem = "fetch_failed"
+			continue
+		}
+		data, err := fetcher.Fetch(ctx, f, MaxEvidenceSize)
+		if err != nil {
+			log.Warn("fetch file", "err", err)
+			out[i].Problem = "fetch_failed"
+			if errors.Is(err, ErrTooLarge) {
+				out[i].Problem = "too_large"
+			}
+			continue
+		}
+		mime, ok := files.Classify(f.Name, data)
+		if !ok {
+			out[i].Problem = "bad_type"
+			continue
+		}
+		sum, size, err := d.blobs.Put(bytes.NewReader(data), MaxEvidenceSize)
+		if err != nil {
+			log.Error("store file", "err", err)
+			out[i].Problem = "fetch_failed"
+			continue
+		}
+		out[i].SHA256, out[i].Size, out[i].MIME = sum, size, mime
+	}
+	return out
+}
+
+// notify sends notices to other people on every channel they use. Best
+// effort: the change is saved whatever happens to the notice.
+func (d *Dispatcher) notify(ctx context.Context, notices []flows.Notice, log *slog.Logger) {
+	for _, n := range notices {
+		ids, err := d.store.Identities(ctx, n.PersonID)
+		if err != nil {
+			log.Warn("notice: identities", "err", err)
+			continue
+		}
+		for _, id := range ids {
+			if err := d.send(ctx, id.Channel, id.ChatID, n.Replies); err != nil {
+				log.Warn("notice not delivered", "channel", id.Channel, "err", err)
+			}
+		}
+	}
+}
+
+func (d *Dispatcher) sendExport(ctx context.Context, in Inbound, kind string, lang domain.Lang, log *slog.Logger) {
+	reply := flows.Reply{}
+	if d.exporter == nil {
+		reply.Text = flows.ExportFailed(lang)
+	} else if f, err := d.exporter.Export(ctx, kind); err != nil {
+		log.Error("export", "kind", kind, "err", err)
+		reply.Text = flows.ExportFailed(lang)
+	} else {
+		reply.File = f
+	}
+	if err := d.send(ctx, in.Key.Channel, in.ChatID, []flows.Reply{reply}); err != nil {
+		log.Warn("send export", "err", err)
+	}
 }
 
 // serializer runs functions one at a time per key, in the order do is

@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"time"
 
 	// The event's time zone must load on minimal images without zoneinfo.
 	_ "time/tzdata"
@@ -42,6 +43,14 @@ type Campaign struct {
 	Event    domain.Event
 	Agencies []domain.Agency
 	People   []domain.Person
+	// The data campaign, when event.yaml has a campaign section: the
+	// indicator catalog, who supplies each indicator by when (deadlines
+	// resolved: the row's own, else the agency's, else Deadline), the
+	// campaign's default deadline and whom focal points call for help.
+	Indicators   []domain.Indicator
+	Assignments  []domain.Assignment
+	Deadline     time.Time
+	StaffContact domain.Contact
 }
 
 //go:embed example
@@ -70,39 +79,51 @@ func Load(fsys fs.FS) (*Campaign, error) {
 	ev, files := parseEvent(EventFile, data, &probs)
 
 	var agencies []domain.Agency
-	agencyOK := false
+	// When the agency list is broken, agency codes are not checked (codes
+	// == nil), so that its problems are not repeated on every row of the
+	// other lists. The same goes for people and indicators.
+	var codes map[string]bool
 	if files.agencies != "" {
 		if b, ok := readFile(fsys, files.agencies, &probs); ok {
 			var err error
 			agencies, err = LoadAgencies(files.agencies, b)
 			probs.addErr(err)
-			agencyOK = err == nil
-		}
-	}
-
-	var people []domain.Person
-	if files.people != "" {
-		if b, ok := readFile(fsys, files.people, &probs); ok {
-			var codes map[string]bool
-			if agencyOK {
+			if err == nil {
 				codes = make(map[string]bool, len(agencies))
 				for _, a := range agencies {
 					codes[a.Code] = true
 				}
 			}
-			// When the agency list is broken, agency codes are not checked
-			// (codes == nil), so that its problems are not repeated on
-			// every row of the people list.
+		}
+	}
+
+	var people []domain.Person
+	var byID map[string]domain.Person
+	if files.people != "" {
+		if b, ok := readFile(fsys, files.people, &probs); ok {
 			var err error
 			people, err = LoadPeople(files.people, b, codes)
 			probs.addErr(err)
+			if err == nil {
+				byID = make(map[string]domain.Person, len(people))
+				for _, p := range people {
+					byID[p.ID] = p
+				}
+			}
 		}
+	}
+
+	c := &Campaign{Event: ev, Agencies: agencies, People: people}
+	if spec := files.campaign; spec != nil {
+		read := func(name string, probs *problems) ([]byte, bool) { return readFile(fsys, name, probs) }
+		c.Indicators, c.Assignments = loadCampaignFiles(read, spec, codes, byID, ev.Location, &probs)
+		c.Deadline, c.StaffContact = spec.deadline, spec.staff
 	}
 
 	if err := probs.err(); err != nil {
 		return nil, err
 	}
-	return &Campaign{Event: ev, Agencies: agencies, People: people}, nil
+	return c, nil
 }
 
 // readFile reads name from fsys, refusing files over MaxFileSize.

@@ -580,7 +580,7 @@ func TestXLSXLoadsLikeCSV(t *testing.T) {
 
 	// And Load picks the format by extension.
 	fsys := fstest.MapFS{}
-	for _, name := range []string{"event.yaml", "agencies.csv"} {
+	for _, name := range []string{"event.yaml", "agencies.csv", "indicators.csv", "assignments.csv"} {
 		fsys[name] = &fstest.MapFile{Data: exampleFile(t, name)}
 	}
 	fsys["event.yaml"].Data = bytes.Replace(fsys["event.yaml"].Data, []byte("people: delegates.csv"), []byte("people: lists/delegates.xlsx"), 1)

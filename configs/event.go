@@ -19,6 +19,7 @@ import (
 type listFiles struct {
 	agencies string
 	people   string
+	campaign *campaignSpec // nil without a campaign section
 }
 
 // yamlFile walks a parsed event.yaml, recording problems with lines.
@@ -182,7 +183,7 @@ func parseEvent(name string, data []byte, probs *problems) (domain.Event, listFi
 	}
 	top := f.mapping(doc.Content[0], "",
 		"id", "name", "timezone", "date", "doors_open", "start", "end",
-		"venue", "address", "rsvp_cutoff", "organizer", "agencies", "people", "agenda")
+		"venue", "address", "rsvp_cutoff", "organizer", "agencies", "people", "agenda", "campaign")
 	top.line = 0 // a missing top-level key has no line to blame
 
 	id, idLine := top.str("id", true)
@@ -284,6 +285,7 @@ func parseEvent(name string, data []byte, probs *problems) (domain.Event, listFi
 
 	files.agencies, _ = top.str("agencies", true)
 	files.people, _ = top.str("people", true)
+	files.campaign = parseCampaign(f, top, loc)
 
 	ev.Agenda = parseAgenda(f, top, at, doors, doorsOK, end, endOK)
 	return ev, files

@@ -53,7 +53,7 @@ func Step(s Session, in Input, f Facts) Result {
 	if r.s.Draft != nil && len(r.s.Draft) == 0 {
 		r.s.Draft = nil
 	}
-	return Result{Session: r.s, Replies: r.replies, Effects: r.effects}
+	return Result{Session: r.s, Replies: r.replies, Effects: r.effects, Notices: r.notices, Exports: r.exports}
 }
 
 type stepper struct {
@@ -62,6 +62,8 @@ type stepper struct {
 	in      Input
 	replies []Reply
 	effects []domain.Effect
+	notices []Notice
+	exports []string
 }
 
 func (r *stepper) say(text string, buttons ...[]Button) {
@@ -117,6 +119,10 @@ func (r *stepper) run() {
 		r.substituteAnswer()
 	case stateSubConfirm:
 		r.say(r.t("use_buttons"), r.confirmButtons())
+	case stateIndValue, stateIndAmbig, stateIndConfirm, stateIndEvidence, stateIndDocNo, stateIndDocDate, stateIndNote, stateIndSummary:
+		r.indicatorAnswer()
+	case stateRevComment:
+		r.reviewComment()
 	default:
 		if r.in.Kind == InFile {
 			r.say(r.t("file_unexpected", r.t("idle_hint")), r.menuButtons()...)
@@ -146,6 +152,29 @@ func (r *stepper) setLang(l domain.Lang) {
 }
 
 // --- identifying an unknown person ---------------------------------------
+
+// Candidate returns the person this input would identify the chat as, ""
+// when none: the bot layer loads that person's state before the step, so
+// that the first answer after identification is already right.
+func Candidate(in Input, dir *domain.Directory) string {
+	switch in.Kind {
+	case InCommand:
+		if in.Command == "start" {
+			if p, ok := dir.ByToken(strings.TrimSpace(in.Text)); ok {
+				return p.ID
+			}
+		}
+	case InContact:
+		if p, ok := dir.ByPhone(in.Phone); ok && in.ContactIsSelf {
+			return p.ID
+		}
+	case InText:
+		if p, ok := dir.ByCode(in.Text); ok {
+			return p.ID
+		}
+	}
+	return ""
+}
 
 func (r *stepper) welcome() {
 	r.replies = append(r.replies, Reply{Text: r.t("welcome_unknown"), AskContact: true})
@@ -227,14 +256,14 @@ func (r *stepper) link(p domain.Person) {
 	r.effects = append(r.effects, domain.LinkIdentity{Identity: domain.Identity{
 		Channel: r.f.Channel, UserID: r.f.UserID, ChatID: r.f.ChatID, PersonID: p.ID,
 	}})
-	switchedPerson := r.f.Person == nil || r.f.Person.ID != p.ID
 	r.s.PersonID = p.ID
 	r.reset()
 	r.s.LockedUntil = time.Time{}
 	pp := p
 	r.f.Person = &pp
-	if switchedPerson {
-		r.f.RSVP = nil // the facts' answer was the other person's
+	if r.f.StateOf != p.ID {
+		// The person-specific facts were someone else's (or nobody's).
+		r.f.RSVP, r.f.Submissions, r.f.ReviewQueue, r.f.Lang = nil, nil, nil, ""
 	}
 	agency := p.AgencyCode
 	if a, ok := r.f.Directory.Agency(p.AgencyCode); ok {
@@ -253,14 +282,26 @@ func (r *stepper) command() {
 		r.menu()
 	case "chuongtrinh", "agenda":
 		r.say(r.agenda(), r.menuButtons()...)
+	case "chiso", "indicators":
+		r.reset()
+		r.indicatorList()
+	case "duyet", "review":
+		r.reset()
+		r.reviewQueue()
+	case "xuat", "export":
+		r.reset()
+		r.exportMenu()
 	case "trogiup", "help":
-		r.say(r.t("help", r.organizer()))
+		r.say(r.helpText())
 	default:
 		r.say(r.t("unknown_command", clip(r.in.Command, 30)))
 	}
 }
 
 func (r *stepper) button() {
+	if r.campaignButton() {
+		return
+	}
 	switch r.in.Data {
 	case btnAttend:
 		r.answer(domain.RSVPAttend, nil)
@@ -296,14 +337,29 @@ func (r *stepper) button() {
 	case btnAgenda:
 		r.say(r.agenda(), r.menuButtons()...)
 	case btnHelp:
-		r.say(r.t("help", r.organizer()))
+		r.say(r.helpText())
 	case btnCard:
 		r.reset()
-		r.menu()
+		r.card()
 	default:
 		r.say(r.t("stale_button"))
 		r.menu()
 	}
+}
+
+func (r *stepper) helpText() string {
+	text := r.t("help", r.organizer())
+	var extra []string
+	if r.isFocal() {
+		extra = append(extra, r.t("help_focal"))
+	}
+	if r.isStaff() {
+		extra = append(extra, r.t("help_staff"))
+	}
+	if len(extra) > 0 {
+		text += "\n\n" + strings.Join(extra, "\n")
+	}
+	return text
 }
 
 // mayAnswer says whether this person may record an answer now, and tells
@@ -446,8 +502,21 @@ func validPosition(s string) bool {
 
 // --- what a known person sees -----------------------------------------------
 
-// menu shows the event card with the answer buttons.
+// menu shows what this person came for: the event card with the answer
+// buttons for delegates, the indicator list for focal points, the staff
+// menu for staff.
 func (r *stepper) menu() {
+	switch {
+	case r.f.Person.Has(domain.RoleDelegate):
+		r.card()
+	case r.isFocal():
+		r.indicatorList()
+	default:
+		r.say(r.t("staff_menu"), r.menuButtons()...)
+	}
+}
+
+func (r *stepper) card() {
 	ev := r.f.Event
 	key := msg("card")
 	if !ev.RSVPCutoff.IsZero() && !r.f.Now.Before(ev.RSVPCutoff) {
@@ -464,6 +533,12 @@ func (r *stepper) menuButtons() [][]Button {
 		rows = append(rows,
 			[]Button{{r.t("btn_attend"), btnAttend}, {r.t("btn_decline"), btnDecline}},
 			[]Button{{r.t("btn_sub"), btnSub}})
+	}
+	if r.isFocal() {
+		rows = append(rows, []Button{{r.t("btn_indicators"), btnIndicators}})
+	}
+	if r.isStaff() {
+		rows = append(rows, []Button{{r.t("btn_review"), btnReview}, {r.t("btn_export"), btnExport}})
 	}
 	rows = append(rows, []Button{{r.t("btn_agenda"), btnAgenda}, {r.t("btn_help"), btnHelp}})
 	return rows

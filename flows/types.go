@@ -46,6 +46,10 @@ type FileRef struct {
 	IsPhoto  bool
 	Caption  string
 	Download string // channel-neutral handle the adapter can fetch, never a token-bearing URL
+	// Set by the dispatcher once the file is fetched and stored: its content
+	// address, or why it was refused ("too_large", "bad_type", "fetch_failed").
+	SHA256  string
+	Problem string
 }
 
 // Session is where one chat is in its conversation. It is small and
@@ -72,10 +76,20 @@ type Facts struct {
 	Directory *domain.Directory
 	// Person is the person this chat is linked to, nil when unknown.
 	Person *domain.Person
-	// RSVP is Person's current answer, nil when they have none yet.
+	// StateOf is whose state RSVP, Lang, Submissions and ReviewQueue are:
+	// Person's, or, while Person is unknown, the Candidate the input names.
+	StateOf string
+	// RSVP is the current answer, nil when there is none yet.
 	RSVP *domain.RSVP
 	// Lang is the person's stored preference, "" when none.
 	Lang domain.Lang
+	// The data campaign: the catalog, the person's agency's submissions by
+	// indicator code (focal points), and the review queue (staff).
+	Catalog     *domain.Catalog
+	Submissions map[string]domain.Submission
+	ReviewQueue []domain.Submission
+	// Helpdesk is who focal points call about the data campaign.
+	Helpdesk domain.Contact
 }
 
 // Button is one tappable choice. Data is at most 64 bytes (Telegram's limit).
@@ -91,6 +105,22 @@ type Reply struct {
 	// AskContact shows a one-tap "share my phone number" keyboard where the
 	// channel has one.
 	AskContact bool
+	// File is a document to send (an export, a calendar file).
+	File *File `json:",omitempty"`
+}
+
+// File is an outgoing document. Its bytes are not kept in sessions.
+type File struct {
+	Name string
+	MIME string
+	Data []byte `json:"-"`
+}
+
+// Notice is a message to another person, sent after the effects are saved
+// (a focal point told that staff returned their indicator).
+type Notice struct {
+	PersonID string
+	Replies  []Reply
 }
 
 // Result is what a step returns.
@@ -98,4 +128,8 @@ type Result struct {
 	Session Session
 	Replies []Reply
 	Effects []domain.Effect
+	Notices []Notice
+	// Exports asks the bot layer to build and send these exports to the
+	// chat ("xlsx", "csv", "zip"): a staff request.
+	Exports []string
 }

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,8 +15,11 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/flows"
 )
+
+var _ bot.Fetcher = (*Adapter)(nil)
 
 // MaxMessageLen is Telegram's limit on a message's text, in UTF-16 units.
 const MaxMessageLen = 4096
@@ -40,6 +44,12 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 		return fmt.Errorf("telegram: bad chat id %q", chatID)
 	}
 	for i, r := range replies {
+		if r.File != nil {
+			if err := a.sendDocument(ctx, chat, r); err != nil {
+				return err
+			}
+			continue
+		}
 		if strings.TrimSpace(r.Text) == "" {
 			a.log.Warn("skipping reply with empty text", "chat", chatID, "reply", i)
 			continue
@@ -85,6 +95,34 @@ func (a *Adapter) sendMessage(ctx context.Context, chat int64, p tgbotapi.Params
 			return fmt.Errorf("telegram: sendMessage to chat %d: %w", chat, err)
 		}
 	}
+}
+
+// sendDocument uploads a reply's file, its text as the caption.
+func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) error {
+	p := tgbotapi.Params{"chat_id": strconv.FormatInt(chat, 10)}
+	if caption := strings.TrimSpace(r.Text); caption != "" {
+		p["caption"] = splitText(caption, 1024)[0]
+	}
+	rctx, cancel := context.WithTimeout(ctx, 2*a.callTimeout)
+	defer cancel()
+	file := tgbotapi.RequestFile{Name: "document", Data: tgbotapi.FileBytes{Name: r.File.Name, Bytes: r.File.Data}}
+	if _, err := a.bot(rctx).UploadFiles("sendDocument", p, []tgbotapi.RequestFile{file}); err != nil {
+		err = a.redact(err)
+		if pe, ok := apiError(err); ok && pe.Code == http.StatusForbidden {
+			return fmt.Errorf("%w: chat %d: %s", ErrBlocked, chat, pe.Message)
+		}
+		return fmt.Errorf("telegram: sendDocument to chat %d: %w", chat, err)
+	}
+	return nil
+}
+
+// Fetch implements bot.Fetcher: it downloads a file a user sent.
+func (a *Adapter) Fetch(ctx context.Context, f flows.FileRef, maxBytes int64) ([]byte, error) {
+	data, err := a.DownloadFile(ctx, f.ID, maxBytes)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %v", bot.ErrTooLarge, err)
+	}
+	return data, err
 }
 
 type inlineButton struct {

@@ -26,10 +26,12 @@ type ButtonView struct {
 	Data  string `json:"data"`
 }
 
-// FileView describes a file the user sent.
+// FileView describes a file the user sent, or one the bot sent (with URL,
+// where its owner can download it).
 type FileView struct {
 	Name string `json:"name"`
 	Size int64  `json:"size"`
+	URL  string `json:"url,omitempty"`
 }
 
 const (

@@ -22,6 +22,7 @@
 package webchat
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -42,6 +43,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -108,15 +110,35 @@ type Chat struct {
 	log    *slog.Logger
 	boxes  *mailboxes
 	now    func() time.Time
+
+	// uploads holds the bytes of files being handled: the dispatcher
+	// fetches them (Fetch) while the upload request waits for it.
+	uploads sync.Map // file id -> []byte
+	// downloads holds files the bot sent, for their chat to download.
+	dlMu      sync.Mutex
+	downloads map[string]download
+	dlOrder   []string
 }
 
-var _ bot.Sender = (*Chat)(nil)
+type download struct {
+	chat string
+	file flows.File
+}
+
+// Keep at most this many sent files for download, newest first.
+const maxDownloads = 50
+
+var (
+	_ bot.Sender  = (*Chat)(nil)
+	_ bot.Fetcher = (*Chat)(nil)
+)
 
 // New returns a web chat.
 func New(c Config) *Chat {
 	ch := &Chat{
 		h: c.Handler, dir: c.Directory, picker: c.Picker, log: c.Log,
 		boxes: newMailboxes(maxChats, maxPerChat), now: time.Now,
+		downloads: map[string]download{},
 	}
 	if ch.log == nil {
 		ch.log = slog.Default()
@@ -135,6 +157,9 @@ func (c *Chat) Send(_ context.Context, chatID string, replies []flows.Reply) err
 	msgs := make([]Message, 0, len(replies))
 	for _, r := range replies {
 		m := Message{From: fromBot, Text: r.Text, AskContact: r.AskContact, At: now}
+		if r.File != nil {
+			m.File = &FileView{Name: r.File.Name, Size: int64(len(r.File.Data)), URL: "/chat/api/file/" + c.keepDownload(chatID, *r.File)}
+		}
 		for _, row := range r.Buttons {
 			vr := make([]ButtonView, 0, len(row))
 			for _, b := range row {
@@ -155,6 +180,7 @@ func (c *Chat) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /chat/i/{token}", c.servePage)
 	mux.HandleFunc("POST /chat/api/send", c.serveSend)
 	mux.HandleFunc("GET /chat/api/messages", c.serveMessages)
+	mux.HandleFunc("GET /chat/api/file/{id}", c.serveDownload)
 	static, err := fs.Sub(assets, "assets/static")
 	if err != nil {
 		panic(err)
@@ -245,6 +271,51 @@ func (c *Chat) groups() []pickGroup {
 	// Stable: unknown agencies ("Khác") last.
 	sort.SliceStable(kept, func(i, j int) bool { return kept[i].Name != "Khác" && kept[j].Name == "Khác" })
 	return kept
+}
+
+// --- files ------------------------------------------------------------------
+
+// Fetch implements bot.Fetcher: the bytes of a file being uploaded.
+func (c *Chat) Fetch(_ context.Context, f flows.FileRef, maxBytes int64) ([]byte, error) {
+	v, ok := c.uploads.Load(f.ID)
+	if !ok {
+		return nil, fmt.Errorf("webchat: upload %s is gone", f.ID)
+	}
+	data := v.([]byte)
+	if int64(len(data)) > maxBytes {
+		return nil, bot.ErrTooLarge
+	}
+	return data, nil
+}
+
+func (c *Chat) keepDownload(chat string, f flows.File) string {
+	id := randomHex(16)
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	c.downloads[id] = download{chat: chat, file: f}
+	c.dlOrder = append(c.dlOrder, id)
+	for len(c.dlOrder) > maxDownloads {
+		delete(c.downloads, c.dlOrder[0])
+		c.dlOrder = c.dlOrder[1:]
+	}
+	return id
+}
+
+// serveDownload gives a file the bot sent to the chat it was sent to.
+func (c *Chat) serveDownload(w http.ResponseWriter, r *http.Request) {
+	chat := c.session(w, r, false)
+	c.dlMu.Lock()
+	d, ok := c.downloads[r.PathValue("id")]
+	c.dlMu.Unlock()
+	if chat == "" || !ok || d.chat != chat {
+		http.Error(w, "Tệp không còn hoặc không thuộc cuộc trò chuyện này.", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", d.file.MIME)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.file.Name}))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(d.file.Data)
 }
 
 // --- the chat id ------------------------------------------------------------
@@ -367,6 +438,9 @@ func (c *Chat) serveSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := c.log.With("chat", chat[:8], "msg", req.ID, "kind", in.Kind)
+	for _, f := range in.Files {
+		defer c.uploads.Delete(f.ID)
+	}
 
 	echo.From, echo.At, echo.clientID = fromMe, c.now(), req.ID
 	seq, added := c.boxes.echo(chat, echo)
@@ -471,8 +545,8 @@ func (c *Chat) parseJSON(w http.ResponseWriter, r *http.Request, chat string) (r
 }
 
 // parseMultipart reads a file upload: fields id, after, box, an optional
-// caption text, and the part "file". The file's bytes are read and dropped;
-// only its name, type and size go to the flows.
+// caption text, and the part "file". The file's bytes are kept in uploads
+// until the request ends, for the dispatcher to fetch.
 func (c *Chat) parseMultipart(w http.ResponseWriter, r *http.Request, boundary string) (req sendRequest, in flows.Input, echo Message, status int, msg string) {
 	const slack = 64 << 10 // the other fields and part headers
 	if r.ContentLength > MaxFileSize+slack {
@@ -483,6 +557,7 @@ func (c *Chat) parseMultipart(w http.ResponseWriter, r *http.Request, boundary s
 	}
 	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, MaxFileSize+slack), boundary)
 	var file *flows.FileRef
+	var data []byte
 	tooLarge := func(err error) bool {
 		var mbe *http.MaxBytesError
 		return errors.As(err, &mbe)
@@ -511,7 +586,9 @@ func (c *Chat) parseMultipart(w http.ResponseWriter, r *http.Request, boundary s
 				}
 				return req, in, echo, http.StatusBadRequest, errBad
 			}
-			rest, err := io.Copy(io.Discard, io.LimitReader(part, MaxFileSize+1-int64(n)))
+			var body bytes.Buffer
+			body.Write(head[:n])
+			rest, err := io.Copy(&body, io.LimitReader(part, MaxFileSize+1-int64(n)))
 			if err != nil {
 				if tooLarge(err) {
 					return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge
@@ -527,6 +604,7 @@ func (c *Chat) parseMultipart(w http.ResponseWriter, r *http.Request, boundary s
 				mt = http.DetectContentType(head[:n])
 			}
 			file = &flows.FileRef{Name: fileName(part.FileName()), MIME: mt, Size: size}
+			data = body.Bytes()
 			file.IsPhoto = strings.HasPrefix(mt, "image/")
 			continue
 		}
@@ -551,7 +629,8 @@ func (c *Chat) parseMultipart(w http.ResponseWriter, r *http.Request, boundary s
 	if !clientIDRe.MatchString(req.ID) || file == nil {
 		return req, in, echo, http.StatusBadRequest, errBad
 	}
-	file.ID = req.ID
+	file.ID = randomHex(8) + ":" + req.ID
+	c.uploads.Store(file.ID, data)
 	if utf8.RuneCountInString(req.Text) > 1024 {
 		return req, in, echo, http.StatusRequestEntityTooLarge, errTooLong
 	}

@@ -20,7 +20,9 @@ import (
 	"github.com/dieuphoi/dieuphoi/bot/webchat"
 	"github.com/dieuphoi/dieuphoi/configs"
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/export"
 	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/files"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
 	"github.com/dieuphoi/dieuphoi/storage/redis"
 	"github.com/dieuphoi/dieuphoi/storage/sqlite"
@@ -33,6 +35,8 @@ Usage:
   dieuphoi check        load and validate the configuration, then exit
   dieuphoi invites      print each person's invite link and code
   dieuphoi migrate      apply database migrations, then exit
+  dieuphoi export xlsx|csv|zip [file]
+                        write the indicator data (or the evidence files) to file, or to stdout
 
 Environment: see README.md (DATABASE_URL, REDIS_URL, TELEGRAM_BOT_TOKEN, DIEUPHOI_*).
 `
@@ -77,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	case "invites":
 		return printInvites(ctx, cfg, stdout)
+	case "export":
+		return runExport(ctx, cfg, fl.Args(), stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -265,12 +271,25 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("read people: %w", err)
 	}
+	cs, catalog, err := syncCampaign(ctx, st, campaign)
+	if err != nil {
+		return err
+	}
+	blobs, err := files.New(filepath.Join(s.DataDir, "evidence"))
+	if err != nil {
+		return err
+	}
 	ev := campaign.Event
-	d := bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log})
+	var d *bot.Dispatcher
+	exporter := &export.Source{Title: ev.NameVI, Campaign: cs, Directory: func() *domain.Directory { return d.Directory() },
+		Catalog: catalog, Open: blobs.Open, Now: now, Location: ev.Location}
+	d = bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log,
+		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter})
 
 	mux := http.NewServeMux()
 	chat := webchat.New(webchat.Config{Handler: d, Directory: d.Directory, Picker: s.Picker, Log: log})
 	d.SetSender(domain.Web, chat)
+	d.SetFetcher(domain.Web, chat)
 	chat.Routes(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/chat", http.StatusFound)
@@ -313,6 +332,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 			return fmt.Errorf("telegram: %w", err)
 		}
 		d.SetSender(domain.Telegram, tg)
+		d.SetFetcher(domain.Telegram, tg)
 		if s.WebhookURL != "" {
 			mux.Handle("POST /telegram/webhook", tg.WebhookHandler())
 			if err := tg.SetWebhook(runCtx); err != nil {
@@ -373,4 +393,68 @@ func publicBase(s settings, ln net.Listener) string {
 		return "http://" + ln.Addr().String()
 	}
 	return s.PublicURL
+}
+
+// syncCampaign loads the data campaign's catalog and assignments into the
+// database, when the configuration has one.
+func syncCampaign(ctx context.Context, st storage.Store, c *configs.Campaign) (storage.CampaignStore, *domain.Catalog, error) {
+	cs, ok := st.(storage.CampaignStore)
+	if !ok {
+		return nil, nil, errors.New("the database does not support the data campaign")
+	}
+	if len(c.Indicators) == 0 {
+		return cs, nil, nil
+	}
+	if err := cs.SyncCatalog(ctx, c.Indicators, c.Assignments); err != nil {
+		return nil, nil, fmt.Errorf("load indicators into the database: %w", err)
+	}
+	return cs, domain.NewCatalog(c.Indicators, c.Assignments), nil
+}
+
+func runExport(ctx context.Context, s settings, args []string, stdout io.Writer) error {
+	if len(args) < 1 || len(args) > 2 {
+		return errors.New("usage: dieuphoi export xlsx|csv|zip [file]")
+	}
+	c, err := loadCampaign(s)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.SyncDirectory(ctx, c.Agencies, c.People); err != nil {
+		return fmt.Errorf("sync people: %w", err)
+	}
+	dir, err := st.Directory(ctx)
+	if err != nil {
+		return err
+	}
+	cs, catalog, err := syncCampaign(ctx, st, c)
+	if err != nil {
+		return err
+	}
+	if catalog == nil {
+		return errors.New("the configuration has no data campaign (campaign: in event.yaml)")
+	}
+	blobs, err := files.New(filepath.Join(s.DataDir, "evidence"))
+	if err != nil {
+		return err
+	}
+	src := &export.Source{Title: c.Event.NameVI, Campaign: cs, Directory: func() *domain.Directory { return dir },
+		Catalog: catalog, Open: blobs.Open, Location: c.Event.Location}
+	f, err := src.Export(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	if len(args) == 1 {
+		_, err = stdout.Write(f.Data)
+		return err
+	}
+	if err := os.WriteFile(args[1], f.Data, 0o640); err != nil {
+		return fmt.Errorf("write %s: %w", args[1], err)
+	}
+	fmt.Fprintf(stdout, "Đã ghi %s (%d byte).\n", args[1], len(f.Data))
+	return nil
 }

@@ -52,7 +52,12 @@
     var row = el('div', 'row ' + who);
     var b = el('div', 'bubble ' + who);
     b.dataset.seq = m.seq;
-    if (m.file) b.appendChild(el('div', 'file', '📎 ' + m.file.name + ' (' + fmtSize(m.file.size) + ')'));
+    if (m.file && m.file.url) {
+      var a = el('a', 'file download', '📥 ' + m.file.name + ' (' + fmtSize(m.file.size) + ')');
+      a.href = m.file.url;
+      a.setAttribute('download', m.file.name);
+      b.appendChild(a);
+    } else if (m.file) b.appendChild(el('div', 'file', '📎 ' + m.file.name + ' (' + fmtSize(m.file.size) + ')'));
     if (m.text) b.appendChild(el('div', 'text', m.text));
     row.appendChild(b);
     var rows = m.buttons || [];

@@ -1,0 +1,82 @@
+package export
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
+	"github.com/dieuphoi/dieuphoi/storage"
+)
+
+// Source gathers an export's data from the stores: what the chat command,
+// the web console and `dieuphoi export` all hand on.
+type Source struct {
+	Title     string
+	Campaign  storage.CampaignStore
+	Directory func() *domain.Directory
+	Catalog   *domain.Catalog
+	Open      func(sha256 string) (io.ReadCloser, error) // evidence files
+	Now       func() time.Time
+	Location  *time.Location
+}
+
+// Data reads the current state of the campaign.
+func (s *Source) Data(ctx context.Context) (Data, error) {
+	subs, err := s.Campaign.Submissions(ctx, "")
+	if err != nil {
+		return Data{}, fmt.Errorf("read submissions: %w", err)
+	}
+	dir := s.Directory()
+	people := map[string]domain.Person{}
+	for _, p := range dir.People() {
+		people[p.ID] = p
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return Data{
+		Title: s.Title, Indicators: s.Catalog.Indicators(), Agencies: dir.Agencies(), People: people,
+		Assignments: s.Catalog.Assignments(), Submissions: subs, GeneratedAt: now(), Location: s.Location,
+	}, nil
+}
+
+// Export builds one export as a file to send: "xlsx", "csv" or "zip".
+func (s *Source) Export(ctx context.Context, kind string) (*flows.File, error) {
+	d, err := s.Data(ctx)
+	if err != nil {
+		return nil, err
+	}
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	stamp := d.GeneratedAt.In(loc).Format("20060102-1504")
+	var buf bytes.Buffer
+	f := &flows.File{}
+	switch kind {
+	case "xlsx":
+		err = WriteXLSX(&buf, d)
+		f.Name, f.MIME = "PII-"+stamp+".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case "csv":
+		err = WriteCSV(&buf, d)
+		f.Name, f.MIME = "PII-"+stamp+".csv", "text/csv; charset=utf-8"
+	case "zip":
+		if s.Open == nil {
+			return nil, fmt.Errorf("export zip: no evidence store")
+		}
+		err = WriteEvidenceZIP(&buf, d, s.Open)
+		f.Name, f.MIME = "PII-minh-chung-"+stamp+".zip", "application/zip"
+	default:
+		return nil, fmt.Errorf("export: unknown kind %q", kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("export %s: %w", kind, err)
+	}
+	f.Data = buf.Bytes()
+	return f, nil
+}

@@ -1,0 +1,919 @@
+package flows
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+)
+
+// States of the indicator entry and review flows.
+const (
+	stateIndValue    = "ind_value"
+	stateIndAmbig    = "ind_ambig"
+	stateIndConfirm  = "ind_confirm"
+	stateIndEvidence = "ind_evidence"
+	stateIndDocNo    = "ind_docno"
+	stateIndDocDate  = "ind_docdate"
+	stateIndNote     = "ind_note"
+	stateIndSummary  = "ind_summary"
+	stateRevComment  = "rv_comment"
+)
+
+// Button payloads of the campaign flows.
+const (
+	btnIndicators = "menu:ind"
+	btnReview     = "menu:review"
+	btnExport     = "menu:export"
+	btnIndPrefix  = "ind:"
+	btnValPrefix  = "val:"
+	btnValOK      = "iv:ok"
+	btnValRedo    = "iv:redo"
+	btnEvDone     = "ev:done"
+	btnEvSkip     = "ev:skip"
+	btnEvClear    = "ev:clear"
+	btnDocSkip    = "dn:skip"
+	btnNoteSkip   = "nt:skip"
+	btnSend       = "sm:send"
+	btnEdit       = "sm:edit"
+	btnSaveDraft  = "sm:draft"
+	btnEdPrefix   = "ed:"
+	btnRvPrefix   = "rv:"
+	btnRvApprove  = "ra:"
+	btnRvReturn   = "rr:"
+	btnExPrefix   = "ex:"
+)
+
+// After this many wrong values in a row the bot offers to keep a draft.
+const maxValueFails = 3
+
+// work is the focal point's working copy of one indicator, kept in the
+// session until it is sent.
+type work struct {
+	Code      string            `json:"c"`
+	Value     string            `json:"v,omitempty"`
+	Evidence  []domain.Evidence `json:"e,omitempty"`
+	DocNumber string            `json:"n,omitempty"`
+	DocDate   string            `json:"d,omitempty"` // 2006-01-02
+	Note      string            `json:"o,omitempty"`
+	NoteDone  bool              `json:"od,omitempty"`
+	EvDone    bool              `json:"ed,omitempty"` // the evidence step is finished (or skipped when optional)
+	DocDone   bool              `json:"dd,omitempty"` // the document number was given or skipped
+	Pending   string            `json:"p,omitempty"`  // a parsed value awaiting confirmation
+	Choices   []string          `json:"ch,omitempty"` // readings of an ambiguous value
+	Back      bool              `json:"b,omitempty"`  // return to the summary after this field
+	Group     string            `json:"g,omitempty"`  // album being received
+	Version   int               `json:"ver"`          // the stored version this copy started from
+}
+
+func (r *stepper) work() *work {
+	var w work
+	if raw := r.s.Draft["w"]; raw != "" {
+		_ = json.Unmarshal([]byte(raw), &w)
+	}
+	return &w
+}
+
+func (r *stepper) keep(w *work) {
+	raw, _ := json.Marshal(w)
+	if r.s.Draft == nil {
+		r.s.Draft = map[string]string{}
+	}
+	r.s.Draft["w"] = string(raw)
+}
+
+// --- listing ------------------------------------------------------------------
+
+func (r *stepper) isFocal() bool {
+	return r.f.Person != nil && r.f.Person.Has(domain.RoleFocal) && len(r.f.Catalog.ForAgency(r.f.Person.AgencyCode)) > 0
+}
+
+func (r *stepper) isStaff() bool { return r.f.Person != nil && r.f.Person.Has(domain.RoleStaff) }
+
+func (r *stepper) itemStatus(code string) domain.SubmissionStatus {
+	if s, ok := r.f.Submissions[code]; ok {
+		return s.Status
+	}
+	return domain.StatusEmpty
+}
+
+func statusLabel(lang domain.Lang, s domain.SubmissionStatus) string {
+	return t(lang, msg("ist_"+string(s)))
+}
+
+var statusIcon = map[domain.SubmissionStatus]string{
+	domain.StatusEmpty: "⚪", domain.StatusDraft: "📝", domain.StatusSubmitted: "📨", domain.StatusReturned: "↩️", domain.StatusApproved: "✅",
+}
+
+// urgency orders what needs doing first: returned items, then the unfinished
+// by deadline, then what is sent and approved.
+var urgency = map[domain.SubmissionStatus]int{
+	domain.StatusReturned: 0, domain.StatusEmpty: 1, domain.StatusDraft: 1, domain.StatusSubmitted: 2, domain.StatusApproved: 3,
+}
+
+func (r *stepper) indicatorList() {
+	if !r.isFocal() {
+		r.say(r.t("not_focal", r.helpdesk()), r.menuButtons()...)
+		return
+	}
+	as := r.f.Catalog.ForAgency(r.f.Person.AgencyCode)
+	sort.SliceStable(as, func(i, j int) bool {
+		ui, uj := urgency[r.itemStatus(as[i].Indicator)], urgency[r.itemStatus(as[j].Indicator)]
+		if ui != uj {
+			return ui < uj
+		}
+		return as[i].Deadline.Before(as[j].Deadline)
+	})
+	agency := r.f.Person.AgencyCode
+	if a, ok := r.f.Directory.Agency(agency); ok {
+		agency = a.Name(r.s.Lang)
+	}
+	var b strings.Builder
+	b.WriteString(r.t("ind_list_head", agency))
+	var rows [][]Button
+	done := 0
+	for i, a := range as {
+		ind, _ := r.f.Catalog.Indicator(a.Indicator)
+		st := r.itemStatus(a.Indicator)
+		if st == domain.StatusSubmitted || st == domain.StatusApproved {
+			done++
+		}
+		fmt.Fprintf(&b, "\n%d. %s %s — %s\n    %s · %s", i+1, statusIcon[st], ind.Code, clip(ind.Name(r.s.Lang), 70),
+			statusLabel(r.s.Lang, st), r.deadlineText(a.Deadline))
+		rows = append(rows, []Button{{statusIcon[st] + " " + ind.Code + " " + clip(ind.Name(r.s.Lang), 28), btnIndPrefix + ind.Code}})
+	}
+	fmt.Fprintf(&b, "\n\n%s", r.t("ind_list_foot", done, len(as)))
+	r.say(b.String(), rows...)
+}
+
+func (r *stepper) deadlineText(d time.Time) string {
+	days := int(d.Sub(r.f.Now).Hours() / 24)
+	switch {
+	case !r.f.Now.Before(d):
+		return r.t("deadline_over", r.dateTime(d))
+	case days == 0:
+		return r.t("deadline_today", r.dateTime(d))
+	default:
+		return r.t("deadline_in", r.dateTime(d), days)
+	}
+}
+
+// --- choosing an indicator ------------------------------------------------------
+
+// openIndicator starts (or resumes) entering an indicator, after checking
+// that this person may.
+func (r *stepper) openIndicator(code string) {
+	ind, ok := r.f.Catalog.Indicator(code)
+	if !ok || !r.f.Catalog.MayEdit(*r.f.Person, code, r.f.Person.AgencyCode) {
+		r.reset()
+		r.say(r.t("not_your_indicator", clip(code, 20)))
+		if r.isFocal() {
+			r.indicatorList()
+		}
+		return
+	}
+	a, _ := r.f.Catalog.Assignment(code, r.f.Person.AgencyCode)
+	sub, stored := r.f.Submissions[code]
+	st := r.itemStatus(code)
+	if st == domain.StatusApproved {
+		r.reset()
+		r.say(r.t("ind_approved", ind.Code, r.valueText(ind, sub.Value)), []Button{{r.t("btn_indicators"), btnIndicators}})
+		return
+	}
+	if st == domain.StatusSubmitted && !r.f.Now.Before(a.Deadline) {
+		r.reset()
+		r.say(r.t("ind_locked", ind.Code, r.dateTime(a.Deadline), r.helpdesk()), []Button{{r.t("btn_indicators"), btnIndicators}})
+		return
+	}
+	// Resume the working copy of this indicator when there is one.
+	w := r.work()
+	if w.Code != code || r.s.State == stateIdle {
+		w = &work{Code: code}
+		if stored {
+			w.Value, w.Evidence, w.DocNumber, w.Note, w.Version = sub.Value, sub.Evidence, sub.DocNumber, sub.Note, sub.Version
+			w.NoteDone = sub.Note != "" || sub.Status != domain.StatusDraft
+			// A draft resumes at the evidence question until the user moved
+			// past it (gave the document number); sent items are complete.
+			w.EvDone = sub.Status != domain.StatusDraft || sub.DocNumber != ""
+			w.DocDone = sub.DocNumber != "" || (sub.Status != domain.StatusDraft && !ind.Evidence)
+			if !sub.DocDate.IsZero() {
+				w.DocDate = sub.DocDate.Format("2006-01-02")
+			}
+		}
+	}
+	r.s.Fails = 0
+	r.keep(w)
+	r.say(r.indicatorCard(ind, a, sub, stored))
+	r.next(w)
+}
+
+func (r *stepper) indicatorCard(ind domain.Indicator, a domain.Assignment, sub domain.Submission, stored bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "📊 %s — %s\n", ind.Code, ind.Name(r.s.Lang))
+	if g := ind.Guidance(r.s.Lang); g != "" {
+		fmt.Fprintf(&b, "%s\n", g)
+	}
+	fmt.Fprintf(&b, "\n%s", r.t("ind_facts", orDash(ind.Unit), ind.RefYear, r.deadlineText(a.Deadline)))
+	if ind.LastYear != "" {
+		fmt.Fprintf(&b, "\n%s", r.t("ind_last_year", ind.LastYear))
+	}
+	if stored {
+		fmt.Fprintf(&b, "\n%s", r.t("ind_current", statusLabel(r.s.Lang, sub.Status), r.valueText(ind, sub.Value)))
+		if sub.Status == domain.StatusReturned && sub.ReviewNote != "" {
+			fmt.Fprintf(&b, "\n%s", r.t("ind_returned_note", sub.ReviewNote))
+		}
+	}
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// next asks the first question the working copy has no answer to yet, or
+// shows the summary.
+func (r *stepper) next(w *work) {
+	ind, _ := r.f.Catalog.Indicator(w.Code)
+	switch {
+	case w.Back:
+		w.Back = false
+		r.keep(w)
+		r.summary(w)
+	case w.Value == "":
+		r.askValue(ind)
+	case !w.EvDone:
+		r.askEvidence(ind, w)
+	case len(w.Evidence) > 0 && !w.DocDone:
+		r.askDocNo(ind)
+	case w.DocDate == "" && w.DocNumber != "":
+		r.s.State = stateIndDocDate
+		r.say(r.t("ask_docdate"))
+	case !w.NoteDone:
+		r.s.State = stateIndNote
+		r.say(r.t("ask_note"), []Button{{r.t("btn_skip"), btnNoteSkip}})
+	default:
+		r.summary(w)
+	}
+}
+
+func (r *stepper) askDocNo(ind domain.Indicator) {
+	r.s.State = stateIndDocNo
+	r.say(r.t("ask_docno"), r.skipRow(ind, btnDocSkip)...)
+}
+
+func (r *stepper) skipRow(ind domain.Indicator, data string) [][]Button {
+	if ind.Evidence {
+		return nil
+	}
+	return [][]Button{{{r.t("btn_skip"), data}}}
+}
+
+func (r *stepper) askValue(ind domain.Indicator) {
+	r.s.State = stateIndValue
+	r.say(r.t("ask_value", ind.Code, orDash(ind.Unit)), []Button{{r.t("btn_save_draft"), btnSaveDraft}})
+}
+
+func (r *stepper) askEvidence(ind domain.Indicator, w *work) {
+	r.s.State = stateIndEvidence
+	key := msg("ask_evidence")
+	if !ind.Evidence {
+		key = "ask_evidence_optional"
+	}
+	r.say(r.t(key), r.evidenceButtons(ind, w)...)
+}
+
+func (r *stepper) evidenceButtons(ind domain.Indicator, w *work) [][]Button {
+	var row []Button
+	if len(w.Evidence) > 0 {
+		row = append(row, Button{r.t("btn_ev_done"), btnEvDone}, Button{r.t("btn_ev_clear"), btnEvClear})
+	} else if !ind.Evidence {
+		row = append(row, Button{r.t("btn_skip"), btnEvSkip})
+	}
+	if len(row) == 0 {
+		return nil
+	}
+	return [][]Button{row}
+}
+
+// --- answers -----------------------------------------------------------------------
+
+func (r *stepper) indicatorAnswer() {
+	w := r.work()
+	ind, ok := r.f.Catalog.Indicator(w.Code)
+	if !ok {
+		r.reset()
+		r.indicatorList()
+		return
+	}
+	switch r.s.State {
+	case stateIndValue:
+		r.valueAnswer(ind, w)
+	case stateIndAmbig, stateIndConfirm, stateIndSummary:
+		r.say(r.t("use_buttons"))
+	case stateIndEvidence:
+		r.evidenceAnswer(ind, w)
+	case stateIndDocNo:
+		if r.in.Kind != InText {
+			r.say(r.t("text_expected", r.t("ask_docno")))
+			return
+		}
+		no := strings.Join(strings.Fields(r.in.Text), " ")
+		if utf8.RuneCountInString(no) < 2 || utf8.RuneCountInString(no) > 60 {
+			r.say(r.t("bad_docno"))
+			return
+		}
+		w.DocNumber, w.DocDone = no, true
+		r.saveWork(ind, w)
+		r.next(w)
+	case stateIndDocDate:
+		if r.in.Kind != InText {
+			r.say(r.t("text_expected", r.t("ask_docdate")))
+			return
+		}
+		v, verr := ParseValue(domain.Indicator{Type: domain.TypeDate}, r.in.Text)
+		if verr != nil {
+			r.say(verr.Message(r.s.Lang, domain.Indicator{Type: domain.TypeDate}))
+			return
+		}
+		if v.Date.After(r.f.Now) {
+			r.say(r.t("docdate_future"))
+			return
+		}
+		w.DocDate = v.Date.Format("2006-01-02")
+		r.saveWork(ind, w)
+		r.next(w)
+	case stateIndNote:
+		if r.in.Kind != InText {
+			r.say(r.t("text_expected", r.t("ask_note")))
+			return
+		}
+		note := strings.TrimSpace(r.in.Text)
+		if utf8.RuneCountInString(note) > 1000 {
+			r.say(r.t("note_too_long"))
+			return
+		}
+		w.Note, w.NoteDone = note, true
+		r.saveWork(ind, w)
+		r.next(w)
+	}
+}
+
+func (r *stepper) valueAnswer(ind domain.Indicator, w *work) {
+	if r.in.Kind != InText {
+		r.say(r.t("text_expected", r.t("ask_value", ind.Code, orDash(ind.Unit))))
+		return
+	}
+	v, verr := ParseValue(ind, r.in.Text)
+	if verr != nil {
+		if verr.Kind == "ambiguous" && len(verr.Choices) > 0 {
+			w.Choices = nil
+			var row []Button
+			for i, c := range verr.Choices {
+				w.Choices = append(w.Choices, c.Canon)
+				row = append(row, Button{FormatValue(r.s.Lang, ind, c), btnValPrefix + strconv.Itoa(i)})
+			}
+			r.keep(w)
+			r.s.State = stateIndAmbig
+			r.say(r.t("value_ambiguous", clip(r.in.Text, 30)), row)
+			return
+		}
+		r.s.Fails++
+		text := verr.Message(r.s.Lang, ind)
+		if r.s.Fails >= maxValueFails {
+			r.say(text+"\n\n"+r.t("value_help", r.helpdesk()),
+				[]Button{{r.t("btn_save_draft"), btnSaveDraft}, {r.t("btn_cancel"), btnSubCancel}})
+			return
+		}
+		r.say(text)
+		return
+	}
+	r.s.Fails = 0
+	r.confirmValue(ind, w, v)
+}
+
+func (r *stepper) confirmValue(ind domain.Indicator, w *work, v domain.Value) {
+	w.Pending, w.Choices = v.Canon, nil
+	r.keep(w)
+	r.s.State = stateIndConfirm
+	r.say(r.t("value_readback", FormatValue(r.s.Lang, ind, v), orDash(ind.Unit)),
+		[]Button{{r.t("btn_value_ok"), btnValOK}, {r.t("btn_value_redo"), btnValRedo}})
+}
+
+func (r *stepper) evidenceAnswer(ind domain.Indicator, w *work) {
+	switch r.in.Kind {
+	case InFile:
+		var bad []string
+		added := 0
+		for _, f := range r.in.Files {
+			if f.Problem != "" || f.SHA256 == "" {
+				problem := f.Problem
+				if problem == "" {
+					problem = "fetch_failed"
+				}
+				bad = append(bad, r.t(msg("file_"+problem), clip(f.Name, 40)))
+				continue
+			}
+			if len(w.Evidence) >= 20 {
+				bad = append(bad, r.t("file_too_many"))
+				break
+			}
+			w.Evidence = append(w.Evidence, domain.Evidence{SHA256: f.SHA256, Name: evidenceName(f), MIME: f.MIME, Size: f.Size, Group: f.GroupID})
+			added++
+		}
+		sameAlbum := added > 0 && len(bad) == 0 && r.in.Files[0].GroupID != "" && r.in.Files[0].GroupID == w.Group
+		if added > 0 {
+			w.Group = r.in.Files[0].GroupID
+			r.saveWork(ind, w)
+		}
+		if sameAlbum {
+			return // the rest of an album: one answer for the whole set
+		}
+		text := strings.Join(bad, "\n")
+		if added > 0 {
+			text = strings.TrimSpace(r.t("evidence_added", len(w.Evidence)) + "\n" + text)
+		}
+		r.say(text, r.evidenceButtons(ind, w)...)
+	case InText:
+		link := strings.TrimSpace(r.in.Text)
+		u, err := url.Parse(link)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(link) > 500 || strings.ContainsAny(link, " \n") {
+			r.say(r.t("evidence_expected"), r.evidenceButtons(ind, w)...)
+			return
+		}
+		w.Evidence = append(w.Evidence, domain.Evidence{Link: link})
+		r.saveWork(ind, w)
+		r.say(r.t("evidence_added", len(w.Evidence)), r.evidenceButtons(ind, w)...)
+	default:
+		r.say(r.t("evidence_expected"), r.evidenceButtons(ind, w)...)
+	}
+}
+
+func evidenceName(f FileRef) string {
+	if f.Name != "" {
+		return f.Name
+	}
+	ext := ".jpg"
+	switch f.MIME {
+	case "image/png":
+		ext = ".png"
+	case "application/pdf":
+		ext = ".pdf"
+	}
+	return "anh-" + f.SHA256[:8] + ext
+}
+
+// saveWork keeps the working copy and, unless the item was already sent,
+// stores it as a draft: what the user confirmed survives a lost session.
+func (r *stepper) saveWork(ind domain.Indicator, w *work) {
+	r.keep(w)
+	if r.itemStatus(w.Code) == domain.StatusSubmitted {
+		return // a sent value stays sent until the change is sent too
+	}
+	r.effects = append(r.effects, domain.SaveSubmission{Submission: r.submission(w), Action: "draft", ExpectVersion: w.Version})
+	w.Version++
+	r.keep(w)
+}
+
+func (r *stepper) submission(w *work) domain.Submission {
+	s := domain.Submission{Indicator: w.Code, Agency: r.f.Person.AgencyCode, Value: w.Value, Note: w.Note,
+		DocNumber: w.DocNumber, Evidence: w.Evidence, By: r.f.Person.ID}
+	if d, err := time.Parse("2006-01-02", w.DocDate); err == nil {
+		s.DocDate = d
+	}
+	return s
+}
+
+// --- buttons of the campaign flows ----------------------------------------------------
+
+// campaignButton handles the campaign's buttons; false when data is not one.
+func (r *stepper) campaignButton() bool {
+	d := r.in.Data
+	switch {
+	case d == btnIndicators:
+		r.reset()
+		r.indicatorList()
+	case strings.HasPrefix(d, btnIndPrefix):
+		if r.s.State == stateIdle || r.work().Code != strings.TrimPrefix(d, btnIndPrefix) {
+			r.reset()
+		}
+		r.openIndicator(strings.TrimPrefix(d, btnIndPrefix))
+	case d == btnReview:
+		r.reset()
+		r.reviewQueue()
+	case d == btnExport:
+		r.exportMenu()
+	case strings.HasPrefix(d, btnExPrefix):
+		r.export(strings.TrimPrefix(d, btnExPrefix))
+	case strings.HasPrefix(d, btnRvPrefix), strings.HasPrefix(d, btnRvApprove), strings.HasPrefix(d, btnRvReturn):
+		r.reviewButton(d)
+	case strings.HasPrefix(d, btnValPrefix), d == btnValOK, d == btnValRedo, d == btnEvDone, d == btnEvSkip, d == btnEvClear,
+		d == btnDocSkip, d == btnNoteSkip, d == btnSend, d == btnEdit, d == btnSaveDraft, strings.HasPrefix(d, btnEdPrefix):
+		r.entryButton(d)
+	default:
+		return false
+	}
+	return true
+}
+
+func (r *stepper) inEntry() bool { return strings.HasPrefix(r.s.State, "ind_") }
+
+func (r *stepper) entryButton(d string) {
+	if !r.inEntry() || !r.isFocal() {
+		r.say(r.t("stale_button"))
+		r.menu()
+		return
+	}
+	w := r.work()
+	ind, ok := r.f.Catalog.Indicator(w.Code)
+	if !ok || !r.f.Catalog.MayEdit(*r.f.Person, w.Code, r.f.Person.AgencyCode) {
+		r.reset()
+		r.say(r.t("not_your_indicator", clip(w.Code, 20)))
+		return
+	}
+	switch {
+	case strings.HasPrefix(d, btnValPrefix):
+		i, err := strconv.Atoi(strings.TrimPrefix(d, btnValPrefix))
+		if r.s.State != stateIndAmbig || err != nil || i < 0 || i >= len(w.Choices) {
+			r.say(r.t("stale_button"))
+			r.next(w)
+			return
+		}
+		v, ok := valueFromCanon(ind, w.Choices[i])
+		if !ok {
+			r.askValue(ind)
+			return
+		}
+		r.confirmValue(ind, w, v)
+	case d == btnValOK:
+		if r.s.State != stateIndConfirm || w.Pending == "" {
+			r.say(r.t("stale_button"))
+			r.next(w)
+			return
+		}
+		w.Value, w.Pending = w.Pending, ""
+		r.saveWork(ind, w)
+		r.next(w)
+	case d == btnValRedo:
+		w.Pending = ""
+		r.keep(w)
+		r.askValue(ind)
+	case d == btnEvDone:
+		if len(w.Evidence) == 0 {
+			r.say(r.t("evidence_required"))
+			return
+		}
+		w.EvDone, w.Group = true, ""
+		r.keep(w)
+		r.next(w)
+	case d == btnEvSkip:
+		if ind.Evidence {
+			r.say(r.t("evidence_required"))
+			return
+		}
+		w.EvDone, w.DocDone, w.Evidence, w.DocNumber, w.DocDate = true, true, nil, "", ""
+		r.saveWork(ind, w)
+		r.next(w)
+	case d == btnEvClear:
+		w.Evidence, w.Group, w.EvDone = nil, "", false
+		r.saveWork(ind, w)
+		r.askEvidence(ind, w)
+	case d == btnDocSkip:
+		if ind.Evidence {
+			r.say(r.t("ask_docno"))
+			return
+		}
+		w.DocDone, w.DocNumber, w.DocDate = true, "", ""
+		r.saveWork(ind, w)
+		r.next(w)
+	case d == btnNoteSkip:
+		w.NoteDone = true
+		r.saveWork(ind, w)
+		r.next(w)
+	case d == btnEdit:
+		r.s.State = stateIndSummary
+		r.say(r.t("edit_which"), [][]Button{
+			{{r.t("btn_ed_value"), btnEdPrefix + "value"}, {r.t("btn_ed_evidence"), btnEdPrefix + "evidence"}},
+			{{r.t("btn_ed_doc"), btnEdPrefix + "doc"}, {r.t("btn_ed_note"), btnEdPrefix + "note"}},
+		}...)
+	case strings.HasPrefix(d, btnEdPrefix):
+		w.Back = true
+		r.keep(w)
+		switch strings.TrimPrefix(d, btnEdPrefix) {
+		case "value":
+			r.askValue(ind)
+		case "evidence":
+			w.EvDone = false
+			r.keep(w)
+			r.askEvidence(ind, w)
+		case "doc":
+			r.askDocNo(ind)
+		default:
+			r.s.State = stateIndNote
+			r.say(r.t("ask_note"), []Button{{r.t("btn_skip"), btnNoteSkip}})
+		}
+	case d == btnSaveDraft:
+		if r.itemStatus(w.Code) != domain.StatusSubmitted { // a sent value is not turned back into a draft
+			r.effects = append(r.effects, domain.SaveSubmission{Submission: r.submission(w), Action: "draft", ExpectVersion: w.Version})
+		}
+		r.reset()
+		r.say(r.t("draft_saved", ind.Code), []Button{{r.t("btn_indicators"), btnIndicators}})
+	case d == btnSend:
+		r.send(ind, w)
+	}
+}
+
+func (r *stepper) summary(w *work) {
+	ind, _ := r.f.Catalog.Indicator(w.Code)
+	r.s.State = stateIndSummary
+	var ev []string
+	for i, e := range w.Evidence {
+		if e.Link != "" {
+			ev = append(ev, fmt.Sprintf("  %d. 🔗 %s", i+1, e.Link))
+		} else {
+			ev = append(ev, fmt.Sprintf("  %d. 📎 %s (%s)", i+1, e.Name, humanSize(e.Size)))
+		}
+	}
+	evText := orDash(strings.Join(ev, "\n"))
+	if len(ev) > 0 {
+		evText = "\n" + evText
+	}
+	docDate := "—"
+	if d, err := time.Parse("2006-01-02", w.DocDate); err == nil {
+		docDate = d.Format("02/01/2006")
+	}
+	r.say(r.t("summary", ind.Code, ind.Name(r.s.Lang), r.valueText(ind, w.Value), orDash(ind.Unit), evText, orDash(w.DocNumber), docDate, orDash(w.Note)),
+		[]Button{{r.t("btn_send"), btnSend}, {r.t("btn_edit"), btnEdit}, {r.t("btn_save_draft"), btnSaveDraft}})
+}
+
+func (r *stepper) send(ind domain.Indicator, w *work) {
+	if r.s.State != stateIndSummary {
+		r.say(r.t("stale_button"))
+		r.next(w)
+		return
+	}
+	if w.Value == "" || (ind.Evidence && len(w.Evidence) == 0) {
+		r.next(w)
+		return
+	}
+	a, _ := r.f.Catalog.Assignment(ind.Code, r.f.Person.AgencyCode)
+	if r.itemStatus(w.Code) == domain.StatusSubmitted && !r.f.Now.Before(a.Deadline) {
+		r.reset()
+		r.say(r.t("ind_locked", ind.Code, r.dateTime(a.Deadline), r.helpdesk()))
+		return
+	}
+	r.effects = append(r.effects, domain.SaveSubmission{Submission: r.submission(w), Action: "submit", ExpectVersion: w.Version})
+	r.reset()
+	late := ""
+	if !r.f.Now.Before(a.Deadline) {
+		late = "\n" + r.t("sent_late")
+	}
+	r.say(r.t("sent", ind.Code, r.valueText(ind, w.Value), orDash(ind.Unit))+late, []Button{{r.t("btn_indicators"), btnIndicators}})
+}
+
+// valueFromCanon reads back a stored canonical value.
+func valueFromCanon(ind domain.Indicator, canon string) (domain.Value, bool) {
+	v := domain.Value{Type: ind.Type, Canon: canon}
+	switch {
+	case ind.Type.Numeric():
+		f, err := strconv.ParseFloat(canon, 64)
+		if err != nil {
+			return v, false
+		}
+		v.Num = f
+	case ind.Type == domain.TypeDate:
+		d, err := time.Parse("2006-01-02", canon)
+		if err != nil {
+			return v, false
+		}
+		v.Date = d
+	case ind.Type == domain.TypeYesNo:
+		v.Bool = canon == "yes"
+	default:
+		v.Text = canon
+	}
+	return v, true
+}
+
+func (r *stepper) valueText(ind domain.Indicator, canon string) string {
+	if canon == "" {
+		return "—"
+	}
+	v, ok := valueFromCanon(ind, canon)
+	if !ok {
+		return canon
+	}
+	return FormatValue(r.s.Lang, ind, v)
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strings.Replace(fmt.Sprintf("%.1f MB", float64(n)/(1<<20)), ".", ",", 1)
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func (r *stepper) helpdesk() string {
+	h := r.f.Helpdesk
+	if h.Name == "" && h.Phone == "" {
+		return r.organizer()
+	}
+	parts := []string{}
+	for _, s := range []string{h.Name, FormatPhone(h.Phone), h.Email} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// --- staff: review and exports ------------------------------------------------------
+
+func (r *stepper) staffOnly() bool {
+	if r.isStaff() {
+		return true
+	}
+	r.reset()
+	r.say(r.t("staff_only"), r.menuButtons()...)
+	return false
+}
+
+func (r *stepper) reviewQueue() {
+	if !r.staffOnly() {
+		return
+	}
+	q := r.f.ReviewQueue
+	if len(q) == 0 {
+		r.say(r.t("review_empty"), r.menuButtons()...)
+		return
+	}
+	var b strings.Builder
+	b.WriteString(r.t("review_head", len(q)))
+	var rows [][]Button
+	for i, s := range q {
+		if i == 20 {
+			b.WriteString("\n" + r.t("review_more", len(q)-20))
+			break
+		}
+		ind, _ := r.f.Catalog.Indicator(s.Indicator)
+		fmt.Fprintf(&b, "\n%d. %s · %s — %s %s", i+1, s.Indicator, s.Agency, r.valueText(ind, s.Value), ind.Unit)
+		rows = append(rows, []Button{{fmt.Sprintf("%s · %s", s.Indicator, s.Agency), btnRvPrefix + s.Indicator + "|" + s.Agency}})
+	}
+	r.say(b.String(), rows...)
+}
+
+func (r *stepper) findQueued(code, agency string) (domain.Submission, bool) {
+	for _, s := range r.f.ReviewQueue {
+		if s.Indicator == code && s.Agency == agency {
+			return s, true
+		}
+	}
+	return domain.Submission{}, false
+}
+
+func (r *stepper) reviewButton(d string) {
+	if !r.staffOnly() {
+		return
+	}
+	prefix := d[:3]
+	parts := strings.Split(d[3:], "|")
+	if len(parts) < 2 {
+		r.say(r.t("stale_button"))
+		r.reviewQueue()
+		return
+	}
+	code, agency := parts[0], parts[1]
+	sub, ok := r.findQueued(code, agency)
+	if !ok {
+		r.reset()
+		r.say(r.t("review_gone", clip(code, 20), clip(agency, 20)))
+		r.reviewQueue()
+		return
+	}
+	ind, _ := r.f.Catalog.Indicator(code)
+	switch prefix {
+	case btnRvPrefix:
+		r.reviewCard(ind, sub)
+	case btnRvApprove, btnRvReturn:
+		if len(parts) != 3 || parts[2] != strconv.Itoa(sub.Version) {
+			r.say(r.t("review_changed"))
+			r.reviewCard(ind, sub)
+			return
+		}
+		if prefix == btnRvApprove {
+			r.effects = append(r.effects, domain.ReviewSubmission{Indicator: code, Agency: agency, Approve: true, By: r.f.Person.ID, ExpectVersion: sub.Version})
+			r.notifyFocal(code, agency, "notice_approved", ind.Code, ind.NameVI)
+			r.reset()
+			r.say(r.t("review_approved", code, agency), []Button{{r.t("btn_review"), btnReview}})
+			return
+		}
+		r.reset()
+		r.s.State = stateRevComment
+		r.s.Draft = map[string]string{"code": code, "agency": agency, "ver": strconv.Itoa(sub.Version)}
+		r.say(r.t("review_ask_comment", code, agency))
+	}
+}
+
+func (r *stepper) reviewCard(ind domain.Indicator, s domain.Submission) {
+	agency := s.Agency
+	if a, ok := r.f.Directory.Agency(s.Agency); ok {
+		agency = a.Name(r.s.Lang)
+	}
+	by := s.By
+	if p, ok := r.f.Directory.Person(s.By); ok {
+		by = p.FullName
+	}
+	var ev []string
+	for i, e := range s.Evidence {
+		if e.Link != "" {
+			ev = append(ev, fmt.Sprintf("  %d. 🔗 %s", i+1, e.Link))
+		} else {
+			ev = append(ev, fmt.Sprintf("  %d. 📎 %s (%s)", i+1, e.Name, humanSize(e.Size)))
+		}
+	}
+	docDate := "—"
+	if !s.DocDate.IsZero() {
+		docDate = s.DocDate.Format("02/01/2006")
+	}
+	ver := "|" + strconv.Itoa(s.Version)
+	r.say(r.t("review_card", ind.Code, ind.Name(r.s.Lang), agency, r.valueText(ind, s.Value), orDash(ind.Unit),
+		"\n"+orDash(strings.Join(ev, "\n")), orDash(s.DocNumber), docDate, orDash(s.Note), by, r.dateTime(s.SubmittedAt)),
+		[]Button{{r.t("btn_approve"), btnRvApprove + s.Indicator + "|" + s.Agency + ver}, {r.t("btn_return"), btnRvReturn + s.Indicator + "|" + s.Agency + ver}},
+		[]Button{{r.t("btn_review"), btnReview}})
+}
+
+func (r *stepper) reviewComment() {
+	if !r.staffOnly() {
+		return
+	}
+	if r.in.Kind != InText {
+		r.say(r.t("text_expected", r.t("review_ask_comment", r.s.Draft["code"], r.s.Draft["agency"])))
+		return
+	}
+	comment := strings.TrimSpace(r.in.Text)
+	if n := utf8.RuneCountInString(comment); n < 3 || n > 500 {
+		r.say(r.t("review_bad_comment"))
+		return
+	}
+	code, agency := r.s.Draft["code"], r.s.Draft["agency"]
+	ver, _ := strconv.Atoi(r.s.Draft["ver"])
+	sub, ok := r.findQueued(code, agency)
+	if !ok || sub.Version != ver {
+		r.reset()
+		r.say(r.t("review_changed"))
+		r.reviewQueue()
+		return
+	}
+	ind, _ := r.f.Catalog.Indicator(code)
+	r.effects = append(r.effects, domain.ReviewSubmission{Indicator: code, Agency: agency, Comment: comment, By: r.f.Person.ID, ExpectVersion: ver})
+	r.notifyFocal(code, agency, "notice_returned", ind.Code, ind.NameVI, comment)
+	r.reset()
+	r.say(r.t("review_returned", code, agency), []Button{{r.t("btn_review"), btnReview}})
+}
+
+// notifyFocal tells the focal points of an assignment, each in Vietnamese
+// (their language preference is not among this step's facts).
+func (r *stepper) notifyFocal(code, agency string, m msg, args ...any) {
+	a, ok := r.f.Catalog.Assignment(code, agency)
+	if !ok {
+		return
+	}
+	for _, id := range a.Focal {
+		r.notices = append(r.notices, Notice{PersonID: id, Replies: []Reply{{
+			Text:    t(domain.Vietnamese, m, args...),
+			Buttons: [][]Button{{{t(domain.Vietnamese, "btn_open_indicator"), btnIndPrefix + code}}},
+		}}})
+	}
+}
+
+func (r *stepper) exportMenu() {
+	if !r.staffOnly() {
+		return
+	}
+	r.say(r.t("export_ask"), []Button{{"Excel (.xlsx)", btnExPrefix + "xlsx"}, {"CSV", btnExPrefix + "csv"}, {r.t("btn_export_zip"), btnExPrefix + "zip"}})
+}
+
+func (r *stepper) export(kind string) {
+	if !r.staffOnly() {
+		return
+	}
+	switch kind {
+	case "xlsx", "csv", "zip":
+		r.exports = append(r.exports, kind)
+		r.say(r.t("export_preparing"))
+	default:
+		r.say(r.t("stale_button"))
+		r.exportMenu()
+	}
+}

@@ -1,0 +1,343 @@
+package flows
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+)
+
+// campaign is a tiny data campaign: STC supplies two indicators through
+// focal point DB002; DB003 is staff; DB004 is SKHCN's focal point.
+type campaign struct {
+	t     *testing.T
+	now   time.Time
+	dir   *domain.Directory
+	cat   *domain.Catalog
+	subs  map[[2]string]domain.Submission
+	chats map[string]*Session
+	last  map[string]Result
+}
+
+func newCampaign(t *testing.T) *campaign {
+	hundred, zero := 100.0, 0.0
+	deadline := time.Date(2024, 8, 30, 17, 0, 0, 0, hcm)
+	inds := []domain.Indicator{
+		{Code: "2.2.2", Pillar: "2", NameVI: "Chi ngân sách cho KH&CN trên GRDP", NameEN: "S&T budget share of GRDP", Unit: "%",
+			Type: domain.TypePercent, Min: &zero, Max: &hundred, RefYear: 2023, Evidence: true, Agency: "STC",
+			GuidanceVI: "Tính theo quyết toán ngân sách 2023.", LastYear: "0,48"},
+		{Code: "P1.04", Pillar: "1", NameVI: "Chỉ số cải cách hành chính", Unit: "điểm", Type: domain.TypeScore, RefYear: 2023, Agency: "STC"},
+		{Code: "1.1.1", Pillar: "1", NameVI: "Chính sách thúc đẩy KH,CN&ĐMST", Unit: "số văn bản", Type: domain.TypeInteger, RefYear: 2023, Evidence: true, Agency: "SKHCN"},
+	}
+	as := []domain.Assignment{
+		{Indicator: "2.2.2", Agency: "STC", Focal: []string{"DB002"}, Deadline: deadline},
+		{Indicator: "P1.04", Agency: "STC", Focal: []string{"DB002"}, Deadline: deadline.AddDate(0, 0, -10)},
+		{Indicator: "1.1.1", Agency: "SKHCN", Focal: []string{"DB004"}, Deadline: deadline},
+	}
+	people := []domain.Person{
+		{ID: "DB002", FullName: "Trần Thị Bình", Position: "Chuyên viên", AgencyCode: "STC", Roles: []domain.Role{domain.RoleFocal}},
+		{ID: "DB003", FullName: "Lê Minh Châu", Position: "Trưởng phòng", AgencyCode: "SKHCN", Roles: []domain.Role{domain.RoleStaff}},
+		{ID: "DB004", FullName: "Phạm Văn Đức", Position: "Chuyên viên", AgencyCode: "SKHCN", Roles: []domain.Role{domain.RoleFocal}},
+	}
+	return &campaign{
+		t: t, now: time.Date(2024, 8, 10, 9, 0, 0, 0, hcm),
+		dir: domain.NewDirectory(people, []domain.Agency{{Code: "STC", NameVI: "Sở Tài chính"}, {Code: "SKHCN", NameVI: "Sở KH&CN"}}),
+		cat: domain.NewCatalog(inds, as), subs: map[[2]string]domain.Submission{},
+		chats: map[string]*Session{}, last: map[string]Result{},
+	}
+}
+
+// as sends input from person id and applies the effects the way the
+// database would (including the version check).
+func (c *campaign) as(id string, in Input) Result {
+	c.t.Helper()
+	p, _ := c.dir.Person(id)
+	s := c.chats[id]
+	if s == nil {
+		s = &Session{PersonID: id}
+		c.chats[id] = s
+	}
+	f := Facts{Now: c.now, Channel: domain.Telegram, UserID: id, ChatID: id, Event: testEvent(), Directory: c.dir,
+		Person: &p, Catalog: c.cat, Submissions: map[string]domain.Submission{}}
+	for k, v := range c.subs {
+		if k[1] == p.AgencyCode {
+			f.Submissions[k[0]] = v
+		}
+		if v.Status == domain.StatusSubmitted && p.Has(domain.RoleStaff) {
+			f.ReviewQueue = append(f.ReviewQueue, v)
+		}
+	}
+	r := Step(*s, in, f)
+	for _, e := range r.Effects {
+		switch e := e.(type) {
+		case domain.SaveSubmission:
+			k := [2]string{e.Submission.Indicator, e.Submission.Agency}
+			cur := c.subs[k]
+			if cur.Version != e.ExpectVersion || cur.Status == domain.StatusApproved {
+				c.t.Fatalf("stale SaveSubmission: stored v%d, expected v%d", cur.Version, e.ExpectVersion)
+			}
+			n := e.Submission
+			n.Version, n.Status = cur.Version+1, domain.StatusDraft
+			if e.Action == "submit" {
+				n.Status = domain.StatusSubmitted
+			} else if cur.Status == domain.StatusReturned {
+				n.Status = domain.StatusReturned
+			}
+			c.subs[k] = n
+		case domain.ReviewSubmission:
+			k := [2]string{e.Indicator, e.Agency}
+			cur := c.subs[k]
+			if cur.Version != e.ExpectVersion {
+				c.t.Fatalf("stale review")
+			}
+			cur.Version++
+			cur.Status, cur.ReviewNote = domain.StatusApproved, ""
+			if !e.Approve {
+				cur.Status, cur.ReviewNote = domain.StatusReturned, e.Comment
+			}
+			c.subs[k] = cur
+		}
+	}
+	*s = r.Session
+	c.last[id] = r
+	return r
+}
+
+func allText(r Result) string {
+	var b []string
+	for _, rep := range r.Replies {
+		b = append(b, rep.Text)
+	}
+	return strings.Join(b, "\n")
+}
+
+func hasButton(r Result, data string) bool {
+	for _, rep := range r.Replies {
+		for _, row := range rep.Buttons {
+			for _, b := range row {
+				if b.Data == data {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (c *campaign) want(id, sub string) {
+	c.t.Helper()
+	if got := allText(c.last[id]); !strings.Contains(got, sub) {
+		c.t.Fatalf("%s was told %q; want it to contain %q", id, got, sub)
+	}
+}
+
+func file(name, sha, group string) Input {
+	return Input{Kind: InFile, Files: []FileRef{{ID: sha, Name: name, MIME: "application/pdf", Size: 2048, SHA256: sha, GroupID: group}}}
+}
+
+func TestIndicatorListIsMostUrgentFirst(t *testing.T) {
+	c := newCampaign(t)
+	c.subs[[2]string{"2.2.2", "STC"}] = domain.Submission{Indicator: "2.2.2", Agency: "STC", Status: domain.StatusReturned, Version: 3, ReviewNote: "Thiếu"}
+	r := c.as("DB002", cmd("chiso", ""))
+	text := allText(r)
+	if i, j := strings.Index(text, "2.2.2"), strings.Index(text, "P1.04"); i < 0 || j < 0 || i > j {
+		t.Fatalf("returned item should come first:\n%s", text)
+	}
+	for _, want := range []string{"bị trả lại", "chưa nhập", "còn 20 ngày", "Đã gửi 0/2"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("list lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "1.1.1") {
+		t.Error("another agency's indicator is listed")
+	}
+}
+
+func TestEnterIndicatorWithEvidence(t *testing.T) {
+	c := newCampaign(t)
+	c.as("DB002", btn("ind:2.2.2"))
+	c.want("DB002", "Chi ngân sách cho KH&CN trên GRDP")
+	c.want("DB002", "Giá trị năm trước: 0,48")
+	c.want("DB002", "Xin nhập giá trị")
+
+	c.as("DB002", text("abc"))
+	if c.chats["DB002"].State != stateIndValue {
+		t.Fatalf("after a bad value the state is %q", c.chats["DB002"].State)
+	}
+	c.as("DB002", text("0,52%"))
+	c.want("DB002", "0,52")
+	if len(c.subs) != 0 {
+		t.Fatal("saved before the value was confirmed")
+	}
+	c.as("DB002", btn(btnValOK))
+	if s := c.subs[[2]string{"2.2.2", "STC"}]; s.Value != "0.52" || s.Status != domain.StatusDraft {
+		t.Fatalf("after confirming the value: %+v; want a draft with 0.52", s)
+	}
+	c.want("DB002", "tài liệu minh chứng")
+	// An album: three photos, one answer.
+	c.as("DB002", file("a.jpg", "s1", "alb"))
+	c.want("DB002", "Đã nhận 1 minh chứng")
+	if r := c.as("DB002", file("b.jpg", "s2", "alb")); len(r.Replies) != 0 {
+		t.Fatalf("second photo of an album answered: %q", allText(r))
+	}
+	c.as("DB002", file("c.jpg", "s3", "alb"))
+	c.as("DB002", Input{Kind: InFile, Files: []FileRef{{Name: "virus.exe", Problem: "bad_type"}}})
+	c.want("DB002", "không phải PDF")
+	c.as("DB002", text("https://hungyen.gov.vn/qd-106"))
+	c.want("DB002", "Đã nhận 4 minh chứng")
+	c.as("DB002", btn(btnEvDone))
+	c.want("DB002", "Số/ký hiệu")
+	c.as("DB002", text("106/KH-UBND"))
+	c.as("DB002", text("31/02/2024"))
+	if c.chats["DB002"].State != stateIndDocDate {
+		t.Fatal("an impossible date was accepted")
+	}
+	c.as("DB002", text("18/06/2024"))
+	c.want("DB002", "Ghi chú")
+	c.as("DB002", btn(btnNoteSkip))
+	c.want("DB002", "Xin kiểm tra trước khi gửi")
+	c.want("DB002", "0,52")
+	c.as("DB002", btn(btnSend))
+	c.want("DB002", "Đã gửi chỉ số 2.2.2")
+	s := c.subs[[2]string{"2.2.2", "STC"}]
+	if s.Status != domain.StatusSubmitted || len(s.Evidence) != 4 || s.Evidence[1].Group != "alb" || s.DocNumber != "106/KH-UBND" ||
+		s.DocDate.Format("02/01/2006") != "18/06/2024" || s.By != "DB002" {
+		t.Fatalf("submitted = %+v", s)
+	}
+}
+
+func TestInterruptedEntryResumesAtTheSameQuestion(t *testing.T) {
+	c := newCampaign(t)
+	c.as("DB002", btn("ind:2.2.2"))
+	c.as("DB002", text("0,52"))
+	c.as("DB002", btn(btnValOK))
+	c.as("DB002", file("qd.pdf", "s1", ""))
+	c.as("DB002", cmd("chuongtrinh", "")) // wanders off
+	c.as("DB002", cmd("huy", ""))
+	// Even with the session lost, the draft in the database brings them back.
+	c.chats["DB002"] = &Session{PersonID: "DB002"}
+	c.as("DB002", btn("ind:2.2.2"))
+	c.want("DB002", "nháp")
+	if st := c.chats["DB002"].State; st != stateIndEvidence {
+		t.Fatalf("resumed at %q, want the evidence question (value was confirmed)", st)
+	}
+	c.want("DB002", "tài liệu minh chứng")
+}
+
+func TestAmbiguousValueIsAskedBack(t *testing.T) {
+	c := newCampaign(t)
+	c.as("DB002", btn("ind:P1.04"))
+	r := c.as("DB002", text("1.234"))
+	if c.chats["DB002"].State != stateIndAmbig || !hasButton(r, "val:0") || !hasButton(r, "val:1") {
+		t.Fatalf("ambiguous 1.234 not asked back: %q", allText(r))
+	}
+	c.as("DB002", btn("val:1"))
+	c.want("DB002", "Đúng chưa")
+}
+
+func TestRepeatedBadValuesOfferADraft(t *testing.T) {
+	c := newCampaign(t)
+	c.as("DB002", btn("ind:2.2.2"))
+	for i := 0; i < maxValueFails; i++ {
+		c.as("DB002", text("khoảng chừng năm mươi"))
+	}
+	if !hasButton(c.last["DB002"], btnSaveDraft) {
+		t.Fatal("no draft offered after repeated bad values")
+	}
+	c.want("DB002", "Văn phòng Sở KH&CN") // who to contact
+}
+
+func TestFocalPointCannotTouchAnotherAgency(t *testing.T) {
+	c := newCampaign(t)
+	for _, in := range []Input{btn("ind:1.1.1"), btn("ind:NOPE"), btn("ra:1.1.1|SKHCN|1"), btn("rv:2.2.2|STC")} {
+		c.as("DB002", in)
+		if got := allText(c.last["DB002"]); !strings.Contains(got, "không thuộc danh sách") && !strings.Contains(got, "chỉ dành cho cán bộ") {
+			t.Errorf("%s: told %q; want a refusal", in.Data, got)
+		}
+	}
+	if len(c.subs) != 0 {
+		t.Fatal("something was saved")
+	}
+	// An entry button for another agency's item while mid-entry of one's own.
+	c.as("DB002", btn("ind:P1.04"))
+	c.as("DB002", btn("ind:1.1.1"))
+	c.want("DB002", "không thuộc danh sách")
+}
+
+func TestReturnFixApprove(t *testing.T) {
+	c := newCampaign(t)
+	c.as("DB002", btn("ind:P1.04"))
+	c.as("DB002", text("8,25"))
+	c.as("DB002", btn(btnValOK))
+	c.as("DB002", btn(btnEvSkip)) // evidence optional for this one
+	c.as("DB002", btn(btnNoteSkip))
+	c.as("DB002", btn(btnSend))
+	if c.subs[[2]string{"P1.04", "STC"}].Status != domain.StatusSubmitted {
+		t.Fatal("not submitted")
+	}
+
+	c.as("DB003", cmd("duyet", ""))
+	c.want("DB003", "1 chỉ số đang chờ duyệt")
+	c.as("DB003", btn("rv:P1.04|STC"))
+	c.want("DB003", "8,25")
+	c.as("DB003", btn("rr:P1.04|STC|"+itoa(c.subs[[2]string{"P1.04", "STC"}].Version)))
+	r := c.as("DB003", text("Thiếu nguồn số liệu"))
+	if len(r.Notices) != 1 || r.Notices[0].PersonID != "DB002" || !strings.Contains(r.Notices[0].Replies[0].Text, "Thiếu nguồn số liệu") {
+		t.Fatalf("notices = %+v; want the focal point told with the comment", r.Notices)
+	}
+	if s := c.subs[[2]string{"P1.04", "STC"}]; s.Status != domain.StatusReturned {
+		t.Fatalf("after return: %+v", s)
+	}
+
+	c.as("DB002", btn("ind:P1.04"))
+	c.want("DB002", "Thiếu nguồn số liệu")
+	c.as("DB002", btn(btnEdit)) // it resumes at the summary; change the value
+	c.as("DB002", btn("ed:value"))
+	c.as("DB002", text("8,4"))
+	c.as("DB002", btn(btnValOK))
+	c.want("DB002", "Xin kiểm tra trước khi gửi")
+	c.as("DB002", btn(btnSend))
+
+	// A stale approve button (old version) is refused; the fresh one works.
+	c.as("DB003", btn("ra:P1.04|STC|1"))
+	c.want("DB003", "vừa được đơn vị sửa lại")
+	v := c.subs[[2]string{"P1.04", "STC"}].Version
+	r = c.as("DB003", btn("ra:P1.04|STC|"+itoa(v)))
+	if s := c.subs[[2]string{"P1.04", "STC"}]; s.Status != domain.StatusApproved || s.Value != "8.4" {
+		t.Fatalf("after approve: %+v", s)
+	}
+	if len(r.Notices) != 1 {
+		t.Fatal("focal point not told of the approval")
+	}
+	c.as("DB002", btn("ind:P1.04"))
+	c.want("DB002", "không sửa được nữa")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestStaffOnlyActions(t *testing.T) {
+	c := newCampaign(t)
+	for _, in := range []Input{cmd("duyet", ""), cmd("xuat", ""), btn("ex:xlsx")} {
+		r := c.as("DB002", in)
+		if !strings.Contains(allText(r), "chỉ dành cho cán bộ") || len(r.Exports) != 0 {
+			t.Errorf("%+v by a focal point: %q exports=%v", in, allText(r), r.Exports)
+		}
+	}
+	r := c.as("DB003", btn("ex:xlsx"))
+	if len(r.Exports) != 1 || r.Exports[0] != "xlsx" {
+		t.Fatalf("staff export = %v", r.Exports)
+	}
+}
+
+func TestSentItemLockedAfterDeadline(t *testing.T) {
+	c := newCampaign(t)
+	c.subs[[2]string{"P1.04", "STC"}] = domain.Submission{Indicator: "P1.04", Agency: "STC", Status: domain.StatusSubmitted, Value: "8", Version: 1}
+	c.now = time.Date(2024, 8, 21, 9, 0, 0, 0, hcm) // P1.04 was due 20/08
+	c.as("DB002", btn("ind:P1.04"))
+	c.want("DB002", "đã quá hạn")
+	if c.chats["DB002"].State != stateIdle {
+		t.Fatal("a sent item was opened for editing after its deadline")
+	}
+}
