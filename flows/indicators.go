@@ -379,7 +379,7 @@ func (r *stepper) valueAnswer(ind domain.Indicator, w *work) {
 			var row []Button
 			for i, c := range verr.Choices {
 				w.Choices = append(w.Choices, c.Canon)
-				row = append(row, Button{FormatValue(r.s.Lang, ind, c), btnValPrefix + strconv.Itoa(i)})
+				row = append(row, Button{choiceLabel(r.s.Lang, c), btnValPrefix + strconv.Itoa(i)})
 			}
 			r.keep(w)
 			r.s.State = stateIndAmbig
@@ -547,8 +547,8 @@ func (r *stepper) entryButton(d string) {
 			r.next(w)
 			return
 		}
-		v, ok := valueFromCanon(ind, w.Choices[i])
-		if !ok {
+		v, err := ParseCanon(ind, w.Choices[i])
+		if err != nil {
 			r.askValue(ind)
 			return
 		}
@@ -679,36 +679,12 @@ func (r *stepper) send(ind domain.Indicator, w *work) {
 	r.say(r.t("sent", ind.Code, r.valueText(ind, w.Value), orDash(ind.Unit))+late, []Button{{r.t("btn_indicators"), btnIndicators}})
 }
 
-// valueFromCanon reads back a stored canonical value.
-func valueFromCanon(ind domain.Indicator, canon string) (domain.Value, bool) {
-	v := domain.Value{Type: ind.Type, Canon: canon}
-	switch {
-	case ind.Type.Numeric():
-		f, err := strconv.ParseFloat(canon, 64)
-		if err != nil {
-			return v, false
-		}
-		v.Num = f
-	case ind.Type == domain.TypeDate:
-		d, err := time.Parse("2006-01-02", canon)
-		if err != nil {
-			return v, false
-		}
-		v.Date = d
-	case ind.Type == domain.TypeYesNo:
-		v.Bool = canon == "yes"
-	default:
-		v.Text = canon
-	}
-	return v, true
-}
-
 func (r *stepper) valueText(ind domain.Indicator, canon string) string {
 	if canon == "" {
 		return "—"
 	}
-	v, ok := valueFromCanon(ind, canon)
-	if !ok {
+	v, err := ParseCanon(ind, canon)
+	if err != nil {
 		return canon
 	}
 	return FormatValue(r.s.Lang, ind, v)
@@ -916,4 +892,18 @@ func (r *stepper) export(kind string) {
 		r.say(r.t("stale_button"))
 		r.exportMenu()
 	}
+}
+
+// choiceLabel writes one reading of an ambiguous number plainly, without
+// thousands separators, so the two buttons cannot be confused: "1234" and
+// "1,234" (Vietnamese decimal comma) or "1.234" (English).
+func choiceLabel(lang domain.Lang, v domain.Value) string {
+	s := strconv.FormatFloat(v.Num, 'f', -1, 64)
+	if lang != domain.English {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	if v.Type == domain.TypePercent {
+		s += "%"
+	}
+	return s
 }

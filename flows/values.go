@@ -750,6 +750,7 @@ var valueMsgs = map[domain.Lang]map[string]string{
 	domain.Vietnamese: {
 		"empty":         "Anh/chị chưa nhập giá trị.%s",
 		"not_number":    "«%s» không phải là một số hợp lệ. Xin nhập bằng chữ số, dùng dấu phẩy cho phần thập phân và dấu chấm để phân cách hàng nghìn.%s",
+		"ambiguous_one": "«%s» có phải là %s không? Xin bấm xác nhận nếu đúng, hoặc gõ lại cho rõ: số nguyên không cần dấu phân cách (ví dụ 1234), phần thập phân dùng dấu phẩy (ví dụ 1,5).",
 		"ambiguous":     "«%s» có thể hiểu là %s. Xin bấm chọn giá trị đúng, hoặc gõ lại cho rõ: số nguyên không cần dấu phân cách (ví dụ 1234), phần thập phân dùng dấu phẩy (ví dụ 1,5).",
 		"not_integer":   "Chỉ số này là số nguyên (đếm được), không có phần thập phân; «%s» không dùng được.%s",
 		"out_of_range":  "«%s» nằm ngoài khoảng cho phép của chỉ số này (%s). Xin kiểm tra lại số liệu và đơn vị tính.%s",
@@ -758,13 +759,13 @@ var valueMsgs = map[domain.Lang]map[string]string{
 		"too_long":      "Nội dung quá dài (tối đa %d ký tự). Xin chỉ nhập giá trị.%s",
 		"too_long_text": "Nội dung quá dài (tối đa %s ký tự). Xin rút gọn; tài liệu dài xin gửi kèm làm minh chứng.",
 		"unit_mismatch": "Chỉ số này không tính bằng phần trăm%s. Xin nhập số không kèm dấu %%.%s",
-		"bad_unit":      "Chưa hiểu đơn vị trong «%s»%s. Xin chỉ nhập số, có thể kèm nghìn, triệu, tỷ.%s",
+		"bad_unit":      "Chưa hiểu «%s»%s. Xin chỉ nhập số, có thể kèm nghìn, triệu, tỷ.%s",
 		"bad_date":      "«%s» không phải là ngày hợp lệ. Xin nhập theo dạng ngày/tháng/năm, ví dụ: 02/08/2024.",
 		"bad_yesno":     "Chưa hiểu «%s». Xin trả lời «Có» hoặc «Không».",
 		"bad_char":      "Nội dung có ký tự điều khiển hoặc ký tự ẩn không dùng được. Xin gõ lại bằng chữ thông thường.",
 		"unknown":       "Giá trị «%s» không dùng được.%s",
-		"example":       " Ví dụ: %s",
-		"unit":          " (đơn vị: %s)",
+		"example":       " Ví dụ: %s.",
+		"unit":          " (đơn vị tính: %s)",
 		"or":            " hoặc ",
 		"between":       "từ %s đến %s",
 		"at_least":      "từ %s trở lên",
@@ -773,6 +774,7 @@ var valueMsgs = map[domain.Lang]map[string]string{
 	domain.English: {
 		"empty":         "Nothing was entered.%s",
 		"not_number":    "«%s» is not a valid number. Please type digits, with a comma or a point for decimals.%s",
+		"ambiguous_one": "Did you mean %[2]s by «%[1]s»? Please confirm, or type it again unambiguously: whole numbers without separators (e.g. 1234), decimals with one decimal mark (e.g. 1.5).",
 		"ambiguous":     "«%s» can be read as %s. Please choose the right value, or type it again unambiguously: whole numbers without separators (e.g. 1234), decimals with one decimal mark (e.g. 1.5).",
 		"not_integer":   "This indicator is a whole number (a count), with no decimals; «%s» cannot be used.%s",
 		"out_of_range":  "«%s» is outside the range allowed for this indicator (%s). Please check the figure and its unit.%s",
@@ -786,7 +788,7 @@ var valueMsgs = map[domain.Lang]map[string]string{
 		"bad_yesno":     "«%s» is not understood. Please answer «Yes» or «No».",
 		"bad_char":      "The text has control or invisible characters that cannot be used. Please type it again as plain text.",
 		"unknown":       "The value «%s» cannot be used.%s",
-		"example":       " For example: %s",
+		"example":       " For example: %s.",
 		"unit":          " (unit: %s)",
 		"or":            " or ",
 		"between":       "from %s to %s",
@@ -820,10 +822,15 @@ func (e *ValueError) Message(lang domain.Lang, ind domain.Indicator) string {
 		var cs []string
 		for _, c := range e.Choices {
 			s := plainNumber(lang, c.Num)
-			if c.Type == domain.TypePercent {
+			if c.Type == domain.TypePercent && lang == domain.English {
+				s += "%"
+			} else if c.Type == domain.TypePercent {
 				s += " %"
 			}
 			cs = append(cs, s)
+		}
+		if len(cs) == 1 {
+			return fmt.Sprintf(m["ambiguous_one"], in, cs[0])
 		}
 		return fmt.Sprintf(m["ambiguous"], in, strings.Join(cs, m["or"]))
 	case "out_of_range":

@@ -327,13 +327,15 @@ func TestValueMessages(t *testing.T) {
 		{"example within range", vtHDI, "abc", []string{"không phải là một số", "Ví dụ: 0,5"}, []string{"not a valid number", "0.5"}},
 		{"ambiguous", vtDec, "1.234", []string{"«1.234» có thể hiểu là 1234 hoặc 1,234"}, []string{"can be read as 1234 or 1.234"}},
 		{"not integer", vtInt, "12,5", []string{"số nguyên", "«12,5»", "Ví dụ: 25"}, []string{"whole number"}},
-		{"unit mismatch", vtInt, "5%", []string{"không tính bằng phần trăm (đơn vị: số văn bản)", "không kèm dấu %."}, []string{"not a percentage (unit: số văn bản)", "without %."}},
+		{"unit mismatch", vtInt, "5%", []string{"không tính bằng phần trăm (đơn vị tính: số văn bản)", "không kèm dấu %."}, []string{"not a percentage (unit: số văn bản)", "without %."}},
 		{"bad date", vtDate, "31/02/2024", []string{"«31/02/2024» không phải là ngày hợp lệ", "02/08/2024"}, []string{"not a valid date"}},
 		{"bad yesno", vtYN, "có lẽ", []string{"«Có» hoặc «Không»"}, []string{"«Yes» or «No»"}},
 		{"too long text", vtText, strings.Repeat("a", 2001), []string{"tối đa 2.000 ký tự"}, []string{"at most 2,000 characters"}},
 		{"too long number", vtDec, strings.Repeat("1", 65), []string{"tối đa 64 ký tự"}, []string{"at most 64 characters"}},
 		{"echo is cleaned", vtDec, "\u202e<b>abc\x1b</b>" + strings.Repeat("x", 40), []string{"«<b>abc </b>xxxx", "…»"}, nil},
-		{"empty", vtScore, "", []string{"chưa nhập", "Ví dụ: 7,5"}, []string{"Nothing was entered", "7.5"}},
+		{"empty", vtScore, "", []string{"chưa nhập", "Ví dụ: 7,5."}, []string{"Nothing was entered", "7.5."}},
+		{"ambiguous one reading", vtPct, "1.234", []string{"«1.234» có phải là 1,234 % không?"}, []string{"Did you mean 1.234% by «1.234»?"}},
+		{"bad unit", vtMoney, "12 con", []string{"Chưa hiểu «12 con» (đơn vị tính: đồng)", "nghìn, triệu, tỷ"}, []string{"(unit: đồng)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.label, func(t *testing.T) {

@@ -179,6 +179,14 @@ func (a *Adapter) accept(ev *event) int {
 	if j.in == nil && j.touch.IsZero() {
 		return http.StatusOK
 	}
+	if a.sync {
+		if err := a.handleNow(j); err != nil {
+			a.seen.forget(key) // let Zalo's redelivery in
+			log.Warn("event not handled; Zalo will deliver it again", "err", err)
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	}
 	if err := a.queue.add(j, a.process); err != nil {
 		a.seen.forget(key) // let Zalo's redelivery in
 		log.Warn("event not queued; Zalo will deliver it again", "err", err)

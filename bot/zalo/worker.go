@@ -113,6 +113,26 @@ func (q *workQueue) close(timeout time.Duration) int {
 // process handles one job: records the interaction, then hands the event to
 // the handler, retrying as bot.ErrNotSaved asks and other failures a bounded
 // number of times.
+// handleNow handles one event synchronously (Config.Sync): nil when it may
+// be acknowledged.
+func (a *Adapter) handleNow(j job) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !j.touch.IsZero() {
+		if err := a.interactions.Touch(ctx, j.user, j.touch); err != nil {
+			a.log.Warn("record the interaction", "err", a.redact(err))
+		}
+	}
+	if j.in == nil {
+		return nil
+	}
+	err := a.handler.Handle(ctx, *j.in)
+	if err == nil || errors.Is(err, ErrOutsideWindow) {
+		return nil
+	}
+	return err
+}
+
 func (a *Adapter) process(ctx context.Context, j job) {
 	log := a.log.With("event", j.event, "user", j.user)
 	if !j.touch.IsZero() {

@@ -67,6 +67,7 @@ import (
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
 
@@ -153,6 +154,13 @@ type Config struct {
 	RequestInfoTitle    string
 	RequestInfoSubtitle string
 
+	// Sync handles each event before answering the webhook: 200 once its
+	// results are saved, 500 when they could not be (Zalo then delivers it
+	// again), so an event is never lost with the process. Handling takes
+	// milliseconds, well inside Zalo's time budget. Without Sync events are
+	// answered at once and handled from an in-memory queue.
+	Sync bool
+
 	// MaxPending bounds the events queued and not yet handled; past it the
 	// webhook answers 503 and Zalo delivers again later. Default 1000.
 	MaxPending int
@@ -215,6 +223,7 @@ type Adapter struct {
 	window                           time.Duration
 	infoImage, infoTitle, infoSub    string
 	maxAttempts                      int
+	sync                             bool
 	drainTimeout                     time.Duration
 	refreshBefore                    time.Duration
 
@@ -278,6 +287,7 @@ func New(ctx context.Context, c Config) (*Adapter, error) {
 		infoTitle:      c.RequestInfoTitle,
 		infoSub:        c.RequestInfoSubtitle,
 		maxAttempts:    c.MaxAttempts,
+		sync:           c.Sync,
 		drainTimeout:   c.DrainTimeout,
 		refreshBefore:  c.RefreshBefore,
 		owner:          randomID(),
@@ -451,3 +461,15 @@ func randomID() string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// Fetch implements bot.Fetcher: the attachment a user sent (its URL is in
+// FileRef.Download; Zalo's attachment URLs carry no secret).
+func (a *Adapter) Fetch(ctx context.Context, f flows.FileRef, maxBytes int64) ([]byte, error) {
+	data, err := a.DownloadFile(ctx, f.Download, maxBytes)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %v", bot.ErrTooLarge, err)
+	}
+	return data, err
+}
+
+var _ bot.Fetcher = (*Adapter)(nil)

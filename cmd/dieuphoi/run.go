@@ -18,6 +18,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/bot/telegram"
 	"github.com/dieuphoi/dieuphoi/bot/webchat"
+	"github.com/dieuphoi/dieuphoi/bot/zalo"
 	"github.com/dieuphoi/dieuphoi/configs"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/export"
@@ -26,6 +27,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
 	"github.com/dieuphoi/dieuphoi/storage/redis"
 	"github.com/dieuphoi/dieuphoi/storage/sqlite"
+	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
 
 const usage = `dieuphoi — trợ lý điều phối hội nghị và thu thập dữ liệu
@@ -91,6 +93,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
+type zaloSettings struct {
+	AppID, AppSecret, OASecret, OAID string
+	AccessToken, RefreshToken        string
+	APIBase, OAuthBase               string
+	ForceSeed                        bool
+	InfoImageURL                     string
+}
+
 // settings are read from the environment once, at start-up.
 type settings struct {
 	Addr           string
@@ -106,6 +116,7 @@ type settings struct {
 	WebhookSecret  string
 	Picker         bool
 	ClockStart     time.Time
+	Zalo           zaloSettings
 	LogLevel       slog.Level
 	LogJSON        bool
 	SessionTTL     time.Duration
@@ -128,6 +139,15 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		LogJSON:        getenv("DIEUPHOI_LOG_FORMAT") != "text",
 		SessionTTL:     30 * 24 * time.Hour,
 		ShutdownWindow: 15 * time.Second,
+	}
+	s.Zalo = zaloSettings{
+		AppID: getenv("ZALO_APP_ID"), AppSecret: getenv("ZALO_APP_SECRET"), OASecret: getenv("ZALO_OA_SECRET"),
+		OAID: getenv("ZALO_OA_ID"), AccessToken: getenv("ZALO_ACCESS_TOKEN"), RefreshToken: getenv("ZALO_REFRESH_TOKEN"),
+		APIBase: or(getenv("ZALO_API_BASE"), zalo.DefaultAPIBase), OAuthBase: or(getenv("ZALO_OAUTH_BASE"), zalo.DefaultOAuthBase),
+		ForceSeed: getenv("ZALO_FORCE_SEED") == "1", InfoImageURL: getenv("ZALO_REQUEST_INFO_IMAGE_URL"),
+	}
+	if s.Zalo.AppID != "" && (s.Zalo.OASecret == "" || s.Zalo.AppSecret == "" || s.Zalo.OAID == "") {
+		return s, errors.New("with ZALO_APP_ID set, ZALO_APP_SECRET, ZALO_OA_SECRET and ZALO_OA_ID are needed too")
 	}
 	if s.PublicURL == "" {
 		host := s.Addr
@@ -353,6 +373,18 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		close(polling)
 	}
 
+	if s.Zalo.AppID != "" {
+		za, err := startZalo(runCtx, s.Zalo, st, d, log)
+		if err != nil {
+			return err
+		}
+		defer za.Close()
+		d.SetSender(domain.Zalo, za)
+		d.SetFetcher(domain.Zalo, za)
+		mux.Handle("POST /zalo/webhook", za.WebhookHandler())
+		log.Info("zalo: webhook at /zalo/webhook", "oa", s.Zalo.OAID)
+	}
+
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.Addr, err)
@@ -457,4 +489,28 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 	}
 	fmt.Fprintf(stdout, "Đã ghi %s (%d byte).\n", args[1], len(f.Data))
 	return nil
+}
+
+// startZalo builds the Zalo OA adapter; its tokens live in the results
+// database so that every replica shares (and serialises) their refresh.
+func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dispatcher, log *slog.Logger) (*zalo.Adapter, error) {
+	zs, ok := st.(interface {
+		Zalo(oaID string) *sqlstore.ZaloStore
+	})
+	if !ok {
+		return nil, errors.New("zalo: the database cannot keep Zalo tokens")
+	}
+	var seed *zalo.Tokens
+	if z.AccessToken != "" && z.RefreshToken != "" {
+		seed = &zalo.Tokens{AccessToken: z.AccessToken, RefreshToken: z.RefreshToken}
+	}
+	za, err := zalo.New(ctx, zalo.Config{
+		AppID: z.AppID, AppSecret: z.AppSecret, OASecret: z.OASecret, OAID: z.OAID,
+		APIBase: z.APIBase, OAuthBase: z.OAuthBase, Handler: d, Tokens: zs.Zalo(z.OAID),
+		Seed: seed, ForceSeed: z.ForceSeed, RequestInfoImageURL: z.InfoImageURL, Log: log, Sync: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("zalo: %w", err)
+	}
+	return za, nil
 }

@@ -253,15 +253,15 @@ func firstDelegate(t *testing.T, st storage.Store) domain.Person {
 	return domain.Person{}
 }
 
-func wantSubstitute(t *testing.T, st storage.Store, personID string) {
+func wantSubstitute(t *testing.T, st storage.Store, personID string, ch domain.Channel) {
 	t.Helper()
 	h, err := st.RSVPHistory(context.Background(), personID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := domain.Substitute{Name: "Phạm Thu Hà", Position: "Phó Trưởng phòng Kế hoạch", Phone: "0911222333"}
-	if len(h) != 1 || h[0].Status != domain.RSVPSubstitute || h[0].Substitute == nil || *h[0].Substitute != want || h[0].Channel != domain.Telegram {
-		t.Fatalf("answers in the database = %+v; want exactly one substitute %+v over Telegram", h, want)
+	if len(h) != 1 || h[0].Status != domain.RSVPSubstitute || h[0].Substitute == nil || *h[0].Substitute != want || h[0].Channel != ch {
+		t.Fatalf("answers in the database = %+v; want exactly one substitute %+v over %s", h, want, ch)
 	}
 }
 
@@ -300,7 +300,7 @@ func TestTelegramRSVPWithPostgresAndRedis(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("graceful stop: %v", err)
 	}
-	wantSubstitute(t, st, p.ID)
+	wantSubstitute(t, st, p.ID, domain.Telegram)
 	if n := len(api.CallbackAnswers()); n != 2 {
 		t.Errorf("answered %d callback queries, want 2 (every button press)", n)
 	}
@@ -376,7 +376,7 @@ func TestKillDuringRSVPAndRestart(t *testing.T) {
 
 			st := m.open(t, env)
 			defer st.Close()
-			wantSubstitute(t, st, p.ID)
+			wantSubstitute(t, st, p.ID, domain.Telegram)
 		})
 	}
 }
