@@ -15,11 +15,17 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/files"
 )
+
+// ErrUnreachable is what a Sender's error wraps when the person can no
+// longer be reached on that channel (blocked the bot, left the OA).
+var ErrUnreachable = errors.New("recipient unreachable")
 
 // ErrTooLarge is what a Fetcher returns for a file over the limit.
 var ErrTooLarge = errors.New("file too large")
@@ -84,7 +90,9 @@ type Dispatcher struct {
 	senders  map[domain.Channel]Sender
 	fetchers map[domain.Channel]Fetcher
 
-	order serializer
+	order   serializer
+	metrics *Metrics
+	flood   *floodGuard
 }
 
 // Config is what a Dispatcher needs.
@@ -101,6 +109,12 @@ type Config struct {
 	Helpdesk domain.Contact
 	Blobs    Blobs
 	Exporter Exporter
+	// Metrics, when nil, are kept on a private registry.
+	Metrics *Metrics
+	// FloodRate and FloodBurst bound how fast one chat is served: burst
+	// updates at once, then rate per second. Zero means 2 per second with a
+	// burst of 20 (an album of ten photos fits).
+	FloodRate, FloodBurst float64
 }
 
 // NewDispatcher returns a dispatcher with no channels yet; add them with
@@ -114,6 +128,17 @@ func NewDispatcher(c Config) *Dispatcher {
 	if d.now == nil {
 		d.now = time.Now
 	}
+	if d.metrics = c.Metrics; d.metrics == nil {
+		d.metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	rate, burst := c.FloodRate, c.FloodBurst
+	if rate <= 0 {
+		rate = 2
+	}
+	if burst <= 0 {
+		burst = 20
+	}
+	d.flood = newFloodGuard(rate, burst)
 	if d.log == nil {
 		d.log = slog.Default()
 	}
@@ -161,28 +186,69 @@ func (d *Dispatcher) sender(ch domain.Channel) (Sender, error) {
 // acknowledged to the platform. ErrNotSaved (wrapped) means it must not.
 // Updates of one chat are handled strictly in the order Handle is called.
 func (d *Dispatcher) Handle(ctx context.Context, in Inbound) error {
+	start := time.Now()
+	ch := string(in.Key.Channel)
+	d.metrics.seen(in.ChatKey(), start)
+	if ok, notify := d.flood.allow(in.ChatKey(), start); !ok {
+		d.metrics.updates.WithLabelValues(ch, "flood").Inc()
+		d.metrics.flood.WithLabelValues(ch).Inc()
+		if notify {
+			d.log.Warn("chat is flooding; slowing it down", "channel", ch, "chat", in.ChatID)
+			if err := d.send(ctx, in.Key.Channel, in.ChatID, []flows.Reply{flows.SlowDown(domain.Vietnamese)}); err != nil {
+				d.log.Warn("send slow-down notice", "err", err)
+			}
+		}
+		return nil
+	}
 	var err error
-	d.order.do(in.ChatKey(), func() { err = d.handle(ctx, in) })
+	var outcome string
+	d.order.do(in.ChatKey(), func() { outcome, err = d.handle(ctx, in) })
+	switch {
+	case errors.Is(err, ErrNotSaved):
+		outcome = "not_saved"
+	case err != nil:
+		outcome = "error"
+	}
+	d.metrics.updates.WithLabelValues(ch, outcome).Inc()
+	d.metrics.latency.WithLabelValues(ch).Observe(time.Since(start).Seconds())
 	return err
 }
 
-func (d *Dispatcher) handle(ctx context.Context, in Inbound) error {
+func (d *Dispatcher) handle(ctx context.Context, in Inbound) (string, error) {
+	err := d.handleUpdate(ctx, in)
+	if err == errDuplicate {
+		return "duplicate", nil
+	}
+	if err == errBusy {
+		return "busy", nil
+	}
+	return "handled", err
+}
+
+// Outcomes of handleUpdate that are not failures.
+var (
+	errDuplicate = errors.New("duplicate")
+	errBusy      = errors.New("busy")
+)
+
+func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	log := d.log.With("channel", in.Key.Channel, "chat", in.ChatID, "update", in.Key.UpdateID)
 	key := in.Key.String()
 	if done, err := d.sessions.Done(ctx, key); err == nil && done {
 		log.Debug("duplicate update ignored")
-		return nil
+		return errDuplicate
 	}
 	unlock, err := d.sessions.Lock(ctx, in.ChatKey())
 	if err != nil {
 		log.Warn("chat lock failed", "err", err)
+		d.metrics.storeErr.WithLabelValues("sessions").Inc()
 		d.busy(ctx, in)
-		return nil
+		return errBusy
 	}
 	defer unlock()
 	// Another process may have finished it while we waited for the lock.
 	if done, err := d.sessions.Done(ctx, key); err == nil && done {
-		return nil
+		return errDuplicate
 	}
 
 	saved, err := d.loadSession(ctx, in.ChatKey())
@@ -190,8 +256,9 @@ func (d *Dispatcher) handle(ctx context.Context, in Inbound) error {
 		// Sessions hold nothing confirmed: tell the user to retry rather
 		// than keep the platform redelivering.
 		log.Error("load session", "err", err)
+		d.metrics.storeErr.WithLabelValues("sessions").Inc()
 		d.busy(ctx, in)
-		return nil
+		return errBusy
 	}
 	if saved.Update == key {
 		// The session was saved for this very update but the process died
@@ -211,6 +278,7 @@ func (d *Dispatcher) handle(ctx context.Context, in Inbound) error {
 	facts, err := d.facts(ctx, in, sess)
 	if err != nil {
 		log.Error("load facts", "err", err)
+		d.metrics.storeErr.WithLabelValues("database").Inc()
 		return fmt.Errorf("%w: load facts: %v", ErrNotSaved, err)
 	}
 	if in.Input.Kind == flows.InFile && facts.Person != nil {
@@ -223,6 +291,7 @@ func (d *Dispatcher) handle(ctx context.Context, in Inbound) error {
 	applied, err := d.store.Apply(ctx, in.Key, now, res.Effects)
 	if err != nil {
 		log.Error("apply effects", "err", err)
+		d.metrics.storeErr.WithLabelValues("database").Inc()
 		return fmt.Errorf("%w: apply effects: %v", ErrNotSaved, err)
 	}
 	if !applied && len(res.Effects) > 0 {
@@ -234,6 +303,7 @@ func (d *Dispatcher) handle(ctx context.Context, in Inbound) error {
 	}
 	if err := d.sessions.Put(ctx, in.ChatKey(), raw); err != nil {
 		log.Error("save session", "err", err)
+		d.metrics.storeErr.WithLabelValues("sessions").Inc()
 		return fmt.Errorf("%w: save session: %v", ErrNotSaved, err)
 	}
 	if err := d.send(ctx, in.Key.Channel, in.ChatID, res.Replies); err != nil {
@@ -262,7 +332,16 @@ func (d *Dispatcher) send(ctx context.Context, ch domain.Channel, chatID string,
 	if err != nil {
 		return err
 	}
-	return s.Send(ctx, chatID, replies)
+	err = s.Send(ctx, chatID, replies)
+	result := "ok"
+	switch {
+	case errors.Is(err, ErrUnreachable):
+		result = "blocked"
+	case err != nil:
+		result = "error"
+	}
+	d.metrics.sent.WithLabelValues(string(ch), result).Inc()
+	return err
 }
 
 // busy tells the user, in their language where known, to try again.

@@ -342,3 +342,32 @@ func TestReplayAfterSessionSavedDoesNotRunTheStepTwice(t *testing.T) {
 		t.Fatalf("after the replay the flow asked %q; want the phone question", texts[len(texts)-1])
 	}
 }
+
+func TestFloodingChatIsSlowedOthersAreNot(t *testing.T) {
+	ctx := context.Background()
+	r := sqliteRig(t)
+	for i := 0; i < 30; i++ {
+		if err := r.d.Handle(ctx, r.in(flows.Input{Kind: flows.InText, Text: "spam"})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	texts := r.sent.texts(r.chat)
+	notices := 0
+	for _, s := range texts {
+		if strings.Contains(s, "gửi nhanh quá") {
+			notices++
+		}
+	}
+	// 20 handled (burst) with one reply each, then one notice for the rest.
+	if notices != 1 || len(texts) < 21 || len(texts) > 23 {
+		t.Fatalf("%d replies with %d slow-down notices; want ~21 with exactly 1", len(texts), notices)
+	}
+	other := bot.Inbound{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: "other-1"}, UserID: "9", ChatID: "9",
+		Input: flows.Input{Kind: flows.InText, Text: "xin chào"}}
+	if err := r.d.Handle(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.sent.texts("9"); len(got) != 1 || strings.Contains(got[0], "gửi nhanh quá") {
+		t.Fatalf("another chat got %q; want a normal answer", got)
+	}
+}

@@ -144,6 +144,7 @@ var catalogs = map[domain.Lang]map[msg]string{
 		"ist_approved":          "đã duyệt",
 		"help_focal":            "/chiso — các chỉ số PII đơn vị được giao, nhập số liệu và minh chứng",
 		"help_staff":            "/duyet — duyệt chỉ số đã gửi\n/xuat — xuất số liệu (Excel, CSV, minh chứng)",
+		"slow_down":             "Anh/chị gửi nhanh quá nên một số tin nhắn vừa rồi chưa được xử lý. Xin chờ vài giây rồi gửi lại.",
 		"busy":                  "Hệ thống đang bận, tin nhắn vừa rồi chưa được xử lý. Xin anh/chị gửi lại sau ít phút.",
 	},
 	domain.English: {
@@ -278,6 +279,7 @@ var catalogs = map[domain.Lang]map[msg]string{
 		"ist_approved":          "approved",
 		"help_focal":            "/chiso — your agency's PII indicators: enter values and evidence",
 		"help_staff":            "/duyet — review sent indicators\n/xuat — export the data (Excel, CSV, evidence)",
+		"slow_down":             "You are sending messages too fast, so some of the last ones were not handled. Please wait a few seconds and send again.",
 		"busy":                  "The system is busy and your last message was not handled. Please send it again in a minute.",
 	},
 }
@@ -300,3 +302,6 @@ func Busy(lang domain.Lang) Reply { return Reply{Text: t(lang, "busy")} }
 
 // ExportFailed is the reply when a staff export could not be built.
 func ExportFailed(lang domain.Lang) string { return t(lang, "export_failed") }
+
+// SlowDown is the one notice a chat gets when it sends too fast.
+func SlowDown(lang domain.Lang) Reply { return Reply{Text: t(lang, "slow_down")} }

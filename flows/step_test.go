@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -388,6 +389,32 @@ func TestEveryMessageHasBothLanguages(t *testing.T) {
 	for k := range catalogs[domain.English] {
 		if _, ok := catalogs[domain.Vietnamese][k]; !ok {
 			t.Errorf("message %q has no Vietnamese text", k)
+		}
+	}
+}
+
+// Every message key the code names exists in the catalogs: a missing one
+// would show the user an empty message.
+func TestEveryUsedMessageExists(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	re := regexp.MustCompile(`(?:\bt|\.t|msg)\((?:[a-zA-Z.]+, )?"([a-z_]+)"\)?[,)]`)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+			if _, ok := catalogs[domain.Vietnamese][msg(m[1])]; !ok {
+				t.Errorf("%s uses message %q, which is not in the catalog", f, m[1])
+			}
+		}
+	}
+	for _, prefix := range []string{"ist_empty", "ist_draft", "ist_submitted", "ist_returned", "ist_approved", "file_too_large", "file_bad_type", "file_fetch_failed"} {
+		if _, ok := catalogs[domain.Vietnamese][msg(prefix)]; !ok {
+			t.Errorf("built message %q missing", prefix)
 		}
 	}
 }

@@ -61,7 +61,7 @@ type Config struct {
 
 // ErrBlocked means Telegram refused to deliver to the chat (403): the user
 // blocked the bot, deleted their account, or removed it from the group.
-var ErrBlocked = errors.New("telegram: the user blocked the bot (403 Forbidden)")
+var ErrBlocked = fmt.Errorf("telegram: the user blocked the bot (403 Forbidden): %w", bot.ErrUnreachable)
 
 // ErrTooLarge is returned by DownloadFile for files over the size limit.
 var ErrTooLarge = errors.New("telegram: file too large")

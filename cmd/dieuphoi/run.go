@@ -10,10 +10,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/bot/telegram"
@@ -119,6 +124,7 @@ type settings struct {
 	Zalo           zaloSettings
 	LogLevel       slog.Level
 	LogJSON        bool
+	Pprof          bool
 	SessionTTL     time.Duration
 	ShutdownWindow time.Duration
 }
@@ -137,6 +143,7 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		WebhookURL:     getenv("TELEGRAM_WEBHOOK_URL"),
 		WebhookSecret:  getenv("TELEGRAM_WEBHOOK_SECRET"),
 		LogJSON:        getenv("DIEUPHOI_LOG_FORMAT") != "text",
+		Pprof:          getenv("DIEUPHOI_PPROF") == "1",
 		SessionTTL:     30 * 24 * time.Hour,
 		ShutdownWindow: 15 * time.Second,
 	}
@@ -303,8 +310,11 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	var d *bot.Dispatcher
 	exporter := &export.Source{Title: ev.NameVI, Campaign: cs, Directory: func() *domain.Directory { return d.Directory() },
 		Catalog: catalog, Open: blobs.Open, Now: now, Location: ev.Location}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d = bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log,
-		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter})
+		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter,
+		Metrics: bot.NewMetrics(reg)})
 
 	mux := http.NewServeMux()
 	chat := webchat.New(webchat.Config{Handler: d, Directory: d.Directory, Picker: s.Picker, Log: log})
@@ -314,6 +324,12 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/chat", http.StatusFound)
 	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if s.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/heap", pprof.Index)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

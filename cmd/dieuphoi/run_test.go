@@ -104,8 +104,11 @@ func startRun(t *testing.T, env map[string]string) (string, func() error) {
 		if t.Failed() {
 			t.Logf("program logs:\n%s", logs.String())
 		}
-		if strings.Contains(logs.String(), botToken) {
-			t.Errorf("the bot token appears in the logs")
+		// Never a token, a secret or a phone number in the logs.
+		for _, secret := range []string{botToken, "oa-secret-key", "app-secret", "0911222333", "911 222 333", "0911 222 333"} {
+			if strings.Contains(logs.String(), secret) {
+				t.Errorf("the logs contain %q", secret)
+			}
 		}
 	})
 	return u, stop
@@ -141,6 +144,17 @@ func TestHealthAndReadiness(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "lang=\"vi\"") {
 		t.Errorf("/chat = %d; want the Vietnamese web chat page", resp.StatusCode)
+	}
+	resp, err = http.Get(u + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"dieuphoi_active_sessions", "go_memstats_mallocs_total", "process_resident_memory_bytes"} {
+		if !strings.Contains(string(body), m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("graceful stop: %v", err)

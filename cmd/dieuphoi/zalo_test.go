@@ -36,7 +36,10 @@ func (u *zaloUser) expect(send func(), want string) zalotest.Message {
 	return zalotest.Message{}
 }
 
-func (u *zaloUser) text(s, want string) { u.t.Helper(); u.expect(func() { u.api.SendText(u.id, s) }, want) }
+func (u *zaloUser) text(s, want string) {
+	u.t.Helper()
+	u.expect(func() { u.api.SendText(u.id, s) }, want)
+}
 
 // press taps a button the bot sent (its payload arrives as the user's text).
 func (u *zaloUser) press(data, want string) {

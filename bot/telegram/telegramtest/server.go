@@ -184,6 +184,7 @@ type Server struct {
 	faults        map[string][]fault
 	calls         map[string][]time.Time
 	blocked       map[int64]bool
+	limits        *limits // nil unless EnforceLimits
 }
 
 // New starts a fake server for token. It is closed when the test ends.
@@ -589,6 +590,76 @@ func (s *Server) Unblock(chatID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.blocked, chatID)
+}
+
+// limits is the flood control EnforceLimits turns on.
+type limits struct {
+	perSecond, perChat int
+	global             []time.Time           // accepted sends in the last second
+	chats              map[int64][]time.Time // the same per chat
+	accepted, rejected int
+}
+
+// LimitStats counts the sends EnforceLimits judged: Accepted went through,
+// Rejected got 429.
+type LimitStats struct {
+	Accepted, Rejected int
+}
+
+// EnforceLimits makes sendMessage and sendDocument answer 429 Too Many
+// Requests, with retry_after, as the real server's flood control does, when
+// a send would make more than perSecond sends in any one second in all, or
+// more than perChatPerSecond to one chat (0 means no limit of that kind).
+// Off by default.
+func (s *Server) EnforceLimits(perSecond, perChatPerSecond int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits = &limits{perSecond: perSecond, perChat: perChatPerSecond, chats: map[int64][]time.Time{}}
+}
+
+// Limits returns what EnforceLimits counted so far.
+func (s *Server) Limits() LimitStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limits == nil {
+		return LimitStats{}
+	}
+	return LimitStats{Accepted: s.limits.accepted, Rejected: s.limits.rejected}
+}
+
+// floodLocked applies EnforceLimits to a send to chat: it records the send
+// and returns nil, or returns the 429 to answer.
+func (s *Server) floodLocked(chat int64) *apiError {
+	l := s.limits
+	if l == nil {
+		return nil
+	}
+	now := time.Now()
+	recent := func(ts []time.Time) []time.Time {
+		i := 0
+		for i < len(ts) && now.Sub(ts[i]) >= time.Second {
+			i++
+		}
+		return ts[i:]
+	}
+	l.global = recent(l.global)
+	l.chats[chat] = recent(l.chats[chat])
+	var oldest time.Time
+	switch {
+	case l.perSecond > 0 && len(l.global) >= l.perSecond:
+		oldest = l.global[0]
+	case l.perChat > 0 && len(l.chats[chat]) >= l.perChat:
+		oldest = l.chats[chat][0]
+	default:
+		l.global = append(l.global, now)
+		l.chats[chat] = append(l.chats[chat], now)
+		l.accepted++
+		return nil
+	}
+	l.rejected++
+	wait := int((oldest.Add(time.Second).Sub(now) + time.Second - 1) / time.Second)
+	wait = max(wait, 1)
+	return &apiError{code: 429, desc: fmt.Sprintf("Too Many Requests: retry after %d", wait), retryAfter: wait}
 }
 
 // ---------------------------------------------------------------- inspecting
@@ -1204,6 +1275,9 @@ func (s *Server) sendMessage(p url.Values) (any, error) {
 	if s.blocked[chat] {
 		return nil, &apiError{code: 403, desc: "Forbidden: bot was blocked by the user"}
 	}
+	if e := s.floodLocked(chat); e != nil {
+		return nil, e
+	}
 	s.nextMessageID++
 	m.MessageID = s.nextMessageID
 	s.messages = append(s.messages, m)
@@ -1411,6 +1485,10 @@ func (s *Server) sendDocument(p url.Values, files map[string]upload) (any, error
 	if s.blocked[chat] {
 		s.mu.Unlock()
 		return nil, &apiError{code: 403, desc: "Forbidden: bot was blocked by the user"}
+	}
+	if e := s.floodLocked(chat); e != nil {
+		s.mu.Unlock()
+		return nil, e
 	}
 	s.nextMessageID++
 	d.MessageID = s.nextMessageID

@@ -1,0 +1,125 @@
+package bot
+
+import (
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are what an operator watches: updates by channel and outcome,
+// handling latency, outgoing messages by result, store errors, active chats.
+type Metrics struct {
+	updates  *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	sent     *prometheus.CounterVec
+	storeErr *prometheus.CounterVec
+	flood    *prometheus.CounterVec
+
+	mu     sync.Mutex
+	active map[string]time.Time
+}
+
+// activeWindow is how recently a chat must have written to count as active.
+const activeWindow = 30 * time.Minute
+
+// NewMetrics registers the bot's metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dieuphoi_updates_total", Help: "Inbound updates by channel and outcome (handled, duplicate, not_saved, busy, flood, error).",
+		}, []string{"channel", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "dieuphoi_update_seconds", Help: "Time to handle one update, from arrival to replies sent.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"channel"}),
+		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dieuphoi_messages_sent_total", Help: "Outgoing message batches by channel and result (ok, blocked, error).",
+		}, []string{"channel", "result"}),
+		storeErr: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dieuphoi_store_errors_total", Help: "Errors from the stores (database, sessions).",
+		}, []string{"store"}),
+		flood: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dieuphoi_flood_dropped_total", Help: "Updates dropped because a chat sent too many too fast.",
+		}, []string{"channel"}),
+		active: map[string]time.Time{},
+	}
+	reg.MustRegister(m.updates, m.latency, m.sent, m.storeErr, m.flood,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "dieuphoi_active_sessions", Help: "Chats that wrote to this process in the last 30 minutes.",
+		}, m.activeCount))
+	return m
+}
+
+func (m *Metrics) seen(chat string, now time.Time) {
+	m.mu.Lock()
+	m.active[chat] = now
+	m.mu.Unlock()
+}
+
+func (m *Metrics) activeCount() float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cutoff := time.Now().Add(-activeWindow)
+	for k, t := range m.active {
+		if t.Before(cutoff) {
+			delete(m.active, k)
+		}
+	}
+	return float64(len(m.active))
+}
+
+// floodGuard slows a chat that sends too much too fast: each chat has a
+// bucket of burst tokens refilled at rate per second; an update that finds
+// the bucket empty is dropped, and the first dropped one in a row is
+// answered with one polite notice.
+type floodGuard struct {
+	mu      sync.Mutex
+	rate    float64
+	burst   float64
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens   float64
+	last     time.Time
+	notified bool
+}
+
+func newFloodGuard(rate, burst float64) *floodGuard {
+	return &floodGuard{rate: rate, burst: burst, buckets: map[string]*bucket{}}
+}
+
+// allow reports whether chat may send now, and whether to tell the user
+// they were slowed (only the first refusal in a row).
+func (g *floodGuard) allow(chat string, now time.Time) (ok, notify bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	b := g.buckets[chat]
+	if b == nil {
+		b = &bucket{tokens: g.burst, last: now}
+		g.buckets[chat] = b
+		if len(g.buckets) > 100000 {
+			g.prune(now)
+		}
+	}
+	b.tokens = min(g.burst, b.tokens+now.Sub(b.last).Seconds()*g.rate)
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		b.notified = false
+		return true, false
+	}
+	notify = !b.notified
+	b.notified = true
+	return false, notify
+}
+
+// prune forgets chats whose buckets are full again.
+func (g *floodGuard) prune(now time.Time) {
+	for k, b := range g.buckets {
+		if b.tokens+now.Sub(b.last).Seconds()*g.rate >= g.burst {
+			delete(g.buckets, k)
+		}
+	}
+}

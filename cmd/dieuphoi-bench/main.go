@@ -1,0 +1,850 @@
+// Command dieuphoi-bench measures the bot under load: it generates a
+// campaign with many delegates, builds and starts the real dieuphoi binary
+// against PostgreSQL, Redis and a lean fake Telegram Bot API
+// (internal/loadtest), lets thousands of simulated users run whole RSVPs
+// (and focal points an indicator entry with evidence) by long polling and by
+// webhook, runs a bare echo bot on the same client library as a baseline,
+// and prints a markdown table (also written to bench-results.md).
+//
+// Usage (scripts/bench.sh / make bench start the services):
+//
+//	go run ./cmd/dieuphoi-bench -db postgres://... -redis redis://... [-quick]
+//
+// Everything listens on loopback only; every loop is bounded in count and
+// time.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/jackc/pgx/v5"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/dieuphoi/dieuphoi/internal/loadtest"
+)
+
+const token = "424242:BENCH-token-for-the-fake-api"
+
+type config struct {
+	quick        bool
+	chats        int
+	focal        int
+	rate         int
+	rateSeconds  int
+	db, redis    string
+	out          string
+	modes        []string
+	profile      string
+	stepTimeout  time.Duration
+	totalTimeout time.Duration
+}
+
+func main() {
+	if os.Getenv("BENCH_ECHO_API") != "" {
+		if err := echoBot(); err != nil {
+			fmt.Fprintln(os.Stderr, "echo bot:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	var c config
+	var modes string
+	flag.BoolVar(&c.quick, "quick", false, "smoke run: 500 chats, 5 s fixed-rate run")
+	flag.IntVar(&c.chats, "chats", 10000, "simulated users (distinct chats) per run")
+	flag.IntVar(&c.focal, "focal", -1, "of them, focal points entering an indicator (default chats/40, at most 296)")
+	flag.IntVar(&c.rate, "rate", 500, "updates per second of the fixed-rate run")
+	flag.IntVar(&c.rateSeconds, "rate-seconds", 20, "length of the fixed-rate run")
+	flag.StringVar(&c.db, "db", firstEnv("BENCH_DATABASE_URL", "DIEUPHOI_TEST_DATABASE_URL"), "PostgreSQL admin URL (databases are created under it)")
+	flag.StringVar(&c.redis, "redis", firstEnv("BENCH_REDIS_URL", "DIEUPHOI_TEST_REDIS_URL"), "Redis URL")
+	flag.StringVar(&c.out, "out", "bench-results.md", "where to write the results table")
+	flag.StringVar(&modes, "modes", "poll,webhook", "delivery modes to run")
+	flag.StringVar(&c.profile, "profile", "", "write a 20 s CPU profile of the bot during each max-throughput run into this directory")
+	flag.DurationVar(&c.stepTimeout, "step-timeout", 90*time.Second, "longest wait for one reply")
+	flag.DurationVar(&c.totalTimeout, "timeout", 30*time.Minute, "whole benchmark")
+	flag.Parse()
+	if c.quick {
+		c.chats, c.rateSeconds = 500, 5
+	}
+	if c.focal < 0 {
+		c.focal = c.chats / 40
+	}
+	c.modes = strings.Split(modes, ",")
+	if c.db == "" || c.redis == "" {
+		fmt.Fprintln(os.Stderr, "need -db and -redis (or BENCH_DATABASE_URL / BENCH_REDIS_URL); scripts/bench.sh starts both")
+		os.Exit(2)
+	}
+	for _, u := range []string{c.db, c.redis} {
+		if pu, err := url.Parse(u); err != nil || (pu.Hostname() != "127.0.0.1" && pu.Hostname() != "localhost" && pu.Hostname() != "::1") {
+			fmt.Fprintf(os.Stderr, "refusing non-loopback service URL %q\n", u)
+			os.Exit(2)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.totalTimeout)
+	defer cancel()
+	if err := bench(ctx, c); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func firstEnv(names ...string) string {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// result is one row of the table.
+type result struct {
+	name         string
+	mode         string
+	chats        int
+	updates      int
+	seconds      float64
+	rate         float64 // updates handled per second
+	p50, p95     time.Duration
+	p99, max     time.Duration
+	cpuPerUpd    float64 // CPU ms per update
+	allocsPerUpd float64 // -1: n/a
+	rssMB        float64
+	redisPerSess float64 // bytes, -1: n/a
+	ok           bool
+	problems     []string
+	notes        []string
+}
+
+func bench(ctx context.Context, c config) error {
+	tmp, err := os.MkdirTemp("", "dieuphoi-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	fmt.Printf("generating a campaign of %d delegates (%d focal points)…\n", c.chats, c.focal)
+	camp, err := loadtest.WriteCampaign(filepath.Join(tmp, mkdir(tmp, "config")), c.chats, c.focal)
+	if err != nil {
+		return err
+	}
+	fmt.Println("building the dieuphoi binary…")
+	bin, err := buildBot(tmp)
+	if err != nil {
+		return err
+	}
+
+	var rows []result
+	for _, mode := range c.modes {
+		if ctx.Err() != nil {
+			break
+		}
+		fmt.Printf("\n== %s: bare echo bot (same client library) ==\n", mode)
+		echo, err := runEcho(ctx, c, mode)
+		if err != nil {
+			return fmt.Errorf("echo %s: %w", mode, err)
+		}
+		printRow(echo)
+		rows = append(rows, echo)
+
+		fmt.Printf("\n== %s: dieuphoi, %d chats as fast as it answers ==\n", mode, c.chats)
+		r, err := runBot(ctx, c, bin, tmp, camp, mode, 0)
+		if err != nil {
+			return fmt.Errorf("dieuphoi %s: %w", mode, err)
+		}
+		if echo.rate > 0 {
+			r.notes = append(r.notes, fmt.Sprintf("%.0f%% of the bare echo bot", 100*r.rate/echo.rate))
+		}
+		printRow(r)
+		rows = append(rows, r)
+
+		fmt.Printf("\n== %s: dieuphoi at a fixed %d updates/s for %d s ==\n", mode, c.rate, c.rateSeconds)
+		f, err := runBot(ctx, c, bin, tmp, camp, mode, c.rate)
+		if err != nil {
+			return fmt.Errorf("dieuphoi fixed rate %s: %w", mode, err)
+		}
+		printRow(f)
+		rows = append(rows, f)
+	}
+	table := render(c, rows)
+	fmt.Println()
+	fmt.Println(table)
+	if c.out != "" {
+		if err := os.WriteFile(c.out, []byte(table), 0o644); err != nil {
+			return err
+		}
+		fmt.Println("written to", c.out)
+	}
+	for _, r := range rows {
+		if !r.ok {
+			return fmt.Errorf("%s (%s): correctness problems: %s", r.name, r.mode, strings.Join(r.problems, "; "))
+		}
+	}
+	return nil
+}
+
+func mkdir(parent, name string) string {
+	_ = os.MkdirAll(filepath.Join(parent, name), 0o755)
+	return name
+}
+
+// debugHook is added to the binary through a build overlay (the repository
+// is not changed): with DIEUPHOI_BENCH_DEBUG_ADDR set it serves expvar
+// (runtime.MemStats, for allocations) and net/http/pprof there.
+const debugHook = `package main
+
+import (
+	"expvar"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+)
+
+func init() {
+	addr := os.Getenv("DIEUPHOI_BENCH_DEBUG_ADDR")
+	if addr == "" {
+		return
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/debug/vars", expvar.Handler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return
+	}
+	go func() { _ = http.Serve(ln, mux) }()
+}
+`
+
+func buildBot(tmp string) (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(out)))
+	hook := filepath.Join(tmp, "bench_debug_hook.go")
+	if err := os.WriteFile(hook, []byte(debugHook), 0o644); err != nil {
+		return "", err
+	}
+	ov, _ := json.Marshal(map[string]any{"Replace": map[string]string{
+		filepath.Join(root, "cmd", "dieuphoi", "zz_bench_debug_hook.go"): hook,
+	}})
+	ovPath := filepath.Join(tmp, "overlay.json")
+	if err := os.WriteFile(ovPath, ov, 0o644); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(tmp, "dieuphoi")
+	cmd := exec.Command("go", "build", "-overlay", ovPath, "-o", bin, "./cmd/dieuphoi")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, b)
+	}
+	return bin, nil
+}
+
+// ---------------------------------------------------------------- dieuphoi runs
+
+func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campaign, mode string, rate int) (result, error) {
+	name := "dieuphoi"
+	if rate > 0 {
+		name = fmt.Sprintf("dieuphoi @%d/s", rate)
+	}
+	r := result{name: name, mode: mode, allocsPerUpd: -1, redisPerSess: -1, ok: true}
+	dbURL, dropDB, err := createDB(ctx, c.db)
+	if err != nil {
+		return r, err
+	}
+	defer dropDB()
+	prefix := fmt.Sprintf("bench:%s:%d:", mode, rand.Uint32())
+	rdb, err := redisClient(c.redis)
+	if err != nil {
+		return r, err
+	}
+	defer rdb.Close()
+	defer cleanRedis(rdb, prefix)
+
+	addr, err := loadtest.FreeAddr()
+	if err != nil {
+		return r, err
+	}
+	debugAddr, err := loadtest.FreeAddr()
+	if err != nil {
+		return r, err
+	}
+	secret := "bench_webhook_secret_0123456789"
+	opt := loadtest.Options{Token: token}
+	env := map[string]string{
+		"DATABASE_URL": dbURL, "REDIS_URL": c.redis, "DIEUPHOI_REDIS_PREFIX": prefix,
+		"DIEUPHOI_ADDR": addr, "DIEUPHOI_DATA_DIR": filepath.Join(tmp, mkdir(tmp, "data-"+mode+fmt.Sprint(rate))),
+		"DIEUPHOI_CONFIG_DIR": camp.Dir, "DIEUPHOI_CLOCK_START": "2024-07-25T09:00:00+07:00",
+		"DIEUPHOI_LOG_LEVEL": "warn", "TELEGRAM_BOT_TOKEN": token, "DIEUPHOI_BENCH_DEBUG_ADDR": debugAddr,
+	}
+	if mode == "webhook" {
+		opt.PushURLs = []string{"http://" + addr + "/telegram/webhook"}
+		opt.Secret = secret
+		env["TELEGRAM_WEBHOOK_URL"] = opt.PushURLs[0]
+		env["TELEGRAM_WEBHOOK_SECRET"] = secret
+	}
+	api, err := loadtest.Start(opt)
+	if err != nil {
+		return r, err
+	}
+	defer api.Close()
+	env["TELEGRAM_API_BASE"] = api.URL()
+
+	start := time.Now()
+	proc, err := loadtest.StartProc(bin, env, 120*time.Second)
+	if err != nil {
+		return r, err
+	}
+	defer func() {
+		if !proc.Exited() {
+			_ = proc.Stop(20 * time.Second)
+		}
+	}()
+	pid := proc.Cmd.Process.Pid
+	fmt.Printf("  bot pid %d started in %v\n", pid, time.Since(start).Round(time.Millisecond))
+
+	// Users: all chats (max run), or as many as the fixed rate needs.
+	people := camp.People
+	if rate > 0 {
+		people = people[:min(len(people), max(200, rate*c.rateSeconds/len(loadtest.RSVPSteps(""))+1))]
+	}
+	users := make([]*loadtest.User, len(people))
+	for i, p := range people {
+		steps := loadtest.RSVPSteps(p.Token)
+		if p.Indicator != "" && rate == 0 {
+			steps = append(steps, loadtest.IndicatorSteps(p.Indicator, int64(i))...)
+		}
+		users[i] = &loadtest.User{S: api, C: api.Chat(int64(900000000 + i)), Steps: steps}
+	}
+	total := 0
+	for _, u := range users {
+		total += len(u.Steps)
+	}
+
+	redisBefore := usedMemory(ctx, rdb)
+	cpuBefore, _ := loadtest.CPUSeconds(pid)
+	mallocsBefore, mallocSrc := mallocs(addr, debugAddr)
+	var prof chan error
+	if c.profile != "" && rate == 0 {
+		prof = make(chan error, 1)
+		go func() { prof <- cpuProfile(debugAddr, filepath.Join(c.profile, "cpu-"+mode+".prof"), 20) }()
+	}
+
+	t0 := time.Now()
+	var errs []error
+	var mu sync.Mutex
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(errs) < 20 {
+			errs = append(errs, err)
+		}
+	}
+	if rate == 0 {
+		var wg sync.WaitGroup
+		for _, u := range users {
+			wg.Go(func() {
+				if err := u.Run(ctx, c.stepTimeout, 3); err != nil {
+					fail(err)
+				}
+			})
+		}
+		wg.Wait()
+	} else {
+		paced(ctx, users, rate, c.stepTimeout, fail)
+	}
+	elapsed := time.Since(t0)
+	cpuAfter, _ := loadtest.CPUSeconds(pid)
+	mallocsAfter, _ := mallocs(addr, debugAddr)
+	rss, _ := loadtest.PeakRSS(pid)
+	redisAfter := usedMemory(ctx, rdb)
+	if prof != nil {
+		if err := <-prof; err != nil {
+			r.notes = append(r.notes, "profile: "+err.Error())
+		} else {
+			r.notes = append(r.notes, "CPU profile: "+filepath.Join(c.profile, "cpu-"+mode+".prof"))
+		}
+	}
+
+	lat := api.Latencies()
+	r.chats, r.updates, r.seconds = len(users), total, elapsed.Seconds()
+	r.rate = float64(total) / elapsed.Seconds()
+	r.p50, r.p95, r.p99 = loadtest.Percentile(lat, 50), loadtest.Percentile(lat, 95), loadtest.Percentile(lat, 99)
+	r.max = loadtest.Percentile(lat, 100)
+	r.cpuPerUpd = (cpuAfter - cpuBefore) * 1000 / float64(total)
+	if mallocSrc != "" && mallocsAfter > mallocsBefore {
+		r.allocsPerUpd = float64(mallocsAfter-mallocsBefore) / float64(total)
+		r.notes = append(r.notes, "allocations from "+mallocSrc)
+	}
+	r.rssMB = float64(rss) / (1 << 20)
+	if redisBefore >= 0 && redisAfter >= 0 {
+		r.redisPerSess = float64(redisAfter-redisBefore) / float64(len(users))
+	}
+	if len(lat) != total {
+		r.notes = append(r.notes, fmt.Sprintf("%d latency samples for %d updates", len(lat), total))
+	}
+	if mode == "webhook" {
+		d, retried, _ := api.PushStats()
+		if retried > 0 {
+			r.problems = append(r.problems, fmt.Sprintf("%d webhook deliveries answered non-2xx (of %d)", retried, d+retried))
+		}
+	}
+
+	// Correctness.
+	for _, e := range errs {
+		r.problems = append(r.problems, e.Error())
+	}
+	time.Sleep(500 * time.Millisecond) // late duplicates would arrive now
+	r.problems = append(r.problems, checkReplies(users)...)
+	r.problems = append(r.problems, checkDB(ctx, dbURL, people, rate == 0)...)
+	if e, _ := proc.ErrorLines(); e > 0 {
+		r.problems = append(r.problems, fmt.Sprintf("%d ERROR log lines", e))
+	}
+	if err := proc.Stop(20 * time.Second); err != nil {
+		r.problems = append(r.problems, err.Error())
+	}
+	if len(r.problems) > 0 {
+		r.ok = false
+		logs := proc.Logs()
+		if len(logs) > 3000 {
+			logs = logs[len(logs)-3000:]
+		}
+		fmt.Printf("  problems: %s\n  last logs:\n%s\n", strings.Join(r.problems, "; "), logs)
+	}
+	return r, nil
+}
+
+// paced offers updates at rate per second, each to a chat whose previous
+// update was answered, until every user's script is done.
+func paced(ctx context.Context, users []*loadtest.User, rate int, timeout time.Duration, fail func(error)) {
+	ready := make(chan *loadtest.User, len(users))
+	for _, u := range users {
+		ready <- u
+	}
+	var inflight sync.WaitGroup
+	var left atomic.Int64
+	left.Store(int64(len(users)))
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	deadline := time.After(timeout + 10*time.Minute)
+	for left.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			fail(errors.New("fixed-rate run did not finish"))
+			return
+		case <-tick.C:
+		}
+		var u *loadtest.User
+		select {
+		case u = <-ready:
+		default:
+			continue // every chat is waiting for a reply: offer nothing this tick
+		}
+		if err := u.Offer(); err != nil {
+			fail(err)
+			left.Add(-1)
+			continue
+		}
+		inflight.Go(func() {
+			if err := u.Await(ctx, timeout, 3); err != nil {
+				fail(err)
+				left.Add(-1)
+				return
+			}
+			if u.Next < len(u.Steps) {
+				ready <- u
+			} else {
+				left.Add(-1)
+			}
+		})
+	}
+	inflight.Wait()
+}
+
+// checkReplies: every chat of a kind got the same number of messages as
+// the others (a duplicate reply would make one more) and no "busy".
+func checkReplies(users []*loadtest.User) []string {
+	var problems []string
+	counts := map[int]map[int]int{} // steps -> message count -> chats
+	busy := 0
+	for _, u := range users {
+		n := u.C.Count()
+		if counts[len(u.Steps)] == nil {
+			counts[len(u.Steps)] = map[int]int{}
+		}
+		counts[len(u.Steps)][n]++
+		busy += u.Busy
+	}
+	for steps, byCount := range counts {
+		if len(byCount) > 1 {
+			problems = append(problems, fmt.Sprintf("chats with %d steps got different numbers of replies (count: chats) %v: duplicates or losses", steps, byCount))
+		}
+	}
+	if busy > 0 {
+		problems = append(problems, fmt.Sprintf("%d 'please try again' replies", busy))
+	}
+	return problems
+}
+
+func checkDB(ctx context.Context, dbURL string, people []loadtest.Person, indicators bool) []string {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return []string{"connect to check: " + err.Error()}
+	}
+	defer conn.Close(ctx)
+	var problems []string
+	var rows, persons, bad int
+	err = conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT person_id),
+		count(*) FILTER (WHERE status <> 'substitute' OR sub_name <> $1 OR sub_position <> $2 OR sub_phone <> $3)
+		FROM rsvps`, loadtest.Substitute.Name, loadtest.Substitute.Position, loadtest.Substitute.Phone).Scan(&rows, &persons, &bad)
+	if err != nil {
+		return append(problems, "query rsvps: "+err.Error())
+	}
+	if rows != len(people) || persons != len(people) || bad != 0 {
+		problems = append(problems, fmt.Sprintf("rsvps: %d rows for %d people (%d wrong); want exactly one substitute answer for each of %d", rows, persons, bad, len(people)))
+	}
+	if indicators {
+		want := 0
+		for _, p := range people {
+			if p.Indicator != "" {
+				want++
+			}
+		}
+		var subs, okSubs int
+		err = conn.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 'submitted' AND value = '5' AND doc_date <> '' AND evidence <> '[]')
+			FROM submissions`).Scan(&subs, &okSubs)
+		if err != nil {
+			return append(problems, "query submissions: "+err.Error())
+		}
+		if subs != want || okSubs != want {
+			problems = append(problems, fmt.Sprintf("submissions: %d rows, %d submitted with value and evidence; want %d", subs, okSubs, want))
+		}
+	}
+	return problems
+}
+
+// ---------------------------------------------------------------- the bare echo bot
+
+func runEcho(ctx context.Context, c config, mode string) (result, error) {
+	r := result{name: "bare echo (tgbotapi)", mode: mode, allocsPerUpd: -1, redisPerSess: -1, ok: true}
+	opt := loadtest.Options{Token: token}
+	self, err := os.Executable()
+	if err != nil {
+		return r, err
+	}
+	env := map[string]string{}
+	if mode == "webhook" {
+		addr, err := loadtest.FreeAddr()
+		if err != nil {
+			return r, err
+		}
+		opt.PushURLs = []string{"http://" + addr + "/telegram/webhook"}
+		env["BENCH_ECHO_WEBHOOK_ADDR"] = addr
+	}
+	api, err := loadtest.Start(opt)
+	if err != nil {
+		return r, err
+	}
+	defer api.Close()
+	env["BENCH_ECHO_API"] = api.URL()
+	env["BENCH_ECHO_TOKEN"] = token
+	cmd := exec.Command(self)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return r, err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	if mode == "webhook" {
+		if err := loadtest.WaitPort(env["BENCH_ECHO_WEBHOOK_ADDR"], 20*time.Second); err != nil {
+			return r, err
+		}
+	}
+	steps := len(loadtest.RSVPSteps(""))
+	users := make([]*loadtest.User, c.chats)
+	for i := range users {
+		users[i] = &loadtest.User{S: api, C: api.Chat(int64(800000000 + i)), Steps: loadtest.EchoSteps(steps)}
+	}
+	pid := cmd.Process.Pid
+	cpu0, _ := loadtest.CPUSeconds(pid)
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	var pmu sync.Mutex
+	for _, u := range users {
+		wg.Go(func() {
+			if err := u.Run(ctx, c.stepTimeout, 0); err != nil {
+				if failed.Add(1) <= 3 {
+					pmu.Lock()
+					r.problems = append(r.problems, err.Error())
+					pmu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	el := time.Since(t0)
+	cpu1, _ := loadtest.CPUSeconds(pid)
+	rss, _ := loadtest.PeakRSS(pid)
+	total := c.chats * steps
+	lat := api.Latencies()
+	r.chats, r.updates, r.seconds, r.rate = c.chats, total, el.Seconds(), float64(total)/el.Seconds()
+	r.p50, r.p95, r.p99, r.max = loadtest.Percentile(lat, 50), loadtest.Percentile(lat, 95), loadtest.Percentile(lat, 99), loadtest.Percentile(lat, 100)
+	r.cpuPerUpd = (cpu1 - cpu0) * 1000 / float64(total)
+	r.rssMB = float64(rss) / (1 << 20)
+	if n := failed.Load(); n > 0 {
+		r.ok = false
+		r.problems = append(r.problems, fmt.Sprintf("%d chats failed", n))
+	}
+	return r, nil
+}
+
+// echoBot is the baseline: the telegram-bot-api client's own update loop
+// (or a webhook handler decoding with its types) answering every text with
+// itself, one goroutine per update.
+func echoBot() error {
+	api, err := tgbotapi.NewBotAPIWithClient(os.Getenv("BENCH_ECHO_TOKEN"), os.Getenv("BENCH_ECHO_API")+"/bot%s/%s", &http.Client{})
+	if err != nil {
+		return err
+	}
+	reply := func(u tgbotapi.Update) {
+		if u.Message == nil {
+			return
+		}
+		if _, err := api.Send(tgbotapi.NewMessage(u.Message.Chat.ID, u.Message.Text)); err != nil {
+			fmt.Fprintln(os.Stderr, "echo send:", err)
+		}
+	}
+	if addr := os.Getenv("BENCH_ECHO_WEBHOOK_ADDR"); addr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("POST /telegram/webhook", func(w http.ResponseWriter, r *http.Request) {
+			u, err := api.HandleUpdate(r)
+			if err != nil {
+				http.Error(w, err.Error(), 400)
+				return
+			}
+			reply(*u)
+		})
+		return http.ListenAndServe(addr, mux)
+	}
+	cfg := tgbotapi.NewUpdate(0)
+	cfg.Timeout = 25
+	for u := range api.GetUpdatesChan(cfg) {
+		go reply(u)
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------- services
+
+func createDB(ctx context.Context, admin string) (string, func(), error) {
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", nil, err
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("bench_%d_%08x", time.Now().Unix(), rand.Uint32())
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", nil, err
+	}
+	u, _ := url.Parse(admin)
+	u.Path = "/" + name
+	drop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, admin); err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			c.Close(ctx)
+		}
+	}
+	return u.String(), drop, nil
+}
+
+func redisClient(u string) (*goredis.Client, error) {
+	o, err := goredis.ParseURL(u)
+	if err != nil {
+		return nil, err
+	}
+	return goredis.NewClient(o), nil
+}
+
+func usedMemory(ctx context.Context, rdb *goredis.Client) int64 {
+	info, err := rdb.Info(ctx, "memory").Result()
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			var n int64
+			fmt.Sscan(v, &n)
+			return n
+		}
+	}
+	return -1
+}
+
+func cleanRedis(rdb *goredis.Client, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var batch []string
+	for i := 0; iter.Next(ctx) && i < 10_000_000; i++ {
+		batch = append(batch, iter.Val())
+		if len(batch) == 1000 {
+			rdb.Del(ctx, batch...)
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		rdb.Del(ctx, batch...)
+	}
+}
+
+// mallocs reads the bot's cumulative allocation count: from /metrics
+// (go_memstats_mallocs_total) when the bot serves it, else from the
+// bench-only expvar hook.
+func mallocs(addr, debugAddr string) (uint64, string) {
+	cl := &http.Client{Timeout: 5 * time.Second}
+	if resp, err := cl.Get("http://" + addr + "/metrics"); err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			for _, line := range strings.Split(string(b), "\n") {
+				if v, ok := strings.CutPrefix(line, "go_memstats_mallocs_total "); ok {
+					var f float64
+					fmt.Sscan(v, &f)
+					return uint64(f), "/metrics go_memstats_mallocs_total"
+				}
+			}
+		}
+	}
+	resp, err := cl.Get("http://" + debugAddr + "/debug/vars")
+	if err != nil {
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Memstats struct{ Mallocs uint64 } `json:"memstats"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&v) != nil {
+		return 0, ""
+	}
+	return v.Memstats.Mallocs, "runtime.MemStats via a bench-only expvar hook (build overlay)"
+}
+
+func cpuProfile(debugAddr, path string, seconds int) error {
+	_ = os.MkdirAll(filepath.Dir(path), 0o755)
+	cl := &http.Client{Timeout: time.Duration(seconds+30) * time.Second}
+	resp, err := cl.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, seconds))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
+}
+
+// ---------------------------------------------------------------- output
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
+
+func printRow(r result) {
+	fmt.Printf("  %s/%s: %d updates from %d chats in %.1fs = %.0f updates/s; latency p50 %s p95 %s p99 %s max %s ms; CPU %.2f ms/update; RSS %.0f MB; ok=%v %s\n",
+		r.name, r.mode, r.updates, r.chats, r.seconds, r.rate, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.cpuPerUpd, r.rssMB, r.ok, strings.Join(r.notes, "; "))
+}
+
+func render(c config, rows []result) string {
+	var b strings.Builder
+	host, _ := os.Hostname()
+	fmt.Fprintf(&b, "## dieuphoi benchmark — %s\n\n", time.Now().Format("2006-01-02 15:04"))
+	fmt.Fprintf(&b, "Machine: nproc %d, GOMAXPROCS %d, %s/%s, %s, host %s. Bot, fake Bot API + simulated users, PostgreSQL and Redis all share these CPUs.\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), host)
+	fmt.Fprintf(&b, "Load: %d chats per run, each a whole RSVP with a substitute (6 updates); %d of them focal points who also enter one indicator with an evidence PDF (10 more updates). Latency: update offered (queued for getUpdates / webhook POST started) → first reply at the fake.\n\n",
+		c.chats, min(c.focal, 37*loadtest.MaxPerAgency))
+	b.WriteString("| run | mode | chats | updates | s | updates/s | p50 ms | p95 ms | p99 ms | max ms | CPU ms/update | allocs/update | peak RSS MB | Redis B/session | correct |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		allocs, redis := "n/a", "n/a"
+		if r.allocsPerUpd >= 0 {
+			allocs = fmt.Sprintf("%.0f", r.allocsPerUpd)
+		}
+		if r.redisPerSess >= 0 {
+			redis = fmt.Sprintf("%.0f", r.redisPerSess)
+		}
+		okText := "yes"
+		if !r.ok {
+			okText = "NO: " + strings.Join(r.problems, "; ")
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %.1f | %.0f | %s | %s | %s | %s | %.2f | %s | %.0f | %s | %s |\n",
+			r.name, r.mode, r.chats, r.updates, r.seconds, r.rate, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.cpuPerUpd, allocs, r.rssMB, redis, okText)
+	}
+	b.WriteString("\nTargets:\n\n")
+	for _, mode := range c.modes {
+		var echo, max, fixed *result
+		for i := range rows {
+			r := &rows[i]
+			if r.mode != mode {
+				continue
+			}
+			switch {
+			case strings.HasPrefix(r.name, "bare"):
+				echo = r
+			case strings.Contains(r.name, "@"):
+				fixed = r
+			default:
+				max = r
+			}
+		}
+		if max == nil {
+			continue
+		}
+		met := func(ok bool) string {
+			if ok {
+				return "met"
+			}
+			return "MISSED"
+		}
+		fmt.Fprintf(&b, "- %s: ≥2,000 updates/s sustained: %s (%.0f)\n", mode, met(max.rate >= 2000), max.rate)
+		if fixed != nil {
+			fmt.Fprintf(&b, "- %s: p99 < 50 ms at %d updates/s: %s (p99 %s ms, achieved %.0f/s)\n", mode, c.rate, met(fixed.p99 < 50*time.Millisecond), ms(fixed.p99), fixed.rate)
+		}
+		if echo != nil && echo.rate > 0 {
+			fmt.Fprintf(&b, "- %s: ≥ half the bare echo bot's throughput: %s (%.0f%%: %.0f vs %.0f updates/s)\n", mode, met(max.rate >= echo.rate/2), 100*max.rate/echo.rate, max.rate, echo.rate)
+		}
+		fmt.Fprintf(&b, "- %s: < 150 MB RSS with %d active conversations: %s (%.0f MB)\n", mode, max.chats, met(max.rssMB < 150), max.rssMB)
+		for _, n := range max.notes {
+			fmt.Fprintf(&b, "  - %s\n", n)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,149 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
+)
+
+// Audience is who a broadcast goes to.
+type Audience string
+
+const (
+	AudienceDelegates Audience = "delegates" // every delegate
+	AudienceAccepted  Audience = "accepted"  // delegates who will attend (and reachable substitutes)
+	AudiencePending   Audience = "pending"   // delegates who have not answered
+	AudienceFocal     Audience = "focal"     // focal points
+	AudienceStaff     Audience = "staff"     // staff
+)
+
+// Valid reports whether a is a known audience.
+func (a Audience) Valid() bool {
+	switch a {
+	case AudienceDelegates, AudienceAccepted, AudiencePending, AudienceFocal, AudienceStaff:
+		return true
+	}
+	return false
+}
+
+// RemindPendingNow sends the RSVP chaser now to every delegate who has not
+// answered; by (the staff member's person id) goes into the run's id, so
+// each call is its own run. It returns how many messages were enqueued.
+func (s *Scheduler) RemindPendingNow(ctx context.Context, by string) (int, error) {
+	now := s.c.Now()
+	w := s.newWorld()
+	o := occurrence{
+		id: fmt.Sprintf("run-%d-%s", now.UnixMilli(), by), at: now, grace: forever,
+		build: s.pendingDeliveries,
+	}
+	n, err := s.enqueueOccurrence(ctx, w, JobManualChaser, o, now)
+	if n > 0 {
+		s.kick()
+	}
+	return n, err
+}
+
+// Broadcast sends text, as written, to audience. id names the broadcast: a
+// second call with the same id sends nothing new (the staff's confirmation
+// tapped twice), so the caller makes one id per broadcast. It returns how
+// many messages were enqueued.
+func (s *Scheduler) Broadcast(ctx context.Context, id, text string, audience Audience) (int, error) {
+	if strings.TrimSpace(id) == "" || strings.Contains(id, "|") || utf8.RuneCountInString(id) > 100 {
+		return 0, errors.New("broadcast: id must be 1-100 characters without '|'")
+	}
+	if strings.TrimSpace(text) == "" {
+		return 0, errors.New("broadcast: empty text")
+	}
+	if !audience.Valid() {
+		return 0, fmt.Errorf("broadcast: unknown audience %q", audience)
+	}
+	now := s.c.Now()
+	w := s.newWorld()
+	o := occurrence{
+		id: id, at: now, grace: forever,
+		build: func(ctx context.Context, w *world) ([]delivery, error) {
+			return w.audience(ctx, audience, func(domain.Lang) []flows.Reply { return []flows.Reply{{Text: text}} })
+		},
+	}
+	n, err := s.enqueueOccurrence(ctx, w, JobBroadcast, o, now)
+	if n > 0 {
+		s.kick()
+	}
+	return n, err
+}
+
+// Preview tells staff, before they confirm a broadcast, how many people it
+// would reach and a sample of who, in Vietnamese: "Nguyễn Văn An (Sở Tài
+// chính), …; 3 người chưa kết nối với bot sẽ không nhận được."
+func (s *Scheduler) Preview(ctx context.Context, audience Audience) (count int, sample string, err error) {
+	if !audience.Valid() {
+		return 0, "", fmt.Errorf("preview: unknown audience %q", audience)
+	}
+	w := s.newWorld()
+	ds, err := w.audience(ctx, audience, func(domain.Lang) []flows.Reply { return nil })
+	if err != nil {
+		return 0, "", err
+	}
+	var names []string
+	missed := 0
+	for _, d := range ds {
+		if d.skip != "" {
+			missed++
+			continue
+		}
+		r, err := w.recipient(ctx, d.personID)
+		if err != nil {
+			return 0, "", err
+		}
+		if r.channel == "" {
+			missed++
+			continue
+		}
+		count++
+		if len(names) < 5 {
+			name := w.personName(d.personID)
+			if p, ok := w.dir.Person(d.personID); ok {
+				name += " (" + w.agencyName(p.AgencyCode, domain.Vietnamese) + ")"
+			}
+			names = append(names, name)
+		}
+	}
+	sample = strings.Join(names, ", ")
+	if count > len(names) {
+		sample += " " + t(domain.Vietnamese, "more", count-len(names))
+	}
+	if missed > 0 {
+		sample += fmt.Sprintf("; %d người chưa kết nối với bot hoặc đã chặn bot sẽ không nhận được.", missed)
+	}
+	return count, strings.TrimPrefix(sample, "; "), nil
+}
+
+// audience returns a delivery per member of a.
+func (w *world) audience(ctx context.Context, a Audience, render func(domain.Lang) []flows.Reply) ([]delivery, error) {
+	switch a {
+	case AudienceAccepted:
+		return w.attendees(ctx, func(_ domain.Person, lang domain.Lang) []flows.Reply { return render(lang) },
+			func(_, _ domain.Person, lang domain.Lang) []flows.Reply { return render(lang) })
+	case AudiencePending:
+		if _, err := w.currentRSVPs(ctx); err != nil {
+			return nil, err
+		}
+	}
+	role := map[Audience]domain.Role{
+		AudienceDelegates: domain.RoleDelegate, AudiencePending: domain.RoleDelegate,
+		AudienceFocal: domain.RoleFocal, AudienceStaff: domain.RoleStaff,
+	}[a]
+	var out []delivery
+	for _, p := range w.withRole(role) {
+		if a == AudiencePending && w.status(p.ID) != domain.RSVPPending {
+			continue
+		}
+		out = append(out, delivery{personID: p.ID, render: render})
+	}
+	return out, nil
+}

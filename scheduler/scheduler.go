@@ -1,0 +1,767 @@
+// Package scheduler sends what nobody asked for at that moment: agenda
+// reminders, RSVP chasers, agenda change notices, the indicator deadline
+// ladder, staff digests and broadcasts.
+//
+// Every message goes through an outbox table with a unique idempotency key
+// "job|occurrence|recipient", so that it is enqueued once however often a
+// job is evaluated, by however many processes. Timed jobs run in one process
+// at a time (a lease row with a fencing token); a brief double leadership
+// cannot duplicate anything because the key is the real guard. Any process
+// may drain the outbox: rows are claimed with a lease (FOR UPDATE SKIP
+// LOCKED on PostgreSQL), sent at Telegram's pace (30 messages a second in
+// all, one a second per chat, retry_after honoured), retried with
+// exponential backoff on transient errors and given up on 403.
+//
+// Delivery is at least once with a bounded repeat: a message whose send was
+// in flight when its process died is sent again by the next worker once the
+// claim lease (Config.ClaimLease) runs out, so it can arrive twice; at most
+// Config.MaxInFlight messages are in flight per process at any moment. A
+// process stopped by cancelling its context gives back the rows it has not
+// sent yet at once.
+//
+// Time comes from Config.Now; RunDue evaluates every job for the window since
+// its last evaluation, so that tests can move time and a process that was
+// down catches up: a moment missed by less than the job's grace is still
+// sent, one missed by more is recorded as skipped with the reason.
+package scheduler
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
+	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
+)
+
+// Outbox is what the scheduler needs of the database: the outbox queue, the
+// leader lease and its own bookkeeping. *postgres.Store and *sqlite.Store
+// implement it (through sqlstore.Queries).
+type Outbox interface {
+	Enqueue(ctx context.Context, it sqlstore.OutboxItem) (bool, error)
+	Claim(ctx context.Context, worker string, now time.Time, limit int, lease time.Duration) ([]sqlstore.OutboxItem, error)
+	MarkSent(ctx context.Context, id int64, worker string, at time.Time) error
+	MarkRetry(ctx context.Context, id int64, worker string, next time.Time, errText string) error
+	Release(ctx context.Context, id int64, worker string, next time.Time, note string) error
+	MarkFailed(ctx context.Context, id int64, worker string, errText string) error
+	MarkSkipped(ctx context.Context, id int64, worker string, reason string) error
+	MarkUnreachable(ctx context.Context, id int64, worker string, at time.Time, reason string) error
+	Unreachables(ctx context.Context) ([]sqlstore.Unreachable, error)
+	OutboxStats(ctx context.Context) (sqlstore.OutboxStats, error)
+
+	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (fence int64, ok bool, err error)
+	ReleaseLease(ctx context.Context, name, holder string) error
+	JobRun(ctx context.Context, job string) (last time.Time, ok bool, err error)
+	SetJobRun(ctx context.Context, job string, at time.Time, fence int64) error
+	AgendaSnapshot(ctx context.Context, eventID string) (version int, hash string, snapshot []byte, err error)
+	SetAgendaSnapshot(ctx context.Context, eventID string, version int, hash string, snapshot []byte, at time.Time) error
+}
+
+// Progress tells where the focal points stand with their indicators. The
+// database implements it; with none configured the indicator jobs do
+// nothing.
+type Progress interface {
+	// Unfinished returns, per focal point and agency, the indicators not
+	// yet submitted (or returned for correction).
+	Unfinished(ctx context.Context) ([]FocalTask, error)
+}
+
+// FocalTask is what one focal point still owes for one agency.
+type FocalTask struct {
+	PersonID   string
+	AgencyCode string
+	Deadline   time.Time
+	Items      []TaskItem
+}
+
+// TaskItem is one missing indicator.
+type TaskItem struct {
+	Code   string
+	Name   string // Vietnamese
+	NameEN string // optional
+	Status domain.SubmissionStatus
+}
+
+func (i TaskItem) name(lang domain.Lang) string {
+	if lang == domain.English && i.NameEN != "" {
+		return i.NameEN
+	}
+	return i.Name
+}
+
+// Config is what a Scheduler needs. Store, Outbox, Event and Directory are
+// required; the rest have defaults.
+type Config struct {
+	Store     storage.Store
+	Outbox    Outbox
+	Senders   map[domain.Channel]bot.Sender
+	Event     *domain.Event
+	Directory func() *domain.Directory
+	Schedule  *Schedule // nil: DefaultSchedule()
+	Progress  Progress  // nil: the indicator jobs do nothing
+	Now       func() time.Time
+	Log       *slog.Logger
+
+	// WorkerID names this process in claims and the leader lease; default
+	// random.
+	WorkerID string
+	// Tick is how often the leader evaluates the jobs (default 20s) and
+	// PollInterval how often the sender looks for due rows (default 1s).
+	Tick, PollInterval time.Duration
+	// LeaderTTL is the leader lease (default 1m); ClaimLease how long a
+	// claimed row stays with its worker (default 2m).
+	LeaderTTL, ClaimLease time.Duration
+	// MaxInFlight bounds concurrent sends (default 8); Batch the rows
+	// claimed at once (default the per-second rate).
+	MaxInFlight, Batch int
+	// RetryBase and RetryMax bound the backoff after a transient error
+	// (default 10s doubling up to 30m).
+	RetryBase, RetryMax time.Duration
+	// FirstRunLookback is how far back a job looks the first time it is
+	// evaluated (default 24h): moments before are not even recorded.
+	FirstRunLookback time.Duration
+}
+
+// Scheduler runs the jobs and drains the outbox.
+type Scheduler struct {
+	c     Config
+	sched *Schedule
+	loc   *time.Location
+	jobs  []*job
+	log   *slog.Logger
+
+	mu     sync.Mutex
+	pacers map[domain.Channel]*pacer
+	paused map[domain.Channel]time.Time
+	fence  int64
+
+	wake chan struct{}
+}
+
+// forever is the grace of messages that never expire (manual ones).
+const forever = time.Duration(1<<63 - 1)
+
+// LeaseName is the leader lease's row in scheduler_leader.
+const LeaseName = "scheduler"
+
+// New checks the configuration and returns a scheduler.
+func New(c Config) (*Scheduler, error) {
+	if c.Store == nil || c.Outbox == nil || c.Event == nil || c.Directory == nil {
+		return nil, errors.New("scheduler: Store, Outbox, Event and Directory are required")
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	if c.WorkerID == "" {
+		b := make([]byte, 6)
+		_, _ = rand.Read(b)
+		c.WorkerID = "w-" + hex.EncodeToString(b)
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.Tick, 20*time.Second)
+	def(&c.PollInterval, time.Second)
+	def(&c.LeaderTTL, time.Minute)
+	def(&c.ClaimLease, 2*time.Minute)
+	def(&c.RetryBase, 10*time.Second)
+	def(&c.RetryMax, 30*time.Minute)
+	def(&c.FirstRunLookback, 24*time.Hour)
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 8
+	}
+	sc := c.Schedule
+	if sc == nil {
+		sc = DefaultSchedule()
+	}
+	rate := sc.Rate
+	if rate.PerSecond <= 0 {
+		rate.PerSecond = 30
+	}
+	if rate.PerChatPerSecond <= 0 {
+		rate.PerChatPerSecond = 1
+	}
+	if rate.MaxAttempts <= 0 {
+		rate.MaxAttempts = 8
+	}
+	sc.Rate = rate
+	if c.Batch <= 0 {
+		c.Batch = rate.PerSecond
+	}
+	loc := sc.Location
+	if loc == nil {
+		loc = c.Event.Location
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	s := &Scheduler{
+		c: c, sched: sc, loc: loc, log: c.Log.With("component", "scheduler", "worker", c.WorkerID),
+		paused: map[domain.Channel]time.Time{},
+		wake:   make(chan struct{}, 1),
+	}
+	s.jobs = s.buildJobs()
+	if dir := c.Directory(); dir != nil {
+		for no, ids := range sc.Speakers {
+			for _, id := range ids {
+				if _, ok := dir.Person(id); !ok {
+					s.log.Warn("schedule: speaker is not in the people list", "item", no, "person", id)
+				}
+			}
+			if no > len(c.Event.Agenda) {
+				s.log.Warn("schedule: speakers for an agenda item that does not exist", "item", no)
+			}
+		}
+		for code, id := range sc.AgencyLeaders {
+			if _, ok := dir.Person(id); !ok {
+				s.log.Warn("schedule: agency leader is not in the people list", "agency", code, "person", id)
+			}
+		}
+	}
+	return s, nil
+}
+
+// DefaultSchedule is the schedule used when none is configured: the one in
+// configs/example/schedule.yaml without speakers or agency leaders.
+func DefaultSchedule() *Schedule {
+	at := func(ss ...string) []Offset {
+		var out []Offset
+		for _, s := range ss {
+			o, err := ParseOffset(s)
+			if err != nil {
+				panic(err)
+			}
+			out = append(out, o)
+		}
+		return out
+	}
+	daily, _ := ParseSpec("0 8 * * *")
+	overdue, _ := ParseOffset("08:00")
+	return &Schedule{
+		Jobs: map[string]JobSpec{
+			JobAgendaDayBefore:     {Enabled: true, At: at("-1d 15:00"), Grace: -1},
+			JobAgendaMorning:       {Enabled: true, At: at("0d 06:30"), Grace: time.Hour},
+			JobSpeaker:             {Enabled: true, At: at("-15m"), Grace: -1},
+			JobAgendaChange:        {Enabled: true, Grace: -1},
+			JobRSVPChaser:          {Enabled: true, At: at("-3d 09:00", "-1d 09:00"), Grace: -1},
+			JobStaffSummary:        {Enabled: true, Cron: daily, Grace: -1},
+			JobIndicatorLadder:     {Enabled: true, At: at("-7d 08:00", "-3d 08:00", "-1d 08:00", "0d 08:00"), Overdue: &overdue, Grace: -1},
+			JobIndicatorEscalation: {Enabled: true, At: at("+1d 09:00"), Grace: -1},
+			JobIndicatorDigest:     {Enabled: true, Cron: daily, Grace: -1},
+		},
+		Speakers:      map[int][]string{},
+		AgencyLeaders: map[string]string{},
+	}
+}
+
+// Run runs until ctx ends: the leader loop (take or renew the lease; while
+// leader, evaluate the jobs every Tick) and the sender loop (drain the
+// outbox every PollInterval, or at once after this process enqueued).
+func (s *Scheduler) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.senderLoop(ctx)
+	}()
+	s.leaderLoop(ctx)
+	wg.Wait()
+	return nil
+}
+
+func (s *Scheduler) leaderLoop(ctx context.Context) {
+	leading := false
+	tick := time.NewTicker(s.c.Tick)
+	defer tick.Stop()
+	for {
+		fence, ok, err := s.c.Outbox.AcquireLease(ctx, LeaseName, s.c.WorkerID, s.c.Now(), s.c.LeaderTTL)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Warn("leader lease", "err", err)
+		case ok:
+			if !leading {
+				s.log.Info("leading the scheduled jobs", "fence", fence)
+			}
+			leading = true
+			s.mu.Lock()
+			s.fence = fence
+			s.mu.Unlock()
+			if _, err := s.RunDue(ctx, s.c.Now()); err != nil && ctx.Err() == nil {
+				s.log.Error("scheduled jobs", "err", err)
+			}
+		default:
+			if leading {
+				s.log.Info("no longer leading the scheduled jobs")
+			}
+			leading = false
+		}
+		select {
+		case <-ctx.Done():
+			if leading {
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				_ = s.c.Outbox.ReleaseLease(rctx, LeaseName, s.c.WorkerID)
+				cancel()
+			}
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Scheduler) currentFence() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fence
+}
+
+// kick wakes the sender loop.
+func (s *Scheduler) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// ---------------------------------------------------------------- jobs
+
+// occurrence is one moment of a job: its messages share the key part id.
+type occurrence struct {
+	id      string
+	at      time.Time
+	grace   time.Duration // how late it may still be enqueued and sent
+	expires time.Time     // zero: at+grace
+	build   func(ctx context.Context, w *world) ([]delivery, error)
+	after   func(ctx context.Context) error // run once everything is enqueued
+}
+
+// delivery is one message of an occurrence.
+type delivery struct {
+	recipient string // key part; the person id unless set
+	personID  string
+	render    func(lang domain.Lang) []flows.Reply
+	skip      string // recorded as skipped with this reason, not sent
+}
+
+type job struct {
+	name string
+	// occurrences returns the job's moments in (from, to].
+	occurrences func(ctx context.Context, w *world, from, to time.Time) ([]occurrence, error)
+}
+
+// RunDue evaluates every job for the window since its last evaluation up to
+// now and enqueues what is due. It returns how many messages it enqueued to
+// be sent (skipped records not counted). Jobs are independent: one failing
+// does not stop the others, and it is evaluated again next time (the keys
+// keep what was already enqueued from being doubled).
+func (s *Scheduler) RunDue(ctx context.Context, now time.Time) (int, error) {
+	w := s.newWorld()
+	total := 0
+	var errs []error
+	for _, j := range s.jobs {
+		n, err := s.runJob(ctx, w, j, now)
+		total += n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", j.name, err))
+		}
+	}
+	if total > 0 {
+		s.kick()
+	}
+	return total, errors.Join(errs...)
+}
+
+func (s *Scheduler) runJob(ctx context.Context, w *world, j *job, now time.Time) (int, error) {
+	last, ok, err := s.c.Outbox.JobRun(ctx, j.name)
+	if err != nil {
+		return 0, err
+	}
+	from := last
+	if !ok {
+		from = now.Add(-s.c.FirstRunLookback)
+	}
+	occs, err := j.occurrences(ctx, w, from, now)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, o := range occs {
+		n, err := s.enqueueOccurrence(ctx, w, j.name, o, now)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	if now.After(from) {
+		if err := s.c.Outbox.SetJobRun(ctx, j.name, now, s.currentFence()); err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func (s *Scheduler) enqueueOccurrence(ctx context.Context, w *world, jobName string, o occurrence, now time.Time) (int, error) {
+	ds, err := o.build(ctx, w)
+	if err != nil {
+		return 0, err
+	}
+	late := ""
+	if lag := now.Sub(o.at); lag > o.grace {
+		late = t(domain.Vietnamese, "skip_late", now.In(s.loc).Format("15:04 02/01/2006"),
+			humanDuration(domain.Vietnamese, lag), humanDuration(domain.Vietnamese, o.grace))
+	}
+	expires := o.expires
+	if expires.IsZero() && o.grace > 0 && o.grace != forever {
+		expires = o.at.Add(o.grace)
+	}
+	n := 0
+	for _, d := range ds {
+		added, err := s.enqueue(ctx, w, jobName, o.id, o.at, expires, d, late, now)
+		if err != nil {
+			return n, err
+		}
+		if added {
+			n++
+		}
+	}
+	if o.after != nil {
+		if err := o.after(ctx); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// enqueue adds one message; it reports whether a new row to send was added.
+func (s *Scheduler) enqueue(ctx context.Context, w *world, jobName, occID string, due, expires time.Time, d delivery, skip string, now time.Time) (bool, error) {
+	rcpt := d.recipient
+	if rcpt == "" {
+		rcpt = d.personID
+	}
+	it := sqlstore.OutboxItem{
+		Key: jobName + "|" + occID + "|" + rcpt, Job: jobName, PersonID: d.personID,
+		DueAt: due, ExpiresAt: expires, CreatedAt: now,
+	}
+	reason := skip
+	if reason == "" {
+		reason = d.skip
+	}
+	if reason == "" {
+		r, err := w.recipient(ctx, d.personID)
+		if err != nil {
+			return false, err
+		}
+		if r.channel == "" {
+			reason = r.why
+		} else {
+			payload, err := json.Marshal(d.render(r.lang))
+			if err != nil {
+				return false, fmt.Errorf("encode message: %w", err)
+			}
+			it.Channel, it.ChatID, it.Payload = r.channel, r.chatID, payload
+		}
+	}
+	if reason != "" {
+		it.Status, it.LastError = sqlstore.OutboxSkipped, reason
+	}
+	added, err := s.c.Outbox.Enqueue(ctx, it)
+	if err != nil {
+		return false, err
+	}
+	if added && reason != "" {
+		s.log.Info("message recorded as skipped", "key", it.Key, "reason", reason)
+	}
+	return added && reason == "", nil
+}
+
+// window returns the moments among offsets from anchor and the cron spec
+// that fall in (from, to].
+func (s *Scheduler) window(spec JobSpec, anchor, from, to time.Time) []time.Time {
+	var out []time.Time
+	for _, o := range spec.At {
+		at := o.From(anchor, s.loc)
+		if at.After(from) && !at.After(to) {
+			out = append(out, at)
+		}
+	}
+	if spec.Cron != nil {
+		at := from.In(s.loc)
+		for range 10000 {
+			at = spec.Cron.Next(at)
+			if at.IsZero() || at.After(to) {
+				break
+			}
+			out = append(out, at)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out
+}
+
+func (s *Scheduler) grace(spec JobSpec, def time.Duration) time.Duration {
+	if spec.Grace >= 0 {
+		return spec.Grace
+	}
+	return def
+}
+
+func (s *Scheduler) occID(at time.Time) string { return at.In(s.loc).Format("2006-01-02T15:04") }
+
+func (s *Scheduler) buildJobs() []*job {
+	var jobs []*job
+	add := func(name string, fn func(spec JobSpec) func(context.Context, *world, time.Time, time.Time) ([]occurrence, error)) {
+		spec := s.sched.Job(name)
+		if !spec.Enabled {
+			return
+		}
+		jobs = append(jobs, &job{name: name, occurrences: fn(spec)})
+	}
+	add(JobAgendaDayBefore, func(spec JobSpec) func(context.Context, *world, time.Time, time.Time) ([]occurrence, error) {
+		return s.attendeeReminder(spec, "day_before")
+	})
+	add(JobAgendaMorning, func(spec JobSpec) func(context.Context, *world, time.Time, time.Time) ([]occurrence, error) {
+		return s.attendeeReminder(spec, "morning")
+	})
+	add(JobSpeaker, s.speakerJob)
+	add(JobAgendaChange, s.agendaChangeJob)
+	add(JobRSVPChaser, s.chaserJob)
+	add(JobStaffSummary, s.staffSummaryJob)
+	add(JobIndicatorLadder, s.ladderJob)
+	add(JobIndicatorEscalation, s.escalationJob)
+	add(JobIndicatorDigest, s.digestJob)
+	return jobs
+}
+
+// ---------------------------------------------------------------- the world
+
+// world is what one evaluation reads, loaded once and lazily.
+type world struct {
+	s       *Scheduler
+	dir     *domain.Directory
+	rsvps   map[string]domain.RSVP
+	unreach map[string]map[domain.Channel]sqlstore.Unreachable
+	ulist   []sqlstore.Unreachable
+	people  map[string]*recipient
+	tasks   []FocalTask
+	loaded  map[string]bool
+}
+
+type recipient struct {
+	lang    domain.Lang
+	channel domain.Channel
+	chatID  string
+	why     string // when no channel
+}
+
+func (s *Scheduler) newWorld() *world {
+	dir := s.c.Directory()
+	if dir == nil {
+		dir = domain.NewDirectory(nil, nil)
+	}
+	return &world{s: s, dir: dir, people: map[string]*recipient{}, loaded: map[string]bool{}}
+}
+
+func (w *world) currentRSVPs(ctx context.Context) (map[string]domain.RSVP, error) {
+	if !w.loaded["rsvps"] {
+		m, err := w.s.c.Store.CurrentRSVPs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		w.rsvps, w.loaded["rsvps"] = m, true
+	}
+	return w.rsvps, nil
+}
+
+func (w *world) unreachables(ctx context.Context) ([]sqlstore.Unreachable, error) {
+	if !w.loaded["unreach"] {
+		list, err := w.s.c.Outbox.Unreachables(ctx)
+		if err != nil {
+			return nil, err
+		}
+		w.ulist = list
+		w.unreach = map[string]map[domain.Channel]sqlstore.Unreachable{}
+		for _, u := range list {
+			if w.unreach[u.PersonID] == nil {
+				w.unreach[u.PersonID] = map[domain.Channel]sqlstore.Unreachable{}
+			}
+			w.unreach[u.PersonID][u.Channel] = u
+		}
+		w.loaded["unreach"] = true
+	}
+	return w.ulist, nil
+}
+
+func (w *world) focalTasks(ctx context.Context) ([]FocalTask, error) {
+	if w.s.c.Progress == nil {
+		return nil, nil
+	}
+	if !w.loaded["tasks"] {
+		tasks, err := w.s.c.Progress.Unfinished(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("indicator progress: %w", err)
+		}
+		w.tasks, w.loaded["tasks"] = tasks, true
+	}
+	return w.tasks, nil
+}
+
+// channelOrder is the preference among a person's channels.
+var channelOrder = []domain.Channel{domain.Telegram, domain.Zalo, domain.Web}
+
+// recipient finds a person's language and the channel to reach them on:
+// the first of Telegram, Zalo, web where they have an account, the channel
+// has a sender and has not refused them.
+func (w *world) recipient(ctx context.Context, personID string) (*recipient, error) {
+	if r, ok := w.people[personID]; ok {
+		return r, nil
+	}
+	if _, err := w.unreachables(ctx); err != nil {
+		return nil, err
+	}
+	st, err := w.s.c.Store.PersonState(ctx, personID)
+	if err != nil {
+		return nil, fmt.Errorf("person %s: %w", personID, err)
+	}
+	r := &recipient{lang: st.Lang}
+	if r.lang == "" {
+		r.lang = domain.Vietnamese
+	}
+	ids, err := w.s.c.Store.Identities(ctx, personID)
+	if err != nil {
+		return nil, fmt.Errorf("person %s: %w", personID, err)
+	}
+	r.why = t(domain.Vietnamese, "skip_nochat")
+	if len(ids) > 0 {
+		r.why = t(domain.Vietnamese, "skip_unreach")
+	}
+	var missing domain.Channel
+	for _, ch := range channelOrder {
+		for _, id := range ids {
+			if id.Channel != ch || id.ChatID == "" {
+				continue
+			}
+			if _, gone := w.unreach[personID][ch]; gone {
+				continue
+			}
+			if w.s.c.Senders[ch] == nil {
+				missing = ch
+				continue
+			}
+			if r.channel == "" {
+				r.channel, r.chatID, r.why = ch, id.ChatID, ""
+			}
+		}
+	}
+	if r.channel == "" && missing != "" {
+		r.why = t(domain.Vietnamese, "skip_nosender", missing)
+	}
+	w.people[personID] = r
+	return r, nil
+}
+
+func (w *world) status(personID string) domain.RSVPStatus {
+	if r, ok := w.rsvps[personID]; ok {
+		return r.Status
+	}
+	return domain.RSVPPending
+}
+
+func (w *world) withRole(role domain.Role) []domain.Person {
+	var out []domain.Person
+	for _, p := range w.dir.People() {
+		if p.Has(role) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (w *world) personName(id string) string {
+	if p, ok := w.dir.Person(id); ok {
+		return p.FullName
+	}
+	return id
+}
+
+func (w *world) agencyName(code string, lang domain.Lang) string {
+	if a, ok := w.dir.Agency(code); ok {
+		return a.Name(lang)
+	}
+	return code
+}
+
+// attendees returns a delivery per delegate who will come (render gets the
+// delegate) and one per substitute: sent when the substitute is a person
+// with a chat (found by phone in the people list), else recorded skipped.
+func (w *world) attendees(ctx context.Context, render func(p domain.Person, lang domain.Lang) []flows.Reply,
+	renderSub func(sub domain.Person, delegate domain.Person, lang domain.Lang) []flows.Reply) ([]delivery, error) {
+	rs, err := w.currentRSVPs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []delivery
+	for _, p := range w.withRole(domain.RoleDelegate) {
+		p := p
+		r, ok := rs[p.ID]
+		if !ok {
+			continue
+		}
+		switch r.Status {
+		case domain.RSVPAttend:
+			out = append(out, delivery{personID: p.ID, render: func(lang domain.Lang) []flows.Reply { return render(p, lang) }})
+		case domain.RSVPSubstitute:
+			d := delivery{recipient: "sub:" + p.ID, personID: p.ID, skip: t(domain.Vietnamese, "skip_sub")}
+			if r.Substitute != nil && renderSub != nil {
+				if sp, ok := w.dir.ByPhone(r.Substitute.Phone); ok && sp.ID != p.ID {
+					d = delivery{recipient: "sub:" + p.ID, personID: sp.ID, render: func(lang domain.Lang) []flows.Reply {
+						return renderSub(sp, p, lang)
+					}}
+				}
+			}
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// unreachableLines lists the people channels refused, for staff.
+func (w *world) unreachableLines(ctx context.Context, lang domain.Lang) ([]string, error) {
+	list, err := w.unreachables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, u := range list {
+		agency := ""
+		if p, ok := w.dir.Person(u.PersonID); ok {
+			agency = w.agencyName(p.AgencyCode, lang)
+		}
+		out = append(out, t(lang, "unreach_line", w.personName(u.PersonID), agency, u.Channel, shortDate(u.Since, w.s.loc)))
+	}
+	return out, nil
+}
+
+func joinLines(parts ...string) string {
+	var keep []string
+	for _, p := range parts {
+		if strings.TrimSpace(p) != "" {
+			keep = append(keep, p)
+		}
+	}
+	return strings.Join(keep, "\n")
+}

@@ -1,0 +1,404 @@
+package scheduler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/dieuphoi/dieuphoi/bot/telegram"
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
+	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
+)
+
+// ErrUnreachable is what a channel's Sender wraps when the platform refused
+// the recipient for good (as telegram.ErrBlocked does for Telegram): the
+// row is marked unreachable and not retried.
+var ErrUnreachable = errors.New("recipient unreachable on this channel")
+
+// Stats reports the outbox: depth per status and the oldest waiting row.
+func (s *Scheduler) Stats(ctx context.Context) (sqlstore.OutboxStats, error) {
+	return s.c.Outbox.OutboxStats(ctx)
+}
+
+func (s *Scheduler) senderLoop(ctx context.Context) {
+	tick := time.NewTicker(s.c.PollInterval)
+	defer tick.Stop()
+	for {
+		if _, err := s.Drain(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("sending the outbox", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// Drain sends the outbox rows due now, at each channel's pace, until none is
+// due, and returns how many it sent. Rows that failed and wait for a retry
+// stay for a later Drain. When ctx ends, the rows claimed but not sent are
+// given back at once; a send in flight at that moment may have gone out and
+// is sent again by the next Drain (at most once more).
+func (s *Scheduler) Drain(ctx context.Context) (int, error) {
+	sent := 0
+	for ctx.Err() == nil {
+		items, err := s.c.Outbox.Claim(ctx, s.c.WorkerID, s.c.Now(), s.c.Batch, s.c.ClaimLease)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			return sent, err
+		}
+		if len(items) == 0 {
+			return sent, nil
+		}
+		sent += s.sendBatch(ctx, items)
+	}
+	return sent, ctx.Err()
+}
+
+// sendBatch sends claimed rows in order, each at a slot its channel's pacer
+// gives it; at most MaxInFlight are waiting for their slot or sending.
+func (s *Scheduler) sendBatch(ctx context.Context, items []sqlstore.OutboxItem) int {
+	var wg sync.WaitGroup
+	var sent atomic.Int64
+	sem := make(chan struct{}, s.c.MaxInFlight)
+	todo := items
+	for len(todo) > 0 {
+		var later []sqlstore.OutboxItem
+		wait := time.Duration(0)
+		for _, it := range todo {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				// Give back what was not started.
+				s.giveBack(ctx, it, "stopped before sending")
+				continue
+			}
+			msgs := 1
+			var replies []flows.Reply
+			if json.Unmarshal(it.Payload, &replies) == nil && len(replies) > 1 {
+				msgs = len(replies)
+			}
+			slot, ready := s.pacer(it.Channel).reserve(string(it.Channel)+":"+it.ChatID, msgs)
+			if !ready {
+				// This chat had a message moments ago: others go first.
+				<-sem
+				later = append(later, it)
+				if wait == 0 || slot < wait {
+					wait = slot
+				}
+				continue
+			}
+			wg.Add(1)
+			go func(it sqlstore.OutboxItem, at time.Time) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				if s.deliver(ctx, it, at) {
+					sent.Add(1)
+				}
+			}(it, time.Now().Add(slot))
+		}
+		todo = later
+		if len(todo) > 0 && !sleep(ctx, wait) {
+			for _, it := range todo {
+				s.giveBack(ctx, it, "stopped before sending")
+			}
+			todo = nil
+		}
+	}
+	wg.Wait()
+	return int(sent.Load())
+}
+
+// markCtx survives the sender's cancellation, so that a stopping process
+// still records what it did.
+func markCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+}
+
+func (s *Scheduler) giveBack(ctx context.Context, it sqlstore.OutboxItem, note string) {
+	mctx, cancel := markCtx(ctx)
+	defer cancel()
+	if err := s.c.Outbox.Release(mctx, it.ID, s.c.WorkerID, s.c.Now(), note); err != nil {
+		s.log.Warn("give back outbox row", "key", it.Key, "err", err)
+	}
+}
+
+func (s *Scheduler) pausedUntil(ch domain.Channel) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paused[ch]
+}
+
+func (s *Scheduler) pause(ch domain.Channel, until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if until.After(s.paused[ch]) {
+		s.paused[ch] = until
+	}
+}
+
+// deliver sends one claimed row at the real time at, and records the
+// outcome. It reports whether the message was sent.
+func (s *Scheduler) deliver(ctx context.Context, it sqlstore.OutboxItem, at time.Time) bool {
+	mctx, cancel := markCtx(ctx)
+	defer cancel()
+	log := s.log.With("key", it.Key, "channel", it.Channel)
+	w, now := s.c.WorkerID, s.c.Now()
+	record := func(what string, err error) {
+		if err != nil {
+			log.Warn("record outbox outcome", "outcome", what, "err", err)
+		}
+	}
+	if !it.ExpiresAt.IsZero() && now.After(it.ExpiresAt) {
+		reason := t(domain.Vietnamese, "skip_expired", it.ExpiresAt.In(s.loc).Format("15:04 02/01/2006"))
+		log.Info("outbox row expired", "due", it.DueAt)
+		record("skipped", s.c.Outbox.MarkSkipped(mctx, it.ID, w, reason))
+		return false
+	}
+	snd := s.c.Senders[it.Channel]
+	if snd == nil {
+		record("failed", s.c.Outbox.MarkFailed(mctx, it.ID, w, fmt.Sprintf("no sender for channel %q", it.Channel)))
+		return false
+	}
+	var replies []flows.Reply
+	if err := json.Unmarshal(it.Payload, &replies); err != nil {
+		record("failed", s.c.Outbox.MarkFailed(mctx, it.ID, w, "unreadable payload: "+err.Error()))
+		return false
+	}
+	if !sleep(ctx, time.Until(at)) {
+		record("released", s.c.Outbox.Release(mctx, it.ID, w, now, "stopped before sending"))
+		return false
+	}
+	// A flood wait another send ran into while this one waited its turn.
+	if p := s.pausedUntil(it.Channel); s.c.Now().Before(p) {
+		record("released", s.c.Outbox.Release(mctx, it.ID, w, p, "flood wait"))
+		return false
+	}
+	if !s.pacer(it.Channel).admit(ctx, string(it.Channel)+":"+it.ChatID, max(len(replies), 1)) {
+		record("released", s.c.Outbox.Release(mctx, it.ID, w, now, "stopped before sending"))
+		return false
+	}
+	err := snd.Send(ctx, it.ChatID, replies)
+	now = s.c.Now()
+	if err == nil {
+		record("sent", s.c.Outbox.MarkSent(mctx, it.ID, w, now))
+		return true
+	}
+	msg := err.Error()
+	if len(msg) > 500 {
+		msg = msg[:500]
+	}
+	switch {
+	case ctx.Err() != nil:
+		// It may have gone out: the next worker sends it again.
+		record("released", s.c.Outbox.Release(mctx, it.ID, w, now, "stopped while sending: "+msg))
+	case errors.Is(err, telegram.ErrBlocked) || errors.Is(err, ErrUnreachable):
+		log.Info("recipient unreachable", "person", it.PersonID, "err", msg)
+		record("unreachable", s.c.Outbox.MarkUnreachable(mctx, it.ID, w, now, msg))
+	case retryAfter(err) > 0:
+		until := now.Add(retryAfter(err))
+		log.Warn("flood limit: pausing the channel", "until", until)
+		s.pause(it.Channel, until)
+		record("released", s.c.Outbox.Release(mctx, it.ID, w, until, msg))
+	case permanent(err):
+		log.Warn("message refused", "err", msg)
+		record("failed", s.c.Outbox.MarkFailed(mctx, it.ID, w, msg))
+	case it.Attempts+1 >= s.sched.Rate.MaxAttempts:
+		log.Warn("message failed for good", "attempts", it.Attempts+1, "err", msg)
+		record("failed", s.c.Outbox.MarkFailed(mctx, it.ID, w, msg))
+	default:
+		next := now.Add(s.backoff(it.Attempts + 1))
+		log.Info("send failed; will retry", "attempt", it.Attempts+1, "next", next, "err", msg)
+		record("retry", s.c.Outbox.MarkRetry(mctx, it.ID, w, next, msg))
+	}
+	return false
+}
+
+// backoff is the wait after the n-th failed attempt: RetryBase doubling,
+// up to RetryMax.
+func (s *Scheduler) backoff(n int) time.Duration {
+	d := s.c.RetryBase
+	for i := 1; i < n && d < s.c.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, s.c.RetryMax)
+}
+
+func apiErr(err error) *tgbotapi.Error {
+	var pe *tgbotapi.Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	var ve tgbotapi.Error
+	if errors.As(err, &ve) {
+		return &ve
+	}
+	return nil
+}
+
+// retryAfter is the wait a 429 asks for, 0 for other errors.
+func retryAfter(err error) time.Duration {
+	pe := apiErr(err)
+	if pe == nil || pe.Code != http.StatusTooManyRequests {
+		return 0
+	}
+	return max(time.Duration(pe.RetryAfter)*time.Second, time.Second)
+}
+
+// permanent reports a refusal that retrying cannot fix (400 Bad Request:
+// chat not found, message invalid).
+func permanent(err error) bool {
+	pe := apiErr(err)
+	return pe != nil && pe.Code == http.StatusBadRequest
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// ---------------------------------------------------------------- pacing
+
+// pacer keeps sends within the platform's limits in real time: at most
+// perSecond sends in any window in all and perChat to one chat, the window
+// being a second plus a 5% margin for network jitter. reserve spreads the
+// sends evenly (one every interval, one every chatInterval per chat); admit,
+// called right before each send, checks the actual send times, so that a
+// stalled process whose overdue sends all wake at once still keeps the
+// limits.
+type pacer struct {
+	mu           sync.Mutex
+	perSecond    int
+	perChat      int
+	window       time.Duration
+	interval     time.Duration
+	chatInterval time.Duration
+	next         time.Time
+	chats        map[string]time.Time
+	sent         []time.Time            // actual sends within the window
+	chatSent     map[string][]time.Time // the same per chat
+}
+
+const pacingWindow = time.Second * 21 / 20
+
+func newPacer(perSecond, perChat int) *pacer {
+	return &pacer{
+		perSecond: perSecond, perChat: perChat, window: pacingWindow,
+		interval:     pacingWindow / time.Duration(perSecond),
+		chatInterval: pacingWindow / time.Duration(perChat),
+		chats:        map[string]time.Time{},
+		chatSent:     map[string][]time.Time{},
+	}
+}
+
+// admit waits until n more sends to chat keep within the limits and records
+// them; it returns false when ctx ends first.
+func (p *pacer) admit(ctx context.Context, chat string, n int) bool {
+	for {
+		p.mu.Lock()
+		now := time.Now()
+		p.sent = within(p.sent, now, p.window)
+		cs := within(p.chatSent[chat], now, p.window)
+		var wait time.Duration
+		if k := len(p.sent) + n - p.perSecond; k > 0 {
+			wait = p.sent[min(k, len(p.sent))-1].Add(p.window).Sub(now)
+		}
+		if k := len(cs) + n - p.perChat; k > 0 {
+			wait = max(wait, cs[min(k, len(cs))-1].Add(p.window).Sub(now))
+		}
+		if wait <= 0 {
+			for range n {
+				p.sent = append(p.sent, now)
+				cs = append(cs, now)
+			}
+			p.chatSent[chat] = cs
+			if len(p.chatSent) > 10000 {
+				for c, ts := range p.chatSent {
+					if len(within(ts, now, p.window)) == 0 {
+						delete(p.chatSent, c)
+					}
+				}
+			}
+			p.mu.Unlock()
+			return true
+		}
+		p.chatSent[chat] = cs
+		p.mu.Unlock()
+		if !sleep(ctx, wait) {
+			return false
+		}
+	}
+}
+
+// within drops the times before now-window from ts (ascending).
+func within(ts []time.Time, now time.Time, window time.Duration) []time.Time {
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) >= window {
+		i++
+	}
+	return ts[i:]
+}
+
+func (s *Scheduler) pacer(ch domain.Channel) *pacer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pacers == nil {
+		s.pacers = map[domain.Channel]*pacer{}
+	}
+	p := s.pacers[ch]
+	if p == nil {
+		p = newPacer(s.sched.Rate.PerSecond, s.sched.Rate.PerChatPerSecond)
+		s.pacers[ch] = p
+	}
+	return p
+}
+
+// reserve books n messages to chat. It returns the wait until the slot and
+// true, or, when chat is not free by the next global slot, the wait until
+// it is and false (nothing booked).
+func (p *pacer) reserve(chat string, n int) (time.Duration, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	slot := p.next
+	if slot.Before(now) {
+		slot = now
+	}
+	// Forget chats long idle.
+	if len(p.chats) > 10000 {
+		for c, t := range p.chats {
+			if t.Before(now) {
+				delete(p.chats, c)
+			}
+		}
+	}
+	if free := p.chats[chat]; free.After(slot) {
+		return free.Sub(now), false
+	}
+	p.next = slot.Add(time.Duration(n) * p.interval)
+	p.chats[chat] = slot.Add(time.Duration(n) * p.chatInterval)
+	return slot.Sub(now), true
+}
