@@ -81,7 +81,7 @@ type Dispatcher struct {
 	log      *slog.Logger
 
 	campaign storage.CampaignStore
-	catalog  *domain.Catalog
+	catalog  atomic.Pointer[domain.Catalog]
 	helpdesk domain.Contact
 	blobs    Blobs
 	exporter Exporter
@@ -89,6 +89,7 @@ type Dispatcher struct {
 	mu       sync.RWMutex
 	senders  map[domain.Channel]Sender
 	fetchers map[domain.Channel]Fetcher
+	tasks    map[string]TaskFunc
 
 	order   serializer
 	metrics *Metrics
@@ -112,8 +113,9 @@ type Config struct {
 	// Metrics, when nil, are kept on a private registry.
 	Metrics *Metrics
 	// FloodRate and FloodBurst bound how fast one chat is served: burst
-	// updates at once, then rate per second. Zero means 2 per second with a
-	// burst of 20 (an album of ten photos fits).
+	// updates at once, then rate per second. Zero means 3 per second with a
+	// burst of 30: a person tapping quickly through a form, or an album of
+	// ten photos, fits; dozens a second do not.
 	FloodRate, FloodBurst float64
 }
 
@@ -122,8 +124,8 @@ type Config struct {
 func NewDispatcher(c Config) *Dispatcher {
 	d := &Dispatcher{
 		store: c.Store, sessions: c.Sessions, event: c.Event, now: c.Now, log: c.Log,
-		campaign: c.Campaign, catalog: c.Catalog, helpdesk: c.Helpdesk, blobs: c.Blobs, exporter: c.Exporter,
-		senders: map[domain.Channel]Sender{}, fetchers: map[domain.Channel]Fetcher{},
+		campaign: c.Campaign, helpdesk: c.Helpdesk, blobs: c.Blobs, exporter: c.Exporter,
+		senders: map[domain.Channel]Sender{}, fetchers: map[domain.Channel]Fetcher{}, tasks: map[string]TaskFunc{},
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -133,16 +135,20 @@ func NewDispatcher(c Config) *Dispatcher {
 	}
 	rate, burst := c.FloodRate, c.FloodBurst
 	if rate <= 0 {
-		rate = 2
+		rate = 3
 	}
 	if burst <= 0 {
-		burst = 20
+		burst = 30
 	}
 	d.flood = newFloodGuard(rate, burst)
+	if d.exporter != nil {
+		d.tasks["export"] = d.exportTask
+	}
 	if d.log == nil {
 		d.log = slog.Default()
 	}
 	d.dir.Store(c.Directory)
+	d.catalog.Store(c.Catalog)
 	return d
 }
 
@@ -153,6 +159,17 @@ func (d *Dispatcher) SetSender(ch domain.Channel, s Sender) {
 	d.senders[ch] = s
 }
 
+// Senders returns the registered senders by channel.
+func (d *Dispatcher) Senders() map[domain.Channel]Sender {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make(map[domain.Channel]Sender, len(d.senders))
+	for k, v := range d.senders {
+		out[k] = v
+	}
+	return out
+}
+
 // SetFetcher registers how files sent on a channel are downloaded.
 func (d *Dispatcher) SetFetcher(ch domain.Channel, f Fetcher) {
 	d.mu.Lock()
@@ -161,7 +178,29 @@ func (d *Dispatcher) SetFetcher(ch domain.Channel, f Fetcher) {
 }
 
 // Catalog returns the data campaign's catalog (nil when none).
-func (d *Dispatcher) Catalog() *domain.Catalog { return d.catalog }
+func (d *Dispatcher) Catalog() *domain.Catalog { return d.catalog.Load() }
+
+// SetCatalog swaps in a new catalog (after an import of assignments).
+func (d *Dispatcher) SetCatalog(c *domain.Catalog) { d.catalog.Store(c) }
+
+// Act applies effects decided outside a chat (the staff console) through
+// the same path as a chat's: one transaction, then the notices a chat
+// review would send (a focal point told their indicator was approved or
+// returned).
+func (d *Dispatcher) Act(ctx context.Context, key domain.UpdateKey, effects []domain.Effect) error {
+	if _, err := d.store.Apply(ctx, key, d.now(), effects); err != nil {
+		d.metrics.storeErr.WithLabelValues("database").Inc()
+		return fmt.Errorf("apply: %w", err)
+	}
+	var notices []flows.Notice
+	for _, e := range effects {
+		if r, ok := e.(domain.ReviewSubmission); ok {
+			notices = append(notices, flows.ReviewNotices(d.catalog.Load(), r)...)
+		}
+	}
+	d.notify(ctx, notices, d.log.With("update", key.String()))
+	return nil
+}
 
 // SetDirectory swaps in a new snapshot of the people list.
 func (d *Dispatcher) SetDirectory(dir *domain.Directory) { d.dir.Store(dir) }
@@ -317,8 +356,8 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	if applied {
 		d.notify(ctx, res.Notices, log)
 	}
-	for _, kind := range res.Exports {
-		d.sendExport(ctx, in, kind, res.Session.Lang, log)
+	for _, t := range res.Tasks {
+		d.runTask(ctx, in, t, res.Session, log)
 	}
 	log.Debug("update handled", "replies", len(res.Replies), "effects", len(res.Effects))
 	return nil
@@ -395,8 +434,9 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (fl
 			pid = id
 		}
 	}
-	if d.catalog != nil {
-		f.Catalog, f.Helpdesk = d.catalog, d.helpdesk
+	catalog := d.catalog.Load()
+	if catalog != nil {
+		f.Catalog, f.Helpdesk = catalog, d.helpdesk
 	}
 	if p, ok := dir.Person(pid); ok {
 		f.Person = &p
@@ -419,7 +459,7 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (fl
 		return f, fmt.Errorf("person state: %w", err)
 	}
 	f.RSVP, f.Lang = st.RSVP, st.Lang
-	if d.campaign == nil || d.catalog == nil {
+	if d.campaign == nil || catalog == nil {
 		return f, nil
 	}
 	if p.Has(domain.RoleFocal) {
@@ -503,19 +543,57 @@ func (d *Dispatcher) notify(ctx context.Context, notices []flows.Notice, log *sl
 	}
 }
 
-func (d *Dispatcher) sendExport(ctx context.Context, in Inbound, kind string, lang domain.Lang, log *slog.Logger) {
-	reply := flows.Reply{}
-	if d.exporter == nil {
-		reply.Text = flows.ExportFailed(lang)
-	} else if f, err := d.exporter.Export(ctx, kind); err != nil {
-		log.Error("export", "kind", kind, "err", err)
-		reply.Text = flows.ExportFailed(lang)
+// TaskContext tells a task who asked for it, from where.
+type TaskContext struct {
+	Task     flows.Task
+	PersonID string
+	Lang     domain.Lang
+	Key      domain.UpdateKey // the update that asked: an idempotency key
+	Channel  domain.Channel
+	ChatID   string
+}
+
+// TaskFunc carries out a flow's task and returns the replies for the chat.
+type TaskFunc func(ctx context.Context, tc TaskContext) ([]flows.Reply, error)
+
+// SetTask registers how the task name is carried out.
+func (d *Dispatcher) SetTask(name string, fn TaskFunc) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.tasks[name] = fn
+}
+
+func (d *Dispatcher) runTask(ctx context.Context, in Inbound, t flows.Task, s flows.Session, log *slog.Logger) {
+	d.mu.RLock()
+	fn := d.tasks[t.Name]
+	d.mu.RUnlock()
+	lang := s.Lang
+	if lang == "" {
+		lang = domain.Vietnamese
+	}
+	var replies []flows.Reply
+	var err error
+	if fn == nil {
+		err = fmt.Errorf("no task %q", t.Name)
 	} else {
-		reply.File = f
+		replies, err = fn(ctx, TaskContext{Task: t, PersonID: s.PersonID, Lang: lang, Key: in.Key, Channel: in.Key.Channel, ChatID: in.ChatID})
 	}
-	if err := d.send(ctx, in.Key.Channel, in.ChatID, []flows.Reply{reply}); err != nil {
-		log.Warn("send export", "err", err)
+	if err != nil {
+		log.Error("task failed", "task", t.Name, "err", err)
+		replies = []flows.Reply{{Text: flows.Text(lang, "task_failed")}}
 	}
+	if err := d.send(ctx, in.Key.Channel, in.ChatID, replies); err != nil {
+		log.Warn("send task replies", "task", t.Name, "err", err)
+	}
+}
+
+// exportTask builds a staff export as a file.
+func (d *Dispatcher) exportTask(ctx context.Context, tc TaskContext) ([]flows.Reply, error) {
+	f, err := d.exporter.Export(ctx, tc.Task.Arg)
+	if err != nil {
+		return nil, err
+	}
+	return []flows.Reply{{File: f}}, nil
 }
 
 // serializer runs functions one at a time per key, in the order do is

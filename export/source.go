@@ -19,9 +19,12 @@ type Source struct {
 	Campaign  storage.CampaignStore
 	Directory func() *domain.Directory
 	Catalog   *domain.Catalog
-	Open      func(sha256 string) (io.ReadCloser, error) // evidence files
-	Now       func() time.Time
-	Location  *time.Location
+	// CurrentCatalog, when set, is used instead of Catalog: the catalog
+	// changes when staff import new assignments.
+	CurrentCatalog func() *domain.Catalog
+	Open           func(sha256 string) (io.ReadCloser, error) // evidence files
+	Now            func() time.Time
+	Location       *time.Location
 }
 
 // Data reads the current state of the campaign.
@@ -39,9 +42,13 @@ func (s *Source) Data(ctx context.Context) (Data, error) {
 	if s.Now != nil {
 		now = s.Now
 	}
+	cat := s.Catalog
+	if s.CurrentCatalog != nil {
+		cat = s.CurrentCatalog()
+	}
 	return Data{
-		Title: s.Title, Indicators: s.Catalog.Indicators(), Agencies: dir.Agencies(), People: people,
-		Assignments: s.Catalog.Assignments(), Submissions: subs, GeneratedAt: now(), Location: s.Location,
+		Title: s.Title, Indicators: cat.Indicators(), Agencies: dir.Agencies(), People: people,
+		Assignments: cat.Assignments(), Submissions: subs, GeneratedAt: now(), Location: s.Location,
 	}, nil
 }
 

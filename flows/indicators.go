@@ -701,17 +701,10 @@ func humanSize(n int64) string {
 }
 
 func (r *stepper) helpdesk() string {
-	h := r.f.Helpdesk
-	if h.Name == "" && h.Phone == "" {
+	if r.f.Helpdesk.Name == "" && r.f.Helpdesk.Phone == "" {
 		return r.organizer()
 	}
-	parts := []string{}
-	for _, s := range []string{h.Name, FormatPhone(h.Phone), h.Email} {
-		if s != "" {
-			parts = append(parts, s)
-		}
-	}
-	return strings.Join(parts, ", ")
+	return ContactText(r.f.Helpdesk)
 }
 
 // --- staff: review and exports ------------------------------------------------------
@@ -788,8 +781,9 @@ func (r *stepper) reviewButton(d string) {
 			return
 		}
 		if prefix == btnRvApprove {
-			r.effects = append(r.effects, domain.ReviewSubmission{Indicator: code, Agency: agency, Approve: true, By: r.f.Person.ID, ExpectVersion: sub.Version})
-			r.notifyFocal(code, agency, "notice_approved", ind.Code, ind.NameVI)
+			e := domain.ReviewSubmission{Indicator: code, Agency: agency, Approve: true, By: r.f.Person.ID, ExpectVersion: sub.Version}
+			r.effects = append(r.effects, e)
+			r.notices = append(r.notices, ReviewNotices(r.f.Catalog, e)...)
 			r.reset()
 			r.say(r.t("review_approved", code, agency), []Button{{r.t("btn_review"), btnReview}})
 			return
@@ -851,26 +845,35 @@ func (r *stepper) reviewComment() {
 		r.reviewQueue()
 		return
 	}
-	ind, _ := r.f.Catalog.Indicator(code)
-	r.effects = append(r.effects, domain.ReviewSubmission{Indicator: code, Agency: agency, Comment: comment, By: r.f.Person.ID, ExpectVersion: ver})
-	r.notifyFocal(code, agency, "notice_returned", ind.Code, ind.NameVI, comment)
+	e := domain.ReviewSubmission{Indicator: code, Agency: agency, Comment: comment, By: r.f.Person.ID, ExpectVersion: ver}
+	r.effects = append(r.effects, e)
+	r.notices = append(r.notices, ReviewNotices(r.f.Catalog, e)...)
 	r.reset()
 	r.say(r.t("review_returned", code, agency), []Button{{r.t("btn_review"), btnReview}})
 }
 
-// notifyFocal tells the focal points of an assignment, each in Vietnamese
-// (their language preference is not among this step's facts).
-func (r *stepper) notifyFocal(code, agency string, m msg, args ...any) {
-	a, ok := r.f.Catalog.Assignment(code, agency)
+// ReviewNotices are the messages a review sends: to each focal point of the
+// assignment, in Vietnamese (their language preference is not among a
+// step's facts), with a button to open the indicator. Chat and the staff
+// console both use it.
+func ReviewNotices(cat *domain.Catalog, e domain.ReviewSubmission) []Notice {
+	a, ok := cat.Assignment(e.Indicator, e.Agency)
 	if !ok {
-		return
+		return nil
 	}
+	ind, _ := cat.Indicator(e.Indicator)
+	text := t(domain.Vietnamese, "notice_approved", ind.Code, ind.NameVI)
+	if !e.Approve {
+		text = t(domain.Vietnamese, "notice_returned", ind.Code, ind.NameVI, e.Comment)
+	}
+	var out []Notice
 	for _, id := range a.Focal {
-		r.notices = append(r.notices, Notice{PersonID: id, Replies: []Reply{{
-			Text:    t(domain.Vietnamese, m, args...),
-			Buttons: [][]Button{{{t(domain.Vietnamese, "btn_open_indicator"), btnIndPrefix + code}}},
+		out = append(out, Notice{PersonID: id, Replies: []Reply{{
+			Text:    text,
+			Buttons: [][]Button{{{t(domain.Vietnamese, "btn_open_indicator"), btnIndPrefix + e.Indicator}}},
 		}}})
 	}
+	return out
 }
 
 func (r *stepper) exportMenu() {
@@ -886,7 +889,7 @@ func (r *stepper) export(kind string) {
 	}
 	switch kind {
 	case "xlsx", "csv", "zip":
-		r.exports = append(r.exports, kind)
+		r.tasks = append(r.tasks, Task{Name: "export", Arg: kind})
 		r.say(r.t("export_preparing"))
 	default:
 		r.say(r.t("stale_button"))

@@ -321,13 +321,13 @@ func TestStaffOnlyActions(t *testing.T) {
 	c := newCampaign(t)
 	for _, in := range []Input{cmd("duyet", ""), cmd("xuat", ""), btn("ex:xlsx")} {
 		r := c.as("DB002", in)
-		if !strings.Contains(allText(r), "chỉ dành cho cán bộ") || len(r.Exports) != 0 {
-			t.Errorf("%+v by a focal point: %q exports=%v", in, allText(r), r.Exports)
+		if !strings.Contains(allText(r), "chỉ dành cho cán bộ") || len(r.Tasks) != 0 {
+			t.Errorf("%+v by a focal point: %q tasks=%v", in, allText(r), r.Tasks)
 		}
 	}
 	r := c.as("DB003", btn("ex:xlsx"))
-	if len(r.Exports) != 1 || r.Exports[0] != "xlsx" {
-		t.Fatalf("staff export = %v", r.Exports)
+	if len(r.Tasks) != 1 || r.Tasks[0] != (Task{Name: "export", Arg: "xlsx"}) {
+		t.Fatalf("staff export = %v", r.Tasks)
 	}
 }
 

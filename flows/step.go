@@ -53,7 +53,7 @@ func Step(s Session, in Input, f Facts) Result {
 	if r.s.Draft != nil && len(r.s.Draft) == 0 {
 		r.s.Draft = nil
 	}
-	return Result{Session: r.s, Replies: r.replies, Effects: r.effects, Notices: r.notices, Exports: r.exports}
+	return Result{Session: r.s, Replies: r.replies, Effects: r.effects, Notices: r.notices, Tasks: r.tasks}
 }
 
 type stepper struct {
@@ -63,7 +63,7 @@ type stepper struct {
 	replies []Reply
 	effects []domain.Effect
 	notices []Notice
-	exports []string
+	tasks   []Task
 }
 
 func (r *stepper) say(text string, buttons ...[]Button) {
@@ -123,6 +123,10 @@ func (r *stepper) run() {
 		r.indicatorAnswer()
 	case stateRevComment:
 		r.reviewComment()
+	case stateBcText:
+		r.broadcastText()
+	case stateBcConfirm:
+		r.say(r.t("use_buttons"))
 	default:
 		if r.in.Kind == InFile {
 			r.say(r.t("file_unexpected", r.t("idle_hint")), r.menuButtons()...)
@@ -291,6 +295,8 @@ func (r *stepper) command() {
 	case "xuat", "export":
 		r.reset()
 		r.exportMenu()
+	case "tonghop", "headcount", "chuanop", "missing", "dangnhap", "signin", "nhacnho", "remind", "thongbao", "broadcast":
+		r.staffCommand(r.in.Command)
 	case "trogiup", "help":
 		r.say(r.helpText())
 	default:
@@ -299,7 +305,7 @@ func (r *stepper) command() {
 }
 
 func (r *stepper) button() {
-	if r.campaignButton() {
+	if r.campaignButton() || r.staffButton(r.in.Data) {
 		return
 	}
 	switch r.in.Data {
@@ -393,6 +399,8 @@ func (r *stepper) answer(st domain.RSVPStatus, sub *domain.Substitute) {
 	switch st {
 	case domain.RSVPAttend:
 		r.say(r.t("saved_attend", r.clock(ev.DoorsOpen), r.date(ev.Start), ev.Venue(r.s.Lang)), r.afterAnswerButtons())
+		r.replies = append(r.replies, Reply{Text: r.t("ics_caption"),
+			File: &File{Name: ev.ID + ".ics", MIME: "text/calendar; charset=utf-8", Data: ICS(*ev, r.s.Lang)}})
 	case domain.RSVPDecline:
 		r.say(r.t("saved_decline", r.dateTime(ev.RSVPCutoff)), r.afterAnswerButtons())
 	case domain.RSVPSubstitute:
@@ -538,7 +546,8 @@ func (r *stepper) menuButtons() [][]Button {
 		rows = append(rows, []Button{{r.t("btn_indicators"), btnIndicators}})
 	}
 	if r.isStaff() {
-		rows = append(rows, []Button{{r.t("btn_review"), btnReview}, {r.t("btn_export"), btnExport}})
+		rows = append(rows, []Button{{r.t("btn_headcount"), btnHeadcount}, {r.t("btn_missing"), btnMissing}},
+			[]Button{{r.t("btn_review"), btnReview}, {r.t("btn_export"), btnExport}})
 	}
 	rows = append(rows, []Button{{r.t("btn_agenda"), btnAgenda}, {r.t("btn_help"), btnHelp}})
 	return rows
@@ -577,10 +586,12 @@ func (r *stepper) agenda() string {
 	return b.String()
 }
 
-func (r *stepper) organizer() string {
-	o := r.f.Event.Organizer
+func (r *stepper) organizer() string { return ContactText(r.f.Event.Organizer) }
+
+// ContactText writes a contact as "name, 0221 3862 538, email".
+func ContactText(c domain.Contact) string {
 	parts := []string{}
-	for _, s := range []string{o.Name, FormatPhone(o.Phone), o.Email} {
+	for _, s := range []string{c.Name, FormatPhone(c.Phone), c.Email} {
 		if s != "" {
 			parts = append(parts, s)
 		}

@@ -129,7 +129,14 @@ type Result struct {
 	Replies []Reply
 	Effects []domain.Effect
 	Notices []Notice
-	// Exports asks the bot layer to build and send these exports to the
-	// chat ("xlsx", "csv", "zip"): a staff request.
-	Exports []string
+	// Tasks are requests the bot layer carries out after the effects are
+	// saved, because they need I/O a step must not do (build an export,
+	// count the headcount, send a broadcast); their replies go to the chat.
+	Tasks []Task
+}
+
+// Task names one such request. Arg is the task's own data.
+type Task struct {
+	Name string
+	Arg  string
 }

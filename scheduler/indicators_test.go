@@ -1,13 +1,11 @@
 package scheduler_test
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/dieuphoi/dieuphoi/configs"
 	"github.com/dieuphoi/dieuphoi/domain"
@@ -130,56 +128,6 @@ func TestIndicatorLadder(t *testing.T) {
 		one("F1", "T+3")
 		contains(t, "digest", one("ST", "Monday"), "Sở Tài chính: còn thiếu 2 chỉ tiêu, hạn 16/08/2024 (quá hạn 3 ngày)")
 	})
-}
-
-func TestICS(t *testing.T) {
-	ev := *testEvent()
-	ev.NameVI = "Hội nghị triển khai Chỉ số đổi mới sáng tạo cấp địa phương (PII) năm 2024; phiên toàn thể, có thảo luận"
-	ev.Agenda[2].TitleVI = `Thảo luận: "điểm mạnh, điểm yếu"; giải pháp \ kiến nghị`
-	out := ICS(t, ev, domain.Vietnamese)
-	if !bytes.HasSuffix(out, []byte("END:VCALENDAR\r\n")) {
-		t.Fatalf("does not end with END:VCALENDAR CRLF")
-	}
-	lines := strings.Split(strings.TrimSuffix(string(out), "\r\n"), "\r\n")
-	for i, l := range lines {
-		if strings.ContainsAny(l, "\r\n") {
-			t.Errorf("line %d has a bare CR or LF: %q", i+1, l)
-		}
-		if len(l) > 75 {
-			t.Errorf("line %d is %d octets: %q", i+1, len(l), l)
-		}
-		if !utf8.ValidString(l) {
-			t.Errorf("line %d splits a UTF-8 character: %q", i+1, l)
-		}
-	}
-	// Unfold and check the properties.
-	unfolded := strings.ReplaceAll(string(out), "\r\n ", "")
-	for _, want := range []string{
-		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n",
-		"BEGIN:VTIMEZONE\r\nTZID:Asia/Ho_Chi_Minh\r\n", "TZOFFSETFROM:+0700\r\n", "TZOFFSETTO:+0700\r\n",
-		"UID:pii-test@dieuphoi\r\n",
-		"DTSTART;TZID=Asia/Ho_Chi_Minh:20240802T080000\r\n",
-		"DTEND;TZID=Asia/Ho_Chi_Minh:20240802T110000\r\n",
-		"SUMMARY:Hội nghị triển khai Chỉ số đổi mới sáng tạo cấp địa phương (PII) năm 2024\\; phiên toàn thể\\, có thảo luận\r\n",
-		"LOCATION:Trung tâm Hội nghị tỉnh\\, Đường Quảng Trường\\, Hưng Yên\r\n",
-		"DESCRIPTION:Đón tiếp đại biểu từ 07:30.\\n\\nChương trình:\\n1. 07:30–08:00 Đón tiếp đại biểu\\n",
-		`3. 08:30–10:00 Thảo luận: "điểm mạnh\, điểm yếu"\; giải pháp \\ kiến nghị`,
-		"BEGIN:VEVENT\r\n", "END:VEVENT\r\n",
-	} {
-		if !strings.Contains(unfolded, want) {
-			t.Errorf("missing %q in:\n%s", want, unfolded)
-		}
-	}
-	if !bytes.Equal(out, ICS(t, ev, domain.Vietnamese)) {
-		t.Error("not stable")
-	}
-	contains(t, "english", strings.ReplaceAll(string(ICS(t, ev, domain.English)), "\r\n ", ""), "SUMMARY:Test PII conference", "Agenda:", "UID:pii-test@dieuphoi")
-}
-
-// ICS is scheduler.ICS, named for the test's readability.
-func ICS(t *testing.T, ev domain.Event, lang domain.Lang) []byte {
-	t.Helper()
-	return scheduler.ICS(ev, lang)
 }
 
 func TestLoadExampleSchedule(t *testing.T) {

@@ -172,15 +172,7 @@ func agendaButton(lang domain.Lang) [][]flows.Button {
 	return [][]flows.Button{{{Label: t(lang, "btn_agenda"), Data: btnAgenda}}}
 }
 
-func organizer(ev *domain.Event) string {
-	var parts []string
-	for _, s := range []string{ev.Organizer.Name, flows.FormatPhone(ev.Organizer.Phone), ev.Organizer.Email} {
-		if s != "" {
-			parts = append(parts, s)
-		}
-	}
-	return strings.Join(parts, ", ")
-}
+func organizer(ev *domain.Event) string { return flows.ContactText(ev.Organizer) }
 
 func humanDuration(lang domain.Lang, d time.Duration) string {
 	d = d.Round(time.Minute)

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +16,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,12 +31,15 @@ import (
 	"github.com/dieuphoi/dieuphoi/configs"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/export"
+	"github.com/dieuphoi/dieuphoi/flows"
+	"github.com/dieuphoi/dieuphoi/scheduler"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/files"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
 	"github.com/dieuphoi/dieuphoi/storage/redis"
 	"github.com/dieuphoi/dieuphoi/storage/sqlite"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
+	"github.com/dieuphoi/dieuphoi/web"
 )
 
 const usage = `dieuphoi — trợ lý điều phối hội nghị và thu thập dữ liệu
@@ -125,6 +132,8 @@ type settings struct {
 	LogLevel       slog.Level
 	LogJSON        bool
 	Pprof          bool
+	FloodRate      float64
+	FloodBurst     float64
 	SessionTTL     time.Duration
 	ShutdownWindow time.Duration
 }
@@ -173,6 +182,18 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	default:
 		s.Picker = s.DatabaseURL == ""
 	}
+	for _, f := range []struct {
+		name string
+		dst  *float64
+	}{{"DIEUPHOI_FLOOD_RATE", &s.FloodRate}, {"DIEUPHOI_FLOOD_BURST", &s.FloodBurst}} {
+		if v := getenv(f.name); v != "" {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil || n <= 0 {
+				return s, fmt.Errorf("%s: want a positive number, got %q", f.name, v)
+			}
+			*f.dst = n
+		}
+	}
 	if v := getenv("DIEUPHOI_CLOCK_START"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
@@ -207,6 +228,13 @@ func newLogger(w io.Writer, s settings) *slog.Logger {
 }
 
 func loadCampaign(s settings) (*configs.Campaign, error) {
+	c, _, err := loadConfig(s)
+	return c, err
+}
+
+// loadConfig loads the campaign and the reminder schedule (schedule.yaml,
+// defaults when the file is absent) from the config directory.
+func loadConfig(s settings) (*configs.Campaign, *scheduler.Schedule, error) {
 	var fsys fs.FS = configs.Example()
 	where := "the built-in example"
 	if s.ConfigDir != "" {
@@ -214,9 +242,16 @@ func loadCampaign(s settings) (*configs.Campaign, error) {
 	}
 	c, err := configs.Load(fsys)
 	if err != nil {
-		return nil, fmt.Errorf("configuration in %s:\n%w", where, err)
+		return nil, nil, fmt.Errorf("configuration in %s:\n%w", where, err)
 	}
-	return c, nil
+	if _, err := fs.Stat(fsys, "schedule.yaml"); err != nil {
+		return c, nil, nil
+	}
+	sc, err := scheduler.LoadSchedule(fsys, "schedule.yaml")
+	if err != nil {
+		return nil, nil, fmt.Errorf("configuration in %s:\n%w", where, err)
+	}
+	return c, sc, nil
 }
 
 func openStore(ctx context.Context, s settings) (storage.Store, error) {
@@ -248,10 +283,7 @@ func printInvites(ctx context.Context, s settings, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	if err := st.SyncDirectory(ctx, c.Agencies, c.People); err != nil {
-		return fmt.Errorf("sync people: %w", err)
-	}
-	dir, err := st.Directory(ctx)
+	dir, _, _, err := syncConfig(ctx, st, c, time.Now())
 	if err != nil {
 		return err
 	}
@@ -263,7 +295,7 @@ func printInvites(ctx context.Context, s settings, stdout io.Writer) error {
 }
 
 func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) error {
-	campaign, err := loadCampaign(s)
+	campaign, schedule, err := loadConfig(s)
 	if err != nil {
 		return err
 	}
@@ -291,14 +323,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if s.RedisURL != "" {
 		defer sessions.Close()
 	}
-	if err := st.SyncDirectory(ctx, campaign.Agencies, campaign.People); err != nil {
-		return fmt.Errorf("load people into the database: %w", err)
-	}
-	dir, err := st.Directory(ctx)
-	if err != nil {
-		return fmt.Errorf("read people: %w", err)
-	}
-	cs, catalog, err := syncCampaign(ctx, st, campaign)
+	dir, cs, catalog, err := syncConfig(ctx, st, campaign, time.Now())
 	if err != nil {
 		return err
 	}
@@ -309,12 +334,12 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	ev := campaign.Event
 	var d *bot.Dispatcher
 	exporter := &export.Source{Title: ev.NameVI, Campaign: cs, Directory: func() *domain.Directory { return d.Directory() },
-		Catalog: catalog, Open: blobs.Open, Now: now, Location: ev.Location}
+		Catalog: catalog, CurrentCatalog: func() *domain.Catalog { return d.Catalog() }, Open: blobs.Open, Now: now, Location: ev.Location}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d = bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log,
 		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter,
-		Metrics: bot.NewMetrics(reg)})
+		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst})
 
 	mux := http.NewServeMux()
 	chat := webchat.New(webchat.Config{Handler: d, Directory: d.Directory, Picker: s.Picker, Log: log})
@@ -359,6 +384,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	errc := make(chan error, 2)
 	polling := make(chan struct{})
 
+	botName := ""
 	if s.TelegramToken != "" {
 		tg, err := telegram.New(runCtx, telegram.Config{
 			Token: s.TelegramToken, APIBase: s.TelegramAPI, Handler: d, Log: log,
@@ -369,6 +395,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		}
 		d.SetSender(domain.Telegram, tg)
 		d.SetFetcher(domain.Telegram, tg)
+		botName = tg.Username()
 		if s.WebhookURL != "" {
 			mux.Handle("POST /telegram/webhook", tg.WebhookHandler())
 			if err := tg.SetWebhook(runCtx); err != nil {
@@ -401,6 +428,82 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		log.Info("zalo: webhook at /zalo/webhook", "oa", s.Zalo.OAID)
 	}
 
+	consoleStore, ok := st.(web.ConsoleStore)
+	if !ok {
+		return errors.New("the database cannot keep the staff console's data")
+	}
+	console := web.New(web.Config{
+		Store: st, Campaign: cs, Console: consoleStore, Directory: d.Directory, Catalog: d.Catalog, Event: &ev,
+		Deadline: campaign.Deadline, Exporter: exporter, Blobs: blobs, PublicURL: s.PublicURL,
+		BotUsername: func() string { return botName }, Now: now, Log: log,
+		Act: func(ctx context.Context, by string, effects []domain.Effect) error {
+			return d.Act(ctx, domain.UpdateKey{Channel: "console", UpdateID: by + "-" + domain.NewInviteToken()}, effects)
+		},
+		Reload: func(ctx context.Context) error {
+			dir, _, catalog, err := syncConfig(ctx, st, campaign, now())
+			if err != nil {
+				return err
+			}
+			d.SetDirectory(dir)
+			d.SetCatalog(catalog)
+			return nil
+		},
+	})
+	console.Routes(mux)
+	d.SetTask("signin", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		link, err := console.IssueSignIn(ctx, tc.PersonID)
+		if errors.Is(err, web.ErrNotStaff) {
+			return []flows.Reply{{Text: flows.Text(tc.Lang, "staff_only")}}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []flows.Reply{{Text: flows.Text(tc.Lang, "signin_link", link)}}, nil
+	})
+
+	outbox, ok := st.(scheduler.Outbox)
+	if !ok {
+		return errors.New("the database cannot keep the outbox")
+	}
+	var progress scheduler.Progress
+	if catalog != nil {
+		progress = scheduler.CampaignProgress(catalog, cs)
+	}
+	sch, err := scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: d.Senders(), Event: &ev,
+		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log})
+	if err != nil {
+		return fmt.Errorf("scheduler: %w", err)
+	}
+	registerStaffTasks(d, sch, st, cs, catalog, &ev, now)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "dieuphoi_outbox_depth", Help: "Messages waiting in the outbox.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		st, err := sch.Stats(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(st.Depth())
+	}), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "dieuphoi_outbox_oldest_seconds", Help: "How late the oldest waiting outbox message is.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		st, err := sch.Stats(ctx)
+		if err != nil {
+			return -1
+		}
+		return st.OldestAge(now()).Seconds()
+	}))
+	scheduling := make(chan struct{})
+	go func() {
+		defer close(scheduling)
+		if err := sch.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("scheduler stopped", "err", err)
+		}
+	}()
+
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.Addr, err)
@@ -428,6 +531,11 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	case <-shutCtx.Done():
 		log.Warn("telegram polling did not stop in time")
 	}
+	select {
+	case <-scheduling:
+	case <-shutCtx.Done():
+		log.Warn("the scheduler did not stop in time")
+	}
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
@@ -443,20 +551,66 @@ func publicBase(s settings, ln net.Listener) string {
 	return s.PublicURL
 }
 
-// syncCampaign loads the data campaign's catalog and assignments into the
-// database, when the configuration has one.
-func syncCampaign(ctx context.Context, st storage.Store, c *configs.Campaign) (storage.CampaignStore, *domain.Catalog, error) {
-	cs, ok := st.(storage.CampaignStore)
-	if !ok {
-		return nil, nil, errors.New("the database does not support the data campaign")
+// syncConfig loads the config's people and catalog into the database when
+// they changed since the last start (so that edits and imports made in the
+// staff console survive a restart with the same files), then reads both
+// back from the database: the database is what the bot serves.
+func syncConfig(ctx context.Context, st storage.Store, c *configs.Campaign, now time.Time) (*domain.Directory, storage.CampaignStore, *domain.Catalog, error) {
+	cs, ok1 := st.(storage.CampaignStore)
+	sync, ok2 := st.(interface {
+		ConfigHash(ctx context.Context, name string) (string, error)
+		SetConfigHash(ctx context.Context, name, hash string, at time.Time) error
+		LoadCatalog(ctx context.Context) ([]domain.Indicator, []domain.Assignment, error)
+	})
+	if !ok1 || !ok2 {
+		return nil, nil, nil, errors.New("the database does not support the campaign")
 	}
-	if len(c.Indicators) == 0 {
-		return cs, nil, nil
+	changed := func(name string, v ...any) (string, bool, error) {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return "", false, err
+		}
+		sum := sha256.Sum256(raw)
+		h := hex.EncodeToString(sum[:])
+		old, err := sync.ConfigHash(ctx, name)
+		return h, old != h, err
 	}
-	if err := cs.SyncCatalog(ctx, c.Indicators, c.Assignments); err != nil {
-		return nil, nil, fmt.Errorf("load indicators into the database: %w", err)
+	h, ch, err := changed("people", c.Agencies, c.People)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	return cs, domain.NewCatalog(c.Indicators, c.Assignments), nil
+	if ch {
+		if err := st.SyncDirectory(ctx, c.Agencies, c.People); err != nil {
+			return nil, nil, nil, fmt.Errorf("load people into the database: %w", err)
+		}
+		if err := sync.SetConfigHash(ctx, "people", h, now); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if h, ch, err = changed("catalog", c.Indicators, c.Assignments); err != nil {
+		return nil, nil, nil, err
+	}
+	if ch && len(c.Indicators) > 0 {
+		if err := cs.SyncCatalog(ctx, c.Indicators, c.Assignments); err != nil {
+			return nil, nil, nil, fmt.Errorf("load indicators into the database: %w", err)
+		}
+		if err := sync.SetConfigHash(ctx, "catalog", h, now); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	dir, err := st.Directory(ctx)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read people: %w", err)
+	}
+	inds, as, err := sync.LoadCatalog(ctx)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read indicators: %w", err)
+	}
+	var catalog *domain.Catalog
+	if len(inds) > 0 {
+		catalog = domain.NewCatalog(inds, as)
+	}
+	return dir, cs, catalog, nil
 }
 
 func runExport(ctx context.Context, s settings, args []string, stdout io.Writer) error {
@@ -472,14 +626,7 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 		return err
 	}
 	defer st.Close()
-	if err := st.SyncDirectory(ctx, c.Agencies, c.People); err != nil {
-		return fmt.Errorf("sync people: %w", err)
-	}
-	dir, err := st.Directory(ctx)
-	if err != nil {
-		return err
-	}
-	cs, catalog, err := syncCampaign(ctx, st, c)
+	dir, cs, catalog, err := syncConfig(ctx, st, c, time.Now())
 	if err != nil {
 		return err
 	}
@@ -529,4 +676,80 @@ func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dis
 		return nil, fmt.Errorf("zalo: %w", err)
 	}
 	return za, nil
+}
+
+// registerStaffTasks wires the staff commands that need the stores or the
+// scheduler: headcount, missing indicators, reminders and broadcasts.
+func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.Store, cs storage.CampaignStore, cat *domain.Catalog, ev *domain.Event, now func() time.Time) {
+	text := func(lang domain.Lang, key string, args ...any) []flows.Reply {
+		return []flows.Reply{{Text: flows.Text(lang, key, args...)}}
+	}
+	d.SetTask("headcount", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		answers, err := st.CurrentRSVPs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		checkedIn := map[string]bool{}
+		if ci, ok := st.(web.ConsoleStore); ok {
+			all, err := ci.CheckIns(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for id := range all {
+				checkedIn[id] = true
+			}
+		}
+		h := flows.CountHeadcount(d.Directory(), answers, checkedIn)
+		return []flows.Reply{{Text: flows.RenderHeadcount(tc.Lang, h, now().In(ev.Location))}}, nil
+	})
+	d.SetTask("missing", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		if cat == nil {
+			return text(tc.Lang, "miss_none"), nil
+		}
+		subs, err := cs.Submissions(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		items, total := flows.CountMissing(cat, subs)
+		return []flows.Reply{{Text: flows.RenderMissing(tc.Lang, d.Directory(), items, total, ev.Location)}}, nil
+	})
+	d.SetTask("remind_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		n, _, err := sch.Preview(ctx, scheduler.AudiencePending)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return text(tc.Lang, "remind_none"), nil
+		}
+		return []flows.Reply{{Text: flows.Text(tc.Lang, "remind_preview", n), Buttons: flows.RemindButtons(string(tc.Lang))}}, nil
+	})
+	d.SetTask("remind", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		n, err := sch.RemindPendingNow(ctx, tc.PersonID)
+		if err != nil {
+			return nil, err
+		}
+		return text(tc.Lang, "remind_sent", n), nil
+	})
+	split := func(arg string) (scheduler.Audience, string) {
+		aud, msg, _ := strings.Cut(arg, "\n")
+		return scheduler.Audience(aud), msg
+	}
+	d.SetTask("broadcast_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		aud, msg := split(tc.Task.Arg)
+		n, _, err := sch.Preview(ctx, aud)
+		if err != nil {
+			return nil, err
+		}
+		return []flows.Reply{{Text: flows.Text(tc.Lang, "bc_preview", n, msg), Buttons: flows.BroadcastButtons(string(tc.Lang))}}, nil
+	})
+	d.SetTask("broadcast", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		aud, msg := split(tc.Task.Arg)
+		// The confirming update's key: a replayed or double-tapped confirm
+		// sends nothing twice.
+		n, err := sch.Broadcast(ctx, "bc-"+tc.Key.String(), msg, aud)
+		if err != nil {
+			return nil, err
+		}
+		return text(tc.Lang, "bc_sent", n), nil
+	})
 }

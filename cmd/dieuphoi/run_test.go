@@ -120,6 +120,9 @@ func baseEnv(t *testing.T) map[string]string {
 		"DIEUPHOI_DATA_DIR":    t.TempDir(),
 		"DIEUPHOI_LOG_LEVEL":   "debug",
 		"DIEUPHOI_CLOCK_START": "2024-07-25T09:00:00+07:00",
+		// Scripted users type faster than people; the flood guard has its
+		// own test.
+		"DIEUPHOI_FLOOD_RATE": "1000",
 	}
 }
 

@@ -1,4 +1,4 @@
-package scheduler
+package flows
 
 import (
 	"fmt"
@@ -28,9 +28,9 @@ func ICS(ev domain.Event, lang domain.Lang) []byte {
 	var desc []string
 	if !ev.DoorsOpen.IsZero() && !ev.DoorsOpen.Equal(ev.Start) {
 		if lang == domain.English {
-			desc = append(desc, "Registration from "+clock(ev.DoorsOpen, loc)+".")
+			desc = append(desc, "Registration from "+FormatClock(ev.DoorsOpen.In(loc))+".")
 		} else {
-			desc = append(desc, "Đón tiếp đại biểu từ "+clock(ev.DoorsOpen, loc)+".")
+			desc = append(desc, "Đón tiếp đại biểu từ "+FormatClock(ev.DoorsOpen.In(loc))+".")
 		}
 	}
 	if len(ev.Agenda) > 0 {
@@ -40,14 +40,14 @@ func ICS(ev domain.Event, lang domain.Lang) []byte {
 			desc = append(desc, "", "Chương trình:")
 		}
 		for _, it := range ev.Agenda {
-			line := fmt.Sprintf("%d. %s–%s %s", it.No, clock(it.Start, loc), clock(it.End, loc), it.Title(lang))
+			line := fmt.Sprintf("%d. %s–%s %s", it.No, FormatClock(it.Start.In(loc)), FormatClock(it.End.In(loc)), it.Title(lang))
 			if sp := it.Speaker(lang); sp != "" {
 				line += " (" + sp + ")"
 			}
 			desc = append(desc, line)
 		}
 	}
-	if o := organizer(&ev); o != "" {
+	if o := ContactText(ev.Organizer); o != "" {
 		if lang == domain.English {
 			desc = append(desc, "", "Organisers: "+o)
 		} else {

@@ -1,0 +1,52 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
+	"github.com/dieuphoi/dieuphoi/storage"
+)
+
+// CampaignProgress is the Progress of the data campaign in the database:
+// for each focal point, the assigned indicators of their agency not yet sent
+// (empty, draft or returned), with the earliest deadline among them.
+func CampaignProgress(cat *domain.Catalog, cs storage.CampaignStore) Progress {
+	return campaignProgress{cat: cat, cs: cs}
+}
+
+type campaignProgress struct {
+	cat *domain.Catalog
+	cs  storage.CampaignStore
+}
+
+func (p campaignProgress) Unfinished(ctx context.Context) ([]FocalTask, error) {
+	subs, err := p.cs.Submissions(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("progress: %w", err)
+	}
+	missing, _ := flows.CountMissing(p.cat, subs)
+	byFocal := map[[2]string]*FocalTask{}
+	var order [][2]string
+	for _, m := range missing {
+		for _, id := range m.Assignment.Focal {
+			k := [2]string{id, m.Assignment.Agency}
+			t := byFocal[k]
+			if t == nil {
+				t = &FocalTask{PersonID: id, AgencyCode: m.Assignment.Agency, Deadline: m.Assignment.Deadline}
+				byFocal[k] = t
+				order = append(order, k)
+			}
+			if m.Assignment.Deadline.Before(t.Deadline) {
+				t.Deadline = m.Assignment.Deadline
+			}
+			t.Items = append(t.Items, TaskItem{Code: m.Indicator.Code, Name: m.Indicator.NameVI, NameEN: m.Indicator.NameEN, Status: m.Status})
+		}
+	}
+	out := make([]FocalTask, 0, len(order))
+	for _, k := range order {
+		out = append(out, *byFocal[k])
+	}
+	return out, nil
+}

@@ -1,0 +1,241 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
+)
+
+type delegateRow struct {
+	Person     domain.Person
+	Agency     string
+	Status     domain.RSVPStatus
+	AnsweredAt string
+	Substitute *domain.Substitute
+	CheckIn    *sqlstore.CheckIn
+	Roles      string
+}
+
+type delegatesView struct {
+	Q        string
+	Status   string
+	Agency   string
+	Agencies []domain.Agency
+	Rows     []delegateRow
+	Total    int
+}
+
+var roleLabels = map[domain.Role]string{
+	domain.RoleDelegate: "đại biểu",
+	domain.RoleFocal:    "đầu mối",
+	domain.RoleStaff:    "cán bộ",
+}
+
+func (c *Console) serveDelegates(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	rsvps, err := c.cfg.Store.CurrentRSVPs(ctx)
+	if err != nil {
+		c.oops(w, r, s, "delegates", err)
+		return
+	}
+	checks, err := c.cfg.Console.CheckIns(ctx)
+	if err != nil {
+		c.oops(w, r, s, "delegates", err)
+		return
+	}
+	q := r.URL.Query()
+	v := delegatesView{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Agency: q.Get("agency")}
+	dir := c.cfg.Directory()
+	v.Agencies = dir.Agencies()
+	for _, p := range dir.People() {
+		v.Total++
+		a, _ := dir.Agency(p.AgencyCode)
+		row := delegateRow{Person: p, Agency: a.NameVI, Status: domain.RSVPPending}
+		if row.Agency == "" {
+			row.Agency = p.AgencyCode
+		}
+		if rv, ok := rsvps[p.ID]; ok {
+			row.Status, row.Substitute, row.AnsweredAt = rv.Status, rv.Substitute, c.fmtTime(rv.At)
+		}
+		if ci, ok := checks[p.ID]; ok {
+			row.CheckIn = &ci
+		}
+		var roles []string
+		for _, rl := range p.Roles {
+			roles = append(roles, roleLabels[rl])
+		}
+		row.Roles = strings.Join(roles, ", ")
+		if v.Agency != "" && p.AgencyCode != v.Agency {
+			continue
+		}
+		switch v.Status {
+		case "":
+		case "checkedin":
+			if row.CheckIn == nil {
+				continue
+			}
+		default:
+			if string(row.Status) != v.Status {
+				continue
+			}
+		}
+		sub := ""
+		if row.Substitute != nil {
+			sub = row.Substitute.Name + " " + row.Substitute.Position
+		}
+		if !matches(v.Q, p.FullName, p.Position, row.Agency, p.AgencyCode, p.ID, p.Phone, p.Email, p.InviteCode, sub) {
+			continue
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	c.render(w, r, s, http.StatusOK, "delegates", "Đại biểu", v)
+}
+
+type delegateForm struct {
+	Person   domain.Person
+	Agencies []domain.Agency
+	Errors   map[string]string
+	History  []domain.RSVP
+}
+
+func (c *Console) serveDelegate(w http.ResponseWriter, r *http.Request, s *session) {
+	p, ok := c.cfg.Directory().Person(r.PathValue("id"))
+	if !ok {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
+		return
+	}
+	hist, err := c.cfg.Store.RSVPHistory(r.Context(), p.ID)
+	if err != nil {
+		c.oops(w, r, s, "answer history", err)
+		return
+	}
+	c.renderView(w, s, http.StatusOK, "delegate", view{Title: "Sửa thông tin đại biểu", Nav: "delegates",
+		Data: delegateForm{Person: p, Agencies: c.cfg.Directory().Agencies(), History: hist}})
+}
+
+func (c *Console) serveDelegateSave(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	dir := c.cfg.Directory()
+	old, ok := dir.Person(r.PathValue("id"))
+	if !ok {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
+		return
+	}
+	p := old
+	p.FullName = strings.Join(strings.Fields(r.FormValue("full_name")), " ")
+	p.Position = strings.Join(strings.Fields(r.FormValue("position")), " ")
+	phone := strings.TrimSpace(r.FormValue("phone"))
+	p.AgencyCode = r.FormValue("agency")
+	errs := map[string]string{}
+	switch {
+	case p.FullName == "":
+		errs["full_name"] = "Xin nhập họ và tên."
+	case utf8.RuneCountInString(p.FullName) > 200:
+		errs["full_name"] = "Họ và tên quá dài (tối đa 200 ký tự)."
+	}
+	if utf8.RuneCountInString(p.Position) > 300 {
+		errs["position"] = "Chức vụ quá dài (tối đa 300 ký tự)."
+	}
+	p.Phone = domain.NormalizePhone(phone)
+	if p.Phone == "" {
+		errs["phone"] = "Số điện thoại không hợp lệ. Xin nhập số Việt Nam, ví dụ 0912 345 678."
+		p.Phone = phone
+	}
+	if _, ok := dir.Agency(p.AgencyCode); !ok {
+		errs["agency"] = "Xin chọn một đơn vị trong danh sách."
+	}
+	if len(errs) > 0 {
+		c.renderView(w, s, http.StatusUnprocessableEntity, "delegate", view{Title: "Sửa thông tin đại biểu", Nav: "delegates",
+			Error: "Thông tin chưa hợp lệ, chưa lưu. Xin sửa các ô được đánh dấu.",
+			Data:  delegateForm{Person: p, Agencies: dir.Agencies(), Errors: errs}})
+		return
+	}
+	// SyncDirectory takes the whole list (its order is the list order);
+	// everyone keeps their token and code, given back as they are.
+	people := dir.People()
+	for i := range people {
+		if people[i].ID == p.ID {
+			people[i] = p
+		}
+	}
+	if err := c.cfg.Store.SyncDirectory(ctx, dir.Agencies(), people); err != nil {
+		c.oops(w, r, s, "save delegate", err)
+		return
+	}
+	if err := c.cfg.Reload(ctx); err != nil {
+		c.oops(w, r, s, "reload", err)
+		return
+	}
+	c.audit(ctx, s.Person.ID, "delegate.edit", p.ID+": "+changes(old, p))
+	c.redirect(w, r, "/admin/delegates", "saved")
+}
+
+// changes describes an edit for the audit trail.
+func changes(a, b domain.Person) string {
+	var out []string
+	if a.FullName != b.FullName {
+		out = append(out, "họ tên «"+a.FullName+"» → «"+b.FullName+"»")
+	}
+	if a.Position != b.Position {
+		out = append(out, "chức vụ «"+a.Position+"» → «"+b.Position+"»")
+	}
+	if a.Phone != b.Phone {
+		out = append(out, "điện thoại "+a.Phone+" → "+b.Phone)
+	}
+	if a.AgencyCode != b.AgencyCode {
+		out = append(out, "đơn vị "+a.AgencyCode+" → "+b.AgencyCode)
+	}
+	if len(out) == 0 {
+		return "không đổi"
+	}
+	return strings.Join(out, "; ")
+}
+
+// links are a person's personal invitation links.
+type links struct {
+	Web      string
+	Telegram string
+	CheckIn  string
+	Code     string
+}
+
+func (c *Console) links(p domain.Person) links {
+	l := links{
+		Web:     c.cfg.PublicURL + "/chat/i/" + url.PathEscape(p.InviteToken),
+		CheckIn: c.cfg.PublicURL + "/checkin/" + url.PathEscape(p.InviteToken),
+		Code:    p.InviteCode,
+	}
+	if bot := c.cfg.BotUsername(); bot != "" {
+		l.Telegram = "https://t.me/" + url.PathEscape(bot) + "?start=" + url.QueryEscape(p.InviteToken)
+	}
+	return l
+}
+
+type inviteView struct {
+	Person     domain.Person
+	Agency     string
+	Links      links
+	Identities []domain.Identity
+}
+
+func (c *Console) serveInvite(w http.ResponseWriter, r *http.Request, s *session) {
+	dir := c.cfg.Directory()
+	p, ok := dir.Person(r.PathValue("id"))
+	if !ok {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
+		return
+	}
+	ids, err := c.cfg.Store.Identities(r.Context(), p.ID)
+	if err != nil {
+		c.oops(w, r, s, "identities", err)
+		return
+	}
+	a, _ := dir.Agency(p.AgencyCode)
+	c.audit(r.Context(), s.Person.ID, "invite.view", p.ID)
+	c.renderView(w, s, http.StatusOK, "invite", view{Title: "Thư mời của " + p.FullName, Nav: "delegates",
+		Data: inviteView{Person: p, Agency: a.NameVI, Links: c.links(p), Identities: ids}})
+}

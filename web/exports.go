@@ -1,0 +1,189 @@
+package web
+
+import (
+	"bytes"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/skip2/go-qrcode"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
+)
+
+type exportView struct {
+	NoCampaign bool
+}
+
+func (c *Console) serveExportPage(w http.ResponseWriter, r *http.Request, s *session) {
+	c.render(w, r, s, http.StatusOK, "export", "Xuất dữ liệu", exportView{NoCampaign: c.cfg.Exporter == nil || c.cfg.Catalog() == nil})
+}
+
+func (c *Console) serveExport(w http.ResponseWriter, r *http.Request, s *session) {
+	kind := r.PathValue("kind")
+	var f *flows.File
+	var err error
+	switch kind {
+	case "attendees.xlsx":
+		f, err = c.attendees(r)
+	case "xlsx", "csv", "zip":
+		if c.cfg.Exporter == nil || c.cfg.Catalog() == nil {
+			c.fail(w, r, s, http.StatusNotFound, "Không có dữ liệu", "Chưa có đợt thu thập chỉ số để xuất.")
+			return
+		}
+		src := *c.cfg.Exporter
+		src.Catalog = c.cfg.Catalog() // the current one, after imports
+		f, err = src.Export(r.Context(), kind)
+	default:
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có kiểu xuất dữ liệu này.")
+		return
+	}
+	if err != nil {
+		c.oops(w, r, s, "export "+kind, err)
+		return
+	}
+	c.audit(r.Context(), s.Person.ID, "export", kind+" "+f.Name)
+	w.Header().Set("Content-Type", f.MIME)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
+	w.Header().Set("Content-Length", strconv.Itoa(len(f.Data)))
+	_, _ = w.Write(f.Data)
+}
+
+// attendees is the list for badges and seating: every delegate, with their
+// answer, substitute and check-in.
+func (c *Console) attendees(r *http.Request) (*flows.File, error) {
+	_, rsvps, checks, err := c.headcount(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	x := excelize.NewFile()
+	defer x.Close()
+	const sheet = "Đại biểu"
+	if err := x.SetSheetName("Sheet1", sheet); err != nil {
+		return nil, err
+	}
+	head := []any{"STT", "Mã", "Họ và tên", "Chức vụ", "Đơn vị", "Trạng thái", "Người dự thay", "Chức vụ người dự thay",
+		"Điện thoại người dự thay", "Điểm danh lúc", "Mã thư mời"}
+	if err := x.SetSheetRow(sheet, "A1", &head); err != nil {
+		return nil, err
+	}
+	bold, _ := x.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
+	_ = x.SetCellStyle(sheet, "A1", "K1", bold)
+	dir := c.cfg.Directory()
+	n := 0
+	for _, p := range dir.People() {
+		if !p.Has(domain.RoleDelegate) {
+			continue
+		}
+		n++
+		a, _ := dir.Agency(p.AgencyCode)
+		st := domain.RSVPPending
+		var sub domain.Substitute
+		if rv, ok := rsvps[p.ID]; ok {
+			st = rv.Status
+			if rv.Substitute != nil {
+				sub = *rv.Substitute
+			}
+		}
+		checked := ""
+		if ci, ok := checks[p.ID]; ok {
+			checked = c.fmtTime(ci.At)
+		}
+		row := []any{n, p.ID, p.FullName, p.Position, a.NameVI, rsvpLabel(st), sub.Name, sub.Position, sub.Phone, checked, p.InviteCode}
+		cell, _ := excelize.CoordinatesToCellName(1, n+1)
+		if err := x.SetSheetRow(sheet, cell, &row); err != nil {
+			return nil, err
+		}
+	}
+	for col, width := range map[string]float64{"A": 5, "B": 9, "C": 26, "D": 36, "E": 36, "F": 16, "G": 24, "H": 28, "I": 14, "J": 17, "K": 12} {
+		_ = x.SetColWidth(sheet, col, col, width)
+	}
+	_ = x.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
+	_ = x.AutoFilter(sheet, "A1:K"+strconv.Itoa(n+1), nil)
+	var buf bytes.Buffer
+	if err := x.Write(&buf); err != nil {
+		return nil, err
+	}
+	stamp := c.now().Format("20060102-1504")
+	return &flows.File{Name: "dai-bieu-" + stamp + ".xlsx", MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: buf.Bytes()}, nil
+}
+
+// --- invitations and QR codes ----------------------------------------------------
+
+type card struct {
+	Person domain.Person
+	Agency string
+	Links  links
+}
+
+type invitationsView struct {
+	Agency   domain.Agency
+	Agencies []agencyCount
+	Cards    []card
+}
+
+type agencyCount struct {
+	Agency domain.Agency
+	N      int
+}
+
+func (c *Console) serveInvitations(w http.ResponseWriter, r *http.Request, s *session) {
+	dir := c.cfg.Directory()
+	code := r.URL.Query().Get("agency")
+	v := invitationsView{}
+	counts := map[string]int{}
+	for _, p := range dir.People() {
+		if p.Has(domain.RoleDelegate) {
+			counts[p.AgencyCode]++
+		}
+	}
+	for _, a := range dir.Agencies() {
+		if counts[a.Code] > 0 {
+			v.Agencies = append(v.Agencies, agencyCount{Agency: a, N: counts[a.Code]})
+		}
+	}
+	if code != "" {
+		a, ok := dir.Agency(code)
+		if !ok {
+			c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có đơn vị này.")
+			return
+		}
+		v.Agency = a
+		for _, p := range dir.People() {
+			if p.AgencyCode == code && p.Has(domain.RoleDelegate) {
+				v.Cards = append(v.Cards, card{Person: p, Agency: a.NameVI, Links: c.links(p)})
+			}
+		}
+	}
+	c.render(w, r, s, http.StatusOK, "invitations", "Giấy mời", v)
+}
+
+// serveQR draws the QR code of a person's check-in link: scanned by the
+// desk it checks them in; opened on their phone it offers self check-in on
+// the day and the chat before.
+func (c *Console) serveQR(w http.ResponseWriter, r *http.Request, s *session) {
+	file := r.PathValue("file")
+	id, ok := trimSuffix(file, ".png")
+	p, found := c.cfg.Directory().Person(id)
+	if !ok || !found {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
+		return
+	}
+	png, err := qrcode.Encode(c.links(p).CheckIn, qrcode.Medium, 320)
+	if err != nil {
+		c.oops(w, r, s, "qr", err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	_, _ = w.Write(png)
+}
+
+func trimSuffix(s, suffix string) (string, bool) {
+	if len(s) <= len(suffix) || s[len(s)-len(suffix):] != suffix {
+		return s, false
+	}
+	return s[:len(s)-len(suffix)], true
+}

@@ -1,0 +1,304 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/storage"
+)
+
+type indicatorRow struct {
+	Indicator domain.Indicator
+	Agency    domain.Agency
+	Sub       domain.Submission // Status StatusEmpty when not entered
+	Deadline  string
+	By        string
+}
+
+type indicatorsView struct {
+	Agency, Status, Q string
+	Agencies          []domain.Agency
+	Rows              []indicatorRow
+	NoCampaign        bool
+}
+
+// rows lists every assignment with its submission, plus submissions that
+// have no assignment, in catalog order.
+func (c *Console) indicatorRows(r *http.Request) ([]indicatorRow, error) {
+	cat := c.cfg.Catalog()
+	subs, err := c.cfg.Campaign.Submissions(r.Context(), "")
+	if err != nil {
+		return nil, err
+	}
+	dir := c.cfg.Directory()
+	byKey := map[[2]string]domain.Submission{}
+	for _, s := range subs {
+		byKey[[2]string{s.Indicator, s.Agency}] = s
+	}
+	mk := func(ind, ag string, a *domain.Assignment) indicatorRow {
+		i, ok := cat.Indicator(ind)
+		if !ok {
+			i = domain.Indicator{Code: ind, NameVI: ind}
+		}
+		agency, ok := dir.Agency(ag)
+		if !ok {
+			agency = domain.Agency{Code: ag, NameVI: ag}
+		}
+		row := indicatorRow{Indicator: i, Agency: agency, Sub: domain.Submission{Indicator: ind, Agency: ag, Status: domain.StatusEmpty}}
+		if s, ok := byKey[[2]string{ind, ag}]; ok {
+			row.Sub = s
+			delete(byKey, [2]string{ind, ag})
+			if p, ok := dir.Person(s.By); ok {
+				row.By = p.FullName
+			}
+		}
+		if a != nil {
+			row.Deadline = c.fmtTime(a.Deadline)
+		}
+		return row
+	}
+	var rows []indicatorRow
+	pos := map[string]int{}
+	for i, ind := range cat.Indicators() {
+		pos[ind.Code] = i
+	}
+	as := cat.Assignments()
+	for i := range as {
+		rows = append(rows, mk(as[i].Indicator, as[i].Agency, &as[i]))
+	}
+	for _, s := range subs {
+		if _, left := byKey[[2]string{s.Indicator, s.Agency}]; left {
+			rows = append(rows, mk(s.Indicator, s.Agency, nil))
+		}
+	}
+	// Catalog order, then agency.
+	sortStable(rows, func(a, b indicatorRow) bool {
+		pa, oka := pos[a.Indicator.Code]
+		pb, okb := pos[b.Indicator.Code]
+		if oka != okb {
+			return oka
+		}
+		if pa != pb {
+			return pa < pb
+		}
+		return a.Agency.Code < b.Agency.Code
+	})
+	return rows, nil
+}
+
+func (c *Console) serveIndicators(w http.ResponseWriter, r *http.Request, s *session) {
+	q := r.URL.Query()
+	v := indicatorsView{Agency: q.Get("agency"), Status: q.Get("status"), Q: strings.TrimSpace(q.Get("q"))}
+	if c.cfg.Catalog() == nil || c.cfg.Campaign == nil {
+		v.NoCampaign = true
+		c.render(w, r, s, http.StatusOK, "indicators", "Chỉ số", v)
+		return
+	}
+	rows, err := c.indicatorRows(r)
+	if err != nil {
+		c.oops(w, r, s, "indicators", err)
+		return
+	}
+	seen := map[string]bool{}
+	for _, row := range rows {
+		if !seen[row.Agency.Code] {
+			seen[row.Agency.Code] = true
+			v.Agencies = append(v.Agencies, row.Agency)
+		}
+		if v.Agency != "" && row.Agency.Code != v.Agency {
+			continue
+		}
+		if v.Status != "" && string(row.Sub.Status) != v.Status {
+			continue
+		}
+		if !matches(v.Q, row.Indicator.Code, row.Indicator.NameVI, row.Indicator.Pillar, row.Agency.NameVI, row.Agency.Code) {
+			continue
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	c.render(w, r, s, http.StatusOK, "indicators", "Chỉ số", v)
+}
+
+type indicatorView struct {
+	Row     indicatorRow
+	History []historyLine
+	CanAct  bool
+}
+
+type historyLine struct {
+	domain.SubmissionChange
+	Who    string
+	Action string
+}
+
+var historyActions = map[string]string{
+	"draft":   "Lưu nháp",
+	"submit":  "Gửi",
+	"approve": "Duyệt",
+	"return":  "Trả lại",
+}
+
+func (c *Console) serveIndicator(w http.ResponseWriter, r *http.Request, s *session) {
+	c.showIndicator(w, r, s, http.StatusOK, "")
+}
+
+func (c *Console) showIndicator(w http.ResponseWriter, r *http.Request, s *session, status int, errMsg string) {
+	if c.cfg.Catalog() == nil || c.cfg.Campaign == nil {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Chưa có đợt thu thập chỉ số.")
+		return
+	}
+	code, agency := r.PathValue("code"), r.PathValue("agency")
+	rows, err := c.indicatorRows(r)
+	if err != nil {
+		c.oops(w, r, s, "indicator", err)
+		return
+	}
+	var v indicatorView
+	found := false
+	for _, row := range rows {
+		if row.Indicator.Code == code && row.Agency.Code == agency {
+			v.Row, found = row, true
+		}
+	}
+	if !found {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có chỉ số này cho đơn vị này.")
+		return
+	}
+	hist, err := c.cfg.Campaign.SubmissionHistory(r.Context(), code, agency)
+	if err != nil {
+		c.oops(w, r, s, "history", err)
+		return
+	}
+	dir := c.cfg.Directory()
+	for i := len(hist) - 1; i >= 0; i-- { // newest first
+		h := historyLine{SubmissionChange: hist[i], Who: hist[i].By, Action: historyActions[hist[i].Action]}
+		if p, ok := dir.Person(h.By); ok {
+			h.Who = p.FullName
+		}
+		v.History = append(v.History, h)
+	}
+	v.CanAct = v.Row.Sub.Status == domain.StatusSubmitted
+	c.renderView(w, s, status, "indicator", view{Title: v.Row.Indicator.Code + " — " + v.Row.Agency.NameVI, Nav: "indicators",
+		Data: v, Error: errMsg, Flash: flash(r.URL.Query().Get("msg"))})
+}
+
+// serveReview approves or returns a submission with the same effect the
+// chat's review flow emits, through Config.Act.
+func (c *Console) serveReview(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	if c.cfg.Campaign == nil {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Chưa có đợt thu thập chỉ số.")
+		return
+	}
+	code, agency := r.PathValue("code"), r.PathValue("agency")
+	back := "/admin/indicators/" + code + "/" + agency
+	version, err := strconv.Atoi(r.FormValue("version"))
+	if err != nil || version < 1 {
+		c.fail(w, r, s, http.StatusBadRequest, "Yêu cầu không hợp lệ", "Thiếu phiên bản của chỉ số. Xin tải lại trang.")
+		return
+	}
+	approve := r.FormValue("decision") == "approve"
+	if !approve && r.FormValue("decision") != "return" {
+		c.fail(w, r, s, http.StatusBadRequest, "Yêu cầu không hợp lệ", "Xin chọn Duyệt hoặc Trả lại.")
+		return
+	}
+	comment := strings.TrimSpace(r.FormValue("comment"))
+	if !approve && comment == "" {
+		c.showIndicator(w, r, s, http.StatusUnprocessableEntity, "Khi trả lại, xin ghi rõ cần sửa gì để đơn vị biết.")
+		return
+	}
+	if utf8.RuneCountInString(comment) > 2000 {
+		c.showIndicator(w, r, s, http.StatusUnprocessableEntity, "Góp ý quá dài (tối đa 2000 ký tự).")
+		return
+	}
+	before, err := c.cfg.Campaign.Submission(ctx, code, agency)
+	if errors.Is(err, storage.ErrNotFound) {
+		c.redirect(w, r, back, "stale")
+		return
+	}
+	if err != nil {
+		c.oops(w, r, s, "review", err)
+		return
+	}
+	if before.Version != version || before.Status != domain.StatusSubmitted {
+		c.redirect(w, r, back, "stale")
+		return
+	}
+	eff := domain.ReviewSubmission{Indicator: code, Agency: agency, Approve: approve, Comment: comment, By: s.Person.ID, ExpectVersion: version}
+	if err := c.cfg.Act(ctx, s.Person.ID, []domain.Effect{eff}); err != nil {
+		c.oops(w, r, s, "review", err)
+		return
+	}
+	after, err := c.cfg.Campaign.Submission(ctx, code, agency)
+	if err != nil {
+		c.oops(w, r, s, "review", err)
+		return
+	}
+	want, action, msg := domain.StatusApproved, "review.approve", "approved"
+	if !approve {
+		want, action, msg = domain.StatusReturned, "review.return", "returned"
+	}
+	if after.Status != want || after.Version != version+1 || after.ReviewedBy != s.Person.ID {
+		c.redirect(w, r, back, "stale")
+		return
+	}
+	c.audit(ctx, s.Person.ID, action, code+"/"+agency+" v"+strconv.Itoa(version)+" "+comment)
+	c.redirect(w, r, back, msg)
+}
+
+var shaRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// serveEvidence sends an evidence file, only one that belongs to a
+// submission, always as a download.
+func (c *Console) serveEvidence(w http.ResponseWriter, r *http.Request, s *session) {
+	sha := r.PathValue("sha")
+	notFound := func() {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy tệp", "Không có tệp minh chứng này.")
+	}
+	if !shaRe.MatchString(sha) || c.cfg.Campaign == nil || c.cfg.Blobs == nil {
+		notFound()
+		return
+	}
+	subs, err := c.cfg.Campaign.Submissions(r.Context(), "")
+	if err != nil {
+		c.oops(w, r, s, "evidence", err)
+		return
+	}
+	var ev *domain.Evidence
+	var owner domain.Submission
+	for _, sub := range subs {
+		for i := range sub.Evidence {
+			if sub.Evidence[i].SHA256 == sha {
+				ev, owner = &sub.Evidence[i], sub
+			}
+		}
+	}
+	if ev == nil {
+		notFound()
+		return
+	}
+	f, err := c.cfg.Blobs.Open(sha)
+	if err != nil {
+		c.cfg.Log.Warn("console: evidence file missing", "sha256", sha, "err", err)
+		notFound()
+		return
+	}
+	defer f.Close()
+	name := ev.Name
+	if name == "" {
+		name = "minh-chung-" + sha[:12]
+	}
+	c.audit(r.Context(), s.Person.ID, "evidence.download", owner.Indicator+"/"+owner.Agency+" "+name)
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	if _, err := io.Copy(w, f); err != nil {
+		c.cfg.Log.Warn("console: send evidence", "err", err)
+	}
+}

@@ -1,0 +1,320 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
+)
+
+// Counts is a headcount of invited delegates.
+type Counts struct {
+	Invited    int `json:"invited"`
+	Attend     int `json:"attend"`
+	Substitute int `json:"substitute"`
+	Decline    int `json:"decline"`
+	Pending    int `json:"pending"`
+	Expected   int `json:"expected"` // attend + substitute
+	CheckedIn  int `json:"checkedIn"`
+}
+
+func (n *Counts) add(st domain.RSVPStatus, checked bool) {
+	n.Invited++
+	switch st {
+	case domain.RSVPAttend:
+		n.Attend++
+	case domain.RSVPSubstitute:
+		n.Substitute++
+	case domain.RSVPDecline:
+		n.Decline++
+	default:
+		n.Pending++
+	}
+	n.Expected = n.Attend + n.Substitute
+	if checked {
+		n.CheckedIn++
+	}
+}
+
+type agencyCounts struct {
+	Agency domain.Agency
+	Counts
+}
+
+type dayCounts struct {
+	Day time.Time
+	Counts
+}
+
+type headcount struct {
+	Total     Counts
+	ByAgency  []agencyCounts
+	Timeline  []dayCounts
+	MaxPerDay int
+}
+
+// headcount counts the delegates (people with the delegate role) by answer
+// and check-in, in total, by agency and by the day of their current answer.
+func (c *Console) headcount(ctx context.Context) (headcount, map[string]domain.RSVP, map[string]sqlstore.CheckIn, error) {
+	var h headcount
+	rsvps, err := c.cfg.Store.CurrentRSVPs(ctx)
+	if err != nil {
+		return h, nil, nil, err
+	}
+	checks, err := c.cfg.Console.CheckIns(ctx)
+	if err != nil {
+		return h, nil, nil, err
+	}
+	dir := c.cfg.Directory()
+	byAgency := map[string]*agencyCounts{}
+	var order []string
+	days := map[string]*dayCounts{}
+	for _, p := range dir.People() {
+		if !p.Has(domain.RoleDelegate) {
+			continue
+		}
+		r, answered := rsvps[p.ID]
+		st := domain.RSVPPending
+		if answered {
+			st = r.Status
+		}
+		_, checked := checks[p.ID]
+		h.Total.add(st, checked)
+		ac := byAgency[p.AgencyCode]
+		if ac == nil {
+			a, ok := dir.Agency(p.AgencyCode)
+			if !ok {
+				a = domain.Agency{Code: p.AgencyCode, NameVI: p.AgencyCode}
+			}
+			ac = &agencyCounts{Agency: a}
+			byAgency[p.AgencyCode] = ac
+			order = append(order, p.AgencyCode)
+		}
+		ac.add(st, checked)
+		if answered && st != domain.RSVPPending {
+			t := r.At.In(c.loc)
+			key := t.Format("2006-01-02")
+			d := days[key]
+			if d == nil {
+				d = &dayCounts{Day: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, c.loc)}
+				days[key] = d
+			}
+			d.add(st, false)
+		}
+	}
+	for _, code := range order {
+		h.ByAgency = append(h.ByAgency, *byAgency[code])
+	}
+	for _, d := range days {
+		h.Timeline = append(h.Timeline, *d)
+		if d.Invited > h.MaxPerDay {
+			h.MaxPerDay = d.Invited
+		}
+	}
+	sort.Slice(h.Timeline, func(i, j int) bool { return h.Timeline[i].Day.Before(h.Timeline[j].Day) })
+	return h, rsvps, checks, nil
+}
+
+// progressCell is one agency × pillar cell of the indicator matrix.
+type progressCell struct {
+	Total, Empty, Draft, Submitted, Returned, Approved int
+}
+
+// Class colours the cell by what needs doing first.
+func (p progressCell) Class() string {
+	switch {
+	case p.Total == 0:
+		return "none"
+	case p.Approved == p.Total:
+		return "approved"
+	case p.Returned > 0:
+		return "returned"
+	case p.Submitted > 0:
+		return "submitted"
+	case p.Draft > 0 || p.Approved > 0:
+		return "draft"
+	}
+	return "empty"
+}
+
+type progressRow struct {
+	Agency domain.Agency
+	Cells  []progressCell
+	Sum    progressCell
+}
+
+type progress struct {
+	Pillars  []string
+	Rows     []progressRow
+	Total    progressCell
+	Deadline time.Time
+	DaysLeft int
+	Overdue  bool
+}
+
+func (p *progressCell) add(st domain.SubmissionStatus) {
+	p.Total++
+	switch st {
+	case domain.StatusDraft:
+		p.Draft++
+	case domain.StatusSubmitted:
+		p.Submitted++
+	case domain.StatusReturned:
+		p.Returned++
+	case domain.StatusApproved:
+		p.Approved++
+	default:
+		p.Empty++
+	}
+}
+
+// deadline is the campaign's deadline: the configured one, else the latest
+// assignment deadline.
+func (c *Console) deadline() time.Time {
+	if !c.cfg.Deadline.IsZero() {
+		return c.cfg.Deadline
+	}
+	var d time.Time
+	for _, a := range c.cfg.Catalog().Assignments() {
+		if a.Deadline.After(d) {
+			d = a.Deadline
+		}
+	}
+	return d
+}
+
+func (c *Console) progress(ctx context.Context) (*progress, error) {
+	cat := c.cfg.Catalog()
+	if cat == nil || c.cfg.Campaign == nil {
+		return nil, nil
+	}
+	subs, err := c.cfg.Campaign.Submissions(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	status := map[[2]string]domain.SubmissionStatus{}
+	for _, s := range subs {
+		status[[2]string{s.Indicator, s.Agency}] = s.Status
+	}
+	p := &progress{}
+	col := map[string]int{}
+	for _, ind := range cat.Indicators() {
+		if _, ok := col[ind.Pillar]; !ok {
+			col[ind.Pillar] = len(p.Pillars)
+			p.Pillars = append(p.Pillars, ind.Pillar)
+		}
+	}
+	dir := c.cfg.Directory()
+	rows := map[string]*progressRow{}
+	var order []string
+	for _, a := range cat.Assignments() {
+		ind, ok := cat.Indicator(a.Indicator)
+		if !ok {
+			continue
+		}
+		r := rows[a.Agency]
+		if r == nil {
+			ag, ok := dir.Agency(a.Agency)
+			if !ok {
+				ag = domain.Agency{Code: a.Agency, NameVI: a.Agency}
+			}
+			r = &progressRow{Agency: ag, Cells: make([]progressCell, len(p.Pillars))}
+			rows[a.Agency] = r
+			order = append(order, a.Agency)
+		}
+		st := status[[2]string{a.Indicator, a.Agency}]
+		r.Cells[col[ind.Pillar]].add(st)
+		r.Sum.add(st)
+		p.Total.add(st)
+	}
+	for _, code := range order {
+		p.Rows = append(p.Rows, *rows[code])
+	}
+	if d := c.deadline(); !d.IsZero() {
+		p.Deadline = d
+		left := d.Sub(c.cfg.Now())
+		p.Overdue = left < 0
+		p.DaysLeft = int(math.Ceil(math.Abs(left.Hours()) / 24))
+	}
+	return p, nil
+}
+
+type overviewView struct {
+	Headcount headcount
+	Progress  *progress
+	DaysToGo  int
+	Audit     []auditLine
+}
+
+type auditLine struct {
+	At     time.Time
+	Who    string
+	Action string
+	Detail string
+}
+
+var auditNames = map[string]string{
+	"signin.issue":      "Cấp đường dẫn đăng nhập",
+	"signin":            "Đăng nhập",
+	"signout":           "Đăng xuất",
+	"delegate.edit":     "Sửa thông tin đại biểu",
+	"invite.view":       "Xem lại thư mời",
+	"review.approve":    "Duyệt chỉ số",
+	"review.return":     "Trả lại chỉ số",
+	"evidence.download": "Tải minh chứng",
+	"import.preview":    "Tải lên tệp để nhập",
+	"import.confirm":    "Nhập dữ liệu",
+	"import.cancel":     "Hủy nhập dữ liệu",
+	"export":            "Xuất dữ liệu",
+	"checkin.desk":      "Điểm danh tại bàn",
+	"checkin.self":      "Tự điểm danh",
+}
+
+func (c *Console) serveOverview(w http.ResponseWriter, r *http.Request, s *session) {
+	h, _, _, err := c.headcount(r.Context())
+	if err != nil {
+		c.oops(w, r, s, "headcount", err)
+		return
+	}
+	p, err := c.progress(r.Context())
+	if err != nil {
+		c.oops(w, r, s, "progress", err)
+		return
+	}
+	v := overviewView{Headcount: h, Progress: p}
+	if !c.cfg.Event.Start.IsZero() {
+		v.DaysToGo = int(math.Ceil(c.cfg.Event.Start.Sub(c.cfg.Now()).Hours() / 24))
+	}
+	if log, err := c.cfg.Console.AuditLog(r.Context(), 8); err == nil {
+		dir := c.cfg.Directory()
+		for _, e := range log {
+			who := e.PersonID
+			if p, ok := dir.Person(e.PersonID); ok {
+				who = p.FullName
+			}
+			name := auditNames[e.Action]
+			if name == "" {
+				name = e.Action
+			}
+			v.Audit = append(v.Audit, auditLine{At: e.At, Who: who, Action: name, Detail: e.Detail})
+		}
+	}
+	c.render(w, r, s, http.StatusOK, "overview", "Tổng quan", v)
+}
+
+// serveHeadcount is the check-in desk's live count.
+func (c *Console) serveHeadcount(w http.ResponseWriter, r *http.Request, s *session) {
+	h, _, _, err := c.headcount(r.Context())
+	if err != nil {
+		c.cfg.Log.Error("console: headcount", "err", err)
+		http.Error(w, `{"error":"unavailable"}`, http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(h.Total)
+}
