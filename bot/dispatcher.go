@@ -356,6 +356,17 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	if applied {
 		d.notify(ctx, res.Notices, log)
 	}
+	if facts.Person != nil {
+		// They wrote in: the channel reaches them again (unblocked, or back
+		// inside Zalo's messaging window).
+		if c, ok := d.store.(interface {
+			ClearUnreachable(ctx context.Context, personID string, ch domain.Channel) error
+		}); ok {
+			if err := c.ClearUnreachable(ctx, facts.Person.ID, in.Key.Channel); err != nil {
+				log.Warn("clear unreachable", "err", err)
+			}
+		}
+	}
 	for _, t := range res.Tasks {
 		d.runTask(ctx, in, t, res.Session, log)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/bot/telegram"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
@@ -21,7 +23,7 @@ import (
 // ErrUnreachable is what a channel's Sender wraps when the platform refused
 // the recipient for good (as telegram.ErrBlocked does for Telegram): the
 // row is marked unreachable and not retried.
-var ErrUnreachable = errors.New("recipient unreachable on this channel")
+var ErrUnreachable = bot.ErrUnreachable
 
 // Stats reports the outbox: depth per status and the oldest waiting row.
 func (s *Scheduler) Stats(ctx context.Context) (sqlstore.OutboxStats, error) {
@@ -209,6 +211,7 @@ func (s *Scheduler) deliver(ctx context.Context, it sqlstore.OutboxItem, at time
 	case errors.Is(err, telegram.ErrBlocked) || errors.Is(err, ErrUnreachable):
 		log.Info("recipient unreachable", "person", it.PersonID, "err", msg)
 		record("unreachable", s.c.Outbox.MarkUnreachable(mctx, it.ID, w, now, msg))
+		s.reroute(mctx, it, log)
 	case retryAfter(err) > 0:
 		until := now.Add(retryAfter(err))
 		log.Warn("flood limit: pausing the channel", "until", until)
@@ -401,4 +404,33 @@ func (p *pacer) reserve(chat string, n int) (time.Duration, bool) {
 	p.next = slot.Add(time.Duration(n) * p.interval)
 	p.chats[chat] = slot.Add(time.Duration(n) * p.chatInterval)
 	return slot.Sub(now), true
+}
+
+// reroute sends a message the channel refused (blocked, or outside Zalo's
+// messaging window) through the next channel the person has, once, under a
+// key derived from the original so that it too is delivered at most once.
+// With no other channel it stays recorded as unreachable for the staff
+// digest.
+func (s *Scheduler) reroute(ctx context.Context, it sqlstore.OutboxItem, log *slog.Logger) {
+	if it.PersonID == "" {
+		return
+	}
+	r, err := s.newWorld().recipient(ctx, it.PersonID)
+	if err != nil {
+		log.Warn("reroute: find another channel", "err", err)
+		return
+	}
+	if r.channel == "" || r.channel == it.Channel {
+		log.Info("no other channel for an unreachable recipient", "person", it.PersonID, "channel", it.Channel)
+		return
+	}
+	next := it
+	next.ID, next.Key, next.Channel, next.ChatID = 0, it.Key+"|via:"+string(r.channel), r.channel, r.chatID
+	next.Status, next.Attempts, next.LastError = "", 0, ""
+	next.NextAttemptAt = time.Time{}
+	if _, err := s.c.Outbox.Enqueue(ctx, next); err != nil {
+		log.Warn("reroute: enqueue", "err", err)
+		return
+	}
+	log.Info("message rerouted", "person", it.PersonID, "from", it.Channel, "to", r.channel)
 }

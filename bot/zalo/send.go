@@ -54,6 +54,13 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 	if chatID == "" {
 		return errors.New("zalo: no user id to send to")
 	}
+	if a.checkWindow {
+		// Outside the window Zalo refuses (or charges) the message: say so
+		// without calling, so the scheduler can use another channel.
+		if ok, err := a.WithinWindow(ctx, chatID, a.now()); err == nil && !ok {
+			return fmt.Errorf("user %s: %w", chatID, ErrOutsideWindow)
+		}
+	}
 	for i, r := range replies {
 		if strings.TrimSpace(r.Text) == "" {
 			a.log.Warn("skipping reply with empty text", "user", chatID, "reply", i)

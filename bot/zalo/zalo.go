@@ -160,6 +160,10 @@ type Config struct {
 	// milliseconds, well inside Zalo's time budget. Without Sync events are
 	// answered at once and handled from an in-memory queue.
 	Sync bool
+	// CheckWindow makes Send refuse (ErrOutsideWindow, without calling
+	// Zalo) a message to a user whose last interaction is older than
+	// Window: the scheduler then sends it through another channel.
+	CheckWindow bool
 
 	// MaxPending bounds the events queued and not yet handled; past it the
 	// webhook answers 503 and Zalo delivers again later. Default 1000.
@@ -187,7 +191,7 @@ var (
 	// ErrOutsideWindow means Zalo refused the message because the user is
 	// outside the messaging window or does not follow the OA. The scheduler
 	// should reach them on another channel.
-	ErrOutsideWindow = errors.New("zalo: user outside the messaging window or not following the OA")
+	ErrOutsideWindow = fmt.Errorf("zalo: user outside the messaging window or not following the OA: %w", bot.ErrUnreachable)
 	// ErrQuota means the OA's message quota or rate limit is exhausted.
 	ErrQuota = errors.New("zalo: message quota or rate limit exceeded")
 	// ErrReauthorize means Zalo refused the refresh token: a person must
@@ -224,6 +228,7 @@ type Adapter struct {
 	infoImage, infoTitle, infoSub    string
 	maxAttempts                      int
 	sync                             bool
+	checkWindow                      bool
 	drainTimeout                     time.Duration
 	refreshBefore                    time.Duration
 
@@ -288,6 +293,7 @@ func New(ctx context.Context, c Config) (*Adapter, error) {
 		infoSub:        c.RequestInfoSubtitle,
 		maxAttempts:    c.MaxAttempts,
 		sync:           c.Sync,
+		checkWindow:    c.CheckWindow,
 		drainTimeout:   c.DrainTimeout,
 		refreshBefore:  c.RefreshBefore,
 		owner:          randomID(),

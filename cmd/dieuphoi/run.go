@@ -670,7 +670,7 @@ func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dis
 	za, err := zalo.New(ctx, zalo.Config{
 		AppID: z.AppID, AppSecret: z.AppSecret, OASecret: z.OASecret, OAID: z.OAID,
 		APIBase: z.APIBase, OAuthBase: z.OAuthBase, Handler: d, Tokens: zs.Zalo(z.OAID),
-		Seed: seed, ForceSeed: z.ForceSeed, RequestInfoImageURL: z.InfoImageURL, Log: log, Sync: true,
+		Seed: seed, ForceSeed: z.ForceSeed, RequestInfoImageURL: z.InfoImageURL, Log: log, Sync: true, CheckWindow: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("zalo: %w", err)

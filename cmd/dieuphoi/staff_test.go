@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/bot/telegram/telegramtest"
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/internal/testenv"
+	"github.com/dieuphoi/dieuphoi/storage/postgres"
+)
+
+// waitFor waits until the bot sent chat a message containing want.
+func waitFor(t *testing.T, api *telegramtest.Server, chat int64, want string) telegramtest.SentMessage {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range api.Messages(chat) {
+			if strings.Contains(m.Text, want) {
+				return m
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("chat %d never got %q", chat, want)
+	return telegramtest.SentMessage{}
+}
+
+// Staff work from chat: headcount, missing data, a reminder to those who
+// have not answered and an announcement, each previewed and confirmed, then
+// delivered by the scheduler; a sign-in link for the console; and a
+// delegate who accepts gets the calendar file.
+func TestStaffCommandsInChat(t *testing.T) {
+	api := telegramtest.New(t, botToken)
+	env := baseEnv(t)
+	env["DATABASE_URL"] = testenv.PostgresURL(t)
+	env["REDIS_URL"] = testenv.RedisURL(t)
+	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
+	env["TELEGRAM_BOT_TOKEN"] = botToken
+	env["TELEGRAM_API_BASE"] = api.URL()
+	base, stop := startRun(t, env)
+	defer stop()
+
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dir, _ := st.Directory(ctx)
+	var delegates []domain.Person
+	for _, p := range dir.People() {
+		if p.Has(domain.RoleDelegate) && !p.Has(domain.RoleStaff) {
+			delegates = append(delegates, p)
+		}
+	}
+	staffP, _ := dir.Person("DB090")
+
+	// Delegate A accepts and gets the calendar file.
+	a := &telegramUser{t: t, api: api, id: 8101}
+	a.do(func() int { return api.SendCommand(a.id, "start", delegates[0].InviteToken) }, 2)
+	a.pressLatest("rsvp:attend", "sẽ tham dự")
+	var ics telegramtest.SentDocument
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && ics.Data == nil; time.Sleep(50 * time.Millisecond) {
+		if docs := api.Documents(a.id); len(docs) > 0 {
+			ics = docs[0]
+		}
+	}
+	if !strings.HasSuffix(ics.Name, ".ics") || !strings.Contains(string(ics.Data), "BEGIN:VEVENT") ||
+		!strings.Contains(string(ics.Data), "DTSTART;TZID=Asia/Ho_Chi_Minh:20240802T080000") {
+		t.Fatalf("calendar file = %q %q", ics.Name, ics.Data)
+	}
+	// Delegate B identifies but does not answer.
+	b := &telegramUser{t: t, api: api, id: 8102}
+	b.do(func() int { return api.SendCommand(b.id, "start", delegates[1].InviteToken) }, 2)
+
+	s := &telegramUser{t: t, api: api, id: 8100}
+	s.do(func() int { return api.SendCommand(s.id, "start", staffP.InviteToken) }, 2)
+	invited := 0
+	for _, p := range dir.People() {
+		if p.Has(domain.RoleDelegate) {
+			invited++
+		}
+	}
+	hc := s.expect(func() int { return api.SendCommand(s.id, "tonghop", "") }, "Tổng hợp đại biểu")
+	if want := "Mời: " + itoa(invited) + " · Dự: 1 · "; !strings.Contains(hc.Text, want) {
+		t.Fatalf("headcount %q lacks %q", hc.Text, want)
+	}
+	s.expect(func() int { return api.SendCommand(s.id, "chuanop", "") }, "Chỉ số chưa nộp")
+
+	// A reminder to those who have not answered: preview, confirm, delivered.
+	prev := s.expect(func() int { return api.SendCommand(s.id, "nhacnho", "") }, "chưa trả lời giấy mời")
+	// Those pending who can be reached in chat: B, and the staff member,
+	// who is a delegate too.
+	if !strings.HasPrefix(prev.Text, "2 đại biểu") {
+		t.Fatalf("reminder preview = %q; want 2 reachable pending delegates", prev.Text)
+	}
+	s.press(prev, "rm:go", "Đã xếp lịch nhắc")
+	chaser := waitFor(t, api, b.id, "Hội nghị")
+	if len(api.Messages(a.id)) == 0 || strings.Contains(lastText(api, a.id), chaser.Text) {
+		t.Fatal("the delegate who answered was reminded too")
+	}
+
+	// An announcement to those who accepted.
+	s.expect(func() int { return api.SendCommand(s.id, "thongbao", "") }, "Gửi thông báo tới ai")
+	s.pressLatest("bc:aud:accepted", "nội dung thông báo")
+	pv := s.text("Xin mời đại biểu đến trước 07:45 để nhận tài liệu.", "sẽ gửi tới 1 người")
+	s.press(pv, "bc:send", "Đang xếp lịch")
+	waitFor(t, api, a.id, "Xin mời đại biểu đến trước 07:45")
+	time.Sleep(300 * time.Millisecond)
+	for _, m := range api.Messages(b.id) {
+		if strings.Contains(m.Text, "07:45 để nhận tài liệu") {
+			t.Fatal("the announcement reached someone who has not accepted")
+		}
+	}
+
+	// A sign-in link to the staff console, which opens.
+	link := s.expect(func() int { return api.SendCommand(s.id, "dangnhap", "") }, "Liên kết đăng nhập")
+	u := regexp.MustCompile(`http://\S+/admin/signin/\S+`).FindString(link.Text)
+	if u == "" {
+		t.Fatalf("no link in %q", link.Text)
+	}
+	u = base + u[strings.Index(u, "/admin/"):]
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "Đăng nhập") {
+		t.Fatalf("sign-in page = %d %s", resp.StatusCode, body)
+	}
+	// A delegate asking for a staff command is refused politely.
+	a.expect(func() int { return api.SendCommand(a.id, "tonghop", "") }, "chỉ dành cho cán bộ")
+}
+
+func lastText(api *telegramtest.Server, chat int64) string {
+	ms := api.Messages(chat)
+	if len(ms) == 0 {
+		return ""
+	}
+	return ms[len(ms)-1].Text
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
