@@ -1,10 +1,10 @@
-# Targets: test (the full test command, also CI's), vet, fuzz-seed, build, run.
+# Targets: test (the full test command, also CI's), vet, fuzz-seed, build, run, bench.
 # scripts/test.sh starts its own PostgreSQL and Redis; see its header.
 
 GO ?= go
 FUZZTIME ?= 5s
 
-.PHONY: test vet fuzz-seed build run
+.PHONY: test vet fuzz-seed build run bench
 
 ## test: go vet, go test -race against real PostgreSQL/Redis, fuzz seed runs
 test:
@@ -25,3 +25,7 @@ build:
 ## run: run the bot from source (configured by the environment, see README)
 run:
 	$(GO) run ./cmd/dieuphoi
+
+## bench: load benchmark (own PostgreSQL and Redis; BENCH_FLAGS=-quick for a smoke run); prints and writes bench-results.md
+bench:
+	bash ./scripts/bench.sh $(BENCH_FLAGS)

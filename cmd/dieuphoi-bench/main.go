@@ -295,7 +295,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		"DATABASE_URL": dbURL, "REDIS_URL": c.redis, "DIEUPHOI_REDIS_PREFIX": prefix,
 		"DIEUPHOI_ADDR": addr, "DIEUPHOI_DATA_DIR": filepath.Join(tmp, mkdir(tmp, "data-"+mode+fmt.Sprint(rate))),
 		"DIEUPHOI_CONFIG_DIR": camp.Dir, "DIEUPHOI_CLOCK_START": "2024-07-25T09:00:00+07:00",
-		"DIEUPHOI_LOG_LEVEL": "warn", "TELEGRAM_BOT_TOKEN": token, "DIEUPHOI_BENCH_DEBUG_ADDR": debugAddr,
+		"DIEUPHOI_LOG_LEVEL": "warn", "TELEGRAM_BOT_TOKEN": token, "DIEUPHOI_BENCH_DEBUG_ADDR": debugAddr, "DIEUPHOI_PPROF": "1",
 	}
 	if mode == "webhook" {
 		opt.PushURLs = []string{"http://" + addr + "/telegram/webhook"}
@@ -347,7 +347,14 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	var prof chan error
 	if c.profile != "" && rate == 0 {
 		prof = make(chan error, 1)
-		go func() { prof <- cpuProfile(debugAddr, filepath.Join(c.profile, "cpu-"+mode+".prof"), 20) }()
+		go func() {
+			path := filepath.Join(c.profile, "cpu-"+mode+".prof")
+			if cpuProfile(addr, path, 20) != nil { // DIEUPHOI_PPROF=1 on the bot's own address when it has it
+				prof <- cpuProfile(debugAddr, path, 20)
+				return
+			}
+			prof <- nil
+		}()
 	}
 
 	t0 := time.Now()
@@ -765,6 +772,9 @@ func cpuProfile(debugAddr, path string, seconds int) error {
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("pprof at %s: %s", debugAddr, resp.Status)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err

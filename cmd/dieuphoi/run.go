@@ -386,8 +386,12 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 
 	botName := ""
 	if s.TelegramToken != "" {
+		// Replies to many chats go out at once: keep enough connections to
+		// the Bot API alive instead of dialling for almost every message.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tr.IdleConnTimeout = 200, 100, 90*time.Second
 		tg, err := telegram.New(runCtx, telegram.Config{
-			Token: s.TelegramToken, APIBase: s.TelegramAPI, Handler: d, Log: log,
+			Token: s.TelegramToken, APIBase: s.TelegramAPI, Handler: d, Log: log, HTTPClient: &http.Client{Transport: tr},
 			WebhookURL: s.WebhookURL, WebhookSecret: s.WebhookSecret,
 		})
 		if err != nil {

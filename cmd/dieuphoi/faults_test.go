@@ -1,0 +1,349 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dieuphoi/dieuphoi/internal/loadtest"
+	"github.com/dieuphoi/dieuphoi/internal/testenv"
+)
+
+// startUsers runs every user's remaining steps in the background; wait
+// returns the errors.
+func startUsers(users []*loadtest.User, stepTimeout time.Duration, retries int) (wait func() []error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for _, u := range users {
+		wg.Go(func() {
+			if err := u.Run(ctx, stepTimeout, retries); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	return func() []error {
+		wg.Wait()
+		cancel()
+		return errs
+	}
+}
+
+// confirmed reports whether the user was told their substitute is recorded.
+func confirmed(u *loadtest.User) bool {
+	for _, m := range u.C.Messages() {
+		if strings.Contains(m.Text, "Đã ghi nhận người đi thay") {
+			return true
+		}
+	}
+	return false
+}
+
+func failOn(t *testing.T, errs []error, total int) {
+	t.Helper()
+	for i, err := range errs {
+		if i < 5 {
+			t.Error(err)
+		}
+	}
+	if len(errs) > 0 {
+		t.Fatalf("%d of %d conversations did not complete", len(errs), total)
+	}
+}
+
+// waitProgress waits until the users have done at least n steps in all.
+func waitProgress(t *testing.T, api *loadtest.Server, users []*loadtest.User, n int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		got := 0
+		for _, u := range users {
+			got += u.C.Count()
+		}
+		if got >= n {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("users made no progress within %v", timeout)
+}
+
+// kill -9 of the bot in the middle of load, then a restart: conversations
+// continue from their last confirmed step and nothing confirmed is lost or
+// doubled. (The reply that was in flight may come a second time; the
+// scripted users look for the reply they expect and tolerate that.)
+func TestFaultKillDuringLoad(t *testing.T) {
+	bin := loadBinary(t)
+	const chats = 24
+	setup := newLoadSetup(t, chats)
+	api, err := loadtest.Start(loadtest.Options{Token: botToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(api.Close)
+	env := setup.env(api, freeAddr(t), "")
+	proc := startLoadProc(t, bin, env)
+
+	users := rsvpUsers(api, setup.camp, 620000)
+	wait := startUsers(users, 25*time.Second, 0)
+	// About half-way through the RSVPs, with many chats mid-flow.
+	waitProgress(t, api, users, chats*7/2, 20*time.Second)
+	proc.Kill()
+	mid := 0
+	for _, u := range users {
+		if n := u.C.Count(); n > 0 && !confirmed(u) {
+			mid++
+		}
+	}
+	t.Logf("killed pid %d with %d of %d chats mid-RSVP", proc.Cmd.Process.Pid, mid, chats)
+	time.Sleep(300 * time.Millisecond)
+	startLoadProc(t, bin, env)
+	failOn(t, wait(), chats)
+	wantOneSubstituteEach(t, setup.dbURL, chats)
+}
+
+// startRedis runs a private redis-server on a free port, so that the test
+// can kill and restart it.
+func startRedis(t *testing.T, addr string) *exec.Cmd {
+	t.Helper()
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv(testenv.EnvRequire) == "1" {
+			t.Fatalf("redis-server is required (%s=1) but not installed", testenv.EnvRequire)
+		}
+		t.Skip("redis-server not installed")
+	}
+	_, port, _ := strings.Cut(addr, ":")
+	cmd := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
+	if err := loadtest.WaitPort(addr, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+// Redis killed and restarted under load: the bot reconnects by itself; an
+// update in flight gets at worst the polite "please try again" (the
+// simulated users send it again, as a person would); conversations whose
+// session was lost with Redis start again from the invitation; nothing
+// confirmed is lost.
+func TestFaultRedisRestart(t *testing.T) {
+	bin := loadBinary(t)
+	const chats = 20
+	setup := newLoadSetup(t, chats)
+	redisAddr := freeAddr(t)
+	redis := startRedis(t, redisAddr)
+	setup.redisURL = "redis://" + redisAddr + "/0"
+	api, err := loadtest.Start(loadtest.Options{Token: botToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(api.Close)
+	addr := freeAddr(t)
+	startLoadProc(t, bin, setup.env(api, addr, ""))
+
+	users := rsvpUsers(api, setup.camp, 630000)
+	var confirmedBefore []string
+	wait := startUsers(users, 6*time.Second, 5)
+	waitProgress(t, api, users, chats*3, 20*time.Second)
+	for i, u := range users {
+		if confirmed(u) {
+			confirmedBefore = append(confirmedBefore, setup.camp.People[i].ID)
+		}
+	}
+	_ = redis.Process.Signal(syscall.SIGKILL)
+	t.Logf("killed Redis with %d chats already confirmed", len(confirmedBefore))
+	time.Sleep(1500 * time.Millisecond)
+	startRedis(t, redisAddr)
+
+	// Conversations whose session went with Redis restart from the
+	// invitation (what a person told "start again" would do).
+	errs := wait()
+	var again []*loadtest.User
+	for _, err := range errs {
+		for _, u := range users {
+			if strings.Contains(err.Error(), fmt.Sprintf("chat %d,", u.C.ID)) {
+				u.Next = 0
+				u.Seen = u.C.Count()
+				u.Busy = 0
+				again = append(again, u)
+			}
+		}
+	}
+	if len(again) > 0 {
+		t.Logf("%d conversations lost their session with Redis and start again", len(again))
+		failOn(t, startUsers(again, 10*time.Second, 5)(), len(again))
+	}
+
+	// The bot is ready again by itself.
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("/readyz after Redis came back = %d", resp.StatusCode)
+	}
+	// Every person's current answer is the substitute; nobody confirmed
+	// before the outage lost it, and nothing is doubled beyond the times a
+	// user confirmed again.
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, setup.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for i, p := range setup.camp.People {
+		var n int
+		var status string
+		err := conn.QueryRow(ctx, `SELECT count(*) OVER (), status FROM rsvps WHERE person_id = $1 ORDER BY id DESC LIMIT 1`, p.ID).Scan(&n, &status)
+		if err != nil {
+			t.Errorf("%s: %v", p.ID, err)
+			continue
+		}
+		confirms := 1
+		for _, a := range again {
+			if a == users[i] {
+				confirms = 2
+			}
+		}
+		if status != "substitute" || n > confirms {
+			t.Errorf("%s: %d answers, current %q; want the substitute, at most %d", p.ID, n, status, confirms)
+		}
+	}
+}
+
+// pgOutage makes the test's database refuse connections and ends the ones
+// open, without stopping the shared server; the returned func ends it.
+func pgOutage(t *testing.T, dbURL string) func() {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, os.Getenv(testenv.EnvPostgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pgx.ParseConfig(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := pgx.Identifier{c.Database}.Sanitize()
+	if _, err := admin.Exec(ctx, "ALTER DATABASE "+name+" ALLOW_CONNECTIONS false"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", c.Database); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	end := func() {
+		once.Do(func() {
+			if _, err := admin.Exec(ctx, "ALTER DATABASE "+name+" ALLOW_CONNECTIONS true"); err != nil {
+				t.Error(err)
+			}
+			admin.Close(ctx)
+		})
+	}
+	t.Cleanup(end)
+	return end
+}
+
+// PostgreSQL unavailable under load: updates whose results could not be
+// saved are not acknowledged (polling does not confirm past them; the
+// webhook answers non-2xx), are delivered again when the database is back,
+// and are then handled once.
+func TestFaultPostgresOutage(t *testing.T) {
+	for _, mode := range []string{"polling", "webhook"} {
+		t.Run(mode, func(t *testing.T) {
+			bin := loadBinary(t)
+			const chats = 16
+			setup := newLoadSetup(t, chats)
+			addr := freeAddr(t)
+			opt := loadtest.Options{Token: botToken}
+			webhook := ""
+			if mode == "webhook" {
+				webhook = "http://" + addr + "/telegram/webhook"
+				opt.PushURLs, opt.Secret = []string{webhook}, loadSecret
+			}
+			api, err := loadtest.Start(opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(api.Close)
+			startLoadProc(t, bin, setup.env(api, addr, webhook))
+
+			users := rsvpUsers(api, setup.camp, 640000)
+			wait := startUsers(users, 25*time.Second, 0)
+			waitProgress(t, api, users, chats*3, 20*time.Second)
+			end := pgOutage(t, setup.dbURL)
+			lastBefore := api.LastUpdateID()
+			time.Sleep(3 * time.Second)
+			confirmedDuring := api.Confirmed()
+			end()
+			errs := wait()
+			failOn(t, errs, chats)
+			offeredDuring := api.LastUpdateID() > lastBefore
+			if !offeredDuring {
+				t.Fatal("no update was sent during the outage; the test tested nothing")
+			}
+			if mode == "polling" && confirmedDuring > lastBefore+1 {
+				t.Errorf("during the outage getUpdates confirmed up to %d, past updates offered after it began (> %d)", confirmedDuring, lastBefore)
+			}
+			if mode == "webhook" {
+				if _, retried, _ := api.PushStats(); retried == 0 {
+					t.Errorf("no webhook delivery was answered non-2xx during the outage")
+				}
+			}
+			wantNoDuplicates(t, users)
+			wantOneSubstituteEach(t, setup.dbURL, chats)
+		})
+	}
+}
+
+// The Bot API failing for a while — 429 with retry_after, 500s, timeouts
+// and dropped connections — on getUpdates, sendMessage, answerCallbackQuery
+// and file downloads: the bot backs off, catches up, and sends no reply
+// twice.
+func TestFaultBotAPIErrors(t *testing.T) {
+	bin := loadBinary(t)
+	const chats = 12
+	setup := newLoadSetup(t, chats)
+	api, err := loadtest.Start(loadtest.Options{Token: botToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(api.Close)
+	startLoadProc(t, bin, setup.env(api, freeAddr(t), ""))
+
+	users := rsvpUsers(api, setup.camp, 650000)
+	wait := startUsers(users, 25*time.Second, 0)
+	waitProgress(t, api, users, chats*2, 20*time.Second)
+	api.Fail("sendMessage", 4, loadtest.Fault{Code: 429, RetryAfter: 1})
+	// Three getUpdates failures in a row: the poller waits 1 s, 2 s, 4 s.
+	api.Fail("getUpdates", 1, loadtest.Fault{Drop: true})
+	api.Fail("getUpdates", 1, loadtest.Fault{Hang: 2 * time.Second})
+	api.Fail("getUpdates", 1, loadtest.Fault{Code: 502})
+	api.Fail("answerCallbackQuery", 3, loadtest.Fault{Code: 500})
+	api.FailFor("sendMessage", 1500*time.Millisecond, loadtest.Fault{Code: 500})
+	time.Sleep(1600 * time.Millisecond)
+	api.Fail("sendMessage", 2, loadtest.Fault{Drop: true})
+	failOn(t, wait(), chats)
+	t.Logf("calls: getUpdates %d, sendMessage %d, answerCallbackQuery %d", api.Calls("getUpdates"), api.Calls("sendMessage"), api.Calls("answerCallbackQuery"))
+	wantNoDuplicates(t, users)
+	wantOneSubstituteEach(t, setup.dbURL, chats)
+}

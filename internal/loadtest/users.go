@@ -1,0 +1,168 @@
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
+)
+
+// Busy is the polite "please send that again" the bot answers when its
+// session store is down.
+var Busy = flows.Busy(domain.Vietnamese).Text
+
+// Step is one thing a simulated user does and the reply it waits for.
+type Step struct {
+	Name   string
+	Text   string // a text message (or "/command args")
+	Press  string // else: press the newest button with this callback data
+	Doc    []byte // else: send this document
+	DocNm  string
+	Want   string // wait for a reply containing this text...
+	Button string // ...or carrying this button
+}
+
+func (st Step) match(m Msg) bool {
+	if st.Button != "" && m.HasButton(st.Button) {
+		return true
+	}
+	return st.Want != "" && strings.Contains(m.Text, st.Want)
+}
+
+// Substitute is the substitute every simulated RSVP names.
+var Substitute = domain.Substitute{Name: "Phạm Thu Hà", Position: "Phó Trưởng phòng Kế hoạch", Phone: "0911222333"}
+
+// RSVPSteps is a whole RSVP with a substitute, from the invite link.
+func RSVPSteps(inviteToken string) []Step {
+	return []Step{
+		{Name: "start", Text: "/start " + inviteToken, Button: "rsvp:sub"},
+		{Name: "sub", Press: "rsvp:sub", Want: "họ và tên"},
+		{Name: "name", Text: Substitute.Name, Want: "Chức vụ"},
+		{Name: "position", Text: Substitute.Position, Want: "Số điện thoại"},
+		{Name: "phone", Text: "0911 222 333", Want: "Xin kiểm tra thông tin", Button: "sub:ok"},
+		{Name: "confirm", Press: "sub:ok", Want: "Đã ghi nhận người đi thay"},
+	}
+}
+
+// EvidencePDF is a small PDF unique to seed (evidence is stored by content).
+func EvidencePDF(seed int64) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%%PDF-1.4\n%%âãÏÓ\n%% bench evidence %d\n", seed)
+	b.Write(bytes.Repeat([]byte("0 0 obj\n"), 200))
+	return b.Bytes()
+}
+
+// IndicatorSteps is a focal point's entry of indicator code with an evidence
+// file, from the /chiso command to "sent".
+func IndicatorSteps(code string, seed int64) []Step {
+	return []Step{
+		{Name: "chiso", Text: "/chiso", Button: "ind:" + code},
+		{Name: "indicator", Press: "ind:" + code, Want: "Xin nhập giá trị"},
+		{Name: "value", Text: "5", Button: "iv:ok"},
+		{Name: "value ok", Press: "iv:ok", Want: "minh chứng"},
+		{Name: "document", Doc: EvidencePDF(seed), DocNm: fmt.Sprintf("Bao cao %d.pdf", seed), Button: "ev:done"},
+		{Name: "evidence done", Press: "ev:done", Want: "Số/ký hiệu"},
+		{Name: "doc number", Text: "12/BC-" + code, Want: "Ngày ban hành"},
+		{Name: "doc date", Text: "20/07/2024", Want: "Ghi chú"},
+		{Name: "skip note", Press: "nt:skip", Want: "Xin kiểm tra trước khi gửi"},
+		{Name: "send", Press: "sm:send", Want: "Đã gửi chỉ số " + code},
+	}
+}
+
+// EchoSteps is n texts, each echoed back, for the bare-client baseline.
+func EchoSteps(n int) []Step {
+	out := make([]Step, n)
+	for i := range out {
+		t := fmt.Sprintf("echo %d", i)
+		out[i] = Step{Name: t, Text: t, Want: t}
+	}
+	return out
+}
+
+// User plays one chat.
+type User struct {
+	S     *Server
+	C     *Chat
+	Steps []Step
+	// Seen is how many of the chat's messages the user has read.
+	Seen int
+	// Next is the index of the next step.
+	Next int
+	// Busy counts "please try again" replies that were retried.
+	Busy int
+}
+
+// Offer sends the user's next step, without waiting.
+func (u *User) Offer() error {
+	st := u.Steps[u.Next]
+	switch {
+	case st.Text != "":
+		u.S.Text(u.C, st.Text)
+	case st.Press != "":
+		if _, ok := u.S.Press(u.C, st.Press); !ok {
+			return fmt.Errorf("chat %d, step %q: no message has button %q", u.C.ID, st.Name, st.Press)
+		}
+	case st.Doc != nil:
+		u.S.Document(u.C, st.DocNm, "application/pdf", st.Doc)
+	}
+	return nil
+}
+
+// Await waits for the reply of the step offered last and moves on. A
+// "please try again" reply makes it offer the step once more (what a person
+// would do), at most retries times.
+func (u *User) Await(ctx context.Context, timeout time.Duration, retries int) error {
+	st := u.Steps[u.Next]
+	for {
+		i := u.C.Wait(ctx, u.Seen, timeout, func(m Msg) bool { return st.match(m) || m.Text == Busy })
+		if i < 0 {
+			msgs := u.C.Messages()
+			last := ""
+			if len(msgs) > 0 {
+				last = msgs[len(msgs)-1].Text
+			}
+			return fmt.Errorf("chat %d, step %q: no reply %q/%q within %v (%d messages, last %q)",
+				u.C.ID, st.Name, st.Want, st.Button, timeout, len(msgs), clip(last, 80))
+		}
+		msgs := u.C.Messages()
+		u.Seen = i + 1
+		if msgs[i].Text == Busy && !st.match(msgs[i]) {
+			u.Busy++
+			if u.Busy > retries {
+				return fmt.Errorf("chat %d, step %q: still busy after %d tries", u.C.ID, st.Name, retries)
+			}
+			time.Sleep(100 * time.Millisecond)
+			if err := u.Offer(); err != nil {
+				return err
+			}
+			continue
+		}
+		u.Next++
+		return nil
+	}
+}
+
+// Run plays every remaining step, each waited for.
+func (u *User) Run(ctx context.Context, timeout time.Duration, retries int) error {
+	for u.Next < len(u.Steps) {
+		if err := u.Offer(); err != nil {
+			return err
+		}
+		if err := u.Await(ctx, timeout, retries); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
