@@ -3,9 +3,7 @@ package telegram
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -118,11 +116,7 @@ func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) e
 
 // Fetch implements bot.Fetcher: it downloads a file a user sent.
 func (a *Adapter) Fetch(ctx context.Context, f flows.FileRef, maxBytes int64) ([]byte, error) {
-	data, err := a.DownloadFile(ctx, f.ID, maxBytes)
-	if errors.Is(err, ErrTooLarge) {
-		return nil, fmt.Errorf("%w: %v", bot.ErrTooLarge, err)
-	}
-	return data, err
+	return a.DownloadFile(ctx, f.ID, maxBytes)
 }
 
 type inlineButton struct {
@@ -222,29 +216,9 @@ func (a *Adapter) DownloadFile(ctx context.Context, fileID string, maxBytes int6
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, f.FileSize, maxBytes)
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.apiBase+"/file/bot"+a.token+"/"+f.FilePath, nil)
+	data, err := bot.Download(ctx, a.client, a.apiBase+"/file/bot"+a.token+"/"+f.FilePath, maxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("telegram: download: %w", a.redact(err))
-	}
-	res, err := a.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("telegram: download: %w", a.redact(err))
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("telegram: download: HTTP %d", res.StatusCode)
-	}
-	if res.ContentLength > maxBytes {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, res.ContentLength, maxBytes)
-	}
-	data, err := io.ReadAll(io.LimitReader(res.Body, maxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("telegram: download: %w", a.redact(err))
-	}
-	if int64(len(data)) > maxBytes {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, maxBytes)
 	}
 	return data, nil
 }

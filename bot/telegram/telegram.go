@@ -64,7 +64,7 @@ type Config struct {
 var ErrBlocked = fmt.Errorf("telegram: the user blocked the bot (403 Forbidden): %w", bot.ErrUnreachable)
 
 // ErrTooLarge is returned by DownloadFile for files over the size limit.
-var ErrTooLarge = errors.New("telegram: file too large")
+var ErrTooLarge = bot.ErrTooLarge
 
 // allowedUpdates are the update kinds the adapter handles; Telegram does not
 // send the others.
@@ -245,27 +245,8 @@ func apiError(err error) (*tgbotapi.Error, bool) {
 	return nil, false
 }
 
-// sleep waits d or until ctx ends, reporting whether it waited in full.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
+func sleep(ctx context.Context, d time.Duration) bool { return bot.Sleep(ctx, d) }
 
 // backoff returns the delay after n consecutive failures: minBackoff
 // doubling, capped at maxBackoff.
-func (a *Adapter) backoff(n int) time.Duration {
-	d := a.minBackoff
-	for i := 1; i < n && d < a.maxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, a.maxBackoff)
-}
+func (a *Adapter) backoff(n int) time.Duration { return bot.Backoff(a.minBackoff, a.maxBackoff, n) }

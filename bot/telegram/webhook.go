@@ -7,10 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/dieuphoi/dieuphoi/bot"
 )
 
 // MaxWebhookBody bounds a webhook request body.
@@ -55,15 +56,8 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBody))
-		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				a.log.Warn("webhook body too large", "limit", MaxWebhookBody)
-				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-				return
-			}
-			http.Error(w, "cannot read body", http.StatusBadRequest)
+		body, ok := bot.ReadWebhookBody(w, r, MaxWebhookBody, a.log)
+		if !ok {
 			return
 		}
 		var u tgbotapi.Update

@@ -11,9 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 	"unicode/utf8"
 
+	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/flows"
 )
 
@@ -308,29 +308,9 @@ func (a *Adapter) DownloadFile(ctx context.Context, fileURL string, maxBytes int
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, errors.New("zalo: download: not an http(s) URL")
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fileURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("zalo: download: %w", err)
-	}
-	res, err := a.client.Do(req)
+	data, err := bot.Download(ctx, a.client, fileURL, maxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("zalo: download: %w", a.redact(err))
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("zalo: download: HTTP %d", res.StatusCode)
-	}
-	if res.ContentLength > maxBytes {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, res.ContentLength, maxBytes)
-	}
-	data, err := io.ReadAll(io.LimitReader(res.Body, maxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("zalo: download: %w", a.redact(err))
-	}
-	if int64(len(data)) > maxBytes {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, maxBytes)
 	}
 	return data, nil
 }

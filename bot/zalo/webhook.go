@@ -6,8 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"path"
@@ -115,15 +113,8 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBody))
-		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				a.log.Warn("webhook body too large", "limit", MaxWebhookBody)
-				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-				return
-			}
-			http.Error(w, "cannot read body", http.StatusBadRequest)
+		body, ok := bot.ReadWebhookBody(w, r, MaxWebhookBody, a.log)
+		if !ok {
 			return
 		}
 		var ev event

@@ -198,7 +198,7 @@ var (
 	// authorise the OA for the app again and seed the new tokens.
 	ErrReauthorize = errors.New("zalo: the OA must be authorised again")
 	// ErrTooLarge is returned by DownloadFile for files over the limit.
-	ErrTooLarge = errors.New("zalo: file too large")
+	ErrTooLarge = bot.ErrTooLarge
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("zalo: adapter closed")
 )
@@ -436,29 +436,10 @@ func (a *Adapter) scrub(s string) string {
 	return s
 }
 
-// sleep waits d or until ctx ends, reporting whether it waited in full.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
+func sleep(ctx context.Context, d time.Duration) bool { return bot.Sleep(ctx, d) }
 
 // backoff returns the delay after n consecutive failures.
-func (a *Adapter) backoff(n int) time.Duration {
-	d := a.minBackoff
-	for i := 1; i < n && d < a.maxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, a.maxBackoff)
-}
+func (a *Adapter) backoff(n int) time.Duration { return bot.Backoff(a.minBackoff, a.maxBackoff, n) }
 
 func randomID() string {
 	b := make([]byte, 8)
@@ -471,11 +452,7 @@ func randomID() string {
 // Fetch implements bot.Fetcher: the attachment a user sent (its URL is in
 // FileRef.Download; Zalo's attachment URLs carry no secret).
 func (a *Adapter) Fetch(ctx context.Context, f flows.FileRef, maxBytes int64) ([]byte, error) {
-	data, err := a.DownloadFile(ctx, f.Download, maxBytes)
-	if errors.Is(err, ErrTooLarge) {
-		return nil, fmt.Errorf("%w: %v", bot.ErrTooLarge, err)
-	}
-	return data, err
+	return a.DownloadFile(ctx, f.Download, maxBytes)
 }
 
 var _ bot.Fetcher = (*Adapter)(nil)
