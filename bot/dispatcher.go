@@ -273,32 +273,26 @@ var (
 func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	log := d.log.With("channel", in.Key.Channel, "chat", in.ChatID, "update", in.Key.UpdateID)
 	key := in.Key.String()
-	if done, err := d.sessions.Done(ctx, key); err == nil && done {
-		log.Debug("duplicate update ignored")
-		return errDuplicate
-	}
-	unlock, err := d.sessions.Lock(ctx, in.ChatKey())
-	if err != nil {
-		log.Warn("chat lock failed", "err", err)
-		d.metrics.storeErr.WithLabelValues("sessions").Inc()
-		d.busy(ctx, in)
-		return errBusy
-	}
-	defer unlock()
-	// Another process may have finished it while we waited for the lock.
-	if done, err := d.sessions.Done(ctx, key); err == nil && done {
-		return errDuplicate
-	}
-
-	saved, err := d.loadSession(ctx, in.ChatKey())
+	// One round trip: already done? take the chat's lock (another process
+	// may hold it; one that finishes this update meanwhile makes it done),
+	// and read the session.
+	turn, err := d.sessions.Begin(ctx, in.ChatKey(), key)
 	if err != nil {
 		// Sessions hold nothing confirmed: tell the user to retry rather
 		// than keep the platform redelivering.
-		log.Error("load session", "err", err)
+		log.Warn("begin update: session store", "err", err)
 		d.metrics.storeErr.WithLabelValues("sessions").Inc()
 		d.busy(ctx, in)
 		return errBusy
 	}
+	if turn.Done {
+		log.Debug("duplicate update ignored")
+		return errDuplicate
+	}
+	lease := turn.Lease
+	defer lease.Release()
+
+	saved := d.decodeSession(in.ChatKey(), turn.Session)
 	if saved.Update == key {
 		// The session was saved for this very update but the process died
 		// before marking it done: its step must not run again on the
@@ -308,7 +302,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		if err := d.send(ctx, in.Key.Channel, in.ChatID, saved.Replies); err != nil {
 			return fmt.Errorf("send replies: %w", err)
 		}
-		if err := d.sessions.MarkDone(ctx, key); err != nil {
+		if err := lease.Finish(ctx); err != nil {
 			log.Warn("mark update done", "err", err)
 		}
 		return nil
@@ -340,7 +334,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
-	if err := d.sessions.Put(ctx, in.ChatKey(), raw); err != nil {
+	if err := lease.Save(ctx, raw); err != nil {
 		log.Error("save session", "err", err)
 		d.metrics.storeErr.WithLabelValues("sessions").Inc()
 		return fmt.Errorf("%w: save session: %v", ErrNotSaved, err)
@@ -349,7 +343,14 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		log.Error("send replies", "err", err)
 		return fmt.Errorf("send replies: %w", err)
 	}
-	if err := d.sessions.MarkDone(ctx, key); err != nil {
+	// Mark the update done and, unless tasks still reply in this chat,
+	// release the lock in the same step: nothing below needs it.
+	if len(res.Tasks) == 0 {
+		err = lease.Finish(ctx)
+	} else {
+		err = lease.MarkDone(ctx)
+	}
+	if err != nil {
 		// The database already holds the update id; a replay is harmless.
 		log.Warn("mark update done", "err", err)
 	}
@@ -402,28 +403,47 @@ func (d *Dispatcher) busy(ctx context.Context, in Inbound) {
 }
 
 // savedSession is what the session store holds for a chat: the flow's
-// session plus the last update it reflects and that update's replies.
+// session plus the last update it reflects, that update's replies, and how
+// many of them are known to be delivered.
 type savedSession struct {
 	Session flows.Session `json:"s"`
 	Update  string        `json:"u,omitempty"`
 	Replies []flows.Reply `json:"r,omitempty"`
+	Sent    int           `json:"n,omitempty"`
 }
 
-func (d *Dispatcher) loadSession(ctx context.Context, chat string) (savedSession, error) {
-	var s savedSession
-	raw, err := d.sessions.Get(ctx, chat)
-	if errors.Is(err, storage.ErrNotFound) {
-		return s, nil
+// sendTracked sends the replies not yet delivered, one at a time. When one
+// fails, it records how far it got, so that the redelivered update resends
+// from there and the user does not get the earlier ones twice.
+func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.Lease, s savedSession) error {
+	for i := s.Sent; i < len(s.Replies); i++ {
+		if err := d.send(ctx, in.Key.Channel, in.ChatID, s.Replies[i:i+1]); err != nil {
+			if i > s.Sent {
+				s.Sent = i
+				if raw, merr := json.Marshal(s); merr == nil {
+					if perr := lease.Save(ctx, raw); perr != nil {
+						d.log.Warn("record sent replies", "err", perr)
+					}
+				}
+			}
+			return err
+		}
 	}
-	if err != nil {
-		return s, fmt.Errorf("get session: %w", err)
+	return nil
+}
+
+// decodeSession reads what the session store held for chat.
+func (d *Dispatcher) decodeSession(chat string, raw []byte) savedSession {
+	var s savedSession
+	if len(raw) == 0 {
+		return s
 	}
 	if err := json.Unmarshal(raw, &s); err != nil {
 		// A session we cannot read is a fresh start, not an outage.
 		d.log.Warn("discarding unreadable session", "chat", chat, "err", err)
-		return savedSession{}, nil
+		return savedSession{}
 	}
-	return s, nil
+	return s
 }
 
 // facts gathers what the step may read. The person comes from the session,

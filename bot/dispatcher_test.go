@@ -263,8 +263,8 @@ func TestTwoProcessesOnePostgresOneRedis(t *testing.T) {
 // failingSessions is a session store whose server is down.
 type failingSessions struct{ storage.SessionStore }
 
-func (failingSessions) Get(context.Context, string) ([]byte, error) {
-	return nil, errors.New("connection refused")
+func (failingSessions) Begin(context.Context, string, string) (storage.Turn, error) {
+	return storage.Turn{}, errors.New("connection refused")
 }
 
 func TestSessionStoreDownGivesPoliteRetry(t *testing.T) {
@@ -307,7 +307,19 @@ func TestDatabaseDownIsNotAcknowledged(t *testing.T) {
 // its replies would.
 type forgetfulDone struct{ storage.SessionStore }
 
-func (forgetfulDone) MarkDone(context.Context, string) error { return nil }
+func (f forgetfulDone) Begin(ctx context.Context, chat, update string) (storage.Turn, error) {
+	t, err := f.SessionStore.Begin(ctx, chat, update)
+	if t.Lease != nil {
+		t.Lease = forgetfulLease{t.Lease}
+	}
+	return t, err
+}
+
+type forgetfulLease struct{ storage.Lease }
+
+func (forgetfulLease) MarkDone(context.Context) error { return nil }
+
+func (l forgetfulLease) Finish(context.Context) error { l.Release(); return nil }
 
 func TestReplayAfterSessionSavedDoesNotRunTheStepTwice(t *testing.T) {
 	ctx := context.Background()
@@ -369,5 +381,39 @@ func TestFloodingChatIsSlowedOthersAreNot(t *testing.T) {
 	}
 	if got := r.sent.texts("9"); len(got) != 1 || strings.Contains(got[0], "gửi nhanh quá") {
 		t.Fatalf("another chat got %q; want a normal answer", got)
+	}
+}
+
+// flaky fails the n-th send once, as a Bot API 500 would.
+type flaky struct {
+	*recorder
+	calls, failAt int
+}
+
+func (f *flaky) Send(ctx context.Context, chat string, replies []flows.Reply) error {
+	f.calls++
+	if f.calls == f.failAt {
+		return errors.New("HTTP 500")
+	}
+	return f.recorder.Send(ctx, chat, replies)
+}
+
+// When the second of two replies fails, the update is not acknowledged; its
+// redelivery sends only what was not delivered.
+func TestPartlySentRepliesAreNotRepeated(t *testing.T) {
+	ctx := context.Background()
+	r := sqliteRig(t)
+	f := &flaky{recorder: r.sent, failAt: 2}
+	r.d.SetSender(domain.Telegram, f)
+	start := r.in(flows.Input{Kind: flows.InCommand, Command: "start", Text: r.token}) // greeting + card
+	if err := r.d.Handle(ctx, start); err == nil {
+		t.Fatal("a failed send must not be acknowledged")
+	}
+	if err := r.d.Handle(ctx, start); err != nil {
+		t.Fatal(err)
+	}
+	texts := r.sent.texts(r.chat)
+	if len(texts) != 2 || !strings.Contains(texts[0], "Xin chào") || !strings.Contains(texts[1], "Hội nghị PII 2024") {
+		t.Fatalf("replies = %q; want the greeting once, then the card", texts)
 	}
 }
