@@ -87,3 +87,23 @@ func (s *Source) Export(ctx context.Context, kind string) (*flows.File, error) {
 	f.Data = buf.Bytes()
 	return f, nil
 }
+
+// ExportAgency builds one agency's sign-off workbook.
+func (s *Source) ExportAgency(ctx context.Context, agency string) (*flows.File, error) {
+	d, err := s.Data(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := WriteAgencyXLSX(&buf, d, agency); err != nil {
+		return nil, fmt.Errorf("export agency %s: %w", agency, err)
+	}
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &flows.File{
+		Name: "PII-" + agency + "-" + d.GeneratedAt.In(loc).Format("20060102-1504") + ".xlsx",
+		MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: buf.Bytes(),
+	}, nil
+}

@@ -72,6 +72,9 @@ type Config struct {
 	// an import); Catalog may return nil when there is no data campaign.
 	Directory func() *domain.Directory
 	Catalog   func() *domain.Catalog
+	// ZaloOA is the Zalo Official Account's id when Zalo is configured: its
+	// follow link goes on invitations (follow, then send the invite code).
+	ZaloOA string
 	Event     *domain.Event
 	// Deadline is the campaign's default deadline, for the countdown and
 	// for assignment rows without one; zero: the latest assignment deadline.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -254,8 +255,27 @@ func TestOverviewAndDelegates(t *testing.T) {
 	if code, _ := c.get("/admin/export/pdf"); code != 404 {
 		t.Errorf("unknown export: %d", code)
 	}
+	// An agency's sign-off workbook: only its rows, and the signature block.
+	resp = c.do("GET", "/admin/export/agency?agency=SKHCN", nil, "")
+	ab := read(t, resp)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Disposition"), "PII-SKHCN-") {
+		t.Fatalf("agency export: %d %s", resp.StatusCode, resp.Header.Get("Content-Disposition"))
+	}
+	ax, err := excelize.OpenReader(strings.NewReader(ab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet := ax.GetSheetList()[0]
+	arows, _ := ax.GetRows(sheet)
+	flat := fmt.Sprint(arows)
+	if !strings.Contains(flat, "Thủ trưởng đơn vị") || strings.Contains(flat, "UBND-YM") {
+		t.Errorf("agency workbook rows: %v", arows)
+	}
+	if code, _ := c.get("/admin/export/agency?agency=NOPE"); code != 404 {
+		t.Errorf("unknown agency export: %d", code)
+	}
 	_, body = c.get("/admin/export")
-	mustContain(t, body, "/admin/export/attendees.xlsx", "/admin/export/zip")
+	mustContain(t, body, "/admin/export/attendees.xlsx", "/admin/export/zip", `action="/admin/export/agency"`)
 
 	// Invitations.
 	_, body = c.get("/admin/invitations")

@@ -199,6 +199,7 @@ func changes(a, b domain.Person) string {
 type links struct {
 	Web      string
 	Telegram string
+	Zalo     string // the OA's follow link: follow, then send the invite code
 	CheckIn  string
 	Code     string
 }
@@ -211,6 +212,9 @@ func (c *Console) links(p domain.Person) links {
 	}
 	if bot := c.cfg.BotUsername(); bot != "" {
 		l.Telegram = "https://t.me/" + url.PathEscape(bot) + "?start=" + url.QueryEscape(p.InviteToken)
+	}
+	if c.cfg.ZaloOA != "" {
+		l.Zalo = "https://zalo.me/" + url.PathEscape(c.cfg.ZaloOA)
 	}
 	return l
 }

@@ -15,10 +15,20 @@ import (
 
 type exportView struct {
 	NoCampaign bool
+	Agencies   []domain.Agency // that have assignments: their sign-off workbooks
 }
 
 func (c *Console) serveExportPage(w http.ResponseWriter, r *http.Request, s *session) {
-	c.render(w, r, s, http.StatusOK, "export", "Xuất dữ liệu", exportView{NoCampaign: c.cfg.Exporter == nil || c.cfg.Catalog() == nil})
+	v := exportView{NoCampaign: c.cfg.Exporter == nil || c.cfg.Catalog() == nil}
+	if !v.NoCampaign {
+		dir, cat := c.cfg.Directory(), c.cfg.Catalog()
+		for _, a := range dir.Agencies() {
+			if len(cat.ForAgency(a.Code)) > 0 {
+				v.Agencies = append(v.Agencies, a)
+			}
+		}
+	}
+	c.render(w, r, s, http.StatusOK, "export", "Xuất dữ liệu", v)
 }
 
 func (c *Console) serveExport(w http.ResponseWriter, r *http.Request, s *session) {
@@ -28,14 +38,23 @@ func (c *Console) serveExport(w http.ResponseWriter, r *http.Request, s *session
 	switch kind {
 	case "attendees.xlsx":
 		f, err = c.attendees(r)
-	case "xlsx", "csv", "zip":
+	case "xlsx", "csv", "zip", "agency":
 		if c.cfg.Exporter == nil || c.cfg.Catalog() == nil {
 			c.fail(w, r, s, http.StatusNotFound, "Không có dữ liệu", "Chưa có đợt thu thập chỉ số để xuất.")
 			return
 		}
 		src := *c.cfg.Exporter
-		src.Catalog = c.cfg.Catalog() // the current one, after imports
-		f, err = src.Export(r.Context(), kind)
+		src.Catalog, src.CurrentCatalog = c.cfg.Catalog(), nil // the current one, after imports
+		if kind == "agency" {
+			code := r.URL.Query().Get("agency")
+			if _, ok := c.cfg.Directory().Agency(code); !ok {
+				c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có đơn vị này.")
+				return
+			}
+			f, err = src.ExportAgency(r.Context(), code)
+		} else {
+			f, err = src.Export(r.Context(), kind)
+		}
 	default:
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có kiểu xuất dữ liệu này.")
 		return

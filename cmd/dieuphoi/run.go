@@ -51,6 +51,8 @@ Usage:
   dieuphoi migrate      apply database migrations, then exit
   dieuphoi export xlsx|csv|zip [file]
                         write the indicator data (or the evidence files) to file, or to stdout
+  dieuphoi export agency CODE [file]
+                        write one agency's sign-off workbook
 
 Environment: see README.md (DATABASE_URL, REDIS_URL, TELEGRAM_BOT_TOKEN, DIEUPHOI_*).
 `
@@ -439,7 +441,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	console := web.New(web.Config{
 		Store: st, Campaign: cs, Console: consoleStore, Directory: d.Directory, Catalog: d.Catalog, Event: &ev,
 		Deadline: campaign.Deadline, Exporter: exporter, Blobs: blobs, PublicURL: s.PublicURL,
-		BotUsername: func() string { return botName }, Now: now, Log: log,
+		BotUsername: func() string { return botName }, ZaloOA: zaloOA(s), Now: now, Log: log,
 		Act: func(ctx context.Context, by string, effects []domain.Effect) error {
 			return d.Act(ctx, domain.UpdateKey{Channel: "console", UpdateID: by + "-" + domain.NewInviteToken()}, effects)
 		},
@@ -618,7 +620,16 @@ func syncConfig(ctx context.Context, st storage.Store, c *configs.Campaign, now 
 }
 
 func runExport(ctx context.Context, s settings, args []string, stdout io.Writer) error {
-	if len(args) < 1 || len(args) > 2 {
+	if len(args) < 1 || len(args) > 3 {
+		return errors.New("usage: dieuphoi export xlsx|csv|zip [file], or dieuphoi export agency CODE [file]")
+	}
+	agency := ""
+	if args[0] == "agency" {
+		if len(args) < 2 {
+			return errors.New("usage: dieuphoi export agency CODE [file]")
+		}
+		agency, args = args[1], append([]string{"agency"}, args[2:]...)
+	} else if len(args) > 2 {
 		return errors.New("usage: dieuphoi export xlsx|csv|zip [file]")
 	}
 	c, err := loadCampaign(s)
@@ -643,7 +654,15 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 	}
 	src := &export.Source{Title: c.Event.NameVI, Campaign: cs, Directory: func() *domain.Directory { return dir },
 		Catalog: catalog, Open: blobs.Open, Location: c.Event.Location}
-	f, err := src.Export(ctx, args[0])
+	var f *flows.File
+	if agency != "" {
+		if _, ok := dir.Agency(agency); !ok {
+			return fmt.Errorf("no agency %q in the configuration", agency)
+		}
+		f, err = src.ExportAgency(ctx, agency)
+	} else {
+		f, err = src.Export(ctx, args[0])
+	}
 	if err != nil {
 		return err
 	}
@@ -756,4 +775,11 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 		}
 		return text(tc.Lang, "bc_sent", n), nil
 	})
+}
+
+func zaloOA(s settings) string {
+	if s.Zalo.AppID == "" {
+		return ""
+	}
+	return s.Zalo.OAID
 }

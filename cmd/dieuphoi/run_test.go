@@ -457,3 +457,30 @@ func TestLogsAreJSON(t *testing.T) {
 		}
 	}
 }
+
+// `dieuphoi export` writes workbooks from the command line.
+func TestExportCommand(t *testing.T) {
+	env := baseEnv(t)
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"dieuphoi", "export", "xlsx", filepath.Join(dir, "all.xlsx")},
+		{"dieuphoi", "export", "agency", "SKHCN", filepath.Join(dir, "skhcn.xlsx")},
+		{"dieuphoi", "export", "csv", filepath.Join(dir, "all.csv")},
+	} {
+		var out strings.Builder
+		if err := run(context.Background(), args, envFunc(env), &out, io.Discard); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		data, err := os.ReadFile(args[len(args)-1])
+		if err != nil || len(data) < 100 {
+			t.Fatalf("%v wrote %d bytes, %v", args, len(data), err)
+		}
+	}
+	csv, _ := os.ReadFile(filepath.Join(dir, "all.csv"))
+	if !strings.HasPrefix(string(csv), "\uFEFF") || !strings.Contains(string(csv), "2.2.1") {
+		t.Errorf("csv export = %.200q", csv)
+	}
+	if err := run(context.Background(), []string{"dieuphoi", "export", "agency", "NOPE"}, envFunc(env), io.Discard, io.Discard); err == nil {
+		t.Error("an unknown agency was exported")
+	}
+}
