@@ -273,36 +273,42 @@ var (
 func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	log := d.log.With("channel", in.Key.Channel, "chat", in.ChatID, "update", in.Key.UpdateID)
 	key := in.Key.String()
-	// One round trip: already done? take the chat's lock (another process
-	// may hold it; one that finishes this update meanwhile makes it done),
-	// and read the session.
-	turn, err := d.sessions.Begin(ctx, in.ChatKey(), key)
+	if done, err := d.sessions.Done(ctx, key); err == nil && done {
+		log.Debug("duplicate update ignored")
+		return errDuplicate
+	}
+	unlock, err := d.sessions.Lock(ctx, in.ChatKey())
 	if err != nil {
-		// Sessions hold nothing confirmed: tell the user to retry rather
-		// than keep the platform redelivering.
-		log.Warn("begin update: session store", "err", err)
+		log.Warn("chat lock failed", "err", err)
 		d.metrics.storeErr.WithLabelValues("sessions").Inc()
 		d.busy(ctx, in)
 		return errBusy
 	}
-	if turn.Done {
-		log.Debug("duplicate update ignored")
+	defer unlock()
+	// Another process may have finished it while we waited for the lock.
+	if done, err := d.sessions.Done(ctx, key); err == nil && done {
 		return errDuplicate
 	}
-	lease := turn.Lease
-	defer lease.Release()
 
-	saved := d.decodeSession(in.ChatKey(), turn.Session)
+	saved, err := d.loadSession(ctx, in.ChatKey())
+	if err != nil {
+		// Sessions hold nothing confirmed: tell the user to retry rather
+		// than keep the platform redelivering.
+		log.Error("load session", "err", err)
+		d.metrics.storeErr.WithLabelValues("sessions").Inc()
+		d.busy(ctx, in)
+		return errBusy
+	}
 	if saved.Update == key {
 		// The session was saved for this very update but the process died
 		// before marking it done: its step must not run again on the
 		// advanced session. Send its replies again (they may not have gone
 		// out) and finish.
 		log.Info("replayed update: session already advanced, resending its replies")
-		if err := d.send(ctx, in.Key.Channel, in.ChatID, saved.Replies); err != nil {
+		if err := d.sendTracked(ctx, in, saved); err != nil {
 			return fmt.Errorf("send replies: %w", err)
 		}
-		if err := lease.Finish(ctx); err != nil {
+		if err := d.sessions.MarkDone(ctx, key); err != nil {
 			log.Warn("mark update done", "err", err)
 		}
 		return nil
@@ -330,27 +336,21 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	if !applied && len(res.Effects) > 0 {
 		log.Info("replayed update: effects were applied before")
 	}
-	raw, err := json.Marshal(savedSession{Session: res.Session, Update: key, Replies: res.Replies})
+	saved = savedSession{Session: res.Session, Update: key, Replies: res.Replies}
+	raw, err := json.Marshal(saved)
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
-	if err := lease.Save(ctx, raw); err != nil {
+	if err := d.sessions.Put(ctx, in.ChatKey(), raw); err != nil {
 		log.Error("save session", "err", err)
 		d.metrics.storeErr.WithLabelValues("sessions").Inc()
 		return fmt.Errorf("%w: save session: %v", ErrNotSaved, err)
 	}
-	if err := d.send(ctx, in.Key.Channel, in.ChatID, res.Replies); err != nil {
+	if err := d.sendTracked(ctx, in, saved); err != nil {
 		log.Error("send replies", "err", err)
 		return fmt.Errorf("send replies: %w", err)
 	}
-	// Mark the update done and, unless tasks still reply in this chat,
-	// release the lock in the same step: nothing below needs it.
-	if len(res.Tasks) == 0 {
-		err = lease.Finish(ctx)
-	} else {
-		err = lease.MarkDone(ctx)
-	}
-	if err != nil {
+	if err := d.sessions.MarkDone(ctx, key); err != nil {
 		// The database already holds the update id; a replay is harmless.
 		log.Warn("mark update done", "err", err)
 	}
@@ -415,13 +415,13 @@ type savedSession struct {
 // sendTracked sends the replies not yet delivered, one at a time. When one
 // fails, it records how far it got, so that the redelivered update resends
 // from there and the user does not get the earlier ones twice.
-func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.Lease, s savedSession) error {
+func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, s savedSession) error {
 	for i := s.Sent; i < len(s.Replies); i++ {
 		if err := d.send(ctx, in.Key.Channel, in.ChatID, s.Replies[i:i+1]); err != nil {
 			if i > s.Sent {
 				s.Sent = i
 				if raw, merr := json.Marshal(s); merr == nil {
-					if perr := lease.Save(ctx, raw); perr != nil {
+					if perr := d.sessions.Put(ctx, in.ChatKey(), raw); perr != nil {
 						d.log.Warn("record sent replies", "err", perr)
 					}
 				}
@@ -432,18 +432,21 @@ func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.
 	return nil
 }
 
-// decodeSession reads what the session store held for chat.
-func (d *Dispatcher) decodeSession(chat string, raw []byte) savedSession {
+func (d *Dispatcher) loadSession(ctx context.Context, chat string) (savedSession, error) {
 	var s savedSession
-	if len(raw) == 0 {
-		return s
+	raw, err := d.sessions.Get(ctx, chat)
+	if errors.Is(err, storage.ErrNotFound) {
+		return s, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("get session: %w", err)
 	}
 	if err := json.Unmarshal(raw, &s); err != nil {
 		// A session we cannot read is a fresh start, not an outage.
 		d.log.Warn("discarding unreadable session", "chat", chat, "err", err)
-		return savedSession{}
+		return savedSession{}, nil
 	}
-	return s
+	return s, nil
 }
 
 // facts gathers what the step may read. The person comes from the session,
