@@ -273,48 +273,42 @@ var (
 func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	log := d.log.With("channel", in.Key.Channel, "chat", in.ChatID, "update", in.Key.UpdateID)
 	key := in.Key.String()
-	if done, err := d.sessions.Done(ctx, key); err == nil && done {
-		log.Debug("duplicate update ignored")
-		return errDuplicate
-	}
-	unlock, err := d.sessions.Lock(ctx, in.ChatKey())
-	if err != nil {
-		log.Warn("chat lock failed", "err", err)
-		d.metrics.storeErr.WithLabelValues("sessions").Inc()
-		d.busy(ctx, in)
-		return errBusy
-	}
-	defer unlock()
-	// Another process may have finished it while we waited for the lock.
-	if done, err := d.sessions.Done(ctx, key); err == nil && done {
-		return errDuplicate
-	}
-
-	saved, err := d.loadSession(ctx, in.ChatKey())
+	// One round trip: already done? take the chat's lock (another process
+	// may hold it; one that finishes this update meanwhile makes it done),
+	// and read the session.
+	turn, err := d.sessions.Begin(ctx, in.ChatKey(), key)
 	if err != nil {
 		// Sessions hold nothing confirmed: tell the user to retry rather
 		// than keep the platform redelivering.
-		log.Error("load session", "err", err)
+		log.Warn("begin update: session store", "err", err)
 		d.metrics.storeErr.WithLabelValues("sessions").Inc()
 		d.busy(ctx, in)
 		return errBusy
 	}
+	if turn.Done {
+		log.Debug("duplicate update ignored")
+		return errDuplicate
+	}
+	lease := turn.Lease
+	defer lease.Release()
+
+	saved := d.decodeSession(in.ChatKey(), turn.Session)
 	if saved.Update == key {
 		// The session was saved for this very update but the process died
 		// before marking it done: its step must not run again on the
 		// advanced session. Send its replies again (they may not have gone
 		// out) and finish.
 		log.Info("replayed update: session already advanced, resending its replies")
-		if err := d.sendTracked(ctx, in, saved); err != nil {
+		if err := d.sendTracked(ctx, in, lease, saved); err != nil {
 			return fmt.Errorf("send replies: %w", err)
 		}
-		if err := d.sessions.MarkDone(ctx, key); err != nil {
+		if err := lease.Finish(ctx); err != nil {
 			log.Warn("mark update done", "err", err)
 		}
 		return nil
 	}
 	sess := saved.Session
-	facts, err := d.facts(ctx, in, sess)
+	facts, unreachable, err := d.facts(ctx, in, sess)
 	if err != nil {
 		log.Error("load facts", "err", err)
 		d.metrics.storeErr.WithLabelValues("database").Inc()
@@ -325,6 +319,15 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	}
 	res := flows.Step(sess, in.Input, facts)
 	log = log.With("state", sess.State, "next", res.Session.State)
+	if res.Refused != "" {
+		// Crafted callback data or a command this person may not use:
+		// refused by the flow, recorded here for the operators.
+		person := ""
+		if facts.Person != nil {
+			person = facts.Person.ID
+		}
+		log.Warn("refused", "reason", res.Refused, "person", person, "kind", in.Input.Kind, "data", clipData(in.Input.Data))
+	}
 
 	now := d.now()
 	applied, err := d.store.Apply(ctx, in.Key, now, res.Effects)
@@ -341,25 +344,33 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
-	if err := d.sessions.Put(ctx, in.ChatKey(), raw); err != nil {
+	if err := lease.Save(ctx, raw); err != nil {
 		log.Error("save session", "err", err)
 		d.metrics.storeErr.WithLabelValues("sessions").Inc()
 		return fmt.Errorf("%w: save session: %v", ErrNotSaved, err)
 	}
-	if err := d.sendTracked(ctx, in, saved); err != nil {
+	if err := d.sendTracked(ctx, in, lease, saved); err != nil {
 		log.Error("send replies", "err", err)
 		return fmt.Errorf("send replies: %w", err)
 	}
-	if err := d.sessions.MarkDone(ctx, key); err != nil {
+	// Mark the update done and, unless tasks still reply in this chat,
+	// release the lock in the same step: nothing below needs it.
+	if len(res.Tasks) == 0 {
+		err = lease.Finish(ctx)
+	} else {
+		err = lease.MarkDone(ctx)
+	}
+	if err != nil {
 		// The database already holds the update id; a replay is harmless.
 		log.Warn("mark update done", "err", err)
 	}
 	if applied {
 		d.notify(ctx, res.Notices, log)
 	}
-	if facts.Person != nil {
+	if facts.Person != nil && (facts.StateOf != facts.Person.ID || unreachable) {
 		// They wrote in: the channel reaches them again (unblocked, or back
-		// inside Zalo's messaging window).
+		// inside Zalo's messaging window). The person's state said whether
+		// there is a mark to clear, when it was theirs that was loaded.
 		if c, ok := d.store.(interface {
 			ClearUnreachable(ctx context.Context, personID string, ch domain.Channel) error
 		}); ok {
@@ -415,13 +426,13 @@ type savedSession struct {
 // sendTracked sends the replies not yet delivered, one at a time. When one
 // fails, it records how far it got, so that the redelivered update resends
 // from there and the user does not get the earlier ones twice.
-func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, s savedSession) error {
+func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.Lease, s savedSession) error {
 	for i := s.Sent; i < len(s.Replies); i++ {
 		if err := d.send(ctx, in.Key.Channel, in.ChatID, s.Replies[i:i+1]); err != nil {
 			if i > s.Sent {
 				s.Sent = i
 				if raw, merr := json.Marshal(s); merr == nil {
-					if perr := d.sessions.Put(ctx, in.ChatKey(), raw); perr != nil {
+					if perr := lease.Save(ctx, raw); perr != nil {
 						d.log.Warn("record sent replies", "err", perr)
 					}
 				}
@@ -432,28 +443,27 @@ func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, s savedSession
 	return nil
 }
 
-func (d *Dispatcher) loadSession(ctx context.Context, chat string) (savedSession, error) {
+// decodeSession reads what the session store held for chat.
+func (d *Dispatcher) decodeSession(chat string, raw []byte) savedSession {
 	var s savedSession
-	raw, err := d.sessions.Get(ctx, chat)
-	if errors.Is(err, storage.ErrNotFound) {
-		return s, nil
-	}
-	if err != nil {
-		return s, fmt.Errorf("get session: %w", err)
+	if len(raw) == 0 {
+		return s
 	}
 	if err := json.Unmarshal(raw, &s); err != nil {
 		// A session we cannot read is a fresh start, not an outage.
 		d.log.Warn("discarding unreadable session", "chat", chat, "err", err)
-		return savedSession{}, nil
+		return savedSession{}
 	}
-	return s, nil
+	return s
 }
 
 // facts gathers what the step may read. The person comes from the session,
 // or, when the session was lost, from the identity stored in the database.
-func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (flows.Facts, error) {
+// unreachable reports whether the state loaded (that of f.StateOf) carries
+// an unreachable mark.
+func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f flows.Facts, unreachable bool, err error) {
 	dir := d.dir.Load()
-	f := flows.Facts{
+	f = flows.Facts{
 		Now: d.now(), Channel: in.Key.Channel, UserID: in.UserID, ChatID: in.ChatID,
 		Event: d.event, Directory: dir,
 	}
@@ -463,7 +473,7 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (fl
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
 		case err != nil:
-			return f, fmt.Errorf("identity: %w", err)
+			return f, false, fmt.Errorf("identity: %w", err)
 		default:
 			pid = id
 		}
@@ -485,21 +495,21 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (fl
 	}
 	p, ok := dir.Person(who)
 	if !ok {
-		return f, nil // unknown, or removed from the list since
+		return f, unreachable, nil // unknown, or removed from the list since
 	}
 	f.StateOf = p.ID
 	st, err := d.store.PersonState(ctx, p.ID)
 	if err != nil {
-		return f, fmt.Errorf("person state: %w", err)
+		return f, false, fmt.Errorf("person state: %w", err)
 	}
-	f.RSVP, f.Lang = st.RSVP, st.Lang
+	f.RSVP, f.Lang, unreachable = st.RSVP, st.Lang, st.Unreachable
 	if d.campaign == nil || catalog == nil {
-		return f, nil
+		return f, unreachable, nil
 	}
 	if p.Has(domain.RoleFocal) {
 		subs, err := d.campaign.Submissions(ctx, p.AgencyCode)
 		if err != nil {
-			return f, fmt.Errorf("submissions: %w", err)
+			return f, false, fmt.Errorf("submissions: %w", err)
 		}
 		f.Submissions = make(map[string]domain.Submission, len(subs))
 		for _, s := range subs {
@@ -508,10 +518,10 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (fl
 	}
 	if p.Has(domain.RoleStaff) {
 		if f.ReviewQueue, err = d.campaign.ReviewQueue(ctx); err != nil {
-			return f, fmt.Errorf("review queue: %w", err)
+			return f, false, fmt.Errorf("review queue: %w", err)
 		}
 	}
-	return f, nil
+	return f, unreachable, nil
 }
 
 // storeFiles downloads the files of an update, checks their size and kind,
@@ -658,4 +668,12 @@ func (s *serializer) do(key string, fn func()) {
 		s.mu.Unlock()
 	}()
 	fn()
+}
+
+// clipData keeps a button payload short enough for a log line.
+func clipData(s string) string {
+	if len(s) > 80 {
+		return s[:80]
+	}
+	return s
 }

@@ -263,8 +263,8 @@ func TestTwoProcessesOnePostgresOneRedis(t *testing.T) {
 // failingSessions is a session store whose server is down.
 type failingSessions struct{ storage.SessionStore }
 
-func (failingSessions) Get(context.Context, string) ([]byte, error) {
-	return nil, errors.New("connection refused")
+func (failingSessions) Begin(context.Context, string, string) (storage.Turn, error) {
+	return storage.Turn{}, errors.New("connection refused")
 }
 
 func TestSessionStoreDownGivesPoliteRetry(t *testing.T) {
@@ -307,7 +307,19 @@ func TestDatabaseDownIsNotAcknowledged(t *testing.T) {
 // its replies would.
 type forgetfulDone struct{ storage.SessionStore }
 
-func (forgetfulDone) MarkDone(context.Context, string) error { return nil }
+func (f forgetfulDone) Begin(ctx context.Context, chat, update string) (storage.Turn, error) {
+	t, err := f.SessionStore.Begin(ctx, chat, update)
+	if t.Lease != nil {
+		t.Lease = forgetfulLease{t.Lease}
+	}
+	return t, err
+}
+
+type forgetfulLease struct{ storage.Lease }
+
+func (forgetfulLease) MarkDone(context.Context) error { return nil }
+
+func (l forgetfulLease) Finish(context.Context) error { l.Release(); return nil }
 
 func TestReplayAfterSessionSavedDoesNotRunTheStepTwice(t *testing.T) {
 	ctx := context.Background()

@@ -172,6 +172,7 @@ func (r *stepper) openIndicator(code string) {
 	ind, ok := r.f.Catalog.Indicator(code)
 	if !ok || !r.f.Catalog.MayEdit(*r.f.Person, code, r.f.Person.AgencyCode) {
 		r.reset()
+		r.refused = "indicator " + clip(code, 20) + " is not this person's agency's"
 		r.say(r.t("not_your_indicator", clip(code, 20)))
 		if r.isFocal() {
 			r.indicatorList()
@@ -536,6 +537,7 @@ func (r *stepper) entryButton(d string) {
 	ind, ok := r.f.Catalog.Indicator(w.Code)
 	if !ok || !r.f.Catalog.MayEdit(*r.f.Person, w.Code, r.f.Person.AgencyCode) {
 		r.reset()
+		r.refused = "indicator " + clip(w.Code, 20) + " is not this person's agency's"
 		r.say(r.t("not_your_indicator", clip(w.Code, 20)))
 		return
 	}
@@ -714,6 +716,7 @@ func (r *stepper) staffOnly() bool {
 		return true
 	}
 	r.reset()
+	r.refused = "staff action by a non-staff person"
 	r.say(r.t("staff_only"), r.menuButtons()...)
 	return false
 }

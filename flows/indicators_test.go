@@ -256,6 +256,9 @@ func TestFocalPointCannotTouchAnotherAgency(t *testing.T) {
 		if got := allText(c.last["DB002"]); !strings.Contains(got, "không thuộc danh sách") && !strings.Contains(got, "chỉ dành cho cán bộ") {
 			t.Errorf("%s: told %q; want a refusal", in.Data, got)
 		}
+		if c.last["DB002"].Refused == "" {
+			t.Errorf("%s: the refusal is not reported for the log", in.Data)
+		}
 	}
 	if len(c.subs) != 0 {
 		t.Fatal("something was saved")

@@ -53,7 +53,7 @@ func Step(s Session, in Input, f Facts) Result {
 	if r.s.Draft != nil && len(r.s.Draft) == 0 {
 		r.s.Draft = nil
 	}
-	return Result{Session: r.s, Replies: r.replies, Effects: r.effects, Notices: r.notices, Tasks: r.tasks}
+	return Result{Session: r.s, Replies: r.replies, Effects: r.effects, Notices: r.notices, Tasks: r.tasks, Refused: r.refused}
 }
 
 type stepper struct {
@@ -64,6 +64,7 @@ type stepper struct {
 	effects []domain.Effect
 	notices []Notice
 	tasks   []Task
+	refused string
 }
 
 func (r *stepper) say(text string, buttons ...[]Button) {
@@ -372,6 +373,7 @@ func (r *stepper) helpText() string {
 // them why not when they may not.
 func (r *stepper) mayAnswer() bool {
 	if !r.f.Person.Has(domain.RoleDelegate) {
+		r.refused = "rsvp by a non-delegate"
 		r.say(r.t("not_delegate"), r.menuButtons()...)
 		return false
 	}

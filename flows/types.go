@@ -133,6 +133,10 @@ type Result struct {
 	// saved, because they need I/O a step must not do (build an export,
 	// count the headcount, send a broadcast); their replies go to the chat.
 	Tasks []Task
+	// Refused says why the input asked for something this person may not
+	// have (another agency's indicator, a staff action): the bot layer logs
+	// it for the operators.
+	Refused string
 }
 
 // Task names one such request. Arg is the task's own data.

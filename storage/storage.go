@@ -21,6 +21,9 @@ var ErrNotFound = domain.ErrNotFound
 type PersonState struct {
 	RSVP *domain.RSVP // nil when they have not answered
 	Lang domain.Lang  // "" when they never chose
+	// Unreachable is set when some channel refused delivery to them: the
+	// mark the dispatcher clears when they write in.
+	Unreachable bool
 }
 
 // Store keeps results: people, identities, answers with history, and the
@@ -51,17 +54,49 @@ type Store interface {
 // SessionStore keeps where each chat is in its conversation, serialises the
 // handling of one chat across processes, and remembers which updates were
 // fully handled. Losing it loses no confirmed data.
+//
+// Handling one update is one turn: Begin (is it done? take the chat's lock,
+// read its session), then on the Lease it returns Save (the new session,
+// before the replies go out) and Finish (mark the update done and release
+// the lock), or Release on failure. A store may do each of these in one
+// round trip.
 type SessionStore interface {
-	Get(ctx context.Context, chat string) ([]byte, error) // ErrNotFound when none
-	Put(ctx context.Context, chat string, session []byte) error
-	// Lock holds chat's lock until unlock is called, waiting while another
-	// process holds it, until ctx ends.
-	Lock(ctx context.Context, chat string) (unlock func(), err error)
-	// Done reports whether update was fully handled; MarkDone records it.
-	Done(ctx context.Context, update string) (bool, error)
-	MarkDone(ctx context.Context, update string) error
+	// Begin starts handling update in chat. When update was fully handled
+	// before, the Turn is Done and nothing is held. Otherwise Begin takes
+	// chat's lock, waiting while another process holds it until ctx ends
+	// (the error then wraps ErrLockTimeout), and returns the chat's session
+	// with it. An update another holder finishes while Begin waits is Done.
+	Begin(ctx context.Context, chat, update string) (Turn, error)
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Turn is what Begin found.
+type Turn struct {
+	// Done means the update was fully handled before: no lock is held and
+	// Lease is nil.
+	Done bool
+	// Session is the chat's session; empty when it has none.
+	Session []byte
+	// Lease holds the chat's lock; call Finish or Release.
+	Lease Lease
+}
+
+// Lease is a chat's lock held for one update, from SessionStore.Begin. The
+// lock stays held while the ctx given to Begin is live, until Finish or
+// Release; a holder that stops (crashed, or its ctx ended) loses it a while
+// later. A lock is only ever released by its holder.
+type Lease interface {
+	// Save stores the chat's session. It fails when the lock was lost to
+	// another holder.
+	Save(ctx context.Context, session []byte) error
+	// MarkDone records the update as fully handled, keeping the lock.
+	MarkDone(ctx context.Context) error
+	// Finish records the update as fully handled and releases the lock.
+	Finish(ctx context.Context) error
+	// Release releases the lock without marking the update done. It is
+	// harmless after Finish and when called twice.
+	Release()
 }
 
 // CampaignStore keeps the data campaign: the catalog and assignments from

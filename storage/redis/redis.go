@@ -8,6 +8,11 @@
 //	P lock:<chat>     the chat's lock, a random token, expires LockTTL after
 //	                  the last refresh
 //	P done:<update>   "1" once the update was fully handled, expires DoneTTL
+//
+// Handling one update costs three round trips (storage.SessionStore): Begin
+// (done mark, lock and session in one script), Lease.Save and Lease.Finish
+// (done mark and unlock in one script). Get, Put, Lock, Done and MarkDone
+// are the single operations, for tools and tests.
 package redis
 
 import (
@@ -151,6 +156,45 @@ end
 return 0
 `)
 
+// beginScript is Begin's one round trip. KEYS: done mark, lock, session;
+// ARGV: token, lock TTL in ms. It returns {1} when the update is done,
+// {2} when another holder has the lock, else {0, session or false}.
+var beginScript = goredis.NewScript(`
+if redis.call("EXISTS", KEYS[1]) == 1 then
+	return {1}
+end
+if not redis.call("SET", KEYS[2], ARGV[1], "NX", "PX", ARGV[2]) then
+	return {2}
+end
+return {0, redis.call("GET", KEYS[3])}
+`)
+
+// saveScript stores the session while the lock is ours. A lock that lapsed
+// with nobody taking it (Redis restarted, or a long pause) is taken again;
+// a lock another holder took is not touched, and nothing is saved. KEYS:
+// lock, session; ARGV: token, session, session TTL in ms, lock TTL in ms.
+var saveScript = goredis.NewScript(`
+local holder = redis.call("GET", KEYS[1])
+if holder ~= ARGV[1] then
+	if holder then
+		return 0
+	end
+	redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[4])
+end
+redis.call("SET", KEYS[2], ARGV[2], "PX", ARGV[3])
+return 1
+`)
+
+// finishScript marks the update done and deletes the lock when it is still
+// ours. KEYS: done mark, lock; ARGV: token, done TTL in ms.
+var finishScript = goredis.NewScript(`
+redis.call("SET", KEYS[1], "1", "PX", ARGV[2])
+if redis.call("GET", KEYS[2]) == ARGV[1] then
+	redis.call("DEL", KEYS[2])
+end
+return 1
+`)
+
 const (
 	minBackoff = 5 * time.Millisecond
 	maxBackoff = 100 * time.Millisecond
@@ -158,6 +202,35 @@ const (
 	// caller's ctx has ended.
 	unlockTimeout = 5 * time.Second
 )
+
+// acquire runs try until it reports done, backing off with jitter while it
+// reports the lock busy, until ctx ends: then the error wraps both
+// storage.ErrLockTimeout and ctx.Err().
+func acquire(ctx context.Context, chat string, try func() (busy bool, err error)) error {
+	backoff := minBackoff
+	for {
+		busy, err := try()
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%w: chat %q: %w", storage.ErrLockTimeout, chat, ctx.Err())
+			}
+			return err
+		}
+		if !busy {
+			return nil
+		}
+		// Full jitter keeps waiting processes from retrying in step.
+		wait := backoff/2 + rand.N(backoff/2+1)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w: chat %q: %w", storage.ErrLockTimeout, chat, ctx.Err())
+		case <-t.C:
+		}
+		backoff = min(backoff*2, maxBackoff)
+	}
+}
 
 // Lock takes chat's lock, waiting while another holder has it, until ctx
 // ends: then the error wraps both storage.ErrLockTimeout and ctx.Err().
@@ -168,72 +241,154 @@ const (
 func (s *Store) Lock(ctx context.Context, chat string) (func(), error) {
 	key := s.lockKey(chat)
 	token := newToken()
-	backoff := minBackoff
-	for {
+	err := acquire(ctx, chat, func() (bool, error) {
 		ok, err := s.rdb.SetNX(ctx, key, token, s.lockTTL).Result()
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%w: chat %q: %w", storage.ErrLockTimeout, chat, ctx.Err())
-			}
-			return nil, fmt.Errorf("redis: lock chat: %w", err)
+			return false, fmt.Errorf("redis: lock chat: %w", err)
 		}
-		if ok {
-			break
-		}
-		// Full jitter keeps waiting processes from retrying in step.
-		wait := backoff/2 + rand.N(backoff/2+1)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("%w: chat %q: %w", storage.ErrLockTimeout, chat, ctx.Err())
-		case <-t.C:
-		}
-		backoff = min(backoff*2, maxBackoff)
+		return !ok, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-
-	stop := make(chan struct{})
-	refreshed := make(chan struct{})
-	go s.refresh(ctx, key, token, stop, refreshed)
-
-	var once sync.Once
-	unlock := func() {
-		once.Do(func() {
-			close(stop)
-			<-refreshed // no refresh may run after the delete
-			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)
-			defer cancel()
-			// On failure the lock lapses by itself LockTTL later.
-			_ = unlockScript.Run(uctx, s.rdb, []string{key}, token).Err()
-		})
-	}
-	return unlock, nil
+	return s.newLease(ctx, chat, "", token).Release, nil
 }
 
-// refresh extends the lock every LockTTL/3 until stop is closed, ctx ends,
-// or the lock is no longer ours.
-func (s *Store) refresh(ctx context.Context, key, token string, stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	every := s.lockTTL / 3
-	if every <= 0 {
-		every = time.Millisecond
-	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+// Begin implements storage.SessionStore in one round trip (a script that
+// checks the done mark, takes the lock and reads the session), repeated
+// with backoff while another holder has the lock. The lease is refreshed
+// like Lock's.
+func (s *Store) Begin(ctx context.Context, chat, update string) (storage.Turn, error) {
+	keys := []string{s.doneKey(update), s.lockKey(chat), s.sessionKey(chat)}
+	token := newToken()
+	var turn storage.Turn
+	err := acquire(ctx, chat, func() (bool, error) {
+		res, err := beginScript.Run(ctx, s.rdb, keys, token, s.lockTTL.Milliseconds()).Slice()
+		if err != nil {
+			return false, fmt.Errorf("redis: begin: %w", err)
 		}
-		n, err := refreshScript.Run(ctx, s.rdb, []string{key}, token, s.lockTTL.Milliseconds()).Int64()
-		if err == nil && n == 0 {
-			return // lost: it lapsed and someone else may hold it now
+		if len(res) == 0 {
+			return false, errors.New("redis: begin: empty reply")
 		}
-		// On a transient error, try again next tick while the lock lasts.
+		switch code, _ := res[0].(int64); code {
+		case 1:
+			turn.Done = true
+		case 2:
+			return true, nil
+		default:
+			if len(res) > 1 {
+				if v, ok := res[1].(string); ok {
+					turn.Session = []byte(v)
+				}
+			}
+		}
+		return false, nil
+	})
+	if err != nil || turn.Done {
+		return storage.Turn{Done: turn.Done}, err
 	}
+	turn.Lease = s.newLease(ctx, chat, update, token)
+	return turn, nil
+}
+
+// lease is a held chat lock, refreshed every LockTTL/3 while the ctx it was
+// taken with is live.
+type lease struct {
+	s            *Store
+	ctx          context.Context
+	chat, update string
+	token        string
+
+	mu       sync.Mutex // held while refreshing, so none runs after release
+	timer    *time.Timer
+	stopped  bool // no more refreshes
+	released bool
+}
+
+func (s *Store) newLease(ctx context.Context, chat, update, token string) *lease {
+	l := &lease{s: s, ctx: ctx, chat: chat, update: update, token: token}
+	l.mu.Lock()
+	l.timer = time.AfterFunc(s.refreshEvery(), l.refresh)
+	l.mu.Unlock()
+	return l
+}
+
+func (s *Store) refreshEvery() time.Duration {
+	if every := s.lockTTL / 3; every > 0 {
+		return every
+	}
+	return time.Millisecond
+}
+
+// refresh extends the lock, and plans the next refresh unless the lease
+// was released, its ctx ended, or the lock is no longer ours.
+func (l *lease) refresh() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopped || l.ctx.Err() != nil {
+		return
+	}
+	n, err := refreshScript.Run(l.ctx, l.s.rdb, []string{l.s.lockKey(l.chat)}, l.token, l.s.lockTTL.Milliseconds()).Int64()
+	if err == nil && n == 0 {
+		l.stopped = true // lost: it lapsed and someone else may hold it now
+		return
+	}
+	// On a transient error, try again next time while the lock lasts.
+	l.timer.Reset(l.s.refreshEvery())
+}
+
+// claim ends the refreshes and takes the release on itself; it returns
+// false when the lease was released already.
+func (l *lease) claim() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopped = true
+	l.timer.Stop()
+	if l.released {
+		return false
+	}
+	l.released = true
+	return true
+}
+
+func (l *lease) Save(ctx context.Context, session []byte) error {
+	n, err := saveScript.Run(ctx, l.s.rdb, []string{l.s.lockKey(l.chat), l.s.sessionKey(l.chat)},
+		l.token, session, l.s.sessionTTL.Milliseconds(), l.s.lockTTL.Milliseconds()).Int64()
+	if err != nil {
+		return fmt.Errorf("redis: put session: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("redis: put session: chat %q: lock lost to another holder", l.chat)
+	}
+	return nil
+}
+
+func (l *lease) MarkDone(ctx context.Context) error { return l.s.MarkDone(ctx, l.update) }
+
+func (l *lease) Finish(ctx context.Context) error {
+	if !l.claim() {
+		return l.s.MarkDone(ctx, l.update)
+	}
+	err := finishScript.Run(ctx, l.s.rdb, []string{l.s.doneKey(l.update), l.s.lockKey(l.chat)},
+		l.token, l.s.doneTTL.Milliseconds()).Err()
+	if err != nil {
+		// Let Release try the unlock again; else the lock lapses by itself.
+		l.mu.Lock()
+		l.released = false
+		l.mu.Unlock()
+		return fmt.Errorf("redis: finish update: %w", err)
+	}
+	return nil
+}
+
+func (l *lease) Release() {
+	if !l.claim() {
+		return
+	}
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(l.ctx), unlockTimeout)
+	defer cancel()
+	// On failure the lock lapses by itself LockTTL later.
+	_ = unlockScript.Run(uctx, l.s.rdb, []string{l.s.lockKey(l.chat)}, l.token).Err()
 }
 
 // Done reports whether update was marked done within the last DoneTTL.

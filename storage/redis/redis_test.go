@@ -15,6 +15,7 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/storagetest"
 )
 
 // env is one test's view of the shared test Redis: a unique prefix, a raw
@@ -572,4 +573,129 @@ func FuzzParseURLHidesPassword(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSessionConformance(t *testing.T) {
+	storagetest.RunSessions(t, func(t *testing.T) (storage.SessionStore, storage.SessionStore) {
+		e := newEnv(t)
+		return e.open(t, Options{}), e.open(t, Options{})
+	})
+}
+
+// TestTurnKeysAndTTLs checks what one turn leaves in Redis.
+func TestTurnKeysAndTTLs(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t, Options{SessionTTL: 90 * time.Minute, DoneTTL: 3 * time.Hour, LockTTL: 10 * time.Second})
+	ctx := ctxT(t, 10*time.Second)
+	chat, update := "telegram:ttl", "telegram/ttl1"
+	turn, err := s.Begin(ctx, chat, update)
+	if err != nil || turn.Lease == nil {
+		t.Fatalf("Begin = %+v, %v", turn, err)
+	}
+	if pttl, err := e.raw.PTTL(ctx, e.prefix+"lock:"+chat).Result(); err != nil || pttl <= 0 || pttl > 10*time.Second {
+		t.Fatalf("lock PTTL = %v, %v", pttl, err)
+	}
+	if err := turn.Lease.Save(ctx, []byte{0, 1, 0xff}); err != nil {
+		t.Fatal(err)
+	}
+	if err := turn.Lease.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]time.Duration{
+		e.prefix + "session:" + chat: 90 * time.Minute,
+		e.prefix + "done:" + update:  3 * time.Hour,
+	} {
+		ttl, err := e.raw.TTL(ctx, k).Result()
+		if err != nil || ttl > want || ttl < want-10*time.Second {
+			t.Errorf("TTL(%s) = %v, %v; want about %v", k, ttl, err, want)
+		}
+	}
+	if n, err := e.raw.Exists(ctx, e.prefix+"lock:"+chat).Result(); err != nil || n != 0 {
+		t.Fatalf("lock after Finish: exists=%d, %v", n, err)
+	}
+	if got, err := s.Get(ctx, chat); err != nil || !bytes.Equal(got, []byte{0, 1, 0xff}) {
+		t.Fatalf("session = %q, %v", got, err)
+	}
+}
+
+// TestExpiredLeaseCannotTouchNewOwner lets a's lease lapse, lets b take the
+// chat, and checks that a can neither save over b's session nor release
+// b's lock.
+func TestExpiredLeaseCannotTouchNewOwner(t *testing.T) {
+	e := newEnv(t)
+	const ttl = 300 * time.Millisecond
+	a, b := e.open(t, Options{LockTTL: ttl}), e.open(t, Options{LockTTL: ttl})
+	chat := "telegram:lapsed"
+	key := e.prefix + "lock:" + chat
+
+	actx, acancel := context.WithCancel(context.Background())
+	ta, err := a.Begin(actx, chat, "telegram/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acancel() // a's refreshes stop: its lock lapses after ttl
+
+	tb, err := b.Begin(ctxT(t, 10*time.Second), chat, "telegram/b")
+	if err != nil {
+		t.Fatalf("b.Begin after a's lease lapsed: %v", err)
+	}
+	tokenB, err := e.raw.Get(context.Background(), key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t, 10*time.Second)
+	if err := ta.Lease.Save(ctx, []byte("a's")); err == nil {
+		t.Fatal("a saved a session while b held the chat")
+	}
+	if err := ta.Lease.Finish(ctx); err != nil {
+		t.Fatalf("a.Finish: %v", err)
+	}
+	ta.Lease.Release()
+	if got, err := e.raw.Get(ctx, key).Result(); err != nil || got != tokenB {
+		t.Fatalf("lock after a's late finish = %q, %v; want b's token", got, err)
+	}
+	if err := tb.Lease.Save(ctx, []byte("b's")); err != nil {
+		t.Fatalf("b.Save: %v", err)
+	}
+	tb.Lease.Release()
+	if got, err := a.Get(ctx, chat); err != nil || string(got) != "b's" {
+		t.Fatalf("session = %q, %v; want b's", got, err)
+	}
+	// A lock that lapsed with nobody taking it is taken again by Save.
+	tc, err := a.Begin(ctx, chat, "telegram/c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.raw.Del(ctx, key).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.Lease.Save(ctx, []byte("c's")); err != nil {
+		t.Fatalf("Save after the lock vanished: %v", err)
+	}
+	if n, err := e.raw.Exists(ctx, key).Result(); err != nil || n != 1 {
+		t.Fatalf("lock after Save retook it: exists=%d, %v", n, err)
+	}
+	if err := tc.Lease.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.raw.Exists(ctx, key).Result(); err != nil || n != 0 {
+		t.Fatalf("lock after Finish: exists=%d, %v", n, err)
+	}
+}
+
+// TestBeginLeaseRefreshedWhileHeld holds a Begin lease for several TTLs.
+func TestBeginLeaseRefreshedWhileHeld(t *testing.T) {
+	e := newEnv(t)
+	const ttl = 600 * time.Millisecond
+	a, b := e.open(t, Options{LockTTL: ttl}), e.open(t, Options{LockTTL: ttl})
+	turn, err := a.Begin(ctxT(t, 30*time.Second), "web:held", "web/h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*ttl)
+	defer cancel()
+	if _, err := b.Begin(ctx, "web:held", "web/h2"); !errors.Is(err, storage.ErrLockTimeout) {
+		t.Fatalf("b.Begin while a holds: %v; want ErrLockTimeout", err)
+	}
+	turn.Lease.Release()
 }

@@ -149,6 +149,54 @@ func (s *Store) MarkDone(ctx context.Context, update string) error {
 	return nil
 }
 
+// Begin implements storage.SessionStore: the in-process chat lock, then the
+// done mark and the session in one query. A done update is answered without
+// waiting for the lock.
+func (s *Store) Begin(ctx context.Context, chat, update string) (storage.Turn, error) {
+	unlock, ok := s.locks.tryLock(chat)
+	if !ok {
+		done, err := s.Done(ctx, update)
+		if err != nil {
+			return storage.Turn{}, err
+		}
+		if done {
+			return storage.Turn{Done: true}, nil
+		}
+		if unlock, err = s.locks.lock(ctx, chat); err != nil {
+			return storage.Turn{}, err
+		}
+	}
+	var done int
+	var data []byte
+	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM done_updates WHERE update_key = $1),
+		(SELECT data FROM sessions WHERE chat = $2)`, update, chat).Scan(&done, &data)
+	if err != nil {
+		unlock()
+		return storage.Turn{}, fmt.Errorf("begin update: %w", err)
+	}
+	if done != 0 {
+		unlock()
+		return storage.Turn{Done: true}, nil
+	}
+	return storage.Turn{Session: data, Lease: &lease{s: s, chat: chat, update: update, unlock: unlock}}, nil
+}
+
+// lease is a chat's in-process lock held for one update.
+type lease struct {
+	s            *Store
+	chat, update string
+	unlock       func() // idempotent
+}
+
+func (l *lease) Save(ctx context.Context, session []byte) error { return l.s.Put(ctx, l.chat, session) }
+func (l *lease) MarkDone(ctx context.Context) error             { return l.s.MarkDone(ctx, l.update) }
+func (l *lease) Release()                                       { l.unlock() }
+
+func (l *lease) Finish(ctx context.Context) error {
+	defer l.unlock()
+	return l.s.MarkDone(ctx, l.update)
+}
+
 // --- driver adapter -------------------------------------------------------------
 
 type querier interface {
@@ -199,28 +247,41 @@ type keyedMutex struct {
 	m  map[string]chan struct{}
 }
 
+// tryLock takes key's lock when it is free.
+func (k *keyedMutex) tryLock(key string) (func(), bool) {
+	unlock, _ := k.take(key)
+	return unlock, unlock != nil
+}
+
+// take takes key's lock when it is free, else returns what to wait on.
+func (k *keyedMutex) take(key string) (unlock func(), held chan struct{}) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil {
+		k.m = map[string]chan struct{}{}
+	}
+	if held, busy := k.m[key]; busy {
+		return nil, held
+	}
+	ch := make(chan struct{})
+	k.m[key] = ch
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			k.mu.Lock()
+			delete(k.m, key)
+			k.mu.Unlock()
+			close(ch)
+		})
+	}, nil
+}
+
 func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
 	for {
-		k.mu.Lock()
-		if k.m == nil {
-			k.m = map[string]chan struct{}{}
+		unlock, held := k.take(key)
+		if unlock != nil {
+			return unlock, nil
 		}
-		held, busy := k.m[key]
-		if !busy {
-			ch := make(chan struct{})
-			k.m[key] = ch
-			k.mu.Unlock()
-			var once sync.Once
-			return func() {
-				once.Do(func() {
-					k.mu.Lock()
-					delete(k.m, key)
-					k.mu.Unlock()
-					close(ch)
-				})
-			}, nil
-		}
-		k.mu.Unlock()
 		select {
 		case <-held:
 		case <-ctx.Done():

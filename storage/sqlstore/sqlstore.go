@@ -152,29 +152,45 @@ func (q *Queries) Identities(ctx context.Context, personID string) ([]domain.Ide
 	return out, rows.Err()
 }
 
-// PersonState implements storage.Store.
+// PersonState implements storage.Store, in one query: the language, the
+// newest answer, and whether a channel refused delivery to them.
 func (q *Queries) PersonState(ctx context.Context, personID string) (storage.PersonState, error) {
 	var st storage.PersonState
 	var lang string
-	err := q.DB.QueryRow(ctx, `SELECT lang FROM people WHERE id = $1`, personID).Scan(&lang)
-	if err != nil && !errors.Is(err, ErrNoRows) {
-		return st, fmt.Errorf("person language: %w", err)
+	var status, subName, subPosition, subPhone, ch *string
+	var at *time.Time
+	err := q.DB.QueryRow(ctx, `SELECT p.lang, r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at,
+			EXISTS (SELECT 1 FROM unreachable u WHERE u.person_id = p.id)
+		FROM people p LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = p.id)
+		WHERE p.id = $1`, personID).Scan(&lang, &status, &subName, &subPosition, &subPhone, &ch, &at, &st.Unreachable)
+	if errors.Is(err, ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("person state: %w", err)
 	}
 	if lang != "" {
 		st.Lang = domain.ParseLang(lang)
 	}
-	rows, err := q.DB.Query(ctx, rsvpSelect+` WHERE person_id = $1 ORDER BY id DESC LIMIT 1`, personID)
-	if err != nil {
-		return st, fmt.Errorf("current answer: %w", err)
+	if status == nil {
+		return st, nil
 	}
-	list, err := scanRSVPs(rows)
-	if err != nil {
-		return st, fmt.Errorf("current answer: %w", err)
+	r := domain.RSVP{PersonID: personID, Status: domain.RSVPStatus(*status), Channel: domain.Channel(deref(ch))}
+	if at != nil {
+		r.At = at.UTC()
 	}
-	if len(list) == 1 {
-		st.RSVP = &list[0]
+	if r.Status == domain.RSVPSubstitute {
+		r.Substitute = &domain.Substitute{Name: deref(subName), Position: deref(subPosition), Phone: deref(subPhone)}
 	}
+	st.RSVP = &r
 	return st, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // RSVPHistory implements storage.Store: oldest first.
@@ -231,6 +247,16 @@ func scanRSVPs(rows Rows) ([]domain.RSVP, error) {
 
 // Apply implements storage.Store.
 func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time, effects []domain.Effect) (bool, error) {
+	if len(effects) == 0 {
+		// Nothing but the update id to record: one statement, atomic by
+		// itself, without a transaction's two extra round trips.
+		n, err := q.DB.Exec(ctx, `INSERT INTO processed_updates (channel, update_id, processed_at) VALUES ($1, $2, $3)
+			ON CONFLICT (channel, update_id) DO NOTHING`, string(key.Channel), key.UpdateID, at.UTC())
+		if err != nil {
+			return false, fmt.Errorf("record update: %w", err)
+		}
+		return n > 0, nil
+	}
 	applied := false
 	err := q.Tx(ctx, func(db DB) error {
 		n, err := db.Exec(ctx, `INSERT INTO processed_updates (channel, update_id, processed_at) VALUES ($1, $2, $3)

@@ -259,71 +259,132 @@ func seeded(t *testing.T, open func(t *testing.T) storage.Store) storage.Store {
 // two processes see one Redis.
 func RunSessions(t *testing.T, open func(t *testing.T) (a, b storage.SessionStore)) {
 	ctx := context.Background()
-	t.Run("get and put", func(t *testing.T) {
-		s, _ := open(t)
-		if _, err := s.Get(ctx, "telegram:1"); !errors.Is(err, storage.ErrNotFound) {
-			t.Fatalf("missing session err = %v, want ErrNotFound", err)
-		}
-		if err := s.Put(ctx, "telegram:1", []byte(`{"s":"sub_name"}`)); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Put(ctx, "telegram:1", []byte(`{"s":"sub_phone"}`)); err != nil {
-			t.Fatal(err)
-		}
-		got, err := s.Get(ctx, "telegram:1")
-		if err != nil || string(got) != `{"s":"sub_phone"}` {
-			t.Fatalf("get = %q, %v", got, err)
-		}
-	})
-	t.Run("done marks", func(t *testing.T) {
-		s, other := open(t)
-		if d, err := s.Done(ctx, "telegram:9"); err != nil || d {
-			t.Fatalf("done before mark = %v, %v", d, err)
-		}
-		if err := s.MarkDone(ctx, "telegram:9"); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.MarkDone(ctx, "telegram:9"); err != nil {
-			t.Fatalf("second mark: %v", err)
-		}
-		if d, err := other.Done(ctx, "telegram:9"); err != nil || !d {
-			t.Fatalf("done after mark, seen by the other handle = %v, %v", d, err)
-		}
-	})
-	t.Run("lock excludes until unlocked", func(t *testing.T) {
-		a, b := open(t)
-		unlock, err := a.Lock(ctx, "web:x")
+	begin := func(t *testing.T, s storage.SessionStore, chat, update string) storage.Lease {
+		t.Helper()
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		turn, err := s.Begin(c, chat, update)
 		if err != nil {
+			t.Fatalf("begin %s %s: %v", chat, update, err)
+		}
+		if turn.Done || turn.Lease == nil {
+			t.Fatalf("begin %s %s = %+v; want a lease", chat, update, turn)
+		}
+		return turn.Lease
+	}
+	t.Run("a turn saves the session and marks the update done", func(t *testing.T) {
+		s, other := open(t)
+		turn, err := s.Begin(ctx, "telegram:1", "telegram/1")
+		if err != nil || turn.Done || turn.Lease == nil || len(turn.Session) != 0 {
+			t.Fatalf("first begin = %+v, %v; want a lease and no session", turn, err)
+		}
+		if err := turn.Lease.Save(ctx, []byte(`{"s":"sub_name"}`)); err != nil {
 			t.Fatal(err)
 		}
+		if err := turn.Lease.Save(ctx, []byte(`{"s":"sub_phone"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := turn.Lease.Finish(ctx); err != nil {
+			t.Fatal(err)
+		}
+		turn.Lease.Release() // harmless after Finish
+		// The update is done, seen by the other handle; nothing is held.
+		if turn, err := other.Begin(ctx, "telegram:1", "telegram/1"); err != nil || !turn.Done || turn.Lease != nil {
+			t.Fatalf("begin of a finished update = %+v, %v; want Done", turn, err)
+		}
+		// The next update gets the saved session.
+		turn, err = other.Begin(ctx, "telegram:1", "telegram/2")
+		if err != nil || turn.Done || string(turn.Session) != `{"s":"sub_phone"}` {
+			t.Fatalf("next begin = %+v (%q), %v", turn, turn.Session, err)
+		}
+		// Released without Finish: not done, and the lock is free again.
+		turn.Lease.Release()
+		turn.Lease.Release() // twice is harmless
+		l := begin(t, s, "telegram:1", "telegram/2")
+		l.Release()
+		// Sessions are per chat.
+		if turn, err := s.Begin(ctx, "telegram:2", "telegram/3"); err != nil || len(turn.Session) != 0 {
+			t.Fatalf("other chat's session = %q, %v; want none", turn.Session, err)
+		} else {
+			turn.Lease.Release()
+		}
+	})
+	t.Run("lock excludes until released", func(t *testing.T) {
+		a, b := open(t)
+		held := begin(t, a, "web:x", "web/1")
 		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		defer cancel()
-		if _, err := b.Lock(short, "web:x"); !errors.Is(err, storage.ErrLockTimeout) {
-			t.Fatalf("second lock while held: err = %v, want ErrLockTimeout", err)
+		if turn, err := b.Begin(short, "web:x", "web/2"); !errors.Is(err, storage.ErrLockTimeout) {
+			t.Fatalf("second begin while held: %+v, %v; want ErrLockTimeout", turn, err)
 		}
 		// Another chat is not blocked.
-		u2, err := b.Lock(ctx, "web:y")
-		if err != nil {
-			t.Fatalf("lock on another chat: %v", err)
-		}
-		u2()
+		begin(t, b, "web:y", "web/3").Release()
 		got := make(chan error, 1)
 		go func() {
-			u, err := b.Lock(ctx, "web:x")
+			c, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			turn, err := b.Begin(c, "web:x", "web/2")
 			if err == nil {
-				u()
+				turn.Lease.Release()
 			}
 			got <- err
 		}()
 		time.Sleep(50 * time.Millisecond)
-		unlock()
+		held.Release()
 		select {
 		case err := <-got:
 			if err != nil {
-				t.Fatalf("lock after unlock: %v", err)
+				t.Fatalf("begin after release: %v", err)
 			}
 		case <-time.After(5 * time.Second):
-			t.Fatal("waiter never got the lock after unlock")
+			t.Fatal("waiter never got the lock after release")
 		}
+	})
+	t.Run("an update finished while waiting is done", func(t *testing.T) {
+		a, b := open(t)
+		held := begin(t, a, "zalo:z", "zalo/1")
+		got := make(chan storage.Turn, 1)
+		go func() {
+			c, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			turn, err := b.Begin(c, "zalo:z", "zalo/1")
+			if err != nil {
+				t.Errorf("waiting begin: %v", err)
+			}
+			got <- turn
+		}()
+		time.Sleep(50 * time.Millisecond)
+		if err := held.Finish(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case turn := <-got:
+			if !turn.Done || turn.Lease != nil {
+				t.Fatalf("waiter got %+v; want Done", turn)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("waiter never returned")
+		}
+		begin(t, b, "zalo:z", "zalo/2").Release()
+	})
+	t.Run("mark done keeps the lock", func(t *testing.T) {
+		a, b := open(t)
+		held := begin(t, a, "web:m", "web/m1")
+		if err := held.MarkDone(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// Done now, answered without waiting for the lock.
+		short, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if turn, err := b.Begin(short, "web:m", "web/m1"); err != nil || !turn.Done {
+			t.Fatalf("begin of a marked update = %+v, %v; want Done", turn, err)
+		}
+		shorter, cancel2 := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel2()
+		if _, err := b.Begin(shorter, "web:m", "web/m2"); !errors.Is(err, storage.ErrLockTimeout) {
+			t.Fatalf("begin while marked and held: %v; want ErrLockTimeout", err)
+		}
+		held.Release()
+		begin(t, b, "web:m", "web/m2").Release()
 	})
 }
