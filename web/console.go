@@ -75,7 +75,7 @@ type Config struct {
 	// ZaloOA is the Zalo Official Account's id when Zalo is configured: its
 	// follow link goes on invitations (follow, then send the invite code).
 	ZaloOA string
-	Event     *domain.Event
+	Event  *domain.Event
 	// Deadline is the campaign's default deadline, for the countdown and
 	// for assignment rows without one; zero: the latest assignment deadline.
 	Deadline time.Time
