@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
 
@@ -41,6 +42,11 @@ func (n *Counts) add(st domain.RSVPStatus, checked bool) {
 	}
 }
 
+func countsOf(r flows.HeadcountRow) Counts {
+	return Counts{Invited: r.Invited, Attend: r.Attend, Substitute: r.Substitute, Decline: r.Decline,
+		Pending: r.Pending, Expected: r.Attend + r.Substitute, CheckedIn: r.CheckedIn}
+}
+
 type agencyCounts struct {
 	Agency domain.Agency
 	Counts
@@ -71,44 +77,30 @@ func (c *Console) headcount(ctx context.Context) (headcount, map[string]domain.R
 		return h, nil, nil, err
 	}
 	dir := c.cfg.Directory()
-	byAgency := map[string]*agencyCounts{}
-	var order []string
+	// The counts are the chat's (/tonghop): one computation for both.
+	checkedIn := make(map[string]bool, len(checks))
+	for id := range checks {
+		checkedIn[id] = true
+	}
+	hc := flows.CountHeadcount(dir, rsvps, checkedIn)
+	h.Total = countsOf(hc.Total)
+	for _, r := range hc.ByAgency {
+		h.ByAgency = append(h.ByAgency, agencyCounts{Agency: r.Agency, Counts: countsOf(r)})
+	}
 	days := map[string]*dayCounts{}
 	for _, p := range dir.People() {
-		if !p.Has(domain.RoleDelegate) {
+		r, answered := rsvps[p.ID]
+		if !p.Has(domain.RoleDelegate) || !answered || r.Status == domain.RSVPPending {
 			continue
 		}
-		r, answered := rsvps[p.ID]
-		st := domain.RSVPPending
-		if answered {
-			st = r.Status
+		t := r.At.In(c.loc)
+		key := t.Format("2006-01-02")
+		d := days[key]
+		if d == nil {
+			d = &dayCounts{Day: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, c.loc)}
+			days[key] = d
 		}
-		_, checked := checks[p.ID]
-		h.Total.add(st, checked)
-		ac := byAgency[p.AgencyCode]
-		if ac == nil {
-			a, ok := dir.Agency(p.AgencyCode)
-			if !ok {
-				a = domain.Agency{Code: p.AgencyCode, NameVI: p.AgencyCode}
-			}
-			ac = &agencyCounts{Agency: a}
-			byAgency[p.AgencyCode] = ac
-			order = append(order, p.AgencyCode)
-		}
-		ac.add(st, checked)
-		if answered && st != domain.RSVPPending {
-			t := r.At.In(c.loc)
-			key := t.Format("2006-01-02")
-			d := days[key]
-			if d == nil {
-				d = &dayCounts{Day: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, c.loc)}
-				days[key] = d
-			}
-			d.add(st, false)
-		}
-	}
-	for _, code := range order {
-		h.ByAgency = append(h.ByAgency, *byAgency[code])
+		d.add(r.Status, false)
 	}
 	for _, d := range days {
 		h.Timeline = append(h.Timeline, *d)
