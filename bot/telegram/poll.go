@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,14 +16,33 @@ import (
 	"github.com/dieuphoi/dieuphoi/bot"
 )
 
-// Poll receives updates by long polling until ctx ends, then returns nil.
-// It deletes any webhook first (Telegram refuses getUpdates while one is
-// set). It returns an error only when the token is rejected.
+// Pipelining bounds for Poll. While updates are in flight, getUpdates is
+// called without a long-poll timeout (it would return the in-flight updates
+// at once anyway): as soon as one is acknowledged, but no sooner than
+// pollMinGap after the previous call, and at least every pollMaxGap so that
+// new updates are seen while slow ones run; with many in flight, only once
+// a quarter of them are done (see waitForProgress).
+const (
+	pollLimit     = 100 // getUpdates limit, the most Telegram allows
+	pollMinGap    = 5 * time.Millisecond
+	pollMaxGap    = 25 * time.Millisecond
+	pollMaxWindow = 1000 // most fetched updates kept in memory at once
+)
+
+// Poll receives updates by long polling until ctx ends, then returns nil
+// once the running handlers have returned. It deletes any webhook first
+// (Telegram refuses getUpdates while one is set). It returns an error only
+// when the token is rejected.
 //
-// Each getUpdates batch is handled with different chats in parallel and
-// each chat's updates in order. The offset advances only past updates the
-// handler accepted: when one fails, that chat's later updates wait, and the
-// next getUpdates (after a backoff) starts again from the failed one.
+// Polling is pipelined: fetched updates are handed to one worker per busy
+// chat, so each chat's updates run in order and different chats in
+// parallel, and the next getUpdates does not wait for a slow update. The
+// offset passed to getUpdates is the lowest fetched update not yet
+// acknowledged, so Telegram keeps redelivering that one and every later one
+// until the handler accepted it (a restart handles it again); ids already
+// seen are skipped without decoding. An update whose handler fails is
+// retried after a backoff by its chat's worker, holding that chat's later
+// updates meanwhile; other chats go on.
 func (a *Adapter) Poll(ctx context.Context) error {
 	for n := 1; ; n++ {
 		_, err := a.request(ctx, "deleteWebhook", tgbotapi.Params{}, a.callTimeout)
@@ -43,44 +63,16 @@ func (a *Adapter) Poll(ctx context.Context) error {
 	}
 	a.log.Info("polling for updates", "timeout", a.pollTimeout)
 
-	st := &pollState{handled: map[int]bool{}, attempts: map[int]int{}}
-	var fetchFails, batchFails int
-	for ctx.Err() == nil {
-		updates, err := a.getUpdates(ctx, st.offset)
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			if isFatal(err) {
-				return fmt.Errorf("telegram: getUpdates: %w", err)
-			}
-			fetchFails++
-			wait := a.retryDelay(err, fetchFails)
-			a.log.Warn("getUpdates failed", "err", err, "offset", st.offset, "retry_in", wait.String())
-			if !sleep(ctx, wait) {
-				break
-			}
-			continue
-		}
-		fetchFails = 0
-		if len(updates) == 0 {
-			continue
-		}
-		if a.runBatch(ctx, st, updates) {
-			batchFails = 0
-			continue
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		batchFails++
-		wait := a.backoff(batchFails)
-		a.log.Warn("updates not handled; will fetch them again", "offset", st.offset, "retry_in", wait.String())
-		if !sleep(ctx, wait) {
-			break
-		}
+	p := &poller{a: a, ctx: ctx, chats: map[chatKey]*chatQueue{}, acked: make(chan struct{}, 1)}
+	err := p.run()
+	p.wg.Wait() // the workers see ctx ended: handlers return, backoffs end
+	p.mu.Lock()
+	offset := p.offset
+	p.mu.Unlock()
+	if err != nil {
+		return err
 	}
-	a.log.Info("polling stopped", "offset", st.offset)
+	a.log.Info("polling stopped", "offset", offset)
 	return nil
 }
 
@@ -98,158 +90,383 @@ func (a *Adapter) retryDelay(err error, failures int) time.Duration {
 	return a.backoff(failures)
 }
 
-// polled is one update from getUpdates; u is nil when it could not be
-// decoded (a shape this library version does not know).
-type polled struct {
-	id int
-	u  *tgbotapi.Update
+// pollItem is one fetched update. u is nil when it could not be decoded (a
+// shape this library version does not know): it is acknowledged at once.
+type pollItem struct {
+	id    int
+	u     *tgbotapi.Update
+	acked bool // guarded by poller.mu
 }
 
-func (a *Adapter) getUpdates(ctx context.Context, offset int) ([]polled, error) {
+// chatKey groups the updates that must run in order: those of one chat, or
+// an update on its own when it has no chat.
+type chatKey struct {
+	chat   int64
+	update int // set only for updates without a chat
+}
+
+// chatQueue is one chat's fetched updates not yet acknowledged; the first
+// is running (or waiting to be retried). A queue is in poller.chats exactly
+// while its worker runs.
+type chatQueue struct {
+	items []*pollItem
+}
+
+// poller is the state of one Poll.
+type poller struct {
+	a   *Adapter
+	ctx context.Context
+	wg  sync.WaitGroup
+
+	mu sync.Mutex
+	// offset is the lowest fetched id not acknowledged, or past the last
+	// fetched one: what getUpdates confirms.
+	offset int
+	// window holds the fetched updates from offset on, in id order; its
+	// head is never acknowledged.
+	window []*pollItem
+	// maxSeen is the highest id fetched: getUpdates returns ids in order,
+	// so an id up to it was seen before.
+	maxSeen int
+	// freed counts the updates the offset has moved past.
+	freed int
+	chats map[chatKey]*chatQueue
+
+	// acked is signalled (without blocking) when an update is acknowledged.
+	acked chan struct{}
+}
+
+// run fetches and dispatches updates until ctx ends or the token is
+// rejected.
+func (p *poller) run() error {
+	a, ctx := p.a, p.ctx
+	var fetchFails int
+	var last time.Time // start of the last getUpdates
+	for ctx.Err() == nil {
+		p.mu.Lock()
+		offset, inFlight := p.offset, len(p.window)
+		p.mu.Unlock()
+		// Never call sooner than pollMinGap after the last call when
+		// something is in flight (a burst of acks would otherwise refetch
+		// the same window over and over).
+		if inFlight > 0 {
+			if gap := time.Since(last); gap < pollMinGap && !sleep(ctx, pollMinGap-gap) {
+				break
+			}
+		}
+		timeout := a.pollTimeout
+		if inFlight > 0 {
+			timeout = 0
+		}
+		last = time.Now()
+		raws, err := a.getUpdates(ctx, offset, timeout)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if isFatal(err) {
+				return fmt.Errorf("telegram: getUpdates: %w", err)
+			}
+			fetchFails++
+			wait := a.retryDelay(err, fetchFails)
+			a.log.Warn("getUpdates failed", "err", err, "offset", offset, "retry_in", wait.String())
+			if !sleep(ctx, wait) {
+				break
+			}
+			continue
+		}
+		fetchFails = 0
+		if err := p.dispatch(raws); err != nil {
+			// A result that is not a list of updates: try again later.
+			fetchFails++
+			wait := a.backoff(fetchFails)
+			a.log.Warn("getUpdates result unusable", "err", err, "offset", offset, "retry_in", wait.String())
+			if !sleep(ctx, wait) {
+				break
+			}
+			continue
+		}
+		p.waitForProgress(len(raws))
+	}
+	return nil
+}
+
+// waitForProgress returns when another getUpdates is worth making, the last
+// one having returned n updates: at once when nothing is in flight (the
+// next call long-polls); else once a quarter of those n were acknowledged
+// off the head of the window (so that the same in-flight updates are not
+// fetched again for every acknowledgement), or after pollMaxGap when
+// anything was, or when the last call was not full (new updates may be
+// waiting).
+func (p *poller) waitForProgress(n int) {
+	full := n >= pollLimit
+	need := max(1, n/4)
+	p.mu.Lock()
+	start := p.freed
+	p.mu.Unlock()
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		p.mu.Lock()
+		freed, inFlight := p.freed-start, len(p.window)
+		p.mu.Unlock()
+		if inFlight == 0 || freed >= need {
+			return
+		}
+		if timer == nil {
+			timer = time.NewTimer(pollMaxGap)
+		}
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-p.acked:
+		case <-timer.C:
+			if (!full && inFlight < pollMaxWindow) || freed > 0 {
+				return
+			}
+			timer.Reset(pollMaxGap)
+		}
+	}
+}
+
+// dispatch queues the updates not seen before to their chats' workers.
+func (p *poller) dispatch(raws []json.RawMessage) error {
+	p.mu.Lock()
+	maxSeen := p.maxSeen
+	p.mu.Unlock()
+	var fresh []*pollItem
+	for _, raw := range raws {
+		id, err := rawUpdateID(raw)
+		if err != nil {
+			return err
+		}
+		if id <= maxSeen {
+			continue // in flight or acknowledged already
+		}
+		maxSeen = id
+		it := &pollItem{id: id}
+		var u tgbotapi.Update
+		if err := json.Unmarshal(raw, &u); err != nil {
+			p.a.log.Warn("skipping undecodable update", "update", id, "err", err)
+			it.acked = true
+		} else {
+			it.u = &u
+		}
+		fresh = append(fresh, it)
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.maxSeen = maxSeen
+	for _, it := range fresh {
+		p.window = append(p.window, it)
+		if it.acked {
+			continue
+		}
+		key := chatKey{update: it.id}
+		if c, ok := chatOf(*it.u); ok {
+			key = chatKey{chat: c}
+		}
+		q := p.chats[key]
+		if q == nil {
+			q = &chatQueue{}
+			p.chats[key] = q
+			p.wg.Add(1)
+			go p.work(key, q)
+		}
+		q.items = append(q.items, it)
+	}
+	p.advanceLocked()
+	return nil
+}
+
+// advanceLocked moves the offset past the acknowledged head of the window.
+func (p *poller) advanceLocked() {
+	i := 0
+	for i < len(p.window) && p.window[i].acked {
+		i++
+	}
+	if i == 0 {
+		return
+	}
+	p.offset = p.window[i-1].id + 1
+	p.freed += i
+	clear(p.window[:i])
+	p.window = p.window[i:]
+	if len(p.window) == 0 {
+		p.window = nil // let the backing array go
+	}
+}
+
+// work runs one chat's queued updates in order until the queue is empty or
+// ctx ends.
+func (p *poller) work(key chatKey, q *chatQueue) {
+	defer p.wg.Done()
+	for {
+		p.mu.Lock()
+		if len(q.items) == 0 || p.ctx.Err() != nil {
+			delete(p.chats, key)
+			p.mu.Unlock()
+			return
+		}
+		it := q.items[0]
+		p.mu.Unlock()
+
+		if !p.a.pollOne(p.ctx, *it.u) {
+			continue // ctx ended
+		}
+
+		p.mu.Lock()
+		it.acked = true
+		q.items[0] = nil
+		q.items = q.items[1:]
+		p.advanceLocked()
+		p.mu.Unlock()
+		select {
+		case p.acked <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// pollOne handles one update, retrying it after a backoff while it fails,
+// and reports whether it may be acknowledged: false only when ctx ended
+// first. An update failing with an error other than bot.ErrNotSaved is
+// given up (and acknowledged) after MaxAttempts tries.
+func (a *Adapter) pollOne(ctx context.Context, u tgbotapi.Update) bool {
+	var tries, fails int
+	for {
+		err := a.processOnce(ctx, u, tries == 0)
+		if err == nil {
+			return true
+		}
+		tries++
+		log := a.log.With("update", u.UpdateID)
+		if c, ok := chatOf(u); ok {
+			log = log.With("chat", c)
+		}
+		switch {
+		case ctx.Err() != nil:
+			return false
+		case errors.Is(err, bot.ErrNotSaved):
+			log.Warn("update not saved; will retry", "err", err)
+		default:
+			fails++
+			if fails >= a.maxAttempts {
+				log.Error("dropping update that keeps failing", "attempts", fails, "err", err)
+				return true
+			}
+			log.Warn("update failed; will retry", "attempt", fails, "err", err)
+		}
+		if !sleep(ctx, a.backoff(tries)) {
+			return false
+		}
+	}
+}
+
+// rawUpdateID reads an update's update_id without decoding the rest: at
+// the front, where Telegram puts it, or else by decoding just that field.
+func rawUpdateID(raw json.RawMessage) (int, error) {
+	const prefix = `{"update_id":`
+	if rest, ok := bytes.CutPrefix(raw, []byte(prefix)); ok {
+		n, i := 0, 0
+		for i < len(rest) && i < 18 && rest[i] >= '0' && rest[i] <= '9' {
+			n = n*10 + int(rest[i]-'0')
+			i++
+		}
+		if i > 0 && i < len(rest) && (rest[i] == ',' || rest[i] == '}') {
+			return n, nil
+		}
+	}
+	var id struct {
+		UpdateID *int `json:"update_id"`
+	}
+	if err := json.Unmarshal(raw, &id); err != nil {
+		return 0, fmt.Errorf("decode update: %w", err)
+	}
+	if id.UpdateID == nil {
+		return 0, errors.New("decode update: no update_id")
+	}
+	return *id.UpdateID, nil
+}
+
+// getUpdates returns the raw updates from offset on, long-polling for up to
+// timeout when there are none.
+func (a *Adapter) getUpdates(ctx context.Context, offset int, timeout time.Duration) ([]json.RawMessage, error) {
 	p := tgbotapi.Params{
-		"limit":           "100",
-		"timeout":         strconv.Itoa(int(a.pollTimeout / time.Second)),
+		"limit":           strconv.Itoa(pollLimit),
+		"timeout":         strconv.Itoa(int(timeout / time.Second)),
 		"allowed_updates": allowedUpdates,
 	}
 	p.AddNonZero("offset", offset)
-	resp, err := a.request(ctx, "getUpdates", p, a.pollTimeout+15*time.Second)
+	resp, err := a.request(ctx, "getUpdates", p, timeout+15*time.Second)
 	if err != nil {
 		return nil, err
 	}
+	return splitUpdates(resp.Result)
+}
+
+// splitUpdates splits a getUpdates result, a JSON array of objects, into
+// its elements without decoding them: most are in flight already and only
+// their update_id is read. Anything but an array of objects goes through
+// encoding/json for its error.
+func splitUpdates(b []byte) ([]json.RawMessage, error) {
+	b = bytes.TrimSpace(b)
+	var out []json.RawMessage
+	ok := len(b) >= 2 && b[0] == '[' && b[len(b)-1] == ']'
+	depth, start, inStr := 0, 0, false
+	for i := 1; ok && i < len(b)-1; i++ {
+		c := b[i]
+		if inStr {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = depth > 0
+			ok = inStr
+		case '{', '[':
+			if depth == 0 {
+				start = i
+				ok = c == '{'
+			}
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				out = append(out, json.RawMessage(b[start:i+1]))
+			}
+			ok = depth >= 0
+		case ' ', '\t', '\n', '\r', ',':
+		default:
+			ok = depth > 0
+		}
+	}
+	if ok && depth == 0 && !inStr {
+		return out, nil
+	}
 	var raws []json.RawMessage
-	if err := json.Unmarshal(resp.Result, &raws); err != nil {
+	if err := json.Unmarshal(b, &raws); err != nil {
 		return nil, fmt.Errorf("decode getUpdates result: %w", err)
 	}
-	out := make([]polled, 0, len(raws))
-	for _, raw := range raws {
-		var u tgbotapi.Update
-		if err := json.Unmarshal(raw, &u); err != nil {
-			var id struct {
-				UpdateID int `json:"update_id"`
-			}
-			if json.Unmarshal(raw, &id) != nil {
-				return nil, fmt.Errorf("decode update: %w", err)
-			}
-			a.log.Warn("skipping undecodable update", "update", id.UpdateID, "err", err)
-			out = append(out, polled{id: id.UpdateID})
-			continue
-		}
-		out = append(out, polled{id: u.UpdateID, u: &u})
-	}
-	return out, nil
-}
-
-// pollState is what Poll remembers between batches.
-type pollState struct {
-	offset int
-	// handled holds ids at or above offset that were already handled, so a
-	// refetch after a failure does not handle them twice.
-	handled map[int]bool
-	// attempts counts failures per update, for MaxAttempts.
-	attempts map[int]int
-}
-
-// runBatch handles updates and moves st.offset past the leading run of
-// acknowledged ones. It reports whether all were acknowledged.
-func (a *Adapter) runBatch(ctx context.Context, st *pollState, updates []polled) bool {
-	type chatQueue struct{ items []polled }
-	queues := map[string]*chatQueue{}
-	var order []string
-	for _, p := range updates {
-		if st.handled[p.id] {
-			continue
-		}
-		key := "update:" + strconv.Itoa(p.id)
-		if p.u != nil {
-			if c, ok := chatOf(*p.u); ok {
-				key = "chat:" + strconv.FormatInt(c, 10)
-			}
-		}
-		q := queues[key]
-		if q == nil {
-			q = &chatQueue{}
-			queues[key] = q
-			order = append(order, key)
-		}
-		q.items = append(q.items, p)
-	}
-
-	var mu sync.Mutex
-	acked := map[int]bool{}
-	var wg sync.WaitGroup
-	for _, key := range order {
-		q := queues[key]
-		wg.Go(func() {
-			for _, p := range q.items {
-				ok := true
-				if p.u != nil {
-					ok = a.pollOne(ctx, st, &mu, *p.u)
-				}
-				mu.Lock()
-				acked[p.id] = ok
-				mu.Unlock()
-				if !ok {
-					return // this chat's later updates wait for this one
-				}
-			}
-		})
-	}
-	wg.Wait()
-
-	all := true
-	next := st.offset
-	for _, p := range updates {
-		if acked[p.id] || st.handled[p.id] {
-			if all {
-				next = p.id + 1
-			} else {
-				st.handled[p.id] = true
-			}
-			continue
-		}
-		all = false
-	}
-	st.offset = next
-	for id := range st.handled {
-		if id < next {
-			delete(st.handled, id)
+	for _, r := range raws {
+		if len(r) == 0 || r[0] != '{' {
+			return nil, fmt.Errorf("decode getUpdates result: an update is %.20s", r)
 		}
 	}
-	for id := range st.attempts {
-		if id < next {
-			delete(st.attempts, id)
-		}
-	}
-	return all
-}
-
-// pollOne handles one polled update and decides whether to acknowledge it.
-func (a *Adapter) pollOne(ctx context.Context, st *pollState, mu *sync.Mutex, u tgbotapi.Update) bool {
-	err := a.process(ctx, u)
-	if err == nil {
-		return true
-	}
-	log := a.log.With("update", u.UpdateID)
-	if c, ok := chatOf(u); ok {
-		log = log.With("chat", c)
-	}
-	switch {
-	case ctx.Err() != nil:
-		return false
-	case errors.Is(err, bot.ErrNotSaved):
-		log.Warn("update not saved; will retry", "err", err)
-		return false
-	}
-	mu.Lock()
-	st.attempts[u.UpdateID]++
-	n := st.attempts[u.UpdateID]
-	mu.Unlock()
-	if n >= a.maxAttempts {
-		log.Error("dropping update that keeps failing", "attempts", n, "err", err)
-		return true
-	}
-	log.Warn("update failed; will retry", "attempt", n, "err", err)
-	return false
+	return raws, nil
 }
 
 // chatOf returns the chat an update belongs to.
@@ -269,7 +486,13 @@ func chatOf(u tgbotapi.Update) (int64, bool) {
 // Button presses are always answered, first, so the button stops spinning
 // whatever happens next.
 func (a *Adapter) process(ctx context.Context, u tgbotapi.Update) error {
-	if q := u.CallbackQuery; q != nil {
+	return a.processOnce(ctx, u, true)
+}
+
+// processOnce is process; answer false skips answering a button press (a
+// retry: it was answered on the first try).
+func (a *Adapter) processOnce(ctx context.Context, u tgbotapi.Update, answer bool) error {
+	if q := u.CallbackQuery; q != nil && answer {
 		a.answerCallback(ctx, u.UpdateID, q.ID)
 	}
 	in, ok := toInbound(u, a.Username())
