@@ -29,7 +29,7 @@ func chatOrder(got []bot.Inbound) map[string][]string {
 func checkOnce(t *testing.T, h *recorder, ids []int) {
 	t.Helper()
 	for _, id := range ids {
-		if c := h.callsOf(id); c != 1 {
+		if c := h.CallsOf(id); c != 1 {
 			t.Errorf("update %d handled %d times, want 1", id, c)
 		}
 	}
@@ -45,11 +45,11 @@ func TestPipelineKeepsOrderPerChat(t *testing.T) {
 		}
 	}
 	// Uneven handling times, so that chats finish out of step.
-	s.h.before = func(in bot.Inbound) {
+	s.h.Before = func(in bot.Inbound) {
 		time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
 	}
 	s.poll(t)
-	got := s.h.wait(t, len(ids))
+	got := s.h.Wait(t, len(ids))
 	s.srv.WaitConfirmed(t, ids[len(ids)-1]+1, 5*time.Second)
 
 	order := chatOrder(got)
@@ -74,7 +74,7 @@ func TestSlowChatDoesNotHoldOthers(t *testing.T) {
 	s := newSetup(t)
 	const slow = 900
 	release := make(chan struct{})
-	s.h.before = func(in bot.Inbound) {
+	s.h.Before = func(in bot.Inbound) {
 		if in.Input.Text == "slow-1" {
 			<-release
 		}
@@ -89,14 +89,14 @@ func TestSlowChatDoesNotHoldOthers(t *testing.T) {
 	var releaseOnce sync.Once
 	free := func() { releaseOnce.Do(func() { close(release) }) }
 	t.Cleanup(free)          // before Poll is stopped, should the test fail early
-	s.h.wait(t, len(others)) // slow-1 is recorded once it returns
+	s.h.Wait(t, len(others)) // slow-1 is recorded once it returns
 
 	// Updates arriving while slow-1 is still running are fetched and
 	// handled too: getUpdates goes on while it is in flight.
 	for c := range 20 {
 		others = append(others, s.srv.SendText(int64(910+c), "late"))
 	}
-	got := s.h.wait(t, len(others))
+	got := s.h.Wait(t, len(others))
 	for _, in := range got {
 		if strings.HasPrefix(in.Input.Text, "slow") {
 			t.Errorf("slow chat's %q handled before its first update returned", in.Input.Text)
@@ -106,7 +106,7 @@ func TestSlowChatDoesNotHoldOthers(t *testing.T) {
 		t.Errorf("offset %d confirmed past the running update %d", off, s1)
 	}
 	free()
-	got = s.h.wait(t, len(others)+2)
+	got = s.h.Wait(t, len(others)+2)
 	last := others[len(others)-1]
 	s.srv.WaitConfirmed(t, last+1, 5*time.Second)
 	if o := chatOrder(got)[strconv.Itoa(slow)]; strings.Join(o, ",") != "slow-1,slow-2" {
@@ -128,7 +128,7 @@ func TestFailedUpdateHoldsOffsetNotOtherChats(t *testing.T) {
 	var confirmedWhileFailing []int
 	b1 := s.srv.SendText(bad, "b1")
 	b2 := s.srv.SendText(bad, "b2")
-	s.h.fail = func(in bot.Inbound, n int) error {
+	s.h.Fail = func(in bot.Inbound, n int) error {
 		if in.Input.Text == "b1" && !healed.Load() {
 			mu.Lock()
 			confirmedWhileFailing = append(confirmedWhileFailing, s.srv.LastConfirmedOffset())
@@ -142,7 +142,7 @@ func TestFailedUpdateHoldsOffsetNotOtherChats(t *testing.T) {
 		others = append(others, s.srv.SendText(int64(960+c), "x"))
 	}
 	s.poll(t)
-	s.h.wait(t, len(others)+3) // b1 tried at least 3 times meanwhile
+	s.h.Wait(t, len(others)+3) // b1 tried at least 3 times meanwhile
 	// Updates queued after the failure are handled too, and for the failing
 	// chat held.
 	b3 := s.srv.SendText(bad, "b3")
@@ -156,7 +156,7 @@ func TestFailedUpdateHoldsOffsetNotOtherChats(t *testing.T) {
 	if n := handledAll(s.h, others); n != len(others) {
 		t.Fatalf("%d of %d other chats' updates handled while one chat fails", n, len(others))
 	}
-	if c := s.h.callsOf(b2) + s.h.callsOf(b3); c != 0 {
+	if c := s.h.CallsOf(b2) + s.h.CallsOf(b3); c != 0 {
 		t.Errorf("the failing chat's later updates were handled %d times while it failed", c)
 	}
 	if off := s.srv.LastConfirmedOffset(); off > b1 {
@@ -165,11 +165,11 @@ func TestFailedUpdateHoldsOffsetNotOtherChats(t *testing.T) {
 	healed.Store(true)
 	last := others[len(others)-1]
 	s.srv.WaitConfirmed(t, last+1, 5*time.Second)
-	if c := s.h.callsOf(b1); c < 3 {
+	if c := s.h.CallsOf(b1); c < 3 {
 		t.Errorf("failing update tried %d times", c)
 	}
 	checkOnce(t, s.h, append(others, b2, b3))
-	if o := chatOrder(s.h.all())[strconv.Itoa(bad)]; !strings.HasSuffix(strings.Join(o, ","), "b1,b2,b3") ||
+	if o := chatOrder(s.h.All())[strconv.Itoa(bad)]; !strings.HasSuffix(strings.Join(o, ","), "b1,b2,b3") ||
 		strings.Contains(strings.Join(o, ","), "b2,b1") {
 		t.Errorf("failing chat's order %v", o)
 	}
@@ -185,7 +185,7 @@ func TestFailedUpdateHoldsOffsetNotOtherChats(t *testing.T) {
 func handledAll(h *recorder, ids []int) int {
 	n := 0
 	for _, id := range ids {
-		if h.callsOf(id) > 0 {
+		if h.CallsOf(id) > 0 {
 			n++
 		}
 	}
@@ -195,7 +195,7 @@ func handledAll(h *recorder, ids []int) int {
 func TestRefetchDoesNotHandleTwice(t *testing.T) {
 	s := newSetup(t)
 	release := make(chan struct{})
-	s.h.before = func(in bot.Inbound) {
+	s.h.Before = func(in bot.Inbound) {
 		if in.Input.Text == "hold" {
 			<-release
 		}
@@ -213,7 +213,7 @@ func TestRefetchDoesNotHandleTwice(t *testing.T) {
 			close(release)
 		}
 	})
-	s.h.wait(t, len(ids))
+	s.h.Wait(t, len(ids))
 	// With "hold" running the offset stays at it, so each getUpdates
 	// returns every update above again.
 	before := s.srv.Calls("getUpdates")
@@ -230,12 +230,12 @@ func TestPollStopsWithHandlersAndRetriesRunning(t *testing.T) {
 	started := make(chan struct{})
 	var once sync.Once
 	var after atomic.Bool
-	s.h.before = func(in bot.Inbound) {
+	s.h.Before = func(in bot.Inbound) {
 		if after.Load() {
 			t.Errorf("handler called after Poll returned: %+v", in.Input)
 		}
 	}
-	s.h.fail = func(in bot.Inbound, n int) error {
+	s.h.Fail = func(in bot.Inbound, n int) error {
 		if in.Input.Text == "retry" {
 			return fmt.Errorf("apply: %w", bot.ErrNotSaved)
 		}
@@ -259,7 +259,7 @@ func TestPollStopsWithHandlersAndRetriesRunning(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.a.Poll(ctx) }()
 	<-started
-	s.h.wait(t, 2) // "retry" failed once, "fine" handled
+	s.h.Wait(t, 2) // "retry" failed once, "fine" handled
 	cancel()
 	select {
 	case err := <-done:

@@ -26,7 +26,7 @@ func TestCommands(t *testing.T) {
 	last := s.srv.SendText(user, "xin chào")
 	s.poll(t)
 
-	got := s.h.wait(t, 4)
+	got := s.h.Wait(t, 4)
 	want := []flows.Input{
 		{Kind: flows.InCommand, Command: "start", Text: "tok_ABC123"},
 		{Kind: flows.InCommand, Command: "start", Text: "tok_DEF456"},
@@ -46,7 +46,7 @@ func TestCommands(t *testing.T) {
 		t.Errorf("update key %q, want %d", got[3].Key.UpdateID, last)
 	}
 	s.srv.WaitConfirmed(t, last+1, 3*time.Second)
-	if n := len(s.h.all()); n != 4 {
+	if n := len(s.h.All()); n != 4 {
 		t.Errorf("handler called %d times, want 4", n)
 	}
 }
@@ -82,7 +82,7 @@ func TestContactSelfOrOther(t *testing.T) {
 	s.srv.ShareContact(user, "0987654321", 777)
 	s.srv.ShareContact(user, "0911222333", 0) // a card without a Telegram account
 	s.poll(t)
-	got := s.h.wait(t, 3)
+	got := s.h.Wait(t, 3)
 	for i, w := range []struct {
 		phone string
 		self  bool
@@ -110,7 +110,7 @@ func TestFilesStickersAndOther(t *testing.T) {
 	s.srv.SendSticker(user, "👍")
 	s.srv.Queue(s.srv.NewLocation(user, 20.65, 106.05))
 	s.poll(t)
-	got := s.h.wait(t, 4)
+	got := s.h.Wait(t, 4)
 
 	doc := got[0].Input
 	if doc.Kind != flows.InFile || len(doc.Files) != 1 {
@@ -150,10 +150,10 @@ func TestIgnoredUpdatesAreAcknowledged(t *testing.T) {
 		"chat": map[string]any{"id": 504, "type": "private"}, "text": "sửa"}))
 	last := s.srv.SendText(504, "thật")
 	s.poll(t)
-	got := s.h.wait(t, 1)
+	got := s.h.Wait(t, 1)
 	s.srv.WaitConfirmed(t, last+1, 3*time.Second)
-	if len(s.h.all()) != 1 || got[0].Input.Text != "thật" {
-		t.Errorf("handler got %+v", s.h.all())
+	if len(s.h.All()) != 1 || got[0].Input.Text != "thật" {
+		t.Errorf("handler got %+v", s.h.All())
 	}
 }
 
@@ -165,7 +165,7 @@ func TestCallbackAnsweredEvenWhenHandlerFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := s.srv.Messages(user)[0]
-	s.h.fail = func(in bot.Inbound, n int) error {
+	s.h.Fail = func(in bot.Inbound, n int) error {
 		if n == 1 {
 			return fmt.Errorf("%w: database down", bot.ErrNotSaved)
 		}
@@ -173,7 +173,7 @@ func TestCallbackAnsweredEvenWhenHandlerFails(t *testing.T) {
 	}
 	id := s.srv.PressButton(user, msg.MessageID, "rsvp:attend")
 	s.poll(t)
-	got := s.h.wait(t, 2)
+	got := s.h.Wait(t, 2)
 	if got[0].Input.Kind != flows.InButton || got[0].Input.Data != "rsvp:attend" || got[0].ChatID != "505" {
 		t.Errorf("button: %+v", got[0])
 	}
@@ -194,7 +194,7 @@ func TestOffsetOnlyPastHandledUpdates(t *testing.T) {
 	var mu sync.Mutex
 	var confirmedDuringFailures []int
 	var order []string
-	s.h.fail = func(in bot.Inbound, n int) error {
+	s.h.Fail = func(in bot.Inbound, n int) error {
 		mu.Lock()
 		defer mu.Unlock()
 		order = append(order, in.Input.Text)
@@ -205,7 +205,7 @@ func TestOffsetOnlyPastHandledUpdates(t *testing.T) {
 		return nil
 	}
 	s.poll(t)
-	s.h.wait(t, 5) // a1 ×3, a2, b1
+	s.h.Wait(t, 5) // a1 ×3, a2, b1
 	s.srv.WaitConfirmed(t, a2+1, 3*time.Second)
 
 	mu.Lock()
@@ -215,10 +215,10 @@ func TestOffsetOnlyPastHandledUpdates(t *testing.T) {
 			t.Errorf("offset %d confirmed past the failed update %d", off, a1)
 		}
 	}
-	if c := s.h.callsOf(a1); c != 3 {
+	if c := s.h.CallsOf(a1); c != 3 {
 		t.Errorf("failed update handled %d times, want 3", c)
 	}
-	if c := s.h.callsOf(b1); c != 1 {
+	if c := s.h.CallsOf(b1); c != 1 {
 		t.Errorf("other chat's update handled %d times, want 1 (not again after the refetch)", c)
 	}
 	// Alice's second message waited for her first.
@@ -240,7 +240,7 @@ func TestPoisonUpdateDroppedAfterMaxAttempts(t *testing.T) {
 	s := newSetup(t, func(c *Config) { c.MaxAttempts = 3 })
 	bad := s.srv.SendText(603, "lỗi")
 	good := s.srv.SendText(603, "tốt")
-	s.h.fail = func(in bot.Inbound, n int) error {
+	s.h.Fail = func(in bot.Inbound, n int) error {
 		if in.Input.Text == "lỗi" {
 			return errors.New("render: reply too odd")
 		}
@@ -248,10 +248,10 @@ func TestPoisonUpdateDroppedAfterMaxAttempts(t *testing.T) {
 	}
 	s.poll(t)
 	s.srv.WaitConfirmed(t, good+1, 3*time.Second)
-	if c := s.h.callsOf(bad); c != 3 {
+	if c := s.h.CallsOf(bad); c != 3 {
 		t.Errorf("poisoned update tried %d times, want 3", c)
 	}
-	if c := s.h.callsOf(good); c != 1 {
+	if c := s.h.CallsOf(good); c != 1 {
 		t.Errorf("next update handled %d times, want 1", c)
 	}
 }
@@ -259,10 +259,10 @@ func TestPoisonUpdateDroppedAfterMaxAttempts(t *testing.T) {
 func TestBlockedUserIsAcknowledged(t *testing.T) {
 	s := newSetup(t)
 	id := s.srv.SendText(604, "hi")
-	s.h.fail = func(bot.Inbound, int) error { return fmt.Errorf("send replies: %w", ErrBlocked) }
+	s.h.Fail = func(bot.Inbound, int) error { return fmt.Errorf("send replies: %w", ErrBlocked) }
 	s.poll(t)
 	s.srv.WaitConfirmed(t, id+1, 3*time.Second)
-	if c := s.h.callsOf(id); c != 1 {
+	if c := s.h.CallsOf(id); c != 1 {
 		t.Errorf("handled %d times, want 1", c)
 	}
 }
@@ -272,7 +272,7 @@ func TestRetryAfterOnGetUpdates(t *testing.T) {
 	s.srv.FailNext("getUpdates", 1, 429, 1)
 	id := s.srv.SendText(605, "chào")
 	s.poll(t)
-	s.h.wait(t, 1)
+	s.h.Wait(t, 1)
 	s.srv.WaitConfirmed(t, id+1, 4*time.Second)
 	times := s.srv.CallTimes("getUpdates")
 	if len(times) < 2 {
@@ -306,7 +306,7 @@ func TestOrderPerChatParallelAcrossChats(t *testing.T) {
 	}
 	bobStarted := make(chan struct{})
 	var once sync.Once
-	s.h.before = func(in bot.Inbound) {
+	s.h.Before = func(in bot.Inbound) {
 		switch in.Input.Text {
 		case "b0":
 			once.Do(func() { close(bobStarted) })
@@ -321,7 +321,7 @@ func TestOrderPerChatParallelAcrossChats(t *testing.T) {
 	}
 	start := time.Now()
 	s.poll(t)
-	got := s.h.wait(t, 6)
+	got := s.h.Wait(t, 6)
 	took := time.Since(start)
 	var a, b []string
 	for _, in := range got {
@@ -353,7 +353,7 @@ func TestPollDeletesWebhookAndStopsPromptly(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.a.Poll(ctx) }()
-	s.h.wait(t, 1)
+	s.h.Wait(t, 1)
 	if w := s.srv.Webhook(); w.URL != "" || w.DeleteCount != 1 {
 		t.Errorf("webhook after Poll: %+v", w)
 	}

@@ -57,13 +57,13 @@ func TestWebhookHandler(t *testing.T) {
 	if c := post(testSecret+"x", upd.JSON()); c != http.StatusUnauthorized {
 		t.Errorf("secret with a suffix: %d", c)
 	}
-	if n := len(s.h.all()); n != 0 {
+	if n := len(s.h.All()); n != 0 {
 		t.Fatalf("handler called %d times before authentication", n)
 	}
 	if c := post(testSecret, upd.JSON()); c != http.StatusOK {
 		t.Errorf("good delivery: %d", c)
 	}
-	if got := s.h.all(); len(got) != 1 || got[0].Input.Command != "start" || got[0].Input.Text != "tok_1" {
+	if got := s.h.All(); len(got) != 1 || got[0].Input.Command != "start" || got[0].Input.Text != "tok_1" {
 		t.Errorf("handler got %+v", got)
 	}
 
@@ -78,29 +78,29 @@ func TestWebhookHandler(t *testing.T) {
 		t.Errorf("not an object: %d", c)
 	}
 
-	s.h.fail = func(bot.Inbound, int) error { return fmt.Errorf("apply: %w", bot.ErrNotSaved) }
+	s.h.Fail = func(bot.Inbound, int) error { return fmt.Errorf("apply: %w", bot.ErrNotSaved) }
 	if c := post(testSecret, s.srv.NewText(801, "x").JSON()); c != http.StatusInternalServerError {
 		t.Errorf("handler error: %d", c)
 	}
-	s.h.fail = func(bot.Inbound, int) error { return fmt.Errorf("send: %w", ErrBlocked) }
+	s.h.Fail = func(bot.Inbound, int) error { return fmt.Errorf("send: %w", ErrBlocked) }
 	if c := post(testSecret, s.srv.NewText(801, "y").JSON()); c != http.StatusOK {
 		t.Errorf("blocked user: %d", c)
 	}
-	s.h.fail = nil
+	s.h.Fail = nil
 
-	before := len(s.h.all())
+	before := len(s.h.All())
 	edited := s.srv.NewUpdate("edited_message", map[string]any{"message_id": 1, "date": 1,
 		"chat": map[string]any{"id": 801, "type": "private"}, "text": "sửa"})
 	if c := post(testSecret, edited.JSON()); c != http.StatusOK {
 		t.Errorf("ignored kind: %d", c)
 	}
-	if len(s.h.all()) != before {
+	if len(s.h.All()) != before {
 		t.Errorf("an edited message reached the handler")
 	}
 
 	// A button pressed through the webhook is answered even when the
 	// handler fails.
-	s.h.fail = func(bot.Inbound, int) error { return errors.New("boom") }
+	s.h.Fail = func(bot.Inbound, int) error { return errors.New("boom") }
 	press := s.srv.NewButtonPress(801, 42, "lang:en")
 	if c := post(testSecret, press.JSON()); c != http.StatusInternalServerError {
 		t.Errorf("failing button: %d", c)

@@ -69,7 +69,7 @@ func TestSendSplitsTextAndRendersButtons(t *testing.T) {
 
 	// The user's press comes back as the payload: a button input.
 	s.srv.PressButton("u1", ms[3].Buttons[3].Payload)
-	if got := s.h.wait(t, 1); got[0].Input.Kind != flows.InButton || got[0].Input.Data != "opt:22" {
+	if got := s.h.Wait(t, 1); got[0].Input.Kind != flows.InButton || got[0].Input.Data != "opt:22" {
 		t.Errorf("press: %+v", got[0].Input)
 	}
 }
@@ -225,7 +225,7 @@ func TestSecretsNeverInLogsOrErrors(t *testing.T) {
 	}
 	cur, _ := s.store.Get(ctx)
 	s.srv.SendText("u1", "hi")
-	s.h.wait(t, 1)
+	s.h.Wait(t, 1)
 	s.a.log.Info("tokens by mistake", "tokens", cur, "alias", s.a.current())
 	if got := fmt.Sprintf("%v %+v", cur, cur); strings.Contains(got, cur.AccessToken) || strings.Contains(got, cur.RefreshToken) {
 		t.Errorf("Tokens print their secrets: %s", got)

@@ -198,7 +198,7 @@ func TestWithinWindowOnSQLite(t *testing.T) {
 		c.Tokens, c.Interactions = q.Zalo("oa1"), nil
 	})
 	s.srv.SendText("u5", "chào")
-	s.h.wait(t, 1)
+	s.h.Wait(t, 1)
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		ok, err := s.a.WithinWindow(context.Background(), "u5", time.Now())

@@ -48,13 +48,13 @@ func TestWebhookHandler(t *testing.T) {
 	if c := post(good, append(body[:len(body)-1:len(body)-1], []byte(`,"x":1}`)...)); c != http.StatusUnauthorized {
 		t.Errorf("tampered body: %d", c)
 	}
-	if n := len(s.h.all()); n != 0 {
+	if n := len(s.h.All()); n != 0 {
 		t.Fatalf("handler called %d times before authentication", n)
 	}
 	if c := post(good, body); c != http.StatusOK {
 		t.Errorf("good event: %d", c)
 	}
-	if got := s.h.wait(t, 1); got[0].Input.Text != "xin chào" || got[0].UserID != "u1" || got[0].ChatID != "u1" {
+	if got := s.h.Wait(t, 1); got[0].Input.Text != "xin chào" || got[0].UserID != "u1" || got[0].ChatID != "u1" {
 		t.Errorf("handler got %+v", got)
 	}
 
@@ -66,13 +66,13 @@ func TestWebhookHandler(t *testing.T) {
 		t.Errorf("unknown event: %d", c)
 	}
 	s.srv.SendText("u1", "sau")
-	got := s.h.wait(t, 2)
+	got := s.h.Wait(t, 2)
 	time.Sleep(50 * time.Millisecond)
-	if n := s.h.callsOf(ev.MsgID()); n != 1 {
+	if n := s.h.CallsOf(ev.MsgID()); n != 1 {
 		t.Errorf("replayed event handled %d times", n)
 	}
-	if len(s.h.all()) != 2 || got[1].Input.Text != "sau" {
-		t.Errorf("events handled: %+v", s.h.all())
+	if len(s.h.All()) != 2 || got[1].Input.Text != "sau" {
+		t.Errorf("events handled: %+v", s.h.All())
 	}
 
 	if c := post("mac=00", []byte(`{"event_name": "user_send_text", `)); c != http.StatusBadRequest {
@@ -116,10 +116,10 @@ func TestEventMapping(t *testing.T) {
 	if c, _ := s.srv.Post(s.srv.NewSticker("u7")); c != 200 {
 		t.Fatal(c)
 	}
-	got := s.h.wait(t, 9)
+	got := s.h.Wait(t, 9)
 	time.Sleep(50 * time.Millisecond)
-	if n := len(s.h.all()); n != 9 {
-		t.Fatalf("%d events handled, want 9 (unfollow is record-only): %+v", n, s.h.all())
+	if n := len(s.h.All()); n != 9 {
+		t.Fatalf("%d events handled, want 9 (unfollow is record-only): %+v", n, s.h.All())
 	}
 	in := func(i int) flows.Input { return got[i].Input }
 	if in(0).Kind != flows.InText || in(0).Text != "Xin chào" || got[0].Key.UpdateID != events[0].MsgID() || got[0].Key.Channel != "zalo" {
@@ -166,7 +166,7 @@ func TestEventMapping(t *testing.T) {
 
 func TestPerUserOrderUnderConcurrency(t *testing.T) {
 	s := newSetup(t, func(c *Config) { c.Workers = 3 })
-	s.h.before = func(bot.Inbound) { time.Sleep(time.Millisecond) }
+	s.h.Before = func(bot.Inbound) { time.Sleep(time.Millisecond) }
 	const users, each = 6, 25
 	var wg sync.WaitGroup
 	for u := range users {
@@ -179,7 +179,7 @@ func TestPerUserOrderUnderConcurrency(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	got := s.h.wait(t, users*each)
+	got := s.h.Wait(t, users*each)
 	next := map[string]int{}
 	for _, in := range got {
 		if want := fmt.Sprint(next[in.UserID]); in.Input.Text != want {
@@ -191,7 +191,7 @@ func TestPerUserOrderUnderConcurrency(t *testing.T) {
 
 func TestRetriesNotSavedAndDropsPoison(t *testing.T) {
 	s := newSetup(t, func(c *Config) { c.MaxAttempts = 2 })
-	s.h.fail = func(in bot.Inbound, n int) error {
+	s.h.Fail = func(in bot.Inbound, n int) error {
 		switch in.Input.Text {
 		case "not saved":
 			if n <= 3 {
@@ -209,21 +209,21 @@ func TestRetriesNotSavedAndDropsPoison(t *testing.T) {
 	e3 := s.srv.SendText("u3", "outside")
 	s.srv.SendText("u1", "after")
 	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && (s.h.callsOf(e1.MsgID()) < 4 || s.h.callsOf(e2.MsgID()) < 2 || len(s.h.all()) < 7) {
+	for time.Now().Before(deadline) && (s.h.CallsOf(e1.MsgID()) < 4 || s.h.CallsOf(e2.MsgID()) < 2 || len(s.h.All()) < 7) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if n := s.h.callsOf(e1.MsgID()); n != 4 {
+	if n := s.h.CallsOf(e1.MsgID()); n != 4 {
 		t.Errorf("not-saved event tried %d times, want 4", n)
 	}
-	if n := s.h.callsOf(e2.MsgID()); n != 2 {
+	if n := s.h.CallsOf(e2.MsgID()); n != 2 {
 		t.Errorf("poison event tried %d times, want MaxAttempts=2", n)
 	}
-	if n := s.h.callsOf(e3.MsgID()); n != 1 {
+	if n := s.h.CallsOf(e3.MsgID()); n != 1 {
 		t.Errorf("outside-window event tried %d times, want 1", n)
 	}
 	var u1 []string
-	for _, in := range s.h.all() {
+	for _, in := range s.h.All() {
 		if in.UserID == "u1" {
 			u1 = append(u1, in.Input.Text)
 		}
@@ -239,19 +239,19 @@ func TestRetriesNotSavedAndDropsPoison(t *testing.T) {
 func TestQueueFullAnswers503AndCloseDrains(t *testing.T) {
 	release := make(chan struct{})
 	s := newSetup(t, func(c *Config) { c.MaxPending = 1 })
-	s.h.before = func(bot.Inbound) { <-release }
+	s.h.Before = func(bot.Inbound) { <-release }
 	s.srv.SendText("u1", "one")
 	ev := s.srv.NewText("u2", "two")
 	if c, _ := s.srv.Post(ev); c != http.StatusServiceUnavailable {
 		t.Errorf("full queue: %d", c)
 	}
 	close(release)
-	s.h.wait(t, 1)
+	s.h.Wait(t, 1)
 	// Zalo delivers it again later: accepted now.
 	if c, _ := s.srv.Post(ev); c != http.StatusOK {
 		t.Errorf("redelivery: %d", c)
 	}
-	s.h.wait(t, 2)
+	s.h.Wait(t, 2)
 	if err := s.a.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestWithinWindow(t *testing.T) {
 		t.Errorf("never seen: %v %v", ok, err)
 	}
 	s.srv.SendText("u9", "hello")
-	s.h.wait(t, 1)
+	s.h.Wait(t, 1)
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		ok, err := s.a.WithinWindow(ctx, "u9", time.Now())
@@ -290,5 +290,5 @@ func TestWithinWindow(t *testing.T) {
 	if c, _ := s.srv.Post(s.srv.NewEvent("user_send_location", "u10", map[string]any{})); c != 200 {
 		t.Fatal(c)
 	}
-	s.h.wait(t, 2)
+	s.h.Wait(t, 2)
 }
