@@ -48,6 +48,26 @@ func (s *Scheduler) RemindPendingNow(ctx context.Context, by string) (int, error
 	return n, err
 }
 
+// ResendInvite sends one person the invitation (the RSVP card with its
+// buttons) again, on the channel they use, now. by (the staff member) and
+// the time go into the run's id. It returns how many messages were
+// enqueued: 0 when the person has never opened a chat with the bot.
+func (s *Scheduler) ResendInvite(ctx context.Context, personID, by string) (int, error) {
+	now := s.c.Now()
+	w := s.newWorld()
+	o := occurrence{
+		id: fmt.Sprintf("invite-%d-%s", now.UnixMilli(), by), at: now, grace: forever,
+		build: func(ctx context.Context, w *world) ([]delivery, error) {
+			return []delivery{{personID: personID, render: s.chaserText}}, nil
+		},
+	}
+	n, err := s.enqueueOccurrence(ctx, w, JobManualChaser, o, now)
+	if n > 0 {
+		s.kick()
+	}
+	return n, err
+}
+
 // Broadcast sends text, as written, to audience. id names the broadcast: a
 // second call with the same id sends nothing new (the staff's confirmation
 // tapped twice), so the caller makes one id per broadcast. It returns how

@@ -72,6 +72,10 @@ type Config struct {
 	// an import); Catalog may return nil when there is no data campaign.
 	Directory func() *domain.Directory
 	Catalog   func() *domain.Catalog
+	// ResendInvite sends a person the invitation again in their chat (the
+	// scheduler's outbox); it returns how many messages were queued, 0 when
+	// the person has no chat with the bot. Nil hides the button.
+	ResendInvite func(ctx context.Context, personID, by string) (int, error)
 	// ZaloOA is the Zalo Official Account's id when Zalo is configured: its
 	// follow link goes on invitations (follow, then send the invite code).
 	ZaloOA string
@@ -190,6 +194,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/delegates/{id}", c.get(c.serveDelegate))
 	mux.Handle("POST /admin/delegates/{id}", c.post(c.serveDelegateSave))
 	mux.Handle("GET /admin/delegates/{id}/invite", c.get(c.serveInvite))
+	mux.Handle("POST /admin/delegates/{id}/invite", c.post(c.serveInviteSend))
 	mux.Handle("GET /admin/indicators", c.get(c.serveIndicators))
 	mux.Handle("GET /admin/indicators/{code}/{agency}", c.get(c.serveIndicator))
 	mux.Handle("POST /admin/indicators/{code}/{agency}/review", c.post(c.serveReview))
@@ -504,12 +509,14 @@ func (c *Console) oops(w http.ResponseWriter, r *http.Request, s *session, what 
 // flashes are the messages a redirect may ask the next page to show, by key,
 // so that no text from the URL reaches the page.
 var flashes = map[string]string{
-	"saved":     "Đã lưu thông tin đại biểu.",
-	"approved":  "Đã duyệt chỉ số.",
-	"returned":  "Đã trả lại chỉ số kèm góp ý.",
-	"stale":     "Chỉ số vừa được người khác thay đổi, chưa thực hiện. Xin xem lại trạng thái mới rồi thao tác lại.",
-	"imported":  "Đã nhập dữ liệu.",
-	"cancelled": "Đã hủy, không có gì thay đổi.",
+	"saved":         "Đã lưu thông tin đại biểu.",
+	"approved":      "Đã duyệt chỉ số.",
+	"returned":      "Đã trả lại chỉ số kèm góp ý.",
+	"stale":         "Chỉ số vừa được người khác thay đổi, chưa thực hiện. Xin xem lại trạng thái mới rồi thao tác lại.",
+	"imported":      "Đã nhập dữ liệu.",
+	"cancelled":     "Đã hủy, không có gì thay đổi.",
+	"invite_sent":   "Đã xếp lịch gửi lại lời mời qua trò chuyện của đại biểu.",
+	"invite_nochat": "Đại biểu chưa mở trò chuyện với trợ lý nên không gửi qua chat được; xin gửi các đường dẫn dưới đây qua điện thoại, Zalo hoặc thư.",
 }
 
 func flash(key string) string { return flashes[key] }

@@ -201,6 +201,27 @@ func TestOverviewAndDelegates(t *testing.T) {
 	p := w.person("P001")
 	_, body = c.get("/admin/delegates/P001/invite")
 	mustContain(t, body, "https://hoinghi.example.vn/chat/i/"+p.InviteToken, "https://t.me/dieuphoi_bot?start="+p.InviteToken, p.InviteCode, "/admin/qr/P001.png")
+	// Resending the invitation in chat: queued for a person with a chat, a
+	// clear message for one without.
+	for _, tc := range []struct{ id, want string }{{"P001", "Đã xếp lịch gửi lại lời mời"}, {"P002", "chưa mở trò chuyện"}} {
+		resp := c.post("/admin/delegates/"+tc.id+"/invite", nil)
+		read(t, resp)
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusSeeOther || loc == "" {
+			t.Fatalf("resend %s: %d %q", tc.id, resp.StatusCode, loc)
+		}
+		if _, b := c.get(loc); !strings.Contains(b, tc.want) {
+			t.Errorf("resend %s: the page lacks %q", tc.id, tc.want)
+		}
+	}
+	if resp := c.post("/admin/delegates/P001/invite", url.Values{"csrf": {"nope"}}); resp.StatusCode != 403 {
+		t.Errorf("resend with a bad CSRF token: %d", resp.StatusCode)
+	}
+	w.mu.Lock()
+	if len(w.resent) != 2 || !strings.HasPrefix(w.resent[0], "P001 ") {
+		t.Errorf("resent = %v", w.resent)
+	}
+	w.mu.Unlock()
 	resp := c.do("GET", "/admin/qr/P001.png", nil, "")
 	if b := read(t, resp); resp.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(b, "\x89PNG") {
 		t.Errorf("qr: %s", resp.Header.Get("Content-Type"))

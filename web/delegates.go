@@ -224,6 +224,7 @@ type inviteView struct {
 	Agency     string
 	Links      links
 	Identities []domain.Identity
+	CanSend    bool
 }
 
 func (c *Console) serveInvite(w http.ResponseWriter, r *http.Request, s *session) {
@@ -241,5 +242,26 @@ func (c *Console) serveInvite(w http.ResponseWriter, r *http.Request, s *session
 	a, _ := dir.Agency(p.AgencyCode)
 	c.audit(r.Context(), s.Person.ID, "invite.view", p.ID)
 	c.renderView(w, s, http.StatusOK, "invite", view{Title: "Thư mời của " + p.FullName, Nav: "delegates",
-		Data: inviteView{Person: p, Agency: a.NameVI, Links: c.links(p), Identities: ids}})
+		Flash: flash(r.URL.Query().Get("msg")),
+		Data:  inviteView{Person: p, Agency: a.NameVI, Links: c.links(p), Identities: ids, CanSend: c.cfg.ResendInvite != nil}})
+}
+
+// serveInviteSend sends the invitation again in the person's chat.
+func (c *Console) serveInviteSend(w http.ResponseWriter, r *http.Request, s *session) {
+	p, ok := c.cfg.Directory().Person(r.PathValue("id"))
+	if !ok || c.cfg.ResendInvite == nil {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
+		return
+	}
+	n, err := c.cfg.ResendInvite(r.Context(), p.ID, s.Person.ID)
+	if err != nil {
+		c.oops(w, r, s, "resend invite", err)
+		return
+	}
+	c.audit(r.Context(), s.Person.ID, "invite.send", p.ID)
+	msg := "invite_sent"
+	if n == 0 {
+		msg = "invite_nochat"
+	}
+	http.Redirect(w, r, "/admin/delegates/"+url.PathEscape(p.ID)+"/invite?msg="+msg, http.StatusSeeOther)
 }

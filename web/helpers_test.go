@@ -40,6 +40,8 @@ type world struct {
 	mu      sync.Mutex
 	now     time.Time
 	reloads atomic.Int32
+	// resent records ResendInvite calls as "person by"; P001 has a chat.
+	resent []string
 }
 
 func (w *world) clock() time.Time {
@@ -120,6 +122,15 @@ func newWorld(t *testing.T) *world {
 		Reload:      func(ctx context.Context) error { w.reloads.Add(1); return w.reload(ctx) },
 		PublicURL:   "https://hoinghi.example.vn",
 		BotUsername: func() string { return "dieuphoi_bot" },
+		ResendInvite: func(ctx context.Context, personID, by string) (int, error) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.resent = append(w.resent, personID+" "+by)
+			if personID == "P001" {
+				return 1, nil
+			}
+			return 0, nil
+		},
 		Now:         w.clock, Log: log,
 	})
 	mux := http.NewServeMux()

@@ -438,10 +438,14 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if !ok {
 		return errors.New("the database cannot keep the staff console's data")
 	}
+	var sch *scheduler.Scheduler // made below, once every channel's sender is known
 	console := web.New(web.Config{
 		Store: st, Campaign: cs, Console: consoleStore, Directory: d.Directory, Catalog: d.Catalog, Event: &ev,
 		Deadline: campaign.Deadline, Exporter: exporter, Blobs: blobs, PublicURL: s.PublicURL,
 		BotUsername: func() string { return botName }, ZaloOA: zaloOA(s), Now: now, Log: log,
+		ResendInvite: func(ctx context.Context, personID, by string) (int, error) {
+			return sch.ResendInvite(ctx, personID, by)
+		},
 		Act: func(ctx context.Context, by string, effects []domain.Effect) error {
 			return d.Act(ctx, domain.UpdateKey{Channel: "console", UpdateID: by + "-" + domain.NewInviteToken()}, effects)
 		},
@@ -475,7 +479,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if catalog != nil {
 		progress = scheduler.CampaignProgress(catalog, cs)
 	}
-	sch, err := scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: d.Senders(), Event: &ev,
+	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: d.Senders(), Event: &ev,
 		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log})
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
