@@ -131,7 +131,7 @@ func newWorld(t *testing.T) *world {
 			}
 			return 0, nil
 		},
-		Now:         w.clock, Log: log,
+		Now: w.clock, Log: log,
 	})
 	mux := http.NewServeMux()
 	w.console.Routes(mux)
