@@ -587,3 +587,23 @@ func TestRunLeadsAndSends(t *testing.T) {
 		t.Errorf("P1 got %q", got)
 	}
 }
+
+func TestResendInvite(t *testing.T) {
+	st := openSQLite(t)
+	e := newEnv(t, st, conferencePeople(), testSchedule)
+	seedConference(e)
+	s := e.scheduler(st, "w1", nil)
+	e.clk.Set(at("2024-07-29 10:00"))
+	if n, err := s.ResendInvite(e.ctx, "P1", "ST"); err != nil || n != 1 {
+		t.Fatalf("ResendInvite(P1) = %d, %v; want 1", n, err)
+	}
+	// N1 never opened a chat with the bot: nothing to send, said so.
+	if n, err := s.ResendInvite(e.ctx, "N1", "ST"); err != nil || n != 0 {
+		t.Fatalf("ResendInvite(N1) = %d, %v; want 0", n, err)
+	}
+	s.Drain(e.ctx)
+	got := e.texts("P1")
+	if len(got) != 1 || !strings.Contains(got[0], "chưa xác nhận") {
+		t.Fatalf("P1 got %q; want the invitation with its buttons", got)
+	}
+}
