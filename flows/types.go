@@ -5,7 +5,9 @@
 package flows
 
 import (
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/dieuphoi/dieuphoi/domain"
 )
@@ -143,4 +145,23 @@ type Result struct {
 type Task struct {
 	Name string
 	Arg  string
+}
+
+// SplitCommand reads a "/command@target argument" message the way every
+// channel does: the command lower-cased, the @target (a bot's username, on
+// Telegram) and the argument trimmed. ok is false for text that is not a
+// command ("/", "/@bot", "/path/like").
+func SplitCommand(text string) (name, target, arg string, ok bool) {
+	if !strings.HasPrefix(text, "/") {
+		return "", "", "", false
+	}
+	head, rest := text, ""
+	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
+		head, rest = text[:i], text[i:]
+	}
+	name, target, _ = strings.Cut(head[1:], "@")
+	if name == "" || strings.ContainsRune(name, '/') {
+		return "", "", "", false
+	}
+	return strings.ToLower(name), target, strings.TrimSpace(rest), true
 }

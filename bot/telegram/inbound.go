@@ -3,7 +3,6 @@ package telegram
 import (
 	"strconv"
 	"strings"
-	"unicode"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -118,21 +117,6 @@ func largest(ps []tgbotapi.PhotoSize) tgbotapi.PhotoSize {
 // "arg words". ok is false when text is not a command; forUs is false when
 // it names another bot ("/start@OtherBot" in a group).
 func parseCommand(text, botName string) (cmd, arg string, forUs, ok bool) {
-	if !strings.HasPrefix(text, "/") {
-		return "", "", false, false
-	}
-	head, rest := text, ""
-	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
-		head, rest = text[:i], text[i:]
-	}
-	name := head[1:]
-	target := ""
-	if at := strings.IndexByte(name, '@'); at >= 0 {
-		name, target = name[:at], name[at+1:]
-	}
-	if name == "" || strings.ContainsRune(name, '/') {
-		return "", "", false, false // "/", "/@bot", "/path/like"
-	}
-	forUs = target == "" || strings.EqualFold(target, botName)
-	return strings.ToLower(name), strings.TrimSpace(rest), forUs, true
+	cmd, target, arg, ok := flows.SplitCommand(text)
+	return cmd, arg, ok && (target == "" || strings.EqualFold(target, botName)), ok
 }

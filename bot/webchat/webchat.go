@@ -45,7 +45,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/dieuphoi/dieuphoi/bot"
@@ -666,16 +665,8 @@ func fileName(s string) string {
 // and "/path/like" are text, as is anything not starting with "/".
 func ParseText(text string) flows.Input {
 	text = strings.TrimSpace(text)
-	if !strings.HasPrefix(text, "/") {
-		return flows.Input{Kind: flows.InText, Text: text}
+	if cmd, _, arg, ok := flows.SplitCommand(text); ok {
+		return flows.Input{Kind: flows.InCommand, Command: cmd, Text: arg}
 	}
-	head, rest := text, ""
-	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
-		head, rest = text[:i], text[i:]
-	}
-	name, _, _ := strings.Cut(head[1:], "@")
-	if name == "" || strings.ContainsRune(name, '/') {
-		return flows.Input{Kind: flows.InText, Text: text}
-	}
-	return flows.Input{Kind: flows.InCommand, Command: strings.ToLower(name), Text: strings.TrimSpace(rest)}
+	return flows.Input{Kind: flows.InText, Text: text}
 }

@@ -11,7 +11,6 @@ import (
 	"path"
 	"strings"
 	"sync"
-	"unicode"
 
 	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/domain"
@@ -257,19 +256,11 @@ func textInput(text string) flows.Input {
 
 // parseCommand splits "/Start  arg words" into "start" and "arg words".
 func parseCommand(text string) (cmd, arg string, ok bool) {
-	text = strings.TrimSpace(text)
-	if !strings.HasPrefix(text, "/") {
-		return "", "", false
+	cmd, target, arg, ok := flows.SplitCommand(strings.TrimSpace(text))
+	if target != "" {
+		return "", "", false // Zalo has no @bot addressing: "/x@y" is text
 	}
-	head, rest := text, ""
-	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
-		head, rest = text[:i], text[i:]
-	}
-	name := head[1:]
-	if name == "" || strings.ContainsAny(name, "/@") {
-		return "", "", false
-	}
-	return strings.ToLower(name), strings.TrimSpace(rest), true
+	return cmd, arg, ok
 }
 
 func fileRef(at attachment, msgID, caption string) (flows.FileRef, bool) {
