@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
 )
 
 // Data is everything an export needs, as it stands at GeneratedAt.
@@ -50,19 +51,7 @@ var statuses = []domain.SubmissionStatus{
 // StatusLabel returns the Vietnamese label of a status ("Chưa nhập", "Nháp",
 // "Đã gửi", "Bị trả lại", "Đã duyệt").
 func StatusLabel(s domain.SubmissionStatus) string {
-	switch s {
-	case domain.StatusEmpty, "":
-		return "Chưa nhập"
-	case domain.StatusDraft:
-		return "Nháp"
-	case domain.StatusSubmitted:
-		return "Đã gửi"
-	case domain.StatusReturned:
-		return "Bị trả lại"
-	case domain.StatusApproved:
-		return "Đã duyệt"
-	}
-	return string(s)
+	return flows.StatusLabel(domain.Vietnamese, s, true)
 }
 
 // row is one (indicator, agency) line of the table.

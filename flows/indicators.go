@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dieuphoi/dieuphoi/domain"
@@ -104,7 +105,21 @@ func (r *stepper) itemStatus(code string) domain.SubmissionStatus {
 }
 
 func statusLabel(lang domain.Lang, s domain.SubmissionStatus) string {
+	if s == "" {
+		s = domain.StatusEmpty
+	}
 	return t(lang, msg("ist_"+string(s)))
+}
+
+// StatusLabel names a submission's status as the chat does ("chưa nhập",
+// "đã gửi"…), capitalised when it starts a cell or a line.
+func StatusLabel(lang domain.Lang, s domain.SubmissionStatus, capital bool) string {
+	l := statusLabel(lang, s)
+	if !capital || l == "" {
+		return l
+	}
+	r, n := utf8.DecodeRuneInString(l)
+	return string(unicode.ToUpper(r)) + l[n:]
 }
 
 var statusIcon = map[domain.SubmissionStatus]string{
