@@ -44,6 +44,15 @@ func ParseLang(s string) Lang {
 	return Vietnamese
 }
 
+// inLang picks the English text in English when there is one, else the
+// Vietnamese.
+func inLang(lang Lang, vi, en string) string {
+	if lang == English && en != "" {
+		return en
+	}
+	return vi
+}
+
 // Agency is an invited body: a department, a district, a central agency.
 type Agency struct {
 	Code   string
@@ -54,10 +63,7 @@ type Agency struct {
 
 // Name returns the agency's name in lang.
 func (a Agency) Name(lang Lang) string {
-	if lang == English && a.NameEN != "" {
-		return a.NameEN
-	}
-	return a.NameVI
+	return inLang(lang, a.NameVI, a.NameEN)
 }
 
 // Person is someone the campaign knows: a delegate, a focal point, staff.
@@ -98,18 +104,12 @@ type AgendaItem struct {
 
 // Title returns the item's title in lang.
 func (a AgendaItem) Title(lang Lang) string {
-	if lang == English && a.TitleEN != "" {
-		return a.TitleEN
-	}
-	return a.TitleVI
+	return inLang(lang, a.TitleVI, a.TitleEN)
 }
 
 // Speaker returns who presents the item, in lang.
 func (a AgendaItem) Speaker(lang Lang) string {
-	if lang == English && a.SpeakerEN != "" {
-		return a.SpeakerEN
-	}
-	return a.SpeakerVI
+	return inLang(lang, a.SpeakerVI, a.SpeakerEN)
 }
 
 // Event is the conference delegates are invited to.
@@ -131,18 +131,12 @@ type Event struct {
 
 // Name returns the event's name in lang.
 func (e Event) Name(lang Lang) string {
-	if lang == English && e.NameEN != "" {
-		return e.NameEN
-	}
-	return e.NameVI
+	return inLang(lang, e.NameVI, e.NameEN)
 }
 
 // Venue returns the venue's name in lang.
 func (e Event) Venue(lang Lang) string {
-	if lang == English && e.VenueEN != "" {
-		return e.VenueEN
-	}
-	return e.VenueVI
+	return inLang(lang, e.VenueVI, e.VenueEN)
 }
 
 // Contact is who a person can call when the bot cannot help.

@@ -52,18 +52,12 @@ type Indicator struct {
 
 // Name returns the indicator's name in lang.
 func (i Indicator) Name(lang Lang) string {
-	if lang == English && i.NameEN != "" {
-		return i.NameEN
-	}
-	return i.NameVI
+	return inLang(lang, i.NameVI, i.NameEN)
 }
 
 // Guidance returns the indicator's guidance in lang.
 func (i Indicator) Guidance(lang Lang) string {
-	if lang == English && i.GuidanceEN != "" {
-		return i.GuidanceEN
-	}
-	return i.GuidanceVI
+	return inLang(lang, i.GuidanceVI, i.GuidanceEN)
 }
 
 // Assignment asks an agency to supply an indicator by a deadline, through
