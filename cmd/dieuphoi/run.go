@@ -275,20 +275,40 @@ func openSessions(ctx context.Context, s settings, st storage.Store) (storage.Se
 	return nil, errors.New("REDIS_URL must be set when DATABASE_URL is: sessions and per-chat locks live in Redis in production")
 }
 
-func printInvites(ctx context.Context, s settings, stdout io.Writer) error {
+// synced is the configuration loaded into the database, for the
+// subcommands that read it without serving.
+type synced struct {
+	campaign *configs.Campaign
+	store    storage.Store
+	dir      *domain.Directory
+	cs       storage.CampaignStore
+	catalog  *domain.Catalog
+}
+
+func openSynced(ctx context.Context, s settings) (*synced, error) {
 	c, err := loadCampaign(s)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	st, err := openStore(ctx, s)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer st.Close()
-	dir, _, _, err := syncConfig(ctx, st, c, time.Now())
+	dir, cs, catalog, err := syncConfig(ctx, st, c, time.Now())
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &synced{campaign: c, store: st, dir: dir, cs: cs, catalog: catalog}, nil
+}
+
+func printInvites(ctx context.Context, s settings, stdout io.Writer) error {
+	sy, err := openSynced(ctx, s)
 	if err != nil {
 		return err
 	}
+	defer sy.store.Close()
+	dir := sy.dir
 	fmt.Fprintln(stdout, "id\tfull_name\tinvite_code\tweb_link")
 	for _, p := range dir.People() {
 		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s/chat/i/%s\n", p.ID, p.FullName, p.InviteCode, s.PublicURL, p.InviteToken)
@@ -624,40 +644,35 @@ func syncConfig(ctx context.Context, st storage.Store, c *configs.Campaign, now 
 }
 
 func runExport(ctx context.Context, s settings, args []string, stdout io.Writer) error {
-	if len(args) < 1 || len(args) > 3 {
-		return errors.New("usage: dieuphoi export xlsx|csv|zip [file], or dieuphoi export agency CODE [file]")
+	const usage = "usage: dieuphoi export xlsx|csv|zip [file], or dieuphoi export agency CODE [file]"
+	if len(args) == 0 {
+		return errors.New(usage)
 	}
-	agency := ""
-	if args[0] == "agency" {
-		if len(args) < 2 {
-			return errors.New("usage: dieuphoi export agency CODE [file]")
+	kind, agency, rest := args[0], "", args[1:]
+	if kind == "agency" {
+		if len(rest) == 0 {
+			return errors.New(usage)
 		}
-		agency, args = args[1], append([]string{"agency"}, args[2:]...)
-	} else if len(args) > 2 {
-		return errors.New("usage: dieuphoi export xlsx|csv|zip [file]")
+		agency, rest = rest[0], rest[1:]
 	}
-	c, err := loadCampaign(s)
+	if len(rest) > 1 {
+		return errors.New(usage)
+	}
+	sy, err := openSynced(ctx, s)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	dir, cs, catalog, err := syncConfig(ctx, st, c, time.Now())
-	if err != nil {
-		return err
-	}
-	if catalog == nil {
+	defer sy.store.Close()
+	if sy.catalog == nil {
 		return errors.New("the configuration has no data campaign (campaign: in event.yaml)")
 	}
 	blobs, err := files.New(filepath.Join(s.DataDir, "evidence"))
 	if err != nil {
 		return err
 	}
-	src := &export.Source{Title: c.Event.NameVI, Campaign: cs, Directory: func() *domain.Directory { return dir },
-		Catalog: catalog, Open: blobs.Open, Location: c.Event.Location}
+	dir := sy.dir
+	src := &export.Source{Title: sy.campaign.Event.NameVI, Campaign: sy.cs, Directory: func() *domain.Directory { return dir },
+		Catalog: sy.catalog, Open: blobs.Open, Location: sy.campaign.Event.Location}
 	var f *flows.File
 	if agency != "" {
 		if _, ok := dir.Agency(agency); !ok {
@@ -665,19 +680,19 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 		}
 		f, err = src.ExportAgency(ctx, agency)
 	} else {
-		f, err = src.Export(ctx, args[0])
+		f, err = src.Export(ctx, kind)
 	}
 	if err != nil {
 		return err
 	}
-	if len(args) == 1 {
+	if len(rest) == 0 {
 		_, err = stdout.Write(f.Data)
 		return err
 	}
-	if err := os.WriteFile(args[1], f.Data, 0o640); err != nil {
-		return fmt.Errorf("write %s: %w", args[1], err)
+	if err := os.WriteFile(rest[0], f.Data, 0o640); err != nil {
+		return fmt.Errorf("write %s: %w", rest[0], err)
 	}
-	fmt.Fprintf(stdout, "Đã ghi %s (%d byte).\n", args[1], len(f.Data))
+	fmt.Fprintf(stdout, "Đã ghi %s (%d byte).\n", rest[0], len(f.Data))
 	return nil
 }
 
