@@ -53,20 +53,28 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 func (m *Metrics) seen(chat string, now time.Time) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.active[chat] = now
-	m.mu.Unlock()
+	if len(m.active) > 100000 {
+		// Nobody scrapes /metrics: forget the inactive here instead.
+		m.prune(now)
+	}
 }
 
 func (m *Metrics) activeCount() float64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cutoff := time.Now().Add(-activeWindow)
+	m.prune(time.Now())
+	return float64(len(m.active))
+}
+
+func (m *Metrics) prune(now time.Time) {
+	cutoff := now.Add(-activeWindow)
 	for k, t := range m.active {
 		if t.Before(cutoff) {
 			delete(m.active, k)
 		}
 	}
-	return float64(len(m.active))
 }
 
 // floodGuard slows a chat that sends too much too fast: each chat has a
