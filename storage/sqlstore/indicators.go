@@ -52,12 +52,12 @@ func (q *Queries) Submissions(ctx context.Context, agency string) ([]domain.Subm
 	if agency != "" {
 		query, args = submissionSelect+` WHERE agency_code = $1 ORDER BY indicator_code`, []any{agency}
 	}
-	return q.querySubmissions(ctx, q.DB, query, args...)
+	return querySubmissions(ctx, q.DB, query, args...)
 }
 
 // ReviewQueue returns the submissions waiting for review, oldest first.
 func (q *Queries) ReviewQueue(ctx context.Context) ([]domain.Submission, error) {
-	return q.querySubmissions(ctx, q.DB, submissionSelect+` WHERE status = 'submitted' ORDER BY submitted_at, indicator_code, agency_code`)
+	return querySubmissions(ctx, q.DB, submissionSelect+` WHERE status = 'submitted' ORDER BY submitted_at, indicator_code, agency_code`)
 }
 
 // Submission returns one stored submission.
@@ -66,7 +66,7 @@ func (q *Queries) Submission(ctx context.Context, indicator, agency string) (dom
 }
 
 func getSubmission(ctx context.Context, db DB, indicator, agency string) (domain.Submission, error) {
-	list, err := (&Queries{}).querySubmissions(ctx, db, submissionSelect+` WHERE indicator_code = $1 AND agency_code = $2`, indicator, agency)
+	list, err := querySubmissions(ctx, db, submissionSelect+` WHERE indicator_code = $1 AND agency_code = $2`, indicator, agency)
 	if err != nil {
 		return domain.Submission{}, err
 	}
@@ -76,7 +76,7 @@ func getSubmission(ctx context.Context, db DB, indicator, agency string) (domain
 	return list[0], nil
 }
 
-func (q *Queries) querySubmissions(ctx context.Context, db DB, query string, args ...any) ([]domain.Submission, error) {
+func querySubmissions(ctx context.Context, db DB, query string, args ...any) ([]domain.Submission, error) {
 	rows, err := db.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list submissions: %w", err)
