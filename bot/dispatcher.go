@@ -64,6 +64,11 @@ type Exporter interface {
 // MaxEvidenceSize is the largest evidence file accepted.
 const MaxEvidenceSize = 20 << 20
 
+// maxConflictRetries bounds how often one update is stepped again after its
+// effects were found stale; more means the item changes faster than anyone
+// can read it, and the update is left for the platform to redeliver.
+const maxConflictRetries = 3
+
 // ErrNotSaved means the update's results could not be stored. The adapter
 // must not acknowledge the update, so that the platform redelivers it.
 var ErrNotSaved = errors.New("update not saved")
@@ -189,7 +194,9 @@ func (d *Dispatcher) SetCatalog(c *domain.Catalog) { d.catalog.Store(c) }
 // returned).
 func (d *Dispatcher) Act(ctx context.Context, key domain.UpdateKey, effects []domain.Effect) error {
 	if _, err := d.store.Apply(ctx, key, d.now(), effects); err != nil {
-		d.metrics.storeErr.WithLabelValues("database").Inc()
+		if !errors.Is(err, storage.ErrConflict) { // a stale edit is no store failure
+			d.metrics.storeErr.WithLabelValues("database").Inc()
+		}
 		return fmt.Errorf("apply: %w", err)
 	}
 	var notices []flows.Notice
@@ -318,6 +325,23 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		in.Input.Files = d.storeFiles(ctx, in.Key.Channel, in.Input.Files, log)
 	}
 	res := flows.Step(sess, in.Input, facts)
+	now := d.now()
+	applied, err := d.store.Apply(ctx, in.Key, now, res.Effects)
+	for try := 1; errors.Is(err, storage.ErrConflict) && try <= maxConflictRetries; try++ {
+		// Someone changed an item (another focal point of the agency, a
+		// reviewer) after the facts were read: nothing was applied. Step
+		// again on fresh facts, so the flow tells the user what is stored
+		// now instead of answering for a change that was not stored.
+		log.Info("effects stale: stepping again on fresh facts", "try", try)
+		if facts, unreachable, err = d.facts(ctx, in, sess); err != nil {
+			log.Error("load facts", "err", err)
+			d.metrics.storeErr.WithLabelValues("database").Inc()
+			return fmt.Errorf("%w: load facts: %v", ErrNotSaved, err)
+		}
+		res = flows.Step(sess, in.Input, facts)
+		now = d.now()
+		applied, err = d.store.Apply(ctx, in.Key, now, res.Effects)
+	}
 	log = log.With("state", sess.State, "next", res.Session.State)
 	if res.Refused != "" {
 		// Crafted callback data or a command this person may not use:
@@ -329,8 +353,6 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		log.Warn("refused", "reason", res.Refused, "person", person, "kind", in.Input.Kind, "data", clipData(in.Input.Data))
 	}
 
-	now := d.now()
-	applied, err := d.store.Apply(ctx, in.Key, now, res.Effects)
 	if err != nil {
 		log.Error("apply effects", "err", err)
 		d.metrics.storeErr.WithLabelValues("database").Inc()

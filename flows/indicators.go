@@ -494,9 +494,64 @@ func (r *stepper) saveWork(ind domain.Indicator, w *work) {
 	if r.itemStatus(w.Code) == domain.StatusSubmitted {
 		return // a sent value stays sent until the change is sent too
 	}
+	if r.changedMeanwhile(w) {
+		// Not stored: say so; the entry goes on from what is stored now.
+		r.conflict(ind, w, nil)
+		return
+	}
 	r.effects = append(r.effects, domain.SaveSubmission{Submission: r.submission(w), Action: "draft", ExpectVersion: w.Version})
 	w.Version++
 	r.keep(w)
+}
+
+// changedMeanwhile reports whether the stored item moved on since the
+// working copy was taken from it (another focal point of the agency saved or
+// sent it, or staff reviewed it): storing the copy now would overwrite that
+// unseen, so the store would refuse it.
+func (r *stepper) changedMeanwhile(w *work) bool {
+	return r.f.Submissions[w.Code].Version != w.Version
+}
+
+// conflict tells the user plainly that what they just did was not stored
+// because the item changed meanwhile, shows what is stored now and by whom,
+// and offers to redo it on top of that (redo: the button that does it again;
+// nil when the entry simply goes on). The working copy keeps their answers
+// and now starts from the stored version, so redoing is a choice made
+// knowing what it replaces.
+func (r *stepper) conflict(ind domain.Indicator, w *work, redo *Button) {
+	sub := r.f.Submissions[w.Code]
+	who := sub.By
+	if (sub.Status == domain.StatusReturned || sub.Status == domain.StatusApproved) && sub.ReviewedBy != "" {
+		who = sub.ReviewedBy
+	}
+	name := r.t("someone_else")
+	if p, ok := r.f.Directory.Person(who); ok {
+		name = p.FullName
+	}
+	yours := w.Value
+	if w.Pending != "" {
+		yours = w.Pending
+	}
+	r.say(r.t("conflict", ind.Code, name, r.valueText(ind, sub.Value), orDash(ind.Unit), statusLabel(r.s.Lang, sub.Status), r.valueText(ind, yours)))
+	a, _ := r.f.Catalog.Assignment(ind.Code, r.f.Person.AgencyCode)
+	switch {
+	case sub.Status == domain.StatusApproved:
+		r.reset()
+		r.say(r.t("ind_approved", ind.Code, r.valueText(ind, sub.Value)), []Button{{r.t("btn_indicators"), btnIndicators}})
+		return
+	case sub.Status == domain.StatusSubmitted && !r.f.Now.Before(a.Deadline):
+		r.reset()
+		r.say(r.t("ind_locked", ind.Code, r.dateTime(a.Deadline), r.helpdesk()), []Button{{r.t("btn_indicators"), btnIndicators}})
+		return
+	}
+	w.Version = sub.Version
+	r.keep(w)
+	keep := Button{r.t("btn_keep_stored"), btnIndicators}
+	if redo == nil {
+		r.say(r.t("conflict_continue"), []Button{keep})
+		return
+	}
+	r.say(r.t("conflict_redo", redo.Label), []Button{*redo, keep})
 }
 
 func (r *stepper) submission(w *work) domain.Submission {
@@ -638,6 +693,10 @@ func (r *stepper) entryButton(d string) {
 			r.say(r.t("ask_note"), []Button{{r.t("btn_skip"), btnNoteSkip}})
 		}
 	case d == btnSaveDraft:
+		if r.itemStatus(w.Code) != domain.StatusSubmitted && r.changedMeanwhile(w) {
+			r.conflict(ind, w, &Button{r.t("btn_draft_mine"), btnSaveDraft})
+			return
+		}
 		if r.itemStatus(w.Code) != domain.StatusSubmitted { // a sent value is not turned back into a draft
 			r.effects = append(r.effects, domain.SaveSubmission{Submission: r.submission(w), Action: "draft", ExpectVersion: w.Version})
 		}
@@ -685,6 +744,13 @@ func (r *stepper) send(ind domain.Indicator, w *work) {
 	if r.itemStatus(w.Code) == domain.StatusSubmitted && !r.f.Now.Before(a.Deadline) {
 		r.reset()
 		r.say(r.t("ind_locked", ind.Code, r.dateTime(a.Deadline), r.helpdesk()))
+		return
+	}
+	if r.changedMeanwhile(w) {
+		r.conflict(ind, w, &Button{r.t("btn_send_mine"), btnSend})
+		if r.inEntry() {
+			r.s.State = stateIndSummary // where the redo button is valid
+		}
 		return
 	}
 	r.effects = append(r.effects, domain.SaveSubmission{Submission: r.submission(w), Action: "submit", ExpectVersion: w.Version})

@@ -10,7 +10,8 @@ import (
 )
 
 // campaign is a tiny data campaign: STC supplies two indicators through
-// focal point DB002; DB003 is staff; DB004 is SKHCN's focal point.
+// focal point DB002 (2.2.2 also through DB005); DB003 is staff; DB004 is
+// SKHCN's focal point.
 type campaign struct {
 	t     *testing.T
 	now   time.Time
@@ -32,7 +33,7 @@ func newCampaign(t *testing.T) *campaign {
 		{Code: "1.1.1", Pillar: "1", NameVI: "Chính sách thúc đẩy KH,CN&ĐMST", Unit: "số văn bản", Type: domain.TypeInteger, RefYear: 2023, Evidence: true, Agency: "SKHCN"},
 	}
 	as := []domain.Assignment{
-		{Indicator: "2.2.2", Agency: "STC", Focal: []string{"DB002"}, Deadline: deadline},
+		{Indicator: "2.2.2", Agency: "STC", Focal: []string{"DB002", "DB005"}, Deadline: deadline},
 		{Indicator: "P1.04", Agency: "STC", Focal: []string{"DB002"}, Deadline: deadline.AddDate(0, 0, -10)},
 		{Indicator: "1.1.1", Agency: "SKHCN", Focal: []string{"DB004"}, Deadline: deadline},
 	}
@@ -40,6 +41,7 @@ func newCampaign(t *testing.T) *campaign {
 		{ID: "DB002", FullName: "Trần Thị Bình", Position: "Chuyên viên", AgencyCode: "STC", Roles: []domain.Role{domain.RoleFocal}},
 		{ID: "DB003", FullName: "Lê Minh Châu", Position: "Trưởng phòng", AgencyCode: "SKHCN", Roles: []domain.Role{domain.RoleStaff}},
 		{ID: "DB004", FullName: "Phạm Văn Đức", Position: "Chuyên viên", AgencyCode: "SKHCN", Roles: []domain.Role{domain.RoleFocal}},
+		{ID: "DB005", FullName: "Hoàng Thu Giang", Position: "Chuyên viên", AgencyCode: "STC", Roles: []domain.Role{domain.RoleFocal}},
 	}
 	return &campaign{
 		t: t, now: time.Date(2024, 8, 10, 9, 0, 0, 0, hcm),
@@ -205,6 +207,82 @@ func TestEnterIndicatorWithEvidence(t *testing.T) {
 	if s.Status != domain.StatusSubmitted || len(s.Evidence) != 4 || s.Evidence[1].Group != "alb" || s.DocNumber != "106/KH-UBND" ||
 		s.DocDate.Format("02/01/2006") != "18/06/2024" || s.By != "DB002" {
 		t.Fatalf("submitted = %+v", s)
+	}
+}
+
+// Two focal points of one agency edit one indicator. The one whose copy is
+// older is told plainly that nothing was stored, sees the stored value and
+// who set it, and can redo it on top; never "sent" for what was not stored.
+func TestVersionRaceBetweenTwoFocalPoints(t *testing.T) {
+	c := newCampaign(t)
+	k := [2]string{"2.2.2", "STC"}
+	enter := func(id, value string) {
+		c.as(id, btn("ind:2.2.2"))
+		c.as(id, text(value))
+		c.as(id, btn(btnValOK))
+		if len(c.subs[k].Evidence) == 0 {
+			c.as(id, text("https://hungyen.gov.vn/qd-106"))
+		}
+		c.as(id, btn(btnEvDone))
+		c.as(id, text("106/KH-UBND"))
+		c.as(id, text("18/06/2024"))
+		c.as(id, btn(btnNoteSkip))
+		c.want(id, "Xin kiểm tra trước khi gửi")
+	}
+	enter("DB002", "0,52")
+	// Meanwhile DB005 opens the same indicator (from DB002's draft), changes
+	// the value and sends it.
+	c.as("DB005", btn("ind:2.2.2"))
+	c.as("DB005", btn(btnEdit))
+	c.as("DB005", btn(btnEdPrefix+"value"))
+	c.as("DB005", text("0,61"))
+	c.as("DB005", btn(btnValOK))
+	c.as("DB005", btn(btnSend))
+	c.want("DB005", "Đã gửi chỉ số 2.2.2")
+	stored := c.subs[k]
+
+	// DB002 sends the copy it holds: refused plainly, nothing stored.
+	r := c.as("DB002", btn(btnSend))
+	got := allText(r)
+	if strings.Contains(got, "Đã gửi") || len(r.Effects) != 0 {
+		t.Fatalf("the loser of the race was told %q with effects %v", got, r.Effects)
+	}
+	for _, want := range []string{"CHƯA được lưu", "Hoàng Thu Giang", "0,61", "0,52", "đã gửi"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("conflict message lacks %q:\n%s", want, got)
+		}
+	}
+	if !hasButton(r, btnSend) || !hasButton(r, btnIndicators) {
+		t.Fatalf("no way to redo it or keep the stored value: %+v", r.Replies)
+	}
+	if c.subs[k].Value != "0.61" || c.subs[k].Version != stored.Version {
+		t.Fatalf("stored value changed: %+v", c.subs[k])
+	}
+	// Redo: DB002 now knowingly replaces 0,61 with 0,52.
+	c.as("DB002", btn(btnSend))
+	c.want("DB002", "Đã gửi chỉ số 2.2.2")
+	if s := c.subs[k]; s.Value != "0.52" || s.By != "DB002" || s.Version != stored.Version+1 {
+		t.Fatalf("after redo: %+v", s)
+	}
+
+	// The same in English, and for a draft being entered: the confirmed
+	// value is not stored, the entry goes on from the stored version.
+	c.as("DB005", Input{Kind: InButton, Data: btnLangPrefix + "en"})
+	c.as("DB005", btn("ind:2.2.2"))
+	c.as("DB002", btn("ind:2.2.2"))
+	c.as("DB002", btn(btnSaveDraft)) // a sent value stays sent: no new version
+	c.subs[k] = domain.Submission{Indicator: "2.2.2", Agency: "STC", Status: domain.StatusDraft, Value: "0.7", By: "DB002", Version: c.subs[k].Version + 1}
+	c.as("DB005", btn(btnEdit))
+	c.as("DB005", btn(btnEdPrefix+"value"))
+	c.as("DB005", text("0.8"))
+	r = c.as("DB005", btn(btnValOK))
+	got = allText(r)
+	if len(r.Effects) != 0 || !strings.Contains(got, "NOT saved") || !strings.Contains(got, "Trần Thị Bình") || !strings.Contains(got, "0.7") {
+		t.Fatalf("draft conflict: %q, effects %v", got, r.Effects)
+	}
+	r = c.as("DB005", btn(btnSaveDraft))
+	if len(r.Effects) != 1 || c.subs[k].Value != "0.8" {
+		t.Fatalf("saving the draft after the warning: %q, stored %+v", allText(r), c.subs[k])
 	}
 }
 

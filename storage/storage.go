@@ -45,7 +45,9 @@ type Store interface {
 	CurrentRSVPs(ctx context.Context) (map[string]domain.RSVP, error)
 	// Apply applies the effects of one update in one transaction. It records
 	// key, and when key was recorded before it applies nothing and returns
-	// applied=false: a replayed update changes nothing twice.
+	// applied=false: a replayed update changes nothing twice. When an effect
+	// is stale (see ErrConflict) nothing is applied and the error wraps
+	// ErrConflict.
 	Apply(ctx context.Context, key domain.UpdateKey, at time.Time, effects []domain.Effect) (applied bool, err error)
 	Ping(ctx context.Context) error
 	Close() error
@@ -110,6 +112,12 @@ type CampaignStore interface {
 	ReviewQueue(ctx context.Context) ([]domain.Submission, error)
 	SubmissionHistory(ctx context.Context, indicator, agency string) ([]domain.SubmissionChange, error)
 }
+
+// ErrConflict is what Apply's error wraps when an effect no longer applies
+// because someone changed its item since the user saw it (a submission or a
+// review carrying an older version). Nothing of the update was applied, its
+// id is not recorded: the caller reads the facts again and tells the user.
+var ErrConflict = errors.New("changed by someone else meanwhile")
 
 // ErrLockTimeout is returned by Lock when ctx ends before the lock is free.
 var ErrLockTimeout = errors.New("chat lock: timed out")

@@ -232,7 +232,10 @@ func (c *Console) serveReview(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	eff := domain.ReviewSubmission{Indicator: code, Agency: agency, Approve: approve, Comment: comment, By: s.Person.ID, ExpectVersion: version}
-	if err := c.cfg.Act(ctx, s.Person.ID, []domain.Effect{eff}); err != nil {
+	if err := c.cfg.Act(ctx, s.Person.ID, []domain.Effect{eff}); errors.Is(err, storage.ErrConflict) {
+		c.redirect(w, r, back, "stale") // changed between the check above and the write
+		return
+	} else if err != nil {
 		c.oops(w, r, s, "review", err)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/storage"
 )
 
 // SyncCatalog upserts the indicator catalog and replaces the assignments with
@@ -137,8 +138,8 @@ func (q *Queries) SubmissionHistory(ctx context.Context, indicator, agency strin
 }
 
 // errStale marks an effect that no longer applies because someone changed
-// the item since the user saw it. It is not a failure of the update.
-var errStale = errors.New("stale")
+// the item since the user saw it.
+var errStale = fmt.Errorf("submission: %w", storage.ErrConflict)
 
 func applySubmission(ctx context.Context, db DB, at time.Time, e domain.SaveSubmission) error {
 	s := e.Submission
@@ -173,19 +174,27 @@ func applySubmission(ctx context.Context, db DB, at time.Time, e domain.SaveSubm
 	if !s.DocDate.IsZero() {
 		docDate = s.DocDate.Format("2006-01-02")
 	}
+	// The version is checked again by the write itself: two transactions
+	// that both read version n (PostgreSQL, read committed) cannot both
+	// write; the second finds no row to change and is stale.
+	var n int64
 	if cur.Version == 0 {
-		_, err = db.Exec(ctx, `INSERT INTO submissions (indicator_code, agency_code, status, value, note, doc_number, doc_date, evidence,
+		n, err = db.Exec(ctx, `INSERT INTO submissions (indicator_code, agency_code, status, value, note, doc_number, doc_date, evidence,
 				by_person, updated_at, submitted_at, version)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)
+			ON CONFLICT (indicator_code, agency_code) DO NOTHING`,
 			s.Indicator, s.Agency, string(status), s.Value, s.Note, s.DocNumber, docDate, string(ev), s.By, at.UTC(), submitted)
 	} else {
-		_, err = db.Exec(ctx, `UPDATE submissions SET status = $3, value = $4, note = $5, doc_number = $6, doc_date = $7, evidence = $8,
+		n, err = db.Exec(ctx, `UPDATE submissions SET status = $3, value = $4, note = $5, doc_number = $6, doc_date = $7, evidence = $8,
 				by_person = $9, updated_at = $10, submitted_at = $11, version = version + 1
-			WHERE indicator_code = $1 AND agency_code = $2`,
-			s.Indicator, s.Agency, string(status), s.Value, s.Note, s.DocNumber, docDate, string(ev), s.By, at.UTC(), submitted)
+			WHERE indicator_code = $1 AND agency_code = $2 AND version = $12 AND status <> 'approved'`,
+			s.Indicator, s.Agency, string(status), s.Value, s.Note, s.DocNumber, docDate, string(ev), s.By, at.UTC(), submitted, cur.Version)
 	}
 	if err != nil {
 		return fmt.Errorf("save submission: %w", err)
+	}
+	if n == 0 {
+		return errStale
 	}
 	return addHistory(ctx, db, at, domain.SubmissionChange{Indicator: s.Indicator, Agency: s.Agency, By: s.By, Action: e.Action,
 		OldValue: cur.Value, NewValue: s.Value}, string(ev))
@@ -206,9 +215,14 @@ func applyReview(ctx context.Context, db DB, at time.Time, e domain.ReviewSubmis
 	if !e.Approve {
 		status, action = domain.StatusReturned, "return"
 	}
-	if _, err := db.Exec(ctx, `UPDATE submissions SET status = $3, review_note = $4, reviewed_by = $5, reviewed_at = $6, version = version + 1
-		WHERE indicator_code = $1 AND agency_code = $2`, e.Indicator, e.Agency, string(status), e.Comment, e.By, at.UTC()); err != nil {
+	n, err := db.Exec(ctx, `UPDATE submissions SET status = $3, review_note = $4, reviewed_by = $5, reviewed_at = $6, version = version + 1
+		WHERE indicator_code = $1 AND agency_code = $2 AND version = $7 AND status = 'submitted'`,
+		e.Indicator, e.Agency, string(status), e.Comment, e.By, at.UTC(), cur.Version)
+	if err != nil {
 		return fmt.Errorf("review: %w", err)
+	}
+	if n == 0 {
+		return errStale
 	}
 	ev, _ := json.Marshal(evidenceOrEmpty(cur.Evidence))
 	return addHistory(ctx, db, at, domain.SubmissionChange{Indicator: e.Indicator, Agency: e.Agency, By: e.By, Action: action,

@@ -269,13 +269,11 @@ func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time,
 		}
 		applied = true
 		for _, e := range effects {
-			err := applyEffect(ctx, db, key, at, e)
-			if errors.Is(err, errStale) {
-				// Someone changed the item since the user saw it; the
-				// other effects of the update still apply.
-				continue
-			}
-			if err != nil {
+			// A stale effect (someone changed the item since the user saw
+			// it) rolls the whole update back: the caller steps the flow
+			// again on fresh facts and tells the user, rather than answer
+			// "sent" for something that was not stored.
+			if err := applyEffect(ctx, db, key, at, e); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,9 @@ package storagetest
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,7 +108,10 @@ func RunCampaign(t *testing.T, open func(t *testing.T) CampaignStore) {
 		}
 		// Approved items cannot be changed any more.
 		sub.Value = "9"
-		apply(t, s, domain.SaveSubmission{Submission: sub, Action: "submit", ExpectVersion: 5})
+		if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: "after-approval"}, at,
+			[]domain.Effect{domain.SaveSubmission{Submission: sub, Action: "submit", ExpectVersion: 5}}); !errors.Is(err, storage.ErrConflict) {
+			t.Fatalf("change of an approved item: %v; want ErrConflict", err)
+		}
 		if got := get(t, s); got.Value != "0.64" || got.Status != domain.StatusApproved {
 			t.Fatalf("approved item changed: %+v", got)
 		}
@@ -125,15 +131,76 @@ func RunCampaign(t *testing.T, open func(t *testing.T) CampaignStore) {
 		}
 	})
 
-	t.Run("a stale edit changes nothing and fails nothing", func(t *testing.T) {
+	t.Run("a stale edit changes nothing and says so", func(t *testing.T) {
 		s := seed(t)
 		sub := domain.Submission{Indicator: "2.2.2", Agency: "STC", Value: "1", By: "DB002"}
 		apply(t, s, domain.SaveSubmission{Submission: sub, Action: "submit"})
-		sub.Value = "2"
-		apply(t, s, domain.SaveSubmission{Submission: sub, Action: "submit"}) // saw nothing stored: stale
-		apply(t, s, domain.ReviewSubmission{Indicator: "2.2.2", Agency: "STC", Approve: true, By: "DB003", ExpectVersion: 7})
+		stale := []struct {
+			name string
+			e    []domain.Effect
+		}{
+			{"submit that saw nothing stored", []domain.Effect{domain.SaveSubmission{Submission: domain.Submission{Indicator: "2.2.2", Agency: "STC", Value: "2", By: "DB096"}, Action: "submit"}}},
+			{"draft of an older version", []domain.Effect{domain.SaveSubmission{Submission: domain.Submission{Indicator: "2.2.2", Agency: "STC", Value: "3", By: "DB096"}, Action: "draft", ExpectVersion: 0}}},
+			{"review of another version", []domain.Effect{domain.ReviewSubmission{Indicator: "2.2.2", Agency: "STC", Approve: true, By: "DB003", ExpectVersion: 7}}},
+			// The whole update is rolled back, the language change too.
+			{"with another effect", []domain.Effect{domain.SetLanguage{PersonID: "DB002", Lang: domain.English},
+				domain.SaveSubmission{Submission: domain.Submission{Indicator: "2.2.2", Agency: "STC", Value: "4", By: "DB002"}, Action: "submit"}}},
+		}
+		for i, c := range stale {
+			key := domain.UpdateKey{Channel: domain.Telegram, UpdateID: fmt.Sprintf("stale-%d", i)}
+			applied, err := s.Apply(ctx, key, at, c.e)
+			if !errors.Is(err, storage.ErrConflict) || applied {
+				t.Fatalf("%s: Apply = %v, %v; want ErrConflict", c.name, applied, err)
+			}
+			// Not recorded: the same update may be stepped again and applied.
+			if applied, err := s.Apply(ctx, key, at, nil); err != nil || !applied {
+				t.Fatalf("%s: update id recorded by a rolled-back update (%v, %v)", c.name, applied, err)
+			}
+		}
 		if got := get(t, s); got.Value != "1" || got.Status != domain.StatusSubmitted || got.Version != 1 {
 			t.Fatalf("stale effects applied: %+v", got)
+		}
+		if st, err := s.PersonState(ctx, "DB002"); err != nil || st.Lang == domain.English {
+			t.Fatalf("the rolled-back update's language change stayed: %+v, %v", st, err)
+		}
+		h, err := s.SubmissionHistory(ctx, "2.2.2", "STC")
+		if err != nil || len(h) != 1 {
+			t.Fatalf("history = %+v, %v; want only the stored submit", h, err)
+		}
+	})
+
+	t.Run("two edits of one version at once: one is stored", func(t *testing.T) {
+		s := seed(t)
+		apply(t, s, domain.SaveSubmission{Submission: domain.Submission{Indicator: "2.2.2", Agency: "STC", Value: "1", By: "DB002"}, Action: "draft"})
+		const n = 6
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				sub := domain.Submission{Indicator: "2.2.2", Agency: "STC", Value: fmt.Sprint(10 + i), By: "DB002"}
+				_, errs[i] = s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: fmt.Sprintf("race-%d", i)}, at,
+					[]domain.Effect{domain.SaveSubmission{Submission: sub, Action: "submit", ExpectVersion: 1}})
+			}(i)
+		}
+		wg.Wait()
+		won := ""
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				if won != "" {
+					t.Fatalf("two edits of version 1 were both stored (%s and %d)", won, 10+i)
+				}
+				won = fmt.Sprint(10 + i)
+			case !errors.Is(err, storage.ErrConflict):
+				t.Fatalf("edit %d: %v", i, err)
+			}
+		}
+		got := get(t, s)
+		h, err := s.SubmissionHistory(ctx, "2.2.2", "STC")
+		if won == "" || got.Value != won || got.Version != 2 || err != nil || len(h) != 2 {
+			t.Fatalf("winner %q; stored %+v; history %d rows (%v)", won, got, len(h), err)
 		}
 	})
 
