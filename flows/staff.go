@@ -1,7 +1,9 @@
 package flows
 
 import (
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -12,12 +14,36 @@ const (
 	btnHeadcount    = "st:headcount"
 	btnMissing      = "st:missing"
 	btnRemindAsk    = "st:remind"
-	btnRemindGo     = "rm:go"
+	btnRemindGo     = "rm:go" // + ":" + the preview's confirmation id
 	btnBroadcastAsk = "st:broadcast"
 	btnBcAudPrefix  = "bc:aud:"
-	btnBcSend       = "bc:send"
+	btnBcSend       = "bc:send" // + ":" + the preview's confirmation id
 	btnBcCancel     = "bc:cancel"
 )
+
+// A preview of a manual send (reminder, broadcast) may be confirmed within
+// this time; a later press of its button asks again with a fresh preview.
+const confirmTTL = time.Hour
+
+// confirmID names one preview: the moment it was asked for. Together with
+// the staff member it is the idempotency key of the send it confirms, so
+// its button sends once however often, or however late, it is pressed.
+func (r *stepper) confirmID() string { return strconv.FormatInt(r.f.Now.UnixMilli(), 36) }
+
+// freshConfirm reads the confirmation id carried by a confirm button and
+// reports whether it names a preview still valid at this moment.
+func (r *stepper) freshConfirm(data, prefix string) (string, bool) {
+	id, ok := strings.CutPrefix(data, prefix+":")
+	if !ok || id == "" || len(id) > 13 {
+		return "", false
+	}
+	ms, err := strconv.ParseInt(id, 36, 64)
+	if err != nil {
+		return "", false
+	}
+	age := r.f.Now.Sub(time.UnixMilli(ms))
+	return id, age >= -time.Minute && age <= confirmTTL
+}
 
 // Audiences a broadcast can go to (the scheduler's names).
 var audiences = []string{"delegates", "accepted", "pending", "focal", "staff"}
@@ -32,7 +58,7 @@ func (r *stepper) staffCommand(cmd string) bool {
 	case "dangnhap", "signin":
 		r.staffTask("signin", "")
 	case "nhacnho", "remind":
-		r.staffTask("remind_preview", "")
+		r.staffTask("remind_preview", r.confirmID())
 	case "thongbao", "broadcast":
 		r.askAudience()
 	default:
@@ -49,9 +75,19 @@ func (r *stepper) staffButton(d string) bool {
 	case d == btnMissing:
 		r.staffTask("missing", "")
 	case d == btnRemindAsk:
-		r.staffTask("remind_preview", "")
-	case d == btnRemindGo:
-		r.staffTask("remind", "")
+		r.staffTask("remind_preview", r.confirmID())
+	case d == btnRemindGo || strings.HasPrefix(d, btnRemindGo+":"):
+		id, ok := r.freshConfirm(d, btnRemindGo)
+		if !ok {
+			// An old button (or one from before confirmations had ids):
+			// never send on it; show the current state to confirm again.
+			if r.staffOnly() {
+				r.say(r.t("confirm_expired"))
+				r.staffTask("remind_preview", r.confirmID())
+			}
+			return true
+		}
+		r.staffTask("remind", id)
 	case d == btnBroadcastAsk:
 		r.askAudience()
 	case strings.HasPrefix(d, btnBcAudPrefix):
@@ -67,15 +103,22 @@ func (r *stepper) staffButton(d string) bool {
 		r.reset()
 		r.s.State, r.s.Draft = stateBcText, map[string]string{"aud": aud}
 		r.say(r.t("bc_ask_text"))
-	case d == btnBcSend:
+	case d == btnBcSend || strings.HasPrefix(d, btnBcSend+":"):
 		if !r.staffOnly() {
 			return true
 		}
-		if r.s.State != stateBcConfirm || r.s.Draft["text"] == "" {
+		id, fresh := r.freshConfirm(d, btnBcSend)
+		if r.s.State != stateBcConfirm || r.s.Draft["text"] == "" || id != r.s.Draft["cid"] {
 			r.say(r.t("stale_button"))
 			return true
 		}
-		r.tasks = append(r.tasks, Task{Name: "broadcast", Arg: r.s.Draft["aud"] + "\n" + r.s.Draft["text"]})
+		if !fresh {
+			r.reset()
+			r.say(r.t("confirm_expired"))
+			r.askAudience()
+			return true
+		}
+		r.tasks = append(r.tasks, Task{Name: "broadcast", Arg: BroadcastArg(id, r.s.Draft["aud"], r.s.Draft["text"])})
 		r.reset()
 		r.say(r.t("bc_sending"))
 	case d == btnBcCancel:
@@ -133,17 +176,31 @@ func (r *stepper) broadcastText() {
 	}
 	r.s.State = stateBcConfirm
 	r.s.Draft["text"] = text
-	r.tasks = append(r.tasks, Task{Name: "broadcast_preview", Arg: r.s.Draft["aud"] + "\n" + text})
+	r.s.Draft["cid"] = r.confirmID()
+	r.tasks = append(r.tasks, Task{Name: "broadcast_preview", Arg: BroadcastArg(r.s.Draft["cid"], r.s.Draft["aud"], text)})
 }
 
-// BroadcastButtons are the buttons under a broadcast preview.
-func BroadcastButtons(lang string) [][]Button {
-	l := langOf(lang)
-	return [][]Button{{{t(l, "btn_bc_send"), btnBcSend}, {t(l, "btn_cancel"), btnBcCancel}}}
+// BroadcastArg is the argument of the broadcast tasks: the confirmation id
+// of the preview, the audience and the text.
+func BroadcastArg(id, audience, text string) string { return id + "\n" + audience + "\n" + text }
+
+// SplitBroadcastArg reads BroadcastArg.
+func SplitBroadcastArg(arg string) (id, audience, text string) {
+	id, rest, _ := strings.Cut(arg, "\n")
+	audience, text, _ = strings.Cut(rest, "\n")
+	return id, audience, text
 }
 
-// RemindButtons are the buttons under a reminder preview.
-func RemindButtons(lang string) [][]Button {
+// BroadcastButtons are the buttons under a broadcast preview; id is the
+// preview's confirmation id.
+func BroadcastButtons(lang, id string) [][]Button {
 	l := langOf(lang)
-	return [][]Button{{{t(l, "btn_remind_go"), btnRemindGo}, {t(l, "btn_cancel"), btnBcCancel}}}
+	return [][]Button{{{t(l, "btn_bc_send"), btnBcSend + ":" + id}, {t(l, "btn_cancel"), btnBcCancel}}}
+}
+
+// RemindButtons are the buttons under a reminder preview; id is the
+// preview's confirmation id.
+func RemindButtons(lang, id string) [][]Button {
+	l := langOf(lang)
+	return [][]Button{{{t(l, "btn_remind_go"), btnRemindGo + ":" + id}, {t(l, "btn_cancel"), btnBcCancel}}}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dieuphoi/dieuphoi/domain"
@@ -31,14 +32,60 @@ func (a Audience) Valid() bool {
 	return false
 }
 
-// RemindPendingNow sends the RSVP chaser now to every delegate who has not
-// answered; by (the staff member's person id) goes into the run's id, so
-// each call is its own run. It returns how many messages were enqueued.
-func (s *Scheduler) RemindPendingNow(ctx context.Context, by string) (int, error) {
+// Confirmed is what a confirmed manual send did: how many messages it
+// enqueued, or, when the confirmation was used before, that nothing was sent
+// now (Already) and what the first use sent and when.
+type Confirmed struct {
+	Sent    int
+	Already bool
+	At      time.Time
+}
+
+// RemindPendingOnce sends the RSVP chaser to every delegate who has not
+// answered, once per confirmation: confirmID names the preview staff member
+// by confirmed, and a second confirmation with the same id (a double tap, a
+// stale button, a redelivered update) sends nothing.
+func (s *Scheduler) RemindPendingOnce(ctx context.Context, confirmID, by string) (Confirmed, error) {
+	return s.once(ctx, "remind", confirmID, by, func(occ string) (int, error) { return s.remindPending(ctx, occ) })
+}
+
+// BroadcastOnce is Broadcast once per confirmation (see RemindPendingOnce).
+func (s *Scheduler) BroadcastOnce(ctx context.Context, confirmID, by, text string, audience Audience) (Confirmed, error) {
+	return s.once(ctx, "broadcast", confirmID, by, func(occ string) (int, error) { return s.Broadcast(ctx, occ, text, audience) })
+}
+
+// once runs send for the confirmation (kind, by, confirmID) unless an
+// earlier run finished it. The confirmation is recorded first: a run cut
+// short is completed by the next (the outbox keys, derived from the same
+// occurrence id, keep every recipient's message single).
+func (s *Scheduler) once(ctx context.Context, kind, confirmID, by string, send func(occ string) (int, error)) (Confirmed, error) {
+	if confirmID == "" || strings.ContainsAny(confirmID, "|\n") || utf8.RuneCountInString(confirmID)+utf8.RuneCountInString(by) > 80 {
+		return Confirmed{}, fmt.Errorf("%s: bad confirmation id %q", kind, confirmID)
+	}
+	occ := "confirm-" + by + "-" + confirmID
+	m, err := s.c.Outbox.BeginManualSend(ctx, kind+"|"+by+"|"+confirmID, kind, by, s.c.Now())
+	if err != nil {
+		return Confirmed{}, err
+	}
+	if m.Done {
+		s.log.Info("manual send confirmed again: nothing sent", "kind", kind, "by", by, "confirmation", confirmID)
+		return Confirmed{Sent: m.Sent, Already: true, At: m.At}, nil
+	}
+	n, err := send(occ)
+	if err != nil {
+		return Confirmed{Sent: n}, err
+	}
+	if err := s.c.Outbox.FinishManualSend(ctx, m.ID, n); err != nil {
+		return Confirmed{Sent: n}, err
+	}
+	return Confirmed{Sent: n, At: m.At}, nil
+}
+
+func (s *Scheduler) remindPending(ctx context.Context, occID string) (int, error) {
 	now := s.c.Now()
 	w := s.newWorld()
 	o := occurrence{
-		id: fmt.Sprintf("run-%d-%s", now.UnixMilli(), by), at: now, grace: forever,
+		id: occID, at: now, grace: forever,
 		build: s.pendingDeliveries,
 	}
 	n, err := s.enqueueOccurrence(ctx, w, JobManualChaser, o, now)

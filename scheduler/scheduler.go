@@ -66,6 +66,9 @@ type Outbox interface {
 	SetJobRun(ctx context.Context, job string, at time.Time, fence int64) error
 	AgendaSnapshot(ctx context.Context, eventID string) (version int, hash string, snapshot []byte, err error)
 	SetAgendaSnapshot(ctx context.Context, eventID string, version int, hash string, snapshot []byte, at time.Time) error
+
+	BeginManualSend(ctx context.Context, id, kind, personID string, now time.Time) (sqlstore.ManualSend, error)
+	FinishManualSend(ctx context.Context, id string, sent int) error
 }
 
 // Progress tells where the focal points stand with their indicators. The

@@ -537,14 +537,19 @@ func TestManualChaserAndPreview(t *testing.T) {
 	}
 	contains(t, "sample", sample, "Nguyễn Văn An (Sở Tài chính)", "Đỗ Thị Lan", "2 người chưa kết nối")
 
-	n, err := s.RemindPendingNow(e.ctx, "ST")
-	if err != nil || n != 2 {
-		t.Fatalf("RemindPendingNow = %d, %v; want 2 (P1, D1)", n, err)
+	c, err := s.RemindPendingOnce(e.ctx, "c1", "ST")
+	if err != nil || c.Sent != 2 || c.Already {
+		t.Fatalf("RemindPendingOnce = %+v, %v; want 2 (P1, D1)", c, err)
 	}
 	s.Drain(e.ctx)
+	// The same confirmation again (a double tap, a stale button): nothing.
 	e.clk.Add(time.Minute)
-	if n, _ := s.RemindPendingNow(e.ctx, "ST"); n != 2 {
-		t.Fatalf("second run enqueued %d, want 2 (a new run)", n)
+	if c, err := s.RemindPendingOnce(e.ctx, "c1", "ST"); err != nil || !c.Already || c.Sent != 2 || !c.At.Equal(at("2024-07-29 10:00")) {
+		t.Fatalf("second confirmation = %+v, %v; want already sent (2) at 10:00", c, err)
+	}
+	// Another staff member's confirmation with the same id is their own.
+	if c, _ := s.RemindPendingOnce(e.ctx, "c1", "ST2"); c.Already || c.Sent != 2 {
+		t.Fatalf("another staff member's run = %+v, want 2 new", c)
 	}
 	s.Drain(e.ctx)
 	if got := e.texts("P1"); len(got) != 2 || !strings.Contains(got[0], "chưa xác nhận") {

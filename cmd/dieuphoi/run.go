@@ -763,36 +763,41 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 		if n == 0 {
 			return text(tc.Lang, "remind_none"), nil
 		}
-		return []flows.Reply{{Text: flows.Text(tc.Lang, "remind_preview", n), Buttons: flows.RemindButtons(string(tc.Lang))}}, nil
+		return []flows.Reply{{Text: flows.Text(tc.Lang, "remind_preview", n), Buttons: flows.RemindButtons(string(tc.Lang), tc.Task.Arg)}}, nil
 	})
-	d.SetTask("remind", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
-		n, err := sch.RemindPendingNow(ctx, tc.PersonID)
-		if err != nil {
-			return nil, err
-		}
-		return text(tc.Lang, "remind_sent", n), nil
-	})
-	split := func(arg string) (scheduler.Audience, string) {
-		aud, msg, _ := strings.Cut(arg, "\n")
-		return scheduler.Audience(aud), msg
+	// A confirmation sends once: the preview's id, stored durably with the
+	// staff member, makes a double tap or a stale button send nothing more.
+	at := func(t time.Time) string {
+		return flows.FormatClock(t.In(ev.Location)) + " " + flows.FormatDate(domain.Vietnamese, t.In(ev.Location))
 	}
-	d.SetTask("broadcast_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
-		aud, msg := split(tc.Task.Arg)
-		n, _, err := sch.Preview(ctx, aud)
+	d.SetTask("remind", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		c, err := sch.RemindPendingOnce(ctx, tc.Task.Arg, tc.PersonID)
 		if err != nil {
 			return nil, err
 		}
-		return []flows.Reply{{Text: flows.Text(tc.Lang, "bc_preview", n, msg), Buttons: flows.BroadcastButtons(string(tc.Lang))}}, nil
+		if c.Already {
+			return text(tc.Lang, "remind_already", at(c.At), c.Sent), nil
+		}
+		return text(tc.Lang, "remind_sent", c.Sent), nil
+	})
+	d.SetTask("broadcast_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		id, aud, msg := flows.SplitBroadcastArg(tc.Task.Arg)
+		n, _, err := sch.Preview(ctx, scheduler.Audience(aud))
+		if err != nil {
+			return nil, err
+		}
+		return []flows.Reply{{Text: flows.Text(tc.Lang, "bc_preview", n, msg), Buttons: flows.BroadcastButtons(string(tc.Lang), id)}}, nil
 	})
 	d.SetTask("broadcast", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
-		aud, msg := split(tc.Task.Arg)
-		// The confirming update's key: a replayed or double-tapped confirm
-		// sends nothing twice.
-		n, err := sch.Broadcast(ctx, "bc-"+tc.Key.String(), msg, aud)
+		id, aud, msg := flows.SplitBroadcastArg(tc.Task.Arg)
+		c, err := sch.BroadcastOnce(ctx, id, tc.PersonID, msg, scheduler.Audience(aud))
 		if err != nil {
 			return nil, err
 		}
-		return text(tc.Lang, "bc_sent", n), nil
+		if c.Already {
+			return text(tc.Lang, "bc_already", at(c.At), c.Sent), nil
+		}
+		return text(tc.Lang, "bc_sent", c.Sent), nil
 	})
 }
 

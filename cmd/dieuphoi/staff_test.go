@@ -101,17 +101,31 @@ func TestStaffCommandsInChat(t *testing.T) {
 	if !strings.HasPrefix(prev.Text, "2 đại biểu") {
 		t.Fatalf("reminder preview = %q; want 2 reachable pending delegates", prev.Text)
 	}
-	s.press(prev, "rm:go", "Đã xếp lịch nhắc")
+	confirm := buttonWithPrefix(t, prev, "rm:go:")
+	s.press(prev, confirm, "Đã xếp lịch nhắc")
 	chaser := waitFor(t, api, b.id, "Hội nghị")
 	if len(api.Messages(a.id)) == 0 || strings.Contains(lastText(api, a.id), chaser.Text) {
 		t.Fatal("the delegate who answered was reminded too")
+	}
+	// The confirmation pressed again (a double tap, or the old button
+	// later): nothing more is sent.
+	s.press(prev, confirm, "đã được xác nhận lúc")
+	time.Sleep(500 * time.Millisecond)
+	chasers := 0
+	for _, m := range api.Messages(b.id) {
+		if m.Text == chaser.Text {
+			chasers++
+		}
+	}
+	if chasers != 1 {
+		t.Fatalf("B was reminded %d times by one confirmation, want 1", chasers)
 	}
 
 	// An announcement to those who accepted.
 	s.expect(func() int { return api.SendCommand(s.id, "thongbao", "") }, "Gửi thông báo tới ai")
 	s.pressLatest("bc:aud:accepted", "nội dung thông báo")
 	pv := s.text("Xin mời đại biểu đến trước 07:45 để nhận tài liệu.", "sẽ gửi tới 1 người")
-	s.press(pv, "bc:send", "Đang xếp lịch")
+	s.press(pv, buttonWithPrefix(t, pv, "bc:send:"), "Đang xếp lịch")
 	waitFor(t, api, a.id, "Xin mời đại biểu đến trước 07:45")
 	time.Sleep(300 * time.Millisecond)
 	for _, m := range api.Messages(b.id) {
@@ -138,6 +152,20 @@ func TestStaffCommandsInChat(t *testing.T) {
 	}
 	// A delegate asking for a staff command is refused politely.
 	a.expect(func() int { return api.SendCommand(a.id, "tonghop", "") }, "chỉ dành cho cán bộ")
+}
+
+// buttonWithPrefix returns the data of m's button that starts with prefix.
+func buttonWithPrefix(t *testing.T, m telegramtest.SentMessage, prefix string) string {
+	t.Helper()
+	for _, row := range m.Inline {
+		for _, b := range row {
+			if strings.HasPrefix(b.Data, prefix) {
+				return b.Data
+			}
+		}
+	}
+	t.Fatalf("message %q has no button %q…", m.Text, prefix)
+	return ""
 }
 
 func lastText(api *telegramtest.Server, chat int64) string {
