@@ -9,8 +9,11 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/domain"
@@ -38,6 +41,49 @@ func Signature(appID, oaSecret string, body []byte, timestamp string) string {
 	h.Write([]byte(timestamp))
 	h.Write([]byte(oaSecret))
 	return "mac=" + hex.EncodeToString(h.Sum(nil))
+}
+
+// How far an event's timestamp may be from the adapter's clock: older than
+// MaxEventAge, or ahead by more than MaxEventSkew, and it is refused.
+const (
+	MaxEventAge  = 5 * time.Minute
+	MaxEventSkew = time.Minute
+)
+
+// timestampRe finds the candidates for the event's "timestamp" field in the
+// raw body, as written (a string of digits, or a number). The signature
+// decides which one is the event's: only the real one verifies, and the
+// decoded event must then carry the same.
+var timestampRe = regexp.MustCompile(`"timestamp"\s*:\s*(?:"([0-9]{1,19})"|([0-9]{1,19}))`)
+
+// verify checks the signature header against body, and returns the
+// timestamp it was made with.
+func (a *Adapter) verify(body []byte, got string) (string, bool) {
+	if got == "" {
+		return "", false
+	}
+	for _, m := range timestampRe.FindAllSubmatch(body, 4) {
+		ts := string(m[1]) + string(m[2])
+		want := Signature(a.appID, a.oaSecret, body, ts)
+		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
+			return ts, true
+		}
+	}
+	return "", false
+}
+
+// eventAge returns how old an event stamped ts (Unix milliseconds, as Zalo
+// writes it; seconds are accepted too) is at now.
+func eventAge(ts string, now time.Time) (time.Duration, bool) {
+	n, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	at := time.UnixMilli(n)
+	if n < 1e11 { // seconds
+		at = time.Unix(n, 0)
+	}
+	return now.Sub(at), true
 }
 
 // event is the part of a webhook event the adapter reads.
@@ -116,17 +162,25 @@ func (a *Adapter) WebhookHandler() http.Handler {
 		if !ok {
 			return
 		}
+		// The signature is checked on the raw body, before any of it is
+		// decoded: a forged event costs one hash, never a JSON parse.
+		ts, ok := a.verify(body, r.Header.Get(SignatureHeader))
+		if !ok {
+			a.log.Warn("webhook event with a wrong or missing signature", "remote", r.RemoteAddr, "bytes", len(body))
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
 		var ev event
-		if err := json.Unmarshal(body, &ev); err != nil || ev.EventName == "" {
+		if err := json.Unmarshal(body, &ev); err != nil || ev.EventName == "" || ev.timestamp() != ts {
 			a.log.Warn("malformed webhook event", "err", err, "remote", r.RemoteAddr)
 			http.Error(w, "malformed event", http.StatusBadRequest)
 			return
 		}
-		got := r.Header.Get(SignatureHeader)
-		want := Signature(a.appID, a.oaSecret, body, ev.timestamp())
-		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			a.log.Warn("webhook event with a wrong or missing signature", "remote", r.RemoteAddr, "event", ev.EventName)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
+		// A signed event is only good for a few minutes: a captured one
+		// replayed later (or stamped ahead) is refused.
+		if age, ok := eventAge(ts, a.now()); !ok || age > MaxEventAge || age < -MaxEventSkew {
+			a.log.Warn("webhook event outside its time window refused", "event", ev.EventName, "age", age.Round(time.Second), "remote", r.RemoteAddr)
+			http.Error(w, "event too old or in the future", http.StatusForbidden)
 			return
 		}
 		code := a.accept(&ev)

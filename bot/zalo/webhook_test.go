@@ -75,11 +75,50 @@ func TestWebhookHandler(t *testing.T) {
 		t.Errorf("events handled: %+v", s.h.All())
 	}
 
-	if c := post("mac=00", []byte(`{"event_name": "user_send_text", `)); c != http.StatusBadRequest {
-		t.Errorf("malformed: %d", c)
+	// Unsigned garbage is refused before it is parsed (401, not 400).
+	if c := post("mac=00", []byte(`{"event_name": "user_send_text", `)); c != http.StatusUnauthorized {
+		t.Errorf("unsigned malformed: %d", c)
 	}
-	if c := post("mac=00", []byte(`[1,2]`)); c != http.StatusBadRequest {
-		t.Errorf("not an object: %d", c)
+	if c := post("mac=00", []byte(strings.Repeat("[", 100000))); c != http.StatusUnauthorized {
+		t.Errorf("unsigned deep nesting: %d", c)
+	}
+	// Signed but malformed: 400.
+	now := fmt.Sprint(time.Now().UnixMilli())
+	for name, b := range map[string]string{
+		"truncated":     `{"timestamp":"` + now + `","event_name": "user_send_text", `,
+		"not an object": `[{"timestamp":"` + now + `"}]`,
+		// Signed with a nested timestamp; the event's own differs.
+		"two timestamps": `{"message":{"timestamp":"` + now + `"},"timestamp":"1","event_name":"user_send_text","sender":{"id":"u1"}}`,
+	} {
+		if c := post(zalotest.Signature(testAppID, testOASecret, []byte(b), now), []byte(b)); c != http.StatusBadRequest {
+			t.Errorf("%s: %d", name, c)
+		}
+	}
+	// Correctly signed, but stamped in 2020, or ahead of the clock: refused.
+	for name, at := range map[string]time.Time{
+		"2020":             time.Date(2020, 5, 1, 9, 0, 0, 0, time.UTC),
+		"six minutes old":  time.Now().Add(-6 * time.Minute),
+		"in the future":    time.Now().Add(3 * time.Minute),
+		"seconds, in 2020": {},
+	} {
+		old := s.srv.NewText("u1", "cũ "+name)
+		old["timestamp"] = fmt.Sprint(at.UnixMilli())
+		if at.IsZero() {
+			old["timestamp"] = "1588323600"
+		}
+		if c, _ := s.srv.Post(old); c != http.StatusForbidden {
+			t.Errorf("%s event: %d", name, c)
+		}
+	}
+	recent := s.srv.NewText("u1", "vừa gửi")
+	recent["timestamp"] = fmt.Sprint(time.Now().Add(-4 * time.Minute).UnixMilli())
+	if c, _ := s.srv.Post(recent); c != http.StatusOK {
+		t.Errorf("a 4-minute-old event: %d", c)
+	}
+	s.h.Wait(t, 3)
+	time.Sleep(50 * time.Millisecond)
+	if n := len(s.h.All()); n != 3 {
+		t.Errorf("%d events handled, want 3 (stale ones refused): %+v", n, s.h.All())
 	}
 	big := s.srv.NewText("u1", strings.Repeat("a", MaxWebhookBody))
 	if c, _ := s.srv.Post(big); c != http.StatusRequestEntityTooLarge {
