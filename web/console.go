@@ -5,7 +5,8 @@
 // the link's token lives 15 minutes and works once; only its SHA-256 is
 // stored. Opening the link shows a button; pressing it (a POST, so that a
 // chat app's link preview cannot use the link up) starts an 8-hour cookie
-// session (HttpOnly, SameSite=Lax, Path=/admin, Secure over TLS), again
+// session (HttpOnly, SameSite=Lax, Path=/admin, Secure over TLS or under an
+// https public URL), again
 // stored as a hash. Only people with the staff role in the current people
 // list get or keep a session. Every form carries the session's CSRF token.
 //
@@ -339,8 +340,17 @@ func (c *Console) post(h handler) http.Handler {
 	})
 }
 
+// CSRFHeader may carry the CSRF token instead of the form field.
+const CSRFHeader = "X-CSRF-Token"
+
+// validCSRF reads the token from the form body or the header only, never
+// from the URL: a token in a query string ends up in logs and Referer
+// headers.
 func validCSRF(r *http.Request, want string) bool {
-	got := r.FormValue("csrf")
+	got := r.PostFormValue("csrf")
+	if got == "" {
+		got = r.Header.Get(CSRFHeader)
+	}
 	return got != "" && want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
@@ -355,9 +365,12 @@ func sameOrigin(r *http.Request) bool {
 }
 
 func (c *Console) secure(r *http.Request) bool {
-	// Behind a TLS-terminating proxy the request itself is plain HTTP; a
-	// forged header can only make the cookie stricter.
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	// Served under an https public URL, cookies are Secure whatever the
+	// request looks like here. Behind a TLS-terminating proxy the request
+	// itself is plain HTTP; a forged header can only make the cookie
+	// stricter.
+	return strings.HasPrefix(strings.ToLower(c.cfg.PublicURL), "https://") || r.TLS != nil ||
+		strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
 type signinView struct {

@@ -146,6 +146,13 @@ func TestSignOutAndCSRF(t *testing.T) {
 			t.Errorf("%s CSRF token: %d", name, resp.StatusCode)
 		}
 	}
+	// The token in the query string only: refused (it would leak into logs
+	// and Referer headers).
+	resp := c.do("POST", "/admin/checkin?csrf="+url.QueryEscape(c.csrf), strings.NewReader(url.Values{"code": {code}}.Encode()),
+		"application/x-www-form-urlencoded")
+	if read(t, resp); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("CSRF token in the query string: %d", resp.StatusCode)
+	}
 	req, _ := http.NewRequest("POST", w.srv.URL+"/admin/checkin", strings.NewReader(url.Values{"code": {code}, "csrf": {c.csrf}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "https://evil.example")
@@ -158,6 +165,16 @@ func TestSignOutAndCSRF(t *testing.T) {
 	}
 	if cs, _ := w.store.CheckIns(context.Background()); len(cs) != 0 {
 		t.Errorf("checked in despite bad CSRF: %v", cs)
+	}
+	// The token in the header (for scripts) is accepted.
+	req, _ = http.NewRequest("POST", w.srv.URL+"/admin/checkin", strings.NewReader(url.Values{"code": {code}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(web.CSRFHeader, c.csrf)
+	if resp, err = c.http.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	if read(t, resp); resp.StatusCode == http.StatusForbidden {
+		t.Errorf("CSRF token in the header refused")
 	}
 	resp = c.post("/admin/signout", nil)
 	if body := read(t, resp); resp.StatusCode != 200 || !strings.Contains(body, "đã đăng xuất") {

@@ -187,7 +187,24 @@ type client struct {
 
 func (w *world) anon(t *testing.T) *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{t: t, w: w, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &client{t: t, w: w, http: &http.Client{Jar: proxiedJar{jar}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// proxiedJar is a cookie jar that sees the test server as the https site
+// it stands for (TLS ends at a proxy in front): its Secure cookies are kept
+// and sent back over the plain test connection.
+type proxiedJar struct{ http.CookieJar }
+
+func (j proxiedJar) SetCookies(u *url.URL, cs []*http.Cookie) {
+	v := *u
+	v.Scheme = "https"
+	j.CookieJar.SetCookies(&v, cs)
+}
+
+func (j proxiedJar) Cookies(u *url.URL) []*http.Cookie {
+	v := *u
+	v.Scheme = "https"
+	return j.CookieJar.Cookies(&v)
 }
 
 // signIn signs in as staff member id with a fresh link.
@@ -207,7 +224,8 @@ func (w *world) signIn(t *testing.T, id string) *client {
 		t.Fatalf("sign in: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	ck := resp.Header.Get("Set-Cookie")
-	for _, want := range []string{"HttpOnly", "SameSite=Lax", "Path=/admin"} {
+	// Secure: the public URL is https, though this request is plain HTTP.
+	for _, want := range []string{"HttpOnly", "SameSite=Lax", "Path=/admin", "Secure"} {
 		if !strings.Contains(ck, want) {
 			t.Errorf("cookie %q lacks %s", ck, want)
 		}

@@ -67,6 +67,9 @@ type Config struct {
 	// then act as anyone.
 	Picker bool
 	Log    *slog.Logger
+	// Secure marks the chat cookie Secure whatever the request looks like:
+	// set when the public URL is https (TLS ends at a proxy in front).
+	Secure bool
 }
 
 // Limits.
@@ -106,6 +109,7 @@ type Chat struct {
 	h      Handler
 	dir    func() *domain.Directory
 	picker bool
+	secure bool
 	log    *slog.Logger
 	boxes  *mailboxes
 	now    func() time.Time
@@ -135,7 +139,7 @@ var (
 // New returns a web chat.
 func New(c Config) *Chat {
 	ch := &Chat{
-		h: c.Handler, dir: c.Directory, picker: c.Picker, log: c.Log,
+		h: c.Handler, dir: c.Directory, picker: c.Picker, secure: c.Secure, log: c.Log,
 		boxes: newMailboxes(maxChats, maxPerChat), now: time.Now,
 		downloads: map[string]download{},
 	}
@@ -334,7 +338,7 @@ func (c *Chat) session(w http.ResponseWriter, r *http.Request, issue bool) strin
 	http.SetCookie(w, &http.Cookie{
 		Name: cookieName, Value: secret, Path: "/chat",
 		MaxAge: int(cookieMaxAge / time.Second), HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		SameSite: http.SameSiteStrictMode, Secure: c.secure || r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
 	})
 	return chatID(secret)
 }

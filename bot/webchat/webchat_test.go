@@ -585,6 +585,18 @@ func TestCookieAttributes(t *testing.T) {
 	}
 	res.Body.Close()
 	check(t, res, true)
+
+	// Behind a TLS-terminating proxy, under an https public URL: Secure
+	// though the request reaching the bot is plain HTTP.
+	mux = http.NewServeMux()
+	New(Config{Handler: &recorder{}, Secure: true}).Routes(mux)
+	psrv := httptest.NewServer(mux)
+	defer psrv.Close()
+	if res, err = http.Get(psrv.URL + "/chat"); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	check(t, res, true)
 }
 
 func TestPicker(t *testing.T) {

@@ -289,6 +289,10 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	if err != nil {
 		return r, err
 	}
+	metricsAddr, err := loadtest.FreeAddr() // the bot's /metrics and pprof listener
+	if err != nil {
+		return r, err
+	}
 	secret := "bench_webhook_secret_0123456789"
 	opt := loadtest.Options{Token: token}
 	env := map[string]string{
@@ -296,6 +300,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		"DIEUPHOI_ADDR": addr, "DIEUPHOI_DATA_DIR": filepath.Join(tmp, mkdir(tmp, "data-"+mode+fmt.Sprint(rate))),
 		"DIEUPHOI_CONFIG_DIR": camp.Dir, "DIEUPHOI_CLOCK_START": "2024-07-25T09:00:00+07:00",
 		"DIEUPHOI_LOG_LEVEL": "warn", "TELEGRAM_BOT_TOKEN": token, "DIEUPHOI_BENCH_DEBUG_ADDR": debugAddr, "DIEUPHOI_PPROF": "1",
+		"DIEUPHOI_METRICS_ADDR": metricsAddr,
 	}
 	if mode == "webhook" {
 		opt.PushURLs = []string{"http://" + addr + "/telegram/webhook"}
@@ -343,13 +348,13 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 
 	redisBefore := usedMemory(ctx, rdb)
 	cpuBefore, _ := loadtest.CPUSeconds(pid)
-	mallocsBefore, mallocSrc := mallocs(addr, debugAddr)
+	mallocsBefore, mallocSrc := mallocs(metricsAddr, debugAddr)
 	var prof chan error
 	if c.profile != "" && rate == 0 {
 		prof = make(chan error, 1)
 		go func() {
 			path := filepath.Join(c.profile, "cpu-"+mode+".prof")
-			if cpuProfile(addr, path, 20) != nil { // DIEUPHOI_PPROF=1 on the bot's own address when it has it
+			if cpuProfile(metricsAddr, path, 20) != nil { // DIEUPHOI_PPROF=1 on the bot's metrics listener
 				prof <- cpuProfile(debugAddr, path, 20)
 				return
 			}
@@ -382,7 +387,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	}
 	elapsed := time.Since(t0)
 	cpuAfter, _ := loadtest.CPUSeconds(pid)
-	mallocsAfter, _ := mallocs(addr, debugAddr)
+	mallocsAfter, _ := mallocs(metricsAddr, debugAddr)
 	rss, _ := loadtest.PeakRSS(pid)
 	redisAfter := usedMemory(ctx, rdb)
 	if prof != nil {

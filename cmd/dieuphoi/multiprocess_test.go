@@ -56,7 +56,7 @@ func (s *loadSetup) env(api *loadtest.Server, addr, webhook string) map[string]s
 		"DATABASE_URL": s.dbURL, "REDIS_URL": s.redisURL, "DIEUPHOI_REDIS_PREFIX": s.prefix,
 		"DIEUPHOI_ADDR": addr, "DIEUPHOI_DATA_DIR": s.data, "DIEUPHOI_CONFIG_DIR": s.camp.Dir,
 		"DIEUPHOI_CLOCK_START": "2024-07-25T09:00:00+07:00", "DIEUPHOI_LOG_LEVEL": "info",
-		"TELEGRAM_BOT_TOKEN": botToken, "TELEGRAM_API_BASE": api.URL(),
+		"TELEGRAM_BOT_TOKEN": botToken, "TELEGRAM_API_BASE": api.URL(), "DIEUPHOI_METRICS_ADDR": "127.0.0.1:0",
 	}
 	if webhook != "" {
 		env["TELEGRAM_WEBHOOK_URL"] = webhook

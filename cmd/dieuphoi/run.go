@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,7 +21,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/bot/telegram"
@@ -134,6 +132,7 @@ type settings struct {
 	LogLevel       slog.Level
 	LogJSON        bool
 	Pprof          bool
+	MetricsAddr    string
 	FloodRate      float64
 	FloodBurst     float64
 	SessionTTL     time.Duration
@@ -155,6 +154,7 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		WebhookSecret:  getenv("TELEGRAM_WEBHOOK_SECRET"),
 		LogJSON:        getenv("DIEUPHOI_LOG_FORMAT") != "text",
 		Pprof:          getenv("DIEUPHOI_PPROF") == "1",
+		MetricsAddr:    or(getenv("DIEUPHOI_METRICS_ADDR"), "127.0.0.1:9090"),
 		SessionTTL:     30 * 24 * time.Hour,
 		ShutdownWindow: 15 * time.Second,
 	}
@@ -364,27 +364,19 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst})
 
 	mux := http.NewServeMux()
-	chat := webchat.New(webchat.Config{Handler: d, Directory: d.Directory, Picker: s.Picker, Log: log})
+	chat := webchat.New(webchat.Config{Handler: d, Directory: d.Directory, Picker: s.Picker, Log: log, Secure: s.httpsURL()})
 	d.SetSender(domain.Web, chat)
 	d.SetFetcher(domain.Web, chat)
 	chat.Routes(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/chat", http.StatusFound)
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	if s.Pprof {
-		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("GET /debug/pprof/heap", pprof.Index)
-	}
+	// /metrics and pprof are served on their own listener (serveOps below).
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	mux.Handle("GET /readyz", &readiness{now: time.Now, check: func(ctx context.Context) []string {
 		var problems []string
 		if err := st.Ping(ctx); err != nil {
 			problems = append(problems, "database unreachable")
@@ -394,12 +386,9 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		}
 		if len(problems) > 0 {
 			log.Warn("not ready", "problems", problems)
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, strings.Join(problems, "\n"))
-			return
 		}
-		fmt.Fprintln(w, "ready")
-	})
+		return problems
+	}})
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -505,27 +494,16 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		return fmt.Errorf("scheduler: %w", err)
 	}
 	registerStaffTasks(d, sch, st, cs, catalog, &ev, now)
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "dieuphoi_outbox_depth", Help: "Messages waiting in the outbox.",
-	}, func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	gauges := &outboxGauges{read: sch.Stats, now: now, log: log}
+	gauges.register(reg)
+	gauges.refresh(runCtx)
+	go gauges.run(runCtx, gaugeRefresh)
+	stopOps := serveOps(s.MetricsAddr, opsHandler(reg, s.Pprof), log)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		st, err := sch.Stats(ctx)
-		if err != nil {
-			return -1
-		}
-		return float64(st.Depth())
-	}), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "dieuphoi_outbox_oldest_seconds", Help: "How late the oldest waiting outbox message is.",
-	}, func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		st, err := sch.Stats(ctx)
-		if err != nil {
-			return -1
-		}
-		return st.OldestAge(now()).Seconds()
-	}))
+		stopOps(ctx)
+	}()
 	scheduling := make(chan struct{})
 	go func() {
 		defer close(scheduling)
@@ -538,7 +516,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.Addr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: hsts(mux, s.httpsURL()), ReadHeaderTimeout: 10 * time.Second}
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "dieuphoi đang chạy — mở %s/chat để trò chuyện với bot (Ctrl+C để dừng).\n", publicBase(s, ln))
 	log.Info("serving", "addr", ln.Addr().String(), "picker", s.Picker, "postgres", s.DatabaseURL != "", "redis", s.RedisURL != "")
