@@ -171,3 +171,53 @@ func serveOps(addr string, h http.Handler, log *slog.Logger) (stop func(context.
 	log.Info("metrics listener", "addr", ln.Addr().String())
 	return func(ctx context.Context) { _ = srv.Shutdown(ctx) }
 }
+
+// ProcessedKeep is how long the ids of processed updates (and, in the
+// embedded store, the "update handled" marks) are kept: far longer than
+// Telegram (24 h) or Zalo (12 h) redeliver an update.
+const ProcessedKeep = 7 * 24 * time.Hour
+
+// pruneEvery is how often they are pruned.
+const pruneEvery = time.Hour
+
+type processedPruner interface {
+	PruneProcessed(ctx context.Context, before time.Time) (int64, error)
+}
+
+type donePruner interface {
+	PruneDone(ctx context.Context, before time.Time) (int64, error)
+}
+
+// pruneLoop prunes processed update ids older than ProcessedKeep now and
+// every interval until ctx ends. Ids are stamped with the bot's clock (now),
+// done marks with the wall clock. Every process may run it: a delete of old
+// rows is harmless twice.
+func pruneLoop(ctx context.Context, st, sessions any, now func() time.Time, every time.Duration, log *slog.Logger) {
+	prune := func() {
+		if p, ok := st.(processedPruner); ok {
+			n, err := p.PruneProcessed(ctx, now().Add(-ProcessedKeep))
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Warn("pruning processed update ids", "err", err)
+			case n > 0:
+				log.Info("pruned processed update ids", "rows", n)
+			}
+		}
+		if p, ok := sessions.(donePruner); ok {
+			if _, err := p.PruneDone(ctx, time.Now().Add(-ProcessedKeep)); err != nil && ctx.Err() == nil {
+				log.Warn("pruning done marks", "err", err)
+			}
+		}
+	}
+	prune()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			prune()
+		}
+	}
+}

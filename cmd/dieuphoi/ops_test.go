@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/storage/sqlite"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
 
@@ -162,5 +165,45 @@ func TestHTTPSPublicURLMeansSecureCookiesAndHSTS(t *testing.T) {
 		if err := stop(); err != nil && !errors.Is(err, context.Canceled) {
 			t.Fatal(err)
 		}
+	}
+}
+
+// The running bot prunes processed update ids older than a week (here the
+// embedded store; the query is the one PostgreSQL runs, see storagetest).
+func TestRunPrunesProcessedUpdateIDs(t *testing.T) {
+	ctx := context.Background()
+	env := baseEnv(t)
+	path := filepath.Join(env["DIEUPHOI_DATA_DIR"], "dieuphoi.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock, _ := time.Parse(time.RFC3339, env["DIEUPHOI_CLOCK_START"]) // the bot's clock
+	old := domain.UpdateKey{Channel: domain.Telegram, UpdateID: "old"}
+	recent := domain.UpdateKey{Channel: domain.Telegram, UpdateID: "recent"}
+	for k, at := range map[domain.UpdateKey]time.Time{old: clock.Add(-8 * 24 * time.Hour), recent: clock.Add(-6 * 24 * time.Hour)} {
+		if _, err := st.Apply(ctx, k, at, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	_, logs, stop := startRunLogs(t, env)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "pruned processed update ids") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if applied, err := st.Apply(ctx, old, clock, nil); err != nil || !applied {
+		t.Errorf("the 8-day-old id was kept (%v, %v)", applied, err)
+	}
+	if applied, err := st.Apply(ctx, recent, clock, nil); err != nil || applied {
+		t.Errorf("the 6-day-old id was pruned (%v, %v)", applied, err)
 	}
 }

@@ -498,6 +498,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	gauges.register(reg)
 	gauges.refresh(runCtx)
 	go gauges.run(runCtx, gaugeRefresh)
+	go pruneLoop(runCtx, st, sessions, now, pruneEvery, log)
 	stopOps := serveOps(s.MetricsAddr, opsHandler(reg, s.Pprof), log)
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -24,6 +24,17 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// PruneDone forgets the "update handled" marks made before before (stamped
+// with the wall clock when they were made).
+func (s *Store) PruneDone(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM done_updates WHERE done_at < $1`, before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("prune done marks: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
 // Store is the embedded results and session store.
 type Store struct {
 	sqlstore.Queries

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlite"
@@ -62,4 +63,28 @@ func TestReopenKeepsSessionsAndAnswers(t *testing.T) {
 
 func TestCampaign(t *testing.T) {
 	storagetest.RunCampaign(t, func(t *testing.T) storagetest.CampaignStore { return open(t) })
+}
+
+// The embedded store's "update handled" marks are pruned by age too.
+func TestPruneDoneMarks(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	turn, err := s.Begin(ctx, "web:c1", "web:u1")
+	if err != nil || turn.Done {
+		t.Fatalf("begin: %+v, %v", turn, err)
+	}
+	if err := turn.Lease.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PruneDone(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("pruned %d recent marks (%v)", n, err)
+	}
+	if n, err := s.PruneDone(ctx, time.Now().Add(time.Second)); err != nil || n != 1 {
+		t.Fatalf("pruned %d old marks (%v), want 1", n, err)
+	}
+	turn, err = s.Begin(ctx, "web:c1", "web:u1")
+	if err != nil || turn.Done {
+		t.Fatalf("after pruning, the update is still marked done: %+v, %v", turn, err)
+	}
+	turn.Lease.Release()
 }

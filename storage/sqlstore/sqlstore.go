@@ -339,3 +339,13 @@ func splitRoles(s string) []domain.Role {
 	}
 	return out
 }
+
+// PruneProcessed forgets the ids of updates processed before before: long
+// after any platform would redeliver them, they only take space.
+func (q *Queries) PruneProcessed(ctx context.Context, before time.Time) (int64, error) {
+	n, err := q.DB.Exec(ctx, `DELETE FROM processed_updates WHERE processed_at < $1`, before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("prune processed updates: %w", err)
+	}
+	return n, nil
+}

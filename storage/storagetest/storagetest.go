@@ -230,6 +230,34 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		}
 	})
 
+	t.Run("processed update ids older than a week are pruned", func(t *testing.T) {
+		s := seeded(t, open)
+		p, ok := s.(interface {
+			PruneProcessed(ctx context.Context, before time.Time) (int64, error)
+		})
+		if !ok {
+			t.Fatal("the store cannot prune processed update ids")
+		}
+		old, recent := domain.UpdateKey{Channel: domain.Telegram, UpdateID: "old"}, domain.UpdateKey{Channel: domain.Web, UpdateID: "recent"}
+		// One with effects (in a transaction), one without (one statement).
+		if _, err := s.Apply(ctx, old, at.Add(-8*24*time.Hour), []domain.Effect{domain.SetLanguage{PersonID: "DB001", Lang: domain.English}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Apply(ctx, recent, at.Add(-6*24*time.Hour-time.Second/2), nil); err != nil {
+			t.Fatal(err)
+		}
+		n, err := p.PruneProcessed(ctx, at.Add(-7*24*time.Hour))
+		if err != nil || n != 1 {
+			t.Fatalf("pruned %d, %v; want 1", n, err)
+		}
+		if applied, err := s.Apply(ctx, old, at, nil); err != nil || !applied {
+			t.Errorf("the week-old id is still recorded (%v, %v)", applied, err)
+		}
+		if applied, err := s.Apply(ctx, recent, at, nil); err != nil || applied {
+			t.Errorf("the six-day-old id was pruned (%v, %v)", applied, err)
+		}
+	})
+
 	t.Run("identities of a person across channels", func(t *testing.T) {
 		s := seeded(t, open)
 		for i, ch := range []domain.Channel{domain.Telegram, domain.Web} {
