@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage/sqlite"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
@@ -205,5 +206,42 @@ func TestRunPrunesProcessedUpdateIDs(t *testing.T) {
 	}
 	if applied, err := st.Apply(ctx, recent, clock, nil); err != nil || applied {
 		t.Errorf("the 6-day-old id was pruned (%v, %v)", applied, err)
+	}
+}
+
+// With a production database the picker is only on when forced, and then a
+// warning is logged at every start.
+func TestPickerWithDatabaseNeedsForce(t *testing.T) {
+	dbURL := testenv.PostgresURL(t)
+	for _, v := range []string{"1", "on", "true"} {
+		env := baseEnv(t)
+		env["DATABASE_URL"], env["DIEUPHOI_WEBCHAT_PICKER"] = dbURL, v
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second) // a start that is not refused ends here
+		err := run(ctx, []string{"dieuphoi"}, envFunc(env), io.Discard, io.Discard)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "DIEUPHOI_WEBCHAT_PICKER=force") {
+			t.Errorf("picker %q with DATABASE_URL: %v; want a refusal naming the force setting", v, err)
+		}
+	}
+	for i := 0; i < 2; i++ { // every start
+		env := baseEnv(t)
+		env["DATABASE_URL"], env["DIEUPHOI_WEBCHAT_PICKER"] = dbURL, "force"
+		env["REDIS_URL"], env["DIEUPHOI_REDIS_PREFIX"] = testenv.RedisURL(t), testenv.Prefix(t)
+		u, logs, stop := startRunLogs(t, env)
+		if !strings.Contains(logs.String(), "person picker is on with DATABASE_URL set") {
+			t.Errorf("start %d: no warning in the logs", i+1)
+		}
+		if _, page, _ := get(t, u+"/chat"); !strings.Contains(page, `id="picker"`) {
+			t.Errorf("start %d: forced picker not shown", i+1)
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Without DATABASE_URL it is on by default, and nothing is warned.
+	u, logs, stop := startRunLogs(t, baseEnv(t))
+	defer stop()
+	if _, page, _ := get(t, u+"/chat"); !strings.Contains(page, `id="picker"`) || strings.Contains(logs.String(), "person picker is on") {
+		t.Error("embedded default: picker missing or warned about")
 	}
 }

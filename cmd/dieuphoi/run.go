@@ -76,6 +76,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	switch cmd {
 	case "serve":
+		if cfg.Picker && cfg.DatabaseURL != "" {
+			log.Warn("DIEUPHOI_WEBCHAT_PICKER=force: the web chat's person picker is on with DATABASE_URL set; anyone who can open /chat can act as any person, staff included. Never run this way for real users.")
+		}
 		return serve(ctx, cfg, log, stdout)
 	case "check":
 		c, err := loadCampaign(cfg)
@@ -175,9 +178,16 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		s.PublicURL = "http://" + host
 	}
 	// The person picker lets anyone act as anyone: right for trying the bot
-	// on one's own machine, wrong for a shared deployment.
-	switch strings.ToLower(getenv("DIEUPHOI_WEBCHAT_PICKER")) {
+	// on one's own machine, wrong for a shared deployment. With a production
+	// database it takes the word "force", and is warned about at every start.
+	switch v := strings.ToLower(getenv("DIEUPHOI_WEBCHAT_PICKER")); v {
+	case "force":
+		s.Picker = true
 	case "1", "true", "on", "yes":
+		if s.DatabaseURL != "" {
+			return s, fmt.Errorf("DIEUPHOI_WEBCHAT_PICKER=%s with DATABASE_URL set: the person picker lets anyone act as anyone; "+
+				"set DIEUPHOI_WEBCHAT_PICKER=force to run it on this database anyway, or leave it unset", v)
+		}
 		s.Picker = true
 	case "0", "false", "off", "no":
 		s.Picker = false
