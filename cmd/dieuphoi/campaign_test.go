@@ -255,3 +255,91 @@ func checkExport(t *testing.T, data []byte, want map[string]float64) {
 		t.Fatalf("found %d of %d indicator rows in the export", found, len(want))
 	}
 }
+
+// Two focal points of one agency (SKHCN's DB097 and DB096 share 2.2.1)
+// over Telegram, on PostgreSQL and Redis: the one whose copy is older is
+// told plainly that nothing was sent, with the value now stored and who
+// sent it, and can send theirs over it; the database and its history hold
+// only what was stored.
+func TestTwoFocalPointsOneIndicator(t *testing.T) {
+	api := telegramtest.New(t, botToken)
+	env := baseEnv(t)
+	env["DATABASE_URL"] = testenv.PostgresURL(t)
+	env["REDIS_URL"] = testenv.RedisURL(t)
+	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
+	env["TELEGRAM_BOT_TOKEN"] = botToken
+	env["TELEGRAM_API_BASE"] = api.URL()
+	env["DIEUPHOI_CLOCK_START"] = "2024-08-10T09:00:00+07:00"
+	_, stop := startRun(t, env)
+	defer stop()
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dir, err := st.Directory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	khaiP, _ := dir.Person("DB097")
+	haP, _ := dir.Person("DB096")
+	khai := &telegramUser{t: t, api: api, id: 7101}
+	ha := &telegramUser{t: t, api: api, id: 7102}
+	khai.do(func() int { return api.SendCommand(khai.id, "start", khaiP.InviteToken) }, 2)
+	ha.do(func() int { return api.SendCommand(ha.id, "start", haP.InviteToken) }, 2)
+
+	// Khải enters 2.2.1 up to the summary.
+	khai.pressLatest("ind:2.2.1", "Xin nhập giá trị")
+	khai.text("12,5", "12,5")
+	khai.pressLatest("iv:ok", "minh chứng")
+	khai.do(func() int { return api.SendDocument(khai.id, "Bao cao 2023.pdf", "application/pdf", pdf) }, 1)
+	khai.pressLatest("ev:done", "Số/ký hiệu")
+	khai.text("15/BC-SKHCN", "Ngày ban hành")
+	khai.text("20/07/2024", "Ghi chú")
+	khai.pressLatest("nt:skip", "Xin kiểm tra trước khi gửi")
+
+	// Meanwhile Hà opens it (from Khải's draft), changes the value, sends.
+	ha.pressLatest("ind:2.2.1", "Ghi chú")
+	ha.pressLatest("nt:skip", "Xin kiểm tra trước khi gửi")
+	ha.pressLatest("sm:edit", "sửa phần nào")
+	ha.pressLatest("ed:value", "Xin nhập giá trị")
+	ha.text("13", "13")
+	ha.pressLatest("iv:ok", "Xin kiểm tra trước khi gửi")
+	ha.pressLatest("sm:send", "Đã gửi chỉ số 2.2.1")
+
+	// Khải sends the copy he holds: not sent, and he is told so.
+	m := khai.pressLatest("sm:send", "CHƯA được lưu")
+	if !strings.Contains(m.Text, "Nguyễn Thị Thu Hà") || !strings.Contains(m.Text, "13") || !strings.Contains(m.Text, "12,5") {
+		t.Errorf("conflict message = %q", m.Text)
+	}
+	for _, msg := range api.Messages(khai.id)[len(api.Messages(khai.id))-2:] {
+		if strings.Contains(msg.Text, "Đã gửi") {
+			t.Fatalf("Khải was told %q", msg.Text)
+		}
+	}
+	history := func() string {
+		h, err := st.SubmissionHistory(ctx, "2.2.1", "SKHCN")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range h {
+			if c.Action != "draft" {
+				out = append(out, c.By+":"+c.Action+":"+c.NewValue)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	if sub, err := st.Submission(ctx, "2.2.1", "SKHCN"); err != nil || sub.Value != "13" || sub.By != "DB096" {
+		t.Fatalf("stored = %+v, %v; want Hà's 13", sub, err)
+	}
+	if h := history(); h != "DB096:submit:13" {
+		t.Fatalf("history = %q; want Hà's submit only", h)
+	}
+	// He sends his value over it, knowingly.
+	khai.pressLatest("sm:send", "Đã gửi chỉ số 2.2.1")
+	if h := history(); h != "DB096:submit:13 DB097:submit:12.5" {
+		t.Fatalf("history = %q", h)
+	}
+}
