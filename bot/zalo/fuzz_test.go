@@ -3,6 +3,7 @@ package zalo
 import (
 	"encoding/json"
 	"testing"
+	"time"
 )
 
 // FuzzEvent feeds arbitrary (validly signed) webhook bodies through
@@ -20,6 +21,13 @@ func FuzzEvent(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// The raw body's timestamp candidates are read before any parsing.
+		a := &Adapter{appID: "1", oaSecret: "k"}
+		if ts, ok := a.verify(body, Signature("1", "k", body, "1722560000000")); ok {
+			if _, ok := eventAge(ts, time.Now()); !ok || ts != "1722560000000" {
+				t.Fatalf("verified with timestamp %q", ts)
+			}
+		}
 		var ev event
 		if err := json.Unmarshal(body, &ev); err != nil || ev.EventName == "" || ev.user() == "" {
 			return // the webhook answers these without handling them
