@@ -123,3 +123,10 @@ var ErrConflict = errors.New("changed by someone else meanwhile")
 
 // ErrLockTimeout is returned by Lock when ctx ends before the lock is free.
 var ErrLockTimeout = errors.New("chat lock: timed out")
+
+// Enrolment link refusals (storage/sqlstore), told apart so the chat can
+// say what happened.
+var (
+	ErrEnrolmentUsed    = errors.New("enrolment link already used")
+	ErrEnrolmentExpired = errors.New("enrolment link expired")
+)

@@ -121,13 +121,16 @@ func (a *Adapter) Fetch(ctx context.Context, f flows.FileRef, maxBytes int64) ([
 
 type inlineButton struct {
 	Text         string `json:"text"`
-	CallbackData string `json:"callback_data"`
+	CallbackData string `json:"callback_data,omitempty"`
+	URL          string `json:"url,omitempty"`
 }
 
 // replyMarkup renders a reply's keyboard as the reply_markup JSON.
 func replyMarkup(r flows.Reply) (string, error) {
 	var v any
 	switch {
+	case r.Link != nil:
+		v = map[string]any{"inline_keyboard": [][]inlineButton{{{Text: r.Link.Label, URL: r.Link.URL}}}}
 	case len(r.Buttons) > 0:
 		rows := make([][]inlineButton, 0, len(r.Buttons))
 		for _, row := range r.Buttons {

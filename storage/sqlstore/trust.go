@@ -2,11 +2,11 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/storage"
 )
 
 // Enrolment links and secret rotation (migration 0007, SECURITY.md). The
@@ -14,8 +14,8 @@ import (
 
 // Enrolment refusals, told apart so the chat can say what happened.
 var (
-	ErrEnrolmentUsed    = errors.New("enrolment link already used")
-	ErrEnrolmentExpired = errors.New("enrolment link expired")
+	ErrEnrolmentUsed    = storage.ErrEnrolmentUsed
+	ErrEnrolmentExpired = storage.ErrEnrolmentExpired
 )
 
 // CreateEnrolment records a single-use enrolment link for personID, issued
