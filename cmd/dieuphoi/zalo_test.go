@@ -11,6 +11,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
+	"github.com/dieuphoi/dieuphoi/web"
 )
 
 // zaloUser plays one person on the fake Zalo platform. Events are handled
@@ -97,8 +98,15 @@ func TestZaloRSVPAndIndicator(t *testing.T) {
 	d.press("sub:ok", "Đã ghi nhận người đi thay")
 	wantSubstitute(t, st, delegate.ID, domain.Zalo) // the same row as over Telegram, but for the channel
 
+	// Zalo's phone form is not proof enough to act for a body: a focal
+	// point on Zalo opens the enrolment link staff gave them.
 	f := &zaloUser{t: t, api: api, id: "zl-focal"}
-	f.expect(func() { api.SendText(f.id, "/start "+focalP.InviteToken) }, "2.2.1")
+	f.expect(func() { api.SendText(f.id, "/start "+focalP.InviteToken) }, "cần xác thực thêm")
+	secret, _, err := web.IssueEnrolment(ctx, st, focalP.ID, "DB090", "console", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.expect(func() { api.SendText(f.id, "/start "+secret) }, "2.2.1")
 	f.press("ind:2.2.1", "Xin nhập giá trị")
 	f.text("12,5", "12,5")
 	f.press("iv:ok", "minh chứng")
