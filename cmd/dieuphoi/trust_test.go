@@ -100,7 +100,7 @@ func TestGroupChatNeverActsForAPerson(t *testing.T) {
 	before := len(api.Messages(a.id))
 
 	const group = -1001234567890
-	api.Queue(api.InGroup(api.NewText(a.id, staff.InviteCode), group))
+	api.Queue(api.NewText(a.id, staff.InviteCode).InGroup(group, "Phòng CN&ĐMST"))
 	note := waitFor(t, api, group, "tin nhắn riêng")
 	if len(note.Inline) != 1 || note.Inline[0][0].URL != "https://t.me/"+telegramtest.BotUsername {
 		t.Fatalf("group note buttons = %+v; want one button opening the private chat", note.Inline)
@@ -116,7 +116,7 @@ func TestGroupChatNeverActsForAPerson(t *testing.T) {
 		api.NewCommand(b, "tonghop", ""),
 		api.NewContact(b, staff.Phone, b),
 	} {
-		last = api.Queue(api.InGroup(u, group))
+		last = api.Queue(u.InGroup(group, "Phòng CN&ĐMST"))
 	}
 	api.WaitConfirmed(t, last+1, 30*time.Second)
 	time.Sleep(300 * time.Millisecond)

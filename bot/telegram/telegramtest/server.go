@@ -69,9 +69,19 @@ func (u Update) With(field string, value any) Update {
 
 // InGroup moves the update's message into a group chat.
 func (u Update) InGroup(groupID int64, title string) Update {
-	chat := map[string]any{"id": groupID, "type": "group", "title": title}
+	typ := "group"
+	if groupID < -1000000000000 {
+		typ = "supergroup" // their ids are -100…
+	}
+	chat := map[string]any{"id": groupID, "type": typ, "title": title}
 	if m, ok := u["message"].(map[string]any); ok {
 		m["chat"] = chat
+	}
+	// A press of a button under a message the bot sent in the group.
+	if q, ok := u["callback_query"].(map[string]any); ok {
+		if m, ok := q["message"].(map[string]any); ok {
+			m["chat"] = chat
+		}
 	}
 	return u
 }
@@ -492,27 +502,6 @@ func (s *Server) SendCommand(userID int64, command, args string) int {
 // message messageID.
 func (s *Server) PressButton(userID int64, messageID int, data string) int {
 	return s.Queue(s.NewButtonPress(userID, messageID, data))
-}
-
-// InGroup moves a message or button-press update built by the New* helpers
-// into a group chat (type "group", or "supergroup" for ids below
-// -1000000000000), as when a member writes there: the sender stays the
-// user, the chat becomes the group.
-func (s *Server) InGroup(u Update, groupID int64) Update {
-	typ := "group"
-	if groupID < -1000000000000 {
-		typ = "supergroup"
-	}
-	chat := map[string]any{"id": groupID, "type": typ, "title": fmt.Sprintf("Nhóm %d", groupID)}
-	if m, ok := u["message"].(map[string]any); ok {
-		m["chat"] = chat
-	}
-	if q, ok := u["callback_query"].(map[string]any); ok {
-		if m, ok := q["message"].(map[string]any); ok {
-			m["chat"] = chat
-		}
-	}
-	return u
 }
 
 // ShareContact queues a shared contact; see NewContact.
