@@ -328,13 +328,16 @@ func (r *stepper) link(p domain.Person, proof domain.Proof, enrolHash string) {
 	if a, ok := r.f.Directory.Agency(p.AgencyCode); ok {
 		agency = a.Name(r.s.Lang)
 	}
-	r.say(r.t("greet", p.FullName, p.Position, agency))
-	if upgraded && (p.Has(domain.RoleStaff) || p.Has(domain.RoleFocal)) {
-		r.say(r.t("verified_ok"))
+	// One greeting, whatever the proof: what the link opens is said in it.
+	greet := Reply{Text: r.t("greet", p.FullName, p.Position, agency)}
+	switch {
+	case upgraded && (p.Has(domain.RoleStaff) || p.Has(domain.RoleFocal)):
+		greet.Text += "\n" + r.t("verified_ok")
+	case !proof.Verified() && (p.Has(domain.RoleStaff) || r.hasFocalWork(p)):
+		greet.Text += "\n\n" + r.t("verify_needed", r.helpdesk())
+		greet.AskContact = r.f.Channel == domain.Telegram
 	}
-	if !proof.Verified() && (p.Has(domain.RoleStaff) || r.hasFocalWork(p)) {
-		r.replies = append(r.replies, Reply{Text: r.t("verify_needed", r.helpdesk()), AskContact: r.f.Channel == domain.Telegram})
-	}
+	r.replies = append(r.replies, greet)
 	r.menu()
 }
 

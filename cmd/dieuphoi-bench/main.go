@@ -337,6 +337,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	for i, p := range people {
 		steps := loadtest.RSVPSteps(p.Token)
 		if p.Indicator != "" && rate == 0 {
+			steps = append(steps, loadtest.VerifyStep(p.Phone))
 			steps = append(steps, loadtest.IndicatorSteps(p.Indicator, int64(i))...)
 		}
 		users[i] = &loadtest.User{S: api, C: api.Chat(int64(900000000 + i)), Steps: steps}
