@@ -130,3 +130,49 @@ func TestZaloRSVPAndIndicator(t *testing.T) {
 		t.Fatalf("identities = %+v", ids)
 	}
 }
+
+// Finding 11: Zalo's phone form is a claim. One the bot never asked for is
+// refused; an asked-for one identifies a delegate but opens no console.
+func TestZaloPhoneFormIsNoProof(t *testing.T) {
+	api := zalotest.New(t, "app-1", "oa-secret-key", "app-secret")
+	access, refresh := api.IssueTokens(time.Hour)
+	env := baseEnv(t)
+	env["DATABASE_URL"] = testenv.PostgresURL(t)
+	env["REDIS_URL"] = testenv.RedisURL(t)
+	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
+	for k, v := range map[string]string{
+		"ZALO_APP_ID": "app-1", "ZALO_OA_SECRET": "oa-secret-key", "ZALO_APP_SECRET": "app-secret",
+		"ZALO_OA_ID": api.OAID(), "ZALO_ACCESS_TOKEN": access, "ZALO_REFRESH_TOKEN": refresh,
+		"ZALO_API_BASE": api.URL(), "ZALO_OAUTH_BASE": api.URL(),
+	} {
+		env[k] = v
+	}
+	base, stop := startRun(t, env)
+	defer stop()
+	api.SetWebhook(base + "/zalo/webhook")
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dir, _ := st.Directory(ctx)
+	staff, _ := dir.Person("DB090")
+
+	u := &zaloUser{t: t, api: api, id: "zl-attacker"}
+	u.expect(func() { api.SubmitInfo(u.id, staff.Phone) }, "Xin gõ mã mời")
+	if _, err := st.Identity(ctx, domain.Zalo, u.id); err == nil {
+		t.Fatal("an unrequested phone form identified the chat")
+	}
+	u.text("xin chào", "Để bắt đầu") // the greeting asks for the phone
+	u.expect(func() { api.SubmitInfo(u.id, staff.Phone) }, "cần xác thực thêm")
+	if id, err := st.Identity(ctx, domain.Zalo, u.id); err != nil || id.Proof != domain.ProofPhoneClaimed {
+		t.Fatalf("identity after the asked-for form: %+v %v", id, err)
+	}
+	u.text("/dangnhap", "cần xác thực thêm")
+	for _, m := range api.Messages(u.id) {
+		if strings.Contains(m.Text, "/admin/signin/") {
+			t.Fatalf("a Zalo phone form opened the console: %q", m.Text)
+		}
+	}
+}
