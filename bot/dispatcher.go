@@ -804,6 +804,10 @@ func (d *Dispatcher) runTask(ctx context.Context, in Inbound, t flows.Task, s fl
 // auditDetail is what the audit trail keeps of a task's argument: the
 // export kind or the audience, never a broadcast's text.
 func auditDetail(t flows.Task) string {
+	if t.Name == "broadcast" {
+		id, aud, _ := flows.SplitBroadcastArg(t.Arg)
+		return clipData(id + " " + aud)
+	}
 	a, _, _ := strings.Cut(t.Arg, "\n")
 	return clipData(a)
 }
