@@ -288,8 +288,8 @@ func TestTwoFocalPointsOneIndicator(t *testing.T) {
 	haP, _ := dir.Person("DB096")
 	khai := &telegramUser{t: t, api: api, id: 7101}
 	ha := &telegramUser{t: t, api: api, id: 7102}
-	khai.do(func() int { return api.SendCommand(khai.id, "start", khaiP.InviteToken) }, 2)
-	ha.do(func() int { return api.SendCommand(ha.id, "start", haP.InviteToken) }, 2)
+	khai.do(func() int { return api.ShareContact(khai.id, khaiP.Phone, khai.id) }, 2)
+	ha.do(func() int { return api.ShareContact(ha.id, haP.Phone, ha.id) }, 2)
 
 	// Khải enters 2.2.1 up to the summary.
 	khai.pressLatest("ind:2.2.1", "Xin nhập giá trị")
