@@ -168,12 +168,14 @@ func (r *stepper) indicatorList() {
 }
 
 func (r *stepper) deadlineText(d time.Time) string {
-	days := int(d.Sub(r.f.Now).Hours() / 24)
+	days := domain.DaysUntil(r.f.Now, d, r.loc())
 	switch {
 	case !r.f.Now.Before(d):
 		return r.t("deadline_over", r.dateTime(d))
 	case days == 0:
 		return r.t("deadline_today", r.dateTime(d))
+	case days == 1:
+		return r.t("deadline_tomorrow", r.dateTime(d))
 	default:
 		return r.t("deadline_in", r.dateTime(d), days)
 	}

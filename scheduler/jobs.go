@@ -368,11 +368,7 @@ func (s *Scheduler) summaryText(ctx context.Context, w *world, lang domain.Lang,
 
 // dayDiff is the number of calendar days from a to b in loc.
 func dayDiff(a, b time.Time, loc *time.Location) int {
-	ay, am, ad := a.In(loc).Date()
-	by, bm, bd := b.In(loc).Date()
-	da := time.Date(ay, am, ad, 12, 0, 0, 0, time.UTC)
-	db := time.Date(by, bm, bd, 12, 0, 0, 0, time.UTC)
-	return int(db.Sub(da).Round(24*time.Hour) / (24 * time.Hour))
+	return domain.DaysUntil(a, b, loc) // the one countdown rule, shared with the chat and the console
 }
 
 // ladderJob reminds each focal point of what is missing at offsets before

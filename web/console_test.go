@@ -199,7 +199,7 @@ func TestOverviewAndDelegates(t *testing.T) {
 	}
 	mustContain(t, body, `id="c-invited">4<`, `id="c-attend">1<`, `id="c-substitute">1<`, `id="c-decline">1<`, `id="c-pending">1<`,
 		`id="c-checkedin">0<`, "UBND huyện Yên Mỹ", "15/07/2026", "16/07/2026", "Còn <strong>18</strong> ngày đến hội nghị",
-		"Còn <strong>32</strong> ngày đến hạn nộp", "1 Thể chế", "2 Nguồn nhân lực", `class="cell empty"`, "Tổng quan", "Đăng xuất", "Đăng nhập")
+		"Hạn nộp: <strong>còn 31 ngày</strong>", "1 Thể chế", "2 Nguồn nhân lực", `class="cell empty"`, "Tổng quan", "Đăng xuất", "Đăng nhập")
 
 	// Search ignores diacritics.
 	_, body = c.get("/admin/delegates?q=nguyen")

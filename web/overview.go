@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"net/http"
 	"sort"
 	"time"
@@ -141,12 +140,12 @@ type progressRow struct {
 }
 
 type progress struct {
-	Pillars  []string
-	Rows     []progressRow
-	Total    progressCell
-	Deadline time.Time
-	DaysLeft int
-	Overdue  bool
+	Pillars   []string
+	Rows      []progressRow
+	Total     progressCell
+	Deadline  time.Time
+	Countdown string // "còn 20 ngày", "ngày mai", "hôm nay", "3 ngày trước"
+	Overdue   bool
 }
 
 func (p *progressCell) add(st domain.SubmissionStatus) {
@@ -229,9 +228,8 @@ func (c *Console) progress(ctx context.Context) (*progress, error) {
 	}
 	if d := c.deadline(); !d.IsZero() {
 		p.Deadline = d
-		left := d.Sub(c.cfg.Now())
-		p.Overdue = left < 0
-		p.DaysLeft = int(math.Ceil(math.Abs(left.Hours()) / 24))
+		p.Overdue = c.cfg.Now().After(d)
+		p.Countdown = c.countdown(d)
 	}
 	return p, nil
 }
@@ -239,7 +237,10 @@ func (c *Console) progress(ctx context.Context) (*progress, error) {
 type overviewView struct {
 	Headcount headcount
 	Progress  *progress
-	DaysToGo  int
+	// EventDays is the calendar days to the event (domain.DaysUntil),
+	// EventWhen the same in words.
+	EventDays int
+	EventWhen string
 	Audit     []auditLine
 }
 
@@ -280,7 +281,8 @@ func (c *Console) serveOverview(w http.ResponseWriter, r *http.Request, s *sessi
 	}
 	v := overviewView{Headcount: h, Progress: p}
 	if !c.cfg.Event.Start.IsZero() {
-		v.DaysToGo = int(math.Ceil(c.cfg.Event.Start.Sub(c.cfg.Now()).Hours() / 24))
+		v.EventDays = domain.DaysUntil(c.cfg.Now(), c.cfg.Event.Start, c.loc)
+		v.EventWhen = c.countdown(c.cfg.Event.Start)
 	}
 	if log, err := c.cfg.Console.AuditLog(r.Context(), 8); err == nil {
 		dir := c.cfg.Directory()
@@ -309,4 +311,10 @@ func (c *Console) serveHeadcount(w http.ResponseWriter, r *http.Request, s *sess
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_ = json.NewEncoder(w).Encode(h.Total)
+}
+
+// countdown is the one countdown rule (domain.DaysUntil, flows.Countdown),
+// the same the chat and the reminders use.
+func (c *Console) countdown(t time.Time) string {
+	return flows.Countdown(domain.Vietnamese, domain.DaysUntil(c.cfg.Now(), t, c.loc))
 }
