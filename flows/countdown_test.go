@@ -50,3 +50,20 @@ func TestCountdownWords(t *testing.T) {
 		}
 	}
 }
+
+// The review card links each evidence file to the console, where it opens.
+func TestReviewCardEvidenceLink(t *testing.T) {
+	c := newCampaign(t)
+	c.consoleURL = "https://hoinghi.example.vn/admin"
+	sha := strings.Repeat("ab", 32)
+	c.subs[[2]string{"2.2.2", "STC"}] = domain.Submission{Indicator: "2.2.2", Agency: "STC", Value: "0.52", Status: domain.StatusSubmitted,
+		Version: 1, By: "DB002", SubmittedAt: c.now, Evidence: []domain.Evidence{
+			{SHA256: sha, Name: "Quyết toán 2023.pdf", MIME: "application/pdf", Size: 2048},
+			{Link: "https://stc.hungyen.gov.vn/qt2023"},
+		}}
+	c.as("DB003", cmd("duyet", ""))
+	c.as("DB003", btn("rv:2.2.2|STC"))
+	c.want("DB003", "Quyết toán 2023.pdf")
+	c.want("DB003", "https://hoinghi.example.vn/admin/evidence/"+sha+"/view")
+	c.want("DB003", "cần đăng nhập bảng điều khiển")
+}

@@ -717,7 +717,13 @@ func (r *stepper) summary(w *work) {
 		if e.Link != "" {
 			ev = append(ev, fmt.Sprintf("  %d. 🔗 %s", i+1, e.Link))
 		} else {
-			ev = append(ev, fmt.Sprintf("  %d. 📎 %s (%s)", i+1, e.Name, humanSize(e.Size)))
+			line := fmt.Sprintf("  %d. 📎 %s (%s)", i+1, e.Name, humanSize(e.Size))
+			if r.f.ConsoleURL != "" && e.SHA256 != "" {
+				// Chat apps cannot show the file itself; the console can
+				// (after signing in), safely sandboxed.
+				line += "\n     " + r.t("evidence_open", r.f.ConsoleURL+"/evidence/"+e.SHA256+"/view")
+			}
+			ev = append(ev, line)
 		}
 	}
 	evText := orDash(strings.Join(ev, "\n"))
@@ -895,7 +901,13 @@ func (r *stepper) reviewCard(ind domain.Indicator, s domain.Submission) {
 		if e.Link != "" {
 			ev = append(ev, fmt.Sprintf("  %d. 🔗 %s", i+1, e.Link))
 		} else {
-			ev = append(ev, fmt.Sprintf("  %d. 📎 %s (%s)", i+1, e.Name, humanSize(e.Size)))
+			line := fmt.Sprintf("  %d. 📎 %s (%s)", i+1, e.Name, humanSize(e.Size))
+			if r.f.ConsoleURL != "" && e.SHA256 != "" {
+				// Chat apps cannot show the file itself; the console can
+				// (after signing in), safely sandboxed.
+				line += "\n     " + r.t("evidence_open", r.f.ConsoleURL+"/evidence/"+e.SHA256+"/view")
+			}
+			ev = append(ev, line)
 		}
 	}
 	docDate := "—"

@@ -92,6 +92,9 @@ type Facts struct {
 	ReviewQueue []domain.Submission
 	// Helpdesk is who focal points call about the data campaign.
 	Helpdesk domain.Contact
+	// ConsoleURL is the staff console's base URL (…/admin), for links that
+	// open evidence there; "" when unknown.
+	ConsoleURL string
 }
 
 // Button is one tappable choice. Data is at most 64 bytes (Telegram's limit).

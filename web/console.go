@@ -200,6 +200,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/indicators/{code}/{agency}", c.get(c.serveIndicator))
 	mux.Handle("POST /admin/indicators/{code}/{agency}/review", c.post(c.serveReview))
 	mux.Handle("GET /admin/evidence/{sha}", c.get(c.serveEvidence))
+	mux.Handle("GET /admin/evidence/{sha}/view", c.get(c.serveEvidenceView))
 	mux.Handle("GET /admin/import", c.get(c.serveImportForm))
 	mux.Handle("POST /admin/import", c.post(c.serveImportUpload))
 	mux.Handle("POST /admin/import/{id}/confirm", c.post(c.serveImportConfirm))

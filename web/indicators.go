@@ -258,30 +258,62 @@ func (c *Console) serveReview(w http.ResponseWriter, r *http.Request, s *session
 
 var shaRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
+// findEvidence returns the evidence file sha of some submission, nil when
+// no submission has it: only evidence is served, never another blob.
+func (c *Console) findEvidence(r *http.Request, sha string) (*domain.Evidence, domain.Submission, error) {
+	if !shaRe.MatchString(sha) || c.cfg.Campaign == nil || c.cfg.Blobs == nil {
+		return nil, domain.Submission{}, nil
+	}
+	subs, err := c.cfg.Campaign.Submissions(r.Context(), "")
+	if err != nil {
+		return nil, domain.Submission{}, err
+	}
+	for _, sub := range subs {
+		for i := range sub.Evidence {
+			if sub.Evidence[i].SHA256 == sha {
+				return &sub.Evidence[i], sub, nil
+			}
+		}
+	}
+	return nil, domain.Submission{}, nil
+}
+
 // serveEvidence sends an evidence file, only one that belongs to a
-// submission, always as a download.
+// submission, as a download.
 func (c *Console) serveEvidence(w http.ResponseWriter, r *http.Request, s *session) {
+	c.sendEvidence(w, r, s, false)
+}
+
+// serveEvidenceView shows a PDF or a picture in the browser. The file is
+// served on its own path with "Content-Security-Policy: sandbox" (no script,
+// no access to the console's origin, even if the file carries HTML or SVG
+// tricks), nosniff, and the type detected from its content, never the one
+// the sender claimed. Anything else is sent as a download.
+func (c *Console) serveEvidenceView(w http.ResponseWriter, r *http.Request, s *session) {
+	c.sendEvidence(w, r, s, true)
+}
+
+// inlineTypes are the detected types the browser may show itself.
+var inlineTypes = map[string]bool{
+	"application/pdf": true, "image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true,
+}
+
+// EvidenceViewable reports whether evidence of this (stored) type can be
+// opened in the browser rather than downloaded.
+func EvidenceViewable(mimeType string) bool {
+	mt, _, _ := mime.ParseMediaType(mimeType)
+	return inlineTypes[mt]
+}
+
+func (c *Console) sendEvidence(w http.ResponseWriter, r *http.Request, s *session, view bool) {
 	sha := r.PathValue("sha")
 	notFound := func() {
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy tệp", "Không có tệp minh chứng này.")
 	}
-	if !shaRe.MatchString(sha) || c.cfg.Campaign == nil || c.cfg.Blobs == nil {
-		notFound()
-		return
-	}
-	subs, err := c.cfg.Campaign.Submissions(r.Context(), "")
+	ev, owner, err := c.findEvidence(r, sha)
 	if err != nil {
 		c.oops(w, r, s, "evidence", err)
 		return
-	}
-	var ev *domain.Evidence
-	var owner domain.Submission
-	for _, sub := range subs {
-		for i := range sub.Evidence {
-			if sub.Evidence[i].SHA256 == sha {
-				ev, owner = &sub.Evidence[i], sub
-			}
-		}
 	}
 	if ev == nil {
 		notFound()
@@ -298,9 +330,32 @@ func (c *Console) serveEvidence(w http.ResponseWriter, r *http.Request, s *sessi
 	if name == "" {
 		name = "minh-chung-" + sha[:12]
 	}
-	c.audit(r.Context(), s.Person.ID, "evidence.download", owner.Indicator+"/"+owner.Agency+" "+name)
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	head := make([]byte, 512)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		c.oops(w, r, s, "read evidence", err)
+		return
+	}
+	head = head[:n]
+	detected, _, _ := mime.ParseMediaType(http.DetectContentType(head))
+	disposition, ctype, action := "attachment", "application/octet-stream", "evidence.download"
+	if view && inlineTypes[detected] {
+		disposition, ctype, action = "inline", detected, "evidence.view"
+		h := w.Header()
+		h.Set("Content-Security-Policy", "sandbox")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "private, no-store")
+	} else if view {
+		// Word, Excel, archives: the browser could not show them anyway.
+		http.Redirect(w, r, "/admin/evidence/"+sha, http.StatusSeeOther)
+		return
+	}
+	c.audit(r.Context(), s.Person.ID, action, owner.Indicator+"/"+owner.Agency+" "+name)
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": name}))
+	if _, err := w.Write(head); err != nil {
+		return
+	}
 	if _, err := io.Copy(w, f); err != nil {
 		c.cfg.Log.Warn("console: send evidence", "err", err)
 	}

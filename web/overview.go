@@ -260,6 +260,7 @@ var auditNames = map[string]string{
 	"review.approve":    "Duyệt chỉ số",
 	"review.return":     "Trả lại chỉ số",
 	"evidence.download": "Tải minh chứng",
+	"evidence.view":     "Xem minh chứng",
 	"import.preview":    "Tải lên tệp để nhập",
 	"import.confirm":    "Nhập dữ liệu",
 	"import.cancel":     "Hủy nhập dữ liệu",

@@ -1,0 +1,60 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+)
+
+// PDFs and pictures open in the browser on their own path, sandboxed, with
+// the type their content shows; a file that only claims to be a PDF is
+// downloaded.
+func TestEvidenceView(t *testing.T) {
+	w := newWorld(t)
+	pdf := w.putEvidence(t, "%PDF-1.4\n1 0 obj\n<<>>\nendobj\n")
+	png := w.putEvidence(t, string(tinyPNG))
+	fake := w.putEvidence(t, "<html><script>alert(document.cookie)</script></html>")
+	w.submit(t, "1.1.1", "UBND-YM", "P003", "7",
+		domain.Evidence{SHA256: pdf, Name: "Quyết định 12.pdf", MIME: "application/pdf", Size: 30},
+		domain.Evidence{SHA256: png, Name: "ảnh.png", MIME: "image/png", Size: int64(len(tinyPNG))},
+		domain.Evidence{SHA256: fake, Name: "giả.pdf", MIME: "application/pdf", Size: 50})
+	c := w.signIn(t, "S001")
+
+	_, body := c.get("/admin/indicators/1.1.1/UBND-YM")
+	mustContain(t, body, `href="/admin/evidence/`+pdf+`/view"`, `src="/admin/evidence/`+png+`/view"`, "Tải về")
+
+	for _, tc := range []struct {
+		name, sha, ctype string
+	}{
+		{"pdf", pdf, "application/pdf"},
+		{"png", png, "image/png"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := c.do("GET", "/admin/evidence/"+tc.sha+"/view", nil, "")
+			b := read(t, resp)
+			h := resp.Header
+			if resp.StatusCode != 200 || h.Get("Content-Type") != tc.ctype || h.Get("Content-Security-Policy") != "sandbox" ||
+				h.Get("X-Content-Type-Options") != "nosniff" || !strings.HasPrefix(h.Get("Content-Disposition"), "inline") {
+				t.Errorf("view: %d %v", resp.StatusCode, h)
+			}
+			if len(b) == 0 {
+				t.Error("empty body")
+			}
+		})
+	}
+	// HTML posing as a PDF is never shown inline.
+	resp := c.do("GET", "/admin/evidence/"+fake+"/view", nil, "")
+	read(t, resp)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/evidence/"+fake {
+		t.Errorf("fake pdf: %d %v", resp.StatusCode, resp.Header)
+	}
+	// Signed out: the sign-in page, not the file.
+	if code, body := w.anon(t).get("/admin/evidence/" + pdf + "/view"); code != http.StatusUnauthorized || strings.Contains(body, "%PDF") {
+		t.Errorf("anonymous view: %d", code)
+	}
+}
+
+// tinyPNG is a 1×1 transparent PNG.
+var tinyPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
