@@ -29,3 +29,27 @@ func TestDaysUntil(t *testing.T) {
 		})
 	}
 }
+
+func TestProperName(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"nguyễn thị lan", "Nguyễn Thị Lan"},
+		{"  NGUYỄN   THỊ LAN ", "Nguyễn Thị Lan"},
+		{"đặng văn ân", "Đặng Văn Ân"},
+		{"Nguyễn Thị Lan", "Nguyễn Thị Lan"},
+		{"h'hen niê", "H'Hen Niê"},
+		{"john McLean", "John McLean"},
+		{"nguye\u0302\u0303n van a", "Nguyễn Van A"}, // decomposed input is composed
+	} {
+		if got := ProperName(tc.in); got != tc.want {
+			t.Errorf("ProperName(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"phó chánh văn phòng", "Phó chánh văn phòng"},
+		{"Phó Chủ tịch UBND", "Phó Chủ tịch UBND"},
+	} {
+		if got := ProperPosition(tc.in); got != tc.want {
+			t.Errorf("ProperPosition(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -79,6 +79,10 @@ type Person struct {
 	Roles       []Role
 	InviteToken string
 	InviteCode  string
+	// SubstituteFor is, for a substitute, the delegate they replace: a
+	// substitute is a guest of their own, with their own invitation and
+	// check-in. "" for everyone else.
+	SubstituteFor string
 }
 
 // Has reports whether p holds role r.
@@ -180,6 +184,10 @@ type RSVP struct {
 	Substitute *Substitute
 	Channel    Channel
 	At         time.Time
+	// By is the staff member who recorded the answer for the person (a
+	// phoned-in answer, a walk-in at the door); "" when the person
+	// answered themself.
+	By string
 }
 
 // Identity binds an account on a channel to a person.

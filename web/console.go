@@ -194,6 +194,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/delegates", c.get(c.serveDelegates))
 	mux.Handle("GET /admin/delegates/{id}", c.get(c.serveDelegate))
 	mux.Handle("POST /admin/delegates/{id}", c.post(c.serveDelegateSave))
+	mux.Handle("POST /admin/delegates/{id}/rsvp", c.post(c.serveDelegateRSVP))
 	mux.Handle("GET /admin/delegates/{id}/invite", c.get(c.serveInvite))
 	mux.Handle("POST /admin/delegates/{id}/invite", c.post(c.serveInviteSend))
 	mux.Handle("GET /admin/indicators", c.get(c.serveIndicators))
@@ -530,6 +531,8 @@ var flashes = map[string]string{
 	"imported":      "Đã nhập dữ liệu.",
 	"cancelled":     "Đã hủy, không có gì thay đổi.",
 	"invite_sent":   "Đã xếp lịch gửi lại lời mời qua trò chuyện của đại biểu.",
+	"rsvp_saved":    "Đã ghi nhận câu trả lời; lịch sử giữ lại người ghi nhận.",
+	"rsvp_same":     "Câu trả lời không đổi nên không ghi thêm.",
 	"invite_nochat": "Đại biểu chưa mở trò chuyện với trợ lý nên không gửi qua chat được; xin gửi các đường dẫn dưới đây qua điện thoại, Zalo hoặc thư.",
 }
 

@@ -256,6 +256,7 @@ var auditNames = map[string]string{
 	"signin":            "Đăng nhập",
 	"signout":           "Đăng xuất",
 	"delegate.edit":     "Sửa thông tin đại biểu",
+	"rsvp.record":       "Ghi nhận trả lời thay đại biểu",
 	"invite.view":       "Xem lại thư mời",
 	"review.approve":    "Duyệt chỉ số",
 	"review.return":     "Trả lại chỉ số",

@@ -223,7 +223,7 @@ func (q *Queries) CurrentRSVPs(ctx context.Context) (map[string]domain.RSVP, err
 	return out, nil
 }
 
-const rsvpSelect = `SELECT person_id, status, sub_name, sub_position, sub_phone, channel, created_at FROM rsvps`
+const rsvpSelect = `SELECT person_id, status, sub_name, sub_position, sub_phone, channel, created_at, recorded_by FROM rsvps`
 
 func scanRSVPs(rows Rows) ([]domain.RSVP, error) {
 	defer rows.Close()
@@ -232,7 +232,7 @@ func scanRSVPs(rows Rows) ([]domain.RSVP, error) {
 		var r domain.RSVP
 		var status, ch string
 		var sub domain.Substitute
-		if err := rows.Scan(&r.PersonID, &status, &sub.Name, &sub.Position, &sub.Phone, &ch, &r.At); err != nil {
+		if err := rows.Scan(&r.PersonID, &status, &sub.Name, &sub.Position, &sub.Phone, &ch, &r.At, &r.By); err != nil {
 			return nil, err
 		}
 		r.Status, r.Channel = domain.RSVPStatus(status), domain.Channel(ch)
@@ -303,9 +303,9 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 		if r.Substitute != nil {
 			sub = *r.Substitute
 		}
-		if _, err := db.Exec(ctx, `INSERT INTO rsvps (person_id, status, sub_name, sub_position, sub_phone, channel, update_key, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			r.PersonID, string(r.Status), sub.Name, sub.Position, sub.Phone, string(r.Channel), key.String(), at.UTC()); err != nil {
+		if _, err := db.Exec(ctx, `INSERT INTO rsvps (person_id, status, sub_name, sub_position, sub_phone, channel, update_key, created_at, recorded_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			r.PersonID, string(r.Status), sub.Name, sub.Position, sub.Phone, string(r.Channel), key.String(), at.UTC(), r.By); err != nil {
 			return fmt.Errorf("save answer: %w", err)
 		}
 	case domain.SetLanguage:
