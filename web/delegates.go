@@ -28,6 +28,9 @@ type delegatesView struct {
 	Agencies []domain.Agency
 	Rows     []delegateRow
 	Total    int
+	// Invited is how many are delegates (the overview's "được mời");
+	// Others the rest of the list (staff, focal points not invited).
+	Invited, Others int
 }
 
 var roleLabels = map[domain.Role]string{
@@ -54,6 +57,11 @@ func (c *Console) serveDelegates(w http.ResponseWriter, r *http.Request, s *sess
 	v.Agencies = dir.Agencies()
 	for _, p := range dir.People() {
 		v.Total++
+		if p.Has(domain.RoleDelegate) {
+			v.Invited++
+		} else {
+			v.Others++
+		}
 		a, _ := dir.Agency(p.AgencyCode)
 		row := delegateRow{Person: p, Agency: a.NameVI, Status: domain.RSVPPending}
 		if row.Agency == "" {
@@ -222,7 +230,7 @@ func (c *Console) serveDelegateRSVP(w http.ResponseWriter, r *http.Request, s *s
 		c.oops(w, r, s, "record answer", err)
 		return
 	}
-	detail := p.ID + " " + p.FullName + ": " + rsvpLabel(before) + " → " + rsvpLabel(st)
+	detail := p.ID + ": " + rsvpLabel(before) + " → " + rsvpLabel(st)
 	if rec.Substitute != nil {
 		detail += " (" + rec.Substitute.Name + ", " + rec.Substitute.Position + ", " + rec.Substitute.Phone + ")"
 	}
@@ -288,12 +296,12 @@ func (c *Console) serveDelegateSave(w http.ResponseWriter, r *http.Request, s *s
 		c.oops(w, r, s, "reload", err)
 		return
 	}
-	c.audit(ctx, s.Person.ID, "delegate.edit", p.ID+": "+changes(old, p))
+	c.audit(ctx, s.Person.ID, "delegate.edit", p.ID+": "+changes(dir, old, p))
 	c.redirect(w, r, "/admin/delegates", "saved")
 }
 
 // changes describes an edit for the audit trail.
-func changes(a, b domain.Person) string {
+func changes(dir *domain.Directory, a, b domain.Person) string {
 	var out []string
 	if a.FullName != b.FullName {
 		out = append(out, "họ tên «"+a.FullName+"» → «"+b.FullName+"»")
@@ -305,7 +313,9 @@ func changes(a, b domain.Person) string {
 		out = append(out, "điện thoại "+a.Phone+" → "+b.Phone)
 	}
 	if a.AgencyCode != b.AgencyCode {
-		out = append(out, "đơn vị "+a.AgencyCode+" → "+b.AgencyCode)
+		an, _ := dir.Agency(a.AgencyCode)
+		bn, _ := dir.Agency(b.AgencyCode)
+		out = append(out, "đơn vị «"+an.NameVI+"» → «"+bn.NameVI+"»")
 	}
 	if len(out) == 0 {
 		return "không đổi"

@@ -241,7 +241,10 @@ type overviewView struct {
 	// EventWhen the same in words.
 	EventDays int
 	EventWhen string
-	Audit     []auditLine
+	// Others are the people in the list who are not delegates (staff,
+	// focal points): why the delegates page counts more people.
+	Others int
+	Audit  []auditLine
 }
 
 type auditLine struct {
@@ -282,22 +285,18 @@ func (c *Console) serveOverview(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	v := overviewView{Headcount: h, Progress: p}
+	for _, p := range c.cfg.Directory().People() {
+		if !p.Has(domain.RoleDelegate) {
+			v.Others++
+		}
+	}
 	if !c.cfg.Event.Start.IsZero() {
 		v.EventDays = domain.DaysUntil(c.cfg.Now(), c.cfg.Event.Start, c.loc)
 		v.EventWhen = c.countdown(c.cfg.Event.Start)
 	}
 	if log, err := c.cfg.Console.AuditLog(r.Context(), 8); err == nil {
-		dir := c.cfg.Directory()
 		for _, e := range log {
-			who := e.PersonID
-			if p, ok := dir.Person(e.PersonID); ok {
-				who = p.FullName
-			}
-			name := auditNames[e.Action]
-			if name == "" {
-				name = e.Action
-			}
-			v.Audit = append(v.Audit, auditLine{At: e.At, Who: who, Action: name, Detail: e.Detail})
+			v.Audit = append(v.Audit, c.auditLine(e))
 		}
 	}
 	c.render(w, r, s, http.StatusOK, "overview", "Tổng quan", v)
