@@ -85,12 +85,12 @@ type Dispatcher struct {
 	now      func() time.Time
 	log      *slog.Logger
 
-	campaign   storage.CampaignStore
-	catalog    atomic.Pointer[domain.Catalog]
-	helpdesk   domain.Contact
-	consoleURL string
-	blobs      Blobs
-	exporter   Exporter
+	campaign  storage.CampaignStore
+	catalog   atomic.Pointer[domain.Catalog]
+	helpdesk  domain.Contact
+	publicURL string
+	blobs     Blobs
+	exporter  Exporter
 
 	mu       sync.RWMutex
 	senders  map[domain.Channel]Sender
@@ -114,11 +114,11 @@ type Config struct {
 	Campaign storage.CampaignStore
 	Catalog  *domain.Catalog
 	Helpdesk domain.Contact
-	// ConsoleURL is the staff console's base URL, for evidence links on the
-	// review card.
-	ConsoleURL string
-	Blobs      Blobs
-	Exporter   Exporter
+	// PublicURL is the bot's base URL, for links in messages (evidence in
+	// the console, a substitute's check-in page).
+	PublicURL string
+	Blobs     Blobs
+	Exporter  Exporter
 	// Metrics, when nil, are kept on a private registry.
 	Metrics *Metrics
 	// FloodRate and FloodBurst bound how fast one chat is served: burst
@@ -133,7 +133,7 @@ type Config struct {
 func NewDispatcher(c Config) *Dispatcher {
 	d := &Dispatcher{
 		store: c.Store, sessions: c.Sessions, event: c.Event, now: c.Now, log: c.Log,
-		campaign: c.Campaign, helpdesk: c.Helpdesk, blobs: c.Blobs, exporter: c.Exporter, consoleURL: c.ConsoleURL,
+		campaign: c.Campaign, helpdesk: c.Helpdesk, blobs: c.Blobs, exporter: c.Exporter, publicURL: c.PublicURL,
 		senders: map[domain.Channel]Sender{}, fetchers: map[domain.Channel]Fetcher{}, tasks: map[string]TaskFunc{},
 	}
 	if d.now == nil {
@@ -506,8 +506,9 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 	}
 	catalog := d.catalog.Load()
 	if catalog != nil {
-		f.Catalog, f.Helpdesk, f.ConsoleURL = catalog, d.helpdesk, d.consoleURL
+		f.Catalog, f.Helpdesk = catalog, d.helpdesk
 	}
+	f.PublicURL = d.publicURL
 	if p, ok := dir.Person(pid); ok {
 		f.Person = &p
 	}

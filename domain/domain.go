@@ -26,7 +26,15 @@ const (
 	RoleDelegate Role = "delegate"
 	RoleFocal    Role = "focal"
 	RoleStaff    Role = "staff"
+	// RoleSubstitute is held by a substitute while the delegate's answer
+	// names them; it is never given in the people list.
+	RoleSubstitute Role = "substitute"
 )
+
+// SubstituteID is the person id of the substitute a delegate sends: one
+// record per delegate, so correcting a misspelt name keeps their
+// invitation.
+func SubstituteID(delegateID string) string { return delegateID + "~thay" }
 
 // Lang is a message catalog language.
 type Lang string

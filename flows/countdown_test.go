@@ -54,7 +54,7 @@ func TestCountdownWords(t *testing.T) {
 // The review card links each evidence file to the console, where it opens.
 func TestReviewCardEvidenceLink(t *testing.T) {
 	c := newCampaign(t)
-	c.consoleURL = "https://hoinghi.example.vn/admin"
+	c.publicURL = "https://hoinghi.example.vn"
 	sha := strings.Repeat("ab", 32)
 	c.subs[[2]string{"2.2.2", "STC"}] = domain.Submission{Indicator: "2.2.2", Agency: "STC", Value: "0.52", Status: domain.StatusSubmitted,
 		Version: 1, By: "DB002", SubmittedAt: c.now, Evidence: []domain.Evidence{

@@ -718,10 +718,10 @@ func (r *stepper) summary(w *work) {
 			ev = append(ev, fmt.Sprintf("  %d. 🔗 %s", i+1, e.Link))
 		} else {
 			line := fmt.Sprintf("  %d. 📎 %s (%s)", i+1, e.Name, humanSize(e.Size))
-			if r.f.ConsoleURL != "" && e.SHA256 != "" {
+			if r.f.PublicURL != "" && e.SHA256 != "" {
 				// Chat apps cannot show the file itself; the console can
 				// (after signing in), safely sandboxed.
-				line += "\n     " + r.t("evidence_open", r.f.ConsoleURL+"/evidence/"+e.SHA256+"/view")
+				line += "\n     " + r.t("evidence_open", r.f.PublicURL+"/admin/evidence/"+e.SHA256+"/view")
 			}
 			ev = append(ev, line)
 		}
@@ -902,10 +902,10 @@ func (r *stepper) reviewCard(ind domain.Indicator, s domain.Submission) {
 			ev = append(ev, fmt.Sprintf("  %d. 🔗 %s", i+1, e.Link))
 		} else {
 			line := fmt.Sprintf("  %d. 📎 %s (%s)", i+1, e.Name, humanSize(e.Size))
-			if r.f.ConsoleURL != "" && e.SHA256 != "" {
+			if r.f.PublicURL != "" && e.SHA256 != "" {
 				// Chat apps cannot show the file itself; the console can
 				// (after signing in), safely sandboxed.
-				line += "\n     " + r.t("evidence_open", r.f.ConsoleURL+"/evidence/"+e.SHA256+"/view")
+				line += "\n     " + r.t("evidence_open", r.f.PublicURL+"/admin/evidence/"+e.SHA256+"/view")
 			}
 			ev = append(ev, line)
 		}

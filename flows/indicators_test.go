@@ -20,8 +20,8 @@ type campaign struct {
 	subs  map[[2]string]domain.Submission
 	chats map[string]*Session
 	last  map[string]Result
-	// consoleURL is Facts.ConsoleURL.
-	consoleURL string
+	// publicURL is Facts.PublicURL.
+	publicURL string
 }
 
 func newCampaign(t *testing.T) *campaign {
@@ -64,7 +64,7 @@ func (c *campaign) as(id string, in Input) Result {
 		c.chats[id] = s
 	}
 	f := Facts{Now: c.now, Channel: domain.Telegram, UserID: id, ChatID: id, Event: testEvent(), Directory: c.dir,
-		Person: &p, Catalog: c.cat, Submissions: map[string]domain.Submission{}, ConsoleURL: c.consoleURL}
+		Person: &p, Catalog: c.cat, Submissions: map[string]domain.Submission{}, PublicURL: c.publicURL}
 	for k, v := range c.subs {
 		if k[1] == p.AgencyCode {
 			f.Submissions[k[0]] = v

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 	"unicode"
@@ -17,6 +18,7 @@ const (
 	stateSubPosition = "sub_position"
 	stateSubPhone    = "sub_phone"
 	stateSubConfirm  = "sub_confirm"
+	stateSubEdit     = "sub_edit" // which detail to change
 )
 
 // Button payloads. Kept short: Telegram allows 64 bytes.
@@ -27,6 +29,7 @@ const (
 	btnSubOK      = "sub:ok"
 	btnSubEdit    = "sub:edit"
 	btnSubCancel  = "sub:cancel"
+	btnSubField   = "sub:f:" // + name, position or phone: change that one
 	btnAgenda     = "menu:agenda"
 	btnHelp       = "menu:help"
 	btnCard       = "menu:card"
@@ -120,6 +123,8 @@ func (r *stepper) run() {
 		r.substituteAnswer()
 	case stateSubConfirm:
 		r.say(r.t("use_buttons"), r.confirmButtons())
+	case stateSubEdit:
+		r.say(r.t("sub_edit_which"), r.fieldButtons()...)
 	case stateIndValue, stateIndAmbig, stateIndConfirm, stateIndEvidence, stateIndDocNo, stateIndDocDate, stateIndNote, stateIndSummary:
 		r.indicatorAnswer()
 	case stateRevComment:
@@ -322,8 +327,20 @@ func (r *stepper) button() {
 		r.s.State = stateSubName
 		r.s.Draft = map[string]string{}
 		r.say(r.t("sub_ask_name"))
+	case btnSubField + "name", btnSubField + "position", btnSubField + "phone":
+		if r.s.State != stateSubEdit {
+			r.say(r.t("stale_button"))
+			r.menu()
+			return
+		}
+		// Only the chosen detail is asked again; the others are kept and
+		// the confirmation comes straight back.
+		r.s.State = map[string]string{"name": stateSubName, "position": stateSubPosition, "phone": stateSubPhone}[strings.TrimPrefix(r.in.Data, btnSubField)]
+		r.s.Draft = maps.Clone(r.s.Draft)
+		r.s.Draft["editing"] = "1"
+		r.say(r.currentQuestion())
 	case btnSubOK, btnSubEdit, btnSubCancel:
-		if r.s.State != stateSubConfirm {
+		if r.s.State != stateSubConfirm && !(r.s.State == stateSubEdit && r.in.Data == btnSubCancel) {
 			r.say(r.t("stale_button"))
 			r.menu()
 			return
@@ -333,9 +350,8 @@ func (r *stepper) button() {
 			d := r.s.Draft
 			r.answer(domain.RSVPSubstitute, &domain.Substitute{Name: d["name"], Position: d["position"], Phone: d["phone"]})
 		case btnSubEdit:
-			r.s.State = stateSubName
-			r.s.Draft = map[string]string{}
-			r.say(r.t("sub_ask_name"))
+			r.s.State = stateSubEdit
+			r.say(r.t("sub_edit_which"), r.fieldButtons()...)
 		default:
 			r.reset()
 			r.say(r.t("cancelled"))
@@ -423,11 +439,13 @@ func (r *stepper) substituteAnswer() {
 		return
 	}
 	text := strings.Join(strings.Fields(r.in.Text), " ")
+	r.s.Draft = maps.Clone(r.s.Draft) // the session passed in stays as it was: Step is pure
 	if r.s.Draft == nil {
 		r.s.Draft = map[string]string{}
 	}
 	switch r.s.State {
 	case stateSubName:
+		text = domain.ProperName(text) // as it will be printed on the badge
 		if !validName(text) {
 			r.s.Fails++
 			r.say(r.t("sub_bad_name"))
@@ -441,7 +459,7 @@ func (r *stepper) substituteAnswer() {
 			r.say(r.t("sub_bad_pos"))
 			return
 		}
-		r.s.Draft["position"] = text
+		r.s.Draft["position"] = domain.ProperPosition(text)
 		r.s.State, r.s.Fails = stateSubPhone, 0
 	case stateSubPhone:
 		phone := domain.NormalizePhone(text)
@@ -452,6 +470,10 @@ func (r *stepper) substituteAnswer() {
 		}
 		r.s.Draft["phone"] = phone
 		r.s.State, r.s.Fails = stateSubConfirm, 0
+	}
+	if r.s.Draft["editing"] != "" {
+		delete(r.s.Draft, "editing")
+		r.s.State = stateSubConfirm
 	}
 	r.say(r.currentQuestion(), r.questionButtons()...)
 }
@@ -476,6 +498,13 @@ func (r *stepper) questionButtons() [][]Button {
 		return [][]Button{r.confirmButtons()}
 	}
 	return nil
+}
+
+func (r *stepper) fieldButtons() [][]Button {
+	return [][]Button{
+		{{r.t("btn_sub_name"), btnSubField + "name"}, {r.t("btn_sub_position"), btnSubField + "position"}, {r.t("btn_sub_phone"), btnSubField + "phone"}},
+		{{r.t("btn_cancel"), btnSubCancel}},
+	}
 }
 
 func (r *stepper) confirmButtons() []Button {
@@ -517,6 +546,8 @@ func validPosition(s string) bool {
 // menu for staff.
 func (r *stepper) menu() {
 	switch {
+	case r.f.Person.Has(domain.RoleSubstitute):
+		r.say(SubstituteInvite(r.s.Lang, r.f.Event, r.f.Directory, *r.f.Person, r.f.PublicURL), r.menuButtons()...)
 	case r.f.Person.Has(domain.RoleDelegate):
 		r.card()
 	case r.isFocal():

@@ -64,6 +64,8 @@ type chat struct {
 	effects []domain.Effect
 	last    Result
 	log     strings.Builder
+	dir     *domain.Directory // nil: testDirectory()
+	url     string            // Facts.PublicURL
 }
 
 func newChat(t *testing.T) *chat {
@@ -72,8 +74,12 @@ func newChat(t *testing.T) *chat {
 
 func (c *chat) send(in Input) Result {
 	c.t.Helper()
+	dir := c.dir
+	if dir == nil {
+		dir = testDirectory()
+	}
 	f := Facts{Now: c.now, Channel: domain.Telegram, UserID: "42", ChatID: "42",
-		Event: testEvent(), Directory: testDirectory(), Person: c.person, RSVP: c.rsvp, Lang: c.lang}
+		Event: testEvent(), Directory: dir, Person: c.person, RSVP: c.rsvp, Lang: c.lang, PublicURL: c.url}
 	r := Step(c.s, in, f)
 	if again := Step(c.s, in, f); !reflect.DeepEqual(r, again) {
 		c.t.Fatalf("Step is not pure: two calls gave different results")

@@ -92,9 +92,10 @@ type Facts struct {
 	ReviewQueue []domain.Submission
 	// Helpdesk is who focal points call about the data campaign.
 	Helpdesk domain.Contact
-	// ConsoleURL is the staff console's base URL (…/admin), for links that
-	// open evidence there; "" when unknown.
-	ConsoleURL string
+	// PublicURL is the bot's base URL (no trailing /), for links: evidence
+	// in the console (PublicURL/admin/…), a substitute's check-in page;
+	// "" when unknown.
+	PublicURL string
 }
 
 // Button is one tappable choice. Data is at most 64 bytes (Telegram's limit).

@@ -81,6 +81,36 @@ func (q *Queries) SyncDirectory(ctx context.Context, agencies []domain.Agency, p
 	})
 }
 
+// saveSubstitute keeps the substitute of r's person as a guest of their own:
+// a person row (domain.SubstituteID) with their own invite token and code,
+// the delegate's agency, and the substitute role while the delegate's
+// answer names them. Correcting the name or position keeps the token, so
+// an invitation already printed stays valid; a new phone number is a new
+// person and gets a new token and code, so the previous substitute's
+// invitation no longer works.
+func saveSubstitute(ctx context.Context, db DB, r domain.RSVP) error {
+	id := domain.SubstituteID(r.PersonID)
+	if r.Status != domain.RSVPSubstitute || r.Substitute == nil {
+		if _, err := db.Exec(ctx, `UPDATE people SET roles = '' WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("withdraw substitute: %w", err)
+		}
+		return nil
+	}
+	s := r.Substitute
+	_, err := db.Exec(ctx, `INSERT INTO people (id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, list_order, substitute_for)
+		SELECT $1, $2, $3, p.agency_code, $4, '', $5, $6, $7, p.list_order, p.id FROM people p WHERE p.id = $8
+		ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name, position = excluded.position, roles = excluded.roles,
+			agency_code = excluded.agency_code,
+			invite_token = CASE WHEN people.phone = excluded.phone THEN people.invite_token ELSE excluded.invite_token END,
+			invite_code = CASE WHEN people.phone = excluded.phone THEN people.invite_code ELSE excluded.invite_code END,
+			phone = excluded.phone`,
+		id, s.Name, s.Position, s.Phone, string(domain.RoleSubstitute), domain.NewInviteToken(), domain.NewInviteCode(), r.PersonID)
+	if err != nil {
+		return fmt.Errorf("save substitute: %w", err)
+	}
+	return nil
+}
+
 // Directory implements storage.Store.
 func (q *Queries) Directory(ctx context.Context) (*domain.Directory, error) {
 	var agencies []domain.Agency
@@ -101,8 +131,8 @@ func (q *Queries) Directory(ctx context.Context) (*domain.Directory, error) {
 		return nil, fmt.Errorf("list agencies: %w", err)
 	}
 	var people []domain.Person
-	rows, err = q.DB.Query(ctx, `SELECT id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code
-		FROM people ORDER BY list_order, id`)
+	rows, err = q.DB.Query(ctx, `SELECT id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, substitute_for
+		FROM people ORDER BY list_order, substitute_for, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list people: %w", err)
 	}
@@ -110,7 +140,7 @@ func (q *Queries) Directory(ctx context.Context) (*domain.Directory, error) {
 	for rows.Next() {
 		var p domain.Person
 		var roles string
-		if err := rows.Scan(&p.ID, &p.FullName, &p.Position, &p.AgencyCode, &p.Phone, &p.Email, &roles, &p.InviteToken, &p.InviteCode); err != nil {
+		if err := rows.Scan(&p.ID, &p.FullName, &p.Position, &p.AgencyCode, &p.Phone, &p.Email, &roles, &p.InviteToken, &p.InviteCode, &p.SubstituteFor); err != nil {
 			return nil, fmt.Errorf("scan person: %w", err)
 		}
 		p.Roles = splitRoles(roles)
@@ -306,6 +336,9 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 		if _, err := db.Exec(ctx, `INSERT INTO rsvps (person_id, status, sub_name, sub_position, sub_phone, channel, update_key, created_at, recorded_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			r.PersonID, string(r.Status), sub.Name, sub.Position, sub.Phone, string(r.Channel), key.String(), at.UTC(), r.By); err != nil {
+			return fmt.Errorf("save answer: %w", err)
+		}
+		if err := saveSubstitute(ctx, db, r); err != nil {
 			return fmt.Errorf("save answer: %w", err)
 		}
 	case domain.SetLanguage:
