@@ -209,8 +209,56 @@ func (d *Dispatcher) Act(ctx context.Context, key domain.UpdateKey, effects []do
 			notices = append(notices, flows.ReviewNotices(d.catalog.Load(), r)...)
 		}
 	}
-	d.notify(ctx, notices, d.log.With("update", key.String()))
+	log := d.log.With("update", key.String())
+	d.notify(ctx, notices, log)
+	d.substitutes(ctx, effects, log)
 	return nil
+}
+
+// substitutes follows answers that name (or stop naming) a substitute: the
+// store made them a person of their own, so the people list is read again
+// (their link, code and check-in work at once), and a substitute who can be
+// reached — their phone is that of someone already talking to the bot, or
+// they have opened their own link before — gets their invitation in chat.
+func (d *Dispatcher) substitutes(ctx context.Context, effects []domain.Effect, log *slog.Logger) {
+	var subs []domain.RSVP
+	for _, e := range effects {
+		if r, ok := e.(domain.SaveRSVP); ok {
+			subs = append(subs, r.RSVP)
+		}
+	}
+	if len(subs) == 0 {
+		return
+	}
+	dir, err := d.store.Directory(ctx)
+	if err != nil {
+		log.Warn("reload people after a substitute", "err", err)
+		return
+	}
+	d.SetDirectory(dir)
+	for _, r := range subs {
+		sub, ok := dir.Person(domain.SubstituteID(r.PersonID))
+		if r.Status != domain.RSVPSubstitute || !ok || !sub.Has(domain.RoleSubstitute) {
+			continue
+		}
+		to := []string{sub.ID}
+		if p, ok := dir.ByPhone(sub.Phone); ok && p.ID != sub.ID && p.ID != r.PersonID {
+			to = append(to, p.ID)
+		}
+		for _, id := range to {
+			st, err := d.store.PersonState(ctx, id)
+			if err != nil {
+				log.Warn("substitute invitation: state", "err", err)
+				continue
+			}
+			lang := st.Lang
+			if lang == "" {
+				lang = domain.Vietnamese
+			}
+			text := flows.SubstituteInvite(lang, d.event, dir, sub, d.publicURL)
+			d.notify(ctx, []flows.Notice{{PersonID: id, Replies: []flows.Reply{{Text: text}}}}, log)
+		}
+	}
 }
 
 // SetDirectory swaps in a new snapshot of the people list.
@@ -392,6 +440,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	}
 	if applied {
 		d.notify(ctx, res.Notices, log)
+		d.substitutes(ctx, res.Effects, log)
 	}
 	if facts.Person != nil && (facts.StateOf != facts.Person.ID || unreachable) {
 		// They wrote in: the channel reaches them again (unblocked, or back
