@@ -212,6 +212,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/qr/{file}", c.get(c.serveQR))
 	mux.Handle("GET /admin/checkin", c.get(c.serveDesk))
 	mux.Handle("POST /admin/checkin", c.post(c.serveDeskCheckIn))
+	mux.Handle("POST /admin/checkin/walkin", c.post(c.serveDeskWalkIn))
 	mux.Handle("GET /admin/api/headcount", c.get(c.serveHeadcount))
 	mux.Handle("/admin/", c.get(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy trang", "Trang này không có trong bảng điều khiển.")

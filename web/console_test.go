@@ -390,7 +390,7 @@ func TestDeskCheckIn(t *testing.T) {
 	p := w.person("P002")
 	resp := c.post("/admin/checkin", url.Values{"code": {strings.ToLower(p.InviteCode[:4]) + "-" + p.InviteCode[4:]}})
 	body := read(t, resp)
-	mustContain(t, body, "Điểm danh thành công lúc 07:45", "Trần Thị Bình", "UBND huyện Yên Mỹ", "Người dự thay: <strong>Hoàng Văn Em</strong>", `id="h-checkedin">1<`)
+	mustContain(t, body, "Điểm danh thành công lúc 07:45", "Trần Thị Bình", "UBND huyện Yên Mỹ", "Đại biểu đã cử người dự thay: <strong>Hoàng Văn Em</strong>", `id="h-checkedin">1<`)
 	w.setClock(time.Date(2026, 8, 7, 8, 10, 0, 0, ict))
 	// Scanned QR: the check-in link.
 	resp = c.post("/admin/checkin", url.Values{"code": {"https://hoinghi.example.vn/checkin/" + p.InviteToken}})

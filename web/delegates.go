@@ -19,6 +19,10 @@ type delegateRow struct {
 	Substitute *domain.Substitute
 	CheckIn    *sqlstore.CheckIn
 	Roles      string
+	// SubCheckedIn: the check-in is the substitute's; SubID is the
+	// substitute's own record (their invitation), "" when none.
+	SubCheckedIn bool
+	SubID        string
 }
 
 type delegatesView struct {
@@ -56,6 +60,9 @@ func (c *Console) serveDelegates(w http.ResponseWriter, r *http.Request, s *sess
 	dir := c.cfg.Directory()
 	v.Agencies = dir.Agencies()
 	for _, p := range dir.People() {
+		if p.SubstituteFor != "" {
+			continue // shown with the delegate they replace
+		}
 		v.Total++
 		if p.Has(domain.RoleDelegate) {
 			v.Invited++
@@ -72,6 +79,11 @@ func (c *Console) serveDelegates(w http.ResponseWriter, r *http.Request, s *sess
 		}
 		if ci, ok := checks[p.ID]; ok {
 			row.CheckIn = &ci
+		} else if ci, ok := checks[domain.SubstituteID(p.ID)]; ok && row.Status == domain.RSVPSubstitute {
+			row.CheckIn, row.SubCheckedIn = &ci, true
+		}
+		if sp, ok := dir.Person(domain.SubstituteID(p.ID)); ok && sp.Has(domain.RoleSubstitute) {
+			row.SubID = sp.ID
 		}
 		var roles []string
 		for _, rl := range p.Roles {

@@ -109,6 +109,8 @@ func (c *Console) attendees(r *http.Request) (*flows.File, error) {
 		checked := ""
 		if ci, ok := checks[p.ID]; ok {
 			checked = c.fmtTime(ci.At)
+		} else if ci, ok := checks[domain.SubstituteID(p.ID)]; ok && st == domain.RSVPSubstitute {
+			checked = c.fmtTime(ci.At) + " (người dự thay)"
 		}
 		row := []any{n, p.ID, p.FullName, p.Position, a.NameVI, rsvpLabel(st), sub.Name, sub.Position, sub.Phone, checked, p.InviteCode}
 		cell, _ := excelize.CoordinatesToCellName(1, n+1)
@@ -135,6 +137,7 @@ type card struct {
 	Person domain.Person
 	Agency string
 	Links  links
+	For    string // a substitute's card: the delegate they replace
 }
 
 type invitationsView struct {
@@ -154,7 +157,7 @@ func (c *Console) serveInvitations(w http.ResponseWriter, r *http.Request, s *se
 	v := invitationsView{}
 	counts := map[string]int{}
 	for _, p := range dir.People() {
-		if p.Has(domain.RoleDelegate) {
+		if guest(p) {
 			counts[p.AgencyCode]++
 		}
 	}
@@ -171,8 +174,12 @@ func (c *Console) serveInvitations(w http.ResponseWriter, r *http.Request, s *se
 		}
 		v.Agency = a
 		for _, p := range dir.People() {
-			if p.AgencyCode == code && p.Has(domain.RoleDelegate) {
-				v.Cards = append(v.Cards, card{Person: p, Agency: a.NameVI, Links: c.links(p)})
+			if p.AgencyCode == code && guest(p) {
+				cd := card{Person: p, Agency: a.NameVI, Links: c.links(p)}
+				if d, ok := dir.Person(p.SubstituteFor); ok {
+					cd.For = d.FullName
+				}
+				v.Cards = append(v.Cards, cd)
 			}
 		}
 	}

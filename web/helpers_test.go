@@ -116,8 +116,10 @@ func newWorld(t *testing.T) *world {
 		Directory: w.dir.Load, Catalog: w.cat.Load, Event: w.ev, Deadline: deadline(),
 		Exporter: exporter, Blobs: blobs,
 		Act: func(ctx context.Context, by string, effects []domain.Effect) error {
-			_, err := store.Apply(ctx, domain.UpdateKey{Channel: "console", UpdateID: testenv.RandomHex(8)}, w.clock(), effects)
-			return err
+			if _, err := store.Apply(ctx, domain.UpdateKey{Channel: "console", UpdateID: testenv.RandomHex(8)}, w.clock(), effects); err != nil {
+				return err
+			}
+			return w.reload(ctx) // as the dispatcher's Act does after an answer (a substitute is a new person)
 		},
 		Reload:      func(ctx context.Context) error { w.reloads.Add(1); return w.reload(ctx) },
 		PublicURL:   "https://hoinghi.example.vn",
@@ -158,6 +160,9 @@ func (w *world) reload(ctx context.Context) error {
 func (w *world) apply(t *testing.T, effects ...domain.Effect) {
 	t.Helper()
 	if _, err := w.store.Apply(context.Background(), domain.UpdateKey{Channel: domain.Web, UpdateID: testenv.RandomHex(8)}, w.clock(), effects); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.reload(context.Background()); err != nil { // as the dispatcher does after an answer
 		t.Fatal(err)
 	}
 }

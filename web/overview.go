@@ -80,6 +80,10 @@ func (c *Console) headcount(ctx context.Context) (headcount, map[string]domain.R
 	checkedIn := make(map[string]bool, len(checks))
 	for id := range checks {
 		checkedIn[id] = true
+		// A substitute who came counts for the delegate they replace.
+		if p, ok := dir.Person(id); ok && p.SubstituteFor != "" {
+			checkedIn[p.SubstituteFor] = true
+		}
 	}
 	hc := flows.CountHeadcount(dir, rsvps, checkedIn)
 	h.Total = countsOf(hc.Total)
