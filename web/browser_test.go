@@ -121,7 +121,7 @@ func TestBrowser(t *testing.T) {
 	do(t, ctx, "upload", chromedp.Navigate(w.srv.URL+"/admin/import"), chromedp.WaitVisible(chromedp.ID("upload")),
 		chromedp.SetUploadFiles(chromedp.CSS(`input[name=file]`), []string{file}), chromedp.Click(chromedp.CSS(`#upload button[type=submit]`)))
 	until(t, ctx, "import errors", `!!document.getElementById('import-errors')`)
-	if row := text(t, ctx, `document.querySelector('#problems tbody tr').innerText`); !strings.Contains(row, "3") || !strings.Contains(row, "phone") {
+	if row := text(t, ctx, `document.querySelector('#problems tbody tr').innerText`); !strings.Contains(row, "3") || !strings.Contains(row, "Số điện thoại") {
 		t.Errorf("problem row: %q", row)
 	}
 	if n := text(t, ctx, `String(document.querySelectorAll('#confirm').length)`); n != "0" {

@@ -203,6 +203,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/evidence/{sha}", c.get(c.serveEvidence))
 	mux.Handle("GET /admin/evidence/{sha}/view", c.get(c.serveEvidenceView))
 	mux.Handle("GET /admin/import", c.get(c.serveImportForm))
+	mux.Handle("GET /admin/import/template/{file}", c.get(c.serveImportTemplate))
 	mux.Handle("POST /admin/import", c.post(c.serveImportUpload))
 	mux.Handle("POST /admin/import/{id}/confirm", c.post(c.serveImportConfirm))
 	mux.Handle("POST /admin/import/{id}/cancel", c.post(c.serveImportCancel))

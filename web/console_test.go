@@ -514,7 +514,8 @@ func TestImport(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("bad file: %d", resp.StatusCode)
 	}
-	mustContain(t, body, "ds-moi.xlsx", "<td class=\"n\">3</td>", "phone", "not a Vietnamese phone number", "không thể nhập")
+	mustContain(t, body, "ds-moi.xlsx", "<td class=\"n\">3</td>", "Số điện thoại", "“abc” không phải số điện thoại Việt Nam", "không thể nhập")
+	mustNotContain(t, body, "not a Vietnamese phone number")
 	mustNotContain(t, body, `id="confirm"`)
 	if len(w.dir.Load().People()) != before {
 		t.Error("bad file imported")
@@ -541,9 +542,10 @@ func TestImport(t *testing.T) {
 	}
 	tok := w.person("P002").InviteToken
 	resp = c.post("/admin/import/"+id+"/confirm", nil)
-	read(t, resp)
-	if resp.StatusCode != http.StatusSeeOther {
+	if body := read(t, resp); resp.StatusCode != http.StatusOK {
 		t.Fatalf("confirm: %d", resp.StatusCode)
+	} else {
+		mustContain(t, body, `id="import-done"`, "1 người mới, 1 được cập nhật, 0 không đổi")
 	}
 	if p := w.person("N001"); p.FullName != "Vũ Thị Mai" || p.InviteToken == "" {
 		t.Errorf("imported: %+v", p)
