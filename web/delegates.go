@@ -383,7 +383,10 @@ func (c *Console) serveInvite(w http.ResponseWriter, r *http.Request, s *session
 	c.audit(r.Context(), s.Person.ID, "invite.view", p.ID)
 	c.renderView(w, s, http.StatusOK, "invite", view{Title: "Thư mời của " + p.FullName, Nav: "delegates",
 		Flash: flash(r.URL.Query().Get("msg")),
-		Data:  inviteView{Person: p, Agency: a.NameVI, Links: c.links(p), Identities: ids, CanSend: c.cfg.ResendInvite != nil}})
+		Data: inviteView{Person: p, Agency: a.NameVI, Links: c.links(p), Identities: ids,
+			// A substitute's invitation goes out when they answer or open
+			// their link (the delegate's card would offer them the RSVP).
+			CanSend: c.cfg.ResendInvite != nil && p.SubstituteFor == ""}})
 }
 
 // serveInviteSend sends the invitation again in the person's chat.

@@ -189,10 +189,11 @@ func (q *Queries) PersonState(ctx context.Context, personID string) (storage.Per
 	var lang string
 	var status, subName, subPosition, subPhone, ch *string
 	var at *time.Time
-	err := q.DB.QueryRow(ctx, `SELECT p.lang, r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at,
+	var by *string
+	err := q.DB.QueryRow(ctx, `SELECT p.lang, r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by,
 			EXISTS (SELECT 1 FROM unreachable u WHERE u.person_id = p.id)
 		FROM people p LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = p.id)
-		WHERE p.id = $1`, personID).Scan(&lang, &status, &subName, &subPosition, &subPhone, &ch, &at, &st.Unreachable)
+		WHERE p.id = $1`, personID).Scan(&lang, &status, &subName, &subPosition, &subPhone, &ch, &at, &by, &st.Unreachable)
 	if errors.Is(err, ErrNoRows) {
 		return st, nil
 	}
@@ -205,7 +206,7 @@ func (q *Queries) PersonState(ctx context.Context, personID string) (storage.Per
 	if status == nil {
 		return st, nil
 	}
-	r := domain.RSVP{PersonID: personID, Status: domain.RSVPStatus(*status), Channel: domain.Channel(deref(ch))}
+	r := domain.RSVP{PersonID: personID, Status: domain.RSVPStatus(*status), Channel: domain.Channel(deref(ch)), By: deref(by)}
 	if at != nil {
 		r.At = at.UTC()
 	}
