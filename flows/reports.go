@@ -51,7 +51,9 @@ func CountHeadcount(dir *domain.Directory, answers map[string]domain.RSVP, check
 			default:
 				r.Pending++
 			}
-			if checkedIn[p.ID] {
+			// A substitute checks in under their own record and counts
+			// for the delegate they replace.
+			if checkedIn[p.ID] || checkedIn[domain.SubstituteID(p.ID)] {
 				r.CheckedIn++
 			}
 		}

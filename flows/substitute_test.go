@@ -60,3 +60,14 @@ func TestGoldenSubstitute(t *testing.T) {
 		})
 	}
 }
+
+// A substitute's check-in counts for the delegate they replace, in the
+// chat's /tonghop as in the console.
+func TestHeadcountCountsSubstitute(t *testing.T) {
+	dir := testDirectory()
+	h := CountHeadcount(dir, map[string]domain.RSVP{"DB001": {PersonID: "DB001", Status: domain.RSVPSubstitute}},
+		map[string]bool{domain.SubstituteID("DB001"): true})
+	if h.Total.CheckedIn != 1 || h.Total.Substitute != 1 || h.Total.Invited != 1 {
+		t.Errorf("headcount %+v", h.Total)
+	}
+}

@@ -79,11 +79,7 @@ func (c *Console) headcount(ctx context.Context) (headcount, map[string]domain.R
 	// The counts are the chat's (/tonghop): one computation for both.
 	checkedIn := make(map[string]bool, len(checks))
 	for id := range checks {
-		checkedIn[id] = true
-		// A substitute who came counts for the delegate they replace.
-		if p, ok := dir.Person(id); ok && p.SubstituteFor != "" {
-			checkedIn[p.SubstituteFor] = true
-		}
+		checkedIn[id] = true // a substitute's counts for their delegate (flows.CountHeadcount)
 	}
 	hc := flows.CountHeadcount(dir, rsvps, checkedIn)
 	h.Total = countsOf(hc.Total)
