@@ -223,7 +223,13 @@ func (d *Dispatcher) Act(ctx context.Context, key domain.UpdateKey, effects []do
 func (d *Dispatcher) substitutes(ctx context.Context, effects []domain.Effect, log *slog.Logger) {
 	var subs []domain.RSVP
 	for _, e := range effects {
-		if r, ok := e.(domain.SaveRSVP); ok {
+		r, ok := e.(domain.SaveRSVP)
+		if !ok {
+			continue
+		}
+		// Only answers that name a substitute or withdraw one change the
+		// people list; the others need no (costly) re-read.
+		if p, had := d.Directory().Person(domain.SubstituteID(r.RSVP.PersonID)); r.RSVP.Status == domain.RSVPSubstitute || (had && p.Has(domain.RoleSubstitute)) {
 			subs = append(subs, r.RSVP)
 		}
 	}
