@@ -2,8 +2,9 @@
 // /chat: a small web page where anyone can talk to the bot with no account
 // and no internet access, to try every flow.
 //
-// Each browser gets an anonymous chat: a random 128-bit secret in an
-// HttpOnly, SameSite=Strict cookie. The chat id the bot sees (UserID and
+// Each browser gets an anonymous chat: a random 128-bit secret, signed
+// with the server's key, in an HttpOnly, SameSite=Strict cookie; cookies
+// the server did not issue are refused. The chat id the bot sees (UserID and
 // ChatID of bot.Inbound) is a hash of that secret, so that the ids stored in
 // the database and written to logs cannot be replayed as a cookie.
 //
@@ -22,8 +23,8 @@
 package webchat
 
 import (
-	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"embed"
@@ -38,6 +39,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"path"
 	"regexp"
 	"sort"
@@ -70,6 +72,15 @@ type Config struct {
 	// Secure marks the chat cookie Secure whatever the request looks like:
 	// set when the public URL is https (TLS ends at a proxy in front).
 	Secure bool
+	// CookieKey signs the chat cookies (at least 32 bytes; every process
+	// behind one address needs the same key). Nil means a random key for
+	// this process only.
+	CookieKey []byte
+	// UploadDir holds uploads while they are handled; "" means the
+	// system's temporary directory.
+	UploadDir string
+	// MaxUploads bounds the uploads read at the same time; 0 means 8.
+	MaxUploads int
 }
 
 // Limits.
@@ -89,6 +100,7 @@ const (
 // Texts the API returns; the page shows them in its status line.
 const (
 	errBusy      = "Hệ thống đang bận, tin nhắn chưa được lưu. Xin gửi lại."
+	errUploads   = "Đang có nhiều người gửi tệp cùng lúc. Xin đợi một phút rồi gửi lại."
 	errForbidden = "Phiên trò chuyện không hợp lệ. Xin tải lại trang."
 	errTooLarge  = "Tệp quá lớn: chỉ gửi được tệp đến 20 MB. Xin chọn tệp nhỏ hơn."
 	errBadType   = "Yêu cầu không hợp lệ (sai kiểu dữ liệu)."
@@ -114,9 +126,12 @@ type Chat struct {
 	boxes  *mailboxes
 	now    func() time.Time
 
-	// uploads holds the bytes of files being handled: the dispatcher
-	// fetches them (Fetch) while the upload request waits for it.
-	uploads sync.Map // file id -> []byte
+	key []byte // signs cookies
+	// uploads names the temporary files of uploads being handled: the
+	// dispatcher opens them (Open) while the upload request waits for it.
+	uploads   sync.Map // file id -> path
+	uploadDir string
+	uploadSem chan struct{}
 	// downloads holds files the bot sent, for their chat to download.
 	dlMu      sync.Mutex
 	downloads map[string]download
@@ -141,8 +156,22 @@ func New(c Config) *Chat {
 	ch := &Chat{
 		h: c.Handler, dir: c.Directory, picker: c.Picker, secure: c.Secure, log: c.Log,
 		boxes: newMailboxes(maxChats, maxPerChat), now: time.Now,
-		downloads: map[string]download{},
+		downloads: map[string]download{}, key: c.CookieKey, uploadDir: c.UploadDir,
 	}
+	if len(ch.key) < 32 {
+		ch.key = make([]byte, 32)
+		if _, err := rand.Read(ch.key); err != nil {
+			panic(fmt.Sprintf("webchat: random: %v", err))
+		}
+	}
+	if ch.uploadDir == "" {
+		ch.uploadDir = os.TempDir()
+	}
+	n := c.MaxUploads
+	if n <= 0 {
+		n = 8
+	}
+	ch.uploadSem = make(chan struct{}, n)
 	if ch.log == nil {
 		ch.log = slog.Default()
 	}
@@ -279,16 +308,33 @@ func (c *Chat) groups() []pickGroup {
 // --- files ------------------------------------------------------------------
 
 // Fetch implements bot.Fetcher: the bytes of a file being uploaded.
-func (c *Chat) Fetch(_ context.Context, f flows.FileRef, maxBytes int64) ([]byte, error) {
+func (c *Chat) Fetch(ctx context.Context, f flows.FileRef, maxBytes int64) ([]byte, error) {
+	r, err := c.Open(ctx, f, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
+// Open implements bot.Opener: the upload's temporary file, read from disk.
+func (c *Chat) Open(_ context.Context, f flows.FileRef, maxBytes int64) (io.ReadCloser, error) {
 	v, ok := c.uploads.Load(f.ID)
 	if !ok {
 		return nil, fmt.Errorf("webchat: upload %s is gone", f.ID)
 	}
-	data := v.([]byte)
-	if int64(len(data)) > maxBytes {
+	fh, err := os.Open(v.(string))
+	if err != nil {
+		return nil, fmt.Errorf("webchat: open upload: %w", err)
+	}
+	if st, err := fh.Stat(); err != nil || st.Size() > maxBytes {
+		fh.Close()
+		if err != nil {
+			return nil, fmt.Errorf("webchat: open upload: %w", err)
+		}
 		return nil, bot.ErrTooLarge
 	}
-	return data, nil
+	return fh, nil
 }
 
 func (c *Chat) keepDownload(chat string, f flows.File) string {
@@ -323,24 +369,49 @@ func (c *Chat) serveDownload(w http.ResponseWriter, r *http.Request) {
 
 // --- the chat id ------------------------------------------------------------
 
-var cookieRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
+// A cookie is "<secret>.<mac>": 128 random bits and their HMAC-SHA256
+// under the server's key (first 128 bits), both in hex. Only cookies the
+// server issued are accepted: a made-up one is refused, and the page gives
+// the browser a fresh signed one.
+var cookieRe = regexp.MustCompile(`^[0-9a-f]{32}\.[0-9a-f]{32}$`)
 
 // session returns the chat id of the browser, issuing a new anonymous chat
-// when it has none and issue is set; "" when it has none and issue is not.
+// when it has no valid cookie and issue is set; "" when it has none and
+// issue is not.
 func (c *Chat) session(w http.ResponseWriter, r *http.Request, issue bool) string {
-	if ck, err := r.Cookie(cookieName); err == nil && cookieRe.MatchString(ck.Value) {
-		return chatID(ck.Value)
+	if ck, err := r.Cookie(cookieName); err == nil {
+		if secret, ok := c.verifyCookie(ck.Value); ok {
+			return chatID(secret)
+		}
 	}
 	if !issue {
 		return ""
 	}
 	secret := randomHex(16)
 	http.SetCookie(w, &http.Cookie{
-		Name: cookieName, Value: secret, Path: "/chat",
+		Name: cookieName, Value: c.signCookie(secret), Path: "/chat",
 		MaxAge: int(cookieMaxAge / time.Second), HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: c.secure || r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
 	})
 	return chatID(secret)
+}
+
+func (c *Chat) cookieMAC(secret string) string {
+	m := hmac.New(sha256.New, c.key)
+	m.Write([]byte("dieuphoi webchat cookie\x00" + secret))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+func (c *Chat) signCookie(secret string) string { return secret + "." + c.cookieMAC(secret) }
+
+// verifyCookie returns the secret of a cookie the server issued, comparing
+// the MAC in constant time.
+func (c *Chat) verifyCookie(v string) (string, bool) {
+	if !cookieRe.MatchString(v) {
+		return "", false
+	}
+	secret, mac, _ := strings.Cut(v, ".")
+	return secret, hmac.Equal([]byte(mac), []byte(c.cookieMAC(secret)))
 }
 
 // chatID derives the id the bot sees from the cookie secret.
@@ -432,7 +503,9 @@ func (c *Chat) serveSend(w http.ResponseWriter, r *http.Request) {
 	case "application/json":
 		req, in, echo, status, msg = c.parseJSON(w, r, chat)
 	case "multipart/form-data":
-		req, in, echo, status, msg = c.parseMultipart(w, r, params["boundary"])
+		var done func()
+		req, in, echo, status, msg, done = c.parseMultipart(w, r, params["boundary"])
+		defer done() // the temporary file goes, whatever happened
 	default:
 		status, msg = http.StatusUnsupportedMediaType, errBadType
 	}
@@ -441,9 +514,6 @@ func (c *Chat) serveSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := c.log.With("chat", chat[:8], "msg", req.ID, "kind", in.Kind)
-	for _, f := range in.Files {
-		defer c.uploads.Delete(f.ID)
-	}
 
 	echo.From, echo.At, echo.clientID = fromMe, c.now(), req.ID
 	seq, added := c.boxes.echo(chat, echo)
@@ -548,22 +618,47 @@ func (c *Chat) parseJSON(w http.ResponseWriter, r *http.Request, chat string) (r
 }
 
 // parseMultipart reads a file upload: fields id, after, box, an optional
-// caption text, and the part "file". The file's bytes are kept in uploads
-// until the request ends, for the dispatcher to fetch.
-func (c *Chat) parseMultipart(w http.ResponseWriter, r *http.Request, boundary string) (req sendRequest, in flows.Input, echo Message, status int, msg string) {
+// caption text, and the part "file". The file is streamed to a temporary
+// file, its size checked while reading; every other check runs before the
+// upload is offered to the dispatcher (Open). done, never nil, removes the
+// temporary file and frees the upload's slot: the caller defers it.
+func (c *Chat) parseMultipart(w http.ResponseWriter, r *http.Request, boundary string) (req sendRequest, in flows.Input, echo Message, status int, msg string, done func()) {
+	done = func() {}
 	const slack = 64 << 10 // the other fields and part headers
 	if r.ContentLength > MaxFileSize+slack {
-		return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge
+		return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge, done
 	}
 	if boundary == "" {
-		return req, in, echo, http.StatusBadRequest, errBad
+		return req, in, echo, http.StatusBadRequest, errBad, done
+	}
+	select {
+	case c.uploadSem <- struct{}{}:
+	default:
+		c.log.Warn("webchat: too many uploads at once", "limit", cap(c.uploadSem))
+		return req, in, echo, http.StatusServiceUnavailable, errUploads, done
+	}
+	var tmp *os.File
+	var id string
+	done = func() {
+		if id != "" {
+			c.uploads.Delete(id)
+		}
+		if tmp != nil {
+			_ = tmp.Close()
+			if err := os.Remove(tmp.Name()); err != nil {
+				c.log.Warn("webchat: remove upload", "err", err)
+			}
+		}
+		<-c.uploadSem
 	}
 	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, MaxFileSize+slack), boundary)
 	var file *flows.FileRef
-	var data []byte
-	tooLarge := func(err error) bool {
+	bad := func(err error) (int, string) {
 		var mbe *http.MaxBytesError
-		return errors.As(err, &mbe)
+		if errors.As(err, &mbe) {
+			return http.StatusRequestEntityTooLarge, errTooLarge
+		}
+		return http.StatusBadRequest, errBad
 	}
 	for {
 		part, err := mr.NextPart()
@@ -571,52 +666,48 @@ func (c *Chat) parseMultipart(w http.ResponseWriter, r *http.Request, boundary s
 			break
 		}
 		if err != nil {
-			if tooLarge(err) {
-				return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge
-			}
-			return req, in, echo, http.StatusBadRequest, errBad
+			status, msg = bad(err)
+			return req, in, echo, status, msg, done
 		}
 		name := part.FormName()
 		if name == "file" && part.FileName() != "" {
 			if file != nil {
-				return req, in, echo, http.StatusBadRequest, errBad
+				return req, in, echo, http.StatusBadRequest, errBad, done
+			}
+			if tmp, err = os.CreateTemp(c.uploadDir, "dieuphoi-upload-*"); err != nil {
+				c.log.Error("webchat: temporary file for an upload", "err", err)
+				return req, in, echo, http.StatusServiceUnavailable, errBusy, done
 			}
 			head := make([]byte, 512)
 			n, err := io.ReadFull(part, head)
 			if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-				if tooLarge(err) {
-					return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge
-				}
-				return req, in, echo, http.StatusBadRequest, errBad
+				status, msg = bad(err)
+				return req, in, echo, status, msg, done
 			}
-			var body bytes.Buffer
-			body.Write(head[:n])
-			rest, err := io.Copy(&body, io.LimitReader(part, MaxFileSize+1-int64(n)))
+			if _, err := tmp.Write(head[:n]); err != nil {
+				c.log.Error("webchat: write upload", "err", err)
+				return req, in, echo, http.StatusServiceUnavailable, errBusy, done
+			}
+			rest, err := io.Copy(tmp, io.LimitReader(part, MaxFileSize+1-int64(n)))
 			if err != nil {
-				if tooLarge(err) {
-					return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge
-				}
-				return req, in, echo, http.StatusBadRequest, errBad
+				status, msg = bad(err)
+				return req, in, echo, status, msg, done
 			}
 			size := int64(n) + rest
 			if size > MaxFileSize {
-				return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge
+				return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge, done
 			}
 			mt := part.Header.Get("Content-Type")
 			if mt == "" || mt == "application/octet-stream" {
 				mt = http.DetectContentType(head[:n])
 			}
-			file = &flows.FileRef{Name: fileName(part.FileName()), MIME: mt, Size: size}
-			data = body.Bytes()
-			file.IsPhoto = strings.HasPrefix(mt, "image/")
+			file = &flows.FileRef{Name: fileName(part.FileName()), MIME: mt, Size: size, IsPhoto: strings.HasPrefix(mt, "image/")}
 			continue
 		}
 		v, err := io.ReadAll(io.LimitReader(part, 16<<10))
 		if err != nil {
-			if tooLarge(err) {
-				return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge
-			}
-			return req, in, echo, http.StatusBadRequest, errBad
+			status, msg = bad(err)
+			return req, in, echo, status, msg, done
 		}
 		switch name {
 		case "id":
@@ -630,18 +721,24 @@ func (c *Chat) parseMultipart(w http.ResponseWriter, r *http.Request, boundary s
 		}
 	}
 	if !clientIDRe.MatchString(req.ID) || file == nil {
-		return req, in, echo, http.StatusBadRequest, errBad
+		return req, in, echo, http.StatusBadRequest, errBad, done
 	}
-	file.ID = randomHex(8) + ":" + req.ID
-	c.uploads.Store(file.ID, data)
 	if utf8.RuneCountInString(req.Text) > 1024 {
-		return req, in, echo, http.StatusRequestEntityTooLarge, errTooLong
+		return req, in, echo, http.StatusRequestEntityTooLarge, errTooLong, done
 	}
+	if err := tmp.Close(); err != nil {
+		c.log.Error("webchat: write upload", "err", err)
+		return req, in, echo, http.StatusServiceUnavailable, errBusy, done
+	}
+	// Every check passed: only now is the upload offered to the dispatcher.
+	id = randomHex(8) + ":" + req.ID
+	file.ID = id
+	c.uploads.Store(id, tmp.Name())
 	file.Caption = req.Text
 	in = flows.Input{Kind: flows.InFile, Text: req.Text, Files: []flows.FileRef{*file}}
 	echo.Text = req.Text
 	echo.File = &FileView{Name: file.Name, Size: file.Size}
-	return req, in, echo, 0, ""
+	return req, in, echo, 0, "", done
 }
 
 // fileName keeps the base name of an uploaded file, without path or control
