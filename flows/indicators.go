@@ -473,6 +473,13 @@ func (r *stepper) evidenceAnswer(ind domain.Indicator, w *work) {
 	}
 }
 
+// WantsFiles reports whether the chat is waiting for evidence files from a
+// focal point. The bot layer downloads and stores files only then: any
+// other file gets the flow's "no file is needed" answer and costs no disk.
+func WantsFiles(s Session, f Facts) bool {
+	return f.Person != nil && f.Person.Has(domain.RoleFocal) && s.State == stateIndEvidence
+}
+
 func evidenceName(f FileRef) string {
 	if f.Name != "" {
 		return f.Name

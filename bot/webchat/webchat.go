@@ -81,6 +81,9 @@ type Config struct {
 	UploadDir string
 	// MaxUploads bounds the uploads read at the same time; 0 means 8.
 	MaxUploads int
+	// FileDir keeps the files the bot sent, for download; "" means a new
+	// temporary directory (lost on restart).
+	FileDir string
 }
 
 // Limits.
@@ -132,19 +135,9 @@ type Chat struct {
 	uploads   sync.Map // file id -> path
 	uploadDir string
 	uploadSem chan struct{}
-	// downloads holds files the bot sent, for their chat to download.
-	dlMu      sync.Mutex
-	downloads map[string]download
-	dlOrder   []string
+	// sent keeps the files the bot sent, on disk, for their chat.
+	sent *sentFiles
 }
-
-type download struct {
-	chat string
-	file flows.File
-}
-
-// Keep at most this many sent files for download, newest first.
-const maxDownloads = 50
 
 var (
 	_ bot.Sender  = (*Chat)(nil)
@@ -156,8 +149,23 @@ func New(c Config) *Chat {
 	ch := &Chat{
 		h: c.Handler, dir: c.Directory, picker: c.Picker, secure: c.Secure, log: c.Log,
 		boxes: newMailboxes(maxChats, maxPerChat), now: time.Now,
-		downloads: map[string]download{}, key: c.CookieKey, uploadDir: c.UploadDir,
+		key: c.CookieKey, uploadDir: c.UploadDir,
 	}
+	if ch.log == nil {
+		ch.log = slog.Default()
+	}
+	dir := c.FileDir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "dieuphoi-webchat-*"); err != nil {
+			panic(fmt.Sprintf("webchat: files directory: %v", err))
+		}
+	}
+	sent, err := openSentFiles(dir)
+	if err != nil {
+		panic(err) // the directory was just made, or checked at start-up
+	}
+	ch.sent = sent
 	if len(ch.key) < 32 {
 		ch.key = make([]byte, 32)
 		if _, err := rand.Read(ch.key); err != nil {
@@ -172,9 +180,6 @@ func New(c Config) *Chat {
 		n = 8
 	}
 	ch.uploadSem = make(chan struct{}, n)
-	if ch.log == nil {
-		ch.log = slog.Default()
-	}
 	if ch.dir == nil {
 		ch.dir = func() *domain.Directory { return domain.NewDirectory(nil, nil) }
 	}
@@ -190,7 +195,11 @@ func (c *Chat) Send(_ context.Context, chatID string, replies []flows.Reply) err
 	for _, r := range replies {
 		m := Message{From: fromBot, Text: r.Text, AskContact: r.AskContact, At: now}
 		if r.File != nil {
-			m.File = &FileView{Name: r.File.Name, Size: int64(len(r.File.Data)), URL: "/chat/api/file/" + c.keepDownload(chatID, *r.File)}
+			id, size, err := c.sent.put(chatID, *r.File)
+			if err != nil {
+				return err
+			}
+			m.File = &FileView{Name: r.File.Name, Size: size, URL: "/chat/api/file/" + id}
 		}
 		for _, row := range r.Buttons {
 			vr := make([]ButtonView, 0, len(row))
@@ -337,37 +346,32 @@ func (c *Chat) Open(_ context.Context, f flows.FileRef, maxBytes int64) (io.Read
 	return fh, nil
 }
 
-func (c *Chat) keepDownload(chat string, f flows.File) string {
-	id := randomHex(16)
-	c.dlMu.Lock()
-	defer c.dlMu.Unlock()
-	c.downloads[id] = download{chat: chat, file: f}
-	c.dlOrder = append(c.dlOrder, id)
-	for len(c.dlOrder) > maxDownloads {
-		delete(c.downloads, c.dlOrder[0])
-		c.dlOrder = c.dlOrder[1:]
-	}
-	return id
-}
-
-// serveDownload gives a file the bot sent to the chat it was sent to.
+// serveDownload gives a file the bot sent to the chat it was sent to,
+// streamed from disk.
 func (c *Chat) serveDownload(w http.ResponseWriter, r *http.Request) {
 	chat := c.session(w, r, false)
-	c.dlMu.Lock()
-	d, ok := c.downloads[r.PathValue("id")]
-	c.dlMu.Unlock()
-	if chat == "" || !ok || d.chat != chat {
+	var fh *os.File
+	var m sentMeta
+	err := os.ErrNotExist
+	if chat != "" {
+		fh, m, err = c.sent.open(chat, r.PathValue("id"))
+	}
+	if err != nil {
 		http.Error(w, "Tệp không còn hoặc không thuộc cuộc trò chuyện này.", http.StatusNotFound)
 		return
 	}
-	w.Header().Set("Content-Type", d.file.MIME)
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.file.Name}))
+	defer fh.Close()
+	// A large export may take longer than the server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
+	w.Header().Set("Content-Type", m.MIME)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": fileName(m.Name)}))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(d.file.Data)
+	w.Header().Set("Content-Length", strconv.FormatInt(m.Size, 10))
+	if _, err := io.Copy(w, fh); err != nil {
+		c.log.Debug("webchat: download cut short", "err", err)
+	}
 }
-
-// --- the chat id ------------------------------------------------------------
 
 // A cookie is "<secret>.<mac>": 128 random bits and their HMAC-SHA256
 // under the server's key (first 128 bits), both in hex. Only cookies the
