@@ -4,11 +4,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dieuphoi/dieuphoi/flows"
 )
 
 // uploadBody streams a multipart upload of size zero bytes followed (after
@@ -225,5 +229,73 @@ func TestOnlyIssuedCookiesAreAccepted(t *testing.T) {
 	f.open("/chat")
 	if code, b := f.postJSON(map[string]any{"id": "msg-0002", "text": "xin chào"}, true); code != 200 {
 		t.Errorf("issued cookie: %d %s", code, b)
+	}
+}
+
+// Finding 9: the web chat kept the last 50 files it sent in memory (three
+// exports left 510 MB live). Now they wait on disk and are streamed from
+// there, and they outlive a restart.
+func TestSentFilesLiveOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	f := newFixtureWith(t, func(c *Config) { c.FileDir = dir })
+	f.open("/chat")
+	if code, b := f.postJSON(map[string]any{"id": "msg-0001", "text": "xin chào"}, true); code != 200 {
+		t.Fatalf("send: %d %s", code, b)
+	}
+	chat := f.rec.last(t).ChatID
+	before := heapInUse()
+	for i := 0; i < 3; i++ {
+		data := make([]byte, 20<<20)
+		data[0] = byte(i)
+		if err := f.chat.Send(t.Context(), chat, []flows.Reply{{File: &flows.File{Name: "PII.zip", MIME: "application/zip", Data: data}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grown := heapInUse() - before
+	if int64(grown) > 16<<20 {
+		t.Errorf("three 20 MB files sent left %d MB on the heap", grown>>20)
+	}
+	// A large export made on disk is moved, not read into memory.
+	tmp := filepath.Join(t.TempDir(), "export.zip")
+	if err := os.WriteFile(tmp, []byte("PK\x03\x04 zip"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.chat.Send(t.Context(), chat, []flows.Reply{{File: &flows.File{Name: "PII-minh-chung.zip", MIME: "application/zip", Path: tmp}}}); err != nil {
+		t.Fatal(err)
+	}
+	p := f.messages(0, "")
+	last := p.Messages[len(p.Messages)-1]
+	if last.File == nil || last.File.Size != 8 {
+		t.Fatalf("last message %+v", last)
+	}
+	download := func(c *Chat, url string) (int, string) {
+		mux := http.NewServeMux()
+		c.Routes(mux)
+		req, _ := http.NewRequest("GET", f.srv.URL+url, nil)
+		for _, ck := range f.cl.Jar.Cookies(req.URL) {
+			req.AddCookie(ck)
+		}
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := download(f.chat, last.File.URL); code != 200 || body != "PK\x03\x04 zip" {
+		t.Errorf("download: %d %q", code, body)
+	}
+	// After a restart (a new Chat on the same directory and key) the file is
+	// still there for its chat, and for no other.
+	again := New(Config{Handler: f.rec, FileDir: dir, CookieKey: f.chat.key})
+	if code, body := download(again, last.File.URL); code != 200 || body != "PK\x03\x04 zip" {
+		t.Errorf("download after a restart: %d %q", code, body)
+	}
+	req, _ := http.NewRequest("GET", f.srv.URL+last.File.URL, nil)
+	req.AddCookie(&http.Cookie{Name: cookieName, Value: f.chat.signCookie(strings.Repeat("ab", 16))})
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("another chat downloads the file: %d", res.StatusCode)
 	}
 }
