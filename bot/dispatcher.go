@@ -364,8 +364,18 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		in.Input.Files = d.storeFiles(ctx, in.Key.Channel, facts.Person.ID, in.Input.Files, log)
 	}
 	res := flows.Step(sess, in.Input, facts)
+	// A chat linked to nobody that changes nothing costs nothing lasting: no
+	// database row, and session and done marks that soon expire. Anyone
+	// can make up chats by the thousand.
+	anonymous := facts.Person == nil && res.Session.PersonID == "" && len(res.Effects) == 0
+	if b, ok := lease.(storage.Brief); ok && anonymous {
+		b.Brief()
+	}
 	now := d.now()
-	applied, err := d.store.Apply(ctx, in.Key, now, res.Effects)
+	applied := true
+	if !anonymous {
+		applied, err = d.store.Apply(ctx, in.Key, now, res.Effects)
+	}
 	for try := 1; errors.Is(err, storage.ErrConflict) && try <= maxConflictRetries; try++ {
 		// Someone changed an item (another focal point of the agency, a
 		// reviewer) after the facts were read: nothing was applied. Step

@@ -299,6 +299,7 @@ type lease struct {
 	chat, update string
 	token        string
 
+	brief    bool       // an unidentified chat: keys last storage.BriefTTL
 	mu       sync.Mutex // held while refreshing, so none runs after release
 	timer    *time.Timer
 	stopped  bool // no more refreshes
@@ -351,9 +352,21 @@ func (l *lease) claim() bool {
 	return true
 }
 
+// Brief implements storage.Brief: the session and done mark this lease
+// writes expire after storage.BriefTTL (or sooner, when the store's own
+// TTLs are shorter).
+func (l *lease) Brief() { l.brief = true }
+
+func (l *lease) ttl(normal time.Duration) time.Duration {
+	if l.brief {
+		return min(normal, storage.BriefTTL)
+	}
+	return normal
+}
+
 func (l *lease) Save(ctx context.Context, session []byte) error {
 	n, err := saveScript.Run(ctx, l.s.rdb, []string{l.s.lockKey(l.chat), l.s.sessionKey(l.chat)},
-		l.token, session, l.s.sessionTTL.Milliseconds(), l.s.lockTTL.Milliseconds()).Int64()
+		l.token, session, l.ttl(l.s.sessionTTL).Milliseconds(), l.s.lockTTL.Milliseconds()).Int64()
 	if err != nil {
 		return fmt.Errorf("redis: put session: %w", err)
 	}
@@ -363,14 +376,21 @@ func (l *lease) Save(ctx context.Context, session []byte) error {
 	return nil
 }
 
-func (l *lease) MarkDone(ctx context.Context) error { return l.s.MarkDone(ctx, l.update) }
+func (l *lease) MarkDone(ctx context.Context) error { return l.markDone(ctx) }
+
+func (l *lease) markDone(ctx context.Context) error {
+	if err := l.s.rdb.Set(ctx, l.s.doneKey(l.update), "1", l.ttl(l.s.doneTTL)).Err(); err != nil {
+		return fmt.Errorf("redis: mark done: %w", err)
+	}
+	return nil
+}
 
 func (l *lease) Finish(ctx context.Context) error {
 	if !l.claim() {
-		return l.s.MarkDone(ctx, l.update)
+		return l.markDone(ctx)
 	}
 	err := finishScript.Run(ctx, l.s.rdb, []string{l.s.doneKey(l.update), l.s.lockKey(l.chat)},
-		l.token, l.s.doneTTL.Milliseconds()).Err()
+		l.token, l.ttl(l.s.doneTTL).Milliseconds()).Err()
 	if err != nil {
 		// Let Release try the unlock again; else the lock lapses by itself.
 		l.mu.Lock()
