@@ -37,6 +37,9 @@ type Inbound struct {
 	UserID string           // the sender's account on the channel
 	ChatID string           // where replies go
 	Input  flows.Input
+	// Source is where the update came from, for the code-guessing
+	// throttle: the client's address on the web chat; "" means UserID.
+	Source string
 }
 
 // ChatKey names a conversation across channels.
@@ -112,6 +115,8 @@ type Dispatcher struct {
 	blobs    Blobs
 	exporter Exporter
 	quota    BlobQuota
+	limiter  Limiter
+	audit    Auditor
 	perQuota int64
 	allQuota int64
 
@@ -144,6 +149,10 @@ type Config struct {
 	// mean the defaults.
 	Quota                   BlobQuota
 	PersonQuota, TotalQuota int64
+	// Limiter counts invite-code attempts across chats (nil: in memory,
+	// this process only); Audit records when guessing is throttled.
+	Limiter Limiter
+	Audit   Auditor
 	// Metrics, when nil, are kept on a private registry.
 	Metrics *Metrics
 	// FloodRate and FloodBurst bound how fast one chat is served: burst
@@ -159,7 +168,7 @@ func NewDispatcher(c Config) *Dispatcher {
 	d := &Dispatcher{
 		store: c.Store, sessions: c.Sessions, event: c.Event, now: c.Now, log: c.Log,
 		campaign: c.Campaign, helpdesk: c.Helpdesk, blobs: c.Blobs, exporter: c.Exporter,
-		quota: c.Quota, perQuota: c.PersonQuota, allQuota: c.TotalQuota,
+		quota: c.Quota, perQuota: c.PersonQuota, allQuota: c.TotalQuota, limiter: c.Limiter, audit: c.Audit,
 		senders: map[domain.Channel]Sender{}, fetchers: map[domain.Channel]Fetcher{}, tasks: map[string]TaskFunc{},
 	}
 	if d.now == nil {
@@ -176,6 +185,9 @@ func NewDispatcher(c Config) *Dispatcher {
 		burst = 30
 	}
 	d.flood = newFloodGuard(rate, burst)
+	if d.limiter == nil {
+		d.limiter = newMemLimiter()
+	}
 	if d.perQuota <= 0 {
 		d.perQuota = DefaultPersonQuota
 	}
@@ -363,7 +375,27 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		// touches the disk.
 		in.Input.Files = d.storeFiles(ctx, in.Key.Channel, facts.Person.ID, in.Input.Files, log)
 	}
-	res := flows.Step(sess, in.Input, facts)
+	var guess *attempt
+	if facts.Person == nil {
+		guess = identifyAttempt(in)
+	}
+	var res flows.Result
+	if guess != nil && d.guessBlocked(ctx, guess, log) {
+		// Too many codes tried from this source, or this code from too
+		// many chats: the step does not even look at it.
+		lang := sess.Lang
+		if lang == "" {
+			lang = domain.Vietnamese
+		}
+		res = flows.Result{Session: sess, Replies: []flows.Reply{{
+			Text: flows.Text(lang, "too_many_tries", int(GuessSourceSpan.Minutes()), flows.ContactText(d.event.Organizer)),
+		}}}
+	} else {
+		res = flows.Step(sess, in.Input, facts)
+		if guess != nil {
+			d.recordAttempt(ctx, guess, res.Session.PersonID != "", log)
+		}
+	}
 	// A chat linked to nobody that changes nothing costs nothing lasting: no
 	// database row, and session and done marks that soon expire. Anyone
 	// can make up chats by the thousand.

@@ -299,3 +299,26 @@ func TestSentFilesLiveOnDisk(t *testing.T) {
 		t.Errorf("another chat downloads the file: %d", res.StatusCode)
 	}
 }
+
+func TestClientAddr(t *testing.T) {
+	for _, c := range []struct {
+		label, remote, xff, want string
+	}{
+		{"direct client", "203.0.113.9:51000", "", "ip:203.0.113.9"},
+		{"direct client cannot forge", "203.0.113.9:51000", "10.0.0.1", "ip:203.0.113.9"},
+		{"local proxy", "127.0.0.1:40000", "1.2.3.4, 198.51.100.7", "ip:198.51.100.7"},
+		{"local proxy without header", "[::1]:40000", "", "ip:::1"},
+		{"local proxy, junk header", "127.0.0.1:40000", "nonsense", "ip:127.0.0.1"},
+	} {
+		t.Run(c.label, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/chat/api/send", nil)
+			r.RemoteAddr = c.remote
+			if c.xff != "" {
+				r.Header.Set("X-Forwarded-For", c.xff)
+			}
+			if got := clientAddr(r); got != c.want {
+				t.Errorf("clientAddr = %q, want %q", got, c.want)
+			}
+		})
+	}
+}

@@ -38,6 +38,7 @@ import (
 	"log/slog"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"os"
 	"path"
@@ -525,7 +526,7 @@ func (c *Chat) serveSend(w http.ResponseWriter, r *http.Request) {
 		// Scoped by chat, so one browser's ids can never collide with
 		// (or pre-empt) another's.
 		Key:    domain.UpdateKey{Channel: domain.Web, UpdateID: chat + ":" + req.ID},
-		UserID: chat, ChatID: chat, Input: in,
+		UserID: chat, ChatID: chat, Input: in, Source: clientAddr(r),
 	}
 	// Finish handling even when the phone drops the connection: a retry of
 	// the same id is then a duplicate and gets the replies from the mailbox.
@@ -774,4 +775,24 @@ func ParseText(text string) flows.Input {
 		return flows.Input{Kind: flows.InCommand, Command: cmd, Text: arg}
 	}
 	return flows.Input{Kind: flows.InText, Text: text}
+}
+
+// clientAddr is the address the request came from, for the code-guessing
+// throttle: the peer's IP, or, when the peer is a proxy on this machine,
+// the address that proxy appended last to X-Forwarded-For (earlier entries
+// are the client's to forge).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if fwd := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); fwd != nil {
+				return "ip:" + fwd.String()
+			}
+		}
+	}
+	return "ip:" + host
 }

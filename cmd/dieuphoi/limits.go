@@ -19,6 +19,7 @@ import (
 // (storage/sqlstore, migration 0008).
 type storeLimits interface {
 	bot.BlobQuota
+	bot.Auditor
 	files.Index
 	ServerKey(ctx context.Context, name string) ([]byte, error)
 }
@@ -114,4 +115,13 @@ func sweepUploads(dir string, log *slog.Logger) {
 			log.Warn("remove a left-over upload", "err", err)
 		}
 	}
+}
+
+// limiterOf is the shared counter store when the sessions are in Redis
+// (every process counts together), nil (in memory) otherwise.
+func limiterOf(sessions any) bot.Limiter {
+	if l, ok := sessions.(bot.Limiter); ok {
+		return l
+	}
+	return nil
 }

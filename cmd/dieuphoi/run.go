@@ -379,6 +379,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	d = bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log,
 		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter,
 		Quota: limits, PersonQuota: int64(s.QuotaPersonMB * (1 << 20)), TotalQuota: int64(s.QuotaTotalMB * (1 << 20)),
+		Limiter: limiterOf(sessions), Audit: limits,
 		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst})
 
 	cookieKey, err := limits.ServerKey(ctx, "webchat-cookie")

@@ -487,3 +487,37 @@ func redact(err error, secret string) error {
 	}
 	return &redactedError{msg: strings.ReplaceAll(err.Error(), secret, "xxxxx"), err: err}
 }
+
+// hitScript counts one event in a fixed window that starts with the first
+// event. KEYS: the counter; ARGV: window in ms.
+var hitScript = goredis.NewScript(`
+local n = redis.call("INCR", KEYS[1])
+if n == 1 then
+	redis.call("PEXPIRE", KEYS[1], ARGV[1])
+end
+return n
+`)
+
+func (s *Store) limitKey(key string) string { return s.prefix + "limit:" + key }
+
+// Count returns the events counted under key in its current window
+// (bot.Limiter), shared by every process.
+func (s *Store) Count(ctx context.Context, key string) (int64, error) {
+	n, err := s.rdb.Get(ctx, s.limitKey(key)).Int64()
+	if errors.Is(err, goredis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("redis: count: %w", err)
+	}
+	return n, nil
+}
+
+// Hit counts one event under key and returns the count in the window.
+func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int64, error) {
+	n, err := hitScript.Run(ctx, s.rdb, []string{s.limitKey(key)}, window.Milliseconds()).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("redis: hit: %w", err)
+	}
+	return n, nil
+}
