@@ -12,6 +12,7 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/files"
 )
 
 type indicatorRow struct {
@@ -274,11 +275,18 @@ func (c *Console) serveEvidence(w http.ResponseWriter, r *http.Request, s *sessi
 		c.oops(w, r, s, "evidence", err)
 		return
 	}
+	// The same content may be evidence of several submissions (two
+	// agencies sent one circular): the link names the submission, whose
+	// name for the file and whose sender are the ones shown and audited.
+	ind, agency := r.URL.Query().Get("i"), r.URL.Query().Get("a")
 	var ev *domain.Evidence
 	var owner domain.Submission
 	for _, sub := range subs {
+		if ind != "" && (sub.Indicator != ind || sub.Agency != agency) {
+			continue
+		}
 		for i := range sub.Evidence {
-			if sub.Evidence[i].SHA256 == sha {
+			if ev == nil && sub.Evidence[i].SHA256 == sha {
 				ev, owner = &sub.Evidence[i], sub
 			}
 		}
@@ -294,11 +302,11 @@ func (c *Console) serveEvidence(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	defer f.Close()
-	name := ev.Name
+	name := files.SafeName(ev.Name, ev.MIME)
 	if name == "" {
 		name = "minh-chung-" + sha[:12]
 	}
-	c.audit(r.Context(), s.Person.ID, "evidence.download", owner.Indicator+"/"+owner.Agency+" "+name)
+	c.audit(r.Context(), s.Person.ID, "evidence.download", owner.Indicator+"/"+owner.Agency+" "+name+" (gửi bởi "+owner.By+")")
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	if _, err := io.Copy(w, f); err != nil {
