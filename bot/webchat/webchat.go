@@ -85,6 +85,19 @@ type Config struct {
 	// FileDir keeps the files the bot sent, for download; "" means a new
 	// temporary directory (lost on restart).
 	FileDir string
+	// History, when set, keeps the last messages of identified chats
+	// across restarts (storage/sqlstore); Who says whether a chat is
+	// linked to a person, and its language. Anonymous chats stay in
+	// memory only.
+	History History
+	Who     func(ctx context.Context, chat string) (identified bool, lang domain.Lang)
+}
+
+// History keeps web chat messages durably.
+type History interface {
+	SaveChatMessage(ctx context.Context, chat string, seq int64, body []byte, at time.Time, keep int) error
+	ChatMessages(ctx context.Context, chat string, limit int) ([][]byte, error)
+	DeleteChatMessage(ctx context.Context, chat string, seq int64) error
 }
 
 // Limits.
@@ -138,6 +151,9 @@ type Chat struct {
 	uploadSem chan struct{}
 	// sent keeps the files the bot sent, on disk, for their chat.
 	sent *sentFiles
+
+	history History
+	who     func(ctx context.Context, chat string) (bool, domain.Lang)
 }
 
 var (
@@ -150,7 +166,7 @@ func New(c Config) *Chat {
 	ch := &Chat{
 		h: c.Handler, dir: c.Directory, picker: c.Picker, secure: c.Secure, log: c.Log,
 		boxes: newMailboxes(maxChats, maxPerChat), now: time.Now,
-		key: c.CookieKey, uploadDir: c.UploadDir,
+		key: c.CookieKey, uploadDir: c.UploadDir, history: c.History, who: c.Who,
 	}
 	if ch.log == nil {
 		ch.log = slog.Default()
@@ -190,7 +206,9 @@ func New(c Config) *Chat {
 // Send appends replies to chat's mailbox, where the page picks them up: at
 // once in the answer to the message that caused them, or by polling for
 // replies that come later (reminders).
-func (c *Chat) Send(_ context.Context, chatID string, replies []flows.Reply) error {
+func (c *Chat) Send(ctx context.Context, chatID string, replies []flows.Reply) error {
+	c.load(ctx, chatID)
+	defer c.persist(ctx, chatID)
 	now := c.now()
 	msgs := make([]Message, 0, len(replies))
 	for _, r := range replies {
@@ -246,6 +264,7 @@ func securityHeaders(w http.ResponseWriter) {
 // --- the page ---------------------------------------------------------------
 
 type pageData struct {
+	EN         bool // the page chrome in English
 	Picker     bool
 	PickerOpen bool
 	Groups     []pickGroup
@@ -262,7 +281,8 @@ type pickPerson struct {
 
 func (c *Chat) servePage(w http.ResponseWriter, r *http.Request) {
 	chat := c.session(w, r, true)
-	d := pageData{Picker: c.picker}
+	c.load(r.Context(), chat)
+	d := pageData{Picker: c.picker, EN: c.boxes.lang(chat) == string(domain.English)}
 	if c.picker {
 		d.Groups = c.groups()
 		// Open the picker for a fresh chat, and on an invite link never.
@@ -488,6 +508,7 @@ func (c *Chat) serveMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	c.load(r.Context(), chat)
 	writeJSON(w, http.StatusOK, c.boxes.since(chat, r.URL.Query().Get("box"), after))
 }
 
@@ -521,6 +542,7 @@ func (c *Chat) serveSend(w http.ResponseWriter, r *http.Request) {
 	log := c.log.With("chat", chat[:8], "msg", req.ID, "kind", in.Kind)
 
 	echo.From, echo.At, echo.clientID = fromMe, c.now(), req.ID
+	c.load(r.Context(), chat)
 	seq, added := c.boxes.echo(chat, echo)
 	in2 := bot.Inbound{
 		// Scoped by chat, so one browser's ids can never collide with
@@ -535,6 +557,11 @@ func (c *Chat) serveSend(w http.ResponseWriter, r *http.Request) {
 	if err := c.h.Handle(ctx, in2); err != nil {
 		if added {
 			c.boxes.remove(chat, seq)
+			if c.history != nil {
+				if err := c.history.DeleteChatMessage(ctx, chat, seq); err != nil {
+					log.Warn("webchat: history", "err", err)
+				}
+			}
 		}
 		if errors.Is(err, bot.ErrNotSaved) {
 			log.Warn("webchat: message not saved", "err", err)
@@ -795,4 +822,53 @@ func clientAddr(r *http.Request) string {
 		}
 	}
 	return "ip:" + host
+}
+
+// load reads chat's recent messages back from the history when they are not
+// in memory (after a restart, or once evicted).
+func (c *Chat) load(ctx context.Context, chat string) {
+	if c.history == nil || chat == "" || c.boxes.has(chat) {
+		return
+	}
+	raws, err := c.history.ChatMessages(ctx, chat, maxPerChat)
+	if err != nil {
+		c.log.Warn("webchat: read history", "err", err)
+		return
+	}
+	msgs := make([]Message, 0, len(raws))
+	for _, raw := range raws {
+		var m Message
+		if err := json.Unmarshal(raw, &m); err != nil {
+			continue
+		}
+		msgs = append(msgs, m)
+	}
+	c.boxes.restore(chat, msgs)
+	if len(msgs) > 0 && c.who != nil {
+		_, lang := c.who(ctx, chat)
+		c.boxes.setLang(chat, string(lang))
+	}
+}
+
+// persist writes chat's new messages to the history when the chat is
+// linked to a person, and notes its language for the page chrome.
+func (c *Chat) persist(ctx context.Context, chat string) {
+	if c.who == nil {
+		return
+	}
+	identified, lang := c.who(ctx, chat)
+	c.boxes.setLang(chat, string(lang))
+	if !identified || c.history == nil {
+		return
+	}
+	for _, m := range c.boxes.unsaved(chat) {
+		raw, err := json.Marshal(m)
+		if err != nil {
+			continue
+		}
+		if err := c.history.SaveChatMessage(ctx, chat, m.Seq, raw, m.At, maxPerChat); err != nil {
+			c.log.Warn("webchat: keep history", "err", err)
+			return
+		}
+	}
 }

@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/bot/webchat"
+	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/export"
+	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/files"
 )
 
@@ -21,6 +24,7 @@ type storeLimits interface {
 	bot.BlobQuota
 	bot.Auditor
 	files.Index
+	webchat.History
 	ServerKey(ctx context.Context, name string) ([]byte, error)
 }
 
@@ -124,4 +128,20 @@ func limiterOf(sessions any) bot.Limiter {
 		return l
 	}
 	return nil
+}
+
+// webchatWho tells the web chat whether a chat is linked to a person (only
+// those keep a durable history) and in which language they read.
+func webchatWho(st storage.Store) func(ctx context.Context, chat string) (bool, domain.Lang) {
+	return func(ctx context.Context, chat string) (bool, domain.Lang) {
+		pid, err := st.IdentityPerson(ctx, domain.Web, chat)
+		if err != nil {
+			return false, ""
+		}
+		ps, err := st.PersonState(ctx, pid)
+		if err != nil {
+			return true, ""
+		}
+		return true, ps.Lang
+	}
 }

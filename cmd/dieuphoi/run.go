@@ -398,7 +398,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		return fmt.Errorf("web chat files directory: %w", err)
 	}
 	chat := webchat.New(webchat.Config{Handler: d, Directory: d.Directory, Picker: s.Picker, Log: log, Secure: s.httpsURL(),
-		CookieKey: cookieKey, UploadDir: uploads, FileDir: sentDir})
+		CookieKey: cookieKey, UploadDir: uploads, FileDir: sentDir, History: limits, Who: webchatWho(st)})
 	d.SetSender(domain.Web, chat)
 	d.SetFetcher(domain.Web, chat)
 	chat.Routes(mux)

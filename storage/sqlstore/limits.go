@@ -151,3 +151,45 @@ func (q *Queries) ServerKey(ctx context.Context, name string) ([]byte, error) {
 	}
 	return key, nil
 }
+
+// --- the web chat's history -----------------------------------------------------
+
+// SaveChatMessage keeps one message of a web chat (its JSON, numbered seq)
+// and drops the chat's messages older than the last keep.
+func (q *Queries) SaveChatMessage(ctx context.Context, chat string, seq int64, body []byte, at time.Time, keep int) error {
+	if _, err := q.DB.Exec(ctx, `INSERT INTO webchat_messages (chat, seq, body, at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (chat, seq) DO UPDATE SET body = excluded.body, at = excluded.at`, chat, seq, string(body), at.UnixMilli()); err != nil {
+		return fmt.Errorf("keep web chat message: %w", err)
+	}
+	if _, err := q.DB.Exec(ctx, `DELETE FROM webchat_messages WHERE chat = $1 AND seq <= $2`, chat, seq-int64(keep)); err != nil {
+		return fmt.Errorf("keep web chat message: %w", err)
+	}
+	return nil
+}
+
+// ChatMessages returns the last limit messages of a web chat, oldest first.
+func (q *Queries) ChatMessages(ctx context.Context, chat string, limit int) ([][]byte, error) {
+	rows, err := q.DB.Query(ctx, `SELECT body FROM (SELECT seq, body FROM webchat_messages WHERE chat = $1 ORDER BY seq DESC LIMIT $2) AS m ORDER BY seq`, chat, limit)
+	if err != nil {
+		return nil, fmt.Errorf("web chat history: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, fmt.Errorf("web chat history: %w", err)
+		}
+		out = append(out, []byte(body))
+	}
+	return out, rows.Err()
+}
+
+// DeleteChatMessage drops one message (the echo of a message that could not
+// be handled).
+func (q *Queries) DeleteChatMessage(ctx context.Context, chat string, seq int64) error {
+	if _, err := q.DB.Exec(ctx, `DELETE FROM webchat_messages WHERE chat = $1 AND seq = $2`, chat, seq); err != nil {
+		return fmt.Errorf("web chat history: %w", err)
+	}
+	return nil
+}
