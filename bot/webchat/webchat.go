@@ -10,9 +10,11 @@
 //
 // The conversation state (who the chat is linked to, a half-filled form) is
 // durable in the session store and the results in the database, like any
-// channel. What the page shows as history is kept in memory only (the last
-// 200 messages of at most 10,000 chats) and is lost on restart; the page then
-// starts with an empty screen and the conversation carries on.
+// channel. What the page shows as history is kept in memory (the last 200
+// messages of at most 10,000 chats) and, for chats linked to a person,
+// written through to Config.History, from which it is shown again after a
+// restart. Files the bot sent wait on disk (Config.FileDir), never in
+// memory; uploads are streamed to temporary files.
 //
 // Phone numbers: the web has no verified "share my contact". In demo mode
 // (Config.Picker) a typed phone number is taken as the sender's own
