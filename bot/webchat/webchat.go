@@ -161,6 +161,7 @@ type Chat struct {
 var (
 	_ bot.Sender  = (*Chat)(nil)
 	_ bot.Fetcher = (*Chat)(nil)
+	_ bot.Opener  = (*Chat)(nil)
 )
 
 // New returns a web chat.
