@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,9 @@ type Inbound struct {
 	UserID string           // the sender's account on the channel
 	ChatID string           // where replies go
 	Input  flows.Input
+	// Source is where the update came from, for the code-guessing
+	// throttle: the client's address on the web chat; "" means UserID.
+	Source string
 }
 
 // ChatKey names a conversation across channels.
@@ -55,6 +59,26 @@ type Fetcher interface {
 type Blobs interface {
 	Put(r io.Reader, max int64) (sha string, size int64, err error)
 }
+
+// Opener is a Fetcher that can also hand a file over as a stream (the web
+// chat, whose uploads wait on disk): the dispatcher then stores it without
+// holding it in memory.
+type Opener interface {
+	Open(ctx context.Context, f flows.FileRef, maxBytes int64) (io.ReadCloser, error)
+}
+
+// BlobQuota keeps who stored which evidence file (storage/sqlstore), for the
+// per-person and total disk quotas and the collection of unused files.
+type BlobQuota interface {
+	BlobUsage(ctx context.Context, personID string) (person, total int64, err error)
+	RecordBlob(ctx context.Context, sum, personID string, size int64, at time.Time) error
+}
+
+// Default disk quotas for evidence files.
+const (
+	DefaultPersonQuota = 200 << 20 // bytes one person may store
+	DefaultTotalQuota  = 10 << 30  // bytes all evidence files may take
+)
 
 // Exporter builds a staff export ("xlsx", "csv", "zip") as a file to send.
 type Exporter interface {
@@ -91,6 +115,11 @@ type Dispatcher struct {
 	publicURL string
 	blobs     Blobs
 	exporter  Exporter
+	quota     BlobQuota
+	limiter   Limiter
+	audit     Auditor
+	perQuota  int64
+	allQuota  int64
 
 	mu       sync.RWMutex
 	senders  map[domain.Channel]Sender
@@ -119,6 +148,15 @@ type Config struct {
 	PublicURL string
 	Blobs     Blobs
 	Exporter  Exporter
+	// Quota, when set, bounds the evidence files each person (PersonQuota
+	// bytes) and everyone together (TotalQuota) may store; zero limits
+	// mean the defaults.
+	Quota                   BlobQuota
+	PersonQuota, TotalQuota int64
+	// Limiter counts invite-code attempts across chats (nil: in memory,
+	// this process only); Audit records when guessing is throttled.
+	Limiter Limiter
+	Audit   Auditor
 	// Metrics, when nil, are kept on a private registry.
 	Metrics *Metrics
 	// FloodRate and FloodBurst bound how fast one chat is served: burst
@@ -134,6 +172,7 @@ func NewDispatcher(c Config) *Dispatcher {
 	d := &Dispatcher{
 		store: c.Store, sessions: c.Sessions, event: c.Event, now: c.Now, log: c.Log,
 		campaign: c.Campaign, helpdesk: c.Helpdesk, blobs: c.Blobs, exporter: c.Exporter, publicURL: c.PublicURL,
+		quota: c.Quota, perQuota: c.PersonQuota, allQuota: c.TotalQuota, limiter: c.Limiter, audit: c.Audit,
 		senders: map[domain.Channel]Sender{}, fetchers: map[domain.Channel]Fetcher{}, tasks: map[string]TaskFunc{},
 	}
 	if d.now == nil {
@@ -150,6 +189,15 @@ func NewDispatcher(c Config) *Dispatcher {
 		burst = 30
 	}
 	d.flood = newFloodGuard(rate, burst)
+	if d.limiter == nil {
+		d.limiter = newMemLimiter()
+	}
+	if d.perQuota <= 0 {
+		d.perQuota = DefaultPersonQuota
+	}
+	if d.allQuota <= 0 {
+		d.allQuota = DefaultTotalQuota
+	}
 	if d.exporter != nil {
 		d.tasks["export"] = d.exportTask
 	}
@@ -379,12 +427,45 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		d.metrics.storeErr.WithLabelValues("database").Inc()
 		return fmt.Errorf("%w: load facts: %v", ErrNotSaved, err)
 	}
-	if in.Input.Kind == flows.InFile && facts.Person != nil {
-		in.Input.Files = d.storeFiles(ctx, in.Key.Channel, in.Input.Files, log)
+	if in.Input.Kind == flows.InFile && flows.WantsFiles(sess, facts) {
+		// Only a focal point asked for evidence gets files downloaded and
+		// kept; anyone else's file is answered by the flow and never
+		// touches the disk.
+		in.Input.Files = d.storeFiles(ctx, in.Key.Channel, facts.Person.ID, in.Input.Files, log)
 	}
-	res := flows.Step(sess, in.Input, facts)
+	var guess *attempt
+	if facts.Person == nil {
+		guess = identifyAttempt(in)
+	}
+	var res flows.Result
+	if guess != nil && d.guessBlocked(ctx, guess, log) {
+		// Too many codes tried from this source, or this code from too
+		// many chats: the step does not even look at it.
+		lang := sess.Lang
+		if lang == "" {
+			lang = domain.Vietnamese
+		}
+		res = flows.Result{Session: sess, Replies: []flows.Reply{{
+			Text: flows.Text(lang, "too_many_tries", int(GuessSourceSpan.Minutes()), flows.ContactText(d.event.Organizer)),
+		}}}
+	} else {
+		res = flows.Step(sess, in.Input, facts)
+		if guess != nil {
+			d.recordAttempt(ctx, guess, res.Session.PersonID != "", log)
+		}
+	}
+	// A chat linked to nobody that changes nothing costs nothing lasting: no
+	// database row, and session and done marks that soon expire. Anyone
+	// can make up chats by the thousand.
+	anonymous := facts.Person == nil && res.Session.PersonID == "" && len(res.Effects) == 0
+	if b, ok := lease.(storage.Brief); ok && anonymous {
+		b.Brief()
+	}
 	now := d.now()
-	applied, err := d.store.Apply(ctx, in.Key, now, res.Effects)
+	applied := true
+	if !anonymous {
+		applied, err = d.store.Apply(ctx, in.Key, now, res.Effects)
+	}
 	for try := 1; errors.Is(err, storage.ErrConflict) && try <= maxConflictRetries; try++ {
 		// Someone changed an item (another focal point of the agency, a
 		// reviewer) after the facts were read: nothing was applied. Step
@@ -606,10 +687,11 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 	return f, unreachable, nil
 }
 
-// storeFiles downloads the files of an update, checks their size and kind,
-// and stores them by content. A file that fails gets a Problem the flow
-// explains to the user; the others go on.
-func (d *Dispatcher) storeFiles(ctx context.Context, ch domain.Channel, refs []flows.FileRef, log *slog.Logger) []flows.FileRef {
+// storeFiles downloads the files of an update, checks their size, kind and
+// the disk quotas, and stores them by content under a name with the
+// extension of their detected type. A file that fails gets a Problem the
+// flow explains to the user; the others go on.
+func (d *Dispatcher) storeFiles(ctx context.Context, ch domain.Channel, personID string, refs []flows.FileRef, log *slog.Logger) []flows.FileRef {
 	out := make([]flows.FileRef, len(refs))
 	for i, f := range refs {
 		out[i] = f
@@ -627,7 +709,11 @@ func (d *Dispatcher) storeFiles(ctx context.Context, ch domain.Channel, refs []f
 			out[i].Problem = "fetch_failed"
 			continue
 		}
-		data, err := fetcher.Fetch(ctx, f, MaxEvidenceSize)
+		if p := d.overQuota(ctx, personID, f.Size, log); p != "" {
+			out[i].Problem = p
+			continue
+		}
+		r, err := d.fetch(ctx, fetcher, f)
 		if err != nil {
 			log.Warn("fetch file", "err", err)
 			out[i].Problem = "fetch_failed"
@@ -636,20 +722,83 @@ func (d *Dispatcher) storeFiles(ctx context.Context, ch domain.Channel, refs []f
 			}
 			continue
 		}
-		mime, ok := files.Classify(f.Name, data)
-		if !ok {
-			out[i].Problem = "bad_type"
+		ref, problem := d.keepFile(ctx, personID, f, r, log)
+		r.Close()
+		if problem != "" {
+			out[i].Problem = problem
 			continue
 		}
-		sum, size, err := d.blobs.Put(bytes.NewReader(data), MaxEvidenceSize)
-		if err != nil {
-			log.Error("store file", "err", err)
-			out[i].Problem = "fetch_failed"
-			continue
-		}
-		out[i].SHA256, out[i].Size, out[i].MIME = sum, size, mime
+		out[i] = ref
 	}
 	return out
+}
+
+// fetch opens a file a user sent: as a stream where the channel can, else
+// downloaded into memory (at most MaxEvidenceSize).
+func (d *Dispatcher) fetch(ctx context.Context, fetcher Fetcher, f flows.FileRef) (io.ReadCloser, error) {
+	if o, ok := fetcher.(Opener); ok {
+		return o.Open(ctx, f, MaxEvidenceSize)
+	}
+	data, err := fetcher.Fetch(ctx, f, MaxEvidenceSize)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(data)), nil
+}
+
+// keepFile checks a fetched file's kind by its first bytes, then stores it.
+func (d *Dispatcher) keepFile(ctx context.Context, personID string, f flows.FileRef, r io.Reader, log *slog.Logger) (flows.FileRef, string) {
+	head := make([]byte, 512)
+	n, err := io.ReadFull(r, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		log.Warn("read file", "err", err)
+		return f, "fetch_failed"
+	}
+	mime, ok := files.Classify(f.Name, head[:n])
+	if !ok {
+		return f, "bad_type"
+	}
+	sum, size, err := d.blobs.Put(io.MultiReader(bytes.NewReader(head[:n]), r), MaxEvidenceSize)
+	if errors.Is(err, files.ErrTooLarge) {
+		return f, "too_large"
+	}
+	if err != nil {
+		log.Error("store file", "err", err)
+		return f, "fetch_failed"
+	}
+	if d.quota != nil {
+		// Recorded even when it puts the person over: the file is on disk
+		// and must be counted (and collected when nothing uses it).
+		if err := d.quota.RecordBlob(ctx, sum, personID, size, d.now()); err != nil {
+			log.Warn("record evidence file", "err", err)
+		}
+	}
+	f.SHA256, f.Size, f.MIME = sum, size, mime
+	f.Name = files.SafeName(f.Name, mime)
+	return f, ""
+}
+
+// overQuota returns the Problem for a file of size bytes (0 when unknown)
+// that the person's or the total quota has no room for, "" when it fits.
+func (d *Dispatcher) overQuota(ctx context.Context, personID string, size int64, log *slog.Logger) string {
+	if d.quota == nil {
+		return ""
+	}
+	person, total, err := d.quota.BlobUsage(ctx, personID)
+	if err != nil {
+		log.Warn("evidence usage", "err", err)
+		return "" // a quota we cannot read does not stop official work
+	}
+	size = max(size, 1)
+	switch {
+	case total+size > d.allQuota:
+		log.Warn("evidence storage is full", "total_bytes", total, "quota", d.allQuota)
+		return "quota_total"
+	case person+size > d.perQuota:
+		log.Warn("person's evidence quota reached", "person", personID, "bytes", person, "quota", d.perQuota)
+		return "quota_person"
+	}
+	return ""
 }
 
 // notify sends notices to other people on every channel they use. Best
@@ -710,6 +859,15 @@ func (d *Dispatcher) runTask(ctx context.Context, in Inbound, t flows.Task, s fl
 	}
 	if err := d.send(ctx, in.Key.Channel, in.ChatID, replies); err != nil {
 		log.Warn("send task replies", "task", t.Name, "err", err)
+	}
+	// A large file was made on disk for this chat only: the sender has read
+	// (or copied) it by now.
+	for _, r := range replies {
+		if r.File != nil && r.File.Path != "" {
+			if err := os.Remove(r.File.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				log.Warn("remove sent file", "err", err)
+			}
+		}
 	}
 }
 

@@ -203,9 +203,10 @@ func guard(s string) string {
 }
 
 // cleanText makes text safe to store: NFC, line ends as "\n", no control
-// characters XML 1.0 forbids, then guarded against formula injection.
+// characters XML 1.0 forbids, then guarded against formula injection. The
+// guard runs last, on the text as it will be written: "\x01=HYPERLINK(…)"
+// becomes a formula only once the control character is gone.
 func cleanText(s string) string {
-	s = guard(s)
 	if s == "" {
 		return s
 	}
@@ -220,7 +221,7 @@ func cleanText(s string) string {
 		}
 		return r
 	}, s)
-	return norm.NFC.String(s)
+	return guard(norm.NFC.String(s))
 }
 
 // sheetName makes an Excel sheet name from s: no []:*?/\ characters, no

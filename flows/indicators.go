@@ -475,6 +475,13 @@ func (r *stepper) evidenceAnswer(ind domain.Indicator, w *work) {
 	}
 }
 
+// WantsFiles reports whether the chat is waiting for evidence files from a
+// focal point. The bot layer downloads and stores files only then: any
+// other file gets the flow's "no file is needed" answer and costs no disk.
+func WantsFiles(s Session, f Facts) bool {
+	return f.Person != nil && f.Person.Has(domain.RoleFocal) && s.State == stateIndEvidence
+}
+
 func evidenceName(f FileRef) string {
 	if f.Name != "" {
 		return f.Name
@@ -709,23 +716,31 @@ func (r *stepper) entryButton(d string) {
 	}
 }
 
+// evidenceLines lists a submission's files and links, each file with a link
+// to open it in the console: chat apps cannot show the file itself; the
+// console can (after signing in), safely sandboxed. The link names the
+// submission, since the same file may be evidence of several.
+func (r *stepper) evidenceLines(evidence []domain.Evidence, indicator, agency string) []string {
+	var ev []string
+	for i, e := range evidence {
+		if e.Link != "" {
+			ev = append(ev, fmt.Sprintf("  %d. 🔗 %s", i+1, e.Link))
+			continue
+		}
+		line := fmt.Sprintf("  %d. 📎 %s (%s)", i+1, e.Name, humanSize(e.Size))
+		if r.f.PublicURL != "" && e.SHA256 != "" {
+			q := url.Values{"i": {indicator}, "a": {agency}}.Encode()
+			line += "\n     " + r.t("evidence_open", r.f.PublicURL+"/admin/evidence/"+e.SHA256+"/view?"+q)
+		}
+		ev = append(ev, line)
+	}
+	return ev
+}
+
 func (r *stepper) summary(w *work) {
 	ind, _ := r.f.Catalog.Indicator(w.Code)
 	r.s.State = stateIndSummary
-	var ev []string
-	for i, e := range w.Evidence {
-		if e.Link != "" {
-			ev = append(ev, fmt.Sprintf("  %d. 🔗 %s", i+1, e.Link))
-		} else {
-			line := fmt.Sprintf("  %d. 📎 %s (%s)", i+1, e.Name, humanSize(e.Size))
-			if r.f.PublicURL != "" && e.SHA256 != "" {
-				// Chat apps cannot show the file itself; the console can
-				// (after signing in), safely sandboxed.
-				line += "\n     " + r.t("evidence_open", r.f.PublicURL+"/admin/evidence/"+e.SHA256+"/view")
-			}
-			ev = append(ev, line)
-		}
-	}
+	ev := r.evidenceLines(w.Evidence, w.Code, r.f.Person.AgencyCode)
 	evText := orDash(strings.Join(ev, "\n"))
 	if len(ev) > 0 {
 		evText = "\n" + evText
@@ -896,20 +911,7 @@ func (r *stepper) reviewCard(ind domain.Indicator, s domain.Submission) {
 	if p, ok := r.f.Directory.Person(s.By); ok {
 		by = p.FullName
 	}
-	var ev []string
-	for i, e := range s.Evidence {
-		if e.Link != "" {
-			ev = append(ev, fmt.Sprintf("  %d. 🔗 %s", i+1, e.Link))
-		} else {
-			line := fmt.Sprintf("  %d. 📎 %s (%s)", i+1, e.Name, humanSize(e.Size))
-			if r.f.PublicURL != "" && e.SHA256 != "" {
-				// Chat apps cannot show the file itself; the console can
-				// (after signing in), safely sandboxed.
-				line += "\n     " + r.t("evidence_open", r.f.PublicURL+"/admin/evidence/"+e.SHA256+"/view")
-			}
-			ev = append(ev, line)
-		}
-	}
+	ev := r.evidenceLines(s.Evidence, s.Indicator, s.Agency)
 	docDate := "—"
 	if !s.DocDate.IsZero() {
 		docDate = s.DocDate.Format("02/01/2006")

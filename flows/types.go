@@ -120,6 +120,10 @@ type File struct {
 	Name string
 	MIME string
 	Data []byte `json:"-"`
+	// Path, when set instead of Data, is a temporary file on disk holding
+	// the content (a large export): senders read it from there, and the
+	// bot layer removes it once the reply is sent.
+	Path string `json:"-"`
 }
 
 // Notice is a message to another person, sent after the effects are saved

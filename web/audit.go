@@ -72,7 +72,13 @@ func (c *Console) auditLine(e sqlstore.AuditEntry) auditLine {
 			l.Detail += "; góp ý: “" + comment + "”"
 		}
 	case "evidence.download", "evidence.view":
-		l.Detail = rest + " (" + item(first) + ")"
+		// "code/agency file name (gửi bởi ID)"
+		file, sender, _ := strings.Cut(rest, " (gửi bởi ")
+		l.Detail = file + " (" + item(first)
+		if sender = strings.TrimSuffix(sender, ")"); sender != "" {
+			l.Detail += ", gửi bởi " + name(sender)
+		}
+		l.Detail += ")"
 	case "import.preview", "import.confirm":
 		if what := importNames[first]; what != "" {
 			l.Detail = what + ", tệp " + rest

@@ -5,11 +5,13 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/skip2/go-qrcode"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/export"
 	"github.com/dieuphoi/dieuphoi/flows"
 )
 
@@ -45,6 +47,10 @@ func (c *Console) serveExport(w http.ResponseWriter, r *http.Request, s *session
 		}
 		src := *c.cfg.Exporter
 		src.Catalog, src.CurrentCatalog = c.cfg.Catalog(), nil // the current one, after imports
+		if kind == "zip" {
+			c.streamZIP(w, r, s, src)
+			return
+		}
 		if kind == "agency" {
 			code := r.URL.Query().Get("agency")
 			if _, ok := c.cfg.Directory().Agency(code); !ok {
@@ -212,4 +218,19 @@ func trimSuffix(s, suffix string) (string, bool) {
 		return s, false
 	}
 	return s[:len(s)-len(suffix)], true
+}
+
+// streamZIP writes the evidence ZIP straight into the response: memory stays
+// flat whatever the evidence weighs. Headers go first, so a failure midway
+// can only cut the download short (the browser reports it incomplete).
+func (c *Console) streamZIP(w http.ResponseWriter, r *http.Request, s *session, src export.Source) {
+	// A large archive may take longer than the server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
+	name := "PII-minh-chung-" + c.cfg.Now().In(c.loc).Format("20060102-1504") + ".zip"
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	c.audit(r.Context(), s.Person.ID, "export", "zip "+name)
+	if _, err := src.WriteZIP(r.Context(), w); err != nil {
+		c.cfg.Log.Error("console: evidence ZIP cut short", "err", err)
+	}
 }

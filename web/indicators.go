@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/files"
 )
 
 type indicatorRow struct {
@@ -258,8 +260,11 @@ func (c *Console) serveReview(w http.ResponseWriter, r *http.Request, s *session
 
 var shaRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-// findEvidence returns the evidence file sha of some submission, nil when
-// no submission has it: only evidence is served, never another blob.
+// findEvidence returns the evidence file sha of a submission, nil when no
+// submission has it: only evidence is served, never another blob. The same
+// content may be evidence of several submissions (two agencies sent one
+// circular): the link names the submission (?i=indicator&a=agency), whose
+// name for the file and whose sender are the ones shown and audited.
 func (c *Console) findEvidence(r *http.Request, sha string) (*domain.Evidence, domain.Submission, error) {
 	if !shaRe.MatchString(sha) || c.cfg.Campaign == nil || c.cfg.Blobs == nil {
 		return nil, domain.Submission{}, nil
@@ -268,7 +273,11 @@ func (c *Console) findEvidence(r *http.Request, sha string) (*domain.Evidence, d
 	if err != nil {
 		return nil, domain.Submission{}, err
 	}
+	ind, agency := r.URL.Query().Get("i"), r.URL.Query().Get("a")
 	for _, sub := range subs {
+		if ind != "" && (sub.Indicator != ind || sub.Agency != agency) {
+			continue
+		}
 		for i := range sub.Evidence {
 			if sub.Evidence[i].SHA256 == sha {
 				return &sub.Evidence[i], sub, nil
@@ -276,6 +285,11 @@ func (c *Console) findEvidence(r *http.Request, sha string) (*domain.Evidence, d
 		}
 	}
 	return nil, domain.Submission{}, nil
+}
+
+// evidenceQuery names the submission a link to its evidence is for.
+func evidenceQuery(sub domain.Submission) string {
+	return "?" + url.Values{"i": {sub.Indicator}, "a": {sub.Agency}}.Encode()
 }
 
 // serveEvidence sends an evidence file, only one that belongs to a
@@ -326,7 +340,7 @@ func (c *Console) sendEvidence(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	defer f.Close()
-	name := ev.Name
+	name := files.SafeName(ev.Name, ev.MIME)
 	if name == "" {
 		name = "minh-chung-" + sha[:12]
 	}
@@ -347,10 +361,10 @@ func (c *Console) sendEvidence(w http.ResponseWriter, r *http.Request, s *sessio
 		h.Set("Cache-Control", "private, no-store")
 	} else if view {
 		// Word, Excel, archives: the browser could not show them anyway.
-		http.Redirect(w, r, "/admin/evidence/"+sha, http.StatusSeeOther)
+		http.Redirect(w, r, "/admin/evidence/"+sha+evidenceQuery(owner), http.StatusSeeOther)
 		return
 	}
-	c.audit(r.Context(), s.Person.ID, action, owner.Indicator+"/"+owner.Agency+" "+name)
+	c.audit(r.Context(), s.Person.ID, action, owner.Indicator+"/"+owner.Agency+" "+name+" (gửi bởi "+owner.By+")")
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": name}))
 	if _, err := w.Write(head); err != nil {

@@ -24,7 +24,7 @@ func TestNoRawCodes(t *testing.T) {
 	mustContain(t, body,
 		"Điểm danh tại bàn — Trần Thị Bình (UBND huyện Yên Mỹ)",
 		"Xuất dữ liệu — danh sách đại biểu (Excel)",
-		"QĐ 12.pdf (1.1.1 — UBND huyện Yên Mỹ)",
+		"QĐ 12.pdf (1.1.1 — UBND huyện Yên Mỹ, gửi bởi Lê Minh Cường (UBND huyện Yên Mỹ))",
 		"Trả lại chỉ số — 1.1.1 — UBND huyện Yên Mỹ; góp ý: “Thiếu phụ lục”",
 		"Phạm Đức Dũng (Sở Khoa học và Công nghệ): đơn vị «Sở Nội vụ» → «Sở Khoa học và Công nghệ»",
 		`id="count-why"`, "danh sách người có thêm 1 cán bộ")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -104,6 +105,15 @@ func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) e
 	rctx, cancel := context.WithTimeout(ctx, 2*a.callTimeout)
 	defer cancel()
 	file := tgbotapi.RequestFile{Name: "document", Data: tgbotapi.FileBytes{Name: r.File.Name, Bytes: r.File.Data}}
+	if r.File.Path != "" {
+		// A large export waits on disk: streamed to Telegram from there.
+		fh, err := os.Open(r.File.Path)
+		if err != nil {
+			return fmt.Errorf("telegram: sendDocument to chat %d: %w", chat, err)
+		}
+		defer fh.Close()
+		file.Data = tgbotapi.FileReader{Name: r.File.Name, Reader: fh}
+	}
 	if _, err := a.bot(rctx).UploadFiles("sendDocument", p, []tgbotapi.RequestFile{file}); err != nil {
 		err = a.redact(err)
 		if pe, ok := apiError(err); ok && pe.Code == http.StatusForbidden {

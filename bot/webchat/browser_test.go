@@ -31,6 +31,7 @@ type world struct {
 	dir   *domain.Directory
 	srv   *httptest.Server
 	chat  *webchat.Chat
+	event *domain.Event
 }
 
 func newWorld(t *testing.T, picker bool) *world {
@@ -74,7 +75,7 @@ func newWorld(t *testing.T, picker bool) *world {
 	chat.Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &world{store: store, dir: dir, srv: srv, chat: chat}
+	return &world{store: store, dir: dir, srv: srv, chat: chat, event: ev}
 }
 
 // browser starts headless Chromium with a phone-sized viewport.

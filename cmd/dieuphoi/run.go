@@ -138,6 +138,8 @@ type settings struct {
 	MetricsAddr    string
 	FloodRate      float64
 	FloodBurst     float64
+	QuotaPersonMB  float64
+	QuotaTotalMB   float64
 	SessionTTL     time.Duration
 	ShutdownWindow time.Duration
 }
@@ -197,7 +199,8 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	for _, f := range []struct {
 		name string
 		dst  *float64
-	}{{"DIEUPHOI_FLOOD_RATE", &s.FloodRate}, {"DIEUPHOI_FLOOD_BURST", &s.FloodBurst}} {
+	}{{"DIEUPHOI_FLOOD_RATE", &s.FloodRate}, {"DIEUPHOI_FLOOD_BURST", &s.FloodBurst},
+		{"DIEUPHOI_QUOTA_PERSON_MB", &s.QuotaPersonMB}, {"DIEUPHOI_QUOTA_TOTAL_MB", &s.QuotaTotalMB}} {
 		if v := getenv(f.name); v != "" {
 			n, err := strconv.ParseFloat(v, 64)
 			if err != nil || n <= 0 {
@@ -369,12 +372,33 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Catalog: catalog, CurrentCatalog: func() *domain.Catalog { return d.Catalog() }, Open: blobs.Open, Now: now, Location: ev.Location}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	limits, ok := st.(storeLimits)
+	if !ok {
+		return errors.New("the database cannot keep the evidence quotas")
+	}
 	d = bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log,
 		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter, PublicURL: s.PublicURL,
+		Quota: limits, PersonQuota: int64(s.QuotaPersonMB * (1 << 20)), TotalQuota: int64(s.QuotaTotalMB * (1 << 20)),
+		Limiter: limiterOf(sessions), Audit: limits,
 		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst})
 
+	cookieKey, err := limits.ServerKey(ctx, "webchat-cookie")
+	if err != nil {
+		return err
+	}
+	uploads := filepath.Join(s.DataDir, "uploads")
+	if err := os.MkdirAll(uploads, 0o700); err != nil {
+		return fmt.Errorf("uploads directory: %w", err)
+	}
+	sweepUploads(uploads, log)
 	mux := http.NewServeMux()
-	chat := webchat.New(webchat.Config{Handler: d, Directory: d.Directory, Picker: s.Picker, Log: log, Secure: s.httpsURL()})
+	exporter.TempDir = uploads
+	sentDir := filepath.Join(s.DataDir, "webchat-files")
+	if err := os.MkdirAll(sentDir, 0o700); err != nil {
+		return fmt.Errorf("web chat files directory: %w", err)
+	}
+	chat := webchat.New(webchat.Config{Handler: d, Directory: d.Directory, Picker: s.Picker, Log: log, Secure: s.httpsURL(),
+		CookieKey: cookieKey, UploadDir: uploads, FileDir: sentDir, History: limits, Who: webchatWho(st)})
 	d.SetSender(domain.Web, chat)
 	d.SetFetcher(domain.Web, chat)
 	chat.Routes(mux)
@@ -527,7 +551,8 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.Addr, err)
 	}
-	srv := &http.Server{Handler: hsts(mux, s.httpsURL()), ReadHeaderTimeout: 10 * time.Second}
+	go collectEvidence(runCtx, blobs, limits, now, log)
+	srv := newServer(hsts(mux, s.httpsURL()))
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "dieuphoi đang chạy — mở %s/chat để trò chuyện với bot (Ctrl+C để dừng).\n", publicBase(s, ln))
 	log.Info("serving", "addr", ln.Addr().String(), "picker", s.Picker, "postgres", s.DatabaseURL != "", "redis", s.RedisURL != "")
@@ -662,6 +687,10 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 	dir := sy.dir
 	src := &export.Source{Title: sy.campaign.Event.NameVI, Campaign: sy.cs, Directory: func() *domain.Directory { return dir },
 		Catalog: sy.catalog, Open: blobs.Open, Location: sy.campaign.Event.Location}
+	if kind == "zip" {
+		// Streamed into the file (or stdout): memory stays flat.
+		return exportZIP(ctx, src, rest, stdout)
+	}
 	var f *flows.File
 	if agency != "" {
 		if _, ok := dir.Agency(agency); !ok {

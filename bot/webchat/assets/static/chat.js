@@ -89,7 +89,34 @@
     log.appendChild(row);
   }
 
+  // The page chrome follows the chat's language (/ngonngu).
+  var CHROME = {
+    vi: { title: 'Trợ lý điều phối', subtitle: 'Sở Khoa học và Công nghệ', msg: 'Nhập tin nhắn…', send: 'Gửi', attach: 'Gửi tệp' },
+    en: { title: 'Coordination assistant', subtitle: 'Department of Science and Technology', msg: 'Type a message…', send: 'Send', attach: 'Send a file' }
+  };
+  function setLang(lang) {
+    var c = CHROME[lang];
+    if (!c || document.documentElement.lang === lang) return;
+    document.documentElement.lang = lang;
+    $('#title').textContent = c.title;
+    $('#subtitle').textContent = c.subtitle;
+    msg.placeholder = c.msg;
+    msg.setAttribute('aria-label', lang === 'en' ? 'Message' : 'Tin nhắn');
+    sendBtn.textContent = c.send;
+    sendBtn.setAttribute('aria-label', c.send);
+    $('#attach').title = c.attach;
+    $('#attach').setAttribute('aria-label', c.attach);
+  }
+
+  // The evidence question (its buttons are "ev:…") invites several files.
+  function inviteFiles() {
+    var rows = log.querySelectorAll('.row.bot');
+    var lastRow = rows.length ? rows[rows.length - 1] : null;
+    fileIn.multiple = !!lastRow && !!lastRow.querySelector('.btn[data-payload^="ev:"]');
+  }
+
   function apply(p) {
+    if (p.lang) setLang(p.lang);
     if (p.reset || p.box !== box) {
       Array.prototype.forEach.call(log.querySelectorAll('.row:not(.intro)'), function (r) { r.remove(); });
       box = p.box; last = 0;
@@ -98,7 +125,7 @@
     (p.messages || []).forEach(function (m) {
       if (m.seq > last) { render(m); last = m.seq; added = true; }
     });
-    if (added) scrollDown();
+    if (added) { scrollDown(); inviteFiles(); }
   }
 
   function api(url, opts) {
@@ -203,18 +230,23 @@
   });
   $('#phone-cancel').addEventListener('click', function () { phoneForm.hidden = true; });
 
+  // Several files go one after another, each its own message.
   fileIn.addEventListener('change', function () {
-    var f = fileIn.files && fileIn.files[0];
+    var files = Array.prototype.slice.call(fileIn.files || []);
     fileIn.value = '';
-    if (!f) return;
-    if (f.size > MAX_FILE) {
-      setStatus('Tệp quá lớn: chỉ gửi được tệp đến 20 MB. Xin chọn tệp nhỏ hơn.', true);
-      return;
-    }
-    var fd = new FormData();
-    fd.append('id', idFor('f:' + f.name + ':' + f.size + ':' + f.lastModified));
-    fd.append('file', f, f.name);
-    post(fd, '📎 ' + f.name + ' (' + fmtSize(f.size) + ')');
+    var next = function () {
+      var f = files.shift();
+      if (!f) return;
+      if (f.size > MAX_FILE) {
+        setStatus('Tệp quá lớn: chỉ gửi được tệp đến 20 MB. Xin chọn tệp nhỏ hơn.', true);
+        return next();
+      }
+      var fd = new FormData();
+      fd.append('id', idFor('f:' + f.name + ':' + f.size + ':' + f.lastModified));
+      fd.append('file', f, f.name);
+      post(fd, '📎 ' + f.name + ' (' + fmtSize(f.size) + ')').then(function (ok) { if (ok) next(); });
+    };
+    next();
   });
 
   // --- the person picker (demo mode) -----------------------------------------
