@@ -110,6 +110,9 @@ type JobSpec struct {
 	// Overdue (indicator_ladder): the time of day of the daily reminder
 	// after the deadline; nil for none.
 	Overdue *Offset
+	// Until (indicator_digest): how long after the last deadline the
+	// digest keeps going; 0 means DefaultDigestUntil.
+	Until time.Duration
 }
 
 // RateSpec bounds the sending pace on every channel.
@@ -156,6 +159,7 @@ type rawJob struct {
 	Cron    string   `yaml:"cron"`
 	Grace   string   `yaml:"grace"`
 	Overdue string   `yaml:"overdue"`
+	Until   string   `yaml:"until"`
 }
 
 type rawSchedule struct {
@@ -246,6 +250,13 @@ func ParseSchedule(name string, data []byte) (*Schedule, error) {
 			} else {
 				j.Overdue = &o
 			}
+		}
+		if r.Until != "" {
+			u, err := parseDuration(r.Until)
+			if err != nil || u <= 0 || n != JobIndicatorDigest {
+				bad("jobs.%s.until: %q: only indicator_digest takes until, a duration after the last deadline such as 14d", n, r.Until)
+			}
+			j.Until = u
 		}
 		s.Jobs[n] = j
 	}

@@ -80,7 +80,9 @@ type Progress interface {
 	Unfinished(ctx context.Context) ([]FocalTask, error)
 }
 
-// FocalTask is what one focal point still owes for one agency.
+// FocalTask is what one focal point still owes for one agency by one
+// deadline; a focal point with items due on different days has one task per
+// deadline.
 type FocalTask struct {
 	PersonID   string
 	AgencyCode string
@@ -650,7 +652,13 @@ func (w *world) recipient(ctx context.Context, personID string) (*recipient, err
 	}
 	r.why = t(domain.Vietnamese, "skip_nochat")
 	if len(ids) > 0 {
-		r.why = t(domain.Vietnamese, "skip_unreach")
+		var whys []string
+		for _, ch := range channelOrder {
+			if u, gone := w.unreach[personID][ch]; gone {
+				whys = append(whys, string(ch)+": "+reasonText(domain.Vietnamese, u.Reason))
+			}
+		}
+		r.why = t(domain.Vietnamese, "skip_unreach", strings.Join(whys, "; "))
 	}
 	var missing domain.Channel
 	for _, ch := range channelOrder {
@@ -754,7 +762,7 @@ func (w *world) unreachableLines(ctx context.Context, lang domain.Lang) ([]strin
 		if p, ok := w.dir.Person(u.PersonID); ok {
 			agency = w.agencyName(p.AgencyCode, lang)
 		}
-		out = append(out, t(lang, "unreach_line", w.personName(u.PersonID), agency, u.Channel, shortDate(u.Since, w.s.loc)))
+		out = append(out, t(lang, "unreach_line", w.personName(u.PersonID), agency, u.Channel, reasonText(lang, u.Reason), shortDate(u.Since, w.s.loc)))
 	}
 	return out, nil
 }

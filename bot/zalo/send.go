@@ -57,7 +57,7 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 	if a.checkWindow {
 		// Outside the window Zalo refuses (or charges) the message: say so
 		// without calling, so the scheduler can use another channel.
-		if ok, err := a.WithinWindow(ctx, chatID, a.now()); err == nil && !ok {
+		if ok, err := a.WithinWindow(ctx, chatID, a.clock()); err == nil && !ok {
 			return fmt.Errorf("user %s: %w", chatID, ErrOutsideWindow)
 		}
 	}
@@ -203,7 +203,9 @@ func (a *Adapter) callAPI(ctx context.Context, op string, build func() (*http.Re
 				return nil, err
 			}
 			continue
-		case codeNotFollower, codeOutsideWindow, codeNoInteraction7:
+		case codeNotFollower:
+			return nil, fmt.Errorf("%w: %w", ErrNotFollower, apiErr)
+		case codeOutsideWindow, codeNoInteraction7:
 			return nil, fmt.Errorf("%w: %w", ErrOutsideWindow, apiErr)
 		case codeQuota, codeRateLimit:
 			return nil, fmt.Errorf("%w: %w", ErrQuota, apiErr)

@@ -331,16 +331,10 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	now := time.Now
 	if s.ClockStart.IsZero() && s.ConfigDir == "" && time.Now().After(campaign.Event.RSVPCutoff) {
 		// The built-in example is a real 2024 conference: run its clock from
 		// a week before, so a newcomer can still answer the invitation.
 		s.ClockStart = campaign.Event.Start.AddDate(0, 0, -7)
-	}
-	if !s.ClockStart.IsZero() {
-		offset := time.Until(s.ClockStart)
-		now = func() time.Time { return time.Now().Add(offset) }
-		log.Info("demo clock: the bot's time runs from this moment on (DIEUPHOI_CLOCK_START, or a week before the built-in example conference)", "start", s.ClockStart.Format(time.RFC3339))
 	}
 
 	st, err := openStore(ctx, s)
@@ -348,6 +342,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	defer st.Close()
+	now := demoClock(ctx, st, s.ClockStart, log)
 	sessions, err := openSessions(ctx, s, st)
 	if err != nil {
 		return err
@@ -442,7 +437,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	}
 
 	if s.Zalo.AppID != "" {
-		za, err := startZalo(runCtx, s.Zalo, st, d, log)
+		za, err := startZalo(runCtx, s.Zalo, st, d, now, log)
 		if err != nil {
 			return err
 		}
@@ -515,6 +510,14 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		defer cancel()
 		stopOps(ctx)
 	}()
+	clockKept := make(chan struct{})
+	go func() {
+		defer close(clockKept)
+		if !s.ClockStart.IsZero() {
+			keepClock(runCtx, st, now, 30*time.Second, log)
+		}
+	}()
+	defer func() { cancel(); <-clockKept }() // saved before the store closes
 	scheduling := make(chan struct{})
 	go func() {
 		defer close(scheduling)
@@ -687,7 +690,7 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 
 // startZalo builds the Zalo OA adapter; its tokens live in the results
 // database so that every replica shares (and serialises) their refresh.
-func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dispatcher, log *slog.Logger) (*zalo.Adapter, error) {
+func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dispatcher, now func() time.Time, log *slog.Logger) (*zalo.Adapter, error) {
 	zs, ok := st.(interface {
 		Zalo(oaID string) *sqlstore.ZaloStore
 	})
@@ -702,6 +705,7 @@ func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dis
 		AppID: z.AppID, AppSecret: z.AppSecret, OASecret: z.OASecret, OAID: z.OAID,
 		APIBase: z.APIBase, OAuthBase: z.OAuthBase, Handler: d, Tokens: zs.Zalo(z.OAID),
 		Seed: seed, ForceSeed: z.ForceSeed, RequestInfoImageURL: z.InfoImageURL, Log: log, Sync: true, CheckWindow: true,
+		Clock: now, // the messaging window on the bot's (demo) clock
 	})
 	if err != nil {
 		return nil, fmt.Errorf("zalo: %w", err)
