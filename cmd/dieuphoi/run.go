@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return serve(ctx, cfg, log, stdout)
 	case "check":
-		c, err := loadCampaign(cfg)
+		c, err := loadCampaign(cfg) // with schedule.yaml
 		if err != nil {
 			return err
 		}
@@ -260,6 +260,11 @@ func loadConfig(s settings) (*configs.Campaign, *scheduler.Schedule, error) {
 		return c, nil, nil
 	}
 	sc, err := scheduler.LoadSchedule(fsys, "schedule.yaml")
+	if err == nil {
+		// Names in schedule.yaml must exist: check and serve refuse them
+		// alike, as any other configuration error.
+		err = sc.Check(domain.NewDirectory(c.People, c.Agencies), len(c.Event.Agenda))
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("configuration in %s:\n%w", where, err)
 	}
