@@ -97,6 +97,12 @@ type TokenStore interface {
 	Release(ctx context.Context, owner string) error
 }
 
+// FileLinker issues a download link for a file (*filelink.Links).
+type FileLinker interface {
+	Link(f *flows.File) (string, error)
+	TTL() time.Duration
+}
+
 // InteractionStore remembers when each user last interacted with the OA.
 // *sqlstore.ZaloStore is one.
 type InteractionStore interface {
@@ -157,6 +163,11 @@ type Config struct {
 	// in Vietnamese.
 	RequestInfoTitle    string
 	RequestInfoSubtitle string
+
+	// Links hands out signed download links for files Zalo will not carry
+	// (a calendar .ics, Excel, CSV, ZIP, or over the upload limits). Without
+	// it such a file is replaced by a note saying it cannot be sent here.
+	Links FileLinker
 
 	// Sync handles each event before answering the webhook: 200 once its
 	// results are saved, 500 when they could not be (Zalo then delivers it
@@ -232,6 +243,7 @@ type Adapter struct {
 	log                              *slog.Logger
 	now                              func() time.Time
 	clock                            func() time.Time
+	links                            FileLinker
 	window                           time.Duration
 	infoImage, infoTitle, infoSub    string
 	maxAttempts                      int
@@ -296,6 +308,7 @@ func New(ctx context.Context, c Config) (*Adapter, error) {
 		log:            c.Log,
 		now:            c.Now,
 		clock:          c.Clock,
+		links:          c.Links,
 		window:         c.Window,
 		infoImage:      c.RequestInfoImageURL,
 		infoTitle:      c.RequestInfoTitle,

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net/http"
+	"path/filepath"
 	"time"
 
+	"github.com/dieuphoi/dieuphoi/bot/filelink"
 	"github.com/dieuphoi/dieuphoi/storage"
 )
 
@@ -69,4 +73,26 @@ func keepClock(ctx context.Context, st storage.Store, now func() time.Time, ever
 			save(ctx)
 		}
 	}
+}
+
+// fileLinks serves signed download links (for files Zalo will not carry)
+// under the public URL, with a key kept in the database so that every
+// process signs and checks alike.
+func fileLinks(ctx context.Context, st storage.Store, s settings, mux *http.ServeMux, log *slog.Logger) (*filelink.Links, error) {
+	ks, ok := st.(interface {
+		Secret(ctx context.Context, name string) ([]byte, error)
+	})
+	if !ok {
+		return nil, errors.New("the database cannot keep the download links' key")
+	}
+	key, err := ks.Secret(ctx, "file_links")
+	if err != nil {
+		return nil, err
+	}
+	links, err := filelink.New(filelink.Config{Dir: filepath.Join(s.DataDir, "links"), Key: key, PublicURL: s.PublicURL, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	links.Routes(mux)
+	return links, nil
 }

@@ -442,7 +442,11 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	}
 
 	if s.Zalo.AppID != "" {
-		za, err := startZalo(runCtx, s.Zalo, st, d, now, log)
+		links, err := fileLinks(runCtx, st, s, mux, log)
+		if err != nil {
+			return err
+		}
+		za, err := startZalo(runCtx, s.Zalo, st, d, now, links, log)
 		if err != nil {
 			return err
 		}
@@ -695,7 +699,7 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 
 // startZalo builds the Zalo OA adapter; its tokens live in the results
 // database so that every replica shares (and serialises) their refresh.
-func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dispatcher, now func() time.Time, log *slog.Logger) (*zalo.Adapter, error) {
+func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dispatcher, now func() time.Time, links zalo.FileLinker, log *slog.Logger) (*zalo.Adapter, error) {
 	zs, ok := st.(interface {
 		Zalo(oaID string) *sqlstore.ZaloStore
 	})
@@ -711,6 +715,7 @@ func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dis
 		APIBase: z.APIBase, OAuthBase: z.OAuthBase, Handler: d, Tokens: zs.Zalo(z.OAID),
 		Seed: seed, ForceSeed: z.ForceSeed, RequestInfoImageURL: z.InfoImageURL, Log: log, Sync: true, CheckWindow: true,
 		Clock: now, // the messaging window on the bot's (demo) clock
+		Links: links,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("zalo: %w", err)

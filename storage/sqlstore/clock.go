@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -31,4 +33,26 @@ func (q *Queries) SetClockSeen(ctx context.Context, name string, at time.Time) e
 		return fmt.Errorf("record clock %s: %w", name, err)
 	}
 	return nil
+}
+
+// Secret returns the server key name, making a random 32-byte one the first
+// time; concurrent first calls from several processes agree on one.
+func (q *Queries) Secret(ctx context.Context, name string) ([]byte, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("secret %s: %w", name, err)
+	}
+	if _, err := q.DB.Exec(ctx, `INSERT INTO bot_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
+		name, hex.EncodeToString(b)); err != nil {
+		return nil, fmt.Errorf("secret %s: %w", name, err)
+	}
+	var v string
+	if err := q.DB.QueryRow(ctx, `SELECT value FROM bot_secrets WHERE name = $1`, name).Scan(&v); err != nil {
+		return nil, fmt.Errorf("secret %s: %w", name, err)
+	}
+	key, err := hex.DecodeString(v)
+	if err != nil {
+		return nil, fmt.Errorf("secret %s: %w", name, err)
+	}
+	return key, nil
 }

@@ -5,3 +5,10 @@ CREATE TABLE bot_clock (
     name    TEXT PRIMARY KEY,
     seen_at BIGINT NOT NULL
 );
+
+-- Server keys the bot makes for itself (the key signing download links),
+-- shared by every process on the database.
+CREATE TABLE bot_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
