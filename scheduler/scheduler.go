@@ -388,6 +388,10 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time) (int, error) {
 	if total > 0 {
 		s.kick()
 	}
+	if n := sumCounts(w.skipped); n > 0 {
+		s.log.Info(fmt.Sprintf("%d nhắc nhở đã quá hạn hoặc chưa có người nhận được ghi là bỏ qua (xem lý do: dieuphoi schedule)", n),
+			"skipped", n, "by_job", w.skipped)
+	}
 	return total, errors.Join(errs...)
 }
 
@@ -489,7 +493,11 @@ func (s *Scheduler) enqueue(ctx context.Context, w *world, jobName, occID string
 		return false, err
 	}
 	if added && reason != "" {
-		s.log.Info("message recorded as skipped", "key", it.Key, "reason", reason)
+		// One line per message would bury everything else after a restart
+		// with a later clock (hundreds of reminders whose moment passed):
+		// RunDue sums them up; the outbox keeps each with its reason.
+		s.log.Debug("message recorded as skipped", "key", it.Key, "reason", reason)
+		w.skipped[jobName]++
 	}
 	return added && reason == "", nil
 }
@@ -564,6 +572,15 @@ type world struct {
 	people  map[string]*recipient
 	tasks   []FocalTask
 	loaded  map[string]bool
+	skipped map[string]int // job → messages recorded as skipped
+}
+
+func sumCounts(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 type recipient struct {
@@ -578,7 +595,7 @@ func (s *Scheduler) newWorld() *world {
 	if dir == nil {
 		dir = domain.NewDirectory(nil, nil)
 	}
-	return &world{s: s, dir: dir, people: map[string]*recipient{}, loaded: map[string]bool{}}
+	return &world{s: s, dir: dir, people: map[string]*recipient{}, loaded: map[string]bool{}, skipped: map[string]int{}}
 }
 
 func (w *world) currentRSVPs(ctx context.Context) (map[string]domain.RSVP, error) {

@@ -133,7 +133,7 @@ type settings struct {
 	ClockStart     time.Time
 	Zalo           zaloSettings
 	LogLevel       slog.Level
-	LogJSON        bool
+	LogFormat      string // "json", "text", or "" (text on a terminal, else JSON)
 	Pprof          bool
 	MetricsAddr    string
 	FloodRate      float64
@@ -155,7 +155,7 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		TelegramAPI:    or(getenv("TELEGRAM_API_BASE"), "https://api.telegram.org"),
 		WebhookURL:     getenv("TELEGRAM_WEBHOOK_URL"),
 		WebhookSecret:  getenv("TELEGRAM_WEBHOOK_SECRET"),
-		LogJSON:        getenv("DIEUPHOI_LOG_FORMAT") != "text",
+		LogFormat:      strings.ToLower(getenv("DIEUPHOI_LOG_FORMAT")),
 		Pprof:          getenv("DIEUPHOI_PPROF") == "1",
 		MetricsAddr:    or(getenv("DIEUPHOI_METRICS_ADDR"), "127.0.0.1:9090"),
 		SessionTTL:     30 * 24 * time.Hour,
@@ -213,6 +213,9 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		}
 		s.ClockStart = t
 	}
+	if f := s.LogFormat; f != "" && f != "json" && f != "text" {
+		return s, fmt.Errorf("DIEUPHOI_LOG_FORMAT: want json or text, got %q", f)
+	}
 	if v := getenv("DIEUPHOI_LOG_LEVEL"); v != "" {
 		if err := s.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return s, fmt.Errorf("DIEUPHOI_LOG_LEVEL: want debug, info, warn or error, got %q", v)
@@ -232,11 +235,7 @@ func or(a, b string) string {
 }
 
 func newLogger(w io.Writer, s settings) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: s.LogLevel}
-	if s.LogJSON {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(logHandler(w, s))
 }
 
 func loadCampaign(s settings) (*configs.Campaign, error) {
