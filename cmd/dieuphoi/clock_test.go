@@ -4,21 +4,33 @@ import (
 	"context"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/storage/sqlite"
 )
 
-// serveOnce starts the program, waits until it serves, stops it and
-// returns its logs.
-func serveOnce(t *testing.T, env map[string]string) string {
+// serveOnce starts the program, waits until it serves (and until its logs
+// hold each of waitLogs), stops it and returns its logs.
+func serveOnce(t *testing.T, env map[string]string, waitLogs ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	out, logs := newLineWriter(), newLineWriter()
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"dieuphoi"}, envFunc(env), out, logs) }()
 	out.waitURL(t, 30*time.Second)
+	deadline := time.After(60 * time.Second)
+	for _, want := range waitLogs {
+		for !strings.Contains(logs.String(), want) {
+			select {
+			case <-logs.wrote:
+			case <-deadline:
+				t.Fatalf("the logs never said %q:\n%s", want, logs.String())
+			}
+		}
+	}
 	cancel()
 	select {
 	case err := <-done:

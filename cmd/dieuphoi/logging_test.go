@@ -14,7 +14,7 @@ import (
 
 func TestLogFormat(t *testing.T) {
 	for _, c := range []struct {
-		label, format string
+		label, format  string
 		terminal, text bool
 	}{
 		{"terminal, unset", "", true, true},

@@ -51,6 +51,9 @@ Usage:
                         write the indicator data (or the evidence files) to file, or to stdout
   dieuphoi export agency CODE [file]
                         write one agency's sign-off workbook
+  dieuphoi schedule [days]
+                        list the reminders of the coming days (default 14) and
+                        what was sent or skipped, and why
 
 Environment: see README.md (DATABASE_URL, REDIS_URL, TELEGRAM_BOT_TOKEN, DIEUPHOI_*).
 `
@@ -100,6 +103,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return printInvites(ctx, cfg, stdout)
 	case "export":
 		return runExport(ctx, cfg, fl.Args(), stdout)
+	case "schedule":
+		return runSchedule(ctx, cfg, fl.Args(), stdout, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -467,6 +472,15 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		BotUsername: func() string { return botName }, ZaloOA: zaloOA(s), Now: now, Log: log,
 		ResendInvite: func(ctx context.Context, personID, by string) (int, error) {
 			return sch.ResendInvite(ctx, personID, by)
+		},
+		Reminders: func(ctx context.Context, days int) ([]scheduler.Planned, []scheduler.Done, error) {
+			t := now()
+			plan, err := sch.Upcoming(ctx, t, t.AddDate(0, 0, days))
+			if err != nil {
+				return nil, nil, err
+			}
+			done, err := sch.History(ctx, 100)
+			return plan, done, err
 		},
 		Act: func(ctx context.Context, by string, effects []domain.Effect) error {
 			return d.Act(ctx, domain.UpdateKey{Channel: "console", UpdateID: by + "-" + domain.NewInviteToken()}, effects)
