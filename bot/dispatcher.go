@@ -28,6 +28,12 @@ import (
 // longer be reached on that channel (blocked the bot, left the OA).
 var ErrUnreachable = errors.New("recipient unreachable")
 
+// ErrMessagingWindow is the ErrUnreachable of a platform that lets a bot
+// write only for a while after the person's last message (Zalo's 48 hours):
+// the person has not blocked anything and is reachable again once they
+// write. Staff are told which of the two it is.
+var ErrMessagingWindow = fmt.Errorf("outside the platform's messaging window: %w", ErrUnreachable)
+
 // ErrTooLarge is what a Fetcher returns for a file over the limit.
 var ErrTooLarge = errors.New("file too large")
 

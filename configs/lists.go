@@ -296,8 +296,9 @@ func LoadAgencies(name string, data []byte) ([]domain.Agency, error) {
 // key is written); a nil map skips that check. Phones are stored normalised
 // (domain.NormalizePhone) and invite codes normalised (domain.NormalizeCode).
 // Roles are delegate, focal and staff, separated by ';' or ','; none means
-// delegate. Two people may share a phone (an office line): it is allowed, and
-// domain.Directory then refuses to match that phone to either.
+// delegate. Two people may not share a phone: the bot recognises people by
+// it (a shared contact, a substitute's number), and a shared number would
+// match neither; an office line shared by two is a problem with both rows.
 func LoadPeople(name string, data []byte, agencies map[string]bool) ([]domain.Person, error) {
 	return LoadPeopleWith(name, data, PeopleOptions{Agency: CodeMatcher(agencies)})
 }
@@ -342,6 +343,8 @@ func LoadPeopleWith(name string, data []byte, o PeopleOptions) ([]domain.Person,
 		return nil, probs.err()
 	}
 	ids := map[string]int{}
+	phones := map[string]int{}
+	phoneOwner := map[string]string{}
 	tokens := map[string]int{}
 	invites := map[string]int{}
 	var out []domain.Person
@@ -394,8 +397,13 @@ func LoadPeopleWith(name string, data []byte, o PeopleOptions) ([]domain.Person,
 			bad("phone", "is required")
 		case domain.NormalizePhone(phone) == "":
 			bad("phone", "%s is not a Vietnamese phone number", quote(phone))
+		case phones[domain.NormalizePhone(phone)] != 0:
+			np := domain.NormalizePhone(phone)
+			bad("phone", "%s is also the phone of %s on row %d; each person needs their own number (the bot recognises people by it)",
+				quote(phone), phoneOwner[np], phones[np])
 		default:
 			p.Phone = domain.NormalizePhone(phone)
+			phones[p.Phone], phoneOwner[p.Phone] = r.n, p.ID
 		}
 
 		if p.Email != "" && !validEmail(p.Email) {

@@ -3,12 +3,15 @@ package scheduler_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/bot/zalo"
+	"github.com/dieuphoi/dieuphoi/bot/zalo/zalotest"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
@@ -458,7 +461,67 @@ func TestBlockedBecomesUnreachable(t *testing.T) {
 		if len(got) != 1 {
 			t.Fatalf("staff got %q", got)
 		}
-		contains(t, "summary", got[0], "Không gửi được tin nhắn", "Trần Thị Bình (Sở Y tế) — telegram, từ 29/07/2024")
+		contains(t, "summary", got[0], "Không gửi được tin nhắn", "Trần Thị Bình (Sở Y tế) — telegram: đã chặn bot hoặc bỏ quan tâm, từ 29/07/2024")
+	})
+}
+
+// Zalo's 48-hour window runs on the bot's clock, and staff are told that it,
+// not a block, is why a person was not reached.
+func TestZaloWindowOnTheBotsClock(t *testing.T) {
+	eachStore(t, func(t *testing.T, st testStore) {
+		e := newEnv(t, st, conferencePeople(), testSchedule)
+		seedConference(e)
+		api := zalotest.New(t, "app-w", "oa-secret-w", "app-secret-w")
+		access, refresh := api.IssueTokens(time.Hour)
+		zs := st.(interface {
+			Zalo(string) *sqlstore.ZaloStore
+		}).Zalo(api.OAID())
+		za, err := zalo.New(e.ctx, zalo.Config{AppID: "app-w", OASecret: "oa-secret-w", AppSecret: "app-secret-w", OAID: api.OAID(),
+			APIBase: api.URL(), OAuthBase: api.URL(), Handler: nopHandler{}, Tokens: zs, Sync: true, CheckWindow: true,
+			Seed: &zalo.Tokens{AccessToken: access, RefreshToken: refresh}, Clock: e.clk.Now, Log: quiet(), RefreshCheck: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = za.Close() })
+		hook := httptest.NewServer(za.WebhookHandler())
+		t.Cleanup(hook.Close)
+		api.SetWebhook(hook.URL)
+		e.apply(domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Zalo, UserID: "zu-n1", ChatID: "zu-n1", PersonID: "N1"}})
+
+		s, err := scheduler.New(scheduler.Config{Store: st, Outbox: st,
+			Senders: map[domain.Channel]bot.Sender{domain.Telegram: e.tg, domain.Zalo: za},
+			Event:   e.ev, Directory: func() *domain.Directory { return e.dir }, Schedule: e.sched, Now: e.clk.Now, Log: quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clk.Set(at("2024-07-27 10:00"))
+		api.Follow("zu-n1") // the user's last interaction, at the bot's time
+		e.clk.Set(at("2024-07-28 09:00"))
+		if _, err := s.Broadcast(e.ctx, "w1", "Thông báo trong 48 giờ", scheduler.AudienceAccepted); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Drain(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := api.Messages("zu-n1"); len(got) != 1 || !strings.Contains(got[0].Text, "trong 48 giờ") {
+			t.Fatalf("within the window: %+v", got)
+		}
+		e.clk.Set(at("2024-07-29 12:00")) // 50 hours after the follow
+		if _, err := s.Broadcast(e.ctx, "w2", "Thông báo sau 48 giờ", scheduler.AudienceAccepted); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Drain(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := api.Messages("zu-n1"); len(got) != 1 {
+			t.Fatalf("sent outside the window: %+v", got)
+		}
+		e.runDue(s, at("2024-07-30 08:00"))
+		got := strings.Join(e.texts("ST"), "\n")
+		contains(t, "summary", got, "Bùi Văn Nam (Sở Y tế) — zalo: quá 48 giờ chưa nhắn cho OA")
+		if strings.Contains(got, "Bùi Văn Nam (Sở Y tế) — zalo: đã chặn") {
+			t.Errorf("the window is called a block:\n%s", got)
+		}
 	})
 }
 

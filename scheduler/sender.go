@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -210,7 +211,7 @@ func (s *Scheduler) deliver(ctx context.Context, it sqlstore.OutboxItem, at time
 		record("released", s.c.Outbox.Release(mctx, it.ID, w, now, "stopped while sending: "+msg))
 	case errors.Is(err, telegram.ErrBlocked) || errors.Is(err, ErrUnreachable):
 		log.Info("recipient unreachable", "person", it.PersonID, "err", msg)
-		record("unreachable", s.c.Outbox.MarkUnreachable(mctx, it.ID, w, now, msg))
+		record("unreachable", s.c.Outbox.MarkUnreachable(mctx, it.ID, w, now, unreachableKind(err)+": "+msg))
 		s.reroute(mctx, it, log)
 	case retryAfter(err) > 0:
 		until := now.Add(retryAfter(err))
@@ -229,6 +230,28 @@ func (s *Scheduler) deliver(ctx context.Context, it sqlstore.OutboxItem, at time
 		record("retry", s.c.Outbox.MarkRetry(mctx, it.ID, w, next, msg))
 	}
 	return false
+}
+
+// Why a channel refused a person, the first word of the reason recorded:
+// staff are told "blocked the bot" only when that is what happened.
+const (
+	reasonBlocked = "blocked" // Telegram 403, Zalo: no longer follows the OA
+	reasonWindow  = "window"  // Zalo: no message from them for 48 hours
+)
+
+func unreachableKind(err error) string {
+	if errors.Is(err, bot.ErrMessagingWindow) {
+		return reasonWindow
+	}
+	return reasonBlocked
+}
+
+// reasonText is how a recorded reason reads to staff.
+func reasonText(lang domain.Lang, reason string) string {
+	if strings.HasPrefix(reason, reasonWindow+":") {
+		return t(lang, "why_window")
+	}
+	return t(lang, "why_blocked")
 }
 
 // backoff is the wait after the n-th failed attempt: RetryBase doubling,

@@ -41,6 +41,7 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/export"
+	"github.com/dieuphoi/dieuphoi/scheduler"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
@@ -98,8 +99,11 @@ type Config struct {
 	PublicURL string
 	// BotUsername returns the Telegram bot's username, "" when unknown.
 	BotUsername func() string
-	Now         func() time.Time
-	Log         *slog.Logger
+	// Reminders returns the reminders of the coming days and what the
+	// outbox sent or skipped; nil: the reminders page says none run.
+	Reminders func(ctx context.Context, days int) ([]scheduler.Planned, []scheduler.Done, error)
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // Lifetimes and limits.
@@ -215,6 +219,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/checkin", c.post(c.serveDeskCheckIn))
 	mux.Handle("POST /admin/checkin/walkin", c.post(c.serveDeskWalkIn))
 	mux.Handle("GET /admin/api/headcount", c.get(c.serveHeadcount))
+	mux.Handle("GET /admin/schedule", c.get(c.serveSchedule))
 	mux.Handle("/admin/", c.get(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy trang", "Trang này không có trong bảng điều khiển.")
 	}))

@@ -18,9 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/export"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
+	"github.com/dieuphoi/dieuphoi/scheduler"
 	"github.com/dieuphoi/dieuphoi/storage/files"
 	"github.com/dieuphoi/dieuphoi/storage/sqlite"
 	"github.com/dieuphoi/dieuphoi/web"
@@ -42,6 +44,7 @@ type world struct {
 	reloads atomic.Int32
 	// resent records ResendInvite calls as "person by"; P001 has a chat.
 	resent []string
+	sched  *scheduler.Scheduler
 }
 
 func (w *world) clock() time.Time {
@@ -133,8 +136,21 @@ func newWorld(t *testing.T) *world {
 			}
 			return 0, nil
 		},
+		Reminders: func(ctx context.Context, days int) ([]scheduler.Planned, []scheduler.Done, error) {
+			plan, err := w.sched.Upcoming(ctx, w.clock(), w.clock().AddDate(0, 0, days))
+			if err != nil {
+				return nil, nil, err
+			}
+			done, err := w.sched.History(ctx, 100)
+			return plan, done, err
+		},
 		Now: w.clock, Log: log,
 	})
+	w.sched, err = scheduler.New(scheduler.Config{Store: store, Outbox: store, Senders: map[domain.Channel]bot.Sender{}, Event: w.ev,
+		Directory: w.dir.Load, Progress: scheduler.CampaignProgress(w.cat.Load(), store), Now: w.clock, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	w.console.Routes(mux)
 	w.srv = httptest.NewServer(mux)

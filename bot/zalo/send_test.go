@@ -93,7 +93,7 @@ func TestSendErrorMapping(t *testing.T) {
 		want error
 	}{
 		{zalotest.CodeOutsideWindow, ErrOutsideWindow},
-		{zalotest.CodeNotFollower, ErrOutsideWindow},
+		{zalotest.CodeNotFollower, ErrNotFollower},
 		{-201, ErrOutsideWindow},
 		{zalotest.CodeQuota, ErrQuota},
 		{zalotest.CodeRateLimit, ErrQuota},

@@ -51,6 +51,9 @@ Usage:
                         write the indicator data (or the evidence files) to file, or to stdout
   dieuphoi export agency CODE [file]
                         write one agency's sign-off workbook
+  dieuphoi schedule [days]
+                        list the reminders of the coming days (default 14) and
+                        what was sent or skipped, and why
 
 Environment: see README.md (DATABASE_URL, REDIS_URL, TELEGRAM_BOT_TOKEN, DIEUPHOI_*).
 `
@@ -81,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return serve(ctx, cfg, log, stdout)
 	case "check":
-		c, err := loadCampaign(cfg)
+		c, err := loadCampaign(cfg) // with schedule.yaml
 		if err != nil {
 			return err
 		}
@@ -100,6 +103,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return printInvites(ctx, cfg, stdout)
 	case "export":
 		return runExport(ctx, cfg, fl.Args(), stdout)
+	case "schedule":
+		return runSchedule(ctx, cfg, fl.Args(), stdout, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -133,7 +138,7 @@ type settings struct {
 	ClockStart     time.Time
 	Zalo           zaloSettings
 	LogLevel       slog.Level
-	LogJSON        bool
+	LogFormat      string // "json", "text", or "" (text on a terminal, else JSON)
 	Pprof          bool
 	MetricsAddr    string
 	FloodRate      float64
@@ -157,7 +162,7 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		TelegramAPI:    or(getenv("TELEGRAM_API_BASE"), "https://api.telegram.org"),
 		WebhookURL:     getenv("TELEGRAM_WEBHOOK_URL"),
 		WebhookSecret:  getenv("TELEGRAM_WEBHOOK_SECRET"),
-		LogJSON:        getenv("DIEUPHOI_LOG_FORMAT") != "text",
+		LogFormat:      strings.ToLower(getenv("DIEUPHOI_LOG_FORMAT")),
 		Pprof:          getenv("DIEUPHOI_PPROF") == "1",
 		MetricsAddr:    or(getenv("DIEUPHOI_METRICS_ADDR"), "127.0.0.1:9090"),
 		SessionTTL:     30 * 24 * time.Hour,
@@ -216,6 +221,9 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		}
 		s.ClockStart = t
 	}
+	if f := s.LogFormat; f != "" && f != "json" && f != "text" {
+		return s, fmt.Errorf("DIEUPHOI_LOG_FORMAT: want json or text, got %q", f)
+	}
 	if v := getenv("DIEUPHOI_LOG_LEVEL"); v != "" {
 		if err := s.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return s, fmt.Errorf("DIEUPHOI_LOG_LEVEL: want debug, info, warn or error, got %q", v)
@@ -235,11 +243,7 @@ func or(a, b string) string {
 }
 
 func newLogger(w io.Writer, s settings) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: s.LogLevel}
-	if s.LogJSON {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(logHandler(w, s))
 }
 
 func loadCampaign(s settings) (*configs.Campaign, error) {
@@ -263,6 +267,11 @@ func loadConfig(s settings) (*configs.Campaign, *scheduler.Schedule, error) {
 		return c, nil, nil
 	}
 	sc, err := scheduler.LoadSchedule(fsys, "schedule.yaml")
+	if err == nil {
+		// Names in schedule.yaml must exist: check and serve refuse them
+		// alike, as any other configuration error.
+		err = sc.Check(domain.NewDirectory(c.People, c.Agencies), len(c.Event.Agenda))
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("configuration in %s:\n%w", where, err)
 	}
@@ -334,16 +343,10 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	now := time.Now
 	if s.ClockStart.IsZero() && s.ConfigDir == "" && time.Now().After(campaign.Event.RSVPCutoff) {
 		// The built-in example is a real 2024 conference: run its clock from
 		// a week before, so a newcomer can still answer the invitation.
 		s.ClockStart = campaign.Event.Start.AddDate(0, 0, -7)
-	}
-	if !s.ClockStart.IsZero() {
-		offset := time.Until(s.ClockStart)
-		now = func() time.Time { return time.Now().Add(offset) }
-		log.Info("demo clock: the bot's time runs from this moment on (DIEUPHOI_CLOCK_START, or a week before the built-in example conference)", "start", s.ClockStart.Format(time.RFC3339))
 	}
 
 	st, err := openStore(ctx, s)
@@ -351,6 +354,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	defer st.Close()
+	now := demoClock(ctx, st, s.ClockStart, log)
 	sessions, err := openSessions(ctx, s, st)
 	if err != nil {
 		return err
@@ -466,7 +470,11 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	}
 
 	if s.Zalo.AppID != "" {
-		za, err := startZalo(runCtx, s.Zalo, st, d, log)
+		links, err := fileLinks(runCtx, st, s, mux, log)
+		if err != nil {
+			return err
+		}
+		za, err := startZalo(runCtx, s.Zalo, st, d, now, links, log)
 		if err != nil {
 			return err
 		}
@@ -488,6 +496,15 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		BotUsername: func() string { return botName }, ZaloOA: zaloOA(s), Now: now, Log: log,
 		ResendInvite: func(ctx context.Context, personID, by string) (int, error) {
 			return sch.ResendInvite(ctx, personID, by)
+		},
+		Reminders: func(ctx context.Context, days int) ([]scheduler.Planned, []scheduler.Done, error) {
+			t := now()
+			plan, err := sch.Upcoming(ctx, t, t.AddDate(0, 0, days))
+			if err != nil {
+				return nil, nil, err
+			}
+			done, err := sch.History(ctx, 100)
+			return plan, done, err
 		},
 		Act: func(ctx context.Context, by string, effects []domain.Effect) error {
 			return d.Act(ctx, domain.UpdateKey{Channel: "console", UpdateID: by + "-" + domain.NewInviteToken()}, effects)
@@ -539,6 +556,14 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		defer cancel()
 		stopOps(ctx)
 	}()
+	clockKept := make(chan struct{})
+	go func() {
+		defer close(clockKept)
+		if !s.ClockStart.IsZero() {
+			keepClock(runCtx, st, now, 30*time.Second, log)
+		}
+	}()
+	defer func() { cancel(); <-clockKept }() // saved before the store closes
 	scheduling := make(chan struct{})
 	go func() {
 		defer close(scheduling)
@@ -716,7 +741,7 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 
 // startZalo builds the Zalo OA adapter; its tokens live in the results
 // database so that every replica shares (and serialises) their refresh.
-func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dispatcher, log *slog.Logger) (*zalo.Adapter, error) {
+func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dispatcher, now func() time.Time, links zalo.FileLinker, log *slog.Logger) (*zalo.Adapter, error) {
 	zs, ok := st.(interface {
 		Zalo(oaID string) *sqlstore.ZaloStore
 	})
@@ -731,6 +756,8 @@ func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dis
 		AppID: z.AppID, AppSecret: z.AppSecret, OASecret: z.OASecret, OAID: z.OAID,
 		APIBase: z.APIBase, OAuthBase: z.OAuthBase, Handler: d, Tokens: zs.Zalo(z.OAID),
 		Seed: seed, ForceSeed: z.ForceSeed, RequestInfoImageURL: z.InfoImageURL, Log: log, Sync: true, CheckWindow: true,
+		Clock: now, // the messaging window on the bot's (demo) clock
+		Links: links,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("zalo: %w", err)
