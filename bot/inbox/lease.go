@@ -14,6 +14,10 @@ type partLease struct {
 	// next holder never starts while this one still starts updates.
 	until    time.Time
 	draining bool // being given up: nothing new is read from it
+	// scanned is set once a read from the start of the inbox included the
+	// partition: before that, reading after the cursor would skip its
+	// earlier updates.
+	scanned bool
 	inFlight int  // its updates read and not yet finished
 }
 

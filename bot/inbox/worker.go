@@ -56,8 +56,9 @@ type Worker struct {
 	leases  map[int]*partLease
 	known   map[int64]bool // read and not yet deleted: never queued twice
 	chats   map[string]*chatQueue
-	cursor  int64 // highest id read
-	rescan  bool  // read from the start next time
+	cursor   int64 // read after this id next time
+	rescan   bool  // read from the start next time
+	lastScan time.Time
 	waiters map[string][]chan error
 	done    []int64 // handled, to delete
 	wg      sync.WaitGroup
@@ -220,8 +221,12 @@ func (w *Worker) read(ctx context.Context) {
 		return
 	}
 	after := w.cursor
-	if w.rescan {
-		after, w.rescan = 0, false
+	var scanning []*partLease
+	if w.rescan || time.Since(w.lastScan) > rescanEvery {
+		after, w.rescan, w.lastScan = 0, false, time.Now()
+		for _, pl := range w.leases {
+			scanning = append(scanning, pl)
+		}
 	}
 	w.mu.Unlock()
 	items, err := w.store.ReadInbox(ctx, w.holder, after, time.Now(), readLimit)
@@ -233,15 +238,40 @@ func (w *Worker) read(ctx context.Context) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for _, pl := range scanning {
+		pl.scanned = true
+	}
+	if n := len(items); n > 0 {
+		if after == 0 && n == readLimit {
+			// A full read from the start: go on from its end, not from
+			// further on, or what lies between would wait for the next
+			// rescan behind later updates of the same chats.
+			w.cursor = items[n-1].ID
+		} else {
+			w.cursor = max(w.cursor, items[n-1].ID)
+		}
+	}
 	for _, it := range items {
-		w.cursor = max(w.cursor, it.ID)
-		if w.known[it.ID] || !w.mayHandleLocked(it.Part, it.Fence) {
+		if w.known[it.ID] {
+			continue
+		}
+		if !w.mayHandleLocked(it.Part, it.Fence) {
+			// The lease is being renewed or was lost: read it again from
+			// the start, in order with its chat's later updates.
+			w.rescan = true
 			continue
 		}
 		var pl *partLease
 		if it.Fence != 0 {
 			pl = w.leases[it.Part]
 			if pl.draining {
+				continue
+			}
+			if !pl.scanned {
+				// Taken while this read ran: its earlier updates lie
+				// before the cursor. Only a read from the start keeps
+				// its order.
+				w.rescan = true
 				continue
 			}
 			pl.inFlight++
@@ -282,9 +312,18 @@ func (w *Worker) runChat(ctx context.Context, chat string, q *chatQueue) {
 		if handled {
 			w.done = append(w.done, e.it.ID)
 		} else {
-			// Left in the inbox: whoever holds the partition next (this
-			// process again, after a rescan) reads it again.
+			// Left in the inbox, and so are the chat's later updates
+			// queued here: whoever holds the partition next (this process
+			// again, after a rescan) reads them again, in order.
 			delete(w.known, e.it.ID)
+			for _, later := range q.items {
+				delete(w.known, later.it.ID)
+				if later.lease != nil {
+					later.lease.inFlight--
+				}
+			}
+			clear(q.items)
+			q.items = q.items[:0]
 			w.rescan = true
 		}
 		w.mu.Unlock()
@@ -307,10 +346,7 @@ func (w *Worker) handle(ctx context.Context, e queued) bool {
 		if ctx.Err() != nil {
 			return false
 		}
-		w.mu.Lock()
-		ok := w.mayHandleLocked(e.it.Part, e.it.Fence)
-		w.mu.Unlock()
-		if !ok {
+		if !w.waitLease(ctx, e) {
 			log.Info("inbox: partition lease lost; leaving the update to its next holder")
 			return false
 		}
@@ -340,6 +376,28 @@ func (w *Worker) handle(ctx context.Context, e queued) bool {
 			log.Warn("inbox: update failed; will retry", "attempt", fails, "err", err)
 		}
 		if !bot.Sleep(ctx, bot.Backoff(100*time.Millisecond, 10*time.Second, attempt)) {
+			return false
+		}
+	}
+}
+
+// waitLease reports whether e may be handled: at once when its partition
+// is still leased under the same fence; while the lease is only overdue
+// for renewal (the store is slow or down), it waits for the next renewal
+// rather than give the chat's order away; false when the lease was lost.
+func (w *Worker) waitLease(ctx context.Context, e queued) bool {
+	for {
+		w.mu.Lock()
+		ok := w.mayHandleLocked(e.it.Part, e.it.Fence)
+		lost := e.lease != nil && w.leases[e.it.Part] != e.lease
+		w.mu.Unlock()
+		switch {
+		case ok:
+			return true
+		case lost:
+			return false
+		}
+		if !bot.Sleep(ctx, 10*time.Millisecond) {
 			return false
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/bot/inbox"
 	"github.com/dieuphoi/dieuphoi/bot/telegram"
 	"github.com/dieuphoi/dieuphoi/bot/webchat"
 	"github.com/dieuphoi/dieuphoi/bot/zalo"
@@ -140,6 +141,7 @@ type settings struct {
 	FloodBurst     float64
 	SessionTTL     time.Duration
 	ShutdownWindow time.Duration
+	InboxLease     time.Duration
 }
 
 func loadSettings(getenv func(string) string) (settings, error) {
@@ -205,6 +207,13 @@ func loadSettings(getenv func(string) string) (settings, error) {
 			}
 			*f.dst = n
 		}
+	}
+	if v := getenv("DIEUPHOI_INBOX_LEASE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond {
+			return s, fmt.Errorf("DIEUPHOI_INBOX_LEASE: want a duration like 10s, got %q", v)
+		}
+		s.InboxLease = d
 	}
 	if v := getenv("DIEUPHOI_CLOCK_START"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
@@ -373,8 +382,27 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter,
 		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst})
 
+	// Every update goes through the inbox: stored, then acknowledged, then
+	// handled by the worker of the process leasing its chat's partition.
+	ib, ok := st.(inbox.Store)
+	if !ok {
+		return errors.New("the database cannot keep the inbox")
+	}
+	worker := inbox.NewWorker(inbox.WorkerConfig{Store: ib, Handler: d, Log: log, LeaseTTL: s.InboxLease})
+	intake := inbox.NewIntake(ib, worker, log)
+	defer intake.Close()
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	working := make(chan struct{})
+	go func() {
+		defer close(working)
+		if err := worker.Run(workCtx); err != nil {
+			log.Error("inbox worker stopped", "err", err)
+		}
+	}()
+
 	mux := http.NewServeMux()
-	chat := webchat.New(webchat.Config{Handler: d, Directory: d.Directory, Picker: s.Picker, Log: log, Secure: s.httpsURL()})
+	chat := webchat.New(webchat.Config{Handler: intake.Waiting(), Directory: d.Directory, Picker: s.Picker, Log: log, Secure: s.httpsURL()})
 	d.SetSender(domain.Web, chat)
 	d.SetFetcher(domain.Web, chat)
 	chat.Routes(mux)
@@ -412,7 +440,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tr.IdleConnTimeout = 200, 100, 90*time.Second
 		tg, err := telegram.New(runCtx, telegram.Config{
-			Token: s.TelegramToken, APIBase: s.TelegramAPI, Handler: d, Log: log, HTTPClient: &http.Client{Transport: tr},
+			Token: s.TelegramToken, APIBase: s.TelegramAPI, Handler: intake, Log: log, HTTPClient: &http.Client{Transport: tr},
 			WebhookURL: s.WebhookURL, WebhookSecret: s.WebhookSecret,
 		})
 		if err != nil {
@@ -442,7 +470,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	}
 
 	if s.Zalo.AppID != "" {
-		za, err := startZalo(runCtx, s.Zalo, st, d, log)
+		za, err := startZalo(runCtx, s.Zalo, st, intake, log)
 		if err != nil {
 			return err
 		}
@@ -554,6 +582,15 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	case <-scheduling:
 	case <-shutCtx.Done():
 		log.Warn("the scheduler did not stop in time")
+	}
+	// Nothing takes updates any more: the worker finishes those in hand
+	// and leaves the rest in the inbox for the next holder.
+	intake.Close()
+	stopWork()
+	select {
+	case <-working:
+	case <-shutCtx.Done():
+		log.Warn("the inbox worker did not stop in time")
 	}
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -687,7 +724,7 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 
 // startZalo builds the Zalo OA adapter; its tokens live in the results
 // database so that every replica shares (and serialises) their refresh.
-func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dispatcher, log *slog.Logger) (*zalo.Adapter, error) {
+func startZalo(ctx context.Context, z zaloSettings, st storage.Store, h zalo.Handler, log *slog.Logger) (*zalo.Adapter, error) {
 	zs, ok := st.(interface {
 		Zalo(oaID string) *sqlstore.ZaloStore
 	})
@@ -700,7 +737,7 @@ func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dis
 	}
 	za, err := zalo.New(ctx, zalo.Config{
 		AppID: z.AppID, AppSecret: z.AppSecret, OASecret: z.OASecret, OAID: z.OAID,
-		APIBase: z.APIBase, OAuthBase: z.OAuthBase, Handler: d, Tokens: zs.Zalo(z.OAID),
+		APIBase: z.APIBase, OAuthBase: z.OAuthBase, Handler: h, Tokens: zs.Zalo(z.OAID),
 		Seed: seed, ForceSeed: z.ForceSeed, RequestInfoImageURL: z.InfoImageURL, Log: log, Sync: true, CheckWindow: true,
 	})
 	if err != nil {

@@ -34,7 +34,21 @@ func (q *Queries) AppendInbox(ctx context.Context, items []storage.InboxItem) (i
 		args = append(args, it.Key, it.Part, it.Chat, it.Owner, string(it.Payload), ms(it.Created))
 	}
 	b.WriteString(` ON CONFLICT (key) DO NOTHING`)
-	n, err := q.DB.Exec(ctx, b.String(), args...)
+	var n int64
+	err := q.Tx(ctx, func(db DB) error {
+		if q.postgres() {
+			// One append at a time across processes, so that ids become
+			// visible in the order they are taken: a reader that saw id n
+			// never later finds a smaller id of the same chat committed
+			// behind it. (SQLite has one writer anyway.)
+			if _, err := db.Exec(ctx, `SELECT pg_advisory_xact_lock(7347110013)`); err != nil {
+				return err
+			}
+		}
+		var err error
+		n, err = db.Exec(ctx, b.String(), args...)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("append %d updates to the inbox: %w", len(items), err)
 	}
