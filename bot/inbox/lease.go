@@ -17,8 +17,8 @@ type partLease struct {
 	// scanned is set once a read from the start of the inbox included the
 	// partition: before that, reading after the cursor would skip its
 	// earlier updates.
-	scanned bool
-	inFlight int  // its updates read and not yet finished
+	scanned  bool
+	inFlight int // its updates read and not yet finished
 }
 
 // tickLeases renews this process's leases, takes its fair share of the

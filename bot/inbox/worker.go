@@ -52,16 +52,16 @@ type Worker struct {
 	wake    chan struct{}
 	flushed chan struct{}
 
-	mu      sync.Mutex
-	leases  map[int]*partLease
-	known   map[int64]bool // read and not yet deleted: never queued twice
-	chats   map[string]*chatQueue
+	mu       sync.Mutex
+	leases   map[int]*partLease
+	known    map[int64]bool // read and not yet deleted: never queued twice
+	chats    map[string]*chatQueue
 	cursor   int64 // read after this id next time
 	rescan   bool  // read from the start next time
 	lastScan time.Time
-	waiters map[string][]chan error
-	done    []int64 // handled, to delete
-	wg      sync.WaitGroup
+	waiters  map[string][]chan error
+	done     []int64 // handled, to delete
+	wg       sync.WaitGroup
 }
 
 // queued is one read item waiting in its chat's queue.
