@@ -350,3 +350,90 @@ func TestFaultBotAPIErrors(t *testing.T) {
 	wantNoDuplicates(t, users)
 	wantOneSubstituteEach(t, setup.dbURL, chats)
 }
+
+// kill -9 with updates acknowledged to Telegram but not yet handled: every
+// chat's "/start" is stuck sending its replies (the Bot API hangs) and its
+// "/trogiup" waits behind it, both past the getUpdates offset. After a
+// restart both are handled from the inbox — the platform will not deliver
+// them again — each reply arriving once, in order.
+func TestFaultKillWithAcknowledgedUpdates(t *testing.T) {
+	bin := loadBinary(t)
+	const chats = 20
+	setup := newLoadSetup(t, chats)
+	api, err := loadtest.Start(loadtest.Options{Token: botToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(api.Close)
+	env := setup.env(api, freeAddr(t), "")
+	env["DIEUPHOI_INBOX_LEASE"] = "1s" // the restarted process takes the partitions over soon
+	proc := startLoadProc(t, bin, env)
+
+	const stuck = 6 * time.Second
+	api.FailFor("sendMessage", stuck, loadtest.Fault{Hang: time.Minute})
+	began := time.Now()
+	var cs []*loadtest.Chat
+	last := 0
+	for i, p := range setup.camp.People {
+		c := api.Chat(660000 + int64(i))
+		cs = append(cs, c)
+		api.Text(c, "/start "+p.Token)
+		last = api.Text(c, "/trogiup")
+	}
+	deadline := time.Now().Add(stuck - time.Second)
+	for api.Confirmed() <= last {
+		if time.Now().After(deadline) {
+			t.Fatalf("getUpdates confirmed up to %d, want past %d: the updates were not acknowledged at once", api.Confirmed(), last)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, c := range cs {
+		if c.Count() != 0 {
+			t.Fatalf("chat %d got a reply while sending hangs", c.ID)
+		}
+	}
+	proc.Kill()
+	time.Sleep(time.Until(began.Add(stuck)))
+	startLoadProc(t, bin, env)
+
+	for _, c := range cs {
+		n := c.Wait(context.Background(), 0, 30*time.Second, func(m loadtest.Msg) bool { return strings.HasPrefix(m.Text, "Các lệnh:") })
+		if n < 0 {
+			t.Fatalf("chat %d never got the help after the restart; got %d messages", c.ID, c.Count())
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // a late duplicate would arrive now
+	for _, c := range cs {
+		msgs := c.Messages()
+		seen := map[string]bool{}
+		recognised, help := -1, -1
+		for i, m := range msgs {
+			if seen[m.Text] {
+				t.Errorf("chat %d got %q twice", c.ID, m.Text)
+			}
+			seen[m.Text] = true
+			if strings.Contains(m.Text, "nhận diện") && recognised < 0 {
+				recognised = i
+			}
+			if strings.HasPrefix(m.Text, "Các lệnh:") {
+				help = i
+			}
+		}
+		if recognised < 0 || help < recognised {
+			t.Errorf("chat %d: recognised at %d, help at %d; want both, in that order", c.ID, recognised, help)
+		}
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, setup.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var ids, left int
+	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM identities), (SELECT count(*) FROM inbox)`).Scan(&ids, &left); err != nil {
+		t.Fatal(err)
+	}
+	if ids != chats || left != 0 {
+		t.Errorf("identities = %d, want %d; updates left in the inbox = %d", ids, chats, left)
+	}
+}
