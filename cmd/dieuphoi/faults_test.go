@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -436,4 +438,120 @@ func TestFaultKillWithAcknowledgedUpdates(t *testing.T) {
 	if ids != chats || left != 0 {
 		t.Errorf("identities = %d, want %d; updates left in the inbox = %d", ids, chats, left)
 	}
+}
+
+// privatePostgres is a PostgreSQL server of the test's own, with the
+// default durability (fsync, synchronous commit), so that the test can
+// crash and restart it.
+type privatePostgres struct {
+	t        *testing.T
+	bin, dir string
+	port     string
+}
+
+// pgCommand runs a server command, as the postgres OS user when root
+// (initdb and postgres refuse to run as root).
+func pgCommand(name string, args ...string) *exec.Cmd {
+	if os.Getuid() == 0 {
+		return exec.Command("runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
+	}
+	return exec.Command(name, args...)
+}
+
+func startPrivatePostgres(t *testing.T) *privatePostgres {
+	t.Helper()
+	skip := t.Skip
+	if os.Getenv(testenv.EnvRequire) == "1" {
+		skip = t.Fatal
+	}
+	bin := os.Getenv("PG_BIN")
+	if bin == "" {
+		dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+		sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
+		for _, d := range dirs {
+			if _, err := os.Stat(filepath.Join(d, "pg_ctl")); err == nil {
+				bin = d
+				break
+			}
+		}
+	}
+	if bin == "" {
+		if p, err := exec.LookPath("pg_ctl"); err == nil {
+			bin = filepath.Dir(p)
+		} else {
+			skip("PostgreSQL server binaries (initdb, pg_ctl) not found; set PG_BIN")
+		}
+	}
+	dir, err := os.MkdirTemp("", "dieuphoi-pgtest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if os.Getuid() == 0 {
+		if out, err := exec.Command("chown", "postgres:", dir).CombinedOutput(); err != nil {
+			skip(fmt.Sprintf("cannot hand a directory to the postgres user: %v %s", err, out))
+		}
+	}
+	if out, err := pgCommand(filepath.Join(bin, "initdb"), "-D", dir+"/data", "-A", "trust", "-U", "postgres",
+		"--encoding=UTF8", "--locale=C", "--no-sync").CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	_, port, _ := strings.Cut(addr, ":")
+	pg := &privatePostgres{t: t, bin: bin, dir: dir, port: port}
+	pg.start()
+	t.Cleanup(func() { pg.ctl("-m", "immediate", "stop") })
+	return pg
+}
+
+func (pg *privatePostgres) ctl(args ...string) error {
+	args = append([]string{"-D", pg.dir + "/data", "-w", "-t", "60"}, args...)
+	out, err := pgCommand(filepath.Join(pg.bin, "pg_ctl"), args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pg_ctl %v: %v\n%s", args, err, out)
+	}
+	return nil
+}
+
+func (pg *privatePostgres) start() {
+	pg.t.Helper()
+	if err := pg.ctl("-l", pg.dir+"/postgres.log", "-o", "-k "+pg.dir+" -p "+pg.port+" -c listen_addresses=127.0.0.1", "start"); err != nil {
+		pg.t.Fatal(err)
+	}
+}
+
+func (pg *privatePostgres) url() string {
+	return "postgres://postgres@127.0.0.1:" + pg.port + "/postgres?sslmode=disable"
+}
+
+// The database holding the inbox crashes (immediate shutdown: no
+// checkpoint, recovery from the write-ahead log) and restarts under load:
+// updates whose append failed were not acknowledged and come again; every
+// acknowledged one is still there and handled — no conversation is left
+// waiting for a reply, none is doubled, the confirmed rows are exact.
+func TestFaultInboxStoreRestart(t *testing.T) {
+	bin := loadBinary(t)
+	pg := startPrivatePostgres(t)
+	const chats = 20
+	setup := newLoadSetup(t, chats)
+	setup.dbURL = pg.url()
+	api, err := loadtest.Start(loadtest.Options{Token: botToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(api.Close)
+	startLoadProc(t, bin, setup.env(api, freeAddr(t), ""))
+	users := rsvpUsers(api, setup.camp, 670000)
+	wait := startUsers(users, 25*time.Second, 0)
+	waitProgress(t, api, users, chats*2, 20*time.Second)
+	acked := api.Confirmed()
+	if err := pg.ctl("-m", "immediate", "stop"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	pg.start()
+	failOn(t, wait(), chats)
+	t.Logf("crashed the database with getUpdates confirmed up to %d; it then confirmed up to %d", acked, api.Confirmed())
+	wantNoDuplicates(t, users)
+	wantOneSubstituteEach(t, setup.dbURL, chats)
 }
