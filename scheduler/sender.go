@@ -265,6 +265,9 @@ func retryAfter(err error) time.Duration {
 // permanent reports a refusal that retrying cannot fix (400 Bad Request:
 // chat not found, message invalid).
 func permanent(err error) bool {
+	if errors.Is(err, bot.ErrRefused) {
+		return true
+	}
 	pe := apiErr(err)
 	return pe != nil && pe.Code == http.StatusBadRequest
 }
