@@ -84,6 +84,9 @@ func (a *Adapter) sendMessage(ctx context.Context, chat int64, p tgbotapi.Params
 			return fmt.Errorf("telegram: sendMessage to chat %d: %w: %w", chat, bot.ErrRefused, err)
 		case ok && pe.Code == http.StatusTooManyRequests && attempt < a.sendRetries:
 			wait := max(time.Duration(pe.RetryAfter)*time.Second, a.minBackoff)
+			if a.onFlood != nil {
+				a.onFlood(time.Now().Add(wait))
+			}
 			if wait > a.maxSendWait {
 				return fmt.Errorf("telegram: sendMessage to chat %d: flood limit, retry after %v: %w", chat, wait, err)
 			}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/bot/inbox"
+	"github.com/dieuphoi/dieuphoi/bot/pace"
 	"github.com/dieuphoi/dieuphoi/bot/telegram"
 	"github.com/dieuphoi/dieuphoi/bot/webchat"
 	"github.com/dieuphoi/dieuphoi/bot/zalo"
@@ -433,6 +434,13 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	errc := make(chan error, 2)
 	polling := make(chan struct{})
 
+	// Telegram's limits hold for all processes together: in Redis when
+	// there are several, in memory for the embedded default.
+	var tgPace pace.Limiter = pace.NewLocal(pace.Telegram)
+	if rs, ok := sessions.(*redis.Store); ok {
+		tgPace = pace.NewRedis(rs.Client(), rs.Prefix()+"pace:telegram:", pace.Telegram)
+	}
+	schedSenders := map[domain.Channel]bot.Sender{}
 	botName := ""
 	if s.TelegramToken != "" {
 		// Replies to many chats go out at once: keep enough connections to
@@ -442,11 +450,20 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		tg, err := telegram.New(runCtx, telegram.Config{
 			Token: s.TelegramToken, APIBase: s.TelegramAPI, Handler: intake, Log: log, HTTPClient: &http.Client{Transport: tr},
 			WebhookURL: s.WebhookURL, WebhookSecret: s.WebhookSecret,
+			OnFlood: func(until time.Time) {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				if err := tgPace.Pause(ctx, until); err != nil {
+					log.Warn("telegram: pausing the other processes failed", "err", err)
+				}
+			},
 		})
 		if err != nil {
 			return fmt.Errorf("telegram: %w", err)
 		}
-		d.SetSender(domain.Telegram, tg)
+		// Replies take from the shared budget; the scheduler waits for it.
+		d.SetSender(domain.Telegram, pace.Sender{Next: tg, Limiter: tgPace})
+		schedSenders[domain.Telegram] = tg
 		d.SetFetcher(domain.Telegram, tg)
 		botName = tg.Username()
 		if s.WebhookURL != "" {
@@ -526,7 +543,13 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if catalog != nil {
 		progress = scheduler.CampaignProgress(catalog, cs)
 	}
-	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: d.Senders(), Event: &ev,
+	for ch, snd := range d.Senders() {
+		if schedSenders[ch] == nil {
+			schedSenders[ch] = snd
+		}
+	}
+	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: schedSenders, Event: &ev,
+		Pace: map[domain.Channel]scheduler.Pacer{domain.Telegram: tgPace},
 		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log})
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
