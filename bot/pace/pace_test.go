@@ -77,7 +77,9 @@ func testBroadcast(t *testing.T, ls []pace.Limiter) {
 	}
 }
 
-func TestBroadcastPaceOneProcess(t *testing.T) { testBroadcast(t, []pace.Limiter{pace.NewLocal(pace.Telegram)}) }
+func TestBroadcastPaceOneProcess(t *testing.T) {
+	testBroadcast(t, []pace.Limiter{pace.NewLocal(pace.Telegram)})
+}
 
 func TestBroadcastPaceThreeProcesses(t *testing.T) { testBroadcast(t, redisLimiters(t, 3)) }
 

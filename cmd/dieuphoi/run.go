@@ -549,7 +549,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		}
 	}
 	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: schedSenders, Event: &ev,
-		Pace: map[domain.Channel]scheduler.Pacer{domain.Telegram: tgPace},
+		Pace:      map[domain.Channel]scheduler.Pacer{domain.Telegram: tgPace},
 		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log})
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
