@@ -45,8 +45,9 @@ func maxInWindow(ts []time.Time, window time.Duration) int {
 }
 
 // A broadcast to 90 chats from every limiter at once: never more than 30
-// in any second (less the 25 ms the margin leaves for the jitter of waking
-// up on a busy machine), and at least 97 % of 30 a second overall.
+// in any second (less the jitter of waking up on a busy machine: the 25 ms
+// the margin leaves for it, more under the race detector), and at least
+// 97 % of 30 a second overall.
 func testBroadcast(t *testing.T, ls []pace.Limiter) {
 	ctx := context.Background()
 	const msgs = 90
@@ -67,8 +68,8 @@ func testBroadcast(t *testing.T, ls []pace.Limiter) {
 		}()
 	}
 	wg.Wait()
-	if n := maxInWindow(ts, 975*time.Millisecond); n > 30 {
-		t.Errorf("%d messages let out within 975 ms, limit 30 a second", n)
+	if n := maxInWindow(ts, time.Second-time.Duration(jitter)); n > 30 {
+		t.Errorf("%d messages let out within %v, limit 30 a second", n, time.Second-time.Duration(jitter))
 	}
 	span := ts[len(ts)-1].Sub(ts[0])
 	rate := float64(msgs-1) / span.Seconds()
