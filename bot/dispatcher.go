@@ -596,7 +596,15 @@ type savedSession struct {
 // from there and the user does not get the earlier ones twice.
 func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.Lease, s savedSession) error {
 	for i := s.Sent; i < len(s.Replies); i++ {
-		if err := d.send(ctx, in.Key.Channel, in.ChatID, s.Replies[i:i+1]); err != nil {
+		err := d.send(ctx, in.Key.Channel, in.ChatID, s.Replies[i:i+1])
+		if errors.Is(err, ErrRefused) {
+			// The platform refuses this message for good (an optional
+			// attachment such as the calendar file): sending it again
+			// cannot help, and the chat must not wait for it.
+			d.log.Warn("reply refused by the platform; going on without it", "channel", in.Key.Channel, "chat", in.ChatID, "reply", i, "err", err)
+			continue
+		}
+		if err != nil {
 			if i > s.Sent {
 				s.Sent = i
 				if raw, merr := json.Marshal(s); merr == nil {

@@ -136,6 +136,18 @@ type Config struct {
 	// FirstRunLookback is how far back a job looks the first time it is
 	// evaluated (default 24h): moments before are not even recorded.
 	FirstRunLookback time.Duration
+	// Pace, for a channel, paces its messages in place of this process's
+	// own pacer: shared by every process, and with the replies to people
+	// writing in (bot/pace).
+	Pace map[domain.Channel]Pacer
+}
+
+// Pacer keeps one channel's messages within its limits for all processes.
+type Pacer interface {
+	// Wait returns when one message to chat may go out.
+	Wait(ctx context.Context, chat string) error
+	// Pause stops every process's messages until until (a 429).
+	Pause(ctx context.Context, until time.Time) error
 }
 
 // Scheduler runs the jobs and drains the outbox.

@@ -81,8 +81,13 @@ func (a *Adapter) sendMessage(ctx context.Context, chat int64, p tgbotapi.Params
 		switch {
 		case ok && pe.Code == http.StatusForbidden:
 			return fmt.Errorf("%w: chat %d: %s", ErrBlocked, chat, pe.Message)
+		case ok && refused(pe.Code):
+			return fmt.Errorf("telegram: sendMessage to chat %d: %w: %w", chat, bot.ErrRefused, err)
 		case ok && pe.Code == http.StatusTooManyRequests && attempt < a.sendRetries:
 			wait := max(time.Duration(pe.RetryAfter)*time.Second, a.minBackoff)
+			if a.onFlood != nil {
+				a.onFlood(time.Now().Add(wait))
+			}
 			if wait > a.maxSendWait {
 				return fmt.Errorf("telegram: sendMessage to chat %d: flood limit, retry after %v: %w", chat, wait, err)
 			}
@@ -114,14 +119,37 @@ func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) e
 		defer fh.Close()
 		file.Data = tgbotapi.FileReader{Name: r.File.Name, Reader: fh}
 	}
-	if _, err := a.bot(rctx).UploadFiles("sendDocument", p, []tgbotapi.RequestFile{file}); err != nil {
+	if resp, err := a.bot(rctx).UploadFiles("sendDocument", p, []tgbotapi.RequestFile{file}); err != nil {
 		err = a.redact(err)
-		if pe, ok := apiError(err); ok && pe.Code == http.StatusForbidden {
-			return fmt.Errorf("%w: chat %d: %s", ErrBlocked, chat, pe.Message)
+		// The library's upload errors leave the code out: take it from
+		// the response.
+		code := 0
+		if pe, ok := apiError(err); ok {
+			code = pe.Code
+			if code == 0 && resp != nil {
+				code = resp.ErrorCode
+			}
+		}
+		switch {
+		case code == http.StatusForbidden:
+			return fmt.Errorf("%w: chat %d: %v", ErrBlocked, chat, err)
+		case refused(code):
+			return fmt.Errorf("telegram: sendDocument to chat %d: %w: %w", chat, bot.ErrRefused, err)
 		}
 		return fmt.Errorf("telegram: sendDocument to chat %d: %w", chat, err)
 	}
 	return nil
+}
+
+// refused reports the answers that mean the request itself is wrong for
+// good: 400 Bad Request, and 404/405/501 for a method the server does not
+// have (the token was checked at start-up).
+func refused(code int) bool {
+	switch code {
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		return true
+	}
+	return false
 }
 
 // Fetch implements bot.Fetcher: it downloads a file a user sent.

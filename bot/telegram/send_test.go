@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/flows"
 )
 
@@ -181,5 +182,33 @@ func TestDownloadFile(t *testing.T) {
 	s.srv.FailNext("file", 1, 404, 0)
 	if _, err := s.a.DownloadFile(context.Background(), id, 1<<20); err == nil || strings.Contains(err.Error(), testToken) {
 		t.Errorf("download failure: %v", err)
+	}
+}
+
+// A 400 (or a method the server does not have) is a refusal for good: the
+// error says so (bot.ErrRefused), so that nobody retries it; a 500 is not.
+func TestSendRefusalIsPermanent(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		method  string
+		code    int
+		refused bool
+	}{
+		{"document 400", "sendDocument", 400, true},
+		{"message 400", "sendMessage", 400, true},
+		{"document 500", "sendDocument", 500, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSetup(t)
+			s.srv.FailNext(tc.method, 1, tc.code, 0)
+			reply := flows.Reply{Text: "chào"}
+			if tc.method == "sendDocument" {
+				reply.File = &flows.File{Name: "hoinghi.ics", MIME: "text/calendar", Data: []byte("BEGIN:VCALENDAR")}
+			}
+			err := s.a.Send(context.Background(), "905", []flows.Reply{reply})
+			if err == nil || errors.Is(err, bot.ErrRefused) != tc.refused {
+				t.Fatalf("Send = %v; refused %v, want %v", err, errors.Is(err, bot.ErrRefused), tc.refused)
+			}
+		})
 	}
 }

@@ -23,6 +23,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/bot/inbox"
+	"github.com/dieuphoi/dieuphoi/bot/pace"
 	"github.com/dieuphoi/dieuphoi/bot/telegram"
 	"github.com/dieuphoi/dieuphoi/bot/webchat"
 	"github.com/dieuphoi/dieuphoi/bot/zalo"
@@ -147,6 +149,7 @@ type settings struct {
 	QuotaTotalMB   float64
 	SessionTTL     time.Duration
 	ShutdownWindow time.Duration
+	InboxLease     time.Duration
 }
 
 func loadSettings(getenv func(string) string) (settings, error) {
@@ -213,6 +216,13 @@ func loadSettings(getenv func(string) string) (settings, error) {
 			}
 			*f.dst = n
 		}
+	}
+	if v := getenv("DIEUPHOI_INBOX_LEASE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond {
+			return s, fmt.Errorf("DIEUPHOI_INBOX_LEASE: want a duration like 10s, got %q", v)
+		}
+		s.InboxLease = d
 	}
 	if v := getenv("DIEUPHOI_CLOCK_START"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
@@ -386,6 +396,25 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Limiter: limiterOf(sessions), Audit: limits,
 		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst})
 
+	// Every update goes through the inbox: stored, then acknowledged, then
+	// handled by the worker of the process leasing its chat's partition.
+	ib, ok := st.(inbox.Store)
+	if !ok {
+		return errors.New("the database cannot keep the inbox")
+	}
+	worker := inbox.NewWorker(inbox.WorkerConfig{Store: ib, Handler: d, Log: log, LeaseTTL: s.InboxLease})
+	intake := inbox.NewIntake(ib, worker, log)
+	defer intake.Close()
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	working := make(chan struct{})
+	go func() {
+		defer close(working)
+		if err := worker.Run(workCtx); err != nil {
+			log.Error("inbox worker stopped", "err", err)
+		}
+	}()
+
 	cookieKey, err := limits.ServerKey(ctx, "webchat-cookie")
 	if err != nil {
 		return err
@@ -401,7 +430,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if err := os.MkdirAll(sentDir, 0o700); err != nil {
 		return fmt.Errorf("web chat files directory: %w", err)
 	}
-	chat := webchat.New(webchat.Config{Handler: d, Directory: d.Directory, Picker: s.Picker, Log: log, Secure: s.httpsURL(),
+	chat := webchat.New(webchat.Config{Handler: intake.Waiting(), Directory: d.Directory, Picker: s.Picker, Log: log, Secure: s.httpsURL(),
 		CookieKey: cookieKey, UploadDir: uploads, FileDir: sentDir, History: limits, Who: webchatWho(st)})
 	d.SetSender(domain.Web, chat)
 	d.SetFetcher(domain.Web, chat)
@@ -433,6 +462,13 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	errc := make(chan error, 2)
 	polling := make(chan struct{})
 
+	// Telegram's limits hold for all processes together: in Redis when
+	// there are several, in memory for the embedded default.
+	var tgPace pace.Limiter = pace.NewLocal(pace.Telegram)
+	if rs, ok := sessions.(*redis.Store); ok {
+		tgPace = pace.NewRedis(rs.Client(), rs.Prefix()+"pace:telegram:", pace.Telegram)
+	}
+	schedSenders := map[domain.Channel]bot.Sender{}
 	botName := ""
 	if s.TelegramToken != "" {
 		// Replies to many chats go out at once: keep enough connections to
@@ -440,13 +476,22 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tr.IdleConnTimeout = 200, 100, 90*time.Second
 		tg, err := telegram.New(runCtx, telegram.Config{
-			Token: s.TelegramToken, APIBase: s.TelegramAPI, Handler: d, Log: log, HTTPClient: &http.Client{Transport: tr},
+			Token: s.TelegramToken, APIBase: s.TelegramAPI, Handler: intake, Log: log, HTTPClient: &http.Client{Transport: tr},
 			WebhookURL: s.WebhookURL, WebhookSecret: s.WebhookSecret,
+			OnFlood: func(until time.Time) {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				if err := tgPace.Pause(ctx, until); err != nil {
+					log.Warn("telegram: pausing the other processes failed", "err", err)
+				}
+			},
 		})
 		if err != nil {
 			return fmt.Errorf("telegram: %w", err)
 		}
-		d.SetSender(domain.Telegram, tg)
+		// Replies take from the shared budget; the scheduler waits for it.
+		d.SetSender(domain.Telegram, pace.Sender{Next: tg, Limiter: tgPace})
+		schedSenders[domain.Telegram] = tg
 		d.SetFetcher(domain.Telegram, tg)
 		botName = tg.Username()
 		if s.WebhookURL != "" {
@@ -474,7 +519,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		if err != nil {
 			return err
 		}
-		za, err := startZalo(runCtx, s.Zalo, st, d, now, links, log)
+		za, err := startZalo(runCtx, s.Zalo, st, intake, now, links, log)
 		if err != nil {
 			return err
 		}
@@ -539,7 +584,13 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if catalog != nil {
 		progress = scheduler.CampaignProgress(catalog, cs)
 	}
-	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: d.Senders(), Event: &ev,
+	for ch, snd := range d.Senders() {
+		if schedSenders[ch] == nil {
+			schedSenders[ch] = snd
+		}
+	}
+	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: schedSenders, Event: &ev,
+		Pace:      map[domain.Channel]scheduler.Pacer{domain.Telegram: tgPace},
 		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log})
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
@@ -604,6 +655,15 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	case <-scheduling:
 	case <-shutCtx.Done():
 		log.Warn("the scheduler did not stop in time")
+	}
+	// Nothing takes updates any more: the worker finishes those in hand
+	// and leaves the rest in the inbox for the next holder.
+	intake.Close()
+	stopWork()
+	select {
+	case <-working:
+	case <-shutCtx.Done():
+		log.Warn("the inbox worker did not stop in time")
 	}
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -741,7 +801,7 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 
 // startZalo builds the Zalo OA adapter; its tokens live in the results
 // database so that every replica shares (and serialises) their refresh.
-func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dispatcher, now func() time.Time, links zalo.FileLinker, log *slog.Logger) (*zalo.Adapter, error) {
+func startZalo(ctx context.Context, z zaloSettings, st storage.Store, h zalo.Handler, now func() time.Time, links zalo.FileLinker, log *slog.Logger) (*zalo.Adapter, error) {
 	zs, ok := st.(interface {
 		Zalo(oaID string) *sqlstore.ZaloStore
 	})
@@ -754,7 +814,7 @@ func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dis
 	}
 	za, err := zalo.New(ctx, zalo.Config{
 		AppID: z.AppID, AppSecret: z.AppSecret, OASecret: z.OASecret, OAID: z.OAID,
-		APIBase: z.APIBase, OAuthBase: z.OAuthBase, Handler: d, Tokens: zs.Zalo(z.OAID),
+		APIBase: z.APIBase, OAuthBase: z.OAuthBase, Handler: h, Tokens: zs.Zalo(z.OAID),
 		Seed: seed, ForceSeed: z.ForceSeed, RequestInfoImageURL: z.InfoImageURL, Log: log, Sync: true, CheckWindow: true,
 		Clock: now, // the messaging window on the bot's (demo) clock
 		Links: links,

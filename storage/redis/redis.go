@@ -439,6 +439,13 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the connection pool.
 func (s *Store) Close() error { return s.rdb.Close() }
 
+// Client is the connection, for other users of the same Redis (the shared
+// sending pace), and Prefix the store's key prefix.
+func (s *Store) Client() *goredis.Client { return s.rdb }
+
+// Prefix is the key prefix every key of this store starts with.
+func (s *Store) Prefix() string { return s.prefix }
+
 func newToken() string {
 	b := make([]byte, 16)
 	if _, err := cryptorand.Read(b); err != nil {

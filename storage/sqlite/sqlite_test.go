@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dieuphoi/dieuphoi/bot/inbox"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlite"
 	"github.com/dieuphoi/dieuphoi/storage/storagetest"
@@ -87,4 +88,8 @@ func TestPruneDoneMarks(t *testing.T) {
 		t.Fatalf("after pruning, the update is still marked done: %+v, %v", turn, err)
 	}
 	turn.Lease.Release()
+}
+
+func TestInbox(t *testing.T) {
+	storagetest.RunInbox(t, func(t *testing.T) inbox.Store { return open(t) })
 }
