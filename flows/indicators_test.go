@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ type campaign struct {
 	last  map[string]Result
 	// publicURL is Facts.PublicURL.
 	publicURL string
+	log       strings.Builder // a transcript, for the golden files
 }
 
 func newCampaign(t *testing.T) *campaign {
@@ -44,6 +46,7 @@ func newCampaign(t *testing.T) *campaign {
 		{ID: "DB003", FullName: "Lê Minh Châu", Position: "Trưởng phòng", AgencyCode: "SKHCN", Roles: []domain.Role{domain.RoleStaff}},
 		{ID: "DB004", FullName: "Phạm Văn Đức", Position: "Chuyên viên", AgencyCode: "SKHCN", Roles: []domain.Role{domain.RoleFocal}},
 		{ID: "DB005", FullName: "Hoàng Thu Giang", Position: "Chuyên viên", AgencyCode: "STC", Roles: []domain.Role{domain.RoleFocal}},
+		{ID: "DB006", FullName: "Lê Văn Khải", Position: "Phó Trưởng phòng", AgencyCode: "SKHCN", Roles: []domain.Role{domain.RoleDelegate, domain.RoleFocal}},
 	}
 	return &campaign{
 		t: t, now: time.Date(2024, 8, 10, 9, 0, 0, 0, hcm),
@@ -106,6 +109,19 @@ func (c *campaign) as(id string, in Input) Result {
 	}
 	*s = r.Session
 	c.last[id] = r
+	fmt.Fprintf(&c.log, ">>> %s: %s\n", id, describe(in))
+	for _, rep := range r.Replies {
+		writeReply(&c.log, rep)
+	}
+	for _, n := range r.Notices {
+		for _, rep := range n.Replies {
+			fmt.Fprintf(&c.log, "(to %s) ", n.PersonID)
+			writeReply(&c.log, rep)
+		}
+	}
+	for _, tk := range r.Tasks {
+		fmt.Fprintf(&c.log, "(task %s %q)\n---\n", tk.Name, tk.Arg)
+	}
 	return r
 }
 
@@ -149,7 +165,7 @@ func TestIndicatorListIsMostUrgentFirst(t *testing.T) {
 	if i, j := strings.Index(text, "2.2.2"), strings.Index(text, "P1.04"); i < 0 || j < 0 || i > j {
 		t.Fatalf("returned item should come first:\n%s", text)
 	}
-	for _, want := range []string{"bị trả lại", "chưa nhập", "còn 20 ngày", "Đã gửi 0/2"} {
+	for _, want := range []string{"bị trả lại", "chưa nhập", "còn 20 ngày", "Đơn vị đã gửi 0/2"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("list lacks %q:\n%s", want, text)
 		}
@@ -303,7 +319,11 @@ func TestInterruptedEntryResumesAtTheSameQuestion(t *testing.T) {
 	if st := c.chats["DB002"].State; st != stateIndEvidence {
 		t.Fatalf("resumed at %q, want the evidence question (value was confirmed)", st)
 	}
-	c.want("DB002", "tài liệu minh chứng")
+	// It says what is already kept, so the file is not sent twice.
+	c.want("DB002", "Đã lưu 1 minh chứng:\n  1. 📎 qd.pdf (2 KB)")
+	if !hasButton(c.last["DB002"], btnEvDone) {
+		t.Fatal("resumed evidence step without the “Xong” button")
+	}
 }
 
 func TestAmbiguousValueIsAskedBack(t *testing.T) {
@@ -333,7 +353,7 @@ func TestFocalPointCannotTouchAnotherAgency(t *testing.T) {
 	c := newCampaign(t)
 	for _, in := range []Input{btn("ind:1.1.1"), btn("ind:NOPE"), btn("ra:1.1.1|SKHCN|1"), btn("rv:2.2.2|STC")} {
 		c.as("DB002", in)
-		if got := allText(c.last["DB002"]); !strings.Contains(got, "không thuộc danh sách") && !strings.Contains(got, "chỉ dành cho cán bộ") {
+		if got := allText(c.last["DB002"]); !strings.Contains(got, "không có trong danh sách chỉ số của đơn vị") && !strings.Contains(got, "chỉ dành cho cán bộ") {
 			t.Errorf("%s: told %q; want a refusal", in.Data, got)
 		}
 		if c.last["DB002"].Refused == "" {
@@ -346,7 +366,7 @@ func TestFocalPointCannotTouchAnotherAgency(t *testing.T) {
 	// An entry button for another agency's item while mid-entry of one's own.
 	c.as("DB002", btn("ind:P1.04"))
 	c.as("DB002", btn("ind:1.1.1"))
-	c.want("DB002", "không thuộc danh sách")
+	c.want("DB002", "không có trong danh sách chỉ số của đơn vị")
 }
 
 func TestReturnFixApprove(t *testing.T) {

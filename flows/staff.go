@@ -58,7 +58,7 @@ func (r *stepper) staffCommand(cmd string) bool {
 	case "dangnhap", "signin":
 		r.staffTask("signin", "")
 	case "nhacnho", "remind":
-		r.staffTask("remind_preview", r.confirmID())
+		r.remind("remind_preview", r.confirmID())
 	case "thongbao", "broadcast":
 		r.askAudience()
 	default:
@@ -75,8 +75,12 @@ func (r *stepper) staffButton(d string) bool {
 	case d == btnMissing:
 		r.staffTask("missing", "")
 	case d == btnRemindAsk:
-		r.staffTask("remind_preview", r.confirmID())
+		r.remind("remind_preview", r.confirmID())
 	case d == btnRemindGo || strings.HasPrefix(d, btnRemindGo+":"):
+		if r.rsvpClosed() {
+			r.remind("remind", "") // says the cut-off has passed; sends nothing
+			return true
+		}
 		id, ok := r.freshConfirm(d, btnRemindGo)
 		if !ok {
 			// An old button (or one from before confirmations had ids):
@@ -87,7 +91,7 @@ func (r *stepper) staffButton(d string) bool {
 			}
 			return true
 		}
-		r.staffTask("remind", id)
+		r.remind("remind", id)
 	case d == btnBroadcastAsk:
 		r.askAudience()
 	case strings.HasPrefix(d, btnBcAudPrefix):
@@ -145,6 +149,20 @@ func (r *stepper) staffTask(name, arg string) {
 	}
 	r.reset()
 	r.tasks = append(r.tasks, Task{Name: name, Arg: arg})
+}
+
+// remind asks for RSVP reminders, which only make sense before the
+// cut-off: afterwards delegates can no longer answer in chat.
+func (r *stepper) remind(task, arg string) {
+	if !r.staffOnly() {
+		return
+	}
+	if r.rsvpClosed() {
+		r.reset()
+		r.say(r.t("remind_closed", r.dateTime(r.f.Event.RSVPCutoff)), r.menuButtons()...)
+		return
+	}
+	r.staffTask(task, arg)
 }
 
 func (r *stepper) askAudience() {

@@ -102,20 +102,32 @@ func (c *chat) send(in Input) Result {
 	c.last = r
 	fmt.Fprintf(&c.log, ">>> %s\n", describe(in))
 	for _, rep := range r.Replies {
-		c.log.WriteString(rep.Text + "\n")
-		for _, row := range rep.Buttons {
-			var bs []string
-			for _, b := range row {
-				bs = append(bs, "["+b.Label+" → "+b.Data+"]")
-			}
-			c.log.WriteString(strings.Join(bs, " ") + "\n")
-		}
-		if rep.AskContact {
-			c.log.WriteString("[contact keyboard]\n")
-		}
-		c.log.WriteString("---\n")
+		writeReply(&c.log, rep)
 	}
 	return r
+}
+
+// writeReply writes one reply of a transcript: its text, its buttons, and
+// what else it carries.
+func writeReply(w *strings.Builder, rep Reply) {
+	w.WriteString(rep.Text + "\n")
+	for _, row := range rep.Buttons {
+		var bs []string
+		for _, b := range row {
+			bs = append(bs, "["+b.Label+" → "+b.Data+"]")
+		}
+		w.WriteString(strings.Join(bs, " ") + "\n")
+	}
+	if rep.Link != nil {
+		w.WriteString("[" + rep.Link.Label + " ↗ " + rep.Link.URL + "]\n")
+	}
+	if rep.File != nil {
+		w.WriteString("[file " + rep.File.Name + "]\n")
+	}
+	if rep.AskContact {
+		w.WriteString("[contact keyboard]\n")
+	}
+	w.WriteString("---\n")
 }
 
 func describe(in Input) string {
@@ -319,7 +331,7 @@ func TestUnknownButtonAndCommand(t *testing.T) {
 	c.send(btn("rsvp:attend;DROP TABLE"))
 	c.wantReply("không còn hiệu lực")
 	c.send(cmd("xyz", ""))
-	c.wantReply("chưa hiểu lệnh «/xyz»")
+	c.wantReply("chưa hiểu lệnh “/xyz”")
 	if len(c.effects) != 1 { // only the identity link
 		t.Fatalf("effects = %v", c.effects)
 	}

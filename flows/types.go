@@ -113,6 +113,16 @@ type Reply struct {
 	AskContact bool
 	// File is a document to send (an export, a calendar file).
 	File *File `json:",omitempty"`
+	// Link is a button that opens an address instead of coming back as
+	// input (Telegram's URL button, Zalo's oa.open.url, a link button in the
+	// web chat), shown after the other buttons.
+	Link *Link `json:",omitempty"`
+}
+
+// Link is a button opening URL (http or https).
+type Link struct {
+	Label string
+	URL   string
 }
 
 // File is an outgoing document. Its bytes are not kept in sessions.
