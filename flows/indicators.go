@@ -467,7 +467,11 @@ func (r *stepper) valueAnswer(ind domain.Indicator, w *work) {
 			}
 			r.keep(w)
 			r.s.State = stateIndAmbig
-			r.say(r.t("value_ambiguous", valEcho(r.in.Text))+"\n"+r.t("value_ambiguous_hint"), r.choiceButtons(ind, w)...)
+			text := r.t("value_ambiguous", valEcho(r.in.Text)) + "\n" + r.t("value_ambiguous_hint")
+			if len(verr.Choices) == 1 { // the other reading is out of range
+				text = verr.Message(r.s.Lang, ind)
+			}
+			r.say(text, r.choiceButtons(ind, w)...)
 			return
 		}
 		r.s.Fails++

@@ -88,7 +88,7 @@ func (c *campaign) as(id string, in Input) Result {
 			n := e.Submission
 			n.Version, n.Status = cur.Version+1, domain.StatusDraft
 			if e.Action == "submit" {
-				n.Status = domain.StatusSubmitted
+				n.Status, n.SubmittedAt = domain.StatusSubmitted, c.now
 			} else if cur.Status == domain.StatusReturned {
 				n.Status = domain.StatusReturned
 			}
@@ -442,5 +442,250 @@ func TestSentItemLockedAfterDeadline(t *testing.T) {
 	c.want("DB002", "đã quá hạn")
 	if c.chats["DB002"].State != stateIdle {
 		t.Fatal("a sent item was opened for editing after its deadline")
+	}
+}
+
+// The focal point's and staff's conversations, as they read, in both
+// languages: a colleague's item entered by another focal point of the
+// agency, an ambiguous number answered by typing, percent values with
+// their unit once, /huy keeping the draft, resuming with the evidence
+// kept, the review queue by agency name and an approval notice.
+func TestGoldenCampaignTranscripts(t *testing.T) {
+	for _, lang := range []string{"vi", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			c := newCampaign(t)
+			if lang == "en" {
+				for _, id := range []string{"DB002", "DB003", "DB005"} {
+					c.chats[id] = &Session{PersonID: id, Lang: domain.English}
+				}
+			}
+			// Lê Văn Khải: focal point of SKHCN, not the one named on 1.1.1.
+			c.as("DB005", cmd("chiso", ""))
+			c.as("DB005", btn("ind:1.1.1"))
+			c.as("DB005", text("1.234,5"))
+			c.as("DB005", text("12"))
+			c.as("DB005", btn(btnValOK))
+			c.as("DB005", file("ds-van-ban.pdf", "s9", ""))
+			c.as("DB005", cmd("huy", ""))
+			c.as("DB005", btn("ind:1.1.1"))
+			// Trần Thị Bình: an ambiguous number answered by typing a clear one.
+			c.as("DB002", btn("ind:P1.04"))
+			c.as("DB002", text("1.234"))
+			c.as("DB002", text("2000"))
+			c.as("DB002", cmd("huy", ""))
+			// A percentage, ambiguous with one reading in range, then a new value.
+			c.as("DB002", btn("ind:2.2.2"))
+			c.as("DB002", text("1.234"))
+			c.as("DB002", text("không rõ"))
+			c.as("DB002", text("0,5"))
+			c.as("DB002", text("1,234"))
+			c.as("DB002", btn("val:0"))
+			c.as("DB002", btn(btnValRedo))
+			c.as("DB002", text("abc"))
+			c.as("DB002", text("12,5%"))
+			c.as("DB002", btn(btnValOK))
+			c.as("DB002", file("qd.pdf", "s1", ""))
+			c.as("DB002", btn(btnEvDone))
+			c.as("DB002", text("106/KH-UBND"))
+			c.as("DB002", text("18/06/2024"))
+			c.as("DB002", btn(btnNoteSkip))
+			c.as("DB002", btn(btnSend))
+			// Staff: the queue by name, the card, approval.
+			c.as("DB003", cmd("duyet", ""))
+			c.as("DB003", btn("rv:2.2.2|STC"))
+			v := c.subs[[2]string{"2.2.2", "STC"}].Version
+			c.as("DB003", btn("ra:2.2.2|STC|"+itoa(v)))
+			c.as("DB003", cmd("nhacnho", ""))
+			golden(t, "testdata/campaign_"+lang+".golden", c.log.String())
+		})
+	}
+}
+
+func TestColleagueMayEnterTheAgencysItems(t *testing.T) {
+	c := newCampaign(t)
+	r := c.as("DB005", cmd("chiso", ""))
+	if !hasButton(r, "ind:1.1.1") {
+		t.Fatalf("the agency's item is not offered: %q", allText(r))
+	}
+	c.want("DB005", "Người phụ trách: Phạm Văn Đức")
+	c.want("DB005", "Anh/chị được giao 0 chỉ số")
+	r = c.as("DB005", btn("ind:1.1.1"))
+	if r.Refused != "" || c.chats["DB005"].State != stateIndValue {
+		t.Fatalf("a colleague's item was refused: %q", allText(r))
+	}
+	c.as("DB005", text("3"))
+	c.as("DB005", btn(btnValOK))
+	s := c.subs[[2]string{"1.1.1", "SKHCN"}]
+	if s.Value != "3" || s.By != "DB005" || s.Agency != "SKHCN" {
+		t.Fatalf("saved %+v", s)
+	}
+	// Every item offered can be opened: nothing in the list is refused.
+	for _, id := range []string{"DB002", "DB004", "DB005"} {
+		c.chats[id] = &Session{PersonID: id}
+		list := c.as(id, cmd("chiso", ""))
+		for _, rep := range list.Replies {
+			for _, row := range rep.Buttons {
+				for _, b := range row {
+					if !strings.HasPrefix(b.Data, "ind:") {
+						continue
+					}
+					if r := c.as(id, btn(b.Data)); r.Refused != "" {
+						t.Errorf("%s was offered %s and refused it", id, b.Data)
+					}
+					c.as(id, cmd("huy", ""))
+				}
+			}
+		}
+	}
+}
+
+func TestAmbiguousValueKeepsItsButtonsAndTakesANewValue(t *testing.T) {
+	c := newCampaign(t)
+	c.as("DB002", btn("ind:2.2.2"))
+	c.as("DB002", text("1.234"))
+	r := c.as("DB002", text("???"))
+	if !hasButton(r, "val:0") || hasButton(r, "val:1") {
+		t.Fatalf("an error in the ambiguous step lost the button: %q", allText(r))
+	}
+	r = c.as("DB002", text("20"))
+	if c.chats["DB002"].State != stateIndConfirm || !hasButton(r, btnValOK) {
+		t.Fatalf("a clear new value was not taken: %q", allText(r))
+	}
+	c.want("DB002", "Giá trị anh/chị nhập: 20%. Đúng chưa?")
+	// While confirming, a new value replaces the pending one too.
+	c.as("DB002", text("2000"))
+	c.want("DB002", "ngoài khoảng cho phép")
+	if !hasButton(c.last["DB002"], btnValOK) {
+		t.Fatal("the read-back's buttons were not repeated with the error")
+	}
+	c.as("DB002", text("0,75"))
+	c.want("DB002", "0,75%. Đúng chưa?")
+}
+
+func TestValueShownWithItsUnitOnce(t *testing.T) {
+	tests := []struct {
+		label string
+		ind   domain.Indicator
+		canon string
+		vi    string
+		en    string
+	}{
+		{"percent", vtPct, "12.5", "12,5%", "12.5%"},
+		{"percent points", vtPct2, "12.5", "12,5% (điểm)", "12.5% (điểm)"},
+		{"score", vtScore, "7.5", "7,5 điểm (0-10)", "7.5 điểm (0-10)"},
+		{"count", vtInt, "1000", "1.000 số văn bản", "1,000 số văn bản"},
+		{"decimal as entered", vtDec, "1.234", "1,234 người/vạn dân", "1.234 người/vạn dân"},
+		{"yes", vtYN, "yes", "Có", "Yes"},
+		{"empty", vtPct, "", "—", "—"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.label, func(t *testing.T) {
+			if got := ValueWithUnit(domain.Vietnamese, tc.ind, tc.canon); got != tc.vi {
+				t.Errorf("vi %q, want %q", got, tc.vi)
+			}
+			if got := ValueWithUnit(domain.English, tc.ind, tc.canon); got != tc.en {
+				t.Errorf("en %q, want %q", got, tc.en)
+			}
+		})
+	}
+	// In the review queue too: never "12,5% %".
+	c := newCampaign(t)
+	c.subs[[2]string{"2.2.2", "STC"}] = domain.Submission{Indicator: "2.2.2", Agency: "STC", Status: domain.StatusSubmitted, Value: "12.5", Version: 3}
+	c.as("DB003", cmd("duyet", ""))
+	c.want("DB003", "2.2.2 — Sở Tài chính: 12,5%")
+	if got := allText(c.last["DB003"]); strings.Contains(got, "% %") || strings.Contains(got, "· STC") {
+		t.Fatalf("queue %q", got)
+	}
+}
+
+func TestCancelWhileEnteringKeepsTheDraftAndShowsTheList(t *testing.T) {
+	c := newCampaign(t)
+	c.as("DB005", btn("ind:1.1.1"))
+	c.as("DB005", text("4"))
+	c.as("DB005", btn(btnValOK))
+	r := c.as("DB005", cmd("huy", ""))
+	c.want("DB005", "được giữ làm bản nháp")
+	if strings.Contains(allText(r), "không có gì được thay đổi") || hasButton(r, btnAttend) {
+		t.Fatalf("/huy said nothing changed or showed the RSVP card: %q", allText(r))
+	}
+	if !hasButton(r, "ind:1.1.1") || c.chats["DB005"].State != stateIdle {
+		t.Fatalf("/huy did not return to the indicator list: %q", allText(r))
+	}
+	if s := c.subs[[2]string{"1.1.1", "SKHCN"}]; s.Value != "4" || s.Status != domain.StatusDraft {
+		t.Fatalf("draft %+v", s)
+	}
+	// Nothing confirmed yet: says so.
+	c.as("DB002", btn("ind:P1.04"))
+	c.as("DB002", cmd("huy", ""))
+	c.want("DB002", "Chưa có gì được lưu")
+}
+
+func TestApprovalNoticeOffersNoEdit(t *testing.T) {
+	e := domain.ReviewSubmission{Indicator: "2.2.2", Agency: "STC", Approve: true}
+	ns := ReviewNotices(newCampaign(t).cat, e)
+	if len(ns) != 1 {
+		t.Fatalf("notices %+v", ns)
+	}
+	for _, row := range ns[0].Replies[0].Buttons {
+		for _, b := range row {
+			if strings.HasPrefix(b.Data, btnIndPrefix) {
+				t.Fatalf("approval notice offers %q", b.Label)
+			}
+		}
+	}
+	e.Approve, e.Comment = false, "Thiếu phụ lục"
+	if ns := ReviewNotices(newCampaign(t).cat, e); ns[0].Replies[0].Buttons[0][0].Data != "ind:2.2.2" {
+		t.Fatal("a returned item's notice lost its edit button")
+	}
+}
+
+func TestRemindAfterCutoffIsNotOffered(t *testing.T) {
+	c := newCampaign(t) // 10/08, after the 31/07 cut-off
+	for _, in := range []Input{cmd("nhacnho", ""), btn(btnRemindAsk), btn(btnRemindGo)} {
+		r := c.as("DB003", in)
+		if len(r.Tasks) != 0 || !strings.Contains(allText(r), "Đã hết hạn xác nhận tham dự") {
+			t.Errorf("%+v after the cut-off: %q tasks %v", in, allText(r), r.Tasks)
+		}
+	}
+	c.now = time.Date(2024, 7, 30, 9, 0, 0, 0, hcm)
+	if r := c.as("DB003", cmd("nhacnho", "")); len(r.Tasks) != 1 || r.Tasks[0].Name != "remind_preview" {
+		t.Fatalf("before the cut-off: tasks %v", r.Tasks)
+	}
+}
+
+func TestReports(t *testing.T) {
+	c := newCampaign(t)
+	c.subs[[2]string{"P1.04", "STC"}] = domain.Submission{Indicator: "P1.04", Agency: "STC", Status: domain.StatusDraft}
+	var subs []domain.Submission
+	for _, s := range c.subs {
+		subs = append(subs, s)
+	}
+	items, total := CountMissing(c.cat, subs)
+	got := RenderMissing(domain.Vietnamese, c.dir, items, total, hcm)
+	want := "📊 Chỉ số chưa nộp: 3/3, hạn sớm nhất trước:\n\n" +
+		"⏰ Hạn 20/08/2024:\n• Sở Tài chính — P1.04 Chỉ số cải cách hành chính (đầu mối: Trần Thị Bình): nháp\n\n" +
+		"⏰ Hạn 30/08/2024:\n• Sở KH&CN — 1.1.1 Chính sách thúc đẩy KH,CN&ĐMST (đầu mối: Phạm Văn Đức): chưa nhập\n" +
+		"• Sở Tài chính — 2.2.2 Chi ngân sách cho KH&CN trên GRDP (đầu mối: Trần Thị Bình): chưa nhập"
+	if got != want {
+		t.Errorf("missing:\n%s\nwant:\n%s", got, want)
+	}
+
+	dir := domain.NewDirectory([]domain.Person{
+		{ID: "A1", FullName: "A Một", AgencyCode: "A", Roles: []domain.Role{domain.RoleDelegate}},
+		{ID: "B1", FullName: "B Một", AgencyCode: "B", Roles: []domain.Role{domain.RoleDelegate}},
+		{ID: "B2", FullName: "B Hai", AgencyCode: "B", Roles: []domain.Role{domain.RoleDelegate}},
+		{ID: "C1", FullName: "C Một", AgencyCode: "C", Roles: []domain.Role{domain.RoleDelegate}},
+		{ID: "D1", FullName: "D Một", AgencyCode: "D", Roles: []domain.Role{domain.RoleDelegate}},
+	}, []domain.Agency{{Code: "A", NameVI: "Sở Y tế"}, {Code: "B", NameVI: "UBND huyện Ân Thi"}, {Code: "C", NameVI: "Đài PT-TH tỉnh"}, {Code: "D", NameVI: "Sở Nội vụ"}})
+	answers := map[string]domain.RSVP{"A1": {Status: domain.RSVPAttend}, "C1": {Status: domain.RSVPDecline}}
+	h := CountHeadcount(dir, answers, nil)
+	got = RenderHeadcount(domain.Vietnamese, h, time.Date(2024, 7, 30, 9, 0, 0, 0, hcm))
+	want = "👥 Tổng hợp đại biểu (09:00 30/07/2024)\nMời: 5 · Dự: 1 · Không dự: 1 · Cử người thay: 0 · Chưa trả lời: 3 · Đã điểm danh: 0\n\n" +
+		"Cần nhắc — 2 đơn vị còn đại biểu chưa trả lời (nhiều nhất trước):\n" +
+		"• UBND huyện Ân Thi: chưa trả lời 2/2 (dự 0, không 0, thay 0, có mặt 0)\n" +
+		"• Sở Nội vụ: chưa trả lời 1/1 (dự 0, không 0, thay 0, có mặt 0)\n\n" +
+		"✅ 2 đơn vị đã trả lời đủ: mời 2, dự 1, không dự 1, cử người thay 0."
+	if got != want {
+		t.Errorf("headcount:\n%s\nwant:\n%s", got, want)
 	}
 }

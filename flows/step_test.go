@@ -138,6 +138,12 @@ func describe(in Input) string {
 		return "button " + in.Data
 	case InContact:
 		return fmt.Sprintf("contact %s self=%v", in.Phone, in.ContactIsSelf)
+	case InFile:
+		var names []string
+		for _, f := range in.Files {
+			names = append(names, f.Name)
+		}
+		return "file " + strings.Join(names, ", ")
 	}
 	return string(in.Kind) + " " + in.Text
 }
