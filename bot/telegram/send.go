@@ -121,15 +121,17 @@ func (a *Adapter) Fetch(ctx context.Context, f flows.FileRef, maxBytes int64) ([
 
 type inlineButton struct {
 	Text         string `json:"text"`
-	CallbackData string `json:"callback_data"`
+	CallbackData string `json:"callback_data,omitempty"`
+	URL          string `json:"url,omitempty"`
 }
 
-// replyMarkup renders a reply's keyboard as the reply_markup JSON.
+// replyMarkup renders a reply's keyboard as the reply_markup JSON. A
+// reply's Link is a URL button on its own row, after the others.
 func replyMarkup(r flows.Reply) (string, error) {
 	var v any
 	switch {
-	case len(r.Buttons) > 0:
-		rows := make([][]inlineButton, 0, len(r.Buttons))
+	case len(r.Buttons) > 0 || r.Link != nil:
+		rows := make([][]inlineButton, 0, len(r.Buttons)+1)
 		for _, row := range r.Buttons {
 			if len(row) == 0 {
 				continue
@@ -142,6 +144,12 @@ func replyMarkup(r flows.Reply) (string, error) {
 				out = append(out, inlineButton{Text: b.Label, CallbackData: b.Data})
 			}
 			rows = append(rows, out)
+		}
+		if l := r.Link; l != nil {
+			if !strings.HasPrefix(l.URL, "https://") && !strings.HasPrefix(l.URL, "http://") {
+				return "", fmt.Errorf("link button %q: not an http(s) URL", l.Label)
+			}
+			rows = append(rows, []inlineButton{{Text: l.Label, URL: l.URL}})
 		}
 		v = map[string]any{"inline_keyboard": rows}
 	case r.AskContact:

@@ -183,3 +183,28 @@ func TestDownloadFile(t *testing.T) {
 		t.Errorf("download failure: %v", err)
 	}
 }
+
+// The console's sign-in link is a URL button, not a callback: tapping it
+// opens the link, and the link is not in the text to copy.
+func TestSendLinkIsAURLButton(t *testing.T) {
+	s := newSetup(t)
+	const chat = 905
+	err := s.a.Send(context.Background(), "905", []flows.Reply{{
+		Text: "🔐 Đường dẫn đăng nhập trang quản trị.",
+		Link: &flows.Link{Label: "🔐 Mở trang quản trị", URL: "https://pii.example.vn/admin/signin/abc"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.srv.Messages(chat)
+	if len(got) != 1 || len(got[0].Inline) != 1 || len(got[0].Inline[0]) != 1 {
+		t.Fatalf("sent %+v", got)
+	}
+	b := got[0].Inline[0][0]
+	if b.URL != "https://pii.example.vn/admin/signin/abc" || b.Data != "" || b.Text != "🔐 Mở trang quản trị" {
+		t.Fatalf("button %+v", b)
+	}
+	if err := s.a.Send(context.Background(), "905", []flows.Reply{{Text: "x", Link: &flows.Link{Label: "x", URL: "javascript:alert(1)"}}}); err == nil {
+		t.Fatal("a javascript: link was sent as a button")
+	}
+}
