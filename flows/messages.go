@@ -204,6 +204,12 @@ var catalogs = map[domain.Lang]map[msg]string{
 		"hc_todo_head":          "Cần nhắc — %d đơn vị còn đại biểu chưa trả lời (nhiều nhất trước):",
 		"hc_done":               "✅ %d đơn vị đã trả lời đủ: mời %d, dự %d, không dự %d, cử người thay %d.",
 		"miss_deadline":         "⏰ Hạn %s:",
+		"invite_pending":        "📨 Ban tổ chức gửi lại giấy mời. Anh/chị chưa trả lời; xin xác nhận trước %s bằng các nút bên dưới.",
+		"invite_pending_closed": "📨 Ban tổ chức gửi lại thông tin Hội nghị. Đã hết hạn xác nhận tham dự (%s); nếu anh/chị muốn dự hoặc cử người đi thay, xin liên hệ Ban tổ chức: %s.",
+		"invite_attend":         "📨 Ban tổ chức gửi lại thông tin Hội nghị. Anh/chị đã xác nhận tham dự — hẹn gặp anh/chị.",
+		"invite_sub":            "📨 Ban tổ chức gửi lại thông tin Hội nghị. Anh/chị đã cử %s đi thay.",
+		"invite_decline":        "📨 Ban tổ chức gửi lại thông tin Hội nghị. Anh/chị đã báo không tham dự; nếu thay đổi ý định, xin trả lời trước %s.",
+		"invite_decline_closed": "📨 Ban tổ chức gửi lại thông tin Hội nghị. Anh/chị đã báo không tham dự; Ban tổ chức đã ghi nhận.",
 	},
 	domain.English: {
 		"welcome_unknown": "Hello! This is the coordination assistant of the Department of Science and Technology.\n\nTo begin, please tell me who you are in one of three ways:\n• Open the personal link in your invitation;\n• Tap “Share my phone number” below;\n• Type the invitation code printed on your invitation (for example HY7K3M9Q).",
@@ -397,6 +403,12 @@ var catalogs = map[domain.Lang]map[msg]string{
 		"hc_todo_head":          "To chase — %d agencies with delegates who have not answered (most first):",
 		"hc_done":               "✅ %d agencies have fully answered: invited %d, attending %d, declined %d, substitutes %d.",
 		"miss_deadline":         "⏰ Due %s:",
+		"invite_pending":        "📨 The organisers are sending your invitation again. You have not answered yet; please reply by %s with the buttons below.",
+		"invite_pending_closed": "📨 The organisers are sending the conference details again. Replies closed on %s; if you wish to attend or send a substitute, please contact the organisers: %s.",
+		"invite_attend":         "📨 The organisers are sending the conference details again. You have confirmed you will attend — see you there.",
+		"invite_sub":            "📨 The organisers are sending the conference details again. You are sending %s as your substitute.",
+		"invite_decline":        "📨 The organisers are sending the conference details again. You said you will not attend; if your plans change, please reply by %s.",
+		"invite_decline_closed": "📨 The organisers are sending the conference details again. You said you will not attend; the organisers have noted it.",
 	},
 }
 

@@ -699,3 +699,38 @@ func FormatPhone(p string) string {
 	}
 	return p
 }
+
+// Invitation is the invitation sent again to one person (staff's "resend"
+// in the console): a first line chosen by their answer and the date, then
+// the event card as the chat shows it — with the answer buttons only
+// before the RSVP cut-off.
+func Invitation(lang domain.Lang, ev *domain.Event, p domain.Person, rsvp *domain.RSVP, now time.Time) []Reply {
+	r := &stepper{s: Session{Lang: lang, PersonID: p.ID}, f: Facts{Now: now, Event: ev, Person: &p, RSVP: rsvp, Lang: lang}}
+	if r.s.Lang == "" {
+		r.s.Lang = domain.Vietnamese
+	}
+	status := domain.RSVPPending
+	if rsvp != nil {
+		status = rsvp.Status
+	}
+	closed := r.rsvpClosed()
+	cutoff := r.dateTime(ev.RSVPCutoff)
+	var lead string
+	switch {
+	case status == domain.RSVPAttend:
+		lead = r.t("invite_attend")
+	case status == domain.RSVPSubstitute && rsvp.Substitute != nil:
+		lead = r.t("invite_sub", rsvp.Substitute.Name)
+	case status == domain.RSVPDecline && closed:
+		lead = r.t("invite_decline_closed")
+	case status == domain.RSVPDecline:
+		lead = r.t("invite_decline", cutoff)
+	case closed:
+		lead = r.t("invite_pending_closed", cutoff, r.organizer())
+	default:
+		lead = r.t("invite_pending", cutoff)
+	}
+	r.card()
+	r.replies[0].Text = lead + "\n\n" + r.replies[0].Text
+	return r.replies
+}

@@ -314,6 +314,19 @@ func TestCutoffAndRoles(t *testing.T) {
 	if c.s.State != stateIdle {
 		t.Fatal("substitute form opened after cut-off")
 	}
+	// After the cut-off the card offers no answer buttons: they would only
+	// be refused.
+	c.send(cmd("xacnhan", ""))
+	c.wantReply("Đã hết hạn thay đổi xác nhận")
+	for _, rep := range c.last.Replies {
+		for _, row := range rep.Buttons {
+			for _, b := range row {
+				if strings.HasPrefix(b.Data, "rsvp:") {
+					t.Fatalf("the card after the cut-off offers %q", b.Label)
+				}
+			}
+		}
+	}
 
 	f := newChat(t)
 	f.send(cmd("start", "tok-binh-0123456789abcd"))
