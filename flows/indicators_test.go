@@ -689,3 +689,26 @@ func TestReports(t *testing.T) {
 		t.Errorf("headcount:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+func TestStaffPreviewsSayWhoIsNotReached(t *testing.T) {
+	r := BroadcastPreview(domain.Vietnamese, "k1", 4, 91, "Hội nghị lùi sang 08:30.")
+	want := "Thông báo sẽ gửi tới 4 người qua chat.\n91 người trong nhóm này chưa kết nối với bot (hoặc không nhận được tin) nên sẽ không nhận được; xin báo họ qua điện thoại hoặc văn bản.\n\nBản xem trước:\n\nHội nghị lùi sang 08:30."
+	if r.Text != want || !hasButton(Result{Replies: []Reply{r}}, btnBcSend+":k1") {
+		t.Errorf("broadcast preview %q", r.Text)
+	}
+	if r := BroadcastPreview(domain.English, "k1", 3, 0, "x"); strings.Contains(r.Text, "not connected") {
+		t.Errorf("everyone reached, yet %q", r.Text)
+	}
+	r = RemindPreview(domain.Vietnamese, "k1", 0, 5)
+	if len(r.Buttons) != 0 || !strings.Contains(r.Text, "5 người trong nhóm này chưa kết nối") {
+		t.Errorf("nobody reachable: %+v", r)
+	}
+	r = RemindPreview(domain.English, "k1", 2, 1)
+	if !strings.Contains(r.Text, "2 delegates") || !strings.Contains(r.Text, "unable to receive messages): 1.") || !hasButton(Result{Replies: []Reply{r}}, btnRemindGo+":k1") {
+		t.Errorf("remind preview %+v", r)
+	}
+	s := SignInReply(domain.Vietnamese, "https://x.vn/admin/signin/t")
+	if s.Link == nil || s.Link.URL != "https://x.vn/admin/signin/t" || strings.Contains(s.Text, "https://") {
+		t.Errorf("sign-in reply %+v", s)
+	}
+}

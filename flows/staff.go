@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/dieuphoi/dieuphoi/domain"
 )
 
 // States and buttons of the staff commands.
@@ -207,6 +209,36 @@ func SplitBroadcastArg(arg string) (id, audience, text string) {
 	id, rest, _ := strings.Cut(arg, "\n")
 	audience, text, _ = strings.Cut(rest, "\n")
 	return id, audience, text
+}
+
+// BroadcastPreview is what staff see before confirming an announcement:
+// how many it reaches, how many it will not (they have not connected to
+// the bot), and the text; id is the preview's confirmation id.
+func BroadcastPreview(lang domain.Lang, id string, reached, unreached int, text string) Reply {
+	out := t(lang, "bc_preview", reached)
+	if unreached > 0 {
+		out += "\n" + t(lang, "unreached", unreached)
+	}
+	return Reply{Text: out + "\n\n" + t(lang, "bc_preview_text", text), Buttons: BroadcastButtons(string(lang), id)}
+}
+
+// RemindPreview is what staff see before confirming RSVP reminders; id is
+// the preview's confirmation id.
+func RemindPreview(lang domain.Lang, id string, reached, unreached int) Reply {
+	if reached == 0 {
+		return Reply{Text: t(lang, "unreached", unreached)}
+	}
+	out := t(lang, "remind_preview", reached)
+	if unreached > 0 {
+		out += "\n" + t(lang, "unreached", unreached)
+	}
+	return Reply{Text: out, Buttons: RemindButtons(string(lang), id)}
+}
+
+// SignInReply carries the console's one-time sign-in link as a button that
+// opens it, never as an address to copy.
+func SignInReply(lang domain.Lang, link string) Reply {
+	return Reply{Text: t(lang, "signin_link"), Link: &Link{Label: t(lang, "btn_signin"), URL: link}}
 }
 
 // BroadcastButtons are the buttons under a broadcast preview; id is the

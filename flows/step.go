@@ -136,7 +136,7 @@ func (r *stepper) run() {
 	case stateBcText:
 		r.broadcastText()
 	case stateBcConfirm:
-		r.say(r.t("use_buttons"), BroadcastButtons(string(r.s.Lang))...)
+		r.say(r.t("use_buttons"), BroadcastButtons(string(r.s.Lang), r.s.Draft["cid"])...)
 	default:
 		if r.in.Kind == InFile {
 			r.say(r.t("file_unexpected", r.t("idle_hint")), r.menuButtons()...)
