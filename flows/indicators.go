@@ -49,6 +49,7 @@ const (
 	btnRvApprove  = "ra:"
 	btnRvReturn   = "rr:"
 	btnExPrefix   = "ex:"
+	btnHistPrefix = "hs:"
 )
 
 // After this many wrong values in a row the bot offers to keep a draft.
@@ -254,7 +255,11 @@ func (r *stepper) openIndicator(code string) {
 	}
 	r.s.Fails = 0
 	r.keep(w)
-	r.say(r.indicatorCard(ind, a, sub, stored))
+	var hist [][]Button
+	if stored {
+		hist = [][]Button{{{r.t("btn_history"), btnHistPrefix + code + "|" + r.f.Person.AgencyCode}}}
+	}
+	r.say(r.indicatorCard(ind, a, sub, stored), hist...)
 	r.next(w)
 }
 
@@ -685,6 +690,8 @@ func (r *stepper) campaignButton() bool {
 		r.exportMenu()
 	case strings.HasPrefix(d, btnExPrefix):
 		r.export(strings.TrimPrefix(d, btnExPrefix))
+	case strings.HasPrefix(d, btnHistPrefix):
+		r.history(strings.TrimPrefix(d, btnHistPrefix))
 	case strings.HasPrefix(d, btnRvPrefix), strings.HasPrefix(d, btnRvApprove), strings.HasPrefix(d, btnRvReturn):
 		r.reviewButton(d)
 	case strings.HasPrefix(d, btnValPrefix), d == btnValOK, d == btnValRedo, d == btnEvDone, d == btnEvSkip, d == btnEvClear,
@@ -1011,7 +1018,22 @@ func (r *stepper) reviewCard(ind domain.Indicator, s domain.Submission) {
 	r.say(r.t("review_card", ind.Code, ind.Name(r.s.Lang), agency, ValueWithUnit(r.s.Lang, ind, s.Value),
 		"\n"+orDash(r.evidenceList(s.Evidence)), orDash(s.DocNumber), docDate, orDash(s.Note), by, r.dateTime(s.SubmittedAt)),
 		[]Button{{r.t("btn_approve"), btnRvApprove + s.Indicator + "|" + s.Agency + ver}, {r.t("btn_return"), btnRvReturn + s.Indicator + "|" + s.Agency + ver}},
-		[]Button{{r.t("btn_review"), btnReview}})
+		[]Button{{r.t("btn_history"), btnHistPrefix + s.Indicator + "|" + s.Agency}, {r.t("btn_review"), btnReview}})
+}
+
+// history asks the bot layer for an indicator's history (what changed,
+// by whom, when), for staff or a focal point of that agency; the
+// conversation stays where it is.
+func (r *stepper) history(arg string) {
+	code, agency, ok := strings.Cut(arg, "|")
+	_, assigned := r.f.Catalog.Assignment(code, agency)
+	mine := r.f.Person.Has(domain.RoleFocal) && r.f.Person.AgencyCode == agency
+	if !ok || !assigned || !(r.isStaff() || mine) {
+		r.refused = "history of " + clip(code, 20) + "/" + clip(agency, 20) + " by someone not allowed"
+		r.say(r.t("not_your_indicator", clip(code, 20)))
+		return
+	}
+	r.tasks = append(r.tasks, Task{Name: "history", Arg: code + "|" + agency})
 }
 
 func (r *stepper) reviewComment() {

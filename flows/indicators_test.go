@@ -495,6 +495,7 @@ func TestGoldenCampaignTranscripts(t *testing.T) {
 			c.as("DB003", btn("rv:2.2.2|STC"))
 			v := c.subs[[2]string{"2.2.2", "STC"}].Version
 			c.as("DB003", btn("ra:2.2.2|STC|"+itoa(v)))
+			c.as("DB003", btn("hs:2.2.2|STC"))
 			c.as("DB003", cmd("nhacnho", ""))
 			golden(t, "testdata/campaign_"+lang+".golden", c.log.String())
 		})
@@ -710,5 +711,40 @@ func TestStaffPreviewsSayWhoIsNotReached(t *testing.T) {
 	s := SignInReply(domain.Vietnamese, "https://x.vn/admin/signin/t")
 	if s.Link == nil || s.Link.URL != "https://x.vn/admin/signin/t" || strings.Contains(s.Text, "https://") {
 		t.Errorf("sign-in reply %+v", s)
+	}
+}
+
+func TestHistoryShowsRealChangesFormatted(t *testing.T) {
+	c := newCampaign(t)
+	at := func(h int) time.Time { return time.Date(2024, 8, 10, h, 0, 0, 0, hcm) }
+	changes := []domain.SubmissionChange{
+		{By: "DB002", At: at(8), Action: "draft", NewValue: "12.5"},
+		{By: "DB002", At: at(9), Action: "draft", OldValue: "12.5", NewValue: "12.5"},              // the next question saved again
+		{By: "DB002", At: at(10), Action: "draft", OldValue: "12.5", NewValue: "12.5", Evidence: 1}, // a file added
+		{By: "DB002", At: at(11), Action: "submit", OldValue: "12.5", NewValue: "13", Evidence: 1},
+		{By: "DB003", At: at(12), Action: "return", OldValue: "13", NewValue: "13", Evidence: 1, Comment: "Thiếu phụ lục"},
+	}
+	ind, _ := c.cat.Indicator("2.2.2")
+	got := History(domain.Vietnamese, ind, changes, c.dir)
+	want := []HistoryEntry{
+		{At: at(12), Who: "Lê Minh Châu", Action: "Trả lại", Change: "13%", Evidence: "1 minh chứng", Comment: "Thiếu phụ lục"},
+		{At: at(11), Who: "Trần Thị Bình", Action: "Gửi", Change: "12,5% → 13%", Evidence: "1 minh chứng"},
+		{At: at(10), Who: "Trần Thị Bình", Action: "Lưu nháp", Change: "12,5%", Evidence: "1 minh chứng (+1)"},
+		{At: at(8), Who: "Trần Thị Bình", Action: "Lưu nháp", Change: "12,5%", Evidence: "0 minh chứng"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d entries, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("entry %d = %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+	text := RenderHistory(domain.Vietnamese, ind, "Sở Tài chính", got, hcm, 10)
+	if !strings.Contains(text, "• 11:00 10/08/2024 · Gửi · Trần Thị Bình: 12,5% → 13% · 1 minh chứng") || strings.Contains(text, "12.5") {
+		t.Errorf("chat history %q", text)
+	}
+	if en := History(domain.English, ind, changes, c.dir); en[1].Change != "12.5% → 13%" || en[1].Action != "Sent" {
+		t.Errorf("English %+v", en[1])
 	}
 }

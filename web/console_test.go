@@ -572,3 +572,25 @@ func TestImport(t *testing.T) {
 	_, body = c.get("/admin/")
 	mustContain(t, body, "Nhập dữ liệu")
 }
+
+// The history reads like the chat: Vietnamese numbers with the unit, only
+// the rows where something a reader can see changed, no version numbers.
+func TestIndicatorHistoryReadsLikeTheChat(t *testing.T) {
+	w := newWorld(t)
+	draft := func(ver int, value string) {
+		w.apply(t, domain.SaveSubmission{Action: "draft", ExpectVersion: ver, Submission: domain.Submission{
+			Indicator: "2.1.1", Agency: "SNV", Value: value, By: "P004"}})
+	}
+	draft(0, "12.5")
+	draft(1, "12.5") // saved again at the next question: nothing changed
+	draft(2, "1250.75")
+	w.apply(t, domain.SaveSubmission{Action: "submit", ExpectVersion: 3, Submission: domain.Submission{
+		Indicator: "2.1.1", Agency: "SNV", Value: "1250.75", By: "P004"}})
+	c := w.signIn(t, "S001")
+	_, body := c.get("/admin/indicators/2.1.1/SNV")
+	mustContain(t, body, "12,5% → 1.250,75%", "Gửi", "Lưu nháp", "Phạm")
+	mustNotContain(t, body, "12.5", "Phiên bản", "1250.75 ")
+	if n := strings.Count(body, "<tr><td>"); n != 3 {
+		t.Errorf("history has %d rows, want 3 (first draft, changed draft, sent):\n%s", n, body)
+	}
+}

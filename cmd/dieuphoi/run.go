@@ -744,6 +744,27 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 		items, total := flows.CountMissing(cat, subs)
 		return []flows.Reply{{Text: flows.RenderMissing(tc.Lang, d.Directory(), items, total, ev.Location)}}, nil
 	})
+	d.SetTask("history", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		code, agency, _ := strings.Cut(tc.Task.Arg, "|")
+		ind, ok := cat.Indicator(code)
+		_, assigned := cat.Assignment(code, agency)
+		p, known := d.Directory().Person(tc.PersonID)
+		// The flow checked this already; a task is checked again where it
+		// reads the data: staff, or a focal point of that very agency.
+		if !ok || !assigned || !known || !(p.Has(domain.RoleStaff) || (p.Has(domain.RoleFocal) && p.AgencyCode == agency)) {
+			return text(tc.Lang, "staff_only"), nil
+		}
+		changes, err := cs.SubmissionHistory(ctx, code, agency)
+		if err != nil {
+			return nil, err
+		}
+		name := agency
+		if a, ok := d.Directory().Agency(agency); ok {
+			name = a.Name(tc.Lang)
+		}
+		entries := flows.History(tc.Lang, ind, changes, d.Directory())
+		return []flows.Reply{{Text: flows.RenderHistory(tc.Lang, ind, name, entries, ev.Location, 10)}}, nil
+	})
 	d.SetTask("remind_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
 		n, missed, err := sch.Reach(ctx, scheduler.AudiencePending)
 		if err != nil {
