@@ -719,7 +719,7 @@ func TestHistoryShowsRealChangesFormatted(t *testing.T) {
 	at := func(h int) time.Time { return time.Date(2024, 8, 10, h, 0, 0, 0, hcm) }
 	changes := []domain.SubmissionChange{
 		{By: "DB002", At: at(8), Action: "draft", NewValue: "12.5"},
-		{By: "DB002", At: at(9), Action: "draft", OldValue: "12.5", NewValue: "12.5"},              // the next question saved again
+		{By: "DB002", At: at(9), Action: "draft", OldValue: "12.5", NewValue: "12.5"},               // the next question saved again
 		{By: "DB002", At: at(10), Action: "draft", OldValue: "12.5", NewValue: "12.5", Evidence: 1}, // a file added
 		{By: "DB002", At: at(11), Action: "submit", OldValue: "12.5", NewValue: "13", Evidence: 1},
 		{By: "DB003", At: at(12), Action: "return", OldValue: "13", NewValue: "13", Evidence: 1, Comment: "Thiếu phụ lục"},
