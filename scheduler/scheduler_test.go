@@ -181,9 +181,9 @@ func TestAgendaChangeAnnouncedOnce(t *testing.T) {
 		if len(got) != 1 {
 			t.Fatalf("A1 got %q, want one change notice", got)
 		}
-		contains(t, "change", got[0], "có thay đổi", "• Mục 2 «Khai mạc, giới thiệu đại biểu»: 08:00–08:30 → 08:10–08:40",
-			"• Mục 3 «Thảo luận về Bộ chỉ số PII»: 08:30–10:00 → 08:40–10:00")
-		contains(t, "change en", e.texts("A2")[0], "has changed", "• Item 2 «Opening»: 08:00–08:30 → 08:10–08:40")
+		contains(t, "change", got[0], "có thay đổi", "• Mục 2 “Khai mạc, giới thiệu đại biểu”: 08:00–08:30 → 08:10–08:40",
+			"• Mục 3 “Thảo luận về Bộ chỉ số PII”: 08:30–10:00 → 08:40–10:00")
+		contains(t, "change en", e.texts("A2")[0], "has changed", "• Item 2 “Opening”: 08:00–08:30 → 08:10–08:40")
 		if n := len(e.texts("D1")) + len(e.texts("P1")); n != 0 {
 			t.Errorf("people not attending were told: D1 %q P1 %q", e.texts("D1"), e.texts("P1"))
 		}

@@ -37,8 +37,8 @@ func TestNoSessionNoData(t *testing.T) {
 		if code != http.StatusUnauthorized {
 			t.Errorf("%s: status %d, want 401", p, code)
 		}
-		mustContain(t, body, "/dangnhap")
-		mustNotContain(t, body, "Nguyễn Văn An", "Yên Mỹ", w.person("P001").InviteCode, "bằng chứng")
+		mustContain(t, body, "/dangnhap", "tên của anh/chị")
+		mustNotContain(t, body, "bạn", "Nguyễn Văn An", "Yên Mỹ", w.person("P001").InviteCode, "bằng chứng")
 	}
 	resp := c.post("/admin/checkin", url.Values{"code": {w.person("P001").InviteCode}})
 	if resp.StatusCode != http.StatusUnauthorized {
@@ -397,7 +397,7 @@ func TestDeskCheckIn(t *testing.T) {
 	body = read(t, resp)
 	mustContain(t, body, "Đã điểm danh trước đó lúc 07:45", `id="h-checkedin">1<`)
 	resp = c.post("/admin/checkin", url.Values{"code": {"ZZZZZZZZ"}})
-	if body := read(t, resp); resp.StatusCode != 404 || !strings.Contains(body, "Không tìm thấy mã «ZZZZZZZZ»") {
+	if body := read(t, resp); resp.StatusCode != 404 || !strings.Contains(body, "Không tìm thấy mã “ZZZZZZZZ”") {
 		t.Errorf("unknown code: %d", resp.StatusCode)
 	}
 	resp = c.do("GET", "/admin/api/headcount", nil, "")
@@ -421,8 +421,8 @@ func TestSelfCheckIn(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("%d", code)
 	}
-	mustContain(t, body, "Nguyễn Văn An", "Điểm danh sẽ mở từ 05:30 ngày 07/08/2026", "/chat/i/"+p.InviteToken)
-	mustNotContain(t, body, `id="confirm"`)
+	mustContain(t, body, "Nguyễn Văn An", "Điểm danh sẽ mở từ 05:30 ngày 07/08/2026", "/chat/i/"+p.InviteToken, "Hẹn gặp anh/chị")
+	mustNotContain(t, body, `id="confirm"`, "bạn")
 	resp := c.post(path, url.Values{"form": {"x"}})
 	if read(t, resp); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("early POST: %d", resp.StatusCode)
@@ -450,8 +450,8 @@ func TestSelfCheckIn(t *testing.T) {
 	// After the end.
 	w.setClock(time.Date(2026, 8, 7, 11, 30, 0, 0, ict))
 	_, body = c.get(path)
-	mustContain(t, body, "đã kết thúc")
-	mustNotContain(t, body, `id="confirm"`)
+	mustContain(t, body, "đã kết thúc", "cảm ơn anh/chị")
+	mustNotContain(t, body, `id="confirm"`, "bạn")
 	// Unknown token.
 	if code, _ := c.get("/checkin/nope"); code != 404 {
 		t.Errorf("unknown token: %d", code)
