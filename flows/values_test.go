@@ -470,3 +470,23 @@ func checkRoundTrip(t *testing.T, ind domain.Indicator, in string, v domain.Valu
 		t.Fatalf("%q: ParseCanon(%q) = %v, %v", in, v.Canon, back, err)
 	}
 }
+
+// Every example the value prompt gives is a valid value of its indicator.
+func TestValueExamplesAreValid(t *testing.T) {
+	for _, ind := range append(vtFuzzIndicators, vtPer10k10, vtScore100, vtTrieu) {
+		for _, lang := range []domain.Lang{domain.Vietnamese, domain.English} {
+			ex := valExample(lang, ind)
+			if ex == "" && ind.Type != domain.TypeText {
+				t.Errorf("%s (%s): no example", ind.Code, lang)
+			}
+			for _, x := range strings.Split(ex, valueMsgs[lang]["or"]) {
+				if x == "" {
+					continue
+				}
+				if _, err := ParseValue(ind, x); err != nil {
+					t.Errorf("%s (%s, %s): example %q refused: %v", ind.Code, ind.Unit, lang, x, err)
+				}
+			}
+		}
+	}
+}
