@@ -992,7 +992,7 @@ func (r *stepper) reviewButton(d string) {
 		if prefix == btnRvApprove {
 			e := domain.ReviewSubmission{Indicator: code, Agency: agency, Approve: true, By: r.f.Person.ID, ExpectVersion: sub.Version}
 			r.effects = append(r.effects, e)
-			r.notices = append(r.notices, ReviewNotices(r.f.Catalog, e)...)
+			r.notices = append(r.notices, ReviewNotices(r.f.Catalog, e, sub.By)...)
 			r.reset()
 			r.say(r.t("review_approved", code, r.agencyName(agency)), []Button{{r.t("btn_review"), btnReview}})
 			return
@@ -1060,7 +1060,7 @@ func (r *stepper) reviewComment() {
 	}
 	e := domain.ReviewSubmission{Indicator: code, Agency: agency, Comment: comment, By: r.f.Person.ID, ExpectVersion: ver}
 	r.effects = append(r.effects, e)
-	r.notices = append(r.notices, ReviewNotices(r.f.Catalog, e)...)
+	r.notices = append(r.notices, ReviewNotices(r.f.Catalog, e, sub.By)...)
 	r.reset()
 	r.say(r.t("review_returned", code, r.agencyName(agency)), []Button{{r.t("btn_review"), btnReview}})
 }
@@ -1069,7 +1069,10 @@ func (r *stepper) reviewComment() {
 // assignment, in Vietnamese (their language preference is not among a
 // step's facts), with a button to open the indicator. Chat and the staff
 // console both use it.
-func ReviewNotices(cat *domain.Catalog, e domain.ReviewSubmission) []Notice {
+//
+// also names others to tell — the focal point who sent the item, when a
+// colleague entered it for the one named — each told once.
+func ReviewNotices(cat *domain.Catalog, e domain.ReviewSubmission, also ...string) []Notice {
 	a, ok := cat.Assignment(e.Indicator, e.Agency)
 	if !ok {
 		return nil
@@ -1086,7 +1089,12 @@ func ReviewNotices(cat *domain.Catalog, e domain.ReviewSubmission) []Notice {
 		buttons = [][]Button{{{t(domain.Vietnamese, "btn_open_indicator"), btnIndPrefix + e.Indicator}}}
 	}
 	var out []Notice
-	for _, id := range a.Focal {
+	seen := map[string]bool{}
+	for _, id := range append(append([]string(nil), a.Focal...), also...) {
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
 		out = append(out, Notice{PersonID: id, Replies: []Reply{{Text: text, Buttons: buttons}}})
 	}
 	return out

@@ -634,6 +634,10 @@ func TestApprovalNoticeOffersNoEdit(t *testing.T) {
 			}
 		}
 	}
+	// The colleague who sent it is told too, once.
+	if ns := ReviewNotices(newCampaign(t).cat, e, "DB009", "DB002"); len(ns) != 2 || ns[1].PersonID != "DB009" {
+		t.Fatalf("notices with the sender %+v", ns)
+	}
 	e.Approve, e.Comment = false, "Thiếu phụ lục"
 	if ns := ReviewNotices(newCampaign(t).cat, e); ns[0].Replies[0].Buttons[0][0].Data != "ind:2.2.2" {
 		t.Fatal("a returned item's notice lost its edit button")
