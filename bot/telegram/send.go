@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +53,11 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 		if strings.TrimSpace(r.Text) == "" {
 			a.log.Warn("skipping reply with empty text", "chat", chatID, "reply", i)
 			continue
+		}
+		if l := r.Link; l != nil && !publicURL(l.URL) {
+			// Telegram refuses a URL button to a local address (a demo's
+			// 127.0.0.1) and would drop the whole message: write it out.
+			r.Text, r.Link = r.Text+"\n"+l.URL, nil
 		}
 		markup, err := replyMarkup(r)
 		if err != nil {
@@ -163,6 +170,21 @@ func replyMarkup(r flows.Reply) (string, error) {
 	}
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// publicURL reports whether Telegram accepts u on a URL button: http(s)
+// with a host name that is not local (Telegram refuses localhost, loopback
+// and private addresses, and bare host names).
+func publicURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") {
+		return false
+	}
+	host := p.Hostname()
+	if ip := net.ParseIP(host); ip != nil {
+		return !ip.IsLoopback() && !ip.IsPrivate() && !ip.IsUnspecified() && !ip.IsLinkLocalUnicast()
+	}
+	return strings.Contains(host, ".") && !strings.HasSuffix(host, ".localhost") && host != "localhost"
 }
 
 func utf16Len(s string) int {

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -206,5 +207,22 @@ func TestSendLinkIsAURLButton(t *testing.T) {
 	}
 	if err := s.a.Send(context.Background(), "905", []flows.Reply{{Text: "x", Link: &flows.Link{Label: "x", URL: "javascript:alert(1)"}}}); err == nil {
 		t.Fatal("a javascript: link was sent as a button")
+	}
+}
+
+// Telegram refuses URL buttons to local addresses, so a demo's link is
+// written out instead of being lost with the whole message.
+func TestSendLocalLinkIsWrittenOut(t *testing.T) {
+	s := newSetup(t)
+	for i, u := range []string{"http://127.0.0.1:8080/admin/signin/x", "http://localhost:8080/admin/signin/x", "http://192.168.1.5/admin/signin/x"} {
+		chat := int64(910 + i)
+		err := s.a.Send(context.Background(), strconv.FormatInt(chat, 10), []flows.Reply{{Text: "🔐 Đăng nhập.", Link: &flows.Link{Label: "Mở", URL: u}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := s.srv.Messages(chat)
+		if len(got) != 1 || got[0].Text != "🔐 Đăng nhập.\n"+u || len(got[0].Inline) != 0 {
+			t.Errorf("%s: sent %+v", u, got)
+		}
 	}
 }

@@ -44,6 +44,8 @@ func TestStaffCommandsInChat(t *testing.T) {
 	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
 	env["TELEGRAM_BOT_TOKEN"] = botToken
 	env["TELEGRAM_API_BASE"] = api.URL()
+	// A public address, as in production: Telegram takes it on a URL button.
+	env["DIEUPHOI_PUBLIC_URL"] = "https://hoinghi.example.vn"
 	base, stop := startRun(t, env)
 	defer stop()
 
@@ -152,7 +154,7 @@ func TestStaffCommandsInChat(t *testing.T) {
 		t.Fatalf("sign-in message %q %+v", link.Text, link.Inline)
 	}
 	u := link.Inline[0][0].URL
-	if !regexp.MustCompile(`^http://\S+/admin/signin/\S+$`).MatchString(u) {
+	if !regexp.MustCompile(`^https://hoinghi\.example\.vn/admin/signin/\S+$`).MatchString(u) {
 		t.Fatalf("sign-in button URL %q", u)
 	}
 	u = base + u[strings.Index(u, "/admin/"):]
