@@ -54,7 +54,7 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 			a.log.Warn("skipping reply with empty text", "chat", chatID, "reply", i)
 			continue
 		}
-		if l := r.Link; l != nil && !publicURL(l.URL) {
+		if l := r.Link; l != nil && (strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://")) && !publicURL(l.URL) {
 			// Telegram refuses a URL button to a local address (a demo's
 			// 127.0.0.1) and would drop the whole message: write it out.
 			r.Text, r.Link = r.Text+"\n"+l.URL, nil
