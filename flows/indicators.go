@@ -405,6 +405,18 @@ func (r *stepper) indicatorAnswer() {
 	}
 	switch r.s.State {
 	case stateIndValue, stateIndAmbig, stateIndConfirm:
+		// A typed "đúng"/"không" at the read-back of a number or date is
+		// the answer to the question, as the buttons would be.
+		if r.s.State == stateIndConfirm && r.in.Kind == InText && (ind.Type.Numeric() || ind.Type == domain.TypeDate) && !hasDigit(r.in.Text) {
+			if yn, err := parseYesNo(r.in.Text); err == nil {
+				r.in = Input{Kind: InButton, Data: btnValRedo}
+				if yn.Bool {
+					r.in.Data = btnValOK
+				}
+				r.entryButton(r.in.Data)
+				return
+			}
+		}
 		// While a reading is asked back or confirmed, a newly typed value
 		// replaces it: nobody has to scroll up to an earlier message.
 		r.valueAnswer(ind, w)

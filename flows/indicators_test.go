@@ -561,6 +561,11 @@ func TestAmbiguousValueKeepsItsButtonsAndTakesANewValue(t *testing.T) {
 	}
 	c.as("DB002", text("0,75"))
 	c.want("DB002", "0,75%. Đúng chưa?")
+	// Answering the read-back in words works like its buttons.
+	c.as("DB002", text("Đúng"))
+	if c.chats["DB002"].State != stateIndEvidence || c.subs[[2]string{"2.2.2", "STC"}].Value != "0.75" {
+		t.Fatalf("“Đúng” did not confirm: state %q, %+v", c.chats["DB002"].State, c.subs[[2]string{"2.2.2", "STC"}])
+	}
 }
 
 func TestValueShownWithItsUnitOnce(t *testing.T) {
