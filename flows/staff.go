@@ -238,7 +238,7 @@ func RemindPreview(lang domain.Lang, id string, reached, unreached int) Reply {
 // SignInReply carries the console's one-time sign-in link as a button that
 // opens it, never as an address to copy.
 func SignInReply(lang domain.Lang, link string) Reply {
-	return Reply{Text: t(lang, "signin_link"), Link: &Link{Label: t(lang, "btn_signin"), URL: link}}
+	return Reply{Text: t(lang, "signin_link"), Link: &LinkButton{Label: t(lang, "btn_signin"), URL: link}}
 }
 
 // BroadcastButtons are the buttons under a broadcast preview; id is the

@@ -113,14 +113,15 @@ type Reply struct {
 	AskContact bool
 	// File is a document to send (an export, a calendar file).
 	File *File `json:",omitempty"`
-	// Link is a button that opens an address instead of coming back as
-	// input (Telegram's URL button, Zalo's oa.open.url, a link button in the
-	// web chat), shown after the other buttons.
-	Link *Link `json:",omitempty"`
+	// Link is a button under the text that opens a link (Telegram's URL
+	// button, Zalo's oa.open.url, a link button in the web chat), after the
+	// other buttons.
+	Link *LinkButton `json:",omitempty"`
 }
 
-// Link is a button opening URL (http or https).
-type Link struct {
+// LinkButton is a button that opens a link (http or https) instead of
+// coming back as a press.
+type LinkButton struct {
 	Label string
 	URL   string
 }

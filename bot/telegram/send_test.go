@@ -192,7 +192,7 @@ func TestSendLinkIsAURLButton(t *testing.T) {
 	const chat = 905
 	err := s.a.Send(context.Background(), "905", []flows.Reply{{
 		Text: "🔐 Đường dẫn đăng nhập trang quản trị.",
-		Link: &flows.Link{Label: "🔐 Mở trang quản trị", URL: "https://pii.example.vn/admin/signin/abc"},
+		Link: &flows.LinkButton{Label: "🔐 Mở trang quản trị", URL: "https://pii.example.vn/admin/signin/abc"},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +205,7 @@ func TestSendLinkIsAURLButton(t *testing.T) {
 	if b.URL != "https://pii.example.vn/admin/signin/abc" || b.Data != "" || b.Text != "🔐 Mở trang quản trị" {
 		t.Fatalf("button %+v", b)
 	}
-	if err := s.a.Send(context.Background(), "905", []flows.Reply{{Text: "x", Link: &flows.Link{Label: "x", URL: "javascript:alert(1)"}}}); err == nil {
+	if err := s.a.Send(context.Background(), "905", []flows.Reply{{Text: "x", Link: &flows.LinkButton{Label: "x", URL: "javascript:alert(1)"}}}); err == nil {
 		t.Fatal("a javascript: link was sent as a button")
 	}
 }
@@ -216,7 +216,7 @@ func TestSendLocalLinkIsWrittenOut(t *testing.T) {
 	s := newSetup(t)
 	for i, u := range []string{"http://127.0.0.1:8080/admin/signin/x", "http://localhost:8080/admin/signin/x", "http://192.168.1.5/admin/signin/x"} {
 		chat := int64(910 + i)
-		err := s.a.Send(context.Background(), strconv.FormatInt(chat, 10), []flows.Reply{{Text: "🔐 Đăng nhập.", Link: &flows.Link{Label: "Mở", URL: u}}})
+		err := s.a.Send(context.Background(), strconv.FormatInt(chat, 10), []flows.Reply{{Text: "🔐 Đăng nhập.", Link: &flows.LinkButton{Label: "Mở", URL: u}}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -337,8 +337,8 @@ func TestBrowserLinks(t *testing.T) {
 	const signin = "https://pii.example.vn/admin/signin/tok-123"
 	h.reply = []flows.Reply{
 		{Text: text},
-		{Text: "🔐 Đường dẫn đăng nhập trang quản trị.", Link: &flows.Link{Label: "🔐 Mở trang quản trị", URL: signin}},
-		{Text: "Không phải đường dẫn", Link: &flows.Link{Label: "xấu", URL: "javascript:window.__xss=1"}},
+		{Text: "🔐 Đường dẫn đăng nhập trang quản trị.", Link: &flows.LinkButton{Label: "🔐 Mở trang quản trị", URL: signin}},
+		{Text: "Không phải đường dẫn", Link: &flows.LinkButton{Label: "xấu", URL: "javascript:window.__xss=1"}},
 	}
 
 	ctx := browser(t)

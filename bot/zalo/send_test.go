@@ -274,7 +274,7 @@ func TestSendLinkIsAnOpenURLButton(t *testing.T) {
 	err := s.a.Send(context.Background(), "u7", []flows.Reply{{
 		Text:    "🔐 Đường dẫn đăng nhập trang quản trị.",
 		Buttons: [][]flows.Button{{{Label: "Khác", Data: "x:1"}}},
-		Link:    &flows.Link{Label: "🔐 Mở trang quản trị", URL: "https://pii.example.vn/admin/signin/abc"},
+		Link:    &flows.LinkButton{Label: "🔐 Mở trang quản trị", URL: "https://pii.example.vn/admin/signin/abc"},
 	}})
 	if err != nil {
 		t.Fatal(err)
