@@ -455,19 +455,19 @@ func TestGoldenCampaignTranscripts(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			c := newCampaign(t)
 			if lang == "en" {
-				for _, id := range []string{"DB002", "DB003", "DB005"} {
+				for _, id := range []string{"DB002", "DB003", "DB006"} {
 					c.chats[id] = &Session{PersonID: id, Lang: domain.English}
 				}
 			}
 			// Lê Văn Khải: focal point of SKHCN, not the one named on 1.1.1.
-			c.as("DB005", cmd("chiso", ""))
-			c.as("DB005", btn("ind:1.1.1"))
-			c.as("DB005", text("1.234,5"))
-			c.as("DB005", text("12"))
-			c.as("DB005", btn(btnValOK))
-			c.as("DB005", file("ds-van-ban.pdf", "s9", ""))
-			c.as("DB005", cmd("huy", ""))
-			c.as("DB005", btn("ind:1.1.1"))
+			c.as("DB006", cmd("chiso", ""))
+			c.as("DB006", btn("ind:1.1.1"))
+			c.as("DB006", text("1.234,5"))
+			c.as("DB006", text("12"))
+			c.as("DB006", btn(btnValOK))
+			c.as("DB006", file("ds-van-ban.pdf", "s9", ""))
+			c.as("DB006", cmd("huy", ""))
+			c.as("DB006", btn("ind:1.1.1"))
 			// Trần Thị Bình: an ambiguous number answered by typing a clear one.
 			c.as("DB002", btn("ind:P1.04"))
 			c.as("DB002", text("1.234"))
@@ -504,24 +504,24 @@ func TestGoldenCampaignTranscripts(t *testing.T) {
 
 func TestColleagueMayEnterTheAgencysItems(t *testing.T) {
 	c := newCampaign(t)
-	r := c.as("DB005", cmd("chiso", ""))
+	r := c.as("DB006", cmd("chiso", ""))
 	if !hasButton(r, "ind:1.1.1") {
 		t.Fatalf("the agency's item is not offered: %q", allText(r))
 	}
-	c.want("DB005", "Người phụ trách: Phạm Văn Đức")
-	c.want("DB005", "Anh/chị được giao 0 chỉ số")
-	r = c.as("DB005", btn("ind:1.1.1"))
-	if r.Refused != "" || c.chats["DB005"].State != stateIndValue {
+	c.want("DB006", "Người phụ trách: Phạm Văn Đức")
+	c.want("DB006", "Anh/chị được giao 0 chỉ số")
+	r = c.as("DB006", btn("ind:1.1.1"))
+	if r.Refused != "" || c.chats["DB006"].State != stateIndValue {
 		t.Fatalf("a colleague's item was refused: %q", allText(r))
 	}
-	c.as("DB005", text("3"))
-	c.as("DB005", btn(btnValOK))
+	c.as("DB006", text("3"))
+	c.as("DB006", btn(btnValOK))
 	s := c.subs[[2]string{"1.1.1", "SKHCN"}]
-	if s.Value != "3" || s.By != "DB005" || s.Agency != "SKHCN" {
+	if s.Value != "3" || s.By != "DB006" || s.Agency != "SKHCN" {
 		t.Fatalf("saved %+v", s)
 	}
 	// Every item offered can be opened: nothing in the list is refused.
-	for _, id := range []string{"DB002", "DB004", "DB005"} {
+	for _, id := range []string{"DB002", "DB004", "DB006"} {
 		c.chats[id] = &Session{PersonID: id}
 		list := c.as(id, cmd("chiso", ""))
 		for _, rep := range list.Replies {
@@ -606,15 +606,15 @@ func TestValueShownWithItsUnitOnce(t *testing.T) {
 
 func TestCancelWhileEnteringKeepsTheDraftAndShowsTheList(t *testing.T) {
 	c := newCampaign(t)
-	c.as("DB005", btn("ind:1.1.1"))
-	c.as("DB005", text("4"))
-	c.as("DB005", btn(btnValOK))
-	r := c.as("DB005", cmd("huy", ""))
-	c.want("DB005", "được giữ làm bản nháp")
+	c.as("DB006", btn("ind:1.1.1"))
+	c.as("DB006", text("4"))
+	c.as("DB006", btn(btnValOK))
+	r := c.as("DB006", cmd("huy", ""))
+	c.want("DB006", "được giữ làm bản nháp")
 	if strings.Contains(allText(r), "không có gì được thay đổi") || hasButton(r, btnAttend) {
 		t.Fatalf("/huy said nothing changed or showed the RSVP card: %q", allText(r))
 	}
-	if !hasButton(r, "ind:1.1.1") || c.chats["DB005"].State != stateIdle {
+	if !hasButton(r, "ind:1.1.1") || c.chats["DB006"].State != stateIdle {
 		t.Fatalf("/huy did not return to the indicator list: %q", allText(r))
 	}
 	if s := c.subs[[2]string{"1.1.1", "SKHCN"}]; s.Value != "4" || s.Status != domain.StatusDraft {
@@ -629,7 +629,7 @@ func TestCancelWhileEnteringKeepsTheDraftAndShowsTheList(t *testing.T) {
 func TestApprovalNoticeOffersNoEdit(t *testing.T) {
 	e := domain.ReviewSubmission{Indicator: "2.2.2", Agency: "STC", Approve: true}
 	ns := ReviewNotices(newCampaign(t).cat, e)
-	if len(ns) != 1 {
+	if len(ns) != 2 {
 		t.Fatalf("notices %+v", ns)
 	}
 	for _, row := range ns[0].Replies[0].Buttons {
@@ -640,7 +640,7 @@ func TestApprovalNoticeOffersNoEdit(t *testing.T) {
 		}
 	}
 	// The colleague who sent it is told too, once.
-	if ns := ReviewNotices(newCampaign(t).cat, e, "DB009", "DB002"); len(ns) != 2 || ns[1].PersonID != "DB009" {
+	if ns := ReviewNotices(newCampaign(t).cat, e, "DB009", "DB002"); len(ns) != 3 || ns[2].PersonID != "DB009" {
 		t.Fatalf("notices with the sender %+v", ns)
 	}
 	e.Approve, e.Comment = false, "Thiếu phụ lục"
@@ -675,7 +675,7 @@ func TestReports(t *testing.T) {
 	want := "📊 Chỉ số chưa nộp: 3/3, hạn sớm nhất trước:\n\n" +
 		"⏰ Hạn 20/08/2024:\n• Sở Tài chính — P1.04 Chỉ số cải cách hành chính (đầu mối: Trần Thị Bình): nháp\n\n" +
 		"⏰ Hạn 30/08/2024:\n• Sở KH&CN — 1.1.1 Chính sách thúc đẩy KH,CN&ĐMST (đầu mối: Phạm Văn Đức): chưa nhập\n" +
-		"• Sở Tài chính — 2.2.2 Chi ngân sách cho KH&CN trên GRDP (đầu mối: Trần Thị Bình): chưa nhập"
+		"• Sở Tài chính — 2.2.2 Chi ngân sách cho KH&CN trên GRDP (đầu mối: Trần Thị Bình, Hoàng Thu Giang): chưa nhập"
 	if got != want {
 		t.Errorf("missing:\n%s\nwant:\n%s", got, want)
 	}
