@@ -84,6 +84,10 @@ func (r *stepper) run() {
 			r.say(r.t("lang_ask"), []Button{{"Tiếng Việt", btnLangPrefix + "vi"}, {"English", btnLangPrefix + "en"}})
 			return
 		case "huy", "cancel":
+			if r.inEntry() && r.f.Person != nil && r.isFocal() {
+				r.cancelEntry()
+				return
+			}
 			if r.s.State == stateIdle {
 				r.say(r.t("nothing_cancel"))
 			} else {
@@ -132,7 +136,7 @@ func (r *stepper) run() {
 	case stateBcText:
 		r.broadcastText()
 	case stateBcConfirm:
-		r.say(r.t("use_buttons"))
+		r.say(r.t("use_buttons"), BroadcastButtons(string(r.s.Lang), r.s.Draft["cid"])...)
 	default:
 		if r.in.Kind == InFile {
 			r.say(r.t("file_unexpected", r.t("idle_hint")), r.menuButtons()...)
@@ -393,7 +397,7 @@ func (r *stepper) mayAnswer() bool {
 		r.say(r.t("not_delegate"), r.menuButtons()...)
 		return false
 	}
-	if !r.f.Event.RSVPCutoff.IsZero() && !r.f.Now.Before(r.f.Event.RSVPCutoff) {
+	if r.rsvpClosed() {
 		r.reset()
 		r.say(r.t("rsvp_closed", r.dateTime(r.f.Event.RSVPCutoff), r.organizer()), r.menuButtons()...)
 		return false
@@ -560,7 +564,7 @@ func (r *stepper) menu() {
 func (r *stepper) card() {
 	ev := r.f.Event
 	key := msg("card")
-	if !ev.RSVPCutoff.IsZero() && !r.f.Now.Before(ev.RSVPCutoff) {
+	if r.rsvpClosed() {
 		key = "card_closed"
 	}
 	text := r.t(key, ev.Name(r.s.Lang), r.clock(ev.Start), r.date(ev.Start), r.clock(ev.DoorsOpen),
@@ -568,9 +572,15 @@ func (r *stepper) card() {
 	r.say(text, r.menuButtons()...)
 }
 
+// rsvpClosed says the RSVP cut-off has passed: answers can no longer be
+// changed in chat, so no answer buttons are offered.
+func (r *stepper) rsvpClosed() bool {
+	return !r.f.Event.RSVPCutoff.IsZero() && !r.f.Now.Before(r.f.Event.RSVPCutoff)
+}
+
 func (r *stepper) menuButtons() [][]Button {
 	rows := [][]Button{}
-	if r.f.Person != nil && r.f.Person.Has(domain.RoleDelegate) {
+	if r.f.Person != nil && r.f.Person.Has(domain.RoleDelegate) && !r.rsvpClosed() {
 		rows = append(rows,
 			[]Button{{r.t("btn_attend"), btnAttend}, {r.t("btn_decline"), btnDecline}},
 			[]Button{{r.t("btn_sub"), btnSub}})
@@ -611,7 +621,7 @@ func (r *stepper) status() string {
 func (r *stepper) agenda() string {
 	ev := r.f.Event
 	var b strings.Builder
-	b.WriteString(r.t("agenda_head", ev.Name(r.s.Lang), r.date(ev.Start), ev.Venue(r.s.Lang)))
+	b.WriteString(r.t("agenda_head", ev.Name(r.s.Lang), capitalize(r.date(ev.Start)), ev.Venue(r.s.Lang)))
 	for _, it := range ev.Agenda {
 		b.WriteString("\n")
 		b.WriteString(r.t("agenda_line", it.No, r.clock(it.Start), r.clock(it.End), it.Title(r.s.Lang), it.Speaker(r.s.Lang)))
@@ -649,6 +659,16 @@ func (r *stepper) loc() *time.Location {
 	return time.UTC
 }
 
+// capitalize upper-cases the first letter: a date that starts a line is
+// "Thứ Sáu, 02/08/2024", not "thứ Sáu".
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
 func clip(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
@@ -678,4 +698,39 @@ func FormatPhone(p string) string {
 		return p[:4] + " " + p[4:7] + " " + p[7:]
 	}
 	return p
+}
+
+// Invitation is the invitation sent again to one person (staff's "resend"
+// in the console): a first line chosen by their answer and the date, then
+// the event card as the chat shows it — with the answer buttons only
+// before the RSVP cut-off.
+func Invitation(lang domain.Lang, ev *domain.Event, p domain.Person, rsvp *domain.RSVP, now time.Time) []Reply {
+	r := &stepper{s: Session{Lang: lang, PersonID: p.ID}, f: Facts{Now: now, Event: ev, Person: &p, RSVP: rsvp, Lang: lang}}
+	if r.s.Lang == "" {
+		r.s.Lang = domain.Vietnamese
+	}
+	status := domain.RSVPPending
+	if rsvp != nil {
+		status = rsvp.Status
+	}
+	closed := r.rsvpClosed()
+	cutoff := r.dateTime(ev.RSVPCutoff)
+	var lead string
+	switch {
+	case status == domain.RSVPAttend:
+		lead = r.t("invite_attend")
+	case status == domain.RSVPSubstitute && rsvp.Substitute != nil:
+		lead = r.t("invite_sub", rsvp.Substitute.Name)
+	case status == domain.RSVPDecline && closed:
+		lead = r.t("invite_decline_closed")
+	case status == domain.RSVPDecline:
+		lead = r.t("invite_decline", cutoff)
+	case closed:
+		lead = r.t("invite_pending_closed", cutoff, r.organizer())
+	default:
+		lead = r.t("invite_pending", cutoff)
+	}
+	r.card()
+	r.replies[0].Text = lead + "\n\n" + r.replies[0].Text
+	return r.replies
 }

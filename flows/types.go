@@ -113,6 +113,17 @@ type Reply struct {
 	AskContact bool
 	// File is a document to send (an export, a calendar file).
 	File *File `json:",omitempty"`
+	// Link is a button under the text that opens a link (Telegram's URL
+	// button, Zalo's oa.open.url, a link button in the web chat), after the
+	// other buttons.
+	Link *LinkButton `json:",omitempty"`
+}
+
+// LinkButton is a button that opens a link (http or https) instead of
+// coming back as a press.
+type LinkButton struct {
+	Label string
+	URL   string
 }
 
 // File is an outgoing document. Its bytes are not kept in sessions.

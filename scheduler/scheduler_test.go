@@ -184,9 +184,9 @@ func TestAgendaChangeAnnouncedOnce(t *testing.T) {
 		if len(got) != 1 {
 			t.Fatalf("A1 got %q, want one change notice", got)
 		}
-		contains(t, "change", got[0], "có thay đổi", "• Mục 2 «Khai mạc, giới thiệu đại biểu»: 08:00–08:30 → 08:10–08:40",
-			"• Mục 3 «Thảo luận về Bộ chỉ số PII»: 08:30–10:00 → 08:40–10:00")
-		contains(t, "change en", e.texts("A2")[0], "has changed", "• Item 2 «Opening»: 08:00–08:30 → 08:10–08:40")
+		contains(t, "change", got[0], "có thay đổi", "• Mục 2 “Khai mạc, giới thiệu đại biểu”: 08:00–08:30 → 08:10–08:40",
+			"• Mục 3 “Thảo luận về Bộ chỉ số PII”: 08:30–10:00 → 08:40–10:00")
+		contains(t, "change en", e.texts("A2")[0], "has changed", "• Item 2 “Opening”: 08:00–08:30 → 08:10–08:40")
 		if n := len(e.texts("D1")) + len(e.texts("P1")); n != 0 {
 			t.Errorf("people not attending were told: D1 %q P1 %q", e.texts("D1"), e.texts("P1"))
 		}
@@ -599,6 +599,9 @@ func TestManualChaserAndPreview(t *testing.T) {
 		t.Fatalf("preview accepted = %d, %q, %v; want 3 (A1, A2, X1 for S2)", count, sample, err)
 	}
 	contains(t, "sample", sample, "Nguyễn Văn An (Sở Tài chính)", "Đỗ Thị Lan", "2 người chưa kết nối")
+	if reached, unreached, err := s.Reach(e.ctx, scheduler.AudienceAccepted); err != nil || reached != 3 || unreached != 2 {
+		t.Fatalf("Reach(accepted) = %d, %d, %v; want 3 reached, 2 not", reached, unreached, err)
+	}
 
 	c, err := s.RemindPendingOnce(e.ctx, "c1", "ST")
 	if err != nil || c.Sent != 2 || c.Already {
@@ -671,7 +674,54 @@ func TestResendInvite(t *testing.T) {
 	}
 	s.Drain(e.ctx)
 	got := e.texts("P1")
-	if len(got) != 1 || !strings.Contains(got[0], "chưa xác nhận") {
+	if len(got) != 1 || !strings.Contains(got[0], "Anh/chị chưa trả lời; xin xác nhận trước 17:00 ngày 31/07/2024") {
 		t.Fatalf("P1 got %q; want the invitation with its buttons", got)
+	}
+}
+
+// The resent invitation's text follows the person's answer and the date;
+// after the cut-off it carries no answer buttons.
+func TestResendInviteFollowsTheAnswerAndTheDate(t *testing.T) {
+	tests := []struct {
+		label, person, now string
+		want, notWant      string
+		buttons            bool
+	}{
+		{"pending, open", "P1", "2024-07-29 10:00", "Anh/chị chưa trả lời; xin xác nhận trước", "Đã hết hạn", true},
+		{"declined, open", "D1", "2024-07-29 10:00", "Anh/chị đã báo không tham dự; nếu thay đổi ý định, xin trả lời trước 17:00 ngày 31/07/2024", "chưa trả lời", true},
+		{"declined, closed", "D1", "2024-08-01 10:00", "Anh/chị đã báo không tham dự; Ban tổ chức đã ghi nhận", "xin xác nhận trước", false},
+		{"accepted, closed", "A1", "2024-08-01 10:00", "Anh/chị đã xác nhận tham dự", "xin xác nhận trước", false},
+		{"substitute, open", "S1", "2024-07-29 10:00", "Anh/chị đã cử Ngô Văn Tâm đi thay", "chưa trả lời", true},
+		{"pending, closed", "P1", "2024-08-01 10:00", "Đã hết hạn xác nhận tham dự (17:00 ngày 31/07/2024); nếu anh/chị muốn dự", "xin xác nhận trước", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.label, func(t *testing.T) {
+			st := openSQLite(t)
+			e := newEnv(t, st, conferencePeople(), testSchedule)
+			seedConference(e)
+			s := e.scheduler(st, "w1", nil)
+			e.clk.Set(at(tc.now))
+			if n, err := s.ResendInvite(e.ctx, tc.person, "ST"); err != nil || n != 1 {
+				t.Fatalf("ResendInvite = %d, %v", n, err)
+			}
+			s.Drain(e.ctx)
+			ms := e.srv.Messages(e.chats[tc.person])
+			if len(ms) != 1 {
+				t.Fatalf("sent %d messages", len(ms))
+			}
+			m := ms[0]
+			if !strings.Contains(m.Text, tc.want) || strings.Contains(m.Text, tc.notWant) {
+				t.Errorf("text %q; want %q, not %q", m.Text, tc.want, tc.notWant)
+			}
+			answer := false
+			for _, row := range m.Inline {
+				for _, b := range row {
+					answer = answer || strings.HasPrefix(b.Data, "rsvp:")
+				}
+			}
+			if answer != tc.buttons {
+				t.Errorf("answer buttons %v, want %v: %+v", answer, tc.buttons, m.Inline)
+			}
+		})
 	}
 }

@@ -37,8 +37,8 @@ func TestNoSessionNoData(t *testing.T) {
 		if code != http.StatusUnauthorized {
 			t.Errorf("%s: status %d, want 401", p, code)
 		}
-		mustContain(t, body, "/dangnhap")
-		mustNotContain(t, body, "Nguyễn Văn An", "Yên Mỹ", w.person("P001").InviteCode, "bằng chứng")
+		mustContain(t, body, "/dangnhap", "tên của anh/chị")
+		mustNotContain(t, body, "bạn", "Nguyễn Văn An", "Yên Mỹ", w.person("P001").InviteCode, "bằng chứng")
 	}
 	resp := c.post("/admin/checkin", url.Values{"code": {w.person("P001").InviteCode}})
 	if resp.StatusCode != http.StatusUnauthorized {
@@ -397,7 +397,7 @@ func TestDeskCheckIn(t *testing.T) {
 	body = read(t, resp)
 	mustContain(t, body, "Đã điểm danh trước đó lúc 07:45", `id="h-checkedin">1<`)
 	resp = c.post("/admin/checkin", url.Values{"code": {"ZZZZZZZZ"}})
-	if body := read(t, resp); resp.StatusCode != 404 || !strings.Contains(body, "Không tìm thấy mã «ZZZZZZZZ»") {
+	if body := read(t, resp); resp.StatusCode != 404 || !strings.Contains(body, "Không tìm thấy mã “ZZZZZZZZ”") {
 		t.Errorf("unknown code: %d", resp.StatusCode)
 	}
 	resp = c.do("GET", "/admin/api/headcount", nil, "")
@@ -421,8 +421,8 @@ func TestSelfCheckIn(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("%d", code)
 	}
-	mustContain(t, body, "Nguyễn Văn An", "Điểm danh sẽ mở từ 05:30 ngày 07/08/2026", "/chat/i/"+p.InviteToken)
-	mustNotContain(t, body, `id="confirm"`)
+	mustContain(t, body, "Nguyễn Văn An", "Điểm danh sẽ mở từ 05:30 ngày 07/08/2026", "/chat/i/"+p.InviteToken, "Hẹn gặp anh/chị")
+	mustNotContain(t, body, `id="confirm"`, "bạn")
 	resp := c.post(path, url.Values{"form": {"x"}})
 	if read(t, resp); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("early POST: %d", resp.StatusCode)
@@ -450,8 +450,8 @@ func TestSelfCheckIn(t *testing.T) {
 	// After the end.
 	w.setClock(time.Date(2026, 8, 7, 11, 30, 0, 0, ict))
 	_, body = c.get(path)
-	mustContain(t, body, "đã kết thúc")
-	mustNotContain(t, body, `id="confirm"`)
+	mustContain(t, body, "đã kết thúc", "cảm ơn anh/chị")
+	mustNotContain(t, body, `id="confirm"`, "bạn")
 	// Unknown token.
 	if code, _ := c.get("/checkin/nope"); code != 404 {
 		t.Errorf("unknown token: %d", code)
@@ -571,4 +571,26 @@ func TestImport(t *testing.T) {
 	}
 	_, body = c.get("/admin/")
 	mustContain(t, body, "Nhập dữ liệu")
+}
+
+// The history reads like the chat: Vietnamese numbers with the unit, only
+// the rows where something a reader can see changed, no version numbers.
+func TestIndicatorHistoryReadsLikeTheChat(t *testing.T) {
+	w := newWorld(t)
+	draft := func(ver int, value string) {
+		w.apply(t, domain.SaveSubmission{Action: "draft", ExpectVersion: ver, Submission: domain.Submission{
+			Indicator: "2.1.1", Agency: "SNV", Value: value, By: "P004"}})
+	}
+	draft(0, "12.5")
+	draft(1, "12.5") // saved again at the next question: nothing changed
+	draft(2, "1250.75")
+	w.apply(t, domain.SaveSubmission{Action: "submit", ExpectVersion: 3, Submission: domain.Submission{
+		Indicator: "2.1.1", Agency: "SNV", Value: "1250.75", By: "P004"}})
+	c := w.signIn(t, "S001")
+	_, body := c.get("/admin/indicators/2.1.1/SNV")
+	mustContain(t, body, "12,5% → 1.250,75%", "Gửi", "Lưu nháp", "Phạm")
+	mustNotContain(t, body, "12.5", "Phiên bản", "1250.75 ")
+	if n := strings.Count(body, "<tr><td>"); n != 3 {
+		t.Errorf("history has %d rows, want 3 (first draft, changed draft, sent):\n%s", n, body)
+	}
 }

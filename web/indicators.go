@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/files"
 )
@@ -130,21 +131,8 @@ func (c *Console) serveIndicators(w http.ResponseWriter, r *http.Request, s *ses
 
 type indicatorView struct {
 	Row     indicatorRow
-	History []historyLine
+	History []flows.HistoryEntry // formatted as the chat shows it
 	CanAct  bool
-}
-
-type historyLine struct {
-	domain.SubmissionChange
-	Who    string
-	Action string
-}
-
-var historyActions = map[string]string{
-	"draft":   "Lưu nháp",
-	"submit":  "Gửi",
-	"approve": "Duyệt",
-	"return":  "Trả lại",
 }
 
 func (c *Console) serveIndicator(w http.ResponseWriter, r *http.Request, s *session) {
@@ -178,14 +166,7 @@ func (c *Console) showIndicator(w http.ResponseWriter, r *http.Request, s *sessi
 		c.oops(w, r, s, "history", err)
 		return
 	}
-	dir := c.cfg.Directory()
-	for i := len(hist) - 1; i >= 0; i-- { // newest first
-		h := historyLine{SubmissionChange: hist[i], Who: hist[i].By, Action: historyActions[hist[i].Action]}
-		if p, ok := dir.Person(h.By); ok {
-			h.Who = p.FullName
-		}
-		v.History = append(v.History, h)
-	}
+	v.History = flows.History(domain.Vietnamese, v.Row.Indicator, hist, c.cfg.Directory())
 	v.CanAct = v.Row.Sub.Status == domain.StatusSubmitted
 	c.renderView(w, s, status, "indicator", view{Title: v.Row.Indicator.Code + " — " + v.Row.Agency.NameVI, Nav: "indicators",
 		Data: v, Error: errMsg, Flash: flash(r.URL.Query().Get("msg"))})

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -52,6 +54,11 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 		if strings.TrimSpace(r.Text) == "" {
 			a.log.Warn("skipping reply with empty text", "chat", chatID, "reply", i)
 			continue
+		}
+		if l := r.Link; l != nil && (strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://")) && !publicURL(l.URL) {
+			// Telegram refuses a URL button to a local address (a demo's
+			// 127.0.0.1) and would drop the whole message: write it out.
+			r.Text, r.Link = r.Text+"\n"+l.URL, nil
 		}
 		markup, err := replyMarkup(r)
 		if err != nil {
@@ -159,15 +166,17 @@ func (a *Adapter) Fetch(ctx context.Context, f flows.FileRef, maxBytes int64) ([
 
 type inlineButton struct {
 	Text         string `json:"text"`
-	CallbackData string `json:"callback_data"`
+	CallbackData string `json:"callback_data,omitempty"`
+	URL          string `json:"url,omitempty"`
 }
 
-// replyMarkup renders a reply's keyboard as the reply_markup JSON.
+// replyMarkup renders a reply's keyboard as the reply_markup JSON. A
+// reply's Link is a URL button on its own row, after the others.
 func replyMarkup(r flows.Reply) (string, error) {
 	var v any
 	switch {
-	case len(r.Buttons) > 0:
-		rows := make([][]inlineButton, 0, len(r.Buttons))
+	case len(r.Buttons) > 0 || r.Link != nil:
+		rows := make([][]inlineButton, 0, len(r.Buttons)+1)
 		for _, row := range r.Buttons {
 			if len(row) == 0 {
 				continue
@@ -181,6 +190,12 @@ func replyMarkup(r flows.Reply) (string, error) {
 			}
 			rows = append(rows, out)
 		}
+		if l := r.Link; l != nil {
+			if !strings.HasPrefix(l.URL, "https://") && !strings.HasPrefix(l.URL, "http://") {
+				return "", fmt.Errorf("link button %q: not an http(s) URL", l.Label)
+			}
+			rows = append(rows, []inlineButton{{Text: l.Label, URL: l.URL}})
+		}
 		v = map[string]any{"inline_keyboard": rows}
 	case r.AskContact:
 		v = tgbotapi.ReplyKeyboardMarkup{
@@ -193,6 +208,21 @@ func replyMarkup(r flows.Reply) (string, error) {
 	}
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// publicURL reports whether Telegram accepts u on a URL button: http(s)
+// with a host name that is not local (Telegram refuses localhost, loopback
+// and private addresses, and bare host names).
+func publicURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") {
+		return false
+	}
+	host := p.Hostname()
+	if ip := net.ParseIP(host); ip != nil {
+		return !ip.IsLoopback() && !ip.IsPrivate() && !ip.IsUnspecified() && !ip.IsLinkLocalUnicast()
+	}
+	return strings.Contains(host, ".") && !strings.HasSuffix(host, ".localhost") && host != "localhost"
 }
 
 func utf16Len(s string) int {

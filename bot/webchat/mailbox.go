@@ -15,6 +15,7 @@ type Message struct {
 	Buttons    [][]ButtonView `json:"buttons,omitempty"`
 	AskContact bool           `json:"askContact,omitempty"`
 	File       *FileView      `json:"file,omitempty"`
+	Link       *LinkView      `json:"link,omitempty"`
 	At         time.Time      `json:"at"`
 
 	clientID string // the user's message id, for echoes: a retry echoes once
@@ -24,6 +25,13 @@ type Message struct {
 type ButtonView struct {
 	Label string `json:"label"`
 	Data  string `json:"data"`
+}
+
+// LinkView is a button that opens an address (the console's sign-in
+// link) instead of sending anything back.
+type LinkView struct {
+	Label string `json:"label"`
+	URL   string `json:"url"`
 }
 
 // FileView describes a file the user sent, or one the bot sent (with URL,

@@ -223,6 +223,9 @@ func (c *Chat) Send(ctx context.Context, chatID string, replies []flows.Reply) e
 			}
 			m.File = &FileView{Name: r.File.Name, Size: size, URL: "/chat/api/file/" + id}
 		}
+		if l := r.Link; l != nil && (strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://")) {
+			m.Link = &LinkView{Label: l.Label, URL: l.URL}
+		}
 		for _, row := range r.Buttons {
 			vr := make([]ButtonView, 0, len(row))
 			for _, b := range row {
@@ -235,6 +238,10 @@ func (c *Chat) Send(ctx context.Context, chatID string, replies []flows.Reply) e
 	c.boxes.add(chatID, msgs...)
 	return nil
 }
+
+// startEcho is what the chat shows for the user's side when an invite link
+// was opened: what they did, not a command they never typed.
+const startEcho = "🔗 Mở liên kết mời"
 
 // Routes registers the page, its assets and its API on mux.
 func (c *Chat) Routes(mux *http.ServeMux) {
@@ -647,7 +654,7 @@ func (c *Chat) parseJSON(w http.ResponseWriter, r *http.Request, chat string) (r
 			return req, in, echo, http.StatusBadRequest, errBad
 		}
 		in = flows.Input{Kind: flows.InCommand, Command: "start", Text: token}
-		echo.Text = "/start" // the token stays out of the history
+		echo.Text = startEcho // the token stays out of the history
 	}
 	return req, in, echo, 0, ""
 }

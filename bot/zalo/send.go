@@ -78,6 +78,12 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 		if err != nil {
 			return fmt.Errorf("zalo: reply %d: %w", i, err)
 		}
+		if l := r.Link; l != nil {
+			if !strings.HasPrefix(l.URL, "https://") && !strings.HasPrefix(l.URL, "http://") {
+				return fmt.Errorf("zalo: reply %d: link button %q: not an http(s) URL", i, l.Label)
+			}
+			buttons = append(buttons, zbutton{Label: l.Label, URL: l.URL})
+		}
 		parts := splitText(r.Text, MaxMessageLen)
 		for j, part := range parts {
 			msg := map[string]any{"text": part}
@@ -195,28 +201,37 @@ func (a *Adapter) linkText(f *flows.File) string {
 		"(Download «%s» from the link above; it works for %d hours.)", f.Name, hours, link, f.Name, hours)
 }
 
+// zbutton is one button of a template: a choice coming back as the user's
+// text (Data), or a link Zalo opens (URL, an oa.open.url button).
+type zbutton struct {
+	Label, Data, URL string
+}
+
 // flatten puts the rows of buttons in one list, checking them.
-func flatten(rows [][]flows.Button) ([]flows.Button, error) {
-	var out []flows.Button
+func flatten(rows [][]flows.Button) ([]zbutton, error) {
+	var out []zbutton
 	for _, row := range rows {
 		for _, b := range row {
 			if b.Data == "" {
 				return nil, fmt.Errorf("button %q has no data", b.Label)
 			}
-			out = append(out, b)
+			out = append(out, zbutton{Label: b.Label, Data: b.Data})
 		}
 	}
 	return out, nil
 }
 
 // buttonTemplate renders buttons as the attachment of a text message.
-func buttonTemplate(bs []flows.Button) map[string]any {
+func buttonTemplate(bs []zbutton) map[string]any {
 	list := make([]map[string]any, len(bs))
 	for i, b := range bs {
 		list[i] = map[string]any{
 			"title":   truncate(b.Label, MaxButtonTitle),
 			"type":    "oa.query.hide",
 			"payload": ButtonPrefix + b.Data,
+		}
+		if b.URL != "" {
+			list[i]["type"], list[i]["payload"] = "oa.open.url", map[string]any{"url": b.URL}
 		}
 	}
 	return map[string]any{"type": "template", "payload": map[string]any{"buttons": list}}

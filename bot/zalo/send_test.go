@@ -267,3 +267,26 @@ func TestSplitText(t *testing.T) {
 		}
 	}
 }
+
+// A reply's Link goes to Zalo as an oa.open.url button after the choices.
+func TestSendLinkIsAnOpenURLButton(t *testing.T) {
+	s := newSetup(t)
+	err := s.a.Send(context.Background(), "u7", []flows.Reply{{
+		Text:    "🔐 Đường dẫn đăng nhập trang quản trị.",
+		Buttons: [][]flows.Button{{{Label: "Khác", Data: "x:1"}}},
+		Link:    &flows.LinkButton{Label: "🔐 Mở trang quản trị", URL: "https://pii.example.vn/admin/signin/abc"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := s.srv.Messages("u7")
+	if len(ms) != 1 || len(ms[0].Buttons) != 2 {
+		t.Fatalf("sent %+v", ms)
+	}
+	if b := ms[0].Buttons[1]; b.Type != "oa.open.url" || b.URL != "https://pii.example.vn/admin/signin/abc" || b.Title != "🔐 Mở trang quản trị" {
+		t.Fatalf("link button %+v", b)
+	}
+	if ms[0].Buttons[0].Payload != ButtonPrefix+"x:1" {
+		t.Fatalf("choice button %+v", ms[0].Buttons[0])
+	}
+}

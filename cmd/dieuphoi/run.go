@@ -573,7 +573,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		if err != nil {
 			return nil, err
 		}
-		return []flows.Reply{{Text: flows.Text(tc.Lang, "signin_link", link)}}, nil
+		return []flows.Reply{flows.SignInReply(tc.Lang, link)}, nil
 	})
 
 	outbox, ok := st.(scheduler.Outbox)
@@ -860,15 +860,36 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 		items, total := flows.CountMissing(cat, subs)
 		return []flows.Reply{{Text: flows.RenderMissing(tc.Lang, d.Directory(), items, total, ev.Location)}}, nil
 	})
-	d.SetTask("remind_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
-		n, _, err := sch.Preview(ctx, scheduler.AudiencePending)
+	d.SetTask("history", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		code, agency, _ := strings.Cut(tc.Task.Arg, "|")
+		ind, ok := cat.Indicator(code)
+		_, assigned := cat.Assignment(code, agency)
+		p, known := d.Directory().Person(tc.PersonID)
+		// The flow checked this already; a task is checked again where it
+		// reads the data: staff, or a focal point of that very agency.
+		if !ok || !assigned || !known || !(p.Has(domain.RoleStaff) || (p.Has(domain.RoleFocal) && p.AgencyCode == agency)) {
+			return text(tc.Lang, "staff_only"), nil
+		}
+		changes, err := cs.SubmissionHistory(ctx, code, agency)
 		if err != nil {
 			return nil, err
 		}
-		if n == 0 {
+		name := agency
+		if a, ok := d.Directory().Agency(agency); ok {
+			name = a.Name(tc.Lang)
+		}
+		entries := flows.History(tc.Lang, ind, changes, d.Directory())
+		return []flows.Reply{{Text: flows.RenderHistory(tc.Lang, ind, name, entries, ev.Location, 10)}}, nil
+	})
+	d.SetTask("remind_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		n, missed, err := sch.Reach(ctx, scheduler.AudiencePending)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 && missed == 0 {
 			return text(tc.Lang, "remind_none"), nil
 		}
-		return []flows.Reply{{Text: flows.Text(tc.Lang, "remind_preview", n), Buttons: flows.RemindButtons(string(tc.Lang), tc.Task.Arg)}}, nil
+		return []flows.Reply{flows.RemindPreview(tc.Lang, tc.Task.Arg, n, missed)}, nil
 	})
 	// A confirmation sends once: the preview's id, stored durably with the
 	// staff member, makes a double tap or a stale button send nothing more.
@@ -887,11 +908,11 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 	})
 	d.SetTask("broadcast_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
 		id, aud, msg := flows.SplitBroadcastArg(tc.Task.Arg)
-		n, _, err := sch.Preview(ctx, scheduler.Audience(aud))
+		n, missed, err := sch.Reach(ctx, scheduler.Audience(aud))
 		if err != nil {
 			return nil, err
 		}
-		return []flows.Reply{{Text: flows.Text(tc.Lang, "bc_preview", n, msg), Buttons: flows.BroadcastButtons(string(tc.Lang), id)}}, nil
+		return []flows.Reply{flows.BroadcastPreview(tc.Lang, id, n, missed, msg)}, nil
 	})
 	d.SetTask("broadcast", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
 		id, aud, msg := flows.SplitBroadcastArg(tc.Task.Arg)

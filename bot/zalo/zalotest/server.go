@@ -55,11 +55,38 @@ const (
 	CodeUploadRefused = -210
 )
 
-// Button is a button of a sent template.
+// Button is a button of a sent template: an oa.query.hide button's payload
+// is a string; an oa.open.url button's payload is {"url": ...}, kept in URL.
 type Button struct {
 	Title   string `json:"title"`
 	Type    string `json:"type"`
 	Payload string `json:"payload"`
+	URL     string `json:"-"`
+}
+
+// UnmarshalJSON reads either kind of payload, refusing an oa.open.url
+// button without an http(s) URL as Zalo does.
+func (b *Button) UnmarshalJSON(data []byte) error {
+	var raw struct {
+		Title   string          `json:"title"`
+		Type    string          `json:"type"`
+		Payload json.RawMessage `json:"payload"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	b.Title, b.Type = raw.Title, raw.Type
+	if raw.Type == "oa.open.url" {
+		var p struct {
+			URL string `json:"url"`
+		}
+		if err := json.Unmarshal(raw.Payload, &p); err != nil || !(strings.HasPrefix(p.URL, "https://") || strings.HasPrefix(p.URL, "http://")) {
+			return fmt.Errorf("oa.open.url button without an http(s) url")
+		}
+		b.URL = p.URL
+		return nil
+	}
+	return json.Unmarshal(raw.Payload, &b.Payload)
 }
 
 // Message is one consultation message the bot sent.

@@ -44,6 +44,35 @@
     return (n / 1024 / 1024).toFixed(1).replace('.', ',') + ' MB';
   }
 
+  // linkTo makes a link that opens in a new tab without giving that tab a
+  // handle on this page. Only http(s) addresses ever get here.
+  function linkTo(url, label, cls) {
+    var a = el('a', cls, label);
+    a.href = url;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    return a;
+  }
+
+  // linkified shows a message's text with every http(s) address as a link.
+  // The text is still only ever set as text; a trailing full stop, comma or
+  // closing bracket is not part of the address.
+  var URL_RE = /https?:\/\/[^\s<>"“”‘’]+/g;
+  function linkified(text) {
+    var d = el('div', 'text');
+    var at = 0, m;
+    URL_RE.lastIndex = 0;
+    while ((m = URL_RE.exec(text)) !== null) {
+      var url = m[0].replace(/[.,;:!?)\]}…]+$/, '');
+      if (m.index > at) d.appendChild(document.createTextNode(text.slice(at, m.index)));
+      d.appendChild(linkTo(url, url, 'url'));
+      at = m.index + url.length;
+      URL_RE.lastIndex = at;
+    }
+    if (at < text.length) d.appendChild(document.createTextNode(text.slice(at)));
+    return d;
+  }
+
   var pane = $('#chat');
   function scrollDown() { pane.scrollTop = pane.scrollHeight; }
 
@@ -58,10 +87,10 @@
       a.setAttribute('download', m.file.name);
       b.appendChild(a);
     } else if (m.file) b.appendChild(el('div', 'file', '📎 ' + m.file.name + ' (' + fmtSize(m.file.size) + ')'));
-    if (m.text) b.appendChild(el('div', 'text', m.text));
+    if (m.text) b.appendChild(linkified(m.text));
     row.appendChild(b);
     var rows = m.buttons || [];
-    if (rows.length || m.askContact) {
+    if (rows.length || m.askContact || m.link) {
       var kb = el('div', 'buttons');
       rows.forEach(function (r) {
         var line = el('div', 'btnrow');
@@ -73,6 +102,11 @@
         });
         kb.appendChild(line);
       });
+      if (m.link && /^https?:\/\//.test(m.link.url)) {
+        var lrow = el('div', 'btnrow');
+        lrow.appendChild(linkTo(m.link.url, m.link.label, 'btn link'));
+        kb.appendChild(lrow);
+      }
       if (m.askContact) {
         var line = el('div', 'btnrow');
         if (demo) {
@@ -293,7 +327,7 @@
       var token = decodeURIComponent(m[1]);
       // Keep the token out of the address bar, history and a reload.
       history.replaceState(null, '', '/chat');
-      post({ id: newId(), start: token }, '/start');
+      post({ id: newId(), start: token }, '🔗 Mở liên kết mời');
     }
   });
   setInterval(poll, 3000);
