@@ -12,6 +12,12 @@ import (
 
 // Plumbing the channel adapters share.
 
+// ErrRefused is what a Sender's error wraps when the platform refused the
+// message itself for good (Telegram 400 Bad Request, a method it does not
+// have): sending it again cannot work, so it is not retried like a
+// temporary failure.
+var ErrRefused = errors.New("message refused by the platform")
+
 // Download fetches url with client, at most maxBytes (ErrTooLarge beyond).
 // Errors may quote the URL: adapters whose URLs carry a secret redact them.
 func Download(ctx context.Context, client *http.Client, url string, maxBytes int64) ([]byte, error) {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,12 @@ import (
 // longer be reached on that channel (blocked the bot, left the OA).
 var ErrUnreachable = errors.New("recipient unreachable")
 
+// ErrMessagingWindow is the ErrUnreachable of a platform that lets a bot
+// write only for a while after the person's last message (Zalo's 48 hours):
+// the person has not blocked anything and is reachable again once they
+// write. Staff are told which of the two it is.
+var ErrMessagingWindow = fmt.Errorf("outside the platform's messaging window: %w", ErrUnreachable)
+
 // ErrTooLarge is what a Fetcher returns for a file over the limit.
 var ErrTooLarge = errors.New("file too large")
 
@@ -44,6 +51,9 @@ type Inbound struct {
 	// opens a private chat with the bot, for the one note a group gets.
 	Group      bool
 	PrivateURL string
+	// Source is where the update came from, for the code-guessing
+	// throttle: the client's address on the web chat; "" means UserID.
+	Source string
 }
 
 // ChatKey names a conversation across channels.
@@ -63,6 +73,26 @@ type Fetcher interface {
 type Blobs interface {
 	Put(r io.Reader, max int64) (sha string, size int64, err error)
 }
+
+// Opener is a Fetcher that can also hand a file over as a stream (the web
+// chat, whose uploads wait on disk): the dispatcher then stores it without
+// holding it in memory.
+type Opener interface {
+	Open(ctx context.Context, f flows.FileRef, maxBytes int64) (io.ReadCloser, error)
+}
+
+// BlobQuota keeps who stored which evidence file (storage/sqlstore), for the
+// per-person and total disk quotas and the collection of unused files.
+type BlobQuota interface {
+	BlobUsage(ctx context.Context, personID string) (person, total int64, err error)
+	RecordBlob(ctx context.Context, sum, personID string, size int64, at time.Time) error
+}
+
+// Default disk quotas for evidence files.
+const (
+	DefaultPersonQuota = 200 << 20 // bytes one person may store
+	DefaultTotalQuota  = 10 << 30  // bytes all evidence files may take
+)
 
 // Exporter builds a staff export ("xlsx", "csv", "zip") as a file to send.
 type Exporter interface {
@@ -93,11 +123,16 @@ type Dispatcher struct {
 	now      func() time.Time
 	log      *slog.Logger
 
-	campaign storage.CampaignStore
-	catalog  atomic.Pointer[domain.Catalog]
-	helpdesk domain.Contact
-	blobs    Blobs
-	exporter Exporter
+	campaign  storage.CampaignStore
+	catalog   atomic.Pointer[domain.Catalog]
+	helpdesk  domain.Contact
+	publicURL string
+	blobs     Blobs
+	exporter  Exporter
+	quota     BlobQuota
+	limiter   Limiter
+	perQuota  int64
+	allQuota  int64
 
 	mu       sync.RWMutex
 	senders  map[domain.Channel]Sender
@@ -121,8 +156,19 @@ type Config struct {
 	Campaign storage.CampaignStore
 	Catalog  *domain.Catalog
 	Helpdesk domain.Contact
-	Blobs    Blobs
-	Exporter Exporter
+	// PublicURL is the bot's base URL, for links in messages (evidence in
+	// the console, a substitute's check-in page).
+	PublicURL string
+	Blobs     Blobs
+	Exporter  Exporter
+	// Quota, when set, bounds the evidence files each person (PersonQuota
+	// bytes) and everyone together (TotalQuota) may store; zero limits
+	// mean the defaults.
+	Quota                   BlobQuota
+	PersonQuota, TotalQuota int64
+	// Limiter counts invite-code attempts across chats (nil: in memory,
+	// this process only).
+	Limiter Limiter
 	// Metrics, when nil, are kept on a private registry.
 	Metrics *Metrics
 	// FloodRate and FloodBurst bound how fast one chat is served: burst
@@ -137,7 +183,8 @@ type Config struct {
 func NewDispatcher(c Config) *Dispatcher {
 	d := &Dispatcher{
 		store: c.Store, sessions: c.Sessions, event: c.Event, now: c.Now, log: c.Log,
-		campaign: c.Campaign, helpdesk: c.Helpdesk, blobs: c.Blobs, exporter: c.Exporter,
+		campaign: c.Campaign, helpdesk: c.Helpdesk, blobs: c.Blobs, exporter: c.Exporter, publicURL: c.PublicURL,
+		quota: c.Quota, perQuota: c.PersonQuota, allQuota: c.TotalQuota, limiter: c.Limiter,
 		senders: map[domain.Channel]Sender{}, fetchers: map[domain.Channel]Fetcher{}, tasks: map[string]TaskFunc{},
 	}
 	if d.now == nil {
@@ -154,6 +201,15 @@ func NewDispatcher(c Config) *Dispatcher {
 		burst = 30
 	}
 	d.flood = newFloodGuard(rate, burst)
+	if d.limiter == nil {
+		d.limiter = newMemLimiter()
+	}
+	if d.perQuota <= 0 {
+		d.perQuota = DefaultPersonQuota
+	}
+	if d.allQuota <= 0 {
+		d.allQuota = DefaultTotalQuota
+	}
 	if d.exporter != nil {
 		d.tasks["export"] = d.exportTask
 	}
@@ -213,8 +269,62 @@ func (d *Dispatcher) Act(ctx context.Context, key domain.UpdateKey, effects []do
 			notices = append(notices, flows.ReviewNotices(d.catalog.Load(), r)...)
 		}
 	}
-	d.notify(ctx, notices, d.log.With("update", key.String()))
+	log := d.log.With("update", key.String())
+	d.notify(ctx, notices, log)
+	d.substitutes(ctx, effects, log)
 	return nil
+}
+
+// substitutes follows answers that name (or stop naming) a substitute: the
+// store made them a person of their own, so the people list is read again
+// (their link, code and check-in work at once), and a substitute who can be
+// reached — their phone is that of someone already talking to the bot, or
+// they have opened their own link before — gets their invitation in chat.
+func (d *Dispatcher) substitutes(ctx context.Context, effects []domain.Effect, log *slog.Logger) {
+	var subs []domain.RSVP
+	for _, e := range effects {
+		r, ok := e.(domain.SaveRSVP)
+		if !ok {
+			continue
+		}
+		// Only answers that name a substitute or withdraw one change the
+		// people list; the others need no (costly) re-read.
+		if p, had := d.Directory().Person(domain.SubstituteID(r.RSVP.PersonID)); r.RSVP.Status == domain.RSVPSubstitute || (had && p.Has(domain.RoleSubstitute)) {
+			subs = append(subs, r.RSVP)
+		}
+	}
+	if len(subs) == 0 {
+		return
+	}
+	dir, err := d.store.Directory(ctx)
+	if err != nil {
+		log.Warn("reload people after a substitute", "err", err)
+		return
+	}
+	d.SetDirectory(dir)
+	for _, r := range subs {
+		sub, ok := dir.Person(domain.SubstituteID(r.PersonID))
+		if r.Status != domain.RSVPSubstitute || !ok || !sub.Has(domain.RoleSubstitute) {
+			continue
+		}
+		to := []string{sub.ID}
+		if p, ok := dir.ByPhone(sub.Phone); ok && p.ID != sub.ID && p.ID != r.PersonID {
+			to = append(to, p.ID)
+		}
+		for _, id := range to {
+			st, err := d.store.PersonState(ctx, id)
+			if err != nil {
+				log.Warn("substitute invitation: state", "err", err)
+				continue
+			}
+			lang := st.Lang
+			if lang == "" {
+				lang = domain.Vietnamese
+			}
+			text := flows.SubstituteInvite(lang, d.event, dir, sub, d.publicURL)
+			d.notify(ctx, []flows.Notice{{PersonID: id, Replies: []flows.Reply{{Text: text}}}}, log)
+		}
+	}
 }
 
 // SetDirectory swaps in a new snapshot of the people list.
@@ -332,13 +442,46 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		d.metrics.storeErr.WithLabelValues("database").Inc()
 		return fmt.Errorf("%w: load facts: %v", ErrNotSaved, err)
 	}
-	if in.Input.Kind == flows.InFile && facts.Person != nil {
-		in.Input.Files = d.storeFiles(ctx, in.Key.Channel, in.Input.Files, log)
+	if in.Input.Kind == flows.InFile && flows.WantsFiles(sess, facts) {
+		// Only a focal point asked for evidence gets files downloaded and
+		// kept; anyone else's file is answered by the flow and never
+		// touches the disk.
+		in.Input.Files = d.storeFiles(ctx, in.Key.Channel, facts.Person.ID, in.Input.Files, log)
 	}
-	res := flows.Step(sess, in.Input, facts)
-	res.Effects = auditReviews(res.Effects, in.Key.Channel)
+	var guess *attempt
+	if facts.Person == nil {
+		guess = identifyAttempt(in)
+	}
+	var res flows.Result
+	if guess != nil && d.guessBlocked(ctx, guess, log) {
+		// Too many codes tried from this source, or this code from too
+		// many chats: the step does not even look at it.
+		lang := sess.Lang
+		if lang == "" {
+			lang = domain.Vietnamese
+		}
+		res = flows.Result{Session: sess, Replies: []flows.Reply{{
+			Text: flows.Text(lang, "too_many_tries", int(GuessSourceSpan.Minutes()), flows.ContactText(d.event.Organizer)),
+		}}}
+	} else {
+		res = flows.Step(sess, in.Input, facts)
+		res.Effects = auditReviews(res.Effects, in.Key.Channel)
+		if guess != nil {
+			d.recordAttempt(ctx, guess, res.Session.PersonID != "", log)
+		}
+	}
+	// A chat linked to nobody that changes nothing costs nothing lasting: no
+	// database row, and session and done marks that soon expire. Anyone
+	// can make up chats by the thousand.
+	anonymous := facts.Person == nil && res.Session.PersonID == "" && len(res.Effects) == 0
+	if b, ok := lease.(storage.Brief); ok && anonymous {
+		b.Brief()
+	}
 	now := d.now()
-	applied, err := d.store.Apply(ctx, in.Key, now, res.Effects)
+	applied := true
+	if !anonymous {
+		applied, err = d.store.Apply(ctx, in.Key, now, res.Effects)
+	}
 	for try := 1; errors.Is(err, storage.ErrConflict) && try <= maxConflictRetries; try++ {
 		// Someone changed an item (another focal point of the agency, a
 		// reviewer) after the facts were read: nothing was applied. Step
@@ -401,6 +544,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	}
 	if applied {
 		d.notify(ctx, res.Notices, log)
+		d.substitutes(ctx, res.Effects, log)
 	}
 	if facts.Person != nil && (facts.StateOf != facts.Person.ID || unreachable) {
 		// They wrote in: the channel reaches them again (unblocked, or back
@@ -463,7 +607,15 @@ type savedSession struct {
 // from there and the user does not get the earlier ones twice.
 func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.Lease, s savedSession) error {
 	for i := s.Sent; i < len(s.Replies); i++ {
-		if err := d.send(ctx, in.Key.Channel, in.ChatID, s.Replies[i:i+1]); err != nil {
+		err := d.send(ctx, in.Key.Channel, in.ChatID, s.Replies[i:i+1])
+		if errors.Is(err, ErrRefused) {
+			// The platform refuses this message for good (an optional
+			// attachment such as the calendar file): sending it again
+			// cannot help, and the chat must not wait for it.
+			d.log.Warn("reply refused by the platform; going on without it", "channel", in.Key.Channel, "chat", in.ChatID, "reply", i, "err", err)
+			continue
+		}
+		if err != nil {
 			if i > s.Sent {
 				s.Sent = i
 				if raw, merr := json.Marshal(s); merr == nil {
@@ -517,6 +669,7 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 	if catalog != nil {
 		f.Catalog, f.Helpdesk = catalog, d.helpdesk
 	}
+	f.PublicURL = d.publicURL
 	if p, ok := dir.Person(pid); ok {
 		f.Person = &p
 	} else {
@@ -665,10 +818,11 @@ func auditReviews(effects []domain.Effect, ch domain.Channel) []domain.Effect {
 	return effects
 }
 
-// storeFiles downloads the files of an update, checks their size and kind,
-// and stores them by content. A file that fails gets a Problem the flow
-// explains to the user; the others go on.
-func (d *Dispatcher) storeFiles(ctx context.Context, ch domain.Channel, refs []flows.FileRef, log *slog.Logger) []flows.FileRef {
+// storeFiles downloads the files of an update, checks their size, kind and
+// the disk quotas, and stores them by content under a name with the
+// extension of their detected type. A file that fails gets a Problem the
+// flow explains to the user; the others go on.
+func (d *Dispatcher) storeFiles(ctx context.Context, ch domain.Channel, personID string, refs []flows.FileRef, log *slog.Logger) []flows.FileRef {
 	out := make([]flows.FileRef, len(refs))
 	for i, f := range refs {
 		out[i] = f
@@ -686,7 +840,11 @@ func (d *Dispatcher) storeFiles(ctx context.Context, ch domain.Channel, refs []f
 			out[i].Problem = "fetch_failed"
 			continue
 		}
-		data, err := fetcher.Fetch(ctx, f, MaxEvidenceSize)
+		if p := d.overQuota(ctx, personID, f.Size, log); p != "" {
+			out[i].Problem = p
+			continue
+		}
+		r, err := d.fetch(ctx, fetcher, f)
 		if err != nil {
 			log.Warn("fetch file", "err", err)
 			out[i].Problem = "fetch_failed"
@@ -695,20 +853,83 @@ func (d *Dispatcher) storeFiles(ctx context.Context, ch domain.Channel, refs []f
 			}
 			continue
 		}
-		mime, ok := files.Classify(f.Name, data)
-		if !ok {
-			out[i].Problem = "bad_type"
+		ref, problem := d.keepFile(ctx, personID, f, r, log)
+		r.Close()
+		if problem != "" {
+			out[i].Problem = problem
 			continue
 		}
-		sum, size, err := d.blobs.Put(bytes.NewReader(data), MaxEvidenceSize)
-		if err != nil {
-			log.Error("store file", "err", err)
-			out[i].Problem = "fetch_failed"
-			continue
-		}
-		out[i].SHA256, out[i].Size, out[i].MIME = sum, size, mime
+		out[i] = ref
 	}
 	return out
+}
+
+// fetch opens a file a user sent: as a stream where the channel can, else
+// downloaded into memory (at most MaxEvidenceSize).
+func (d *Dispatcher) fetch(ctx context.Context, fetcher Fetcher, f flows.FileRef) (io.ReadCloser, error) {
+	if o, ok := fetcher.(Opener); ok {
+		return o.Open(ctx, f, MaxEvidenceSize)
+	}
+	data, err := fetcher.Fetch(ctx, f, MaxEvidenceSize)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(data)), nil
+}
+
+// keepFile checks a fetched file's kind by its first bytes, then stores it.
+func (d *Dispatcher) keepFile(ctx context.Context, personID string, f flows.FileRef, r io.Reader, log *slog.Logger) (flows.FileRef, string) {
+	head := make([]byte, 512)
+	n, err := io.ReadFull(r, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		log.Warn("read file", "err", err)
+		return f, "fetch_failed"
+	}
+	mime, ok := files.Classify(f.Name, head[:n])
+	if !ok {
+		return f, "bad_type"
+	}
+	sum, size, err := d.blobs.Put(io.MultiReader(bytes.NewReader(head[:n]), r), MaxEvidenceSize)
+	if errors.Is(err, files.ErrTooLarge) {
+		return f, "too_large"
+	}
+	if err != nil {
+		log.Error("store file", "err", err)
+		return f, "fetch_failed"
+	}
+	if d.quota != nil {
+		// Recorded even when it puts the person over: the file is on disk
+		// and must be counted (and collected when nothing uses it).
+		if err := d.quota.RecordBlob(ctx, sum, personID, size, d.now()); err != nil {
+			log.Warn("record evidence file", "err", err)
+		}
+	}
+	f.SHA256, f.Size, f.MIME = sum, size, mime
+	f.Name = files.SafeName(f.Name, mime)
+	return f, ""
+}
+
+// overQuota returns the Problem for a file of size bytes (0 when unknown)
+// that the person's or the total quota has no room for, "" when it fits.
+func (d *Dispatcher) overQuota(ctx context.Context, personID string, size int64, log *slog.Logger) string {
+	if d.quota == nil {
+		return ""
+	}
+	person, total, err := d.quota.BlobUsage(ctx, personID)
+	if err != nil {
+		log.Warn("evidence usage", "err", err)
+		return "" // a quota we cannot read does not stop official work
+	}
+	size = max(size, 1)
+	switch {
+	case total+size > d.allQuota:
+		log.Warn("evidence storage is full", "total_bytes", total, "quota", d.allQuota)
+		return "quota_total"
+	case person+size > d.perQuota:
+		log.Warn("person's evidence quota reached", "person", personID, "bytes", person, "quota", d.perQuota)
+		return "quota_person"
+	}
+	return ""
 }
 
 // notify sends notices to other people on every channel they use. Best
@@ -798,6 +1019,15 @@ func (d *Dispatcher) runTask(ctx context.Context, in Inbound, t flows.Task, s fl
 	}
 	if err := d.send(ctx, in.Key.Channel, in.ChatID, replies); err != nil {
 		log.Warn("send task replies", "task", t.Name, "err", err)
+	}
+	// A large file was made on disk for this chat only: the sender has read
+	// (or copied) it by now.
+	for _, r := range replies {
+		if r.File != nil && r.File.Path != "" {
+			if err := os.Remove(r.File.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				log.Warn("remove sent file", "err", err)
+			}
+		}
 	}
 }
 

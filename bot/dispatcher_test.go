@@ -417,3 +417,51 @@ func TestPartlySentRepliesAreNotRepeated(t *testing.T) {
 		t.Fatalf("replies = %q; want the greeting once, then the card", texts)
 	}
 }
+
+// refusing fails every file reply as the platform refusing it for good.
+type refusing struct {
+	recorder
+	refused int
+}
+
+func (r *refusing) Send(ctx context.Context, chatID string, replies []flows.Reply) error {
+	for _, rep := range replies {
+		if rep.File != nil {
+			r.mu.Lock()
+			r.refused++
+			r.mu.Unlock()
+			return fmt.Errorf("sendDocument: %w", bot.ErrRefused)
+		}
+	}
+	return r.recorder.Send(ctx, chatID, replies)
+}
+
+// Accepting brings the calendar file; when the platform refuses it for
+// good, the update is still done at once (no retry holds the chat) and the
+// replies after it go out.
+func TestRefusedAttachmentDoesNotHoldTheChat(t *testing.T) {
+	ctx := context.Background()
+	r := sqliteRig(t)
+	snd := &refusing{}
+	r.d.SetSender(domain.Telegram, snd)
+	for _, in := range []flows.Input{{Kind: flows.InCommand, Command: "start", Text: r.token}, {Kind: flows.InButton, Data: "rsvp:attend"}} {
+		start := time.Now()
+		if err := r.d.Handle(ctx, r.in(in)); err != nil {
+			t.Fatalf("handle %v: %v", in, err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("handling took %v", d)
+		}
+	}
+	if snd.refused != 1 {
+		t.Fatalf("the calendar file was offered %d times, want once", snd.refused)
+	}
+	texts := snd.texts(r.chat)
+	if len(texts) == 0 || !strings.Contains(strings.Join(texts, "\n"), "tham dự") {
+		t.Fatalf("replies = %q; want the confirmation of attendance", texts)
+	}
+	h, err := r.st.RSVPHistory(ctx, "DB001")
+	if err != nil || len(h) != 1 || h[0].Status != domain.RSVPAttend {
+		t.Fatalf("history = %+v, %v", h, err)
+	}
+}

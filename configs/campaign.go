@@ -147,7 +147,7 @@ func loadCampaignFiles(fsys readFS, spec *campaignSpec, agencies map[string]bool
 				}
 			}
 			var err error
-			as, err = loadAssignments(spec.assignments, b, byCode, agencies, people, dl, loc)
+			as, err = loadAssignments(spec.assignments, b, byCode, CodeMatcher(agencies), people, dl, loc)
 			probs.addErr(err)
 		}
 	}
@@ -367,10 +367,16 @@ var assignmentColumns = []column{
 // Any problem rejects the whole file (nil and a *ValidationError): a bad
 // file changes nothing.
 func LoadAssignments(name string, data []byte, indicators map[string]domain.Indicator, agencies map[string]bool, people map[string]domain.Person, defaultDeadline time.Time, loc *time.Location) ([]domain.Assignment, error) {
-	return loadAssignments(name, data, indicators, agencies, people, deadlines{def: defaultDeadline}, loc)
+	return loadAssignments(name, data, indicators, CodeMatcher(agencies), people, deadlines{def: defaultDeadline}, loc)
 }
 
-func loadAssignments(name string, data []byte, indicators map[string]domain.Indicator, agencies map[string]bool, people map[string]domain.Person, dl deadlines, loc *time.Location) ([]domain.Assignment, error) {
+// LoadAssignmentsMatching is LoadAssignments with the agency column
+// resolved by match (a code or a name, as the console accepts).
+func LoadAssignmentsMatching(name string, data []byte, indicators map[string]domain.Indicator, match AgencyMatcher, people map[string]domain.Person, defaultDeadline time.Time, loc *time.Location) ([]domain.Assignment, error) {
+	return loadAssignments(name, data, indicators, match, people, deadlines{def: defaultDeadline}, loc)
+}
+
+func loadAssignments(name string, data []byte, indicators map[string]domain.Indicator, match AgencyMatcher, people map[string]domain.Person, dl deadlines, loc *time.Location) ([]domain.Assignment, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -379,7 +385,6 @@ func loadAssignments(name string, data []byte, indicators map[string]domain.Indi
 	if !ok {
 		return nil, probs.err()
 	}
-	codes := upperCodes(agencies)
 	var indCodes map[string]string
 	if indicators != nil {
 		indCodes = make(map[string]string, len(indicators))
@@ -415,8 +420,8 @@ func loadAssignments(name string, data []byte, indicators map[string]domain.Indi
 		switch {
 		case a.Agency == "":
 			bad("agency", "is required")
-		case codes != nil:
-			if c, ok := codes[strings.ToUpper(a.Agency)]; ok {
+		case match != nil:
+			if c, ok := match(a.Agency); ok {
 				a.Agency, agencyOK = c, true
 			} else {
 				bad("agency", "%s is not in the agency list", quote(a.Agency))

@@ -296,24 +296,55 @@ func LoadAgencies(name string, data []byte) ([]domain.Agency, error) {
 // key is written); a nil map skips that check. Phones are stored normalised
 // (domain.NormalizePhone) and invite codes normalised (domain.NormalizeCode).
 // Roles are delegate, focal and staff, separated by ';' or ','; none means
-// delegate. Two people may share a phone (an office line): it is allowed, and
-// domain.Directory then refuses to match that phone to either.
+// delegate. Two people may not share a phone: the bot recognises people by
+// it (a shared contact, a substitute's number), and a shared number would
+// match neither; an office line shared by two is a problem with both rows.
 func LoadPeople(name string, data []byte, agencies map[string]bool) ([]domain.Person, error) {
+	return LoadPeopleWith(name, data, PeopleOptions{Agency: CodeMatcher(agencies)})
+}
+
+// AgencyMatcher resolves what a list's agency column says to an agency
+// code; ok false: no such agency.
+type AgencyMatcher func(s string) (code string, ok bool)
+
+// CodeMatcher matches agency codes ignoring case; a nil map gives a nil
+// matcher, which takes any agency as written.
+func CodeMatcher(agencies map[string]bool) AgencyMatcher {
+	codes := upperCodes(agencies)
+	if codes == nil {
+		return nil
+	}
+	return func(s string) (string, bool) {
+		c, ok := codes[strings.ToUpper(s)]
+		return c, ok
+	}
+}
+
+// PeopleOptions are the console's ways of reading a people list.
+type PeopleOptions struct {
+	// Agency resolves the agency column (a code, or a name); nil takes it
+	// as written.
+	Agency AgencyMatcher
+	// NewID, when set, makes the id column optional: a row without an id
+	// gets NewID(person) once the rest of its row is read.
+	NewID func(p domain.Person) string
+}
+
+// LoadPeopleWith is LoadPeople with the console's options.
+func LoadPeopleWith(name string, data []byte, o PeopleOptions) ([]domain.Person, error) {
 	var probs problems
-	t, ok := readTable(name, data, peopleColumns, &probs)
+	cols := peopleColumns
+	if o.NewID != nil {
+		cols = append([]column(nil), peopleColumns...)
+		cols[0].required = false // "id"
+	}
+	t, ok := readTable(name, data, cols, &probs)
 	if !ok {
 		return nil, probs.err()
 	}
-	var codes map[string]string // upper-case -> as in agencies
-	if agencies != nil {
-		codes = make(map[string]string, len(agencies))
-		for c, ok := range agencies {
-			if ok {
-				codes[strings.ToUpper(c)] = c
-			}
-		}
-	}
 	ids := map[string]int{}
+	phones := map[string]int{}
+	phoneOwner := map[string]string{}
 	tokens := map[string]int{}
 	invites := map[string]int{}
 	var out []domain.Person
@@ -328,7 +359,10 @@ func LoadPeople(name string, data []byte, agencies map[string]bool) ([]domain.Pe
 			Email:    r.get(t, "email"),
 		}
 
+		needID := false
 		switch key := strings.ToUpper(p.ID); {
+		case p.ID == "" && o.NewID != nil:
+			needID = true
 		case p.ID == "":
 			bad("id", "is required")
 		case !idRE.MatchString(p.ID):
@@ -347,10 +381,10 @@ func LoadPeople(name string, data []byte, agencies map[string]bool) ([]domain.Pe
 		switch {
 		case agency == "":
 			bad("agency", "is required")
-		case codes == nil:
+		case o.Agency == nil:
 			p.AgencyCode = agency
 		default:
-			if c, ok := codes[strings.ToUpper(agency)]; ok {
+			if c, ok := o.Agency(agency); ok {
 				p.AgencyCode = c
 			} else {
 				bad("agency", "%s is not in the agency list", quote(agency))
@@ -363,8 +397,13 @@ func LoadPeople(name string, data []byte, agencies map[string]bool) ([]domain.Pe
 			bad("phone", "is required")
 		case domain.NormalizePhone(phone) == "":
 			bad("phone", "%s is not a Vietnamese phone number", quote(phone))
+		case phones[domain.NormalizePhone(phone)] != 0:
+			np := domain.NormalizePhone(phone)
+			bad("phone", "%s is also the phone of %s on row %d; each person needs their own number (the bot recognises people by it)",
+				quote(phone), phoneOwner[np], phones[np])
 		default:
 			p.Phone = domain.NormalizePhone(phone)
+			phones[p.Phone], phoneOwner[p.Phone] = r.n, p.ID
 		}
 
 		if p.Email != "" && !validEmail(p.Email) {
@@ -399,6 +438,10 @@ func LoadPeople(name string, data []byte, agencies map[string]bool) ([]domain.Pe
 				invites[nc] = r.n
 				p.InviteCode = nc
 			}
+		}
+		if needID {
+			p.ID = o.NewID(p)
+			ids[strings.ToUpper(p.ID)] = r.n
 		}
 		out = append(out, p)
 	}

@@ -28,10 +28,15 @@ func NewDirectory(people []Person, agencies []Agency) *Directory {
 		byPhone:  make(map[string][]*Person, len(people)),
 		agencies: make(map[string]Agency, len(agencies)),
 	}
+	var subs []*Person
 	for i := range people {
 		p := &people[i]
 		d.people[p.ID] = p
 		d.order = append(d.order, p.ID)
+		if p.SubstituteFor != "" {
+			subs = append(subs, p)
+			continue
+		}
 		if p.InviteToken != "" {
 			d.byToken[p.InviteToken] = p
 		}
@@ -42,6 +47,24 @@ func NewDirectory(people []Person, agencies []Agency) *Directory {
 			d.byCode[NormalizeCode(p.InviteCode)] = p
 		}
 		if p.Phone != "" {
+			d.byPhone[p.Phone] = append(d.byPhone[p.Phone], p)
+		}
+	}
+	// Substitutes: only while they are one (a withdrawn substitute's link
+	// and code no longer work), and found by phone only when no one in the
+	// list has that number, so that a colleague sent as a substitute does
+	// not make their own number ambiguous.
+	for _, p := range subs {
+		if !p.Has(RoleSubstitute) {
+			continue
+		}
+		if p.InviteToken != "" {
+			d.byToken[p.InviteToken] = p
+		}
+		if p.InviteCode != "" {
+			d.byCode[NormalizeCode(p.InviteCode)] = p
+		}
+		if p.Phone != "" && len(d.byPhone[p.Phone]) == 0 {
 			d.byPhone[p.Phone] = append(d.byPhone[p.Phone], p)
 		}
 	}

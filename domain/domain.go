@@ -28,7 +28,15 @@ const (
 	RoleDelegate Role = "delegate"
 	RoleFocal    Role = "focal"
 	RoleStaff    Role = "staff"
+	// RoleSubstitute is held by a substitute while the delegate's answer
+	// names them; it is never given in the people list.
+	RoleSubstitute Role = "substitute"
 )
+
+// SubstituteID is the person id of the substitute a delegate sends: one
+// record per delegate, so correcting a misspelt name keeps their
+// invitation.
+func SubstituteID(delegateID string) string { return delegateID + "~thay" }
 
 // Lang is a message catalog language.
 type Lang string
@@ -74,16 +82,22 @@ func (a Agency) Name(lang Lang) string {
 // CheckinToken (128 bits) is the only secret the check-in QR code carries: a
 // photo of a printed invitation must not open the person's chat.
 type Person struct {
-	ID           string
-	FullName     string
-	Position     string
-	AgencyCode   string
-	Phone        string // normalised, see NormalizePhone
-	Email        string
-	Roles        []Role
-	InviteToken  string
-	InviteCode   string
+	ID          string
+	FullName    string
+	Position    string
+	AgencyCode  string
+	Phone       string // normalised, see NormalizePhone
+	Email       string
+	Roles       []Role
+	InviteToken string
+	InviteCode  string
+	// CheckinToken is what the check-in QR carries: a secret apart from
+	// InviteToken, so a printed QR opens no chat.
 	CheckinToken string
+	// SubstituteFor is, for a substitute, the delegate they replace: a
+	// substitute is a guest of their own, with their own invitation and
+	// check-in. "" for everyone else.
+	SubstituteFor string
 }
 
 // Has reports whether p holds role r.
@@ -185,6 +199,10 @@ type RSVP struct {
 	Substitute *Substitute
 	Channel    Channel
 	At         time.Time
+	// By is the staff member who recorded the answer for the person (a
+	// phoned-in answer, a walk-in at the door); "" when the person
+	// answered themself.
+	By string
 }
 
 // Identity binds an account on a channel to a person, and says on what

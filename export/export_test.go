@@ -742,3 +742,79 @@ func TestSheetName(t *testing.T) {
 		}
 	}
 }
+
+// The formula guard must see the text as written: control characters in
+// front of "=" are stripped, and what remains must still be defused.
+func TestCSVControlCharacterFormula(t *testing.T) {
+	d, _ := fixture(t)
+	for i := range d.Submissions {
+		if d.Submissions[i].Indicator == "2.2.1" {
+			d.Submissions[i].DocNumber = "\x01=HYPERLINK(\"http://evil.example\",\"x\")"
+			d.Submissions[i].Note = "\x02\x03+cmd|' /C calc'!A0"
+		}
+	}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, d); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(buf.Bytes()[3:])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range recs[1:] {
+		if r[0] != "2.2.1" {
+			continue
+		}
+		found = true
+		for label, cell := range map[string]string{"số/ký hiệu": r[10], "ghi chú": r[15]} {
+			if cell == "" || strings.ContainsAny(cell[:1], "=+-@\t\r") {
+				t.Errorf("%s comes out as a formula: %q", label, cell)
+			}
+			if !strings.HasPrefix(cell, "'") {
+				t.Errorf("%s not guarded: %q", label, cell)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("row 2.2.1 missing")
+	}
+}
+
+// File names sent from Telegram or Zalo reach the manifest made safe: no
+// control or bidirectional override characters, no formula.
+func TestManifestNamesAreSanitised(t *testing.T) {
+	d, store := fixture(t)
+	for i := range d.Submissions {
+		if d.Submissions[i].Indicator == "1.1.1" {
+			d.Submissions[i].Evidence[0].Name = "\x01=HYPERLINK(\"http://evil.example\")\u202efdp.exe"
+		}
+	}
+	var buf bytes.Buffer
+	if err := WriteEvidenceZIP(&buf, d, store.open); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, zf := range zr.File {
+		if zf.Name != ManifestName {
+			continue
+		}
+		rc, _ := zf.Open()
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		recs, err := csv.NewReader(bytes.NewReader(data[3:])).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs[1:] {
+			for _, cell := range []string{r[7], r[8]} {
+				if strings.ContainsAny(cell, "\x01\u202e") || (cell != "" && strings.ContainsAny(cell[:1], "=+-@")) {
+					t.Errorf("unsafe manifest cell %q", cell)
+				}
+			}
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
 )
 
 type valueKind int
@@ -121,40 +122,9 @@ func yesNo(b bool) string {
 
 // FormatNumberVI writes a plain decimal number ("-1234567.25") the
 // Vietnamese way: "." groups thousands, "," marks decimals ("-1.234.567,25").
-// Anything that is not a plain decimal is returned unchanged.
-func FormatNumberVI(s string) string {
-	sign := ""
-	if strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
-		if s[0] == '-' {
-			sign = "-"
-		}
-		s = s[1:]
-	}
-	intPart, frac, hasFrac := strings.Cut(s, ".")
-	if intPart == "" {
-		intPart = "0"
-	}
-	for _, part := range []string{intPart, frac} {
-		for _, r := range part {
-			if r < '0' || r > '9' {
-				return sign + s
-			}
-		}
-	}
-	var b strings.Builder
-	b.WriteString(sign)
-	for i, r := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte('.')
-		}
-		b.WriteRune(r)
-	}
-	if hasFrac && frac != "" {
-		b.WriteByte(',')
-		b.WriteString(frac)
-	}
-	return b.String()
-}
+// Anything that is not a plain decimal is returned unchanged. It is
+// flows.FormatDecimal, the one number formatter chat and console share.
+func FormatNumberVI(s string) string { return flows.FormatDecimal(domain.Vietnamese, s) }
 
 // numberFormat is the Excel number format for a value: thousands grouping,
 // as many decimals as were entered, and a literal "%" for percent values
@@ -203,9 +173,10 @@ func guard(s string) string {
 }
 
 // cleanText makes text safe to store: NFC, line ends as "\n", no control
-// characters XML 1.0 forbids, then guarded against formula injection.
+// characters XML 1.0 forbids, then guarded against formula injection. The
+// guard runs last, on the text as it will be written: "\x01=HYPERLINK(…)"
+// becomes a formula only once the control character is gone.
 func cleanText(s string) string {
-	s = guard(s)
 	if s == "" {
 		return s
 	}
@@ -220,7 +191,7 @@ func cleanText(s string) string {
 		}
 		return r
 	}, s)
-	return norm.NFC.String(s)
+	return guard(norm.NFC.String(s))
 }
 
 // sheetName makes an Excel sheet name from s: no []:*?/\ characters, no

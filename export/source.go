@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/domain"
@@ -25,6 +26,9 @@ type Source struct {
 	Open           func(sha256 string) (io.ReadCloser, error) // evidence files
 	Now            func() time.Time
 	Location       *time.Location
+	// TempDir holds the evidence ZIP while it is sent; "" means the
+	// system's temporary directory.
+	TempDir string
 }
 
 // Data reads the current state of the campaign.
@@ -52,17 +56,31 @@ func (s *Source) Data(ctx context.Context) (Data, error) {
 	}, nil
 }
 
-// Export builds one export as a file to send: "xlsx", "csv" or "zip".
+// Export builds one export as a file to send: "xlsx", "csv" or "zip". The
+// evidence ZIP, whatever its size, is written to a temporary file
+// (flows.File.Path, which the receiver removes), not held in memory.
 func (s *Source) Export(ctx context.Context, kind string) (*flows.File, error) {
+	if kind == "zip" {
+		tmp, err := os.CreateTemp(s.TempDir, "dieuphoi-export-*.zip")
+		if err != nil {
+			return nil, fmt.Errorf("export zip: %w", err)
+		}
+		f, err := s.WriteZIP(ctx, tmp)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(tmp.Name())
+			return nil, err
+		}
+		f.Path = tmp.Name()
+		return f, nil
+	}
 	d, err := s.Data(ctx)
 	if err != nil {
 		return nil, err
 	}
-	loc := s.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	stamp := d.GeneratedAt.In(loc).Format("20060102-1504")
+	stamp := s.stamp(d)
 	var buf bytes.Buffer
 	f := &flows.File{}
 	switch kind {
@@ -72,12 +90,6 @@ func (s *Source) Export(ctx context.Context, kind string) (*flows.File, error) {
 	case "csv":
 		err = WriteCSV(&buf, d)
 		f.Name, f.MIME = "PII-"+stamp+".csv", "text/csv; charset=utf-8"
-	case "zip":
-		if s.Open == nil {
-			return nil, fmt.Errorf("export zip: no evidence store")
-		}
-		err = WriteEvidenceZIP(&buf, d, s.Open)
-		f.Name, f.MIME = "PII-minh-chung-"+stamp+".zip", "application/zip"
 	default:
 		return nil, fmt.Errorf("export: unknown kind %q", kind)
 	}
@@ -86,6 +98,31 @@ func (s *Source) Export(ctx context.Context, kind string) (*flows.File, error) {
 	}
 	f.Data = buf.Bytes()
 	return f, nil
+}
+
+// WriteZIP streams the evidence ZIP to w (an HTTP response, a file): memory
+// stays flat whatever the evidence weighs. The File returned names it; its
+// content is what went to w.
+func (s *Source) WriteZIP(ctx context.Context, w io.Writer) (*flows.File, error) {
+	if s.Open == nil {
+		return nil, fmt.Errorf("export zip: no evidence store")
+	}
+	d, err := s.Data(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := WriteEvidenceZIP(w, d, s.Open); err != nil {
+		return nil, fmt.Errorf("export zip: %w", err)
+	}
+	return &flows.File{Name: "PII-minh-chung-" + s.stamp(d) + ".zip", MIME: "application/zip"}, nil
+}
+
+func (s *Source) stamp(d Data) string {
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return d.GeneratedAt.In(loc).Format("20060102-1504")
 }
 
 // ExportAgency builds one agency's sign-off workbook.

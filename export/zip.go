@@ -57,7 +57,7 @@ func WriteEvidenceZIP(w io.Writer, d Data, open func(sha256 string) (io.ReadClos
 			line := []string{
 				cleanText(r.ind.Code), cleanText(r.ind.NameVI), cleanText(r.agency.Code),
 				cleanText(agencyName(r.agency)), StatusLabel(r.status), strconv.Itoa(i + 1), kind,
-				"", cleanText(e.Name), e.SHA256, "", cleanText(e.Link), "",
+				"", cleanText(visibleText(e.Name)), e.SHA256, "", cleanText(e.Link), "",
 			}
 			if e.SHA256 != "" {
 				name := unique(dir+"/"+strconv.Itoa(i+1)+"-"+safeFileName(e.Name), used)
@@ -195,4 +195,16 @@ func safeSegment(s string) string {
 		s = "_" + s
 	}
 	return s
+}
+
+// visibleText drops the invisible formatting characters (such as a
+// right-to-left override that makes "fdp.exe" read "exe.pdf") a sender may
+// hide in a file name; cleanText does the rest.
+func visibleText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
 }

@@ -49,6 +49,7 @@ const (
 	btnRvApprove  = "ra:"
 	btnRvReturn   = "rr:"
 	btnExPrefix   = "ex:"
+	btnHistPrefix = "hs:"
 )
 
 // After this many wrong values in a row the bot offers to keep a draft.
@@ -152,14 +153,10 @@ func (r *stepper) indicatorList() {
 		}
 		return as[i].Deadline.Before(as[j].Deadline)
 	})
-	agency := r.f.Person.AgencyCode
-	if a, ok := r.f.Directory.Agency(agency); ok {
-		agency = a.Name(r.s.Lang)
-	}
 	var b strings.Builder
-	b.WriteString(r.t("ind_list_head", agency))
+	b.WriteString(r.t("ind_list_head", r.agencyName(r.f.Person.AgencyCode)))
 	var rows [][]Button
-	done := 0
+	done, mine := 0, 0
 	for i, a := range as {
 		ind, _ := r.f.Catalog.Indicator(a.Indicator)
 		st := r.itemStatus(a.Indicator)
@@ -168,19 +165,52 @@ func (r *stepper) indicatorList() {
 		}
 		fmt.Fprintf(&b, "\n%d. %s %s — %s\n    %s · %s", i+1, statusIcon[st], ind.Code, clip(ind.Name(r.s.Lang), 70),
 			statusLabel(r.s.Lang, st), r.deadlineText(a.Deadline))
+		// Any focal point of the agency may enter its items; the one named
+		// on the assignment is reminded and answers for it, so say who.
+		if named(a, r.f.Person.ID) {
+			mine++
+		} else if who := r.focalNames(a); who != "" {
+			fmt.Fprintf(&b, "\n    %s", r.t("ind_responsible", who))
+		}
 		rows = append(rows, []Button{{statusIcon[st] + " " + ind.Code + " " + clip(ind.Name(r.s.Lang), 28), btnIndPrefix + ind.Code}})
 	}
 	fmt.Fprintf(&b, "\n\n%s", r.t("ind_list_foot", done, len(as)))
+	if mine < len(as) {
+		fmt.Fprintf(&b, "\n%s", r.t("ind_list_shared", mine))
+	}
 	r.say(b.String(), rows...)
 }
 
+// named reports whether person id is named on assignment a.
+func named(a domain.Assignment, id string) bool {
+	for _, f := range a.Focal {
+		if f == id {
+			return true
+		}
+	}
+	return false
+}
+
+// focalNames lists the full names of the focal points named on a.
+func (r *stepper) focalNames(a domain.Assignment) string {
+	var names []string
+	for _, id := range a.Focal {
+		if p, ok := r.f.Directory.Person(id); ok {
+			names = append(names, p.FullName)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
 func (r *stepper) deadlineText(d time.Time) string {
-	days := int(d.Sub(r.f.Now).Hours() / 24)
+	days := domain.DaysUntil(r.f.Now, d, r.loc())
 	switch {
 	case !r.f.Now.Before(d):
 		return r.t("deadline_over", r.dateTime(d))
 	case days == 0:
 		return r.t("deadline_today", r.dateTime(d))
+	case days == 1:
+		return r.t("deadline_tomorrow", r.dateTime(d))
 	default:
 		return r.t("deadline_in", r.dateTime(d), days)
 	}
@@ -209,7 +239,7 @@ func (r *stepper) openIndicator(code string) {
 	st := r.itemStatus(code)
 	if st == domain.StatusApproved {
 		r.reset()
-		r.say(r.t("ind_approved", ind.Code, r.valueText(ind, sub.Value)), []Button{{r.t("btn_indicators"), btnIndicators}})
+		r.say(r.t("ind_approved", ind.Code, ValueWithUnit(r.s.Lang, ind, sub.Value)), []Button{{r.t("btn_indicators"), btnIndicators}})
 		return
 	}
 	if st == domain.StatusSubmitted && !r.f.Now.Before(a.Deadline) {
@@ -235,7 +265,11 @@ func (r *stepper) openIndicator(code string) {
 	}
 	r.s.Fails = 0
 	r.keep(w)
-	r.say(r.indicatorCard(ind, a, sub, stored))
+	var hist [][]Button
+	if stored {
+		hist = [][]Button{{{r.t("btn_history"), btnHistPrefix + code + "|" + r.f.Person.AgencyCode}}}
+	}
+	r.say(r.indicatorCard(ind, a, sub, stored), hist...)
 	r.next(w)
 }
 
@@ -246,11 +280,16 @@ func (r *stepper) indicatorCard(ind domain.Indicator, a domain.Assignment, sub d
 		fmt.Fprintf(&b, "%s\n", g)
 	}
 	fmt.Fprintf(&b, "\n%s", r.t("ind_facts", orDash(ind.Unit), ind.RefYear, r.deadlineText(a.Deadline)))
+	if !named(a, r.f.Person.ID) {
+		if who := r.focalNames(a); who != "" {
+			fmt.Fprintf(&b, "\n%s", r.t("ind_responsible", who))
+		}
+	}
 	if ind.LastYear != "" {
 		fmt.Fprintf(&b, "\n%s", r.t("ind_last_year", ind.LastYear))
 	}
 	if stored {
-		fmt.Fprintf(&b, "\n%s", r.t("ind_current", statusLabel(r.s.Lang, sub.Status), r.valueText(ind, sub.Value)))
+		fmt.Fprintf(&b, "\n%s", r.t("ind_current", statusLabel(r.s.Lang, sub.Status), ValueWithUnit(r.s.Lang, ind, sub.Value)))
 		if sub.Status == domain.StatusReturned && sub.ReviewNote != "" {
 			fmt.Fprintf(&b, "\n%s", r.t("ind_returned_note", sub.ReviewNote))
 		}
@@ -305,7 +344,36 @@ func (r *stepper) skipRow(ind domain.Indicator, data string) [][]Button {
 
 func (r *stepper) askValue(ind domain.Indicator) {
 	r.s.State = stateIndValue
-	r.say(r.t("ask_value", ind.Code, orDash(ind.Unit)), []Button{{r.t("btn_save_draft"), btnSaveDraft}})
+	r.say(r.askValueText(ind), []Button{{r.t("btn_save_draft"), btnSaveDraft}})
+}
+
+// askValueText asks for the value with an example chosen by the
+// indicator's type, unit and range.
+func (r *stepper) askValueText(ind domain.Indicator) string {
+	text := r.t("ask_value", ind.Code, orDash(ind.Unit))
+	if ex := valExample(r.s.Lang, ind); ex != "" {
+		text += " " + r.t("ask_value_example", ex)
+	}
+	return text
+}
+
+// cancelEntry leaves the indicator being entered, saying truthfully what
+// is kept, and shows the list again.
+func (r *stepper) cancelEntry() {
+	w := r.work()
+	ind, ok := r.f.Catalog.Indicator(w.Code)
+	r.reset()
+	switch {
+	case !ok:
+		r.say(r.t("cancelled"))
+	case r.itemStatus(w.Code) == domain.StatusSubmitted:
+		r.say(r.t("entry_left_sent", ind.Code))
+	case w.Value != "" || len(w.Evidence) > 0:
+		r.say(r.t("entry_left_draft", ind.Code))
+	default:
+		r.say(r.t("entry_left_empty", ind.Code))
+	}
+	r.indicatorList()
 }
 
 func (r *stepper) askEvidence(ind domain.Indicator, w *work) {
@@ -314,7 +382,12 @@ func (r *stepper) askEvidence(ind domain.Indicator, w *work) {
 	if !ind.Evidence {
 		key = "ask_evidence_optional"
 	}
-	r.say(r.t(key), r.evidenceButtons(ind, w)...)
+	text := r.t(key)
+	if len(w.Evidence) > 0 {
+		// Resuming: say what is already kept, so nothing is sent twice.
+		text = r.t("evidence_kept", len(w.Evidence), r.evidenceList(w.Evidence, w.Code, r.f.Person.AgencyCode)) + "\n\n" + r.t("evidence_more")
+	}
+	r.say(text, r.evidenceButtons(ind, w)...)
 }
 
 func (r *stepper) evidenceButtons(ind domain.Indicator, w *work) [][]Button {
@@ -350,10 +423,24 @@ func (r *stepper) indicatorAnswer() {
 		return
 	}
 	switch r.s.State {
-	case stateIndValue:
+	case stateIndValue, stateIndAmbig, stateIndConfirm:
+		// A typed "đúng"/"không" at the read-back of a number or date is
+		// the answer to the question, as the buttons would be.
+		if r.s.State == stateIndConfirm && r.in.Kind == InText && (ind.Type.Numeric() || ind.Type == domain.TypeDate) && !hasDigit(r.in.Text) {
+			if yn, err := parseYesNo(r.in.Text); err == nil {
+				r.in = Input{Kind: InButton, Data: btnValRedo}
+				if yn.Bool {
+					r.in.Data = btnValOK
+				}
+				r.entryButton(r.in.Data)
+				return
+			}
+		}
+		// While a reading is asked back or confirmed, a newly typed value
+		// replaces it: nobody has to scroll up to an earlier message.
 		r.valueAnswer(ind, w)
-	case stateIndAmbig, stateIndConfirm, stateIndSummary:
-		r.say(r.t("use_buttons"))
+	case stateIndSummary:
+		r.say(r.t("use_buttons"), r.summaryButtons())
 	case stateIndEvidence:
 		r.evidenceAnswer(ind, w)
 	case stateIndDocNo:
@@ -404,21 +491,23 @@ func (r *stepper) indicatorAnswer() {
 
 func (r *stepper) valueAnswer(ind domain.Indicator, w *work) {
 	if r.in.Kind != InText {
-		r.say(r.t("text_expected", r.t("ask_value", ind.Code, orDash(ind.Unit))))
+		r.say(r.t("text_expected", r.askValueText(ind)), r.pendingButtons(ind, w)...)
 		return
 	}
 	v, verr := ParseValue(ind, r.in.Text)
 	if verr != nil {
 		if verr.Kind == "ambiguous" && len(verr.Choices) > 0 {
-			w.Choices = nil
-			var row []Button
-			for i, c := range verr.Choices {
+			w.Choices, w.Pending = nil, ""
+			for _, c := range verr.Choices {
 				w.Choices = append(w.Choices, c.Canon)
-				row = append(row, Button{choiceLabel(r.s.Lang, c), btnValPrefix + strconv.Itoa(i)})
 			}
 			r.keep(w)
 			r.s.State = stateIndAmbig
-			r.say(r.t("value_ambiguous", clip(r.in.Text, 30)), row)
+			text := r.t("value_ambiguous", valEcho(r.in.Text)) + "\n" + r.t("value_ambiguous_hint")
+			if len(verr.Choices) == 1 { // the other reading is out of range
+				text = verr.Message(r.s.Lang, ind)
+			}
+			r.say(text, r.choiceButtons(ind, w)...)
 			return
 		}
 		r.s.Fails++
@@ -428,18 +517,47 @@ func (r *stepper) valueAnswer(ind domain.Indicator, w *work) {
 				[]Button{{r.t("btn_save_draft"), btnSaveDraft}, {r.t("btn_cancel"), btnSubCancel}})
 			return
 		}
-		r.say(text)
+		// The question still stands: its buttons come with the answer.
+		r.say(text, r.pendingButtons(ind, w)...)
 		return
 	}
 	r.s.Fails = 0
 	r.confirmValue(ind, w, v)
 }
 
+// choiceButtons are the readings of an ambiguous value, one button each.
+func (r *stepper) choiceButtons(ind domain.Indicator, w *work) [][]Button {
+	var row []Button
+	for i, c := range w.Choices {
+		v, err := ParseCanon(ind, c)
+		if err != nil {
+			continue
+		}
+		row = append(row, Button{choiceLabel(r.s.Lang, v), btnValPrefix + strconv.Itoa(i)})
+	}
+	if len(row) == 0 {
+		return nil
+	}
+	return [][]Button{row}
+}
+
+// pendingButtons repeat the buttons of the question still open: the
+// readings of an ambiguous value, or the read-back's confirm buttons.
+func (r *stepper) pendingButtons(ind domain.Indicator, w *work) [][]Button {
+	switch {
+	case r.s.State == stateIndAmbig:
+		return r.choiceButtons(ind, w)
+	case r.s.State == stateIndConfirm && w.Pending != "":
+		return [][]Button{{{r.t("btn_value_ok"), btnValOK}, {r.t("btn_value_redo"), btnValRedo}}}
+	}
+	return [][]Button{{{r.t("btn_save_draft"), btnSaveDraft}}}
+}
+
 func (r *stepper) confirmValue(ind domain.Indicator, w *work, v domain.Value) {
 	w.Pending, w.Choices = v.Canon, nil
 	r.keep(w)
 	r.s.State = stateIndConfirm
-	r.say(r.t("value_readback", FormatValue(r.s.Lang, ind, v), orDash(ind.Unit)),
+	r.say(r.t("value_readback", valueUnit(r.s.Lang, ind, v)),
 		[]Button{{r.t("btn_value_ok"), btnValOK}, {r.t("btn_value_redo"), btnValRedo}})
 }
 
@@ -490,6 +608,13 @@ func (r *stepper) evidenceAnswer(ind domain.Indicator, w *work) {
 	default:
 		r.say(r.t("evidence_expected"), r.evidenceButtons(ind, w)...)
 	}
+}
+
+// WantsFiles reports whether the chat is waiting for evidence files from a
+// focal point. The bot layer downloads and stores files only then: any
+// other file gets the flow's "no file is needed" answer and costs no disk.
+func WantsFiles(s Session, f Facts) bool {
+	return f.Person != nil && f.Person.Has(domain.RoleFocal) && s.State == stateIndEvidence
 }
 
 func evidenceName(f FileRef) string {
@@ -551,12 +676,12 @@ func (r *stepper) conflict(ind domain.Indicator, w *work, redo *Button) {
 	if w.Pending != "" {
 		yours = w.Pending
 	}
-	r.say(r.t("conflict", ind.Code, name, r.valueText(ind, sub.Value), orDash(ind.Unit), statusLabel(r.s.Lang, sub.Status), r.valueText(ind, yours)))
+	r.say(r.t("conflict", ind.Code, name, ValueWithUnit(r.s.Lang, ind, sub.Value), statusLabel(r.s.Lang, sub.Status), ValueWithUnit(r.s.Lang, ind, yours)))
 	a, _ := r.f.Catalog.Assignment(ind.Code, r.f.Person.AgencyCode)
 	switch {
 	case sub.Status == domain.StatusApproved:
 		r.reset()
-		r.say(r.t("ind_approved", ind.Code, r.valueText(ind, sub.Value)), []Button{{r.t("btn_indicators"), btnIndicators}})
+		r.say(r.t("ind_approved", ind.Code, ValueWithUnit(r.s.Lang, ind, sub.Value)), []Button{{r.t("btn_indicators"), btnIndicators}})
 		return
 	case sub.Status == domain.StatusSubmitted && !r.f.Now.Before(a.Deadline):
 		r.reset()
@@ -603,6 +728,8 @@ func (r *stepper) campaignButton() bool {
 		r.exportMenu()
 	case strings.HasPrefix(d, btnExPrefix):
 		r.export(strings.TrimPrefix(d, btnExPrefix))
+	case strings.HasPrefix(d, btnHistPrefix):
+		r.history(strings.TrimPrefix(d, btnHistPrefix))
 	case strings.HasPrefix(d, btnRvPrefix), strings.HasPrefix(d, btnRvApprove), strings.HasPrefix(d, btnRvReturn):
 		r.reviewButton(d)
 	case strings.HasPrefix(d, btnValPrefix), d == btnValOK, d == btnValRedo, d == btnEvDone, d == btnEvSkip, d == btnEvClear,
@@ -729,24 +856,20 @@ func (r *stepper) entryButton(d string) {
 func (r *stepper) summary(w *work) {
 	ind, _ := r.f.Catalog.Indicator(w.Code)
 	r.s.State = stateIndSummary
-	var ev []string
-	for i, e := range w.Evidence {
-		if e.Link != "" {
-			ev = append(ev, fmt.Sprintf("  %d. 🔗 %s", i+1, e.Link))
-		} else {
-			ev = append(ev, fmt.Sprintf("  %d. 📎 %s (%s)", i+1, e.Name, humanSize(e.Size)))
-		}
-	}
-	evText := orDash(strings.Join(ev, "\n"))
-	if len(ev) > 0 {
+	evText := orDash(r.evidenceList(w.Evidence, w.Code, r.f.Person.AgencyCode))
+	if len(w.Evidence) > 0 {
 		evText = "\n" + evText
 	}
 	docDate := "—"
 	if d, err := time.Parse("2006-01-02", w.DocDate); err == nil {
 		docDate = d.Format("02/01/2006")
 	}
-	r.say(r.t("summary", ind.Code, ind.Name(r.s.Lang), r.valueText(ind, w.Value), orDash(ind.Unit), evText, orDash(w.DocNumber), docDate, orDash(w.Note)),
-		[]Button{{r.t("btn_send"), btnSend}, {r.t("btn_edit"), btnEdit}, {r.t("btn_save_draft"), btnSaveDraft}})
+	r.say(r.t("summary", ind.Code, ind.Name(r.s.Lang), ValueWithUnit(r.s.Lang, ind, w.Value), evText, orDash(w.DocNumber), docDate, orDash(w.Note)),
+		r.summaryButtons())
+}
+
+func (r *stepper) summaryButtons() []Button {
+	return []Button{{r.t("btn_send"), btnSend}, {r.t("btn_edit"), btnEdit}, {r.t("btn_save_draft"), btnSaveDraft}}
 }
 
 func (r *stepper) send(ind domain.Indicator, w *work) {
@@ -778,18 +901,29 @@ func (r *stepper) send(ind domain.Indicator, w *work) {
 	if !r.f.Now.Before(a.Deadline) {
 		late = "\n" + r.t("sent_late")
 	}
-	r.say(r.t("sent", ind.Code, r.valueText(ind, w.Value), orDash(ind.Unit))+late, []Button{{r.t("btn_indicators"), btnIndicators}})
+	r.say(r.t("sent", ind.Code, ValueWithUnit(r.s.Lang, ind, w.Value))+late, []Button{{r.t("btn_indicators"), btnIndicators}})
 }
 
-func (r *stepper) valueText(ind domain.Indicator, canon string) string {
-	if canon == "" {
-		return "—"
+// evidenceList writes the evidence kept, one numbered line each: the
+// summary, the review card and a resumed evidence step share it.
+func (r *stepper) evidenceList(evidence []domain.Evidence, indicator, agency string) string {
+	var ev []string
+	for i, e := range evidence {
+		if e.Link != "" {
+			ev = append(ev, fmt.Sprintf("  %d. 🔗 %s", i+1, e.Link))
+			continue
+		}
+		line := fmt.Sprintf("  %d. 📎 %s (%s)", i+1, e.Name, humanSize(e.Size))
+		if r.f.PublicURL != "" && e.SHA256 != "" {
+			// Chat apps cannot show the file itself; the console can (after
+			// signing in), safely sandboxed. The link names the submission,
+			// since the same file may be evidence of several.
+			q := url.Values{"i": {indicator}, "a": {agency}}.Encode()
+			line += "\n     " + r.t("evidence_open", r.f.PublicURL+"/admin/evidence/"+e.SHA256+"/view?"+q)
+		}
+		ev = append(ev, line)
 	}
-	v, err := ParseCanon(ind, canon)
-	if err != nil {
-		return canon
-	}
-	return FormatValue(r.s.Lang, ind, v)
+	return strings.Join(ev, "\n")
 }
 
 func humanSize(n int64) string {
@@ -842,10 +976,22 @@ func (r *stepper) reviewQueue() {
 			break
 		}
 		ind, _ := r.f.Catalog.Indicator(s.Indicator)
-		fmt.Fprintf(&b, "\n%d. %s · %s — %s %s", i+1, s.Indicator, s.Agency, r.valueText(ind, s.Value), ind.Unit)
-		rows = append(rows, []Button{{fmt.Sprintf("%s · %s", s.Indicator, s.Agency), btnRvPrefix + s.Indicator + "|" + s.Agency}})
+		agency := r.agencyName(s.Agency)
+		fmt.Fprintf(&b, "\n%d. %s — %s: %s", i+1, s.Indicator, agency, ValueWithUnit(r.s.Lang, ind, s.Value))
+		rows = append(rows, []Button{{clip(s.Indicator+" — "+agency, 40), btnRvPrefix + s.Indicator + "|" + s.Agency}})
 	}
 	r.say(b.String(), rows...)
+}
+
+// agencyName names an agency in the user's language; people are never shown
+// an internal code ("SKHCN") where a name exists.
+func (r *stepper) agencyName(code string) string {
+	if a, ok := r.f.Directory.Agency(code); ok {
+		if n := a.Name(r.s.Lang); n != "" {
+			return n
+		}
+	}
+	return code
 }
 
 func (r *stepper) findQueued(code, agency string) (domain.Submission, bool) {
@@ -872,7 +1018,7 @@ func (r *stepper) reviewButton(d string) {
 	sub, ok := r.findQueued(code, agency)
 	if !ok {
 		r.reset()
-		r.say(r.t("review_gone", clip(code, 20), clip(agency, 20)))
+		r.say(r.t("review_gone", clip(code, 20), clip(r.agencyName(agency), 80)))
 		r.reviewQueue()
 		return
 	}
@@ -889,44 +1035,48 @@ func (r *stepper) reviewButton(d string) {
 		if prefix == btnRvApprove {
 			e := domain.ReviewSubmission{Indicator: code, Agency: agency, Approve: true, By: r.f.Person.ID, ExpectVersion: sub.Version}
 			r.effects = append(r.effects, e)
-			r.notices = append(r.notices, ReviewNotices(r.f.Catalog, e)...)
+			r.notices = append(r.notices, ReviewNotices(r.f.Catalog, e, sub.By)...)
 			r.reset()
-			r.say(r.t("review_approved", code, agency), []Button{{r.t("btn_review"), btnReview}})
+			r.say(r.t("review_approved", code, r.agencyName(agency)), []Button{{r.t("btn_review"), btnReview}})
 			return
 		}
 		r.reset()
 		r.s.State = stateRevComment
 		r.s.Draft = map[string]string{"code": code, "agency": agency, "ver": strconv.Itoa(sub.Version)}
-		r.say(r.t("review_ask_comment", code, agency))
+		r.say(r.t("review_ask_comment", code, r.agencyName(agency)))
 	}
 }
 
 func (r *stepper) reviewCard(ind domain.Indicator, s domain.Submission) {
-	agency := s.Agency
-	if a, ok := r.f.Directory.Agency(s.Agency); ok {
-		agency = a.Name(r.s.Lang)
-	}
+	agency := r.agencyName(s.Agency)
 	by := s.By
 	if p, ok := r.f.Directory.Person(s.By); ok {
 		by = p.FullName
-	}
-	var ev []string
-	for i, e := range s.Evidence {
-		if e.Link != "" {
-			ev = append(ev, fmt.Sprintf("  %d. 🔗 %s", i+1, e.Link))
-		} else {
-			ev = append(ev, fmt.Sprintf("  %d. 📎 %s (%s)", i+1, e.Name, humanSize(e.Size)))
-		}
 	}
 	docDate := "—"
 	if !s.DocDate.IsZero() {
 		docDate = s.DocDate.Format("02/01/2006")
 	}
 	ver := "|" + strconv.Itoa(s.Version)
-	r.say(r.t("review_card", ind.Code, ind.Name(r.s.Lang), agency, r.valueText(ind, s.Value), orDash(ind.Unit),
-		"\n"+orDash(strings.Join(ev, "\n")), orDash(s.DocNumber), docDate, orDash(s.Note), by, r.dateTime(s.SubmittedAt)),
+	r.say(r.t("review_card", ind.Code, ind.Name(r.s.Lang), agency, ValueWithUnit(r.s.Lang, ind, s.Value),
+		"\n"+orDash(r.evidenceList(s.Evidence, s.Indicator, s.Agency)), orDash(s.DocNumber), docDate, orDash(s.Note), by, r.dateTime(s.SubmittedAt)),
 		[]Button{{r.t("btn_approve"), btnRvApprove + s.Indicator + "|" + s.Agency + ver}, {r.t("btn_return"), btnRvReturn + s.Indicator + "|" + s.Agency + ver}},
-		[]Button{{r.t("btn_review"), btnReview}})
+		[]Button{{r.t("btn_history"), btnHistPrefix + s.Indicator + "|" + s.Agency}, {r.t("btn_review"), btnReview}})
+}
+
+// history asks the bot layer for an indicator's history (what changed,
+// by whom, when), for staff or a focal point of that agency; the
+// conversation stays where it is.
+func (r *stepper) history(arg string) {
+	code, agency, ok := strings.Cut(arg, "|")
+	_, assigned := r.f.Catalog.Assignment(code, agency)
+	mine := r.f.Person.Has(domain.RoleFocal) && r.f.Person.AgencyCode == agency
+	if !ok || !assigned || !(r.isStaff() || mine) {
+		r.refused = "history of " + clip(code, 20) + "/" + clip(agency, 20) + " by someone not allowed"
+		r.say(r.t("not_your_indicator", clip(code, 20)))
+		return
+	}
+	r.tasks = append(r.tasks, Task{Name: "history", Arg: code + "|" + agency})
 }
 
 func (r *stepper) reviewComment() {
@@ -934,7 +1084,7 @@ func (r *stepper) reviewComment() {
 		return
 	}
 	if r.in.Kind != InText {
-		r.say(r.t("text_expected", r.t("review_ask_comment", r.s.Draft["code"], r.s.Draft["agency"])))
+		r.say(r.t("text_expected", r.t("review_ask_comment", r.s.Draft["code"], r.agencyName(r.s.Draft["agency"]))))
 		return
 	}
 	comment := strings.TrimSpace(r.in.Text)
@@ -953,16 +1103,19 @@ func (r *stepper) reviewComment() {
 	}
 	e := domain.ReviewSubmission{Indicator: code, Agency: agency, Comment: comment, By: r.f.Person.ID, ExpectVersion: ver}
 	r.effects = append(r.effects, e)
-	r.notices = append(r.notices, ReviewNotices(r.f.Catalog, e)...)
+	r.notices = append(r.notices, ReviewNotices(r.f.Catalog, e, sub.By)...)
 	r.reset()
-	r.say(r.t("review_returned", code, agency), []Button{{r.t("btn_review"), btnReview}})
+	r.say(r.t("review_returned", code, r.agencyName(agency)), []Button{{r.t("btn_review"), btnReview}})
 }
 
 // ReviewNotices are the messages a review sends: to each focal point of the
 // assignment, in Vietnamese (their language preference is not among a
 // step's facts), with a button to open the indicator. Chat and the staff
 // console both use it.
-func ReviewNotices(cat *domain.Catalog, e domain.ReviewSubmission) []Notice {
+//
+// also names others to tell — the focal point who sent the item, when a
+// colleague entered it for the one named — each told once.
+func ReviewNotices(cat *domain.Catalog, e domain.ReviewSubmission, also ...string) []Notice {
 	a, ok := cat.Assignment(e.Indicator, e.Agency)
 	if !ok {
 		return nil
@@ -972,12 +1125,20 @@ func ReviewNotices(cat *domain.Catalog, e domain.ReviewSubmission) []Notice {
 	if !e.Approve {
 		text = t(domain.Vietnamese, "notice_returned", ind.Code, ind.NameVI, e.Comment)
 	}
+	// An approved item can no longer be changed: its notice offers the
+	// list, not an edit button that would only say so.
+	buttons := [][]Button{{{t(domain.Vietnamese, "btn_indicators"), btnIndicators}}}
+	if !e.Approve {
+		buttons = [][]Button{{{t(domain.Vietnamese, "btn_open_indicator"), btnIndPrefix + e.Indicator}}}
+	}
 	var out []Notice
-	for _, id := range a.Focal {
-		out = append(out, Notice{PersonID: id, Replies: []Reply{{
-			Text:    text,
-			Buttons: [][]Button{{{t(domain.Vietnamese, "btn_open_indicator"), btnIndPrefix + e.Indicator}}},
-		}}})
+	seen := map[string]bool{}
+	for _, id := range append(append([]string(nil), a.Focal...), also...) {
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, Notice{PersonID: id, Replies: []Reply{{Text: text, Buttons: buttons}}})
 	}
 	return out
 }

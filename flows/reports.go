@@ -51,7 +51,9 @@ func CountHeadcount(dir *domain.Directory, answers map[string]domain.RSVP, check
 			default:
 				r.Pending++
 			}
-			if checkedIn[p.ID] {
+			// A substitute checks in under their own record and counts
+			// for the delegate they replace.
+			if checkedIn[p.ID] || checkedIn[domain.SubstituteID(p.ID)] {
 				r.CheckedIn++
 			}
 		}
@@ -63,15 +65,53 @@ func CountHeadcount(dir *domain.Directory, answers map[string]domain.RSVP, check
 	return h
 }
 
-// RenderHeadcount writes the headcount for a chat.
+// RenderHeadcount writes the headcount for a chat, leading with what needs
+// action: the totals, then the agencies with delegates who have not
+// answered (most first), then one line for the agencies that are complete.
 func RenderHeadcount(lang domain.Lang, h Headcount, now time.Time) string {
 	t0 := h.Total
 	var b strings.Builder
 	b.WriteString(t(lang, "hc_head", FormatClock(now)+" "+now.Format("02/01/2006"), t0.Invited, t0.Attend, t0.Decline, t0.Substitute, t0.Pending, t0.CheckedIn))
+	var todo []HeadcountRow
+	done := HeadcountRow{}
+	agencies := 0
 	for _, r := range h.ByAgency {
-		b.WriteString("\n" + t(lang, "hc_line", r.Agency.Name(lang), r.Invited, r.Attend, r.Decline, r.Substitute, r.Pending, r.CheckedIn))
+		if r.Pending > 0 {
+			todo = append(todo, r)
+			continue
+		}
+		agencies++
+		done.Invited += r.Invited
+		done.Attend += r.Attend
+		done.Decline += r.Decline
+		done.Substitute += r.Substitute
+	}
+	sort.SliceStable(todo, func(i, j int) bool {
+		if todo[i].Pending != todo[j].Pending {
+			return todo[i].Pending > todo[j].Pending
+		}
+		return Collate(todo[i].Agency.Name(lang), todo[j].Agency.Name(lang))
+	})
+	if len(todo) > 0 {
+		b.WriteString("\n\n" + t(lang, "hc_todo_head", len(todo)))
+		for _, r := range todo {
+			b.WriteString("\n" + t(lang, "hc_line", r.Agency.Name(lang), r.Pending, r.Invited, r.Attend, r.Decline, r.Substitute, r.CheckedIn))
+		}
+	}
+	if agencies > 0 {
+		b.WriteString("\n\n" + t(lang, "hc_done", agencies, done.Invited, done.Attend, done.Decline, done.Substitute))
 	}
 	return b.String()
+}
+
+// Collate orders two names the way a Vietnamese reader expects: by their
+// letters without diacritics first ("Đ" with "D"), then as written.
+func Collate(a, b string) bool {
+	fa, fb := valFold(a), valFold(b)
+	if fa != fb {
+		return fa < fb
+	}
+	return a < b
 }
 
 // MissingItem is one assignment not yet sent.
@@ -105,18 +145,34 @@ func CountMissing(cat *domain.Catalog, subs []domain.Submission) ([]MissingItem,
 	return out, len(all)
 }
 
-// RenderMissing writes the missing indicators for a chat, with deadlines
-// and the focal points' names.
+// RenderMissing writes the missing indicators for a chat by deadline, the
+// earliest first, each with its agency's and indicator's names, the focal
+// points and the status.
 func RenderMissing(lang domain.Lang, dir *domain.Directory, items []MissingItem, total int, loc *time.Location) string {
 	if len(items) == 0 {
 		return t(lang, "miss_none")
 	}
+	agencyName := func(code string) string {
+		if a, ok := dir.Agency(code); ok && a.Name(lang) != "" {
+			return a.Name(lang)
+		}
+		return code
+	}
+	sorted := append([]MissingItem(nil), items...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		di, dj := sorted[i].Assignment.Deadline, sorted[j].Assignment.Deadline
+		if !di.Equal(dj) {
+			return di.Before(dj)
+		}
+		return Collate(agencyName(sorted[i].Assignment.Agency), agencyName(sorted[j].Assignment.Agency))
+	})
 	var b strings.Builder
 	b.WriteString(t(lang, "miss_head", len(items), total))
-	for _, m := range items {
-		agency := m.Assignment.Agency
-		if a, ok := dir.Agency(agency); ok {
-			agency = a.Name(lang)
+	var last time.Time
+	for i, m := range sorted {
+		if d := m.Assignment.Deadline; i == 0 || !d.Equal(last) {
+			last = d
+			b.WriteString("\n\n" + t(lang, "miss_deadline", d.In(loc).Format("02/01/2006")))
 		}
 		var names []string
 		for _, id := range m.Assignment.Focal {
@@ -124,8 +180,8 @@ func RenderMissing(lang domain.Lang, dir *domain.Directory, items []MissingItem,
 				names = append(names, p.FullName)
 			}
 		}
-		b.WriteString("\n" + t(lang, "miss_line", agency, m.Indicator.Code, strings.Join(names, ", "),
-			m.Assignment.Deadline.In(loc).Format("02/01/2006"), t(lang, msg("ist_"+string(m.Status)))))
+		b.WriteString("\n" + t(lang, "miss_line", agencyName(m.Assignment.Agency), m.Indicator.Code, clip(m.Indicator.Name(lang), 60),
+			orDash(strings.Join(names, ", ")), t(lang, msg("ist_"+string(m.Status)))))
 	}
 	return b.String()
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/dieuphoi/dieuphoi/domain"
 )
 
 // States and buttons of the staff commands.
@@ -58,7 +60,7 @@ func (r *stepper) staffCommand(cmd string) bool {
 	case "dangnhap", "signin":
 		r.staffTask("signin", "")
 	case "nhacnho", "remind":
-		r.staffTask("remind_preview", r.confirmID())
+		r.remind("remind_preview", r.confirmID())
 	case "thongbao", "broadcast":
 		r.askAudience()
 	default:
@@ -75,8 +77,12 @@ func (r *stepper) staffButton(d string) bool {
 	case d == btnMissing:
 		r.staffTask("missing", "")
 	case d == btnRemindAsk:
-		r.staffTask("remind_preview", r.confirmID())
+		r.remind("remind_preview", r.confirmID())
 	case d == btnRemindGo || strings.HasPrefix(d, btnRemindGo+":"):
+		if r.rsvpClosed() {
+			r.remind("remind", "") // says the cut-off has passed; sends nothing
+			return true
+		}
 		id, ok := r.freshConfirm(d, btnRemindGo)
 		if !ok {
 			// An old button (or one from before confirmations had ids):
@@ -87,7 +93,7 @@ func (r *stepper) staffButton(d string) bool {
 			}
 			return true
 		}
-		r.staffTask("remind", id)
+		r.remind("remind", id)
 	case d == btnBroadcastAsk:
 		r.askAudience()
 	case strings.HasPrefix(d, btnBcAudPrefix):
@@ -147,6 +153,20 @@ func (r *stepper) staffTask(name, arg string) {
 	r.tasks = append(r.tasks, Task{Name: name, Arg: arg})
 }
 
+// remind asks for RSVP reminders, which only make sense before the
+// cut-off: afterwards delegates can no longer answer in chat.
+func (r *stepper) remind(task, arg string) {
+	if !r.staffOnly() {
+		return
+	}
+	if r.rsvpClosed() {
+		r.reset()
+		r.say(r.t("remind_closed", r.dateTime(r.f.Event.RSVPCutoff)), r.menuButtons()...)
+		return
+	}
+	r.staffTask(task, arg)
+}
+
 func (r *stepper) askAudience() {
 	if !r.staffOnly() {
 		return
@@ -189,6 +209,36 @@ func SplitBroadcastArg(arg string) (id, audience, text string) {
 	id, rest, _ := strings.Cut(arg, "\n")
 	audience, text, _ = strings.Cut(rest, "\n")
 	return id, audience, text
+}
+
+// BroadcastPreview is what staff see before confirming an announcement:
+// how many it reaches, how many it will not (they have not connected to
+// the bot), and the text; id is the preview's confirmation id.
+func BroadcastPreview(lang domain.Lang, id string, reached, unreached int, text string) Reply {
+	out := t(lang, "bc_preview", reached)
+	if unreached > 0 {
+		out += "\n" + t(lang, "unreached", unreached)
+	}
+	return Reply{Text: out + "\n\n" + t(lang, "bc_preview_text", text), Buttons: BroadcastButtons(string(lang), id)}
+}
+
+// RemindPreview is what staff see before confirming RSVP reminders; id is
+// the preview's confirmation id.
+func RemindPreview(lang domain.Lang, id string, reached, unreached int) Reply {
+	if reached == 0 {
+		return Reply{Text: t(lang, "unreached", unreached)}
+	}
+	out := t(lang, "remind_preview", reached)
+	if unreached > 0 {
+		out += "\n" + t(lang, "unreached", unreached)
+	}
+	return Reply{Text: out, Buttons: RemindButtons(string(lang), id)}
+}
+
+// SignInReply carries the console's one-time sign-in link as a button that
+// opens it, never as an address to copy.
+func SignInReply(lang domain.Lang, link string) Reply {
+	return Reply{Text: t(lang, "signin_link"), Link: &LinkButton{Label: t(lang, "btn_signin"), URL: link}}
 }
 
 // BroadcastButtons are the buttons under a broadcast preview; id is the

@@ -20,6 +20,7 @@ func taskNamed(r Result, name string) (Task, bool) {
 // button, or one without an id, sends nothing and shows a fresh preview.
 func TestConfirmButtonsCarryTheirPreview(t *testing.T) {
 	c := newCampaign(t)
+	c.now = time.Date(2024, 7, 29, 9, 0, 0, 0, hcm) // RSVP reminders exist only before the cut-off
 	r := c.as("DB003", cmd("nhacnho", ""))
 	prev, ok := taskNamed(r, "remind_preview")
 	if !ok || prev.Arg == "" {

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 	"unicode"
@@ -17,6 +18,7 @@ const (
 	stateSubPosition = "sub_position"
 	stateSubPhone    = "sub_phone"
 	stateSubConfirm  = "sub_confirm"
+	stateSubEdit     = "sub_edit" // which detail to change
 )
 
 // Button payloads. Kept short: Telegram allows 64 bytes.
@@ -27,6 +29,7 @@ const (
 	btnSubOK      = "sub:ok"
 	btnSubEdit    = "sub:edit"
 	btnSubCancel  = "sub:cancel"
+	btnSubField   = "sub:f:" // + name, position or phone: change that one
 	btnAgenda     = "menu:agenda"
 	btnHelp       = "menu:help"
 	btnCard       = "menu:card"
@@ -86,6 +89,10 @@ func (r *stepper) run() {
 			r.say(r.t("lang_ask"), []Button{{"Tiếng Việt", btnLangPrefix + "vi"}, {"English", btnLangPrefix + "en"}})
 			return
 		case "huy", "cancel":
+			if r.inEntry() && r.f.Person != nil && r.isFocal() {
+				r.cancelEntry()
+				return
+			}
 			if r.s.State == stateIdle {
 				r.say(r.t("nothing_cancel"))
 			} else {
@@ -136,6 +143,8 @@ func (r *stepper) run() {
 		r.substituteAnswer()
 	case stateSubConfirm:
 		r.say(r.t("use_buttons"), r.confirmButtons())
+	case stateSubEdit:
+		r.say(r.t("sub_edit_which"), r.fieldButtons()...)
 	case stateIndValue, stateIndAmbig, stateIndConfirm, stateIndEvidence, stateIndDocNo, stateIndDocDate, stateIndNote, stateIndSummary:
 		r.indicatorAnswer()
 	case stateRevComment:
@@ -143,7 +152,7 @@ func (r *stepper) run() {
 	case stateBcText:
 		r.broadcastText()
 	case stateBcConfirm:
-		r.say(r.t("use_buttons"))
+		r.say(r.t("use_buttons"), BroadcastButtons(string(r.s.Lang), r.s.Draft["cid"])...)
 	default:
 		if r.in.Kind == InFile {
 			r.say(r.t("file_unexpected", r.t("idle_hint")), r.menuButtons()...)
@@ -390,8 +399,20 @@ func (r *stepper) button() {
 		r.s.State = stateSubName
 		r.s.Draft = map[string]string{}
 		r.say(r.t("sub_ask_name"))
+	case btnSubField + "name", btnSubField + "position", btnSubField + "phone":
+		if r.s.State != stateSubEdit {
+			r.say(r.t("stale_button"))
+			r.menu()
+			return
+		}
+		// Only the chosen detail is asked again; the others are kept and
+		// the confirmation comes straight back.
+		r.s.State = map[string]string{"name": stateSubName, "position": stateSubPosition, "phone": stateSubPhone}[strings.TrimPrefix(r.in.Data, btnSubField)]
+		r.s.Draft = maps.Clone(r.s.Draft)
+		r.s.Draft["editing"] = "1"
+		r.say(r.currentQuestion())
 	case btnSubOK, btnSubEdit, btnSubCancel:
-		if r.s.State != stateSubConfirm {
+		if r.s.State != stateSubConfirm && !(r.s.State == stateSubEdit && r.in.Data == btnSubCancel) {
 			r.say(r.t("stale_button"))
 			r.menu()
 			return
@@ -401,9 +422,8 @@ func (r *stepper) button() {
 			d := r.s.Draft
 			r.answer(domain.RSVPSubstitute, &domain.Substitute{Name: d["name"], Position: d["position"], Phone: d["phone"]})
 		case btnSubEdit:
-			r.s.State = stateSubName
-			r.s.Draft = map[string]string{}
-			r.say(r.t("sub_ask_name"))
+			r.s.State = stateSubEdit
+			r.say(r.t("sub_edit_which"), r.fieldButtons()...)
 		default:
 			r.reset()
 			r.say(r.t("cancelled"))
@@ -445,7 +465,7 @@ func (r *stepper) mayAnswer() bool {
 		r.say(r.t("not_delegate"), r.menuButtons()...)
 		return false
 	}
-	if !r.f.Event.RSVPCutoff.IsZero() && !r.f.Now.Before(r.f.Event.RSVPCutoff) {
+	if r.rsvpClosed() {
 		r.reset()
 		r.say(r.t("rsvp_closed", r.dateTime(r.f.Event.RSVPCutoff), r.organizer()), r.menuButtons()...)
 		return false
@@ -491,11 +511,13 @@ func (r *stepper) substituteAnswer() {
 		return
 	}
 	text := strings.Join(strings.Fields(r.in.Text), " ")
+	r.s.Draft = maps.Clone(r.s.Draft) // the session passed in stays as it was: Step is pure
 	if r.s.Draft == nil {
 		r.s.Draft = map[string]string{}
 	}
 	switch r.s.State {
 	case stateSubName:
+		text = domain.ProperName(text) // as it will be printed on the badge
 		if !validName(text) {
 			r.s.Fails++
 			r.say(r.t("sub_bad_name"))
@@ -509,7 +531,7 @@ func (r *stepper) substituteAnswer() {
 			r.say(r.t("sub_bad_pos"))
 			return
 		}
-		r.s.Draft["position"] = text
+		r.s.Draft["position"] = domain.ProperPosition(text)
 		r.s.State, r.s.Fails = stateSubPhone, 0
 	case stateSubPhone:
 		phone := domain.NormalizePhone(text)
@@ -520,6 +542,10 @@ func (r *stepper) substituteAnswer() {
 		}
 		r.s.Draft["phone"] = phone
 		r.s.State, r.s.Fails = stateSubConfirm, 0
+	}
+	if r.s.Draft["editing"] != "" {
+		delete(r.s.Draft, "editing")
+		r.s.State = stateSubConfirm
 	}
 	r.say(r.currentQuestion(), r.questionButtons()...)
 }
@@ -544,6 +570,13 @@ func (r *stepper) questionButtons() [][]Button {
 		return [][]Button{r.confirmButtons()}
 	}
 	return nil
+}
+
+func (r *stepper) fieldButtons() [][]Button {
+	return [][]Button{
+		{{r.t("btn_sub_name"), btnSubField + "name"}, {r.t("btn_sub_position"), btnSubField + "position"}, {r.t("btn_sub_phone"), btnSubField + "phone"}},
+		{{r.t("btn_cancel"), btnSubCancel}},
+	}
 }
 
 func (r *stepper) confirmButtons() []Button {
@@ -585,6 +618,8 @@ func validPosition(s string) bool {
 // menu for staff.
 func (r *stepper) menu() {
 	switch {
+	case r.f.Person.Has(domain.RoleSubstitute):
+		r.say(SubstituteInvite(r.s.Lang, r.f.Event, r.f.Directory, *r.f.Person, r.f.PublicURL), r.menuButtons()...)
 	case r.f.Person.Has(domain.RoleDelegate):
 		r.card()
 	case r.isFocal():
@@ -599,7 +634,7 @@ func (r *stepper) menu() {
 func (r *stepper) card() {
 	ev := r.f.Event
 	key := msg("card")
-	if !ev.RSVPCutoff.IsZero() && !r.f.Now.Before(ev.RSVPCutoff) {
+	if r.rsvpClosed() {
 		key = "card_closed"
 	}
 	text := r.t(key, ev.Name(r.s.Lang), r.clock(ev.Start), r.date(ev.Start), r.clock(ev.DoorsOpen),
@@ -607,9 +642,15 @@ func (r *stepper) card() {
 	r.say(text, r.menuButtons()...)
 }
 
+// rsvpClosed says the RSVP cut-off has passed: answers can no longer be
+// changed in chat, so no answer buttons are offered.
+func (r *stepper) rsvpClosed() bool {
+	return !r.f.Event.RSVPCutoff.IsZero() && !r.f.Now.Before(r.f.Event.RSVPCutoff)
+}
+
 func (r *stepper) menuButtons() [][]Button {
 	rows := [][]Button{}
-	if r.f.Person != nil && r.f.Person.Has(domain.RoleDelegate) {
+	if r.f.Person != nil && r.f.Person.Has(domain.RoleDelegate) && !r.rsvpClosed() {
 		rows = append(rows,
 			[]Button{{r.t("btn_attend"), btnAttend}, {r.t("btn_decline"), btnDecline}},
 			[]Button{{r.t("btn_sub"), btnSub}})
@@ -650,7 +691,7 @@ func (r *stepper) status() string {
 func (r *stepper) agenda() string {
 	ev := r.f.Event
 	var b strings.Builder
-	b.WriteString(r.t("agenda_head", ev.Name(r.s.Lang), r.date(ev.Start), ev.Venue(r.s.Lang)))
+	b.WriteString(r.t("agenda_head", ev.Name(r.s.Lang), capitalize(r.date(ev.Start)), ev.Venue(r.s.Lang)))
 	for _, it := range ev.Agenda {
 		b.WriteString("\n")
 		b.WriteString(r.t("agenda_line", it.No, r.clock(it.Start), r.clock(it.End), it.Title(r.s.Lang), it.Speaker(r.s.Lang)))
@@ -688,6 +729,16 @@ func (r *stepper) loc() *time.Location {
 	return time.UTC
 }
 
+// capitalize upper-cases the first letter: a date that starts a line is
+// "Thứ Sáu, 02/08/2024", not "thứ Sáu".
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
 func clip(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
@@ -717,4 +768,39 @@ func FormatPhone(p string) string {
 		return p[:4] + " " + p[4:7] + " " + p[7:]
 	}
 	return p
+}
+
+// Invitation is the invitation sent again to one person (staff's "resend"
+// in the console): a first line chosen by their answer and the date, then
+// the event card as the chat shows it — with the answer buttons only
+// before the RSVP cut-off.
+func Invitation(lang domain.Lang, ev *domain.Event, p domain.Person, rsvp *domain.RSVP, now time.Time) []Reply {
+	r := &stepper{s: Session{Lang: lang, PersonID: p.ID}, f: Facts{Now: now, Event: ev, Person: &p, RSVP: rsvp, Lang: lang}}
+	if r.s.Lang == "" {
+		r.s.Lang = domain.Vietnamese
+	}
+	status := domain.RSVPPending
+	if rsvp != nil {
+		status = rsvp.Status
+	}
+	closed := r.rsvpClosed()
+	cutoff := r.dateTime(ev.RSVPCutoff)
+	var lead string
+	switch {
+	case status == domain.RSVPAttend:
+		lead = r.t("invite_attend")
+	case status == domain.RSVPSubstitute && rsvp.Substitute != nil:
+		lead = r.t("invite_sub", rsvp.Substitute.Name)
+	case status == domain.RSVPDecline && closed:
+		lead = r.t("invite_decline_closed")
+	case status == domain.RSVPDecline:
+		lead = r.t("invite_decline", cutoff)
+	case closed:
+		lead = r.t("invite_pending_closed", cutoff, r.organizer())
+	default:
+		lead = r.t("invite_pending", cutoff)
+	}
+	r.card()
+	r.replies[0].Text = lead + "\n\n" + r.replies[0].Text
+	return r.replies
 }

@@ -65,6 +65,8 @@ type chat struct {
 	effects []domain.Effect
 	last    Result
 	log     strings.Builder
+	dir     *domain.Directory // nil: testDirectory()
+	url     string            // Facts.PublicURL
 }
 
 func newChat(t *testing.T) *chat {
@@ -73,8 +75,12 @@ func newChat(t *testing.T) *chat {
 
 func (c *chat) send(in Input) Result {
 	c.t.Helper()
+	dir := c.dir
+	if dir == nil {
+		dir = testDirectory()
+	}
 	f := Facts{Now: c.now, Channel: domain.Telegram, UserID: "42", ChatID: "42",
-		Event: testEvent(), Directory: testDirectory(), Person: c.person, Proof: c.proof, RSVP: c.rsvp, Lang: c.lang}
+		Event: testEvent(), Directory: dir, Person: c.person, Proof: c.proof, RSVP: c.rsvp, Lang: c.lang, PublicURL: c.url}
 	r := Step(c.s, in, f)
 	if again := Step(c.s, in, f); !reflect.DeepEqual(r, again) {
 		c.t.Fatalf("Step is not pure: two calls gave different results")
@@ -101,20 +107,32 @@ func (c *chat) send(in Input) Result {
 	c.last = r
 	fmt.Fprintf(&c.log, ">>> %s\n", describe(in))
 	for _, rep := range r.Replies {
-		c.log.WriteString(rep.Text + "\n")
-		for _, row := range rep.Buttons {
-			var bs []string
-			for _, b := range row {
-				bs = append(bs, "["+b.Label+" → "+b.Data+"]")
-			}
-			c.log.WriteString(strings.Join(bs, " ") + "\n")
-		}
-		if rep.AskContact {
-			c.log.WriteString("[contact keyboard]\n")
-		}
-		c.log.WriteString("---\n")
+		writeReply(&c.log, rep)
 	}
 	return r
+}
+
+// writeReply writes one reply of a transcript: its text, its buttons, and
+// what else it carries.
+func writeReply(w *strings.Builder, rep Reply) {
+	w.WriteString(rep.Text + "\n")
+	for _, row := range rep.Buttons {
+		var bs []string
+		for _, b := range row {
+			bs = append(bs, "["+b.Label+" → "+b.Data+"]")
+		}
+		w.WriteString(strings.Join(bs, " ") + "\n")
+	}
+	if rep.Link != nil {
+		w.WriteString("[" + rep.Link.Label + " ↗ " + rep.Link.URL + "]\n")
+	}
+	if rep.File != nil {
+		w.WriteString("[file " + rep.File.Name + "]\n")
+	}
+	if rep.AskContact {
+		w.WriteString("[contact keyboard]\n")
+	}
+	w.WriteString("---\n")
 }
 
 func describe(in Input) string {
@@ -125,6 +143,12 @@ func describe(in Input) string {
 		return "button " + in.Data
 	case InContact:
 		return fmt.Sprintf("contact %s self=%v", in.Phone, in.ContactIsSelf)
+	case InFile:
+		var names []string
+		for _, f := range in.Files {
+			names = append(names, f.Name)
+		}
+		return "file " + strings.Join(names, ", ")
 	}
 	return string(in.Kind) + " " + in.Text
 }
@@ -295,6 +319,19 @@ func TestCutoffAndRoles(t *testing.T) {
 	if c.s.State != stateIdle {
 		t.Fatal("substitute form opened after cut-off")
 	}
+	// After the cut-off the card offers no answer buttons: they would only
+	// be refused.
+	c.send(cmd("xacnhan", ""))
+	c.wantReply("Đã hết hạn thay đổi xác nhận")
+	for _, rep := range c.last.Replies {
+		for _, row := range rep.Buttons {
+			for _, b := range row {
+				if strings.HasPrefix(b.Data, "rsvp:") {
+					t.Fatalf("the card after the cut-off offers %q", b.Label)
+				}
+			}
+		}
+	}
 
 	f := newChat(t)
 	f.send(cmd("start", "tok-binh-0123456789abcd"))
@@ -318,7 +355,7 @@ func TestUnknownButtonAndCommand(t *testing.T) {
 	c.send(btn("rsvp:attend;DROP TABLE"))
 	c.wantReply("không còn hiệu lực")
 	c.send(cmd("xyz", ""))
-	c.wantReply("chưa hiểu lệnh «/xyz»")
+	c.wantReply("chưa hiểu lệnh “/xyz”")
 	if len(c.effects) != 1 { // only the identity link
 		t.Fatalf("effects = %v", c.effects)
 	}

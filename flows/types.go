@@ -116,19 +116,16 @@ type Facts struct {
 	ReviewQueue []domain.Submission
 	// Helpdesk is who focal points call about the data campaign.
 	Helpdesk domain.Contact
+	// PublicURL is the bot's base URL (no trailing /), for links: evidence
+	// in the console (PublicURL/admin/…), a substitute's check-in page;
+	// "" when unknown.
+	PublicURL string
 }
 
 // Button is one tappable choice. Data is at most 64 bytes (Telegram's limit).
 type Button struct {
 	Label string
 	Data  string
-}
-
-// LinkButton is a button that opens a link instead of coming back as a
-// press (Telegram's url button).
-type LinkButton struct {
-	Label string
-	URL   string
 }
 
 // Reply is one message to the user.
@@ -140,8 +137,17 @@ type Reply struct {
 	AskContact bool
 	// File is a document to send (an export, a calendar file).
 	File *File `json:",omitempty"`
-	// Link is a button under the text that opens a link.
+	// Link is a button under the text that opens a link (Telegram's URL
+	// button, Zalo's oa.open.url, a link button in the web chat), after the
+	// other buttons.
 	Link *LinkButton `json:",omitempty"`
+}
+
+// LinkButton is a button that opens a link (http or https) instead of
+// coming back as a press.
+type LinkButton struct {
+	Label string
+	URL   string
 }
 
 // File is an outgoing document. Its bytes are not kept in sessions.
@@ -149,6 +155,10 @@ type File struct {
 	Name string
 	MIME string
 	Data []byte `json:"-"`
+	// Path, when set instead of Data, is a temporary file on disk holding
+	// the content (a large export): senders read it from there, and the
+	// bot layer removes it once the reply is sent.
+	Path string `json:"-"`
 }
 
 // Notice is a message to another person, sent after the effects are saved

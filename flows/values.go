@@ -608,14 +608,15 @@ func parseTextValue(input string) (domain.Value, *ValueError) {
 // --- formatting --------------------------------------------------------------
 
 // FormatValue writes v for reading back: Vietnamese style in vi ("1.234,5",
-// "12,5 %", "1.500.000.000", "02/08/2024", "Có"), English style in en
+// "12,5%", "1.500.000.000", "02/08/2024", "Có"), English style in en
 // ("1,234.5", "12.5%", "2 August 2024", "Yes"). The unit is not added
-// (callers show ind.Unit where it reads well), except "%".
+// (ValueWithUnit does that), except "%".
 //
-// What it writes always parses back to the same value: since "1.234" could
-// be read either way, a whole number from 1.000 to 999.999 of an indicator
-// that is not an integer count is written without grouping ("1234"), and a
-// number like 1,234 with a trailing zero ("1,2340").
+// Numbers are written by FormatDecimal, the one number formatter of the
+// project (chat, console, exports): every whole number is grouped
+// ("1.000", "10.000") and decimals are written as they were entered
+// ("1,234" stays "1,234"). Typed back, such a number may be asked back
+// as ambiguous (it is one of the two readings), never misread.
 func FormatValue(lang domain.Lang, ind domain.Indicator, v domain.Value) string {
 	typ := v.Type
 	if typ == "" {
@@ -649,50 +650,91 @@ func FormatValue(lang domain.Lang, ind domain.Indicator, v domain.Value) string 
 		}
 		return "Không"
 	}
-	s := formatNumber(lang, typ, v.Num)
+	s := formatNumber(lang, v.Num)
 	if typ == domain.TypePercent {
-		if lang == domain.English {
-			return s + "%"
-		}
-		return s + " %"
+		return s + "%"
 	}
 	return s
 }
 
-// formatNumber writes f with grouped thousands, unambiguously (see
-// FormatValue).
-func formatNumber(lang domain.Lang, typ domain.ValueType, f float64) string {
-	if f == 0 {
-		f = 0
+// ValueWithUnit writes a stored value (its Canon) with the indicator's unit,
+// once: "12,5%" (never "12,5% (%)"), "1.250 triệu đồng", "7,5 điểm (0-10)";
+// "—" when there is no value. Chat read-backs, summaries, review cards and
+// the console all use it.
+func ValueWithUnit(lang domain.Lang, ind domain.Indicator, canon string) string {
+	if canon == "" {
+		return "—"
 	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	ip, fp, _ := strings.Cut(s, ".")
+	v, err := ParseCanon(ind, canon)
+	if err != nil {
+		return canon
+	}
+	return valueUnit(lang, ind, v)
+}
+
+func valueUnit(lang domain.Lang, ind domain.Indicator, v domain.Value) string {
+	s := FormatValue(lang, ind, v)
+	u := strings.TrimSpace(ind.Unit)
+	switch {
+	case u == "" || u == "%" || !ind.Type.Numeric():
+		return s
+	case ind.Type == domain.TypePercent && strings.HasSuffix(u, "%"):
+		// "điểm %": the "%" is already written after the number.
+		if w := strings.TrimSpace(strings.TrimSuffix(u, "%")); w != "" {
+			return s + " (" + w + ")"
+		}
+		return s
+	}
+	return s + " " + u
+}
+
+// formatNumber writes f with the language's separators (FormatDecimal).
+func formatNumber(lang domain.Lang, f float64) string {
+	if f == 0 {
+		f = 0 // no negative zero
+	}
+	return FormatDecimal(lang, strconv.FormatFloat(f, 'f', -1, 64))
+}
+
+// FormatDecimal writes a plain decimal number ("-1234567.25", as stored)
+// the way readers of lang write it: in Vietnamese "." groups thousands and
+// "," marks decimals ("-1.234.567,25"); in English "1,234,567.25". Whole
+// numbers are always grouped ("1.000"); the decimals are kept as given.
+// Anything that is not a plain decimal is returned unchanged.
+func FormatDecimal(lang domain.Lang, s string) string {
+	sign := ""
+	body := s
+	if strings.HasPrefix(body, "-") || strings.HasPrefix(body, "+") {
+		if body[0] == '-' {
+			sign = "-"
+		}
+		body = body[1:]
+	}
+	ip, fp, hasFrac := strings.Cut(body, ".")
+	if ip == "" && hasFrac {
+		ip = "0"
+	}
+	if ip == "" || (hasFrac && fp == "") {
+		return s
+	}
+	for _, part := range []string{ip, fp} {
+		for _, r := range part {
+			if r < '0' || r > '9' {
+				return s
+			}
+		}
+	}
 	thou, dec := ".", ","
 	if lang == domain.English {
 		thou, dec = ",", "."
 	}
-	group := len(ip) > 3
-	if fp == "" && typ != domain.TypeInteger && len(ip) <= 6 {
-		group = false
-	}
-	if len(fp) == 3 && leadGroup(ip) {
-		fp += "0"
-	}
 	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	if group {
-		for i, c := range ip {
-			if i > 0 && (len(ip)-i)%3 == 0 {
-				b.WriteString(thou)
-			}
-			b.WriteRune(c)
+	b.WriteString(sign)
+	for i, c := range ip {
+		if i > 0 && (len(ip)-i)%3 == 0 {
+			b.WriteString(thou)
 		}
-	} else {
-		b.WriteString(ip)
+		b.WriteRune(c)
 	}
 	if fp != "" {
 		b.WriteString(dec)
@@ -749,21 +791,21 @@ var canonNumRE = regexp.MustCompile(`^-?[0-9]{1,18}(\.[0-9]{1,17})?$`)
 var valueMsgs = map[domain.Lang]map[string]string{
 	domain.Vietnamese: {
 		"empty":         "Anh/chị chưa nhập giá trị.%s",
-		"not_number":    "«%s» không phải là một số hợp lệ. Xin nhập bằng chữ số, dùng dấu phẩy cho phần thập phân và dấu chấm để phân cách hàng nghìn.%s",
-		"ambiguous_one": "«%s» có phải là %s không? Xin bấm xác nhận nếu đúng, hoặc gõ lại cho rõ: số nguyên không cần dấu phân cách (ví dụ 1234), phần thập phân dùng dấu phẩy (ví dụ 1,5).",
-		"ambiguous":     "«%s» có thể hiểu là %s. Xin bấm chọn giá trị đúng, hoặc gõ lại cho rõ: số nguyên không cần dấu phân cách (ví dụ 1234), phần thập phân dùng dấu phẩy (ví dụ 1,5).",
-		"not_integer":   "Chỉ số này là số nguyên (đếm được), không có phần thập phân; «%s» không dùng được.%s",
-		"out_of_range":  "«%s» nằm ngoài khoảng cho phép của chỉ số này (%s). Xin kiểm tra lại số liệu và đơn vị tính.%s",
-		"too_large":     "Số «%s» quá lớn. Xin kiểm tra lại đơn vị tính.%s",
-		"too_precise":   "«%s» có quá nhiều chữ số: tối đa 15 chữ số có nghĩa và 10 chữ số sau dấu phẩy. Xin làm tròn.%s",
+		"not_number":    "“%s” không phải là một số hợp lệ. Xin nhập bằng chữ số, dùng dấu phẩy cho phần thập phân và dấu chấm để phân cách hàng nghìn.%s",
+		"ambiguous_one": "“%s” có phải là %s không? Xin bấm xác nhận nếu đúng, hoặc gõ lại cho rõ: số nguyên không cần dấu phân cách (ví dụ 1234), phần thập phân dùng dấu phẩy (ví dụ 1,5).",
+		"ambiguous":     "“%s” có thể hiểu là %s. Xin bấm chọn giá trị đúng, hoặc gõ lại cho rõ: số nguyên không cần dấu phân cách (ví dụ 1234), phần thập phân dùng dấu phẩy (ví dụ 1,5).",
+		"not_integer":   "Chỉ số này là số nguyên (đếm được), không có phần thập phân; “%s” không dùng được.%s",
+		"out_of_range":  "“%s” nằm ngoài khoảng cho phép của chỉ số này (%s). Xin kiểm tra lại số liệu và đơn vị tính.%s",
+		"too_large":     "Số “%s” quá lớn. Xin kiểm tra lại đơn vị tính.%s",
+		"too_precise":   "“%s” có quá nhiều chữ số: tối đa 15 chữ số có nghĩa và 10 chữ số sau dấu phẩy. Xin làm tròn.%s",
 		"too_long":      "Nội dung quá dài (tối đa %d ký tự). Xin chỉ nhập giá trị.%s",
 		"too_long_text": "Nội dung quá dài (tối đa %s ký tự). Xin rút gọn; tài liệu dài xin gửi kèm làm minh chứng.",
 		"unit_mismatch": "Chỉ số này không tính bằng phần trăm%s. Xin nhập số không kèm dấu %%.%s",
-		"bad_unit":      "Chưa hiểu «%s»%s. Xin chỉ nhập số, có thể kèm nghìn, triệu, tỷ.%s",
-		"bad_date":      "«%s» không phải là ngày hợp lệ. Xin nhập theo dạng ngày/tháng/năm, ví dụ: 02/08/2024.",
-		"bad_yesno":     "Chưa hiểu «%s». Xin trả lời «Có» hoặc «Không».",
+		"bad_unit":      "Chưa hiểu “%s”%s. Xin chỉ nhập số, có thể kèm nghìn, triệu, tỷ.%s",
+		"bad_date":      "“%s” không phải là ngày hợp lệ. Xin nhập theo dạng ngày/tháng/năm, ví dụ: 02/08/2024.",
+		"bad_yesno":     "Chưa hiểu “%s”. Xin trả lời “Có” hoặc “Không”.",
 		"bad_char":      "Nội dung có ký tự điều khiển hoặc ký tự ẩn không dùng được. Xin gõ lại bằng chữ thông thường.",
-		"unknown":       "Giá trị «%s» không dùng được.%s",
+		"unknown":       "Giá trị “%s” không dùng được.%s",
 		"example":       " Ví dụ: %s.",
 		"unit":          " (đơn vị tính: %s)",
 		"or":            " hoặc ",
@@ -773,21 +815,21 @@ var valueMsgs = map[domain.Lang]map[string]string{
 	},
 	domain.English: {
 		"empty":         "Nothing was entered.%s",
-		"not_number":    "«%s» is not a valid number. Please type digits, with a comma or a point for decimals.%s",
-		"ambiguous_one": "Did you mean %[2]s by «%[1]s»? Please confirm, or type it again unambiguously: whole numbers without separators (e.g. 1234), decimals with one decimal mark (e.g. 1.5).",
-		"ambiguous":     "«%s» can be read as %s. Please choose the right value, or type it again unambiguously: whole numbers without separators (e.g. 1234), decimals with one decimal mark (e.g. 1.5).",
-		"not_integer":   "This indicator is a whole number (a count), with no decimals; «%s» cannot be used.%s",
-		"out_of_range":  "«%s» is outside the range allowed for this indicator (%s). Please check the figure and its unit.%s",
-		"too_large":     "The number «%s» is too large. Please check the unit.%s",
-		"too_precise":   "«%s» has too many digits: at most 15 significant digits and 10 decimals. Please round it.%s",
+		"not_number":    "“%s” is not a valid number. Please type digits, with a comma or a point for decimals.%s",
+		"ambiguous_one": "Did you mean %[2]s by “%[1]s”? Please confirm, or type it again unambiguously: whole numbers without separators (e.g. 1234), decimals with one decimal mark (e.g. 1.5).",
+		"ambiguous":     "“%s” can be read as %s. Please choose the right value, or type it again unambiguously: whole numbers without separators (e.g. 1234), decimals with one decimal mark (e.g. 1.5).",
+		"not_integer":   "This indicator is a whole number (a count), with no decimals; “%s” cannot be used.%s",
+		"out_of_range":  "“%s” is outside the range allowed for this indicator (%s). Please check the figure and its unit.%s",
+		"too_large":     "The number “%s” is too large. Please check the unit.%s",
+		"too_precise":   "“%s” has too many digits: at most 15 significant digits and 10 decimals. Please round it.%s",
 		"too_long":      "That is too long (at most %d characters). Please type only the value.%s",
 		"too_long_text": "That is too long (at most %s characters). Please shorten it; send long documents as evidence files.",
 		"unit_mismatch": "This indicator is not a percentage%s. Please type the number without %%.%s",
-		"bad_unit":      "The unit in «%s» is not understood%s. Please type only the number, optionally with thousand, million or billion.%s",
-		"bad_date":      "«%s» is not a valid date. Please type day/month/year, e.g. 02/08/2024.",
-		"bad_yesno":     "«%s» is not understood. Please answer «Yes» or «No».",
+		"bad_unit":      "The unit in “%s” is not understood%s. Please type only the number, optionally with thousand, million or billion.%s",
+		"bad_date":      "“%s” is not a valid date. Please type day/month/year, e.g. 02/08/2024.",
+		"bad_yesno":     "“%s” is not understood. Please answer “Yes” or “No”.",
 		"bad_char":      "The text has control or invisible characters that cannot be used. Please type it again as plain text.",
-		"unknown":       "The value «%s» cannot be used.%s",
+		"unknown":       "The value “%s” cannot be used.%s",
 		"example":       " For example: %s.",
 		"unit":          " (unit: %s)",
 		"or":            " or ",
@@ -821,13 +863,7 @@ func (e *ValueError) Message(lang domain.Lang, ind domain.Indicator) string {
 	case "ambiguous":
 		var cs []string
 		for _, c := range e.Choices {
-			s := plainNumber(lang, c.Num)
-			if c.Type == domain.TypePercent && lang == domain.English {
-				s += "%"
-			} else if c.Type == domain.TypePercent {
-				s += " %"
-			}
-			cs = append(cs, s)
+			cs = append(cs, choiceLabel(lang, c))
 		}
 		if len(cs) == 1 {
 			return fmt.Sprintf(m["ambiguous_one"], in, cs[0])
@@ -837,7 +873,7 @@ func (e *ValueError) Message(lang domain.Lang, ind domain.Indicator) string {
 		return fmt.Sprintf(m["out_of_range"], in, valBounds(lang, ind, e.Min, e.Max), ex)
 	case "too_long":
 		if ind.Type == domain.TypeText {
-			return fmt.Sprintf(m["too_long_text"], formatNumber(lang, domain.TypeInteger, MaxTextRunes))
+			return fmt.Sprintf(m["too_long_text"], formatNumber(lang, MaxTextRunes))
 		}
 		return fmt.Sprintf(m["too_long"], MaxValueInput, ex)
 	case "unit_mismatch":
@@ -869,7 +905,9 @@ func valBounds(lang domain.Lang, ind domain.Indicator, lo, hi *float64) string {
 	return ""
 }
 
-// valExample is a valid entry for ind, within its range.
+// valExample is a valid entry for ind, chosen by its type, unit and range
+// ("7,5" for a 0–10 score, "12,5%", "850 hoặc 1,5 tỷ" for an amount in
+// triệu đồng, "25" for a count); every example parses as a value of ind.
 func valExample(lang domain.Lang, ind domain.Indicator) string {
 	var x float64
 	switch ind.Type {
@@ -881,6 +919,9 @@ func valExample(lang domain.Lang, ind domain.Indicator) string {
 		x = 12.5
 	case domain.TypeScore:
 		x = 7.5
+		if ind.Max != nil && *ind.Max > 10 {
+			x = 65.5
+		}
 	case domain.TypeDate:
 		return "02/08/2024"
 	case domain.TypeYesNo:
@@ -891,7 +932,28 @@ func valExample(lang domain.Lang, ind domain.Indicator) string {
 	default:
 		return ""
 	}
+	// Amounts of money: an example in the unit's own scale, and one with a
+	// scale word, which officials type as often.
+	var alt []string
+	if f := strings.Fields(valFold(ind.Unit)); len(f) > 0 && f[len(f)-1] == "dong" {
+		switch unitScale(ind) {
+		case 0:
+			x, alt = 250000000, []string{"250 triệu", "1,5 tỷ"}
+		case 3:
+			x, alt = 850000, []string{"1,5 tỷ"}
+		case 6:
+			x, alt = 850, []string{"1,5 tỷ"}
+		case 9:
+			x, alt = 12.5, []string{"500 triệu"}
+		}
+		if lang == domain.English {
+			for i := range alt {
+				alt[i] = strings.NewReplacer(",", ".", "triệu", "million", "tỷ", "billion").Replace(alt[i])
+			}
+		}
+	}
 	if (ind.Min != nil && x < *ind.Min) || (ind.Max != nil && x > *ind.Max) {
+		alt = nil
 		lo, hi := 0.0, 0.0
 		switch {
 		case ind.Min != nil && ind.Max != nil:
@@ -911,7 +973,11 @@ func valExample(lang domain.Lang, ind domain.Indicator) string {
 			x = float64(int64(x*100)) / 100
 		}
 	}
-	return FormatValue(lang, ind, domain.Value{Type: ind.Type, Num: x})
+	ex := FormatValue(lang, ind, domain.Value{Type: ind.Type, Num: x})
+	if alt != nil && ind.Type == domain.TypeInteger {
+		return strings.Join(alt, valueMsgs[lang]["or"])
+	}
+	return strings.Join(append([]string{ex}, alt...), valueMsgs[lang]["or"])
 }
 
 // valEcho shows what the user typed inside a reply: invisible and control

@@ -24,8 +24,12 @@ var (
 	vtGrowth = domain.Indicator{Code: "P7.01", Type: domain.TypePercent, Unit: "%", Min: vtF(-100), Max: vtF(1000)}
 	vtPer10k = domain.Indicator{Code: "P6.01", Type: domain.TypeDecimal, Unit: "đơn/10.000 dân", Min: vtF(0)}
 	vtYN     = domain.Indicator{Code: "Y", Type: domain.TypeYesNo}
-	vtText   = domain.Indicator{Code: "T", Type: domain.TypeText}
-	vtDate   = domain.Indicator{Code: "D", Type: domain.TypeDate}
+	// Units and ranges of the example catalog, for the examples and bounds.
+	vtPer10k10 = domain.Indicator{Code: "2.3.1", Type: domain.TypeDecimal, Unit: "đơn/10.000 dân", Min: vtF(0), Max: vtF(10000)}
+	vtScore100 = domain.Indicator{Code: "P2.01", Type: domain.TypeScore, Unit: "điểm", Min: vtF(0), Max: vtF(100)}
+	vtTrieu    = domain.Indicator{Code: "M3", Type: domain.TypeDecimal, Unit: "triệu đồng", Min: vtF(0)}
+	vtText     = domain.Indicator{Code: "T", Type: domain.TypeText}
+	vtDate     = domain.Indicator{Code: "D", Type: domain.TypeDate}
 )
 
 // vtCases are the table of ParseValue; they also seed the fuzz target.
@@ -282,17 +286,18 @@ func TestFormatValue(t *testing.T) {
 		vi, en string
 	}{
 		{"decimal", vtDec, num(vtDec, 1234.5), "1.234,5", "1,234.5"},
-		{"percent", vtPct, num(vtPct, 12.5), "12,5 %", "12.5%"},
+		{"percent", vtPct, num(vtPct, 12.5), "12,5%", "12.5%"},
 		{"money", vtMoney, num(vtMoney, 1.5e9), "1.500.000.000", "1,500,000,000"},
 		{"count grouped", vtInt, num(vtInt, 1234), "1.234", "1,234"},
 		{"count small", vtInt, num(vtInt, 12), "12", "12"},
-		{"whole decimal not grouped", vtDec, num(vtDec, 1234), "1234", "1234"},
-		{"whole decimal 6 digits", vtDec, num(vtDec, 123456), "123456", "123456"},
+		{"whole decimal grouped", vtDec, num(vtDec, 1000), "1.000", "1,000"},
+		{"whole decimal 5 digits", vtDec, num(vtDec, 10000), "10.000", "10,000"},
+		{"whole decimal 6 digits", vtDec, num(vtDec, 123456), "123.456", "123,456"},
 		{"whole decimal 7 digits", vtDec, num(vtDec, 1234567), "1.234.567", "1,234,567"},
-		{"three decimals padded", vtDec, num(vtDec, 1.234), "1,2340", "1.2340"},
+		{"three decimals as entered", vtDec, num(vtDec, 1.234), "1,234", "1.234"},
 		{"three decimals after zero", vtHDI, num(vtHDI, 0.726), "0,726", "0.726"},
 		{"three decimals grouped", vtDec, num(vtDec, 123456.789), "123.456,789", "123,456.789"},
-		{"negative", vtGrowth, num(vtGrowth, -3.5), "-3,5 %", "-3.5%"},
+		{"negative", vtGrowth, num(vtGrowth, -3.5), "-3,5%", "-3.5%"},
 		{"negative zero", vtDec, num(vtDec, -0.0), "0", "0"},
 		{"score", vtScore, num(vtScore, 6.82), "6,82", "6.82"},
 		{"date", vtDate, date, "02/08/2024", "2 August 2024"},
@@ -321,21 +326,26 @@ func TestValueMessages(t *testing.T) {
 		vi    []string // parts of the Vietnamese message
 		en    []string
 	}{
-		{"range", vtPct, "120", []string{"«120»", "từ 0 % đến 100 %", "Ví dụ: 12,5 %"}, []string{"from 0% to 100%", "12.5%"}},
+		{"range", vtPct, "120", []string{"“120”", "từ 0% đến 100%", "Ví dụ: 12,5%"}, []string{"from 0% to 100%", "12.5%"}},
+		{"range grouped", vtPer10k10, "12000", []string{"từ 0 đến 10.000"}, []string{"from 0 to 10,000"}},
+		{"score 0-10 example", vtScore, "abc", []string{"Ví dụ: 7,5."}, []string{"For example: 7.5."}},
+		{"score 0-100 example", vtScore100, "abc", []string{"Ví dụ: 65,5."}, []string{"For example: 65.5."}},
+		{"money in triệu đồng example", vtTrieu, "abc", []string{"Ví dụ: 850 hoặc 1,5 tỷ."}, []string{"For example: 850 or 1.5 billion."}},
+		{"money in đồng example", vtMoney, "abc", []string{"Ví dụ: 250 triệu hoặc 1,5 tỷ."}, []string{"For example: 250 million or 1.5 billion."}},
 		{"range open top", vtInt, "-2", []string{"từ 0 trở lên", "Ví dụ: 25"}, []string{"0 or more"}},
 		{"range bounds vi style", domain.Indicator{Type: domain.TypeInteger, Min: vtF(1000), Max: vtF(2500000)}, "5", []string{"từ 1.000 đến 2.500.000"}, []string{"from 1,000 to 2,500,000"}},
 		{"example within range", vtHDI, "abc", []string{"không phải là một số", "Ví dụ: 0,5"}, []string{"not a valid number", "0.5"}},
-		{"ambiguous", vtDec, "1.234", []string{"«1.234» có thể hiểu là 1234 hoặc 1,234"}, []string{"can be read as 1234 or 1.234"}},
-		{"not integer", vtInt, "12,5", []string{"số nguyên", "«12,5»", "Ví dụ: 25"}, []string{"whole number"}},
+		{"ambiguous", vtDec, "1.234", []string{"“1.234” có thể hiểu là 1234 hoặc 1,234"}, []string{"can be read as 1234 or 1.234"}},
+		{"not integer", vtInt, "12,5", []string{"số nguyên", "“12,5”", "Ví dụ: 25"}, []string{"whole number"}},
 		{"unit mismatch", vtInt, "5%", []string{"không tính bằng phần trăm (đơn vị tính: số văn bản)", "không kèm dấu %."}, []string{"not a percentage (unit: số văn bản)", "without %."}},
-		{"bad date", vtDate, "31/02/2024", []string{"«31/02/2024» không phải là ngày hợp lệ", "02/08/2024"}, []string{"not a valid date"}},
-		{"bad yesno", vtYN, "có lẽ", []string{"«Có» hoặc «Không»"}, []string{"«Yes» or «No»"}},
+		{"bad date", vtDate, "31/02/2024", []string{"“31/02/2024” không phải là ngày hợp lệ", "02/08/2024"}, []string{"not a valid date"}},
+		{"bad yesno", vtYN, "có lẽ", []string{"“Có” hoặc “Không”"}, []string{"“Yes” or “No”"}},
 		{"too long text", vtText, strings.Repeat("a", 2001), []string{"tối đa 2.000 ký tự"}, []string{"at most 2,000 characters"}},
 		{"too long number", vtDec, strings.Repeat("1", 65), []string{"tối đa 64 ký tự"}, []string{"at most 64 characters"}},
-		{"echo is cleaned", vtDec, "\u202e<b>abc\x1b</b>" + strings.Repeat("x", 40), []string{"«<b>abc </b>xxxx", "…»"}, nil},
+		{"echo is cleaned", vtDec, "\u202e<b>abc\x1b</b>" + strings.Repeat("x", 40), []string{"“<b>abc </b>xxxx", "…”"}, nil},
 		{"empty", vtScore, "", []string{"chưa nhập", "Ví dụ: 7,5."}, []string{"Nothing was entered", "7.5."}},
-		{"ambiguous one reading", vtPct, "1.234", []string{"«1.234» có phải là 1,234 % không?"}, []string{"Did you mean 1.234% by «1.234»?"}},
-		{"bad unit", vtMoney, "12 con", []string{"Chưa hiểu «12 con» (đơn vị tính: đồng)", "nghìn, triệu, tỷ"}, []string{"(unit: đồng)"}},
+		{"ambiguous one reading", vtPct, "1.234", []string{"“1.234” có phải là 1,234% không?"}, []string{"Did you mean 1.234% by “1.234”?"}},
+		{"bad unit", vtMoney, "12 con", []string{"Chưa hiểu “12 con” (đơn vị tính: đồng)", "nghìn, triệu, tỷ"}, []string{"(unit: đồng)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.label, func(t *testing.T) {
@@ -433,9 +443,22 @@ func FuzzParseValue(f *testing.F) {
 
 func checkRoundTrip(t *testing.T, ind domain.Indicator, in string, v domain.Value) {
 	t.Helper()
+	// What the bot writes, typed back, is read as the same value or asked
+	// back with the same value among the readings ("1.234" is 1234 or
+	// 1,234): never silently read as another number.
 	for _, lang := range []domain.Lang{domain.Vietnamese, domain.English} {
 		out := FormatValue(lang, ind, v)
 		w, err := ParseValue(ind, out)
+		if err != nil && err.Kind == "ambiguous" {
+			found := false
+			for _, c := range err.Choices {
+				found = found || c.Canon == v.Canon
+			}
+			if !found {
+				t.Fatalf("%q → %q (%s) → ambiguous without %q: %+v", in, out, lang, v.Canon, err.Choices)
+			}
+			continue
+		}
 		if err != nil {
 			t.Fatalf("%q → %q (%s) → %v", in, out, lang, err)
 		}
@@ -445,5 +468,25 @@ func checkRoundTrip(t *testing.T, ind domain.Indicator, in string, v domain.Valu
 	}
 	if back, err := ParseCanon(ind, v.Canon); err != nil || back.Canon != v.Canon {
 		t.Fatalf("%q: ParseCanon(%q) = %v, %v", in, v.Canon, back, err)
+	}
+}
+
+// Every example the value prompt gives is a valid value of its indicator.
+func TestValueExamplesAreValid(t *testing.T) {
+	for _, ind := range append(vtFuzzIndicators, vtPer10k10, vtScore100, vtTrieu) {
+		for _, lang := range []domain.Lang{domain.Vietnamese, domain.English} {
+			ex := valExample(lang, ind)
+			if ex == "" && ind.Type != domain.TypeText {
+				t.Errorf("%s (%s): no example", ind.Code, lang)
+			}
+			for _, x := range strings.Split(ex, valueMsgs[lang]["or"]) {
+				if x == "" {
+					continue
+				}
+				if _, err := ParseValue(ind, x); err != nil {
+					t.Errorf("%s (%s, %s): example %q refused: %v", ind.Code, ind.Unit, lang, x, err)
+				}
+			}
+		}
 	}
 }

@@ -189,3 +189,74 @@ func TestLoadExampleSchedule(t *testing.T) {
 		}
 	}
 }
+
+// One focal point with items due on different days: each deadline has its
+// own ladder and escalation, and the digest runs only during the campaign.
+func TestLadderPerDeadline(t *testing.T) {
+	eachStore(t, func(t *testing.T, st testStore) {
+		people := []domain.Person{
+			person("F1", "Chu Phương Tuyết", "STC", "0912000101", domain.RoleFocal),
+			person("L1", "Nguyễn Văn Lãnh", "STC", "0912000103", domain.RoleDelegate),
+			person("ST", "Đinh Hải Giang", "SKHCN", "0912000009", domain.RoleStaff),
+		}
+		e := newEnv(t, st, people, indicatorSchedule)
+		for _, p := range people {
+			e.link(p.ID)
+		}
+		early, late := at("2024-08-20 17:00"), at("2024-08-30 17:00")
+		prog := &fakeProgress{}
+		prog.set(
+			scheduler.FocalTask{PersonID: "F1", AgencyCode: "STC", Deadline: early, Items: []scheduler.TaskItem{
+				{Code: "1.1", Name: "Chi ngân sách cho KH&CN", Status: domain.StatusEmpty}}},
+			scheduler.FocalTask{PersonID: "F1", AgencyCode: "STC", Deadline: late, Items: []scheduler.TaskItem{
+				{Code: "2.3", Name: "Số doanh nghiệp KH&CN", Status: domain.StatusEmpty}}},
+		)
+		s := e.scheduler(st, "w1", prog)
+		seen := map[string]int{}
+		fresh := func(id string) string {
+			got := e.texts(id)
+			out := got[seen[id]:]
+			seen[id] = len(got)
+			return strings.Join(out, "\n---\n")
+		}
+
+		// July, before the campaign opens at the conference: no digest.
+		e.runDue(s, at("2024-07-29 07:30"))
+		if got := fresh("ST"); got != "" {
+			t.Errorf("digest before the campaign: %q", got)
+		}
+		e.runDue(s, at("2024-08-05 07:30"))
+		contains(t, "first digest", fresh("ST"), "Sở Tài chính: còn thiếu 1 chỉ tiêu, hạn 20/08/2024", "Sở Tài chính: còn thiếu 1 chỉ tiêu, hạn 30/08/2024")
+
+		// 21/08: only the item due 20/08 is overdue; 2.3 is not mentioned.
+		e.runDue(s, at("2024-08-21 09:00"))
+		f1 := fresh("F1")
+		contains(t, "21/08", f1, "quá hạn gửi số liệu PII 1 ngày (hạn 20/08/2024)", "1.1 Chi ngân sách")
+		if strings.Contains(f1, "2.3") || strings.Contains(f1, "30/08") {
+			t.Errorf("21/08 reminder mentions the item due 30/08:\n%s", f1)
+		}
+		staff := fresh("ST")
+		contains(t, "escalation 20/08", staff, "• Sở Tài chính: hạn 20/08/2024, quá 1 ngày, còn thiếu 1 chỉ tiêu")
+		if strings.Contains(staff, "hạn 30/08/2024, quá") {
+			t.Errorf("escalation calls 30/08 late: %s", staff)
+		}
+		contains(t, "leader", fresh("L1"), "quá hạn", "(hạn 20/08/2024)", "1.1")
+
+		// 23/08 is T-7 of 30/08 and the third overdue day of 20/08: one
+		// message, a part per deadline.
+		e.runDue(s, at("2024-08-23 08:00"))
+		contains(t, "23/08", fresh("F1"), "quá hạn gửi số liệu PII 3 ngày (hạn 20/08/2024)", "Còn 7 ngày đến hạn gửi số liệu PII (hạn 30/08/2024)", "2.3 Số doanh nghiệp")
+
+		// 31/08: 2.3 escalated on its own deadline.
+		e.runDue(s, at("2024-08-31 09:00"))
+		contains(t, "escalation 30/08", fresh("ST"), "hạn 30/08/2024, quá 1 ngày, còn thiếu 1 chỉ tiêu")
+
+		// Two weeks after the last deadline the digest stops.
+		e.runDue(s, at("2024-09-13 07:30"))
+		contains(t, "last digest", fresh("ST"), "Tiến độ số liệu PII")
+		e.runDue(s, at("2024-09-16 07:30"))
+		if got := fresh("ST"); strings.Contains(got, "Tiến độ số liệu PII") {
+			t.Errorf("digest after the campaign: %q", got)
+		}
+	})
+}

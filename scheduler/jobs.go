@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -368,52 +369,72 @@ func (s *Scheduler) summaryText(ctx context.Context, w *world, lang domain.Lang,
 
 // dayDiff is the number of calendar days from a to b in loc.
 func dayDiff(a, b time.Time, loc *time.Location) int {
-	ay, am, ad := a.In(loc).Date()
-	by, bm, bd := b.In(loc).Date()
-	da := time.Date(ay, am, ad, 12, 0, 0, 0, time.UTC)
-	db := time.Date(by, bm, bd, 12, 0, 0, 0, time.UTC)
-	return int(db.Sub(da).Round(24*time.Hour) / (24 * time.Hour))
+	return domain.DaysUntil(a, b, loc) // the one countdown rule, shared with the chat and the console
 }
 
 // ladderJob reminds each focal point of what is missing at offsets before
-// the deadline, on the day, then daily while it is overdue.
+// each deadline, on the day, then daily while it is overdue. Every deadline
+// has its own ladder: an item due on 30/08 is reminded at 30/08's T-7, T-3…
+// and never called overdue because another item was due earlier. Moments of
+// different deadlines that coincide make one message with a part per
+// deadline (the key stays agency@moment per focal point).
 func (s *Scheduler) ladderJob(spec JobSpec) occFunc {
 	return func(ctx context.Context, w *world, from, to time.Time) ([]occurrence, error) {
 		tasks, err := w.focalTasks(ctx)
 		if err != nil || len(tasks) == 0 {
 			return nil, err
 		}
-		var out []occurrence
+		type slot struct {
+			person, agency string
+			at             time.Time
+		}
+		bySlot := map[slot][]FocalTask{}
+		var order []slot
 		for _, task := range tasks {
-			task := task
 			if len(task.Items) == 0 || task.Deadline.IsZero() {
 				continue
 			}
-			times := s.window(JobSpec{At: spec.At}, task.Deadline, from, to)
-			if spec.Overdue != nil {
-				first := max(dayDiff(task.Deadline, from, s.loc), 1)
-				last := dayDiff(task.Deadline, to, s.loc)
-				for d := first; d <= last && d-first < 400; d++ {
-					at := Offset{Days: d, Clock: true, Hour: spec.Overdue.Hour, Minute: spec.Overdue.Minute}.From(task.Deadline, s.loc)
-					if at.After(from) && !at.After(to) {
-						times = append(times, at)
-					}
+			for _, at := range s.ladderMoments(spec, task.Deadline, from, to) {
+				k := slot{task.PersonID, task.AgencyCode, at}
+				if bySlot[k] == nil {
+					order = append(order, k)
 				}
-			}
-			for _, at := range times {
-				at := at
-				out = append(out, occurrence{
-					id: task.AgencyCode + "@" + s.occID(at), at: at, grace: s.grace(spec, DefaultGrace),
-					build: func(ctx context.Context, w *world) ([]delivery, error) {
-						return []delivery{{personID: task.PersonID, render: func(lang domain.Lang) []flows.Reply {
-							return s.ladderText(w, lang, task, at)
-						}}}, nil
-					},
-				})
+				bySlot[k] = append(bySlot[k], task)
 			}
 		}
+		out := make([]occurrence, 0, len(order))
+		for _, k := range order {
+			k, group := k, bySlot[k]
+			sort.SliceStable(group, func(i, j int) bool { return group[i].Deadline.Before(group[j].Deadline) })
+			out = append(out, occurrence{
+				id: k.agency + "@" + s.occID(k.at), at: k.at, grace: s.grace(spec, DefaultGrace),
+				build: func(ctx context.Context, w *world) ([]delivery, error) {
+					return []delivery{{personID: k.person, render: func(lang domain.Lang) []flows.Reply {
+						return s.ladderText(w, lang, group, k.at)
+					}}}, nil
+				},
+			})
+		}
+		sort.SliceStable(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
 		return out, nil
 	}
+}
+
+// ladderMoments are the ladder's moments for one deadline in (from, to]:
+// the offsets, then the daily overdue reminder.
+func (s *Scheduler) ladderMoments(spec JobSpec, deadline, from, to time.Time) []time.Time {
+	times := s.window(JobSpec{At: spec.At}, deadline, from, to)
+	if spec.Overdue != nil {
+		first := max(dayDiff(deadline, from, s.loc), 1)
+		last := dayDiff(deadline, to, s.loc)
+		for d := first; d <= last && d-first < 400; d++ {
+			at := Offset{Days: d, Clock: true, Hour: spec.Overdue.Hour, Minute: spec.Overdue.Minute}.From(deadline, s.loc)
+			if at.After(from) && !at.After(to) {
+				times = append(times, at)
+			}
+		}
+	}
+	return times
 }
 
 func (s *Scheduler) itemLines(lang domain.Lang, items []TaskItem) string {
@@ -424,23 +445,34 @@ func (s *Scheduler) itemLines(lang domain.Lang, items []TaskItem) string {
 	return strings.Join(lines, "\n")
 }
 
-func (s *Scheduler) ladderText(w *world, lang domain.Lang, task FocalTask, at time.Time) []flows.Reply {
-	days := dayDiff(at, task.Deadline, s.loc)
-	deadline := shortDate(task.Deadline, s.loc)
-	agency := w.agencyName(task.AgencyCode, lang)
-	var head string
-	switch {
-	case days > 0:
-		head = t(lang, "ladder_before", days, deadline, agency, len(task.Items))
-	case days == 0:
-		head = t(lang, "ladder_today", deadline, agency, len(task.Items))
-	default:
-		head = t(lang, "ladder_overdue", -days, deadline, agency, len(task.Items))
+// ladderText is one focal point's reminder at a moment: a part per
+// deadline, each with its own countdown and items.
+func (s *Scheduler) ladderText(w *world, lang domain.Lang, tasks []FocalTask, at time.Time) []flows.Reply {
+	var parts []string
+	for i, task := range tasks {
+		days := dayDiff(at, task.Deadline, s.loc)
+		deadline := shortDate(task.Deadline, s.loc)
+		agency := w.agencyName(task.AgencyCode, lang)
+		var head string
+		switch {
+		case days > 0:
+			head = t(lang, "ladder_before", days, deadline, agency, len(task.Items))
+		case days == 0:
+			head = t(lang, "ladder_today", deadline, agency, len(task.Items))
+		default:
+			head = t(lang, "ladder_overdue", -days, deadline, agency, len(task.Items))
+		}
+		if i > 0 {
+			parts = append(parts, "")
+		}
+		parts = append(parts, head, s.itemLines(lang, task.Items))
 	}
-	return []flows.Reply{{Text: joinLines(head, s.itemLines(lang, task.Items), "", t(lang, "ladder_tail", organizer(s.c.Event)))}}
+	parts = append(parts, "", t(lang, "ladder_tail", organizer(s.c.Event)))
+	return []flows.Reply{{Text: joinLines(parts...)}}
 }
 
-// agencyTask merges the tasks of one agency's focal points.
+// agencyTask is what one agency owes by one deadline, its focal points'
+// tasks merged.
 type agencyTask struct {
 	code     string
 	deadline time.Time
@@ -448,20 +480,26 @@ type agencyTask struct {
 	items    []TaskItem
 }
 
+// mergeByAgency merges the focal points' tasks per agency and deadline,
+// ordered by agency code, then deadline.
 func mergeByAgency(tasks []FocalTask) []*agencyTask {
-	by := map[string]*agencyTask{}
-	var order []string
+	type key struct {
+		code     string
+		deadline int64
+	}
+	by := map[key]*agencyTask{}
+	var order []key
 	for _, ft := range tasks {
-		a := by[ft.AgencyCode]
+		k := key{ft.AgencyCode, ft.Deadline.UnixMilli()}
+		a := by[k]
 		if a == nil {
 			a = &agencyTask{code: ft.AgencyCode, deadline: ft.Deadline}
-			by[ft.AgencyCode] = a
-			order = append(order, ft.AgencyCode)
+			by[k] = a
+			order = append(order, k)
 		}
-		if ft.Deadline.Before(a.deadline) {
-			a.deadline = ft.Deadline
+		if !slices.Contains(a.focal, ft.PersonID) {
+			a.focal = append(a.focal, ft.PersonID)
 		}
-		a.focal = append(a.focal, ft.PersonID)
 		seen := map[string]bool{}
 		for _, it := range a.items {
 			seen[it.Code] = true
@@ -473,27 +511,36 @@ func mergeByAgency(tasks []FocalTask) []*agencyTask {
 			}
 		}
 	}
-	sort.Strings(order)
+	sort.Slice(order, func(i, j int) bool {
+		if order[i].code != order[j].code {
+			return order[i].code < order[j].code
+		}
+		return order[i].deadline < order[j].deadline
+	})
 	out := make([]*agencyTask, 0, len(order))
-	for _, c := range order {
-		out = append(out, by[c])
+	for _, k := range order {
+		out = append(out, by[k])
 	}
 	return out
 }
 
-// escalationJob tells staff (one message per moment, every late agency in
-// it) and the agency's leader, when the schedule names one, that an agency
-// is late, at offsets after its deadline.
+// escalationJob tells staff (one message per moment, every late agency and
+// deadline in it) and the agency's leader, when the schedule names one, that
+// an agency is late, at offsets after each of its deadlines.
 func (s *Scheduler) escalationJob(spec JobSpec) occFunc {
 	return func(ctx context.Context, w *world, from, to time.Time) ([]occurrence, error) {
 		tasks, err := w.focalTasks(ctx)
 		if err != nil || len(tasks) == 0 {
 			return nil, err
 		}
+		type leaderSlot struct {
+			code string
+			at   time.Time
+		}
 		byTime := map[time.Time][]*agencyTask{}
-		var out []occurrence
+		byLeader := map[leaderSlot][]*agencyTask{}
+		var leaderOrder []leaderSlot
 		for _, a := range mergeByAgency(tasks) {
-			a := a
 			if len(a.items) == 0 || a.deadline.IsZero() {
 				continue
 			}
@@ -501,19 +548,27 @@ func (s *Scheduler) escalationJob(spec JobSpec) occFunc {
 				if !at.After(a.deadline) {
 					continue
 				}
-				at := at
 				byTime[at] = append(byTime[at], a)
-				if leader := s.sched.AgencyLeaders[a.code]; leader != "" {
-					out = append(out, occurrence{
-						id: a.code + "@" + s.occID(at), at: at, grace: s.grace(spec, DefaultGrace),
-						build: func(ctx context.Context, w *world) ([]delivery, error) {
-							return []delivery{{personID: leader, recipient: "leader:" + leader, render: func(lang domain.Lang) []flows.Reply {
-								return s.leaderText(w, lang, leader, a, at)
-							}}}, nil
-						},
-					})
+				if s.sched.AgencyLeaders[a.code] != "" {
+					k := leaderSlot{a.code, at}
+					if byLeader[k] == nil {
+						leaderOrder = append(leaderOrder, k)
+					}
+					byLeader[k] = append(byLeader[k], a)
 				}
 			}
+		}
+		var out []occurrence
+		for _, k := range leaderOrder {
+			k, group, leader := k, byLeader[k], s.sched.AgencyLeaders[k.code]
+			out = append(out, occurrence{
+				id: k.code + "@" + s.occID(k.at), at: k.at, grace: s.grace(spec, DefaultGrace),
+				build: func(ctx context.Context, w *world) ([]delivery, error) {
+					return []delivery{{personID: leader, recipient: "leader:" + leader, render: func(lang domain.Lang) []flows.Reply {
+						return s.leaderText(w, lang, leader, group, k.at)
+					}}}, nil
+				},
+			})
 		}
 		for at, agencies := range byTime {
 			at, agencies := at, agencies
@@ -531,7 +586,7 @@ func (s *Scheduler) escalationJob(spec JobSpec) occFunc {
 				},
 			})
 		}
-		sort.Slice(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
+		sort.SliceStable(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
 		return out, nil
 	}
 }
@@ -548,20 +603,44 @@ func (s *Scheduler) focalNames(w *world, ids []string) string {
 	return strings.Join(names, "; ")
 }
 
-func (s *Scheduler) leaderText(w *world, lang domain.Lang, leader string, a *agencyTask, at time.Time) []flows.Reply {
-	return []flows.Reply{{Text: t(lang, "esc_leader", w.personName(leader), w.agencyName(a.code, lang), dayDiff(a.deadline, at, s.loc),
-		shortDate(a.deadline, s.loc), len(a.items), s.itemLines(lang, a.items), s.focalNames(w, a.focal), organizer(s.c.Event))}}
+// leaderText tells an agency's leader what is late, a part per deadline.
+func (s *Scheduler) leaderText(w *world, lang domain.Lang, leader string, group []*agencyTask, at time.Time) []flows.Reply {
+	a := group[0]
+	if len(group) == 1 {
+		return []flows.Reply{{Text: t(lang, "esc_leader", w.personName(leader), w.agencyName(a.code, lang), dayDiff(a.deadline, at, s.loc),
+			shortDate(a.deadline, s.loc), len(a.items), s.itemLines(lang, a.items), s.focalNames(w, a.focal), organizer(s.c.Event))}}
+	}
+	var parts, focal []string
+	for _, g := range group {
+		parts = append(parts, t(lang, "esc_leader_part", shortDate(g.deadline, s.loc), dayDiff(g.deadline, at, s.loc), len(g.items)), s.itemLines(lang, g.items))
+		for _, id := range g.focal {
+			if !slices.Contains(focal, id) {
+				focal = append(focal, id)
+			}
+		}
+	}
+	return []flows.Reply{{Text: t(lang, "esc_leader_multi", w.personName(leader), w.agencyName(a.code, lang), strings.Join(parts, "\n"),
+		s.focalNames(w, focal), organizer(s.c.Event))}}
 }
 
-// digestJob sends staff the indicator progress by agency, and who cannot be
-// reached.
+// digestJob sends staff the indicator progress by agency and deadline, and
+// who cannot be reached, only while the campaign runs: from the conference,
+// which launches it, until the last deadline plus the digest's «until»
+// (default DefaultDigestUntil) — not in the weeks before the campaign opens.
 func (s *Scheduler) digestJob(spec JobSpec) occFunc {
 	return func(ctx context.Context, w *world, from, to time.Time) ([]occurrence, error) {
 		if s.c.Progress == nil {
 			return nil, nil
 		}
+		opens, closes, err := s.campaignSpan(ctx, w, spec)
+		if err != nil || closes.IsZero() {
+			return nil, err
+		}
 		var out []occurrence
 		for _, at := range s.window(JobSpec{Cron: spec.Cron}, to, from, to) {
+			if at.Before(opens) || at.After(closes) {
+				continue
+			}
 			at := at
 			out = append(out, occurrence{id: s.occID(at), at: at, grace: s.grace(spec, DefaultGrace), build: func(ctx context.Context, w *world) ([]delivery, error) {
 				tasks, err := w.focalTasks(ctx)
@@ -591,4 +670,32 @@ func (s *Scheduler) digestJob(spec JobSpec) occFunc {
 		}
 		return out, nil
 	}
+}
+
+// DefaultDigestUntil is how long after the last deadline the indicator
+// digest keeps going when schedule.yaml does not say (until: 14d).
+const DefaultDigestUntil = 14 * 24 * time.Hour
+
+// campaignSpan is when the data campaign runs: it opens at the conference
+// and closes «until» after the last deadline still owed; zero closes when
+// nothing is owed.
+func (s *Scheduler) campaignSpan(ctx context.Context, w *world, spec JobSpec) (opens, closes time.Time, err error) {
+	tasks, err := w.focalTasks(ctx)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	var last time.Time
+	for _, ft := range tasks {
+		if len(ft.Items) > 0 && ft.Deadline.After(last) {
+			last = ft.Deadline
+		}
+	}
+	if last.IsZero() {
+		return time.Time{}, time.Time{}, nil
+	}
+	until := spec.Until
+	if until <= 0 {
+		until = DefaultDigestUntil
+	}
+	return s.c.Event.Start, last.Add(until), nil
 }

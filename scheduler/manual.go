@@ -95,9 +95,10 @@ func (s *Scheduler) remindPending(ctx context.Context, occID string) (int, error
 	return n, err
 }
 
-// ResendInvite sends one person the invitation (the RSVP card with its
-// buttons) again, on the channel they use, now. by (the staff member) and
-// the time go into the run's id. It returns how many messages were
+// ResendInvite sends one person the invitation again, on the channel they
+// use, now: its text follows their answer and the date (flows.Invitation),
+// with answer buttons only before the RSVP cut-off. by (the staff member)
+// and the time go into the run's id. It returns how many messages were
 // enqueued: 0 when the person has never opened a chat with the bot.
 func (s *Scheduler) ResendInvite(ctx context.Context, personID, by string) (int, error) {
 	now := s.c.Now()
@@ -105,7 +106,21 @@ func (s *Scheduler) ResendInvite(ctx context.Context, personID, by string) (int,
 	o := occurrence{
 		id: fmt.Sprintf("invite-%d-%s", now.UnixMilli(), by), at: now, grace: forever,
 		build: func(ctx context.Context, w *world) ([]delivery, error) {
-			return []delivery{{personID: personID, render: s.chaserText}}, nil
+			rsvps, err := w.currentRSVPs(ctx)
+			if err != nil {
+				return nil, err
+			}
+			p, ok := w.dir.Person(personID)
+			if !ok {
+				return nil, fmt.Errorf("resend invitation: no person %q", personID)
+			}
+			var answer *domain.RSVP
+			if a, ok := rsvps[personID]; ok {
+				answer = &a
+			}
+			return []delivery{{personID: personID, render: func(lang domain.Lang) []flows.Reply {
+				return flows.Invitation(lang, s.c.Event, p, answer, now)
+			}}}, nil
 		},
 	}
 	n, err := s.enqueueOccurrence(ctx, w, JobManualChaser, o, now)
@@ -148,16 +163,38 @@ func (s *Scheduler) Broadcast(ctx context.Context, id, text string, audience Aud
 // would reach and a sample of who, in Vietnamese: "Nguyễn Văn An (Sở Tài
 // chính), …; 3 người chưa kết nối với bot sẽ không nhận được."
 func (s *Scheduler) Preview(ctx context.Context, audience Audience) (count int, sample string, err error) {
-	if !audience.Valid() {
-		return 0, "", fmt.Errorf("preview: unknown audience %q", audience)
-	}
 	w := s.newWorld()
-	ds, err := w.audience(ctx, audience, func(domain.Lang) []flows.Reply { return nil })
+	count, missed, names, err := s.reach(ctx, w, audience)
 	if err != nil {
 		return 0, "", err
 	}
-	var names []string
-	missed := 0
+	sample = strings.Join(names, ", ")
+	if count > len(names) {
+		sample += " " + t(domain.Vietnamese, "more", count-len(names))
+	}
+	if missed > 0 {
+		sample += fmt.Sprintf("; %d người chưa kết nối với bot hoặc đã chặn bot sẽ không nhận được.", missed)
+	}
+	return count, strings.TrimPrefix(sample, "; "), nil
+}
+
+// Reach says how many members of audience a message would reach in chat,
+// and how many it would not (never connected to the bot, or unreachable on
+// every channel they have): staff are told both before they confirm.
+func (s *Scheduler) Reach(ctx context.Context, audience Audience) (reached, unreached int, err error) {
+	reached, unreached, _, err = s.reach(ctx, s.newWorld(), audience)
+	return reached, unreached, err
+}
+
+// reach counts who of audience can be reached, with the first few names.
+func (s *Scheduler) reach(ctx context.Context, w *world, audience Audience) (count, missed int, names []string, err error) {
+	if !audience.Valid() {
+		return 0, 0, nil, fmt.Errorf("preview: unknown audience %q", audience)
+	}
+	ds, err := w.audience(ctx, audience, func(domain.Lang) []flows.Reply { return nil })
+	if err != nil {
+		return 0, 0, nil, err
+	}
 	for _, d := range ds {
 		if d.skip != "" {
 			missed++
@@ -165,7 +202,7 @@ func (s *Scheduler) Preview(ctx context.Context, audience Audience) (count int, 
 		}
 		r, err := w.recipient(ctx, d.personID)
 		if err != nil {
-			return 0, "", err
+			return 0, 0, nil, err
 		}
 		if r.channel == "" {
 			missed++
@@ -180,14 +217,7 @@ func (s *Scheduler) Preview(ctx context.Context, audience Audience) (count int, 
 			names = append(names, name)
 		}
 	}
-	sample = strings.Join(names, ", ")
-	if count > len(names) {
-		sample += " " + t(domain.Vietnamese, "more", count-len(names))
-	}
-	if missed > 0 {
-		sample += fmt.Sprintf("; %d người chưa kết nối với bot hoặc đã chặn bot sẽ không nhận được.", missed)
-	}
-	return count, strings.TrimPrefix(sample, "; "), nil
+	return count, missed, names, nil
 }
 
 // audience returns a delivery per member of a.

@@ -10,8 +10,10 @@ import (
 )
 
 // CampaignProgress is the Progress of the data campaign in the database:
-// for each focal point, the assigned indicators of their agency not yet sent
-// (empty, draft or returned), with the earliest deadline among them.
+// for each focal point and each deadline of their agency's assignments, the
+// indicators due then not yet sent (empty, draft or returned). An agency
+// whose items have different deadlines gets one task per deadline, so that
+// each item is reminded of its own deadline.
 func CampaignProgress(cat *domain.Catalog, cs storage.CampaignStore) Progress {
 	return campaignProgress{cat: cat, cs: cs}
 }
@@ -27,19 +29,20 @@ func (p campaignProgress) Unfinished(ctx context.Context) ([]FocalTask, error) {
 		return nil, fmt.Errorf("progress: %w", err)
 	}
 	missing, _ := flows.CountMissing(p.cat, subs)
-	byFocal := map[[2]string]*FocalTask{}
-	var order [][2]string
+	type key struct {
+		person, agency string
+		deadline       int64
+	}
+	byFocal := map[key]*FocalTask{}
+	var order []key
 	for _, m := range missing {
 		for _, id := range m.Assignment.Focal {
-			k := [2]string{id, m.Assignment.Agency}
+			k := key{id, m.Assignment.Agency, m.Assignment.Deadline.UnixMilli()}
 			t := byFocal[k]
 			if t == nil {
 				t = &FocalTask{PersonID: id, AgencyCode: m.Assignment.Agency, Deadline: m.Assignment.Deadline}
 				byFocal[k] = t
 				order = append(order, k)
-			}
-			if m.Assignment.Deadline.Before(t.Deadline) {
-				t.Deadline = m.Assignment.Deadline
 			}
 			t.Items = append(t.Items, TaskItem{Code: m.Indicator.Code, Name: m.Indicator.NameVI, NameEN: m.Indicator.NameEN, Status: m.Status})
 		}

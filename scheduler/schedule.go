@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dieuphoi/dieuphoi/domain"
 )
 
 // Job names, as in schedule.yaml and in the outbox keys.
@@ -110,6 +112,9 @@ type JobSpec struct {
 	// Overdue (indicator_ladder): the time of day of the daily reminder
 	// after the deadline; nil for none.
 	Overdue *Offset
+	// Until (indicator_digest): how long after the last deadline the
+	// digest keeps going; 0 means DefaultDigestUntil.
+	Until time.Duration
 }
 
 // RateSpec bounds the sending pace on every channel.
@@ -130,6 +135,65 @@ type Schedule struct {
 	// AgencyLeaders maps agency codes to the person id of the leader who is
 	// told when the agency is late with its data.
 	AgencyLeaders map[string]string
+
+	name  string         // the file, for problems
+	lines map[string]int // "speakers.6", "agency_leaders.STC" → line
+}
+
+// Check reports, naming file, line and field, the people, agencies and
+// agenda items schedule.yaml names that the configuration does not have:
+// a reminder to someone who does not exist would silently never go out.
+func (s *Schedule) Check(dir *domain.Directory, agendaItems int) error {
+	if s == nil || dir == nil {
+		return nil
+	}
+	var probs []string
+	bad := func(field, format string, args ...any) {
+		where := s.name
+		if where == "" {
+			where = "schedule.yaml"
+		}
+		if l := s.lines[field]; l > 0 {
+			where += ":" + strconv.Itoa(l)
+		}
+		probs = append(probs, where+": "+field+": "+fmt.Sprintf(format, args...))
+	}
+	nos := make([]int, 0, len(s.Speakers))
+	for no := range s.Speakers {
+		nos = append(nos, no)
+	}
+	sort.Ints(nos)
+	for _, no := range nos {
+		field := "speakers." + strconv.Itoa(no)
+		if no > agendaItems {
+			bad(field, "the agenda in event.yaml has no item %d (it has %d)", no, agendaItems)
+		}
+		for _, id := range s.Speakers[no] {
+			if _, ok := dir.Person(id); !ok && strings.TrimSpace(id) != "" {
+				bad(field, "«%s» is not in the people list", id)
+			}
+		}
+	}
+	codes := make([]string, 0, len(s.AgencyLeaders))
+	for c := range s.AgencyLeaders {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		field := "agency_leaders." + code
+		if _, ok := dir.Agency(code); !ok {
+			bad(field, "«%s» is not in the agency list", code)
+		}
+		if id := s.AgencyLeaders[code]; strings.TrimSpace(id) != "" {
+			if _, ok := dir.Person(id); !ok {
+				bad(field, "«%s» is not in the people list", id)
+			}
+		}
+	}
+	if len(probs) > 0 {
+		return errors.New(strings.Join(probs, "\n"))
+	}
+	return nil
 }
 
 // Job returns the settings of job, disabled when the schedule has none.
@@ -156,6 +220,7 @@ type rawJob struct {
 	Cron    string   `yaml:"cron"`
 	Grace   string   `yaml:"grace"`
 	Overdue string   `yaml:"overdue"`
+	Until   string   `yaml:"until"`
 }
 
 type rawSchedule struct {
@@ -191,6 +256,7 @@ func ParseSchedule(name string, data []byte) (*Schedule, error) {
 	var probs []string
 	bad := func(format string, args ...any) { probs = append(probs, name+": "+fmt.Sprintf(format, args...)) }
 	s := &Schedule{
+		name: name, lines: nodeLines(data),
 		Rate: RateSpec{PerSecond: raw.Send.PerSecond, PerChatPerSecond: raw.Send.PerChatPerSecond, MaxAttempts: raw.Send.MaxAttempts},
 		Jobs: map[string]JobSpec{}, Speakers: map[int][]string{}, AgencyLeaders: map[string]string{},
 	}
@@ -247,6 +313,13 @@ func ParseSchedule(name string, data []byte) (*Schedule, error) {
 				j.Overdue = &o
 			}
 		}
+		if r.Until != "" {
+			u, err := parseDuration(r.Until)
+			if err != nil || u <= 0 || n != JobIndicatorDigest {
+				bad("jobs.%s.until: %q: only indicator_digest takes until, a duration after the last deadline such as 14d", n, r.Until)
+			}
+			j.Until = u
+		}
 		s.Jobs[n] = j
 	}
 	for no, ids := range raw.Speakers {
@@ -271,6 +344,28 @@ func ParseSchedule(name string, data []byte) (*Schedule, error) {
 		return nil, errors.New(strings.Join(probs, "\n"))
 	}
 	return s, nil
+}
+
+// nodeLines finds the lines of the speakers' and agency leaders' entries,
+// for problems; an undecodable file gives none (its error is reported
+// elsewhere).
+func nodeLines(data []byte) map[string]int {
+	out := map[string]int{}
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return out
+	}
+	top := doc.Content[0]
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		k, v := top.Content[i], top.Content[i+1]
+		if (k.Value != "speakers" && k.Value != "agency_leaders") || v.Kind != yaml.MappingNode {
+			continue
+		}
+		for j := 0; j+1 < len(v.Content); j += 2 {
+			out[k.Value+"."+v.Content[j].Value] = v.Content[j].Line
+		}
+	}
+	return out
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -80,7 +80,9 @@ type Progress interface {
 	Unfinished(ctx context.Context) ([]FocalTask, error)
 }
 
-// FocalTask is what one focal point still owes for one agency.
+// FocalTask is what one focal point still owes for one agency by one
+// deadline; a focal point with items due on different days has one task per
+// deadline.
 type FocalTask struct {
 	PersonID   string
 	AgencyCode string
@@ -134,6 +136,18 @@ type Config struct {
 	// FirstRunLookback is how far back a job looks the first time it is
 	// evaluated (default 24h): moments before are not even recorded.
 	FirstRunLookback time.Duration
+	// Pace, for a channel, paces its messages in place of this process's
+	// own pacer: shared by every process, and with the replies to people
+	// writing in (bot/pace).
+	Pace map[domain.Channel]Pacer
+}
+
+// Pacer keeps one channel's messages within its limits for all processes.
+type Pacer interface {
+	// Wait returns when one message to chat may go out.
+	Wait(ctx context.Context, chat string) error
+	// Pause stops every process's messages until until (a 429).
+	Pause(ctx context.Context, until time.Time) error
 }
 
 // Scheduler runs the jobs and drains the outbox.
@@ -386,6 +400,10 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time) (int, error) {
 	if total > 0 {
 		s.kick()
 	}
+	if n := sumCounts(w.skipped); n > 0 {
+		s.log.Info(fmt.Sprintf("%d nhắc nhở đã quá hạn hoặc chưa có người nhận được ghi là bỏ qua (xem lý do: dieuphoi schedule)", n),
+			"skipped", n, "by_job", w.skipped)
+	}
 	return total, errors.Join(errs...)
 }
 
@@ -487,7 +505,11 @@ func (s *Scheduler) enqueue(ctx context.Context, w *world, jobName, occID string
 		return false, err
 	}
 	if added && reason != "" {
-		s.log.Info("message recorded as skipped", "key", it.Key, "reason", reason)
+		// One line per message would bury everything else after a restart
+		// with a later clock (hundreds of reminders whose moment passed):
+		// RunDue sums them up; the outbox keeps each with its reason.
+		s.log.Debug("message recorded as skipped", "key", it.Key, "reason", reason)
+		w.skipped[jobName]++
 	}
 	return added && reason == "", nil
 }
@@ -562,6 +584,15 @@ type world struct {
 	people  map[string]*recipient
 	tasks   []FocalTask
 	loaded  map[string]bool
+	skipped map[string]int // job → messages recorded as skipped
+}
+
+func sumCounts(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 type recipient struct {
@@ -576,7 +607,7 @@ func (s *Scheduler) newWorld() *world {
 	if dir == nil {
 		dir = domain.NewDirectory(nil, nil)
 	}
-	return &world{s: s, dir: dir, people: map[string]*recipient{}, loaded: map[string]bool{}}
+	return &world{s: s, dir: dir, people: map[string]*recipient{}, loaded: map[string]bool{}, skipped: map[string]int{}}
 }
 
 func (w *world) currentRSVPs(ctx context.Context) (map[string]domain.RSVP, error) {
@@ -650,7 +681,13 @@ func (w *world) recipient(ctx context.Context, personID string) (*recipient, err
 	}
 	r.why = t(domain.Vietnamese, "skip_nochat")
 	if len(ids) > 0 {
-		r.why = t(domain.Vietnamese, "skip_unreach")
+		var whys []string
+		for _, ch := range channelOrder {
+			if u, gone := w.unreach[personID][ch]; gone {
+				whys = append(whys, string(ch)+": "+reasonText(domain.Vietnamese, u.Reason))
+			}
+		}
+		r.why = t(domain.Vietnamese, "skip_unreach", strings.Join(whys, "; "))
 	}
 	var missing domain.Channel
 	for _, ch := range channelOrder {
@@ -754,7 +791,7 @@ func (w *world) unreachableLines(ctx context.Context, lang domain.Lang) ([]strin
 		if p, ok := w.dir.Person(u.PersonID); ok {
 			agency = w.agencyName(p.AgencyCode, lang)
 		}
-		out = append(out, t(lang, "unreach_line", w.personName(u.PersonID), agency, u.Channel, shortDate(u.Since, w.s.loc)))
+		out = append(out, t(lang, "unreach_line", w.personName(u.PersonID), agency, u.Channel, reasonText(lang, u.Reason), shortDate(u.Since, w.s.loc)))
 	}
 	return out, nil
 }

@@ -3,12 +3,15 @@ package scheduler_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/bot/zalo"
+	"github.com/dieuphoi/dieuphoi/bot/zalo/zalotest"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
@@ -181,9 +184,9 @@ func TestAgendaChangeAnnouncedOnce(t *testing.T) {
 		if len(got) != 1 {
 			t.Fatalf("A1 got %q, want one change notice", got)
 		}
-		contains(t, "change", got[0], "có thay đổi", "• Mục 2 «Khai mạc, giới thiệu đại biểu»: 08:00–08:30 → 08:10–08:40",
-			"• Mục 3 «Thảo luận về Bộ chỉ số PII»: 08:30–10:00 → 08:40–10:00")
-		contains(t, "change en", e.texts("A2")[0], "has changed", "• Item 2 «Opening»: 08:00–08:30 → 08:10–08:40")
+		contains(t, "change", got[0], "có thay đổi", "• Mục 2 “Khai mạc, giới thiệu đại biểu”: 08:00–08:30 → 08:10–08:40",
+			"• Mục 3 “Thảo luận về Bộ chỉ số PII”: 08:30–10:00 → 08:40–10:00")
+		contains(t, "change en", e.texts("A2")[0], "has changed", "• Item 2 “Opening”: 08:00–08:30 → 08:10–08:40")
 		if n := len(e.texts("D1")) + len(e.texts("P1")); n != 0 {
 			t.Errorf("people not attending were told: D1 %q P1 %q", e.texts("D1"), e.texts("P1"))
 		}
@@ -458,7 +461,67 @@ func TestBlockedBecomesUnreachable(t *testing.T) {
 		if len(got) != 1 {
 			t.Fatalf("staff got %q", got)
 		}
-		contains(t, "summary", got[0], "Không gửi được tin nhắn", "Trần Thị Bình (Sở Y tế) — telegram, từ 29/07/2024")
+		contains(t, "summary", got[0], "Không gửi được tin nhắn", "Trần Thị Bình (Sở Y tế) — telegram: đã chặn bot hoặc bỏ quan tâm, từ 29/07/2024")
+	})
+}
+
+// Zalo's 48-hour window runs on the bot's clock, and staff are told that it,
+// not a block, is why a person was not reached.
+func TestZaloWindowOnTheBotsClock(t *testing.T) {
+	eachStore(t, func(t *testing.T, st testStore) {
+		e := newEnv(t, st, conferencePeople(), testSchedule)
+		seedConference(e)
+		api := zalotest.New(t, "app-w", "oa-secret-w", "app-secret-w")
+		access, refresh := api.IssueTokens(time.Hour)
+		zs := st.(interface {
+			Zalo(string) *sqlstore.ZaloStore
+		}).Zalo(api.OAID())
+		za, err := zalo.New(e.ctx, zalo.Config{AppID: "app-w", OASecret: "oa-secret-w", AppSecret: "app-secret-w", OAID: api.OAID(),
+			APIBase: api.URL(), OAuthBase: api.URL(), Handler: nopHandler{}, Tokens: zs, Sync: true, CheckWindow: true,
+			Seed: &zalo.Tokens{AccessToken: access, RefreshToken: refresh}, Clock: e.clk.Now, Log: quiet(), RefreshCheck: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = za.Close() })
+		hook := httptest.NewServer(za.WebhookHandler())
+		t.Cleanup(hook.Close)
+		api.SetWebhook(hook.URL)
+		e.apply(domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Zalo, UserID: "zu-n1", ChatID: "zu-n1", PersonID: "N1"}})
+
+		s, err := scheduler.New(scheduler.Config{Store: st, Outbox: st,
+			Senders: map[domain.Channel]bot.Sender{domain.Telegram: e.tg, domain.Zalo: za},
+			Event:   e.ev, Directory: func() *domain.Directory { return e.dir }, Schedule: e.sched, Now: e.clk.Now, Log: quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clk.Set(at("2024-07-27 10:00"))
+		api.Follow("zu-n1") // the user's last interaction, at the bot's time
+		e.clk.Set(at("2024-07-28 09:00"))
+		if _, err := s.Broadcast(e.ctx, "w1", "Thông báo trong 48 giờ", scheduler.AudienceAccepted); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Drain(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := api.Messages("zu-n1"); len(got) != 1 || !strings.Contains(got[0].Text, "trong 48 giờ") {
+			t.Fatalf("within the window: %+v", got)
+		}
+		e.clk.Set(at("2024-07-29 12:00")) // 50 hours after the follow
+		if _, err := s.Broadcast(e.ctx, "w2", "Thông báo sau 48 giờ", scheduler.AudienceAccepted); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Drain(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := api.Messages("zu-n1"); len(got) != 1 {
+			t.Fatalf("sent outside the window: %+v", got)
+		}
+		e.runDue(s, at("2024-07-30 08:00"))
+		got := strings.Join(e.texts("ST"), "\n")
+		contains(t, "summary", got, "Bùi Văn Nam (Sở Y tế) — zalo: quá 48 giờ chưa nhắn cho OA")
+		if strings.Contains(got, "Bùi Văn Nam (Sở Y tế) — zalo: đã chặn") {
+			t.Errorf("the window is called a block:\n%s", got)
+		}
 	})
 }
 
@@ -536,6 +599,9 @@ func TestManualChaserAndPreview(t *testing.T) {
 		t.Fatalf("preview accepted = %d, %q, %v; want 3 (A1, A2, X1 for S2)", count, sample, err)
 	}
 	contains(t, "sample", sample, "Nguyễn Văn An (Sở Tài chính)", "Đỗ Thị Lan", "2 người chưa kết nối")
+	if reached, unreached, err := s.Reach(e.ctx, scheduler.AudienceAccepted); err != nil || reached != 3 || unreached != 2 {
+		t.Fatalf("Reach(accepted) = %d, %d, %v; want 3 reached, 2 not", reached, unreached, err)
+	}
 
 	c, err := s.RemindPendingOnce(e.ctx, "c1", "ST")
 	if err != nil || c.Sent != 2 || c.Already {
@@ -608,7 +674,54 @@ func TestResendInvite(t *testing.T) {
 	}
 	s.Drain(e.ctx)
 	got := e.texts("P1")
-	if len(got) != 1 || !strings.Contains(got[0], "chưa xác nhận") {
+	if len(got) != 1 || !strings.Contains(got[0], "Anh/chị chưa trả lời; xin xác nhận trước 17:00 ngày 31/07/2024") {
 		t.Fatalf("P1 got %q; want the invitation with its buttons", got)
+	}
+}
+
+// The resent invitation's text follows the person's answer and the date;
+// after the cut-off it carries no answer buttons.
+func TestResendInviteFollowsTheAnswerAndTheDate(t *testing.T) {
+	tests := []struct {
+		label, person, now string
+		want, notWant      string
+		buttons            bool
+	}{
+		{"pending, open", "P1", "2024-07-29 10:00", "Anh/chị chưa trả lời; xin xác nhận trước", "Đã hết hạn", true},
+		{"declined, open", "D1", "2024-07-29 10:00", "Anh/chị đã báo không tham dự; nếu thay đổi ý định, xin trả lời trước 17:00 ngày 31/07/2024", "chưa trả lời", true},
+		{"declined, closed", "D1", "2024-08-01 10:00", "Anh/chị đã báo không tham dự; Ban tổ chức đã ghi nhận", "xin xác nhận trước", false},
+		{"accepted, closed", "A1", "2024-08-01 10:00", "Anh/chị đã xác nhận tham dự", "xin xác nhận trước", false},
+		{"substitute, open", "S1", "2024-07-29 10:00", "Anh/chị đã cử Ngô Văn Tâm đi thay", "chưa trả lời", true},
+		{"pending, closed", "P1", "2024-08-01 10:00", "Đã hết hạn xác nhận tham dự (17:00 ngày 31/07/2024); nếu anh/chị muốn dự", "xin xác nhận trước", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.label, func(t *testing.T) {
+			st := openSQLite(t)
+			e := newEnv(t, st, conferencePeople(), testSchedule)
+			seedConference(e)
+			s := e.scheduler(st, "w1", nil)
+			e.clk.Set(at(tc.now))
+			if n, err := s.ResendInvite(e.ctx, tc.person, "ST"); err != nil || n != 1 {
+				t.Fatalf("ResendInvite = %d, %v", n, err)
+			}
+			s.Drain(e.ctx)
+			ms := e.srv.Messages(e.chats[tc.person])
+			if len(ms) != 1 {
+				t.Fatalf("sent %d messages", len(ms))
+			}
+			m := ms[0]
+			if !strings.Contains(m.Text, tc.want) || strings.Contains(m.Text, tc.notWant) {
+				t.Errorf("text %q; want %q, not %q", m.Text, tc.want, tc.notWant)
+			}
+			answer := false
+			for _, row := range m.Inline {
+				for _, b := range row {
+					answer = answer || strings.HasPrefix(b.Data, "rsvp:")
+				}
+			}
+			if answer != tc.buttons {
+				t.Errorf("answer buttons %v, want %v: %+v", answer, tc.buttons, m.Inline)
+			}
+		})
 	}
 }

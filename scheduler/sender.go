@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,7 +95,10 @@ func (s *Scheduler) sendBatch(ctx context.Context, items []sqlstore.OutboxItem) 
 			if json.Unmarshal(it.Payload, &replies) == nil && len(replies) > 1 {
 				msgs = len(replies)
 			}
-			slot, ready := s.pacer(it.Channel).reserve(string(it.Channel)+":"+it.ChatID, msgs)
+			slot, ready := time.Duration(0), true
+			if s.c.Pace[it.Channel] == nil {
+				slot, ready = s.pacer(it.Channel).reserve(string(it.Channel)+":"+it.ChatID, msgs)
+			}
 			if !ready {
 				// This chat had a message moments ago: others go first.
 				<-sem
@@ -190,7 +194,7 @@ func (s *Scheduler) deliver(ctx context.Context, it sqlstore.OutboxItem, at time
 		record("released", s.c.Outbox.Release(mctx, it.ID, w, p, "flood wait"))
 		return false
 	}
-	if !s.pacer(it.Channel).admit(ctx, string(it.Channel)+":"+it.ChatID, max(len(replies), 1)) {
+	if !s.admit(ctx, it, max(len(replies), 1)) {
 		record("released", s.c.Outbox.Release(mctx, it.ID, w, now, "stopped before sending"))
 		return false
 	}
@@ -210,12 +214,17 @@ func (s *Scheduler) deliver(ctx context.Context, it sqlstore.OutboxItem, at time
 		record("released", s.c.Outbox.Release(mctx, it.ID, w, now, "stopped while sending: "+msg))
 	case errors.Is(err, telegram.ErrBlocked) || errors.Is(err, ErrUnreachable):
 		log.Info("recipient unreachable", "person", it.PersonID, "err", msg)
-		record("unreachable", s.c.Outbox.MarkUnreachable(mctx, it.ID, w, now, msg))
+		record("unreachable", s.c.Outbox.MarkUnreachable(mctx, it.ID, w, now, unreachableKind(err)+": "+msg))
 		s.reroute(mctx, it, log)
 	case retryAfter(err) > 0:
 		until := now.Add(retryAfter(err))
 		log.Warn("flood limit: pausing the channel", "until", until)
 		s.pause(it.Channel, until)
+		if p := s.c.Pace[it.Channel]; p != nil {
+			if err := p.Pause(mctx, until); err != nil {
+				log.Warn("pause the other processes", "err", err)
+			}
+		}
 		record("released", s.c.Outbox.Release(mctx, it.ID, w, until, msg))
 	case permanent(err):
 		log.Warn("message refused", "err", msg)
@@ -229,6 +238,28 @@ func (s *Scheduler) deliver(ctx context.Context, it sqlstore.OutboxItem, at time
 		record("retry", s.c.Outbox.MarkRetry(mctx, it.ID, w, next, msg))
 	}
 	return false
+}
+
+// Why a channel refused a person, the first word of the reason recorded:
+// staff are told "blocked the bot" only when that is what happened.
+const (
+	reasonBlocked = "blocked" // Telegram 403, Zalo: no longer follows the OA
+	reasonWindow  = "window"  // Zalo: no message from them for 48 hours
+)
+
+func unreachableKind(err error) string {
+	if errors.Is(err, bot.ErrMessagingWindow) {
+		return reasonWindow
+	}
+	return reasonBlocked
+}
+
+// reasonText is how a recorded reason reads to staff.
+func reasonText(lang domain.Lang, reason string) string {
+	if strings.HasPrefix(reason, reasonWindow+":") {
+		return t(lang, "why_window")
+	}
+	return t(lang, "why_blocked")
 }
 
 // backoff is the wait after the n-th failed attempt: RetryBase doubling,
@@ -265,6 +296,9 @@ func retryAfter(err error) time.Duration {
 // permanent reports a refusal that retrying cannot fix (400 Bad Request:
 // chat not found, message invalid).
 func permanent(err error) bool {
+	if errors.Is(err, bot.ErrRefused) {
+		return true
+	}
 	pe := apiErr(err)
 	return pe != nil && pe.Code == http.StatusBadRequest
 }
@@ -354,6 +388,25 @@ func (p *pacer) admit(ctx context.Context, chat string, n int) bool {
 			return false
 		}
 	}
+}
+
+// admit waits until n messages of it may go out: by the shared pacer of
+// its channel when there is one, else by this process's.
+func (s *Scheduler) admit(ctx context.Context, it sqlstore.OutboxItem, n int) bool {
+	p := s.c.Pace[it.Channel]
+	if p == nil {
+		return s.pacer(it.Channel).admit(ctx, string(it.Channel)+":"+it.ChatID, n)
+	}
+	for range n {
+		if err := p.Wait(ctx, it.ChatID); err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("shared pacing unavailable; sending at this process's pace", "err", err)
+				return s.pacer(it.Channel).admit(ctx, string(it.Channel)+":"+it.ChatID, n)
+			}
+			return false
+		}
+	}
+	return true
 }
 
 // within drops the times before now-window from ts (ascending).

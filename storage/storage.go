@@ -103,6 +103,17 @@ type Lease interface {
 	Release()
 }
 
+// Brief is implemented by a Lease that can keep what it saves for a short
+// while only (BriefTTL): the dispatcher asks for it while a chat is not
+// linked to anyone, so that made-up chats cost nothing lasting. A later
+// turn without Brief keeps the chat for the store's usual time.
+type Brief interface {
+	Brief()
+}
+
+// BriefTTL is how long an unidentified chat's session and done marks last.
+const BriefTTL = 15 * time.Minute
+
 // CampaignStore keeps the data campaign: the catalog and assignments from
 // the config, and each agency's submissions with their history. Submissions
 // change only through Store.Apply (SaveSubmission, ReviewSubmission effects).

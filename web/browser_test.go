@@ -121,7 +121,7 @@ func TestBrowser(t *testing.T) {
 	do(t, ctx, "upload", chromedp.Navigate(w.srv.URL+"/admin/import"), chromedp.WaitVisible(chromedp.ID("upload")),
 		chromedp.SetUploadFiles(chromedp.CSS(`input[name=file]`), []string{file}), chromedp.Click(chromedp.CSS(`#upload button[type=submit]`)))
 	until(t, ctx, "import errors", `!!document.getElementById('import-errors')`)
-	if row := text(t, ctx, `document.querySelector('#problems tbody tr').innerText`); !strings.Contains(row, "3") || !strings.Contains(row, "phone") {
+	if row := text(t, ctx, `document.querySelector('#problems tbody tr').innerText`); !strings.Contains(row, "3") || !strings.Contains(row, "Số điện thoại") {
 		t.Errorf("problem row: %q", row)
 	}
 	if n := text(t, ctx, `String(document.querySelectorAll('#confirm').length)`); n != "0" {
@@ -148,4 +148,50 @@ func TestBrowser(t *testing.T) {
 
 func checkInOf(id string) sqlstore.CheckIn {
 	return sqlstore.CheckIn{PersonID: id, At: time.Now(), Method: "self"}
+}
+
+// The reminders page on a phone: what is coming, what was skipped and why,
+// with no horizontal overflow at 390 px.
+func TestSchedulePageOnPhone(t *testing.T) {
+	w := newWorld(t)
+	if _, err := w.sched.RunDue(context.Background(), w.clock()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t, 390, 844)
+	link, err := w.console.IssueSignIn(context.Background(), "S001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "sign in", chromedp.Navigate(w.srv.URL+strings.TrimPrefix(link, "https://hoinghi.example.vn")),
+		chromedp.WaitVisible(chromedp.ID("signin")), chromedp.Click(chromedp.ID("signin")))
+	until(t, ctx, "the overview", `!!document.getElementById('by-agency')`)
+	do(t, ctx, "reminders", chromedp.Navigate(w.srv.URL+"/admin/schedule"), chromedp.WaitVisible(chromedp.ID("upcoming")))
+	up := text(t, ctx, `document.getElementById('upcoming').innerText`)
+	for _, want := range []string{"08:00 21/07/2026", "Tổng hợp xác nhận cho cán bộ", "Chưa trả lời"} {
+		if !strings.Contains(up, want) && !strings.Contains(text(t, ctx, `document.getElementById('upcoming').textContent`), want) {
+			t.Errorf("upcoming lacks %q:\n%s", want, up)
+		}
+	}
+	done := text(t, ctx, `document.getElementById('done').innerText`)
+	for _, want := range []string{"08:00 20/07/2026", "bỏ qua", "chưa kết nối với bot"} {
+		if !strings.Contains(done, want) {
+			t.Errorf("history lacks %q:\n%s", want, done)
+		}
+	}
+	if over := text(t, ctx, `String(document.documentElement.scrollWidth - window.innerWidth)`); over != "0" {
+		t.Errorf("the page is %s px wider than a 390 px phone", over)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := os.Getenv("DIEUPHOI_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	shot := filepath.Join(dir, "console-schedule-390.png")
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("reminders screenshot: %s", shot)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
 
@@ -19,12 +20,84 @@ type checkinResult struct {
 	Substitute *domain.Substitute
 	At         time.Time
 	Already    bool
+	// For is the delegate a substitute comes in place of.
+	For *domain.Person
 }
 
 type deskView struct {
 	Headcount Counts
 	Result    *checkinResult
 	NotFound  string
+	// Q is the name searched for, Found who matches it.
+	Q     string
+	Found []deskRow
+	// WalkIn has the problems of a walk-in substitute's details, by field.
+	WalkIn   map[string]string
+	WalkInID string
+	Sub      domain.Substitute
+}
+
+// deskRow is one guest the desk can check in with one tap: a delegate, or a
+// substitute under their own name.
+type deskRow struct {
+	Person    domain.Person
+	Agency    string
+	Status    domain.RSVPStatus
+	For       string // the delegate a substitute replaces
+	CheckedAt time.Time
+	// CanWalkIn: a delegate not yet here, for whom someone else may come.
+	CanWalkIn bool
+}
+
+// guest reports whether the desk checks p in: a delegate, or a substitute
+// while the delegate's answer names them.
+func guest(p domain.Person) bool {
+	return p.Has(domain.RoleDelegate) || (p.SubstituteFor != "" && p.Has(domain.RoleSubstitute))
+}
+
+// deskSearch finds guests by name (any case, with or without diacritics),
+// position, agency or phone; at most 20.
+func (c *Console) deskSearch(r *http.Request, q string) ([]deskRow, error) {
+	q = strings.TrimSpace(q)
+	if q == "" || len(q) > 200 {
+		return nil, nil
+	}
+	rsvps, err := c.cfg.Store.CurrentRSVPs(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	checks, err := c.cfg.Console.CheckIns(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	dir := c.cfg.Directory()
+	var out []deskRow
+	for _, p := range dir.People() {
+		if !guest(p) {
+			continue
+		}
+		a, _ := dir.Agency(p.AgencyCode)
+		if !matches(q, p.FullName, p.Position, a.NameVI, p.Phone) {
+			continue
+		}
+		row := deskRow{Person: p, Agency: a.NameVI, Status: domain.RSVPPending}
+		if rv, ok := rsvps[p.ID]; ok {
+			row.Status = rv.Status
+		}
+		if p.SubstituteFor != "" {
+			d, _ := dir.Person(p.SubstituteFor)
+			row.For, row.Status = d.FullName, domain.RSVPAttend
+		}
+		if ci, ok := checks[p.ID]; ok {
+			row.CheckedAt = ci.At
+		}
+		row.CanWalkIn = p.SubstituteFor == "" && row.CheckedAt.IsZero()
+		out = append(out, row)
+		if len(out) == 20 {
+			break
+		}
+	}
+	return out, nil
 }
 
 // findPerson reads what the desk typed or scanned: an invite code, a token,
@@ -62,14 +135,28 @@ func (c *Console) serveDesk(w http.ResponseWriter, r *http.Request, s *session) 
 		c.oops(w, r, s, "headcount", err)
 		return
 	}
-	c.render(w, r, s, http.StatusOK, "checkin", "Điểm danh", deskView{Headcount: h.Total})
+	v := deskView{Headcount: h.Total, Q: strings.TrimSpace(r.URL.Query().Get("q"))}
+	if v.Found, err = c.deskSearch(r, v.Q); err != nil {
+		c.oops(w, r, s, "desk search", err)
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "checkin", "Điểm danh", v)
 }
 
 func (c *Console) serveDeskCheckIn(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	input := r.FormValue("code")
 	dir := c.cfg.Directory()
-	p, ok := findPerson(dir, input)
+	var p domain.Person
+	var ok bool
+	if id := r.FormValue("person"); id != "" {
+		// One tap on a search result.
+		p, ok = dir.Person(id)
+		ok = ok && guest(p)
+		input = id
+	} else {
+		p, ok = findPerson(dir, input)
+	}
 	v := deskView{}
 	status := http.StatusOK
 	if !ok {
@@ -86,6 +173,11 @@ func (c *Console) serveDeskCheckIn(w http.ResponseWriter, r *http.Request, s *se
 			c.audit(ctx, s.Person.ID, "checkin.desk", p.ID)
 		}
 	}
+	c.deskResult(w, r, s, status, v)
+}
+
+func (c *Console) deskResult(w http.ResponseWriter, r *http.Request, s *session, status int, v deskView) {
+	ctx := r.Context()
 	h, _, _, err := c.headcount(ctx)
 	if err != nil {
 		c.oops(w, r, s, "headcount", err)
@@ -106,13 +198,62 @@ func (c *Console) checkIn(r *http.Request, p domain.Person, by, method string) (
 		return nil, err
 	}
 	res := &checkinResult{Person: p, At: ci.At, Already: !fresh, Status: domain.RSVPPending}
-	if a, ok := c.cfg.Directory().Agency(p.AgencyCode); ok {
+	dir := c.cfg.Directory()
+	if a, ok := dir.Agency(p.AgencyCode); ok {
 		res.Agency = a.NameVI
 	}
 	if st.RSVP != nil {
 		res.Status, res.Substitute = st.RSVP.Status, st.RSVP.Substitute
 	}
+	if p.SubstituteFor != "" {
+		if d, ok := dir.Person(p.SubstituteFor); ok {
+			res.For, res.Status = &d, domain.RSVPAttend
+		}
+	}
 	return res, nil
+}
+
+// serveDeskWalkIn records someone who came in place of a delegate (the
+// delegate's answer becomes "substitute", through Config.Act, recorded by
+// the desk) and checks them in under their own name.
+func (c *Console) serveDeskWalkIn(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	d, ok := c.cfg.Directory().Person(r.FormValue("person"))
+	if !ok || !d.Has(domain.RoleDelegate) {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có đại biểu này trong danh sách.")
+		return
+	}
+	sub, errs := flows.CheckSubstitute(domain.Vietnamese, r.FormValue("sub_name"), r.FormValue("sub_position"), r.FormValue("sub_phone"))
+	if len(errs) > 0 {
+		v := deskView{Q: r.FormValue("q"), WalkIn: errs, WalkInID: d.ID, Sub: sub}
+		var err error
+		if v.Found, err = c.deskSearch(r, v.Q); err != nil {
+			c.oops(w, r, s, "desk search", err)
+			return
+		}
+		c.deskResult(w, r, s, http.StatusUnprocessableEntity, v)
+		return
+	}
+	rec := domain.RSVP{PersonID: d.ID, Status: domain.RSVPSubstitute, Substitute: &sub, Channel: consoleChannel, By: s.Person.ID}
+	if err := c.cfg.Act(ctx, s.Person.ID, []domain.Effect{domain.SaveRSVP{RSVP: rec}}); err != nil {
+		c.oops(w, r, s, "walk-in", err)
+		return
+	}
+	c.audit(ctx, s.Person.ID, "rsvp.record", d.ID+": "+"người đến thay tại cửa ("+sub.Name+", "+sub.Position+", "+sub.Phone+")")
+	p, ok := c.cfg.Directory().Person(domain.SubstituteID(d.ID))
+	if !ok || !p.Has(domain.RoleSubstitute) {
+		c.oops(w, r, s, "walk-in", errf("substitute of %s not in the people list after recording", d.ID))
+		return
+	}
+	res, err := c.checkIn(r, p, s.Person.ID, "desk")
+	if err != nil {
+		c.oops(w, r, s, "check in", err)
+		return
+	}
+	if !res.Already {
+		c.audit(ctx, s.Person.ID, "checkin.desk", p.ID)
+	}
+	c.deskResult(w, r, s, http.StatusOK, deskView{Result: res})
 }
 
 // --- self check-in -----------------------------------------------------------

@@ -41,6 +41,7 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/export"
+	"github.com/dieuphoi/dieuphoi/scheduler"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
@@ -101,8 +102,11 @@ type Config struct {
 	PublicURL string
 	// BotUsername returns the Telegram bot's username, "" when unknown.
 	BotUsername func() string
-	Now         func() time.Time
-	Log         *slog.Logger
+	// Reminders returns the reminders of the coming days and what the
+	// outbox sent or skipped; nil: the reminders page says none run.
+	Reminders func(ctx context.Context, days int) ([]scheduler.Planned, []scheduler.Done, error)
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // Lifetimes and limits.
@@ -197,6 +201,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/delegates", c.get(c.serveDelegates))
 	mux.Handle("GET /admin/delegates/{id}", c.get(c.serveDelegate))
 	mux.Handle("POST /admin/delegates/{id}", c.post(c.serveDelegateSave))
+	mux.Handle("POST /admin/delegates/{id}/rsvp", c.post(c.serveDelegateRSVP))
 	mux.Handle("GET /admin/delegates/{id}/invite", c.get(c.serveInvite))
 	mux.Handle("POST /admin/delegates/{id}/invite", c.post(c.serveInviteSend))
 	mux.Handle("POST /admin/delegates/{id}/unlink", c.post(c.serveUnlink))
@@ -206,7 +211,9 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/indicators/{code}/{agency}", c.get(c.serveIndicator))
 	mux.Handle("POST /admin/indicators/{code}/{agency}/review", c.post(c.serveReview))
 	mux.Handle("GET /admin/evidence/{sha}", c.get(c.serveEvidence))
+	mux.Handle("GET /admin/evidence/{sha}/view", c.get(c.serveEvidenceView))
 	mux.Handle("GET /admin/import", c.get(c.serveImportForm))
+	mux.Handle("GET /admin/import/template/{file}", c.get(c.serveImportTemplate))
 	mux.Handle("POST /admin/import", c.post(c.serveImportUpload))
 	mux.Handle("POST /admin/import/{id}/confirm", c.post(c.serveImportConfirm))
 	mux.Handle("POST /admin/import/{id}/cancel", c.post(c.serveImportCancel))
@@ -216,7 +223,9 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/qr/{file}", c.get(c.serveQR))
 	mux.Handle("GET /admin/checkin", c.get(c.serveDesk))
 	mux.Handle("POST /admin/checkin", c.post(c.serveDeskCheckIn))
+	mux.Handle("POST /admin/checkin/walkin", c.post(c.serveDeskWalkIn))
 	mux.Handle("GET /admin/api/headcount", c.get(c.serveHeadcount))
+	mux.Handle("GET /admin/schedule", c.get(c.serveSchedule))
 	mux.Handle("/admin/", c.get(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy trang", "Trang này không có trong bảng điều khiển.")
 	}))
@@ -546,6 +555,8 @@ var flashes = map[string]string{
 	"unlinked":      "Đã hủy liên kết. Tài khoản trò chuyện đó không còn thay mặt người này.",
 	"unlink_gone":   "Liên kết này đã được hủy trước đó.",
 	"rotated":       "Đã đổi mã thư mời, đường dẫn mời và mã QR điểm danh. Giấy mời và đường dẫn cũ không còn dùng được; xin in và gửi lại.",
+	"rsvp_saved":    "Đã ghi nhận câu trả lời; lịch sử giữ lại người ghi nhận.",
+	"rsvp_same":     "Câu trả lời không đổi nên không ghi thêm.",
 	"invite_nochat": "Đại biểu chưa mở trò chuyện với trợ lý nên không gửi qua chat được; xin gửi các đường dẫn dưới đây qua điện thoại, Zalo hoặc thư.",
 }
 

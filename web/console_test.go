@@ -37,8 +37,8 @@ func TestNoSessionNoData(t *testing.T) {
 		if code != http.StatusUnauthorized {
 			t.Errorf("%s: status %d, want 401", p, code)
 		}
-		mustContain(t, body, "/dangnhap")
-		mustNotContain(t, body, "Nguyễn Văn An", "Yên Mỹ", w.person("P001").InviteCode, "bằng chứng")
+		mustContain(t, body, "/dangnhap", "tên của anh/chị")
+		mustNotContain(t, body, "bạn", "Nguyễn Văn An", "Yên Mỹ", w.person("P001").InviteCode, "bằng chứng")
 	}
 	resp := c.post("/admin/checkin", url.Values{"code": {w.person("P001").InviteCode}})
 	if resp.StatusCode != http.StatusUnauthorized {
@@ -199,7 +199,7 @@ func TestOverviewAndDelegates(t *testing.T) {
 	}
 	mustContain(t, body, `id="c-invited">4<`, `id="c-attend">1<`, `id="c-substitute">1<`, `id="c-decline">1<`, `id="c-pending">1<`,
 		`id="c-checkedin">0<`, "UBND huyện Yên Mỹ", "15/07/2026", "16/07/2026", "Còn <strong>18</strong> ngày đến hội nghị",
-		"Còn <strong>32</strong> ngày đến hạn nộp", "1 Thể chế", "2 Nguồn nhân lực", `class="cell empty"`, "Tổng quan", "Đăng xuất", "Đăng nhập")
+		"Hạn nộp: <strong>còn 31 ngày</strong>", "1 Thể chế", "2 Nguồn nhân lực", `class="cell empty"`, "Tổng quan", "Đăng xuất", "Đăng nhập")
 
 	// Search ignores diacritics.
 	_, body = c.get("/admin/delegates?q=nguyen")
@@ -390,14 +390,14 @@ func TestDeskCheckIn(t *testing.T) {
 	p := w.person("P002")
 	resp := c.post("/admin/checkin", url.Values{"code": {strings.ToLower(p.InviteCode[:4]) + "-" + p.InviteCode[4:]}})
 	body := read(t, resp)
-	mustContain(t, body, "Điểm danh thành công lúc 07:45", "Trần Thị Bình", "UBND huyện Yên Mỹ", "Người dự thay: <strong>Hoàng Văn Em</strong>", `id="h-checkedin">1<`)
+	mustContain(t, body, "Điểm danh thành công lúc 07:45", "Trần Thị Bình", "UBND huyện Yên Mỹ", "Đại biểu đã cử người dự thay: <strong>Hoàng Văn Em</strong>", `id="h-checkedin">1<`)
 	w.setClock(time.Date(2026, 8, 7, 8, 10, 0, 0, ict))
 	// Scanned QR: the check-in link.
 	resp = c.post("/admin/checkin", url.Values{"code": {"https://hoinghi.example.vn/checkin/" + p.InviteToken}})
 	body = read(t, resp)
 	mustContain(t, body, "Đã điểm danh trước đó lúc 07:45", `id="h-checkedin">1<`)
 	resp = c.post("/admin/checkin", url.Values{"code": {"ZZZZZZZZ"}})
-	if body := read(t, resp); resp.StatusCode != 404 || !strings.Contains(body, "Không tìm thấy mã «ZZZZZZZZ»") {
+	if body := read(t, resp); resp.StatusCode != 404 || !strings.Contains(body, "Không tìm thấy mã “ZZZZZZZZ”") {
 		t.Errorf("unknown code: %d", resp.StatusCode)
 	}
 	resp = c.do("GET", "/admin/api/headcount", nil, "")
@@ -426,9 +426,9 @@ func TestSelfCheckIn(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("%d", code)
 	}
-	mustContain(t, body, "Nguyễn Văn An", "Điểm danh sẽ mở từ 05:30 ngày 07/08/2026", `href="/chat"`)
+	mustContain(t, body, "Nguyễn Văn An", "Điểm danh sẽ mở từ 05:30 ngày 07/08/2026", `href="/chat"`, "Hẹn gặp anh/chị")
 	mustNotContain(t, body, p.InviteToken, p.InviteCode)
-	mustNotContain(t, body, `id="confirm"`)
+	mustNotContain(t, body, `id="confirm"`, "bạn")
 	resp := c.post(path, url.Values{"form": {"x"}})
 	if read(t, resp); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("early POST: %d", resp.StatusCode)
@@ -456,8 +456,8 @@ func TestSelfCheckIn(t *testing.T) {
 	// After the end.
 	w.setClock(time.Date(2026, 8, 7, 11, 30, 0, 0, ict))
 	_, body = c.get(path)
-	mustContain(t, body, "đã kết thúc")
-	mustNotContain(t, body, `id="confirm"`)
+	mustContain(t, body, "đã kết thúc", "cảm ơn anh/chị")
+	mustNotContain(t, body, `id="confirm"`, "bạn")
 	// Unknown token.
 	if code, _ := c.get("/checkin/nope"); code != 404 {
 		t.Errorf("unknown token: %d", code)
@@ -520,7 +520,8 @@ func TestImport(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("bad file: %d", resp.StatusCode)
 	}
-	mustContain(t, body, "ds-moi.xlsx", "<td class=\"n\">3</td>", "phone", "not a Vietnamese phone number", "không thể nhập")
+	mustContain(t, body, "ds-moi.xlsx", "<td class=\"n\">3</td>", "Số điện thoại", "“abc” không phải số điện thoại Việt Nam", "không thể nhập")
+	mustNotContain(t, body, "not a Vietnamese phone number")
 	mustNotContain(t, body, `id="confirm"`)
 	if len(w.dir.Load().People()) != before {
 		t.Error("bad file imported")
@@ -547,9 +548,10 @@ func TestImport(t *testing.T) {
 	}
 	tok := w.person("P002").InviteToken
 	resp = c.post("/admin/import/"+id+"/confirm", nil)
-	read(t, resp)
-	if resp.StatusCode != http.StatusSeeOther {
+	if body := read(t, resp); resp.StatusCode != http.StatusOK {
 		t.Fatalf("confirm: %d", resp.StatusCode)
+	} else {
+		mustContain(t, body, `id="import-done"`, "1 người mới, 1 được cập nhật, 0 không đổi")
 	}
 	if p := w.person("N001"); p.FullName != "Vũ Thị Mai" || p.InviteToken == "" {
 		t.Errorf("imported: %+v", p)
@@ -575,4 +577,26 @@ func TestImport(t *testing.T) {
 	}
 	_, body = c.get("/admin/")
 	mustContain(t, body, "Nhập dữ liệu")
+}
+
+// The history reads like the chat: Vietnamese numbers with the unit, only
+// the rows where something a reader can see changed, no version numbers.
+func TestIndicatorHistoryReadsLikeTheChat(t *testing.T) {
+	w := newWorld(t)
+	draft := func(ver int, value string) {
+		w.apply(t, domain.SaveSubmission{Action: "draft", ExpectVersion: ver, Submission: domain.Submission{
+			Indicator: "2.1.1", Agency: "SNV", Value: value, By: "P004"}})
+	}
+	draft(0, "12.5")
+	draft(1, "12.5") // saved again at the next question: nothing changed
+	draft(2, "1250.75")
+	w.apply(t, domain.SaveSubmission{Action: "submit", ExpectVersion: 3, Submission: domain.Submission{
+		Indicator: "2.1.1", Agency: "SNV", Value: "1250.75", By: "P004"}})
+	c := w.signIn(t, "S001")
+	_, body := c.get("/admin/indicators/2.1.1/SNV")
+	mustContain(t, body, "12,5% → 1.250,75%", "Gửi", "Lưu nháp", "Phạm")
+	mustNotContain(t, body, "12.5", "Phiên bản", "1250.75 ")
+	if n := strings.Count(body, "<tr><td>"); n != 3 {
+		t.Errorf("history has %d rows, want 3 (first draft, changed draft, sent):\n%s", n, body)
+	}
 }

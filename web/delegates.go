@@ -21,6 +21,10 @@ type delegateRow struct {
 	Substitute *domain.Substitute
 	CheckIn    *sqlstore.CheckIn
 	Roles      string
+	// SubCheckedIn: the check-in is the substitute's; SubID is the
+	// substitute's own record (their invitation), "" when none.
+	SubCheckedIn bool
+	SubID        string
 }
 
 type delegatesView struct {
@@ -30,6 +34,9 @@ type delegatesView struct {
 	Agencies []domain.Agency
 	Rows     []delegateRow
 	Total    int
+	// Invited is how many are delegates (the overview's "được mời");
+	// Others the rest of the list (staff, focal points not invited).
+	Invited, Others int
 }
 
 var roleLabels = map[domain.Role]string{
@@ -55,7 +62,15 @@ func (c *Console) serveDelegates(w http.ResponseWriter, r *http.Request, s *sess
 	dir := c.cfg.Directory()
 	v.Agencies = dir.Agencies()
 	for _, p := range dir.People() {
+		if p.SubstituteFor != "" {
+			continue // shown with the delegate they replace
+		}
 		v.Total++
+		if p.Has(domain.RoleDelegate) {
+			v.Invited++
+		} else {
+			v.Others++
+		}
 		a, _ := dir.Agency(p.AgencyCode)
 		row := delegateRow{Person: p, Agency: a.NameVI, Status: domain.RSVPPending}
 		if row.Agency == "" {
@@ -66,6 +81,11 @@ func (c *Console) serveDelegates(w http.ResponseWriter, r *http.Request, s *sess
 		}
 		if ci, ok := checks[p.ID]; ok {
 			row.CheckIn = &ci
+		} else if ci, ok := checks[domain.SubstituteID(p.ID)]; ok && row.Status == domain.RSVPSubstitute {
+			row.CheckIn, row.SubCheckedIn = &ci, true
+		}
+		if sp, ok := dir.Person(domain.SubstituteID(p.ID)); ok && sp.Has(domain.RoleSubstitute) {
+			row.SubID = sp.ID
 		}
 		var roles []string
 		for _, rl := range p.Roles {
@@ -102,7 +122,48 @@ type delegateForm struct {
 	Person   domain.Person
 	Agencies []domain.Agency
 	Errors   map[string]string
-	History  []domain.RSVP
+	History  []rsvpLine
+	// The answer form: the current answer, or what staff just typed.
+	Answer     domain.RSVPStatus
+	Sub        domain.Substitute
+	SubErrors  map[string]string
+	IsDelegate bool
+	Agency     string
+}
+
+// rsvpLine is one answer in a person's history, told in words.
+type rsvpLine struct {
+	domain.RSVP
+	How string // "qua Telegram", "do Đỗ Thu Hà ghi nhận tại bảng điều khiển"
+}
+
+// consoleChannel marks answers staff recorded in the console.
+const consoleChannel = domain.Channel("console")
+
+var channelNames = map[domain.Channel]string{
+	domain.Telegram: "qua Telegram", domain.Zalo: "qua Zalo", domain.Web: "qua trò chuyện trên web",
+	consoleChannel: "tại bảng điều khiển",
+}
+
+func (c *Console) rsvpLines(hist []domain.RSVP) []rsvpLine {
+	dir := c.cfg.Directory()
+	out := make([]rsvpLine, 0, len(hist))
+	for i := len(hist) - 1; i >= 0; i-- { // newest first
+		h := hist[i]
+		how := channelNames[h.Channel]
+		if how == "" {
+			how = "qua " + string(h.Channel)
+		}
+		if h.By != "" {
+			who := h.By
+			if p, ok := dir.Person(h.By); ok {
+				who = p.FullName
+			}
+			how = "do " + who + " ghi nhận " + how
+		}
+		out = append(out, rsvpLine{RSVP: h, How: how})
+	}
+	return out
 }
 
 func (c *Console) serveDelegate(w http.ResponseWriter, r *http.Request, s *session) {
@@ -111,13 +172,84 @@ func (c *Console) serveDelegate(w http.ResponseWriter, r *http.Request, s *sessi
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
 		return
 	}
-	hist, err := c.cfg.Store.RSVPHistory(r.Context(), p.ID)
+	f, err := c.delegateForm(r, p)
 	if err != nil {
 		c.oops(w, r, s, "answer history", err)
 		return
 	}
-	c.renderView(w, s, http.StatusOK, "delegate", view{Title: "Sửa thông tin đại biểu", Nav: "delegates",
-		Data: delegateForm{Person: p, Agencies: c.cfg.Directory().Agencies(), History: hist}})
+	c.renderView(w, s, http.StatusOK, "delegate", view{Title: "Đại biểu " + p.FullName, Nav: "delegates",
+		Flash: flash(r.URL.Query().Get("msg")), Data: f})
+}
+
+// delegateForm is the person's page with their answer and its history.
+func (c *Console) delegateForm(r *http.Request, p domain.Person) (delegateForm, error) {
+	dir := c.cfg.Directory()
+	hist, err := c.cfg.Store.RSVPHistory(r.Context(), p.ID)
+	if err != nil {
+		return delegateForm{}, err
+	}
+	f := delegateForm{Person: p, Agencies: dir.Agencies(), History: c.rsvpLines(hist), Answer: domain.RSVPPending,
+		IsDelegate: p.Has(domain.RoleDelegate)}
+	if a, ok := dir.Agency(p.AgencyCode); ok {
+		f.Agency = a.NameVI
+	}
+	if n := len(hist); n > 0 {
+		f.Answer = hist[n-1].Status
+		if sub := hist[n-1].Substitute; sub != nil {
+			f.Sub = *sub
+		}
+	}
+	return f, nil
+}
+
+// serveDelegateRSVP records an answer staff took by phone or at the door,
+// with the same effect the chat emits (through Config.Act); the history
+// keeps who recorded it. The RSVP cut-off does not apply: it is what the
+// chat sends people to the organisers for.
+func (c *Console) serveDelegateRSVP(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	p, ok := c.cfg.Directory().Person(r.PathValue("id"))
+	if !ok || !p.Has(domain.RoleDelegate) {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có đại biểu này trong danh sách.")
+		return
+	}
+	f, err := c.delegateForm(r, p)
+	if err != nil {
+		c.oops(w, r, s, "answer history", err)
+		return
+	}
+	before, beforeSub := f.Answer, f.Sub
+	st := domain.RSVPStatus(r.FormValue("status"))
+	rec := domain.RSVP{PersonID: p.ID, Status: st, Channel: consoleChannel, By: s.Person.ID}
+	switch st {
+	case domain.RSVPAttend, domain.RSVPDecline, domain.RSVPPending:
+	case domain.RSVPSubstitute:
+		sub, errs := flows.CheckSubstitute(domain.Vietnamese, r.FormValue("sub_name"), r.FormValue("sub_position"), r.FormValue("sub_phone"))
+		if len(errs) > 0 {
+			f.Answer, f.Sub, f.SubErrors = st, sub, errs
+			c.renderView(w, s, http.StatusUnprocessableEntity, "delegate", view{Title: "Đại biểu " + p.FullName, Nav: "delegates",
+				Error: "Thông tin người dự thay chưa hợp lệ, chưa lưu. Xin sửa các ô được đánh dấu.", Data: f})
+			return
+		}
+		rec.Substitute = &sub
+	default:
+		c.fail(w, r, s, http.StatusBadRequest, "Yêu cầu không hợp lệ", "Xin chọn một câu trả lời.")
+		return
+	}
+	if st == before && (st != domain.RSVPSubstitute || *rec.Substitute == beforeSub) {
+		c.redirect(w, r, "/admin/delegates/"+url.PathEscape(p.ID), "rsvp_same")
+		return
+	}
+	if err := c.cfg.Act(ctx, s.Person.ID, []domain.Effect{domain.SaveRSVP{RSVP: rec}}); err != nil {
+		c.oops(w, r, s, "record answer", err)
+		return
+	}
+	detail := p.ID + ": " + rsvpLabel(before) + " → " + rsvpLabel(st)
+	if rec.Substitute != nil {
+		detail += " (" + rec.Substitute.Name + ", " + rec.Substitute.Position + ", " + rec.Substitute.Phone + ")"
+	}
+	c.audit(ctx, s.Person.ID, "rsvp.record", detail)
+	c.redirect(w, r, "/admin/delegates/"+url.PathEscape(p.ID), "rsvp_saved")
 }
 
 func (c *Console) serveDelegateSave(w http.ResponseWriter, r *http.Request, s *session) {
@@ -152,9 +284,14 @@ func (c *Console) serveDelegateSave(w http.ResponseWriter, r *http.Request, s *s
 		errs["agency"] = "Xin chọn một đơn vị trong danh sách."
 	}
 	if len(errs) > 0 {
-		c.renderView(w, s, http.StatusUnprocessableEntity, "delegate", view{Title: "Sửa thông tin đại biểu", Nav: "delegates",
-			Error: "Thông tin chưa hợp lệ, chưa lưu. Xin sửa các ô được đánh dấu.",
-			Data:  delegateForm{Person: p, Agencies: dir.Agencies(), Errors: errs}})
+		f, err := c.delegateForm(r, old)
+		if err != nil {
+			c.oops(w, r, s, "answer history", err)
+			return
+		}
+		f.Person, f.Errors = p, errs
+		c.renderView(w, s, http.StatusUnprocessableEntity, "delegate", view{Title: "Đại biểu " + old.FullName, Nav: "delegates",
+			Error: "Thông tin chưa hợp lệ, chưa lưu. Xin sửa các ô được đánh dấu.", Data: f})
 		return
 	}
 	// SyncDirectory takes the whole list (its order is the list order);
@@ -173,12 +310,12 @@ func (c *Console) serveDelegateSave(w http.ResponseWriter, r *http.Request, s *s
 		c.oops(w, r, s, "reload", err)
 		return
 	}
-	c.audit(ctx, s.Person.ID, "delegate.edit", p.ID+": "+changes(old, p))
+	c.audit(ctx, s.Person.ID, "delegate.edit", p.ID+": "+changes(dir, old, p))
 	c.redirect(w, r, "/admin/delegates", "saved")
 }
 
 // changes describes an edit for the audit trail.
-func changes(a, b domain.Person) string {
+func changes(dir *domain.Directory, a, b domain.Person) string {
 	var out []string
 	if a.FullName != b.FullName {
 		out = append(out, "họ tên «"+a.FullName+"» → «"+b.FullName+"»")
@@ -190,7 +327,9 @@ func changes(a, b domain.Person) string {
 		out = append(out, "điện thoại "+a.Phone+" → "+b.Phone)
 	}
 	if a.AgencyCode != b.AgencyCode {
-		out = append(out, "đơn vị "+a.AgencyCode+" → "+b.AgencyCode)
+		an, _ := dir.Agency(a.AgencyCode)
+		bn, _ := dir.Agency(b.AgencyCode)
+		out = append(out, "đơn vị «"+an.NameVI+"» → «"+bn.NameVI+"»")
 	}
 	if len(out) == 0 {
 		return "không đổi"
@@ -281,7 +420,9 @@ func (c *Console) inviteView(ctx context.Context, p domain.Person) (inviteView, 
 		return inviteView{}, err
 	}
 	a, _ := c.cfg.Directory().Agency(p.AgencyCode)
-	v := inviteView{Person: p, Agency: a.NameVI, Links: c.links(p), CanSend: c.cfg.ResendInvite != nil}
+	v := inviteView{Person: p, Agency: a.NameVI, Links: c.links(p), CanSend: c.cfg.ResendInvite != nil && p.SubstituteFor == ""}
+	// A substitute's invitation goes out when they answer or open their
+	// link (the delegate's card would offer them the RSVP).
 	for _, id := range ids {
 		v.Identities = append(v.Identities, identityRow{Identity: id, Name: flows.ChannelName(domain.Vietnamese, id.Channel),
 			Proof: proofLabels[id.Proof], Verified: id.Proof.Verified(), Linked: c.fmtTime(id.LinkedAt)})

@@ -5,11 +5,13 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/skip2/go-qrcode"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/export"
 	"github.com/dieuphoi/dieuphoi/flows"
 )
 
@@ -45,6 +47,10 @@ func (c *Console) serveExport(w http.ResponseWriter, r *http.Request, s *session
 		}
 		src := *c.cfg.Exporter
 		src.Catalog, src.CurrentCatalog = c.cfg.Catalog(), nil // the current one, after imports
+		if kind == "zip" {
+			c.streamZIP(w, r, s, src)
+			return
+		}
 		if kind == "agency" {
 			code := r.URL.Query().Get("agency")
 			if _, ok := c.cfg.Directory().Agency(code); !ok {
@@ -109,6 +115,8 @@ func (c *Console) attendees(r *http.Request) (*flows.File, error) {
 		checked := ""
 		if ci, ok := checks[p.ID]; ok {
 			checked = c.fmtTime(ci.At)
+		} else if ci, ok := checks[domain.SubstituteID(p.ID)]; ok && st == domain.RSVPSubstitute {
+			checked = c.fmtTime(ci.At) + " (người dự thay)"
 		}
 		// The badge list travels (printers, reception): it carries no
 		// secret of anyone who acts for a body (SECURITY.md).
@@ -141,6 +149,7 @@ type card struct {
 	Person domain.Person
 	Agency string
 	Links  links
+	For    string // a substitute's card: the delegate they replace
 }
 
 type invitationsView struct {
@@ -160,7 +169,7 @@ func (c *Console) serveInvitations(w http.ResponseWriter, r *http.Request, s *se
 	v := invitationsView{}
 	counts := map[string]int{}
 	for _, p := range dir.People() {
-		if p.Has(domain.RoleDelegate) {
+		if guest(p) {
 			counts[p.AgencyCode]++
 		}
 	}
@@ -177,8 +186,12 @@ func (c *Console) serveInvitations(w http.ResponseWriter, r *http.Request, s *se
 		}
 		v.Agency = a
 		for _, p := range dir.People() {
-			if p.AgencyCode == code && p.Has(domain.RoleDelegate) {
-				v.Cards = append(v.Cards, card{Person: p, Agency: a.NameVI, Links: c.links(p)})
+			if p.AgencyCode == code && guest(p) {
+				cd := card{Person: p, Agency: a.NameVI, Links: c.links(p)}
+				if d, ok := dir.Person(p.SubstituteFor); ok {
+					cd.For = d.FullName
+				}
+				v.Cards = append(v.Cards, cd)
 			}
 		}
 	}
@@ -211,4 +224,19 @@ func trimSuffix(s, suffix string) (string, bool) {
 		return s, false
 	}
 	return s[:len(s)-len(suffix)], true
+}
+
+// streamZIP writes the evidence ZIP straight into the response: memory stays
+// flat whatever the evidence weighs. Headers go first, so a failure midway
+// can only cut the download short (the browser reports it incomplete).
+func (c *Console) streamZIP(w http.ResponseWriter, r *http.Request, s *session, src export.Source) {
+	// A large archive may take longer than the server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
+	name := "PII-minh-chung-" + c.cfg.Now().In(c.loc).Format("20060102-1504") + ".zip"
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	c.audit(r.Context(), s.Person.ID, "export", "zip "+name)
+	if _, err := src.WriteZIP(r.Context(), w); err != nil {
+		c.cfg.Log.Error("console: evidence ZIP cut short", "err", err)
+	}
 }

@@ -18,9 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/export"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
+	"github.com/dieuphoi/dieuphoi/scheduler"
 	"github.com/dieuphoi/dieuphoi/storage/files"
 	"github.com/dieuphoi/dieuphoi/storage/sqlite"
 	"github.com/dieuphoi/dieuphoi/web"
@@ -42,6 +44,7 @@ type world struct {
 	reloads atomic.Int32
 	// resent records ResendInvite calls as "person by"; P001 has a chat.
 	resent []string
+	sched  *scheduler.Scheduler
 }
 
 func (w *world) clock() time.Time {
@@ -116,8 +119,10 @@ func newWorld(t *testing.T) *world {
 		Directory: w.dir.Load, Catalog: w.cat.Load, Event: w.ev, Deadline: deadline(),
 		Exporter: exporter, Blobs: blobs,
 		Act: func(ctx context.Context, by string, effects []domain.Effect) error {
-			_, err := store.Apply(ctx, domain.UpdateKey{Channel: "console", UpdateID: testenv.RandomHex(8)}, w.clock(), effects)
-			return err
+			if _, err := store.Apply(ctx, domain.UpdateKey{Channel: "console", UpdateID: testenv.RandomHex(8)}, w.clock(), effects); err != nil {
+				return err
+			}
+			return w.reload(ctx) // as the dispatcher's Act does after an answer (a substitute is a new person)
 		},
 		Reload:      func(ctx context.Context) error { w.reloads.Add(1); return w.reload(ctx) },
 		PublicURL:   "https://hoinghi.example.vn",
@@ -131,8 +136,21 @@ func newWorld(t *testing.T) *world {
 			}
 			return 0, nil
 		},
+		Reminders: func(ctx context.Context, days int) ([]scheduler.Planned, []scheduler.Done, error) {
+			plan, err := w.sched.Upcoming(ctx, w.clock(), w.clock().AddDate(0, 0, days))
+			if err != nil {
+				return nil, nil, err
+			}
+			done, err := w.sched.History(ctx, 100)
+			return plan, done, err
+		},
 		Now: w.clock, Log: log,
 	})
+	w.sched, err = scheduler.New(scheduler.Config{Store: store, Outbox: store, Senders: map[domain.Channel]bot.Sender{}, Event: w.ev,
+		Directory: w.dir.Load, Progress: scheduler.CampaignProgress(w.cat.Load(), store), Now: w.clock, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	w.console.Routes(mux)
 	w.srv = httptest.NewServer(mux)
@@ -158,6 +176,9 @@ func (w *world) reload(ctx context.Context) error {
 func (w *world) apply(t *testing.T, effects ...domain.Effect) {
 	t.Helper()
 	if _, err := w.store.Apply(context.Background(), domain.UpdateKey{Channel: domain.Web, UpdateID: testenv.RandomHex(8)}, w.clock(), effects); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.reload(context.Background()); err != nil { // as the dispatcher does after an answer
 		t.Fatal(err)
 	}
 }

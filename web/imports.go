@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -34,6 +36,11 @@ type importPerson struct {
 	Agency string
 	New    bool
 	Roles  string
+	// Changes is what an update changes, old → new; empty: nothing.
+	Changes []string
+	// GeneratedID: the file gave no id; this one was made (or found by
+	// name and phone).
+	GeneratedID bool
 }
 
 type importAssignment struct {
@@ -42,6 +49,14 @@ type importAssignment struct {
 	Agency    string
 	Focal     string
 	Deadline  string
+	New       bool
+	Changes   []string
+}
+
+// counts are how many rows an import adds, changes and leaves as they are
+// (and, for assignments, removes).
+type counts struct {
+	New, Changed, Same, Removed int
 }
 
 // parsed is an uploaded file, checked.
@@ -51,6 +66,7 @@ type parsed struct {
 	Problems    []importProblem
 	People      []importPerson
 	Assignments []importAssignment
+	Counts      counts
 	people      []domain.Person
 	assignments []domain.Assignment
 }
@@ -59,32 +75,155 @@ type importView struct {
 	ID         string
 	Parsed     *parsed
 	NoCampaign bool
+	Agencies   []domain.Agency
+	// Done is what the confirmed import did.
+	Done *counts
+	Kind string
 }
 
 func (c *Console) serveImportForm(w http.ResponseWriter, r *http.Request, s *session) {
-	c.render(w, r, s, http.StatusOK, "import", "Nhập dữ liệu", importView{NoCampaign: c.cfg.Catalog() == nil || c.cfg.Campaign == nil})
+	c.render(w, r, s, http.StatusOK, "import", "Nhập dữ liệu", c.importView(importView{}))
+}
+
+func (c *Console) importView(v importView) importView {
+	v.NoCampaign = c.cfg.Catalog() == nil || c.cfg.Campaign == nil
+	v.Agencies = c.agenciesByName()
+	return v
+}
+
+// agenciesByName lists the agencies in Vietnamese alphabetical order of
+// their names (diacritics folded), as people look for them.
+func (c *Console) agenciesByName() []domain.Agency {
+	as := c.cfg.Directory().Agencies()
+	sortStable(as, func(a, b domain.Agency) bool { return fold(a.NameVI) < fold(b.NameVI) })
+	return as
+}
+
+// agencyMatcher accepts an agency's code or its name, in any case and with
+// or without diacritics ("so khoa hoc va cong nghe").
+func (c *Console) agencyMatcher() configs.AgencyMatcher {
+	byKey := map[string]string{}
+	for _, a := range c.cfg.Directory().Agencies() {
+		byKey[fold(a.Code)] = a.Code
+	}
+	for _, a := range c.cfg.Directory().Agencies() {
+		for _, n := range []string{a.NameVI, a.NameEN} {
+			if k := strings.Join(strings.Fields(fold(n)), " "); k != "" {
+				if _, taken := byKey[k]; !taken {
+					byKey[k] = a.Code
+				}
+			}
+		}
+	}
+	return func(s string) (string, bool) {
+		code, ok := byKey[strings.Join(strings.Fields(fold(s)), " ")]
+		return code, ok
+	}
+}
+
+// newIDs gives people without an id one: the id of the person already in
+// the list with the same name and phone (so that re-importing a list
+// without ids updates rather than duplicates), else the next free one in
+// the list's own style (DB097, DB098…).
+func newIDs(dir *domain.Directory) func(domain.Person) string {
+	prefix, width, next := "DB", 3, 0
+	counts := map[string]int{}
+	taken := map[string]bool{}
+	for _, p := range dir.People() {
+		taken[strings.ToUpper(p.ID)] = true
+		if m := idNumRE.FindStringSubmatch(p.ID); m != nil {
+			counts[m[1]]++
+		}
+	}
+	best := 0
+	for pre, n := range counts {
+		if n > best || (n == best && pre < prefix) {
+			prefix, best = pre, n
+		}
+	}
+	for _, p := range dir.People() {
+		if m := idNumRE.FindStringSubmatch(p.ID); m != nil && m[1] == prefix {
+			n, _ := strconv.Atoi(m[2])
+			next = max(next, n)
+			width = max(width, len(m[2]))
+		}
+	}
+	return func(p domain.Person) string {
+		for _, x := range dir.People() {
+			if x.SubstituteFor == "" && x.Phone != "" && x.Phone == p.Phone && fold(x.FullName) == fold(p.FullName) && !taken["+"+x.ID] {
+				taken["+"+x.ID] = true // one row per person
+				return x.ID
+			}
+		}
+		for {
+			next++
+			id := fmt.Sprintf("%s%0*d", prefix, width, next)
+			if !taken[strings.ToUpper(id)] {
+				taken[strings.ToUpper(id)] = true
+				return id
+			}
+		}
+	}
+}
+
+var idNumRE = regexp.MustCompile(`^([A-Za-z]*)(\d+)$`)
+
+// personChanges lists what an import changes for a person already known.
+func personChanges(dir *domain.Directory, a, b domain.Person) []string {
+	var out []string
+	add := func(what, x, y string) {
+		if x != y {
+			out = append(out, what+": “"+x+"” → “"+y+"”")
+		}
+	}
+	add("Họ và tên", a.FullName, b.FullName)
+	add("Chức vụ", a.Position, b.Position)
+	an, _ := dir.Agency(a.AgencyCode)
+	bn, _ := dir.Agency(b.AgencyCode)
+	add("Đơn vị", an.NameVI, bn.NameVI)
+	add("Điện thoại", a.Phone, b.Phone)
+	add("Email", a.Email, b.Email)
+	add("Vai trò", rolesText(a.Roles), rolesText(b.Roles))
+	if b.InviteCode != "" {
+		add("Mã thư mời", a.InviteCode, b.InviteCode)
+	}
+	return out
+}
+
+func rolesText(rs []domain.Role) string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, roleLabels[r])
+	}
+	return strings.Join(out, ", ")
 }
 
 // parse checks an upload against the current lists.
 func (c *Console) parse(kind, name string, data []byte) *parsed {
 	p := &parsed{Kind: kind, FileName: name}
 	dir := c.cfg.Directory()
-	agencies := map[string]bool{}
-	for _, a := range dir.Agencies() {
-		agencies[a.Code] = true
-	}
 	var err error
 	switch kind {
 	case kindPeople:
-		p.people, err = configs.LoadPeople(name, data, agencies)
+		gen := newIDs(dir)
+		generated := map[string]bool{}
+		p.people, err = configs.LoadPeopleWith(name, data, configs.PeopleOptions{Agency: c.agencyMatcher(),
+			NewID: func(x domain.Person) string { id := gen(x); generated[id] = true; return id }})
 		for _, x := range p.people {
 			a, _ := dir.Agency(x.AgencyCode)
-			_, exists := dir.Person(x.ID)
-			var roles []string
-			for _, rl := range x.Roles {
-				roles = append(roles, roleLabels[rl])
+			old, exists := dir.Person(x.ID)
+			row := importPerson{Person: x, Agency: a.NameVI, New: !exists, Roles: rolesText(x.Roles), GeneratedID: generated[x.ID]}
+			switch {
+			case !exists:
+				p.Counts.New++
+			default:
+				if row.Changes = personChanges(dir, old, x); len(row.Changes) > 0 {
+					p.Counts.Changed++
+				} else {
+					p.Counts.Same++
+				}
 			}
-			p.People = append(p.People, importPerson{Person: x, Agency: a.NameVI, New: !exists, Roles: strings.Join(roles, ", ")})
+			p.People = append(p.People, row)
 		}
 	case kindAssignments:
 		cat := c.cfg.Catalog()
@@ -100,7 +239,22 @@ func (c *Console) parse(kind, name string, data []byte) *parsed {
 		for _, x := range dir.People() {
 			people[x.ID] = x
 		}
-		p.assignments, err = configs.LoadAssignments(name, data, inds, agencies, people, c.deadline(), c.loc)
+		p.assignments, err = configs.LoadAssignmentsMatching(name, data, inds, c.agencyMatcher(), people, c.deadline(), c.loc)
+		current := map[[2]string]domain.Assignment{}
+		for _, a := range cat.Assignments() {
+			current[[2]string{a.Indicator, a.Agency}] = a
+		}
+		names := func(ids []string) string {
+			var out []string
+			for _, id := range ids {
+				if x, ok := dir.Person(id); ok {
+					out = append(out, x.FullName)
+				} else {
+					out = append(out, id)
+				}
+			}
+			return strings.Join(out, ", ")
+		}
 		for _, a := range p.assignments {
 			ag, _ := dir.Agency(a.Agency)
 			ind, _ := cat.Indicator(a.Indicator)
@@ -112,18 +266,39 @@ func (c *Console) parse(kind, name string, data []byte) *parsed {
 					focal = append(focal, id)
 				}
 			}
-			p.Assignments = append(p.Assignments, importAssignment{Assignment: a, Indicator: a.Indicator + " " + ind.NameVI,
-				Agency: ag.NameVI, Focal: strings.Join(focal, ", "), Deadline: c.fmtTime(a.Deadline)})
+			row := importAssignment{Assignment: a, Indicator: a.Indicator + " " + ind.NameVI,
+				Agency: ag.NameVI, Focal: strings.Join(focal, ", "), Deadline: c.fmtTime(a.Deadline)}
+			key := [2]string{a.Indicator, a.Agency}
+			if old, ok := current[key]; ok {
+				delete(current, key)
+				if x, y := names(old.Focal), names(a.Focal); x != y {
+					row.Changes = append(row.Changes, "Đầu mối: “"+x+"” → “"+y+"”")
+				}
+				if !old.Deadline.Equal(a.Deadline) {
+					row.Changes = append(row.Changes, "Hạn: "+c.fmtTime(old.Deadline)+" → "+c.fmtTime(a.Deadline))
+				}
+				if len(row.Changes) > 0 {
+					p.Counts.Changed++
+				} else {
+					p.Counts.Same++
+				}
+			} else {
+				row.New = true
+				p.Counts.New++
+			}
+			p.Assignments = append(p.Assignments, row)
 		}
+		p.Counts.Removed = len(current)
 	default:
 		err = errors.New("loại dữ liệu không hợp lệ")
 	}
 	if err != nil {
 		p.People, p.Assignments, p.people, p.assignments = nil, nil, nil, nil
 		var ve *configs.ValidationError
+		p.Counts = counts{}
 		if errors.As(err, &ve) {
 			for _, pr := range ve.Problems {
-				p.Problems = append(p.Problems, importProblem{File: pr.File, Row: pr.Row, Field: pr.Field, Msg: pr.Msg})
+				p.Problems = append(p.Problems, importProblem{File: pr.File, Row: pr.Row, Field: fieldVI(pr.Field), Msg: problemVI(pr.Msg)})
 			}
 		} else {
 			p.Problems = append(p.Problems, importProblem{File: name, Msg: err.Error()})
@@ -140,7 +315,7 @@ func (c *Console) serveImportUpload(w http.ResponseWriter, r *http.Request, s *s
 	}
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
-		c.renderView(w, s, http.StatusBadRequest, "import", view{Title: "Nhập dữ liệu", Error: "Xin chọn một tệp CSV hoặc XLSX.", Data: importView{}})
+		c.renderView(w, s, http.StatusBadRequest, "import", view{Title: "Nhập dữ liệu", Error: "Xin chọn một tệp CSV hoặc XLSX.", Data: c.importView(importView{})})
 		return
 	}
 	defer f.Close()
@@ -150,12 +325,12 @@ func (c *Console) serveImportUpload(w http.ResponseWriter, r *http.Request, s *s
 		return
 	}
 	if len(data) > MaxUploadSize {
-		c.renderView(w, s, http.StatusRequestEntityTooLarge, "import", view{Title: "Nhập dữ liệu", Error: "Tệp quá lớn: tối đa 10 MB.", Data: importView{}})
+		c.renderView(w, s, http.StatusRequestEntityTooLarge, "import", view{Title: "Nhập dữ liệu", Error: "Tệp quá lớn: tối đa 10 MB.", Data: c.importView(importView{})})
 		return
 	}
 	name := path.Base(strings.ReplaceAll(hdr.Filename, "\\", "/"))
 	p := c.parse(kind, name, data)
-	v := importView{Parsed: p}
+	v := c.importView(importView{Parsed: p})
 	if len(p.Problems) == 0 {
 		b := make([]byte, 16)
 		_, _ = rand.Read(b)
@@ -191,7 +366,7 @@ func (c *Console) serveImportConfirm(w http.ResponseWriter, r *http.Request, s *
 	p := c.parse(u.Kind, u.FileName, u.Data)
 	if len(p.Problems) > 0 {
 		c.renderView(w, s, http.StatusUnprocessableEntity, "import", view{Title: "Xem trước dữ liệu nhập", Nav: "import",
-			Error: "Tệp có lỗi nên chưa nhập được gì.", Data: importView{Parsed: p}})
+			Error: "Tệp có lỗi nên chưa nhập được gì.", Data: c.importView(importView{Parsed: p})})
 		return
 	}
 	if ok, err := c.cfg.Console.DeleteUpload(ctx, id, s.hash); err != nil || !ok {
@@ -210,8 +385,14 @@ func (c *Console) serveImportConfirm(w http.ResponseWriter, r *http.Request, s *
 		c.oops(w, r, s, "reload", err)
 		return
 	}
-	c.audit(ctx, s.Person.ID, "import.confirm", u.Kind+" "+u.FileName+" "+itoa(len(p.people)+len(p.assignments))+" dòng")
-	c.redirect(w, r, "/admin/import", "imported")
+	n := p.Counts
+	c.audit(ctx, s.Person.ID, "import.confirm", u.Kind+" "+u.FileName+": "+itoa(n.New)+" mới, "+itoa(n.Changed)+" cập nhật, "+
+		itoa(n.Same)+" không đổi"+map[bool]string{true: ", " + itoa(n.Removed) + " bỏ", false: ""}[u.Kind == kindAssignments])
+	// The counts are shown on this page rather than after a redirect: no
+	// text reaches a page from its URL. Reloading it cannot import twice
+	// (the upload is gone).
+	c.renderView(w, s, http.StatusOK, "import", view{Title: "Đã nhập dữ liệu", Nav: "import", Flash: "Đã nhập dữ liệu.",
+		Data: c.importView(importView{Done: &n, Kind: u.Kind})})
 }
 
 func (c *Console) apply(ctx context.Context, p *parsed) error {

@@ -5,13 +5,16 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/files"
 )
 
 type indicatorRow struct {
@@ -128,21 +131,8 @@ func (c *Console) serveIndicators(w http.ResponseWriter, r *http.Request, s *ses
 
 type indicatorView struct {
 	Row     indicatorRow
-	History []historyLine
+	History []flows.HistoryEntry // formatted as the chat shows it
 	CanAct  bool
-}
-
-type historyLine struct {
-	domain.SubmissionChange
-	Who    string
-	Action string
-}
-
-var historyActions = map[string]string{
-	"draft":   "Lưu nháp",
-	"submit":  "Gửi",
-	"approve": "Duyệt",
-	"return":  "Trả lại",
 }
 
 func (c *Console) serveIndicator(w http.ResponseWriter, r *http.Request, s *session) {
@@ -176,14 +166,7 @@ func (c *Console) showIndicator(w http.ResponseWriter, r *http.Request, s *sessi
 		c.oops(w, r, s, "history", err)
 		return
 	}
-	dir := c.cfg.Directory()
-	for i := len(hist) - 1; i >= 0; i-- { // newest first
-		h := historyLine{SubmissionChange: hist[i], Who: hist[i].By, Action: historyActions[hist[i].Action]}
-		if p, ok := dir.Person(h.By); ok {
-			h.Who = p.FullName
-		}
-		v.History = append(v.History, h)
-	}
+	v.History = flows.History(domain.Vietnamese, v.Row.Indicator, hist, c.cfg.Directory())
 	v.CanAct = v.Row.Sub.Status == domain.StatusSubmitted
 	c.renderView(w, s, status, "indicator", view{Title: v.Row.Indicator.Code + " — " + v.Row.Agency.NameVI, Nav: "indicators",
 		Data: v, Error: errMsg, Flash: flash(r.URL.Query().Get("msg"))})
@@ -258,30 +241,74 @@ func (c *Console) serveReview(w http.ResponseWriter, r *http.Request, s *session
 
 var shaRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
+// findEvidence returns the evidence file sha of a submission, nil when no
+// submission has it: only evidence is served, never another blob. The same
+// content may be evidence of several submissions (two agencies sent one
+// circular): the link names the submission (?i=indicator&a=agency), whose
+// name for the file and whose sender are the ones shown and audited.
+func (c *Console) findEvidence(r *http.Request, sha string) (*domain.Evidence, domain.Submission, error) {
+	if !shaRe.MatchString(sha) || c.cfg.Campaign == nil || c.cfg.Blobs == nil {
+		return nil, domain.Submission{}, nil
+	}
+	subs, err := c.cfg.Campaign.Submissions(r.Context(), "")
+	if err != nil {
+		return nil, domain.Submission{}, err
+	}
+	ind, agency := r.URL.Query().Get("i"), r.URL.Query().Get("a")
+	for _, sub := range subs {
+		if ind != "" && (sub.Indicator != ind || sub.Agency != agency) {
+			continue
+		}
+		for i := range sub.Evidence {
+			if sub.Evidence[i].SHA256 == sha {
+				return &sub.Evidence[i], sub, nil
+			}
+		}
+	}
+	return nil, domain.Submission{}, nil
+}
+
+// evidenceQuery names the submission a link to its evidence is for.
+func evidenceQuery(sub domain.Submission) string {
+	return "?" + url.Values{"i": {sub.Indicator}, "a": {sub.Agency}}.Encode()
+}
+
 // serveEvidence sends an evidence file, only one that belongs to a
-// submission, always as a download.
+// submission, as a download.
 func (c *Console) serveEvidence(w http.ResponseWriter, r *http.Request, s *session) {
+	c.sendEvidence(w, r, s, false)
+}
+
+// serveEvidenceView shows a PDF or a picture in the browser. The file is
+// served on its own path with "Content-Security-Policy: sandbox" (no script,
+// no access to the console's origin, even if the file carries HTML or SVG
+// tricks), nosniff, and the type detected from its content, never the one
+// the sender claimed. Anything else is sent as a download.
+func (c *Console) serveEvidenceView(w http.ResponseWriter, r *http.Request, s *session) {
+	c.sendEvidence(w, r, s, true)
+}
+
+// inlineTypes are the detected types the browser may show itself.
+var inlineTypes = map[string]bool{
+	"application/pdf": true, "image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true,
+}
+
+// EvidenceViewable reports whether evidence of this (stored) type can be
+// opened in the browser rather than downloaded.
+func EvidenceViewable(mimeType string) bool {
+	mt, _, _ := mime.ParseMediaType(mimeType)
+	return inlineTypes[mt]
+}
+
+func (c *Console) sendEvidence(w http.ResponseWriter, r *http.Request, s *session, view bool) {
 	sha := r.PathValue("sha")
 	notFound := func() {
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy tệp", "Không có tệp minh chứng này.")
 	}
-	if !shaRe.MatchString(sha) || c.cfg.Campaign == nil || c.cfg.Blobs == nil {
-		notFound()
-		return
-	}
-	subs, err := c.cfg.Campaign.Submissions(r.Context(), "")
+	ev, owner, err := c.findEvidence(r, sha)
 	if err != nil {
 		c.oops(w, r, s, "evidence", err)
 		return
-	}
-	var ev *domain.Evidence
-	var owner domain.Submission
-	for _, sub := range subs {
-		for i := range sub.Evidence {
-			if sub.Evidence[i].SHA256 == sha {
-				ev, owner = &sub.Evidence[i], sub
-			}
-		}
 	}
 	if ev == nil {
 		notFound()
@@ -294,13 +321,36 @@ func (c *Console) serveEvidence(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	defer f.Close()
-	name := ev.Name
+	name := files.SafeName(ev.Name, ev.MIME)
 	if name == "" {
 		name = "minh-chung-" + sha[:12]
 	}
-	c.audit(r.Context(), s.Person.ID, "evidence.download", owner.Indicator+"/"+owner.Agency+" "+name)
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	head := make([]byte, 512)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		c.oops(w, r, s, "read evidence", err)
+		return
+	}
+	head = head[:n]
+	detected, _, _ := mime.ParseMediaType(http.DetectContentType(head))
+	disposition, ctype, action := "attachment", "application/octet-stream", "evidence.download"
+	if view && inlineTypes[detected] {
+		disposition, ctype, action = "inline", detected, "evidence.view"
+		h := w.Header()
+		h.Set("Content-Security-Policy", "sandbox")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "private, no-store")
+	} else if view {
+		// Word, Excel, archives: the browser could not show them anyway.
+		http.Redirect(w, r, "/admin/evidence/"+sha+evidenceQuery(owner), http.StatusSeeOther)
+		return
+	}
+	c.audit(r.Context(), s.Person.ID, action, owner.Indicator+"/"+owner.Agency+" "+name+" (gửi bởi "+owner.By+")")
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": name}))
+	if _, err := w.Write(head); err != nil {
+		return
+	}
 	if _, err := io.Copy(w, f); err != nil {
 		c.cfg.Log.Warn("console: send evidence", "err", err)
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"net/http"
 	"sort"
 	"time"
@@ -80,7 +79,7 @@ func (c *Console) headcount(ctx context.Context) (headcount, map[string]domain.R
 	// The counts are the chat's (/tonghop): one computation for both.
 	checkedIn := make(map[string]bool, len(checks))
 	for id := range checks {
-		checkedIn[id] = true
+		checkedIn[id] = true // a substitute's counts for their delegate (flows.CountHeadcount)
 	}
 	hc := flows.CountHeadcount(dir, rsvps, checkedIn)
 	h.Total = countsOf(hc.Total)
@@ -141,12 +140,12 @@ type progressRow struct {
 }
 
 type progress struct {
-	Pillars  []string
-	Rows     []progressRow
-	Total    progressCell
-	Deadline time.Time
-	DaysLeft int
-	Overdue  bool
+	Pillars   []string
+	Rows      []progressRow
+	Total     progressCell
+	Deadline  time.Time
+	Countdown string // "còn 20 ngày", "ngày mai", "hôm nay", "3 ngày trước"
+	Overdue   bool
 }
 
 func (p *progressCell) add(st domain.SubmissionStatus) {
@@ -229,9 +228,8 @@ func (c *Console) progress(ctx context.Context) (*progress, error) {
 	}
 	if d := c.deadline(); !d.IsZero() {
 		p.Deadline = d
-		left := d.Sub(c.cfg.Now())
-		p.Overdue = left < 0
-		p.DaysLeft = int(math.Ceil(math.Abs(left.Hours()) / 24))
+		p.Overdue = c.cfg.Now().After(d)
+		p.Countdown = c.countdown(d)
 	}
 	return p, nil
 }
@@ -239,8 +237,14 @@ func (c *Console) progress(ctx context.Context) (*progress, error) {
 type overviewView struct {
 	Headcount headcount
 	Progress  *progress
-	DaysToGo  int
-	Audit     []auditLine
+	// EventDays is the calendar days to the event (domain.DaysUntil),
+	// EventWhen the same in words.
+	EventDays int
+	EventWhen string
+	// Others are the people in the list who are not delegates (staff,
+	// focal points): why the delegates page counts more people.
+	Others int
+	Audit  []auditLine
 }
 
 type auditLine struct {
@@ -255,10 +259,12 @@ var auditNames = map[string]string{
 	"signin":            "Đăng nhập",
 	"signout":           "Đăng xuất",
 	"delegate.edit":     "Sửa thông tin đại biểu",
+	"rsvp.record":       "Ghi nhận trả lời thay đại biểu",
 	"invite.view":       "Xem lại thư mời",
 	"review.approve":    "Duyệt chỉ số",
 	"review.return":     "Trả lại chỉ số",
 	"evidence.download": "Tải minh chứng",
+	"evidence.view":     "Xem minh chứng",
 	"import.preview":    "Tải lên tệp để nhập",
 	"import.confirm":    "Nhập dữ liệu",
 	"import.cancel":     "Hủy nhập dữ liệu",
@@ -279,21 +285,18 @@ func (c *Console) serveOverview(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	v := overviewView{Headcount: h, Progress: p}
+	for _, p := range c.cfg.Directory().People() {
+		if !p.Has(domain.RoleDelegate) {
+			v.Others++
+		}
+	}
 	if !c.cfg.Event.Start.IsZero() {
-		v.DaysToGo = int(math.Ceil(c.cfg.Event.Start.Sub(c.cfg.Now()).Hours() / 24))
+		v.EventDays = domain.DaysUntil(c.cfg.Now(), c.cfg.Event.Start, c.loc)
+		v.EventWhen = c.countdown(c.cfg.Event.Start)
 	}
 	if log, err := c.cfg.Console.AuditLog(r.Context(), 8); err == nil {
-		dir := c.cfg.Directory()
 		for _, e := range log {
-			who := e.PersonID
-			if p, ok := dir.Person(e.PersonID); ok {
-				who = p.FullName
-			}
-			name := auditNames[e.Action]
-			if name == "" {
-				name = e.Action
-			}
-			v.Audit = append(v.Audit, auditLine{At: e.At, Who: who, Action: name, Detail: e.Detail})
+			v.Audit = append(v.Audit, c.auditLine(e))
 		}
 	}
 	c.render(w, r, s, http.StatusOK, "overview", "Tổng quan", v)
@@ -309,4 +312,10 @@ func (c *Console) serveHeadcount(w http.ResponseWriter, r *http.Request, s *sess
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_ = json.NewEncoder(w).Encode(h.Total)
+}
+
+// countdown is the one countdown rule (domain.DaysUntil, flows.Countdown),
+// the same the chat and the reminders use.
+func (c *Console) countdown(t time.Time) string {
+	return flows.Countdown(domain.Vietnamese, domain.DaysUntil(c.cfg.Now(), t, c.loc))
 }

@@ -115,6 +115,11 @@ func (c *Console) funcs() template.FuncMap {
 		},
 		"num": export.FormatNumberVI,
 		"add": func(a, b int) int { return a + b },
+		// viewable: evidence the browser can show (sent with its detected
+		// type on /view; a file whose content is not what it claims is
+		// downloaded instead).
+		"viewable": EvidenceViewable,
+		"isImage":  func(m string) bool { return EvidenceViewable(m) && strings.HasPrefix(m, "image/") },
 	}
 }
 

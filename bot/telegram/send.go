@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +55,11 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 			a.log.Warn("skipping reply with empty text", "chat", chatID, "reply", i)
 			continue
 		}
+		if l := r.Link; l != nil && (strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://")) && !publicURL(l.URL) {
+			// Telegram refuses a URL button to a local address (a demo's
+			// 127.0.0.1) and would drop the whole message: write it out.
+			r.Text, r.Link = r.Text+"\n"+l.URL, nil
+		}
 		markup, err := replyMarkup(r)
 		if err != nil {
 			return fmt.Errorf("telegram: reply %d: %w", i, err)
@@ -80,8 +88,13 @@ func (a *Adapter) sendMessage(ctx context.Context, chat int64, p tgbotapi.Params
 		switch {
 		case ok && pe.Code == http.StatusForbidden:
 			return fmt.Errorf("%w: chat %d: %s", ErrBlocked, chat, pe.Message)
+		case ok && refused(pe.Code):
+			return fmt.Errorf("telegram: sendMessage to chat %d: %w: %w", chat, bot.ErrRefused, err)
 		case ok && pe.Code == http.StatusTooManyRequests && attempt < a.sendRetries:
 			wait := max(time.Duration(pe.RetryAfter)*time.Second, a.minBackoff)
+			if a.onFlood != nil {
+				a.onFlood(time.Now().Add(wait))
+			}
 			if wait > a.maxSendWait {
 				return fmt.Errorf("telegram: sendMessage to chat %d: flood limit, retry after %v: %w", chat, wait, err)
 			}
@@ -104,14 +117,46 @@ func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) e
 	rctx, cancel := context.WithTimeout(ctx, 2*a.callTimeout)
 	defer cancel()
 	file := tgbotapi.RequestFile{Name: "document", Data: tgbotapi.FileBytes{Name: r.File.Name, Bytes: r.File.Data}}
-	if _, err := a.bot(rctx).UploadFiles("sendDocument", p, []tgbotapi.RequestFile{file}); err != nil {
+	if r.File.Path != "" {
+		// A large export waits on disk: streamed to Telegram from there.
+		fh, err := os.Open(r.File.Path)
+		if err != nil {
+			return fmt.Errorf("telegram: sendDocument to chat %d: %w", chat, err)
+		}
+		defer fh.Close()
+		file.Data = tgbotapi.FileReader{Name: r.File.Name, Reader: fh}
+	}
+	if resp, err := a.bot(rctx).UploadFiles("sendDocument", p, []tgbotapi.RequestFile{file}); err != nil {
 		err = a.redact(err)
-		if pe, ok := apiError(err); ok && pe.Code == http.StatusForbidden {
-			return fmt.Errorf("%w: chat %d: %s", ErrBlocked, chat, pe.Message)
+		// The library's upload errors leave the code out: take it from
+		// the response.
+		code := 0
+		if pe, ok := apiError(err); ok {
+			code = pe.Code
+			if code == 0 && resp != nil {
+				code = resp.ErrorCode
+			}
+		}
+		switch {
+		case code == http.StatusForbidden:
+			return fmt.Errorf("%w: chat %d: %v", ErrBlocked, chat, err)
+		case refused(code):
+			return fmt.Errorf("telegram: sendDocument to chat %d: %w: %w", chat, bot.ErrRefused, err)
 		}
 		return fmt.Errorf("telegram: sendDocument to chat %d: %w", chat, err)
 	}
 	return nil
+}
+
+// refused reports the answers that mean the request itself is wrong for
+// good: 400 Bad Request, and 404/405/501 for a method the server does not
+// have (the token was checked at start-up).
+func refused(code int) bool {
+	switch code {
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		return true
+	}
+	return false
 }
 
 // Fetch implements bot.Fetcher: it downloads a file a user sent.
@@ -125,14 +170,13 @@ type inlineButton struct {
 	URL          string `json:"url,omitempty"`
 }
 
-// replyMarkup renders a reply's keyboard as the reply_markup JSON.
+// replyMarkup renders a reply's keyboard as the reply_markup JSON. A
+// reply's Link is a URL button on its own row, after the others.
 func replyMarkup(r flows.Reply) (string, error) {
 	var v any
 	switch {
-	case r.Link != nil:
-		v = map[string]any{"inline_keyboard": [][]inlineButton{{{Text: r.Link.Label, URL: r.Link.URL}}}}
-	case len(r.Buttons) > 0:
-		rows := make([][]inlineButton, 0, len(r.Buttons))
+	case len(r.Buttons) > 0 || r.Link != nil:
+		rows := make([][]inlineButton, 0, len(r.Buttons)+1)
 		for _, row := range r.Buttons {
 			if len(row) == 0 {
 				continue
@@ -146,6 +190,12 @@ func replyMarkup(r flows.Reply) (string, error) {
 			}
 			rows = append(rows, out)
 		}
+		if l := r.Link; l != nil {
+			if !strings.HasPrefix(l.URL, "https://") && !strings.HasPrefix(l.URL, "http://") {
+				return "", fmt.Errorf("link button %q: not an http(s) URL", l.Label)
+			}
+			rows = append(rows, []inlineButton{{Text: l.Label, URL: l.URL}})
+		}
 		v = map[string]any{"inline_keyboard": rows}
 	case r.AskContact:
 		v = tgbotapi.ReplyKeyboardMarkup{
@@ -158,6 +208,21 @@ func replyMarkup(r flows.Reply) (string, error) {
 	}
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// publicURL reports whether Telegram accepts u on a URL button: http(s)
+// with a host name that is not local (Telegram refuses localhost, loopback
+// and private addresses, and bare host names).
+func publicURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") {
+		return false
+	}
+	host := p.Hostname()
+	if ip := net.ParseIP(host); ip != nil {
+		return !ip.IsLoopback() && !ip.IsPrivate() && !ip.IsUnspecified() && !ip.IsLinkLocalUnicast()
+	}
+	return strings.Contains(host, ".") && !strings.HasSuffix(host, ".localhost") && host != "localhost"
 }
 
 func utf16Len(s string) int {

@@ -3,11 +3,13 @@ package telegram
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf16"
 
+	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/flows"
 )
 
@@ -194,5 +196,75 @@ func TestDownloadFile(t *testing.T) {
 	s.srv.FailNext("file", 1, 404, 0)
 	if _, err := s.a.DownloadFile(context.Background(), id, 1<<20); err == nil || strings.Contains(err.Error(), testToken) {
 		t.Errorf("download failure: %v", err)
+	}
+}
+
+// A 400 (or a method the server does not have) is a refusal for good: the
+// error says so (bot.ErrRefused), so that nobody retries it; a 500 is not.
+func TestSendRefusalIsPermanent(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		method  string
+		code    int
+		refused bool
+	}{
+		{"document 400", "sendDocument", 400, true},
+		{"message 400", "sendMessage", 400, true},
+		{"document 500", "sendDocument", 500, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSetup(t)
+			s.srv.FailNext(tc.method, 1, tc.code, 0)
+			reply := flows.Reply{Text: "chào"}
+			if tc.method == "sendDocument" {
+				reply.File = &flows.File{Name: "hoinghi.ics", MIME: "text/calendar", Data: []byte("BEGIN:VCALENDAR")}
+			}
+			err := s.a.Send(context.Background(), "905", []flows.Reply{reply})
+			if err == nil || errors.Is(err, bot.ErrRefused) != tc.refused {
+				t.Fatalf("Send = %v; refused %v, want %v", err, errors.Is(err, bot.ErrRefused), tc.refused)
+			}
+		})
+	}
+}
+
+// The console's sign-in link is a URL button, not a callback: tapping it
+// opens the link, and the link is not in the text to copy.
+func TestSendLinkIsAURLButton(t *testing.T) {
+	s := newSetup(t)
+	const chat = 905
+	err := s.a.Send(context.Background(), "905", []flows.Reply{{
+		Text: "🔐 Đường dẫn đăng nhập trang quản trị.",
+		Link: &flows.LinkButton{Label: "🔐 Mở trang quản trị", URL: "https://pii.example.vn/admin/signin/abc"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.srv.Messages(chat)
+	if len(got) != 1 || len(got[0].Inline) != 1 || len(got[0].Inline[0]) != 1 {
+		t.Fatalf("sent %+v", got)
+	}
+	b := got[0].Inline[0][0]
+	if b.URL != "https://pii.example.vn/admin/signin/abc" || b.Data != "" || b.Text != "🔐 Mở trang quản trị" {
+		t.Fatalf("button %+v", b)
+	}
+	if err := s.a.Send(context.Background(), "905", []flows.Reply{{Text: "x", Link: &flows.LinkButton{Label: "x", URL: "javascript:alert(1)"}}}); err == nil {
+		t.Fatal("a javascript: link was sent as a button")
+	}
+}
+
+// Telegram refuses URL buttons to local addresses, so a demo's link is
+// written out instead of being lost with the whole message.
+func TestSendLocalLinkIsWrittenOut(t *testing.T) {
+	s := newSetup(t)
+	for i, u := range []string{"http://127.0.0.1:8080/admin/signin/x", "http://localhost:8080/admin/signin/x", "http://192.168.1.5/admin/signin/x"} {
+		chat := int64(910 + i)
+		err := s.a.Send(context.Background(), strconv.FormatInt(chat, 10), []flows.Reply{{Text: "🔐 Đăng nhập.", Link: &flows.LinkButton{Label: "Mở", URL: u}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := s.srv.Messages(chat)
+		if len(got) != 1 || got[0].Text != "🔐 Đăng nhập.\n"+u || len(got[0].Inline) != 0 {
+			t.Errorf("%s: sent %+v", u, got)
+		}
 	}
 }

@@ -57,6 +57,9 @@ type Config struct {
 	// with bot.ErrNotSaved (the stores are down) are retried until they
 	// succeed.
 	MaxAttempts int
+	// OnFlood, when set, is told of every 429 on a send with the moment
+	// its retry_after ends, so that every process pauses (bot/pace).
+	OnFlood func(until time.Time)
 }
 
 // ErrBlocked means Telegram refused to deliver to the chat (403): the user
@@ -84,6 +87,7 @@ type Adapter struct {
 	webhookURL    string
 	webhookSecret string
 	maxAttempts   int
+	onFlood       func(until time.Time)
 
 	// Backoff bounds and per-call timeout; tests shorten them.
 	minBackoff  time.Duration
@@ -118,6 +122,7 @@ func New(ctx context.Context, c Config) (*Adapter, error) {
 		webhookURL:    c.WebhookURL,
 		webhookSecret: c.WebhookSecret,
 		maxAttempts:   c.MaxAttempts,
+		onFlood:       c.OnFlood,
 		minBackoff:    time.Second,
 		maxBackoff:    time.Minute,
 		callTimeout:   30 * time.Second,

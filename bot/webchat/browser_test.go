@@ -31,6 +31,7 @@ type world struct {
 	dir   *domain.Directory
 	srv   *httptest.Server
 	chat  *webchat.Chat
+	event *domain.Event
 }
 
 func newWorld(t *testing.T, picker bool) *world {
@@ -74,7 +75,7 @@ func newWorld(t *testing.T, picker bool) *world {
 	chat.Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &world{store: store, dir: dir, srv: srv, chat: chat}
+	return &world{store: store, dir: dir, srv: srv, chat: chat, event: ev}
 }
 
 // browser starts headless Chromium with a phone-sized viewport.
@@ -248,6 +249,11 @@ func TestBrowserInviteLinkWithoutPicker(t *testing.T) {
 	if strings.Contains(all, p.InviteToken) {
 		t.Error("the invite token shows in the chat")
 	}
+	// The user's side shows what they did, not a "/start" they never typed.
+	mine, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#log .bubble.me')].map(b => b.textContent)`))
+	if len(mine) != 1 || mine[0] != "🔗 Mở liên kết mời" {
+		t.Errorf("own bubbles after opening the invite link: %q", mine)
+	}
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
 	if !strings.HasSuffix(loc, "/chat") {
 		t.Errorf("address bar keeps the token: %s", loc)
@@ -315,6 +321,54 @@ func TestBrowserXSS(t *testing.T) {
 	if st, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("status"))); st != "" {
 		t.Errorf("status after success %q", st)
 	}
+}
+
+// TestBrowserLinks: every http(s) address in a message is a link (the text
+// itself unchanged), and a reply's Link is a link button; nothing else
+// becomes a link.
+func TestBrowserLinks(t *testing.T) {
+	text := "Xem https://hungyen.gov.vn/van-ban?id=12&x=1. Hoặc (http://sokhcn.hungyen.gov.vn/a), không phải javascript:alert(1) hay www.example.vn."
+	h := &echoHandler{}
+	chat := webchat.New(webchat.Config{Handler: h, Picker: true})
+	h.chat = chat
+	mux := http.NewServeMux()
+	chat.Routes(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	const signin = "https://pii.example.vn/admin/signin/tok-123"
+	h.reply = []flows.Reply{
+		{Text: text},
+		{Text: "🔐 Đường dẫn đăng nhập trang quản trị.", Link: &flows.LinkButton{Label: "🔐 Mở trang quản trị", URL: signin}},
+		{Text: "Không phải đường dẫn", Link: &flows.LinkButton{Label: "xấu", URL: "javascript:window.__xss=1"}},
+	}
+
+	ctx := browser(t)
+	run(t, ctx, "open", chromedp.Navigate(srv.URL+"/chat"), chromedp.WaitVisible(chromedp.ID("picker")),
+		chromedp.Click(chromedp.ID("pick-close")), chromedp.WaitVisible(chromedp.ID("msg")))
+	say(t, ctx, "xin chào")
+	waitFor(t, ctx, "Không phải đường dẫn")
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+		const b = [...document.querySelectorAll('#log .bubble.bot .text')];
+		const first = b[b.length - 3];
+		return [first.textContent].concat([...first.querySelectorAll('a')].map(a => a.getAttribute('href') + ' ' + a.target + ' ' + a.rel + ' ' + a.textContent));
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{text,
+		"https://hungyen.gov.vn/van-ban?id=12&x=1 _blank noopener noreferrer https://hungyen.gov.vn/van-ban?id=12&x=1",
+		"http://sokhcn.hungyen.gov.vn/a _blank noopener noreferrer http://sokhcn.hungyen.gov.vn/a"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("links in text:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	btn, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#log a.btn.link')].map(a => a.getAttribute('href') + ' ' + a.target + ' ' + a.textContent)`))
+	if err != nil || len(btn) != 1 || btn[0] != signin+" _blank 🔐 Mở trang quản trị" {
+		t.Errorf("link buttons %q %v", btn, err)
+	}
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`[...document.querySelectorAll('#log a')].filter(a => !/^https?:/.test(a.getAttribute('href'))).length`)); n != 0 {
+		t.Errorf("%d links that are not http(s)", n)
+	}
+	screenshot(t, ctx, "webchat-links.png")
 }
 
 type echoHandler struct {

@@ -15,6 +15,7 @@ type Message struct {
 	Buttons    [][]ButtonView `json:"buttons,omitempty"`
 	AskContact bool           `json:"askContact,omitempty"`
 	File       *FileView      `json:"file,omitempty"`
+	Link       *LinkView      `json:"link,omitempty"`
 	At         time.Time      `json:"at"`
 
 	clientID string // the user's message id, for echoes: a retry echoes once
@@ -24,6 +25,13 @@ type Message struct {
 type ButtonView struct {
 	Label string `json:"label"`
 	Data  string `json:"data"`
+}
+
+// LinkView is a button that opens an address (the console's sign-in
+// link) instead of sending anything back.
+type LinkView struct {
+	Label string `json:"label"`
+	URL   string `json:"url"`
 }
 
 // FileView describes a file the user sent, or one the bot sent (with URL,
@@ -39,10 +47,10 @@ const (
 	fromMe  = "me"
 )
 
-// mailboxes holds the recent messages of every web chat, in memory only:
-// the conversation state is durable in the session store, but what a browser
-// shows as history is lost on restart. It keeps at most perChat messages per
-// chat and at most maxChats chats, forgetting the least recently used.
+// mailboxes holds the recent messages of web chats in memory: at most
+// perChat messages per chat and at most maxChats chats, forgetting the
+// least recently used. The Chat writes identified chats' messages through
+// to its History and reads them back after a restart.
 type mailboxes struct {
 	mu       sync.Mutex
 	maxChats int
@@ -52,10 +60,12 @@ type mailboxes struct {
 }
 
 type mailbox struct {
-	chat string
-	box  string // random id of this mailbox's life, so clients notice a reset
-	seq  int64
-	msgs []Message
+	chat  string
+	box   string // random id of this mailbox's life, so clients notice a reset
+	seq   int64
+	msgs  []Message
+	saved int64  // the last seq written to the durable history
+	lang  string // the chat's language as last known, for the page chrome
 }
 
 func newMailboxes(maxChats, perChat int) *mailboxes {
@@ -161,6 +171,7 @@ type Page struct {
 	Box      string    `json:"box"`
 	Last     int64     `json:"last"`
 	Reset    bool      `json:"reset,omitempty"`
+	Lang     string    `json:"lang,omitempty"`
 	Messages []Message `json:"messages"`
 }
 
@@ -173,7 +184,7 @@ func (m *mailboxes) since(chat, box string, after int64) Page {
 		p.Reset = box != ""
 		return p
 	}
-	p.Box, p.Last = mb.box, mb.seq
+	p.Box, p.Last, p.Lang = mb.box, mb.seq, mb.lang
 	if box != mb.box {
 		p.Reset, after = true, 0
 	}
@@ -190,4 +201,66 @@ func (m *mailboxes) empty(chat string) bool {
 	defer m.mu.Unlock()
 	mb := m.get(chat, false)
 	return mb == nil || len(mb.msgs) == 0
+}
+
+// has reports whether chat's mailbox is in memory.
+func (m *mailboxes) has(chat string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.byChat[chat]
+	return ok
+}
+
+// restore puts back a chat's messages read from the durable history (none
+// for a chat that has none: that too is remembered, so polls do not ask
+// again). A mailbox made meanwhile wins.
+func (m *mailboxes) restore(chat string, msgs []Message) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.byChat[chat]; ok {
+		return
+	}
+	mb := m.get(chat, true)
+	mb.msgs = msgs
+	if n := len(msgs); n > 0 {
+		mb.seq, mb.saved = msgs[n-1].Seq, msgs[n-1].Seq
+	}
+}
+
+// unsaved returns chat's messages not yet in the durable history and counts
+// them as saved.
+func (m *mailboxes) unsaved(chat string) []Message {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mb := m.get(chat, false)
+	if mb == nil {
+		return nil
+	}
+	var out []Message
+	for _, x := range mb.msgs {
+		if x.Seq > mb.saved {
+			out = append(out, x)
+		}
+	}
+	mb.saved = mb.seq
+	return out
+}
+
+// setLang records chat's language for the page chrome.
+func (m *mailboxes) setLang(chat, lang string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if mb := m.get(chat, false); mb != nil {
+		mb.lang = lang
+	}
+}
+
+// lang returns chat's language as last known, "" when unknown.
+func (m *mailboxes) lang(chat string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if mb := m.get(chat, false); mb != nil {
+		return mb.lang
+	}
+	return ""
 }

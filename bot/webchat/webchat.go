@@ -2,16 +2,19 @@
 // /chat: a small web page where anyone can talk to the bot with no account
 // and no internet access, to try every flow.
 //
-// Each browser gets an anonymous chat: a random 128-bit secret in an
-// HttpOnly, SameSite=Strict cookie. The chat id the bot sees (UserID and
+// Each browser gets an anonymous chat: a random 128-bit secret, signed
+// with the server's key, in an HttpOnly, SameSite=Strict cookie; cookies
+// the server did not issue are refused. The chat id the bot sees (UserID and
 // ChatID of bot.Inbound) is a hash of that secret, so that the ids stored in
 // the database and written to logs cannot be replayed as a cookie.
 //
 // The conversation state (who the chat is linked to, a half-filled form) is
 // durable in the session store and the results in the database, like any
-// channel. What the page shows as history is kept in memory only (the last
-// 200 messages of at most 10,000 chats) and is lost on restart; the page then
-// starts with an empty screen and the conversation carries on.
+// channel. What the page shows as history is kept in memory (the last 200
+// messages of at most 10,000 chats) and, for chats linked to a person,
+// written through to Config.History, from which it is shown again after a
+// restart. Files the bot sent wait on disk (Config.FileDir), never in
+// memory; uploads are streamed to temporary files.
 //
 // Phone numbers: the web has no verified "share my contact". In demo mode
 // (Config.Picker) a typed phone number is taken as the sender's own
@@ -23,8 +26,8 @@
 package webchat
 
 import (
-	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"embed"
@@ -38,7 +41,9 @@ import (
 	"log/slog"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
+	"os"
 	"path"
 	"regexp"
 	"sort"
@@ -71,6 +76,31 @@ type Config struct {
 	// Secure marks the chat cookie Secure whatever the request looks like:
 	// set when the public URL is https (TLS ends at a proxy in front).
 	Secure bool
+	// CookieKey signs the chat cookies (at least 32 bytes; every process
+	// behind one address needs the same key). Nil means a random key for
+	// this process only.
+	CookieKey []byte
+	// UploadDir holds uploads while they are handled; "" means the
+	// system's temporary directory.
+	UploadDir string
+	// MaxUploads bounds the uploads read at the same time; 0 means 8.
+	MaxUploads int
+	// FileDir keeps the files the bot sent, for download; "" means a new
+	// temporary directory (lost on restart).
+	FileDir string
+	// History, when set, keeps the last messages of identified chats
+	// across restarts (storage/sqlstore); Who says whether a chat is
+	// linked to a person, and its language. Anonymous chats stay in
+	// memory only.
+	History History
+	Who     func(ctx context.Context, chat string) (identified bool, lang domain.Lang)
+}
+
+// History keeps web chat messages durably.
+type History interface {
+	SaveChatMessage(ctx context.Context, chat string, seq int64, body []byte, at time.Time, keep int) error
+	ChatMessages(ctx context.Context, chat string, limit int) ([][]byte, error)
+	DeleteChatMessage(ctx context.Context, chat string, seq int64) error
 }
 
 // Limits.
@@ -90,6 +120,7 @@ const (
 // Texts the API returns; the page shows them in its status line.
 const (
 	errBusy      = "Hệ thống đang bận, tin nhắn chưa được lưu. Xin gửi lại."
+	errUploads   = "Đang có nhiều người gửi tệp cùng lúc. Xin đợi một phút rồi gửi lại."
 	errForbidden = "Phiên trò chuyện không hợp lệ. Xin tải lại trang."
 	errTooLarge  = "Tệp quá lớn: chỉ gửi được tệp đến 20 MB. Xin chọn tệp nhỏ hơn."
 	errBadType   = "Yêu cầu không hợp lệ (sai kiểu dữ liệu)."
@@ -115,26 +146,23 @@ type Chat struct {
 	boxes  *mailboxes
 	now    func() time.Time
 
-	// uploads holds the bytes of files being handled: the dispatcher
-	// fetches them (Fetch) while the upload request waits for it.
-	uploads sync.Map // file id -> []byte
-	// downloads holds files the bot sent, for their chat to download.
-	dlMu      sync.Mutex
-	downloads map[string]download
-	dlOrder   []string
-}
+	key []byte // signs cookies
+	// uploads names the temporary files of uploads being handled: the
+	// dispatcher opens them (Open) while the upload request waits for it.
+	uploads   sync.Map // file id -> path
+	uploadDir string
+	uploadSem chan struct{}
+	// sent keeps the files the bot sent, on disk, for their chat.
+	sent *sentFiles
 
-type download struct {
-	chat string
-	file flows.File
+	history History
+	who     func(ctx context.Context, chat string) (bool, domain.Lang)
 }
-
-// Keep at most this many sent files for download, newest first.
-const maxDownloads = 50
 
 var (
 	_ bot.Sender  = (*Chat)(nil)
 	_ bot.Fetcher = (*Chat)(nil)
+	_ bot.Opener  = (*Chat)(nil)
 )
 
 // New returns a web chat.
@@ -142,11 +170,37 @@ func New(c Config) *Chat {
 	ch := &Chat{
 		h: c.Handler, dir: c.Directory, picker: c.Picker, secure: c.Secure, log: c.Log,
 		boxes: newMailboxes(maxChats, maxPerChat), now: time.Now,
-		downloads: map[string]download{},
+		key: c.CookieKey, uploadDir: c.UploadDir, history: c.History, who: c.Who,
 	}
 	if ch.log == nil {
 		ch.log = slog.Default()
 	}
+	dir := c.FileDir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "dieuphoi-webchat-*"); err != nil {
+			panic(fmt.Sprintf("webchat: files directory: %v", err))
+		}
+	}
+	sent, err := openSentFiles(dir)
+	if err != nil {
+		panic(err) // the directory was just made, or checked at start-up
+	}
+	ch.sent = sent
+	if len(ch.key) < 32 {
+		ch.key = make([]byte, 32)
+		if _, err := rand.Read(ch.key); err != nil {
+			panic(fmt.Sprintf("webchat: random: %v", err))
+		}
+	}
+	if ch.uploadDir == "" {
+		ch.uploadDir = os.TempDir()
+	}
+	n := c.MaxUploads
+	if n <= 0 {
+		n = 8
+	}
+	ch.uploadSem = make(chan struct{}, n)
 	if ch.dir == nil {
 		ch.dir = func() *domain.Directory { return domain.NewDirectory(nil, nil) }
 	}
@@ -156,13 +210,22 @@ func New(c Config) *Chat {
 // Send appends replies to chat's mailbox, where the page picks them up: at
 // once in the answer to the message that caused them, or by polling for
 // replies that come later (reminders).
-func (c *Chat) Send(_ context.Context, chatID string, replies []flows.Reply) error {
+func (c *Chat) Send(ctx context.Context, chatID string, replies []flows.Reply) error {
+	c.load(ctx, chatID)
+	defer c.persist(ctx, chatID)
 	now := c.now()
 	msgs := make([]Message, 0, len(replies))
 	for _, r := range replies {
 		m := Message{From: fromBot, Text: r.Text, AskContact: r.AskContact, At: now}
 		if r.File != nil {
-			m.File = &FileView{Name: r.File.Name, Size: int64(len(r.File.Data)), URL: "/chat/api/file/" + c.keepDownload(chatID, *r.File)}
+			id, size, err := c.sent.put(chatID, *r.File)
+			if err != nil {
+				return err
+			}
+			m.File = &FileView{Name: r.File.Name, Size: size, URL: "/chat/api/file/" + id}
+		}
+		if l := r.Link; l != nil && (strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://")) {
+			m.Link = &LinkView{Label: l.Label, URL: l.URL}
 		}
 		for _, row := range r.Buttons {
 			vr := make([]ButtonView, 0, len(row))
@@ -176,6 +239,10 @@ func (c *Chat) Send(_ context.Context, chatID string, replies []flows.Reply) err
 	c.boxes.add(chatID, msgs...)
 	return nil
 }
+
+// startEcho is what the chat shows for the user's side when an invite link
+// was opened: what they did, not a command they never typed.
+const startEcho = "🔗 Mở liên kết mời"
 
 // Routes registers the page, its assets and its API on mux.
 func (c *Chat) Routes(mux *http.ServeMux) {
@@ -208,6 +275,7 @@ func securityHeaders(w http.ResponseWriter) {
 // --- the page ---------------------------------------------------------------
 
 type pageData struct {
+	EN         bool // the page chrome in English
 	Picker     bool
 	PickerOpen bool
 	Groups     []pickGroup
@@ -224,7 +292,8 @@ type pickPerson struct {
 
 func (c *Chat) servePage(w http.ResponseWriter, r *http.Request) {
 	chat := c.session(w, r, true)
-	d := pageData{Picker: c.picker}
+	c.load(r.Context(), chat)
+	d := pageData{Picker: c.picker, EN: c.boxes.lang(chat) == string(domain.English)}
 	if c.picker {
 		d.Groups = c.groups()
 		// Open the picker for a fresh chat, and on an invite link never.
@@ -280,68 +349,105 @@ func (c *Chat) groups() []pickGroup {
 // --- files ------------------------------------------------------------------
 
 // Fetch implements bot.Fetcher: the bytes of a file being uploaded.
-func (c *Chat) Fetch(_ context.Context, f flows.FileRef, maxBytes int64) ([]byte, error) {
+func (c *Chat) Fetch(ctx context.Context, f flows.FileRef, maxBytes int64) ([]byte, error) {
+	r, err := c.Open(ctx, f, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
+// Open implements bot.Opener: the upload's temporary file, read from disk.
+func (c *Chat) Open(_ context.Context, f flows.FileRef, maxBytes int64) (io.ReadCloser, error) {
 	v, ok := c.uploads.Load(f.ID)
 	if !ok {
 		return nil, fmt.Errorf("webchat: upload %s is gone", f.ID)
 	}
-	data := v.([]byte)
-	if int64(len(data)) > maxBytes {
+	fh, err := os.Open(v.(string))
+	if err != nil {
+		return nil, fmt.Errorf("webchat: open upload: %w", err)
+	}
+	if st, err := fh.Stat(); err != nil || st.Size() > maxBytes {
+		fh.Close()
+		if err != nil {
+			return nil, fmt.Errorf("webchat: open upload: %w", err)
+		}
 		return nil, bot.ErrTooLarge
 	}
-	return data, nil
+	return fh, nil
 }
 
-func (c *Chat) keepDownload(chat string, f flows.File) string {
-	id := randomHex(16)
-	c.dlMu.Lock()
-	defer c.dlMu.Unlock()
-	c.downloads[id] = download{chat: chat, file: f}
-	c.dlOrder = append(c.dlOrder, id)
-	for len(c.dlOrder) > maxDownloads {
-		delete(c.downloads, c.dlOrder[0])
-		c.dlOrder = c.dlOrder[1:]
-	}
-	return id
-}
-
-// serveDownload gives a file the bot sent to the chat it was sent to.
+// serveDownload gives a file the bot sent to the chat it was sent to,
+// streamed from disk.
 func (c *Chat) serveDownload(w http.ResponseWriter, r *http.Request) {
 	chat := c.session(w, r, false)
-	c.dlMu.Lock()
-	d, ok := c.downloads[r.PathValue("id")]
-	c.dlMu.Unlock()
-	if chat == "" || !ok || d.chat != chat {
+	var fh *os.File
+	var m sentMeta
+	err := os.ErrNotExist
+	if chat != "" {
+		fh, m, err = c.sent.open(chat, r.PathValue("id"))
+	}
+	if err != nil {
 		http.Error(w, "Tệp không còn hoặc không thuộc cuộc trò chuyện này.", http.StatusNotFound)
 		return
 	}
-	w.Header().Set("Content-Type", d.file.MIME)
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.file.Name}))
+	defer fh.Close()
+	// A large export may take longer than the server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
+	w.Header().Set("Content-Type", m.MIME)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": fileName(m.Name)}))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(d.file.Data)
+	w.Header().Set("Content-Length", strconv.FormatInt(m.Size, 10))
+	if _, err := io.Copy(w, fh); err != nil {
+		c.log.Debug("webchat: download cut short", "err", err)
+	}
 }
 
-// --- the chat id ------------------------------------------------------------
-
-var cookieRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
+// A cookie is "<secret>.<mac>": 128 random bits and their HMAC-SHA256
+// under the server's key (first 128 bits), both in hex. Only cookies the
+// server issued are accepted: a made-up one is refused, and the page gives
+// the browser a fresh signed one.
+var cookieRe = regexp.MustCompile(`^[0-9a-f]{32}\.[0-9a-f]{32}$`)
 
 // session returns the chat id of the browser, issuing a new anonymous chat
-// when it has none and issue is set; "" when it has none and issue is not.
+// when it has no valid cookie and issue is set; "" when it has none and
+// issue is not.
 func (c *Chat) session(w http.ResponseWriter, r *http.Request, issue bool) string {
-	if ck, err := r.Cookie(cookieName); err == nil && cookieRe.MatchString(ck.Value) {
-		return chatID(ck.Value)
+	if ck, err := r.Cookie(cookieName); err == nil {
+		if secret, ok := c.verifyCookie(ck.Value); ok {
+			return chatID(secret)
+		}
 	}
 	if !issue {
 		return ""
 	}
 	secret := randomHex(16)
 	http.SetCookie(w, &http.Cookie{
-		Name: cookieName, Value: secret, Path: "/chat",
+		Name: cookieName, Value: c.signCookie(secret), Path: "/chat",
 		MaxAge: int(cookieMaxAge / time.Second), HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: c.secure || r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
 	})
 	return chatID(secret)
+}
+
+func (c *Chat) cookieMAC(secret string) string {
+	m := hmac.New(sha256.New, c.key)
+	m.Write([]byte("dieuphoi webchat cookie\x00" + secret))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+func (c *Chat) signCookie(secret string) string { return secret + "." + c.cookieMAC(secret) }
+
+// verifyCookie returns the secret of a cookie the server issued, comparing
+// the MAC in constant time.
+func (c *Chat) verifyCookie(v string) (string, bool) {
+	if !cookieRe.MatchString(v) {
+		return "", false
+	}
+	secret, mac, _ := strings.Cut(v, ".")
+	return secret, hmac.Equal([]byte(mac), []byte(c.cookieMAC(secret)))
 }
 
 // chatID derives the id the bot sees from the cookie secret.
@@ -413,6 +519,7 @@ func (c *Chat) serveMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	c.load(r.Context(), chat)
 	writeJSON(w, http.StatusOK, c.boxes.since(chat, r.URL.Query().Get("box"), after))
 }
 
@@ -433,7 +540,9 @@ func (c *Chat) serveSend(w http.ResponseWriter, r *http.Request) {
 	case "application/json":
 		req, in, echo, status, msg = c.parseJSON(w, r, chat)
 	case "multipart/form-data":
-		req, in, echo, status, msg = c.parseMultipart(w, r, params["boundary"])
+		var done func()
+		req, in, echo, status, msg, done = c.parseMultipart(w, r, params["boundary"])
+		defer done() // the temporary file goes, whatever happened
 	default:
 		status, msg = http.StatusUnsupportedMediaType, errBadType
 	}
@@ -442,17 +551,15 @@ func (c *Chat) serveSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := c.log.With("chat", chat[:8], "msg", req.ID, "kind", in.Kind)
-	for _, f := range in.Files {
-		defer c.uploads.Delete(f.ID)
-	}
 
 	echo.From, echo.At, echo.clientID = fromMe, c.now(), req.ID
+	c.load(r.Context(), chat)
 	seq, added := c.boxes.echo(chat, echo)
 	in2 := bot.Inbound{
 		// Scoped by chat, so one browser's ids can never collide with
 		// (or pre-empt) another's.
 		Key:    domain.UpdateKey{Channel: domain.Web, UpdateID: chat + ":" + req.ID},
-		UserID: chat, ChatID: chat, Input: in,
+		UserID: chat, ChatID: chat, Input: in, Source: clientAddr(r),
 	}
 	// Finish handling even when the phone drops the connection: a retry of
 	// the same id is then a duplicate and gets the replies from the mailbox.
@@ -461,6 +568,11 @@ func (c *Chat) serveSend(w http.ResponseWriter, r *http.Request) {
 	if err := c.h.Handle(ctx, in2); err != nil {
 		if added {
 			c.boxes.remove(chat, seq)
+			if c.history != nil {
+				if err := c.history.DeleteChatMessage(ctx, chat, seq); err != nil {
+					log.Warn("webchat: history", "err", err)
+				}
+			}
 		}
 		if errors.Is(err, bot.ErrNotSaved) {
 			log.Warn("webchat: message not saved", "err", err)
@@ -545,28 +657,53 @@ func (c *Chat) parseJSON(w http.ResponseWriter, r *http.Request, chat string) (r
 			return req, in, echo, http.StatusBadRequest, errBad
 		}
 		in = flows.Input{Kind: flows.InCommand, Command: "start", Text: token}
-		echo.Text = "/start" // the token stays out of the history
+		echo.Text = startEcho // the token stays out of the history
 	}
 	return req, in, echo, 0, ""
 }
 
 // parseMultipart reads a file upload: fields id, after, box, an optional
-// caption text, and the part "file". The file's bytes are kept in uploads
-// until the request ends, for the dispatcher to fetch.
-func (c *Chat) parseMultipart(w http.ResponseWriter, r *http.Request, boundary string) (req sendRequest, in flows.Input, echo Message, status int, msg string) {
+// caption text, and the part "file". The file is streamed to a temporary
+// file, its size checked while reading; every other check runs before the
+// upload is offered to the dispatcher (Open). done, never nil, removes the
+// temporary file and frees the upload's slot: the caller defers it.
+func (c *Chat) parseMultipart(w http.ResponseWriter, r *http.Request, boundary string) (req sendRequest, in flows.Input, echo Message, status int, msg string, done func()) {
+	done = func() {}
 	const slack = 64 << 10 // the other fields and part headers
 	if r.ContentLength > MaxFileSize+slack {
-		return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge
+		return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge, done
 	}
 	if boundary == "" {
-		return req, in, echo, http.StatusBadRequest, errBad
+		return req, in, echo, http.StatusBadRequest, errBad, done
+	}
+	select {
+	case c.uploadSem <- struct{}{}:
+	default:
+		c.log.Warn("webchat: too many uploads at once", "limit", cap(c.uploadSem))
+		return req, in, echo, http.StatusServiceUnavailable, errUploads, done
+	}
+	var tmp *os.File
+	var id string
+	done = func() {
+		if id != "" {
+			c.uploads.Delete(id)
+		}
+		if tmp != nil {
+			_ = tmp.Close()
+			if err := os.Remove(tmp.Name()); err != nil {
+				c.log.Warn("webchat: remove upload", "err", err)
+			}
+		}
+		<-c.uploadSem
 	}
 	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, MaxFileSize+slack), boundary)
 	var file *flows.FileRef
-	var data []byte
-	tooLarge := func(err error) bool {
+	bad := func(err error) (int, string) {
 		var mbe *http.MaxBytesError
-		return errors.As(err, &mbe)
+		if errors.As(err, &mbe) {
+			return http.StatusRequestEntityTooLarge, errTooLarge
+		}
+		return http.StatusBadRequest, errBad
 	}
 	for {
 		part, err := mr.NextPart()
@@ -574,52 +711,48 @@ func (c *Chat) parseMultipart(w http.ResponseWriter, r *http.Request, boundary s
 			break
 		}
 		if err != nil {
-			if tooLarge(err) {
-				return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge
-			}
-			return req, in, echo, http.StatusBadRequest, errBad
+			status, msg = bad(err)
+			return req, in, echo, status, msg, done
 		}
 		name := part.FormName()
 		if name == "file" && part.FileName() != "" {
 			if file != nil {
-				return req, in, echo, http.StatusBadRequest, errBad
+				return req, in, echo, http.StatusBadRequest, errBad, done
+			}
+			if tmp, err = os.CreateTemp(c.uploadDir, "dieuphoi-upload-*"); err != nil {
+				c.log.Error("webchat: temporary file for an upload", "err", err)
+				return req, in, echo, http.StatusServiceUnavailable, errBusy, done
 			}
 			head := make([]byte, 512)
 			n, err := io.ReadFull(part, head)
 			if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-				if tooLarge(err) {
-					return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge
-				}
-				return req, in, echo, http.StatusBadRequest, errBad
+				status, msg = bad(err)
+				return req, in, echo, status, msg, done
 			}
-			var body bytes.Buffer
-			body.Write(head[:n])
-			rest, err := io.Copy(&body, io.LimitReader(part, MaxFileSize+1-int64(n)))
+			if _, err := tmp.Write(head[:n]); err != nil {
+				c.log.Error("webchat: write upload", "err", err)
+				return req, in, echo, http.StatusServiceUnavailable, errBusy, done
+			}
+			rest, err := io.Copy(tmp, io.LimitReader(part, MaxFileSize+1-int64(n)))
 			if err != nil {
-				if tooLarge(err) {
-					return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge
-				}
-				return req, in, echo, http.StatusBadRequest, errBad
+				status, msg = bad(err)
+				return req, in, echo, status, msg, done
 			}
 			size := int64(n) + rest
 			if size > MaxFileSize {
-				return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge
+				return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge, done
 			}
 			mt := part.Header.Get("Content-Type")
 			if mt == "" || mt == "application/octet-stream" {
 				mt = http.DetectContentType(head[:n])
 			}
-			file = &flows.FileRef{Name: fileName(part.FileName()), MIME: mt, Size: size}
-			data = body.Bytes()
-			file.IsPhoto = strings.HasPrefix(mt, "image/")
+			file = &flows.FileRef{Name: fileName(part.FileName()), MIME: mt, Size: size, IsPhoto: strings.HasPrefix(mt, "image/")}
 			continue
 		}
 		v, err := io.ReadAll(io.LimitReader(part, 16<<10))
 		if err != nil {
-			if tooLarge(err) {
-				return req, in, echo, http.StatusRequestEntityTooLarge, errTooLarge
-			}
-			return req, in, echo, http.StatusBadRequest, errBad
+			status, msg = bad(err)
+			return req, in, echo, status, msg, done
 		}
 		switch name {
 		case "id":
@@ -633,18 +766,24 @@ func (c *Chat) parseMultipart(w http.ResponseWriter, r *http.Request, boundary s
 		}
 	}
 	if !clientIDRe.MatchString(req.ID) || file == nil {
-		return req, in, echo, http.StatusBadRequest, errBad
+		return req, in, echo, http.StatusBadRequest, errBad, done
 	}
-	file.ID = randomHex(8) + ":" + req.ID
-	c.uploads.Store(file.ID, data)
 	if utf8.RuneCountInString(req.Text) > 1024 {
-		return req, in, echo, http.StatusRequestEntityTooLarge, errTooLong
+		return req, in, echo, http.StatusRequestEntityTooLarge, errTooLong, done
 	}
+	if err := tmp.Close(); err != nil {
+		c.log.Error("webchat: write upload", "err", err)
+		return req, in, echo, http.StatusServiceUnavailable, errBusy, done
+	}
+	// Every check passed: only now is the upload offered to the dispatcher.
+	id = randomHex(8) + ":" + req.ID
+	file.ID = id
+	c.uploads.Store(id, tmp.Name())
 	file.Caption = req.Text
 	in = flows.Input{Kind: flows.InFile, Text: req.Text, Files: []flows.FileRef{*file}}
 	echo.Text = req.Text
 	echo.File = &FileView{Name: file.Name, Size: file.Size}
-	return req, in, echo, 0, ""
+	return req, in, echo, 0, "", done
 }
 
 // fileName keeps the base name of an uploaded file, without path or control
@@ -676,4 +815,73 @@ func ParseText(text string) flows.Input {
 		return flows.Input{Kind: flows.InCommand, Command: cmd, Text: arg}
 	}
 	return flows.Input{Kind: flows.InText, Text: text}
+}
+
+// clientAddr is the address the request came from, for the code-guessing
+// throttle: the peer's IP, or, when the peer is a proxy on this machine,
+// the address that proxy appended last to X-Forwarded-For (earlier entries
+// are the client's to forge).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if fwd := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); fwd != nil {
+				return "ip:" + fwd.String()
+			}
+		}
+	}
+	return "ip:" + host
+}
+
+// load reads chat's recent messages back from the history when they are not
+// in memory (after a restart, or once evicted).
+func (c *Chat) load(ctx context.Context, chat string) {
+	if c.history == nil || chat == "" || c.boxes.has(chat) {
+		return
+	}
+	raws, err := c.history.ChatMessages(ctx, chat, maxPerChat)
+	if err != nil {
+		c.log.Warn("webchat: read history", "err", err)
+		return
+	}
+	msgs := make([]Message, 0, len(raws))
+	for _, raw := range raws {
+		var m Message
+		if err := json.Unmarshal(raw, &m); err != nil {
+			continue
+		}
+		msgs = append(msgs, m)
+	}
+	c.boxes.restore(chat, msgs)
+	if len(msgs) > 0 && c.who != nil {
+		_, lang := c.who(ctx, chat)
+		c.boxes.setLang(chat, string(lang))
+	}
+}
+
+// persist writes chat's new messages to the history when the chat is
+// linked to a person, and notes its language for the page chrome.
+func (c *Chat) persist(ctx context.Context, chat string) {
+	if c.who == nil {
+		return
+	}
+	identified, lang := c.who(ctx, chat)
+	c.boxes.setLang(chat, string(lang))
+	if !identified || c.history == nil {
+		return
+	}
+	for _, m := range c.boxes.unsaved(chat) {
+		raw, err := json.Marshal(m)
+		if err != nil {
+			continue
+		}
+		if err := c.history.SaveChatMessage(ctx, chat, m.Seq, raw, m.At, maxPerChat); err != nil {
+			c.log.Warn("webchat: keep history", "err", err)
+			return
+		}
+	}
 }

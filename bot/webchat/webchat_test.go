@@ -31,11 +31,17 @@ type recorder struct {
 	err   error
 	reply []flows.Reply
 	chat  *Chat
+	// onHandle, when set, runs inside Handle (with mu held), as the
+	// dispatcher would read an upload.
+	onHandle func()
 }
 
 func (r *recorder) Handle(ctx context.Context, in bot.Inbound) error {
 	r.mu.Lock()
 	r.ins = append(r.ins, in)
+	if r.onHandle != nil {
+		r.onHandle()
+	}
 	err, reply := r.err, r.reply
 	r.mu.Unlock()
 	if err != nil {
@@ -85,16 +91,24 @@ func testDirectory() *domain.Directory {
 
 func newFixture(t *testing.T, picker bool) *fixture {
 	t.Helper()
+	return newFixtureWith(t, func(c *Config) { c.Picker = picker })
+}
+
+// newFixtureWith is newFixture with the config changed by set.
+func newFixtureWith(t *testing.T, set func(*Config)) *fixture {
+	t.Helper()
 	logs := &bytes.Buffer{}
 	rec := &recorder{reply: []flows.Reply{{
 		Text:    "Xin chào!\nDòng hai",
 		Buttons: [][]flows.Button{{{Label: "👤 Cử người đi thay", Data: "rsvp:sub"}}},
 	}}}
 	dir := testDirectory()
-	chat := New(Config{
-		Handler: rec, Directory: func() *domain.Directory { return dir }, Picker: picker,
+	cfg := Config{
+		Handler: rec, Directory: func() *domain.Directory { return dir },
 		Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	}
+	set(&cfg)
+	chat := New(cfg)
 	rec.chat = chat
 	mux := http.NewServeMux()
 	chat.Routes(mux)

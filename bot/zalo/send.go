@@ -10,7 +10,9 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dieuphoi/dieuphoi/bot"
@@ -57,11 +59,17 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 	if a.checkWindow {
 		// Outside the window Zalo refuses (or charges) the message: say so
 		// without calling, so the scheduler can use another channel.
-		if ok, err := a.WithinWindow(ctx, chatID, a.now()); err == nil && !ok {
+		if ok, err := a.WithinWindow(ctx, chatID, a.clock()); err == nil && !ok {
 			return fmt.Errorf("user %s: %w", chatID, ErrOutsideWindow)
 		}
 	}
 	for i, r := range replies {
+		if r.File != nil {
+			if err := a.sendFile(ctx, chatID, r); err != nil {
+				return err
+			}
+			continue
+		}
 		if strings.TrimSpace(r.Text) == "" {
 			a.log.Warn("skipping reply with empty text", "user", chatID, "reply", i)
 			continue
@@ -69,6 +77,12 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 		buttons, err := flatten(r.Buttons)
 		if err != nil {
 			return fmt.Errorf("zalo: reply %d: %w", i, err)
+		}
+		if l := r.Link; l != nil {
+			if !strings.HasPrefix(l.URL, "https://") && !strings.HasPrefix(l.URL, "http://") {
+				return fmt.Errorf("zalo: reply %d: link button %q: not an http(s) URL", i, l.Label)
+			}
+			buttons = append(buttons, zbutton{Label: l.Label, URL: l.URL})
 		}
 		parts := splitText(r.Text, MaxMessageLen)
 		for j, part := range parts {
@@ -99,28 +113,125 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 	return nil
 }
 
+// Zalo's upload limits (OA API v2.0 upload/file and upload/image).
+const (
+	MaxUploadFile  = 5 << 20 // PDF, DOC, DOCX
+	MaxUploadImage = 1 << 20 // JPG, PNG
+)
+
+// fileKind is how Zalo can carry a file: "file" (uploaded document),
+// "image" (uploaded picture) or "" (neither: a download link).
+func fileKind(f *flows.File) string {
+	ext := strings.ToLower(path.Ext(f.Name))
+	switch {
+	case (ext == ".pdf" || ext == ".doc" || ext == ".docx") && len(f.Data) <= MaxUploadFile:
+		return "file"
+	case (ext == ".jpg" || ext == ".jpeg" || ext == ".png") && len(f.Data) <= MaxUploadImage:
+		return "image"
+	}
+	return ""
+}
+
+// sendFile delivers a reply's file: its text first (Zalo's file message has
+// no caption), then the file uploaded and sent as a file or image message;
+// a type Zalo refuses, a file over its limits, or an upload Zalo turns down
+// goes as a signed, expiring download link instead.
+func (a *Adapter) sendFile(ctx context.Context, user string, r flows.Reply) error {
+	if strings.TrimSpace(r.Text) != "" {
+		rest := r
+		rest.File = nil
+		if err := a.Send(ctx, user, []flows.Reply{rest}); err != nil {
+			return err
+		}
+	}
+	f := r.File
+	var msg map[string]any
+	switch fileKind(f) {
+	case "file":
+		tok, err := a.UploadFile(ctx, f.Name, f.Data)
+		if err == nil {
+			msg = map[string]any{"attachment": map[string]any{"type": "file", "payload": map[string]any{"token": tok}}}
+		} else if !refusedUpload(err) {
+			return err
+		} else {
+			a.log.Info("zalo refused the upload; sending a link", "file", f.Name, "err", err)
+		}
+	case "image":
+		id, err := a.UploadImage(ctx, f.Name, f.Data)
+		if err == nil {
+			msg = map[string]any{"attachment": map[string]any{"type": "template", "payload": map[string]any{
+				"template_type": "media",
+				"elements":      []map[string]any{{"media_type": "image", "attachment_id": id}},
+			}}}
+		} else if !refusedUpload(err) {
+			return err
+		} else {
+			a.log.Info("zalo refused the upload; sending a link", "file", f.Name, "err", err)
+		}
+	}
+	if msg == nil {
+		msg = map[string]any{"text": a.linkText(f)}
+	}
+	return a.sendMessage(ctx, user, msg)
+}
+
+// refusedUpload tells an upload Zalo turned down for the file itself (its
+// type or size) from a failure worth reporting (token, quota, network).
+func refusedUpload(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && !errors.Is(err, ErrQuota) && !errors.Is(err, ErrReauthorize) &&
+		apiErr.Code != codeTokenInvalid && apiErr.Code != codeTokenExpired
+}
+
+// linkText offers a file as a download link (both languages: the adapter
+// does not know the reader's).
+func (a *Adapter) linkText(f *flows.File) string {
+	if a.links == nil {
+		return fmt.Sprintf("📎 Không gửi được tệp «%s» qua Zalo; xin mở trợ lý trên web hoặc Telegram để nhận tệp.\n"+
+			"📎 The file «%s» cannot be sent over Zalo; please use the web chat or Telegram to get it.", f.Name, f.Name)
+	}
+	link, err := a.links.Link(f)
+	if err != nil {
+		a.log.Error("file link", "file", f.Name, "err", err)
+		return fmt.Sprintf("📎 Chưa tạo được liên kết tải tệp «%s»; xin thử lại sau ít phút.\n"+
+			"📎 Could not make a download link for «%s»; please try again in a few minutes.", f.Name, f.Name)
+	}
+	hours := int(a.links.TTL().Round(time.Hour) / time.Hour)
+	return fmt.Sprintf("📎 Tệp «%s» — tải về tại đây (liên kết dùng được trong %d giờ):\n%s\n"+
+		"(Download «%s» from the link above; it works for %d hours.)", f.Name, hours, link, f.Name, hours)
+}
+
+// zbutton is one button of a template: a choice coming back as the user's
+// text (Data), or a link Zalo opens (URL, an oa.open.url button).
+type zbutton struct {
+	Label, Data, URL string
+}
+
 // flatten puts the rows of buttons in one list, checking them.
-func flatten(rows [][]flows.Button) ([]flows.Button, error) {
-	var out []flows.Button
+func flatten(rows [][]flows.Button) ([]zbutton, error) {
+	var out []zbutton
 	for _, row := range rows {
 		for _, b := range row {
 			if b.Data == "" {
 				return nil, fmt.Errorf("button %q has no data", b.Label)
 			}
-			out = append(out, b)
+			out = append(out, zbutton{Label: b.Label, Data: b.Data})
 		}
 	}
 	return out, nil
 }
 
 // buttonTemplate renders buttons as the attachment of a text message.
-func buttonTemplate(bs []flows.Button) map[string]any {
+func buttonTemplate(bs []zbutton) map[string]any {
 	list := make([]map[string]any, len(bs))
 	for i, b := range bs {
 		list[i] = map[string]any{
 			"title":   truncate(b.Label, MaxButtonTitle),
 			"type":    "oa.query.hide",
 			"payload": ButtonPrefix + b.Data,
+		}
+		if b.URL != "" {
+			list[i]["type"], list[i]["payload"] = "oa.open.url", map[string]any{"url": b.URL}
 		}
 	}
 	return map[string]any{"type": "template", "payload": map[string]any{"buttons": list}}
@@ -203,7 +314,9 @@ func (a *Adapter) callAPI(ctx context.Context, op string, build func() (*http.Re
 				return nil, err
 			}
 			continue
-		case codeNotFollower, codeOutsideWindow, codeNoInteraction7:
+		case codeNotFollower:
+			return nil, fmt.Errorf("%w: %w", ErrNotFollower, apiErr)
+		case codeOutsideWindow, codeNoInteraction7:
 			return nil, fmt.Errorf("%w: %w", ErrOutsideWindow, apiErr)
 		case codeQuota, codeRateLimit:
 			return nil, fmt.Errorf("%w: %w", ErrQuota, apiErr)

@@ -93,7 +93,7 @@ func TestSendErrorMapping(t *testing.T) {
 		want error
 	}{
 		{zalotest.CodeOutsideWindow, ErrOutsideWindow},
-		{zalotest.CodeNotFollower, ErrOutsideWindow},
+		{zalotest.CodeNotFollower, ErrNotFollower},
 		{-201, ErrOutsideWindow},
 		{zalotest.CodeQuota, ErrQuota},
 		{zalotest.CodeRateLimit, ErrQuota},
@@ -265,5 +265,28 @@ func TestSplitText(t *testing.T) {
 		if utf8.RuneCountInString(x) > 10 || strings.HasPrefix(x, " ") || strings.HasSuffix(x, " ") {
 			t.Errorf("word split: %q", p)
 		}
+	}
+}
+
+// A reply's Link goes to Zalo as an oa.open.url button after the choices.
+func TestSendLinkIsAnOpenURLButton(t *testing.T) {
+	s := newSetup(t)
+	err := s.a.Send(context.Background(), "u7", []flows.Reply{{
+		Text:    "🔐 Đường dẫn đăng nhập trang quản trị.",
+		Buttons: [][]flows.Button{{{Label: "Khác", Data: "x:1"}}},
+		Link:    &flows.LinkButton{Label: "🔐 Mở trang quản trị", URL: "https://pii.example.vn/admin/signin/abc"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := s.srv.Messages("u7")
+	if len(ms) != 1 || len(ms[0].Buttons) != 2 {
+		t.Fatalf("sent %+v", ms)
+	}
+	if b := ms[0].Buttons[1]; b.Type != "oa.open.url" || b.URL != "https://pii.example.vn/admin/signin/abc" || b.Title != "🔐 Mở trang quản trị" {
+		t.Fatalf("link button %+v", b)
+	}
+	if ms[0].Buttons[0].Payload != ButtonPrefix+"x:1" {
+		t.Fatalf("choice button %+v", ms[0].Buttons[0])
 	}
 }

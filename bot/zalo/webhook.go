@@ -209,7 +209,7 @@ func (a *Adapter) accept(ev *event) int {
 	in, ok := toInbound(ev)
 	j := job{user: user, event: ev.EventName}
 	if interaction(ev.EventName) {
-		j.touch = a.now()
+		j.touch = a.clock()
 	}
 	switch {
 	case ok:

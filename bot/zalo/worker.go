@@ -127,7 +127,7 @@ func (a *Adapter) handleNow(j job) error {
 		return nil
 	}
 	err := a.handler.Handle(ctx, *j.in)
-	if err == nil || errors.Is(err, ErrOutsideWindow) {
+	if err == nil || errors.Is(err, ErrOutsideWindow) || errors.Is(err, ErrNotFollower) {
 		return nil
 	}
 	return err
@@ -155,8 +155,8 @@ func (a *Adapter) process(ctx context.Context, j job) {
 		case err == nil:
 			log.Debug("event handled", "kind", j.in.Input.Kind, "took", time.Since(start))
 			return
-		case errors.Is(err, ErrOutsideWindow):
-			log.Info("replies not delivered: user outside the messaging window; event done", "err", err)
+		case errors.Is(err, ErrOutsideWindow) || errors.Is(err, ErrNotFollower):
+			log.Info("replies not delivered: user outside the messaging window or not following; event done", "err", err)
 			return
 		case ctx.Err() != nil:
 			log.Error("event abandoned at shutdown", "err", err)

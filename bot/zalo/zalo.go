@@ -97,6 +97,12 @@ type TokenStore interface {
 	Release(ctx context.Context, owner string) error
 }
 
+// FileLinker issues a download link for a file (*filelink.Links).
+type FileLinker interface {
+	Link(f *flows.File) (string, error)
+	TTL() time.Duration
+}
+
 // InteractionStore remembers when each user last interacted with the OA.
 // *sqlstore.ZaloStore is one.
 type InteractionStore interface {
@@ -139,7 +145,11 @@ type Config struct {
 	ForceSeed bool
 
 	Log *slog.Logger
-	Now func() time.Time // default time.Now
+	Now func() time.Time // default time.Now: token expiry and leases, real time
+	// Clock is the bot's clock (a demo clock may run in the past): the
+	// users' interactions are recorded and the messaging window checked in
+	// it, so a demo shows the window as users will meet it. Default Now.
+	Clock func() time.Time
 
 	// Window is how long after a user's last interaction WithinWindow
 	// reports true. Default DefaultWindow.
@@ -153,6 +163,11 @@ type Config struct {
 	// in Vietnamese.
 	RequestInfoTitle    string
 	RequestInfoSubtitle string
+
+	// Links hands out signed download links for files Zalo will not carry
+	// (a calendar .ics, Excel, CSV, ZIP, or over the upload limits). Without
+	// it such a file is replaced by a note saying it cannot be sent here.
+	Links FileLinker
 
 	// Sync handles each event before answering the webhook: 200 once its
 	// results are saved, 500 when they could not be (Zalo then delivers it
@@ -191,7 +206,10 @@ var (
 	// ErrOutsideWindow means Zalo refused the message because the user is
 	// outside the messaging window or does not follow the OA. The scheduler
 	// should reach them on another channel.
-	ErrOutsideWindow = fmt.Errorf("zalo: user outside the messaging window or not following the OA: %w", bot.ErrUnreachable)
+	ErrOutsideWindow = fmt.Errorf("zalo: user outside the 48-hour messaging window: %w", bot.ErrMessagingWindow)
+	// ErrNotFollower means the user does not follow the OA (any more):
+	// Zalo's «blocked the bot».
+	ErrNotFollower = fmt.Errorf("zalo: user does not follow the OA: %w", bot.ErrUnreachable)
 	// ErrQuota means the OA's message quota or rate limit is exhausted.
 	ErrQuota = errors.New("zalo: message quota or rate limit exceeded")
 	// ErrReauthorize means Zalo refused the refresh token: a person must
@@ -224,6 +242,8 @@ type Adapter struct {
 	interactions                     InteractionStore
 	log                              *slog.Logger
 	now                              func() time.Time
+	clock                            func() time.Time
+	links                            FileLinker
 	window                           time.Duration
 	infoImage, infoTitle, infoSub    string
 	maxAttempts                      int
@@ -287,6 +307,8 @@ func New(ctx context.Context, c Config) (*Adapter, error) {
 		interactions:   c.Interactions,
 		log:            c.Log,
 		now:            c.Now,
+		clock:          c.Clock,
+		links:          c.Links,
 		window:         c.Window,
 		infoImage:      c.RequestInfoImageURL,
 		infoTitle:      c.RequestInfoTitle,
@@ -326,6 +348,9 @@ func New(ctx context.Context, c Config) (*Adapter, error) {
 	a.log = a.log.With("channel", "zalo")
 	if a.now == nil {
 		a.now = time.Now
+	}
+	if a.clock == nil {
+		a.clock = a.now
 	}
 	if a.window <= 0 {
 		a.window = DefaultWindow

@@ -44,6 +44,7 @@ const token = "424242:BENCH-token-for-the-fake-api"
 
 type config struct {
 	quick        bool
+	active       int
 	chats        int
 	focal        int
 	rate         int
@@ -68,6 +69,7 @@ func main() {
 	var modes string
 	flag.BoolVar(&c.quick, "quick", false, "smoke run: 500 chats, 5 s fixed-rate run")
 	flag.IntVar(&c.chats, "chats", 10000, "simulated users (distinct chats) per run")
+	flag.IntVar(&c.active, "active", 200, "most users mid-conversation at once (0: all at once)")
 	flag.IntVar(&c.focal, "focal", -1, "of them, focal points entering an indicator (default chats/40, at most 296)")
 	flag.IntVar(&c.rate, "rate", 500, "updates per second of the fixed-rate run")
 	flag.IntVar(&c.rateSeconds, "rate-seconds", 20, "length of the fixed-rate run")
@@ -375,8 +377,11 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	}
 	if rate == 0 {
 		var wg sync.WaitGroup
+		active := c.slots()
 		for _, u := range users {
+			active <- struct{}{}
 			wg.Go(func() {
+				defer func() { <-active }()
 				if err := u.Run(ctx, c.stepTimeout, 3); err != nil {
 					fail(err)
 				}
@@ -609,8 +614,11 @@ func runEcho(ctx context.Context, c config, mode string) (result, error) {
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	var pmu sync.Mutex
+	active := c.slots()
 	for _, u := range users {
+		active <- struct{}{}
 		wg.Go(func() {
+			defer func() { <-active }()
 			if err := u.Run(ctx, c.stepTimeout, 0); err != nil {
 				if failed.Add(1) <= 3 {
 					pmu.Lock()
@@ -863,4 +871,14 @@ func render(c config, rows []result) string {
 		}
 	}
 	return b.String()
+}
+
+// slots bounds the users mid-conversation at once (-active): a user starts
+// only when another has finished.
+func (c *config) slots() chan struct{} {
+	n := c.active
+	if n <= 0 {
+		n = c.chats
+	}
+	return make(chan struct{}, max(n, 1))
 }

@@ -106,8 +106,8 @@ func TestFocalPointEntersIndicatorsAndStaffReviews(t *testing.T) {
 	focal.do(func() int { return api.SendCommand(focal.id, "chuongtrinh", "") }, 1)
 	focal.do(func() int { return api.SendCommand(focal.id, "chiso", "") }, 1)
 	m := focal.pressLatest("ind:2.2.3", "minh chứng")
-	if !strings.Contains(m.Text, "Đã nhận") && !strings.Contains(m.Text, "tài liệu minh chứng") {
-		t.Fatalf("resumed at %q; want the evidence question", m.Text)
+	if !strings.Contains(m.Text, "Đã lưu 1 minh chứng:\n  1. 📎 Bao cao NC&PT 2023.pdf") {
+		t.Fatalf("resumed at %q; want the evidence question with the file already kept", m.Text)
 	}
 	focal.pressLatest("ev:done", "Số/ký hiệu")
 	focal.text("88/QĐ-SKHCN", "Ngày ban hành")
@@ -148,6 +148,13 @@ func TestFocalPointEntersIndicatorsAndStaffReviews(t *testing.T) {
 	focal.pressLatest("sm:send", "Đã gửi chỉ số 5.2.1")
 	staff.do(func() int { return api.SendCommand(staff.id, "duyet", "") }, 1)
 	staff.pressLatest("rv:5.2.1|SKHCN", "29")
+	// The history, as the console shows it: real changes, formatted.
+	hist := staff.pressLatest("hs:5.2.1|SKHCN", "Lịch sử chỉ số 5.2.1")
+	for _, want := range []string{"→ 29", "Trả lại", "Thiếu danh mục hợp đồng ký năm 2023"} {
+		if !strings.Contains(hist.Text, want) {
+			t.Fatalf("history %q lacks %q", hist.Text, want)
+		}
+	}
 	sub, _ = st.Submission(ctx, "5.2.1", "SKHCN")
 	staff.pressLatest("ra:5.2.1|SKHCN|"+strconv.Itoa(sub.Version), "Đã duyệt")
 

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -306,6 +308,9 @@ func TestFaultPostgresOutage(t *testing.T) {
 			waitProgress(t, api, users, chats*3, 20*time.Second)
 			end := outage()
 			lastBefore := api.LastUpdateID()
+			// Users wait for replies the outage holds back, so one may not
+			// write during it: someone outside the load does, for sure.
+			api.Text(api.Chat(649999), "/trogiup")
 			time.Sleep(3 * time.Second)
 			confirmedDuring := api.Confirmed()
 			end()
@@ -358,6 +363,209 @@ func TestFaultBotAPIErrors(t *testing.T) {
 	api.Fail("sendMessage", 2, loadtest.Fault{Drop: true})
 	failOn(t, wait(), chats)
 	t.Logf("calls: getUpdates %d, sendMessage %d, answerCallbackQuery %d", api.Calls("getUpdates"), api.Calls("sendMessage"), api.Calls("answerCallbackQuery"))
+	wantNoDuplicates(t, users)
+	wantOneSubstituteEach(t, setup.dbURL, chats)
+}
+
+// kill -9 with updates acknowledged to Telegram but not yet handled: every
+// chat's "/start" is stuck sending its replies (the Bot API hangs) and its
+// "/trogiup" waits behind it, both past the getUpdates offset. After a
+// restart both are handled from the inbox — the platform will not deliver
+// them again — each reply arriving once, in order.
+func TestFaultKillWithAcknowledgedUpdates(t *testing.T) {
+	bin := loadBinary(t)
+	const chats = 20
+	setup := newLoadSetup(t, chats)
+	api, err := loadtest.Start(loadtest.Options{Token: botToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(api.Close)
+	env := setup.env(api, freeAddr(t), "")
+	env["DIEUPHOI_INBOX_LEASE"] = "1s" // the restarted process takes the partitions over soon
+	proc := startLoadProc(t, bin, env)
+
+	const stuck = 6 * time.Second
+	api.FailFor("sendMessage", stuck, loadtest.Fault{Hang: time.Minute})
+	began := time.Now()
+	var cs []*loadtest.Chat
+	last := 0
+	for i, p := range setup.camp.People {
+		c := api.Chat(660000 + int64(i))
+		cs = append(cs, c)
+		api.Text(c, "/start "+p.Token)
+		last = api.Text(c, "/trogiup")
+	}
+	deadline := time.Now().Add(stuck - time.Second)
+	for api.Confirmed() <= last {
+		if time.Now().After(deadline) {
+			t.Fatalf("getUpdates confirmed up to %d, want past %d: the updates were not acknowledged at once", api.Confirmed(), last)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, c := range cs {
+		if c.Count() != 0 {
+			t.Fatalf("chat %d got a reply while sending hangs", c.ID)
+		}
+	}
+	proc.Kill()
+	time.Sleep(time.Until(began.Add(stuck)))
+	startLoadProc(t, bin, env)
+
+	for _, c := range cs {
+		n := c.Wait(context.Background(), 0, 30*time.Second, func(m loadtest.Msg) bool { return strings.HasPrefix(m.Text, "Các lệnh:") })
+		if n < 0 {
+			t.Fatalf("chat %d never got the help after the restart; got %d messages", c.ID, c.Count())
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // a late duplicate would arrive now
+	for _, c := range cs {
+		msgs := c.Messages()
+		seen := map[string]bool{}
+		recognised, help := -1, -1
+		for i, m := range msgs {
+			if seen[m.Text] {
+				t.Errorf("chat %d got %q twice", c.ID, m.Text)
+			}
+			seen[m.Text] = true
+			if strings.Contains(m.Text, "nhận diện") && recognised < 0 {
+				recognised = i
+			}
+			if strings.HasPrefix(m.Text, "Các lệnh:") {
+				help = i
+			}
+		}
+		if recognised < 0 || help < recognised {
+			t.Errorf("chat %d: recognised at %d, help at %d; want both, in that order", c.ID, recognised, help)
+		}
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, setup.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var ids, left int
+	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM identities), (SELECT count(*) FROM inbox)`).Scan(&ids, &left); err != nil {
+		t.Fatal(err)
+	}
+	if ids != chats || left != 0 {
+		t.Errorf("identities = %d, want %d; updates left in the inbox = %d", ids, chats, left)
+	}
+}
+
+// privatePostgres is a PostgreSQL server of the test's own, with the
+// default durability (fsync, synchronous commit), so that the test can
+// crash and restart it.
+type privatePostgres struct {
+	t        *testing.T
+	bin, dir string
+	port     string
+}
+
+// pgCommand runs a server command, as the postgres OS user when root
+// (initdb and postgres refuse to run as root).
+func pgCommand(name string, args ...string) *exec.Cmd {
+	if os.Getuid() == 0 {
+		return exec.Command("runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
+	}
+	return exec.Command(name, args...)
+}
+
+func startPrivatePostgres(t *testing.T) *privatePostgres {
+	t.Helper()
+	skip := t.Skip
+	if os.Getenv(testenv.EnvRequire) == "1" {
+		skip = t.Fatal
+	}
+	bin := os.Getenv("PG_BIN")
+	if bin == "" {
+		dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+		sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
+		for _, d := range dirs {
+			if _, err := os.Stat(filepath.Join(d, "pg_ctl")); err == nil {
+				bin = d
+				break
+			}
+		}
+	}
+	if bin == "" {
+		if p, err := exec.LookPath("pg_ctl"); err == nil {
+			bin = filepath.Dir(p)
+		} else {
+			skip("PostgreSQL server binaries (initdb, pg_ctl) not found; set PG_BIN")
+		}
+	}
+	dir, err := os.MkdirTemp("", "dieuphoi-pgtest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if os.Getuid() == 0 {
+		if out, err := exec.Command("chown", "postgres:", dir).CombinedOutput(); err != nil {
+			skip(fmt.Sprintf("cannot hand a directory to the postgres user: %v %s", err, out))
+		}
+	}
+	if out, err := pgCommand(filepath.Join(bin, "initdb"), "-D", dir+"/data", "-A", "trust", "-U", "postgres",
+		"--encoding=UTF8", "--locale=C", "--no-sync").CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	_, port, _ := strings.Cut(addr, ":")
+	pg := &privatePostgres{t: t, bin: bin, dir: dir, port: port}
+	pg.start()
+	t.Cleanup(func() { pg.ctl("-m", "immediate", "stop") })
+	return pg
+}
+
+func (pg *privatePostgres) ctl(args ...string) error {
+	args = append([]string{"-D", pg.dir + "/data", "-w", "-t", "60"}, args...)
+	out, err := pgCommand(filepath.Join(pg.bin, "pg_ctl"), args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pg_ctl %v: %v\n%s", args, err, out)
+	}
+	return nil
+}
+
+func (pg *privatePostgres) start() {
+	pg.t.Helper()
+	if err := pg.ctl("-l", pg.dir+"/postgres.log", "-o", "-k "+pg.dir+" -p "+pg.port+" -c listen_addresses=127.0.0.1", "start"); err != nil {
+		pg.t.Fatal(err)
+	}
+}
+
+func (pg *privatePostgres) url() string {
+	return "postgres://postgres@127.0.0.1:" + pg.port + "/postgres?sslmode=disable"
+}
+
+// The database holding the inbox crashes (immediate shutdown: no
+// checkpoint, recovery from the write-ahead log) and restarts under load:
+// updates whose append failed were not acknowledged and come again; every
+// acknowledged one is still there and handled — no conversation is left
+// waiting for a reply, none is doubled, the confirmed rows are exact.
+func TestFaultInboxStoreRestart(t *testing.T) {
+	bin := loadBinary(t)
+	pg := startPrivatePostgres(t)
+	const chats = 20
+	setup := newLoadSetup(t, chats)
+	setup.dbURL = pg.url()
+	api, err := loadtest.Start(loadtest.Options{Token: botToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(api.Close)
+	startLoadProc(t, bin, setup.env(api, freeAddr(t), ""))
+	users := rsvpUsers(api, setup.camp, 670000)
+	wait := startUsers(users, 25*time.Second, 0)
+	waitProgress(t, api, users, chats*2, 20*time.Second)
+	acked := api.Confirmed()
+	if err := pg.ctl("-m", "immediate", "stop"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	pg.start()
+	failOn(t, wait(), chats)
+	t.Logf("crashed the database with getUpdates confirmed up to %d; it then confirmed up to %d", acked, api.Confirmed())
 	wantNoDuplicates(t, users)
 	wantOneSubstituteEach(t, setup.dbURL, chats)
 }

@@ -23,6 +23,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/bot/inbox"
+	"github.com/dieuphoi/dieuphoi/bot/pace"
 	"github.com/dieuphoi/dieuphoi/bot/telegram"
 	"github.com/dieuphoi/dieuphoi/bot/webchat"
 	"github.com/dieuphoi/dieuphoi/bot/zalo"
@@ -53,6 +55,9 @@ Usage:
                         write the indicator data (or the evidence files) to file, or to stdout
   dieuphoi export agency CODE [file]
                         write one agency's sign-off workbook
+  dieuphoi schedule [days]
+                        list the reminders of the coming days (default 14) and
+                        what was sent or skipped, and why
 
 Environment: see README.md (DATABASE_URL, REDIS_URL, TELEGRAM_BOT_TOKEN, DIEUPHOI_*).
 `
@@ -83,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return serve(ctx, cfg, log, stdout)
 	case "check":
-		c, err := loadCampaign(cfg)
+		c, err := loadCampaign(cfg) // with schedule.yaml
 		if err != nil {
 			return err
 		}
@@ -104,6 +109,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runEnrol(ctx, cfg, fl.Args(), stdout)
 	case "export":
 		return runExport(ctx, cfg, fl.Args(), stdout)
+	case "schedule":
+		return runSchedule(ctx, cfg, fl.Args(), stdout, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -137,13 +144,16 @@ type settings struct {
 	ClockStart     time.Time
 	Zalo           zaloSettings
 	LogLevel       slog.Level
-	LogJSON        bool
+	LogFormat      string // "json", "text", or "" (text on a terminal, else JSON)
 	Pprof          bool
 	MetricsAddr    string
 	FloodRate      float64
 	FloodBurst     float64
+	QuotaPersonMB  float64
+	QuotaTotalMB   float64
 	SessionTTL     time.Duration
 	ShutdownWindow time.Duration
+	InboxLease     time.Duration
 }
 
 func loadSettings(getenv func(string) string) (settings, error) {
@@ -159,7 +169,7 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		TelegramAPI:    or(getenv("TELEGRAM_API_BASE"), "https://api.telegram.org"),
 		WebhookURL:     getenv("TELEGRAM_WEBHOOK_URL"),
 		WebhookSecret:  getenv("TELEGRAM_WEBHOOK_SECRET"),
-		LogJSON:        getenv("DIEUPHOI_LOG_FORMAT") != "text",
+		LogFormat:      strings.ToLower(getenv("DIEUPHOI_LOG_FORMAT")),
 		Pprof:          getenv("DIEUPHOI_PPROF") == "1",
 		MetricsAddr:    or(getenv("DIEUPHOI_METRICS_ADDR"), "127.0.0.1:9090"),
 		SessionTTL:     30 * 24 * time.Hour,
@@ -201,7 +211,8 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	for _, f := range []struct {
 		name string
 		dst  *float64
-	}{{"DIEUPHOI_FLOOD_RATE", &s.FloodRate}, {"DIEUPHOI_FLOOD_BURST", &s.FloodBurst}} {
+	}{{"DIEUPHOI_FLOOD_RATE", &s.FloodRate}, {"DIEUPHOI_FLOOD_BURST", &s.FloodBurst},
+		{"DIEUPHOI_QUOTA_PERSON_MB", &s.QuotaPersonMB}, {"DIEUPHOI_QUOTA_TOTAL_MB", &s.QuotaTotalMB}} {
 		if v := getenv(f.name); v != "" {
 			n, err := strconv.ParseFloat(v, 64)
 			if err != nil || n <= 0 {
@@ -210,12 +221,22 @@ func loadSettings(getenv func(string) string) (settings, error) {
 			*f.dst = n
 		}
 	}
+	if v := getenv("DIEUPHOI_INBOX_LEASE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond {
+			return s, fmt.Errorf("DIEUPHOI_INBOX_LEASE: want a duration like 10s, got %q", v)
+		}
+		s.InboxLease = d
+	}
 	if v := getenv("DIEUPHOI_CLOCK_START"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
 			return s, fmt.Errorf("DIEUPHOI_CLOCK_START: want a time like 2024-07-25T09:00:00+07:00, got %q", v)
 		}
 		s.ClockStart = t
+	}
+	if f := s.LogFormat; f != "" && f != "json" && f != "text" {
+		return s, fmt.Errorf("DIEUPHOI_LOG_FORMAT: want json or text, got %q", f)
 	}
 	if v := getenv("DIEUPHOI_LOG_LEVEL"); v != "" {
 		if err := s.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -236,11 +257,7 @@ func or(a, b string) string {
 }
 
 func newLogger(w io.Writer, s settings) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: s.LogLevel}
-	if s.LogJSON {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(logHandler(w, s))
 }
 
 func loadCampaign(s settings) (*configs.Campaign, error) {
@@ -264,6 +281,11 @@ func loadConfig(s settings) (*configs.Campaign, *scheduler.Schedule, error) {
 		return c, nil, nil
 	}
 	sc, err := scheduler.LoadSchedule(fsys, "schedule.yaml")
+	if err == nil {
+		// Names in schedule.yaml must exist: check and serve refuse them
+		// alike, as any other configuration error.
+		err = sc.Check(domain.NewDirectory(c.People, c.Agencies), len(c.Event.Agenda))
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("configuration in %s:\n%w", where, err)
 	}
@@ -366,16 +388,10 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	now := time.Now
 	if s.ClockStart.IsZero() && s.ConfigDir == "" && time.Now().After(campaign.Event.RSVPCutoff) {
 		// The built-in example is a real 2024 conference: run its clock from
 		// a week before, so a newcomer can still answer the invitation.
 		s.ClockStart = campaign.Event.Start.AddDate(0, 0, -7)
-	}
-	if !s.ClockStart.IsZero() {
-		offset := time.Until(s.ClockStart)
-		now = func() time.Time { return time.Now().Add(offset) }
-		log.Info("demo clock: the bot's time runs from this moment on (DIEUPHOI_CLOCK_START, or a week before the built-in example conference)", "start", s.ClockStart.Format(time.RFC3339))
 	}
 
 	st, err := openStore(ctx, s)
@@ -383,6 +399,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	defer st.Close()
+	now := demoClock(ctx, st, s.ClockStart, log)
 	sessions, err := openSessions(ctx, s, st)
 	if err != nil {
 		return err
@@ -404,12 +421,52 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Catalog: catalog, CurrentCatalog: func() *domain.Catalog { return d.Catalog() }, Open: blobs.Open, Now: now, Location: ev.Location}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	limits, ok := st.(storeLimits)
+	if !ok {
+		return errors.New("the database cannot keep the evidence quotas")
+	}
 	d = bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log,
-		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter,
+		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter, PublicURL: s.PublicURL,
+		Quota: limits, PersonQuota: int64(s.QuotaPersonMB * (1 << 20)), TotalQuota: int64(s.QuotaTotalMB * (1 << 20)),
+		Limiter: limiterOf(sessions),
 		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst})
 
+	// Every update goes through the inbox: stored, then acknowledged, then
+	// handled by the worker of the process leasing its chat's partition.
+	ib, ok := st.(inbox.Store)
+	if !ok {
+		return errors.New("the database cannot keep the inbox")
+	}
+	worker := inbox.NewWorker(inbox.WorkerConfig{Store: ib, Handler: d, Log: log, LeaseTTL: s.InboxLease})
+	intake := inbox.NewIntake(ib, worker, log)
+	defer intake.Close()
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	working := make(chan struct{})
+	go func() {
+		defer close(working)
+		if err := worker.Run(workCtx); err != nil {
+			log.Error("inbox worker stopped", "err", err)
+		}
+	}()
+
+	cookieKey, err := limits.ServerKey(ctx, "webchat-cookie")
+	if err != nil {
+		return err
+	}
+	uploads := filepath.Join(s.DataDir, "uploads")
+	if err := os.MkdirAll(uploads, 0o700); err != nil {
+		return fmt.Errorf("uploads directory: %w", err)
+	}
+	sweepUploads(uploads, log)
 	mux := http.NewServeMux()
-	chat := webchat.New(webchat.Config{Handler: d, Directory: d.Directory, Picker: s.Picker, Log: log, Secure: s.httpsURL()})
+	exporter.TempDir = uploads
+	sentDir := filepath.Join(s.DataDir, "webchat-files")
+	if err := os.MkdirAll(sentDir, 0o700); err != nil {
+		return fmt.Errorf("web chat files directory: %w", err)
+	}
+	chat := webchat.New(webchat.Config{Handler: intake.Waiting(), Directory: d.Directory, Picker: s.Picker, Log: log, Secure: s.httpsURL(),
+		CookieKey: cookieKey, UploadDir: uploads, FileDir: sentDir, History: limits, Who: webchatWho(st)})
 	d.SetSender(domain.Web, chat)
 	d.SetFetcher(domain.Web, chat)
 	chat.Routes(mux)
@@ -440,6 +497,13 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	errc := make(chan error, 2)
 	polling := make(chan struct{})
 
+	// Telegram's limits hold for all processes together: in Redis when
+	// there are several, in memory for the embedded default.
+	var tgPace pace.Limiter = pace.NewLocal(pace.Telegram)
+	if rs, ok := sessions.(*redis.Store); ok {
+		tgPace = pace.NewRedis(rs.Client(), rs.Prefix()+"pace:telegram:", pace.Telegram)
+	}
+	schedSenders := map[domain.Channel]bot.Sender{}
 	botName := ""
 	if s.TelegramToken != "" {
 		// Replies to many chats go out at once: keep enough connections to
@@ -447,13 +511,22 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tr.IdleConnTimeout = 200, 100, 90*time.Second
 		tg, err := telegram.New(runCtx, telegram.Config{
-			Token: s.TelegramToken, APIBase: s.TelegramAPI, Handler: d, Log: log, HTTPClient: &http.Client{Transport: tr},
+			Token: s.TelegramToken, APIBase: s.TelegramAPI, Handler: intake, Log: log, HTTPClient: &http.Client{Transport: tr},
 			WebhookURL: s.WebhookURL, WebhookSecret: s.WebhookSecret,
+			OnFlood: func(until time.Time) {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				if err := tgPace.Pause(ctx, until); err != nil {
+					log.Warn("telegram: pausing the other processes failed", "err", err)
+				}
+			},
 		})
 		if err != nil {
 			return fmt.Errorf("telegram: %w", err)
 		}
-		d.SetSender(domain.Telegram, tg)
+		// Replies take from the shared budget; the scheduler waits for it.
+		d.SetSender(domain.Telegram, pace.Sender{Next: tg, Limiter: tgPace})
+		schedSenders[domain.Telegram] = tg
 		d.SetFetcher(domain.Telegram, tg)
 		botName = tg.Username()
 		if s.WebhookURL != "" {
@@ -477,7 +550,11 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	}
 
 	if s.Zalo.AppID != "" {
-		za, err := startZalo(runCtx, s.Zalo, st, d, log)
+		links, err := fileLinks(runCtx, st, s, mux, log)
+		if err != nil {
+			return err
+		}
+		za, err := startZalo(runCtx, s.Zalo, st, intake, now, links, log)
 		if err != nil {
 			return err
 		}
@@ -499,6 +576,15 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		BotUsername: func() string { return botName }, ZaloOA: zaloOA(s), Now: now, Log: log,
 		ResendInvite: func(ctx context.Context, personID, by string) (int, error) {
 			return sch.ResendInvite(ctx, personID, by)
+		},
+		Reminders: func(ctx context.Context, days int) ([]scheduler.Planned, []scheduler.Done, error) {
+			t := now()
+			plan, err := sch.Upcoming(ctx, t, t.AddDate(0, 0, days))
+			if err != nil {
+				return nil, nil, err
+			}
+			done, err := sch.History(ctx, 100)
+			return plan, done, err
 		},
 		Act: func(ctx context.Context, by string, effects []domain.Effect) error {
 			return d.Act(ctx, domain.UpdateKey{Channel: "console", UpdateID: by + "-" + domain.NewInviteToken()}, effects)
@@ -527,7 +613,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		if err != nil {
 			return nil, err
 		}
-		return []flows.Reply{{Text: flows.Text(tc.Lang, "signin_link", link)}}, nil
+		return []flows.Reply{flows.SignInReply(tc.Lang, link)}, nil
 	})
 
 	outbox, ok := st.(scheduler.Outbox)
@@ -538,7 +624,13 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if catalog != nil {
 		progress = scheduler.CampaignProgress(catalog, cs)
 	}
-	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: d.Senders(), Event: &ev,
+	for ch, snd := range d.Senders() {
+		if schedSenders[ch] == nil {
+			schedSenders[ch] = snd
+		}
+	}
+	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: schedSenders, Event: &ev,
+		Pace:      map[domain.Channel]scheduler.Pacer{domain.Telegram: tgPace},
 		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log})
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
@@ -555,6 +647,14 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		defer cancel()
 		stopOps(ctx)
 	}()
+	clockKept := make(chan struct{})
+	go func() {
+		defer close(clockKept)
+		if !s.ClockStart.IsZero() {
+			keepClock(runCtx, st, now, 30*time.Second, log)
+		}
+	}()
+	defer func() { cancel(); <-clockKept }() // saved before the store closes
 	scheduling := make(chan struct{})
 	go func() {
 		defer close(scheduling)
@@ -567,7 +667,8 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.Addr, err)
 	}
-	srv := &http.Server{Handler: hsts(mux, s.httpsURL()), ReadHeaderTimeout: 10 * time.Second}
+	go collectEvidence(runCtx, blobs, limits, now, log)
+	srv := newServer(hsts(mux, s.httpsURL()))
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "dieuphoi đang chạy — mở %s/chat để trò chuyện với bot (Ctrl+C để dừng).\n", publicBase(s, ln))
 	log.Info("serving", "addr", ln.Addr().String(), "picker", s.Picker, "postgres", s.DatabaseURL != "", "redis", s.RedisURL != "")
@@ -594,6 +695,15 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	case <-scheduling:
 	case <-shutCtx.Done():
 		log.Warn("the scheduler did not stop in time")
+	}
+	// Nothing takes updates any more: the worker finishes those in hand
+	// and leaves the rest in the inbox for the next holder.
+	intake.Close()
+	stopWork()
+	select {
+	case <-working:
+	case <-shutCtx.Done():
+		log.Warn("the inbox worker did not stop in time")
 	}
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -702,6 +812,10 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 	dir := sy.dir
 	src := &export.Source{Title: sy.campaign.Event.NameVI, Campaign: sy.cs, Directory: func() *domain.Directory { return dir },
 		Catalog: sy.catalog, Open: blobs.Open, Location: sy.campaign.Event.Location}
+	if kind == "zip" {
+		// Streamed into the file (or stdout): memory stays flat.
+		return exportZIP(ctx, src, rest, stdout)
+	}
 	var f *flows.File
 	if agency != "" {
 		if _, ok := dir.Agency(agency); !ok {
@@ -727,7 +841,7 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 
 // startZalo builds the Zalo OA adapter; its tokens live in the results
 // database so that every replica shares (and serialises) their refresh.
-func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dispatcher, log *slog.Logger) (*zalo.Adapter, error) {
+func startZalo(ctx context.Context, z zaloSettings, st storage.Store, h zalo.Handler, now func() time.Time, links zalo.FileLinker, log *slog.Logger) (*zalo.Adapter, error) {
 	zs, ok := st.(interface {
 		Zalo(oaID string) *sqlstore.ZaloStore
 	})
@@ -740,8 +854,10 @@ func startZalo(ctx context.Context, z zaloSettings, st storage.Store, d *bot.Dis
 	}
 	za, err := zalo.New(ctx, zalo.Config{
 		AppID: z.AppID, AppSecret: z.AppSecret, OASecret: z.OASecret, OAID: z.OAID,
-		APIBase: z.APIBase, OAuthBase: z.OAuthBase, Handler: d, Tokens: zs.Zalo(z.OAID),
+		APIBase: z.APIBase, OAuthBase: z.OAuthBase, Handler: h, Tokens: zs.Zalo(z.OAID),
 		Seed: seed, ForceSeed: z.ForceSeed, RequestInfoImageURL: z.InfoImageURL, Log: log, Sync: true, CheckWindow: true,
+		Clock: now, // the messaging window on the bot's (demo) clock
+		Links: links,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("zalo: %w", err)
@@ -784,15 +900,36 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 		items, total := flows.CountMissing(cat, subs)
 		return []flows.Reply{{Text: flows.RenderMissing(tc.Lang, d.Directory(), items, total, ev.Location)}}, nil
 	})
-	d.SetTask("remind_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
-		n, _, err := sch.Preview(ctx, scheduler.AudiencePending)
+	d.SetTask("history", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		code, agency, _ := strings.Cut(tc.Task.Arg, "|")
+		ind, ok := cat.Indicator(code)
+		_, assigned := cat.Assignment(code, agency)
+		p, known := d.Directory().Person(tc.PersonID)
+		// The flow checked this already; a task is checked again where it
+		// reads the data: staff, or a focal point of that very agency.
+		if !ok || !assigned || !known || !(p.Has(domain.RoleStaff) || (p.Has(domain.RoleFocal) && p.AgencyCode == agency)) {
+			return text(tc.Lang, "staff_only"), nil
+		}
+		changes, err := cs.SubmissionHistory(ctx, code, agency)
 		if err != nil {
 			return nil, err
 		}
-		if n == 0 {
+		name := agency
+		if a, ok := d.Directory().Agency(agency); ok {
+			name = a.Name(tc.Lang)
+		}
+		entries := flows.History(tc.Lang, ind, changes, d.Directory())
+		return []flows.Reply{{Text: flows.RenderHistory(tc.Lang, ind, name, entries, ev.Location, 10)}}, nil
+	})
+	d.SetTask("remind_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		n, missed, err := sch.Reach(ctx, scheduler.AudiencePending)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 && missed == 0 {
 			return text(tc.Lang, "remind_none"), nil
 		}
-		return []flows.Reply{{Text: flows.Text(tc.Lang, "remind_preview", n), Buttons: flows.RemindButtons(string(tc.Lang), tc.Task.Arg)}}, nil
+		return []flows.Reply{flows.RemindPreview(tc.Lang, tc.Task.Arg, n, missed)}, nil
 	})
 	// A confirmation sends once: the preview's id, stored durably with the
 	// staff member, makes a double tap or a stale button send nothing more.
@@ -811,11 +948,11 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 	})
 	d.SetTask("broadcast_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
 		id, aud, msg := flows.SplitBroadcastArg(tc.Task.Arg)
-		n, _, err := sch.Preview(ctx, scheduler.Audience(aud))
+		n, missed, err := sch.Reach(ctx, scheduler.Audience(aud))
 		if err != nil {
 			return nil, err
 		}
-		return []flows.Reply{{Text: flows.Text(tc.Lang, "bc_preview", n, msg), Buttons: flows.BroadcastButtons(string(tc.Lang), id)}}, nil
+		return []flows.Reply{flows.BroadcastPreview(tc.Lang, id, n, missed, msg)}, nil
 	})
 	d.SetTask("broadcast", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
 		id, aud, msg := flows.SplitBroadcastArg(tc.Task.Arg)

@@ -44,6 +44,8 @@ func TestStaffCommandsInChat(t *testing.T) {
 	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
 	env["TELEGRAM_BOT_TOKEN"] = botToken
 	env["TELEGRAM_API_BASE"] = api.URL()
+	// A public address, as in production: Telegram takes it on a URL button.
+	env["DIEUPHOI_PUBLIC_URL"] = "https://hoinghi.example.vn"
 	base, stop := startRun(t, env)
 	defer stop()
 
@@ -92,7 +94,14 @@ func TestStaffCommandsInChat(t *testing.T) {
 	if want := "Mời: " + itoa(invited) + " · Dự: 1 · "; !strings.Contains(hc.Text, want) {
 		t.Fatalf("headcount %q lacks %q", hc.Text, want)
 	}
-	s.expect(func() int { return api.SendCommand(s.id, "chuanop", "") }, "Chỉ số chưa nộp")
+	// What needs action comes first: the agencies still to chase.
+	if !strings.Contains(hc.Text, "Cần nhắc") {
+		t.Fatalf("headcount %q does not lead with the agencies to chase", hc.Text)
+	}
+	miss := s.expect(func() int { return api.SendCommand(s.id, "chuanop", "") }, "Chỉ số chưa nộp")
+	if !strings.Contains(miss.Text, "⏰ Hạn 30/08/2024") || strings.Contains(miss.Text, "— SKHCN") {
+		t.Fatalf("missing indicators %q: want them by deadline, with names", miss.Text)
+	}
 
 	// A reminder to those who have not answered: preview, confirm, delivered.
 	prev := s.expect(func() int { return api.SendCommand(s.id, "nhacnho", "") }, "chưa trả lời giấy mời")
@@ -100,6 +109,10 @@ func TestStaffCommandsInChat(t *testing.T) {
 	// who is a delegate too.
 	if !strings.HasPrefix(prev.Text, "2 đại biểu") {
 		t.Fatalf("reminder preview = %q; want 2 reachable pending delegates", prev.Text)
+	}
+	// …and how many cannot be reached, because they have not connected.
+	if want := itoa(invited-3) + " người trong nhóm này chưa kết nối với bot"; !strings.Contains(prev.Text, want) {
+		t.Fatalf("reminder preview = %q; want %q", prev.Text, want)
 	}
 	confirm := buttonWithPrefix(t, prev, "rm:go:")
 	s.press(prev, confirm, "Đã xếp lịch nhắc")
@@ -135,10 +148,14 @@ func TestStaffCommandsInChat(t *testing.T) {
 	}
 
 	// A sign-in link to the staff console, which opens.
-	link := s.expect(func() int { return api.SendCommand(s.id, "dangnhap", "") }, "Liên kết đăng nhập")
-	u := regexp.MustCompile(`http://\S+/admin/signin/\S+`).FindString(link.Text)
-	if u == "" {
-		t.Fatalf("no link in %q", link.Text)
+	// It comes as a URL button, not an address to copy.
+	link := s.expect(func() int { return api.SendCommand(s.id, "dangnhap", "") }, "Đường dẫn đăng nhập")
+	if strings.Contains(link.Text, "/admin/signin/") || len(link.Inline) != 1 || len(link.Inline[0]) != 1 {
+		t.Fatalf("sign-in message %q %+v", link.Text, link.Inline)
+	}
+	u := link.Inline[0][0].URL
+	if !regexp.MustCompile(`^https://hoinghi\.example\.vn/admin/signin/\S+$`).MatchString(u) {
+		t.Fatalf("sign-in button URL %q", u)
 	}
 	u = base + u[strings.Index(u, "/admin/"):]
 	resp, err := http.Get(u)

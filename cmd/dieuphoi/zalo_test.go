@@ -26,12 +26,23 @@ type zaloUser struct {
 func (u *zaloUser) expect(send func(), want string) zalotest.Message {
 	u.t.Helper()
 	send()
+	// The webhook is answered once the event is in the inbox; the replies
+	// follow, one or several: wait for the one expected.
+	deadline := time.Now().Add(10 * time.Second)
 	msgs := u.api.WaitMessages(u.t, u.id, u.seen+1, 10*time.Second)
-	for i := u.seen; i < len(msgs); i++ {
-		if strings.Contains(msgs[i].Text, want) {
-			u.seen = len(msgs)
-			return msgs[i]
+	for from := u.seen; ; {
+		for i := from; i < len(msgs); i++ {
+			if strings.Contains(msgs[i].Text, want) {
+				u.seen = len(msgs)
+				return msgs[i]
+			}
 		}
+		if time.Now().After(deadline) {
+			break
+		}
+		from = len(msgs)
+		time.Sleep(20 * time.Millisecond)
+		msgs = u.api.Messages(u.id)
 	}
 	u.t.Fatalf("zalo user %s was never told %q; got %q", u.id, want, msgs[len(msgs)-1].Text)
 	return zalotest.Message{}

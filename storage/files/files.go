@@ -5,6 +5,7 @@ package files
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -12,9 +13,13 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ErrTooLarge is returned by Put when the content exceeds the limit.
@@ -112,4 +117,106 @@ func Classify(name string, head []byte) (string, bool) {
 		return extensions[ext], true
 	}
 	return "", false
+}
+
+// extensionOf is the extension a stored file of each accepted type is given.
+var extensionOf = map[string]string{
+	"application/pdf": ".pdf", "application/msword": ".doc", "application/vnd.ms-excel": ".xls",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":       ".xlsx",
+	"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif",
+}
+
+// maxNameRunes bounds a kept file name.
+const maxNameRunes = 200
+
+// SafeName is the name an evidence file of type mime is kept and offered
+// under: the base name the sender gave, without path, control or invisible
+// formatting characters (such as a right-to-left override), at most 200 characters, and ending in the extension of its detected
+// type: a PDF sent as "giay-moi.hta" is kept as "giay-moi.pdf". An empty
+// name stays empty (the flow names photos itself).
+func SafeName(name, mime string) string {
+	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+			return -1
+		case unicode.IsSpace(r):
+			return ' '
+		}
+		return r
+	}, name)
+	name = strings.Trim(name, " .")
+	if name == "" || name == "/" {
+		return ""
+	}
+	want, known := extensionOf[mime]
+	ext := strings.ToLower(path.Ext(name))
+	if known && ext != want && !(want == ".jpg" && ext == ".jpeg") {
+		if extRe.MatchString(ext) {
+			name = strings.TrimSuffix(name, path.Ext(name))
+		}
+		name += want
+		ext = want
+	}
+	if rs := []rune(name); len(rs) > maxNameRunes {
+		keep := maxNameRunes - utf8.RuneCountInString(ext)
+		name = strings.TrimRight(string(rs[:keep]), " .") + ext
+	}
+	return name
+}
+
+// extRe is what counts as an extension to replace rather than keep as part
+// of the name ("Báo cáo v2.5" keeps its ".5": no letter in it).
+var extRe = regexp.MustCompile(`^\.[a-z][a-z0-9]{0,7}$`)
+
+// Remove deletes the file stored under sum; a missing file is no error.
+func (s *Store) Remove(sum string) error {
+	if !hashRe.MatchString(sum) {
+		return ErrNotFound
+	}
+	if err := os.Remove(s.path(sum)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove evidence file: %w", err)
+	}
+	return nil
+}
+
+// Index is what Collect needs from the database (storage/sqlstore).
+type Index interface {
+	// OrphanBlobs lists files last stored before before that nothing
+	// references.
+	OrphanBlobs(ctx context.Context, before time.Time) ([]string, error)
+	// ForgetBlob drops a file's records unless it was stored again since
+	// before, and reports whether it did.
+	ForgetBlob(ctx context.Context, sum string, before time.Time) (bool, error)
+}
+
+// OrphanAge is how long a file nothing references is kept: long enough for
+// a focal point to finish the form they attached it to.
+const OrphanAge = 24 * time.Hour
+
+// Collect deletes the files no submission references that were last stored
+// before now-OrphanAge (cleared evidence, abandoned drafts), and returns how
+// many it deleted.
+func (s *Store) Collect(ctx context.Context, idx Index, now time.Time) (int, error) {
+	before := now.Add(-OrphanAge)
+	sums, err := idx.OrphanBlobs(ctx, before)
+	if err != nil {
+		return 0, fmt.Errorf("collect evidence files: %w", err)
+	}
+	n := 0
+	for _, sum := range sums {
+		forgot, err := idx.ForgetBlob(ctx, sum, before)
+		if err != nil {
+			return n, fmt.Errorf("collect evidence files: %w", err)
+		}
+		if !forgot {
+			continue
+		}
+		if err := s.Remove(sum); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dieuphoi/dieuphoi/bot/inbox"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
@@ -57,4 +58,8 @@ func TestBadURLDoesNotLeakPassword(t *testing.T) {
 
 func TestCampaign(t *testing.T) {
 	storagetest.RunCampaign(t, func(t *testing.T) storagetest.CampaignStore { return open(t, testenv.PostgresURL(t)) })
+}
+
+func TestInbox(t *testing.T) {
+	storagetest.RunInbox(t, func(t *testing.T) inbox.Store { return open(t, testenv.PostgresURL(t)) })
 }

@@ -299,6 +299,7 @@ type lease struct {
 	chat, update string
 	token        string
 
+	brief    bool       // an unidentified chat: keys last storage.BriefTTL
 	mu       sync.Mutex // held while refreshing, so none runs after release
 	timer    *time.Timer
 	stopped  bool // no more refreshes
@@ -351,9 +352,21 @@ func (l *lease) claim() bool {
 	return true
 }
 
+// Brief implements storage.Brief: the session and done mark this lease
+// writes expire after storage.BriefTTL (or sooner, when the store's own
+// TTLs are shorter).
+func (l *lease) Brief() { l.brief = true }
+
+func (l *lease) ttl(normal time.Duration) time.Duration {
+	if l.brief {
+		return min(normal, storage.BriefTTL)
+	}
+	return normal
+}
+
 func (l *lease) Save(ctx context.Context, session []byte) error {
 	n, err := saveScript.Run(ctx, l.s.rdb, []string{l.s.lockKey(l.chat), l.s.sessionKey(l.chat)},
-		l.token, session, l.s.sessionTTL.Milliseconds(), l.s.lockTTL.Milliseconds()).Int64()
+		l.token, session, l.ttl(l.s.sessionTTL).Milliseconds(), l.s.lockTTL.Milliseconds()).Int64()
 	if err != nil {
 		return fmt.Errorf("redis: put session: %w", err)
 	}
@@ -363,14 +376,21 @@ func (l *lease) Save(ctx context.Context, session []byte) error {
 	return nil
 }
 
-func (l *lease) MarkDone(ctx context.Context) error { return l.s.MarkDone(ctx, l.update) }
+func (l *lease) MarkDone(ctx context.Context) error { return l.markDone(ctx) }
+
+func (l *lease) markDone(ctx context.Context) error {
+	if err := l.s.rdb.Set(ctx, l.s.doneKey(l.update), "1", l.ttl(l.s.doneTTL)).Err(); err != nil {
+		return fmt.Errorf("redis: mark done: %w", err)
+	}
+	return nil
+}
 
 func (l *lease) Finish(ctx context.Context) error {
 	if !l.claim() {
-		return l.s.MarkDone(ctx, l.update)
+		return l.markDone(ctx)
 	}
 	err := finishScript.Run(ctx, l.s.rdb, []string{l.s.doneKey(l.update), l.s.lockKey(l.chat)},
-		l.token, l.s.doneTTL.Milliseconds()).Err()
+		l.token, l.ttl(l.s.doneTTL).Milliseconds()).Err()
 	if err != nil {
 		// Let Release try the unlock again; else the lock lapses by itself.
 		l.mu.Lock()
@@ -419,6 +439,13 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the connection pool.
 func (s *Store) Close() error { return s.rdb.Close() }
 
+// Client is the connection, for other users of the same Redis (the shared
+// sending pace), and Prefix the store's key prefix.
+func (s *Store) Client() *goredis.Client { return s.rdb }
+
+// Prefix is the key prefix every key of this store starts with.
+func (s *Store) Prefix() string { return s.prefix }
+
 func newToken() string {
 	b := make([]byte, 16)
 	if _, err := cryptorand.Read(b); err != nil {
@@ -466,4 +493,38 @@ func redact(err error, secret string) error {
 		return err
 	}
 	return &redactedError{msg: strings.ReplaceAll(err.Error(), secret, "xxxxx"), err: err}
+}
+
+// hitScript counts one event in a fixed window that starts with the first
+// event. KEYS: the counter; ARGV: window in ms.
+var hitScript = goredis.NewScript(`
+local n = redis.call("INCR", KEYS[1])
+if n == 1 then
+	redis.call("PEXPIRE", KEYS[1], ARGV[1])
+end
+return n
+`)
+
+func (s *Store) limitKey(key string) string { return s.prefix + "limit:" + key }
+
+// Count returns the events counted under key in its current window
+// (bot.Limiter), shared by every process.
+func (s *Store) Count(ctx context.Context, key string) (int64, error) {
+	n, err := s.rdb.Get(ctx, s.limitKey(key)).Int64()
+	if errors.Is(err, goredis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("redis: count: %w", err)
+	}
+	return n, nil
+}
+
+// Hit counts one event under key and returns the count in the window.
+func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int64, error) {
+	n, err := hitScript.Run(ctx, s.rdb, []string{s.limitKey(key)}, window.Milliseconds()).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("redis: hit: %w", err)
+	}
+	return n, nil
 }

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,6 +41,7 @@ type Store struct {
 	sqlstore.Queries
 	db    *sql.DB
 	locks keyedMutex
+	brief briefCache // unidentified chats: in memory, bounded, short-lived
 }
 
 var (
@@ -185,9 +187,15 @@ func (s *Store) Begin(ctx context.Context, chat, update string) (storage.Turn, e
 		unlock()
 		return storage.Turn{}, fmt.Errorf("begin update: %w", err)
 	}
+	if done == 0 && s.brief.done(update) {
+		done = 1
+	}
 	if done != 0 {
 		unlock()
 		return storage.Turn{Done: true}, nil
+	}
+	if data == nil {
+		data = s.brief.session(chat)
 	}
 	return storage.Turn{Session: data, Lease: &lease{s: s, chat: chat, update: update, unlock: unlock}}, nil
 }
@@ -197,15 +205,123 @@ type lease struct {
 	s            *Store
 	chat, update string
 	unlock       func() // idempotent
+	brief        bool
 }
 
-func (l *lease) Save(ctx context.Context, session []byte) error { return l.s.Put(ctx, l.chat, session) }
-func (l *lease) MarkDone(ctx context.Context) error             { return l.s.MarkDone(ctx, l.update) }
-func (l *lease) Release()                                       { l.unlock() }
+// Brief implements storage.Brief: an unidentified chat's session and done
+// marks stay in memory (bounded, storage.BriefTTL), never in the file.
+func (l *lease) Brief() { l.brief = true }
+
+func (l *lease) Save(ctx context.Context, session []byte) error {
+	if l.brief {
+		l.s.brief.put(l.chat, session)
+		return nil
+	}
+	l.s.brief.forget(l.chat)
+	return l.s.Put(ctx, l.chat, session)
+}
+
+func (l *lease) MarkDone(ctx context.Context) error {
+	if l.brief {
+		l.s.brief.markDone(l.update)
+		return nil
+	}
+	return l.s.MarkDone(ctx, l.update)
+}
+
+func (l *lease) Release() { l.unlock() }
 
 func (l *lease) Finish(ctx context.Context) error {
 	defer l.unlock()
-	return l.s.MarkDone(ctx, l.update)
+	return l.MarkDone(ctx)
+}
+
+// briefCache keeps unidentified chats' sessions and done marks in memory:
+// at most briefMax of each, each for storage.BriefTTL.
+type briefCache struct {
+	mu       sync.Mutex
+	sessions map[string]briefItem
+	dones    map[string]time.Time
+}
+
+type briefItem struct {
+	data []byte
+	at   time.Time
+}
+
+const briefMax = 10000
+
+func (b *briefCache) put(chat string, data []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sessions == nil {
+		b.sessions = map[string]briefItem{}
+	}
+	now := time.Now()
+	if len(b.sessions) >= briefMax {
+		sweep(b.sessions, func(i briefItem) time.Time { return i.at }, now)
+	}
+	b.sessions[chat] = briefItem{data: data, at: now}
+}
+
+func (b *briefCache) session(chat string) []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i, ok := b.sessions[chat]
+	if !ok || time.Since(i.at) > storage.BriefTTL {
+		return nil
+	}
+	return i.data
+}
+
+func (b *briefCache) forget(chat string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.sessions, chat)
+}
+
+func (b *briefCache) markDone(update string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.dones == nil {
+		b.dones = map[string]time.Time{}
+	}
+	now := time.Now()
+	if len(b.dones) >= briefMax {
+		sweep(b.dones, func(t time.Time) time.Time { return t }, now)
+	}
+	b.dones[update] = now
+}
+
+func (b *briefCache) done(update string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	at, ok := b.dones[update]
+	return ok && time.Since(at) <= storage.BriefTTL
+}
+
+// sweep drops expired entries, and when none had expired, the older half:
+// the map never outgrows briefMax.
+func sweep[V any](m map[string]V, at func(V) time.Time, now time.Time) {
+	for k, v := range m {
+		if now.Sub(at(v)) > storage.BriefTTL {
+			delete(m, k)
+		}
+	}
+	if len(m) < briefMax {
+		return
+	}
+	ts := make([]time.Time, 0, len(m))
+	for _, v := range m {
+		ts = append(ts, at(v))
+	}
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	cut := ts[len(ts)/2]
+	for k, v := range m {
+		if at(v).Before(cut) || at(v).Equal(cut) {
+			delete(m, k)
+		}
+	}
 }
 
 // --- driver adapter -------------------------------------------------------------

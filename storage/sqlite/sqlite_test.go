@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dieuphoi/dieuphoi/bot/inbox"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlite"
@@ -154,4 +155,8 @@ func TestTrustMigrationOnExistingData(t *testing.T) {
 	if _, err := s.Identity(ctx, domain.Telegram, "12"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("the group link survived: %v", err)
 	}
+}
+
+func TestInbox(t *testing.T) {
+	storagetest.RunInbox(t, func(t *testing.T) inbox.Store { return open(t) })
 }

@@ -169,18 +169,25 @@ func (q *Queries) Claim(ctx context.Context, worker string, now time.Time, limit
 	if limit <= 0 {
 		return nil, nil
 	}
-	lock := ""
-	if q.postgres() {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
 	// The condition is repeated outside the sub-select so that a row another
 	// claimer took meanwhile is left alone even without row locks.
 	const due = `((status = 'pending' AND next_attempt_at <= $3) OR (status = 'sending' AND claimed_until < $3))`
-	rows, err := q.DB.Query(ctx, `UPDATE outbox SET status = 'sending', claimed_by = $1, claimed_until = $2
-		WHERE id IN (SELECT id FROM outbox WHERE `+due+` ORDER BY next_attempt_at, id LIMIT $4`+lock+`)
-		AND `+due+`
-		RETURNING `+outboxCols,
-		worker, ms(now.Add(lease)), ms(now), limit)
+	query := `UPDATE outbox SET status = 'sending', claimed_by = $1, claimed_until = $2
+		WHERE id IN (SELECT id FROM outbox WHERE ` + due + ` ORDER BY next_attempt_at, id LIMIT $4)
+		AND ` + due + `
+		RETURNING ` + outboxCols
+	if q.postgres() {
+		// PostgreSQL may run an "IN (sub-select LIMIT n ... SKIP LOCKED)"
+		// more than once inside the UPDATE, each run skipping the rows the
+		// previous one locked, and so claim far more than n. A
+		// materialised CTE picks the rows exactly once.
+		query = `WITH picked AS MATERIALIZED (SELECT id AS pick FROM outbox WHERE ` + due + `
+			ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+		UPDATE outbox SET status = 'sending', claimed_by = $1, claimed_until = $2
+		FROM picked WHERE id = picked.pick AND ` + due + `
+		RETURNING ` + outboxCols
+	}
+	rows, err := q.DB.Query(ctx, query, worker, ms(now.Add(lease)), ms(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox rows: %w", err)
 	}

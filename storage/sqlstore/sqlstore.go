@@ -85,6 +85,38 @@ func (q *Queries) SyncDirectory(ctx context.Context, agencies []domain.Agency, p
 	})
 }
 
+// saveSubstitute keeps the substitute of r's person as a guest of their own:
+// a person row (domain.SubstituteID) with their own invite token and code
+// and check-in token,
+// the delegate's agency, and the substitute role while the delegate's
+// answer names them. Correcting the name or position keeps the token, so
+// an invitation already printed stays valid; a new phone number is a new
+// person and gets a new token and code, so the previous substitute's
+// invitation no longer works.
+func saveSubstitute(ctx context.Context, db DB, r domain.RSVP) error {
+	id := domain.SubstituteID(r.PersonID)
+	if r.Status != domain.RSVPSubstitute || r.Substitute == nil {
+		if _, err := db.Exec(ctx, `UPDATE people SET roles = '' WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("withdraw substitute: %w", err)
+		}
+		return nil
+	}
+	s := r.Substitute
+	_, err := db.Exec(ctx, `INSERT INTO people (id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, list_order, substitute_for, checkin_token)
+		SELECT $1, $2, $3, p.agency_code, $4, '', $5, $6, $7, p.list_order, p.id, $9 FROM people p WHERE p.id = $8
+		ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name, position = excluded.position, roles = excluded.roles,
+			agency_code = excluded.agency_code,
+			invite_token = CASE WHEN people.phone = excluded.phone THEN people.invite_token ELSE excluded.invite_token END,
+			invite_code = CASE WHEN people.phone = excluded.phone THEN people.invite_code ELSE excluded.invite_code END,
+			checkin_token = CASE WHEN people.phone = excluded.phone AND people.checkin_token <> '' THEN people.checkin_token ELSE excluded.checkin_token END,
+			phone = excluded.phone`,
+		id, s.Name, s.Position, s.Phone, string(domain.RoleSubstitute), domain.NewInviteToken(), domain.NewInviteCode(), r.PersonID, domain.NewInviteToken())
+	if err != nil {
+		return fmt.Errorf("save substitute: %w", err)
+	}
+	return nil
+}
+
 // Directory implements storage.Store.
 func (q *Queries) Directory(ctx context.Context) (*domain.Directory, error) {
 	var agencies []domain.Agency
@@ -105,8 +137,8 @@ func (q *Queries) Directory(ctx context.Context) (*domain.Directory, error) {
 		return nil, fmt.Errorf("list agencies: %w", err)
 	}
 	var people []domain.Person
-	rows, err = q.DB.Query(ctx, `SELECT id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, checkin_token
-		FROM people ORDER BY list_order, id`)
+	rows, err = q.DB.Query(ctx, `SELECT id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, checkin_token, substitute_for
+		FROM people ORDER BY list_order, substitute_for, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list people: %w", err)
 	}
@@ -114,7 +146,7 @@ func (q *Queries) Directory(ctx context.Context) (*domain.Directory, error) {
 	for rows.Next() {
 		var p domain.Person
 		var roles string
-		if err := rows.Scan(&p.ID, &p.FullName, &p.Position, &p.AgencyCode, &p.Phone, &p.Email, &roles, &p.InviteToken, &p.InviteCode, &p.CheckinToken); err != nil {
+		if err := rows.Scan(&p.ID, &p.FullName, &p.Position, &p.AgencyCode, &p.Phone, &p.Email, &roles, &p.InviteToken, &p.InviteCode, &p.CheckinToken, &p.SubstituteFor); err != nil {
 			return nil, fmt.Errorf("scan person: %w", err)
 		}
 		p.Roles = splitRoles(roles)
@@ -177,10 +209,11 @@ func (q *Queries) PersonState(ctx context.Context, personID string) (storage.Per
 	var lang string
 	var status, subName, subPosition, subPhone, ch *string
 	var at *time.Time
-	err := q.DB.QueryRow(ctx, `SELECT p.lang, r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at,
+	var by *string
+	err := q.DB.QueryRow(ctx, `SELECT p.lang, r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by,
 			EXISTS (SELECT 1 FROM unreachable u WHERE u.person_id = p.id)
 		FROM people p LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = p.id)
-		WHERE p.id = $1`, personID).Scan(&lang, &status, &subName, &subPosition, &subPhone, &ch, &at, &st.Unreachable)
+		WHERE p.id = $1`, personID).Scan(&lang, &status, &subName, &subPosition, &subPhone, &ch, &at, &by, &st.Unreachable)
 	if errors.Is(err, ErrNoRows) {
 		return st, nil
 	}
@@ -193,7 +226,7 @@ func (q *Queries) PersonState(ctx context.Context, personID string) (storage.Per
 	if status == nil {
 		return st, nil
 	}
-	r := domain.RSVP{PersonID: personID, Status: domain.RSVPStatus(*status), Channel: domain.Channel(deref(ch))}
+	r := domain.RSVP{PersonID: personID, Status: domain.RSVPStatus(*status), Channel: domain.Channel(deref(ch)), By: deref(by)}
 	if at != nil {
 		r.At = at.UTC()
 	}
@@ -241,7 +274,7 @@ func (q *Queries) CurrentRSVPs(ctx context.Context) (map[string]domain.RSVP, err
 	return out, nil
 }
 
-const rsvpSelect = `SELECT person_id, status, sub_name, sub_position, sub_phone, channel, created_at FROM rsvps`
+const rsvpSelect = `SELECT person_id, status, sub_name, sub_position, sub_phone, channel, created_at, recorded_by FROM rsvps`
 
 func scanRSVPs(rows Rows) ([]domain.RSVP, error) {
 	defer rows.Close()
@@ -250,7 +283,7 @@ func scanRSVPs(rows Rows) ([]domain.RSVP, error) {
 		var r domain.RSVP
 		var status, ch string
 		var sub domain.Substitute
-		if err := rows.Scan(&r.PersonID, &status, &sub.Name, &sub.Position, &sub.Phone, &ch, &r.At); err != nil {
+		if err := rows.Scan(&r.PersonID, &status, &sub.Name, &sub.Position, &sub.Phone, &ch, &r.At, &r.By); err != nil {
 			return nil, err
 		}
 		r.Status, r.Channel = domain.RSVPStatus(status), domain.Channel(ch)
@@ -327,9 +360,12 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 		if r.Substitute != nil {
 			sub = *r.Substitute
 		}
-		if _, err := db.Exec(ctx, `INSERT INTO rsvps (person_id, status, sub_name, sub_position, sub_phone, channel, update_key, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			r.PersonID, string(r.Status), sub.Name, sub.Position, sub.Phone, string(r.Channel), key.String(), at.UTC()); err != nil {
+		if _, err := db.Exec(ctx, `INSERT INTO rsvps (person_id, status, sub_name, sub_position, sub_phone, channel, update_key, created_at, recorded_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			r.PersonID, string(r.Status), sub.Name, sub.Position, sub.Phone, string(r.Channel), key.String(), at.UTC(), r.By); err != nil {
+			return fmt.Errorf("save answer: %w", err)
+		}
+		if err := saveSubstitute(ctx, db, r); err != nil {
 			return fmt.Errorf("save answer: %w", err)
 		}
 	case domain.SetLanguage:

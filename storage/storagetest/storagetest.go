@@ -203,6 +203,48 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		}
 	})
 
+	t.Run("a substitute is a person with their own token while named", func(t *testing.T) {
+		s := open(t)
+		if err := s.SyncDirectory(ctx, Agencies(), People()); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		save := func(st domain.RSVPStatus, sub *domain.Substitute, by string) domain.Person {
+			t.Helper()
+			n++
+			if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Web, UpdateID: fmt.Sprint("sub", n)}, at.Add(time.Duration(n)*time.Minute),
+				[]domain.Effect{domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB001", Status: st, Substitute: sub, Channel: domain.Web, By: by}}}); err != nil {
+				t.Fatalf("apply: %v", err)
+			}
+			d, err := s.Directory(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := d.Person(domain.SubstituteID("DB001"))
+			return p
+		}
+		first := save(domain.RSVPSubstitute, &domain.Substitute{Name: "Phạm Thu Ha", Position: "Chuyên viên", Phone: "0911222333"}, "")
+		if first.FullName != "Phạm Thu Ha" || first.SubstituteFor != "DB001" || first.AgencyCode != "STC" || !first.Has(domain.RoleSubstitute) ||
+			first.InviteToken == "" || first.InviteCode == "" {
+			t.Fatalf("substitute: %+v", first)
+		}
+		fixed := save(domain.RSVPSubstitute, &domain.Substitute{Name: "Phạm Thu Hà", Position: "Chuyên viên", Phone: "0911222333"}, "DB003")
+		if fixed.FullName != "Phạm Thu Hà" || fixed.InviteToken != first.InviteToken || fixed.InviteCode != first.InviteCode {
+			t.Errorf("a corrected name changed the invitation: %+v", fixed)
+		}
+		other := save(domain.RSVPSubstitute, &domain.Substitute{Name: "Lê Văn Khải", Position: "Chuyên viên", Phone: "0911999888"}, "")
+		if other.InviteToken == first.InviteToken || other.InviteCode == first.InviteCode || other.Phone != "0911999888" {
+			t.Errorf("another person kept the first one's invitation: %+v", other)
+		}
+		if gone := save(domain.RSVPAttend, nil, ""); gone.Has(domain.RoleSubstitute) {
+			t.Errorf("still a substitute after attending: %+v", gone)
+		}
+		hist, err := s.RSVPHistory(ctx, "DB001")
+		if err != nil || len(hist) != 4 || hist[1].By != "DB003" || hist[0].By != "" {
+			t.Errorf("history authors: %+v %v", hist, err)
+		}
+	})
+
 	t.Run("concurrent applies of one update apply once", func(t *testing.T) {
 		s := seeded(t, open)
 		key := domain.UpdateKey{Channel: domain.Telegram, UpdateID: "race"}

@@ -18,6 +18,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,13 +46,47 @@ const (
 const (
 	MaxTextLen = 2000
 	MaxButtons = 5
+	// Upload limits as Zalo documents them: upload/file takes PDF, DOC and
+	// DOCX up to 5 MB; upload/image JPG and PNG up to 1 MB.
+	MaxFileSize  = 5 << 20
+	MaxImageSize = 1 << 20
+	// CodeUploadRefused is the answer to a file of a type or size the
+	// upload endpoint does not take.
+	CodeUploadRefused = -210
 )
 
-// Button is a button of a sent template.
+// Button is a button of a sent template: an oa.query.hide button's payload
+// is a string; an oa.open.url button's payload is {"url": ...}, kept in URL.
 type Button struct {
 	Title   string `json:"title"`
 	Type    string `json:"type"`
 	Payload string `json:"payload"`
+	URL     string `json:"-"`
+}
+
+// UnmarshalJSON reads either kind of payload, refusing an oa.open.url
+// button without an http(s) URL as Zalo does.
+func (b *Button) UnmarshalJSON(data []byte) error {
+	var raw struct {
+		Title   string          `json:"title"`
+		Type    string          `json:"type"`
+		Payload json.RawMessage `json:"payload"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	b.Title, b.Type = raw.Title, raw.Type
+	if raw.Type == "oa.open.url" {
+		var p struct {
+			URL string `json:"url"`
+		}
+		if err := json.Unmarshal(raw.Payload, &p); err != nil || !(strings.HasPrefix(p.URL, "https://") || strings.HasPrefix(p.URL, "http://")) {
+			return fmt.Errorf("oa.open.url button without an http(s) url")
+		}
+		b.URL = p.URL
+		return nil
+	}
+	return json.Unmarshal(raw.Payload, &b.Payload)
 }
 
 // Message is one consultation message the bot sent.
@@ -58,8 +94,19 @@ type Message struct {
 	UserID       string
 	Text         string
 	Buttons      []Button
-	TemplateType string // "request_user_info" for the share-phone card
-	Raw          json.RawMessage
+	TemplateType string // "request_user_info" for the share-phone card, "media" for an image
+	// File is a file message (attachment type "file"): the name and bytes
+	// uploaded under its token; Image the bytes of an image message.
+	File  *Upload
+	Image *Upload
+	Raw   json.RawMessage
+}
+
+// Upload is a file the bot uploaded.
+type Upload struct {
+	Name string
+	Data []byte
+	file bool // from upload/file (else upload/image)
 }
 
 // Server is the fake platform. Its methods are safe for concurrent use.
@@ -77,7 +124,7 @@ type Server struct {
 	fail      map[string][]int     // path → codes for the next calls
 	messages  []Message
 	files     map[string][]byte
-	uploads   map[string][]byte
+	uploads   map[string]Upload
 	changed   chan struct{}
 	delay     time.Duration // before answering a refresh
 
@@ -91,13 +138,13 @@ func New(t testing.TB, appID, oaSecret, appSecret string) *Server {
 	s := &Server{
 		t: t, appID: appID, oaSecret: oaSecret, appSecret: appSecret, oaID: "oa-" + appID,
 		access: map[string]time.Time{}, refresh: map[string]bool{}, fail: map[string][]int{},
-		files: map[string][]byte{}, uploads: map[string][]byte{}, changed: make(chan struct{}),
+		files: map[string][]byte{}, uploads: map[string]Upload{}, changed: make(chan struct{}),
 		Now: time.Now,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v3.0/oa/message/cs", s.handleMessage)
-	mux.HandleFunc("/v2.0/oa/upload/file", s.handleUpload("token"))
-	mux.HandleFunc("/v2.0/oa/upload/image", s.handleUpload("attachment_id"))
+	mux.HandleFunc("/v2.0/oa/upload/file", s.handleUpload("token", MaxFileSize, ".pdf", ".doc", ".docx"))
+	mux.HandleFunc("/v2.0/oa/upload/image", s.handleUpload("attachment_id", MaxImageSize, ".jpg", ".jpeg", ".png"))
 	mux.HandleFunc("/v4/oa/access_token", s.handleRefresh)
 	mux.HandleFunc("/attachments/", s.handleAttachment)
 	s.srv = httptest.NewServer(mux)
@@ -231,7 +278,7 @@ func (s *Server) WaitMessages(t testing.TB, userID string, n int, timeout time.D
 func (s *Server) Uploads(id string) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.uploads[id]
+	return s.uploads[id].Data
 }
 
 type envelope struct {
@@ -299,9 +346,12 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 				Payload struct {
 					TemplateType string   `json:"template_type"`
 					Buttons      []Button `json:"buttons"`
+					Token        string   `json:"token"`
 					Elements     []struct {
-						Title    string `json:"title"`
-						ImageURL string `json:"image_url"`
+						Title        string `json:"title"`
+						ImageURL     string `json:"image_url"`
+						MediaType    string `json:"media_type"`
+						AttachmentID string `json:"attachment_id"`
 					} `json:"elements"`
 				} `json:"payload"`
 			} `json:"attachment"`
@@ -323,8 +373,38 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, envelope{Error: CodeInvalidParam, Message: "request_user_info needs one element with image_url"})
 			return
 		}
+		switch {
+		case at.Type == "file":
+			// A file message: the token of an upload/file, nothing else.
+			s.mu.Lock()
+			up, ok := s.uploads[at.Payload.Token]
+			s.mu.Unlock()
+			if !ok || !up.file {
+				writeJSON(w, envelope{Error: CodeInvalidParam, Message: "invalid file token"})
+				return
+			}
+			m.File = &Upload{Name: up.Name, Data: up.Data}
+		case m.TemplateType == "media":
+			els := at.Payload.Elements
+			var up Upload
+			ok := len(els) == 1 && els[0].MediaType == "image"
+			if ok {
+				s.mu.Lock()
+				up, ok = s.uploads[els[0].AttachmentID]
+				s.mu.Unlock()
+				ok = ok && !up.file
+			}
+			if !ok {
+				writeJSON(w, envelope{Error: CodeInvalidParam, Message: "media template needs one image element with a valid attachment_id"})
+				return
+			}
+			m.Image = &Upload{Name: up.Name, Data: up.Data}
+		case at.Type != "template":
+			writeJSON(w, envelope{Error: CodeInvalidParam, Message: "unknown attachment type"})
+			return
+		}
 	}
-	if m.Text == "" && m.TemplateType == "" {
+	if m.Text == "" && m.TemplateType == "" && m.File == nil {
 		writeJSON(w, envelope{Error: CodeInvalidParam, Message: "empty message"})
 		return
 	}
@@ -339,7 +419,7 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, envelope{Message: "Success", Data: map[string]string{"message_id": s.newID("mid"), "user_id": m.UserID}})
 }
 
-func (s *Server) handleUpload(field string) http.HandlerFunc {
+func (s *Server) handleUpload(field string, limit int64, exts ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.checkToken(w, r) {
 			return
@@ -348,15 +428,24 @@ func (s *Server) handleUpload(field string) http.HandlerFunc {
 			writeJSON(w, envelope{Error: code, Message: "scripted error"})
 			return
 		}
-		f, _, err := r.FormFile("file")
+		f, hdr, err := r.FormFile("file")
 		if err != nil {
 			writeJSON(w, envelope{Error: CodeInvalidParam, Message: "no file"})
 			return
 		}
-		data, _ := io.ReadAll(f)
+		data, _ := io.ReadAll(io.LimitReader(f, limit+1))
+		ext := strings.ToLower(path.Ext(hdr.Filename))
+		if !slices.Contains(exts, ext) {
+			writeJSON(w, envelope{Error: CodeUploadRefused, Message: "file type is not supported"})
+			return
+		}
+		if int64(len(data)) > limit {
+			writeJSON(w, envelope{Error: CodeUploadRefused, Message: "file size exceeds the limit"})
+			return
+		}
 		id := s.newID("up")
 		s.mu.Lock()
-		s.uploads[id] = data
+		s.uploads[id] = Upload{Name: hdr.Filename, Data: data, file: field == "token"}
 		s.mu.Unlock()
 		writeJSON(w, envelope{Message: "Success", Data: map[string]string{field: id}})
 	}

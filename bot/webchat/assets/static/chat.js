@@ -44,6 +44,35 @@
     return (n / 1024 / 1024).toFixed(1).replace('.', ',') + ' MB';
   }
 
+  // linkTo makes a link that opens in a new tab without giving that tab a
+  // handle on this page. Only http(s) addresses ever get here.
+  function linkTo(url, label, cls) {
+    var a = el('a', cls, label);
+    a.href = url;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    return a;
+  }
+
+  // linkified shows a message's text with every http(s) address as a link.
+  // The text is still only ever set as text; a trailing full stop, comma or
+  // closing bracket is not part of the address.
+  var URL_RE = /https?:\/\/[^\s<>"“”‘’]+/g;
+  function linkified(text) {
+    var d = el('div', 'text');
+    var at = 0, m;
+    URL_RE.lastIndex = 0;
+    while ((m = URL_RE.exec(text)) !== null) {
+      var url = m[0].replace(/[.,;:!?)\]}…]+$/, '');
+      if (m.index > at) d.appendChild(document.createTextNode(text.slice(at, m.index)));
+      d.appendChild(linkTo(url, url, 'url'));
+      at = m.index + url.length;
+      URL_RE.lastIndex = at;
+    }
+    if (at < text.length) d.appendChild(document.createTextNode(text.slice(at)));
+    return d;
+  }
+
   var pane = $('#chat');
   function scrollDown() { pane.scrollTop = pane.scrollHeight; }
 
@@ -58,10 +87,10 @@
       a.setAttribute('download', m.file.name);
       b.appendChild(a);
     } else if (m.file) b.appendChild(el('div', 'file', '📎 ' + m.file.name + ' (' + fmtSize(m.file.size) + ')'));
-    if (m.text) b.appendChild(el('div', 'text', m.text));
+    if (m.text) b.appendChild(linkified(m.text));
     row.appendChild(b);
     var rows = m.buttons || [];
-    if (rows.length || m.askContact) {
+    if (rows.length || m.askContact || m.link) {
       var kb = el('div', 'buttons');
       rows.forEach(function (r) {
         var line = el('div', 'btnrow');
@@ -73,6 +102,11 @@
         });
         kb.appendChild(line);
       });
+      if (m.link && /^https?:\/\//.test(m.link.url)) {
+        var lrow = el('div', 'btnrow');
+        lrow.appendChild(linkTo(m.link.url, m.link.label, 'btn link'));
+        kb.appendChild(lrow);
+      }
       if (m.askContact) {
         var line = el('div', 'btnrow');
         if (demo) {
@@ -89,7 +123,34 @@
     log.appendChild(row);
   }
 
+  // The page chrome follows the chat's language (/ngonngu).
+  var CHROME = {
+    vi: { title: 'Trợ lý điều phối', subtitle: 'Sở Khoa học và Công nghệ', msg: 'Nhập tin nhắn…', send: 'Gửi', attach: 'Gửi tệp' },
+    en: { title: 'Coordination assistant', subtitle: 'Department of Science and Technology', msg: 'Type a message…', send: 'Send', attach: 'Send a file' }
+  };
+  function setLang(lang) {
+    var c = CHROME[lang];
+    if (!c || document.documentElement.lang === lang) return;
+    document.documentElement.lang = lang;
+    $('#title').textContent = c.title;
+    $('#subtitle').textContent = c.subtitle;
+    msg.placeholder = c.msg;
+    msg.setAttribute('aria-label', lang === 'en' ? 'Message' : 'Tin nhắn');
+    sendBtn.textContent = c.send;
+    sendBtn.setAttribute('aria-label', c.send);
+    $('#attach').title = c.attach;
+    $('#attach').setAttribute('aria-label', c.attach);
+  }
+
+  // The evidence question (its buttons are "ev:…") invites several files.
+  function inviteFiles() {
+    var rows = log.querySelectorAll('.row.bot');
+    var lastRow = rows.length ? rows[rows.length - 1] : null;
+    fileIn.multiple = !!lastRow && !!lastRow.querySelector('.btn[data-payload^="ev:"]');
+  }
+
   function apply(p) {
+    if (p.lang) setLang(p.lang);
     if (p.reset || p.box !== box) {
       Array.prototype.forEach.call(log.querySelectorAll('.row:not(.intro)'), function (r) { r.remove(); });
       box = p.box; last = 0;
@@ -98,7 +159,7 @@
     (p.messages || []).forEach(function (m) {
       if (m.seq > last) { render(m); last = m.seq; added = true; }
     });
-    if (added) scrollDown();
+    if (added) { scrollDown(); inviteFiles(); }
   }
 
   function api(url, opts) {
@@ -203,18 +264,23 @@
   });
   $('#phone-cancel').addEventListener('click', function () { phoneForm.hidden = true; });
 
+  // Several files go one after another, each its own message.
   fileIn.addEventListener('change', function () {
-    var f = fileIn.files && fileIn.files[0];
+    var files = Array.prototype.slice.call(fileIn.files || []);
     fileIn.value = '';
-    if (!f) return;
-    if (f.size > MAX_FILE) {
-      setStatus('Tệp quá lớn: chỉ gửi được tệp đến 20 MB. Xin chọn tệp nhỏ hơn.', true);
-      return;
-    }
-    var fd = new FormData();
-    fd.append('id', idFor('f:' + f.name + ':' + f.size + ':' + f.lastModified));
-    fd.append('file', f, f.name);
-    post(fd, '📎 ' + f.name + ' (' + fmtSize(f.size) + ')');
+    var next = function () {
+      var f = files.shift();
+      if (!f) return;
+      if (f.size > MAX_FILE) {
+        setStatus('Tệp quá lớn: chỉ gửi được tệp đến 20 MB. Xin chọn tệp nhỏ hơn.', true);
+        return next();
+      }
+      var fd = new FormData();
+      fd.append('id', idFor('f:' + f.name + ':' + f.size + ':' + f.lastModified));
+      fd.append('file', f, f.name);
+      post(fd, '📎 ' + f.name + ' (' + fmtSize(f.size) + ')').then(function (ok) { if (ok) next(); });
+    };
+    next();
   });
 
   // --- the person picker (demo mode) -----------------------------------------
@@ -261,7 +327,7 @@
       var token = decodeURIComponent(m[1]);
       // Keep the token out of the address bar, history and a reload.
       history.replaceState(null, '', '/chat');
-      post({ id: newId(), start: token }, '/start');
+      post({ id: newId(), start: token }, '🔗 Mở liên kết mời');
     }
   });
   setInterval(poll, 3000);

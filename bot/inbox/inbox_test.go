@@ -1,0 +1,328 @@
+package inbox_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/bot/bottest"
+	"github.com/dieuphoi/dieuphoi/bot/inbox"
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
+	"github.com/dieuphoi/dieuphoi/internal/testenv"
+	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/postgres"
+	"github.com/dieuphoi/dieuphoi/storage/sqlite"
+)
+
+// ledger stands in for the dispatcher across processes: it keeps, per chat,
+// the update numbers in the order they were first handled (a repeat of a
+// handled key is dropped, as the dispatcher drops it by its update mark),
+// and notices two processes handling one chat at the same time.
+type ledger struct {
+	mu      sync.Mutex
+	seen    map[string]bool
+	order   map[string][]int
+	active  map[string]int
+	overlap []string
+}
+
+func newLedger() *ledger {
+	return &ledger{seen: map[string]bool{}, order: map[string][]int{}, active: map[string]int{}}
+}
+
+// process is one simulated bot process's handler; kill makes it stop dead:
+// nothing it handles from then on counts.
+type process struct {
+	l    *ledger
+	dead atomic.Bool
+}
+
+func (p *process) Handle(ctx context.Context, in bot.Inbound) error {
+	if p.dead.Load() {
+		return bot.ErrNotSaved
+	}
+	chat := in.ChatKey()
+	p.l.mu.Lock()
+	p.l.active[chat]++
+	if p.l.active[chat] > 1 {
+		p.l.overlap = append(p.l.overlap, chat)
+	}
+	p.l.mu.Unlock()
+	time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
+	p.l.mu.Lock()
+	defer p.l.mu.Unlock()
+	p.l.active[chat]--
+	if p.dead.Load() {
+		return bot.ErrNotSaved
+	}
+	if !p.l.seen[in.Key.String()] {
+		p.l.seen[in.Key.String()] = true
+		var n int
+		fmt.Sscanf(in.Input.Text, "%d", &n)
+		p.l.order[chat] = append(p.l.order[chat], n)
+	}
+	return nil
+}
+
+// deadStore fails every call once its process is killed, as a store
+// unreachable from a dead process: it renews nothing and leaves nothing.
+type deadStore struct {
+	inbox.Store
+	p *process
+}
+
+var errDead = errors.New("process killed")
+
+func (d deadStore) ReadInbox(ctx context.Context, h string, after int64, now time.Time, limit int) ([]storage.InboxItem, error) {
+	if d.p.dead.Load() {
+		return nil, errDead
+	}
+	return d.Store.ReadInbox(ctx, h, after, now, limit)
+}
+func (d deadStore) DeleteInbox(ctx context.Context, ids []int64) error {
+	if d.p.dead.Load() {
+		return errDead
+	}
+	return d.Store.DeleteInbox(ctx, ids)
+}
+func (d deadStore) InboxHeartbeat(ctx context.Context, h string, now time.Time, ttl time.Duration) (int, error) {
+	if d.p.dead.Load() {
+		return 0, errDead
+	}
+	return d.Store.InboxHeartbeat(ctx, h, now, ttl)
+}
+func (d deadStore) RenewInboxParts(ctx context.Context, h string, now time.Time, ttl time.Duration) ([]storage.InboxLease, error) {
+	if d.p.dead.Load() {
+		return nil, errDead
+	}
+	return d.Store.RenewInboxParts(ctx, h, now, ttl)
+}
+func (d deadStore) AcquireInboxPart(ctx context.Context, part int, h string, now time.Time, ttl time.Duration) (int64, bool, error) {
+	if d.p.dead.Load() {
+		return 0, false, errDead
+	}
+	return d.Store.AcquireInboxPart(ctx, part, h, now, ttl)
+}
+func (d deadStore) LeaveInbox(ctx context.Context, h string) error {
+	if d.p.dead.Load() {
+		return errDead
+	}
+	return d.Store.LeaveInbox(ctx, h)
+}
+
+func update(chat, n int) bot.Inbound {
+	return bot.Inbound{
+		Key:    domain.UpdateKey{Channel: domain.Telegram, UpdateID: fmt.Sprintf("%d-%d", chat, n)},
+		UserID: fmt.Sprint(chat), ChatID: fmt.Sprint(chat),
+		Input: flows.Input{Kind: flows.InText, Text: fmt.Sprint(n)},
+	}
+}
+
+func quietLog(t *testing.T) (*slog.Logger, *bottest.SyncBuffer) {
+	buf := &bottest.SyncBuffer{}
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelWarn})), buf
+}
+
+// Three processes on one PostgreSQL take updates of many chats, each
+// chat's updates arriving in turn at any of them (round-robin webhooks);
+// one process dies half-way with updates acknowledged but not handled.
+// Every chat's updates are handled once, in order, never two at a time.
+func TestThreeProcessesKeepPerChatOrder(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	const procs, chats, perChat = 3, 60, 30
+	l := newLedger()
+	log, _ := quietLog(t)
+	type proc struct {
+		p      *process
+		intake *inbox.Intake
+		stop   context.CancelFunc
+		done   chan struct{}
+	}
+	var ps []*proc
+	for i := range procs {
+		st, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		p := &process{l: l}
+		store := deadStore{Store: st, p: p}
+		w := inbox.NewWorker(inbox.WorkerConfig{Store: store, Handler: p, Log: log.With("proc", i),
+			LeaseTTL: 800 * time.Millisecond, Poll: 10 * time.Millisecond})
+		ctx, cancel := context.WithCancel(context.Background())
+		pr := &proc{p: p, intake: inbox.NewIntake(store, w, log), stop: cancel, done: make(chan struct{})}
+		go func() { defer close(pr.done); w.Run(ctx) }()
+		ps = append(ps, pr)
+	}
+	t.Cleanup(func() {
+		for _, pr := range ps {
+			pr.intake.Close()
+			pr.stop()
+			<-pr.done
+		}
+	})
+
+	var sent sync.WaitGroup
+	var acked atomic.Int64
+	for c := range chats {
+		sent.Add(1)
+		go func() {
+			defer sent.Done()
+			for n := range perChat {
+				// A delivery to a dead process fails; the platform
+				// delivers it again, here to the next process.
+				for k := c + n; ; k++ {
+					pr := ps[k%procs]
+					if pr.p.dead.Load() {
+						continue
+					}
+					if err := pr.intake.Handle(context.Background(), update(c, n)); err == nil {
+						acked.Add(1)
+						break
+					}
+				}
+			}
+		}()
+	}
+	// Kill process 1 once a third of the updates are acknowledged.
+	for acked.Load() < chats*perChat/3 {
+		time.Sleep(time.Millisecond)
+	}
+	ps[1].p.dead.Store(true)
+	sent.Wait()
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		l.mu.Lock()
+		n := len(l.seen)
+		l.mu.Unlock()
+		if n == chats*perChat {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("handled %d of %d acknowledged updates", n, chats*perChat)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.overlap) > 0 {
+		t.Errorf("chats handled by two processes at once: %v", l.overlap[:min(5, len(l.overlap))])
+	}
+	for c := range chats {
+		got := l.order[fmt.Sprintf("telegram:%d", c)]
+		for i, n := range got {
+			if n != i {
+				t.Fatalf("chat %d handled out of order: %v", c, got)
+			}
+		}
+	}
+}
+
+func openSQLite(t *testing.T) inbox.Store {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// One process (the embedded default): retries what was not saved, gives a
+// poisoned update up after its attempts, tells a waiting caller (the web
+// chat) the outcome of the first try, and leaves the inbox empty.
+func TestWorkerRetriesAndWaits(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) inbox.Store
+	}{
+		{"sqlite", openSQLite},
+		{"postgres", func(t *testing.T) inbox.Store {
+			st, err := postgres.Open(context.Background(), testenv.PostgresURL(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := tc.open(t)
+			rec := bottest.NewRecorder()
+			rec.Fail = func(in bot.Inbound, n int) error {
+				switch in.Input.Text {
+				case "1": // the database was down twice
+					if n <= 2 {
+						return fmt.Errorf("%w: down", bot.ErrNotSaved)
+					}
+				case "2": // a bug: never works
+					return errors.New("cannot render")
+				case "3":
+					return fmt.Errorf("send: %w", bot.ErrUnreachable)
+				}
+				return nil
+			}
+			log, _ := quietLog(t)
+			w := inbox.NewWorker(inbox.WorkerConfig{Store: st, Handler: rec, Log: log, MaxAttempts: 3, Poll: 10 * time.Millisecond})
+			in := inbox.NewIntake(st, w, log)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); w.Run(ctx) }()
+			defer func() { in.Close(); cancel(); <-done }()
+
+			for n := range 5 {
+				if err := in.Handle(ctx, update(1, n)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// A repeat while the first copy may still wait: dropped.
+			if err := in.Handle(ctx, update(1, 4)); err != nil {
+				t.Fatal(err)
+			}
+			err := in.HandleAndWait(ctx, update(2, 1))
+			if !errors.Is(err, bot.ErrNotSaved) {
+				t.Fatalf("waiting for a first try that was not saved = %v", err)
+			}
+			if err := in.HandleAndWait(ctx, update(2, 0)); err != nil {
+				t.Fatalf("waiting for a handled update = %v", err)
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				depth, _, err := st.(interface {
+					InboxDepth(context.Context) (int, time.Time, error)
+				}).InboxDepth(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if depth == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d updates left in the inbox", depth)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			var order []string
+			for _, g := range rec.All() {
+				if g.ChatID == "1" {
+					order = append(order, g.Input.Text)
+				}
+			}
+			// Chat 1 in order: 1 tried three times before 2, 2 three times
+			// (its attempts) before 3, 4 once.
+			want := "[0 1 1 1 2 2 2 3 4]"
+			if fmt.Sprint(order) != want {
+				t.Fatalf("chat 1 handled %v, want %s", order, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,440 @@
+package inbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/storage"
+)
+
+// WorkerConfig configures a Worker.
+type WorkerConfig struct {
+	Store   Store
+	Handler Handler
+	Log     *slog.Logger
+	// LeaseTTL is how long a partition stays with a process that stopped
+	// renewing it (killed): the longest an acknowledged update of a dead
+	// process waits. Default 10 s.
+	LeaseTTL time.Duration
+	// Poll is how often the partitions are read when nothing local woke
+	// the worker (updates appended by other processes). Default 50 ms.
+	Poll time.Duration
+	// MaxInFlight bounds the updates read and not yet finished (memory).
+	// Default 2,000.
+	MaxInFlight int
+	// Concurrency bounds the updates handled at once. Default 128.
+	Concurrency int
+	// MaxAttempts bounds the tries of an update failing with an error other
+	// than bot.ErrNotSaved (a bug, a reply that cannot be rendered), so one
+	// poisoned update cannot stall its chat. Default 5.
+	MaxAttempts int
+}
+
+// Worker consumes the inbox partitions this process leases: each chat's
+// updates one at a time in arrival order, different chats in parallel.
+type Worker struct {
+	store   Store
+	handler Handler
+	log     *slog.Logger
+	holder  string
+	ttl     time.Duration
+	poll    time.Duration
+	maxIn   int
+	tries   int
+	sem     chan struct{}
+	wake    chan struct{}
+	flushed chan struct{}
+
+	mu       sync.Mutex
+	leases   map[int]*partLease
+	known    map[int64]bool // read and not yet deleted: never queued twice
+	chats    map[string]*chatQueue
+	cursor   int64 // read after this id next time
+	rescan   bool  // read from the start next time
+	lastScan time.Time
+	waiters  map[string][]chan error
+	done     []int64 // handled, to delete
+	wg       sync.WaitGroup
+}
+
+// queued is one read item waiting in its chat's queue.
+type queued struct {
+	it    storage.InboxItem
+	lease *partLease // nil for an item pinned to this process
+}
+
+type chatQueue struct{ items []queued }
+
+// NewWorker returns a worker with a fresh holder id (one per process
+// start: a restarted process takes its partitions over like any other).
+func NewWorker(c WorkerConfig) *Worker {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	w := &Worker{
+		store: c.Store, handler: c.Handler, log: c.Log, holder: hex.EncodeToString(b[:]),
+		ttl: c.LeaseTTL, poll: c.Poll, maxIn: c.MaxInFlight, tries: c.MaxAttempts,
+		wake: make(chan struct{}, 1), flushed: make(chan struct{}, 1),
+		leases: map[int]*partLease{}, known: map[int64]bool{}, chats: map[string]*chatQueue{},
+		waiters: map[string][]chan error{},
+	}
+	if w.log == nil {
+		w.log = slog.Default()
+	}
+	w.log = w.log.With("inbox", w.holder)
+	if w.ttl <= 0 {
+		w.ttl = 10 * time.Second
+	}
+	if w.poll <= 0 {
+		w.poll = 50 * time.Millisecond
+	}
+	if w.maxIn <= 0 {
+		w.maxIn = 2000
+	}
+	if w.tries <= 0 {
+		w.tries = 5
+	}
+	n := c.Concurrency
+	if n <= 0 {
+		n = 128
+	}
+	w.sem = make(chan struct{}, n)
+	return w
+}
+
+// Holder is this worker's id in the leases.
+func (w *Worker) Holder() string { return w.holder }
+
+// Wake makes the worker read its partitions now.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run consumes the inbox until ctx ends; then it lets the updates being
+// handled finish (leaving the rest in the inbox), deletes what was handled
+// and gives its partitions up, so another process takes them at once.
+func (w *Worker) Run(ctx context.Context) error {
+	w.tickLeases(ctx)
+	var bg sync.WaitGroup
+	bg.Add(2)
+	go func() { defer bg.Done(); w.leaseLoop(ctx) }()
+	go func() { defer bg.Done(); w.deleteLoop(ctx) }()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-w.wake:
+		case <-timer.C:
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		w.read(ctx)
+		timer.Reset(w.poll)
+	}
+	w.wg.Wait()
+	bg.Wait()
+	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	w.flushDeletes(fctx)
+	if err := w.store.LeaveInbox(fctx, w.holder); err != nil {
+		w.log.Warn("inbox: leaving failed; partitions move after their lease", "err", err)
+	}
+	return nil
+}
+
+func (w *Worker) leaseLoop(ctx context.Context) {
+	t := time.NewTicker(w.ttl / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			w.tickLeases(ctx)
+		}
+	}
+}
+
+// deleteLoop deletes handled items in batches. An item handled but not
+// deleted (the process died first) is handled again and dropped by the
+// dispatcher as a duplicate.
+func (w *Worker) deleteLoop(ctx context.Context) {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-w.flushed:
+		}
+		w.flushDeletes(ctx)
+	}
+}
+
+func (w *Worker) flushDeletes(ctx context.Context) {
+	w.mu.Lock()
+	ids := w.done
+	w.done = nil
+	w.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	if err := w.store.DeleteInbox(ctx, ids); err != nil {
+		w.log.Warn("inbox: deleting handled updates failed; will retry", "updates", len(ids), "err", err)
+		w.mu.Lock()
+		w.done = append(w.done, ids...)
+		w.mu.Unlock()
+		return
+	}
+	w.mu.Lock()
+	for _, id := range ids {
+		delete(w.known, id)
+	}
+	w.mu.Unlock()
+}
+
+// readLimit bounds one read.
+const readLimit = 500
+
+// rescanEvery is how often the partitions are read from the start rather
+// than after the highest id seen: an id taken by an insert that committed
+// after a later one is not skipped for long.
+const rescanEvery = time.Second
+
+// read fetches new items and queues them to their chats.
+func (w *Worker) read(ctx context.Context) {
+	w.mu.Lock()
+	if len(w.known) >= w.maxIn {
+		w.mu.Unlock()
+		return
+	}
+	after := w.cursor
+	var scanning []*partLease
+	if w.rescan || time.Since(w.lastScan) > rescanEvery {
+		after, w.rescan, w.lastScan = 0, false, time.Now()
+		for _, pl := range w.leases {
+			scanning = append(scanning, pl)
+		}
+	}
+	w.mu.Unlock()
+	items, err := w.store.ReadInbox(ctx, w.holder, after, time.Now(), readLimit)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.log.Warn("inbox: read failed", "err", err)
+		}
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, pl := range scanning {
+		pl.scanned = true
+	}
+	if n := len(items); n > 0 {
+		if after == 0 && n == readLimit {
+			// A full read from the start: go on from its end, not from
+			// further on, or what lies between would wait for the next
+			// rescan behind later updates of the same chats.
+			w.cursor = items[n-1].ID
+		} else {
+			w.cursor = max(w.cursor, items[n-1].ID)
+		}
+	}
+	for _, it := range items {
+		if w.known[it.ID] {
+			continue
+		}
+		if !w.mayHandleLocked(it.Part, it.Fence) {
+			// The lease is being renewed or was lost: read it again from
+			// the start, in order with its chat's later updates.
+			w.rescan = true
+			continue
+		}
+		var pl *partLease
+		if it.Fence != 0 {
+			pl = w.leases[it.Part]
+			if pl.draining {
+				continue
+			}
+			if !pl.scanned {
+				// Taken while this read ran: its earlier updates lie
+				// before the cursor. Only a read from the start keeps
+				// its order.
+				w.rescan = true
+				continue
+			}
+			pl.inFlight++
+		}
+		w.known[it.ID] = true
+		q := w.chats[it.Chat]
+		if q == nil {
+			q = &chatQueue{}
+			w.chats[it.Chat] = q
+			w.wg.Add(1)
+			go w.runChat(ctx, it.Chat, q)
+		}
+		q.items = append(q.items, queued{it: it, lease: pl})
+	}
+}
+
+// runChat handles one chat's queued items in order until none is left.
+func (w *Worker) runChat(ctx context.Context, chat string, q *chatQueue) {
+	defer w.wg.Done()
+	for {
+		w.mu.Lock()
+		if len(q.items) == 0 {
+			delete(w.chats, chat)
+			w.mu.Unlock()
+			return
+		}
+		e := q.items[0]
+		w.mu.Unlock()
+
+		handled := w.handle(ctx, e)
+
+		w.mu.Lock()
+		q.items[0] = queued{}
+		q.items = q.items[1:]
+		if e.lease != nil {
+			e.lease.inFlight--
+		}
+		if handled {
+			w.done = append(w.done, e.it.ID)
+		} else {
+			// Left in the inbox, and so are the chat's later updates
+			// queued here: whoever holds the partition next (this process
+			// again, after a rescan) reads them again, in order.
+			delete(w.known, e.it.ID)
+			for _, later := range q.items {
+				delete(w.known, later.it.ID)
+				if later.lease != nil {
+					later.lease.inFlight--
+				}
+			}
+			clear(q.items)
+			q.items = q.items[:0]
+			w.rescan = true
+		}
+		w.mu.Unlock()
+	}
+}
+
+// handle runs one item through the handler, retrying while it is not
+// saved, and reports whether it is finished with (handled, or given up).
+// false means it stays in the inbox: the lease was lost or ctx ended.
+func (w *Worker) handle(ctx context.Context, e queued) bool {
+	var in bot.Inbound
+	if err := json.Unmarshal(e.it.Payload, &in); err != nil {
+		w.log.Error("inbox: dropping an update that cannot be decoded", "key", e.it.Key, "err", err)
+		w.notify(e.it.Key, nil)
+		return true
+	}
+	log := w.log.With("update", e.it.Key, "chat", e.it.Chat)
+	fails := 0
+	for attempt := 1; ; attempt++ {
+		if ctx.Err() != nil {
+			return false
+		}
+		if !w.waitLease(ctx, e) {
+			log.Info("inbox: partition lease lost; leaving the update to its next holder")
+			return false
+		}
+		w.sem <- struct{}{}
+		// In-flight updates finish at shutdown: only new ones stop.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		err := w.handler.Handle(hctx, in)
+		cancel()
+		<-w.sem
+		if attempt == 1 {
+			w.notify(e.it.Key, err)
+		}
+		switch {
+		case err == nil:
+			return true
+		case errors.Is(err, bot.ErrUnreachable):
+			log.Info("inbox: replies not delivered: the person cannot be reached there; update done", "err", err)
+			return true
+		case errors.Is(err, bot.ErrNotSaved):
+			log.Warn("inbox: update not saved; will retry", "attempt", attempt, "err", err)
+		default:
+			fails++
+			if fails >= w.tries {
+				log.Error("inbox: dropping an update that keeps failing", "attempts", fails, "err", err)
+				return true
+			}
+			log.Warn("inbox: update failed; will retry", "attempt", fails, "err", err)
+		}
+		if !bot.Sleep(ctx, bot.Backoff(100*time.Millisecond, 10*time.Second, attempt)) {
+			return false
+		}
+	}
+}
+
+// waitLease reports whether e may be handled: at once when its partition
+// is still leased under the same fence; while the lease is only overdue
+// for renewal (the store is slow or down), it waits for the next renewal
+// rather than give the chat's order away; false when the lease was lost.
+func (w *Worker) waitLease(ctx context.Context, e queued) bool {
+	for {
+		w.mu.Lock()
+		ok := w.mayHandleLocked(e.it.Part, e.it.Fence)
+		lost := e.lease != nil && w.leases[e.it.Part] != e.lease
+		w.mu.Unlock()
+		switch {
+		case ok:
+			return true
+		case lost:
+			return false
+		}
+		if !bot.Sleep(ctx, 10*time.Millisecond) {
+			return false
+		}
+	}
+}
+
+// await registers interest in the first try of the update with key.
+func (w *Worker) await(key string) chan error {
+	ch := make(chan error, 1)
+	w.mu.Lock()
+	w.waiters[key] = append(w.waiters[key], ch)
+	w.mu.Unlock()
+	return ch
+}
+
+func (w *Worker) unawait(key string, ch chan error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	list := w.waiters[key]
+	for i, c := range list {
+		if c == ch {
+			list = append(list[:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(w.waiters, key)
+	} else {
+		w.waiters[key] = list
+	}
+}
+
+func (w *Worker) notify(key string, err error) {
+	w.mu.Lock()
+	list := w.waiters[key]
+	delete(w.waiters, key)
+	w.mu.Unlock()
+	for _, c := range list {
+		c <- err
+	}
+}

@@ -1,0 +1,84 @@
+// Package pace keeps the messages to one platform within its limits for
+// all the bot's processes together: at most PerSecond in all, one per
+// second to a chat, PerGroupPerMinute to a group. Redis holds the shared
+// state (github.com/go-redis/redis_rate, GCRA); the embedded default, one
+// process, keeps it in memory (golang.org/x/time/rate).
+//
+// Messages that can wait (reminders, broadcasts) Wait for their slot.
+// Replies to a person who just wrote never wait: they Take from the same
+// budget (up to one second ahead), so that a broadcast running at the same
+// time slows down instead of running into a 429, and a staff member in its
+// audience who is talking to the bot is not sent a broadcast message in
+// the same second as a reply. A 429 anywhere Pauses every process until
+// its retry_after has passed.
+package pace
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/flows"
+)
+
+// Limits are a platform's sending limits.
+type Limits struct {
+	PerSecond         int // all messages; Telegram: 30
+	PerChatPerSecond  int // to one chat; Telegram: 1
+	PerGroupPerMinute int // to one group chat; Telegram: 20
+}
+
+// Telegram's documented limits for bots.
+var Telegram = Limits{PerSecond: 30, PerChatPerSecond: 1, PerGroupPerMinute: 20}
+
+// margin stretches each period for jitter: messages let out one interval
+// apart may arrive a little closer (up to 25 ms over a second's 30
+// messages). 2.5 % keeps a broadcast at 97.6 % of the limit.
+const margin = 1.025
+
+// replyBurst is how many replies to one chat are counted at once: the
+// chat's budget up to one period ahead.
+const replyBurst = 2
+
+// Limiter paces one platform's messages.
+type Limiter interface {
+	// Wait returns when one message to chat may go out, after any pause;
+	// an error only when ctx ended or the shared state is unreachable.
+	Wait(ctx context.Context, chat string) error
+	// Take counts n replies to chat against the budget without waiting
+	// for it (only a pause is waited out).
+	Take(ctx context.Context, chat string, n int) error
+	// Pause stops every process's messages until until (a 429).
+	Pause(ctx context.Context, until time.Time) error
+}
+
+// group reports a Telegram group chat (negative ids).
+func group(chat string) bool { return strings.HasPrefix(chat, "-") }
+
+func period(d time.Duration) time.Duration { return time.Duration(float64(d) * margin) }
+
+// Sender is a bot.Sender whose replies take from the limiter's budget.
+type Sender struct {
+	Next    bot.Sender
+	Limiter Limiter
+}
+
+// Send implements bot.Sender.
+func (s Sender) Send(ctx context.Context, chatID string, replies []flows.Reply) error {
+	if err := s.Limiter.Take(ctx, chatID, max(len(replies), 1)); err != nil && ctx.Err() != nil {
+		return err
+	}
+	// A limiter that cannot be reached does not stop the replies: the
+	// platform's own 429 is the backstop.
+	return s.Next.Send(ctx, chatID, replies)
+}
+
+// Fetch passes through to the wrapped sender's file fetching, when it has
+// one.
+func (s Sender) Fetch(ctx context.Context, f flows.FileRef, maxBytes int64) ([]byte, error) {
+	if fe, ok := s.Next.(bot.Fetcher); ok {
+		return fe.Fetch(ctx, f, maxBytes)
+	}
+	return nil, bot.ErrRefused
+}

@@ -1,0 +1,143 @@
+package pace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/dieuphoi/dieuphoi/bot"
+)
+
+// Redis is a Limiter shared by every process on one Redis.
+type Redis struct {
+	rdb    goredis.UniversalClient
+	rl     *redis_rate.Limiter
+	prefix string
+	all    redis_rate.Limit
+	chat   redis_rate.Limit
+	group  redis_rate.Limit
+}
+
+// NewRedis paces by lim on rdb, under keys starting with prefix (e.g.
+// "dieuphoi:pace:telegram:").
+func NewRedis(rdb goredis.UniversalClient, prefix string, lim Limits) *Redis {
+	return &Redis{
+		rdb: rdb, rl: redis_rate.NewLimiter(rdb), prefix: prefix,
+		all:   redis_rate.Limit{Rate: lim.PerSecond, Burst: 1, Period: period(time.Second)},
+		chat:  redis_rate.Limit{Rate: lim.PerChatPerSecond, Burst: 1, Period: period(time.Second)},
+		group: redis_rate.Limit{Rate: lim.PerGroupPerMinute, Burst: 1, Period: period(time.Minute)},
+	}
+}
+
+func (r *Redis) chatLimit(chat string) redis_rate.Limit {
+	if group(chat) {
+		return r.group
+	}
+	return r.chat
+}
+
+// Wait implements Limiter.
+func (r *Redis) Wait(ctx context.Context, chat string) error {
+	if err := r.waitPause(ctx); err != nil {
+		return err
+	}
+	if err := r.wait(ctx, "chat:"+chat, r.chatLimit(chat)); err != nil {
+		return err
+	}
+	return r.reserve(ctx, "all", r.all)
+}
+
+// reserve books the next slot of lim (GCRA: the theoretical arrival time
+// moves on by one interval) when it is at most a period ahead, and sleeps
+// until it. Booking rather than asking again when the slot has come loses
+// no slot to the round trip, and processes get slots in turn.
+func (r *Redis) reserve(ctx context.Context, key string, lim redis_rate.Limit) error {
+	lim.Burst = lim.Rate // book up to one period ahead
+	interval := lim.Period / time.Duration(lim.Rate)
+	for {
+		res, err := r.rl.Allow(ctx, r.prefix+key, lim)
+		if err != nil {
+			return fmt.Errorf("pace: %w", err)
+		}
+		if res.Allowed > 0 {
+			// ResetAfter runs to the end of the booked slot.
+			if !bot.Sleep(ctx, res.ResetAfter-interval) {
+				return ctx.Err()
+			}
+			return nil
+		}
+		if !bot.Sleep(ctx, res.RetryAfter) {
+			return ctx.Err()
+		}
+	}
+}
+
+func (r *Redis) wait(ctx context.Context, key string, lim redis_rate.Limit) error {
+	for {
+		res, err := r.rl.Allow(ctx, r.prefix+key, lim)
+		if err != nil {
+			return fmt.Errorf("pace: %w", err)
+		}
+		if res.Allowed > 0 {
+			return nil
+		}
+		if !bot.Sleep(ctx, res.RetryAfter) {
+			return ctx.Err()
+		}
+	}
+}
+
+// Take implements Limiter: a reply is counted when the budget has room up
+// to a second ahead (a burst of replyBurst per chat), and goes out anyway
+// when it has not.
+func (r *Redis) Take(ctx context.Context, chat string, n int) error {
+	if err := r.waitPause(ctx); err != nil {
+		return err
+	}
+	cl := r.chatLimit(chat)
+	cl.Burst = replyBurst
+	if _, err := r.rl.AllowAtMost(ctx, r.prefix+"chat:"+chat, cl, n); err != nil {
+		return fmt.Errorf("pace: %w", err)
+	}
+	al := r.all
+	al.Burst = 2 * r.all.Rate // beyond the bookings of waiting messages (one period)
+	if _, err := r.rl.AllowAtMost(ctx, r.prefix+"all", al, n); err != nil {
+		return fmt.Errorf("pace: %w", err)
+	}
+	return nil
+}
+
+// Pause implements Limiter.
+func (r *Redis) Pause(ctx context.Context, until time.Time) error {
+	d := time.Until(until)
+	if d <= 0 {
+		return nil
+	}
+	if err := r.rdb.Set(ctx, r.prefix+"pause", strconv.FormatInt(until.UnixMilli(), 10), d).Err(); err != nil {
+		return fmt.Errorf("pace: pause: %w", err)
+	}
+	return nil
+}
+
+func (r *Redis) waitPause(ctx context.Context) error {
+	v, err := r.rdb.Get(ctx, r.prefix+"pause").Result()
+	if errors.Is(err, goredis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("pace: %w", err)
+	}
+	ms, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil
+	}
+	if !bot.Sleep(ctx, time.Until(time.UnixMilli(ms))) {
+		return ctx.Err()
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
+)
+
+// Limiter counts events per key in fixed windows, shared by every process
+// (storage/redis) or kept in memory (memLimiter, the embedded default).
+type Limiter interface {
+	// Count returns the events of key in its current window.
+	Count(ctx context.Context, key string) (int64, error)
+	// Hit records one event of key and returns the count, the window
+	// starting with the first event.
+	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
+}
+
+// Invite-code guessing limits. The flows pause one chat after 5 wrong
+// tries; these bound what fresh chats cannot get around: failed attempts
+// from one source (a web client's address, a Telegram or Zalo account), and
+// attempts on one code or token from anywhere (a code is one person's; a
+// few dozen chats using it within an hour is not that person).
+const (
+	GuessPerSource  = 10
+	GuessSourceSpan = 15 * time.Minute
+	GuessPerCode    = 10
+	GuessCodeSpan   = time.Hour
+	// guessAlertSpan spaces the staff alerts: at most one in this time,
+	// however many sources are blocked.
+	guessAlertSpan = 10 * time.Minute
+)
+
+// attempt is an input that tries to identify an unknown chat.
+type attempt struct {
+	source string // "src:<channel>:<source>"
+	code   string // "code:<normalised code or token>"
+}
+
+// identifyAttempt returns the attempt in, nil when it is none: a code-shaped
+// text or /start with a token, from a chat linked to nobody.
+func identifyAttempt(in Inbound) *attempt {
+	var code string
+	switch in.Input.Kind {
+	case flows.InText:
+		code = domain.NormalizeCode(in.Input.Text)
+	case flows.InCommand:
+		if in.Input.Command == "start" {
+			code = strings.TrimSpace(in.Input.Text)
+			if len(code) > 100 {
+				code = code[:100]
+			}
+		}
+	}
+	if code == "" {
+		return nil
+	}
+	src := in.Source
+	if src == "" {
+		src = in.UserID
+	}
+	return &attempt{source: "src:" + string(in.Key.Channel) + ":" + src, code: "code:" + code}
+}
+
+// guessBlocked reports whether a's source or code is over its limit.
+func (d *Dispatcher) guessBlocked(ctx context.Context, a *attempt, log *slog.Logger) bool {
+	for _, c := range []struct {
+		key   string
+		limit int64
+	}{{a.source, GuessPerSource}, {a.code, GuessPerCode}} {
+		n, err := d.limiter.Count(ctx, "guess:"+c.key)
+		if err != nil {
+			log.Warn("guess throttle", "err", err)
+			continue // an outage of the counters does not lock people out
+		}
+		if n >= c.limit {
+			return true
+		}
+	}
+	return false
+}
+
+// recordAttempt counts a: a failure against its source, any attempt
+// against its code. When either reaches its limit now, staff are told
+// (at most one alert per guessAlertSpan) and it is audited.
+func (d *Dispatcher) recordAttempt(ctx context.Context, a *attempt, linked bool, log *slog.Logger) {
+	var reached []string
+	if !linked {
+		n, err := d.limiter.Hit(ctx, "guess:"+a.source, GuessSourceSpan)
+		if err != nil {
+			log.Warn("guess throttle", "err", err)
+		} else if n == GuessPerSource {
+			reached = append(reached, fmt.Sprintf("source %s: %d wrong codes in %s", clipData(a.source), n, GuessSourceSpan))
+		}
+	}
+	n, err := d.limiter.Hit(ctx, "guess:"+a.code, GuessCodeSpan)
+	if err != nil {
+		log.Warn("guess throttle", "err", err)
+	} else if n == GuessPerCode {
+		// The code itself stays out of logs and the audit: it is a secret.
+		reached = append(reached, fmt.Sprintf("one code: %d attempts in %s", n, GuessCodeSpan))
+	}
+	if len(reached) == 0 {
+		return
+	}
+	detail := strings.Join(reached, "; ")
+	log.Warn("invite code guessing throttled", "detail", detail)
+	d.audit(ctx, "", "identify.throttled", detail, "", log)
+	if n, err := d.limiter.Hit(ctx, "guess:alert", guessAlertSpan); err != nil || n != 1 {
+		return
+	}
+	var notices []flows.Notice
+	for _, p := range d.dir.Load().People() {
+		if p.Has(domain.RoleStaff) {
+			notices = append(notices, flows.Notice{PersonID: p.ID, Replies: []flows.Reply{{
+				Text: flows.Text(domain.Vietnamese, "guess_alert", int(GuessSourceSpan.Minutes())),
+			}}})
+		}
+	}
+	d.notify(ctx, notices, log)
+}
+
+// memLimiter is a Limiter in memory, for one process. It forgets expired
+// windows as it goes and never holds more than memLimiterMax keys.
+type memLimiter struct {
+	mu  sync.Mutex
+	m   map[string]memWindow
+	now func() time.Time
+}
+
+type memWindow struct {
+	n   int64
+	end time.Time
+}
+
+const memLimiterMax = 100000
+
+func newMemLimiter() *memLimiter {
+	return &memLimiter{m: map[string]memWindow{}, now: time.Now}
+}
+
+func (l *memLimiter) Count(_ context.Context, key string) (int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w, ok := l.m[key]
+	if !ok || !l.now().Before(w.end) {
+		return 0, nil
+	}
+	return w.n, nil
+}
+
+func (l *memLimiter) Hit(_ context.Context, key string, window time.Duration) (int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	w, ok := l.m[key]
+	if !ok || !now.Before(w.end) {
+		if len(l.m) >= memLimiterMax {
+			for k, v := range l.m {
+				if !now.Before(v.end) {
+					delete(l.m, k)
+				}
+			}
+			if len(l.m) >= memLimiterMax {
+				clear(l.m) // under a flood of keys: start afresh rather than grow
+			}
+		}
+		w = memWindow{end: now.Add(window)}
+	}
+	w.n++
+	l.m[key] = w
+	return w.n, nil
+}

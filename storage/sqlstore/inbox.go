@@ -1,0 +1,230 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/storage"
+)
+
+// The inbox's queries (bot/inbox): updates stored before they are
+// acknowledged, partition leases with fencing tokens, and the live
+// consumers. They are the same on PostgreSQL and SQLite.
+
+// AppendInbox stores items in one statement, skipping those whose key is
+// already there (a redelivery while the first copy waits). It returns how
+// many were new.
+func (q *Queries) AppendInbox(ctx context.Context, items []storage.InboxItem) (int, error) {
+	if len(items) == 0 {
+		return 0, nil
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO inbox (key, part, chat, owner, payload, created_at) VALUES `)
+	args := make([]any, 0, 6*len(items))
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
+		args = append(args, it.Key, it.Part, it.Chat, it.Owner, string(it.Payload), ms(it.Created))
+	}
+	b.WriteString(` ON CONFLICT (key) DO NOTHING`)
+	var n int64
+	err := q.Tx(ctx, func(db DB) error {
+		if q.postgres() {
+			// One append at a time across processes, so that ids become
+			// visible in the order they are taken: a reader that saw id n
+			// never later finds a smaller id of the same chat committed
+			// behind it. (SQLite has one writer anyway.)
+			if _, err := db.Exec(ctx, `SELECT pg_advisory_xact_lock(7347110013)`); err != nil {
+				return err
+			}
+		}
+		var err error
+		n, err = db.Exec(ctx, b.String(), args...)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("append %d updates to the inbox: %w", len(items), err)
+	}
+	return int(n), nil
+}
+
+// ReadInbox returns, oldest first, up to limit items after id after that
+// holder may handle at now: those of the partitions it leases (with the
+// lease's fence), those pinned to it, and those pinned to a process no
+// longer alive in a partition it leases.
+func (q *Queries) ReadInbox(ctx context.Context, holder string, after int64, now time.Time, limit int) ([]storage.InboxItem, error) {
+	rows, err := q.DB.Query(ctx, `SELECT i.id, i.key, i.part, i.chat, i.owner, i.payload, i.created_at, COALESCE(l.fence, 0)
+		FROM inbox i LEFT JOIN inbox_leases l ON l.part = i.part AND l.holder = $1 AND l.expires_at > $2
+		WHERE i.id > $3 AND (i.owner = $1 OR (l.part IS NOT NULL AND (i.owner = ''
+			OR NOT EXISTS (SELECT 1 FROM inbox_workers w WHERE w.holder = i.owner AND w.expires_at > $2))))
+		ORDER BY i.id LIMIT $4`, holder, ms(now), after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read the inbox: %w", err)
+	}
+	defer rows.Close()
+	var out []storage.InboxItem
+	for rows.Next() {
+		var it storage.InboxItem
+		var payload string
+		var created int64
+		if err := rows.Scan(&it.ID, &it.Key, &it.Part, &it.Chat, &it.Owner, &payload, &created, &it.Fence); err != nil {
+			return nil, fmt.Errorf("read the inbox: %w", err)
+		}
+		if it.Owner == holder {
+			it.Fence = 0
+		}
+		it.Payload, it.Created = []byte(payload), fromMS(created)
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the inbox: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteInbox removes handled items.
+func (q *Queries) DeleteInbox(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(`DELETE FROM inbox WHERE id IN (`)
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		// Integers from our own reads: no placeholder needed, and none of
+		// SQLite's limit on their number.
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	b.WriteByte(')')
+	if _, err := q.DB.Exec(ctx, b.String()); err != nil {
+		return fmt.Errorf("delete %d handled updates from the inbox: %w", len(ids), err)
+	}
+	return nil
+}
+
+// InboxHeartbeat records holder as alive until now+ttl, forgets processes
+// dead for long, and returns how many are alive (holder included).
+func (q *Queries) InboxHeartbeat(ctx context.Context, holder string, now time.Time, ttl time.Duration) (int, error) {
+	var live int
+	err := q.Tx(ctx, func(db DB) error {
+		if _, err := db.Exec(ctx, `INSERT INTO inbox_workers (holder, expires_at) VALUES ($1, $2)
+			ON CONFLICT (holder) DO UPDATE SET expires_at = excluded.expires_at`, holder, ms(now.Add(ttl))); err != nil {
+			return err
+		}
+		if _, err := db.Exec(ctx, `DELETE FROM inbox_workers WHERE expires_at < $1`, ms(now.Add(-24*time.Hour))); err != nil {
+			return err
+		}
+		return db.QueryRow(ctx, `SELECT COUNT(*) FROM inbox_workers WHERE expires_at > $1`, ms(now)).Scan(&live)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("inbox heartbeat: %w", err)
+	}
+	return live, nil
+}
+
+// InboxLeases returns every partition lease, live or not.
+func (q *Queries) InboxLeases(ctx context.Context) ([]storage.InboxLease, error) {
+	rows, err := q.DB.Query(ctx, `SELECT part, holder, fence, expires_at FROM inbox_leases ORDER BY part`)
+	if err != nil {
+		return nil, fmt.Errorf("read inbox leases: %w", err)
+	}
+	return scanInboxLeases(rows)
+}
+
+func scanInboxLeases(rows Rows) ([]storage.InboxLease, error) {
+	defer rows.Close()
+	var out []storage.InboxLease
+	for rows.Next() {
+		var l storage.InboxLease
+		var exp int64
+		if err := rows.Scan(&l.Part, &l.Holder, &l.Fence, &exp); err != nil {
+			return nil, fmt.Errorf("read inbox leases: %w", err)
+		}
+		l.Expires = fromMS(exp)
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read inbox leases: %w", err)
+	}
+	return out, nil
+}
+
+// AcquireInboxPart takes partition part for holder until now+ttl when it is
+// free or its lease ran out, and returns the new fencing token: it grows
+// with every take, so a holder whose lease lapsed can tell.
+func (q *Queries) AcquireInboxPart(ctx context.Context, part int, holder string, now time.Time, ttl time.Duration) (int64, bool, error) {
+	until := ms(now.Add(ttl))
+	n, err := q.DB.Exec(ctx, `INSERT INTO inbox_leases (part, holder, fence, expires_at) VALUES ($1, $2, 1, $3)
+		ON CONFLICT (part) DO NOTHING`, part, holder, until)
+	if err != nil {
+		return 0, false, fmt.Errorf("inbox partition %d: %w", part, err)
+	}
+	if n == 1 {
+		return 1, true, nil
+	}
+	var fence int64
+	err = q.DB.QueryRow(ctx, `UPDATE inbox_leases SET fence = fence + 1, holder = $2, expires_at = $3
+		WHERE part = $1 AND expires_at <= $4 RETURNING fence`, part, holder, until, ms(now)).Scan(&fence)
+	if errors.Is(err, ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("inbox partition %d: %w", part, err)
+	}
+	return fence, true, nil
+}
+
+// RenewInboxParts extends holder's leases that have not run out to
+// now+ttl and returns them. A lease that ran out is not renewed even when
+// nobody took it: it is taken again, with a new fence.
+func (q *Queries) RenewInboxParts(ctx context.Context, holder string, now time.Time, ttl time.Duration) ([]storage.InboxLease, error) {
+	rows, err := q.DB.Query(ctx, `UPDATE inbox_leases SET expires_at = $2 WHERE holder = $1 AND expires_at > $3
+		RETURNING part, holder, fence, expires_at`, holder, ms(now.Add(ttl)), ms(now))
+	if err != nil {
+		return nil, fmt.Errorf("renew inbox leases: %w", err)
+	}
+	return scanInboxLeases(rows)
+}
+
+// ReleaseInboxPart gives partition part up when holder has it, so that
+// another process takes it at once.
+func (q *Queries) ReleaseInboxPart(ctx context.Context, part int, holder string) error {
+	if _, err := q.DB.Exec(ctx, `UPDATE inbox_leases SET expires_at = 0 WHERE part = $1 AND holder = $2`, part, holder); err != nil {
+		return fmt.Errorf("release inbox partition %d: %w", part, err)
+	}
+	return nil
+}
+
+// LeaveInbox releases all of holder's partitions and removes it from the
+// live consumers (a clean shutdown).
+func (q *Queries) LeaveInbox(ctx context.Context, holder string) error {
+	return q.Tx(ctx, func(db DB) error {
+		if _, err := db.Exec(ctx, `UPDATE inbox_leases SET expires_at = 0 WHERE holder = $1`, holder); err != nil {
+			return fmt.Errorf("leave the inbox: %w", err)
+		}
+		if _, err := db.Exec(ctx, `DELETE FROM inbox_workers WHERE holder = $1`, holder); err != nil {
+			return fmt.Errorf("leave the inbox: %w", err)
+		}
+		return nil
+	})
+}
+
+// InboxDepth returns how many updates wait in the inbox and when the oldest
+// arrived.
+func (q *Queries) InboxDepth(ctx context.Context) (int, time.Time, error) {
+	var n int
+	var oldest int64
+	if err := q.DB.QueryRow(ctx, `SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM inbox`).Scan(&n, &oldest); err != nil {
+		return 0, time.Time{}, fmt.Errorf("inbox depth: %w", err)
+	}
+	return n, fromMS(oldest), nil
+}
