@@ -1,0 +1,241 @@
+package evidence
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/go-pdf/fpdf"
+
+	"github.com/dieuphoi/dieuphoi/internal/testenv"
+)
+
+// The fixtures are built at test time: a Vietnamese report page as a PDF
+// with a text layer (fpdf with DejaVu Sans from Debian's fonts-dejavu-core),
+// the same page as a slightly rotated, noisy photo (rendered by pdftoppm),
+// and a PDF holding only that photo.
+
+const fontPath = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+var reportLines = []struct {
+	x, y float64
+	size float64
+	text string
+}{
+	{12, 16, 11, "UBND TỈNH HƯNG YÊN"},
+	{12, 22, 11, "SỞ KHOA HỌC VÀ CÔNG NGHỆ"},
+	{12, 32, 12, "Số: 125/BC-SKHCN"},
+	{62, 32, 12, "Hưng Yên, ngày 15 tháng 3 năm 2024"},
+	{30, 46, 14, "BÁO CÁO"},
+	{30, 53, 12, "Kết quả chi cho khoa học và công nghệ năm 2023"},
+	{12, 66, 12, "Tổng chi cho khoa học và công nghệ năm 2023"},
+	{12, 73, 12, "đạt 1.234,5 triệu đồng, tăng so với năm 2022."},
+	{12, 83, 12, "Số doanh nghiệp được hỗ trợ: 42 doanh nghiệp."},
+}
+
+// requireTools skips (or fails, when the test command demands every
+// dependency and CI did not report that it could not install them) without
+// poppler, Tesseract's Vietnamese model or the font.
+func requireTools(t testing.TB, ocr bool) {
+	t.Helper()
+	need := []string{"pdftotext", "pdfinfo", "pdftoppm"}
+	if ocr {
+		need = append(need, "tesseract")
+	}
+	for _, n := range need {
+		if _, err := exec.LookPath(n); err != nil {
+			missing(t, n+" is not installed")
+		}
+	}
+	if _, err := os.Stat(fontPath); err != nil {
+		missing(t, "DejaVu font (fonts-dejavu-core) is not installed")
+	}
+}
+
+func missing(t testing.TB, what string) {
+	t.Helper()
+	if os.Getenv(testenv.EnvRequire) == "1" && os.Getenv("DIEUPHOI_SKIP_OCR_TESTS") != "1" {
+		t.Fatalf("%s (required: %s=1)", what, testenv.EnvRequire)
+	}
+	t.Skip(what)
+}
+
+func newPDF(t testing.TB) *fpdf.Fpdf {
+	t.Helper()
+	ttf, err := os.ReadFile(fontPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A5 keeps the OCR'd bitmaps small, so the tests stay quick.
+	p := fpdf.New("L", "mm", "A5", "")
+	p.AddUTF8FontFromBytes("dejavu", "", ttf)
+	return p
+}
+
+func textPDF(t testing.TB) []byte {
+	t.Helper()
+	p := newPDF(t)
+	p.AddPage()
+	for _, l := range reportLines {
+		p.SetFont("dejavu", "", l.size)
+		p.Text(l.x, l.y, l.text)
+	}
+	var b bytes.Buffer
+	if err := p.Output(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+var (
+	photoOnce sync.Once
+	photoPNG  []byte
+	photoErr  error
+)
+
+// photo is the text PDF rendered at 200 dpi, rotated by 1.2° and with
+// speckle noise, as a phone photo of the printed page would be.
+func photo(t testing.TB) []byte {
+	t.Helper()
+	pdf := textPDF(t)
+	photoOnce.Do(func() {
+		dir := t.TempDir()
+		in := filepath.Join(dir, "page.pdf")
+		if photoErr = os.WriteFile(in, pdf, 0o600); photoErr != nil {
+			return
+		}
+		if out, err := exec.Command("pdftoppm", "-r", "200", "-gray", "-png", "-singlefile", in, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+			photoErr = err
+			t.Log(string(out))
+			return
+		}
+		f, err := os.Open(filepath.Join(dir, "page.png"))
+		if err != nil {
+			photoErr = err
+			return
+		}
+		defer f.Close()
+		src, err := png.Decode(f)
+		if err != nil {
+			photoErr = err
+			return
+		}
+		img := rotateNoise(src, 1.2, 0.01)
+		var b bytes.Buffer
+		photoErr = png.Encode(&b, img)
+		photoPNG = b.Bytes()
+	})
+	if photoErr != nil {
+		t.Fatalf("render photo: %v", photoErr)
+	}
+	return photoPNG
+}
+
+func rotateNoise(src image.Image, deg, noise float64) *image.Gray {
+	b := src.Bounds()
+	dst := image.NewGray(b)
+	a := deg * math.Pi / 180
+	sin, cos := math.Sin(a), math.Cos(a)
+	cx, cy := float64(b.Dx())/2, float64(b.Dy())/2
+	rng := rand.New(rand.NewPCG(1, 2))
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			dx, dy := float64(x)-cx, float64(y)-cy
+			sx, sy := int(cos*dx+sin*dy+cx), int(-sin*dx+cos*dy+cy)
+			v := uint8(235) // paper
+			if image.Pt(sx, sy).In(b) {
+				g := color.GrayModel.Convert(src.At(b.Min.X+sx, b.Min.Y+sy)).(color.Gray).Y
+				v = uint8(20 + int(g)*215/255)
+			}
+			if rng.Float64() < noise {
+				v = uint8(rng.IntN(256))
+			}
+			dst.SetGray(x, y, color.Gray{Y: v})
+		}
+	}
+	return dst
+}
+
+// scanPDF is a PDF whose pages hold only the photo, no text layer.
+func scanPDF(t testing.TB, pages int) []byte {
+	t.Helper()
+	img := photo(t)
+	p := newPDF(t)
+	p.RegisterImageOptionsReader("scan", fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(img))
+	for i := 0; i < pages; i++ {
+		p.AddPage()
+		w, h := p.GetPageSize()
+		p.ImageOptions("scan", 0, 0, w, h, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
+	}
+	var b bytes.Buffer
+	if err := p.Output(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// pngHeader is the start of a PNG claiming w×h pixels: enough for any
+// reader that trusts the header to allocate the whole image.
+func pngHeader(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 0 // 8-bit gray
+	chunk := func(typ string, data []byte) {
+		binary.Write(&b, binary.BigEndian, uint32(len(data)))
+		c := crc32.NewIEEE()
+		c.Write([]byte(typ))
+		c.Write(data)
+		b.WriteString(typ)
+		b.Write(data)
+		binary.Write(&b, binary.BigEndian, c.Sum32())
+	}
+	chunk("IHDR", ihdr)
+	chunk("IDAT", bytes.Repeat([]byte{0x78, 0x9c}, 8))
+	return b.Bytes()
+}
+
+// zlibZeros is a zlib stream of n MiB of zeros, built in milliseconds: a
+// deflate block that expands to 1 MiB of zeros is valid again after any
+// run of zeros (it only copies from the last 32 KiB), so it is repeated.
+func zlibZeros(n int) []byte {
+	var first, block bytes.Buffer
+	zw, _ := flate.NewWriter(&first, flate.BestSpeed)
+	mib := make([]byte, 1<<20)
+	zw.Write(mib)
+	zw.Flush()
+	zw.Reset(&block)
+	// A fresh writer's first block has a literal; skip to a block written
+	// with a window of zeros behind it.
+	var tmp bytes.Buffer
+	zw.Reset(&tmp)
+	zw.Write(mib)
+	zw.Flush()
+	head := tmp.Len()
+	zw.Write(mib)
+	zw.Flush()
+	block.Write(tmp.Bytes()[head:])
+	var b bytes.Buffer
+	b.Write([]byte{0x78, 0x01})
+	b.Write(first.Bytes())
+	for i := 1; i < n; i++ {
+		b.Write(block.Bytes())
+	}
+	b.Write([]byte{0x03, 0x00}) // a final, empty fixed block
+	total := uint32((int64(n) << 20) % 65521)
+	binary.Write(&b, binary.BigEndian, total<<16|1)
+	return b.Bytes()
+}
