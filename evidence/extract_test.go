@@ -13,6 +13,7 @@ import (
 	"github.com/go-pdf/fpdf"
 
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
 )
 
 func newExtractor(t testing.TB, cfg Config) *Extractor {
@@ -50,17 +51,17 @@ func TestExtractFindsFields(t *testing.T) {
 			if res.OCR != tc.ocr || res.TotalPages != 1 || len(res.Pages) != 1 {
 				t.Errorf("OCR %v, pages %d/%d; want OCR %v, 1 page", res.OCR, len(res.Pages), res.TotalPages, tc.ocr)
 			}
-			if nums := DocNumbers(res.Pages); len(nums) == 0 || nums[0].Text != "125/BC-SKHCN" {
+			if nums := flows.DocNumbers(res.Pages); len(nums) == 0 || nums[0].Text != "125/BC-SKHCN" {
 				t.Errorf("số/ký hiệu: got %+v, want 125/BC-SKHCN\ntext:\n%s", nums, res.Text())
 			}
 			want := time.Date(2024, 3, 15, 0, 0, 0, 0, time.UTC)
-			if dates := DocDates(res.Pages); len(dates) == 0 || !dates[0].Date.Equal(want) {
+			if dates := flows.DocDates(res.Pages); len(dates) == 0 || !dates[0].Date.Equal(want) {
 				t.Errorf("date: got %+v, want 15/03/2024\ntext:\n%s", dates, res.Text())
 			}
-			if f, ok := FindValue(money, "1234.5", res.Pages); !ok || f.Page != 1 || !strings.Contains(f.Text, "triệu đồng") {
+			if f, ok := flows.FindValue(money, "1234.5", res.Pages); !ok || f.Page != 1 || !strings.Contains(f.Text, "triệu đồng") {
 				t.Errorf("value: got %+v (%v), want 1.234,5 triệu đồng on page 1\ntext:\n%s", f, ok, res.Text())
 			}
-			if _, ok := FindValue(money, "4321", res.Pages); ok {
+			if _, ok := flows.FindValue(money, "4321", res.Pages); ok {
 				t.Error("found a value that is not in the document")
 			}
 		})

@@ -1,4 +1,4 @@
-package evidence
+package flows
 
 import (
 	"regexp"
@@ -8,10 +8,10 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/dieuphoi/dieuphoi/domain"
-	"github.com/dieuphoi/dieuphoi/flows"
 )
 
-// Finding fields in a document's text: pure functions over the pages.
+// Finding fields in an evidence document's text (read by package evidence,
+// outside the flows): pure functions over the pages.
 
 // Found is where something was found: 1-based page and line, and the line
 // itself (trimmed, at most maxLine runes) for the reviewer.
@@ -37,17 +37,17 @@ var (
 	// A bare symbol: digits, a slash and an upper-case type with a dash.
 	bareNumRE = regexp.MustCompile(`(?:^|[^\p{L}\d/])(\d{1,6}/(?:\d{4}/)?[\p{Lu}]+(?:-[\p{Lu}\d]+)+)`)
 	// "ngày 15 tháng 3 năm 2024"; OCR may drop diacritics.
-	viDateRE = regexp.MustCompile(`(?i)ng[àa]y\s+(\d{1,2})\s+th[áa]ng\s+(\d{1,2})\s+n[ăa]m\s+(\d{4})`)
+	docViDateRE = regexp.MustCompile(`(?i)ng[àa]y\s+(\d{1,2})\s+th[áa]ng\s+(\d{1,2})\s+n[ăa]m\s+(\d{4})`)
 	// "15/03/2024", "15-3-2024", "15.03.2024"
-	numDateRE = regexp.MustCompile(`(?:^|[^\d])(\d{1,2}[/.-]\d{1,2}[/.-]\d{4})(?:[^\d]|$)`)
+	docNumDateRE = regexp.MustCompile(`(?:^|[^\d])(\d{1,2}[/.-]\d{1,2}[/.-]\d{4})(?:[^\d]|$)`)
 	// A place before the date: "Hưng Yên, ngày …" is the document's own date.
-	placeRE = regexp.MustCompile(`\p{L}\s*,\s*$`)
+	docPlaceRE = regexp.MustCompile(`\p{L}\s*,\s*$`)
 	// Numbers as printed: "1.234,5", "1234,5", "1 234,5", "12,5%".
-	numberRE = regexp.MustCompile(`\d[\d.,]*(?:[ \x{00a0}]\d{3}(?:[.,]\d+)*)*`)
+	docNumberRE = regexp.MustCompile(`\d[\d.,]*(?:[ \x{00a0}]\d{3}(?:[.,]\d+)*)*`)
 )
 
 // lines calls fn with each line of each page, 1-based, NFC-normalised.
-func lines(pages []string, fn func(page, line int, s string) bool) {
+func docLines(pages []string, fn func(page, line int, s string) bool) {
 	for p, text := range pages {
 		for l, s := range strings.Split(text, "\n") {
 			if strings.TrimSpace(s) == "" {
@@ -60,7 +60,7 @@ func lines(pages []string, fn func(page, line int, s string) bool) {
 	}
 }
 
-func clip(s string) string {
+func clipLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > maxLine {
 		s = string(r[:maxLine-1]) + "…"
@@ -73,17 +73,17 @@ func clip(s string) string {
 func DocNumbers(pages []string) []Found {
 	var labelled, bare []Found
 	seen := map[string]bool{}
-	lines(pages, func(p, l int, s string) bool {
+	docLines(pages, func(p, l int, s string) bool {
 		for _, m := range labelledNumRE.FindAllStringSubmatch(s, -1) {
 			if n := normSymbol(m[1]); !seen[n] {
 				seen[n] = true
-				labelled = append(labelled, Found{Text: n, Page: p, Line: l, In: clip(s)})
+				labelled = append(labelled, Found{Text: n, Page: p, Line: l, In: clipLine(s)})
 			}
 		}
 		for _, m := range bareNumRE.FindAllStringSubmatch(s, -1) {
 			if n := normSymbol(m[1]); !seen[n] {
 				seen[n] = true
-				bare = append(bare, Found{Text: n, Page: p, Line: l, In: clip(s)})
+				bare = append(bare, Found{Text: n, Page: p, Line: l, In: clipLine(s)})
 			}
 		}
 		return len(labelled)+len(bare) < 20
@@ -99,28 +99,28 @@ func normSymbol(s string) string {
 
 // DocDates finds dates: those after a place name ("Hưng Yên, ngày 15
 // tháng 3 năm 2024", the document's own date) first, then the others, in
-// reading order, each once. Dates are checked by flows.ParseDate.
+// reading order, each once. Dates are checked by ParseDate.
 func DocDates(pages []string) []FoundDate {
 	var placed, other []FoundDate
 	seen := map[time.Time]bool{}
-	lines(pages, func(p, l int, s string) bool {
+	docLines(pages, func(p, l int, s string) bool {
 		add := func(text string, first bool) {
-			d, err := flows.ParseDate(text)
+			d, err := ParseDate(text)
 			if err != nil || seen[d] {
 				return
 			}
 			seen[d] = true
-			f := FoundDate{Found: Found{Text: text, Page: p, Line: l, In: clip(s)}, Date: d}
+			f := FoundDate{Found: Found{Text: text, Page: p, Line: l, In: clipLine(s)}, Date: d}
 			if first {
 				placed = append(placed, f)
 			} else {
 				other = append(other, f)
 			}
 		}
-		for _, m := range viDateRE.FindAllStringSubmatchIndex(s, -1) {
-			add("ngày "+s[m[2]:m[3]]+" tháng "+s[m[4]:m[5]]+" năm "+s[m[6]:m[7]], placeRE.MatchString(s[:m[0]]))
+		for _, m := range docViDateRE.FindAllStringSubmatchIndex(s, -1) {
+			add("ngày "+s[m[2]:m[3]]+" tháng "+s[m[4]:m[5]]+" năm "+s[m[6]:m[7]], docPlaceRE.MatchString(s[:m[0]]))
 		}
-		for _, m := range numDateRE.FindAllStringSubmatch(s, -1) {
+		for _, m := range docNumDateRE.FindAllStringSubmatch(s, -1) {
 			add(m[1], false)
 		}
 		return len(placed)+len(other) < 20
@@ -129,7 +129,7 @@ func DocDates(pages []string) []FoundDate {
 }
 
 // FindValue looks for the value canon of ind in the pages, in any way a
-// document may print it (see flows.WrittenAs). A match with words after
+// document may print it (see WrittenAs). A match with words after
 // the number (a unit: "1.234,5 triệu đồng") is preferred to a bare one.
 func FindValue(ind domain.Indicator, canon string, pages []string) (Found, bool) {
 	if !ind.Type.Numeric() || canon == "" {
@@ -137,8 +137,8 @@ func FindValue(ind domain.Indicator, canon string, pages []string) (Found, bool)
 	}
 	var bare *Found
 	var withUnit *Found
-	lines(pages, func(p, l int, s string) bool {
-		for _, loc := range numberRE.FindAllStringIndex(s, -1) {
+	docLines(pages, func(p, l int, s string) bool {
+		for _, loc := range docNumberRE.FindAllStringIndex(s, -1) {
 			if (loc[0] > 0 && strings.ContainsRune("/-", rune(s[loc[0]-1]))) || (loc[1] < len(s) && strings.ContainsRune("/-", rune(s[loc[1]]))) {
 				continue // part of a symbol or a date, not an amount
 			}
@@ -146,10 +146,10 @@ func FindValue(ind domain.Indicator, canon string, pages []string) (Found, bool)
 			words := strings.Fields(s[loc[1]:])
 			for k := min(3, len(words)); k >= 0; k-- {
 				cand := strings.TrimRight(strings.Join(append([]string{num}, words[:k]...), " "), ".,;:)")
-				if !flows.WrittenAs(ind, canon, cand) {
+				if !WrittenAs(ind, canon, cand) {
 					continue
 				}
-				f := Found{Text: cand, Page: p, Line: l, In: clip(s)}
+				f := Found{Text: cand, Page: p, Line: l, In: clipLine(s)}
 				if k > 0 {
 					withUnit = &f
 					return false
