@@ -71,6 +71,8 @@ type work struct {
 	Choices   []string          `json:"ch,omitempty"` // readings of an ambiguous value
 	Back      bool              `json:"b,omitempty"`  // return to the summary after this field
 	Group     string            `json:"g,omitempty"`  // album being received
+	FoundNo   string            `json:"fn,omitempty"` // số/ký hiệu read in the evidence, proposed
+	FoundDate string            `json:"fd,omitempty"` // its date (2006-01-02), proposed
 	Version   int               `json:"ver"`          // the stored version this copy started from
 }
 
@@ -308,21 +310,15 @@ func (r *stepper) next(w *work) {
 	case !w.EvDone:
 		r.askEvidence(ind, w)
 	case len(w.Evidence) > 0 && !w.DocDone:
-		r.askDocNo(ind)
+		r.askDocNo(ind, w)
 	case w.DocDate == "" && w.DocNumber != "":
-		r.s.State = stateIndDocDate
-		r.say(r.t("ask_docdate"))
+		r.askDocDate(w)
 	case !w.NoteDone:
 		r.s.State = stateIndNote
 		r.say(r.t("ask_note"), []Button{{r.t("btn_skip"), btnNoteSkip}})
 	default:
 		r.summary(w)
 	}
-}
-
-func (r *stepper) askDocNo(ind domain.Indicator) {
-	r.s.State = stateIndDocNo
-	r.say(r.t("ask_docno"), r.skipRow(ind, btnDocSkip)...)
 }
 
 func (r *stepper) skipRow(ind domain.Indicator, data string) [][]Button {
@@ -714,7 +710,7 @@ func (r *stepper) campaignButton() bool {
 	case strings.HasPrefix(d, btnRvPrefix), strings.HasPrefix(d, btnRvApprove), strings.HasPrefix(d, btnRvReturn):
 		r.reviewButton(d)
 	case strings.HasPrefix(d, btnValPrefix), d == btnValOK, d == btnValRedo, d == btnEvDone, d == btnEvSkip, d == btnEvClear,
-		d == btnDocSkip, d == btnNoteSkip, d == btnSend, d == btnEdit, d == btnSaveDraft, strings.HasPrefix(d, btnEdPrefix):
+		d == btnDocSkip, d == btnDocFound, d == btnDateFound, d == btnNoteSkip, d == btnSend, d == btnEdit, d == btnSaveDraft, strings.HasPrefix(d, btnEdPrefix):
 		r.entryButton(d)
 	default:
 		return false
@@ -782,7 +778,7 @@ func (r *stepper) entryButton(d string) {
 		r.saveWork(ind, w)
 		r.next(w)
 	case d == btnEvClear:
-		w.Evidence, w.Group, w.EvDone = nil, "", false
+		w.Evidence, w.Group, w.EvDone, w.FoundNo, w.FoundDate = nil, "", false, "", ""
 		r.saveWork(ind, w)
 		r.askEvidence(ind, w)
 	case d == btnDocSkip:
@@ -793,6 +789,8 @@ func (r *stepper) entryButton(d string) {
 		w.DocDone, w.DocNumber, w.DocDate = true, "", ""
 		r.saveWork(ind, w)
 		r.next(w)
+	case d == btnDocFound, d == btnDateFound:
+		r.useFound(ind, w, d)
 	case d == btnNoteSkip:
 		w.NoteDone = true
 		r.saveWork(ind, w)
@@ -814,7 +812,7 @@ func (r *stepper) entryButton(d string) {
 			r.keep(w)
 			r.askEvidence(ind, w)
 		case "doc":
-			r.askDocNo(ind)
+			r.askDocNo(ind, w)
 		default:
 			r.s.State = stateIndNote
 			r.say(r.t("ask_note"), []Button{{r.t("btn_skip"), btnNoteSkip}})

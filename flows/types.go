@@ -23,6 +23,9 @@ const (
 	InFile    InputKind = "file"
 	InSticker InputKind = "sticker"
 	InOther   InputKind = "other"
+	// InReading is not from the user: the bot layer read an evidence file
+	// they sent (in the background) and brings the text back to the chat.
+	InReading InputKind = "reading"
 )
 
 // Input is one message or button press, already neutral of the channel.
@@ -36,6 +39,7 @@ type Input struct {
 	Phone         string
 	ContactIsSelf bool
 	Files         []FileRef
+	Reading       *Reading // for InReading
 }
 
 // FileRef points at a file the user sent, on the channel it came from.
