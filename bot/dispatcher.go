@@ -126,6 +126,7 @@ type Dispatcher struct {
 	audit     Auditor
 	perQuota  int64
 	allQuota  int64
+	reads     reads // evidence read in the background (reading.go)
 
 	mu       sync.RWMutex
 	senders  map[domain.Channel]Sender
@@ -163,6 +164,10 @@ type Config struct {
 	// this process only); Audit records when guessing is throttled.
 	Limiter Limiter
 	Audit   Auditor
+	// Reader, when set, reads evidence files in the background after they
+	// are stored; Background ends that work (nil: never).
+	Reader     EvidenceReader
+	Background context.Context
 	// Metrics, when nil, are kept on a private registry.
 	Metrics *Metrics
 	// FloodRate and FloodBurst bound how fast one chat is served: burst
@@ -212,6 +217,7 @@ func NewDispatcher(c Config) *Dispatcher {
 	}
 	d.dir.Store(c.Directory)
 	d.catalog.Store(c.Catalog)
+	d.reads = reads{reader: c.Reader, bg: c.Background}
 	return d
 }
 
@@ -549,6 +555,9 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	}
 	for _, t := range res.Tasks {
 		d.runTask(ctx, in, t, res.Session, log)
+	}
+	if in.Input.Kind == flows.InFile && facts.Person != nil && facts.Person.Has(domain.RoleFocal) {
+		d.readLater(in, log)
 	}
 	log.Debug("update handled", "replies", len(res.Replies), "effects", len(res.Effects))
 	return nil

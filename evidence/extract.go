@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -113,11 +114,14 @@ type Extractor struct {
 
 	pdftotext, pdfinfo, pdftoppm, tesseract string
 	missing                                 []string
+	once                                    sync.Once // probes below, on first use
 }
 
-// New looks for the tools and for a way to isolate them. A missing tool is
-// not an error: Missing says what, and documents needing it come back
-// Unreadable "unavailable", so the bot runs without OCR.
+// New looks for the tools; on first use the extractor also checks for
+// Tesseract's Vietnamese model and for a way to isolate the tools (a few
+// child processes, so New stays cheap). A missing tool is not an error:
+// Missing says what, and documents needing it come back Unreadable
+// "unavailable", so the bot runs without OCR.
 func New(cfg Config) (*Extractor, error) {
 	cfg = cfg.withDefaults()
 	self, err := os.Executable()
@@ -139,29 +143,41 @@ func New(cfg Config) (*Extractor, error) {
 	look(&x.pdfinfo, "pdfinfo", "poppler-utils")
 	look(&x.pdftoppm, "pdftoppm", "poppler-utils")
 	look(&x.tesseract, "tesseract", "tesseract-ocr")
-	x.iso = probeIsolation(self)
-	if x.tesseract != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		out, err := x.run(ctx, os.TempDir(), 64<<10, x.tesseract, "--list-langs")
-		cancel()
-		if err != nil || !bytes.Contains(out, []byte("\nvie")) {
-			x.missing = append(x.missing, "Vietnamese OCR model (tesseract-ocr-vie)")
-			x.tesseract = ""
-		}
-	}
 	return x, nil
 }
 
+func (x *Extractor) prepare() {
+	x.once.Do(func() {
+		x.iso = probeIsolation(x.self)
+		if x.tesseract != "" {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			out, err := x.run(ctx, os.TempDir(), 64<<10, x.tesseract, "--list-langs")
+			cancel()
+			if err != nil || !bytes.Contains(out, []byte("\nvie")) {
+				x.missing = append(x.missing, "Vietnamese OCR model (tesseract-ocr-vie)")
+				x.tesseract = ""
+			}
+		}
+	})
+}
+
 // Missing lists the tools not found (empty when all are there).
-func (x *Extractor) Missing() []string { return append([]string(nil), x.missing...) }
+func (x *Extractor) Missing() []string {
+	x.prepare()
+	return append([]string(nil), x.missing...)
+}
 
 // Isolation says how the tools are cut off from the network: "netns",
 // "userns+netns" or "none".
-func (x *Extractor) Isolation() string { return x.iso.name }
+func (x *Extractor) Isolation() string {
+	x.prepare()
+	return x.iso.name
+}
 
 // CanRead reports whether documents of this MIME type can be read at all
 // with the tools present.
 func (x *Extractor) CanRead(mime string) bool {
+	x.prepare()
 	switch mime {
 	case "application/pdf":
 		return x.pdftotext != "" && x.pdfinfo != ""
@@ -180,6 +196,7 @@ func (x *Extractor) Extract(ctx context.Context, r io.Reader) (Result, error) {
 		return Result{}, unreadable("timeout", ctx.Err())
 	}
 	defer func() { <-x.sem }()
+	x.prepare()
 	ctx, cancel := context.WithTimeout(ctx, x.cfg.Timeout)
 	defer cancel()
 

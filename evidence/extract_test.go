@@ -13,6 +13,7 @@ import (
 	"github.com/go-pdf/fpdf"
 
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/evidence/evidencetest"
 	"github.com/dieuphoi/dieuphoi/flows"
 )
 
@@ -28,10 +29,10 @@ func newExtractor(t testing.TB, cfg Config) *Extractor {
 // TestExtractFindsFields reads the same report as a PDF with text, as a
 // photo and as a scanned PDF, and finds its number, date and value in each.
 func TestExtractFindsFields(t *testing.T) {
-	requireTools(t, true)
+	evidencetest.RequireTools(t, true)
 	x := newExtractor(t, Config{Timeout: 60 * time.Second})
 	if m := x.Missing(); len(m) > 0 {
-		missing(t, fmt.Sprint("missing ", m))
+		evidencetest.Missing(t, fmt.Sprint("missing ", m))
 	}
 	money := domain.Indicator{Code: "1.1", Unit: "triệu đồng", Type: domain.TypeDecimal}
 	for _, tc := range []struct {
@@ -39,9 +40,9 @@ func TestExtractFindsFields(t *testing.T) {
 		data  func(testing.TB) []byte
 		ocr   bool
 	}{
-		{"pdf with text", textPDF, false},
-		{"photo", photo, true},
-		{"scanned pdf", func(t testing.TB) []byte { return scanPDF(t, 1) }, true},
+		{"pdf with text", evidencetest.TextPDF, false},
+		{"photo", evidencetest.Photo, true},
+		{"scanned pdf", func(t testing.TB) []byte { return evidencetest.ScanPDF(t, 1) }, true},
 	} {
 		t.Run(tc.label, func(t *testing.T) {
 			res, err := x.Extract(context.Background(), bytes.NewReader(tc.data(t)))
@@ -71,10 +72,10 @@ func TestExtractFindsFields(t *testing.T) {
 // TestExtractHostile feeds files meant to hurt the reader; each must end
 // as Unreadable with its reason, quickly, and leave the extractor working.
 func TestExtractHostile(t *testing.T) {
-	requireTools(t, false)
-	x := newExtractor(t, Config{Timeout: 6 * time.Second, MemoryLimit: 512 << 20, MaxPages: 50, MaxPixels: 40_000_000})
+	evidencetest.RequireTools(t, false)
+	x := newExtractor(t, Config{Timeout: 8 * time.Second, MemoryLimit: 512 << 20, MaxPages: 50, MaxPixels: 40_000_000})
 	long := func(t testing.TB) []byte {
-		p := newPDF(t)
+		p := evidencetest.NewPDF(t)
 		p.SetFont("dejavu", "", 12)
 		for i := 0; i < 300; i++ {
 			p.AddPage()
@@ -87,7 +88,7 @@ func TestExtractHostile(t *testing.T) {
 		return b.Bytes()
 	}
 	encrypted := func(t testing.TB) []byte {
-		p := newPDF(t)
+		p := evidencetest.NewPDF(t)
 		p.SetProtection(fpdf.CnProtectPrint, "mật-khẩu", "chủ")
 		p.AddPage()
 		p.SetFont("dejavu", "", 12)
@@ -104,13 +105,13 @@ func TestExtractHostile(t *testing.T) {
 		reason []string
 	}{
 		{"corrupt pdf", func(testing.TB) []byte { return []byte("%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 9 0 R >>\ngarbage") }, []string{"failed"}},
-		{"truncated pdf", func(t testing.TB) []byte { b := textPDF(t); return b[:len(b)/2] }, []string{"failed", "no_text"}},
+		{"truncated pdf", func(t testing.TB) []byte { b := evidencetest.TextPDF(t); return b[:len(b)/2] }, []string{"failed", "no_text"}},
 		{"encrypted pdf", encrypted, []string{"encrypted"}},
 		{"300 pages", long, []string{"too_many_pages"}},
 		{"pdf bomb", pdfBomb, []string{"failed", "timeout", "no_text", "unavailable"}},
-		{"50 megapixel photo", func(testing.TB) []byte { return pngHeader(8660, 5774) }, []string{"too_large"}},
-		{"huge claimed png", func(testing.TB) []byte { return pngHeader(1<<30, 1<<30) }, []string{"too_large", "failed"}},
-		{"truncated png", func(testing.TB) []byte { return pngHeader(800, 600) }, []string{"failed", "no_text", "unavailable"}},
+		{"50 megapixel photo", func(testing.TB) []byte { return evidencetest.PNGHeader(8660, 5774) }, []string{"too_large"}},
+		{"huge claimed png", func(testing.TB) []byte { return evidencetest.PNGHeader(1<<30, 1<<30) }, []string{"too_large", "failed"}},
+		{"truncated png", func(testing.TB) []byte { return evidencetest.PNGHeader(800, 600) }, []string{"failed", "no_text", "timeout"}},
 		{"not a document", func(testing.TB) []byte { return []byte("MZ\x90\x00 an executable") }, []string{"unsupported"}},
 		{"empty", func(testing.TB) []byte { return nil }, []string{"unsupported"}},
 	} {
@@ -132,12 +133,12 @@ func TestExtractHostile(t *testing.T) {
 				t.Errorf("reason %q (%v), want one of %q", u.Reason, err, tc.reason)
 			}
 			if took > 25*time.Second {
-				t.Errorf("took %v, want bounded by the 6 s limit", took)
+				t.Errorf("took %v, want bounded by the 8 s limit", took)
 			}
 		})
 	}
 	// Still working after all that.
-	res, err := x.Extract(context.Background(), bytes.NewReader(textPDF(t)))
+	res, err := x.Extract(context.Background(), bytes.NewReader(evidencetest.TextPDF(t)))
 	if err != nil || !strings.Contains(res.Text(), "125/BC-SKHCN") {
 		t.Fatalf("after hostile files: %v %q", err, res.Text())
 	}
@@ -146,7 +147,7 @@ func TestExtractHostile(t *testing.T) {
 // pdfBomb is a PDF whose one page draws an image stream of 32768×32768
 // grey pixels (1 GiB) compressed to about a megabyte, on a 200-inch page.
 func pdfBomb(t testing.TB) []byte {
-	raw := bytes.NewBuffer(zlibZeros(1024))
+	raw := bytes.NewBuffer(evidencetest.ZlibZeros(1024))
 	var b bytes.Buffer
 	var offs []int
 	obj := func(s string) {
@@ -174,6 +175,7 @@ func pdfBomb(t testing.TB) []byte {
 // TestSandbox checks the limits a tool runs under, from inside.
 func TestSandbox(t *testing.T) {
 	x := newExtractor(t, Config{MemoryLimit: 300 << 20, Timeout: 5 * time.Second})
+	x.prepare()
 	dir := t.TempDir()
 	out, err := x.run(context.Background(), dir, 64<<10, "/bin/cat", "/proc/self/limits")
 	if err != nil {

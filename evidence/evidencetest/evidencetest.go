@@ -1,4 +1,9 @@
-package evidence
+// Package evidencetest builds evidence files at test time: a Vietnamese
+// report page as a PDF with a text layer (fpdf with DejaVu Sans from
+// Debian's fonts-dejavu-core), the same page as a slightly rotated, noisy
+// photo (rendered by pdftoppm), a PDF holding only that photo, and hostile
+// files.
+package evidencetest
 
 import (
 	"bytes"
@@ -21,11 +26,6 @@ import (
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
 )
 
-// The fixtures are built at test time: a Vietnamese report page as a PDF
-// with a text layer (fpdf with DejaVu Sans from Debian's fonts-dejavu-core),
-// the same page as a slightly rotated, noisy photo (rendered by pdftoppm),
-// and a PDF holding only that photo.
-
 const fontPath = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 var reportLines = []struct {
@@ -44,10 +44,10 @@ var reportLines = []struct {
 	{12, 83, 12, "Số doanh nghiệp được hỗ trợ: 42 doanh nghiệp."},
 }
 
-// requireTools skips (or fails, when the test command demands every
+// RequireTools skips (or fails, when the test command demands every
 // dependency and CI did not report that it could not install them) without
 // poppler, Tesseract's Vietnamese model or the font.
-func requireTools(t testing.TB, ocr bool) {
+func RequireTools(t testing.TB, ocr bool) {
 	t.Helper()
 	need := []string{"pdftotext", "pdfinfo", "pdftoppm"}
 	if ocr {
@@ -55,15 +55,17 @@ func requireTools(t testing.TB, ocr bool) {
 	}
 	for _, n := range need {
 		if _, err := exec.LookPath(n); err != nil {
-			missing(t, n+" is not installed")
+			Missing(t, n+" is not installed")
 		}
 	}
 	if _, err := os.Stat(fontPath); err != nil {
-		missing(t, "DejaVu font (fonts-dejavu-core) is not installed")
+		Missing(t, "DejaVu font (fonts-dejavu-core) is not installed")
 	}
 }
 
-func missing(t testing.TB, what string) {
+// Missing skips t, or fails it when the test command demands every
+// dependency.
+func Missing(t testing.TB, what string) {
 	t.Helper()
 	if os.Getenv(testenv.EnvRequire) == "1" && os.Getenv("DIEUPHOI_SKIP_OCR_TESTS") != "1" {
 		t.Fatalf("%s (required: %s=1)", what, testenv.EnvRequire)
@@ -71,7 +73,8 @@ func missing(t testing.TB, what string) {
 	t.Skip(what)
 }
 
-func newPDF(t testing.TB) *fpdf.Fpdf {
+// NewPDF is an A5 landscape document with DejaVu Sans as "dejavu".
+func NewPDF(t testing.TB) *fpdf.Fpdf {
 	t.Helper()
 	ttf, err := os.ReadFile(fontPath)
 	if err != nil {
@@ -83,9 +86,10 @@ func newPDF(t testing.TB) *fpdf.Fpdf {
 	return p
 }
 
-func textPDF(t testing.TB) []byte {
+// TextPDF is the report page with a text layer.
+func TextPDF(t testing.TB) []byte {
 	t.Helper()
-	p := newPDF(t)
+	p := NewPDF(t)
 	p.AddPage()
 	for _, l := range reportLines {
 		p.SetFont("dejavu", "", l.size)
@@ -104,11 +108,11 @@ var (
 	photoErr  error
 )
 
-// photo is the text PDF rendered at 200 dpi, rotated by 1.2° and with
+// Photo is the text PDF rendered at 200 dpi, rotated by 1.2° and with
 // speckle noise, as a phone photo of the printed page would be.
-func photo(t testing.TB) []byte {
+func Photo(t testing.TB) []byte {
 	t.Helper()
-	pdf := textPDF(t)
+	pdf := TextPDF(t)
 	photoOnce.Do(func() {
 		dir := t.TempDir()
 		in := filepath.Join(dir, "page.pdf")
@@ -167,11 +171,11 @@ func rotateNoise(src image.Image, deg, noise float64) *image.Gray {
 	return dst
 }
 
-// scanPDF is a PDF whose pages hold only the photo, no text layer.
-func scanPDF(t testing.TB, pages int) []byte {
+// ScanPDF is a PDF whose pages hold only the photo, no text layer.
+func ScanPDF(t testing.TB, pages int) []byte {
 	t.Helper()
-	img := photo(t)
-	p := newPDF(t)
+	img := Photo(t)
+	p := NewPDF(t)
 	p.RegisterImageOptionsReader("scan", fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(img))
 	for i := 0; i < pages; i++ {
 		p.AddPage()
@@ -185,9 +189,9 @@ func scanPDF(t testing.TB, pages int) []byte {
 	return b.Bytes()
 }
 
-// pngHeader is the start of a PNG claiming w×h pixels: enough for any
+// PNGHeader is the start of a PNG claiming w×h pixels: enough for any
 // reader that trusts the header to allocate the whole image.
-func pngHeader(w, h uint32) []byte {
+func PNGHeader(w, h uint32) []byte {
 	var b bytes.Buffer
 	b.WriteString("\x89PNG\r\n\x1a\n")
 	ihdr := make([]byte, 13)
@@ -208,10 +212,10 @@ func pngHeader(w, h uint32) []byte {
 	return b.Bytes()
 }
 
-// zlibZeros is a zlib stream of n MiB of zeros, built in milliseconds: a
+// ZlibZeros is a zlib stream of n MiB of zeros, built in milliseconds: a
 // deflate block that expands to 1 MiB of zeros is valid again after any
 // run of zeros (it only copies from the last 32 KiB), so it is repeated.
-func zlibZeros(n int) []byte {
+func ZlibZeros(n int) []byte {
 	var first, block bytes.Buffer
 	zw, _ := flate.NewWriter(&first, flate.BestSpeed)
 	mib := make([]byte, 1<<20)
