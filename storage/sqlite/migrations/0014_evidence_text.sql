@@ -10,3 +10,12 @@ CREATE TABLE evidence_text (
     search  TEXT NOT NULL DEFAULT '', -- body lower-cased in Go (SQLite's lower() is ASCII only)
     read_at TIMESTAMP NOT NULL
 );
+
+-- Plausibility checks from the catalog (flows/flags.go): the relative change
+-- from last year that warns (0: the default ±50 %), a soft range, and the
+-- indicators a ratio is made of.
+ALTER TABLE indicators ADD COLUMN change_limit REAL NOT NULL DEFAULT 0;
+ALTER TABLE indicators ADD COLUMN soft_min REAL;
+ALTER TABLE indicators ADD COLUMN soft_max REAL;
+ALTER TABLE indicators ADD COLUMN numerator TEXT NOT NULL DEFAULT '';
+ALTER TABLE indicators ADD COLUMN denominator TEXT NOT NULL DEFAULT '';
