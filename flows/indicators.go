@@ -73,6 +73,7 @@ type work struct {
 	Group     string            `json:"g,omitempty"`  // album being received
 	FoundNo   string            `json:"fn,omitempty"` // số/ký hiệu read in the evidence, proposed
 	FoundDate string            `json:"fd,omitempty"` // its date (2006-01-02), proposed
+	Warned    string            `json:"wv,omitempty"` // the value whose soft warnings were shown before sending
 	Version   int               `json:"ver"`          // the stored version this copy started from
 }
 
@@ -872,6 +873,9 @@ func (r *stepper) send(ind domain.Indicator, w *work) {
 		if r.inEntry() {
 			r.s.State = stateIndSummary // where the redo button is valid
 		}
+		return
+	}
+	if r.warnBeforeSend(ind, w) {
 		return
 	}
 	r.effects = append(r.effects, domain.SaveSubmission{Submission: r.submission(w), Action: "submit", ExpectVersion: w.Version})
