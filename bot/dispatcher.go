@@ -706,6 +706,9 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 		if f.ReviewQueue, err = d.campaign.ReviewQueue(ctx); err != nil {
 			return f, false, fmt.Errorf("review queue: %w", err)
 		}
+		if f.EvidenceTexts, err = evidenceTexts(ctx, d.campaign, f.ReviewQueue); err != nil {
+			return f, false, err
+		}
 	}
 	return f, unreachable, nil
 }

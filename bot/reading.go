@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
+	"github.com/dieuphoi/dieuphoi/storage"
 )
 
 // EvidenceReader reads a stored evidence file (package evidence's Reader).
@@ -72,3 +74,30 @@ func (d *Dispatcher) readLater(in Inbound, log *slog.Logger) {
 // WaitReads waits for the background readings in flight (at shutdown,
 // after Background was cancelled, or in tests).
 func (d *Dispatcher) WaitReads() { d.reads.wg.Wait() }
+
+// evidenceTexts loads what was read in the evidence of subs, when the store
+// keeps it (for the review flags): of the first 20, the ones the chat's
+// queue shows, so that a long queue does not load every text each time.
+func evidenceTexts(ctx context.Context, campaign any, subs []domain.Submission) (map[string]domain.EvidenceText, error) {
+	ts, ok := campaign.(storage.EvidenceTextStore)
+	if !ok {
+		return nil, nil
+	}
+	subs = subs[:min(len(subs), 20)]
+	var shas []string
+	for _, s := range subs {
+		for _, e := range s.Evidence {
+			if e.SHA256 != "" {
+				shas = append(shas, e.SHA256)
+			}
+		}
+	}
+	if len(shas) == 0 {
+		return nil, nil
+	}
+	texts, err := ts.EvidenceTexts(ctx, shas)
+	if err != nil {
+		return nil, fmt.Errorf("evidence texts: %w", err)
+	}
+	return texts, nil
+}

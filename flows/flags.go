@@ -251,3 +251,47 @@ func (r *stepper) warnBeforeSend(ind domain.Indicator, w *work) bool {
 	r.say(strings.Join(lines, "\n"), []Button{{r.t("btn_send_anyway"), btnSend}, {r.t("btn_fix"), btnEdit}})
 	return true
 }
+
+// queueFlags are the review flags of a queued item; ratios are checked
+// against the same agency's items in the queue.
+func (r *stepper) queueFlags(s domain.Submission) []string {
+	subs := map[string]domain.Submission{}
+	for _, q := range r.f.ReviewQueue {
+		if q.Agency == s.Agency {
+			subs[q.Indicator] = q
+		}
+	}
+	return ReviewFlags(r.f.Catalog, s, r.f.EvidenceTexts, subs)
+}
+
+func (r *stepper) flagSuffix(s domain.Submission) string {
+	if f := r.queueFlags(s); len(f) > 0 {
+		return " " + FlagsText(r.s.Lang, f)
+	}
+	return ""
+}
+
+// evidenceNote tells the reviewer where the value is in the evidence (or
+// that it is not) and the item's flags, under the review card.
+func (r *stepper) evidenceNote(ind domain.Indicator, s domain.Submission) string {
+	var lines []string
+	if ind.Type.Numeric() && s.Value != "" {
+		for _, e := range s.Evidence {
+			tx, ok := r.f.EvidenceTexts[e.SHA256]
+			if !ok || tx.Status != "ok" {
+				continue
+			}
+			if f, ok := FindValue(ind, s.Value, tx.PageTexts()); ok {
+				lines = append(lines, r.t("review_value_found", clip(e.Name, 40), f.Page, f.Line, clip(f.In, 80)))
+				break
+			}
+		}
+	}
+	if f := r.queueFlags(s); len(f) > 0 {
+		lines = append(lines, FlagsText(r.s.Lang, f))
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return "\n\n" + strings.Join(lines, "\n")
+}

@@ -957,7 +957,7 @@ func (r *stepper) reviewQueue() {
 		}
 		ind, _ := r.f.Catalog.Indicator(s.Indicator)
 		agency := r.agencyName(s.Agency)
-		fmt.Fprintf(&b, "\n%d. %s — %s: %s", i+1, s.Indicator, agency, ValueWithUnit(r.s.Lang, ind, s.Value))
+		fmt.Fprintf(&b, "\n%d. %s — %s: %s", i+1, s.Indicator, agency, ValueWithUnit(r.s.Lang, ind, s.Value)+r.flagSuffix(s))
 		rows = append(rows, []Button{{clip(s.Indicator+" — "+agency, 40), btnRvPrefix + s.Indicator + "|" + s.Agency}})
 	}
 	r.say(b.String(), rows...)
@@ -1039,7 +1039,7 @@ func (r *stepper) reviewCard(ind domain.Indicator, s domain.Submission) {
 	}
 	ver := "|" + strconv.Itoa(s.Version)
 	r.say(r.t("review_card", ind.Code, ind.Name(r.s.Lang), agency, ValueWithUnit(r.s.Lang, ind, s.Value),
-		"\n"+orDash(r.evidenceList(s.Evidence, s.Indicator, s.Agency)), orDash(s.DocNumber), docDate, orDash(s.Note), by, r.dateTime(s.SubmittedAt)),
+		"\n"+orDash(r.evidenceList(s.Evidence, s.Indicator, s.Agency)), orDash(s.DocNumber), docDate, orDash(s.Note), by, r.dateTime(s.SubmittedAt))+r.evidenceNote(ind, s),
 		[]Button{{r.t("btn_approve"), btnRvApprove + s.Indicator + "|" + s.Agency + ver}, {r.t("btn_return"), btnRvReturn + s.Indicator + "|" + s.Agency + ver}},
 		[]Button{{r.t("btn_history"), btnHistPrefix + s.Indicator + "|" + s.Agency}, {r.t("btn_review"), btnReview}})
 }

@@ -94,6 +94,9 @@ type Facts struct {
 	Catalog     *domain.Catalog
 	Submissions map[string]domain.Submission
 	ReviewQueue []domain.Submission
+	// EvidenceTexts is what was read in the review queue's evidence files,
+	// by SHA256 (staff), for the review flags.
+	EvidenceTexts map[string]domain.EvidenceText
 	// Helpdesk is who focal points call about the data campaign.
 	Helpdesk domain.Contact
 	// PublicURL is the bot's base URL (no trailing /), for links: evidence
