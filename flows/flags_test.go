@@ -117,3 +117,16 @@ func TestSoftWarningBeforeSending(t *testing.T) {
 		t.Fatalf("after «Đúng, vẫn gửi»: %+v", s)
 	}
 }
+
+// TestReviewerSeesFlags: /duyet lists each item's flags, and the card says
+// them too.
+func TestReviewerSeesFlags(t *testing.T) {
+	c := newCampaign(t)
+	c.subs[[2]string{"2.2.2", "STC"}] = domain.Submission{Indicator: "2.2.2", Agency: "STC", Status: domain.StatusSubmitted, Value: "12",
+		By: "DB002", Version: 2, SubmittedAt: c.now}
+	c.as("DB003", cmd("duyet", ""))
+	c.want("DB003", "2.2.2 · STC — 12 %")
+	c.want("DB003", "% ⚠️ thiếu minh chứng; thay đổi lớn so với năm trước")
+	c.as("DB003", btn("rv:2.2.2|STC"))
+	c.want("DB003", "⚠️ thiếu minh chứng; thay đổi lớn so với năm trước")
+}
