@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -104,4 +105,37 @@ func TestFindValue(t *testing.T) {
 			t.Errorf("%s: got %+v (%v), want %q on page %d line %d", tc.label, f, ok, tc.found, tc.page, tc.line)
 		}
 	}
+}
+
+// FuzzEvidenceFields runs the finders on arbitrary text (OCR output is
+// anything): nothing panics, every place found is a real page and line, and
+// a value found is one WrittenAs accepts.
+func FuzzEvidenceFields(f *testing.F) {
+	for _, s := range []string{
+		"Số: 125/BC-SKHCN   Hưng Yên, ngày 15 tháng 3 năm 2024\nđạt 1.234,5 triệu đồng",
+		"15/03/2024 1 234,5 12,5% Sô : 7 / KH – SKHCN", "ngày 99 tháng 99 năm 9999", "\f\f1.234.500.000 đồng\f", "Số:/", "1,,2..3",
+	} {
+		f.Add(s, "1234.5")
+	}
+	money := domain.Indicator{Code: "M", Unit: "triệu đồng", Type: domain.TypeDecimal}
+	f.Fuzz(func(t *testing.T, text, canon string) {
+		pages := strings.Split(text, "\f")
+		check := func(what string, fd Found) {
+			if fd.Page < 1 || fd.Page > len(pages) || fd.Line < 1 || fd.Line > len(strings.Split(pages[fd.Page-1], "\n")) {
+				t.Fatalf("%s found at page %d line %d of %q", what, fd.Page, fd.Line, text)
+			}
+		}
+		for _, n := range DocNumbers(pages) {
+			check("number", n)
+		}
+		for _, d := range DocDates(pages) {
+			check("date", d.Found)
+		}
+		if fd, ok := FindValue(money, canon, pages); ok {
+			check("value", fd)
+			if !WrittenAs(money, canon, fd.Text) {
+				t.Fatalf("found %q for %q, which WrittenAs refuses", fd.Text, canon)
+			}
+		}
+	})
 }
