@@ -9,9 +9,10 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
-	"image/color"
+	"image/draw"
 	"image/png"
 	"math"
 	"math/rand/v2"
@@ -119,25 +120,25 @@ func Photo(t testing.TB) []byte {
 		if photoErr = os.WriteFile(in, pdf, 0o600); photoErr != nil {
 			return
 		}
-		if out, err := exec.Command("pdftoppm", "-r", "200", "-gray", "-png", "-singlefile", in, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+		// PGM rather than PNG: no zlib round trip, which -race makes slow.
+		if out, err := exec.Command("pdftoppm", "-r", "200", "-gray", "-singlefile", in, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
 			photoErr = err
 			t.Log(string(out))
 			return
 		}
-		f, err := os.Open(filepath.Join(dir, "page.png"))
+		raw, err := os.ReadFile(filepath.Join(dir, "page.pgm"))
 		if err != nil {
 			photoErr = err
 			return
 		}
-		defer f.Close()
-		src, err := png.Decode(f)
+		src, err := parsePGM(raw)
 		if err != nil {
 			photoErr = err
 			return
 		}
 		img := rotateNoise(src, 1.2, 0.01)
 		var b bytes.Buffer
-		photoErr = png.Encode(&b, img)
+		photoErr = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&b, img)
 		photoPNG = b.Bytes()
 	})
 	if photoErr != nil {
@@ -146,26 +147,64 @@ func Photo(t testing.TB) []byte {
 	return photoPNG
 }
 
+// parsePGM reads a binary 8-bit PGM (P5), as pdftoppm -gray writes it.
+func parsePGM(raw []byte) (*image.Gray, error) {
+	// Header: "P5", width, height, maxval, separated by white space, then
+	// one white-space byte and the pixels.
+	var fields []int
+	i := 2
+	if !bytes.HasPrefix(raw, []byte("P5")) {
+		return nil, fmt.Errorf("not a binary PGM")
+	}
+	for len(fields) < 3 && i < len(raw) {
+		for i < len(raw) && (raw[i] == ' ' || raw[i] == '\n' || raw[i] == '\r' || raw[i] == '\t') {
+			i++
+		}
+		n := 0
+		for i < len(raw) && raw[i] >= '0' && raw[i] <= '9' {
+			n = n*10 + int(raw[i]-'0')
+			i++
+		}
+		fields = append(fields, n)
+	}
+	if len(fields) != 3 || fields[2] != 255 || i >= len(raw) {
+		return nil, fmt.Errorf("not an 8-bit PGM")
+	}
+	w, h := fields[0], fields[1]
+	pix := raw[i+1:]
+	if len(pix) < w*h {
+		return nil, fmt.Errorf("PGM is short: %d bytes for %d×%d", len(pix), w, h)
+	}
+	return &image.Gray{Pix: pix[:w*h], Stride: w, Rect: image.Rect(0, 0, w, h)}, nil
+}
+
 func rotateNoise(src image.Image, deg, noise float64) *image.Gray {
 	b := src.Bounds()
-	dst := image.NewGray(b)
+	gray, ok := src.(*image.Gray)
+	if !ok {
+		gray = image.NewGray(b)
+		draw.Draw(gray, b, src, b.Min, draw.Src)
+	}
+	dst := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
 	a := deg * math.Pi / 180
 	sin, cos := math.Sin(a), math.Cos(a)
 	cx, cy := float64(b.Dx())/2, float64(b.Dy())/2
 	rng := rand.New(rand.NewPCG(1, 2))
+	// Direct pixel access: the tests run with -race, where At/Set per
+	// pixel costs seconds.
 	for y := 0; y < b.Dy(); y++ {
-		for x := 0; x < b.Dx(); x++ {
+		row := dst.Pix[y*dst.Stride : y*dst.Stride+b.Dx()]
+		for x := range row {
 			dx, dy := float64(x)-cx, float64(y)-cy
 			sx, sy := int(cos*dx+sin*dy+cx), int(-sin*dx+cos*dy+cy)
 			v := uint8(235) // paper
-			if image.Pt(sx, sy).In(b) {
-				g := color.GrayModel.Convert(src.At(b.Min.X+sx, b.Min.Y+sy)).(color.Gray).Y
-				v = uint8(20 + int(g)*215/255)
+			if sx >= 0 && sy >= 0 && sx < b.Dx() && sy < b.Dy() {
+				v = uint8(20 + int(gray.Pix[sy*gray.Stride+sx])*215/255)
 			}
 			if rng.Float64() < noise {
 				v = uint8(rng.IntN(256))
 			}
-			dst.SetGray(x, y, color.Gray{Y: v})
+			row[x] = v
 		}
 	}
 	return dst
