@@ -33,14 +33,14 @@ func TestValueWarnings(t *testing.T) {
 		label, code, value string
 		want               []string // texts, in order
 	}{
-		{"25 times last year", "P", "12.5", []string{"Giá trị 12,5 % cao gấp 25 lần năm trước (0,5 %)."}},
+		{"25 times last year", "P", "12.5", []string{"Giá trị 12,5% cao gấp 25 lần năm trước (0,5%)."}},
 		{"within ±50 %", "P", "0.7", nil},
-		{"down beyond the limit", "P", "0.2", []string{"Giá trị 0,2 % thấp hơn 2,5 lần so với năm trước (0,5 %)."}},
+		{"down beyond the limit", "P", "0.2", []string{"Giá trị 0,2% thấp hơn 2,5 lần so với năm trước (0,5%)."}},
 		{"over 100 %", "P", "120", []string{"cao gấp 240 lần", "lớn hơn 100 %"}},
 		{"own change limit", "M", "1500", []string{"tăng 22% so với năm trước (1.234,5)", "ngoài khoảng thường gặp"}},
 		{"inside everything", "M", "1300", []string{"ngoài khoảng thường gặp"}},
 		{"ratio agrees", "R", "2.5", nil},
-		{"ratio disagrees", "R", "25", []string{"khác với N / D đã nhập (2,5 %)"}},
+		{"ratio disagrees", "R", "25", []string{"khác với N / D đã nhập (2,5%)"}},
 	} {
 		ind, _ := cat.Indicator(tc.code)
 		ws := valueWarnings(domain.Vietnamese, cat, ind, tc.value, subs)
@@ -103,7 +103,7 @@ func TestSoftWarningBeforeSending(t *testing.T) {
 	c.as("DB002", text("18/06/2024"))
 	c.as("DB002", btn(btnNoteSkip))
 	r := c.as("DB002", btn(btnSend))
-	c.want("DB002", "Giá trị 12 % cao gấp 25 lần năm trước (0,48 %).")
+	c.want("DB002", "Giá trị 12% cao gấp 25 lần năm trước (0,48%).")
 	c.want("DB002", "Anh/chị kiểm tra lại?")
 	if !hasButton(r, btnSend) || !hasButton(r, btnEdit) {
 		t.Fatal("want «Đúng, vẫn gửi» and «Sửa»")
@@ -125,8 +125,8 @@ func TestReviewerSeesFlags(t *testing.T) {
 	c.subs[[2]string{"2.2.2", "STC"}] = domain.Submission{Indicator: "2.2.2", Agency: "STC", Status: domain.StatusSubmitted, Value: "12",
 		By: "DB002", Version: 2, SubmittedAt: c.now}
 	c.as("DB003", cmd("duyet", ""))
-	c.want("DB003", "2.2.2 · STC — 12 %")
-	c.want("DB003", "% ⚠️ thiếu minh chứng; thay đổi lớn so với năm trước")
+	c.want("DB003", "2.2.2 — Sở Tài chính: 12%")
+	c.want("DB003", "12% ⚠️ thiếu minh chứng; thay đổi lớn so với năm trước")
 	c.as("DB003", btn("rv:2.2.2|STC"))
 	c.want("DB003", "⚠️ thiếu minh chứng; thay đổi lớn so với năm trước")
 }

@@ -67,9 +67,9 @@ func (r *stepper) readingArrived() {
 	}
 	if w.Value != "" && ind.Type.Numeric() {
 		if f, ok := FindValue(ind, w.Value, rd.Pages); ok {
-			lines = append(lines, r.t("read_value_found", r.valueText(ind, w.Value), f.Page, f.Line, clip(f.In, 80)))
+			lines = append(lines, r.t("read_value_found", ValueWithUnit(r.s.Lang, ind, w.Value), f.Page, f.Line, clip(f.In, 80)))
 		} else {
-			lines = append(lines, r.t("read_value_missing", r.valueText(ind, w.Value)))
+			lines = append(lines, r.t("read_value_missing", ValueWithUnit(r.s.Lang, ind, w.Value)))
 		}
 	}
 	r.keep(w)

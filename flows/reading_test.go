@@ -24,7 +24,7 @@ func TestReadingProposesNumberAndDate(t *testing.T) {
 	c.want("DB002", "Đã đọc xong tệp «bao-cao.pdf»")
 	c.want("DB002", "Số/ký hiệu: 125/BC-SKHCN (trang 1)")
 	c.want("DB002", "Ngày văn bản: 15/03/2024")
-	c.want("DB002", "Giá trị 0,52 % có trong tài liệu: trang 1, dòng 4")
+	c.want("DB002", "Giá trị 0,52% có trong tài liệu: trang 1, dòng 4")
 	if c.chats["DB002"].State != stateIndEvidence {
 		t.Fatalf("a reading moved the conversation to %q", c.chats["DB002"].State)
 	}
@@ -59,7 +59,7 @@ func TestReadingArrivesAtTheQuestion(t *testing.T) {
 	}
 	// The value is not in this document: said, softly.
 	r := c.as("DB002", reading("s1", "", "Số: 7/KH-SKHCN\nngày 02/01/2024\nKhông có số liệu."))
-	c.want("DB002", "Chưa thấy giá trị 0,52 % trong tài liệu")
+	c.want("DB002", "Chưa thấy giá trị 0,52% trong tài liệu")
 	if !hasButton(r, btnDocFound) {
 		t.Fatal("the question on screen did not get its proposal")
 	}

@@ -390,6 +390,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	// Background evidence reading ends with the server; the stores close
 	// only after the readings in flight have stopped (defers run last first).
 	readCtx, stopReads := context.WithCancel(ctx)
+	defer stopReads()
 	var reader bot.EvidenceReader
 	if s.ReadEvidence {
 		var checked <-chan struct{}
@@ -408,8 +409,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Limiter: limiterOf(sessions), Audit: limits,
 		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst,
 		Reader: reader, Background: readCtx})
-	defer d.WaitReads()
-	defer stopReads()
+	defer func() { stopReads(); d.WaitReads() }() // readings in flight end before the stores close
 
 	// Every update goes through the inbox: stored, then acknowledged, then
 	// handled by the worker of the process leasing its chat's partition.
