@@ -6,12 +6,15 @@ package bot
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +46,11 @@ type Inbound struct {
 	UserID string           // the sender's account on the channel
 	ChatID string           // where replies go
 	Input  flows.Input
+	// Group is set for a chat of several people (a Telegram group,
+	// supergroup): no personal flow runs there (SECURITY.md). PrivateURL
+	// opens a private chat with the bot, for the one note a group gets.
+	Group      bool
+	PrivateURL string
 	// Source is where the update came from, for the code-guessing
 	// throttle: the client's address on the web chat; "" means UserID.
 	Source string
@@ -123,7 +131,6 @@ type Dispatcher struct {
 	exporter  Exporter
 	quota     BlobQuota
 	limiter   Limiter
-	audit     Auditor
 	perQuota  int64
 	allQuota  int64
 	reads     reads // evidence read in the background (reading.go)
@@ -161,9 +168,8 @@ type Config struct {
 	Quota                   BlobQuota
 	PersonQuota, TotalQuota int64
 	// Limiter counts invite-code attempts across chats (nil: in memory,
-	// this process only); Audit records when guessing is throttled.
+	// this process only).
 	Limiter Limiter
-	Audit   Auditor
 	// Reader, when set, reads evidence files in the background after they
 	// are stored; Background ends that work (nil: never).
 	Reader     EvidenceReader
@@ -183,7 +189,7 @@ func NewDispatcher(c Config) *Dispatcher {
 	d := &Dispatcher{
 		store: c.Store, sessions: c.Sessions, event: c.Event, now: c.Now, log: c.Log,
 		campaign: c.Campaign, helpdesk: c.Helpdesk, blobs: c.Blobs, exporter: c.Exporter, publicURL: c.PublicURL,
-		quota: c.Quota, perQuota: c.PersonQuota, allQuota: c.TotalQuota, limiter: c.Limiter, audit: c.Audit,
+		quota: c.Quota, perQuota: c.PersonQuota, allQuota: c.TotalQuota, limiter: c.Limiter,
 		senders: map[domain.Channel]Sender{}, fetchers: map[domain.Channel]Fetcher{}, tasks: map[string]TaskFunc{},
 	}
 	if d.now == nil {
@@ -396,6 +402,9 @@ var (
 )
 
 func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
+	if in.Group {
+		return d.handleGroup(ctx, in)
+	}
 	log := d.log.With("channel", in.Key.Channel, "chat", in.ChatID, "update", in.Key.UpdateID)
 	key := in.Key.String()
 	// One round trip: already done? take the chat's lock (another process
@@ -462,6 +471,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		}}}
 	} else {
 		res = flows.Step(sess, in.Input, facts)
+		res.Effects = auditReviews(res.Effects, in.Key.Channel)
 		if guess != nil {
 			d.recordAttempt(ctx, guess, res.Session.PersonID != "", log)
 		}
@@ -490,6 +500,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 			return fmt.Errorf("%w: load facts: %v", ErrNotSaved, err)
 		}
 		res = flows.Step(sess, in.Input, facts)
+		res.Effects = auditReviews(res.Effects, in.Key.Channel)
 		now = d.now()
 		applied, err = d.store.Apply(ctx, in.Key, now, res.Effects)
 	}
@@ -554,7 +565,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		}
 	}
 	for _, t := range res.Tasks {
-		d.runTask(ctx, in, t, res.Session, log)
+		d.runTask(ctx, in, t, res.Session, facts, log)
 	}
 	if in.Input.Kind == flows.InFile && facts.Person != nil && facts.Person.Has(domain.RoleFocal) {
 		d.readLater(in, log)
@@ -642,8 +653,10 @@ func (d *Dispatcher) decodeSession(chat string, raw []byte) savedSession {
 	return s
 }
 
-// facts gathers what the step may read. The person comes from the session,
-// or, when the session was lost, from the identity stored in the database.
+// facts gathers what the step may read. Who the chat is, and on what
+// proof, is read from the database on every update, never from the session:
+// a lost session (Redis flushed) changes nobody's rights, and a chat
+// unlinked elsewhere (console, «Hủy liên kết») stops acting at once.
 // unreachable reports whether the state loaded (that of f.StateOf) carries
 // an unreachable mark.
 func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f flows.Facts, unreachable bool, err error) {
@@ -652,16 +665,14 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 		Now: d.now(), Channel: in.Key.Channel, UserID: in.UserID, ChatID: in.ChatID,
 		Event: d.event, Directory: dir,
 	}
-	pid := s.PersonID
-	if pid == "" {
-		id, err := d.store.IdentityPerson(ctx, in.Key.Channel, in.UserID)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-		case err != nil:
-			return f, false, fmt.Errorf("identity: %w", err)
-		default:
-			pid = id
-		}
+	pid := ""
+	id, err := d.store.Identity(ctx, in.Key.Channel, in.UserID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil:
+		return f, false, fmt.Errorf("identity: %w", err)
+	default:
+		pid, f.Proof = id.PersonID, id.Proof
 	}
 	catalog := d.catalog.Load()
 	if catalog != nil {
@@ -670,6 +681,13 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 	f.PublicURL = d.publicURL
 	if p, ok := dir.Person(pid); ok {
 		f.Person = &p
+	} else {
+		f.Proof = ""
+	}
+	if f.Person != nil && in.Input.Kind == flows.InButton && strings.HasPrefix(in.Input.Data, "unl:") {
+		if f.Links, err = d.store.Identities(ctx, f.Person.ID); err != nil {
+			return f, false, fmt.Errorf("linked chats: %w", err)
+		}
 	}
 	// Load the state of the person this chat is, or is about to be.
 	who := ""
@@ -678,6 +696,12 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 	}
 	if c := flows.Candidate(in.Input, dir); c != "" {
 		who = c
+	}
+	if f.Enrolment, err = d.enrolment(ctx, in.Input); err != nil {
+		return f, false, err
+	}
+	if f.Enrolment != nil && f.Enrolment.Problem == "" {
+		who = f.Enrolment.PersonID
 	}
 	p, ok := dir.Person(who)
 	if !ok {
@@ -711,6 +735,99 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 		}
 	}
 	return f, unreachable, nil
+}
+
+// enrolment looks up the enrolment link a /start argument carries.
+func (d *Dispatcher) enrolment(ctx context.Context, in flows.Input) (*flows.Enrolment, error) {
+	arg := strings.TrimSpace(in.Text)
+	if in.Kind != flows.InCommand || in.Command != "start" || !strings.HasPrefix(arg, flows.EnrolPrefix) || len(arg) > 100 {
+		return nil, nil
+	}
+	es, ok := d.store.(EnrolmentStore)
+	if !ok {
+		return &flows.Enrolment{Problem: "unknown"}, nil
+	}
+	h := HashSecret(arg)
+	pid, err := es.Enrolment(ctx, h, d.now())
+	switch {
+	case err == nil:
+		return &flows.Enrolment{PersonID: pid, Hash: h}, nil
+	case errors.Is(err, storage.ErrEnrolmentUsed):
+		return &flows.Enrolment{Problem: "used"}, nil
+	case errors.Is(err, storage.ErrEnrolmentExpired):
+		return &flows.Enrolment{Problem: "expired"}, nil
+	case errors.Is(err, storage.ErrNotFound):
+		return &flows.Enrolment{Problem: "unknown"}, nil
+	}
+	return nil, fmt.Errorf("enrolment: %w", err)
+}
+
+// EnrolmentStore finds whom an enrolment link is for (storage/sqlstore).
+type EnrolmentStore interface {
+	Enrolment(ctx context.Context, tokenHash string, now time.Time) (string, error)
+}
+
+// HashSecret is how enrolment secrets are kept: their SHA-256, hex.
+func HashSecret(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// groupNoted marks a group that got its one note.
+const groupNoted = "group_noted"
+
+// handleGroup answers a group at most once, with a note and a button that
+// opens a private chat: nobody is identified there, no person's data is
+// shown or changed, no link is sent.
+func (d *Dispatcher) handleGroup(ctx context.Context, in Inbound) error {
+	log := d.log.With("channel", in.Key.Channel, "chat", in.ChatID, "update", in.Key.UpdateID)
+	turn, err := d.sessions.Begin(ctx, in.ChatKey(), in.Key.String())
+	if err != nil {
+		log.Warn("begin group update: session store", "err", err)
+		d.metrics.storeErr.WithLabelValues("sessions").Inc()
+		return errBusy
+	}
+	if turn.Done {
+		return errDuplicate
+	}
+	lease := turn.Lease
+	defer lease.Release()
+	saved := d.decodeSession(in.ChatKey(), turn.Session)
+	if saved.Session.State != groupNoted {
+		// Marked before sending: a crash in between loses the note rather
+		// than repeating it.
+		raw, err := json.Marshal(savedSession{Session: flows.Session{State: groupNoted}, Update: in.Key.String()})
+		if err != nil {
+			return fmt.Errorf("encode session: %w", err)
+		}
+		if err := lease.Save(ctx, raw); err != nil {
+			d.metrics.storeErr.WithLabelValues("sessions").Inc()
+			return fmt.Errorf("%w: save session: %v", ErrNotSaved, err)
+		}
+		log.Info("group chat: sent the private-chat note")
+		if err := d.send(ctx, in.Key.Channel, in.ChatID, []flows.Reply{flows.GroupNote(domain.Vietnamese, in.PrivateURL)}); err != nil {
+			log.Warn("send group note", "err", err)
+		}
+	}
+	if err := lease.Finish(ctx); err != nil {
+		log.Warn("mark update done", "err", err)
+	}
+	return nil
+}
+
+// auditReviews adds an audit row, in the same transaction, for every review
+// done in a chat, with its channel.
+func auditReviews(effects []domain.Effect, ch domain.Channel) []domain.Effect {
+	for _, e := range effects {
+		if r, ok := e.(domain.ReviewSubmission); ok {
+			action := "review.return"
+			if r.Approve {
+				action = "review.approve"
+			}
+			effects = append(effects, domain.Audit{PersonID: r.By, Action: action, Detail: r.Indicator + "/" + r.Agency, Channel: ch})
+		}
+	}
+	return effects
 }
 
 // storeFiles downloads the files of an update, checks their size, kind and
@@ -837,6 +954,12 @@ func (d *Dispatcher) notify(ctx context.Context, notices []flows.Notice, log *sl
 			continue
 		}
 		for _, id := range ids {
+			if n.Skip != nil && id.Channel == n.Skip.Channel && id.UserID == n.Skip.UserID {
+				continue
+			}
+			if !Private(id) {
+				continue // a group linked before groups were refused
+			}
 			if err := d.send(ctx, id.Channel, id.ChatID, n.Replies); err != nil {
 				log.Warn("notice not delivered", "channel", id.Channel, "err", err)
 			}
@@ -844,10 +967,20 @@ func (d *Dispatcher) notify(ctx context.Context, notices []flows.Notice, log *sl
 	}
 }
 
+// Private reports whether an identity's chat is the person's own: on
+// Telegram a private chat's id is the user's id; Zalo OA and web chats are
+// one-to-one.
+func Private(id domain.Identity) bool {
+	return id.Channel != domain.Telegram || id.ChatID == id.UserID
+}
+
 // TaskContext tells a task who asked for it, from where.
 type TaskContext struct {
 	Task     flows.Task
 	PersonID string
+	// Verified: the asking chat's link is verified (SECURITY.md); tasks
+	// that act for a body refuse otherwise.
+	Verified bool
 	Lang     domain.Lang
 	Key      domain.UpdateKey // the update that asked: an idempotency key
 	Channel  domain.Channel
@@ -864,7 +997,11 @@ func (d *Dispatcher) SetTask(name string, fn TaskFunc) {
 	d.tasks[name] = fn
 }
 
-func (d *Dispatcher) runTask(ctx context.Context, in Inbound, t flows.Task, s flows.Session, log *slog.Logger) {
+// auditedTasks are the staff actions done in chat that the audit trail
+// records, with the chat's channel.
+var auditedTasks = map[string]string{"export": "export", "remind": "remind.send", "broadcast": "broadcast.send"}
+
+func (d *Dispatcher) runTask(ctx context.Context, in Inbound, t flows.Task, s flows.Session, f flows.Facts, log *slog.Logger) {
 	d.mu.RLock()
 	fn := d.tasks[t.Name]
 	d.mu.RUnlock()
@@ -877,7 +1014,16 @@ func (d *Dispatcher) runTask(ctx context.Context, in Inbound, t flows.Task, s fl
 	if fn == nil {
 		err = fmt.Errorf("no task %q", t.Name)
 	} else {
-		replies, err = fn(ctx, TaskContext{Task: t, PersonID: s.PersonID, Lang: lang, Key: in.Key, Channel: in.Key.Channel, ChatID: in.ChatID})
+		// The author is the person the database links this chat to, not
+		// whatever the session remembers.
+		person := ""
+		if f.Person != nil {
+			person = f.Person.ID
+		}
+		if action, ok := auditedTasks[t.Name]; ok {
+			d.audit(ctx, person, action, auditDetail(t), in.Key.Channel, log)
+		}
+		replies, err = fn(ctx, TaskContext{Task: t, PersonID: person, Verified: f.Proof.Verified(), Lang: lang, Key: in.Key, Channel: in.Key.Channel, ChatID: in.ChatID})
 	}
 	if err != nil {
 		log.Error("task failed", "task", t.Name, "err", err)
@@ -894,6 +1040,29 @@ func (d *Dispatcher) runTask(ctx context.Context, in Inbound, t flows.Task, s fl
 				log.Warn("remove sent file", "err", err)
 			}
 		}
+	}
+}
+
+// auditDetail is what the audit trail keeps of a task's argument: the
+// export kind or the audience, never a broadcast's text.
+func auditDetail(t flows.Task) string {
+	if t.Name == "broadcast" {
+		id, aud, _ := flows.SplitBroadcastArg(t.Arg)
+		return clipData(id + " " + aud)
+	}
+	a, _, _ := strings.Cut(t.Arg, "\n")
+	return clipData(a)
+}
+
+func (d *Dispatcher) audit(ctx context.Context, person, action, detail string, ch domain.Channel, log *slog.Logger) {
+	a, ok := d.store.(interface {
+		AddAuditFrom(ctx context.Context, at time.Time, personID, action, detail string, ch domain.Channel) error
+	})
+	if !ok {
+		return
+	}
+	if err := a.AddAuditFrom(ctx, d.now(), person, action, detail, ch); err != nil {
+		log.Error("audit", "action", action, "err", err)
 	}
 }
 

@@ -94,7 +94,7 @@ func newFileRig(t *testing.T, personQuota int64) *fileRig {
 	// Linked directly: how a focal point proves who they are is not what
 	// these tests are about.
 	if _, err := st.Apply(ctx, domain.UpdateKey{Channel: "test", UpdateID: "link"}, clock, []domain.Effect{domain.LinkIdentity{Identity: domain.Identity{
-		Channel: domain.Telegram, UserID: r.chat, ChatID: r.chat, PersonID: "DB002"}}}); err != nil {
+		Channel: domain.Telegram, UserID: r.chat, ChatID: r.chat, PersonID: "DB002", Proof: domain.ProofPhone}}}); err != nil {
 		t.Fatal(err)
 	}
 	return &fileRig{rig: r, st: st, blobs: blobs, dir: evdir, files: cf}

@@ -22,11 +22,6 @@ type Limiter interface {
 	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
 }
 
-// Auditor records security events for staff (the console's audit log).
-type Auditor interface {
-	AddAudit(ctx context.Context, at time.Time, personID, action, detail string) error
-}
-
 // Invite-code guessing limits. The flows pause one chat after 5 wrong
 // tries; these bound what fresh chats cannot get around: failed attempts
 // from one source (a web client's address, a Telegram or Zalo account), and
@@ -116,11 +111,7 @@ func (d *Dispatcher) recordAttempt(ctx context.Context, a *attempt, linked bool,
 	}
 	detail := strings.Join(reached, "; ")
 	log.Warn("invite code guessing throttled", "detail", detail)
-	if d.audit != nil {
-		if err := d.audit.AddAudit(ctx, d.now(), "", "identify.throttled", detail); err != nil {
-			log.Warn("audit throttled guessing", "err", err)
-		}
-	}
+	d.audit(ctx, "", "identify.throttled", detail, "", log)
 	if n, err := d.limiter.Hit(ctx, "guess:alert", guessAlertSpan); err != nil || n != 1 {
 		return
 	}

@@ -41,7 +41,7 @@ func newGuessRig(t *testing.T) *guessRig {
 	base := newRig(t, st, ss)
 	rec := &recorder{}
 	d := bot.NewDispatcher(bot.Config{Store: st, Sessions: ss, Event: event(), Directory: base.dir,
-		Now: func() time.Time { return clock }, Limiter: ss, Audit: st})
+		Now: func() time.Time { return clock }, Limiter: ss})
 	d.SetSender(domain.Telegram, rec)
 	d.SetSender(domain.Web, rec)
 	if _, err := st.Apply(ctx, domain.UpdateKey{Channel: "test", UpdateID: "staff"}, clock, []domain.Effect{domain.LinkIdentity{

@@ -11,6 +11,7 @@ import (
 type Directory struct {
 	people   map[string]*Person
 	byToken  map[string]*Person
+	byCheck  map[string]*Person
 	byCode   map[string]*Person
 	byPhone  map[string][]*Person
 	agencies map[string]Agency
@@ -22,6 +23,7 @@ func NewDirectory(people []Person, agencies []Agency) *Directory {
 	d := &Directory{
 		people:   make(map[string]*Person, len(people)),
 		byToken:  make(map[string]*Person, len(people)),
+		byCheck:  make(map[string]*Person, len(people)),
 		byCode:   make(map[string]*Person, len(people)),
 		byPhone:  make(map[string][]*Person, len(people)),
 		agencies: make(map[string]Agency, len(agencies)),
@@ -37,6 +39,9 @@ func NewDirectory(people []Person, agencies []Agency) *Directory {
 		}
 		if p.InviteToken != "" {
 			d.byToken[p.InviteToken] = p
+		}
+		if p.CheckinToken != "" {
+			d.byCheck[p.CheckinToken] = p
 		}
 		if p.InviteCode != "" {
 			d.byCode[NormalizeCode(p.InviteCode)] = p
@@ -81,6 +86,15 @@ func (d *Directory) Person(id string) (Person, bool) {
 // ByToken finds the person a personal invite link belongs to.
 func (d *Directory) ByToken(token string) (Person, bool) {
 	p, ok := d.byToken[strings.TrimSpace(token)]
+	if !ok {
+		return Person{}, false
+	}
+	return *p, true
+}
+
+// ByCheckinToken finds the person a check-in QR code belongs to.
+func (d *Directory) ByCheckinToken(token string) (Person, bool) {
+	p, ok := d.byCheck[strings.TrimSpace(token)]
 	if !ok {
 		return Person{}, false
 	}

@@ -4,7 +4,9 @@ package domain
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -77,6 +79,8 @@ func (a Agency) Name(lang Lang) string {
 // Person is someone the campaign knows: a delegate, a focal point, staff.
 // ID is the stable code from the people list; InviteToken (128 bits,
 // unguessable) goes into personal links; InviteCode is short enough to type.
+// CheckinToken (128 bits) is the only secret the check-in QR code carries: a
+// photo of a printed invitation must not open the person's chat.
 type Person struct {
 	ID          string
 	FullName    string
@@ -87,6 +91,9 @@ type Person struct {
 	Roles       []Role
 	InviteToken string
 	InviteCode  string
+	// CheckinToken is what the check-in QR carries: a secret apart from
+	// InviteToken, so a printed QR opens no chat.
+	CheckinToken string
 	// SubstituteFor is, for a substitute, the delegate they replace: a
 	// substitute is a guest of their own, with their own invitation and
 	// check-in. "" for everyone else.
@@ -198,12 +205,49 @@ type RSVP struct {
 	By string
 }
 
-// Identity binds an account on a channel to a person.
+// Identity binds an account on a channel to a person, and says on what
+// proof (see SECURITY.md).
 type Identity struct {
 	Channel  Channel
 	UserID   string
 	ChatID   string
 	PersonID string
+	Proof    Proof
+	LinkedAt time.Time
+}
+
+// Proof is how a chat showed it belongs to a person. Delegates may act on
+// any proof; acting for a body (focal point, staff) needs a Verified one.
+type Proof string
+
+const (
+	// ProofCode: the invite code printed on the invitation was typed.
+	ProofCode Proof = "code"
+	// ProofLink: the personal invite link (/start <token>) was opened.
+	ProofLink Proof = "link"
+	// ProofPhoneClaimed: a phone number the platform does not vouch for
+	// (Zalo's user_submit_info form, which the user can edit).
+	ProofPhoneClaimed Proof = "phone_claimed"
+	// ProofPhone: the platform vouches the number is the sender's own
+	// (Telegram contact with contact.user_id == from.id).
+	ProofPhone Proof = "phone"
+	// ProofEnrol: a single-use enrolment link staff issued to this person.
+	ProofEnrol Proof = "enrol"
+	// ProofDemo: picked in the embedded demo's person picker, which exists
+	// only when the bot runs for trying (no DATABASE_URL).
+	ProofDemo Proof = "demo"
+)
+
+// Verified reports whether p is enough to act for a body.
+func (p Proof) Verified() bool {
+	return p == ProofPhone || p == ProofEnrol || p == ProofDemo
+}
+
+// LinkRef is a short, stable name for a linked chat, for buttons (Telegram
+// allows 64 bytes of payload; web chat ids are 64 hex characters).
+func (i Identity) LinkRef() string {
+	sum := sha256.Sum256([]byte(string(i.Channel) + ":" + i.UserID))
+	return hex.EncodeToString(sum[:6])
 }
 
 // UpdateKey names one inbound platform update, for idempotency.

@@ -4,8 +4,35 @@ package domain
 // I/O; the dispatcher applies all effects of one update in one transaction.
 type Effect interface{ isEffect() }
 
-// LinkIdentity binds a channel account to a person.
-type LinkIdentity struct{ Identity Identity }
+// LinkIdentity binds a channel account to a person, with the proof in
+// Identity.Proof. Enrolment, when set, is the SHA-256 of the enrolment link
+// that proved it: it is used up in the same transaction, and when it was
+// used or expired meanwhile the link is made with ProofLink instead.
+type LinkIdentity struct {
+	Identity  Identity
+	Enrolment string
+}
+
+// UnlinkIdentity removes a channel account's link to a person. By is who
+// asked (the person, or a staff member in the console), for the audit.
+type UnlinkIdentity struct {
+	Channel  Channel
+	UserID   string
+	PersonID string
+	By       string
+	From     Channel // where it was asked: a chat channel or "console"
+}
+
+// Audit records an action in the audit trail, in the update's transaction.
+type Audit struct {
+	PersonID string
+	Action   string
+	Detail   string
+	Channel  Channel
+}
+
+func (UnlinkIdentity) isEffect() {}
+func (Audit) isEffect()          {}
 
 // SaveRSVP records a new answer; earlier answers stay as history.
 type SaveRSVP struct{ RSVP RSVP }

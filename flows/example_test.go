@@ -31,7 +31,7 @@ func TestExampleFocalPointOpensEveryOfferedItem(t *testing.T) {
 		t.Fatal("no Lê Văn Khải in the example")
 	}
 	facts := flows.Facts{Now: time.Date(2024, 8, 10, 9, 0, 0, 0, c.Event.Location), Channel: domain.Web, UserID: "u", ChatID: "u",
-		Event: &c.Event, Directory: dir, Person: &khai, Catalog: cat, Submissions: map[string]domain.Submission{}}
+		Event: &c.Event, Directory: dir, Person: &khai, Proof: domain.ProofPhone, Catalog: cat, Submissions: map[string]domain.Submission{}}
 	list := flows.Step(flows.Session{PersonID: khai.ID}, flows.Input{Kind: flows.InCommand, Command: "chiso"}, facts)
 	var offered []string
 	for _, rep := range list.Replies {

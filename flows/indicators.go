@@ -95,11 +95,15 @@ func (r *stepper) keep(w *work) {
 
 // --- listing ------------------------------------------------------------------
 
+// isFocal and isStaff: the role from the people list, on a verified link
+// (SECURITY.md); a typed code or invite link gives delegate functions only.
 func (r *stepper) isFocal() bool {
-	return r.f.Person != nil && r.f.Person.Has(domain.RoleFocal) && len(r.f.Catalog.ForAgency(r.f.Person.AgencyCode)) > 0
+	return r.f.Person != nil && r.verified() && r.hasFocalWork(*r.f.Person)
 }
 
-func (r *stepper) isStaff() bool { return r.f.Person != nil && r.f.Person.Has(domain.RoleStaff) }
+func (r *stepper) isStaff() bool {
+	return r.f.Person != nil && r.verified() && r.f.Person.Has(domain.RoleStaff)
+}
 
 func (r *stepper) itemStatus(code string) domain.SubmissionStatus {
 	if s, ok := r.f.Submissions[code]; ok {
@@ -137,6 +141,9 @@ var urgency = map[domain.SubmissionStatus]int{
 }
 
 func (r *stepper) indicatorList() {
+	if r.needsProof(domain.RoleFocal) {
+		return
+	}
 	if !r.isFocal() {
 		r.say(r.t("not_focal", r.helpdesk()), r.menuButtons()...)
 		return
@@ -217,6 +224,9 @@ func (r *stepper) deadlineText(d time.Time) string {
 // openIndicator starts (or resumes) entering an indicator, after checking
 // that this person may.
 func (r *stepper) openIndicator(code string) {
+	if r.needsProof(domain.RoleFocal) {
+		return
+	}
 	ind, ok := r.f.Catalog.Indicator(code)
 	if !ok || !r.f.Catalog.MayEdit(*r.f.Person, code, r.f.Person.AgencyCode) {
 		r.reset()
@@ -393,6 +403,15 @@ func (r *stepper) evidenceButtons(ind domain.Indicator, w *work) [][]Button {
 // --- answers -----------------------------------------------------------------------
 
 func (r *stepper) indicatorAnswer() {
+	if !r.isFocal() {
+		// A form left open by a chat that no longer may (its link was
+		// unverified or its role removed since).
+		if !r.needsProof(domain.RoleFocal) {
+			r.reset()
+			r.menu()
+		}
+		return
+	}
 	w := r.work()
 	ind, ok := r.f.Catalog.Indicator(w.Code)
 	if !ok {
@@ -931,6 +950,9 @@ func (r *stepper) helpdesk() string {
 func (r *stepper) staffOnly() bool {
 	if r.isStaff() {
 		return true
+	}
+	if r.needsProof(domain.RoleStaff) {
+		return false
 	}
 	r.reset()
 	r.refused = "staff action by a non-staff person"

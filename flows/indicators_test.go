@@ -67,7 +67,7 @@ func (c *campaign) as(id string, in Input) Result {
 		c.chats[id] = s
 	}
 	f := Facts{Now: c.now, Channel: domain.Telegram, UserID: id, ChatID: id, Event: testEvent(), Directory: c.dir,
-		Person: &p, Catalog: c.cat, Submissions: map[string]domain.Submission{}, PublicURL: c.publicURL}
+		Person: &p, Proof: domain.ProofPhone, Catalog: c.cat, Submissions: map[string]domain.Submission{}, PublicURL: c.publicURL}
 	for k, v := range c.subs {
 		if k[1] == p.AgencyCode {
 			f.Submissions[k[0]] = v

@@ -56,6 +56,11 @@ func Step(s Session, in Input, f Facts) Result {
 	if r.s.Draft != nil && len(r.s.Draft) == 0 {
 		r.s.Draft = nil
 	}
+	for _, rep := range r.replies {
+		if rep.AskContact {
+			r.s.ContactAsked = true
+		}
+	}
 	return Result{Session: r.s, Replies: r.replies, Effects: r.effects, Notices: r.notices, Tasks: r.tasks, Refused: r.refused}
 }
 
@@ -116,6 +121,17 @@ func (r *stepper) run() {
 	}
 	if r.f.Person == nil {
 		r.unknown()
+		return
+	}
+	switch {
+	case r.in.Kind == InCommand && (r.in.Command == "dangxuat" || r.in.Command == "signout" || r.in.Command == "logout"):
+		r.signOut()
+		return
+	case r.in.Kind == InButton && strings.HasPrefix(r.in.Data, btnUnlinkPrefix):
+		r.unlinkButton()
+		return
+	case r.in.Kind == InContact:
+		r.contactKnown()
 		return
 	}
 	if r.in.Kind == InCommand {
@@ -206,6 +222,13 @@ func (r *stepper) unknown() {
 	}
 	switch r.in.Kind {
 	case InContact:
+		if r.in.PhoneForm && !r.s.ContactAsked {
+			// A phone form the bot never sent (a crafted Zalo event):
+			// not taken as anything.
+			r.refused = "unrequested phone form"
+			r.say(r.t("contact_unasked"))
+			return
+		}
 		if !r.in.ContactIsSelf {
 			r.replies = append(r.replies, Reply{Text: r.t("not_own_contact"), AskContact: true})
 			return
@@ -216,11 +239,15 @@ func (r *stepper) unknown() {
 			r.replies = append(r.replies, Reply{Text: r.t("phone_unknown", r.organizer()), AskContact: true})
 			return
 		}
-		r.link(p)
+		proof := domain.ProofPhoneClaimed
+		if r.in.ContactVerified {
+			proof = domain.ProofPhone
+		}
+		r.link(p, proof, "")
 	case InText:
 		code := strings.TrimSpace(r.in.Text)
 		if p, ok := r.f.Directory.ByCode(code); ok {
-			r.link(p)
+			r.link(p, domain.ProofCode, "")
 			return
 		}
 		if domain.NormalizeCode(code) == "" {
@@ -257,6 +284,10 @@ func (r *stepper) fail() {
 }
 
 func (r *stepper) identifyByToken(token string) {
+	if strings.HasPrefix(token, EnrolPrefix) {
+		r.enrol()
+		return
+	}
 	p, ok := r.f.Directory.ByToken(token)
 	if !ok {
 		if r.f.Person != nil {
@@ -267,18 +298,41 @@ func (r *stepper) identifyByToken(token string) {
 		r.replies = append(r.replies, Reply{Text: r.t("bad_token"), AskContact: true})
 		return
 	}
-	r.link(p)
+	proof := domain.ProofLink
+	if r.in.DemoPick {
+		proof = domain.ProofDemo
+	}
+	r.link(p, proof, "")
 }
 
-func (r *stepper) link(p domain.Person) {
+// link binds this chat to p on proof (enrolHash: the enrolment link that
+// proved it). A chat already linked to p never loses a verified proof by
+// being linked again. A new link is announced in p's other chats.
+func (r *stepper) link(p domain.Person, proof domain.Proof, enrolHash string) {
+	same := r.f.Person != nil && r.f.Person.ID == p.ID
+	if same && r.verified() && !proof.Verified() {
+		proof = r.f.Proof
+	}
 	r.effects = append(r.effects, domain.LinkIdentity{Identity: domain.Identity{
-		Channel: r.f.Channel, UserID: r.f.UserID, ChatID: r.f.ChatID, PersonID: p.ID,
-	}})
+		Channel: r.f.Channel, UserID: r.f.UserID, ChatID: r.f.ChatID, PersonID: p.ID, Proof: proof,
+	}, Enrolment: enrolHash})
+	upgraded := proof.Verified() && !(same && r.verified())
 	r.s.PersonID = p.ID
 	r.reset()
 	r.s.LockedUntil = time.Time{}
+	r.s.ContactAsked = false
 	pp := p
-	r.f.Person = &pp
+	r.f.Person, r.f.Proof = &pp, proof
+	if !same {
+		lang := r.f.Lang
+		if r.f.StateOf != p.ID {
+			lang = ""
+		}
+		if lang == "" {
+			lang = domain.Vietnamese
+		}
+		r.announce(p, lang)
+	}
 	if r.f.StateOf != p.ID {
 		// The person-specific facts were someone else's (or nobody's).
 		r.f.RSVP, r.f.Submissions, r.f.ReviewQueue, r.f.Lang = nil, nil, nil, ""
@@ -287,8 +341,22 @@ func (r *stepper) link(p domain.Person) {
 	if a, ok := r.f.Directory.Agency(p.AgencyCode); ok {
 		agency = a.Name(r.s.Lang)
 	}
-	r.say(r.t("greet", p.FullName, p.Position, agency))
+	// One greeting, whatever the proof: what the link opens is said in it.
+	greet := Reply{Text: r.t("greet", p.FullName, p.Position, agency)}
+	switch {
+	case upgraded && (p.Has(domain.RoleStaff) || p.Has(domain.RoleFocal)):
+		greet.Text += "\n" + r.t("verified_ok")
+	case !proof.Verified() && (p.Has(domain.RoleStaff) || r.hasFocalWork(p)):
+		greet.Text += "\n\n" + r.t("verify_needed", r.helpdesk())
+		greet.AskContact = r.f.Channel == domain.Telegram
+	}
+	r.replies = append(r.replies, greet)
 	r.menu()
+}
+
+// hasFocalWork reports whether p is a focal point with indicators to supply.
+func (r *stepper) hasFocalWork(p domain.Person) bool {
+	return p.Has(domain.RoleFocal) && len(r.f.Catalog.ForAgency(p.AgencyCode)) > 0
 }
 
 // --- a known person ---------------------------------------------------------
@@ -560,8 +628,10 @@ func (r *stepper) menu() {
 		r.card()
 	case r.isFocal():
 		r.indicatorList()
-	default:
+	case r.isStaff():
 		r.say(r.t("staff_menu"), r.menuButtons()...)
+	default:
+		r.say(r.t("idle_hint"), r.menuButtons()...)
 	}
 }
 

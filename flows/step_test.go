@@ -59,6 +59,7 @@ type chat struct {
 	now     time.Time
 	s       Session
 	person  *domain.Person
+	proof   domain.Proof
 	rsvp    *domain.RSVP
 	lang    domain.Lang
 	effects []domain.Effect
@@ -79,7 +80,7 @@ func (c *chat) send(in Input) Result {
 		dir = testDirectory()
 	}
 	f := Facts{Now: c.now, Channel: domain.Telegram, UserID: "42", ChatID: "42",
-		Event: testEvent(), Directory: dir, Person: c.person, RSVP: c.rsvp, Lang: c.lang, PublicURL: c.url}
+		Event: testEvent(), Directory: dir, Person: c.person, Proof: c.proof, RSVP: c.rsvp, Lang: c.lang, PublicURL: c.url}
 	r := Step(c.s, in, f)
 	if again := Step(c.s, in, f); !reflect.DeepEqual(r, again) {
 		c.t.Fatalf("Step is not pure: two calls gave different results")
@@ -88,8 +89,12 @@ func (c *chat) send(in Input) Result {
 		switch e := e.(type) {
 		case domain.LinkIdentity:
 			p, _ := f.Directory.Person(e.Identity.PersonID)
-			c.person = &p
+			c.person, c.proof = &p, e.Identity.Proof
 			c.rsvp = nil
+		case domain.UnlinkIdentity:
+			if e.Channel == f.Channel && e.UserID == f.UserID {
+				c.person, c.proof = nil, ""
+			}
 		case domain.SaveRSVP:
 			rec := e.RSVP
 			c.rsvp = &rec
@@ -177,9 +182,9 @@ func TestIdentify(t *testing.T) {
 		{"invite link", []Input{cmd("start", "tok-an-0123456789abcdef")}, "DB001", "Xin chào Nguyễn Văn An"},
 		{"bad invite link", []Input{cmd("start", "nope")}, "", "Liên kết mời này không hợp lệ"},
 		{"typed code, any case and spacing", []Input{text("hy-7k3m 9q")}, "DB001", "đã được nhận diện"},
-		{"own contact", []Input{{Kind: InContact, Phone: "+84 912 345 678", ContactIsSelf: true}}, "DB001", "Nguyễn Văn An"},
+		{"own contact", []Input{{Kind: InContact, Phone: "+84 912 345 678", ContactIsSelf: true, ContactVerified: true}}, "DB001", "Nguyễn Văn An"},
 		{"someone else's contact", []Input{{Kind: InContact, Phone: "0912345678"}}, "", "của chính anh/chị"},
-		{"unknown phone", []Input{{Kind: InContact, Phone: "0900000000", ContactIsSelf: true}}, "", "chưa có trong danh sách"},
+		{"unknown phone", []Input{{Kind: InContact, Phone: "0900000000", ContactIsSelf: true, ContactVerified: true}}, "", "chưa có trong danh sách"},
 		{"wrong code", []Input{text("ABCDEFGH")}, "", "không khớp"},
 		{"greeting text", []Input{text("xin chào")}, "", "Để bắt đầu"},
 		{"sticker", []Input{{Kind: InSticker}}, "", "Xin gõ mã mời"},

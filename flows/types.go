@@ -35,11 +35,21 @@ type Input struct {
 	Command string // without the slash, lower-case: "start", "huy"
 	Data    string // a button's payload
 	// Contact sharing: the phone and whether the contact is the sender's own
-	// (Telegram: contact.user_id == from.id).
-	Phone         string
-	ContactIsSelf bool
-	Files         []FileRef
-	Reading       *Reading // for InReading
+	// (Telegram: contact.user_id == from.id). ContactVerified says the
+	// platform vouches for it (Telegram's own-contact share; the demo
+	// picker): only then is it proof enough to act for a body. Zalo's
+	// user_submit_info form is editable by the user, so it is not.
+	Phone           string
+	ContactIsSelf   bool
+	ContactVerified bool
+	// PhoneForm: the phone came from a form the bot sends (Zalo's
+	// request_user_info card); it is taken only when the bot asked for it.
+	PhoneForm bool
+	// DemoPick: the embedded demo's person picker chose who this chat is
+	// (webchat with the picker on, never in production).
+	DemoPick bool
+	Files    []FileRef
+	Reading  *Reading // for InReading
 }
 
 // FileRef points at a file the user sent, on the channel it came from.
@@ -70,6 +80,10 @@ type Session struct {
 	// identification attempts while the person is unknown.
 	Fails       int       `json:"f,omitempty"`
 	LockedUntil time.Time `json:"u,omitempty"`
+	// ContactAsked: the bot asked this chat for its phone number, so a
+	// phone form answer (Zalo's user_submit_info) is expected. One that was
+	// never asked for is not accepted.
+	ContactAsked bool `json:"ca,omitempty"`
 }
 
 // Facts are what a step may read besides the session and the input.
@@ -80,8 +94,18 @@ type Facts struct {
 	ChatID    string
 	Event     *domain.Event
 	Directory *domain.Directory
-	// Person is the person this chat is linked to, nil when unknown.
+	// Person is the person this chat is linked to, nil when unknown. It is
+	// read from the database on every update, never from the session.
 	Person *domain.Person
+	// Proof is how this chat was linked to Person; only a verified proof
+	// lets Person act as a focal point or staff (SECURITY.md).
+	Proof domain.Proof
+	// Enrolment is what the bot layer found for an enrolment link in a
+	// /start argument, nil when the input carries none.
+	Enrolment *Enrolment
+	// Links are Person's linked chats, loaded when the input is an unlink
+	// button.
+	Links []domain.Identity
 	// StateOf is whose state RSVP, Lang, Submissions and ReviewQueue are:
 	// Person's, or, while Person is unknown, the Candidate the input names.
 	StateOf string
@@ -149,6 +173,9 @@ type File struct {
 type Notice struct {
 	PersonID string
 	Replies  []Reply
+	// Skip is a chat of the person the notice must not go to (the chat
+	// whose new link it announces).
+	Skip *domain.Identity `json:",omitempty"`
 }
 
 // Result is what a step returns.

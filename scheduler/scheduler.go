@@ -692,8 +692,8 @@ func (w *world) recipient(ctx context.Context, personID string) (*recipient, err
 	var missing domain.Channel
 	for _, ch := range channelOrder {
 		for _, id := range ids {
-			if id.Channel != ch || id.ChatID == "" {
-				continue
+			if id.Channel != ch || id.ChatID == "" || !bot.Private(id) {
+				continue // reminders go to private chats only
 			}
 			if _, gone := w.unreach[personID][ch]; gone {
 				continue

@@ -37,6 +37,8 @@ type Store interface {
 	Directory(ctx context.Context) (*domain.Directory, error)
 	// IdentityPerson returns the person a channel account is linked to.
 	IdentityPerson(ctx context.Context, ch domain.Channel, userID string) (string, error)
+	// Identity returns a channel account's link: the person and the proof.
+	Identity(ctx context.Context, ch domain.Channel, userID string) (domain.Identity, error)
 	// Identities returns every channel account linked to a person.
 	Identities(ctx context.Context, personID string) ([]domain.Identity, error)
 	PersonState(ctx context.Context, personID string) (PersonState, error)
@@ -144,3 +146,10 @@ type EvidenceTextStore interface {
 	// contains query, ignoring case.
 	SearchEvidenceText(ctx context.Context, query string, limit int) ([]string, error)
 }
+
+// Enrolment link refusals (storage/sqlstore), told apart so the chat can
+// say what happened.
+var (
+	ErrEnrolmentUsed    = errors.New("enrolment link already used")
+	ErrEnrolmentExpired = errors.New("enrolment link expired")
+)

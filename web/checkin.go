@@ -283,7 +283,9 @@ func (c *Console) window() (time.Time, time.Time) {
 func (c *Console) selfPerson(w http.ResponseWriter, r *http.Request) (domain.Person, bool) {
 	securityHeaders(w)
 	w.Header().Set("Cache-Control", "no-store")
-	p, ok := c.cfg.Directory().ByToken(r.PathValue("token"))
+	// The QR code carries the check-in token only: it opens this page and
+	// nothing else (not the person's chat).
+	p, ok := c.cfg.Directory().ByCheckinToken(r.PathValue("token"))
 	if !ok || r.PathValue("token") == "" {
 		c.renderView(w, nil, http.StatusNotFound, "self", view{Title: "Điểm danh", Nav: "-", Data: selfView{State: "unknown"}})
 		return p, false
@@ -292,7 +294,7 @@ func (c *Console) selfPerson(w http.ResponseWriter, r *http.Request) (domain.Per
 }
 
 func (c *Console) selfView(p domain.Person) selfView {
-	v := selfView{Person: p, Token: p.InviteToken, ChatURL: "/chat/i/" + url.PathEscape(p.InviteToken)}
+	v := selfView{Person: p, Token: p.CheckinToken, ChatURL: "/chat"}
 	if a, ok := c.cfg.Directory().Agency(p.AgencyCode); ok {
 		v.Agency = a.NameVI
 	}

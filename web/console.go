@@ -59,6 +59,9 @@ type ConsoleStore interface {
 	CheckIn(ctx context.Context, c sqlstore.CheckIn) (sqlstore.CheckIn, bool, error)
 	CheckIns(ctx context.Context) (map[string]sqlstore.CheckIn, error)
 	AddAudit(ctx context.Context, at time.Time, personID, action, detail string) error
+	AddAuditFrom(ctx context.Context, at time.Time, personID, action, detail string, ch domain.Channel) error
+	CreateEnrolment(ctx context.Context, tokenHash, personID, by string, from domain.Channel, now, expires time.Time) error
+	RotateSecrets(ctx context.Context, personID, by string, from domain.Channel, now time.Time) error
 	AuditLog(ctx context.Context, limit int) ([]sqlstore.AuditEntry, error)
 	PutUpload(ctx context.Context, u sqlstore.Upload) error
 	Upload(ctx context.Context, id, sessionHash string) (sqlstore.Upload, error)
@@ -201,6 +204,9 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/delegates/{id}/rsvp", c.post(c.serveDelegateRSVP))
 	mux.Handle("GET /admin/delegates/{id}/invite", c.get(c.serveInvite))
 	mux.Handle("POST /admin/delegates/{id}/invite", c.post(c.serveInviteSend))
+	mux.Handle("POST /admin/delegates/{id}/unlink", c.post(c.serveUnlink))
+	mux.Handle("POST /admin/delegates/{id}/rotate", c.post(c.serveRotate))
+	mux.Handle("POST /admin/delegates/{id}/enrol", c.post(c.serveEnrol))
 	mux.Handle("GET /admin/indicators", c.get(c.serveIndicators))
 	mux.Handle("GET /admin/indicators/{code}/{agency}", c.get(c.serveIndicator))
 	mux.Handle("POST /admin/indicators/{code}/{agency}/review", c.post(c.serveReview))
@@ -270,6 +276,12 @@ func (c *Console) staffPerson(id string) (domain.Person, bool) {
 // IssueSignIn returns a one-time sign-in link for a staff member, valid for
 // 15 minutes. Anyone else gets ErrNotStaff.
 func (c *Console) IssueSignIn(ctx context.Context, personID string) (string, error) {
+	return c.IssueSignInFrom(ctx, personID, "console")
+}
+
+// IssueSignInFrom is IssueSignIn asked from a chat channel: the audit trail
+// records where. The caller has checked the chat's link is verified.
+func (c *Console) IssueSignInFrom(ctx context.Context, personID string, from domain.Channel) (string, error) {
 	if _, ok := c.staffPerson(personID); !ok {
 		return "", ErrNotStaff
 	}
@@ -278,7 +290,9 @@ func (c *Console) IssueSignIn(ctx context.Context, personID string) (string, err
 	if err := c.cfg.Console.CreateSignIn(ctx, hashSecret(token), personID, now, now.Add(SignInTTL)); err != nil {
 		return "", err
 	}
-	c.audit(ctx, personID, "signin.issue", "")
+	if err := c.cfg.Console.AddAuditFrom(ctx, now, personID, "signin.issue", "", from); err != nil {
+		c.cfg.Log.Error("console: audit", "err", err, "action", "signin.issue")
+	}
 	return c.cfg.PublicURL + "/admin/signin/" + token, nil
 }
 
@@ -538,6 +552,9 @@ var flashes = map[string]string{
 	"imported":      "Đã nhập dữ liệu.",
 	"cancelled":     "Đã hủy, không có gì thay đổi.",
 	"invite_sent":   "Đã xếp lịch gửi lại lời mời qua trò chuyện của đại biểu.",
+	"unlinked":      "Đã hủy liên kết. Tài khoản trò chuyện đó không còn thay mặt người này.",
+	"unlink_gone":   "Liên kết này đã được hủy trước đó.",
+	"rotated":       "Đã đổi mã thư mời, đường dẫn mời và mã QR điểm danh. Giấy mời và đường dẫn cũ không còn dùng được; xin in và gửi lại.",
 	"rsvp_saved":    "Đã ghi nhận câu trả lời; lịch sử giữ lại người ghi nhận.",
 	"rsvp_same":     "Câu trả lời không đổi nên không ghi thêm.",
 	"invite_nochat": "Đại biểu chưa mở trò chuyện với trợ lý nên không gửi qua chat được; xin gửi các đường dẫn dưới đây qua điện thoại, Zalo hoặc thư.",

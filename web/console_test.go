@@ -414,14 +414,20 @@ func TestSelfCheckIn(t *testing.T) {
 	w := newWorld(t)
 	p := w.person("P001")
 	c := w.anon(t)
-	path := "/checkin/" + p.InviteToken
+	path := "/checkin/" + p.CheckinToken
+	// The QR code's secret is its own: the chat token opens no check-in
+	// page, and the page gives no way into the person's chat.
+	if code, _ := c.get("/checkin/" + p.InviteToken); code != http.StatusNotFound {
+		t.Errorf("check-in by the chat token: %d", code)
+	}
 
 	// Before the window: a polite message and a link to the chat.
 	code, body := c.get(path)
 	if code != 200 {
 		t.Fatalf("%d", code)
 	}
-	mustContain(t, body, "Nguyễn Văn An", "Điểm danh sẽ mở từ 05:30 ngày 07/08/2026", "/chat/i/"+p.InviteToken, "Hẹn gặp anh/chị")
+	mustContain(t, body, "Nguyễn Văn An", "Điểm danh sẽ mở từ 05:30 ngày 07/08/2026", `href="/chat"`, "Hẹn gặp anh/chị")
+	mustNotContain(t, body, p.InviteToken, p.InviteCode)
 	mustNotContain(t, body, `id="confirm"`, "bạn")
 	resp := c.post(path, url.Values{"form": {"x"}})
 	if read(t, resp); resp.StatusCode != http.StatusForbidden {

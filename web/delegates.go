@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dieuphoi/dieuphoi/domain"
@@ -347,7 +349,7 @@ type links struct {
 func (c *Console) links(p domain.Person) links {
 	l := links{
 		Web:     c.cfg.PublicURL + "/chat/i/" + url.PathEscape(p.InviteToken),
-		CheckIn: c.cfg.PublicURL + "/checkin/" + url.PathEscape(p.InviteToken),
+		CheckIn: c.cfg.PublicURL + "/checkin/" + url.PathEscape(p.CheckinToken),
 		Code:    p.InviteCode,
 	}
 	if bot := c.cfg.BotUsername(); bot != "" {
@@ -363,8 +365,36 @@ type inviteView struct {
 	Person     domain.Person
 	Agency     string
 	Links      links
-	Identities []domain.Identity
+	Identities []identityRow
 	CanSend    bool
+	// Enrol is a fresh enrolment link's ways in, shown once.
+	Enrol *enrolLinks
+}
+
+// identityRow is a linked chat as the console lists it.
+type identityRow struct {
+	domain.Identity
+	Name     string
+	Proof    string
+	Verified bool
+	Linked   string
+}
+
+// proofLabels say in an official's words how a chat was linked.
+var proofLabels = map[domain.Proof]string{
+	domain.ProofCode:         "gõ mã thư mời",
+	domain.ProofLink:         "mở đường dẫn mời",
+	domain.ProofPhoneClaimed: "số điện thoại tự khai (chưa xác thực)",
+	domain.ProofPhone:        "số điện thoại đã xác thực",
+	domain.ProofEnrol:        "liên kết xác thực do cán bộ cấp",
+	domain.ProofDemo:         "chế độ dùng thử",
+}
+
+type enrolLinks struct {
+	Web      string
+	Telegram string
+	Command  string // to send to the bot on Zalo (or Telegram)
+	Expires  string
 }
 
 func (c *Console) serveInvite(w http.ResponseWriter, r *http.Request, s *session) {
@@ -374,19 +404,131 @@ func (c *Console) serveInvite(w http.ResponseWriter, r *http.Request, s *session
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
 		return
 	}
-	ids, err := c.cfg.Store.Identities(r.Context(), p.ID)
+	v, err := c.inviteView(r.Context(), p)
 	if err != nil {
 		c.oops(w, r, s, "identities", err)
 		return
 	}
-	a, _ := dir.Agency(p.AgencyCode)
 	c.audit(r.Context(), s.Person.ID, "invite.view", p.ID)
 	c.renderView(w, s, http.StatusOK, "invite", view{Title: "Thư mời của " + p.FullName, Nav: "delegates",
-		Flash: flash(r.URL.Query().Get("msg")),
-		Data: inviteView{Person: p, Agency: a.NameVI, Links: c.links(p), Identities: ids,
-			// A substitute's invitation goes out when they answer or open
-			// their link (the delegate's card would offer them the RSVP).
-			CanSend: c.cfg.ResendInvite != nil && p.SubstituteFor == ""}})
+		Flash: flash(r.URL.Query().Get("msg")), Data: v})
+}
+
+func (c *Console) inviteView(ctx context.Context, p domain.Person) (inviteView, error) {
+	ids, err := c.cfg.Store.Identities(ctx, p.ID)
+	if err != nil {
+		return inviteView{}, err
+	}
+	a, _ := c.cfg.Directory().Agency(p.AgencyCode)
+	v := inviteView{Person: p, Agency: a.NameVI, Links: c.links(p), CanSend: c.cfg.ResendInvite != nil && p.SubstituteFor == ""}
+	// A substitute's invitation goes out when they answer or open their
+	// link (the delegate's card would offer them the RSVP).
+	for _, id := range ids {
+		v.Identities = append(v.Identities, identityRow{Identity: id, Name: flows.ChannelName(domain.Vietnamese, id.Channel),
+			Proof: proofLabels[id.Proof], Verified: id.Proof.Verified(), Linked: c.fmtTime(id.LinkedAt)})
+	}
+	return v, nil
+}
+
+// serveUnlink removes one of a person's linked chats.
+func (c *Console) serveUnlink(w http.ResponseWriter, r *http.Request, s *session) {
+	p, ok := c.cfg.Directory().Person(r.PathValue("id"))
+	if !ok {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
+		return
+	}
+	ctx := r.Context()
+	ids, err := c.cfg.Store.Identities(ctx, p.ID)
+	if err != nil {
+		c.oops(w, r, s, "identities", err)
+		return
+	}
+	ref := r.FormValue("link")
+	msg := "unlink_gone"
+	for _, id := range ids {
+		if id.LinkRef() != ref {
+			continue
+		}
+		// Through the chat's own path: one transaction, audited there.
+		if err := c.cfg.Act(ctx, s.Person.ID, []domain.Effect{domain.UnlinkIdentity{Channel: id.Channel, UserID: id.UserID,
+			PersonID: p.ID, By: s.Person.ID, From: "console"}}); err != nil {
+			c.oops(w, r, s, "unlink", err)
+			return
+		}
+		msg = "unlinked"
+	}
+	http.Redirect(w, r, "/admin/delegates/"+url.PathEscape(p.ID)+"/invite?msg="+msg, http.StatusSeeOther)
+}
+
+// serveRotate gives a person a new invite code, invite link and check-in
+// code: for a lost or photographed invitation.
+func (c *Console) serveRotate(w http.ResponseWriter, r *http.Request, s *session) {
+	p, ok := c.cfg.Directory().Person(r.PathValue("id"))
+	if !ok {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
+		return
+	}
+	ctx := r.Context()
+	if err := c.cfg.Console.RotateSecrets(ctx, p.ID, s.Person.ID, "console", c.cfg.Now()); err != nil {
+		c.oops(w, r, s, "rotate", err)
+		return
+	}
+	if err := c.cfg.Reload(ctx); err != nil {
+		c.oops(w, r, s, "reload", err)
+		return
+	}
+	http.Redirect(w, r, "/admin/delegates/"+url.PathEscape(p.ID)+"/invite?msg=rotated", http.StatusSeeOther)
+}
+
+// EnrolTTL is how long an enrolment link works (once).
+const EnrolTTL = 72 * time.Hour
+
+// IssueEnrolment records a single-use enrolment link for personID, issued
+// by by from where (console or cli), and returns its secret.
+func IssueEnrolment(ctx context.Context, st interface {
+	CreateEnrolment(ctx context.Context, tokenHash, personID, by string, from domain.Channel, now, expires time.Time) error
+}, personID, by string, from domain.Channel, now time.Time) (secret string, expires time.Time, err error) {
+	secret = flows.EnrolPrefix + randomSecret()
+	expires = now.Add(EnrolTTL)
+	if err := st.CreateEnrolment(ctx, hashSecret(secret), personID, by, from, now, expires); err != nil {
+		return "", time.Time{}, err
+	}
+	return secret, expires, nil
+}
+
+// EnrolURLs are the ways an enrolment secret is opened: the web chat link,
+// the Telegram deep link (when the bot's username is known) and the text
+// to send to the bot (Zalo has no deep link with an argument).
+func EnrolURLs(publicURL, botUsername, secret string) (web, telegram, command string) {
+	web = strings.TrimRight(publicURL, "/") + "/chat/i/" + url.PathEscape(secret)
+	if botUsername != "" {
+		telegram = "https://t.me/" + url.PathEscape(botUsername) + "?start=" + url.QueryEscape(secret)
+	}
+	return web, telegram, "/start " + secret
+}
+
+// serveEnrol issues an enrolment link and shows it once, for staff to hand
+// over privately.
+func (c *Console) serveEnrol(w http.ResponseWriter, r *http.Request, s *session) {
+	p, ok := c.cfg.Directory().Person(r.PathValue("id"))
+	if !ok {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
+		return
+	}
+	ctx := r.Context()
+	secret, exp, err := IssueEnrolment(ctx, c.cfg.Console, p.ID, s.Person.ID, "console", c.cfg.Now())
+	if err != nil {
+		c.oops(w, r, s, "enrol", err)
+		return
+	}
+	v, err := c.inviteView(ctx, p)
+	if err != nil {
+		c.oops(w, r, s, "identities", err)
+		return
+	}
+	web, tg, cmd := EnrolURLs(c.cfg.PublicURL, c.cfg.BotUsername(), secret)
+	v.Enrol = &enrolLinks{Web: web, Telegram: tg, Command: cmd, Expires: c.fmtTime(exp)}
+	c.renderView(w, s, http.StatusOK, "invite", view{Title: "Thư mời của " + p.FullName, Nav: "delegates", Data: v})
 }
 
 // serveInviteSend sends the invitation again in the person's chat.

@@ -118,7 +118,13 @@ func (c *Console) attendees(r *http.Request) (*flows.File, error) {
 		} else if ci, ok := checks[domain.SubstituteID(p.ID)]; ok && st == domain.RSVPSubstitute {
 			checked = c.fmtTime(ci.At) + " (người dự thay)"
 		}
-		row := []any{n, p.ID, p.FullName, p.Position, a.NameVI, rsvpLabel(st), sub.Name, sub.Position, sub.Phone, checked, p.InviteCode}
+		// The badge list travels (printers, reception): it carries no
+		// secret of anyone who acts for a body (SECURITY.md).
+		code := p.InviteCode
+		if p.Has(domain.RoleFocal) || p.Has(domain.RoleStaff) {
+			code = ""
+		}
+		row := []any{n, p.ID, p.FullName, p.Position, a.NameVI, rsvpLabel(st), sub.Name, sub.Position, sub.Phone, checked, code}
 		cell, _ := excelize.CoordinatesToCellName(1, n+1)
 		if err := x.SetSheetRow(sheet, cell, &row); err != nil {
 			return nil, err

@@ -26,6 +26,7 @@ func toInbound(u tgbotapi.Update, botName string) (in bot.Inbound, ok bool) {
 		in.UserID = strconv.FormatInt(m.From.ID, 10)
 		in.ChatID = strconv.FormatInt(m.Chat.ID, 10)
 		in.Input, ok = messageInput(m, botName)
+		markGroup(&in, m.Chat.Type, botName)
 		return in, ok
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery
@@ -36,9 +37,22 @@ func toInbound(u tgbotapi.Update, botName string) (in bot.Inbound, ok bool) {
 		in.UserID = strconv.FormatInt(q.From.ID, 10)
 		in.ChatID = strconv.FormatInt(q.Message.Chat.ID, 10)
 		in.Input = flows.Input{Kind: flows.InButton, Data: q.Data}
+		markGroup(&in, q.Message.Chat.Type, botName)
 		return in, true
 	}
 	return in, false
+}
+
+// markGroup flags a group or supergroup: the dispatcher runs no personal
+// flow there and answers once with a button to a private chat.
+func markGroup(in *bot.Inbound, chatType, botName string) {
+	if chatType == "private" {
+		return
+	}
+	in.Group = true
+	if botName != "" {
+		in.PrivateURL = "https://t.me/" + botName
+	}
 }
 
 func chatTypeOK(t string) bool {
@@ -56,10 +70,14 @@ func messageInput(m *tgbotapi.Message, botName string) (flows.Input, bool) {
 		}
 		return flows.Input{Kind: flows.InText, Text: m.Text}, true
 	case m.Contact != nil:
+		self := m.Contact.UserID != 0 && m.From != nil && m.Contact.UserID == m.From.ID
 		return flows.Input{
 			Kind:          flows.InContact,
 			Phone:         m.Contact.PhoneNumber,
-			ContactIsSelf: m.Contact.UserID != 0 && m.From != nil && m.Contact.UserID == m.From.ID,
+			ContactIsSelf: self,
+			// Telegram fills contact.user_id from its own records of the
+			// number: the sender's own id there means the number is theirs.
+			ContactVerified: self,
 		}, true
 	case m.Document != nil:
 		d := m.Document

@@ -88,7 +88,7 @@ func TestContactSelfOrOther(t *testing.T) {
 		self  bool
 	}{{"+84912345678", true}, {"0987654321", false}, {"0911222333", false}} {
 		in := got[i].Input
-		if in.Kind != flows.InContact || in.Phone != w.phone || in.ContactIsSelf != w.self {
+		if in.Kind != flows.InContact || in.Phone != w.phone || in.ContactIsSelf != w.self || in.ContactVerified != w.self || in.PhoneForm {
 			t.Errorf("contact %d: got %+v, want phone %s self %v", i, in, w.phone, w.self)
 		}
 	}
@@ -136,6 +136,32 @@ func TestFilesStickersAndOther(t *testing.T) {
 	}
 	if got[3].Input.Kind != flows.InOther {
 		t.Errorf("location: %+v", got[3].Input)
+	}
+}
+
+// A group's messages and button presses are flagged, with the link to a
+// private chat: the dispatcher runs no personal flow there.
+func TestGroupUpdatesAreFlagged(t *testing.T) {
+	s := newSetup(t)
+	s.srv.Queue(s.srv.NewText(506, "HY7K3M9Q").InGroup(-1001234567890, "Nhóm"))
+	s.srv.Queue(s.srv.NewButtonPress(507, 1, "rsvp:decline").InGroup(-100200, "Nhóm nhỏ"))
+	s.srv.SendText(506, "riêng")
+	s.poll(t)
+	byChat := map[string]bot.Inbound{}
+	for _, in := range s.h.Wait(t, 3) {
+		byChat[in.ChatID] = in
+	}
+	for i, w := range []struct {
+		chat  string
+		group bool
+	}{{"-1001234567890", true}, {"-100200", true}, {"506", false}} {
+		in, ok := byChat[w.chat]
+		if !ok || in.Group != w.group {
+			t.Errorf("chat %s: %+v, want group %v", w.chat, in, w.group)
+		}
+		if wantURL := "https://t.me/" + telegramtest.BotUsername; w.group && in.PrivateURL != wantURL {
+			t.Errorf("update %d: private link %q, want %q", i, in.PrivateURL, wantURL)
+		}
 	}
 }
 

@@ -46,6 +46,19 @@ func TestSendRendering(t *testing.T) {
 	}
 }
 
+// A link button (the group note's «open a private chat») is a url button.
+func TestSendLinkButton(t *testing.T) {
+	s := newSetup(t)
+	if err := s.a.Send(context.Background(), "-100300", []flows.Reply{flows.GroupNote("vi", "https://t.me/dieuphoi_bot")}); err != nil {
+		t.Fatal(err)
+	}
+	m := s.srv.Messages(-100300)[0]
+	if len(m.Inline) != 1 || m.Inline[0][0].URL != "https://t.me/dieuphoi_bot" || m.Inline[0][0].Data != "" ||
+		!strings.Contains(m.Text, "tin nhắn riêng") {
+		t.Errorf("group note: %+v", m)
+	}
+}
+
 func TestSendSplitsLongText(t *testing.T) {
 	s := newSetup(t)
 	var b strings.Builder

@@ -19,7 +19,8 @@
 // Phone numbers: the web has no verified "share my contact". In demo mode
 // (Config.Picker) a typed phone number is taken as the sender's own
 // (flows.Input ContactIsSelf=true), so a newcomer can try identification by
-// phone. Otherwise it is sent with ContactIsSelf=false, which the flows never
+// phone, and a typed number or a picked person counts as verified
+// (SECURITY.md: the picker exists only in the embedded demo). Otherwise it is sent with ContactIsSelf=false, which the flows never
 // accept as identification, and the page does not offer the phone button;
 // people identify with their personal invite link or their invite code.
 package webchat
@@ -635,7 +636,9 @@ func (c *Chat) parseJSON(w http.ResponseWriter, r *http.Request, chat string) (r
 		if phone == "" {
 			return req, in, echo, http.StatusBadRequest, errBadPhone
 		}
-		in = flows.Input{Kind: flows.InContact, Phone: phone, ContactIsSelf: c.picker}
+		// Only the demo (picker on) takes a typed number as the sender's
+		// own, and as verified: the demo lets anyone act as anyone anyway.
+		in = flows.Input{Kind: flows.InContact, Phone: phone, ContactIsSelf: c.picker, ContactVerified: c.picker}
 		echo.Text = "📱 " + flows.FormatPhone(phone)
 	case req.Pick != "":
 		if !c.picker {
@@ -646,7 +649,7 @@ func (c *Chat) parseJSON(w http.ResponseWriter, r *http.Request, chat string) (r
 		if dir == nil || !ok || p.InviteToken == "" {
 			return req, in, echo, http.StatusBadRequest, errNoPerson
 		}
-		in = flows.Input{Kind: flows.InCommand, Command: "start", Text: p.InviteToken}
+		in = flows.Input{Kind: flows.InCommand, Command: "start", Text: p.InviteToken, DemoPick: true}
 		echo.Text = "👤 Dùng thử với tư cách: " + p.FullName
 	case req.Start != "":
 		token := strings.TrimSpace(req.Start)

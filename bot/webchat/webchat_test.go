@@ -646,7 +646,7 @@ func TestPicker(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("pick: %d %s", code, b)
 	}
-	want := flows.Input{Kind: flows.InCommand, Command: "start", Text: "tok-binh-0123456789abcd"}
+	want := flows.Input{Kind: flows.InCommand, Command: "start", Text: "tok-binh-0123456789abcd", DemoPick: true}
 	if in := on.rec.last(t).Input; !reflect.DeepEqual(in, want) {
 		t.Errorf("pick input %+v", in)
 	}

@@ -287,11 +287,14 @@ func toInbound(ev *event) (in bot.Inbound, ok bool) {
 		in.Input = flows.Input{Kind: flows.InCommand, Command: "start"}
 		return in, true
 	case "user_submit_info":
-		// The request_user_info form shares the user's own Zalo details.
+		// The request_user_info form offers the user's Zalo details, but
+		// the user may edit them before sending, and Zalo does not say the
+		// phone was checked: a claim, enough for a delegate only, and only
+		// when the bot asked (SECURITY.md).
 		if strings.TrimSpace(ev.Info.Phone) == "" {
 			return in, false
 		}
-		in.Input = flows.Input{Kind: flows.InContact, Phone: strings.TrimSpace(ev.Info.Phone), ContactIsSelf: true}
+		in.Input = flows.Input{Kind: flows.InContact, Phone: strings.TrimSpace(ev.Info.Phone), ContactIsSelf: true, PhoneForm: true}
 		return in, true
 	}
 	return in, false

@@ -185,7 +185,10 @@ func TestEventMapping(t *testing.T) {
 	if in(4).Kind != flows.InText || in(4).Text != "#btn:" {
 		t.Errorf("empty payload: %+v", in(4))
 	}
+	// The form is editable by the user and Zalo does not say it checked
+	// the number: a claim (PhoneForm), never verified (SECURITY.md).
 	if in(5).Kind != flows.InContact || in(5).Phone != "84912345678" || !in(5).ContactIsSelf ||
+		!in(5).PhoneForm || in(5).ContactVerified ||
 		!strings.HasPrefix(got[5].Key.UpdateID, "user_submit_info:") {
 		t.Errorf("submit info: %+v", got[5])
 	}

@@ -339,6 +339,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	for i, p := range people {
 		steps := loadtest.RSVPSteps(p.Token)
 		if p.Indicator != "" && rate == 0 {
+			steps = append(steps, loadtest.VerifyStep(p.Phone))
 			steps = append(steps, loadtest.IndicatorSteps(p.Indicator, int64(i))...)
 		}
 		users[i] = &loadtest.User{S: api, C: api.Chat(int64(900000000 + i)), Steps: steps}
@@ -812,7 +813,7 @@ func render(c config, rows []result) string {
 	fmt.Fprintf(&b, "## dieuphoi benchmark — %s\n\n", time.Now().Format("2006-01-02 15:04"))
 	fmt.Fprintf(&b, "Machine: nproc %d, GOMAXPROCS %d, %s/%s, %s, host %s. Bot, fake Bot API + simulated users, PostgreSQL and Redis all share these CPUs.\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), host)
-	fmt.Fprintf(&b, "Load: %d chats per run, each a whole RSVP with a substitute (6 updates); %d of them focal points who also enter one indicator with an evidence PDF (10 more updates). Latency: update offered (queued for getUpdates / webhook POST started) → first reply at the fake.\n\n",
+	fmt.Fprintf(&b, "Load: %d chats per run, each a whole RSVP with a substitute (6 updates); %d of them focal points who also share their own number, then enter one indicator with an evidence PDF (11 more updates). Latency: update offered (queued for getUpdates / webhook POST started) → first reply at the fake.\n\n",
 		c.chats, min(c.focal, 37*loadtest.MaxPerAgency))
 	b.WriteString("| run | mode | chats | updates | s | updates/s | p50 ms | p95 ms | p99 ms | max ms | CPU ms/update | allocs/update | peak RSS MB | Redis B/session | correct |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")

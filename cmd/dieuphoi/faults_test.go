@@ -236,6 +236,14 @@ func TestFaultRedisRestart(t *testing.T) {
 // open, without stopping the shared server; the returned func ends it.
 func pgOutage(t *testing.T, dbURL string) func() {
 	t.Helper()
+	return pgOutageReady(t, dbURL)()
+}
+
+// pgOutageReady connects to the server now and returns the func that
+// starts the outage: connecting takes a while on a loaded machine, during
+// which a fast run may finish what the outage was meant to interrupt.
+func pgOutageReady(t *testing.T, dbURL string) func() func() {
+	t.Helper()
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, os.Getenv(testenv.EnvPostgres))
 	if err != nil {
@@ -245,6 +253,11 @@ func pgOutage(t *testing.T, dbURL string) func() {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return func() func() { return startPgOutage(t, ctx, admin, c) }
+}
+
+func startPgOutage(t *testing.T, ctx context.Context, admin *pgx.Conn, c *pgx.ConnConfig) func() {
+	t.Helper()
 	name := pgx.Identifier{c.Database}.Sanitize()
 	if _, err := admin.Exec(ctx, "ALTER DATABASE "+name+" ALLOW_CONNECTIONS false"); err != nil {
 		t.Fatal(err)
@@ -291,8 +304,9 @@ func TestFaultPostgresOutage(t *testing.T) {
 
 			users := rsvpUsers(api, setup.camp, 640000)
 			wait := startUsers(users, 25*time.Second, 0)
+			outage := pgOutageReady(t, setup.dbURL)
 			waitProgress(t, api, users, chats*3, 20*time.Second)
-			end := pgOutage(t, setup.dbURL)
+			end := outage()
 			lastBefore := api.LastUpdateID()
 			// Users wait for replies the outage holds back, so one may not
 			// write during it: someone outside the load does, for sure.

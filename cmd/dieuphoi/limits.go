@@ -22,7 +22,6 @@ import (
 // (storage/sqlstore, migration 0008).
 type storeLimits interface {
 	bot.BlobQuota
-	bot.Auditor
 	files.Index
 	webchat.History
 	ServerKey(ctx context.Context, name string) ([]byte, error)

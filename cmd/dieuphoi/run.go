@@ -49,6 +49,8 @@ Usage:
   dieuphoi [serve]      run the bot (web chat, and Telegram when TELEGRAM_BOT_TOKEN is set)
   dieuphoi check        load and validate the configuration, then exit
   dieuphoi invites      print each person's invite link and code
+  dieuphoi enrol ID     issue a single-use verification link (72 h) for a focal point or staff
+                        member; hand it to that person privately (SECURITY.md)
   dieuphoi migrate      apply database migrations, then exit
   dieuphoi export xlsx|csv|zip [file]
                         write the indicator data (or the evidence files) to file, or to stdout
@@ -104,6 +106,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	case "invites":
 		return printInvites(ctx, cfg, stdout)
+	case "enrol", "enroll":
+		return runEnrol(ctx, cfg, fl.Args(), stdout)
 	case "export":
 		return runExport(ctx, cfg, fl.Args(), stdout)
 	case "schedule":
@@ -351,6 +355,37 @@ func printInvites(ctx context.Context, s settings, stdout io.Writer) error {
 	return nil
 }
 
+// runEnrol issues an enrolment link from the command line (audited as
+// "cli"), for the operator to hand over privately.
+func runEnrol(ctx context.Context, s settings, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: dieuphoi enrol PERSON_ID")
+	}
+	sy, err := openSynced(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer sy.store.Close()
+	p, ok := sy.dir.Person(args[0])
+	if !ok {
+		return fmt.Errorf("no person with id %q in the list", args[0])
+	}
+	cs, ok := sy.store.(web.ConsoleStore)
+	if !ok {
+		return errors.New("the database cannot keep enrolment links")
+	}
+	secret, exp, err := web.IssueEnrolment(ctx, cs, p.ID, "cli", "cli", time.Now())
+	if err != nil {
+		return err
+	}
+	webURL, _, command := web.EnrolURLs(s.PublicURL, "", secret)
+	fmt.Fprintf(stdout, "Liên kết xác thực cho %s (%s), dùng một lần, hết hạn %s:\n", p.FullName, p.ID, exp.Format(time.RFC3339))
+	fmt.Fprintf(stdout, "  web:              %s\n", webURL)
+	fmt.Fprintf(stdout, "  Telegram, Zalo:   gửi cho bot tin nhắn  %s\n", command)
+	fmt.Fprintln(stdout, "Chỉ gửi riêng cho đúng người này (gọi điện, tin nhắn riêng), không gửi vào nhóm.")
+	return nil
+}
+
 func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) error {
 	campaign, schedule, err := loadConfig(s)
 	if err != nil {
@@ -406,7 +441,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	d = bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log,
 		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter, PublicURL: s.PublicURL,
 		Quota: limits, PersonQuota: int64(s.QuotaPersonMB * (1 << 20)), TotalQuota: int64(s.QuotaTotalMB * (1 << 20)),
-		Limiter: limiterOf(sessions), Audit: limits,
+		Limiter: limiterOf(sessions),
 		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst,
 		Reader: reader, Background: readCtx})
 	defer func() { stopReads(); d.WaitReads() }() // readings in flight end before the stores close
@@ -581,7 +616,12 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	})
 	console.Routes(mux)
 	d.SetTask("signin", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
-		link, err := console.IssueSignIn(ctx, tc.PersonID)
+		if !tc.Verified {
+			// The flows never ask from an unverified chat; kept as a
+			// second lock on the console's door.
+			return []flows.Reply{{Text: flows.Text(tc.Lang, "staff_only")}}, nil
+		}
+		link, err := console.IssueSignInFrom(ctx, tc.PersonID, tc.Channel)
 		if errors.Is(err, web.ErrNotStaff) {
 			return []flows.Reply{{Text: flows.Text(tc.Lang, "staff_only")}}, nil
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
+	"github.com/dieuphoi/dieuphoi/web"
 )
 
 // zaloUser plays one person on the fake Zalo platform. Events are handled
@@ -108,8 +109,15 @@ func TestZaloRSVPAndIndicator(t *testing.T) {
 	d.press("sub:ok", "Đã ghi nhận người đi thay")
 	wantSubstitute(t, st, delegate.ID, domain.Zalo) // the same row as over Telegram, but for the channel
 
+	// Zalo's phone form is not proof enough to act for a body: a focal
+	// point on Zalo opens the enrolment link staff gave them.
 	f := &zaloUser{t: t, api: api, id: "zl-focal"}
-	f.expect(func() { api.SendText(f.id, "/start "+focalP.InviteToken) }, "2.2.1")
+	f.expect(func() { api.SendText(f.id, "/start "+focalP.InviteToken) }, "cần xác thực thêm")
+	secret, _, err := web.IssueEnrolment(ctx, st, focalP.ID, "DB090", "console", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.expect(func() { api.SendText(f.id, "/start "+secret) }, "2.2.1")
 	f.press("ind:2.2.1", "Xin nhập giá trị")
 	f.text("12,5", "12,5")
 	f.press("iv:ok", "minh chứng")
@@ -131,5 +139,51 @@ func TestZaloRSVPAndIndicator(t *testing.T) {
 	ids, _ := st.Identities(ctx, "DB097")
 	if len(ids) != 1 || ids[0].Channel != domain.Zalo || ids[0].UserID != "zl-focal" {
 		t.Fatalf("identities = %+v", ids)
+	}
+}
+
+// Finding 11: Zalo's phone form is a claim. One the bot never asked for is
+// refused; an asked-for one identifies a delegate but opens no console.
+func TestZaloPhoneFormIsNoProof(t *testing.T) {
+	api := zalotest.New(t, "app-1", "oa-secret-key", "app-secret")
+	access, refresh := api.IssueTokens(time.Hour)
+	env := baseEnv(t)
+	env["DATABASE_URL"] = testenv.PostgresURL(t)
+	env["REDIS_URL"] = testenv.RedisURL(t)
+	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
+	for k, v := range map[string]string{
+		"ZALO_APP_ID": "app-1", "ZALO_OA_SECRET": "oa-secret-key", "ZALO_APP_SECRET": "app-secret",
+		"ZALO_OA_ID": api.OAID(), "ZALO_ACCESS_TOKEN": access, "ZALO_REFRESH_TOKEN": refresh,
+		"ZALO_API_BASE": api.URL(), "ZALO_OAUTH_BASE": api.URL(),
+	} {
+		env[k] = v
+	}
+	base, stop := startRun(t, env)
+	defer stop()
+	api.SetWebhook(base + "/zalo/webhook")
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dir, _ := st.Directory(ctx)
+	staff, _ := dir.Person("DB090")
+
+	u := &zaloUser{t: t, api: api, id: "zl-attacker"}
+	u.expect(func() { api.SubmitInfo(u.id, staff.Phone) }, "Xin gõ mã mời")
+	if _, err := st.Identity(ctx, domain.Zalo, u.id); err == nil {
+		t.Fatal("an unrequested phone form identified the chat")
+	}
+	u.text("xin chào", "Để bắt đầu") // the greeting asks for the phone
+	u.expect(func() { api.SubmitInfo(u.id, staff.Phone) }, "cần xác thực thêm")
+	if id, err := st.Identity(ctx, domain.Zalo, u.id); err != nil || id.Proof != domain.ProofPhoneClaimed {
+		t.Fatalf("identity after the asked-for form: %+v %v", id, err)
+	}
+	u.text("/dangnhap", "cần xác thực thêm")
+	for _, m := range api.Messages(u.id) {
+		if strings.Contains(m.Text, "/admin/signin/") {
+			t.Fatalf("a Zalo phone form opened the console: %q", m.Text)
+		}
 	}
 }

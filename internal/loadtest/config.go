@@ -14,6 +14,7 @@ import (
 // Person is one generated delegate.
 type Person struct {
 	ID, Token, Agency string
+	Phone             string // own number: focal points prove it to act for their agency
 	// Indicator is the indicator this person, a focal point, must supply
 	// for their agency; "" for a plain delegate.
 	Indicator string
@@ -83,6 +84,7 @@ func WriteCampaign(dir string, n, focal int) (*Campaign, error) {
 			_ = aw.Write([]string{p.Indicator, p.Agency, p.ID, ""})
 		}
 		phone := fmt.Sprintf("0912%06d", i+1)
+		p.Phone = phone
 		_ = pw.Write([]string{p.ID, fmt.Sprintf("Nguyễn Văn Thử %d", i+1), "Chuyên viên", p.Agency, phone, "", roles, p.Token, ""})
 		c.People = append(c.People, p)
 	}

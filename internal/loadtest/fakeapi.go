@@ -317,6 +317,16 @@ func (s *Server) Press(c *Chat, data string) (int, bool) {
 	}), true
 }
 
+// Contact offers the user's own contact (user_id = the sender), as the
+// request_contact button sends it.
+func (s *Server) Contact(c *Chat, phone string) int {
+	mid := int(s.nextMsg.Add(1))
+	return s.offer(c, func(uid int) []byte {
+		return fmt.Appendf(nil, `{"update_id":%d,"message":{"message_id":%d,"from":%s,"chat":%s,"date":%d,"contact":{"phone_number":%s,"first_name":"Thử","user_id":%d}}}`,
+			uid, mid, userJSON(c.ID), chatJSON(c.ID), time.Now().Unix(), jsonString(phone), c.ID)
+	})
+}
+
 // Document offers a document message; getFile and the file route serve data.
 func (s *Server) Document(c *Chat, name, mimeType string, data []byte) int {
 	mid := int(s.nextMsg.Add(1))

@@ -22,6 +22,7 @@ type Step struct {
 	Press  string // else: press the newest button with this callback data
 	Doc    []byte // else: send this document
 	DocNm  string
+	Phone  string // else: share this number as one's own contact
 	Want   string // wait for a reply containing this text...
 	Button string // ...or carrying this button
 }
@@ -46,6 +47,12 @@ func RSVPSteps(inviteToken string) []Step {
 		{Name: "phone", Text: "0911 222 333", Want: "Xin kiểm tra thông tin", Button: "sub:ok"},
 		{Name: "confirm", Press: "sub:ok", Want: "Đã ghi nhận người đi thay"},
 	}
+}
+
+// VerifyStep shares the user's own number, the proof a focal point needs to
+// act for their agency (SECURITY.md); an invite link is a delegate's proof.
+func VerifyStep(phone string) Step {
+	return Step{Name: "verify", Phone: phone, Want: "Đã xác thực"}
 }
 
 // EvidencePDF is a small PDF unique to seed (evidence is stored by content).
@@ -108,6 +115,8 @@ func (u *User) Offer() error {
 		}
 	case st.Doc != nil:
 		u.S.Document(u.C, st.DocNm, "application/pdf", st.Doc)
+	case st.Phone != "":
+		u.S.Contact(u.C, st.Phone)
 	}
 	return nil
 }

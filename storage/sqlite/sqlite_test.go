@@ -2,11 +2,16 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/bot/inbox"
+	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlite"
 	"github.com/dieuphoi/dieuphoi/storage/storagetest"
@@ -88,6 +93,68 @@ func TestPruneDoneMarks(t *testing.T) {
 		t.Fatalf("after pruning, the update is still marked done: %+v, %v", turn, err)
 	}
 	turn.Lease.Release()
+}
+
+// Migration 0007 on a database made before it: every person gets their own
+// check-in token, links keep working at the weakest proof, and a Telegram
+// group linked to a person is unlinked.
+func TestTrustMigrationOnExistingData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, _ := filepath.Glob("migrations/*.sql")
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMP NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		v := strings.TrimSuffix(filepath.Base(n), ".sql")
+		if v >= "0007" {
+			break
+		}
+		body, _ := os.ReadFile(n)
+		if _, err := db.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (?, ?)`, v, time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO agencies (code, name_vi) VALUES ('A', 'Sở A')`,
+		`INSERT INTO people (id, full_name, agency_code, invite_token, invite_code) VALUES ('P1', 'Một', 'A', 'tok1', 'CODE1111')`,
+		`INSERT INTO people (id, full_name, agency_code, invite_token, invite_code) VALUES ('P2', 'Hai', 'A', 'tok2', 'CODE2222')`,
+		`INSERT INTO identities (channel, user_id, chat_id, person_id, linked_at) VALUES ('telegram', '11', '11', 'P1', '2024-07-01 00:00:00+00:00')`,
+		`INSERT INTO identities (channel, user_id, chat_id, person_id, linked_at) VALUES ('telegram', '12', '-100777', 'P2', '2024-07-01 00:00:00+00:00')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dir, err := s.Directory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, _ := dir.Person("P1")
+	p2, _ := dir.Person("P2")
+	if len(p1.CheckinToken) < 32 || p1.CheckinToken == p2.CheckinToken || p1.CheckinToken == p1.InviteToken {
+		t.Errorf("check-in tokens %q %q", p1.CheckinToken, p2.CheckinToken)
+	}
+	if id, err := s.Identity(ctx, domain.Telegram, "11"); err != nil || id.Proof != domain.ProofCode {
+		t.Errorf("private link after migration: %+v %v", id, err)
+	}
+	if _, err := s.Identity(ctx, domain.Telegram, "12"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the group link survived: %v", err)
+	}
 }
 
 func TestInbox(t *testing.T) {

@@ -44,6 +44,7 @@ type AuditEntry struct {
 	PersonID string
 	Action   string
 	Detail   string
+	Channel  string // "console", a chat channel, "cli"
 }
 
 // Upload is an uploaded list waiting for the user to confirm the import.
@@ -194,16 +195,18 @@ func (q *Queries) CheckIns(ctx context.Context) (map[string]CheckIn, error) {
 
 // AddAudit records one console action.
 func (q *Queries) AddAudit(ctx context.Context, at time.Time, personID, action, detail string) error {
-	if _, err := q.DB.Exec(ctx, `INSERT INTO audit (at, person_id, action, detail) VALUES ($1, $2, $3, $4)`,
-		consoleMS(at), personID, action, detail); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	return nil
+	return insertAudit(ctx, q.DB, at, personID, action, detail, "console")
+}
+
+// AddAuditFrom records an action done elsewhere than the console: in a chat
+// (channel "telegram", "zalo", "web") or on the command line ("cli").
+func (q *Queries) AddAuditFrom(ctx context.Context, at time.Time, personID, action, detail string, ch domain.Channel) error {
+	return insertAudit(ctx, q.DB, at, personID, action, detail, ch)
 }
 
 // AuditLog returns the newest console actions first, at most limit.
 func (q *Queries) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
-	rows, err := q.DB.Query(ctx, `SELECT id, at, person_id, action, detail FROM audit ORDER BY id DESC LIMIT $1`, limit)
+	rows, err := q.DB.Query(ctx, `SELECT id, at, person_id, action, detail, channel FROM audit ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
@@ -212,7 +215,7 @@ func (q *Queries) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error)
 	for rows.Next() {
 		var e AuditEntry
 		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.PersonID, &e.Action, &e.Detail); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.PersonID, &e.Action, &e.Detail, &e.Channel); err != nil {
 			return nil, fmt.Errorf("scan audit: %w", err)
 		}
 		e.At = consoleTime(at)

@@ -56,24 +56,28 @@ func (q *Queries) SyncDirectory(ctx context.Context, agencies []domain.Agency, p
 			}
 		}
 		for i, p := range people {
-			token, code := p.InviteToken, domain.NormalizeCode(p.InviteCode)
+			token, code, checkin := p.InviteToken, domain.NormalizeCode(p.InviteCode), p.CheckinToken
 			if token == "" {
 				token = domain.NewInviteToken()
 			}
 			if code == "" {
 				code = domain.NewInviteCode()
 			}
+			if checkin == "" {
+				checkin = domain.NewInviteToken()
+			}
 			// A token or code given in the list replaces the stored one;
 			// otherwise the stored one stays, so printed invitations keep working.
-			if _, err := db.Exec(ctx, `INSERT INTO people (id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, list_order)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			if _, err := db.Exec(ctx, `INSERT INTO people (id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, list_order, checkin_token)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $13)
 				ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name, position = excluded.position,
 					agency_code = excluded.agency_code, phone = excluded.phone, email = excluded.email,
 					roles = excluded.roles, list_order = excluded.list_order,
 					invite_token = CASE WHEN $11 THEN excluded.invite_token ELSE people.invite_token END,
-					invite_code = CASE WHEN $12 THEN excluded.invite_code ELSE people.invite_code END`,
+					invite_code = CASE WHEN $12 THEN excluded.invite_code ELSE people.invite_code END,
+					checkin_token = CASE WHEN $14 OR people.checkin_token = '' THEN excluded.checkin_token ELSE people.checkin_token END`,
 				p.ID, p.FullName, p.Position, p.AgencyCode, p.Phone, p.Email, joinRoles(p.Roles), token, code, i,
-				p.InviteToken != "", p.InviteCode != ""); err != nil {
+				p.InviteToken != "", p.InviteCode != "", checkin, p.CheckinToken != ""); err != nil {
 				return fmt.Errorf("upsert person %s: %w", p.ID, err)
 			}
 		}
@@ -82,7 +86,8 @@ func (q *Queries) SyncDirectory(ctx context.Context, agencies []domain.Agency, p
 }
 
 // saveSubstitute keeps the substitute of r's person as a guest of their own:
-// a person row (domain.SubstituteID) with their own invite token and code,
+// a person row (domain.SubstituteID) with their own invite token and code
+// and check-in token,
 // the delegate's agency, and the substitute role while the delegate's
 // answer names them. Correcting the name or position keeps the token, so
 // an invitation already printed stays valid; a new phone number is a new
@@ -97,14 +102,15 @@ func saveSubstitute(ctx context.Context, db DB, r domain.RSVP) error {
 		return nil
 	}
 	s := r.Substitute
-	_, err := db.Exec(ctx, `INSERT INTO people (id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, list_order, substitute_for)
-		SELECT $1, $2, $3, p.agency_code, $4, '', $5, $6, $7, p.list_order, p.id FROM people p WHERE p.id = $8
+	_, err := db.Exec(ctx, `INSERT INTO people (id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, list_order, substitute_for, checkin_token)
+		SELECT $1, $2, $3, p.agency_code, $4, '', $5, $6, $7, p.list_order, p.id, $9 FROM people p WHERE p.id = $8
 		ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name, position = excluded.position, roles = excluded.roles,
 			agency_code = excluded.agency_code,
 			invite_token = CASE WHEN people.phone = excluded.phone THEN people.invite_token ELSE excluded.invite_token END,
 			invite_code = CASE WHEN people.phone = excluded.phone THEN people.invite_code ELSE excluded.invite_code END,
+			checkin_token = CASE WHEN people.phone = excluded.phone AND people.checkin_token <> '' THEN people.checkin_token ELSE excluded.checkin_token END,
 			phone = excluded.phone`,
-		id, s.Name, s.Position, s.Phone, string(domain.RoleSubstitute), domain.NewInviteToken(), domain.NewInviteCode(), r.PersonID)
+		id, s.Name, s.Position, s.Phone, string(domain.RoleSubstitute), domain.NewInviteToken(), domain.NewInviteCode(), r.PersonID, domain.NewInviteToken())
 	if err != nil {
 		return fmt.Errorf("save substitute: %w", err)
 	}
@@ -131,7 +137,7 @@ func (q *Queries) Directory(ctx context.Context) (*domain.Directory, error) {
 		return nil, fmt.Errorf("list agencies: %w", err)
 	}
 	var people []domain.Person
-	rows, err = q.DB.Query(ctx, `SELECT id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, substitute_for
+	rows, err = q.DB.Query(ctx, `SELECT id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, checkin_token, substitute_for
 		FROM people ORDER BY list_order, substitute_for, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list people: %w", err)
@@ -140,7 +146,7 @@ func (q *Queries) Directory(ctx context.Context) (*domain.Directory, error) {
 	for rows.Next() {
 		var p domain.Person
 		var roles string
-		if err := rows.Scan(&p.ID, &p.FullName, &p.Position, &p.AgencyCode, &p.Phone, &p.Email, &roles, &p.InviteToken, &p.InviteCode, &p.SubstituteFor); err != nil {
+		if err := rows.Scan(&p.ID, &p.FullName, &p.Position, &p.AgencyCode, &p.Phone, &p.Email, &roles, &p.InviteToken, &p.InviteCode, &p.CheckinToken, &p.SubstituteFor); err != nil {
 			return nil, fmt.Errorf("scan person: %w", err)
 		}
 		p.Roles = splitRoles(roles)
@@ -162,9 +168,23 @@ func (q *Queries) IdentityPerson(ctx context.Context, ch domain.Channel, userID 
 	return id, nil
 }
 
+// Identity implements storage.Store.
+func (q *Queries) Identity(ctx context.Context, ch domain.Channel, userID string) (domain.Identity, error) {
+	i := domain.Identity{Channel: ch, UserID: userID}
+	var proof string
+	var at time.Time
+	err := q.DB.QueryRow(ctx, `SELECT chat_id, person_id, proof, linked_at FROM identities WHERE channel = $1 AND user_id = $2`,
+		string(ch), userID).Scan(&i.ChatID, &i.PersonID, &proof, &at)
+	if err != nil {
+		return i, fmt.Errorf("identity %s: %w", ch, err)
+	}
+	i.Proof, i.LinkedAt = domain.Proof(proof), at.UTC()
+	return i, nil
+}
+
 // Identities implements storage.Store.
 func (q *Queries) Identities(ctx context.Context, personID string) ([]domain.Identity, error) {
-	rows, err := q.DB.Query(ctx, `SELECT channel, user_id, chat_id, person_id FROM identities WHERE person_id = $1 ORDER BY channel, user_id`, personID)
+	rows, err := q.DB.Query(ctx, `SELECT channel, user_id, chat_id, person_id, proof, linked_at FROM identities WHERE person_id = $1 ORDER BY channel, user_id`, personID)
 	if err != nil {
 		return nil, fmt.Errorf("list identities: %w", err)
 	}
@@ -172,11 +192,11 @@ func (q *Queries) Identities(ctx context.Context, personID string) ([]domain.Ide
 	var out []domain.Identity
 	for rows.Next() {
 		var i domain.Identity
-		var ch string
-		if err := rows.Scan(&ch, &i.UserID, &i.ChatID, &i.PersonID); err != nil {
+		var ch, proof string
+		if err := rows.Scan(&ch, &i.UserID, &i.ChatID, &i.PersonID, &proof, &i.LinkedAt); err != nil {
 			return nil, fmt.Errorf("scan identity: %w", err)
 		}
-		i.Channel = domain.Channel(ch)
+		i.Channel, i.Proof, i.LinkedAt = domain.Channel(ch), domain.Proof(proof), i.LinkedAt.UTC()
 		out = append(out, i)
 	}
 	return out, rows.Err()
@@ -319,12 +339,18 @@ func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time,
 func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time, e domain.Effect) error {
 	switch e := e.(type) {
 	case domain.LinkIdentity:
-		i := e.Identity
-		if _, err := db.Exec(ctx, `INSERT INTO identities (channel, user_id, chat_id, person_id, linked_at) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (channel, user_id) DO UPDATE SET chat_id = excluded.chat_id, person_id = excluded.person_id, linked_at = excluded.linked_at`,
-			string(i.Channel), i.UserID, i.ChatID, i.PersonID, at.UTC()); err != nil {
-			return fmt.Errorf("link identity: %w", err)
+		return applyLink(ctx, db, at, e)
+	case domain.UnlinkIdentity:
+		n, err := db.Exec(ctx, `DELETE FROM identities WHERE channel = $1 AND user_id = $2 AND person_id = $3`,
+			string(e.Channel), e.UserID, e.PersonID)
+		if err != nil {
+			return fmt.Errorf("unlink identity: %w", err)
 		}
+		if n > 0 {
+			return insertAudit(ctx, db, at, e.By, "identity.unlink", e.PersonID+" "+string(e.Channel)+":"+e.UserID, e.From)
+		}
+	case domain.Audit:
+		return insertAudit(ctx, db, at, e.PersonID, e.Action, e.Detail, e.Channel)
 	case domain.SaveRSVP:
 		r := e.RSVP
 		if !r.Status.Valid() {
@@ -352,6 +378,45 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 		return applyReview(ctx, db, at, e)
 	default:
 		return fmt.Errorf("apply: unknown effect %T", e)
+	}
+	return nil
+}
+
+// applyLink links a chat to a person. An enrolment link is used up here, in
+// the same transaction, so two chats racing with one link cannot both get
+// the verified proof. Relinking a chat to the same person never weakens its
+// proof (a verified staff member who types their code again stays verified).
+func applyLink(ctx context.Context, db DB, at time.Time, e domain.LinkIdentity) error {
+	i := e.Identity
+	proof := i.Proof
+	if proof == "" {
+		proof = domain.ProofCode
+	}
+	if e.Enrolment != "" {
+		n, err := db.Exec(ctx, `UPDATE enrolments SET used_at = $1, used_by = $2
+			WHERE token_hash = $3 AND person_id = $4 AND used_at IS NULL AND expires_at > $1`,
+			consoleMS(at), string(i.Channel)+":"+i.UserID, e.Enrolment, i.PersonID)
+		if err != nil {
+			return fmt.Errorf("use enrolment: %w", err)
+		}
+		if n == 0 {
+			proof = domain.ProofLink
+		}
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO identities (channel, user_id, chat_id, person_id, linked_at, proof) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (channel, user_id) DO UPDATE SET chat_id = excluded.chat_id, person_id = excluded.person_id, linked_at = excluded.linked_at,
+			proof = CASE WHEN identities.person_id = excluded.person_id AND identities.proof IN ('phone', 'enrol', 'demo')
+				THEN identities.proof ELSE excluded.proof END`,
+		string(i.Channel), i.UserID, i.ChatID, i.PersonID, at.UTC(), string(proof)); err != nil {
+		return fmt.Errorf("link identity: %w", err)
+	}
+	return insertAudit(ctx, db, at, i.PersonID, "identity.link", string(i.Channel)+":"+i.UserID+" ("+string(proof)+")", i.Channel)
+}
+
+func insertAudit(ctx context.Context, db DB, at time.Time, personID, action, detail string, ch domain.Channel) error {
+	if _, err := db.Exec(ctx, `INSERT INTO audit (at, person_id, action, detail, channel) VALUES ($1, $2, $3, $4, $5)`,
+		consoleMS(at), personID, action, detail, string(ch)); err != nil {
+		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
 }

@@ -313,6 +313,91 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 			t.Fatalf("identities = %+v, %v; want 2", ids, err)
 		}
 	})
+
+	t.Run("trust: proofs, enrolment links, check-in tokens, unlinking", func(t *testing.T) {
+		s := seeded(t, open)
+		ts, ok := s.(TrustStore)
+		if !ok {
+			t.Fatal("the store keeps no enrolment links")
+		}
+		dir, _ := s.Directory(ctx)
+		for _, p := range dir.People() {
+			if len(p.CheckinToken) < 22 || p.CheckinToken == p.InviteToken {
+				t.Errorf("%s: check-in token %q: want its own 128-bit secret", p.ID, p.CheckinToken)
+			}
+		}
+		n := 0
+		link := func(user string, proof domain.Proof, enrol string) domain.Identity {
+			t.Helper()
+			n++
+			if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: fmt.Sprint("tr", n)}, at, []domain.Effect{
+				domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: user, PersonID: "DB001", Proof: proof}, Enrolment: enrol}}); err != nil {
+				t.Fatal(err)
+			}
+			id, err := s.Identity(ctx, domain.Telegram, user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		if id := link("7", domain.ProofPhone, ""); id.Proof != domain.ProofPhone || id.PersonID != "DB001" || id.LinkedAt.IsZero() {
+			t.Fatalf("identity = %+v", id)
+		}
+		// Typing the code again keeps the stronger proof.
+		if id := link("7", domain.ProofCode, ""); id.Proof != domain.ProofPhone {
+			t.Errorf("relinked proof = %q, want it kept", id.Proof)
+		}
+		// An enrolment link works once, and not after it expires.
+		if err := ts.CreateEnrolment(ctx, "hash-1", "DB001", "DB002", "console", at, at.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := ts.CreateEnrolment(ctx, "hash-2", "DB001", "cli", "cli", at.Add(-2*time.Hour), at.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if pid, err := ts.Enrolment(ctx, "hash-1", at); err != nil || pid != "DB001" {
+			t.Fatalf("enrolment = %q, %v", pid, err)
+		}
+		if _, err := ts.Enrolment(ctx, "hash-2", at); !errors.Is(err, storage.ErrEnrolmentExpired) {
+			t.Errorf("expired enrolment: %v", err)
+		}
+		if id := link("8", domain.ProofEnrol, "hash-1"); id.Proof != domain.ProofEnrol {
+			t.Errorf("enrolled proof = %q", id.Proof)
+		}
+		if _, err := ts.Enrolment(ctx, "hash-1", at); !errors.Is(err, storage.ErrEnrolmentUsed) {
+			t.Errorf("used enrolment: %v", err)
+		}
+		// Used already: the link is made, but not as verified.
+		if id := link("9", domain.ProofEnrol, "hash-1"); id.Proof.Verified() {
+			t.Errorf("a used enrolment link verified a second chat: %q", id.Proof)
+		}
+		if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: "unl"}, at, []domain.Effect{
+			domain.UnlinkIdentity{Channel: domain.Telegram, UserID: "9", PersonID: "DB001", By: "DB001", From: domain.Telegram}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Identity(ctx, domain.Telegram, "9"); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("unlinked identity: %v", err)
+		}
+		// Rotation replaces all three secrets.
+		before, _ := dir.Person("DB001")
+		if err := ts.RotateSecrets(ctx, "DB001", "DB002", "console", at); err != nil {
+			t.Fatal(err)
+		}
+		d2, _ := s.Directory(ctx)
+		after, _ := d2.Person("DB001")
+		if after.InviteToken == before.InviteToken || after.InviteCode == before.InviteCode || after.CheckinToken == before.CheckinToken {
+			t.Errorf("rotate: %+v → %+v", before, after)
+		}
+		if _, ok := d2.ByCheckinToken(after.CheckinToken); !ok {
+			t.Error("the new check-in token finds nobody")
+		}
+	})
+}
+
+// TrustStore is what the trust suite needs besides storage.Store.
+type TrustStore interface {
+	CreateEnrolment(ctx context.Context, tokenHash, personID, by string, from domain.Channel, now, expires time.Time) error
+	Enrolment(ctx context.Context, tokenHash string, now time.Time) (string, error)
+	RotateSecrets(ctx context.Context, personID, by string, from domain.Channel, now time.Time) error
 }
 
 func seeded(t *testing.T, open func(t *testing.T) storage.Store) storage.Store {

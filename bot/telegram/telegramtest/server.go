@@ -69,9 +69,19 @@ func (u Update) With(field string, value any) Update {
 
 // InGroup moves the update's message into a group chat.
 func (u Update) InGroup(groupID int64, title string) Update {
-	chat := map[string]any{"id": groupID, "type": "group", "title": title}
+	typ := "group"
+	if groupID < -1000000000000 {
+		typ = "supergroup" // their ids are -100…
+	}
+	chat := map[string]any{"id": groupID, "type": typ, "title": title}
 	if m, ok := u["message"].(map[string]any); ok {
 		m["chat"] = chat
+	}
+	// A press of a button under a message the bot sent in the group.
+	if q, ok := u["callback_query"].(map[string]any); ok {
+		if m, ok := q["message"].(map[string]any); ok {
+			m["chat"] = chat
+		}
 	}
 	return u
 }
