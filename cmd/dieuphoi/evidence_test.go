@@ -42,7 +42,8 @@ func TestEvidenceIsReadAndProposed(t *testing.T) {
 	}
 	focalP, _ := dir.Person("DB097")
 	focal := &telegramUser{t: t, api: api, id: 7101}
-	focal.do(func() int { return api.SendCommand(focal.id, "start", focalP.InviteToken) }, 2)
+	// A focal point proves their phone (SECURITY.md) before entering data.
+	focal.do(func() int { return api.ShareContact(focal.id, focalP.Phone, focal.id) }, 2)
 	focal.pressLatest("ind:2.2.1", "Xin nhập giá trị")
 	focal.text("12,5", "12,5")
 	focal.pressLatest("iv:ok", "minh chứng")
