@@ -19,9 +19,17 @@ COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/dieuphoi ./cmd/dieuphoi \
 	&& mkdir -p /out/data
 
-# distroless static: no shell, no package manager; :nonroot runs as
-# uid/gid 65532 and has CA certificates (Telegram API over HTTPS) and tzdata.
-FROM gcr.io/distroless/static-debian12:nonroot
+# Debian slim rather than distroless: evidence reading runs poppler-utils
+# and Tesseract with its Vietnamese model (the bot's only native
+# dependencies; without them it says so at start-up and skips reading).
+# uid/gid 65532 as distroless's nonroot; CA certificates for the Telegram
+# API over HTTPS; tzdata for the campaign's time zone.
+FROM debian:bookworm-slim
+RUN apt-get update \
+	&& apt-get install -y --no-install-recommends ca-certificates tzdata \
+		poppler-utils tesseract-ocr tesseract-ocr-vie \
+	&& rm -rf /var/lib/apt/lists/* \
+	&& groupadd -g 65532 nonroot && useradd -u 65532 -g 65532 -M -d /nonexistent -s /usr/sbin/nologin nonroot
 COPY --from=build /out/dieuphoi /dieuphoi
 COPY --from=build /src/configs/example /configs/example
 # Owned by nonroot so that a fresh named volume on /data is writable.
@@ -30,5 +38,5 @@ ENV DIEUPHOI_DATA_DIR=/data \
 	DIEUPHOI_ADDR=0.0.0.0:8080
 VOLUME ["/data"]
 EXPOSE 8080
-USER nonroot:nonroot
+USER 65532:65532
 ENTRYPOINT ["/dieuphoi"]

@@ -133,6 +133,7 @@ type Dispatcher struct {
 	limiter   Limiter
 	perQuota  int64
 	allQuota  int64
+	reads     reads // evidence read in the background (reading.go)
 
 	mu       sync.RWMutex
 	senders  map[domain.Channel]Sender
@@ -169,6 +170,10 @@ type Config struct {
 	// Limiter counts invite-code attempts across chats (nil: in memory,
 	// this process only).
 	Limiter Limiter
+	// Reader, when set, reads evidence files in the background after they
+	// are stored; Background ends that work (nil: never).
+	Reader     EvidenceReader
+	Background context.Context
 	// Metrics, when nil, are kept on a private registry.
 	Metrics *Metrics
 	// FloodRate and FloodBurst bound how fast one chat is served: burst
@@ -218,6 +223,7 @@ func NewDispatcher(c Config) *Dispatcher {
 	}
 	d.dir.Store(c.Directory)
 	d.catalog.Store(c.Catalog)
+	d.reads = reads{reader: c.Reader, bg: c.Background}
 	return d
 }
 
@@ -561,6 +567,9 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	for _, t := range res.Tasks {
 		d.runTask(ctx, in, t, res.Session, facts, log)
 	}
+	if in.Input.Kind == flows.InFile && facts.Person != nil && facts.Person.Has(domain.RoleFocal) {
+		d.readLater(in, log)
+	}
 	log.Debug("update handled", "replies", len(res.Replies), "effects", len(res.Effects))
 	return nil
 }
@@ -720,6 +729,9 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 	if p.Has(domain.RoleStaff) {
 		if f.ReviewQueue, err = d.campaign.ReviewQueue(ctx); err != nil {
 			return f, false, fmt.Errorf("review queue: %w", err)
+		}
+		if f.EvidenceTexts, err = evidenceTexts(ctx, d.campaign, f.ReviewQueue); err != nil {
+			return f, false, err
 		}
 	}
 	return f, unreachable, nil

@@ -187,6 +187,11 @@ var indicatorColumns = []column{
 	{"evidence_required", false, []string{"evidence", "minh_chung", "can_minh_chung", "yeu_cau_minh_chung"}},
 	{"agency", true, []string{"agency_code", "co_quan", "ma_co_quan", "ma_don_vi", "co_quan_cung_cap", "don_vi_cung_cap"}},
 	{"last_year_value", false, []string{"last_year", "gia_tri_nam_truoc", "so_lieu_nam_truoc"}},
+	{"change_limit", false, []string{"nguong_thay_doi", "muc_thay_doi_canh_bao"}},
+	{"soft_min", false, []string{"thuong_thap_nhat", "canh_bao_duoi"}},
+	{"soft_max", false, []string{"thuong_cao_nhat", "canh_bao_tren"}},
+	{"numerator", false, []string{"tu_so"}},
+	{"denominator", false, []string{"mau_so"}},
 }
 
 // valueTypeNames maps what a catalog may say (folded like headers) to a type.
@@ -283,6 +288,7 @@ func LoadIndicators(name string, data []byte, agencies map[string]bool) ([]domai
 		if ind.Min != nil && ind.Max != nil && *ind.Min > *ind.Max {
 			bad("max", "%s is less than min %s", r.get(t, "max"), r.get(t, "min"))
 		}
+		loadPlausibility(name, r.n, &ind, func(c string) string { return r.get(t, c) }, &probs)
 
 		if y := r.get(t, "ref_year"); y != "" {
 			n, err := strconv.Atoi(y)
@@ -318,6 +324,7 @@ func LoadIndicators(name string, data []byte, agencies map[string]bool) ([]domai
 	if len(out) == 0 {
 		probs.add(name, 0, "", "has no indicators")
 	}
+	checkRatios(name, out, seen, &probs)
 	if err := probs.err(); err != nil {
 		return nil, err
 	}

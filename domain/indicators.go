@@ -48,6 +48,13 @@ type Indicator struct {
 	Evidence   bool     // an evidence document is required
 	Agency     string   // supplying agency code
 	LastYear   string   // last year's value as text, when known
+	// Plausibility (soft warnings, never a block): ChangeLimit is the
+	// relative change from LastYear that warns (0: the default, 0.5 = ±50 %);
+	// SoftMin/SoftMax the usual range; Numerator/Denominator the codes of the
+	// indicators this one is the ratio of, when the catalog names them.
+	ChangeLimit            float64
+	SoftMin, SoftMax       *float64
+	Numerator, Denominator string
 }
 
 // Name returns the indicator's name in lang.

@@ -71,6 +71,9 @@ type work struct {
 	Choices   []string          `json:"ch,omitempty"` // readings of an ambiguous value
 	Back      bool              `json:"b,omitempty"`  // return to the summary after this field
 	Group     string            `json:"g,omitempty"`  // album being received
+	FoundNo   string            `json:"fn,omitempty"` // số/ký hiệu read in the evidence, proposed
+	FoundDate string            `json:"fd,omitempty"` // its date (2006-01-02), proposed
+	Warned    string            `json:"wv,omitempty"` // the value whose soft warnings were shown before sending
 	Version   int               `json:"ver"`          // the stored version this copy started from
 }
 
@@ -318,21 +321,15 @@ func (r *stepper) next(w *work) {
 	case !w.EvDone:
 		r.askEvidence(ind, w)
 	case len(w.Evidence) > 0 && !w.DocDone:
-		r.askDocNo(ind)
+		r.askDocNo(ind, w)
 	case w.DocDate == "" && w.DocNumber != "":
-		r.s.State = stateIndDocDate
-		r.say(r.t("ask_docdate"))
+		r.askDocDate(w)
 	case !w.NoteDone:
 		r.s.State = stateIndNote
 		r.say(r.t("ask_note"), []Button{{r.t("btn_skip"), btnNoteSkip}})
 	default:
 		r.summary(w)
 	}
-}
-
-func (r *stepper) askDocNo(ind domain.Indicator) {
-	r.s.State = stateIndDocNo
-	r.say(r.t("ask_docno"), r.skipRow(ind, btnDocSkip)...)
 }
 
 func (r *stepper) skipRow(ind domain.Indicator, data string) [][]Button {
@@ -733,7 +730,7 @@ func (r *stepper) campaignButton() bool {
 	case strings.HasPrefix(d, btnRvPrefix), strings.HasPrefix(d, btnRvApprove), strings.HasPrefix(d, btnRvReturn):
 		r.reviewButton(d)
 	case strings.HasPrefix(d, btnValPrefix), d == btnValOK, d == btnValRedo, d == btnEvDone, d == btnEvSkip, d == btnEvClear,
-		d == btnDocSkip, d == btnNoteSkip, d == btnSend, d == btnEdit, d == btnSaveDraft, strings.HasPrefix(d, btnEdPrefix):
+		d == btnDocSkip, d == btnDocFound, d == btnDateFound, d == btnNoteSkip, d == btnSend, d == btnEdit, d == btnSaveDraft, strings.HasPrefix(d, btnEdPrefix):
 		r.entryButton(d)
 	default:
 		return false
@@ -801,7 +798,7 @@ func (r *stepper) entryButton(d string) {
 		r.saveWork(ind, w)
 		r.next(w)
 	case d == btnEvClear:
-		w.Evidence, w.Group, w.EvDone = nil, "", false
+		w.Evidence, w.Group, w.EvDone, w.FoundNo, w.FoundDate = nil, "", false, "", ""
 		r.saveWork(ind, w)
 		r.askEvidence(ind, w)
 	case d == btnDocSkip:
@@ -812,6 +809,8 @@ func (r *stepper) entryButton(d string) {
 		w.DocDone, w.DocNumber, w.DocDate = true, "", ""
 		r.saveWork(ind, w)
 		r.next(w)
+	case d == btnDocFound, d == btnDateFound:
+		r.useFound(ind, w, d)
 	case d == btnNoteSkip:
 		w.NoteDone = true
 		r.saveWork(ind, w)
@@ -833,7 +832,7 @@ func (r *stepper) entryButton(d string) {
 			r.keep(w)
 			r.askEvidence(ind, w)
 		case "doc":
-			r.askDocNo(ind)
+			r.askDocNo(ind, w)
 		default:
 			r.s.State = stateIndNote
 			r.say(r.t("ask_note"), []Button{{r.t("btn_skip"), btnNoteSkip}})
@@ -893,6 +892,9 @@ func (r *stepper) send(ind domain.Indicator, w *work) {
 		if r.inEntry() {
 			r.s.State = stateIndSummary // where the redo button is valid
 		}
+		return
+	}
+	if r.warnBeforeSend(ind, w) {
 		return
 	}
 	r.effects = append(r.effects, domain.SaveSubmission{Submission: r.submission(w), Action: "submit", ExpectVersion: w.Version})
@@ -977,7 +979,7 @@ func (r *stepper) reviewQueue() {
 		}
 		ind, _ := r.f.Catalog.Indicator(s.Indicator)
 		agency := r.agencyName(s.Agency)
-		fmt.Fprintf(&b, "\n%d. %s — %s: %s", i+1, s.Indicator, agency, ValueWithUnit(r.s.Lang, ind, s.Value))
+		fmt.Fprintf(&b, "\n%d. %s — %s: %s", i+1, s.Indicator, agency, ValueWithUnit(r.s.Lang, ind, s.Value)+r.flagSuffix(s))
 		rows = append(rows, []Button{{clip(s.Indicator+" — "+agency, 40), btnRvPrefix + s.Indicator + "|" + s.Agency}})
 	}
 	r.say(b.String(), rows...)
@@ -1059,7 +1061,7 @@ func (r *stepper) reviewCard(ind domain.Indicator, s domain.Submission) {
 	}
 	ver := "|" + strconv.Itoa(s.Version)
 	r.say(r.t("review_card", ind.Code, ind.Name(r.s.Lang), agency, ValueWithUnit(r.s.Lang, ind, s.Value),
-		"\n"+orDash(r.evidenceList(s.Evidence, s.Indicator, s.Agency)), orDash(s.DocNumber), docDate, orDash(s.Note), by, r.dateTime(s.SubmittedAt)),
+		"\n"+orDash(r.evidenceList(s.Evidence, s.Indicator, s.Agency)), orDash(s.DocNumber), docDate, orDash(s.Note), by, r.dateTime(s.SubmittedAt))+r.evidenceNote(ind, s),
 		[]Button{{r.t("btn_approve"), btnRvApprove + s.Indicator + "|" + s.Agency + ver}, {r.t("btn_return"), btnRvReturn + s.Indicator + "|" + s.Agency + ver}},
 		[]Button{{r.t("btn_history"), btnHistPrefix + s.Indicator + "|" + s.Agency}, {r.t("btn_review"), btnReview}})
 }

@@ -490,6 +490,7 @@ func TestGoldenCampaignTranscripts(t *testing.T) {
 			c.as("DB002", text("18/06/2024"))
 			c.as("DB002", btn(btnNoteSkip))
 			c.as("DB002", btn(btnSend))
+			c.as("DB002", btn(btnSend)) // «Đúng, vẫn gửi» after the soft warning on a 26× jump
 			// Staff: the queue by name, the card, approval.
 			c.as("DB003", cmd("duyet", ""))
 			c.as("DB003", btn("rv:2.2.2|STC"))

@@ -115,6 +115,10 @@ func (r *stepper) run() {
 		r.identifyByToken(strings.TrimSpace(r.in.Text))
 		return
 	}
+	if r.in.Kind == InReading {
+		r.readingArrived() // never from an unknown person: the bot reads only their files
+		return
+	}
 	if r.f.Person == nil {
 		r.unknown()
 		return

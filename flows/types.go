@@ -23,6 +23,9 @@ const (
 	InFile    InputKind = "file"
 	InSticker InputKind = "sticker"
 	InOther   InputKind = "other"
+	// InReading is not from the user: the bot layer read an evidence file
+	// they sent (in the background) and brings the text back to the chat.
+	InReading InputKind = "reading"
 )
 
 // Input is one message or button press, already neutral of the channel.
@@ -46,6 +49,7 @@ type Input struct {
 	// (webchat with the picker on, never in production).
 	DemoPick bool
 	Files    []FileRef
+	Reading  *Reading // for InReading
 }
 
 // FileRef points at a file the user sent, on the channel it came from.
@@ -114,6 +118,9 @@ type Facts struct {
 	Catalog     *domain.Catalog
 	Submissions map[string]domain.Submission
 	ReviewQueue []domain.Submission
+	// EvidenceTexts is what was read in the review queue's evidence files,
+	// by SHA256 (staff), for the review flags.
+	EvidenceTexts map[string]domain.EvidenceText
 	// Helpdesk is who focal points call about the data campaign.
 	Helpdesk domain.Contact
 	// PublicURL is the bot's base URL (no trailing /), for links: evidence

@@ -995,3 +995,40 @@ func valEcho(s string) string {
 	}
 	return s
 }
+
+// WrittenAs reports whether written — a number as a document prints it,
+// with the words after it ("1.234,5 triệu đồng", "1.234.500.000 đồng",
+// "12,5%") — is the value canon of ind in one of its readings: either
+// reading of an ambiguous number, and also in the unit's base when the unit
+// starts with a scale word (đồng for "triệu đồng"). The range is not
+// checked: the question is what the document says, not whether it is valid.
+func WrittenAs(ind domain.Indicator, canon, written string) bool {
+	if !ind.Type.Numeric() || !canonNumRE.MatchString(canon) {
+		return false
+	}
+	neg := strings.HasPrefix(canon, "-")
+	ip, fp, _ := strings.Cut(strings.TrimPrefix(canon, "-"), ".")
+	want := newValDecimal(neg, ip, fp)
+	ind.Min, ind.Max = nil, nil
+	match := func(ind domain.Indicator, shift int) bool {
+		readings, _, err := numberReadings(ind, written)
+		if err != nil {
+			return false
+		}
+		for _, d := range readings {
+			if d.shift(shift) == want {
+				return true
+			}
+		}
+		return false
+	}
+	if match(ind, 0) {
+		return true
+	}
+	if k := unitScale(ind); k > 0 {
+		base := ind
+		base.Unit = strings.Join(strings.Fields(ind.Unit)[1:], " ")
+		return match(base, -k)
+	}
+	return false
+}

@@ -490,3 +490,41 @@ func TestValueExamplesAreValid(t *testing.T) {
 		}
 	}
 }
+
+func TestWrittenAs(t *testing.T) {
+	money := domain.Indicator{Code: "M", Unit: "triệu đồng", Type: domain.TypeDecimal}
+	pct := domain.Indicator{Code: "P", Unit: "%", Type: domain.TypePercent}
+	count := domain.Indicator{Code: "C", Unit: "doanh nghiệp", Type: domain.TypeInteger}
+	max := 10.0
+	capped := domain.Indicator{Code: "X", Unit: "triệu đồng", Type: domain.TypeDecimal, Max: &max}
+	text := domain.Indicator{Code: "T", Type: domain.TypeText}
+	for _, tc := range []struct {
+		label   string
+		ind     domain.Indicator
+		canon   string
+		written string
+		want    bool
+	}{
+		{"vietnamese grouping", money, "1234.5", "1.234,5", true},
+		{"no grouping", money, "1234.5", "1234,5", true},
+		{"with the unit", money, "1234.5", "1.234,5 triệu đồng", true},
+		{"in dong", money, "1234.5", "1.234.500.000 đồng", true},
+		{"in billions", money, "1234.5", "1,2345 tỷ đồng", true},
+		{"english grouping", money, "1234.5", "1,234.5", true},
+		{"ambiguous reading matches decimal", money, "1.234", "1.234", true},
+		{"ambiguous reading matches thousands", money, "1234", "1.234", true},
+		{"different number", money, "1234.5", "1.234,6", false},
+		{"dong but wrong scale", money, "1234.5", "1.234.500 đồng", false},
+		{"percent sign", pct, "12.5", "12,5%", true},
+		{"percent words", pct, "12.5", "12,5 phần trăm", true},
+		{"count with unit", count, "42", "42 doanh nghiệp", true},
+		{"range is not checked", capped, "1234.5", "1.234,5", true},
+		{"not a number", money, "1234.5", "một nghìn", false},
+		{"text indicator", text, "abc", "abc", false},
+		{"bad canon", money, "1,5", "1,5", false},
+	} {
+		if got := WrittenAs(tc.ind, tc.canon, tc.written); got != tc.want {
+			t.Errorf("%s: WrittenAs(%q, %q) = %v, want %v", tc.label, tc.canon, tc.written, got, tc.want)
+		}
+	}
+}

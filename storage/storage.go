@@ -135,6 +135,18 @@ var ErrConflict = errors.New("changed by someone else meanwhile")
 // ErrLockTimeout is returned by Lock when ctx ends before the lock is free.
 var ErrLockTimeout = errors.New("chat lock: timed out")
 
+// EvidenceTextStore keeps the text read in evidence files, by content
+// address (written by the background reader, read by review and search).
+type EvidenceTextStore interface {
+	SaveEvidenceText(ctx context.Context, t domain.EvidenceText) error
+	// EvidenceTexts returns what is stored for shas (absent ones are
+	// missing from the map).
+	EvidenceTexts(ctx context.Context, shas []string) (map[string]domain.EvidenceText, error)
+	// SearchEvidenceText returns the shas (at most limit) whose text
+	// contains query, ignoring case.
+	SearchEvidenceText(ctx context.Context, query string, limit int) ([]string, error)
+}
+
 // Enrolment link refusals (storage/sqlstore), told apart so the chat can
 // say what happened.
 var (

@@ -23,10 +23,14 @@ type indicatorRow struct {
 	Sub       domain.Submission // Status StatusEmpty when not entered
 	Deadline  string
 	By        string
+	// Flags are the review flags (web/flags.go), FlagLabels their names.
+	Flags, FlagLabels []string
 }
 
 type indicatorsView struct {
 	Agency, Status, Q string
+	Flag              string      // filter by review flag
+	FlagOptions       []flagCount // the flags with how many items have each
 	Agencies          []domain.Agency
 	Rows              []indicatorRow
 	NoCampaign        bool
@@ -93,12 +97,15 @@ func (c *Console) indicatorRows(r *http.Request) ([]indicatorRow, error) {
 		}
 		return a.Agency.Code < b.Agency.Code
 	})
+	if err := c.addFlags(r.Context(), rows); err != nil {
+		return nil, err
+	}
 	return rows, nil
 }
 
 func (c *Console) serveIndicators(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	v := indicatorsView{Agency: q.Get("agency"), Status: q.Get("status"), Q: strings.TrimSpace(q.Get("q"))}
+	v := indicatorsView{Agency: q.Get("agency"), Status: q.Get("status"), Q: strings.TrimSpace(q.Get("q")), Flag: q.Get("flag")}
 	if c.cfg.Catalog() == nil || c.cfg.Campaign == nil {
 		v.NoCampaign = true
 		c.render(w, r, s, http.StatusOK, "indicators", "Chỉ số", v)
@@ -109,6 +116,16 @@ func (c *Console) serveIndicators(w http.ResponseWriter, r *http.Request, s *ses
 		c.oops(w, r, s, "indicators", err)
 		return
 	}
+	hits, err := c.evidenceHits(r.Context(), v.Q) // the search also looks inside the evidence read
+	if err != nil {
+		c.oops(w, r, s, "indicators", err)
+		return
+	}
+	flagged := map[[2]string][]string{}
+	for _, row := range rows {
+		flagged[[2]string{row.Indicator.Code, row.Agency.Code}] = row.Flags
+	}
+	v.FlagOptions = countFlags(flagged)
 	seen := map[string]bool{}
 	for _, row := range rows {
 		if !seen[row.Agency.Code] {
@@ -121,7 +138,11 @@ func (c *Console) serveIndicators(w http.ResponseWriter, r *http.Request, s *ses
 		if v.Status != "" && string(row.Sub.Status) != v.Status {
 			continue
 		}
-		if !matches(v.Q, row.Indicator.Code, row.Indicator.NameVI, row.Indicator.Pillar, row.Agency.NameVI, row.Agency.Code) {
+		if v.Flag != "" && !hasFlag(row.Flags, v.Flag) {
+			continue
+		}
+		if !matches(v.Q, row.Indicator.Code, row.Indicator.NameVI, row.Indicator.Pillar, row.Agency.NameVI, row.Agency.Code) &&
+			!hasEvidenceIn(row.Sub, hits) {
 			continue
 		}
 		v.Rows = append(v.Rows, row)

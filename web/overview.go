@@ -146,6 +146,7 @@ type progress struct {
 	Deadline  time.Time
 	Countdown string // "còn 20 ngày", "ngày mai", "hôm nay", "3 ngày trước"
 	Overdue   bool
+	Flags     []flagCount // items by review flag
 }
 
 func (p *progressCell) add(st domain.SubmissionStatus) {
@@ -193,6 +194,11 @@ func (c *Console) progress(ctx context.Context) (*progress, error) {
 		status[[2]string{s.Indicator, s.Agency}] = s.Status
 	}
 	p := &progress{}
+	flags, err := c.flagsOf(ctx, subs)
+	if err != nil {
+		return nil, err
+	}
+	p.Flags = countFlags(flags)
 	col := map[string]int{}
 	for _, ind := range cat.Indicators() {
 		if _, ok := col[ind.Pillar]; !ok {

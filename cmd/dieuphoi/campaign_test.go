@@ -125,6 +125,7 @@ func TestFocalPointEntersIndicatorsAndStaffReviews(t *testing.T) {
 	focal.text("21/DM-SKHCN", "Ngày ban hành")
 	focal.text("15/07/2024", "Ghi chú")
 	focal.pressLatest("nt:skip", "Xin kiểm tra")
+	focal.pressLatest("sm:send", "Giá trị 27 cao gấp 2,3 lần năm trước (12).") // a soft warning, never a block
 	focal.pressLatest("sm:send", "Đã gửi chỉ số 5.2.1")
 
 	staff.do(func() int { return api.ShareContact(staff.id, staffP.Phone, staff.id) }, 2)
@@ -145,6 +146,7 @@ func TestFocalPointEntersIndicatorsAndStaffReviews(t *testing.T) {
 	focal.pressLatest("ed:value", "Xin nhập giá trị")
 	focal.text("29", "29")
 	focal.pressLatest("iv:ok", "Xin kiểm tra")
+	focal.pressLatest("sm:send", "Anh/chị kiểm tra lại?")
 	focal.pressLatest("sm:send", "Đã gửi chỉ số 5.2.1")
 	staff.do(func() int { return api.SendCommand(staff.id, "duyet", "") }, 1)
 	staff.pressLatest("rv:5.2.1|SKHCN", "29")

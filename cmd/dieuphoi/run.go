@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -151,6 +152,7 @@ type settings struct {
 	FloodBurst     float64
 	QuotaPersonMB  float64
 	QuotaTotalMB   float64
+	ReadEvidence   bool
 	SessionTTL     time.Duration
 	ShutdownWindow time.Duration
 	InboxLease     time.Duration
@@ -172,6 +174,7 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		LogFormat:      strings.ToLower(getenv("DIEUPHOI_LOG_FORMAT")),
 		Pprof:          getenv("DIEUPHOI_PPROF") == "1",
 		MetricsAddr:    or(getenv("DIEUPHOI_METRICS_ADDR"), "127.0.0.1:9090"),
+		ReadEvidence:   !slices.Contains([]string{"0", "false", "off", "no"}, strings.ToLower(getenv("DIEUPHOI_READ_EVIDENCE"))),
 		SessionTTL:     30 * 24 * time.Hour,
 		ShutdownWindow: 15 * time.Second,
 	}
@@ -419,6 +422,16 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	var d *bot.Dispatcher
 	exporter := &export.Source{Title: ev.NameVI, Campaign: cs, Directory: func() *domain.Directory { return d.Directory() },
 		Catalog: catalog, CurrentCatalog: func() *domain.Catalog { return d.Catalog() }, Open: blobs.Open, Now: now, Location: ev.Location}
+	// Background evidence reading ends with the server; the stores close
+	// only after the readings in flight have stopped (defers run last first).
+	readCtx, stopReads := context.WithCancel(ctx)
+	defer stopReads()
+	var reader bot.EvidenceReader
+	if s.ReadEvidence {
+		var checked <-chan struct{}
+		reader, checked = newEvidenceReader(st, blobs, now, log)
+		defer func() { <-checked }()
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	limits, ok := st.(storeLimits)
@@ -429,7 +442,9 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter, PublicURL: s.PublicURL,
 		Quota: limits, PersonQuota: int64(s.QuotaPersonMB * (1 << 20)), TotalQuota: int64(s.QuotaTotalMB * (1 << 20)),
 		Limiter: limiterOf(sessions),
-		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst})
+		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst,
+		Reader: reader, Background: readCtx})
+	defer func() { stopReads(); d.WaitReads() }() // readings in flight end before the stores close
 
 	// Every update goes through the inbox: stored, then acknowledged, then
 	// handled by the worker of the process leasing its chat's partition.

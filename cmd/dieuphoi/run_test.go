@@ -132,6 +132,9 @@ func baseEnv(t *testing.T) map[string]string {
 		// Scripted users type faster than people; the flood guard has its
 		// own test.
 		"DIEUPHOI_FLOOD_RATE": "1000",
+		// Readings of evidence arrive in the chat at their own pace; the
+		// test that reads evidence turns this on.
+		"DIEUPHOI_READ_EVIDENCE": "0",
 	}
 }
 

@@ -63,3 +63,7 @@ func TestCampaign(t *testing.T) {
 func TestInbox(t *testing.T) {
 	storagetest.RunInbox(t, func(t *testing.T) inbox.Store { return open(t, testenv.PostgresURL(t)) })
 }
+
+func TestEvidenceText(t *testing.T) {
+	storagetest.RunEvidenceText(t, func(t *testing.T) storagetest.EvidenceStore { return open(t, testenv.PostgresURL(t)) })
+}

@@ -160,3 +160,7 @@ func TestTrustMigrationOnExistingData(t *testing.T) {
 func TestInbox(t *testing.T) {
 	storagetest.RunInbox(t, func(t *testing.T) inbox.Store { return open(t) })
 }
+
+func TestEvidenceText(t *testing.T) {
+	storagetest.RunEvidenceText(t, func(t *testing.T) storagetest.EvidenceStore { return open(t) })
+}

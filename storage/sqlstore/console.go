@@ -290,7 +290,8 @@ func (q *Queries) SignInStatus(ctx context.Context, tokenHash string, now time.T
 // its domain.Catalog after an import made in the console.
 func (q *Queries) LoadCatalog(ctx context.Context) ([]domain.Indicator, []domain.Assignment, error) {
 	rows, err := q.DB.Query(ctx, `SELECT code, pillar, name_vi, name_en, guidance_vi, guidance_en, unit, value_type,
-			min_value, max_value, ref_year, evidence_required, agency_code, last_year FROM indicators ORDER BY list_order, code`)
+			min_value, max_value, ref_year, evidence_required, agency_code, last_year,
+			change_limit, soft_min, soft_max, numerator, denominator FROM indicators ORDER BY list_order, code`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read indicators: %w", err)
 	}
@@ -299,7 +300,8 @@ func (q *Queries) LoadCatalog(ctx context.Context) ([]domain.Indicator, []domain
 		var i domain.Indicator
 		var typ string
 		if err := rows.Scan(&i.Code, &i.Pillar, &i.NameVI, &i.NameEN, &i.GuidanceVI, &i.GuidanceEN, &i.Unit, &typ,
-			&i.Min, &i.Max, &i.RefYear, &i.Evidence, &i.Agency, &i.LastYear); err != nil {
+			&i.Min, &i.Max, &i.RefYear, &i.Evidence, &i.Agency, &i.LastYear,
+			&i.ChangeLimit, &i.SoftMin, &i.SoftMax, &i.Numerator, &i.Denominator); err != nil {
 			rows.Close()
 			return nil, nil, fmt.Errorf("scan indicator: %w", err)
 		}

@@ -18,15 +18,19 @@ func (q *Queries) SyncCatalog(ctx context.Context, indicators []domain.Indicator
 	return q.Tx(ctx, func(db DB) error {
 		for i, ind := range indicators {
 			if _, err := db.Exec(ctx, `INSERT INTO indicators (code, pillar, name_vi, name_en, guidance_vi, guidance_en, unit, value_type,
-					min_value, max_value, ref_year, evidence_required, agency_code, last_year, list_order)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+					min_value, max_value, ref_year, evidence_required, agency_code, last_year, list_order,
+					change_limit, soft_min, soft_max, numerator, denominator)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 				ON CONFLICT (code) DO UPDATE SET pillar = excluded.pillar, name_vi = excluded.name_vi, name_en = excluded.name_en,
 					guidance_vi = excluded.guidance_vi, guidance_en = excluded.guidance_en, unit = excluded.unit,
 					value_type = excluded.value_type, min_value = excluded.min_value, max_value = excluded.max_value,
 					ref_year = excluded.ref_year, evidence_required = excluded.evidence_required,
-					agency_code = excluded.agency_code, last_year = excluded.last_year, list_order = excluded.list_order`,
+					agency_code = excluded.agency_code, last_year = excluded.last_year, list_order = excluded.list_order,
+					change_limit = excluded.change_limit, soft_min = excluded.soft_min, soft_max = excluded.soft_max,
+					numerator = excluded.numerator, denominator = excluded.denominator`,
 				ind.Code, ind.Pillar, ind.NameVI, ind.NameEN, ind.GuidanceVI, ind.GuidanceEN, ind.Unit, string(ind.Type),
-				ind.Min, ind.Max, ind.RefYear, ind.Evidence, ind.Agency, ind.LastYear, i); err != nil {
+				ind.Min, ind.Max, ind.RefYear, ind.Evidence, ind.Agency, ind.LastYear, i,
+				ind.ChangeLimit, ind.SoftMin, ind.SoftMax, ind.Numerator, ind.Denominator); err != nil {
 				return fmt.Errorf("upsert indicator %s: %w", ind.Code, err)
 			}
 		}

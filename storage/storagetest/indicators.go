@@ -224,3 +224,42 @@ func RunCampaign(t *testing.T, open func(t *testing.T) CampaignStore) {
 		}
 	})
 }
+
+// EvidenceStore is a results store that also keeps evidence text.
+type EvidenceStore interface {
+	storage.Store
+	storage.EvidenceTextStore
+}
+
+// RunEvidenceText runs the evidence-text suite.
+func RunEvidenceText(t *testing.T, open func(t *testing.T) EvidenceStore) {
+	ctx := context.Background()
+	s := open(t)
+	at := time.Date(2024, 8, 10, 9, 0, 0, 0, time.UTC)
+	ok := domain.EvidenceText{SHA256: "aa11", Status: "ok", Pages: 2, Text: "Số: 125/BC-SKHCN\fTổng chi 1.234,5 triệu đồng 100%_x", ReadAt: at}
+	bad := domain.EvidenceText{SHA256: "bb22", Status: "encrypted", ReadAt: at}
+	for _, e := range []domain.EvidenceText{ok, bad, ok} { // the same file twice replaces
+		if err := s.SaveEvidenceText(ctx, e); err != nil {
+			t.Fatalf("save: %v", err)
+		}
+	}
+	got, err := s.EvidenceTexts(ctx, []string{"aa11", "bb22", "cc33"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["aa11"].Text != ok.Text || got["aa11"].Pages != 2 || !got["aa11"].ReadAt.Equal(at) || got["bb22"].Status != "encrypted" {
+		t.Fatalf("texts = %+v", got)
+	}
+	if p := got["aa11"].PageTexts(); len(p) != 2 || p[1] != "Tổng chi 1.234,5 triệu đồng 100%_x" {
+		t.Fatalf("pages = %q", p)
+	}
+	for _, tc := range []struct {
+		q    string
+		want int
+	}{{"số: 125", 1}, {"SKHCN", 1}, {"TRIỆU ĐỒNG", 1}, {"100%", 1}, {"%", 1}, {"0_", 0}, {"%_x", 1}, {"không có", 0}, {"  ", 0}} {
+		found, err := s.SearchEvidenceText(ctx, tc.q, 10)
+		if err != nil || len(found) != tc.want {
+			t.Errorf("search %q = %v, %v; want %d", tc.q, found, err, tc.want)
+		}
+	}
+}
