@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/internal/tick"
 	"github.com/dieuphoi/dieuphoi/storage"
 )
 
@@ -154,16 +155,7 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 func (w *Worker) leaseLoop(ctx context.Context) {
-	t := time.NewTicker(w.ttl / 4)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			w.tickLeases(ctx)
-		}
-	}
+	tick.Every(ctx, w.ttl/4, w.tickLeases)
 }
 
 // deleteLoop deletes handled items in batches. An item handled but not

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dieuphoi/dieuphoi/internal/tick"
 	"github.com/dieuphoi/dieuphoi/storage"
 )
 
@@ -108,25 +109,21 @@ func (a *Adapter) refreshLoop(ctx context.Context, every time.Duration) {
 		<-ctx.Done()
 		return
 	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		// Another process may have refreshed: look at the store first.
-		if t, err := a.tokens.Get(ctx); err == nil {
-			a.setTok(t)
-		}
-		t := a.current()
-		if !a.stale(t) {
-			continue
-		}
-		if _, err := a.refresh(ctx, t, false); err != nil && ctx.Err() == nil {
-			a.log.Warn("zalo proactive token refresh failed", "err", err)
-		}
+	tick.Every(ctx, every, a.refreshIfStale)
+}
+
+// refreshIfStale refreshes the tokens when they are about to expire.
+func (a *Adapter) refreshIfStale(ctx context.Context) {
+	// Another process may have refreshed: look at the store first.
+	if t, err := a.tokens.Get(ctx); err == nil {
+		a.setTok(t)
+	}
+	t := a.current()
+	if !a.stale(t) {
+		return
+	}
+	if _, err := a.refresh(ctx, t, false); err != nil && ctx.Err() == nil {
+		a.log.Warn("zalo proactive token refresh failed", "err", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/bot/filelink"
+	"github.com/dieuphoi/dieuphoi/internal/tick"
 	"github.com/dieuphoi/dieuphoi/storage"
 )
 
@@ -60,19 +61,11 @@ func keepClock(ctx context.Context, st storage.Store, now func() time.Time, ever
 		}
 	}
 	save(ctx)
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			save(sctx)
-			cancel()
-			return
-		case <-tick.C:
-			save(ctx)
-		}
-	}
+	tick.Every(ctx, every, save)
+	// The last moment, at shutdown, on a context of its own.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	save(sctx)
 }
 
 // fileLinks serves signed download links (for files Zalo will not carry)

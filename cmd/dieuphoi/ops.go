@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/dieuphoi/dieuphoi/internal/tick"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
 
@@ -93,16 +94,7 @@ func (g *outboxGauges) refresh(ctx context.Context) {
 
 // run refreshes the figures every interval until ctx ends.
 func (g *outboxGauges) run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			g.refresh(ctx)
-		}
-	}
+	tick.Every(ctx, every, g.refresh)
 }
 
 // readiness answers /readyz from a check made at most once per readyCache:
@@ -193,7 +185,7 @@ type donePruner interface {
 // done marks with the wall clock. Every process may run it: a delete of old
 // rows is harmless twice.
 func pruneLoop(ctx context.Context, st, sessions any, now func() time.Time, every time.Duration, log *slog.Logger) {
-	prune := func() {
+	prune := func(ctx context.Context) {
 		if p, ok := st.(processedPruner); ok {
 			n, err := p.PruneProcessed(ctx, now().Add(-ProcessedKeep))
 			switch {
@@ -209,15 +201,6 @@ func pruneLoop(ctx context.Context, st, sessions any, now func() time.Time, ever
 			}
 		}
 	}
-	prune()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			prune()
-		}
-	}
+	prune(ctx)
+	tick.Every(ctx, every, prune)
 }
