@@ -167,9 +167,8 @@ func (c *Console) rsvpLines(hist []domain.RSVP) []rsvpLine {
 }
 
 func (c *Console) serveDelegate(w http.ResponseWriter, r *http.Request, s *session) {
-	p, ok := c.cfg.Directory().Person(r.PathValue("id"))
+	p, ok := c.pathPerson(w, r, s)
 	if !ok {
-		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
 		return
 	}
 	f, err := c.delegateForm(r, p)
@@ -432,9 +431,8 @@ func (c *Console) inviteView(ctx context.Context, p domain.Person) (inviteView, 
 
 // serveUnlink removes one of a person's linked chats.
 func (c *Console) serveUnlink(w http.ResponseWriter, r *http.Request, s *session) {
-	p, ok := c.cfg.Directory().Person(r.PathValue("id"))
+	p, ok := c.pathPerson(w, r, s)
 	if !ok {
-		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
 		return
 	}
 	ctx := r.Context()
@@ -463,9 +461,8 @@ func (c *Console) serveUnlink(w http.ResponseWriter, r *http.Request, s *session
 // serveRotate gives a person a new invite code, invite link and check-in
 // code: for a lost or photographed invitation.
 func (c *Console) serveRotate(w http.ResponseWriter, r *http.Request, s *session) {
-	p, ok := c.cfg.Directory().Person(r.PathValue("id"))
+	p, ok := c.pathPerson(w, r, s)
 	if !ok {
-		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
 		return
 	}
 	ctx := r.Context()
@@ -510,9 +507,8 @@ func EnrolURLs(publicURL, botUsername, secret string) (web, telegram, command st
 // serveEnrol issues an enrolment link and shows it once, for staff to hand
 // over privately.
 func (c *Console) serveEnrol(w http.ResponseWriter, r *http.Request, s *session) {
-	p, ok := c.cfg.Directory().Person(r.PathValue("id"))
+	p, ok := c.pathPerson(w, r, s)
 	if !ok {
-		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
 		return
 	}
 	ctx := r.Context()
@@ -549,4 +545,14 @@ func (c *Console) serveInviteSend(w http.ResponseWriter, r *http.Request, s *ses
 		msg = "invite_nochat"
 	}
 	http.Redirect(w, r, "/admin/delegates/"+url.PathEscape(p.ID)+"/invite?msg="+msg, http.StatusSeeOther)
+}
+
+// pathPerson is the person the path's {id} names; when there is none it
+// answers "not found" and returns false.
+func (c *Console) pathPerson(w http.ResponseWriter, r *http.Request, s *session) (domain.Person, bool) {
+	p, ok := c.cfg.Directory().Person(r.PathValue("id"))
+	if !ok {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có người này trong danh sách.")
+	}
+	return p, ok
 }
