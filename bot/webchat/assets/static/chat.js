@@ -7,9 +7,20 @@
   var fileIn = $('#file'), phoneForm = $('#phoneform'), phoneIn = $('#phone');
   var demo = document.body.dataset.picker === '1';
   var MAX_FILE = 20 * 1024 * 1024;
-  var SHARE_LABEL = '📱 Chia sẻ số điện thoại';
-  var BUSY = 'Hệ thống đang bận, tin nhắn chưa được lưu. Xin gửi lại.';
-  var OFFLINE = 'Không kết nối được máy chủ, tin nhắn chưa được gửi. Xin gửi lại.';
+  // The page's own words, in the chat's language (/ngonngu).
+  var CHROME = {
+    vi: { title: 'Trợ lý điều phối', subtitle: 'Sở Khoa học và Công nghệ', msg: 'Nhập tin nhắn…', send: 'Gửi', attach: 'Gửi tệp',
+      label: 'Tin nhắn', share: '📱 Chia sẻ số điện thoại', sending: 'Đang gửi…',
+      busy: 'Hệ thống đang bận, tin nhắn chưa được lưu. Xin gửi lại.',
+      offline: 'Không kết nối được máy chủ, tin nhắn chưa được gửi. Xin gửi lại.',
+      tooLarge: 'Tệp quá lớn: chỉ gửi được tệp đến 20 MB. Xin chọn tệp nhỏ hơn.' },
+    en: { title: 'Coordination assistant', subtitle: 'Department of Science and Technology', msg: 'Type a message…', send: 'Send', attach: 'Send a file',
+      label: 'Message', share: '📱 Share my phone number', sending: 'Sending…',
+      busy: 'The system is busy; your message was not saved. Please send it again.',
+      offline: 'Cannot reach the server; your message was not sent. Please send it again.',
+      tooLarge: 'The file is too large: files up to 20 MB can be sent. Please choose a smaller one.' }
+  };
+  var T = CHROME.vi;
 
   var box = '', last = 0, inFlight = false, pending = null;
 
@@ -110,7 +121,7 @@
       if (m.askContact) {
         var line = el('div', 'btnrow');
         if (demo) {
-          var c = el('button', 'btn contact', SHARE_LABEL);
+          var c = el('button', 'btn contact', T.share);
           c.type = 'button';
           line.appendChild(c);
         } else {
@@ -124,18 +135,16 @@
   }
 
   // The page chrome follows the chat's language (/ngonngu).
-  var CHROME = {
-    vi: { title: 'Trợ lý điều phối', subtitle: 'Sở Khoa học và Công nghệ', msg: 'Nhập tin nhắn…', send: 'Gửi', attach: 'Gửi tệp' },
-    en: { title: 'Coordination assistant', subtitle: 'Department of Science and Technology', msg: 'Type a message…', send: 'Send', attach: 'Send a file' }
-  };
   function setLang(lang) {
     var c = CHROME[lang];
-    if (!c || document.documentElement.lang === lang) return;
+    if (!c) return;
+    T = c;
+    if (document.documentElement.lang === lang) return;
     document.documentElement.lang = lang;
     $('#title').textContent = c.title;
     $('#subtitle').textContent = c.subtitle;
     msg.placeholder = c.msg;
-    msg.setAttribute('aria-label', lang === 'en' ? 'Message' : 'Tin nhắn');
+    msg.setAttribute('aria-label', c.label);
     sendBtn.textContent = c.send;
     sendBtn.setAttribute('aria-label', c.send);
     $('#attach').title = c.attach;
@@ -168,10 +177,10 @@
     opts.headers = Object.assign({ 'X-Dieuphoi-Chat': '1' }, opts.headers || {});
     return fetch(url, opts).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (j) {
-        if (!res.ok) { var e = new Error(j.error || BUSY); e.status = res.status; throw e; }
+        if (!res.ok) { var e = new Error(j.error || T.busy); e.status = res.status; throw e; }
         return j;
       });
-    }, function () { throw new Error(OFFLINE); });
+    }, function () { throw new Error(T.offline); });
   }
 
   function poll() {
@@ -186,7 +195,7 @@
     if (inFlight) return Promise.resolve(false);
     inFlight = true;
     document.body.classList.add('sending');
-    setStatus('Đang gửi…');
+    setStatus(T.sending);
     var ghost = null;
     if (shown) {
       ghost = el('div', 'row me pending');
@@ -272,7 +281,7 @@
       var f = files.shift();
       if (!f) return;
       if (f.size > MAX_FILE) {
-        setStatus('Tệp quá lớn: chỉ gửi được tệp đến 20 MB. Xin chọn tệp nhỏ hơn.', true);
+        setStatus(T.tooLarge, true);
         return next();
       }
       var fd = new FormData();
