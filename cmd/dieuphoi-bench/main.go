@@ -303,6 +303,10 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		"DIEUPHOI_CONFIG_DIR": camp.Dir, "DIEUPHOI_CLOCK_START": "2024-07-25T09:00:00+07:00",
 		"DIEUPHOI_LOG_LEVEL": "warn", "TELEGRAM_BOT_TOKEN": token, "DIEUPHOI_BENCH_DEBUG_ADDR": debugAddr, "DIEUPHOI_PPROF": "1",
 		"DIEUPHOI_METRICS_ADDR": metricsAddr,
+		// Reading evidence files answers later, in its own message, so the
+		// replies a chat gets would depend on timing; it has its own
+		// benchmark (go test -bench ExtractScanned ./evidence/).
+		"DIEUPHOI_READ_EVIDENCE": "0",
 	}
 	if mode == "webhook" {
 		opt.PushURLs = []string{"http://" + addr + "/telegram/webhook"}
