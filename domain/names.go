@@ -3,6 +3,7 @@ package domain
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -51,4 +52,22 @@ func properWord(w string) string {
 		}
 	}
 	return string(r)
+}
+
+// CleanName is a name someone sent (a file name, a caption) made safe to
+// show and store: control and invisible formatting characters (such as a
+// right-to-left override that makes "fdp.exe" read "exe.pdf") and broken
+// bytes removed, every kind of white space a plain space, no leading or
+// trailing spaces or dots.
+func CleanName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+			return -1
+		case unicode.IsSpace(r):
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Trim(s, " .")
 }

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/dieuphoi/dieuphoi/domain"
 )
 
 // ManifestName is the name of the manifest inside the evidence ZIP.
@@ -169,18 +171,12 @@ func safeFileName(s string) string {
 // not a device name such as CON or NUL.
 func safeSegment(s string) string {
 	s = norm.NFC.String(s)
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case strings.ContainsRune(`/\:*?"<>|`, r):
+	s = domain.CleanName(strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:*?"<>|`, r) {
 			return '_'
-		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Cf, r):
-			return -1
-		case unicode.IsSpace(r):
-			return ' '
 		}
 		return r
-	}, s)
-	s = strings.Trim(s, " .")
+	}, s))
 	if s == "" {
 		return "_"
 	}

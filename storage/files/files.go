@@ -18,8 +18,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/dieuphoi/dieuphoi/domain"
 )
 
 // ErrTooLarge is returned by Put when the content exceeds the limit.
@@ -137,16 +138,7 @@ const maxNameRunes = 200
 // name stays empty (the flow names photos itself).
 func SafeName(name, mime string) string {
 	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
-	name = strings.Map(func(r rune) rune {
-		switch {
-		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Cf, r):
-			return -1
-		case unicode.IsSpace(r):
-			return ' '
-		}
-		return r
-	}, name)
-	name = strings.Trim(name, " .")
+	name = domain.CleanName(name)
 	if name == "" || name == "/" {
 		return ""
 	}
