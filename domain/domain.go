@@ -203,6 +203,9 @@ type RSVP struct {
 	// phoned-in answer, a walk-in at the door); "" when the person
 	// answered themself.
 	By string
+	// EventID is the event the answer is for; "" for the store's current
+	// event.
+	EventID string
 }
 
 // Identity binds an account on a channel to a person, and says on what

@@ -164,3 +164,47 @@ func TestInbox(t *testing.T) {
 func TestEvidenceText(t *testing.T) {
 	storagetest.RunEvidenceText(t, func(t *testing.T) storagetest.EvidenceStore { return open(t) })
 }
+
+func TestEvents(t *testing.T) {
+	storagetest.RunEvents(t, func(t *testing.T) storagetest.EventsStore { return open(t) })
+}
+
+// Migration 0015 on a database made by migrations 0001-0014: the first
+// event and campaign imported adopt every answer, check-in and submission.
+func TestEventsMigrationOnExistingData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, _ := filepath.Glob("migrations/*.sql")
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMP NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		v := strings.TrimSuffix(filepath.Base(n), ".sql")
+		if v >= "0015" {
+			break
+		}
+		body, _ := os.ReadFile(n)
+		if _, err := db.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (?, ?)`, v, time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range storagetest.PreEventsRows {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storagetest.CheckEventsMigration(t, s)
+}

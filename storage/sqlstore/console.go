@@ -35,6 +35,7 @@ type CheckIn struct {
 	At       time.Time
 	By       string // staff person id at the desk; "" for self check-in
 	Method   string // "desk" or "self"
+	EventID  string // "" for the store's current event
 }
 
 // AuditEntry is one console action.
@@ -158,24 +159,32 @@ func (q *Queries) CheckIn(ctx context.Context, c CheckIn) (CheckIn, bool, error)
 	if c.Method != "desk" && c.Method != "self" {
 		return CheckIn{}, false, fmt.Errorf("check in: unknown method %q", c.Method)
 	}
-	n, err := q.DB.Exec(ctx, `INSERT INTO checkins (person_id, at, by_person, method) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (person_id) DO NOTHING`, c.PersonID, consoleMS(c.At), c.By, c.Method)
+	if c.EventID == "" {
+		c.EventID = q.EventID
+	}
+	n, err := q.DB.Exec(ctx, `INSERT INTO checkins (person_id, at, by_person, method, event_id) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (event_id, person_id) DO NOTHING`, c.PersonID, consoleMS(c.At), c.By, c.Method, c.EventID)
 	if err != nil {
 		return CheckIn{}, false, fmt.Errorf("check in: %w", err)
 	}
 	var got CheckIn
 	var at int64
-	if err := q.DB.QueryRow(ctx, `SELECT person_id, at, by_person, method FROM checkins WHERE person_id = $1`, c.PersonID).
-		Scan(&got.PersonID, &at, &got.By, &got.Method); err != nil {
+	if err := q.DB.QueryRow(ctx, `SELECT person_id, at, by_person, method, event_id FROM checkins WHERE event_id = $1 AND person_id = $2`, c.EventID, c.PersonID).
+		Scan(&got.PersonID, &at, &got.By, &got.Method, &got.EventID); err != nil {
 		return CheckIn{}, false, fmt.Errorf("read check-in: %w", err)
 	}
 	got.At = consoleTime(at)
 	return got, n == 1, nil
 }
 
-// CheckIns returns every check-in, keyed by person.
+// CheckIns returns every check-in to the current event, keyed by person.
 func (q *Queries) CheckIns(ctx context.Context) (map[string]CheckIn, error) {
-	rows, err := q.DB.Query(ctx, `SELECT person_id, at, by_person, method FROM checkins`)
+	return q.EventCheckIns(ctx, q.EventID)
+}
+
+// EventCheckIns returns every check-in to one event, keyed by person.
+func (q *Queries) EventCheckIns(ctx context.Context, eventID string) (map[string]CheckIn, error) {
+	rows, err := q.DB.Query(ctx, `SELECT person_id, at, by_person, method, event_id FROM checkins WHERE event_id = $1`, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("list check-ins: %w", err)
 	}
@@ -184,7 +193,7 @@ func (q *Queries) CheckIns(ctx context.Context) (map[string]CheckIn, error) {
 	for rows.Next() {
 		var c CheckIn
 		var at int64
-		if err := rows.Scan(&c.PersonID, &at, &c.By, &c.Method); err != nil {
+		if err := rows.Scan(&c.PersonID, &at, &c.By, &c.Method, &c.EventID); err != nil {
 			return nil, fmt.Errorf("scan check-in: %w", err)
 		}
 		c.At = consoleTime(at)

@@ -53,25 +53,25 @@ const submissionSelect = `SELECT indicator_code, agency_code, status, value, not
 // Submissions returns the stored submissions of one agency, or of every
 // agency when agency is "".
 func (q *Queries) Submissions(ctx context.Context, agency string) ([]domain.Submission, error) {
-	query, args := submissionSelect+` ORDER BY agency_code, indicator_code`, []any{}
+	query, args := submissionSelect+` WHERE campaign_id = $1 ORDER BY agency_code, indicator_code`, []any{q.CampaignID}
 	if agency != "" {
-		query, args = submissionSelect+` WHERE agency_code = $1 ORDER BY indicator_code`, []any{agency}
+		query, args = submissionSelect+` WHERE campaign_id = $1 AND agency_code = $2 ORDER BY indicator_code`, []any{q.CampaignID, agency}
 	}
 	return querySubmissions(ctx, q.DB, query, args...)
 }
 
 // ReviewQueue returns the submissions waiting for review, oldest first.
 func (q *Queries) ReviewQueue(ctx context.Context) ([]domain.Submission, error) {
-	return querySubmissions(ctx, q.DB, submissionSelect+` WHERE status = 'submitted' ORDER BY submitted_at, indicator_code, agency_code`)
+	return querySubmissions(ctx, q.DB, submissionSelect+` WHERE campaign_id = $1 AND status = 'submitted' ORDER BY submitted_at, indicator_code, agency_code`, q.CampaignID)
 }
 
 // Submission returns one stored submission.
 func (q *Queries) Submission(ctx context.Context, indicator, agency string) (domain.Submission, error) {
-	return getSubmission(ctx, q.DB, indicator, agency)
+	return getSubmission(ctx, q.DB, q.CampaignID, indicator, agency)
 }
 
-func getSubmission(ctx context.Context, db DB, indicator, agency string) (domain.Submission, error) {
-	list, err := querySubmissions(ctx, db, submissionSelect+` WHERE indicator_code = $1 AND agency_code = $2`, indicator, agency)
+func getSubmission(ctx context.Context, db DB, campaign, indicator, agency string) (domain.Submission, error) {
+	list, err := querySubmissions(ctx, db, submissionSelect+` WHERE campaign_id = $3 AND indicator_code = $1 AND agency_code = $2`, indicator, agency, campaign)
 	if err != nil {
 		return domain.Submission{}, err
 	}
@@ -120,7 +120,7 @@ func querySubmissions(ctx context.Context, db DB, query string, args ...any) ([]
 // SubmissionHistory returns every change of one submission, oldest first.
 func (q *Queries) SubmissionHistory(ctx context.Context, indicator, agency string) ([]domain.SubmissionChange, error) {
 	rows, err := q.DB.Query(ctx, `SELECT indicator_code, agency_code, by_person, at, action, old_value, new_value, evidence, comment
-		FROM submission_history WHERE indicator_code = $1 AND agency_code = $2 ORDER BY id`, indicator, agency)
+		FROM submission_history WHERE campaign_id = $3 AND indicator_code = $1 AND agency_code = $2 ORDER BY id`, indicator, agency, q.CampaignID)
 	if err != nil {
 		return nil, fmt.Errorf("submission history: %w", err)
 	}
@@ -145,12 +145,12 @@ func (q *Queries) SubmissionHistory(ctx context.Context, indicator, agency strin
 // the item since the user saw it.
 var errStale = fmt.Errorf("submission: %w", storage.ErrConflict)
 
-func applySubmission(ctx context.Context, db DB, at time.Time, e domain.SaveSubmission) error {
+func applySubmission(ctx context.Context, db DB, at time.Time, e domain.SaveSubmission, campaign string) error {
 	s := e.Submission
 	if e.Action != "draft" && e.Action != "submit" {
 		return fmt.Errorf("save submission: unknown action %q", e.Action)
 	}
-	cur, err := getSubmission(ctx, db, s.Indicator, s.Agency)
+	cur, err := getSubmission(ctx, db, campaign, s.Indicator, s.Agency)
 	switch {
 	case errors.Is(err, ErrNoRows):
 		cur = domain.Submission{}
@@ -184,15 +184,15 @@ func applySubmission(ctx context.Context, db DB, at time.Time, e domain.SaveSubm
 	var n int64
 	if cur.Version == 0 {
 		n, err = db.Exec(ctx, `INSERT INTO submissions (indicator_code, agency_code, status, value, note, doc_number, doc_date, evidence,
-				by_person, updated_at, submitted_at, version)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)
-			ON CONFLICT (indicator_code, agency_code) DO NOTHING`,
-			s.Indicator, s.Agency, string(status), s.Value, s.Note, s.DocNumber, docDate, string(ev), s.By, at.UTC(), submitted)
+				by_person, updated_at, submitted_at, version, campaign_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12)
+			ON CONFLICT (campaign_id, indicator_code, agency_code) DO NOTHING`,
+			s.Indicator, s.Agency, string(status), s.Value, s.Note, s.DocNumber, docDate, string(ev), s.By, at.UTC(), submitted, campaign)
 	} else {
 		n, err = db.Exec(ctx, `UPDATE submissions SET status = $3, value = $4, note = $5, doc_number = $6, doc_date = $7, evidence = $8,
 				by_person = $9, updated_at = $10, submitted_at = $11, version = version + 1
-			WHERE indicator_code = $1 AND agency_code = $2 AND version = $12 AND status <> 'approved'`,
-			s.Indicator, s.Agency, string(status), s.Value, s.Note, s.DocNumber, docDate, string(ev), s.By, at.UTC(), submitted, cur.Version)
+			WHERE indicator_code = $1 AND agency_code = $2 AND version = $12 AND status <> 'approved' AND campaign_id = $13`,
+			s.Indicator, s.Agency, string(status), s.Value, s.Note, s.DocNumber, docDate, string(ev), s.By, at.UTC(), submitted, cur.Version, campaign)
 	}
 	if err != nil {
 		return fmt.Errorf("save submission: %w", err)
@@ -201,11 +201,11 @@ func applySubmission(ctx context.Context, db DB, at time.Time, e domain.SaveSubm
 		return errStale
 	}
 	return addHistory(ctx, db, at, domain.SubmissionChange{Indicator: s.Indicator, Agency: s.Agency, By: s.By, Action: e.Action,
-		OldValue: cur.Value, NewValue: s.Value}, string(ev))
+		OldValue: cur.Value, NewValue: s.Value}, string(ev), campaign)
 }
 
-func applyReview(ctx context.Context, db DB, at time.Time, e domain.ReviewSubmission) error {
-	cur, err := getSubmission(ctx, db, e.Indicator, e.Agency)
+func applyReview(ctx context.Context, db DB, at time.Time, e domain.ReviewSubmission, campaign string) error {
+	cur, err := getSubmission(ctx, db, campaign, e.Indicator, e.Agency)
 	if errors.Is(err, ErrNoRows) {
 		return errStale
 	}
@@ -220,8 +220,8 @@ func applyReview(ctx context.Context, db DB, at time.Time, e domain.ReviewSubmis
 		status, action = domain.StatusReturned, "return"
 	}
 	n, err := db.Exec(ctx, `UPDATE submissions SET status = $3, review_note = $4, reviewed_by = $5, reviewed_at = $6, version = version + 1
-		WHERE indicator_code = $1 AND agency_code = $2 AND version = $7 AND status = 'submitted'`,
-		e.Indicator, e.Agency, string(status), e.Comment, e.By, at.UTC(), cur.Version)
+		WHERE indicator_code = $1 AND agency_code = $2 AND version = $7 AND status = 'submitted' AND campaign_id = $8`,
+		e.Indicator, e.Agency, string(status), e.Comment, e.By, at.UTC(), cur.Version, campaign)
 	if err != nil {
 		return fmt.Errorf("review: %w", err)
 	}
@@ -230,13 +230,13 @@ func applyReview(ctx context.Context, db DB, at time.Time, e domain.ReviewSubmis
 	}
 	ev, _ := json.Marshal(evidenceOrEmpty(cur.Evidence))
 	return addHistory(ctx, db, at, domain.SubmissionChange{Indicator: e.Indicator, Agency: e.Agency, By: e.By, Action: action,
-		OldValue: cur.Value, NewValue: cur.Value, Comment: e.Comment}, string(ev))
+		OldValue: cur.Value, NewValue: cur.Value, Comment: e.Comment}, string(ev), campaign)
 }
 
-func addHistory(ctx context.Context, db DB, at time.Time, c domain.SubmissionChange, evidence string) error {
-	if _, err := db.Exec(ctx, `INSERT INTO submission_history (indicator_code, agency_code, by_person, at, action, old_value, new_value, evidence, comment)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		c.Indicator, c.Agency, c.By, at.UTC(), c.Action, c.OldValue, c.NewValue, evidence, c.Comment); err != nil {
+func addHistory(ctx context.Context, db DB, at time.Time, c domain.SubmissionChange, evidence, campaign string) error {
+	if _, err := db.Exec(ctx, `INSERT INTO submission_history (indicator_code, agency_code, by_person, at, action, old_value, new_value, evidence, comment, campaign_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		c.Indicator, c.Agency, c.By, at.UTC(), c.Action, c.OldValue, c.NewValue, evidence, c.Comment, campaign); err != nil {
 		return fmt.Errorf("record history: %w", err)
 	}
 	return nil

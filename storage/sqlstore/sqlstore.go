@@ -43,7 +43,22 @@ type Tx func(ctx context.Context, fn func(DB) error) error
 type Queries struct {
 	DB DB
 	Tx Tx
+	// EventID is the event answers and check-ins are read and written for
+	// when the caller names none ('' before events are records, and for the
+	// rows made then until the first event adopts them).
+	EventID string
+	// CampaignID is the data campaign submissions are read and written
+	// for, in the same way.
+	CampaignID string
 }
+
+// SetEvent makes id the event the store answers for by default. It is set
+// once at start-up, before the store is shared.
+func (q *Queries) SetEvent(id string) { q.EventID = id }
+
+// SetCampaign makes id the campaign the store answers for by default, set
+// like SetEvent.
+func (q *Queries) SetCampaign(id string) { q.CampaignID = id }
 
 // SyncDirectory implements storage.Store.
 func (q *Queries) SyncDirectory(ctx context.Context, agencies []domain.Agency, people []domain.Person) error {
@@ -212,8 +227,8 @@ func (q *Queries) PersonState(ctx context.Context, personID string) (storage.Per
 	var by *string
 	err := q.DB.QueryRow(ctx, `SELECT p.lang, r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by,
 			EXISTS (SELECT 1 FROM unreachable u WHERE u.person_id = p.id)
-		FROM people p LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = p.id)
-		WHERE p.id = $1`, personID).Scan(&lang, &status, &subName, &subPosition, &subPhone, &ch, &at, &by, &st.Unreachable)
+		FROM people p LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = p.id AND event_id = $2)
+		WHERE p.id = $1`, personID, q.EventID).Scan(&lang, &status, &subName, &subPosition, &subPhone, &ch, &at, &by, &st.Unreachable)
 	if errors.Is(err, ErrNoRows) {
 		return st, nil
 	}
@@ -246,7 +261,7 @@ func deref(s *string) string {
 
 // RSVPHistory implements storage.Store: oldest first.
 func (q *Queries) RSVPHistory(ctx context.Context, personID string) ([]domain.RSVP, error) {
-	rows, err := q.DB.Query(ctx, rsvpSelect+` WHERE person_id = $1 ORDER BY id`, personID)
+	rows, err := q.DB.Query(ctx, rsvpSelect+` WHERE person_id = $1 AND event_id = $2 ORDER BY id`, personID, q.EventID)
 	if err != nil {
 		return nil, fmt.Errorf("answer history: %w", err)
 	}
@@ -259,7 +274,13 @@ func (q *Queries) RSVPHistory(ctx context.Context, personID string) ([]domain.RS
 
 // CurrentRSVPs implements storage.Store.
 func (q *Queries) CurrentRSVPs(ctx context.Context) (map[string]domain.RSVP, error) {
-	rows, err := q.DB.Query(ctx, rsvpSelect+` WHERE id IN (SELECT MAX(id) FROM rsvps GROUP BY person_id)`)
+	return q.EventRSVPs(ctx, q.EventID)
+}
+
+// EventRSVPs returns everyone's current answer to one event, keyed by
+// person.
+func (q *Queries) EventRSVPs(ctx context.Context, eventID string) (map[string]domain.RSVP, error) {
+	rows, err := q.DB.Query(ctx, rsvpSelect+` WHERE id IN (SELECT MAX(id) FROM rsvps WHERE event_id = $1 GROUP BY person_id)`, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("current answers: %w", err)
 	}
@@ -274,7 +295,7 @@ func (q *Queries) CurrentRSVPs(ctx context.Context) (map[string]domain.RSVP, err
 	return out, nil
 }
 
-const rsvpSelect = `SELECT person_id, status, sub_name, sub_position, sub_phone, channel, created_at, recorded_by FROM rsvps`
+const rsvpSelect = `SELECT person_id, status, sub_name, sub_position, sub_phone, channel, created_at, recorded_by, event_id FROM rsvps`
 
 func scanRSVPs(rows Rows) ([]domain.RSVP, error) {
 	defer rows.Close()
@@ -283,7 +304,7 @@ func scanRSVPs(rows Rows) ([]domain.RSVP, error) {
 		var r domain.RSVP
 		var status, ch string
 		var sub domain.Substitute
-		if err := rows.Scan(&r.PersonID, &status, &sub.Name, &sub.Position, &sub.Phone, &ch, &r.At, &r.By); err != nil {
+		if err := rows.Scan(&r.PersonID, &status, &sub.Name, &sub.Position, &sub.Phone, &ch, &r.At, &r.By, &r.EventID); err != nil {
 			return nil, err
 		}
 		r.Status, r.Channel = domain.RSVPStatus(status), domain.Channel(ch)
@@ -324,7 +345,7 @@ func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time,
 			// it) rolls the whole update back: the caller steps the flow
 			// again on fresh facts and tells the user, rather than answer
 			// "sent" for something that was not stored.
-			if err := applyEffect(ctx, db, key, at, e); err != nil {
+			if err := applyEffect(ctx, db, key, at, e, q.EventID, q.CampaignID); err != nil {
 				return err
 			}
 		}
@@ -336,7 +357,9 @@ func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time,
 	return applied, nil
 }
 
-func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time, e domain.Effect) error {
+// applyEffect applies one effect; eventID is the event an answer without
+// one of its own is for, campaignID the campaign of submissions.
+func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time, e domain.Effect, eventID, campaignID string) error {
 	switch e := e.(type) {
 	case domain.LinkIdentity:
 		return applyLink(ctx, db, at, e)
@@ -360,9 +383,12 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 		if r.Substitute != nil {
 			sub = *r.Substitute
 		}
-		if _, err := db.Exec(ctx, `INSERT INTO rsvps (person_id, status, sub_name, sub_position, sub_phone, channel, update_key, created_at, recorded_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			r.PersonID, string(r.Status), sub.Name, sub.Position, sub.Phone, string(r.Channel), key.String(), at.UTC(), r.By); err != nil {
+		if r.EventID == "" {
+			r.EventID = eventID
+		}
+		if _, err := db.Exec(ctx, `INSERT INTO rsvps (person_id, status, sub_name, sub_position, sub_phone, channel, update_key, created_at, recorded_by, event_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			r.PersonID, string(r.Status), sub.Name, sub.Position, sub.Phone, string(r.Channel), key.String(), at.UTC(), r.By, r.EventID); err != nil {
 			return fmt.Errorf("save answer: %w", err)
 		}
 		if err := saveSubstitute(ctx, db, r); err != nil {
@@ -373,9 +399,9 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 			return fmt.Errorf("save language: %w", err)
 		}
 	case domain.SaveSubmission:
-		return applySubmission(ctx, db, at, e)
+		return applySubmission(ctx, db, at, e, campaignID)
 	case domain.ReviewSubmission:
-		return applyReview(ctx, db, at, e)
+		return applyReview(ctx, db, at, e, campaignID)
 	default:
 		return fmt.Errorf("apply: unknown effect %T", e)
 	}

@@ -1,0 +1,107 @@
+package domain
+
+import (
+	"sort"
+	"time"
+)
+
+// Status is where an event or a data campaign stands: open (answers and
+// data are taken), closed (nothing new is taken; results stay), archived
+// (kept for the record, hidden from chat). Deleting is archiving: nothing
+// confirmed is ever removed.
+type Status string
+
+const (
+	StatusOpen     Status = "open"
+	StatusClosed   Status = "closed"
+	StatusArchived Status = "archived"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	return s == StatusOpen || s == StatusClosed || s == StatusArchived
+}
+
+// Invitee is one person invited to an event; Role is what they come as
+// ("" for the roles on their person record).
+type Invitee struct {
+	PersonID string
+	Role     string
+}
+
+// EventRecord is an event as the deployment keeps it: the event itself and
+// what is needed to run it among others.
+type EventRecord struct {
+	Event Event
+	// Code is the event's short code, unique in the deployment: staff
+	// switch to an event by it and two events never share it.
+	Code       string
+	Status     Status
+	CampaignID string
+	// Schedule is the reminder schedule's text (schedule.yaml), "" for the
+	// default reminders.
+	Schedule   string
+	Invitees   []Invitee
+	SourceHash string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Invited reports whether personID is invited to the event.
+func (r EventRecord) Invited(personID string) bool {
+	for _, i := range r.Invitees {
+		if i.PersonID == personID {
+			return true
+		}
+	}
+	return false
+}
+
+// CampaignRecord is a data campaign: a round of indicator values with its
+// catalog version, deadlines and the campaign before it (where last year's
+// values come from).
+type CampaignRecord struct {
+	ID             string
+	NameVI         string
+	NameEN         string
+	CatalogVersion string
+	PreviousID     string
+	// CodeMap maps an indicator code of this campaign to the code the same
+	// indicator had in the previous campaign, where it was renamed.
+	CodeMap         map[string]string
+	Deadline        time.Time
+	AgencyDeadlines map[string]time.Time
+	StaffContact    Contact
+	Status          Status
+	SourceHash      string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Name returns the campaign's name in lang.
+func (c CampaignRecord) Name(lang Lang) string {
+	return inLang(lang, c.NameVI, c.NameEN)
+}
+
+// PreviousCode returns the code indicator code had in the previous
+// campaign.
+func (c CampaignRecord) PreviousCode(code string) string {
+	if old, ok := c.CodeMap[code]; ok && old != "" {
+		return old
+	}
+	return code
+}
+
+// UpcomingFor returns the events personID is invited to that are open and
+// not over at now, soonest first: what their card shows and what
+// /xacnhan asks about.
+func UpcomingFor(events []EventRecord, personID string, now time.Time) []EventRecord {
+	var out []EventRecord
+	for _, r := range events {
+		if r.Status == StatusOpen && now.Before(r.Event.End) && r.Invited(personID) {
+			out = append(out, r)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Event.Start.Before(out[j].Event.Start) })
+	return out
+}
