@@ -17,7 +17,7 @@ var ErrCodeTaken = errors.New("the event code is already used by another event")
 // SourceHash equals the stored one changes nothing (changed=false), so
 // loading the same files at every start is harmless and edits made since in
 // the console stay. The first event ever stored adopts the answers and
-// check-ins made before events were records (event_id ”), in the same
+// check-ins made before events were records (an empty event_id), in the same
 // transaction. Invitees are replaced; answers, check-ins and history are
 // never removed.
 func (q *Queries) ImportEvent(ctx context.Context, r domain.EventRecord, at time.Time) (changed bool, err error) {
