@@ -34,6 +34,12 @@ type campaignSpec struct {
 	indicators  string
 	assignments string
 	staff       domain.Contact
+	// Where the campaign stands among others (all optional): its id and
+	// name (the event's when absent), the campaign before it, the catalog
+	// version, and indicator codes renamed since the previous campaign
+	// (new code: old code).
+	id, nameVI, nameEN, previous, version string
+	renamed                               map[string]string
 }
 
 // deadlines decides an assignment's deadline when its row gives none.
@@ -54,7 +60,8 @@ func parseCampaign(f *yamlFile, top obj, loc *time.Location) *campaignSpec {
 	if !ok {
 		return nil
 	}
-	o := f.mapping(n, "campaign", "deadline", "agency_deadlines", "indicators", "assignments", "staff_contact")
+	o := f.mapping(n, "campaign", "deadline", "agency_deadlines", "indicators", "assignments", "staff_contact",
+		"id", "name", "previous", "catalog_version", "renamed")
 	spec := &campaignSpec{byAgency: map[string]time.Time{}, agencyLines: map[string]int{}}
 	if v, line := o.str("deadline", true); v != "" {
 		t, ok := parseDateTime(v, loc)
@@ -92,6 +99,37 @@ func parseCampaign(f *yamlFile, top obj, loc *time.Location) *campaignSpec {
 				}
 				spec.byAgency[code] = t
 				spec.agencyLines[code] = k.Line
+			}
+		}
+	}
+	for _, k := range []string{"id", "previous"} {
+		v, line := o.str(k, false)
+		if v != "" && !idRE.MatchString(v) {
+			f.problem(line, "campaign."+k, "%s must be letters, digits, '.', '_' or '-' (up to 64)", quote(v))
+		}
+		if k == "id" {
+			spec.id = v
+		} else {
+			spec.previous = v
+		}
+	}
+	if _, ok := o.keys["name"]; ok {
+		spec.nameVI, spec.nameEN = o.text("name", false)
+	}
+	spec.version, _ = o.str("catalog_version", false)
+	if rn, ok := o.keys["renamed"]; ok {
+		rn = deref(rn)
+		spec.renamed = map[string]string{}
+		if rn.Kind != yaml.MappingNode {
+			f.problem(rn.Line, "campaign.renamed", "must map this year's indicator codes to last year's, e.g. {\"2.2.2b\": \"2.2.2\"}")
+		} else {
+			for i := 0; i+1 < len(rn.Content); i += 2 {
+				k, v := rn.Content[i], deref(rn.Content[i+1])
+				if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
+					f.problem(v.Line, "campaign.renamed."+k.Value, "must be last year's indicator code")
+					continue
+				}
+				spec.renamed[strings.TrimSpace(k.Value)] = strings.TrimSpace(v.Value)
 			}
 		}
 	}

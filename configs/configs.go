@@ -51,6 +51,13 @@ type Campaign struct {
 	Assignments  []domain.Assignment
 	Deadline     time.Time
 	StaffContact domain.Contact
+	// Where the event and campaign stand among others: see Records.
+	Code     string
+	CodeLine int
+	// ScheduleText is schedule.yaml as read beside event.yaml ("" when
+	// absent), kept with the event record.
+	ScheduleText string
+	campaign *campaignSpec
 }
 
 //go:embed example
@@ -113,11 +120,12 @@ func Load(fsys fs.FS) (*Campaign, error) {
 		}
 	}
 
-	c := &Campaign{Event: ev, Agencies: agencies, People: people}
+	c := &Campaign{Event: ev, Agencies: agencies, People: people, Code: files.code, CodeLine: files.codeLine}
 	if spec := files.campaign; spec != nil {
 		read := func(name string, probs *problems) ([]byte, bool) { return readFile(fsys, name, probs) }
 		c.Indicators, c.Assignments = loadCampaignFiles(read, spec, codes, byID, ev.Location, &probs)
 		c.Deadline, c.StaffContact = spec.deadline, spec.staff
+		c.campaign = spec
 	}
 
 	if err := probs.err(); err != nil {

@@ -17,6 +17,8 @@ import (
 
 // listFiles are the list paths event.yaml names.
 type listFiles struct {
+	code     string // the event's short code ("" for one made from id)
+	codeLine int
 	agencies string
 	people   string
 	campaign *campaignSpec // nil without a campaign section
@@ -183,7 +185,7 @@ func parseEvent(name string, data []byte, probs *problems) (domain.Event, listFi
 	}
 	top := f.mapping(doc.Content[0], "",
 		"id", "name", "timezone", "date", "doors_open", "start", "end",
-		"venue", "address", "rsvp_cutoff", "organizer", "agencies", "people", "agenda", "campaign")
+		"venue", "address", "rsvp_cutoff", "organizer", "agencies", "people", "agenda", "campaign", "code")
 	top.line = 0 // a missing top-level key has no line to blame
 
 	id, idLine := top.str("id", true)
@@ -191,6 +193,10 @@ func parseEvent(name string, data []byte, probs *problems) (domain.Event, listFi
 		f.problem(idLine, "id", "%s must be letters, digits, '.', '_' or '-' (up to 64)", quote(id))
 	}
 	ev.ID = id
+	files.code, files.codeLine = top.str("code", false)
+	if files.code != "" && !codeRE.MatchString(files.code) {
+		f.problem(files.codeLine, "code", "%s must be 2 to 16 letters or digits, e.g. PII2024", quote(files.code))
+	}
 	ev.NameVI, ev.NameEN = top.text("name", true)
 	ev.VenueVI, ev.VenueEN = top.text("venue", true)
 	ev.Address, _ = top.str("address", true)

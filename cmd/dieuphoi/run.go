@@ -52,6 +52,10 @@ Usage:
   dieuphoi enrol ID     issue a single-use verification link (72 h) for a focal point or staff
                         member; hand it to that person privately (SECURITY.md)
   dieuphoi migrate      apply database migrations, then exit
+  dieuphoi import DIR   import events and campaigns from DIR (event.yaml, or one folder per
+                        event): all of them or, at the first problem, none
+  dieuphoi export-config DIR
+                        write every event and campaign in the database as files import reads
   dieuphoi export xlsx|csv|zip [file]
                         write the indicator data (or the evidence files) to file, or to stdout
   dieuphoi export agency CODE [file]
@@ -110,6 +114,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runEnrol(ctx, cfg, fl.Args(), stdout)
 	case "export":
 		return runExport(ctx, cfg, fl.Args(), stdout)
+	case "import":
+		return runImport(ctx, cfg, fl.Args(), stdout)
+	case "export-config":
+		return runExportConfig(ctx, cfg, fl.Args(), stdout)
 	case "schedule":
 		return runSchedule(ctx, cfg, fl.Args(), stdout, log)
 	case "help", "-h", "--help":
@@ -282,6 +290,9 @@ func loadConfig(s settings) (*configs.Campaign, *scheduler.Schedule, error) {
 	}
 	if _, err := fs.Stat(fsys, "schedule.yaml"); err != nil {
 		return c, nil, nil
+	}
+	if raw, err := fs.ReadFile(fsys, "schedule.yaml"); err == nil {
+		c.ScheduleText = string(raw)
 	}
 	sc, err := scheduler.LoadSchedule(fsys, "schedule.yaml")
 	if err == nil {
@@ -781,6 +792,11 @@ func syncConfig(ctx context.Context, st storage.Store, c *configs.Campaign, now 
 		if err := sync.SetConfigHash(ctx, "catalog", h, now); err != nil {
 			return nil, nil, nil, err
 		}
+	}
+	// The files' event and campaign are records like any other; the store
+	// answers for them unless told otherwise.
+	if err := importConfigEvent(ctx, st, c, now); err != nil {
+		return nil, nil, nil, err
 	}
 	dir, err := st.Directory(ctx)
 	if err != nil {

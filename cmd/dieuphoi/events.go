@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dieuphoi/dieuphoi/configs"
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/scheduler"
+	"github.com/dieuphoi/dieuphoi/storage"
+)
+
+// eventStore is what events and campaigns as records need of the results
+// store (both databases, through sqlstore).
+type eventStore interface {
+	storage.Store
+	storage.CampaignStore
+	SetEvent(id string)
+	SetCampaign(id string)
+	ImportEvent(ctx context.Context, r domain.EventRecord, at time.Time) (bool, error)
+	ImportCampaign(ctx context.Context, c domain.CampaignRecord, at time.Time) (bool, error)
+	Events(ctx context.Context) ([]domain.EventRecord, error)
+	Campaigns(ctx context.Context) ([]domain.CampaignRecord, error)
+	LoadCatalog(ctx context.Context) ([]domain.Indicator, []domain.Assignment, error)
+}
+
+func asEventStore(st storage.Store) (eventStore, error) {
+	es, ok := st.(eventStore)
+	if !ok {
+		return nil, errors.New("the database does not keep events and campaigns")
+	}
+	return es, nil
+}
+
+// importConfigEvent makes the config files' event and campaign records (an
+// import, changing nothing when the files did not change) and makes them
+// the ones the store answers for.
+func importConfigEvent(ctx context.Context, st storage.Store, c *configs.Campaign, now time.Time) error {
+	es, err := asEventStore(st)
+	if err != nil {
+		return err
+	}
+	if err := checkCodes(ctx, es, []configs.Loaded{{Dir: ".", Campaign: c}}); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	ev, cp, hasCampaign, err := c.Records(c.ScheduleText)
+	if err != nil {
+		return err
+	}
+	if hasCampaign {
+		if _, err := es.ImportCampaign(ctx, cp, now); err != nil {
+			return fmt.Errorf("import the campaign: %w", err)
+		}
+		es.SetCampaign(cp.ID)
+	}
+	if _, err := es.ImportEvent(ctx, ev, now); err != nil {
+		return fmt.Errorf("import the event: %w", err)
+	}
+	es.SetEvent(ev.Event.ID)
+	return nil
+}
+
+// checkCodes refuses events whose code another event in the database
+// already has, naming the file, line and field as `dieuphoi check` does.
+func checkCodes(ctx context.Context, es eventStore, loaded []configs.Loaded) error {
+	stored, err := es.Events(ctx)
+	if err != nil {
+		return err
+	}
+	owner := map[string]string{}
+	for _, r := range stored {
+		owner[r.Code] = r.Event.ID
+	}
+	var probs []configs.Problem
+	for _, l := range loaded {
+		code := l.Campaign.EventCode()
+		if id, ok := owner[code]; ok && id != l.Campaign.Event.ID {
+			file := configs.EventFile
+			if l.Dir != "." {
+				file = l.Dir + "/" + file
+			}
+			probs = append(probs, configs.Problem{File: file, Row: l.Campaign.CodeLine, Field: "code",
+				Msg: fmt.Sprintf("«%s» is already the code of event %s: two events cannot share a code", code, id)})
+		}
+	}
+	if len(probs) > 0 {
+		return &configs.ValidationError{Problems: probs}
+	}
+	return nil
+}
+
+// runImport is `dieuphoi import DIR`: every event and campaign in DIR is
+// checked first (files, rows and fields named, schedules against their
+// people and agenda, codes against the database); with any problem nothing
+// is imported. People and agencies are added or updated, never removed.
+func runImport(ctx context.Context, s settings, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: dieuphoi import DIR")
+	}
+	fsys := os.DirFS(args[0])
+	loaded, err := configs.LoadMany(fsys, func(sub fs.FS, c *configs.Campaign) error {
+		if c.ScheduleText == "" {
+			return nil
+		}
+		sc, err := scheduler.LoadSchedule(sub, "schedule.yaml")
+		if err == nil {
+			err = sc.Check(domain.NewDirectory(c.People, c.Agencies), len(c.Event.Agenda))
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("nothing imported; the files in %s have problems:\n%w", args[0], err)
+	}
+	st, err := openStore(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	es, err := asEventStore(st)
+	if err != nil {
+		return err
+	}
+	if err := checkCodes(ctx, es, loaded); err != nil {
+		return fmt.Errorf("nothing imported:\n%w", err)
+	}
+	now := time.Now()
+	for _, l := range loaded {
+		c := l.Campaign
+		if err := st.SyncDirectory(ctx, c.Agencies, c.People); err != nil {
+			return fmt.Errorf("import people of %s: %w", c.Event.ID, err)
+		}
+		ev, cp, hasCampaign, err := c.Records(c.ScheduleText)
+		if err != nil {
+			return err
+		}
+		if hasCampaign {
+			if _, err := es.ImportCampaign(ctx, cp, now); err != nil {
+				return fmt.Errorf("import campaign %s: %w", cp.ID, err)
+			}
+		}
+		changed, err := es.ImportEvent(ctx, ev, now)
+		if err != nil {
+			return fmt.Errorf("import event %s: %w", ev.Event.ID, err)
+		}
+		what := "đã nhập"
+		if !changed {
+			what = "không đổi"
+		}
+		fmt.Fprintf(stdout, "%s (%s): %s — %d người mời.\n", ev.Event.ID, ev.Code, what, len(ev.Invitees))
+	}
+	return nil
+}
+
+// runExportConfig is `dieuphoi export-config DIR`: one folder per event
+// with its event.yaml, agencies.csv, delegates.csv and schedule.yaml, in
+// the format import reads. Invite tokens and codes are not written (the
+// database keeps them, and an import without them keeps them too).
+func runExportConfig(ctx context.Context, s settings, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: dieuphoi export-config DIR")
+	}
+	st, err := openStore(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	es, err := asEventStore(st)
+	if err != nil {
+		return err
+	}
+	events, err := es.Events(ctx)
+	if err != nil {
+		return err
+	}
+	dir, err := st.Directory(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range events {
+		out := filepath.Join(args[0], r.Event.ID)
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return fmt.Errorf("export %s: %w", r.Event.ID, err)
+		}
+		if err := writeEventFiles(out, r, dir); err != nil {
+			return fmt.Errorf("export %s: %w", r.Event.ID, err)
+		}
+		fmt.Fprintf(stdout, "%s → %s\n", r.Event.ID, out)
+	}
+	return nil
+}
+
+func writeEventFiles(out string, r domain.EventRecord, dir *domain.Directory) error {
+	ev := r.Event
+	loc := ev.Location
+	text := func(vi, en string) map[string]string {
+		m := map[string]string{"vi": vi}
+		if en != "" {
+			m["en"] = en
+		}
+		return m
+	}
+	clock := func(t time.Time) string { return t.In(loc).Format("15:04") }
+	var agenda []map[string]any
+	for _, a := range ev.Agenda {
+		item := map[string]any{"start": clock(a.Start), "end": clock(a.End), "title": text(a.TitleVI, a.TitleEN)}
+		if a.SpeakerVI != "" {
+			item["speaker"] = text(a.SpeakerVI, a.SpeakerEN)
+		}
+		agenda = append(agenda, item)
+	}
+	organizer := map[string]string{"name": ev.Organizer.Name, "phone": ev.Organizer.Phone}
+	if ev.Organizer.Email != "" {
+		organizer["email"] = ev.Organizer.Email
+	}
+	doc := map[string]any{
+		"id": ev.ID, "code": r.Code, "name": text(ev.NameVI, ev.NameEN), "timezone": loc.String(),
+		"date": ev.Start.In(loc).Format("2006-01-02"), "doors_open": clock(ev.DoorsOpen), "start": clock(ev.Start), "end": clock(ev.End),
+		"venue": text(ev.VenueVI, ev.VenueEN), "address": ev.Address, "rsvp_cutoff": ev.RSVPCutoff.In(loc).Format("2006-01-02 15:04"),
+		"organizer": organizer, "agencies": "agencies.csv", "people": "delegates.csv", "agenda": agenda,
+	}
+	raw, err := yaml.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, configs.EventFile), raw, 0o644); err != nil {
+		return err
+	}
+	if r.Schedule != "" {
+		if err := os.WriteFile(filepath.Join(out, "schedule.yaml"), []byte(r.Schedule), 0o644); err != nil {
+			return err
+		}
+	}
+	invited := map[string]bool{}
+	agencies := map[string]bool{}
+	var people [][]string
+	for _, p := range dir.People() {
+		if !r.Invited(p.ID) {
+			continue
+		}
+		invited[p.ID] = true
+		agencies[p.AgencyCode] = true
+		var roles []string
+		for _, ro := range p.Roles {
+			roles = append(roles, string(ro))
+		}
+		people = append(people, []string{p.ID, p.FullName, p.Position, p.AgencyCode, p.Phone, p.Email, strings.Join(roles, ";")})
+	}
+	var ags [][]string
+	for _, a := range dir.Agencies() {
+		if agencies[a.Code] {
+			ags = append(ags, []string{a.Code, a.NameVI, a.NameEN, a.Kind})
+		}
+	}
+	if err := writeCSV(filepath.Join(out, "agencies.csv"), []string{"code", "name_vi", "name_en", "kind"}, ags); err != nil {
+		return err
+	}
+	return writeCSV(filepath.Join(out, "delegates.csv"), []string{"id", "full_name", "position", "agency", "phone", "email", "roles"}, people)
+}
+
+func writeCSV(name string, header []string, rows [][]string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	_ = w.Write(header)
+	_ = w.WriteAll(rows)
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
