@@ -57,7 +57,7 @@ type Campaign struct {
 	// ScheduleText is schedule.yaml as read beside event.yaml ("" when
 	// absent), kept with the event record.
 	ScheduleText string
-	campaign *campaignSpec
+	campaign     *campaignSpec
 }
 
 //go:embed example
