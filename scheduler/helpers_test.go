@@ -149,6 +149,9 @@ type env struct {
 	sched *scheduler.Schedule
 	chats map[string]int64
 	seq   int
+	// eventKey names the event's jobs (scheduler.Config.EventKey); "" in
+	// the tests of one event.
+	eventKey string
 }
 
 type nopHandler struct{}
@@ -190,7 +193,7 @@ func (e *env) scheduler(st testStore, worker string, progress scheduler.Progress
 	s, err := scheduler.New(scheduler.Config{
 		Store: st, Outbox: st, Senders: map[domain.Channel]bot.Sender{domain.Telegram: e.tg},
 		Event: e.ev, Directory: func() *domain.Directory { return e.dir }, Schedule: e.sched, Progress: progress,
-		Now: e.clk.Now, Log: quiet(), WorkerID: worker, MaxInFlight: 8,
+		Now: e.clk.Now, Log: quiet(), WorkerID: worker, MaxInFlight: 8, EventKey: e.eventKey,
 	})
 	if err != nil {
 		e.t.Fatalf("scheduler: %v", err)

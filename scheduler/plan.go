@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -45,7 +46,7 @@ func (s *Scheduler) Upcoming(ctx context.Context, from, to time.Time) ([]Planned
 	w := s.newWorld()
 	var out []Planned
 	for _, j := range s.jobs {
-		if j.name == JobAgendaChange {
+		if strings.HasSuffix(j.name, JobAgendaChange) {
 			continue
 		}
 		occs, err := j.occurrences(ctx, w, from, to)
@@ -81,6 +82,16 @@ func (s *Scheduler) Upcoming(ctx context.Context, from, to time.Time) ([]Planned
 				out = append(out, p)
 			}
 		}
+	}
+	s.mu.Lock()
+	others := slices.Clone(s.others)
+	s.mu.Unlock()
+	for _, o := range others {
+		more, err := o.Upcoming(ctx, from, to)
+		if err != nil {
+			return nil, fmt.Errorf("event %s: %w", o.c.EventKey, err)
+		}
+		out = append(out, more...)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out, nil
@@ -118,10 +129,19 @@ func (s *Scheduler) Location() *time.Location { return s.loc }
 
 // JobLabel names a job for staff.
 func JobLabel(job string) string {
-	if l, ok := jobLabels[job]; ok {
-		return l
+	// An event's job is "event/job": the label names the event too.
+	ev, base, scoped := strings.Cut(job, "/")
+	if !scoped {
+		base = job
 	}
-	return job
+	l, ok := jobLabels[base]
+	if !ok {
+		return job
+	}
+	if scoped {
+		return l + " (" + ev + ")"
+	}
+	return l
 }
 
 var jobLabels = map[string]string{

@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -140,6 +141,54 @@ type Config struct {
 	// own pacer: shared by every process, and with the replies to people
 	// writing in (bot/pace).
 	Pace map[domain.Channel]Pacer
+
+	// EventKey, when set, names the event's jobs "EventKey/job" (in the
+	// outbox keys and the jobs' bookkeeping), so that two events' reminders
+	// at the same moment to the same person are two messages. It is the
+	// event's id (domain.EventRecord).
+	EventKey string
+	// RSVPs returns the event's current answers (nil: Store.CurrentRSVPs).
+	RSVPs func(ctx context.Context) (map[string]domain.RSVP, error)
+	// Invited says whether a person is invited to the event (nil:
+	// everyone in the directory).
+	Invited func(personID string) bool
+	// EventOnly leaves out the data campaign's jobs: set for every event
+	// but the one the campaign runs with.
+	EventOnly bool
+}
+
+// eventJobs are the jobs about the event (named per event with EventKey).
+var eventJobs = map[string]bool{JobAgendaDayBefore: true, JobAgendaMorning: true, JobSpeaker: true, JobAgendaChange: true,
+	JobRSVPChaser: true, JobStaffSummary: true}
+
+// jobName is a job's name in the outbox and the jobs' bookkeeping.
+func (s *Scheduler) jobName(name string) string {
+	if s.c.EventKey != "" && eventJobs[name] {
+		return s.c.EventKey + "/" + name
+	}
+	return name
+}
+
+// AddEvent has the scheduler evaluate the jobs of one more event: c is
+// that event's Config (Event, EventKey, RSVPs, Invited, Schedule; the
+// rest is taken from this scheduler's). Its messages go through this
+// scheduler's outbox and sender; it runs the event's jobs only.
+func (s *Scheduler) AddEvent(c Config) error {
+	if c.Event == nil || c.EventKey == "" {
+		return errors.New("scheduler: another event needs Event and EventKey")
+	}
+	base := s.c
+	base.Event, base.EventKey, base.RSVPs, base.Invited, base.Schedule = c.Event, c.EventKey, c.RSVPs, c.Invited, c.Schedule
+	base.EventOnly = true
+	child, err := New(base)
+	if err != nil {
+		return err
+	}
+	child.wake = s.wake // what it enqueues wakes this scheduler's sender
+	s.mu.Lock()
+	s.others = append(s.others, child)
+	s.mu.Unlock()
+	return nil
 }
 
 // Pacer keeps one channel's messages within its limits for all processes.
@@ -164,6 +213,8 @@ type Scheduler struct {
 	fence  int64
 
 	wake chan struct{}
+
+	others []*Scheduler // other events' jobs (AddEvent), evaluated with these
 }
 
 // forever is the grace of messages that never expire (manual ones).
@@ -397,6 +448,20 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time) (int, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", j.name, err))
 		}
 	}
+	s.mu.Lock()
+	others := slices.Clone(s.others)
+	fence := s.fence
+	s.mu.Unlock()
+	for _, o := range others {
+		o.mu.Lock()
+		o.fence = fence
+		o.mu.Unlock()
+		n, err := o.RunDue(ctx, now)
+		total += n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("event %s: %w", o.c.EventKey, err))
+		}
+	}
 	if total > 0 {
 		s.kick()
 	}
@@ -551,10 +616,10 @@ func (s *Scheduler) buildJobs() []*job {
 	var jobs []*job
 	add := func(name string, fn func(spec JobSpec) func(context.Context, *world, time.Time, time.Time) ([]occurrence, error)) {
 		spec := s.sched.Job(name)
-		if !spec.Enabled {
+		if !spec.Enabled || (s.c.EventOnly && !eventJobs[name]) {
 			return
 		}
-		jobs = append(jobs, &job{name: name, occurrences: fn(spec)})
+		jobs = append(jobs, &job{name: s.jobName(name), occurrences: fn(spec)})
 	}
 	add(JobAgendaDayBefore, func(spec JobSpec) func(context.Context, *world, time.Time, time.Time) ([]occurrence, error) {
 		return s.attendeeReminder(spec, "day_before")
@@ -612,7 +677,11 @@ func (s *Scheduler) newWorld() *world {
 
 func (w *world) currentRSVPs(ctx context.Context) (map[string]domain.RSVP, error) {
 	if !w.loaded["rsvps"] {
-		m, err := w.s.c.Store.CurrentRSVPs(ctx)
+		read := w.s.c.Store.CurrentRSVPs
+		if w.s.c.RSVPs != nil {
+			read = w.s.c.RSVPs
+		}
+		m, err := read(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -724,7 +793,8 @@ func (w *world) status(personID string) domain.RSVPStatus {
 func (w *world) withRole(role domain.Role) []domain.Person {
 	var out []domain.Person
 	for _, p := range w.dir.People() {
-		if p.Has(role) {
+		// Staff hear about every event; others only about theirs.
+		if p.Has(role) && (role == domain.RoleStaff || w.s.c.Invited == nil || w.s.c.Invited(p.ID)) {
 			out = append(out, p)
 		}
 	}

@@ -30,6 +30,7 @@ type eventStore interface {
 	ImportEvent(ctx context.Context, r domain.EventRecord, at time.Time) (bool, error)
 	ImportCampaign(ctx context.Context, c domain.CampaignRecord, at time.Time) (bool, error)
 	Events(ctx context.Context) ([]domain.EventRecord, error)
+	EventRSVPs(ctx context.Context, eventID string) (map[string]domain.RSVP, error)
 	Campaigns(ctx context.Context) ([]domain.CampaignRecord, error)
 	LoadCatalog(ctx context.Context) ([]domain.Indicator, []domain.Assignment, error)
 }
@@ -68,6 +69,45 @@ func importConfigEvent(ctx context.Context, st storage.Store, c *configs.Campaig
 	}
 	es.SetEvent(ev.Event.ID)
 	return nil
+}
+
+// scheduleOtherEvents has sch run the reminders of every other open event
+// in the database that is not over at now, each with its own schedule,
+// answers and invitees.
+func scheduleOtherEvents(ctx context.Context, sch *scheduler.Scheduler, st storage.Store, primary string, now time.Time) (int, error) {
+	es, err := asEventStore(st)
+	if err != nil {
+		return 0, err
+	}
+	events, err := es.Events(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range events {
+		if r.Event.ID == primary || r.Status != domain.StatusOpen || !now.Before(r.Event.End) {
+			continue
+		}
+		var sc *scheduler.Schedule
+		if r.Schedule != "" {
+			if sc, err = scheduler.ParseSchedule("schedule.yaml", []byte(r.Schedule)); err != nil {
+				return n, fmt.Errorf("event %s: %w", r.Event.ID, err)
+			}
+		}
+		ev, id := r.Event, r.Event.ID
+		invited := map[string]bool{}
+		for _, i := range r.Invitees {
+			invited[i.PersonID] = true
+		}
+		err := sch.AddEvent(scheduler.Config{Event: &ev, EventKey: id, Schedule: sc,
+			RSVPs:   func(ctx context.Context) (map[string]domain.RSVP, error) { return es.EventRSVPs(ctx, id) },
+			Invited: func(personID string) bool { return invited[personID] }})
+		if err != nil {
+			return n, fmt.Errorf("event %s: %w", id, err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 // checkCodes refuses events whose code another event in the database

@@ -13,6 +13,10 @@ import (
 // ErrCodeTaken is returned when an event's code is already another event's.
 var ErrCodeTaken = errors.New("the event code is already used by another event")
 
+// eventJobList is the scheduler's jobs about one event (scheduler's
+// eventJobs), as an SQL list.
+const eventJobList = `'agenda_day_before', 'agenda_morning', 'speaker', 'agenda_change', 'rsvp_chaser', 'staff_summary'`
+
 // ImportEvent creates or replaces the event r.Event.ID. An import whose
 // SourceHash equals the stored one changes nothing (changed=false), so
 // loading the same files at every start is harmless and edits made since in
@@ -86,6 +90,17 @@ func (q *Queries) ImportEvent(ctx context.Context, r domain.EventRecord, at time
 			}
 			if _, err := db.Exec(ctx, `UPDATE scheduler_agenda SET event_id = $1 WHERE event_id = ''`, r.Event.ID); err != nil {
 				return fmt.Errorf("adopt agenda: %w", err)
+			}
+			// The event's reminders already enqueued or evaluated keep
+			// their keys under the event's name (scheduler.Config.EventKey),
+			// so that none is sent twice after the upgrade.
+			if _, err := db.Exec(ctx, `UPDATE outbox SET key = CAST($1 AS TEXT) || '/' || key, job = CAST($1 AS TEXT) || '/' || job
+				WHERE job IN (`+eventJobList+`)`, r.Event.ID); err != nil {
+				return fmt.Errorf("adopt reminders: %w", err)
+			}
+			if _, err := db.Exec(ctx, `UPDATE scheduler_runs SET job = CAST($1 AS TEXT) || '/' || job
+				WHERE job IN (`+eventJobList+`) AND CAST($1 AS TEXT) || '/' || job NOT IN (SELECT job FROM scheduler_runs)`, r.Event.ID); err != nil {
+				return fmt.Errorf("adopt reminder runs: %w", err)
 			}
 		}
 		return insertAudit(ctx, db, at, "", "event.import", r.Event.ID+" "+r.Code, "cli")

@@ -26,6 +26,8 @@ type EventsStore interface {
 	EventRSVPs(ctx context.Context, eventID string) (map[string]domain.RSVP, error)
 	CheckIn(ctx context.Context, c sqlstore.CheckIn) (sqlstore.CheckIn, bool, error)
 	EventCheckIns(ctx context.Context, eventID string) (map[string]sqlstore.CheckIn, error)
+	Enqueue(ctx context.Context, it sqlstore.OutboxItem) (bool, error)
+	JobRun(ctx context.Context, job string) (time.Time, bool, error)
 }
 
 // EventRecord returns an event of the test directory: id, code, a day at
@@ -59,6 +61,9 @@ var PreEventsRows = []string{
 	`INSERT INTO submissions (indicator_code, agency_code, status, value, by_person, updated_at, version) VALUES ('2.2.2', 'STC', 'approved', '0.62', 'DB002', '2024-08-10 00:00:00+00:00', 3)`,
 	`INSERT INTO submission_history (indicator_code, agency_code, by_person, at, action, new_value) VALUES ('2.2.2', 'STC', 'DB002', '2024-08-09 00:00:00+00:00', 'submit', '0.62')`,
 	`INSERT INTO scheduler_agenda (event_id, version, hash, snapshot, updated_at) VALUES ('pii-2024', 1, 'h', '[]', 1)`,
+	`INSERT INTO outbox (key, job, person_id, due_at, next_attempt_at, created_at, status) VALUES ('agenda_day_before|2024-08-01T15:00|DB001', 'agenda_day_before', 'DB001', 1, 1, 1, 'sent')`,
+	`INSERT INTO outbox (key, job, person_id, due_at, next_attempt_at, created_at, status) VALUES ('indicator_ladder|2024-08-23T08:00|DB002', 'indicator_ladder', 'DB002', 1, 1, 1, 'sent')`,
+	`INSERT INTO scheduler_runs (job, last_run) VALUES ('agenda_day_before', 5)`,
 }
 
 // CheckEventsMigration checks a store opened on a database that held
@@ -105,6 +110,17 @@ func CheckEventsMigration(t *testing.T, s EventsStore) {
 	vals, err := s.ApprovedValues(ctx, "pii-2024")
 	if err != nil || vals[[2]string{"2.2.2", "STC"}] != "0.62" {
 		t.Errorf("approved values of the adopted campaign: %v %v", vals, err)
+	}
+	// Reminders already sent keep their keys under the event's name (the
+	// scheduler's EventKey); the campaign's stay as they were.
+	for key, job := range map[string]string{"pii-2024/agenda_day_before|2024-08-01T15:00|DB001": "pii-2024/agenda_day_before",
+		"indicator_ladder|2024-08-23T08:00|DB002": "indicator_ladder"} {
+		if added, err := s.Enqueue(ctx, sqlstore.OutboxItem{Key: key, Job: job, PersonID: "DB001", DueAt: at, CreatedAt: at}); err != nil || added {
+			t.Errorf("outbox key %s after migration: added again=%v %v", key, added, err)
+		}
+	}
+	if last, ok, err := s.JobRun(ctx, "pii-2024/agenda_day_before"); err != nil || !ok || last.UnixMilli() != 5 {
+		t.Errorf("job run after migration: %v %v %v", last, ok, err)
 	}
 	// A second event starts empty: the old rows belong to the first.
 	ev2 := EventRecord("hn-2025", "HN2025", time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC))

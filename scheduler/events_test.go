@@ -1,0 +1,157 @@
+package scheduler_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/scheduler"
+	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
+)
+
+// eventStore is what the two-event test needs beyond testStore.
+type eventStore interface {
+	ImportEvent(ctx context.Context, r domain.EventRecord, at time.Time) (bool, error)
+	SetEvent(id string)
+	EventRSVPs(ctx context.Context, eventID string) (map[string]domain.RSVP, error)
+	CheckIn(ctx context.Context, c sqlstore.CheckIn) (sqlstore.CheckIn, bool, error)
+	EventCheckIns(ctx context.Context, eventID string) (map[string]sqlstore.CheckIn, error)
+}
+
+// councilEvent overlaps the conference on the same morning; A1 and P1 are
+// invited to both, A2 to the conference only.
+func councilEvent() *domain.Event {
+	return &domain.Event{
+		ID: "council", NameVI: "Hội đồng thẩm định đề tài", NameEN: "Project appraisal council", Location: hcm,
+		DoorsOpen: at("2024-08-02 09:45"), Start: at("2024-08-02 10:00"), End: at("2024-08-02 12:00"),
+		VenueVI: "Phòng họp tầng 3, Sở KH&CN", VenueEN: "Meeting room, 3rd floor", Address: "Hưng Yên",
+		RSVPCutoff: at("2024-08-01 12:00"),
+		Agenda:     []domain.AgendaItem{{No: 1, Start: at("2024-08-02 10:00"), End: at("2024-08-02 12:00"), TitleVI: "Thẩm định"}},
+	}
+}
+
+func TestTwoOverlappingEvents(t *testing.T) {
+	eachStore(t, func(t *testing.T, st testStore) {
+		people := []domain.Person{
+			person("A1", "Nguyễn Văn An", "STC", "0912000001", domain.RoleDelegate),
+			person("A2", "Trần Thị Bình", "SYT", "0912000002", domain.RoleDelegate),
+			person("P1", "Lê Minh Châu", "STC", "0912000003", domain.RoleDelegate),
+			person("ST", "Đinh Hải Giang", "SKHCN", "0912000009", domain.RoleStaff),
+		}
+		e := newEnv(t, st, people, strings.Replace(testSchedule, "speakers:\n  2: [A1]\n", "", 1))
+		es := st.(eventStore)
+		conf, council := e.ev, councilEvent()
+		everyone := []domain.Invitee{{PersonID: "A1"}, {PersonID: "A2"}, {PersonID: "P1"}, {PersonID: "ST"}}
+		shared := []domain.Invitee{{PersonID: "A1"}, {PersonID: "P1"}}
+		for _, r := range []domain.EventRecord{
+			{Event: *conf, Code: "PII", Invitees: everyone},
+			{Event: *council, Code: "HD", Invitees: shared},
+		} {
+			if _, err := es.ImportEvent(e.ctx, r, e.clk.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		es.SetEvent(conf.ID)
+		for _, id := range []string{"A1", "A2", "P1", "ST"} {
+			e.link(id)
+		}
+		answer := func(person, event string, s domain.RSVPStatus) {
+			e.apply(domain.SaveRSVP{RSVP: domain.RSVP{PersonID: person, Status: s, Channel: domain.Telegram, EventID: event}})
+		}
+		answer("A1", "pii-test", domain.RSVPAttend)
+		answer("A2", "pii-test", domain.RSVPAttend)
+		answer("P1", "council", domain.RSVPAttend)
+
+		e.eventKey = conf.ID
+		s := e.scheduler(st, "w1", nil)
+		invited := map[string]bool{"A1": true, "P1": true}
+		sc, err := scheduler.ParseSchedule("schedule.yaml", []byte(strings.Replace(testSchedule, "speakers:\n  2: [A1]\n", "", 1)+
+			"send: {per_second: 200, per_chat_per_second: 20}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddEvent(scheduler.Config{Event: council, EventKey: "council", Schedule: sc,
+			RSVPs:   func(ctx context.Context) (map[string]domain.RSVP, error) { return es.EventRSVPs(ctx, "council") },
+			Invited: func(id string) bool { return invited[id] }}); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		fresh := func(id string) []string {
+			all := e.texts(id)
+			out := all[seen[id]:]
+			seen[id] = len(all)
+			return out
+		}
+
+		// D-3 09:00: each event chases its own people without an answer:
+		// P1 for the conference, A1 for the council; A2 (conference only,
+		// answered) nothing.
+		e.runDue(s, at("2024-07-30 09:00"))
+		if got := fresh("P1"); len(got) != 1 || !strings.Contains(got[0], conf.NameVI) {
+			t.Errorf("P1 at D-3: %q, want the conference's chaser", got)
+		}
+		if got := fresh("A1"); len(got) != 1 || !strings.Contains(got[0], council.NameVI) {
+			t.Errorf("A1 at D-3: %q, want the council's chaser", got)
+		}
+		if got := fresh("A2"); len(got) != 0 {
+			t.Errorf("A2 at D-3: %q", got)
+		}
+		if got := fresh("ST"); len(got) != 2 {
+			t.Errorf("staff at D-3: %d summaries, want one per event: %q", len(got), got)
+		}
+
+		// A1 declines the council; P1 answers the conference.
+		answer("A1", "council", domain.RSVPDecline)
+		answer("P1", "pii-test", domain.RSVPDecline)
+
+		// D-1 09:00: the conference's cut-off is 31/07 17:00 (no chaser);
+		// the council's chaser finds everyone answered.
+		e.runDue(s, at("2024-08-01 09:00"))
+		for _, id := range []string{"A1", "A2", "P1"} {
+			if got := fresh(id); len(got) != 0 {
+				t.Errorf("%s chased after answering: %q", id, got)
+			}
+		}
+
+		// D-1 15:00: the day-before reminders, each to its own attendees.
+		e.runDue(s, at("2024-08-01 15:00"))
+		a1, a2, p1 := fresh("A1"), fresh("A2"), fresh("P1")
+		if len(a1) != 1 || !strings.Contains(a1[0], conf.NameVI) {
+			t.Errorf("A1 day before: %q, want the conference only", a1)
+		}
+		if len(a2) != 1 || !strings.Contains(a2[0], conf.NameVI) {
+			t.Errorf("A2 day before: %q", a2)
+		}
+		if len(p1) != 1 || !strings.Contains(p1[0], council.NameVI) || !strings.Contains(p1[0], "Phòng họp tầng 3") {
+			t.Errorf("P1 day before: %q, want the council only", p1)
+		}
+		if n := len(e.items("pii-test/agenda_day_before")); n != 2 {
+			t.Errorf("conference day-before rows: %d", n)
+		}
+		if n := len(e.items("council/agenda_day_before")); n != 1 {
+			t.Errorf("council day-before rows: %d", n)
+		}
+		// Evaluated again: nothing new for either event.
+		e.runDue(s, at("2024-08-01 15:00"))
+		for _, id := range []string{"A1", "A2", "P1"} {
+			if got := fresh(id); len(got) != 0 {
+				t.Errorf("%s got a reminder twice: %q", id, got)
+			}
+		}
+
+		// Check-in is per event: A1 at the conference, P1 at the council.
+		for _, c := range []sqlstore.CheckIn{{PersonID: "A1", EventID: "pii-test"}, {PersonID: "P1", EventID: "council"}} {
+			c.At, c.Method = at("2024-08-02 07:50"), "self"
+			if _, ok, err := es.CheckIn(e.ctx, c); err != nil || !ok {
+				t.Fatalf("check in %+v: %v %v", c, ok, err)
+			}
+		}
+		confIn, _ := es.EventCheckIns(e.ctx, "pii-test")
+		councilIn, _ := es.EventCheckIns(e.ctx, "council")
+		if len(confIn) != 1 || confIn["A1"].PersonID != "A1" || len(councilIn) != 1 || councilIn["P1"].PersonID != "P1" {
+			t.Errorf("check-ins: conference %v, council %v", confIn, councilIn)
+		}
+	})
+}
