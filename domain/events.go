@@ -2,6 +2,8 @@ package domain
 
 import (
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -103,5 +105,41 @@ func UpcomingFor(events []EventRecord, personID string, now time.Time) []EventRe
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Event.Start.Before(out[j].Event.Start) })
+	return out
+}
+
+// WithLastYear returns inds with last year's values taken from the
+// previous campaign's approved values (approved, by indicator code and
+// agency; prevName names that campaign), each indicator matched by its
+// code in that campaign (c.PreviousCode, for renamed codes). An indicator
+// with no approved value there keeps the value of the catalog file.
+func WithLastYear(inds []Indicator, c CampaignRecord, prevName string, approved map[[2]string]string) []Indicator {
+	out := make([]Indicator, len(inds))
+	for i, ind := range inds {
+		out[i] = ind
+		code := c.PreviousCode(ind.Code)
+		v, ok := approved[[2]string{code, ind.Agency}]
+		if !ok && ind.Agency == "" {
+			// An indicator without a supplying agency: last year's value
+			// when exactly one agency had one.
+			n := 0
+			for k, val := range approved {
+				if k[0] == code {
+					v, n = val, n+1
+				}
+			}
+			ok = n == 1
+		}
+		if !ok || v == "" {
+			continue
+		}
+		if _, err := strconv.ParseFloat(v, 64); err == nil {
+			v = strings.Replace(v, ".", ",", 1) // the decimal comma people read and flows parse
+		}
+		if prevName != "" {
+			v += " (" + prevName + ")"
+		}
+		out[i].LastYear = v
+	}
 	return out
 }

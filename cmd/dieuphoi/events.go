@@ -32,6 +32,8 @@ type eventStore interface {
 	Events(ctx context.Context) ([]domain.EventRecord, error)
 	EventRSVPs(ctx context.Context, eventID string) (map[string]domain.RSVP, error)
 	Campaigns(ctx context.Context) ([]domain.CampaignRecord, error)
+	Campaign(ctx context.Context, id string) (domain.CampaignRecord, error)
+	ApprovedValues(ctx context.Context, campaignID string) (map[[2]string]string, error)
 	LoadCatalog(ctx context.Context) ([]domain.Indicator, []domain.Assignment, error)
 }
 
@@ -46,29 +48,55 @@ func asEventStore(st storage.Store) (eventStore, error) {
 // importConfigEvent makes the config files' event and campaign records (an
 // import, changing nothing when the files did not change) and makes them
 // the ones the store answers for.
-func importConfigEvent(ctx context.Context, st storage.Store, c *configs.Campaign, now time.Time) error {
+func importConfigEvent(ctx context.Context, st storage.Store, c *configs.Campaign, now time.Time) (*domain.CampaignRecord, error) {
 	es, err := asEventStore(st)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkCodes(ctx, es, []configs.Loaded{{Dir: ".", Campaign: c}}); err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
+		return nil, fmt.Errorf("configuration:\n%w", err)
 	}
 	ev, cp, hasCampaign, err := c.Records(c.ScheduleText)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var current *domain.CampaignRecord
 	if hasCampaign {
 		if _, err := es.ImportCampaign(ctx, cp, now); err != nil {
-			return fmt.Errorf("import the campaign: %w", err)
+			return nil, fmt.Errorf("import the campaign: %w", err)
 		}
 		es.SetCampaign(cp.ID)
+		current = &cp
 	}
 	if _, err := es.ImportEvent(ctx, ev, now); err != nil {
-		return fmt.Errorf("import the event: %w", err)
+		return nil, fmt.Errorf("import the event: %w", err)
 	}
 	es.SetEvent(ev.Event.ID)
-	return nil
+	return current, nil
+}
+
+// withPreviousValues gives the catalog last year's values from the
+// campaign before c (its approved values), where it has them.
+func withPreviousValues(ctx context.Context, st storage.Store, c *domain.CampaignRecord, inds []domain.Indicator) ([]domain.Indicator, error) {
+	if c == nil || c.PreviousID == "" {
+		return inds, nil
+	}
+	es, err := asEventStore(st)
+	if err != nil {
+		return nil, err
+	}
+	prev, err := es.Campaign(ctx, c.PreviousID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return inds, nil // named but not (yet) in the database: the catalog file's values
+	}
+	if err != nil {
+		return nil, fmt.Errorf("previous campaign %s: %w", c.PreviousID, err)
+	}
+	approved, err := es.ApprovedValues(ctx, prev.ID)
+	if err != nil {
+		return nil, err
+	}
+	return domain.WithLastYear(inds, *c, prev.NameVI, approved), nil
 }
 
 // scheduleOtherEvents has sch run the reminders of every other open event

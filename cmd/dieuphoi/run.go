@@ -800,7 +800,8 @@ func syncConfig(ctx context.Context, st storage.Store, c *configs.Campaign, now 
 	}
 	// The files' event and campaign are records like any other; the store
 	// answers for them unless told otherwise.
-	if err := importConfigEvent(ctx, st, c, now); err != nil {
+	current, err := importConfigEvent(ctx, st, c, now)
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	dir, err := st.Directory(ctx)
@@ -810,6 +811,9 @@ func syncConfig(ctx context.Context, st storage.Store, c *configs.Campaign, now 
 	inds, as, err := sync.LoadCatalog(ctx)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("read indicators: %w", err)
+	}
+	if inds, err = withPreviousValues(ctx, st, current, inds); err != nil {
+		return nil, nil, nil, fmt.Errorf("last year's values: %w", err)
 	}
 	var catalog *domain.Catalog
 	if len(inds) > 0 {

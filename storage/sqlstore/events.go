@@ -419,3 +419,61 @@ func (q *Queries) ApprovedValues(ctx context.Context, campaignID string) (map[[2
 	}
 	return out, nil
 }
+
+// CloneCampaign makes a new open campaign id from campaign from: the same
+// catalog version and staff contact, deadlines a year later, and from as
+// its previous campaign (where last year's values come from).
+func (q *Queries) CloneCampaign(ctx context.Context, from, id, nameVI, nameEN string, at time.Time) (domain.CampaignRecord, error) {
+	c, err := q.Campaign(ctx, from)
+	if err != nil {
+		return c, fmt.Errorf("clone campaign %s: %w", from, err)
+	}
+	if _, err := q.Campaign(ctx, id); err == nil {
+		return c, fmt.Errorf("clone campaign: %q is already a campaign", id)
+	}
+	c.ID, c.NameVI, c.NameEN, c.PreviousID, c.Status, c.SourceHash = id, nameVI, nameEN, from, domain.StatusOpen, ""
+	c.CodeMap = nil
+	c.Deadline = c.Deadline.AddDate(1, 0, 0)
+	for k, d := range c.AgencyDeadlines {
+		c.AgencyDeadlines[k] = d.AddDate(1, 0, 0)
+	}
+	if _, err := q.ImportCampaign(ctx, c, at); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// CloneEvent makes a new open event id (code) from event from on day: the
+// same venue, agenda, speakers, invitees and reminders, every time moved
+// by whole days.
+func (q *Queries) CloneEvent(ctx context.Context, from, id, code string, day time.Time, at time.Time) (domain.EventRecord, error) {
+	r, err := q.Event(ctx, from)
+	if err != nil {
+		return r, fmt.Errorf("clone event %s: %w", from, err)
+	}
+	if _, err := q.Event(ctx, id); err == nil {
+		return r, fmt.Errorf("clone event: %q is already an event", id)
+	}
+	loc := r.Event.Location
+	y, m, d := r.Event.Start.In(loc).Date()
+	ny, nm, nd := day.Date()
+	days := int(time.Date(ny, nm, nd, 12, 0, 0, 0, time.UTC).Sub(time.Date(y, m, d, 12, 0, 0, 0, time.UTC)).Hours() / 24)
+	move := func(t time.Time) time.Time {
+		if t.IsZero() {
+			return t
+		}
+		return t.In(loc).AddDate(0, 0, days)
+	}
+	e := r.Event
+	e.ID = id
+	e.DoorsOpen, e.Start, e.End, e.RSVPCutoff = move(e.DoorsOpen), move(e.Start), move(e.End), move(e.RSVPCutoff)
+	e.Agenda = append([]domain.AgendaItem(nil), e.Agenda...)
+	for i := range e.Agenda {
+		e.Agenda[i].Start, e.Agenda[i].End = move(e.Agenda[i].Start), move(e.Agenda[i].End)
+	}
+	r.Event, r.Code, r.Status, r.SourceHash = e, code, domain.StatusOpen, ""
+	if _, err := q.ImportEvent(ctx, r, at); err != nil {
+		return r, err
+	}
+	return r, nil
+}

@@ -21,6 +21,9 @@ type EventsStore interface {
 	Events(ctx context.Context) ([]domain.EventRecord, error)
 	Event(ctx context.Context, id string) (domain.EventRecord, error)
 	Campaigns(ctx context.Context) ([]domain.CampaignRecord, error)
+	CloneCampaign(ctx context.Context, from, id, nameVI, nameEN string, at time.Time) (domain.CampaignRecord, error)
+	CloneEvent(ctx context.Context, from, id, code string, day time.Time, at time.Time) (domain.EventRecord, error)
+	Campaign(ctx context.Context, id string) (domain.CampaignRecord, error)
 	SetCampaignStatus(ctx context.Context, id string, s domain.Status, by string, at time.Time) error
 	ApprovedValues(ctx context.Context, campaignID string) (map[[2]string]string, error)
 	EventRSVPs(ctx context.Context, eventID string) (map[string]domain.RSVP, error)
@@ -172,6 +175,36 @@ func RunEvents(t *testing.T, open func(t *testing.T) EventsStore) {
 			t.Errorf("agenda: %+v", got.Event.Agenda)
 		}
 	})
+	t.Run("a cloned event moves by whole days and keeps agenda and invitees", func(t *testing.T) {
+		s := seed(t)
+		src := EventRecord("a", "A24", time.Date(2024, 8, 2, 0, 0, 0, 0, time.UTC))
+		if _, err := s.ImportEvent(ctx, src, at); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CloneEvent(ctx, "a", "b", "A24", time.Date(2025, 8, 1, 0, 0, 0, 0, time.UTC), at); !errors.Is(err, sqlstore.ErrCodeTaken) {
+			t.Errorf("clone with the source's code: %v", err)
+		}
+		if _, err := s.CloneEvent(ctx, "a", "b", "A25", time.Date(2025, 8, 1, 0, 0, 0, 0, time.UTC), at); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Event(ctx, "b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc := got.Event.Location
+		if s := got.Event.Start.In(loc).Format("2006-01-02 15:04"); s != "2025-08-01 08:00" {
+			t.Errorf("clone starts %s", s)
+		}
+		if s := got.Event.RSVPCutoff.In(loc).Format("2006-01-02 15:04"); s != "2025-07-30 17:00" {
+			t.Errorf("clone's cut-off %s", s)
+		}
+		if len(got.Event.Agenda) != 1 || got.Event.Agenda[0].Start.In(loc).Format("2006-01-02 15:04") != "2025-08-01 08:00" || len(got.Invitees) != 3 {
+			t.Errorf("clone: %+v", got)
+		}
+		if orig, _ := s.Event(ctx, "a"); !orig.Event.Start.Equal(src.Event.Start) {
+			t.Errorf("the source moved: %v", orig.Event.Start)
+		}
+	})
 	t.Run("two events cannot share a code", func(t *testing.T) {
 		s := seed(t)
 		if _, err := s.ImportEvent(ctx, EventRecord("a", "SAME", at), at); err != nil {
@@ -242,9 +275,13 @@ func RunEvents(t *testing.T, open func(t *testing.T) EventsStore) {
 		if err := s.SetCampaignStatus(ctx, "pii-2024", domain.StatusClosed, "DB003", at); err != nil {
 			t.Fatal(err)
 		}
-		next := domain.CampaignRecord{ID: "pii-2025", NameVI: "PII 2025", CatalogVersion: "2025", PreviousID: "pii-2024",
-			CodeMap: map[string]string{"2.2.2b": "2.2.2"}, Deadline: at.AddDate(0, 2, 0),
-			AgencyDeadlines: map[string]time.Time{"STC": at.AddDate(0, 1, 0)}}
+		cloned, err := s.CloneCampaign(ctx, "pii-2024", "pii-2025", "PII 2025", "PII 2025", at)
+		if err != nil || cloned.PreviousID != "pii-2024" || cloned.Status != domain.StatusOpen {
+			t.Fatalf("clone: %+v %v", cloned, err)
+		}
+		next := cloned
+		next.CatalogVersion, next.CodeMap = "2025", map[string]string{"2.2.2b": "2.2.2"}
+		next.Deadline, next.AgencyDeadlines = at.AddDate(0, 2, 0), map[string]time.Time{"STC": at.AddDate(0, 1, 0)}
 		if _, err := s.ImportCampaign(ctx, next, at); err != nil {
 			t.Fatal(err)
 		}
@@ -258,6 +295,16 @@ func RunEvents(t *testing.T, open func(t *testing.T) EventsStore) {
 		vals, err := s.ApprovedValues(ctx, "pii-2024")
 		if err != nil || vals[[2]string{"2.2.2", "STC"}] != "0.7" {
 			t.Errorf("approved values of 2024: %v %v", vals, err)
+		}
+		// 2025's catalog renamed 2.2.2 to 2.2.2b: it shows 2024's approved
+		// value as last year's; P1.04, never approved, keeps the file's.
+		inds := Indicators()
+		inds[0].Code = "2.2.2b"
+		inds[1].LastYear = "61,2"
+		prev, _ := s.Campaign(ctx, list[0].PreviousID)
+		shown := domain.WithLastYear(inds, list[0], prev.NameVI, vals)
+		if shown[0].LastYear != "0,7 (PII 2024)" || shown[1].LastYear != "61,2" {
+			t.Errorf("last year's values in 2025: %q, %q", shown[0].LastYear, shown[1].LastYear)
 		}
 		// 2025 starts empty: its agencies answer again, and 2024's
 		// approved row stays as it was.
