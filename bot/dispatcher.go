@@ -116,6 +116,7 @@ var ErrNotSaved = errors.New("update not saved")
 // the replies, in that order, so that a crash at any point followed by a
 // replay reaches the same state without losing or doubling anything.
 type Dispatcher struct {
+	events   func(ctx context.Context) ([]domain.EventRecord, error)
 	store    storage.Store
 	sessions storage.SessionStore
 	event    *domain.Event
@@ -181,6 +182,10 @@ type Config struct {
 	// burst of 30: a person tapping quickly through a form, or an album of
 	// ten photos, fits; dozens a second do not.
 	FloodRate, FloodBurst float64
+	// Events, when set, lists the deployment's events (cached by the
+	// caller): a person invited to several upcoming ones chooses in chat
+	// (flows.Facts.Events). Nil: Event alone.
+	Events func(ctx context.Context) ([]domain.EventRecord, error)
 }
 
 // NewDispatcher returns a dispatcher with no channels yet; add them with
@@ -191,6 +196,7 @@ func NewDispatcher(c Config) *Dispatcher {
 		campaign: c.Campaign, helpdesk: c.Helpdesk, blobs: c.Blobs, exporter: c.Exporter, publicURL: c.PublicURL,
 		quota: c.Quota, perQuota: c.PersonQuota, allQuota: c.TotalQuota, limiter: c.Limiter,
 		senders: map[domain.Channel]Sender{}, fetchers: map[domain.Channel]Fetcher{}, tasks: map[string]TaskFunc{},
+		events: c.Events,
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -713,6 +719,9 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 		return f, false, fmt.Errorf("person state: %w", err)
 	}
 	f.RSVP, f.Lang, unreachable = st.RSVP, st.Lang, st.Unreachable
+	if err := d.eventFacts(ctx, &f, p.ID); err != nil {
+		return f, false, err
+	}
 	if d.campaign == nil || catalog == nil {
 		return f, unreachable, nil
 	}

@@ -52,6 +52,7 @@ func Step(s Session, in Input, f Facts) Result {
 		s.Lang = domain.Vietnamese
 	}
 	r := &stepper{s: s, f: f, in: in}
+	r.selectEvent()
 	r.run()
 	if r.s.Draft != nil && len(r.s.Draft) == 0 {
 		r.s.Draft = nil
@@ -365,8 +366,13 @@ func (r *stepper) command() {
 	switch r.in.Command {
 	case "start", "xacnhan", "thamdu", "rsvp", "sukien", "event":
 		r.reset()
+		r.unselectEvent() // with several events: which one?
 		r.menu()
 	case "chuongtrinh", "agenda":
+		if r.multi() && r.s.Event == "" {
+			r.eventsCard()
+			return
+		}
 		r.say(r.agenda(), r.menuButtons()...)
 	case "chiso", "indicators":
 		r.reset()
@@ -387,7 +393,7 @@ func (r *stepper) command() {
 }
 
 func (r *stepper) button() {
-	if r.campaignButton() || r.staffButton(r.in.Data) {
+	if r.campaignButton() || r.staffButton(r.in.Data) || r.eventButton() {
 		return
 	}
 	switch r.in.Data {
@@ -486,7 +492,7 @@ func (r *stepper) answer(st domain.RSVPStatus, sub *domain.Substitute) {
 		r.say(r.t("same_answer"), r.afterAnswerButtons())
 		return
 	}
-	rec := domain.RSVP{PersonID: r.f.Person.ID, Status: st, Substitute: sub, Channel: r.f.Channel, At: r.f.Now}
+	rec := domain.RSVP{PersonID: r.f.Person.ID, Status: st, Substitute: sub, Channel: r.f.Channel, At: r.f.Now, EventID: r.eventID()}
 	r.effects = append(r.effects, domain.SaveRSVP{RSVP: rec})
 	r.f.RSVP = &rec
 	ev := r.f.Event
@@ -636,6 +642,10 @@ func (r *stepper) menu() {
 }
 
 func (r *stepper) card() {
+	if r.multi() && r.s.Event == "" {
+		r.eventsCard()
+		return
+	}
 	ev := r.f.Event
 	key := msg("card")
 	if r.rsvpClosed() {
@@ -655,9 +665,13 @@ func (r *stepper) rsvpClosed() bool {
 func (r *stepper) menuButtons() [][]Button {
 	rows := [][]Button{}
 	if r.f.Person != nil && r.f.Person.Has(domain.RoleDelegate) && !r.rsvpClosed() {
+		sfx := r.answerSuffix()
 		rows = append(rows,
-			[]Button{{r.t("btn_attend"), btnAttend}, {r.t("btn_decline"), btnDecline}},
-			[]Button{{r.t("btn_sub"), btnSub}})
+			[]Button{{r.t("btn_attend"), btnAttend + sfx}, {r.t("btn_decline"), btnDecline + sfx}},
+			[]Button{{r.t("btn_sub"), btnSub + sfx}})
+	}
+	if r.multi() {
+		rows = append(rows, []Button{{r.t("btn_events"), btnEvents}})
 	}
 	if r.isFocal() {
 		rows = append(rows, []Button{{r.t("btn_indicators"), btnIndicators}})

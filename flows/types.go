@@ -84,6 +84,9 @@ type Session struct {
 	// phone form answer (Zalo's user_submit_info) is expected. One that was
 	// never asked for is not accepted.
 	ContactAsked bool `json:"ca,omitempty"`
+	// Event is the code of the event this chat is about when the person is
+	// invited to several (Facts.Events), "" until they pick one.
+	Event string `json:"ev,omitempty"`
 }
 
 // Facts are what a step may read besides the session and the input.
@@ -127,6 +130,12 @@ type Facts struct {
 	// in the console (PublicURL/admin/…), a substitute's check-in page;
 	// "" when unknown.
 	PublicURL string
+	// Events are the open events Person is invited to that are not over,
+	// soonest first (domain.UpcomingFor), and EventRSVPs Person's answer to
+	// each by event id. With one event that is Event, or none, the chat is
+	// about Event alone.
+	Events     []domain.EventRecord
+	EventRSVPs map[string]*domain.RSVP
 }
 
 // Button is one tappable choice. Data is at most 64 bytes (Telegram's limit).

@@ -286,7 +286,7 @@ func (s *Scheduler) chaserText(lang domain.Lang) []flows.Reply {
 	by := clock(cutoff, loc) + " " + date(lang, cutoff, loc)
 	return []flows.Reply{{
 		Text:    t(lang, "chaser", ev.Name(lang), clock(ev.Start, loc), date(lang, ev.Start, loc), ev.Venue(lang), by),
-		Buttons: rsvpButtons(lang),
+		Buttons: rsvpButtons(lang, s.c.EventCode),
 	}}
 }
 

@@ -169,10 +169,17 @@ func agendaLines(lang domain.Lang, ev *domain.Event, loc *time.Location) string 
 	return strings.Join(lines, "\n")
 }
 
-func rsvpButtons(lang domain.Lang) [][]flows.Button {
+// rsvpButtons are the answer buttons; code, when set, is the event's code
+// they answer (flows: "rsvp:attend:CODE"), so that with several events the
+// answer goes to the event the reminder was about.
+func rsvpButtons(lang domain.Lang, code string) [][]flows.Button {
+	sfx := ""
+	if code != "" {
+		sfx = ":" + code
+	}
 	return [][]flows.Button{
-		{{Label: t(lang, "btn_attend"), Data: btnAttend}, {Label: t(lang, "btn_decline"), Data: btnDecline}},
-		{{Label: t(lang, "btn_sub"), Data: btnSub}},
+		{{Label: t(lang, "btn_attend"), Data: btnAttend + sfx}, {Label: t(lang, "btn_decline"), Data: btnDecline + sfx}},
+		{{Label: t(lang, "btn_sub"), Data: btnSub + sfx}},
 	}
 }
 

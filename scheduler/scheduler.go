@@ -147,6 +147,9 @@ type Config struct {
 	// at the same moment to the same person are two messages. It is the
 	// event's id (domain.EventRecord).
 	EventKey string
+	// EventCode is the event's code, carried by the answer buttons of its
+	// chasers ("" with a single event: plain buttons, as before).
+	EventCode string
 	// RSVPs returns the event's current answers (nil: Store.CurrentRSVPs).
 	RSVPs func(ctx context.Context) (map[string]domain.RSVP, error)
 	// Invited says whether a person is invited to the event (nil:
@@ -179,6 +182,7 @@ func (s *Scheduler) AddEvent(c Config) error {
 	}
 	base := s.c
 	base.Event, base.EventKey, base.RSVPs, base.Invited, base.Schedule = c.Event, c.EventKey, c.RSVPs, c.Invited, c.Schedule
+	base.EventCode = c.EventCode
 	base.EventOnly = true
 	child, err := New(base)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -127,7 +128,7 @@ func scheduleOtherEvents(ctx context.Context, sch *scheduler.Scheduler, st stora
 		for _, i := range r.Invitees {
 			invited[i.PersonID] = true
 		}
-		err := sch.AddEvent(scheduler.Config{Event: &ev, EventKey: id, Schedule: sc,
+		err := sch.AddEvent(scheduler.Config{Event: &ev, EventKey: id, EventCode: r.Code, Schedule: sc,
 			RSVPs:   func(ctx context.Context) (map[string]domain.RSVP, error) { return es.EventRSVPs(ctx, id) },
 			Invited: func(personID string) bool { return invited[personID] }})
 		if err != nil {
@@ -136,6 +137,34 @@ func scheduleOtherEvents(ctx context.Context, sch *scheduler.Scheduler, st stora
 		n++
 	}
 	return n, nil
+}
+
+// eventsCache lists the events for the dispatcher, read again at most every
+// ttl: a person's card is built on every message.
+type eventsCache struct {
+	es  eventStore
+	ttl time.Duration
+
+	mu   sync.Mutex
+	at   time.Time
+	list []domain.EventRecord
+}
+
+func (c *eventsCache) Events(ctx context.Context) ([]domain.EventRecord, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.list != nil && time.Since(c.at) < c.ttl {
+		return c.list, nil
+	}
+	list, err := c.es.Events(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if list == nil {
+		list = []domain.EventRecord{}
+	}
+	c.list, c.at = list, time.Now()
+	return list, nil
 }
 
 // checkCodes refuses events whose code another event in the database

@@ -449,7 +449,12 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if !ok {
 		return errors.New("the database cannot keep the evidence quotas")
 	}
-	d = bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log,
+	es, err := asEventStore(st)
+	if err != nil {
+		return err
+	}
+	events := &eventsCache{es: es, ttl: 15 * time.Second}
+	d = bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log, Events: events.Events,
 		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter, PublicURL: s.PublicURL,
 		Quota: limits, PersonQuota: int64(s.QuotaPersonMB * (1 << 20)), TotalQuota: int64(s.QuotaTotalMB * (1 << 20)),
 		Limiter: limiterOf(sessions),

@@ -477,3 +477,21 @@ func (q *Queries) CloneEvent(ctx context.Context, from, id, code string, day tim
 	}
 	return r, nil
 }
+
+// PersonRSVPs returns a person's current answer to every event, by event
+// id.
+func (q *Queries) PersonRSVPs(ctx context.Context, personID string) (map[string]domain.RSVP, error) {
+	rows, err := q.DB.Query(ctx, rsvpSelect+` WHERE id IN (SELECT MAX(id) FROM rsvps WHERE person_id = $1 GROUP BY event_id)`, personID)
+	if err != nil {
+		return nil, fmt.Errorf("answers of %s: %w", personID, err)
+	}
+	list, err := scanRSVPs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("answers of %s: %w", personID, err)
+	}
+	out := make(map[string]domain.RSVP, len(list))
+	for _, r := range list {
+		out[r.EventID] = r
+	}
+	return out, nil
+}

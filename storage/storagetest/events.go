@@ -27,6 +27,7 @@ type EventsStore interface {
 	SetCampaignStatus(ctx context.Context, id string, s domain.Status, by string, at time.Time) error
 	ApprovedValues(ctx context.Context, campaignID string) (map[[2]string]string, error)
 	EventRSVPs(ctx context.Context, eventID string) (map[string]domain.RSVP, error)
+	PersonRSVPs(ctx context.Context, personID string) (map[string]domain.RSVP, error)
 	CheckIn(ctx context.Context, c sqlstore.CheckIn) (sqlstore.CheckIn, bool, error)
 	EventCheckIns(ctx context.Context, eventID string) (map[string]sqlstore.CheckIn, error)
 	Enqueue(ctx context.Context, it sqlstore.OutboxItem) (bool, error)
@@ -240,6 +241,9 @@ func RunEvents(t *testing.T, open func(t *testing.T) EventsStore) {
 		b, _ := s.EventRSVPs(ctx, "b")
 		if a["DB001"].Status != domain.RSVPAttend || a["DB002"].Status != domain.RSVPAttend || len(b) != 1 || b["DB001"].Status != domain.RSVPDecline {
 			t.Errorf("answers a=%+v b=%+v", a, b)
+		}
+		if mine, err := s.PersonRSVPs(ctx, "DB001"); err != nil || len(mine) != 2 || mine["a"].Status != domain.RSVPAttend || mine["b"].Status != domain.RSVPDecline {
+			t.Errorf("DB001's answers by event: %+v %v", mine, err)
 		}
 		if st, _ := s.PersonState(ctx, "DB001"); st.RSVP == nil || st.RSVP.Status != domain.RSVPAttend {
 			t.Errorf("person state for the current event: %+v", st.RSVP)

@@ -1,0 +1,45 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
+)
+
+// PersonRSVPStore gives a person's current answer to every event.
+type PersonRSVPStore interface {
+	PersonRSVPs(ctx context.Context, personID string) (map[string]domain.RSVP, error)
+}
+
+// eventFacts adds the upcoming events personID is invited to, with their
+// answer to each, when there is more to choose from than the dispatcher's
+// event.
+func (d *Dispatcher) eventFacts(ctx context.Context, f *flows.Facts, personID string) error {
+	if d.events == nil {
+		return nil
+	}
+	all, err := d.events(ctx)
+	if err != nil {
+		return fmt.Errorf("events: %w", err)
+	}
+	up := domain.UpcomingFor(all, personID, f.Now)
+	if len(up) == 0 || (len(up) == 1 && d.event != nil && up[0].Event.ID == d.event.ID) {
+		return nil
+	}
+	ps, ok := d.store.(PersonRSVPStore)
+	if !ok {
+		return nil // a store without events: the one event, as before
+	}
+	answers, err := ps.PersonRSVPs(ctx, personID)
+	if err != nil {
+		return fmt.Errorf("answers: %w", err)
+	}
+	f.Events = up
+	f.EventRSVPs = make(map[string]*domain.RSVP, len(answers))
+	for id, a := range answers {
+		f.EventRSVPs[id] = &a
+	}
+	return nil
+}
