@@ -129,19 +129,14 @@ func (s *Scheduler) Location() *time.Location { return s.loc }
 
 // JobLabel names a job for staff.
 func JobLabel(job string) string {
-	// An event's job is "event/job": the label names the event too.
-	ev, base, scoped := strings.Cut(job, "/")
-	if !scoped {
-		base = job
+	// An event's job is "event/job"; the messages name their event.
+	if _, base, scoped := strings.Cut(job, "/"); scoped {
+		job = base
 	}
-	l, ok := jobLabels[base]
-	if !ok {
-		return job
+	if l, ok := jobLabels[job]; ok {
+		return l
 	}
-	if scoped {
-		return l + " (" + ev + ")"
-	}
-	return l
+	return job
 }
 
 var jobLabels = map[string]string{

@@ -28,6 +28,7 @@ type eventStore interface {
 	storage.CampaignStore
 	SetEvent(id string)
 	SetCampaign(id string)
+	SetCurrent(ctx context.Context, eventID, campaignID string, at time.Time) error
 	ImportEvent(ctx context.Context, r domain.EventRecord, at time.Time) (bool, error)
 	ImportCampaign(ctx context.Context, c domain.CampaignRecord, at time.Time) (bool, error)
 	Events(ctx context.Context) ([]domain.EventRecord, error)
@@ -62,17 +63,19 @@ func importConfigEvent(ctx context.Context, st storage.Store, c *configs.Campaig
 		return nil, err
 	}
 	var current *domain.CampaignRecord
+	campaignID := ""
 	if hasCampaign {
 		if _, err := es.ImportCampaign(ctx, cp, now); err != nil {
 			return nil, fmt.Errorf("import the campaign: %w", err)
 		}
-		es.SetCampaign(cp.ID)
-		current = &cp
+		current, campaignID = &cp, cp.ID
 	}
 	if _, err := es.ImportEvent(ctx, ev, now); err != nil {
 		return nil, fmt.Errorf("import the event: %w", err)
 	}
-	es.SetEvent(ev.Event.ID)
+	if err := es.SetCurrent(ctx, ev.Event.ID, campaignID, now); err != nil {
+		return nil, err
+	}
 	return current, nil
 }
 

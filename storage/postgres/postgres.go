@@ -50,6 +50,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	if err := s.LoadCurrent(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("current event: %w", err)
+	}
 	return s, nil
 }
 

@@ -78,6 +78,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	if err := s.LoadCurrent(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("current event: %w", err)
+	}
 	return s, nil
 }
 

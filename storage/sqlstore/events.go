@@ -495,3 +495,32 @@ func (q *Queries) PersonRSVPs(ctx context.Context, personID string) (map[string]
 	}
 	return out, nil
 }
+
+// SetCurrent makes eventID and campaignID the ones this store answers for
+// by default, and records them as the deployment's current ones: every
+// store opened on the database later starts with them (LoadCurrent), so
+// that subcommands and other processes read what the server serves.
+func (q *Queries) SetCurrent(ctx context.Context, eventID, campaignID string, at time.Time) error {
+	for name, id := range map[string]string{"current:event": eventID, "current:campaign": campaignID} {
+		if err := q.SetConfigHash(ctx, name, id, at); err != nil {
+			return fmt.Errorf("current event: %w", err)
+		}
+	}
+	q.EventID, q.CampaignID = eventID, campaignID
+	return nil
+}
+
+// LoadCurrent sets the store's default event and campaign to the
+// deployment's current ones ('' before any was imported).
+func (q *Queries) LoadCurrent(ctx context.Context) error {
+	ev, err := q.ConfigHash(ctx, "current:event")
+	if err != nil {
+		return err
+	}
+	cp, err := q.ConfigHash(ctx, "current:campaign")
+	if err != nil {
+		return err
+	}
+	q.EventID, q.CampaignID = ev, cp
+	return nil
+}
