@@ -511,7 +511,7 @@ func (q *Queries) SetCurrent(ctx context.Context, eventID, campaignID string, at
 }
 
 // LoadCurrent sets the store's default event and campaign to the
-// deployment's current ones ('' before any was imported).
+// deployment's current ones (none before any was imported).
 func (q *Queries) LoadCurrent(ctx context.Context) error {
 	ev, err := q.ConfigHash(ctx, "current:event")
 	if err != nil {
