@@ -107,6 +107,9 @@ type Config struct {
 	Reminders func(ctx context.Context, days int) ([]scheduler.Planned, []scheduler.Done, error)
 	Now       func() time.Time
 	Log       *slog.Logger
+	// Events, when set, holds the deployment's events: the events pages
+	// list, create, clone, open, close and archive them.
+	Events EventStore
 }
 
 // Lifetimes and limits.
@@ -226,6 +229,14 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/checkin/walkin", c.post(c.serveDeskWalkIn))
 	mux.Handle("GET /admin/api/headcount", c.get(c.serveHeadcount))
 	mux.Handle("GET /admin/schedule", c.get(c.serveSchedule))
+	if c.cfg.Events != nil {
+		mux.Handle("GET /admin/events", c.get(c.serveEvents))
+		mux.Handle("POST /admin/events", c.post(c.serveEventCreate))
+		mux.Handle("GET /admin/events/{id}", c.get(c.serveEvent))
+		mux.Handle("POST /admin/events/{id}/invitees", c.post(c.serveEventInvitees))
+		mux.Handle("POST /admin/events/{id}/status", c.post(c.serveEventStatus))
+		mux.Handle("POST /admin/events/{id}/clone", c.post(c.serveEventClone))
+	}
 	mux.Handle("/admin/", c.get(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy trang", "Trang này không có trong bảng điều khiển.")
 	}))
@@ -545,19 +556,25 @@ func (c *Console) oops(w http.ResponseWriter, r *http.Request, s *session, what 
 // flashes are the messages a redirect may ask the next page to show, by key,
 // so that no text from the URL reaches the page.
 var flashes = map[string]string{
-	"saved":         "Đã lưu thông tin đại biểu.",
-	"approved":      "Đã duyệt chỉ số.",
-	"returned":      "Đã trả lại chỉ số kèm góp ý.",
-	"stale":         "Chỉ số vừa được người khác thay đổi, chưa thực hiện. Xin xem lại trạng thái mới rồi thao tác lại.",
-	"imported":      "Đã nhập dữ liệu.",
-	"cancelled":     "Đã hủy, không có gì thay đổi.",
-	"invite_sent":   "Đã xếp lịch gửi lại lời mời qua trò chuyện của đại biểu.",
-	"unlinked":      "Đã hủy liên kết. Tài khoản trò chuyện đó không còn thay mặt người này.",
-	"unlink_gone":   "Liên kết này đã được hủy trước đó.",
-	"rotated":       "Đã đổi mã thư mời, đường dẫn mời và mã QR điểm danh. Giấy mời và đường dẫn cũ không còn dùng được; xin in và gửi lại.",
-	"rsvp_saved":    "Đã ghi nhận câu trả lời; lịch sử giữ lại người ghi nhận.",
-	"rsvp_same":     "Câu trả lời không đổi nên không ghi thêm.",
-	"invite_nochat": "Đại biểu chưa mở trò chuyện với trợ lý nên không gửi qua chat được; xin gửi các đường dẫn dưới đây qua điện thoại, Zalo hoặc thư.",
+	"saved":          "Đã lưu thông tin đại biểu.",
+	"approved":       "Đã duyệt chỉ số.",
+	"returned":       "Đã trả lại chỉ số kèm góp ý.",
+	"stale":          "Chỉ số vừa được người khác thay đổi, chưa thực hiện. Xin xem lại trạng thái mới rồi thao tác lại.",
+	"imported":       "Đã nhập dữ liệu.",
+	"cancelled":      "Đã hủy, không có gì thay đổi.",
+	"invite_sent":    "Đã xếp lịch gửi lại lời mời qua trò chuyện của đại biểu.",
+	"unlinked":       "Đã hủy liên kết. Tài khoản trò chuyện đó không còn thay mặt người này.",
+	"unlink_gone":    "Liên kết này đã được hủy trước đó.",
+	"rotated":        "Đã đổi mã thư mời, đường dẫn mời và mã QR điểm danh. Giấy mời và đường dẫn cũ không còn dùng được; xin in và gửi lại.",
+	"rsvp_saved":     "Đã ghi nhận câu trả lời; lịch sử giữ lại người ghi nhận.",
+	"rsvp_same":      "Câu trả lời không đổi nên không ghi thêm.",
+	"event_created":  "Đã tạo sự kiện.",
+	"event_cloned":   "Đã nhân bản sự kiện; xin xem lại giờ giấc, hạn xác nhận và người được mời.",
+	"invitees_added": "Đã mời thêm.",
+	"event_open":     "Đã mở lại việc nhận xác nhận.",
+	"event_closed":   "Đã đóng việc nhận xác nhận; các câu trả lời vẫn được giữ.",
+	"event_archived": "Đã lưu trữ sự kiện; không dữ liệu nào bị xóa.",
+	"invite_nochat":  "Đại biểu chưa mở trò chuyện với trợ lý nên không gửi qua chat được; xin gửi các đường dẫn dưới đây qua điện thoại, Zalo hoặc thư.",
 }
 
 func flash(key string) string { return flashes[key] }

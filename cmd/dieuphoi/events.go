@@ -33,6 +33,9 @@ type eventStore interface {
 	ImportCampaign(ctx context.Context, c domain.CampaignRecord, at time.Time) (bool, error)
 	Events(ctx context.Context) ([]domain.EventRecord, error)
 	EventRSVPs(ctx context.Context, eventID string) (map[string]domain.RSVP, error)
+	Event(ctx context.Context, id string) (domain.EventRecord, error)
+	SetEventStatus(ctx context.Context, id string, s domain.Status, by string, at time.Time) error
+	CloneEvent(ctx context.Context, from, id, code string, day time.Time, at time.Time) (domain.EventRecord, error)
 	Campaigns(ctx context.Context) ([]domain.CampaignRecord, error)
 	Campaign(ctx context.Context, id string) (domain.CampaignRecord, error)
 	ApprovedValues(ctx context.Context, campaignID string) (map[[2]string]string, error)

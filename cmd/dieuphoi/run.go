@@ -453,7 +453,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	events := &eventsCache{es: es, ttl: 15 * time.Second}
+	events := &eventsCache{es: es, ttl: 2 * time.Second}
 	d = bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log, Events: events.Events,
 		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter, PublicURL: s.PublicURL,
 		Quota: limits, PersonQuota: int64(s.QuotaPersonMB * (1 << 20)), TotalQuota: int64(s.QuotaTotalMB * (1 << 20)),
@@ -602,7 +602,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	}
 	var sch *scheduler.Scheduler // made below, once every channel's sender is known
 	console := web.New(web.Config{
-		Store: st, Campaign: cs, Console: consoleStore, Directory: d.Directory, Catalog: d.Catalog, Event: &ev,
+		Store: st, Campaign: cs, Console: consoleStore, Directory: d.Directory, Catalog: d.Catalog, Event: &ev, Events: es,
 		Deadline: campaign.Deadline, Exporter: exporter, Blobs: blobs, PublicURL: s.PublicURL,
 		BotUsername: func() string { return botName }, ZaloOA: zaloOA(s), Now: now, Log: log,
 		ResendInvite: func(ctx context.Context, personID, by string) (int, error) {
