@@ -236,6 +236,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 		mux.Handle("POST /admin/events/{id}/invitees", c.post(c.serveEventInvitees))
 		mux.Handle("POST /admin/events/{id}/status", c.post(c.serveEventStatus))
 		mux.Handle("POST /admin/events/{id}/clone", c.post(c.serveEventClone))
+		mux.Handle("GET /admin/events/{id}/archive.zip", c.get(c.serveEventArchive))
 	}
 	mux.Handle("/admin/", c.get(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy trang", "Trang này không có trong bảng điều khiển.")

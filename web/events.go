@@ -1,7 +1,11 @@
 package web
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,6 +28,9 @@ type EventStore interface {
 	SetEventStatus(ctx context.Context, id string, s domain.Status, by string, at time.Time) error
 	CloneEvent(ctx context.Context, from, id, code string, day time.Time, at time.Time) (domain.EventRecord, error)
 	EventRSVPs(ctx context.Context, eventID string) (map[string]domain.RSVP, error)
+	EventAnswerHistory(ctx context.Context, eventID string) ([]domain.RSVP, error)
+	EventCheckIns(ctx context.Context, eventID string) (map[string]sqlstore.CheckIn, error)
+	ScopeAudit(ctx context.Context, scope string) ([]sqlstore.AuditEntry, error)
 }
 
 var (
@@ -366,4 +373,109 @@ func (c *Console) serveEventClone(w http.ResponseWriter, r *http.Request, s *ses
 	}
 	c.audit(r.Context(), s.Person.ID, "event.clone", "event:"+rec.Event.ID+" from event:"+r.PathValue("id"))
 	c.redirect(w, r, "/admin/events/"+rec.Event.ID, "event_cloned")
+}
+
+// serveEventArchive downloads one event as a ZIP: the event itself
+// (event.json: times, venue, agenda, invitees, status), every answer ever
+// given with who recorded it, the check-ins, and the audit entries about
+// it. It reads only; nothing is removed.
+func (c *Console) serveEventArchive(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	rec, err := c.cfg.Events.Event(ctx, r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, s, http.StatusNotFound, "Không có sự kiện này", "Không tìm thấy sự kiện.")
+		return
+	}
+	id := rec.Event.ID
+	history, err := c.cfg.Events.EventAnswerHistory(ctx, id)
+	if err != nil {
+		c.oops(w, r, s, "event archive", err)
+		return
+	}
+	checks, err := c.cfg.Events.EventCheckIns(ctx, id)
+	if err != nil {
+		c.oops(w, r, s, "event archive", err)
+		return
+	}
+	audit, err := c.cfg.Events.ScopeAudit(ctx, "event:"+id)
+	if err != nil {
+		c.oops(w, r, s, "event archive", err)
+		return
+	}
+	dir := c.cfg.Directory()
+	name := func(pid string) string {
+		if p, ok := dir.Person(pid); ok {
+			return p.FullName
+		}
+		return pid
+	}
+	ev := rec.Event
+	ev.Location = nil
+	meta, err := json.MarshalIndent(struct {
+		Event    domain.Event
+		Timezone string
+		Code     string
+		Status   domain.Status
+		Invitees []domain.Invitee
+	}{ev, rec.Event.Location.String(), rec.Code, rec.Status, rec.Invitees}, "", "  ")
+	if err != nil {
+		c.oops(w, r, s, "event archive", err)
+		return
+	}
+	files := []struct {
+		name string
+		rows [][]string
+	}{{name: "tra-loi.csv", rows: [][]string{{"Mã", "Họ tên", "Trả lời", "Người thay", "Chức vụ người thay", "Kênh", "Lúc", "Người ghi nhận"}}},
+		{name: "diem-danh.csv", rows: [][]string{{"Mã", "Họ tên", "Lúc", "Cách", "Người điểm danh"}}},
+		{name: "nhat-ky.csv", rows: [][]string{{"Lúc", "Người", "Việc", "Chi tiết", "Kênh"}}}}
+	for _, a := range history {
+		var sub domain.Substitute
+		if a.Substitute != nil {
+			sub = *a.Substitute
+		}
+		files[0].rows = append(files[0].rows, []string{a.PersonID, name(a.PersonID), rsvpLabel(a.Status), sub.Name, sub.Position,
+			string(a.Channel), c.fmtTime(a.At), a.By})
+	}
+	ids := make([]string, 0, len(checks))
+	for pid := range checks {
+		ids = append(ids, pid)
+	}
+	slices.Sort(ids)
+	for _, pid := range ids {
+		ck := checks[pid]
+		files[1].rows = append(files[1].rows, []string{pid, name(pid), c.fmtTime(ck.At), ck.Method, ck.By})
+	}
+	for _, e := range audit {
+		files[2].rows = append(files[2].rows, []string{c.fmtTime(e.At), e.PersonID, e.Action, e.Detail, e.Channel})
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="su-kien-`+id+`.zip"`)
+	zw := zip.NewWriter(w)
+	add := func(name string, data []byte) error {
+		f, err := zw.Create(name)
+		if err != nil {
+			return err
+		}
+		_, err = f.Write(data)
+		return err
+	}
+	err = add("su-kien.json", meta)
+	for _, f := range files {
+		if err != nil {
+			break
+		}
+		var b bytes.Buffer
+		b.WriteString("\ufeff") // Excel reads UTF-8 with the mark
+		cw := csv.NewWriter(&b)
+		_ = cw.WriteAll(f.rows)
+		err = add(f.name, b.Bytes())
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		c.cfg.Log.Error("console: event archive", "err", err, "event", id)
+		return
+	}
+	c.audit(ctx, s.Person.ID, "event.archive_download", "event:"+id)
 }

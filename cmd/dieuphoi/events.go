@@ -19,6 +19,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/scheduler"
 	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
 
 // eventStore is what events and campaigns as records need of the results
@@ -36,6 +37,9 @@ type eventStore interface {
 	Event(ctx context.Context, id string) (domain.EventRecord, error)
 	SetEventStatus(ctx context.Context, id string, s domain.Status, by string, at time.Time) error
 	CloneEvent(ctx context.Context, from, id, code string, day time.Time, at time.Time) (domain.EventRecord, error)
+	EventAnswerHistory(ctx context.Context, eventID string) ([]domain.RSVP, error)
+	EventCheckIns(ctx context.Context, eventID string) (map[string]sqlstore.CheckIn, error)
+	ScopeAudit(ctx context.Context, scope string) ([]sqlstore.AuditEntry, error)
 	Campaigns(ctx context.Context) ([]domain.CampaignRecord, error)
 	Campaign(ctx context.Context, id string) (domain.CampaignRecord, error)
 	ApprovedValues(ctx context.Context, campaignID string) (map[[2]string]string, error)

@@ -31,7 +31,7 @@ func poll(t *testing.T, ctx context.Context, what, expr string) {
 	var err error
 	for range 5 { // a page loading meanwhile ends the poll: poll the new page
 		if _, err = chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))); err == nil ||
-			!strings.Contains(err.Error(), "navigated") {
+			!strings.Contains(err.Error(), "-32000") {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -125,6 +125,12 @@ func TestBrowserConsoleCreatesEventAndSeesRSVP(t *testing.T) {
 	if err != nil || strings.TrimSpace(got) != "Tham dự" {
 		t.Errorf("DB001's answer on the council's page: %q %v", got, err)
 	}
+	// The event's archive: one ZIP with the event, every answer, the
+	// check-ins and the audit entries about it.
+	if _, err := chromedp.Run(staff, chromedp.Evaluate[bool](`(() => { window.zipText = ''; fetch(document.getElementById('event-archive').href).then(r => r.arrayBuffer()).then(b => { window.zipText = new TextDecoder('latin1').decode(b); }); return true; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, staff, "the archive", `window.zipText.startsWith('PK') && ['su-kien.json', 'tra-loi.csv', 'diem-danh.csv', 'nhat-ky.csv'].every(n => window.zipText.includes(n))`)
 	chromeDo(t, staff, "the list", chromedp.Navigate(u+"/admin/events"), chromedp.WaitVisible(chromedp.ID("events")))
 	row, _ := chromedp.Run(staff, chromedp.Evaluate[string](`document.querySelector('#events tr[data-event=pii-2024]').innerText`))
 	if !strings.Contains(row, "Đang nhận xác nhận") {

@@ -103,7 +103,7 @@ func (q *Queries) ImportEvent(ctx context.Context, r domain.EventRecord, at time
 				return fmt.Errorf("adopt reminder runs: %w", err)
 			}
 		}
-		return insertAudit(ctx, db, at, "", "event.import", r.Event.ID+" "+r.Code, "cli")
+		return insertAudit(ctx, db, at, "", "event.save", "event:"+r.Event.ID+" "+r.Code, "cli")
 	})
 	return changed, err
 }
@@ -300,7 +300,7 @@ func (q *Queries) ImportCampaign(ctx context.Context, c domain.CampaignRecord, a
 				}
 			}
 		}
-		return insertAudit(ctx, db, at, "", "campaign.import", c.ID, "cli")
+		return insertAudit(ctx, db, at, "", "campaign.save", "campaign:"+c.ID, "cli")
 	})
 	return changed, err
 }
@@ -523,4 +523,40 @@ func (q *Queries) LoadCurrent(ctx context.Context) error {
 	}
 	q.EventID, q.CampaignID = ev, cp
 	return nil
+}
+
+// EventAnswerHistory returns every answer ever given to an event, oldest
+// first (the archive of a finished event).
+func (q *Queries) EventAnswerHistory(ctx context.Context, eventID string) ([]domain.RSVP, error) {
+	rows, err := q.DB.Query(ctx, rsvpSelect+` WHERE event_id = $1 ORDER BY id`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("answers to %s: %w", eventID, err)
+	}
+	list, err := scanRSVPs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("answers to %s: %w", eventID, err)
+	}
+	return list, nil
+}
+
+// ScopeAudit returns the audit entries about one event or campaign (scope
+// "event:ID" or "campaign:ID": their detail starts with it), oldest first.
+func (q *Queries) ScopeAudit(ctx context.Context, scope string) ([]AuditEntry, error) {
+	rows, err := q.DB.Query(ctx, `SELECT id, at, person_id, action, detail, channel FROM audit
+		WHERE detail = CAST($1 AS TEXT) OR substr(detail, 1, length(CAST($1 AS TEXT)) + 1) = CAST($1 AS TEXT) || ' ' ORDER BY id`, scope)
+	if err != nil {
+		return nil, fmt.Errorf("audit of %s: %w", scope, err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.PersonID, &e.Action, &e.Detail, &e.Channel); err != nil {
+			return nil, fmt.Errorf("scan audit: %w", err)
+		}
+		e.At = consoleTime(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

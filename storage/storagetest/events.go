@@ -28,6 +28,8 @@ type EventsStore interface {
 	ApprovedValues(ctx context.Context, campaignID string) (map[[2]string]string, error)
 	EventRSVPs(ctx context.Context, eventID string) (map[string]domain.RSVP, error)
 	PersonRSVPs(ctx context.Context, personID string) (map[string]domain.RSVP, error)
+	EventAnswerHistory(ctx context.Context, eventID string) ([]domain.RSVP, error)
+	ScopeAudit(ctx context.Context, scope string) ([]sqlstore.AuditEntry, error)
 	CheckIn(ctx context.Context, c sqlstore.CheckIn) (sqlstore.CheckIn, bool, error)
 	EventCheckIns(ctx context.Context, eventID string) (map[string]sqlstore.CheckIn, error)
 	Enqueue(ctx context.Context, it sqlstore.OutboxItem) (bool, error)
@@ -244,6 +246,12 @@ func RunEvents(t *testing.T, open func(t *testing.T) EventsStore) {
 		}
 		if mine, err := s.PersonRSVPs(ctx, "DB001"); err != nil || len(mine) != 2 || mine["a"].Status != domain.RSVPAttend || mine["b"].Status != domain.RSVPDecline {
 			t.Errorf("DB001's answers by event: %+v %v", mine, err)
+		}
+		if h, err := s.EventAnswerHistory(ctx, "b"); err != nil || len(h) != 1 || h[0].PersonID != "DB001" || h[0].EventID != "b" {
+			t.Errorf("answers to b: %+v %v", h, err)
+		}
+		if au, err := s.ScopeAudit(ctx, "event:a"); err != nil || len(au) != 1 || au[0].Action != "event.save" {
+			t.Errorf("audit of event a: %+v %v", au, err)
 		}
 		if st, _ := s.PersonState(ctx, "DB001"); st.RSVP == nil || st.RSVP.Status != domain.RSVPAttend {
 			t.Errorf("person state for the current event: %+v", st.RSVP)

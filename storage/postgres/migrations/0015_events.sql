@@ -83,7 +83,3 @@ CREATE TABLE campaign_values (
     approved_at    BIGINT NOT NULL,
     PRIMARY KEY (campaign_id, indicator_code, agency_code)
 );
-
--- The audit log names the event or campaign an action was about
--- ("event:ID", "campaign:ID"; '' for deployment-wide actions).
-ALTER TABLE audit ADD COLUMN scope TEXT NOT NULL DEFAULT '';
