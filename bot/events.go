@@ -24,6 +24,14 @@ func (d *Dispatcher) eventFacts(ctx context.Context, f *flows.Facts, personID st
 	if err != nil {
 		return fmt.Errorf("events: %w", err)
 	}
+	if p, ok := f.Directory.Person(personID); ok && p.Has(domain.RoleStaff) {
+		f.AllEvents = nil
+		for _, r := range all {
+			if r.Status == domain.StatusOpen && f.Now.Before(r.Event.End) {
+				f.AllEvents = append(f.AllEvents, r)
+			}
+		}
+	}
 	up := domain.UpcomingFor(all, personID, f.Now)
 	if len(up) == 0 || (len(up) == 1 && d.event != nil && up[0].Event.ID == d.event.ID) {
 		return nil

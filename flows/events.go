@@ -15,6 +15,7 @@ import (
 const (
 	btnEventPrefix = "ev:"         // + code: show that event's card
 	btnEvents      = "menu:events" // the list of upcoming events
+	btnStaffEvent  = "sev:"        // + code: staff commands are about that event
 )
 
 // multi reports whether the person has several upcoming events to choose
@@ -81,6 +82,23 @@ func (r *stepper) answerSuffix() string {
 func (r *stepper) eventButton() bool {
 	d := r.in.Data
 	switch {
+	case strings.HasPrefix(d, btnStaffEvent):
+		if !r.staffOnly() {
+			return true
+		}
+		r.reset()
+		code := strings.TrimPrefix(d, btnStaffEvent)
+		for _, rec := range r.f.AllEvents {
+			if rec.Code == code {
+				r.s.StaffEvent = rec.Code
+				r.say(r.t("staff_event_set", rec.Event.Name(r.s.Lang)), r.menuButtons()...)
+				return true
+			}
+		}
+		r.say(r.t("event_gone"))
+		r.s.StaffEvent = ""
+		r.staffEvents()
+		return true
 	case d == btnEvents:
 		r.reset()
 		r.s.Event = ""
@@ -154,4 +172,34 @@ func (r *stepper) statusOf(a *domain.RSVP) string {
 	r.f.RSVP = a
 	defer func() { r.f.RSVP = saved }()
 	return r.status()
+}
+
+// staffEventID is the id of the event a staff member's commands are about:
+// the one chosen with /sukien while it is open, else "" (Facts.Event).
+func (r *stepper) staffEventID() string {
+	for _, rec := range r.f.AllEvents {
+		if rec.Code == r.s.StaffEvent {
+			return rec.Event.ID
+		}
+	}
+	return ""
+}
+
+// staffEvents lets a staff member choose the event their commands
+// (/tonghop) are about.
+func (r *stepper) staffEvents() {
+	cur := r.f.Event.Name(r.s.Lang)
+	if id := r.staffEventID(); id != "" {
+		for _, rec := range r.f.AllEvents {
+			if rec.Event.ID == id {
+				cur = rec.Event.Name(r.s.Lang)
+			}
+		}
+	}
+	var rows [][]Button
+	for _, rec := range r.f.AllEvents {
+		ev := rec.Event
+		rows = append(rows, []Button{{clip(FormatDate(r.s.Lang, ev.Start.In(r.locOf(ev)))+" · "+ev.Name(r.s.Lang), 48), btnStaffEvent + rec.Code}})
+	}
+	r.say(r.t("staff_events", cur), rows...)
 }

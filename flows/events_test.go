@@ -126,3 +126,50 @@ func TestSeveralEvents(t *testing.T) {
 		t.Errorf("one other event, answer: %+v", r.Effects)
 	}
 }
+
+func TestStaffSwitchesEvent(t *testing.T) {
+	staff := domain.Person{ID: "ST1", FullName: "Đinh Hải Giang", AgencyCode: "STC", Roles: []domain.Role{domain.RoleStaff}}
+	dir := domain.NewDirectory([]domain.Person{staff}, []domain.Agency{{Code: "STC", NameVI: "Sở Tài chính"}})
+	pii := domain.EventRecord{Code: "PII2024", Status: domain.StatusOpen, Event: *testEvent()}
+	all := []domain.EventRecord{pii, councilRecord()}
+	var s Session
+	step := func(in Input, proof domain.Proof) Result {
+		p := staff
+		f := Facts{Now: time.Date(2024, 7, 25, 9, 0, 0, 0, hcm), Channel: domain.Telegram, UserID: "9", ChatID: "9",
+			Event: testEvent(), Directory: dir, Person: &p, Proof: proof, AllEvents: all}
+		r := Step(s, in, f)
+		s = r.Session
+		return r
+	}
+	for _, tc := range []struct {
+		label string
+		in    Input
+		proof domain.Proof
+		want  string
+		task  *Task
+	}{
+		{"/tonghop starts with the served event", cmd("tonghop", ""), domain.ProofPhone, "", &Task{Name: "headcount"}},
+		{"/sukien lists the open events", cmd("sukien", ""), domain.ProofPhone, "sev:HD2024", nil},
+		{"choosing the council", btn("sev:HD2024"), domain.ProofPhone, "Hội đồng thẩm định đề tài", nil},
+		{"/tonghop is then the council's", cmd("tonghop", ""), domain.ProofPhone, "", &Task{Name: "headcount", Arg: "council-2024"}},
+		{"an unverified chat cannot switch", btn("sev:PII2024"), domain.ProofCode, "", nil},
+		{"and the choice stays the council", cmd("tonghop", ""), domain.ProofPhone, "", &Task{Name: "headcount", Arg: "council-2024"}},
+	} {
+		r := step(tc.in, tc.proof)
+		var b strings.Builder
+		for _, rep := range r.Replies {
+			b.WriteString(rep.Text)
+			for _, row := range rep.Buttons {
+				for _, btn := range row {
+					b.WriteString("[" + btn.Data + "]")
+				}
+			}
+		}
+		if tc.want != "" && !strings.Contains(b.String(), tc.want) {
+			t.Errorf("%s: reply lacks %q: %s", tc.label, tc.want, b.String())
+		}
+		if tc.task != nil && (len(r.Tasks) != 1 || r.Tasks[0] != *tc.task) {
+			t.Errorf("%s: tasks %+v, want %+v", tc.label, r.Tasks, *tc.task)
+		}
+	}
+}

@@ -54,7 +54,7 @@ var audiences = []string{"delegates", "accepted", "pending", "focal", "staff"}
 func (r *stepper) staffCommand(cmd string) bool {
 	switch cmd {
 	case "tonghop", "headcount":
-		r.staffTask("headcount", "")
+		r.staffTask("headcount", r.staffEventID())
 	case "chuanop", "missing":
 		r.staffTask("missing", "")
 	case "dangnhap", "signin":
@@ -73,7 +73,7 @@ func (r *stepper) staffCommand(cmd string) bool {
 func (r *stepper) staffButton(d string) bool {
 	switch {
 	case d == btnHeadcount:
-		r.staffTask("headcount", "")
+		r.staffTask("headcount", r.staffEventID())
 	case d == btnMissing:
 		r.staffTask("missing", "")
 	case d == btnRemindAsk:

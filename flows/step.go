@@ -364,7 +364,16 @@ func (r *stepper) hasFocalWork(p domain.Person) bool {
 
 func (r *stepper) command() {
 	switch r.in.Command {
-	case "start", "xacnhan", "thamdu", "rsvp", "sukien", "event":
+	case "sukien", "event":
+		if r.isStaff() && len(r.f.AllEvents) > 1 {
+			r.reset()
+			r.staffEvents()
+			return
+		}
+		r.reset()
+		r.unselectEvent()
+		r.menu()
+	case "start", "xacnhan", "thamdu", "rsvp":
 		r.reset()
 		r.unselectEvent() // with several events: which one?
 		r.menu()

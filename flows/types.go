@@ -87,6 +87,9 @@ type Session struct {
 	// Event is the code of the event this chat is about when the person is
 	// invited to several (Facts.Events), "" until they pick one.
 	Event string `json:"ev,omitempty"`
+	// StaffEvent is the code of the event a staff member's commands are
+	// about (/sukien switches), "" for Facts.Event.
+	StaffEvent string `json:"sev,omitempty"`
 }
 
 // Facts are what a step may read besides the session and the input.
@@ -136,6 +139,9 @@ type Facts struct {
 	// about Event alone.
 	Events     []domain.EventRecord
 	EventRSVPs map[string]*domain.RSVP
+	// AllEvents are every open event not over, soonest first, for a staff
+	// member to choose which one their commands are about (staff only).
+	AllEvents []domain.EventRecord
 }
 
 // Button is one tappable choice. Data is at most 64 bytes (Telegram's limit).

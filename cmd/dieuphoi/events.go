@@ -17,6 +17,7 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/configs"
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/scheduler"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
@@ -175,6 +176,39 @@ func (c *eventsCache) Events(ctx context.Context) ([]domain.EventRecord, error) 
 	}
 	c.list, c.at = list, time.Now()
 	return list, nil
+}
+
+// eventHeadcount is /tonghop for an event other than the served one: its
+// invitees' answers and check-ins, under its name.
+func eventHeadcount(ctx context.Context, st storage.Store, dir *domain.Directory, id string, lang domain.Lang, now time.Time) ([]flows.Reply, error) {
+	es, err := asEventStore(st)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := es.Event(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("event %s: %w", id, err)
+	}
+	answers, err := es.EventRSVPs(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	checks, err := es.EventCheckIns(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var people []domain.Person
+	for _, i := range rec.Invitees {
+		if p, ok := dir.Person(i.PersonID); ok {
+			people = append(people, p)
+		}
+	}
+	checkedIn := map[string]bool{}
+	for pid := range checks {
+		checkedIn[pid] = true
+	}
+	h := flows.CountHeadcount(domain.NewDirectory(people, dir.Agencies()), answers, checkedIn)
+	return []flows.Reply{{Text: "📅 " + rec.Event.Name(lang) + "\n" + flows.RenderHeadcount(lang, h, now.In(rec.Event.Location))}}, nil
 }
 
 // checkCodes refuses events whose code another event in the database

@@ -917,6 +917,9 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 		return []flows.Reply{{Text: flows.Text(lang, key, args...)}}
 	}
 	d.SetTask("headcount", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		if tc.Task.Arg != "" { // another event, chosen with /sukien
+			return eventHeadcount(ctx, st, d.Directory(), tc.Task.Arg, tc.Lang, now())
+		}
 		answers, err := st.CurrentRSVPs(ctx)
 		if err != nil {
 			return nil, err
