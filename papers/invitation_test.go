@@ -1,10 +1,10 @@
-package papers
+package papers_test
 
 import (
 	"bytes"
 	"errors"
-	"image"
-	"image/png"
+	"github.com/dieuphoi/dieuphoi/papers"
+	"github.com/dieuphoi/dieuphoi/papers/paperstest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,16 +20,16 @@ var printedAt = time.Date(2024, 7, 20, 9, 0, 0, 0, time.UTC)
 
 // invitees are people of an agency with their links, as the console makes
 // them.
-func invitees(t *testing.T, dir *domain.Directory, code string) []Invitee {
+func invitees(t *testing.T, dir *domain.Directory, code string) []papers.Invitee {
 	t.Helper()
 	a, ok := dir.Agency(code)
 	if !ok {
 		t.Fatalf("no agency %s", code)
 	}
-	var out []Invitee
+	var out []papers.Invitee
 	for _, p := range dir.People() {
 		if p.AgencyCode == code && p.Has(domain.RoleDelegate) {
-			out = append(out, NewInvitee(p, a, "", publicURL, "pii_hungyen_bot"))
+			out = append(out, papers.NewInvitee(p, a, "", publicURL, "pii_hungyen_bot"))
 		}
 	}
 	if len(out) < 2 {
@@ -42,15 +42,15 @@ func TestInvitationReadsBack(t *testing.T) {
 	ev, dir := example(t)
 	people := invitees(t, dir, "HV-KHCNDMST")
 	one := people[:1]
-	data, err := Invitations(ev, one, printedAt)
+	data, err := papers.Invitations(ev, one, printedAt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := writePDF(t, data)
-	if n := pageCount(t, path); n != 1 {
+	path := paperstest.Write(t, data)
+	if n := paperstest.Pages(t, path); n != 1 {
 		t.Fatalf("one person's invitation has %d pages", n)
 	}
-	text := pdfText(t, path)[0]
+	text := paperstest.Text(t, path)[0]
 	p := one[0].Person
 	for _, want := range []string{
 		"UBND TỈNH HƯNG YÊN", "SỞ KHOA HỌC VÀ CÔNG NGHỆ",
@@ -63,7 +63,7 @@ func TestInvitationReadsBack(t *testing.T) {
 		"trước 17 giờ 00 ngày 31/07/2024", "Nơi nhận:", "- Như trên;", "- Lưu: VT, CNĐMST.",
 		"GIÁM ĐỐC", "Trần Tùng Chuẩn", "Điểm danh", p.InviteCode, "Trợ lý hội nghị",
 	} {
-		if !strings.Contains(collapse(text), collapse(want)) {
+		if !strings.Contains(paperstest.Collapse(text), paperstest.Collapse(want)) {
 			t.Errorf("invitation text lacks %q:\n%s", want, text)
 		}
 	}
@@ -71,21 +71,21 @@ func TestInvitationReadsBack(t *testing.T) {
 
 	// Both QR codes carry this person's links: the images in the PDF are
 	// the QR images of exactly those payloads.
-	imgs := pdfImages(t, path)
+	imgs := paperstest.Images(t, path)
 	for _, payload := range []string{one[0].CheckIn, one[0].Chat} {
-		if !hasImage(t, imgs, payload) {
+		if !paperstest.HasQR(t, imgs, payload) {
 			t.Errorf("no QR image of %q in the invitation (%d images)", payload, len(imgs))
 		}
 	}
 	if one[0].Chat != "https://t.me/pii_hungyen_bot?start="+p.InviteToken || one[0].CheckIn != publicURL+"/checkin/"+p.CheckinToken {
 		t.Errorf("links = %q, %q", one[0].CheckIn, one[0].Chat)
 	}
-	if hasImage(t, imgs, people[1].CheckIn) {
+	if paperstest.HasQR(t, imgs, people[1].CheckIn) {
 		t.Error("the invitation carries another person's check-in QR")
 	}
 
 	// The rendered page is kept for people to look at (and the README).
-	png, img := renderPage(t, path, 1, 100, "invitation")
+	png, img := paperstest.Render(t, path, 1, 100, "invitation")
 	if b := img.Bounds(); b.Dx() < 800 || b.Dy() < 1100 {
 		t.Errorf("rendered page is %v", b)
 	}
@@ -103,17 +103,17 @@ func TestInvitationReadsBack(t *testing.T) {
 func TestInvitationsMergedPerAgency(t *testing.T) {
 	ev, dir := example(t)
 	people := invitees(t, dir, "SKHCN")
-	data, err := Invitations(ev, people, printedAt)
+	data, err := papers.Invitations(ev, people, printedAt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := writePDF(t, data)
-	if n := pageCount(t, path); n != len(people) {
+	path := paperstest.Write(t, data)
+	if n := paperstest.Pages(t, path); n != len(people) {
 		t.Fatalf("%d people, %d pages", len(people), n)
 	}
-	pages := pdfText(t, path)
+	pages := paperstest.Text(t, path)
 	for i, iv := range people {
-		if !strings.Contains(collapse(pages[i]), collapse("Kính gửi: Đồng chí "+iv.Person.FullName)) {
+		if !strings.Contains(paperstest.Collapse(pages[i]), paperstest.Collapse("Kính gửi: Đồng chí "+iv.Person.FullName)) {
 			t.Errorf("page %d is not %s's:\n%s", i+1, iv.Person.FullName, pages[i])
 		}
 	}
@@ -129,20 +129,20 @@ func TestInvitationSubstituteAndDates(t *testing.T) {
 	ev.Issuer.Number = "125/GM-SKHCN"
 	ev.Issuer.SignerAuthority = "KT. GIÁM ĐỐC"
 	ev.Issuer.SignerTitle = "PHÓ GIÁM ĐỐC"
-	data, err := Invitations(ev, []Invitee{NewInvitee(sub, a, p.FullName, publicURL, "")}, time.Date(2024, 2, 5, 20, 0, 0, 0, time.UTC))
+	data, err := papers.Invitations(ev, []papers.Invitee{papers.NewInvitee(sub, a, p.FullName, publicURL, "")}, time.Date(2024, 2, 5, 20, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := writePDF(t, data)
-	text := collapse(pdfText(t, path)[0])
+	path := paperstest.Write(t, data)
+	text := paperstest.Collapse(paperstest.Text(t, path)[0])
 	for _, want := range []string{"Kính gửi: Đồng chí Ngô Thị Hằng", "(dự thay đồng chí " + p.FullName + ")",
 		"Số: 125/GM-SKHCN", "Hưng Yên, ngày 06 tháng 02 năm 2024", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"} {
-		if !strings.Contains(text, collapse(want)) {
+		if !strings.Contains(text, paperstest.Collapse(want)) {
 			t.Errorf("lacks %q:\n%s", want, text)
 		}
 	}
 	// Without Telegram the chat QR is the web chat link.
-	if !hasImage(t, pdfImages(t, path), publicURL+"/chat/i/subtok") {
+	if !paperstest.HasQR(t, paperstest.Images(t, path), publicURL+"/chat/i/subtok") {
 		t.Error("no web chat QR")
 	}
 }
@@ -153,22 +153,22 @@ func TestInvitationLongAgendaStaysOnOnePage(t *testing.T) {
 		ev.Agenda[i].TitleVI = strings.Repeat("Phân tích, đánh giá các điểm mạnh, điểm yếu ", 6)
 	}
 	ev.Address = strings.Repeat("Đường Quảng Trường, phường Hiến Nam, ", 4)
-	data, err := Invitations(ev, invitees(t, dir, "SKHCN")[:1], printedAt)
+	data, err := papers.Invitations(ev, invitees(t, dir, "SKHCN")[:1], printedAt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := pageCount(t, writePDF(t, data)); n != 1 {
+	if n := paperstest.Pages(t, paperstest.Write(t, data)); n != 1 {
 		t.Errorf("%d pages", n)
 	}
 }
 
 func TestInvitationRefusals(t *testing.T) {
 	ev, dir := example(t)
-	if _, err := Invitations(ev, nil, printedAt); !errors.Is(err, ErrNobody) {
+	if _, err := papers.Invitations(ev, nil, printedAt); !errors.Is(err, papers.ErrNobody) {
 		t.Errorf("nobody: %v", err)
 	}
 	ev.Issuer = domain.Issuer{}
-	if _, err := Invitations(ev, invitees(t, dir, "SKHCN"), printedAt); !errors.Is(err, ErrNoIssuer) {
+	if _, err := papers.Invitations(ev, invitees(t, dir, "SKHCN"), printedAt); !errors.Is(err, papers.ErrNoIssuer) {
 		t.Errorf("no issuer: %v", err)
 	}
 }
@@ -187,14 +187,11 @@ func TestDateLine(t *testing.T) {
 		{"December", time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC), "Hưng Yên, ngày 31 tháng 12 năm 2025"},
 	}
 	for _, tt := range tests {
-		if got := DateLine("Hưng Yên", tt.d); got != tt.want {
+		if got := papers.DateLine("Hưng Yên", tt.d); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.label, got, tt.want)
 		}
 	}
 }
-
-// collapse joins runs of white space: pdftotext -layout spaces words out.
-func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // golden compares got with testdata/name (rewritten with -update).
 func golden(t *testing.T, name string, got []byte) {
@@ -213,66 +210,4 @@ func golden(t *testing.T, name string, got []byte) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file (run with -update if intended):\n got:\n%s\nwant:\n%s", name, got, want)
 	}
-}
-
-// pdfImages extracts the PDF's images (pdfimages -png).
-func pdfImages(t *testing.T, path string) []image.Image {
-	t.Helper()
-	dir := t.TempDir()
-	run(t, "pdfimages", "-png", path, filepath.Join(dir, "img"))
-	names, _ := filepath.Glob(filepath.Join(dir, "img-*.png"))
-	var out []image.Image
-	for _, n := range names {
-		b, err := os.ReadFile(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := png.Decode(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, img)
-	}
-	return out
-}
-
-// hasImage reports whether one of imgs is, pixel for pixel, the QR code
-// of payload. No QR decoder is among the served Go modules, so the payload
-// is checked by drawing its code again (the same encoder, the same size).
-func hasImage(t *testing.T, imgs []image.Image, payload string) bool {
-	t.Helper()
-	b, err := QRPNG(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, img := range imgs {
-		if sameBW(img, want) {
-			return true
-		}
-	}
-	return false
-}
-
-func sameBW(a, b image.Image) bool {
-	if a.Bounds().Dx() != b.Bounds().Dx() || a.Bounds().Dy() != b.Bounds().Dy() {
-		return false
-	}
-	ab, bb := a.Bounds(), b.Bounds()
-	for y := 0; y < ab.Dy(); y++ {
-		for x := 0; x < ab.Dx(); x++ {
-			if dark(a.At(ab.Min.X+x, ab.Min.Y+y)) != dark(b.At(bb.Min.X+x, bb.Min.Y+y)) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func dark(c interface{ RGBA() (r, g, b, a uint32) }) bool {
-	r, g, b, _ := c.RGBA()
-	return r+g+b < 3*0x8000
 }

@@ -1,7 +1,9 @@
-package papers
+package papers_test
 
 import (
 	"fmt"
+	"github.com/dieuphoi/dieuphoi/papers"
+	"github.com/dieuphoi/dieuphoi/papers/paperstest"
 	"strings"
 	"testing"
 
@@ -13,36 +15,36 @@ func TestRank(t *testing.T) {
 		position string
 		want     int
 	}{
-		{"Chủ tịch UBND tỉnh", RankProvince},
-		{"Phó Chủ tịch UBND tỉnh", RankProvince + 1},
-		{"Phó Bí thư Tỉnh ủy", RankProvince + 1},
-		{"Giám đốc Sở", RankHead},
-		{"giám đốc sở", RankHead},
-		{"Cục trưởng", RankHead},
-		{"Phó Giám đốc Sở", RankHead + 1},
-		{"Phó Chủ tịch UBND huyện Văn Lâm", RankHead + 1},
-		{"Phó Cục trưởng", RankHead + 1},
-		{"Phó Trưởng Ban", RankHead + 1},
-		{"Phó Chánh Văn phòng", RankHead + 1},
-		{"Chánh Văn phòng Sở", RankUnit},
-		{"Giám đốc Trung tâm Thông tin, thống kê", RankUnit},
-		{"Trưởng phòng Tổng hợp", RankUnit},
-		{"Trưởng khoa Quản lý khoa học", RankUnit},
-		{"Phó Trưởng phòng Kế hoạch - Tài chính", RankUnit + 1},
-		{"Chuyên viên chính", RankOther},
-		{"Nghiên cứu viên, chuyên gia", RankOther},
-		{"", RankOther},
-		{"Phóng viên Báo Hưng Yên", RankPress},
+		{"Chủ tịch UBND tỉnh", papers.RankProvince},
+		{"Phó Chủ tịch UBND tỉnh", papers.RankProvince + 1},
+		{"Phó Bí thư Tỉnh ủy", papers.RankProvince + 1},
+		{"Giám đốc Sở", papers.RankHead},
+		{"giám đốc sở", papers.RankHead},
+		{"Cục trưởng", papers.RankHead},
+		{"Phó Giám đốc Sở", papers.RankHead + 1},
+		{"Phó Chủ tịch UBND huyện Văn Lâm", papers.RankHead + 1},
+		{"Phó Cục trưởng", papers.RankHead + 1},
+		{"Phó Trưởng Ban", papers.RankHead + 1},
+		{"Phó Chánh Văn phòng", papers.RankHead + 1},
+		{"Chánh Văn phòng Sở", papers.RankUnit},
+		{"Giám đốc Trung tâm Thông tin, thống kê", papers.RankUnit},
+		{"Trưởng phòng Tổng hợp", papers.RankUnit},
+		{"Trưởng khoa Quản lý khoa học", papers.RankUnit},
+		{"Phó Trưởng phòng Kế hoạch - Tài chính", papers.RankUnit + 1},
+		{"Chuyên viên chính", papers.RankOther},
+		{"Nghiên cứu viên, chuyên gia", papers.RankOther},
+		{"", papers.RankOther},
+		{"Phóng viên Báo Hưng Yên", papers.RankPress},
 	}
 	for _, tt := range tests {
-		if got := Rank(tt.position); got != tt.want {
-			t.Errorf("Rank(%q) = %d, want %d", tt.position, got, tt.want)
+		if got := papers.Rank(tt.position); got != tt.want {
+			t.Errorf("papers.Rank(%q) = %d, want %d", tt.position, got, tt.want)
 		}
 	}
 }
 
 // attendees of the example, with one decline and one substitute.
-func attendees(t *testing.T) (domain.Event, *domain.Directory, []Seat) {
+func attendees(t *testing.T) (domain.Event, *domain.Directory, []papers.Seat) {
 	t.Helper()
 	ev, dir := example(t)
 	// DB002 sends a substitute, DB003 declines.
@@ -57,15 +59,15 @@ func attendees(t *testing.T) (domain.Event, *domain.Directory, []Seat) {
 		"DB003": {PersonID: "DB003", Status: domain.RSVPDecline},
 		"DB004": {PersonID: "DB004", Status: domain.RSVPAttend},
 	}
-	seats := Attendees(dir, rsvps, func(p domain.Person, a domain.Agency, f string) Invitee {
-		return NewInvitee(p, a, f, publicURL, "")
+	seats := papers.Attendees(dir, rsvps, func(p domain.Person, a domain.Agency, f string) papers.Invitee {
+		return papers.NewInvitee(p, a, f, publicURL, "")
 	})
 	return ev, dir, seats
 }
 
 func TestAttendeesInProtocolOrder(t *testing.T) {
 	_, dir, seats := attendees(t)
-	ids := map[string]Seat{}
+	ids := map[string]papers.Seat{}
 	for i, s := range seats {
 		ids[s.Person.ID] = s
 		if i > 0 && s.Rank < seats[i-1].Rank {
@@ -94,26 +96,26 @@ func TestAttendeesInProtocolOrder(t *testing.T) {
 	if len(seats) != n-1 { // one declined; the substitute takes DB002's seat
 		t.Errorf("%d seats for %d delegates", len(seats), n)
 	}
-	if seats[len(seats)-1].Rank != RankPress {
+	if seats[len(seats)-1].Rank != papers.RankPress {
 		t.Errorf("last seat is %+v, want the press", seats[len(seats)-1])
 	}
 }
 
 func TestBadgesReadBack(t *testing.T) {
 	ev, _, seats := attendees(t)
-	data, err := Badges(ev, seats)
+	data, err := papers.Badges(ev, seats)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := writePDF(t, data)
+	path := paperstest.Write(t, data)
 	wantPages := (len(seats) + 7) / 8
-	if n := pageCount(t, path); n != wantPages {
+	if n := paperstest.Pages(t, path); n != wantPages {
 		t.Fatalf("%d badges on %d pages, want %d", len(seats), n, wantPages)
 	}
-	pages := pdfText(t, path)
-	all := collapse(strings.Join(pages, "\n"))
+	pages := paperstest.Text(t, path)
+	all := paperstest.Collapse(strings.Join(pages, "\n"))
 	for _, s := range seats {
-		if !strings.Contains(all, collapse(s.Person.FullName)) {
+		if !strings.Contains(all, paperstest.Collapse(s.Person.FullName)) {
 			t.Errorf("no badge for %s", s.Person.FullName)
 		}
 	}
@@ -121,38 +123,38 @@ func TestBadgesReadBack(t *testing.T) {
 		t.Error("the substitute's badge lacks their name or whom they replace")
 	}
 	// The first sheet holds the first eight, each with their check-in QR.
-	first := collapse(pages[0])
+	first := paperstest.Collapse(pages[0])
 	for _, s := range seats[:8] {
-		if !strings.Contains(first, collapse(s.Person.FullName)) {
+		if !strings.Contains(first, paperstest.Collapse(s.Person.FullName)) {
 			t.Errorf("%s is not on the first sheet", s.Person.FullName)
 		}
 	}
-	one, err := Badges(ev, seats[:3])
+	one, err := papers.Badges(ev, seats[:3])
 	if err != nil {
 		t.Fatal(err)
 	}
-	onePath := writePDF(t, one)
-	imgs := pdfImages(t, onePath)
+	onePath := paperstest.Write(t, one)
+	imgs := paperstest.Images(t, onePath)
 	for _, s := range seats[:3] {
-		if !hasImage(t, imgs, s.CheckIn) {
+		if !paperstest.HasQR(t, imgs, s.CheckIn) {
 			t.Errorf("no check-in QR for %s", s.Person.FullName)
 		}
 	}
-	renderPage(t, path, 1, 60, "badges")
+	paperstest.Render(t, path, 1, 60, "badges")
 }
 
 func TestSeatingListReadsBack(t *testing.T) {
 	ev, _, seats := attendees(t)
-	data, err := SeatingList(ev, seats)
+	data, err := papers.SeatingList(ev, seats)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := writePDF(t, data)
-	pages := pdfText(t, path)
-	if n := pageCount(t, path); n < 2 || n != len(pages) {
+	path := paperstest.Write(t, data)
+	pages := paperstest.Text(t, path)
+	if n := paperstest.Pages(t, path); n < 2 || n != len(pages) {
 		t.Fatalf("%d pages (text of %d)", n, len(pages))
 	}
-	all := collapse(strings.Join(pages, "\n"))
+	all := paperstest.Collapse(strings.Join(pages, "\n"))
 	if !strings.Contains(all, "DANH SÁCH ĐẠI BIỂU THEO THỨ TỰ NGHI THỨC") || !strings.Contains(all, "Ngô Thị Hằng (thay") {
 		t.Errorf("title or substitute missing:\n%s", all)
 	}
@@ -167,11 +169,11 @@ func TestSeatingListReadsBack(t *testing.T) {
 		}
 		at += j
 	}
-	if !strings.Contains(collapse(pages[1]), "STT Họ và tên") {
+	if !strings.Contains(paperstest.Collapse(pages[1]), "STT Họ và tên") {
 		t.Error("page 2 does not repeat the header")
 	}
-	renderPage(t, path, 1, 60, "seating")
-	if _, err := SeatingList(ev, nil); err == nil {
+	paperstest.Render(t, path, 1, 60, "seating")
+	if _, err := papers.SeatingList(ev, nil); err == nil {
 		t.Error("an empty list is printed")
 	}
 }

@@ -23,7 +23,7 @@ import (
 
 var consolePages = []string{"/admin/", "/admin/delegates", "/admin/delegates/P001", "/admin/delegates/P001/invite",
 	"/admin/indicators", "/admin/indicators/1.1.1/UBND-YM", "/admin/import", "/admin/export", "/admin/export/attendees.xlsx",
-	"/admin/export/xlsx", "/admin/invitations?agency=SKHCN", "/admin/qr/P001.png", "/admin/checkin", "/admin/api/headcount",
+	"/admin/export/xlsx", "/admin/invitations?agency=SKHCN", "/admin/qr/P001.png", "/admin/papers/invitation.pdf?person=P001", "/admin/papers/badges.pdf", "/admin/seating", "/admin/checkin", "/admin/api/headcount",
 	"/admin/nothing-here"}
 
 func TestNoSessionNoData(t *testing.T) {
