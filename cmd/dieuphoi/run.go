@@ -56,6 +56,10 @@ Usage:
                         write the indicator data (or the evidence files) to file, or to stdout
   dieuphoi export agency CODE [file]
                         write one agency's sign-off workbook
+  dieuphoi export invitation PERSON_ID [file] | invitations AGENCY [file]
+                        write a person's giấy mời, or an agency's, as PDF
+  dieuphoi export badges|seating [file]
+                        write the badges, or the seating list in protocol order, as PDF
   dieuphoi schedule [days]
                         list the reminders of the coming days (default 14) and
                         what was sent or skipped, and why
@@ -803,6 +807,9 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 		return errors.New(usage)
 	}
 	kind, agency, rest := args[0], "", args[1:]
+	if _, ok := paperKinds[kind]; ok {
+		return runPapers(ctx, s, kind, rest, stdout)
+	}
 	if kind == "agency" {
 		if len(rest) == 0 {
 			return errors.New(usage)
@@ -843,15 +850,7 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	if len(rest) == 0 {
-		_, err = stdout.Write(f.Data)
-		return err
-	}
-	if err := os.WriteFile(rest[0], f.Data, 0o640); err != nil {
-		return fmt.Errorf("write %s: %w", rest[0], err)
-	}
-	fmt.Fprintf(stdout, "Đã ghi %s (%d byte).\n", rest[0], len(f.Data))
-	return nil
+	return writeOut(f.Data, rest, stdout)
 }
 
 // startZalo builds the Zalo OA adapter; its tokens live in the results
