@@ -203,14 +203,14 @@ func SeatingList(ev domain.Event, seats []Seat) ([]byte, error) {
 		if s.For != "" {
 			cells[1] += " (thay " + s.For + ")"
 		}
-		row(pdf, widths, cells, 4)
+		Row(pdf, widths, cells, 4)
 	}
 	return finish(pdf)
 }
 
-// row writes one table row whose cells wrap: every cell as tall as the
+// Row writes one table row whose cells wrap: every cell as tall as the
 // tallest, a new page first when it would not fit.
-func row(pdf *fpdf.Fpdf, widths []float64, cells []string, lh float64) {
+func Row(pdf *fpdf.Fpdf, widths []float64, cells []string, lh float64) {
 	lines := 1
 	for i, c := range cells {
 		if n := len(pdf.SplitText(c, widths[i]-2)); n > lines {

@@ -130,6 +130,7 @@ type Console struct {
 	cfg   Config
 	loc   *time.Location
 	pages map[string]*template.Template
+	flags flagCache // review flags already computed (web/flags.go)
 }
 
 // New returns a console.

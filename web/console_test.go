@@ -284,13 +284,13 @@ func TestOverviewAndDelegates(t *testing.T) {
 	if len(rows) != 5 || rows[0][2] != "Họ và tên" || rows[2][2] != "Trần Thị Bình" || rows[2][5] != "Cử người dự thay" || rows[2][6] != "Hoàng Văn Em" {
 		t.Errorf("attendees rows: %v", rows)
 	}
-	for _, k := range []string{"xlsx", "csv", "zip"} {
+	for _, k := range []string{"xlsx", "csv", "pdf", "zip"} {
 		resp := c.do("GET", "/admin/export/"+k, nil, "")
 		if b := read(t, resp); resp.StatusCode != 200 || len(b) == 0 || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
 			t.Errorf("export %s: %d", k, resp.StatusCode)
 		}
 	}
-	if code, _ := c.get("/admin/export/pdf"); code != 404 {
+	if code, _ := c.get("/admin/export/doc"); code != 404 {
 		t.Errorf("unknown export: %d", code)
 	}
 	// An agency's sign-off workbook: only its rows, and the signature block.

@@ -52,8 +52,8 @@ Usage:
   dieuphoi enrol ID     issue a single-use verification link (72 h) for a focal point or staff
                         member; hand it to that person privately (SECURITY.md)
   dieuphoi migrate      apply database migrations, then exit
-  dieuphoi export xlsx|csv|zip [file]
-                        write the indicator data (or the evidence files) to file, or to stdout
+  dieuphoi export xlsx|csv|pdf|zip [file]
+                        write the indicator data (the PDF report, or the evidence files) to file, or to stdout
   dieuphoi export agency CODE [file]
                         write one agency's sign-off workbook
   dieuphoi export invitation PERSON_ID [file] | invitations AGENCY [file]
@@ -802,7 +802,7 @@ func syncConfig(ctx context.Context, st storage.Store, c *configs.Campaign, now 
 }
 
 func runExport(ctx context.Context, s settings, args []string, stdout io.Writer) error {
-	const usage = "usage: dieuphoi export xlsx|csv|zip [file], or dieuphoi export agency CODE [file]"
+	const usage = "usage: dieuphoi export xlsx|csv|pdf|zip [file], dieuphoi export agency CODE [file], or a paper: invitation PERSON_ID, invitations AGENCY, badges, seating [file]"
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
