@@ -1227,7 +1227,8 @@ func (r *stepper) exportMenu() {
 	if !r.staffOnly() {
 		return
 	}
-	r.say(r.t("export_ask"), []Button{{"Excel (.xlsx)", btnExPrefix + "xlsx"}, {"CSV", btnExPrefix + "csv"}, {r.t("btn_export_zip"), btnExPrefix + "zip"}})
+	r.say(r.t("export_ask"), []Button{{"Excel (.xlsx)", btnExPrefix + "xlsx"}, {"CSV", btnExPrefix + "csv"}},
+		[]Button{{r.t("btn_export_pdf"), btnExPrefix + "pdf"}, {r.t("btn_export_zip"), btnExPrefix + "zip"}})
 }
 
 func (r *stepper) export(kind string) {
@@ -1235,7 +1236,7 @@ func (r *stepper) export(kind string) {
 		return
 	}
 	switch kind {
-	case "xlsx", "csv", "zip":
+	case "xlsx", "csv", "pdf", "zip":
 		r.tasks = append(r.tasks, Task{Name: "export", Arg: kind})
 		r.say(r.t("export_preparing"))
 	default:
