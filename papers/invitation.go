@@ -214,6 +214,9 @@ func invitationPage(pdf *fpdf.Fpdf, ev domain.Event, iv Invitee, day time.Time, 
 	pdf.CellFormat(80, 5.5, "Nơi nhận:", "", 1, "L", false, 0, "")
 	pdf.SetFont(serif, "", 11)
 	recipients := is.Recipients
+	if len(recipients) == 0 {
+		recipients = []string{"Như trên", "Lưu: VT"} // what every letter's Nơi nhận holds at least
+	}
 	for i, r := range recipients {
 		end := ";"
 		if i == len(recipients)-1 {

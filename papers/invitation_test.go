@@ -129,6 +129,7 @@ func TestInvitationSubstituteAndDates(t *testing.T) {
 	ev.Issuer.Number = "125/GM-SKHCN"
 	ev.Issuer.SignerAuthority = "KT. GIÁM ĐỐC"
 	ev.Issuer.SignerTitle = "PHÓ GIÁM ĐỐC"
+	ev.Issuer.Recipients = nil
 	data, err := papers.Invitations(ev, []papers.Invitee{papers.NewInvitee(sub, a, p.FullName, publicURL, "")}, time.Date(2024, 2, 5, 20, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +137,7 @@ func TestInvitationSubstituteAndDates(t *testing.T) {
 	path := paperstest.Write(t, data)
 	text := paperstest.Collapse(paperstest.Text(t, path)[0])
 	for _, want := range []string{"Kính gửi: Đồng chí Ngô Thị Hằng", "(dự thay đồng chí " + p.FullName + ")",
-		"Số: 125/GM-SKHCN", "Hưng Yên, ngày 06 tháng 02 năm 2024", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"} {
+		"Số: 125/GM-SKHCN", "Hưng Yên, ngày 06 tháng 02 năm 2024", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "- Như trên;", "- Lưu: VT."} {
 		if !strings.Contains(text, paperstest.Collapse(want)) {
 			t.Errorf("lacks %q:\n%s", want, text)
 		}
