@@ -185,7 +185,7 @@ func parseEvent(name string, data []byte, probs *problems) (domain.Event, listFi
 	}
 	top := f.mapping(doc.Content[0], "",
 		"id", "name", "timezone", "date", "doors_open", "start", "end",
-		"venue", "address", "rsvp_cutoff", "organizer", "agencies", "people", "agenda", "campaign", "code")
+		"venue", "address", "rsvp_cutoff", "organizer", "agencies", "people", "agenda", "campaign", "code", "invitation")
 	top.line = 0 // a missing top-level key has no line to blame
 
 	id, idLine := top.str("id", true)
@@ -294,7 +294,89 @@ func parseEvent(name string, data []byte, probs *problems) (domain.Event, listFi
 	files.campaign = parseCampaign(f, top, loc)
 
 	ev.Agenda = parseAgenda(f, top, at, doors, doorsOK, end, endOK)
+	ev.Issuer = parseIssuer(f, top, loc, start, startOK)
 	return ev, files
+}
+
+// numberRE is a số/ký hiệu as Decree 30/2020/NĐ-CP writes it: an optional
+// number (left out when the clerk writes it on registering the letter), a
+// slash, and the symbol of the document kind and body, e.g. "125/GM-SKHCN".
+var numberRE = regexp.MustCompile(`^[0-9]{0,6}/[\p{Lu}0-9&.]{1,20}(-[\p{Lu}0-9&.]{1,20}){0,4}$`)
+
+// maxPaperText bounds each printed line of the invitation: a longer one
+// would not fit the letter's blocks.
+const maxPaperText = 160
+
+// parseIssuer reads the optional invitation section: who issues and signs
+// the giấy mời (domain.Issuer).
+func parseIssuer(f *yamlFile, top obj, loc *time.Location, start time.Time, startOK bool) domain.Issuer {
+	var is domain.Issuer
+	n, ok := top.keys["invitation"]
+	if !ok {
+		return is
+	}
+	o := f.mapping(n, "invitation", "parent_body", "issuing_body", "number", "place", "date", "signer", "recipients")
+	if o.bad {
+		return is
+	}
+	short := func(o obj, key string, required bool) string {
+		v, line := o.str(key, required)
+		if utf8.RuneCountInString(v) > maxPaperText {
+			name, _ := o.field(key)
+			f.problem(line, name, "is %d characters long; at most %d fit the letter", utf8.RuneCountInString(v), maxPaperText)
+		}
+		return v
+	}
+	is.Parent = short(o, "parent_body", false)
+	is.Body = short(o, "issuing_body", true)
+	is.Place = short(o, "place", true)
+	if v, line := o.str("number", true); v != "" {
+		if !numberRE.MatchString(v) {
+			f.problem(line, "invitation.number", "%s is not a số/ký hiệu; write e.g. 125/GM-SKHCN (or /GM-SKHCN to leave the number for the clerk)", quote(v))
+		} else {
+			is.Number = v
+		}
+	}
+	if v, line := o.str("date", false); v != "" {
+		d, err := time.ParseInLocation("2006-01-02", v, loc)
+		switch {
+		case err != nil:
+			f.problem(line, "invitation.date", "%s is not a date; write YYYY-MM-DD, e.g. 2024-07-26", quote(v))
+		case startOK && d.After(start):
+			f.problem(line, "invitation.date", "%s is after the event starts (%s)", v, start.Format("2006-01-02"))
+		default:
+			is.Date = d
+		}
+	}
+	if sn, ok := o.keys["signer"]; ok {
+		so := f.mapping(sn, "invitation.signer", "name", "title", "authority")
+		is.SignerName = short(so, "name", true)
+		is.SignerTitle = short(so, "title", true)
+		is.SignerAuthority = short(so, "authority", false)
+	} else {
+		f.problem(o.line, "invitation.signer", "is required: {name: ..., title: ..., authority: ...}")
+	}
+	if rn, ok := o.keys["recipients"]; ok {
+		rn = deref(rn)
+		if rn.Kind != yaml.SequenceNode || len(rn.Content) > 20 {
+			f.problem(rn.Line, "invitation.recipients", "must be a list of up to 20 lines, e.g. [\"Như trên\", \"Lưu: VT\"]")
+		} else {
+			for i, item := range rn.Content {
+				item = deref(item)
+				v := cleanText(item.Value)
+				name := fmt.Sprintf("invitation.recipients[%d]", i+1)
+				switch {
+				case item.Kind != yaml.ScalarNode || v == "":
+					f.problem(item.Line, name, "must be a line of text")
+				case utf8.RuneCountInString(v) > maxPaperText:
+					f.problem(item.Line, name, "is %d characters long; at most %d fit the letter", utf8.RuneCountInString(v), maxPaperText)
+				default:
+					is.Recipients = append(is.Recipients, v)
+				}
+			}
+		}
+	}
+	return is
 }
 
 type atFunc func(o obj, key string, required bool) (time.Time, int, bool)

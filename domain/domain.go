@@ -146,7 +146,32 @@ type Event struct {
 	RSVPCutoff time.Time
 	Organizer  Contact
 	Agenda     []AgendaItem
+	// Issuer is who issues and signs the event's invitation (giấy mời);
+	// zero when event.yaml has no invitation section.
+	Issuer Issuer
 }
+
+// Issuer is the body that issues an event's invitation and who signs it,
+// the parts of the letter Decree 30/2020/NĐ-CP prescribes.
+type Issuer struct {
+	Parent string // cơ quan chủ quản, e.g. "UBND TỈNH HƯNG YÊN"; may be empty
+	Body   string // cơ quan ban hành, e.g. "SỞ KHOA HỌC VÀ CÔNG NGHỆ"
+	// Number is the số/ký hiệu, e.g. "125/GM-SKHCN", or "/GM-SKHCN" when the
+	// clerk writes the number by hand on registering the letter.
+	Number string
+	Place  string    // the date line's place, e.g. "Hưng Yên"
+	Date   time.Time // the letter's date; zero: the day it is printed
+	// SignerAuthority is the thẩm quyền line above the title when the signer
+	// signs for someone ("KT. GIÁM ĐỐC"); empty when they sign in their own
+	// right.
+	SignerAuthority string
+	SignerTitle     string   // "GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"
+	SignerName      string   // "Trần Tùng Chuẩn"
+	Recipients      []string // Nơi nhận, e.g. "Như trên", "Lưu: VT, CNĐMST"
+}
+
+// Set reports whether the event has an issuer to print invitations with.
+func (i Issuer) Set() bool { return i.Body != "" }
 
 // Name returns the event's name in lang.
 func (e Event) Name(lang Lang) string {

@@ -99,7 +99,7 @@ func (p *prepared) csvRecord(r row) []string {
 		evidence = strconv.Itoa(len(s.Evidence))
 		docNo, note, review = s.DocNumber, s.Note, s.ReviewNote
 		if !s.DocDate.IsZero() {
-			docDate = at(s.DocDate, isoDate)
+			docDate = s.DocDate.Format(isoDate) // a whole day, kept at midnight UTC
 		}
 	}
 	return []string{
@@ -121,5 +121,6 @@ func (p *prepared) csvRecord(r row) []string {
 		cleanText(note),
 		cleanText(review),
 		overdue,
+		cleanText(r.flagText()),
 	}
 }

@@ -11,9 +11,13 @@
 //   - A pair with no submission has status StatusEmpty ("Chưa nhập").
 //   - A row is overdue ("Quá hạn") when its deadline is before GeneratedAt
 //     and it is neither submitted nor approved.
-//   - A percent value is kept as its number (12.5 means 12,5 %), as
-//     domain.Value does; in Excel it is the number 12.5 with the format
-//     `#,##0.0"%"`, never 0.125 with a % format.
+//   - A percent value is kept as its number (12.5 means 12,5 %) in CSV, as
+//     domain.Value does; in Excel it is a true percentage, the number 0.125
+//     with the format `#,##0.0%`, so that sums, charts and the reader's
+//     locale treat it as one; shares in the summary likewise.
+//   - Dates (a document's date, a date value) are whole days: no hidden
+//     time of day.
+//   - Each row carries its review flags (Data.Flags) in "Cảnh báo".
 //   - Text that a spreadsheet could take for a formula (starting with
 //     = + - @ tab or CR) is prefixed with a single quote, in CSV and XLSX.
 package export
@@ -21,6 +25,7 @@ package export
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/domain"
@@ -37,6 +42,9 @@ type Data struct {
 	Submissions []domain.Submission // current state per (indicator, agency); missing = not entered
 	GeneratedAt time.Time           // shown in Location
 	Location    *time.Location      // Asia/Ho_Chi_Minh; nil means that zone
+	// Flags are the review flags of each (indicator, agency) pair
+	// (flows.ReviewFlags; ReviewFlags computes them): the "Cảnh báo" column.
+	Flags map[[2]string][]string
 }
 
 // statuses lists the statuses in the order the summary shows them.
@@ -65,6 +73,7 @@ type row struct {
 	val      value
 	by       string // name of who last changed the submission
 	sentAt   time.Time
+	flags    []string // review flags, flows.AllFlags order
 }
 
 // prepared is Data resolved into rows, shared by all the writers.
@@ -187,6 +196,7 @@ func prepare(d Data) *prepared {
 				r.sentAt = s.At
 			}
 		}
+		r.flags = d.Flags[[2]string{k.ind, k.agency}]
 		r.overdue = !r.deadline.IsZero() && p.now.After(r.deadline) &&
 			r.status != domain.StatusSubmitted && r.status != domain.StatusApproved
 		p.rows = append(p.rows, r)
@@ -228,20 +238,20 @@ func (c *counts) add(r row) {
 	}
 }
 
-// done is the share, in percent, of rows submitted or approved.
+// done is the share (0..1) of rows submitted or approved.
 func (c counts) done() float64 {
 	if c.total == 0 {
 		return 0
 	}
-	return 100 * float64(c.by[domain.StatusSubmitted]+c.by[domain.StatusApproved]) / float64(c.total)
+	return float64(c.by[domain.StatusSubmitted]+c.by[domain.StatusApproved]) / float64(c.total)
 }
 
-// approved is the share, in percent, of rows approved.
+// approved is the share (0..1) of rows approved.
 func (c counts) approved() float64 {
 	if c.total == 0 {
 		return 0
 	}
-	return 100 * float64(c.by[domain.StatusApproved]) / float64(c.total)
+	return float64(c.by[domain.StatusApproved]) / float64(c.total)
 }
 
 // columns of the "Tất cả" sheet and the CSV (which adds a display column).
@@ -249,5 +259,14 @@ var tableHeaders = []string{
 	"Mã chỉ số", "Tên chỉ số", "Trụ cột", "Đơn vị cung cấp", "Giá trị",
 	"Đơn vị tính", "Năm số liệu", "Trạng thái", "Số minh chứng",
 	"Số/ký hiệu văn bản", "Ngày ban hành", "Người gửi", "Thời điểm gửi",
-	"Hạn nộp", "Ghi chú", "Ý kiến thẩm định", "Quá hạn",
+	"Hạn nộp", "Ghi chú", "Ý kiến thẩm định", "Quá hạn", "Cảnh báo",
+}
+
+// flagText names a row's review flags for people ("thay đổi lớn; nộp muộn").
+func (r row) flagText() string {
+	labels := make([]string, len(r.flags))
+	for i, f := range r.flags {
+		labels[i] = flows.FlagLabel(domain.Vietnamese, f)
+	}
+	return strings.Join(labels, "; ")
 }

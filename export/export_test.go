@@ -278,6 +278,7 @@ func mustValue(t *testing.T, f *excelize.File, sheet, ref string, opts ...exceli
 
 func TestWriteXLSX(t *testing.T) {
 	d, _ := fixture(t)
+	d.Flags = map[[2]string][]string{{"2.2.2", "CTK"}: {"value_not_found", "big_change"}}
 	var buf bytes.Buffer
 	if err := WriteXLSX(&buf, d); err != nil {
 		t.Fatal(err)
@@ -309,12 +310,29 @@ func TestWriteXLSX(t *testing.T) {
 	}
 	wantHeaders := []string{"Mã chỉ số", "Tên chỉ số", "Trụ cột", "Đơn vị cung cấp", "Giá trị", "Đơn vị tính",
 		"Năm số liệu", "Trạng thái", "Số minh chứng", "Số/ký hiệu văn bản", "Ngày ban hành", "Người gửi",
-		"Thời điểm gửi", "Hạn nộp", "Ghi chú", "Ý kiến thẩm định", "Quá hạn"}
-	if !slices.Equal(rows[0], wantHeaders) {
-		t.Errorf("headers = %q", rows[0])
+		"Thời điểm gửi", "Hạn nộp", "Ghi chú", "Ý kiến thẩm định", "Quá hạn", "Cảnh báo"}
+	// The header block: title, campaign, time of export; the table under it.
+	if len(rows) < dataTop || rows[0][0] != "BÁO CÁO SỐ LIỆU CHỈ SỐ" || rows[1][0] != "Đợt thu thập: "+d.Title ||
+		mustValue(t, f, all, "B3") != "02/09/2024 10:00" {
+		t.Errorf("header block = %q", rows[:min(len(rows), dataTop)])
 	}
-	if len(rows) != 1+len(d.Assignments) {
-		t.Errorf("%d data rows, want %d", len(rows)-1, len(d.Assignments))
+	if !slices.Equal(rows[dataTop-1], wantHeaders) {
+		t.Errorf("headers = %q", rows[dataTop-1])
+	}
+	if len(rows) != dataTop+len(d.Assignments) {
+		t.Errorf("%d data rows, want %d", len(rows)-dataTop, len(d.Assignments))
+	}
+	// The review flags in their own column.
+	if v := mustValue(t, f, all, fmt.Sprintf("R%d", findRow(t, f, all, "2.2.2", "Cục Thống kê"))); v != "không thấy giá trị trong minh chứng; thay đổi lớn so với năm trước" {
+		t.Errorf("flags column %q", v)
+	}
+	if v := mustValue(t, f, all, fmt.Sprintf("R%d", findRow(t, f, all, "2.2.2", "Sở Tài chính"))); v != "" {
+		t.Errorf("unflagged row's flags %q", v)
+	}
+	// A document's date is a whole day: no hidden time.
+	docRef := fmt.Sprintf("K%d", findRow(t, f, all, "1.1.1", "Sở Khoa học và Công nghệ"))
+	if raw := mustValue(t, f, all, docRef, excelize.Options{RawCellValue: true}); strings.Contains(raw, ".") || raw == "" {
+		t.Errorf("document date raw %q has a time of day", raw)
 	}
 
 	// Numbers are numbers, with their formats.
@@ -323,8 +341,8 @@ func TestWriteXLSX(t *testing.T) {
 	}{
 		{"1.1.1", "Sở Khoa học và Công nghệ", "12", "#,##0", "12"},
 		{"2.2.1", "Sở Khoa học và Công nghệ", "1234.5", "#,##0.0", "1,234.5"},
-		{"2.2.2", "Cục Thống kê", "12.5", `#,##0.0"%"`, "12.5%"},
-		{"2.2.2", "Sở Tài chính", "0.62", `#,##0.00"%"`, "0.62%"},
+		{"2.2.2", "Cục Thống kê", "0.125", "#,##0.0%", "12.5%"},
+		{"2.2.2", "Sở Tài chính", "0.0062", "#,##0.00%", "0.62%"},
 	}
 	for _, n := range numbers {
 		ref := fmt.Sprintf("E%d", findRow(t, f, all, n.code, n.agency))
@@ -455,10 +473,10 @@ func TestWriteXLSX(t *testing.T) {
 
 	// Pillar sheets hold their pillar's rows only.
 	p2, _ := f.GetRows("2 Vốn con người và nghiên cứu…")
-	if len(p2) != 4 {
-		t.Errorf("pillar 2 sheet has %d rows, want header + 3", len(p2))
+	if len(p2) != dataTop+3 {
+		t.Fatalf("pillar 2 sheet has %d rows, want the header block, the header and 3", len(p2))
 	}
-	for _, r := range p2[1:] {
+	for _, r := range p2[dataTop:] {
 		if !strings.HasPrefix(r[0], "2.") {
 			t.Errorf("pillar 2 sheet has row %q", r[0])
 		}
@@ -488,7 +506,7 @@ func TestWriteCSV(t *testing.T) {
 		t.Fatalf("%d records", len(recs))
 	}
 	head := recs[0]
-	if !slices.Equal(head[4:6], []string{"Giá trị", "Giá trị (hiển thị)"}) || len(head) != 18 {
+	if !slices.Equal(head[4:6], []string{"Giá trị", "Giá trị (hiển thị)"}) || len(head) != 19 || head[18] != "Cảnh báo" {
 		t.Errorf("header %q", head)
 	}
 	byKey := map[string][]string{}

@@ -127,18 +127,25 @@ func yesNo(b bool) string {
 func FormatNumberVI(s string) string { return flows.FormatDecimal(domain.Vietnamese, s) }
 
 // numberFormat is the Excel number format for a value: thousands grouping,
-// as many decimals as were entered, and a literal "%" for percent values
-// (stored as their number, so Excel must not multiply by 100). Excel shows
-// the separators of the reader's locale: "1.234,5" and "12,5%" in vi-VN.
+// as many decimals as were entered, and Excel's percent for percent values
+// (stored as the fraction: 12,5 % is 0.125). Excel shows the separators of
+// the reader's locale: "1.234,5" and "12,5%" in vi-VN.
 func numberFormat(decimals int, percent bool) string {
 	f := "#,##0"
 	if decimals > 0 {
 		f += "." + strings.Repeat("0", decimals)
 	}
 	if percent {
-		f += `"%"`
+		f += "%"
 	}
 	return f
+}
+
+// dateSerial is a date's Excel serial as a whole day: the calendar day the
+// date names (dates are kept at midnight UTC), with no time of day.
+func dateSerial(t time.Time) float64 {
+	y, m, d := t.Date()
+	return excelSerial(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
 }
 
 // Formats of dates and times, in Excel and as text.

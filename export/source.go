@@ -50,13 +50,20 @@ func (s *Source) Data(ctx context.Context) (Data, error) {
 	if s.CurrentCatalog != nil {
 		cat = s.CurrentCatalog()
 	}
+	ts, _ := s.Campaign.(storage.EvidenceTextStore)
+	flags, err := ReviewFlags(ctx, ts, cat, subs, nil)
+	if err != nil {
+		return Data{}, err
+	}
 	return Data{
 		Title: s.Title, Indicators: cat.Indicators(), Agencies: dir.Agencies(), People: people,
 		Assignments: cat.Assignments(), Submissions: subs, GeneratedAt: now(), Location: s.Location,
+		Flags: flags,
 	}, nil
 }
 
-// Export builds one export as a file to send: "xlsx", "csv" or "zip". The
+// Export builds one export as a file to send: "xlsx", "csv", "pdf" (the
+// report) or "zip". The
 // evidence ZIP, whatever its size, is written to a temporary file
 // (flows.File.Path, which the receiver removes), not held in memory.
 func (s *Source) Export(ctx context.Context, kind string) (*flows.File, error) {
@@ -90,6 +97,9 @@ func (s *Source) Export(ctx context.Context, kind string) (*flows.File, error) {
 	case "csv":
 		err = WriteCSV(&buf, d)
 		f.Name, f.MIME = "PII-"+stamp+".csv", "text/csv; charset=utf-8"
+	case "pdf":
+		err = WritePDF(&buf, d)
+		f.Name, f.MIME = "PII-"+stamp+".pdf", "application/pdf"
 	default:
 		return nil, fmt.Errorf("export: unknown kind %q", kind)
 	}

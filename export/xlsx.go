@@ -163,7 +163,7 @@ var columnWidths = map[string]float64{
 	"Giá trị": 14, "Đơn vị tính": 14, "Năm số liệu": 8, "Trạng thái": 12,
 	"Số minh chứng": 10, "Minh chứng": 36, "Số/ký hiệu văn bản": 18, "Ngày ban hành": 12,
 	"Người gửi": 22, "Thời điểm gửi": 17, "Hạn nộp": 17, "Ghi chú": 36,
-	"Ý kiến thẩm định": 36, "Quá hạn": 9,
+	"Ý kiến thẩm định": 36, "Quá hạn": 9, "Cảnh báo": 30,
 }
 
 // cells returns every column of r by header.
@@ -184,13 +184,20 @@ func (p *prepared) cells(r row) map[string]cell {
 	}
 	switch v := r.val; v.kind {
 	case kindNumber:
-		c["Giá trị"] = numCell(v.num, numberFormat(v.decimals, v.percent))
+		n := v.num
+		if v.percent {
+			n /= 100 // a true percentage: 12,5 % is 0.125
+		}
+		c["Giá trị"] = numCell(n, numberFormat(v.decimals, v.percent))
 	case kindDate:
-		c["Giá trị"] = numCell(excelSerial(v.date), xlDate)
+		c["Giá trị"] = numCell(dateSerial(v.date), xlDate)
 	case kindBool:
 		c["Giá trị"] = textCell(yesNo(v.b))
 	case kindText:
 		c["Giá trị"] = wrapCell(v.text)
+	}
+	if len(r.flags) > 0 {
+		c["Cảnh báo"] = cell{text: cleanText(r.flagText()), wrap: true, red: true}
 	}
 	if r.overdue {
 		c["Quá hạn"] = cell{text: "Có", bold: true, red: true}
@@ -202,7 +209,7 @@ func (p *prepared) cells(r row) map[string]cell {
 		c["Số minh chứng"] = numCell(float64(len(s.Evidence)), "0")
 		c["Số/ký hiệu văn bản"] = wrapCell(s.DocNumber)
 		if !s.DocDate.IsZero() {
-			c["Ngày ban hành"] = timeCell(s.DocDate, p.loc, xlDate)
+			c["Ngày ban hành"] = numCell(dateSerial(s.DocDate), xlDate)
 		}
 		c["Ghi chú"] = wrapCell(s.Note)
 		c["Ý kiến thẩm định"] = wrapCell(s.ReviewNote)
@@ -237,12 +244,25 @@ func (b *book) table(p *prepared, sheet string, top int, headers []string, rows 
 	return top + len(rows)
 }
 
-// dataSheet writes a filterable table of rows starting at A1.
+// dataTop is the row of a data sheet's table header, under the header block.
+const dataTop = 5
+
+// headerBlock writes the title, the campaign and the time of export in rows
+// 1–3, as a report handed on carries them.
+func (b *book) headerBlock(p *prepared, sheet string) {
+	b.put(sheet, 1, 1, cell{text: "BÁO CÁO SỐ LIỆU CHỈ SỐ", bold: true, size: 14}, false)
+	b.put(sheet, 1, 2, cell{text: cleanText("Đợt thu thập: " + p.d.Title), bold: true}, false)
+	b.put(sheet, 1, 3, cell{text: "Thời điểm xuất:", italic: true}, false)
+	b.put(sheet, 2, 3, numCell(excelSerial(p.now), xlDateTime), false)
+}
+
+// dataSheet writes the header block and a filterable table of rows.
 func (b *book) dataSheet(p *prepared, sheet string, rows []row) {
-	last := b.table(p, sheet, 1, tableHeaders, rows)
-	b.check(b.f.SetPanes(sheet, &excelize.Panes{Freeze: true, XSplit: 1, YSplit: 1,
-		TopLeftCell: "B2", ActivePane: "bottomRight"}))
-	ref := fmt.Sprintf("A1:%s%d", colName(len(tableHeaders)), max(last, 1))
+	b.headerBlock(p, sheet)
+	last := b.table(p, sheet, dataTop, tableHeaders, rows)
+	b.check(b.f.SetPanes(sheet, &excelize.Panes{Freeze: true, XSplit: 1, YSplit: dataTop,
+		TopLeftCell: fmt.Sprintf("B%d", dataTop+1), ActivePane: "bottomRight"}))
+	ref := fmt.Sprintf("A%d:%s%d", dataTop, colName(len(tableHeaders)), max(last, dataTop))
 	b.check(b.f.AutoFilter(sheet, ref, nil))
 }
 
@@ -316,7 +336,7 @@ func (p *prepared) pillars() ([]string, map[string][]row) {
 var summaryHeaders = []string{"Tổng số", "Chưa nhập", "Nháp", "Đã gửi", "Bị trả lại", "Đã duyệt",
 	"Quá hạn", "% hoàn thành", "% đã duyệt"}
 
-const pctFormat = `0.0"%"`
+const pctFormat = "0.0%"
 
 func (b *book) summary(p *prepared, pillars []string) {
 	const sh = sheetSummary
@@ -439,7 +459,7 @@ func WriteAgencyXLSX(w io.Writer, d Data, agencyCode string) error {
 
 	headers := []string{"STT", "Mã chỉ số", "Tên chỉ số", "Trụ cột", "Giá trị", "Đơn vị tính",
 		"Năm số liệu", "Trạng thái", "Minh chứng", "Số/ký hiệu văn bản", "Ngày ban hành",
-		"Ghi chú", "Ý kiến thẩm định", "Hạn nộp"}
+		"Ghi chú", "Ý kiến thẩm định", "Hạn nộp", "Cảnh báo"}
 	last := colName(len(headers))
 
 	b.put(sh, 1, 1, cell{text: cleanText(p.d.Title), bold: true, size: 13, center: true, wrap: true}, false)

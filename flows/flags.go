@@ -295,3 +295,12 @@ func (r *stepper) evidenceNote(ind domain.Indicator, s domain.Submission) string
 	}
 	return "\n\n" + strings.Join(lines, "\n")
 }
+
+// flagNames lists the flags' names for a message ("thiếu minh chứng, …").
+func (r *stepper) flagNames() string {
+	names := make([]string, len(AllFlags))
+	for i, f := range AllFlags {
+		names[i] = FlagLabel(r.s.Lang, f)
+	}
+	return strings.Join(names, ", ")
+}

@@ -130,3 +130,64 @@ func TestReviewerSeesFlags(t *testing.T) {
 	c.as("DB003", btn("rv:2.2.2|STC"))
 	c.want("DB003", "⚠️ thiếu minh chứng; thay đổi lớn so với năm trước")
 }
+
+// TestReviewQueueByFlag: /duyet filters the queue by flag, by argument or
+// by the buttons under the list, as the console's filter does.
+func TestReviewQueueByFlag(t *testing.T) {
+	c := newCampaign(t)
+	c.subs[[2]string{"2.2.2", "STC"}] = domain.Submission{Indicator: "2.2.2", Agency: "STC", Status: domain.StatusSubmitted, Value: "12",
+		By: "DB002", Version: 2, SubmittedAt: c.now}
+	c.subs[[2]string{"1.1.1", "SKHCN"}] = domain.Submission{Indicator: "1.1.1", Agency: "SKHCN", Status: domain.StatusSubmitted, Value: "3",
+		By: "DB004", Version: 1, SubmittedAt: c.now, Evidence: []domain.Evidence{{SHA256: "s9", Name: "qd.pdf"}}}
+
+	r := c.as("DB003", cmd("duyet", ""))
+	c.want("DB003", "🗂 2 chỉ số đang chờ duyệt")
+	if !hasButton(r, "rf:big_change") || !hasButton(r, "rf:no_evidence") || hasButton(r, "rf:late") || hasButton(r, "rf:*") {
+		t.Fatalf("filter buttons: %+v", r.Replies)
+	}
+	r = c.as("DB003", btn("rf:big_change"))
+	c.want("DB003", "🗂 1/2 chỉ số chờ duyệt có cảnh báo «thay đổi lớn so với năm trước»:")
+	c.want("DB003", "2.2.2 — Sở Tài chính")
+	if strings.Contains(allText(r), "1.1.1") || !hasButton(r, "rf:*") || !hasButton(r, "rv:2.2.2|STC") || hasButton(r, "rv:1.1.1|SKHCN") {
+		t.Fatalf("filtered queue: %+v", r.Replies)
+	}
+	r = c.as("DB003", btn("rf:*"))
+	c.want("DB003", "🗂 2 chỉ số đang chờ duyệt")
+
+	for _, arg := range []string{"thay doi lon", "THAY ĐỔI LỚN", "big_change", "big change"} {
+		c.as("DB003", cmd("duyet", arg))
+		c.want("DB003", "🗂 1/2 chỉ số chờ duyệt có cảnh báo «thay đổi lớn so với năm trước»:")
+	}
+	c.as("DB003", cmd("duyet", "muộn"))
+	c.want("DB003", "Không có chỉ số chờ duyệt nào có cảnh báo «nộp muộn».")
+	c.as("DB003", cmd("duyet", "xyz"))
+	c.want("DB003", "Không có cảnh báo «xyz». Có thể lọc theo: thiếu minh chứng,")
+	c.want("DB003", "🗂 2 chỉ số đang chờ duyệt")
+	c.as("DB003", btn("rf:nonsense"))
+	c.want("DB003", "🗂 2 chỉ số đang chờ duyệt")
+
+	// Only staff.
+	r = c.as("DB002", btn("rf:big_change"))
+	if strings.Contains(allText(r), "2.2.2 — Sở Tài chính") {
+		t.Fatalf("a focal point saw the queue: %s", allText(r))
+	}
+}
+
+func TestParseReviewFlag(t *testing.T) {
+	tests := []struct {
+		arg, want string
+		ok        bool
+	}{
+		{"", "", true}, {"tất cả", "", true}, {"all", "", true},
+		{"late", FlagLate, true}, {"muộn", FlagLate, true}, {"nop muon", FlagLate, true},
+		{"thiếu minh chứng", FlagNoEvidence, true}, {"không đọc được", FlagUnreadable, true},
+		{"không thấy", FlagValueNotFound, true}, {"số/ngày", FlagDocMismatch, true},
+		{"outside", FlagOutOfRange, true}, {"value_not_found", FlagValueNotFound, true},
+		{"abc", "", false},
+	}
+	for _, tt := range tests {
+		if got, ok := ParseReviewFlag(tt.arg); got != tt.want || ok != tt.ok {
+			t.Errorf("ParseReviewFlag(%q) = %q, %v; want %q, %v", tt.arg, got, ok, tt.want, tt.ok)
+		}
+	}
+}

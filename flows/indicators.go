@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,7 @@ const (
 	btnRvPrefix   = "rv:"
 	btnRvApprove  = "ra:"
 	btnRvReturn   = "rr:"
+	btnRvFlag     = "rf:" // + a flag (flows.AllFlags), or "*" for the whole queue
 	btnExPrefix   = "ex:"
 	btnHistPrefix = "hs:"
 )
@@ -721,6 +723,9 @@ func (r *stepper) campaignButton() bool {
 	case d == btnReview:
 		r.reset()
 		r.reviewQueue()
+	case strings.HasPrefix(d, btnRvFlag):
+		r.reset()
+		r.reviewQueueFlag(strings.TrimPrefix(d, btnRvFlag))
 	case d == btnExport:
 		r.exportMenu()
 	case strings.HasPrefix(d, btnExPrefix):
@@ -960,17 +965,90 @@ func (r *stepper) staffOnly() bool {
 	return false
 }
 
-func (r *stepper) reviewQueue() {
+func (r *stepper) reviewQueue() { r.reviewQueueFlag("") }
+
+// ParseReviewFlag reads the argument of /duyet: a flag's code
+// ("big_change") or words of its name in either language, with or without
+// accents ("muộn", "thay doi lon", "late"); "" and "tất cả"/"all" mean the
+// whole queue. ok is false when the words name no flag.
+func ParseReviewFlag(arg string) (flag string, ok bool) {
+	a := valFold(arg)
+	switch a {
+	case "", "tat ca", "all", "*":
+		return "", true
+	}
+	for _, f := range AllFlags {
+		if a == f || a == strings.ReplaceAll(f, "_", " ") {
+			return f, true
+		}
+	}
+	for _, f := range AllFlags {
+		for _, lang := range []domain.Lang{domain.Vietnamese, domain.English} {
+			if strings.Contains(valFold(FlagLabel(lang, f)), a) {
+				return f, true
+			}
+		}
+	}
+	return "", false
+}
+
+// reviewQueueFlag lists the review queue, only the items with flag when
+// it is set, and offers the flags present as filter buttons (as the
+// console's filter does).
+func (r *stepper) reviewQueueFlag(flag string) {
 	if !r.staffOnly() {
 		return
 	}
-	q := r.f.ReviewQueue
-	if len(q) == 0 {
+	if flag == "*" {
+		flag = ""
+	}
+	if flag != "" && !slices.Contains(AllFlags, flag) {
+		r.say(r.t("stale_button"))
+		flag = ""
+	}
+	all := r.f.ReviewQueue
+	if len(all) == 0 {
 		r.say(r.t("review_empty"), r.menuButtons()...)
 		return
 	}
+	counts := map[string]int{}
+	var q []domain.Submission
+	for _, s := range all {
+		fs := r.queueFlags(s)
+		for _, f := range fs {
+			counts[f]++
+		}
+		if flag == "" || slices.Contains(fs, flag) {
+			q = append(q, s)
+		}
+	}
+	var filters [][]Button
+	var line []Button
+	if flag != "" {
+		line = append(line, Button{r.t("btn_review_all", len(all)), btnRvFlag + "*"})
+	}
+	for _, f := range AllFlags {
+		if counts[f] == 0 || f == flag {
+			continue
+		}
+		line = append(line, Button{clip("⚠️ "+FlagLabel(r.s.Lang, f), 34) + fmt.Sprintf(" (%d)", counts[f]), btnRvFlag + f})
+		if len(line) == 2 {
+			filters, line = append(filters, line), nil
+		}
+	}
+	if len(line) > 0 {
+		filters = append(filters, line)
+	}
+	if len(q) == 0 {
+		r.say(r.t("review_flag_none", FlagLabel(r.s.Lang, flag)), filters...)
+		return
+	}
 	var b strings.Builder
-	b.WriteString(r.t("review_head", len(q)))
+	if flag != "" {
+		b.WriteString(r.t("review_head_flag", len(q), len(all), FlagLabel(r.s.Lang, flag)))
+	} else {
+		b.WriteString(r.t("review_head", len(q)))
+	}
 	var rows [][]Button
 	for i, s := range q {
 		if i == 20 {
@@ -982,7 +1060,7 @@ func (r *stepper) reviewQueue() {
 		fmt.Fprintf(&b, "\n%d. %s — %s: %s", i+1, s.Indicator, agency, ValueWithUnit(r.s.Lang, ind, s.Value)+r.flagSuffix(s))
 		rows = append(rows, []Button{{clip(s.Indicator+" — "+agency, 40), btnRvPrefix + s.Indicator + "|" + s.Agency}})
 	}
-	r.say(b.String(), rows...)
+	r.say(b.String(), append(rows, filters...)...)
 }
 
 // agencyName names an agency in the user's language; people are never shown
@@ -1149,7 +1227,8 @@ func (r *stepper) exportMenu() {
 	if !r.staffOnly() {
 		return
 	}
-	r.say(r.t("export_ask"), []Button{{"Excel (.xlsx)", btnExPrefix + "xlsx"}, {"CSV", btnExPrefix + "csv"}, {r.t("btn_export_zip"), btnExPrefix + "zip"}})
+	r.say(r.t("export_ask"), []Button{{"Excel (.xlsx)", btnExPrefix + "xlsx"}, {"CSV", btnExPrefix + "csv"}},
+		[]Button{{r.t("btn_export_pdf"), btnExPrefix + "pdf"}, {r.t("btn_export_zip"), btnExPrefix + "zip"}})
 }
 
 func (r *stepper) export(kind string) {
@@ -1157,7 +1236,7 @@ func (r *stepper) export(kind string) {
 		return
 	}
 	switch kind {
-	case "xlsx", "csv", "zip":
+	case "xlsx", "csv", "pdf", "zip":
 		r.tasks = append(r.tasks, Task{Name: "export", Arg: kind})
 		r.say(r.t("export_preparing"))
 	default:

@@ -432,6 +432,14 @@ func TestStaffOnlyActions(t *testing.T) {
 	if len(r.Tasks) != 1 || r.Tasks[0] != (Task{Name: "export", Arg: "xlsx"}) {
 		t.Fatalf("staff export = %v", r.Tasks)
 	}
+	// The data report as PDF, from the same menu.
+	if r := c.as("DB003", cmd("xuat", "")); !hasButton(r, "ex:pdf") {
+		t.Fatalf("no PDF in the export menu: %+v", r.Replies)
+	}
+	r = c.as("DB003", btn("ex:pdf"))
+	if len(r.Tasks) != 1 || r.Tasks[0] != (Task{Name: "export", Arg: "pdf"}) {
+		t.Fatalf("staff PDF export = %v", r.Tasks)
+	}
 }
 
 func TestSentItemLockedAfterDeadline(t *testing.T) {

@@ -388,7 +388,12 @@ func (r *stepper) command() {
 		r.indicatorList()
 	case "duyet", "review":
 		r.reset()
-		r.reviewQueue()
+		if f, ok := ParseReviewFlag(r.in.Text); ok {
+			r.reviewQueueFlag(f)
+		} else {
+			r.say(r.t("review_flag_unknown", clip(strings.TrimSpace(r.in.Text), 40), r.flagNames()))
+			r.reviewQueueFlag("")
+		}
 	case "xuat", "export":
 		r.reset()
 		r.exportMenu()

@@ -133,6 +133,7 @@ type Console struct {
 	cfg   Config
 	loc   *time.Location
 	pages map[string]*template.Template
+	flags flagCache // review flags already computed (web/flags.go)
 }
 
 // New returns a console.
@@ -224,6 +225,8 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/export/{kind}", c.get(c.serveExport))
 	mux.Handle("GET /admin/invitations", c.get(c.serveInvitations))
 	mux.Handle("GET /admin/qr/{file}", c.get(c.serveQR))
+	mux.Handle("GET /admin/papers/{kind}", c.get(c.servePaper))
+	mux.Handle("GET /admin/seating", c.get(c.serveSeating))
 	mux.Handle("GET /admin/checkin", c.get(c.serveDesk))
 	mux.Handle("POST /admin/checkin", c.post(c.serveDeskCheckIn))
 	mux.Handle("POST /admin/checkin/walkin", c.post(c.serveDeskWalkIn))

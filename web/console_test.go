@@ -23,7 +23,7 @@ import (
 
 var consolePages = []string{"/admin/", "/admin/delegates", "/admin/delegates/P001", "/admin/delegates/P001/invite",
 	"/admin/indicators", "/admin/indicators/1.1.1/UBND-YM", "/admin/import", "/admin/export", "/admin/export/attendees.xlsx",
-	"/admin/export/xlsx", "/admin/invitations?agency=SKHCN", "/admin/qr/P001.png", "/admin/checkin", "/admin/api/headcount",
+	"/admin/export/xlsx", "/admin/invitations?agency=SKHCN", "/admin/qr/P001.png", "/admin/papers/invitation.pdf?person=P001", "/admin/papers/badges.pdf", "/admin/seating", "/admin/checkin", "/admin/api/headcount",
 	"/admin/nothing-here"}
 
 func TestNoSessionNoData(t *testing.T) {
@@ -284,13 +284,13 @@ func TestOverviewAndDelegates(t *testing.T) {
 	if len(rows) != 5 || rows[0][2] != "Họ và tên" || rows[2][2] != "Trần Thị Bình" || rows[2][5] != "Cử người dự thay" || rows[2][6] != "Hoàng Văn Em" {
 		t.Errorf("attendees rows: %v", rows)
 	}
-	for _, k := range []string{"xlsx", "csv", "zip"} {
+	for _, k := range []string{"xlsx", "csv", "pdf", "zip"} {
 		resp := c.do("GET", "/admin/export/"+k, nil, "")
 		if b := read(t, resp); resp.StatusCode != 200 || len(b) == 0 || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
 			t.Errorf("export %s: %d", k, resp.StatusCode)
 		}
 	}
-	if code, _ := c.get("/admin/export/pdf"); code != 404 {
+	if code, _ := c.get("/admin/export/doc"); code != 404 {
 		t.Errorf("unknown export: %d", code)
 	}
 	// An agency's sign-off workbook: only its rows, and the signature block.

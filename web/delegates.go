@@ -10,6 +10,7 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
+	"github.com/dieuphoi/dieuphoi/papers"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
 
@@ -347,12 +348,10 @@ type links struct {
 
 func (c *Console) links(p domain.Person) links {
 	l := links{
-		Web:     c.cfg.PublicURL + "/chat/i/" + url.PathEscape(p.InviteToken),
-		CheckIn: c.cfg.PublicURL + "/checkin/" + url.PathEscape(p.CheckinToken),
-		Code:    p.InviteCode,
-	}
-	if bot := c.cfg.BotUsername(); bot != "" {
-		l.Telegram = "https://t.me/" + url.PathEscape(bot) + "?start=" + url.QueryEscape(p.InviteToken)
+		Web:      papers.WebChatURL(c.cfg.PublicURL, p),
+		CheckIn:  papers.CheckInURL(c.cfg.PublicURL, p),
+		Code:     p.InviteCode,
+		Telegram: papers.TelegramURL(c.cfg.BotUsername(), p),
 	}
 	if c.cfg.ZaloOA != "" {
 		l.Zalo = "https://zalo.me/" + url.PathEscape(c.cfg.ZaloOA)

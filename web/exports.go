@@ -40,7 +40,7 @@ func (c *Console) serveExport(w http.ResponseWriter, r *http.Request, s *session
 	switch kind {
 	case "attendees.xlsx":
 		f, err = c.attendees(r)
-	case "xlsx", "csv", "zip", "agency":
+	case "xlsx", "csv", "pdf", "zip", "agency":
 		if c.cfg.Exporter == nil || c.cfg.Catalog() == nil {
 			c.fail(w, r, s, http.StatusNotFound, "Không có dữ liệu", "Chưa có đợt thu thập chỉ số để xuất.")
 			return

@@ -37,12 +37,13 @@ type indicatorsView struct {
 }
 
 // rows lists every assignment with its submission, plus submissions that
-// have no assignment, in catalog order.
-func (c *Console) indicatorRows(r *http.Request) ([]indicatorRow, error) {
+// have no assignment, in catalog order, and every submission; the rows'
+// flags are left to the page, for the rows it shows (addFlags).
+func (c *Console) indicatorRows(r *http.Request) ([]indicatorRow, []domain.Submission, error) {
 	cat := c.cfg.Catalog()
 	subs, err := c.cfg.Campaign.Submissions(r.Context(), "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dir := c.cfg.Directory()
 	byKey := map[[2]string]domain.Submission{}
@@ -97,10 +98,7 @@ func (c *Console) indicatorRows(r *http.Request) ([]indicatorRow, error) {
 		}
 		return a.Agency.Code < b.Agency.Code
 	})
-	if err := c.addFlags(r.Context(), rows); err != nil {
-		return nil, err
-	}
-	return rows, nil
+	return rows, subs, nil
 }
 
 func (c *Console) serveIndicators(w http.ResponseWriter, r *http.Request, s *session) {
@@ -111,7 +109,7 @@ func (c *Console) serveIndicators(w http.ResponseWriter, r *http.Request, s *ses
 		c.render(w, r, s, http.StatusOK, "indicators", "Chỉ số", v)
 		return
 	}
-	rows, err := c.indicatorRows(r)
+	rows, subs, err := c.indicatorRows(r)
 	if err != nil {
 		c.oops(w, r, s, "indicators", err)
 		return
@@ -121,11 +119,9 @@ func (c *Console) serveIndicators(w http.ResponseWriter, r *http.Request, s *ses
 		c.oops(w, r, s, "indicators", err)
 		return
 	}
-	flagged := map[[2]string][]string{}
-	for _, row := range rows {
-		flagged[[2]string{row.Indicator.Code, row.Agency.Code}] = row.Flags
-	}
-	v.FlagOptions = countFlags(flagged)
+	// The agency, status and search filters first: flags (and the evidence
+	// texts they read) are worked out for the rows the page can show only.
+	var shown []indicatorRow
 	seen := map[string]bool{}
 	for _, row := range rows {
 		if !seen[row.Agency.Code] {
@@ -138,11 +134,23 @@ func (c *Console) serveIndicators(w http.ResponseWriter, r *http.Request, s *ses
 		if v.Status != "" && string(row.Sub.Status) != v.Status {
 			continue
 		}
-		if v.Flag != "" && !hasFlag(row.Flags, v.Flag) {
-			continue
-		}
 		if !matches(v.Q, row.Indicator.Code, row.Indicator.NameVI, row.Indicator.Pillar, row.Agency.NameVI, row.Agency.Code) &&
 			!hasEvidenceIn(row.Sub, hits) {
+			continue
+		}
+		shown = append(shown, row)
+	}
+	if err := c.addFlags(r.Context(), shown, subs); err != nil {
+		c.oops(w, r, s, "indicators", err)
+		return
+	}
+	flagged := map[[2]string][]string{}
+	for _, row := range shown {
+		flagged[[2]string{row.Indicator.Code, row.Agency.Code}] = row.Flags
+	}
+	v.FlagOptions = countFlags(flagged) // counted among the rows the other filters leave
+	for _, row := range shown {
+		if v.Flag != "" && !hasFlag(row.Flags, v.Flag) {
 			continue
 		}
 		v.Rows = append(v.Rows, row)
@@ -166,7 +174,7 @@ func (c *Console) showIndicator(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	code, agency := r.PathValue("code"), r.PathValue("agency")
-	rows, err := c.indicatorRows(r)
+	rows, subs, err := c.indicatorRows(r)
 	if err != nil {
 		c.oops(w, r, s, "indicator", err)
 		return
@@ -182,6 +190,12 @@ func (c *Console) showIndicator(w http.ResponseWriter, r *http.Request, s *sessi
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có chỉ số này cho đơn vị này.")
 		return
 	}
+	one := []indicatorRow{v.Row} // only this item's evidence is read for its flags
+	if err := c.addFlags(r.Context(), one, subs); err != nil {
+		c.oops(w, r, s, "indicator", err)
+		return
+	}
+	v.Row = one[0]
 	hist, err := c.cfg.Campaign.SubmissionHistory(r.Context(), code, agency)
 	if err != nil {
 		c.oops(w, r, s, "history", err)

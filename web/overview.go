@@ -194,7 +194,7 @@ func (c *Console) progress(ctx context.Context) (*progress, error) {
 		status[[2]string{s.Indicator, s.Agency}] = s.Status
 	}
 	p := &progress{}
-	flags, err := c.flagsOf(ctx, subs)
+	flags, err := c.flagsOf(ctx, subs, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -232,17 +234,22 @@ func checkExport(t *testing.T, data []byte, want map[string]float64) {
 	if err != nil {
 		t.Fatalf("sheet Tất cả: %v (sheets %v)", err, f.GetSheetList())
 	}
+	// The table starts under the header block (title, campaign, time).
+	top := slices.IndexFunc(rows, func(r []string) bool { return len(r) > 0 && r[0] == "Mã chỉ số" })
+	if top < 1 || rows[0][0] != "BÁO CÁO SỐ LIỆU CHỈ SỐ" {
+		t.Fatalf("no header block and table header in %q", rows[:min(len(rows), 6)])
+	}
 	col := map[string]int{}
-	for i, h := range rows[0] {
+	for i, h := range rows[top] {
 		col[h] = i
 	}
-	for _, h := range []string{"Mã chỉ số", "Đơn vị cung cấp", "Giá trị", "Trạng thái"} {
+	for _, h := range []string{"Mã chỉ số", "Đơn vị cung cấp", "Giá trị", "Trạng thái", "Cảnh báo"} {
 		if _, ok := col[h]; !ok {
-			t.Fatalf("no column %q in %v", h, rows[0])
+			t.Fatalf("no column %q in %v", h, rows[top])
 		}
 	}
 	found := 0
-	for r, row := range rows[1:] {
+	for r, row := range rows[top+1:] {
 		if len(row) <= col["Giá trị"] || !strings.Contains(row[col["Đơn vị cung cấp"]], "Khoa học và Công nghệ") {
 			continue
 		}
@@ -250,13 +257,18 @@ func checkExport(t *testing.T, data []byte, want map[string]float64) {
 		if !ok {
 			continue
 		}
-		cell, _ := excelize.CoordinatesToCellName(col["Giá trị"]+1, r+2)
+		cell, _ := excelize.CoordinatesToCellName(col["Giá trị"]+1, top+r+2)
 		raw, err := f.GetCellValue("Tất cả", cell, excelize.Options{RawCellValue: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		typ, _ := f.GetCellType("Tất cả", cell)
 		got, perr := strconv.ParseFloat(raw, 64)
+		if st, _ := f.GetCellStyle("Tất cả", cell); perr == nil {
+			if style, _ := f.GetStyle(st); style != nil && style.CustomNumFmt != nil && strings.HasSuffix(*style.CustomNumFmt, "%") {
+				got = math.Round(got*100*1e9) / 1e9 // a true percentage: 12,5 % is stored as 0.125
+			}
+		}
 		if perr != nil || got != w || typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
 			t.Errorf("%s: cell %s = %q (type %v); want the number %v", row[col["Mã chỉ số"]], cell, raw, typ, w)
 		}

@@ -56,10 +56,14 @@ Usage:
                         event): all of them or, at the first problem, none
   dieuphoi export-config DIR
                         write every event and campaign in the database as files import reads
-  dieuphoi export xlsx|csv|zip [file]
-                        write the indicator data (or the evidence files) to file, or to stdout
+  dieuphoi export xlsx|csv|pdf|zip [file]
+                        write the indicator data (the PDF report, or the evidence files) to file, or to stdout
   dieuphoi export agency CODE [file]
                         write one agency's sign-off workbook
+  dieuphoi export invitation PERSON_ID [file] | invitations AGENCY [file]
+                        write a person's giấy mời, or an agency's, as PDF
+  dieuphoi export badges|seating [file]
+                        write the badges, or the seating list in protocol order, as PDF
   dieuphoi schedule [days]
                         list the reminders of the coming days (default 14) and
                         what was sent or skipped, and why
@@ -828,11 +832,14 @@ func syncConfig(ctx context.Context, st storage.Store, c *configs.Campaign, now 
 }
 
 func runExport(ctx context.Context, s settings, args []string, stdout io.Writer) error {
-	const usage = "usage: dieuphoi export xlsx|csv|zip [file], or dieuphoi export agency CODE [file]"
+	const usage = "usage: dieuphoi export xlsx|csv|pdf|zip [file], dieuphoi export agency CODE [file], or a paper: invitation PERSON_ID, invitations AGENCY, badges, seating [file]"
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
 	kind, agency, rest := args[0], "", args[1:]
+	if _, ok := paperKinds[kind]; ok {
+		return runPapers(ctx, s, kind, rest, stdout)
+	}
 	if kind == "agency" {
 		if len(rest) == 0 {
 			return errors.New(usage)
@@ -873,15 +880,7 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	if len(rest) == 0 {
-		_, err = stdout.Write(f.Data)
-		return err
-	}
-	if err := os.WriteFile(rest[0], f.Data, 0o640); err != nil {
-		return fmt.Errorf("write %s: %w", rest[0], err)
-	}
-	fmt.Fprintf(stdout, "Đã ghi %s (%d byte).\n", rest[0], len(f.Data))
-	return nil
+	return writeOut(f.Data, rest, stdout)
 }
 
 // startZalo builds the Zalo OA adapter; its tokens live in the results

@@ -467,6 +467,7 @@ func TestExportCommand(t *testing.T) {
 		{"dieuphoi", "export", "xlsx", filepath.Join(dir, "all.xlsx")},
 		{"dieuphoi", "export", "agency", "SKHCN", filepath.Join(dir, "skhcn.xlsx")},
 		{"dieuphoi", "export", "csv", filepath.Join(dir, "all.csv")},
+		{"dieuphoi", "export", "pdf", filepath.Join(dir, "report.pdf")},
 	} {
 		var out strings.Builder
 		if err := run(context.Background(), args, envFunc(env), &out, io.Discard); err != nil {

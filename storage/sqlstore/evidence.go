@@ -57,6 +57,41 @@ func (q *Queries) EvidenceTexts(ctx context.Context, shas []string) (map[string]
 	return out, nil
 }
 
+// EvidenceTextStamps returns when each of shas was read (absent ones are
+// missing): what the console checks before reusing flags it computed,
+// without loading the texts themselves.
+func (q *Queries) EvidenceTextStamps(ctx context.Context, shas []string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	for len(shas) > 0 {
+		batch := shas[:min(len(shas), 200)]
+		shas = shas[len(batch):]
+		marks := make([]string, len(batch))
+		args := make([]any, len(batch))
+		for i, s := range batch {
+			marks[i], args[i] = fmt.Sprintf("$%d", i+1), s
+		}
+		rows, err := q.DB.Query(ctx, `SELECT sha256, read_at FROM evidence_text WHERE sha256 IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("evidence text stamps: %w", err)
+		}
+		for rows.Next() {
+			var sha string
+			var at time.Time
+			if err := rows.Scan(&sha, &at); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("scan evidence text stamp: %w", err)
+			}
+			out[sha] = at.UTC()
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("evidence text stamps: %w", err)
+		}
+	}
+	return out, nil
+}
+
 // SearchEvidenceText implements storage.EvidenceTextStore.
 func (q *Queries) SearchEvidenceText(ctx context.Context, query string, limit int) ([]string, error) {
 	query = strings.TrimSpace(query)

@@ -262,4 +262,20 @@ func RunEvidenceText(t *testing.T, open func(t *testing.T) EvidenceStore) {
 			t.Errorf("search %q = %v, %v; want %d", tc.q, found, err, tc.want)
 		}
 	}
+	// When each file was read, without its text (the console's flag cache).
+	st, ok2 := s.(interface {
+		EvidenceTextStamps(ctx context.Context, shas []string) (map[string]time.Time, error)
+	})
+	if !ok2 {
+		t.Fatal("the store has no EvidenceTextStamps")
+	}
+	later := at.Add(90 * time.Minute)
+	bad.ReadAt = later
+	if err := s.SaveEvidenceText(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	stamps, err := st.EvidenceTextStamps(ctx, []string{"aa11", "bb22", "cc33"})
+	if err != nil || len(stamps) != 2 || !stamps["aa11"].Equal(at) || !stamps["bb22"].Equal(later) {
+		t.Errorf("stamps = %v, %v", stamps, err)
+	}
 }
