@@ -369,6 +369,23 @@ func writeEventFiles(out string, r domain.EventRecord, dir *domain.Directory) er
 		"venue": text(ev.VenueVI, ev.VenueEN), "address": ev.Address, "rsvp_cutoff": ev.RSVPCutoff.In(loc).Format("2006-01-02 15:04"),
 		"organizer": organizer, "agencies": "agencies.csv", "people": "delegates.csv", "agenda": agenda,
 	}
+	if is := ev.Issuer; is.Set() {
+		inv := map[string]any{"issuing_body": is.Body, "place": is.Place, "number": is.Number,
+			"signer": map[string]string{"name": is.SignerName, "title": is.SignerTitle}}
+		if is.Parent != "" {
+			inv["parent_body"] = is.Parent
+		}
+		if is.SignerAuthority != "" {
+			inv["signer"].(map[string]string)["authority"] = is.SignerAuthority
+		}
+		if !is.Date.IsZero() {
+			inv["date"] = is.Date.In(loc).Format("2006-01-02")
+		}
+		if len(is.Recipients) > 0 {
+			inv["recipients"] = is.Recipients
+		}
+		doc["invitation"] = inv
+	}
 	raw, err := yaml.Marshal(doc)
 	if err != nil {
 		return err

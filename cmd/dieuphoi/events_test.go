@@ -143,5 +143,9 @@ func TestImportManyEventsAllOrNothing(t *testing.T) {
 			len(a.Invitees) != len(b.Invitees) || a.Schedule != b.Schedule || a.Event.Agenda[2].SpeakerVI != b.Event.Agenda[2].SpeakerVI {
 			t.Errorf("round trip of %s changed it", a.Event.ID)
 		}
+		if ai, bi := a.Event.Issuer, b.Event.Issuer; ai.Body != bi.Body || ai.Number != bi.Number || ai.SignerName != bi.SignerName ||
+			ai.SignerAuthority != bi.SignerAuthority || !ai.Date.Equal(bi.Date) || strings.Join(ai.Recipients, "|") != strings.Join(bi.Recipients, "|") {
+			t.Errorf("round trip of %s changed its invitation: %+v, was %+v", a.Event.ID, ai, bi)
+		}
 	}
 }
