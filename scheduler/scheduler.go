@@ -140,6 +140,12 @@ type Config struct {
 	// own pacer: shared by every process, and with the replies to people
 	// writing in (bot/pace).
 	Pace map[domain.Channel]Pacer
+	// Meeting lists the event's documents (job meeting_documents; nil: the
+	// job does nothing), Files reads them, DocLinks signs their web links
+	// (nil: none).
+	Meeting  MeetingDocs
+	Files    bot.BlobOpener
+	DocLinks *bot.DocLinks
 }
 
 // Pacer keeps one channel's messages within its limits for all processes.
@@ -281,6 +287,7 @@ func DefaultSchedule() *Schedule {
 			JobIndicatorLadder:     {Enabled: true, At: at("-7d 08:00", "-3d 08:00", "-1d 08:00", "0d 08:00"), Overdue: &overdue, Grace: -1},
 			JobIndicatorEscalation: {Enabled: true, At: at("+1d 09:00"), Grace: -1},
 			JobIndicatorDigest:     {Enabled: true, Cron: daily, Grace: -1},
+			JobMeetingDocs:         {Enabled: true, At: at("-1d 16:00"), Grace: -1},
 		},
 		Speakers:      map[int][]string{},
 		AgencyLeaders: map[string]string{},
@@ -569,6 +576,7 @@ func (s *Scheduler) buildJobs() []*job {
 	add(JobIndicatorLadder, s.ladderJob)
 	add(JobIndicatorEscalation, s.escalationJob)
 	add(JobIndicatorDigest, s.digestJob)
+	add(JobMeetingDocs, s.meetingDocsJob)
 	return jobs
 }
 
