@@ -566,7 +566,9 @@ func (c *Console) sendDoc(w http.ResponseWriter, r *http.Request, d domain.Meeti
 // the opening. A wrong signature, an internal or removed document: 404.
 func (c *Console) serveDocLink(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w)
-	notFound := func() { http.Error(w, "Không tìm thấy tài liệu, hoặc liên kết không đúng.", http.StatusNotFound) }
+	notFound := func() {
+		http.Error(w, "Không tìm thấy tài liệu, hoặc liên kết không đúng.", http.StatusNotFound)
+	}
 	links := c.cfg.Meeting.Links
 	ev, person, sig := r.PathValue("event"), r.PathValue("person"), r.PathValue("sig")
 	id, err := strconv.ParseInt(r.PathValue("doc"), 10, 64)
