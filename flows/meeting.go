@@ -413,6 +413,9 @@ func (r *stepper) meetingButton(d string) bool {
 		r.say(r.t("mt_q_text", r.subjectName(), MaxQuestionLen))
 	case strings.HasPrefix(d, btnMtAnon):
 		if r.s.State != stateMtAnon || !r.meeting().AllowAnonymous {
+			// Staff turned anonymity off meanwhile: the question is not
+			// sent with a name the person chose to hide.
+			r.reset()
 			r.say(r.t("stale_button"))
 			r.menu()
 			return true
