@@ -142,6 +142,9 @@ func TestMeetingDocumentsDeliveredOnce(t *testing.T) {
 		if d := e.srv.Documents(e.chats["A1"])[0]; !bytes.Equal(d.Data, pdf) || !strings.Contains(d.Caption, "Kế hoạch số 106/KH-UBND — Mục 3") {
 			t.Fatalf("telegram document %q caption %q", d.Data, d.Caption)
 		}
+		if d := e.srv.Documents(e.chats["A1"])[0]; !strings.Contains(d.Markup, `"url":"https://hoinghi.example.vn/tailieu/pii-test/`) {
+			t.Fatalf("telegram document markup %q: want the web link as a URL button", d.Markup)
+		}
 		if got := zaloFiles(); len(got) != 1 || got[0] != "ke-hoach-106.pdf" {
 			t.Fatalf("zalo files = %v (messages %+v)", got, api.Messages("zu-z1"))
 		}
