@@ -32,7 +32,6 @@ func meetingStep(s Session, in Input, now time.Time, m *MeetingFacts, roles ...d
 		Directory: testDirectory(), Person: &p, Proof: domain.ProofPhone, StateOf: p.ID, Meeting: m})
 }
 
-
 func questions(effects []domain.Effect) []domain.Question {
 	var out []domain.Question
 	for _, e := range effects {
