@@ -199,7 +199,9 @@ func TestMeetingQuestionsSpeakingAndVotes(t *testing.T) {
 	a.pressLatest("mt:s:d"+strconv.FormatInt(doc.ID, 10), "Khung chỉ số PII 2024")
 	a.text("Chỉ số 2.2.1 tính theo năm nào?", "Đã gửi câu hỏi")
 	// A speaking request with its topic.
-	b.expect(func() int { return api.SendCommand(b.id, "phatbieu", "Nguồn lực đổi mới sáng tạo cấp huyện") }, "Đã đăng ký phát biểu")
+	b.expect(func() int {
+		return api.SendCommand(b.id, "phatbieu", "Nguồn lực đổi mới sáng tạo cấp huyện")
+	}, "Đã đăng ký phát biểu")
 
 	qs, err := st.MeetingQuestions(ctx, evID)
 	if err != nil || len(qs) != 2 {
