@@ -324,7 +324,8 @@ func (c *Console) serveQuestionAction(w http.ResponseWriter, r *http.Request, s 
 // tellAsker tells the person who sent q (and those whose duplicates were
 // merged into it, when it is answered) in their chat.
 func (c *Console) tellAsker(ctx context.Context, q domain.Question) error {
-	if c.cfg.Meeting.Sender == nil {
+	if c.cfg.Meeting.Sender == nil || (q.Kind == domain.QuestionSpeak && q.Status == domain.QuestionAnswered) {
+		// A speaker marked as done has spoken: nothing to tell them.
 		return nil
 	}
 	if _, err := c.cfg.Meeting.Sender.NotifyQuestion(ctx, q); err != nil {
