@@ -140,6 +140,7 @@ type Dispatcher struct {
 	senders  map[domain.Channel]Sender
 	fetchers map[domain.Channel]Fetcher
 	tasks    map[string]TaskFunc
+	meeting  *Meeting // the meeting's commands (meeting.go); nil: off
 
 	order   serializer
 	metrics *Metrics
@@ -694,6 +695,9 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 		if f.Links, err = d.store.Identities(ctx, f.Person.ID); err != nil {
 			return f, false, fmt.Errorf("linked chats: %w", err)
 		}
+	}
+	if err := d.loadMeeting(ctx, in, s, &f); err != nil {
+		return f, false, err
 	}
 	// Load the state of the person this chat is, or is about to be.
 	who := ""

@@ -263,3 +263,7 @@ func u16len(s string) int {
 	}
 	return n
 }
+
+// CleanText is cleanText for the other exports (the meeting's questions and
+// votes in the console): text people typed, safe in a spreadsheet cell.
+func CleanText(s string) string { return cleanText(s) }

@@ -14,8 +14,10 @@ import (
 func FuzzStep(f *testing.F) {
 	for _, s := range []string{"rsvp:attend", "rsvp:sub", "sub:ok", "ind:2.2.2", "ind:1.1.1", "ind:", "val:0", "val:-1", "val:99",
 		"iv:ok", "ev:done", "ev:skip", "sm:send", "ed:value", "ed:", "rv:2.2.2|STC", "ra:1.1.1|SKHCN|1", "rr:P1.04|STC|x",
-		"ex:xlsx", "ex:../../etc", "hs:2.2.2|STC", "hs:1.1.1|SKHCN", "hs:2.2.2|SKHCN", "hs:|", "lang:xx", "menu:review", "rv:|", "ra:||||", "1.234", "12,5%", "/start", "huy"} {
-		for _, st := range []string{"", stateIndValue, stateIndAmbig, stateIndEvidence, stateIndSummary, stateRevComment, stateSubConfirm} {
+		"ex:xlsx", "ex:../../etc", "hs:2.2.2|STC", "hs:1.1.1|SKHCN", "hs:2.2.2|SKHCN", "hs:|", "lang:xx", "menu:review", "rv:|", "ra:||||", "1.234", "12,5%", "/start", "huy",
+		"mt:docs", "mt:s:a0", "mt:s:a99", "mt:s:d1", "mt:s:dx", "mt:anon:1", "mt:v:1:1", "mt:v:x:-1", "mt:"} {
+		for _, st := range []string{"", stateIndValue, stateIndAmbig, stateIndEvidence, stateIndSummary, stateRevComment, stateSubConfirm,
+			stateMtSubject, stateMtText, stateMtAnon, stateMtTopic} {
 			f.Add(s, st, true)
 			f.Add(s, st, false)
 		}

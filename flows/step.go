@@ -156,6 +156,8 @@ func (r *stepper) run() {
 		r.reviewComment()
 	case stateBcText:
 		r.broadcastText()
+	case stateMtSubject, stateMtText, stateMtAnon, stateMtTopic:
+		r.meetingAnswer()
 	case stateBcConfirm:
 		r.say(r.t("use_buttons"), BroadcastButtons(string(r.s.Lang), r.s.Draft["cid"])...)
 	default:
@@ -402,12 +404,16 @@ func (r *stepper) command() {
 	case "trogiup", "help":
 		r.say(r.helpText())
 	default:
+		if kind, ok := meetingCommands[r.in.Command]; ok {
+			r.meetingCommand(kind)
+			return
+		}
 		r.say(r.t("unknown_command", clip(r.in.Command, 30)))
 	}
 }
 
 func (r *stepper) button() {
-	if r.campaignButton() || r.staffButton(r.in.Data) || r.eventButton() {
+	if r.campaignButton() || r.staffButton(r.in.Data) || r.eventButton() || r.meetingButton(r.in.Data) {
 		return
 	}
 	switch r.in.Data {
@@ -469,6 +475,9 @@ func (r *stepper) button() {
 func (r *stepper) helpText() string {
 	text := r.t("help", r.organizer())
 	var extra []string
+	if r.isDelegate() {
+		extra = append(extra, r.t("help_meeting"))
+	}
 	if r.isFocal() {
 		extra = append(extra, r.t("help_focal"))
 	}

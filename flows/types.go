@@ -142,6 +142,9 @@ type Facts struct {
 	// AllEvents are every open event not over, soonest first, for a staff
 	// member to choose which one their commands are about (staff only).
 	AllEvents []domain.EventRecord
+	// Meeting is the meeting's state for this person (documents, votes),
+	// loaded only when WantsMeeting; nil otherwise.
+	Meeting *MeetingFacts
 }
 
 // Button is one tappable choice. Data is at most 64 bytes (Telegram's limit).
@@ -181,6 +184,10 @@ type File struct {
 	// the content (a large export): senders read it from there, and the
 	// bot layer removes it once the reply is sent.
 	Path string `json:"-"`
+	// Blob, when set instead of Data and Path, is the SHA-256 of a stored
+	// file (a meeting document): the bot layer reads it before sending, so
+	// a queued message carries the reference, not the bytes.
+	Blob string `json:",omitempty"`
 }
 
 // Notice is a message to another person, sent after the effects are saved

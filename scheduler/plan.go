@@ -151,6 +151,9 @@ var jobLabels = map[string]string{
 	JobIndicatorDigest:     "Tiến độ số liệu cho cán bộ",
 	JobManualChaser:        "Nhắc xác nhận (cán bộ gửi)",
 	JobBroadcast:           "Thông báo",
+	JobMeetingDocs:         "Tài liệu Hội nghị",
+	JobMeetingVote:         "Biểu quyết",
+	JobMeetingNotice:       "Trả lời câu hỏi, mời phát biểu",
 }
 
 // clip shortens s to n characters, marking the cut.

@@ -211,7 +211,7 @@ func (s *Schedule) Job(name string) JobSpec {
 var knownJobs = map[string]bool{
 	JobAgendaDayBefore: true, JobAgendaMorning: true, JobSpeaker: true, JobAgendaChange: true,
 	JobRSVPChaser: true, JobStaffSummary: true, JobIndicatorLadder: true, JobIndicatorEscalation: true,
-	JobIndicatorDigest: true,
+	JobIndicatorDigest: true, JobMeetingDocs: true,
 }
 
 type rawJob struct {

@@ -158,6 +158,13 @@ type Config struct {
 	// EventOnly leaves out the data campaign's jobs: set for every event
 	// but the one the campaign runs with.
 	EventOnly bool
+
+	// Meeting lists the event's documents (job meeting_documents; nil: the
+	// job does nothing), Files reads them, DocLinks signs their web links
+	// (nil: none).
+	Meeting  MeetingDocs
+	Files    bot.BlobOpener
+	DocLinks *bot.DocLinks
 }
 
 // eventJobs are the jobs about the event (named per event with EventKey).
@@ -336,6 +343,7 @@ func DefaultSchedule() *Schedule {
 			JobIndicatorLadder:     {Enabled: true, At: at("-7d 08:00", "-3d 08:00", "-1d 08:00", "0d 08:00"), Overdue: &overdue, Grace: -1},
 			JobIndicatorEscalation: {Enabled: true, At: at("+1d 09:00"), Grace: -1},
 			JobIndicatorDigest:     {Enabled: true, Cron: daily, Grace: -1},
+			JobMeetingDocs:         {Enabled: true, At: at("-1d 16:00"), Grace: -1},
 		},
 		Speakers:      map[int][]string{},
 		AgencyLeaders: map[string]string{},
@@ -638,6 +646,7 @@ func (s *Scheduler) buildJobs() []*job {
 	add(JobIndicatorLadder, s.ladderJob)
 	add(JobIndicatorEscalation, s.escalationJob)
 	add(JobIndicatorDigest, s.digestJob)
+	add(JobMeetingDocs, s.meetingDocsJob)
 	return jobs
 }
 

@@ -185,6 +185,11 @@ func (s *Scheduler) deliver(ctx context.Context, it sqlstore.OutboxItem, at time
 		record("failed", s.c.Outbox.MarkFailed(mctx, it.ID, w, "unreadable payload: "+err.Error()))
 		return false
 	}
+	if err := s.resolveFiles(replies); err != nil {
+		// A document removed since it was queued: nothing to send.
+		record("failed", s.c.Outbox.MarkFailed(mctx, it.ID, w, err.Error()))
+		return false
+	}
 	if !sleep(ctx, time.Until(at)) {
 		record("released", s.c.Outbox.Release(mctx, it.ID, w, now, "stopped before sending"))
 		return false

@@ -110,6 +110,9 @@ type Config struct {
 	// Events, when set, holds the deployment's events: the events pages
 	// list, create, clone, open, close and archive them.
 	Events EventStore
+	// Meeting is the meeting's pages (documents, questions, votes); nil
+	// hides them.
+	Meeting *MeetingConfig
 }
 
 // Lifetimes and limits.
@@ -241,6 +244,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 		mux.Handle("POST /admin/events/{id}/clone", c.post(c.serveEventClone))
 		mux.Handle("GET /admin/events/{id}/archive.zip", c.get(c.serveEventArchive))
 	}
+	c.meetingRoutes(mux)
 	mux.Handle("/admin/", c.get(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy trang", "Trang này không có trong bảng điều khiển.")
 	}))
@@ -356,9 +360,12 @@ func (c *Console) get(h handler) http.Handler {
 }
 
 // post is get plus the CSRF check.
-func (c *Console) post(h handler) http.Handler {
+func (c *Console) post(h handler) http.Handler { return c.postLimit(h, MaxUploadSize) }
+
+// postLimit is post taking uploads of up to limit bytes.
+func (c *Console) postLimit(h handler, limit int64) http.Handler {
 	return c.get(func(w http.ResponseWriter, r *http.Request, s *session) {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxUploadSize+1<<20)
+		r.Body = http.MaxBytesReader(w, r.Body, limit+1<<20)
 		var err error
 		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 			err = r.ParseMultipartForm(1 << 20)
@@ -366,7 +373,7 @@ func (c *Console) post(h handler) http.Handler {
 			err = r.ParseForm()
 		}
 		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
-			c.fail(w, r, s, http.StatusRequestEntityTooLarge, "Tệp quá lớn", "Chỉ nhận tệp đến 10 MB.")
+			c.fail(w, r, s, http.StatusRequestEntityTooLarge, "Tệp quá lớn", fmt.Sprintf("Chỉ nhận tệp đến %d MB.", limit>>20))
 			return
 		}
 		if !sameOrigin(r) || !validCSRF(r, s.CSRF) {

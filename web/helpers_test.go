@@ -45,6 +45,35 @@ type world struct {
 	// resent records ResendInvite calls as "person by"; P001 has a chat.
 	resent []string
 	sched  *scheduler.Scheduler
+	// told records the meeting's sends (votes, answers) as the scheduler
+	// would get them.
+	told meetingSends
+}
+
+type meetingSends struct {
+	mu     sync.Mutex
+	votes  []string // "vote id: person ids"
+	notify []domain.Question
+}
+
+func (m *meetingSends) SendVote(_ context.Context, v domain.Vote, ids []string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.votes = append(m.votes, strings.Join(ids, ","))
+	return len(ids), nil
+}
+
+func (m *meetingSends) NotifyQuestion(_ context.Context, q domain.Question) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.notify = append(m.notify, q)
+	return 1, nil
+}
+
+func (m *meetingSends) notices() []domain.Question {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]domain.Question(nil), m.notify...)
 }
 
 func (w *world) clock() time.Time {
@@ -145,6 +174,8 @@ func newWorld(t *testing.T) *world {
 			return plan, done, err
 		},
 		Now: w.clock, Log: log,
+		Meeting: &web.MeetingConfig{Store: store, Files: blobs, Sender: &w.told,
+			Links: &bot.DocLinks{Key: []byte("meeting-links-key-for-the-tests!"), Base: "https://hoinghi.example.vn"}},
 	})
 	w.sched, err = scheduler.New(scheduler.Config{Store: store, Outbox: store, Senders: map[domain.Channel]bot.Sender{}, Event: w.ev,
 		Directory: w.dir.Load, Progress: scheduler.CampaignProgress(w.cat.Load(), store), Now: w.clock, Log: log})

@@ -114,6 +114,14 @@ func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) e
 	if caption := strings.TrimSpace(r.Text); caption != "" {
 		p["caption"] = splitText(caption, 1024)[0]
 	}
+	if l := r.Link; l != nil && publicURL(l.URL) {
+		// A document's link (a meeting document's web copy) goes as a URL
+		// button under it; a local address would make Telegram drop the
+		// whole document, so it is left out then.
+		if markup, err := replyMarkup(flows.Reply{Link: l}); err == nil {
+			p["reply_markup"] = markup
+		}
+	}
 	rctx, cancel := context.WithTimeout(ctx, 2*a.callTimeout)
 	defer cancel()
 	file := tgbotapi.RequestFile{Name: "document", Data: tgbotapi.FileBytes{Name: r.File.Name, Bytes: r.File.Data}}

@@ -489,6 +489,11 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
+	meeting, docLinks, err := meetingParts(ctx, st, limits, s.PublicURL)
+	if err != nil {
+		return err
+	}
+	d.SetMeeting(&bot.Meeting{Store: meeting, Files: blobs, Links: docLinks})
 	uploads := filepath.Join(s.DataDir, "uploads")
 	if err := os.MkdirAll(uploads, 0o700); err != nil {
 		return fmt.Errorf("uploads directory: %w", err)
@@ -612,6 +617,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		ResendInvite: func(ctx context.Context, personID, by string) (int, error) {
 			return sch.ResendInvite(ctx, personID, by)
 		},
+		Meeting: &web.MeetingConfig{Store: meeting, Files: blobs, Links: docLinks, Sender: laterScheduler{&sch}},
 		Reminders: func(ctx context.Context, days int) ([]scheduler.Planned, []scheduler.Done, error) {
 			t := now()
 			plan, err := sch.Upcoming(ctx, t, t.AddDate(0, 0, days))
@@ -666,7 +672,8 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	}
 	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: schedSenders, Event: &ev,
 		Pace:      map[domain.Channel]scheduler.Pacer{domain.Telegram: tgPace},
-		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log, EventKey: ev.ID})
+		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log, EventKey: ev.ID,
+		Meeting: meeting, Files: blobs, DocLinks: docLinks})
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}

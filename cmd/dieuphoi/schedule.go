@@ -74,9 +74,10 @@ func runSchedule(ctx context.Context, s settings, args []string, stdout io.Write
 	}
 	ev := sy.campaign.Event
 	dir := sy.dir
+	docs, _ := sy.store.(scheduler.MeetingDocs) // the meeting's documents are listed too
 	sch, err := scheduler.New(scheduler.Config{Store: sy.store, Outbox: outbox, Senders: planSenders(s), Event: &ev,
 		Directory: func() *domain.Directory { return dir }, Schedule: schedule, Progress: progress,
-		Now: func() time.Time { return now }, Log: log, EventKey: ev.ID})
+		Now: func() time.Time { return now }, Log: log, EventKey: ev.ID, Meeting: docs})
 	if err != nil {
 		return err
 	}

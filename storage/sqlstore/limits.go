@@ -107,6 +107,22 @@ func (q *Queries) referencedBlobs(ctx context.Context) (map[string]bool, error) 
 			return nil, fmt.Errorf("evidence references: %w", err)
 		}
 	}
+	// Meeting documents (issue 15) are kept while they are attached.
+	rows, err := q.DB.Query(ctx, `SELECT sha256 FROM meeting_documents`)
+	if err != nil {
+		return nil, fmt.Errorf("meeting document references: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("scan meeting document references: %w", err)
+		}
+		used[s] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("meeting document references: %w", err)
+	}
 	return used, nil
 }
 

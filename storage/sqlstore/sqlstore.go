@@ -402,6 +402,10 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 		return applySubmission(ctx, db, at, e, campaignID)
 	case domain.ReviewSubmission:
 		return applyReview(ctx, db, at, e, campaignID)
+	case domain.AskQuestion:
+		return applyQuestion(ctx, db, at, e)
+	case domain.CastVote:
+		return applyVote(ctx, db, at, e)
 	default:
 		return fmt.Errorf("apply: unknown effect %T", e)
 	}

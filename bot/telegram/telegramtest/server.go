@@ -130,6 +130,7 @@ type SentDocument struct {
 	Data      []byte
 	FileID    string // when sent by file_id or URL instead of uploaded
 	Caption   string
+	Markup    string // reply_markup as sent (a URL button under the document)
 }
 
 // CallbackAnswer is one answerCallbackQuery call.
@@ -1476,7 +1477,7 @@ func (s *Server) sendDocument(p url.Values, files map[string]upload) (any, error
 	if err != nil {
 		return nil, err
 	}
-	d := SentDocument{ChatID: chat, Caption: p.Get("caption")}
+	d := SentDocument{ChatID: chat, Caption: p.Get("caption"), Markup: p.Get("reply_markup")}
 	if up, ok := files["document"]; ok {
 		d.Name, d.MIME, d.Data = up.name, up.mime, up.data
 	} else if v := p.Get("document"); v != "" {

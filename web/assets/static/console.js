@@ -67,3 +67,22 @@
   // After a desk check-in, the field is ready for the next person.
   if (input && document.getElementById('result')) { input.value = ''; input.focus(); }
 })();
+
+// The meeting's live queue: the list is fetched again every 3 seconds,
+// unless staff are typing in it (an answer, a merge number).
+(function () {
+  'use strict';
+  var live = document.getElementById('live');
+  if (!live || !live.dataset.src) return;
+  var busy = function () {
+    var a = document.activeElement;
+    return a && live.contains(a) && (a.tagName === 'INPUT' || a.tagName === 'TEXTAREA') && a.value !== '';
+  };
+  setInterval(function () {
+    if (busy()) return;
+    fetch(live.dataset.src, { credentials: 'same-origin', cache: 'no-store' })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) { if (html !== null && !busy()) live.innerHTML = html; })
+      .catch(function () {});
+  }, 3000);
+})();

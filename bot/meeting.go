@@ -1,0 +1,190 @@
+package bot
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
+	"github.com/dieuphoi/dieuphoi/storage"
+)
+
+// MeetingStore is what the meeting's chat steps read and record
+// (storage/sqlstore/meeting.go).
+type MeetingStore interface {
+	MeetingDocs(ctx context.Context, eventID string, withInternal bool) ([]domain.MeetingDoc, error)
+	AllowAnonymous(ctx context.Context, eventID string) (bool, error)
+	QuestionsSince(ctx context.Context, personID string, since time.Time) (int, error)
+	CheckedIn(ctx context.Context, personID string) (bool, error)
+	Vote(ctx context.Context, eventID string, id int64) (domain.Vote, error)
+	MyVote(ctx context.Context, voteID int64, personID string) (int, error)
+	MarkDocReceived(ctx context.Context, eventID string, id int64, personID string, at time.Time) error
+}
+
+// BlobOpener reads stored files by SHA-256 (storage/files).
+type BlobOpener interface {
+	Open(sha256 string) (io.ReadCloser, error)
+}
+
+// Meeting is the dispatcher's part of the meeting: the store, the stored
+// documents and their signed web links. Set with SetMeeting.
+type Meeting struct {
+	Store MeetingStore
+	Files BlobOpener
+	Links *DocLinks // nil: documents go without a web link
+}
+
+// SetMeeting turns the meeting's commands on (/tailieu, /cauhoi, /phatbieu,
+// votes).
+func (d *Dispatcher) SetMeeting(m *Meeting) {
+	d.mu.Lock()
+	d.meeting = m
+	d.tasks["meeting_docs"] = d.meetingDocsTask
+	d.mu.Unlock()
+}
+
+func (d *Dispatcher) meetingConf() *Meeting {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.meeting
+}
+
+// loadMeeting fills f.Meeting for the meeting's inputs.
+func (d *Dispatcher) loadMeeting(ctx context.Context, in Inbound, s flows.Session, f *flows.Facts) error {
+	m := d.meetingConf()
+	if m == nil || f.Person == nil || !flows.WantsMeeting(s, in.Input) {
+		return nil
+	}
+	ev, p := f.Event, f.Person
+	staff := p.Has(domain.RoleStaff) && f.Proof.Verified()
+	mf := &flows.MeetingFacts{}
+	var err error
+	if mf.Docs, err = m.Store.MeetingDocs(ctx, ev.ID, staff); err != nil {
+		return fmt.Errorf("meeting facts: %w", err)
+	}
+	if mf.AllowAnonymous, err = m.Store.AllowAnonymous(ctx, ev.ID); err != nil {
+		return fmt.Errorf("meeting facts: %w", err)
+	}
+	if mf.RecentQuestions, err = m.Store.QuestionsSince(ctx, p.ID, f.Now.Add(-flows.QuestionRateWindow)); err != nil {
+		return fmt.Errorf("meeting facts: %w", err)
+	}
+	if id := flows.VoteButtonID(in.Input); id > 0 {
+		v, err := m.Store.Vote(ctx, ev.ID, id)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+		case err != nil:
+			return fmt.Errorf("meeting facts: %w", err)
+		default:
+			mf.Vote = &v
+			if mf.MyChoice, err = m.Store.MyVote(ctx, id, p.ID); err != nil {
+				return fmt.Errorf("meeting facts: %w", err)
+			}
+			if mf.CheckedIn, err = m.Store.CheckedIn(ctx, p.ID); err != nil {
+				return fmt.Errorf("meeting facts: %w", err)
+			}
+		}
+	}
+	f.Meeting = mf
+	return nil
+}
+
+// meetingDocsTask sends the documents /tailieu listed, each as a file with
+// its web link, and records them as received.
+func (d *Dispatcher) meetingDocsTask(ctx context.Context, tc TaskContext) ([]flows.Reply, error) {
+	m := d.meetingConf()
+	p, ok := d.Directory().Person(tc.PersonID)
+	if !ok {
+		return nil, fmt.Errorf("documents: no person %q", tc.PersonID)
+	}
+	// The list is read again: what the person may see is decided here too,
+	// not only by the task's argument.
+	docs, err := m.Store.MeetingDocs(ctx, d.event.ID, p.Has(domain.RoleStaff) && tc.Verified)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, id := range strings.Split(tc.Task.Arg, ",") {
+		want[id] = true
+	}
+	var replies []flows.Reply
+	for _, doc := range docs {
+		if !want[strconv.FormatInt(doc.ID, 10)] {
+			continue
+		}
+		link := ""
+		if m.Links != nil && !doc.Internal {
+			link = m.Links.URL(d.event.ID, doc.ID, p.ID)
+		}
+		rep := flows.DocumentMessage(tc.Lang, d.event, doc, link)
+		if err := ResolveBlob(m.Files, rep.File); err != nil {
+			return nil, err
+		}
+		replies = append(replies, rep)
+		if err := m.Store.MarkDocReceived(ctx, d.event.ID, doc.ID, p.ID, d.now()); err != nil {
+			return nil, err
+		}
+	}
+	return replies, nil
+}
+
+// MaxDocumentSize bounds a meeting document, as an evidence file.
+const MaxDocumentSize = MaxEvidenceSize
+
+// ResolveBlob reads a file given by its stored SHA-256 (flows.File.Blob)
+// into Data, at most MaxDocumentSize bytes.
+func ResolveBlob(files BlobOpener, f *flows.File) error {
+	if f == nil || f.Blob == "" || f.Data != nil || f.Path != "" {
+		return nil
+	}
+	if files == nil {
+		return errors.New("read document: no file store")
+	}
+	rc, err := files.Open(f.Blob)
+	if err != nil {
+		return fmt.Errorf("read document: %w", err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, MaxDocumentSize+1))
+	if err != nil {
+		return fmt.Errorf("read document: %w", err)
+	}
+	if len(data) > MaxDocumentSize {
+		return errors.New("read document: larger than the limit")
+	}
+	f.Data = data
+	return nil
+}
+
+// DocLinks makes and checks the personal web links of meeting documents:
+// /tailieu/<event>/<doc>/<person>/<signature>, HMAC-SHA-256 under a key kept
+// in the database. Opening one is counted for that person.
+type DocLinks struct {
+	Key  []byte
+	Base string // the public URL, without a trailing /
+}
+
+func (l *DocLinks) sign(eventID string, docID int64, personID string) string {
+	m := hmac.New(sha256.New, l.Key)
+	fmt.Fprintf(m, "doc|%s|%d|%s", eventID, docID, personID)
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+}
+
+// URL is person's link to a document.
+func (l *DocLinks) URL(eventID string, docID int64, personID string) string {
+	return fmt.Sprintf("%s/tailieu/%s/%d/%s/%s", strings.TrimRight(l.Base, "/"), url.PathEscape(eventID), docID,
+		url.PathEscape(personID), l.sign(eventID, docID, personID))
+}
+
+// Valid checks a link's signature in constant time.
+func (l *DocLinks) Valid(eventID string, docID int64, personID, sig string) bool {
+	return hmac.Equal([]byte(sig), []byte(l.sign(eventID, docID, personID)))
+}
