@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"mime"
 	"net/http"
@@ -127,6 +128,9 @@ type meetingView struct {
 	Window     string
 	Votes      []voteRow
 	Now        string
+	// Version changes whenever what the queue shows changes: the page
+	// replaces its list only then.
+	Version string
 }
 
 func (c *Console) meetingData(ctx context.Context, openVotesOnly bool) (meetingView, error) {
@@ -193,6 +197,20 @@ func (c *Console) meetingData(ctx context.Context, openVotesOnly bool) (meetingV
 		}
 		v.Votes = append(v.Votes, row)
 	}
+	h := fnv.New64a()
+	fmt.Fprint(h, v.Anonymous)
+	for _, list := range [][]questionRow{v.Open, v.Done} {
+		for _, q := range list {
+			fmt.Fprint(h, "|", q.ID, q.Status, q.Rank, q.MergedInto, q.Answer)
+		}
+	}
+	for _, vt := range v.Votes {
+		fmt.Fprint(h, "|v", vt.ID, vt.Status, vt.Total)
+		for _, r := range vt.Results {
+			fmt.Fprint(h, ",", r.N)
+		}
+	}
+	v.Version = strconv.FormatUint(h.Sum64(), 36)
 	return v, nil
 }
 

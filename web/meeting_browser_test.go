@@ -81,7 +81,9 @@ func TestMeetingConsoleInBrowser(t *testing.T) {
 		return 0
 	}
 
-	ctx := browser(t, 1280, 800)
+	// Many steps on two shared cores: more time than the other browser tests.
+	ctx := testenv.Browser(t, 1280, 800, 120*time.Second)
+	do(t, ctx, "viewport", chromedp.EmulateViewport(1280, 800))
 	link, err := w.console.IssueSignIn(ctx0, "S001")
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +164,7 @@ func TestMeetingConsoleInBrowser(t *testing.T) {
 	shot(t, ctx, "meeting-docs.png")
 
 	// On a phone (a tablet or the secretary's own): nothing wider than the screen.
-	ctx2 := testenv.Browser(t, 390, 844, 60*time.Second)
+	ctx2 := testenv.Browser(t, 390, 844, 90*time.Second)
 	do(t, ctx2, "phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(w.srv.URL+strings.TrimPrefix(mustLink(t, w), "https://hoinghi.example.vn")),
 		chromedp.WaitVisible(chromedp.ID("signin")), chromedp.Click(chromedp.ID("signin")))
 	until(t, ctx2, "the overview", `!!document.getElementById('by-agency')`)

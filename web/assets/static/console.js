@@ -68,21 +68,29 @@
   if (input && document.getElementById('result')) { input.value = ''; input.focus(); }
 })();
 
-// The meeting's live queue: the list is fetched again every 3 seconds,
-// unless staff are typing in it (an answer, a merge number).
+// The meeting's live queue: the list is fetched again every 3 seconds and
+// replaced only when it changed, and not while staff are typing in it (an
+// answer, a merge number): a button is never swapped under a finger.
 (function () {
   'use strict';
   var live = document.getElementById('live');
   if (!live || !live.dataset.src) return;
+  var at = document.getElementById('live-at');
+  var version = function (root) { var e = root.querySelector('[data-version]'); return e ? e.getAttribute('data-version') : ''; };
   var busy = function () {
     var a = document.activeElement;
     return a && live.contains(a) && (a.tagName === 'INPUT' || a.tagName === 'TEXTAREA') && a.value !== '';
   };
-  setInterval(function () {
-    if (busy()) return;
+  var poll = function () {
     fetch(live.dataset.src, { credentials: 'same-origin', cache: 'no-store' })
       .then(function (r) { return r.ok ? r.text() : null; })
-      .then(function (html) { if (html !== null && !busy()) live.innerHTML = html; })
+      .then(function (html) {
+        if (html === null) return;
+        if (at) at.textContent = 'Cập nhật lúc ' + new Date().toLocaleTimeString('vi-VN');
+        var m = /data-version="([^"]*)"/.exec(html);
+        if (m && m[1] !== version(live) && !busy()) live.innerHTML = html;
+      })
       .catch(function () {});
-  }, 3000);
+  };
+  setInterval(poll, 3000);
 })();
