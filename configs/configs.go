@@ -51,6 +51,9 @@ type Campaign struct {
 	Assignments  []domain.Assignment
 	Deadline     time.Time
 	StaffContact domain.Contact
+	// Tasks is the organisers' plan (tasks.csv beside event.yaml), when
+	// there is one.
+	Tasks []domain.Task
 }
 
 //go:embed example
@@ -119,6 +122,7 @@ func Load(fsys fs.FS) (*Campaign, error) {
 		c.Indicators, c.Assignments = loadCampaignFiles(read, spec, codes, byID, ev.Location, &probs)
 		c.Deadline, c.StaffContact = spec.deadline, spec.staff
 	}
+	c.Tasks = loadTasksFile(fsys, ev.ID, byID, ev.Location, &probs)
 
 	if err := probs.err(); err != nil {
 		return nil, err

@@ -376,6 +376,10 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 		return applySubmission(ctx, db, at, e)
 	case domain.ReviewSubmission:
 		return applyReview(ctx, db, at, e)
+	case domain.UpdateTask:
+		return applyUpdateTask(ctx, db, at, e)
+	case domain.SaveFeedback:
+		return applyFeedback(ctx, db, at, e)
 	default:
 		return fmt.Errorf("apply: unknown effect %T", e)
 	}
