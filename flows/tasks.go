@@ -339,13 +339,15 @@ func (r *stepper) taskAnswer() {
 
 // fileProblem says why a file was not kept, in words.
 func (r *stepper) fileProblem(f FileRef) string {
+	switch {
+	case strings.HasPrefix(f.Problem, "quota"):
+		return r.t("task_file_quota")
+	}
 	switch f.Problem {
 	case "too_large":
 		return r.t("task_file_too_large")
 	case "bad_type":
 		return r.t("task_file_bad_type")
-	case "quota":
-		return r.t("task_file_quota")
 	}
 	return r.t("task_file_failed")
 }

@@ -115,6 +115,9 @@ type Config struct {
 	Directory func() *domain.Directory
 	Schedule  *Schedule // nil: DefaultSchedule()
 	Progress  Progress  // nil: the indicator jobs do nothing
+	// Meeting keeps the organisers' plan, conclusions and check-ins (nil:
+	// no task reminders, conclusions or feedback form).
+	Meeting MeetingStore
 	Now       func() time.Time
 	Log       *slog.Logger
 
@@ -569,7 +572,7 @@ func (s *Scheduler) buildJobs() []*job {
 	add(JobIndicatorLadder, s.ladderJob)
 	add(JobIndicatorEscalation, s.escalationJob)
 	add(JobIndicatorDigest, s.digestJob)
-	return jobs
+	return append(jobs, s.meetingJobs()...)
 }
 
 // ---------------------------------------------------------------- the world

@@ -441,7 +441,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	d = bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log,
 		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter, PublicURL: s.PublicURL,
 		Quota: limits, PersonQuota: int64(s.QuotaPersonMB * (1 << 20)), TotalQuota: int64(s.QuotaTotalMB * (1 << 20)),
-		Limiter: limiterOf(sessions),
+		Limiter: limiterOf(sessions), Tasks: taskReader(st),
 		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst,
 		Reader: reader, Background: readCtx})
 	defer func() { stopReads(); d.WaitReads() }() // readings in flight end before the stores close
@@ -646,7 +646,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	}
 	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: schedSenders, Event: &ev,
 		Pace:      map[domain.Channel]scheduler.Pacer{domain.Telegram: tgPace},
-		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log})
+		Directory: d.Directory, Schedule: schedule, Progress: progress, Meeting: meetingStore(st), Now: now, Log: log})
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
@@ -780,6 +780,19 @@ func syncConfig(ctx context.Context, st storage.Store, c *configs.Campaign, now 
 		}
 		if err := sync.SetConfigHash(ctx, "catalog", h, now); err != nil {
 			return nil, nil, nil, err
+		}
+	}
+	if ts, ok := st.(storage.TaskStore); ok && len(c.Tasks) > 0 {
+		if h, ch, err = changed("tasks:"+c.Event.ID, c.Tasks); err != nil {
+			return nil, nil, nil, err
+		}
+		if ch {
+			if err := ts.SyncPlanTasks(ctx, c.Event.ID, c.Tasks, now); err != nil {
+				return nil, nil, nil, fmt.Errorf("load the organisers' plan into the database: %w", err)
+			}
+			if err := sync.SetConfigHash(ctx, "tasks:"+c.Event.ID, h, now); err != nil {
+				return nil, nil, nil, err
+			}
 		}
 	}
 	dir, err := st.Directory(ctx)
@@ -987,4 +1000,22 @@ func zaloOA(s settings) string {
 		return ""
 	}
 	return s.Zalo.OAID
+}
+
+// taskReader is the store's reading of tasks for /congviec, nil when it
+// has none.
+func taskReader(st storage.Store) bot.TaskReader {
+	if r, ok := st.(bot.TaskReader); ok {
+		return r
+	}
+	return nil
+}
+
+// meetingStore is the store's tasks, conclusions and check-ins for the
+// scheduler, nil when it has none.
+func meetingStore(st storage.Store) scheduler.MeetingStore {
+	if m, ok := st.(scheduler.MeetingStore); ok {
+		return m
+	}
+	return nil
 }

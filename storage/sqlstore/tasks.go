@@ -331,6 +331,20 @@ func (q *Queries) Conclusions(ctx context.Context, eventID string) ([]domain.Con
 	return out, nil
 }
 
+// ConclusionByToken returns the sent notice whose text-version link carries
+// a secret with this SHA-256.
+func (q *Queries) ConclusionByToken(ctx context.Context, tokenHash string) (domain.Conclusion, error) {
+	if len(tokenHash) != 64 {
+		return domain.Conclusion{}, ErrNoRows
+	}
+	var eventID, id string
+	if err := q.DB.QueryRow(ctx, `SELECT event_id, id FROM conclusions WHERE token_hash = $1 AND sent_at IS NOT NULL`, tokenHash).
+		Scan(&eventID, &id); err != nil {
+		return domain.Conclusion{}, err
+	}
+	return q.Conclusion(ctx, eventID, id)
+}
+
 // Conclusion returns one conclusion notice.
 func (q *Queries) Conclusion(ctx context.Context, eventID, id string) (domain.Conclusion, error) {
 	all, err := q.Conclusions(ctx, eventID)
@@ -347,9 +361,11 @@ func (q *Queries) Conclusion(ctx context.Context, eventID, id string) (domain.Co
 
 // MarkConclusionSent records that the notice was sent; it reports false when
 // it had been already (a second press sends nothing).
-func (q *Queries) MarkConclusionSent(ctx context.Context, eventID, id, by string, at time.Time) (bool, error) {
-	n, err := q.DB.Exec(ctx, `UPDATE conclusions SET sent_at = $3, sent_by = $4 WHERE event_id = $1 AND id = $2 AND sent_at IS NULL`,
-		eventID, id, at.UTC(), by)
+// tokenHash is the SHA-256 of the secret of the link to its text version.
+func (q *Queries) MarkConclusionSent(ctx context.Context, eventID, id, by, tokenHash string, at time.Time) (bool, error) {
+	n, err := q.DB.Exec(ctx, `UPDATE conclusions SET sent_at = $3, sent_by = $4, token_hash = $5
+		WHERE event_id = $1 AND id = $2 AND sent_at IS NULL`,
+		eventID, id, at.UTC(), by, tokenHash)
 	if err != nil {
 		return false, fmt.Errorf("mark conclusion sent: %w", err)
 	}
