@@ -167,3 +167,35 @@ func TestFeedbackForm(t *testing.T) {
 		}
 	}
 }
+
+func TestParseFollowUps(t *testing.T) {
+	now := time.Date(2024, 8, 2, 15, 0, 0, 0, hcm)
+	cases := []struct {
+		name, text string
+		tasks      int
+		problem    string
+	}{
+		{"two lines", "STC | Rà soát số liệu chi KH&CN | 20/08/2024\nstc|Gửi báo cáo|21/08/2024 09:30\n\n", 2, ""},
+		{"past date", "STC | Việc | 01/08/2024", 0, "Dòng 1: hạn 01/08/2024 17:00 đã qua"},
+		{"unknown agency", "XYZ | Việc | 20/08/2024", 0, "«XYZ» không phải mã đơn vị"},
+		{"not a date", "STC | Việc | mai", 0, "hạn «mai» không phải ngày"},
+		{"missing part", "STC | Việc", 0, "cần 3 phần"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tasks, probs := ParseFollowUps(tc.text, "KL1", testDirectory(), hcm, now)
+			if len(tasks) != tc.tasks || (tc.problem == "") != (len(probs) == 0) || (tc.problem != "" && !strings.Contains(probs[0], tc.problem)) {
+				t.Fatalf("tasks %+v, problems %q", tasks, probs)
+			}
+			if tc.tasks == 2 && (tasks[1].ID != "KL1-2" || tasks[1].AgencyCode != "STC" || tasks[1].Deadline.Hour() != 9 || tasks[0].Deadline.Hour() != 17) {
+				t.Fatalf("tasks %+v", tasks)
+			}
+		})
+	}
+	title, body := ConclusionTemplate(testEvent(), ConclusionChair(testEvent()), 87)
+	for _, want := range []string{"02/08/2024", "87 đại biểu", "Tuyên bố lý do", "chủ trì"} {
+		if !strings.Contains(title+body, want) {
+			t.Errorf("template lacks %q:\n%s", want, body)
+		}
+	}
+}
