@@ -62,9 +62,9 @@ func (q *Queries) Task(ctx context.Context, eventID, id string) (domain.Task, er
 // are one of its focal points (focal).
 func (q *Queries) TasksOf(ctx context.Context, eventID, personID, agency string, focal bool) ([]domain.Task, error) {
 	if !focal {
-		agency = "\x00" // matches no agency
+		agency = "" // follow-ups always have an agency: matches none
 	}
-	return queryTasks(ctx, q.DB, taskSelect+` WHERE event_id = $1 AND (owner_id = $2 OR (kind = 'followup' AND agency_code = $3
+	return queryTasks(ctx, q.DB, taskSelect+` WHERE event_id = $1 AND (owner_id = $2 OR (kind = 'followup' AND agency_code = $3 AND agency_code <> ''
 		AND conclusion IN (SELECT id FROM conclusions WHERE event_id = $1 AND sent_at IS NOT NULL)))
 		ORDER BY deadline, id`, eventID, personID, agency)
 }
