@@ -333,3 +333,86 @@ func TestConclusionFollowUpRemindedAndDoneFromChat(t *testing.T) {
 		t.Fatalf("task reminders = %d after it was done, want 1", n)
 	}
 }
+
+// The task queries on both databases: a plan task synced from the files
+// keeps its progress when the files are loaded again; a follow-up is its
+// agency's focal points' only once its notice is sent; the chat's effects
+// keep history.
+func TestTaskStoreOnBothDatabases(t *testing.T) {
+	eachStore(t, func(t *testing.T, st testStore) {
+		ctx := context.Background()
+		ts := st.(scheduler.MeetingStore)
+		now := at("2024-07-20 08:00")
+		plan := []domain.Task{{ID: "VP-01", Title: "Phát hành giấy mời", Unit: "Văn phòng Sở", OwnerID: "DB090", Deadline: at("2024-07-29 17:00")}}
+		if err := ts.SyncPlanTasks(ctx, "ev1", plan, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Apply(ctx, domain.UpdateKey{Channel: "t", UpdateID: "1"}, now, []domain.Effect{
+			domain.UpdateTask{EventID: "ev1", TaskID: "VP-01", Status: domain.TaskDoing, Note: "Đã in", By: "DB090", Channel: domain.Telegram}}); err != nil {
+			t.Fatal(err)
+		}
+		plan[0].Deadline = at("2024-07-30 17:00")
+		if err := ts.SyncPlanTasks(ctx, "ev1", plan, now); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ts.Task(ctx, "ev1", "VP-01")
+		if err != nil || got.Status != domain.TaskDoing || got.Note != "Đã in" || !got.Deadline.Equal(at("2024-07-30 17:00")) || got.Kind != domain.TaskKindPlan {
+			t.Fatalf("after a second sync: %+v, %v", got, err)
+		}
+		if other, _ := ts.Tasks(ctx, "ev2"); len(other) != 0 {
+			t.Fatalf("another event sees %+v", other)
+		}
+		c := domain.Conclusion{EventID: "ev1", ID: "KL1", Title: "TB", Body: "…", CreatedBy: "DB090",
+			FollowUps: []domain.Task{{ID: "KL1-1", Title: "Rà soát", AgencyCode: "STC", Deadline: at("2024-08-20 17:00")}}}
+		if err := ts.SaveConclusion(ctx, c, now); err != nil {
+			t.Fatal(err)
+		}
+		mine := func(person, agency string, focal bool) int {
+			list, err := ts.TasksOf(ctx, "ev1", person, agency, focal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(list)
+		}
+		if mine("DB010", "STC", true) != 0 {
+			t.Fatal("a draft's follow-up is already the agency's")
+		}
+		if ok, err := ts.MarkConclusionSent(ctx, "ev1", "KL1", "DB090", strings.Repeat("cd", 32), now); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		if ok, _ := ts.MarkConclusionSent(ctx, "ev1", "KL1", "DB090", strings.Repeat("ef", 32), now); ok {
+			t.Fatal("sent twice")
+		}
+		if err := ts.SaveConclusion(ctx, c, now); err == nil {
+			t.Fatal("a sent notice was changed")
+		}
+		if got, err := ts.ConclusionByToken(ctx, strings.Repeat("cd", 32)); err != nil || got.ID != "KL1" || len(got.FollowUps) != 1 {
+			t.Fatalf("by token: %+v, %v", got, err)
+		}
+		if mine("DB010", "STC", true) != 1 || mine("DB011", "STC", false) != 0 || mine("DB012", "SYT", true) != 0 || mine("DB090", "SKHCN", false) != 1 {
+			t.Fatal("TasksOf gives the wrong tasks")
+		}
+		for i, e := range []domain.Effect{domain.SaveFeedback{EventID: "ev1", PersonID: "DB001", Rating: 5},
+			domain.SaveFeedback{EventID: "ev1", PersonID: "DB001", Comment: "Tốt"}, domain.SaveFeedback{EventID: "ev1", PersonID: "DB001", Rating: 3}} {
+			if _, err := st.Apply(ctx, domain.UpdateKey{Channel: "t", UpdateID: "fb" + strconv.Itoa(i)}, now, []domain.Effect{e}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fb, err := ts.Feedback(ctx, "ev1")
+		if err != nil || len(fb) != 1 || fb[0].Rating != 3 || fb[0].Comment != "Tốt" {
+			t.Fatalf("feedback %+v, %v", fb, err)
+		}
+		h, err := ts.TaskHistory(ctx, "ev1", "VP-01")
+		if err != nil || len(h) != 1 || h[0].Status != domain.TaskDoing || h[0].Channel != domain.Telegram {
+			t.Fatalf("history %+v, %v", h, err)
+		}
+		// The console's edit carries the version seen.
+		got.Title = "Phát hành giấy mời (bản in)"
+		if err := ts.SaveTask(ctx, got, got.Version-1, "DB091", now); err == nil {
+			t.Fatal("a stale edit was saved")
+		}
+		if err := ts.SaveTask(ctx, got, got.Version, "DB091", now); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
