@@ -165,7 +165,7 @@ type Config struct {
 	Campaign storage.CampaignStore
 	// Tasks reads the organisers' plan and follow-up tasks for /congviec
 	// (nil: none).
-	Tasks TaskReader
+	Tasks    TaskReader
 	Catalog  *domain.Catalog
 	Helpdesk domain.Contact
 	// PublicURL is the bot's base URL, for links in messages (evidence in

@@ -118,8 +118,8 @@ type Config struct {
 	// Meeting keeps the organisers' plan, conclusions and check-ins (nil:
 	// no task reminders, conclusions or feedback form).
 	Meeting MeetingStore
-	Now       func() time.Time
-	Log       *slog.Logger
+	Now     func() time.Time
+	Log     *slog.Logger
 
 	// WorkerID names this process in claims and the leader lease; default
 	// random.
