@@ -115,11 +115,12 @@ type Config struct {
 	Directory func() *domain.Directory
 	Schedule  *Schedule // nil: DefaultSchedule()
 	Progress  Progress  // nil: the indicator jobs do nothing
+	Now       func() time.Time
+	Log       *slog.Logger
+
 	// Meeting keeps the organisers' plan, conclusions and check-ins (nil:
 	// no task reminders, conclusions or feedback form).
 	Meeting MeetingStore
-	Now     func() time.Time
-	Log     *slog.Logger
 
 	// WorkerID names this process in claims and the leader lease; default
 	// random.
