@@ -102,6 +102,9 @@ type Conclusion struct {
 	CreatedAt time.Time
 	SentAt    time.Time // zero: a draft
 	SentBy    string
+	// LinkToken is the secret in the link to the text version its
+	// recipients get ("" until sent).
+	LinkToken string
 }
 
 // Feedback is one attendee's answer to the feedback form.

@@ -21,7 +21,7 @@ type TaskStore interface {
 	SaveConclusion(ctx context.Context, c domain.Conclusion, at time.Time) error
 	Conclusions(ctx context.Context, eventID string) ([]domain.Conclusion, error)
 	Conclusion(ctx context.Context, eventID, id string) (domain.Conclusion, error)
-	MarkConclusionSent(ctx context.Context, eventID, id, by, tokenHash string, at time.Time) (bool, error)
-	ConclusionByToken(ctx context.Context, tokenHash string) (domain.Conclusion, error)
+	MarkConclusionSent(ctx context.Context, eventID, id, by, token string, at time.Time) (bool, error)
+	ConclusionByToken(ctx context.Context, token string) (domain.Conclusion, error)
 	Feedback(ctx context.Context, eventID string) ([]domain.Feedback, error)
 }

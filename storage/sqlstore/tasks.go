@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -297,7 +298,7 @@ func (q *Queries) SaveConclusion(ctx context.Context, c domain.Conclusion, at ti
 // Conclusions returns the event's conclusion notices with their follow-up
 // tasks, newest first.
 func (q *Queries) Conclusions(ctx context.Context, eventID string) ([]domain.Conclusion, error) {
-	rows, err := q.DB.Query(ctx, `SELECT event_id, id, title, body, created_by, created_at, sent_at, sent_by FROM conclusions
+	rows, err := q.DB.Query(ctx, `SELECT event_id, id, title, body, created_by, created_at, sent_at, sent_by, link_token FROM conclusions
 		WHERE event_id = $1 ORDER BY created_at DESC, id`, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("conclusions: %w", err)
@@ -306,7 +307,7 @@ func (q *Queries) Conclusions(ctx context.Context, eventID string) ([]domain.Con
 	for rows.Next() {
 		var c domain.Conclusion
 		var sent *time.Time
-		if err := rows.Scan(&c.EventID, &c.ID, &c.Title, &c.Body, &c.CreatedBy, &c.CreatedAt, &sent, &c.SentBy); err != nil {
+		if err := rows.Scan(&c.EventID, &c.ID, &c.Title, &c.Body, &c.CreatedBy, &c.CreatedAt, &sent, &c.SentBy, &c.LinkToken); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan conclusion: %w", err)
 		}
@@ -332,15 +333,18 @@ func (q *Queries) Conclusions(ctx context.Context, eventID string) ([]domain.Con
 }
 
 // ConclusionByToken returns the sent notice whose text-version link carries
-// a secret with this SHA-256.
-func (q *Queries) ConclusionByToken(ctx context.Context, tokenHash string) (domain.Conclusion, error) {
-	if len(tokenHash) != 64 {
+// token (compared again in constant time after the indexed look-up).
+func (q *Queries) ConclusionByToken(ctx context.Context, token string) (domain.Conclusion, error) {
+	if len(token) < 32 || len(token) > 64 {
 		return domain.Conclusion{}, ErrNoRows
 	}
-	var eventID, id string
-	if err := q.DB.QueryRow(ctx, `SELECT event_id, id FROM conclusions WHERE token_hash = $1 AND sent_at IS NOT NULL`, tokenHash).
-		Scan(&eventID, &id); err != nil {
+	var eventID, id, stored string
+	if err := q.DB.QueryRow(ctx, `SELECT event_id, id, link_token FROM conclusions WHERE link_token = $1 AND sent_at IS NOT NULL`, token).
+		Scan(&eventID, &id, &stored); err != nil {
 		return domain.Conclusion{}, err
+	}
+	if subtle.ConstantTimeCompare([]byte(stored), []byte(token)) != 1 {
+		return domain.Conclusion{}, ErrNoRows
 	}
 	return q.Conclusion(ctx, eventID, id)
 }
@@ -361,11 +365,11 @@ func (q *Queries) Conclusion(ctx context.Context, eventID, id string) (domain.Co
 
 // MarkConclusionSent records that the notice was sent; it reports false when
 // it had been already (a second press sends nothing).
-// tokenHash is the SHA-256 of the secret of the link to its text version.
-func (q *Queries) MarkConclusionSent(ctx context.Context, eventID, id, by, tokenHash string, at time.Time) (bool, error) {
-	n, err := q.DB.Exec(ctx, `UPDATE conclusions SET sent_at = $3, sent_by = $4, token_hash = $5
+// token is the secret of the link to its text version.
+func (q *Queries) MarkConclusionSent(ctx context.Context, eventID, id, by, token string, at time.Time) (bool, error) {
+	n, err := q.DB.Exec(ctx, `UPDATE conclusions SET sent_at = $3, sent_by = $4, link_token = $5
 		WHERE event_id = $1 AND id = $2 AND sent_at IS NULL`,
-		eventID, id, at.UTC(), by, tokenHash)
+		eventID, id, at.UTC(), by, token)
 	if err != nil {
 		return false, fmt.Errorf("mark conclusion sent: %w", err)
 	}

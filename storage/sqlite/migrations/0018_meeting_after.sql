@@ -45,9 +45,9 @@ CREATE TABLE conclusions (
     created_at TIMESTAMP NOT NULL,
     sent_at    TIMESTAMP,
     sent_by    TEXT NOT NULL DEFAULT '',
-    -- SHA-256 of the secret in the link to the notice's text version that
-    -- recipients get (set when it is sent).
-    token_hash TEXT NOT NULL DEFAULT '',
+    -- the secret in the link to the notice's text version that its
+    -- recipients get (set when it is sent; a capability, like invite tokens).
+    link_token TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (event_id, id)
 );
 
