@@ -107,6 +107,17 @@ type Config struct {
 	Reminders func(ctx context.Context, days int) ([]scheduler.Planned, []scheduler.Done, error)
 	Now       func() time.Time
 	Log       *slog.Logger
+
+	// Meeting keeps the organisers' plan, conclusion notices and feedback
+	// (nil: those pages say there is none).
+	Meeting storage.TaskStore
+	// SendConclusion queues a sent notice for its recipients, once each,
+	// with link to its text version; it returns how many were queued.
+	// Nil: sending is not offered.
+	SendConclusion func(ctx context.Context, c domain.Conclusion, link string) (int, error)
+	// Attendees returns who attended the event (the notice's template
+	// counts them).
+	Attendees func(ctx context.Context) ([]string, error)
 }
 
 // Lifetimes and limits.
@@ -226,6 +237,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/checkin/walkin", c.post(c.serveDeskWalkIn))
 	mux.Handle("GET /admin/api/headcount", c.get(c.serveHeadcount))
 	mux.Handle("GET /admin/schedule", c.get(c.serveSchedule))
+	c.meetingRoutes(mux)
 	mux.Handle("/admin/", c.get(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy trang", "Trang này không có trong bảng điều khiển.")
 	}))

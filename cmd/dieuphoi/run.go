@@ -592,6 +592,13 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		ResendInvite: func(ctx context.Context, personID, by string) (int, error) {
 			return sch.ResendInvite(ctx, personID, by)
 		},
+		Meeting: taskStore(st),
+		SendConclusion: func(ctx context.Context, c domain.Conclusion, link string) (int, error) {
+			return sch.SendConclusion(ctx, c, func(lang domain.Lang) []flows.Reply {
+				return flows.ConclusionMessage(lang, &ev, d.Directory(), c, link)
+			})
+		},
+		Attendees: func(ctx context.Context) ([]string, error) { return sch.MeetingAttendees(ctx) },
 		Reminders: func(ctx context.Context, days int) ([]scheduler.Planned, []scheduler.Done, error) {
 			t := now()
 			plan, err := sch.Upcoming(ctx, t, t.AddDate(0, 0, days))
@@ -1016,6 +1023,15 @@ func taskReader(st storage.Store) bot.TaskReader {
 func meetingStore(st storage.Store) scheduler.MeetingStore {
 	if m, ok := st.(scheduler.MeetingStore); ok {
 		return m
+	}
+	return nil
+}
+
+// taskStore is the store's organisers' plan and conclusions, nil when it
+// has none.
+func taskStore(st storage.Store) storage.TaskStore {
+	if t, ok := st.(storage.TaskStore); ok {
+		return t
 	}
 	return nil
 }
