@@ -182,6 +182,9 @@ func (s *Scheduler) taskReminder(w *world, lang domain.Lang, task domain.Task, a
 // nobody was checked in (no desk used), those who accepted and the
 // substitutes who came in their place.
 func (s *Scheduler) MeetingAttendees(ctx context.Context) ([]string, error) {
+	if s.c.Meeting == nil {
+		return nil, fmt.Errorf("attendees: no meeting store")
+	}
 	return s.newWorld().meetingAttendees(ctx)
 }
 
