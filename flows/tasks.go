@@ -137,8 +137,10 @@ func (r *stepper) taskLine(t domain.Task) string {
 	switch {
 	case t.Status == domain.TaskDone:
 		due = ""
+	case t.Late(r.f.Now) && days < 0:
+		due = " · " + r.t("task_late", -days)
 	case t.Late(r.f.Now):
-		due = " · " + r.t("task_late", max(-days, 0))
+		due = " · " + r.t("task_late_today")
 	case days == 0:
 		due = " · " + r.t("task_today")
 	default:
@@ -424,6 +426,7 @@ func init() {
 		"task_list_head":      "📌 Công việc anh/chị phụ trách (%d):",
 		"task_line":           "%s %s — %s\n    Hạn: %s · %s",
 		"task_late":           "trễ %d ngày",
+		"task_late_today":     "quá hạn hôm nay",
 		"task_today":          "hạn hôm nay",
 		"task_days_left":      "còn %d ngày",
 		"task_st_todo":        "chưa làm",
@@ -463,6 +466,7 @@ func init() {
 		"task_list_head":      "📌 Your tasks (%d):",
 		"task_line":           "%s %s — %s\n    Due: %s · %s",
 		"task_late":           "%d days late",
+		"task_late_today":     "overdue since earlier today",
 		"task_today":          "due today",
 		"task_days_left":      "%d days left",
 		"task_st_todo":        "to do",

@@ -67,10 +67,10 @@ func (c *Console) meeting(w http.ResponseWriter, r *http.Request, s *session) bo
 
 type taskRow struct {
 	domain.Task
-	Owner  string // who answers for it, in words
-	Late   bool
-	Days   int // calendar days left (negative: late)
-	Status string
+	Owner    string // who answers for it, in words
+	Late     bool
+	LateDays int // calendar days past the deadline (0: late since earlier today)
+	Status   string
 }
 
 type tasksView struct {
@@ -104,7 +104,7 @@ func (c *Console) taskRows(ctx context.Context) ([]taskRow, error) {
 }
 
 func (c *Console) taskRow(t domain.Task, now time.Time) taskRow {
-	row := taskRow{Task: t, Late: t.Late(now), Days: domain.DaysUntil(now, t.Deadline, c.loc), Status: flows.TaskStatusLabel(domain.Vietnamese, t.Status)}
+	row := taskRow{Task: t, Late: t.Late(now), LateDays: max(-domain.DaysUntil(now, t.Deadline, c.loc), 0), Status: flows.TaskStatusLabel(domain.Vietnamese, t.Status)}
 	dir := c.cfg.Directory()
 	switch {
 	case t.OwnerID != "":
