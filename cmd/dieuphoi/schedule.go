@@ -75,7 +75,7 @@ func runSchedule(ctx context.Context, s settings, args []string, stdout io.Write
 	ev := sy.campaign.Event
 	dir := sy.dir
 	sch, err := scheduler.New(scheduler.Config{Store: sy.store, Outbox: outbox, Senders: planSenders(s), Event: &ev,
-		Directory: func() *domain.Directory { return dir }, Schedule: schedule, Progress: progress,
+		Directory: func() *domain.Directory { return dir }, Schedule: schedule, Progress: progress, Meeting: meetingStore(sy.store),
 		Now: func() time.Time { return now }, Log: log})
 	if err != nil {
 		return err
