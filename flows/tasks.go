@@ -387,7 +387,10 @@ func (r *stepper) feedbackButton() bool {
 	}
 	rating, ev, _ := strings.Cut(strings.TrimPrefix(d, btnFeedback), ":")
 	n, err := strconv.Atoi(rating)
-	if err != nil || n < 1 || n > 5 || ev != r.f.Event.ID || !r.f.Person.Has(domain.RoleDelegate) && !r.f.Person.Has(domain.RoleSubstitute) {
+	// The form goes to attendees: delegates, substitutes, and staff who
+	// were checked in; a focal point who only supplies data has no say.
+	attendee := r.f.Person.Has(domain.RoleDelegate) || r.f.Person.Has(domain.RoleSubstitute) || r.f.Person.Has(domain.RoleStaff)
+	if err != nil || n < 1 || n > 5 || ev != r.f.Event.ID || !attendee {
 		r.refused = "feedback button"
 		r.say(r.t("stale_button"))
 		r.menu()

@@ -89,8 +89,26 @@ type taskForm struct {
 	People                                            []domain.Person // owner choices
 }
 
-func (c *Console) taskRows(ctx context.Context) ([]taskRow, error) {
+// liveTasks are the event's tasks that are someone's: the plan's, and the
+// follow-ups of notices already sent (a draft's are shown on its page).
+func (c *Console) liveTasks(ctx context.Context) ([]domain.Task, error) {
 	tasks, err := c.cfg.Meeting.Tasks(ctx, c.cfg.Event.ID)
+	if err != nil {
+		return nil, err
+	}
+	notices, err := c.cfg.Meeting.Conclusions(ctx, c.cfg.Event.ID)
+	if err != nil {
+		return nil, err
+	}
+	sent := map[string]bool{}
+	for _, n := range notices {
+		sent[n.ID] = !n.SentAt.IsZero()
+	}
+	return slices.DeleteFunc(tasks, func(t domain.Task) bool { return t.Kind == domain.TaskKindFollowUp && !sent[t.Conclusion] }), nil
+}
+
+func (c *Console) taskRows(ctx context.Context) ([]taskRow, error) {
+	tasks, err := c.liveTasks(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +150,7 @@ func (c *Console) LateTasks(ctx context.Context) int {
 	if c.cfg.Meeting == nil {
 		return -1
 	}
-	tasks, err := c.cfg.Meeting.Tasks(ctx, c.cfg.Event.ID)
+	tasks, err := c.liveTasks(ctx)
 	if err != nil {
 		c.cfg.Log.Error("console: tasks", "err", err)
 		return -1
