@@ -199,3 +199,32 @@ func TestParseFollowUps(t *testing.T) {
 		}
 	}
 }
+
+// No input, in any task state, changes a task that is not the person's.
+func FuzzTaskInput(f *testing.F) {
+	for _, s := range []string{"cv:o:VP-02", "cv:s:done:CN-01", "cv:s:doing:VP-02", "cv:n:KL1-1", "cv:nf", "cv:l", "cv:", "cv:s::", "fb:5:pii-2024", "fb:skip", "ghi chú"} {
+		for _, st := range []string{"", stateTaskNote, stateTaskFile, stateFeedback} {
+			f.Add(s, st, "VP-02", true)
+			f.Add(s, st, "CN-01", false)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data, state, draftID string, button bool) {
+		c := newTaskChat(t)
+		c.s = Session{PersonID: "DB002", State: state, Draft: map[string]string{"id": draftID, "ev": "pii-2024"}}
+		in := Input{Kind: InText, Text: data}
+		if button {
+			in = Input{Kind: InButton, Data: data}
+		}
+		r := c.send(in)
+		for _, rep := range r.Replies {
+			if rep.Text == "" {
+				t.Fatalf("an empty reply to %q in %q", data, state)
+			}
+		}
+		for _, e := range r.Effects {
+			if u, ok := e.(domain.UpdateTask); ok && ((u.TaskID != "VP-02" && u.TaskID != "KL1-1") || u.By != "DB002") {
+				t.Fatalf("%q in %q changed %+v", data, state, u)
+			}
+		}
+	})
+}
