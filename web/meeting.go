@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"mime"
 	"net/http"
 	"regexp"
 	"slices"
@@ -18,6 +20,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/export"
 	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/files"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
 
@@ -43,6 +46,7 @@ func (c *Console) meetingRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/tasks", c.post(c.serveTaskCreate))
 	mux.Handle("GET /admin/tasks/{id}", c.get(c.serveTask))
 	mux.Handle("POST /admin/tasks/{id}", c.post(c.serveTaskSave))
+	mux.Handle("GET /admin/tasks/{id}/file/{sha}", c.get(c.serveTaskFile))
 	mux.Handle("GET /admin/conclusions", c.get(c.serveConclusions))
 	mux.Handle("GET /admin/conclusions/new", c.get(c.serveConclusionNew))
 	mux.Handle("POST /admin/conclusions", c.post(c.serveConclusionCreate))
@@ -341,7 +345,7 @@ func (c *Console) renderTask(w http.ResponseWriter, r *http.Request, s *session,
 			ch.Status = flows.TaskStatusLabel(domain.Vietnamese, h[i].Status)
 		}
 		if h[i].File != nil && h[i].File.SHA256 != "" {
-			ch.FileURL = "/admin/evidence/" + h[i].File.SHA256
+			ch.FileURL = "/admin/tasks/" + t.ID + "/file/" + h[i].File.SHA256
 		}
 		v.History = append(v.History, ch)
 	}
@@ -367,6 +371,49 @@ func (c *Console) serveTaskSave(w http.ResponseWriter, r *http.Request, s *sessi
 	default:
 		c.auditAction(r.Context(), s, "task.edit", t.ID+" "+string(t.Status))
 		c.redirect(w, r, "/admin/tasks/"+cur.ID, "task_saved")
+	}
+}
+
+// serveTaskFile sends a file sent with a task's update, only one its
+// history names, always as a download (it is whatever the agency sent).
+func (c *Console) serveTaskFile(w http.ResponseWriter, r *http.Request, s *session) {
+	t, ok := c.loadTask(w, r, s)
+	if !ok {
+		return
+	}
+	h, err := c.cfg.Meeting.TaskHistory(r.Context(), c.cfg.Event.ID, t.ID)
+	if err != nil {
+		c.oops(w, r, s, "task history", err)
+		return
+	}
+	sha := r.PathValue("sha")
+	var ev *domain.Evidence
+	for _, ch := range h {
+		if ch.File != nil && ch.File.SHA256 == sha && sha != "" {
+			ev = ch.File
+		}
+	}
+	if ev == nil || c.cfg.Blobs == nil {
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy tệp", "Công việc này không có tệp đó.")
+		return
+	}
+	f, err := c.cfg.Blobs.Open(sha)
+	if err != nil {
+		c.cfg.Log.Warn("console: task file missing", "sha256", sha, "err", err)
+		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy tệp", "Tệp không còn trên máy chủ.")
+		return
+	}
+	defer f.Close()
+	name := files.SafeName(ev.Name, ev.MIME)
+	if name == "" {
+		name = "ket-qua-" + sha[:12]
+	}
+	c.auditAction(r.Context(), s, "evidence.download", t.ID+" "+name)
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	if _, err := io.Copy(w, f); err != nil {
+		c.cfg.Log.Warn("console: send task file", "err", err)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/scheduler"
+	"github.com/dieuphoi/dieuphoi/storage/files"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
 	"github.com/dieuphoi/dieuphoi/web"
 )
@@ -107,6 +108,10 @@ func TestMeetingPagesOnPhone(t *testing.T) {
 	}, clock()); err != nil {
 		t.Fatal(err)
 	}
+	blobs, err := files.New(filepath.Join(t.TempDir(), "evidence"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := &sentTo{msgs: map[string][]flows.Reply{}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sched, err := scheduler.New(scheduler.Config{Store: pg, Outbox: pg, Senders: map[domain.Channel]bot.Sender{domain.Telegram: rec}, Event: ev,
@@ -116,7 +121,7 @@ func TestMeetingPagesOnPhone(t *testing.T) {
 	}
 	console := web.New(web.Config{
 		Store: pg, Console: pg, Directory: dir.Load, Event: ev, PublicURL: "https://hoinghi.example.vn", Now: clock, Log: log,
-		Meeting: pg,
+		Meeting: pg, Blobs: blobs,
 		SendConclusion: func(ctx context.Context, c domain.Conclusion, link string) (int, error) {
 			n, err := sched.SendConclusion(ctx, c, func(lang domain.Lang) []flows.Reply { return flows.ConclusionMessage(lang, ev, dir.Load(), c, link) })
 			if err == nil {
@@ -257,6 +262,22 @@ func TestMeetingPagesOnPhone(t *testing.T) {
 	if resp, err := http.Get(srv.URL + "/thongbao/" + strings.Repeat("x", 43)); err != nil || resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("a made-up link: %v %v", resp, err)
 	}
+
+	// The agency's focal point reports it done with a file: the task page
+	// links the file, served as a download.
+	sum, _, err := blobs.Put(strings.NewReader("%PDF-1.4 báo cáo"), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notices, _ := pg.Conclusions(ctx, ev.ID)
+	fu := notices[0].FollowUps[0].ID
+	apply(domain.UpdateTask{EventID: ev.ID, TaskID: fu, Status: domain.TaskDone, By: "P003", Channel: domain.Telegram,
+		File: &domain.Evidence{SHA256: sum, Name: "bao-cao.pdf", MIME: "application/pdf", Size: 20}})
+	do(t, ctx2, "follow-up", chromedp.Navigate(srv.URL+"/admin/tasks/"+fu), chromedp.WaitVisible(chromedp.ID("task-history")))
+	contains("follow-up history", text(t, ctx2, `document.getElementById('task-history').innerText`), "Lê Minh Cường → đã xong", "bao-cao.pdf")
+	href := text(t, ctx2, `document.querySelector('#task-history a').getAttribute('href')`)
+	contains("file", readURL(t, console, srv.URL+href, ctx2), "%PDF-1.4 báo cáo")
+	fits("followup-done")
 
 	// Feedback results and their export.
 	apply(domain.SaveFeedback{EventID: ev.ID, PersonID: "P001", Rating: 4, Comment: "=HYPERLINK(\"http://x\") tài liệu nên gửi sớm"})
