@@ -272,7 +272,7 @@ func (c *Console) serveTaskCreate(w http.ResponseWriter, r *http.Request, s *ses
 	}
 	f, t := c.readTaskForm(r, nil)
 	if len(f.Errors) == 0 && t.ID == "" {
-		t.ID = "CV-" + strconv.FormatInt(c.cfg.Now().Unix()%1000000, 10)
+		t.ID = "CV-" + domain.NewInviteCode()[:6] // random: two staff adding at once never collide
 	}
 	if len(f.Errors) == 0 {
 		err := c.cfg.Meeting.SaveTask(r.Context(), t, 0, s.Person.ID, c.cfg.Now())
@@ -520,7 +520,7 @@ func (c *Console) serveConclusionCreate(w http.ResponseWriter, r *http.Request, 
 	if !c.meeting(w, r, s) {
 		return
 	}
-	id := "KL" + strconv.FormatInt(c.cfg.Now().Unix()%10000000, 36)
+	id := "KL-" + domain.NewInviteCode()[:6]
 	f, cn := c.readConclusion(r, id)
 	if len(f.Errors) > 0 {
 		f.ID = ""
