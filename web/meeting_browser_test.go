@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,6 +27,8 @@ import (
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
 	"github.com/dieuphoi/dieuphoi/web"
 )
+
+var updateShots = flag.Bool("update-screenshots", false, "rewrite the screenshots kept in web/testdata")
 
 // sentTo records what the scheduler's sender delivered, by chat.
 type sentTo struct {
@@ -142,7 +145,15 @@ func TestMeetingPagesOnPhone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shots := "testdata"
+	// The kept screenshots are refreshed with -update-screenshots (the
+	// notice's id is random, so every run draws slightly different ones);
+	// otherwise they go to $DIEUPHOI_ARTIFACTS or the test's directory.
+	shots := os.Getenv("DIEUPHOI_ARTIFACTS")
+	if *updateShots {
+		shots = "testdata"
+	} else if shots == "" {
+		shots = t.TempDir()
+	}
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
