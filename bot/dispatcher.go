@@ -94,6 +94,13 @@ const (
 	DefaultTotalQuota  = 10 << 30  // bytes all evidence files may take
 )
 
+// TaskReader gives the tasks a person answers for in an event: the plan
+// tasks they own and, for a focal point, the sent follow-up tasks of their
+// agency (storage/sqlstore).
+type TaskReader interface {
+	TasksOf(ctx context.Context, eventID, personID, agency string, focal bool) ([]domain.Task, error)
+}
+
 // Exporter builds a staff export ("xlsx", "csv", "zip") as a file to send.
 type Exporter interface {
 	Export(ctx context.Context, kind string) (*flows.File, error)
@@ -125,6 +132,7 @@ type Dispatcher struct {
 	log      *slog.Logger
 
 	campaign  storage.CampaignStore
+	taskStore TaskReader
 	catalog   atomic.Pointer[domain.Catalog]
 	helpdesk  domain.Contact
 	publicURL string
@@ -157,6 +165,9 @@ type Config struct {
 	Log       *slog.Logger
 	// The data campaign, when configured.
 	Campaign storage.CampaignStore
+	// Tasks reads the organisers' plan and follow-up tasks for /congviec
+	// (nil: none).
+	Tasks    TaskReader
 	Catalog  *domain.Catalog
 	Helpdesk domain.Contact
 	// PublicURL is the bot's base URL, for links in messages (evidence in
@@ -194,7 +205,7 @@ type Config struct {
 func NewDispatcher(c Config) *Dispatcher {
 	d := &Dispatcher{
 		store: c.Store, sessions: c.Sessions, event: c.Event, now: c.Now, log: c.Log,
-		campaign: c.Campaign, helpdesk: c.Helpdesk, blobs: c.Blobs, exporter: c.Exporter, publicURL: c.PublicURL,
+		campaign: c.Campaign, taskStore: c.Tasks, helpdesk: c.Helpdesk, blobs: c.Blobs, exporter: c.Exporter, publicURL: c.PublicURL,
 		quota: c.Quota, perQuota: c.PersonQuota, allQuota: c.TotalQuota, limiter: c.Limiter,
 		senders: map[domain.Channel]Sender{}, fetchers: map[domain.Channel]Fetcher{}, tasks: map[string]TaskFunc{},
 		events: c.Events,
@@ -725,6 +736,11 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 	f.RSVP, f.Lang, unreachable = st.RSVP, st.Lang, st.Unreachable
 	if err := d.eventFacts(ctx, &f, p.ID); err != nil {
 		return f, false, err
+	}
+	if d.taskStore != nil && flows.WantsTasks(s, in.Input) {
+		if f.Tasks, err = d.taskStore.TasksOf(ctx, d.event.ID, p.ID, p.AgencyCode, p.Has(domain.RoleFocal)); err != nil {
+			return f, false, fmt.Errorf("tasks: %w", err)
+		}
 	}
 	if d.campaign == nil || catalog == nil {
 		return f, unreachable, nil

@@ -58,6 +58,9 @@ type Campaign struct {
 	// absent), kept with the event record.
 	ScheduleText string
 	campaign     *campaignSpec
+	// Tasks is the organisers' plan (tasks.csv beside event.yaml), when
+	// there is one.
+	Tasks []domain.Task
 }
 
 //go:embed example
@@ -127,6 +130,7 @@ func Load(fsys fs.FS) (*Campaign, error) {
 		c.Deadline, c.StaffContact = spec.deadline, spec.staff
 		c.campaign = spec
 	}
+	c.Tasks = loadTasksFile(fsys, ev.ID, byID, ev.Location, &probs)
 
 	if err := probs.err(); err != nil {
 		return nil, err

@@ -613,7 +613,7 @@ func (r *stepper) evidenceAnswer(ind domain.Indicator, w *work) {
 // focal point. The bot layer downloads and stores files only then: any
 // other file gets the flow's "no file is needed" answer and costs no disk.
 func WantsFiles(s Session, f Facts) bool {
-	return f.Person != nil && f.Person.Has(domain.RoleFocal) && s.State == stateIndEvidence
+	return f.Person != nil && f.Person.Has(domain.RoleFocal) && s.State == stateIndEvidence || wantsTaskFile(s, f)
 }
 
 func evidenceName(f FileRef) string {

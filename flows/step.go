@@ -154,6 +154,10 @@ func (r *stepper) run() {
 		r.indicatorAnswer()
 	case stateRevComment:
 		r.reviewComment()
+	case stateTaskNote, stateTaskFile:
+		r.taskAnswer()
+	case stateFeedback:
+		r.feedbackComment()
 	case stateBcText:
 		r.broadcastText()
 	case stateMtSubject, stateMtText, stateMtAnon, stateMtTopic:
@@ -401,6 +405,8 @@ func (r *stepper) command() {
 		r.exportMenu()
 	case "tonghop", "headcount", "chuanop", "missing", "dangnhap", "signin", "nhacnho", "remind", "thongbao", "broadcast":
 		r.staffCommand(r.in.Command)
+	case "congviec", "tasks":
+		r.taskCommand()
 	case "trogiup", "help":
 		r.say(r.helpText())
 	default:
@@ -413,7 +419,7 @@ func (r *stepper) command() {
 }
 
 func (r *stepper) button() {
-	if r.campaignButton() || r.staffButton(r.in.Data) || r.eventButton() || r.meetingButton(r.in.Data) {
+	if r.taskButton() || r.feedbackButton() || r.campaignButton() || r.staffButton(r.in.Data) || r.eventButton() || r.meetingButton(r.in.Data) {
 		return
 	}
 	switch r.in.Data {
@@ -483,6 +489,9 @@ func (r *stepper) helpText() string {
 	}
 	if r.isStaff() {
 		extra = append(extra, r.t("help_staff"))
+	}
+	if r.isStaff() || r.isFocal() {
+		extra = append(extra, r.t("help_tasks"))
 	}
 	if len(extra) > 0 {
 		text += "\n\n" + strings.Join(extra, "\n")

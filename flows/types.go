@@ -129,6 +129,9 @@ type Facts struct {
 	EvidenceTexts map[string]domain.EvidenceText
 	// Helpdesk is who focal points call about the data campaign.
 	Helpdesk domain.Contact
+	// Tasks are the plan tasks Person owns and the sent follow-up tasks of
+	// their agency (focal points), loaded only when WantsTasks.
+	Tasks []domain.Task
 	// PublicURL is the bot's base URL (no trailing /), for links: evidence
 	// in the console (PublicURL/admin/…), a substitute's check-in page;
 	// "" when unknown.

@@ -119,6 +119,10 @@ type Config struct {
 	Now       func() time.Time
 	Log       *slog.Logger
 
+	// Plan keeps the organisers' plan, conclusions and check-ins (nil:
+	// no task reminders, conclusions or feedback form).
+	Plan PlanStore
+
 	// WorkerID names this process in claims and the leader lease; default
 	// random.
 	WorkerID string
@@ -647,7 +651,7 @@ func (s *Scheduler) buildJobs() []*job {
 	add(JobIndicatorEscalation, s.escalationJob)
 	add(JobIndicatorDigest, s.digestJob)
 	add(JobMeetingDocs, s.meetingDocsJob)
-	return jobs
+	return append(jobs, s.meetingJobs()...)
 }
 
 // ---------------------------------------------------------------- the world

@@ -113,6 +113,16 @@ type Config struct {
 	// Meeting is the meeting's pages (documents, questions, votes); nil
 	// hides them.
 	Meeting *MeetingConfig
+	// Plan keeps the organisers' plan, conclusion notices and feedback
+	// (nil: those pages say there is none).
+	Plan storage.TaskStore
+	// SendConclusion queues a sent notice for its recipients, once each,
+	// with link to its text version; it returns how many were queued.
+	// Nil: sending is not offered.
+	SendConclusion func(ctx context.Context, c domain.Conclusion, link string) (int, error)
+	// Attendees returns who attended the event (the notice's template
+	// counts them).
+	Attendees func(ctx context.Context) ([]string, error)
 }
 
 // Lifetimes and limits.
@@ -245,6 +255,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 		mux.Handle("GET /admin/events/{id}/archive.zip", c.get(c.serveEventArchive))
 	}
 	c.meetingRoutes(mux)
+	c.planRoutes(mux)
 	mux.Handle("/admin/", c.get(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy trang", "Trang này không có trong bảng điều khiển.")
 	}))

@@ -251,6 +251,9 @@ type overviewView struct {
 	// focal points): why the delegates page counts more people.
 	Others int
 	Audit  []auditLine
+	// LateTasks counts the plan's and follow-up tasks past their deadline
+	// (-1: no plan kept).
+	LateTasks int
 }
 
 type auditLine struct {
@@ -277,6 +280,11 @@ var auditNames = map[string]string{
 	"export":            "Xuất dữ liệu",
 	"checkin.desk":      "Điểm danh tại bàn",
 	"checkin.self":      "Tự điểm danh",
+	"task.add":          "Thêm công việc",
+	"task.edit":         "Sửa công việc",
+	"conclusion.save":   "Lưu thông báo kết luận",
+	"conclusion.send":   "Gửi thông báo kết luận",
+	"feedback.export":   "Xuất góp ý",
 }
 
 func (c *Console) serveOverview(w http.ResponseWriter, r *http.Request, s *session) {
@@ -290,7 +298,7 @@ func (c *Console) serveOverview(w http.ResponseWriter, r *http.Request, s *sessi
 		c.oops(w, r, s, "progress", err)
 		return
 	}
-	v := overviewView{Headcount: h, Progress: p}
+	v := overviewView{Headcount: h, Progress: p, LateTasks: c.LateTasks(r.Context())}
 	for _, p := range c.cfg.Directory().People() {
 		if !p.Has(domain.RoleDelegate) {
 			v.Others++

@@ -461,7 +461,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	d = bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log, Events: events.Events,
 		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter, PublicURL: s.PublicURL,
 		Quota: limits, PersonQuota: int64(s.QuotaPersonMB * (1 << 20)), TotalQuota: int64(s.QuotaTotalMB * (1 << 20)),
-		Limiter: limiterOf(sessions),
+		Limiter: limiterOf(sessions), Tasks: taskReader(st),
 		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst,
 		Reader: reader, Background: readCtx})
 	defer func() { stopReads(); d.WaitReads() }() // readings in flight end before the stores close
@@ -618,6 +618,13 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 			return sch.ResendInvite(ctx, personID, by)
 		},
 		Meeting: &web.MeetingConfig{Store: meeting, Files: blobs, Links: docLinks, Sender: laterScheduler{&sch}},
+		Plan:    taskStore(st),
+		SendConclusion: func(ctx context.Context, c domain.Conclusion, link string) (int, error) {
+			return sch.SendConclusion(ctx, c, func(lang domain.Lang) []flows.Reply {
+				return flows.ConclusionMessage(lang, &ev, d.Directory(), c, link)
+			})
+		},
+		Attendees: func(ctx context.Context) ([]string, error) { return sch.MeetingAttendees(ctx) },
 		Reminders: func(ctx context.Context, days int) ([]scheduler.Planned, []scheduler.Done, error) {
 			t := now()
 			plan, err := sch.Upcoming(ctx, t, t.AddDate(0, 0, days))
@@ -673,7 +680,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: schedSenders, Event: &ev,
 		Pace:      map[domain.Channel]scheduler.Pacer{domain.Telegram: tgPace},
 		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log, EventKey: ev.ID,
-		Meeting: meeting, Files: blobs, DocLinks: docLinks})
+		Meeting: meeting, Files: blobs, DocLinks: docLinks, Plan: planStore(st)})
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
@@ -819,6 +826,19 @@ func syncConfig(ctx context.Context, st storage.Store, c *configs.Campaign, now 
 	current, err := importConfigEvent(ctx, st, c, now)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if ts, ok := st.(storage.TaskStore); ok && len(c.Tasks) > 0 {
+		if h, ch, err = changed("tasks:"+c.Event.ID, c.Tasks); err != nil {
+			return nil, nil, nil, err
+		}
+		if ch {
+			if err := ts.SyncPlanTasks(ctx, c.Event.ID, c.Tasks, now); err != nil {
+				return nil, nil, nil, fmt.Errorf("load the organisers' plan into the database: %w", err)
+			}
+			if err := sync.SetConfigHash(ctx, "tasks:"+c.Event.ID, h, now); err != nil {
+				return nil, nil, nil, err
+			}
+		}
 	}
 	dir, err := st.Directory(ctx)
 	if err != nil {
@@ -1026,4 +1046,31 @@ func zaloOA(s settings) string {
 		return ""
 	}
 	return s.Zalo.OAID
+}
+
+// taskReader is the store's reading of tasks for /congviec, nil when it
+// has none.
+func taskReader(st storage.Store) bot.TaskReader {
+	if r, ok := st.(bot.TaskReader); ok {
+		return r
+	}
+	return nil
+}
+
+// planStore is the store's tasks, conclusions and check-ins for the
+// scheduler, nil when it has none.
+func planStore(st storage.Store) scheduler.PlanStore {
+	if m, ok := st.(scheduler.PlanStore); ok {
+		return m
+	}
+	return nil
+}
+
+// taskStore is the store's organisers' plan and conclusions, nil when it
+// has none.
+func taskStore(st storage.Store) storage.TaskStore {
+	if t, ok := st.(storage.TaskStore); ok {
+		return t
+	}
+	return nil
 }

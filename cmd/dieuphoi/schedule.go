@@ -77,7 +77,7 @@ func runSchedule(ctx context.Context, s settings, args []string, stdout io.Write
 	docs, _ := sy.store.(scheduler.MeetingDocs) // the meeting's documents are listed too
 	sch, err := scheduler.New(scheduler.Config{Store: sy.store, Outbox: outbox, Senders: planSenders(s), Event: &ev,
 		Directory: func() *domain.Directory { return dir }, Schedule: schedule, Progress: progress,
-		Now: func() time.Time { return now }, Log: log, EventKey: ev.ID, Meeting: docs})
+		Now: func() time.Time { return now }, Log: log, EventKey: ev.ID, Meeting: docs, Plan: planStore(sy.store)})
 	if err != nil {
 		return err
 	}

@@ -81,7 +81,8 @@ func (q *Queries) OrphanBlobs(ctx context.Context, before time.Time) ([]string, 
 // either's JSON functions; a campaign has a few thousand of them.
 func (q *Queries) referencedBlobs(ctx context.Context) (map[string]bool, error) {
 	used := map[string]bool{}
-	for _, table := range []string{"submissions", "submission_history"} {
+	// task_history: files sent when marking a follow-up task done.
+	for _, table := range []string{"submissions", "submission_history", "task_history"} {
 		rows, err := q.DB.Query(ctx, `SELECT evidence FROM `+table+` WHERE evidence <> '[]'`)
 		if err != nil {
 			return nil, fmt.Errorf("evidence references: %w", err)

@@ -406,6 +406,10 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 		return applyQuestion(ctx, db, at, e)
 	case domain.CastVote:
 		return applyVote(ctx, db, at, e)
+	case domain.UpdateTask:
+		return applyUpdateTask(ctx, db, at, e)
+	case domain.SaveFeedback:
+		return applyFeedback(ctx, db, at, e)
 	default:
 		return fmt.Errorf("apply: unknown effect %T", e)
 	}
