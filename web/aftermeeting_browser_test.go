@@ -27,7 +27,6 @@ import (
 	"github.com/dieuphoi/dieuphoi/web"
 )
 
-
 // sentTo records what the scheduler's sender delivered, by chat.
 type sentTo struct {
 	mu   sync.Mutex
