@@ -134,6 +134,7 @@ type Dispatcher struct {
 	perQuota  int64
 	allQuota  int64
 	reads     reads // evidence read in the background (reading.go)
+	dirReload dirReload
 
 	mu       sync.RWMutex
 	senders  map[domain.Channel]Sender
@@ -302,12 +303,11 @@ func (d *Dispatcher) substitutes(ctx context.Context, effects []domain.Effect, l
 	if len(subs) == 0 {
 		return
 	}
-	dir, err := d.store.Directory(ctx)
+	dir, err := d.reloadDirectory(ctx)
 	if err != nil {
 		log.Warn("reload people after a substitute", "err", err)
 		return
 	}
-	d.SetDirectory(dir)
 	for _, r := range subs {
 		sub, ok := dir.Person(domain.SubstituteID(r.PersonID))
 		if r.Status != domain.RSVPSubstitute || !ok || !sub.Has(domain.RoleSubstitute) {
@@ -615,6 +615,17 @@ type savedSession struct {
 // fails, it records how far it got, so that the redelivered update resends
 // from there and the user does not get the earlier ones twice.
 func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.Lease, s savedSession) error {
+	if n := len(s.Replies) - s.Sent; n > 1 {
+		// Count the step's replies against the sending budget in one go.
+		if sd, err := d.sender(in.Key.Channel); err == nil {
+			if c, ok := sd.(Counter); ok {
+				if err := c.Count(ctx, in.ChatID, n); err != nil {
+					return err
+				}
+				ctx = Counted(ctx)
+			}
+		}
+	}
 	for i := s.Sent; i < len(s.Replies); i++ {
 		err := d.send(ctx, in.Key.Channel, in.ChatID, s.Replies[i:i+1])
 		if errors.Is(err, ErrRefused) {
