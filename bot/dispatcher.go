@@ -384,6 +384,12 @@ func (d *Dispatcher) Handle(ctx context.Context, in Inbound) error {
 	return err
 }
 
+// ObserveInboxWait records how long an update waited between its append
+// to the inbox and the start of its handling.
+func (d *Dispatcher) ObserveInboxWait(wait time.Duration) {
+	d.metrics.stage.WithLabelValues("inbox_wait").Observe(wait.Seconds())
+}
+
 func (d *Dispatcher) handle(ctx context.Context, in Inbound) (string, error) {
 	err := d.handleUpdate(ctx, in)
 	if err == errDuplicate {
@@ -410,7 +416,9 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	// One round trip: already done? take the chat's lock (another process
 	// may hold it; one that finishes this update meanwhile makes it done),
 	// and read the session.
+	sp := d.metrics.stages()
 	turn, err := d.sessions.Begin(ctx, in.ChatKey(), key)
+	sp.mark("begin")
 	if err != nil {
 		// Sessions hold nothing confirmed: tell the user to retry rather
 		// than keep the platform redelivering.
@@ -454,6 +462,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		// touches the disk.
 		in.Input.Files = d.storeFiles(ctx, in.Key.Channel, facts.Person.ID, in.Input.Files, log)
 	}
+	sp.mark("facts")
 	var guess *attempt
 	if facts.Person == nil {
 		guess = identifyAttempt(in)
@@ -504,6 +513,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		now = d.now()
 		applied, err = d.store.Apply(ctx, in.Key, now, res.Effects)
 	}
+	sp.mark("apply")
 	log = log.With("state", sess.State, "next", res.Session.State)
 	if res.Refused != "" {
 		// Crafted callback data or a command this person may not use:
@@ -533,6 +543,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		d.metrics.storeErr.WithLabelValues("sessions").Inc()
 		return fmt.Errorf("%w: save session: %v", ErrNotSaved, err)
 	}
+	sp.mark("save")
 	if err := d.sendTracked(ctx, in, lease, saved); err != nil {
 		log.Error("send replies", "err", err)
 		return fmt.Errorf("send replies: %w", err)
@@ -544,14 +555,17 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	} else {
 		err = lease.MarkDone(ctx)
 	}
+	sp.mark("send")
 	if err != nil {
 		// The database already holds the update id; a replay is harmless.
 		log.Warn("mark update done", "err", err)
 	}
+	sp.mark("finish")
 	if applied {
 		d.notify(ctx, res.Notices, log)
 		d.substitutes(ctx, res.Effects, log)
 	}
+	sp.mark("after")
 	if facts.Person != nil && (facts.StateOf != facts.Person.ID || unreachable) {
 		// They wrote in: the channel reaches them again (unblocked, or back
 		// inside Zalo's messaging window). The person's state said whether

@@ -400,6 +400,9 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	mallocsAfter, _ := mallocs(metricsAddr, debugAddr)
 	rss, _ := loadtest.PeakRSS(pid)
 	redisAfter := usedMemory(ctx, rdb)
+	if st := stageMeans(metricsAddr); st != "" {
+		r.notes = append(r.notes, st)
+	}
 	if prof != nil {
 		if err := <-prof; err != nil {
 			r.notes = append(r.notes, "profile: "+err.Error())
@@ -780,6 +783,49 @@ func mallocs(addr, debugAddr string) (uint64, string) {
 		return 0, ""
 	}
 	return v.Memstats.Mallocs, "runtime.MemStats via a bench-only expvar hook (build overlay)"
+}
+
+// stageMeans reads the bot's dieuphoi_update_stage_seconds histogram and
+// returns "stage mean" pairs in the order of an update's path: where an
+// update's time went.
+func stageMeans(addr string) string {
+	cl := &http.Client{Timeout: 5 * time.Second}
+	resp, err := cl.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return ""
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	sum, count := map[string]float64{}, map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		rest, ok := strings.CutPrefix(line, "dieuphoi_update_stage_seconds_")
+		if !ok {
+			continue
+		}
+		kind, rest, _ := strings.Cut(rest, "{stage=\"")
+		stage, val, ok := strings.Cut(rest, "\"} ")
+		if !ok {
+			continue
+		}
+		var f float64
+		fmt.Sscan(val, &f)
+		switch kind {
+		case "sum":
+			sum[stage] = f
+		case "count":
+			count[stage] = f
+		}
+	}
+	var parts []string
+	for _, st := range []string{"inbox_wait", "begin", "facts", "apply", "save", "send", "finish", "after"} {
+		if count[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.1f", st, 1000*sum[st]/count[st]))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "mean ms per stage: " + strings.Join(parts, ", ")
 }
 
 func cpuProfile(debugAddr, path string, seconds int) error {
