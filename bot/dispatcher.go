@@ -417,6 +417,14 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	// may hold it; one that finishes this update meanwhile makes it done),
 	// and read the session.
 	sp := d.metrics.stages()
+	// Who the chat is does not depend on the session: read it from the
+	// database while the session store answers, one round trip's wait
+	// instead of two.
+	ident := make(chan identityResult, 1)
+	go func() {
+		id, err := d.store.Identity(ctx, in.Key.Channel, in.UserID)
+		ident <- identityResult{id, err}
+	}()
 	turn, err := d.sessions.Begin(ctx, in.ChatKey(), key)
 	sp.mark("begin")
 	if err != nil {
@@ -441,7 +449,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		// advanced session. Send its replies again (they may not have gone
 		// out) and finish.
 		log.Info("replayed update: session already advanced, resending its replies")
-		if err := d.sendTracked(ctx, in, lease, saved); err != nil {
+		if err := d.sendTracked(ctx, in, lease, saved, nil); err != nil {
 			return fmt.Errorf("send replies: %w", err)
 		}
 		if err := lease.Finish(ctx); err != nil {
@@ -450,7 +458,8 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		return nil
 	}
 	sess := saved.Session
-	facts, unreachable, err := d.facts(ctx, in, sess)
+	id := <-ident
+	facts, unreachable, err := d.facts(ctx, in, sess, &id)
 	if err != nil {
 		log.Error("load facts", "err", err)
 		d.metrics.storeErr.WithLabelValues("database").Inc()
@@ -503,7 +512,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		// again on fresh facts, so the flow tells the user what is stored
 		// now instead of answering for a change that was not stored.
 		log.Info("effects stale: stepping again on fresh facts", "try", try)
-		if facts, unreachable, err = d.facts(ctx, in, sess); err != nil {
+		if facts, unreachable, err = d.facts(ctx, in, sess, nil); err != nil {
 			log.Error("load facts", "err", err)
 			d.metrics.storeErr.WithLabelValues("database").Inc()
 			return fmt.Errorf("%w: load facts: %v", ErrNotSaved, err)
@@ -538,13 +547,14 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
+	counted := d.countReplies(ctx, in, len(saved.Replies))
 	if err := lease.Save(ctx, raw); err != nil {
 		log.Error("save session", "err", err)
 		d.metrics.storeErr.WithLabelValues("sessions").Inc()
 		return fmt.Errorf("%w: save session: %v", ErrNotSaved, err)
 	}
 	sp.mark("save")
-	if err := d.sendTracked(ctx, in, lease, saved); err != nil {
+	if err := d.sendTracked(ctx, in, lease, saved, counted); err != nil {
 		log.Error("send replies", "err", err)
 		return fmt.Errorf("send replies: %w", err)
 	}
@@ -628,17 +638,13 @@ type savedSession struct {
 // sendTracked sends the replies not yet delivered, one at a time. When one
 // fails, it records how far it got, so that the redelivered update resends
 // from there and the user does not get the earlier ones twice.
-func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.Lease, s savedSession) error {
-	if n := len(s.Replies) - s.Sent; n > 1 {
-		// Count the step's replies against the sending budget in one go.
-		if sd, err := d.sender(in.Key.Channel); err == nil {
-			if c, ok := sd.(Counter); ok {
-				if err := c.Count(ctx, in.ChatID, n); err != nil {
-					return err
-				}
-				ctx = Counted(ctx)
-			}
-		}
+func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.Lease, s savedSession, counted func() (context.Context, error)) error {
+	if counted == nil {
+		counted = d.countReplies(ctx, in, len(s.Replies)-s.Sent)
+	}
+	ctx, err := counted()
+	if err != nil {
+		return err
 	}
 	for i := s.Sent; i < len(s.Replies); i++ {
 		err := d.send(ctx, in.Key.Channel, in.ChatID, s.Replies[i:i+1])
@@ -664,6 +670,26 @@ func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.
 	return nil
 }
 
+// countReplies starts counting n replies to in's chat against the sending
+// budget (a Sender that is a Counter: bot/pace) in one go, while the caller
+// does other work (saving the session), and returns a func that waits for
+// it and gives the context to send them with.
+func (d *Dispatcher) countReplies(ctx context.Context, in Inbound, n int) func() (context.Context, error) {
+	sd, err := d.sender(in.Key.Channel)
+	c, ok := sd.(Counter)
+	if err != nil || !ok || n <= 0 {
+		return func() (context.Context, error) { return ctx, nil }
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Count(ctx, in.ChatID, n) }()
+	return func() (context.Context, error) {
+		if err := <-done; err != nil {
+			return ctx, err
+		}
+		return Counted(ctx), nil
+	}
+}
+
 // decodeSession reads what the session store held for chat.
 func (d *Dispatcher) decodeSession(chat string, raw []byte) savedSession {
 	var s savedSession
@@ -684,14 +710,18 @@ func (d *Dispatcher) decodeSession(chat string, raw []byte) savedSession {
 // unlinked elsewhere (console, «Hủy liên kết») stops acting at once.
 // unreachable reports whether the state loaded (that of f.StateOf) carries
 // an unreachable mark.
-func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f flows.Facts, unreachable bool, err error) {
+func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre *identityResult) (f flows.Facts, unreachable bool, err error) {
 	dir := d.dir.Load()
 	f = flows.Facts{
 		Now: d.now(), Channel: in.Key.Channel, UserID: in.UserID, ChatID: in.ChatID,
 		Event: d.event, Directory: dir,
 	}
 	pid := ""
-	id, err := d.store.Identity(ctx, in.Key.Channel, in.UserID)
+	if pre == nil {
+		id, err := d.store.Identity(ctx, in.Key.Channel, in.UserID)
+		pre = &identityResult{id, err}
+	}
+	id, err := pre.id, pre.err
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 	case err != nil:
@@ -760,6 +790,12 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 		}
 	}
 	return f, unreachable, nil
+}
+
+// identityResult is a chat's identity as read from the database.
+type identityResult struct {
+	id  domain.Identity
+	err error
 }
 
 // enrolment looks up the enrolment link a /start argument carries.
