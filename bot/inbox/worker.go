@@ -30,7 +30,7 @@ type WorkerConfig struct {
 	// MaxInFlight bounds the updates read and not yet finished (memory).
 	// Default 2,000.
 	MaxInFlight int
-	// Concurrency bounds the updates handled at once. Default 128.
+	// Concurrency bounds the updates handled at once. Default 512.
 	Concurrency int
 	// MaxAttempts bounds the tries of an update failing with an error other
 	// than bot.ErrNotSaved (a bug, a reply that cannot be rendered), so one
@@ -103,7 +103,7 @@ func NewWorker(c WorkerConfig) *Worker {
 	}
 	n := c.Concurrency
 	if n <= 0 {
-		n = 128
+		n = 512
 	}
 	w.sem = make(chan struct{}, n)
 	return w
