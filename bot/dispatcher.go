@@ -558,6 +558,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		log.Error("send replies", "err", err)
 		return fmt.Errorf("send replies: %w", err)
 	}
+	sp.mark("send")
 	// Mark the update done and, unless tasks still reply in this chat,
 	// release the lock in the same step: nothing below needs it.
 	if len(res.Tasks) == 0 {
@@ -565,7 +566,6 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	} else {
 		err = lease.MarkDone(ctx)
 	}
-	sp.mark("send")
 	if err != nil {
 		// The database already holds the update id; a replay is harmless.
 		log.Warn("mark update done", "err", err)
