@@ -908,14 +908,18 @@ func render(c config, rows []result) string {
 			}
 			return "MISSED"
 		}
-		fmt.Fprintf(&b, "- %s: ≥2,000 updates/s sustained: %s (%.0f)\n", mode, met(max.rate >= 2000), max.rate)
+		fmt.Fprintf(&b, "- %s: ≥ 2,500 updates/s sustained: %s (%.0f)\n", mode, met(max.rate >= 2500), max.rate)
 		if fixed != nil {
 			fmt.Fprintf(&b, "- %s: p99 < 50 ms at %d updates/s: %s (p99 %s ms, achieved %.0f/s)\n", mode, c.rate, met(fixed.p99 < 50*time.Millisecond), ms(fixed.p99), fixed.rate)
 		}
 		if echo != nil && echo.rate > 0 {
-			fmt.Fprintf(&b, "- %s: ≥ half the bare echo bot's throughput: %s (%.0f%%: %.0f vs %.0f updates/s)\n", mode, met(max.rate >= echo.rate/2), 100*max.rate/echo.rate, max.rate, echo.rate)
+			fmt.Fprintf(&b, "- %s: ≥ 0.4 × the bare echo bot's throughput: %s (%.0f%%: %.0f vs %.0f updates/s)\n", mode, met(max.rate >= 0.4*echo.rate), 100*max.rate/echo.rate, max.rate, echo.rate)
 		}
-		fmt.Fprintf(&b, "- %s: < 150 MB RSS with %d active conversations: %s (%.0f MB)\n", mode, max.chats, met(max.rssMB < 150), max.rssMB)
+		open := c.active
+		if open <= 0 || open > max.chats {
+			open = max.chats
+		}
+		fmt.Fprintf(&b, "- %s: peak RSS < 150 MB: %s (%.0f MB; %d chats, at most %d mid-conversation at once; -chats 10000 -active 0 for the issue's 10,000 open conversations)\n", mode, met(max.rssMB < 150), max.rssMB, max.chats, open)
 		for _, n := range max.notes {
 			fmt.Fprintf(&b, "  - %s\n", n)
 		}
