@@ -421,10 +421,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	// database while the session store answers, one round trip's wait
 	// instead of two.
 	ident := make(chan identityResult, 1)
-	go func() {
-		id, err := d.store.Identity(ctx, in.Key.Channel, in.UserID)
-		ident <- identityResult{id, err}
-	}()
+	go func() { ident <- d.identity(ctx, in) }()
 	turn, err := d.sessions.Begin(ctx, in.ChatKey(), key)
 	sp.mark("begin")
 	if err != nil {
@@ -718,8 +715,8 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 	}
 	pid := ""
 	if pre == nil {
-		id, err := d.store.Identity(ctx, in.Key.Channel, in.UserID)
-		pre = &identityResult{id, err}
+		r := d.identity(ctx, in)
+		pre = &r
 	}
 	id, err := pre.id, pre.err
 	switch {
@@ -763,8 +760,10 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 		return f, unreachable, nil // unknown, or removed from the list since
 	}
 	f.StateOf = p.ID
-	st, err := d.store.PersonState(ctx, p.ID)
-	if err != nil {
+	var st storage.PersonState
+	if pre.state != nil && p.ID == pre.id.PersonID {
+		st = *pre.state
+	} else if st, err = d.store.PersonState(ctx, p.ID); err != nil {
 		return f, false, fmt.Errorf("person state: %w", err)
 	}
 	f.RSVP, f.Lang, unreachable = st.RSVP, st.Lang, st.Unreachable
@@ -792,10 +791,29 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 	return f, unreachable, nil
 }
 
-// identityResult is a chat's identity as read from the database.
+// identityResult is a chat's identity as read from the database, with its
+// person's state when the store reads both at once.
 type identityResult struct {
-	id  domain.Identity
-	err error
+	id    domain.Identity
+	state *storage.PersonState
+	err   error
+}
+
+// identity reads who in's sender is (and, from a store that can, their
+// state in the same query).
+func (d *Dispatcher) identity(ctx context.Context, in Inbound) identityResult {
+	if s, ok := d.store.(interface {
+		IdentityState(ctx context.Context, ch domain.Channel, userID string) (domain.Identity, storage.PersonState, bool, error)
+	}); ok {
+		id, st, found, err := s.IdentityState(ctx, in.Key.Channel, in.UserID)
+		r := identityResult{id: id, err: err}
+		if found {
+			r.state = &st
+		}
+		return r
+	}
+	id, err := d.store.Identity(ctx, in.Key.Channel, in.UserID)
+	return identityResult{id: id, err: err}
 }
 
 // enrolment looks up the enrolment link a /start argument carries.
