@@ -42,6 +42,10 @@ import (
 
 const token = "424242:BENCH-token-for-the-fake-api"
 
+// webhookConns is how many webhook deliveries the fake makes at once:
+// Telegram's default max_connections.
+const webhookConns = 40
+
 type config struct {
 	quick        bool
 	active       int
@@ -310,6 +314,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	}
 	if mode == "webhook" {
 		opt.PushURLs = []string{"http://" + addr + "/telegram/webhook"}
+		opt.PushWorkers = webhookConns
 		opt.Secret = secret
 		env["TELEGRAM_WEBHOOK_URL"] = opt.PushURLs[0]
 		env["TELEGRAM_WEBHOOK_SECRET"] = secret
@@ -586,6 +591,7 @@ func runEcho(ctx context.Context, c config, mode string) (result, error) {
 			return r, err
 		}
 		opt.PushURLs = []string{"http://" + addr + "/telegram/webhook"}
+		opt.PushWorkers = webhookConns
 		env["BENCH_ECHO_WEBHOOK_ADDR"] = addr
 	}
 	api, err := loadtest.Start(opt)
