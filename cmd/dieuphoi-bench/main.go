@@ -72,7 +72,7 @@ func main() {
 	var c config
 	var modes string
 	flag.BoolVar(&c.quick, "quick", false, "smoke run: 500 chats, 5 s fixed-rate run")
-	flag.IntVar(&c.chats, "chats", 10000, "simulated users (distinct chats) per run")
+	flag.IntVar(&c.chats, "chats", 5000, "simulated users (distinct chats) per run")
 	flag.IntVar(&c.active, "active", 200, "most users mid-conversation at once (0: all at once)")
 	flag.IntVar(&c.focal, "focal", -1, "of them, focal points entering an indicator (default chats/40, at most 296)")
 	flag.IntVar(&c.rate, "rate", 500, "updates per second of the fixed-rate run")
