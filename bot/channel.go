@@ -90,3 +90,24 @@ func Backoff(lo, hi time.Duration, n int) time.Duration {
 	}
 	return min(d, hi)
 }
+
+// Counter is implemented by a Sender that counts messages against a
+// sending budget (bot/pace): the dispatcher counts a step's replies at once
+// (one round trip to the shared limiter, not one per reply) and sends them
+// with a context marked by Counted.
+type Counter interface {
+	Count(ctx context.Context, chatID string, n int) error
+}
+
+type countedKey struct{}
+
+// Counted marks ctx: the messages sent with it were counted already.
+func Counted(ctx context.Context) context.Context {
+	return context.WithValue(ctx, countedKey{}, true)
+}
+
+// IsCounted reports whether ctx was marked by Counted.
+func IsCounted(ctx context.Context) bool {
+	v, _ := ctx.Value(countedKey{}).(bool)
+	return v
+}

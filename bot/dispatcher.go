@@ -143,6 +143,7 @@ type Dispatcher struct {
 	perQuota  int64
 	allQuota  int64
 	reads     reads // evidence read in the background (reading.go)
+	dirReload dirReload
 
 	mu       sync.RWMutex
 	senders  map[domain.Channel]Sender
@@ -320,12 +321,11 @@ func (d *Dispatcher) substitutes(ctx context.Context, effects []domain.Effect, l
 	if len(subs) == 0 {
 		return
 	}
-	dir, err := d.store.Directory(ctx)
+	dir, err := d.reloadDirectory(ctx)
 	if err != nil {
 		log.Warn("reload people after a substitute", "err", err)
 		return
 	}
-	d.SetDirectory(dir)
 	for _, r := range subs {
 		sub, ok := dir.Person(domain.SubstituteID(r.PersonID))
 		if r.Status != domain.RSVPSubstitute || !ok || !sub.Has(domain.RoleSubstitute) {
@@ -402,6 +402,12 @@ func (d *Dispatcher) Handle(ctx context.Context, in Inbound) error {
 	return err
 }
 
+// ObserveInboxWait records how long an update waited between its append
+// to the inbox and the start of its handling.
+func (d *Dispatcher) ObserveInboxWait(wait time.Duration) {
+	d.metrics.stage.WithLabelValues("inbox_wait").Observe(wait.Seconds())
+}
+
 func (d *Dispatcher) handle(ctx context.Context, in Inbound) (string, error) {
 	err := d.handleUpdate(ctx, in)
 	if err == errDuplicate {
@@ -428,7 +434,14 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	// One round trip: already done? take the chat's lock (another process
 	// may hold it; one that finishes this update meanwhile makes it done),
 	// and read the session.
+	sp := d.metrics.stages()
+	// Who the chat is does not depend on the session: read it from the
+	// database while the session store answers, one round trip's wait
+	// instead of two.
+	ident := make(chan identityResult, 1)
+	go func() { ident <- d.identity(ctx, in) }()
 	turn, err := d.sessions.Begin(ctx, in.ChatKey(), key)
+	sp.mark("begin")
 	if err != nil {
 		// Sessions hold nothing confirmed: tell the user to retry rather
 		// than keep the platform redelivering.
@@ -451,7 +464,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		// advanced session. Send its replies again (they may not have gone
 		// out) and finish.
 		log.Info("replayed update: session already advanced, resending its replies")
-		if err := d.sendTracked(ctx, in, lease, saved); err != nil {
+		if err := d.sendTracked(ctx, in, lease, saved, nil); err != nil {
 			return fmt.Errorf("send replies: %w", err)
 		}
 		if err := lease.Finish(ctx); err != nil {
@@ -460,7 +473,8 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		return nil
 	}
 	sess := saved.Session
-	facts, unreachable, err := d.facts(ctx, in, sess)
+	id := <-ident
+	facts, unreachable, err := d.facts(ctx, in, sess, &id)
 	if err != nil {
 		log.Error("load facts", "err", err)
 		d.metrics.storeErr.WithLabelValues("database").Inc()
@@ -472,6 +486,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		// touches the disk.
 		in.Input.Files = d.storeFiles(ctx, in.Key.Channel, facts.Person.ID, in.Input.Files, log)
 	}
+	sp.mark("facts")
 	var guess *attempt
 	if facts.Person == nil {
 		guess = identifyAttempt(in)
@@ -512,7 +527,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		// again on fresh facts, so the flow tells the user what is stored
 		// now instead of answering for a change that was not stored.
 		log.Info("effects stale: stepping again on fresh facts", "try", try)
-		if facts, unreachable, err = d.facts(ctx, in, sess); err != nil {
+		if facts, unreachable, err = d.facts(ctx, in, sess, nil); err != nil {
 			log.Error("load facts", "err", err)
 			d.metrics.storeErr.WithLabelValues("database").Inc()
 			return fmt.Errorf("%w: load facts: %v", ErrNotSaved, err)
@@ -522,6 +537,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		now = d.now()
 		applied, err = d.store.Apply(ctx, in.Key, now, res.Effects)
 	}
+	sp.mark("apply")
 	log = log.With("state", sess.State, "next", res.Session.State)
 	if res.Refused != "" {
 		// Crafted callback data or a command this person may not use:
@@ -546,15 +562,18 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
+	counted := d.countReplies(ctx, in, len(saved.Replies))
 	if err := lease.Save(ctx, raw); err != nil {
 		log.Error("save session", "err", err)
 		d.metrics.storeErr.WithLabelValues("sessions").Inc()
 		return fmt.Errorf("%w: save session: %v", ErrNotSaved, err)
 	}
-	if err := d.sendTracked(ctx, in, lease, saved); err != nil {
+	sp.mark("save")
+	if err := d.sendTracked(ctx, in, lease, saved, counted); err != nil {
 		log.Error("send replies", "err", err)
 		return fmt.Errorf("send replies: %w", err)
 	}
+	sp.mark("send")
 	// Mark the update done and, unless tasks still reply in this chat,
 	// release the lock in the same step: nothing below needs it.
 	if len(res.Tasks) == 0 {
@@ -566,10 +585,12 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		// The database already holds the update id; a replay is harmless.
 		log.Warn("mark update done", "err", err)
 	}
+	sp.mark("finish")
 	if applied {
 		d.notify(ctx, res.Notices, log)
 		d.substitutes(ctx, res.Effects, log)
 	}
+	sp.mark("after")
 	if facts.Person != nil && (facts.StateOf != facts.Person.ID || unreachable) {
 		// They wrote in: the channel reaches them again (unblocked, or back
 		// inside Zalo's messaging window). The person's state said whether
@@ -632,7 +653,14 @@ type savedSession struct {
 // sendTracked sends the replies not yet delivered, one at a time. When one
 // fails, it records how far it got, so that the redelivered update resends
 // from there and the user does not get the earlier ones twice.
-func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.Lease, s savedSession) error {
+func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.Lease, s savedSession, counted func() (context.Context, error)) error {
+	if counted == nil {
+		counted = d.countReplies(ctx, in, len(s.Replies)-s.Sent)
+	}
+	ctx, err := counted()
+	if err != nil {
+		return err
+	}
 	for i := s.Sent; i < len(s.Replies); i++ {
 		err := d.send(ctx, in.Key.Channel, in.ChatID, s.Replies[i:i+1])
 		if errors.Is(err, ErrRefused) {
@@ -657,6 +685,26 @@ func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.
 	return nil
 }
 
+// countReplies starts counting n replies to in's chat against the sending
+// budget (a Sender that is a Counter: bot/pace) in one go, while the caller
+// does other work (saving the session), and returns a func that waits for
+// it and gives the context to send them with.
+func (d *Dispatcher) countReplies(ctx context.Context, in Inbound, n int) func() (context.Context, error) {
+	sd, err := d.sender(in.Key.Channel)
+	c, ok := sd.(Counter)
+	if err != nil || !ok || n <= 0 {
+		return func() (context.Context, error) { return ctx, nil }
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Count(ctx, in.ChatID, n) }()
+	return func() (context.Context, error) {
+		if err := <-done; err != nil {
+			return ctx, err
+		}
+		return Counted(ctx), nil
+	}
+}
+
 // decodeSession reads what the session store held for chat.
 func (d *Dispatcher) decodeSession(chat string, raw []byte) savedSession {
 	var s savedSession
@@ -677,14 +725,18 @@ func (d *Dispatcher) decodeSession(chat string, raw []byte) savedSession {
 // unlinked elsewhere (console, «Hủy liên kết») stops acting at once.
 // unreachable reports whether the state loaded (that of f.StateOf) carries
 // an unreachable mark.
-func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f flows.Facts, unreachable bool, err error) {
+func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre *identityResult) (f flows.Facts, unreachable bool, err error) {
 	dir := d.dir.Load()
 	f = flows.Facts{
 		Now: d.now(), Channel: in.Key.Channel, UserID: in.UserID, ChatID: in.ChatID,
 		Event: d.event, Directory: dir,
 	}
 	pid := ""
-	id, err := d.store.Identity(ctx, in.Key.Channel, in.UserID)
+	if pre == nil {
+		r := d.identity(ctx, in)
+		pre = &r
+	}
+	id, err := pre.id, pre.err
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 	case err != nil:
@@ -729,8 +781,10 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 		return f, unreachable, nil // unknown, or removed from the list since
 	}
 	f.StateOf = p.ID
-	st, err := d.store.PersonState(ctx, p.ID)
-	if err != nil {
+	var st storage.PersonState
+	if pre.state != nil && p.ID == pre.id.PersonID {
+		st = *pre.state
+	} else if st, err = d.store.PersonState(ctx, p.ID); err != nil {
 		return f, false, fmt.Errorf("person state: %w", err)
 	}
 	f.RSVP, f.Lang, unreachable = st.RSVP, st.Lang, st.Unreachable
@@ -764,6 +818,31 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session) (f 
 		}
 	}
 	return f, unreachable, nil
+}
+
+// identityResult is a chat's identity as read from the database, with its
+// person's state when the store reads both at once.
+type identityResult struct {
+	id    domain.Identity
+	state *storage.PersonState
+	err   error
+}
+
+// identity reads who in's sender is (and, from a store that can, their
+// state in the same query).
+func (d *Dispatcher) identity(ctx context.Context, in Inbound) identityResult {
+	if s, ok := d.store.(interface {
+		IdentityState(ctx context.Context, ch domain.Channel, userID string) (domain.Identity, storage.PersonState, bool, error)
+	}); ok {
+		id, st, found, err := s.IdentityState(ctx, in.Key.Channel, in.UserID)
+		r := identityResult{id: id, err: err}
+		if found {
+			r.state = &st
+		}
+		return r
+	}
+	id, err := d.store.Identity(ctx, in.Key.Channel, in.UserID)
+	return identityResult{id: id, err: err}
 }
 
 // enrolment looks up the enrolment link a /start argument carries.

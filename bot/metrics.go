@@ -12,6 +12,7 @@ import (
 type Metrics struct {
 	updates  *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	stage    *prometheus.HistogramVec
 	sent     *prometheus.CounterVec
 	storeErr *prometheus.CounterVec
 	flood    *prometheus.CounterVec
@@ -33,6 +34,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "dieuphoi_update_seconds", Help: "Time to handle one update, from arrival to replies sent.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"channel"}),
+		stage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "dieuphoi_update_stage_seconds",
+			Help:    "Where an update's time goes: inbox_wait (appended to handler start), begin (session and chat lock), facts, apply (database), save (session), send (replies), finish (done mark), after (notices, substitutes).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"stage"}),
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dieuphoi_messages_sent_total", Help: "Outgoing message batches by channel and result (ok, blocked, error).",
 		}, []string{"channel", "result"}),
@@ -44,7 +50,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"channel"}),
 		active: map[string]time.Time{},
 	}
-	reg.MustRegister(m.updates, m.latency, m.sent, m.storeErr, m.flood,
+	reg.MustRegister(m.updates, m.latency, m.stage, m.sent, m.storeErr, m.flood,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "dieuphoi_active_sessions", Help: "Chats that wrote to this process in the last 30 minutes.",
 		}, m.activeCount))
@@ -130,4 +136,19 @@ func (g *floodGuard) prune(now time.Time) {
 			delete(g.buckets, k)
 		}
 	}
+}
+
+// stages times the stages of one update into the stage histogram.
+type stages struct {
+	m *Metrics
+	t time.Time
+}
+
+func (m *Metrics) stages() *stages { return &stages{m: m, t: time.Now()} }
+
+// mark records the time since the previous mark as stage name.
+func (s *stages) mark(name string) {
+	now := time.Now()
+	s.m.stage.WithLabelValues(name).Observe(now.Sub(s.t).Seconds())
+	s.t = now
 }

@@ -30,7 +30,7 @@ type WorkerConfig struct {
 	// MaxInFlight bounds the updates read and not yet finished (memory).
 	// Default 2,000.
 	MaxInFlight int
-	// Concurrency bounds the updates handled at once. Default 128.
+	// Concurrency bounds the updates handled at once. Default 512.
 	Concurrency int
 	// MaxAttempts bounds the tries of an update failing with an error other
 	// than bot.ErrNotSaved (a bug, a reply that cannot be rendered), so one
@@ -103,7 +103,7 @@ func NewWorker(c WorkerConfig) *Worker {
 	}
 	n := c.Concurrency
 	if n <= 0 {
-		n = 128
+		n = 512
 	}
 	w.sem = make(chan struct{}, n)
 	return w
@@ -343,6 +343,9 @@ func (w *Worker) handle(ctx context.Context, e queued) bool {
 			return false
 		}
 		w.sem <- struct{}{}
+		if o, ok := w.handler.(waitObserver); ok && attempt == 1 {
+			o.ObserveInboxWait(time.Since(e.it.Created))
+		}
 		// In-flight updates finish at shutdown: only new ones stop.
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		err := w.handler.Handle(hctx, in)
@@ -371,6 +374,12 @@ func (w *Worker) handle(ctx context.Context, e queued) bool {
 			return false
 		}
 	}
+}
+
+// waitObserver is a Handler that records how long updates waited in the
+// inbox (bot.Dispatcher, into its stage histogram).
+type waitObserver interface {
+	ObserveInboxWait(time.Duration)
 }
 
 // waitLease reports whether e may be handled: at once when its partition

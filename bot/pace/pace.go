@@ -66,12 +66,23 @@ type Sender struct {
 
 // Send implements bot.Sender.
 func (s Sender) Send(ctx context.Context, chatID string, replies []flows.Reply) error {
-	if err := s.Limiter.Take(ctx, chatID, max(len(replies), 1)); err != nil && ctx.Err() != nil {
-		return err
+	if !bot.IsCounted(ctx) {
+		if err := s.Count(ctx, chatID, max(len(replies), 1)); err != nil {
+			return err
+		}
 	}
 	// A limiter that cannot be reached does not stop the replies: the
 	// platform's own 429 is the backstop.
 	return s.Next.Send(ctx, chatID, replies)
+}
+
+// Count implements bot.Counter: n replies to chatID are taken from the
+// budget. Only an ended ctx is an error.
+func (s Sender) Count(ctx context.Context, chatID string, n int) error {
+	if err := s.Limiter.Take(ctx, chatID, n); err != nil && ctx.Err() != nil {
+		return err
+	}
+	return nil
 }
 
 // Fetch passes through to the wrapped sender's file fetching, when it has

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -21,7 +22,17 @@ type Redis struct {
 	all    redis_rate.Limit
 	chat   redis_rate.Limit
 	group  redis_rate.Limit
+
+	// The pause as last read, for replies: they check it at most every
+	// pauseFresh instead of paying a round trip each.
+	pmu       sync.Mutex
+	pauseEnd  time.Time
+	pauseRead time.Time
 }
+
+// pauseFresh is how long replies trust the pause last read: another
+// process's 429 holds this process's replies at most this much late.
+const pauseFresh = 50 * time.Millisecond
 
 // NewRedis paces by lim on rdb, under keys starting with prefix (e.g.
 // "dieuphoi:pace:telegram:").
@@ -96,18 +107,54 @@ func (r *Redis) wait(ctx context.Context, key string, lim redis_rate.Limit) erro
 // to a second ahead (a burst of replyBurst per chat), and goes out anyway
 // when it has not.
 func (r *Redis) Take(ctx context.Context, chat string, n int) error {
-	if err := r.waitPause(ctx); err != nil {
+	if err := r.replyPause(ctx); err != nil {
 		return err
 	}
 	cl := r.chatLimit(chat)
 	cl.Burst = replyBurst
-	if _, err := r.rl.AllowAtMost(ctx, r.prefix+"chat:"+chat, cl, n); err != nil {
-		return fmt.Errorf("pace: %w", err)
-	}
 	al := r.all
 	al.Burst = 2 * r.all.Rate // beyond the bookings of waiting messages (one period)
-	if _, err := r.rl.AllowAtMost(ctx, r.prefix+"all", al, n); err != nil {
+	// The two budgets are independent: count them at the same time, one
+	// round trip's wait for the reply instead of two.
+	errc := make(chan error, 1)
+	go func() {
+		_, err := r.rl.AllowAtMost(ctx, r.prefix+"all", al, n)
+		errc <- err
+	}()
+	_, err := r.rl.AllowAtMost(ctx, r.prefix+"chat:"+chat, cl, n)
+	if aerr := <-errc; err == nil {
+		err = aerr
+	}
+	if err != nil {
 		return fmt.Errorf("pace: %w", err)
+	}
+	return nil
+}
+
+// replyPause waits out a pause known at most pauseFresh ago.
+func (r *Redis) replyPause(ctx context.Context) error {
+	now := time.Now()
+	r.pmu.Lock()
+	end, fresh := r.pauseEnd, now.Sub(r.pauseRead) < pauseFresh
+	r.pmu.Unlock()
+	if !fresh {
+		v, err := r.rdb.Get(ctx, r.prefix+"pause").Result()
+		switch {
+		case errors.Is(err, goredis.Nil):
+			end = time.Time{}
+		case err != nil:
+			return fmt.Errorf("pace: %w", err)
+		default:
+			if ms, perr := strconv.ParseInt(v, 10, 64); perr == nil {
+				end = time.UnixMilli(ms)
+			}
+		}
+		r.pmu.Lock()
+		r.pauseEnd, r.pauseRead = end, now
+		r.pmu.Unlock()
+	}
+	if !bot.Sleep(ctx, time.Until(end)) {
+		return ctx.Err()
 	}
 	return nil
 }
@@ -118,6 +165,11 @@ func (r *Redis) Pause(ctx context.Context, until time.Time) error {
 	if d <= 0 {
 		return nil
 	}
+	r.pmu.Lock()
+	if until.After(r.pauseEnd) {
+		r.pauseEnd = until
+	}
+	r.pmu.Unlock()
 	if err := r.rdb.Set(ctx, r.prefix+"pause", strconv.FormatInt(until.UnixMilli(), 10), d).Err(); err != nil {
 		return fmt.Errorf("pace: pause: %w", err)
 	}

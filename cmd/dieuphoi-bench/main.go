@@ -42,6 +42,10 @@ import (
 
 const token = "424242:BENCH-token-for-the-fake-api"
 
+// webhookConns is how many webhook deliveries the fake makes at once:
+// Telegram's default max_connections.
+const webhookConns = 40
+
 type config struct {
 	quick        bool
 	active       int
@@ -68,7 +72,7 @@ func main() {
 	var c config
 	var modes string
 	flag.BoolVar(&c.quick, "quick", false, "smoke run: 500 chats, 5 s fixed-rate run")
-	flag.IntVar(&c.chats, "chats", 10000, "simulated users (distinct chats) per run")
+	flag.IntVar(&c.chats, "chats", 5000, "simulated users (distinct chats) per run")
 	flag.IntVar(&c.active, "active", 200, "most users mid-conversation at once (0: all at once)")
 	flag.IntVar(&c.focal, "focal", -1, "of them, focal points entering an indicator (default chats/40, at most 296)")
 	flag.IntVar(&c.rate, "rate", 500, "updates per second of the fixed-rate run")
@@ -310,6 +314,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	}
 	if mode == "webhook" {
 		opt.PushURLs = []string{"http://" + addr + "/telegram/webhook"}
+		opt.PushWorkers = webhookConns
 		opt.Secret = secret
 		env["TELEGRAM_WEBHOOK_URL"] = opt.PushURLs[0]
 		env["TELEGRAM_WEBHOOK_SECRET"] = secret
@@ -337,13 +342,14 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	// Users: all chats (max run), or as many as the fixed rate needs.
 	people := camp.People
 	if rate > 0 {
-		people = people[:min(len(people), max(200, rate*c.rateSeconds/len(loadtest.RSVPSteps(""))+1))]
+		people = people[:min(len(people), max(200, rate*c.rateSeconds/loadtest.MixMeanSteps+1))]
 	}
 	users := make([]*loadtest.User, len(people))
 	for i, p := range people {
-		steps := loadtest.RSVPSteps(p.Token)
+		steps, _ := loadtest.MixSteps(i, p.Token, p.Phone)
 		if p.Indicator != "" && rate == 0 {
-			steps = append(steps, loadtest.VerifyStep(p.Phone))
+			// Focal points follow their RSVP (their number already
+			// proven) with an indicator entry.
 			steps = append(steps, loadtest.IndicatorSteps(p.Indicator, int64(i))...)
 		}
 		users[i] = &loadtest.User{S: api, C: api.Chat(int64(900000000 + i)), Steps: steps}
@@ -400,6 +406,9 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	mallocsAfter, _ := mallocs(metricsAddr, debugAddr)
 	rss, _ := loadtest.PeakRSS(pid)
 	redisAfter := usedMemory(ctx, rdb)
+	if st := stageMeans(metricsAddr); st != "" {
+		r.notes = append(r.notes, st)
+	}
 	if prof != nil {
 		if err := <-prof; err != nil {
 			r.notes = append(r.notes, "profile: "+err.Error())
@@ -537,15 +546,39 @@ func checkDB(ctx context.Context, dbURL string, people []loadtest.Person, indica
 	}
 	defer conn.Close(ctx)
 	var problems []string
-	var rows, persons, bad int
-	err = conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT person_id),
-		count(*) FILTER (WHERE status <> 'substitute' OR sub_name <> $1 OR sub_position <> $2 OR sub_phone <> $3)
-		FROM rsvps`, loadtest.Substitute.Name, loadtest.Substitute.Position, loadtest.Substitute.Phone).Scan(&rows, &persons, &bad)
+	// Exactly one answer per person, the one their script gave
+	// (loadtest.MixSteps): «Tham dự», or the benchmark's substitute.
+	rs, err := conn.Query(ctx, `SELECT person_id, status, COALESCE(sub_name, ''), COALESCE(sub_position, ''), COALESCE(sub_phone, '') FROM rsvps`)
 	if err != nil {
 		return append(problems, "query rsvps: "+err.Error())
 	}
-	if rows != len(people) || persons != len(people) || bad != 0 {
-		problems = append(problems, fmt.Sprintf("rsvps: %d rows for %d people (%d wrong); want exactly one substitute answer for each of %d", rows, persons, bad, len(people)))
+	type answer struct{ status, name, position, phone string }
+	got := map[string][]answer{}
+	rows := 0
+	for rs.Next() {
+		var id string
+		var a answer
+		if err := rs.Scan(&id, &a.status, &a.name, &a.position, &a.phone); err != nil {
+			rs.Close()
+			return append(problems, "scan rsvps: "+err.Error())
+		}
+		got[id] = append(got[id], a)
+		rows++
+	}
+	rs.Close()
+	bad := 0
+	for i, p := range people {
+		_, attend := loadtest.MixSteps(i, p.Token, p.Phone)
+		want := answer{"substitute", loadtest.Substitute.Name, loadtest.Substitute.Position, loadtest.Substitute.Phone}
+		if attend {
+			want = answer{status: "attend"}
+		}
+		if a := got[p.ID]; len(a) != 1 || a[0] != want {
+			bad++
+		}
+	}
+	if rows != len(people) || bad != 0 {
+		problems = append(problems, fmt.Sprintf("rsvps: %d rows, %d of %d people without exactly their one answer", rows, bad, len(people)))
 	}
 	if indicators {
 		want := 0
@@ -583,6 +616,7 @@ func runEcho(ctx context.Context, c config, mode string) (result, error) {
 			return r, err
 		}
 		opt.PushURLs = []string{"http://" + addr + "/telegram/webhook"}
+		opt.PushWorkers = webhookConns
 		env["BENCH_ECHO_WEBHOOK_ADDR"] = addr
 	}
 	api, err := loadtest.Start(opt)
@@ -607,7 +641,7 @@ func runEcho(ctx context.Context, c config, mode string) (result, error) {
 			return r, err
 		}
 	}
-	steps := len(loadtest.RSVPSteps(""))
+	steps := loadtest.MixMeanSteps
 	users := make([]*loadtest.User, c.chats)
 	for i := range users {
 		users[i] = &loadtest.User{S: api, C: api.Chat(int64(800000000 + i)), Steps: loadtest.EchoSteps(steps)}
@@ -782,6 +816,49 @@ func mallocs(addr, debugAddr string) (uint64, string) {
 	return v.Memstats.Mallocs, "runtime.MemStats via a bench-only expvar hook (build overlay)"
 }
 
+// stageMeans reads the bot's dieuphoi_update_stage_seconds histogram and
+// returns "stage mean" pairs in the order of an update's path: where an
+// update's time went.
+func stageMeans(addr string) string {
+	cl := &http.Client{Timeout: 5 * time.Second}
+	resp, err := cl.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return ""
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	sum, count := map[string]float64{}, map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		rest, ok := strings.CutPrefix(line, "dieuphoi_update_stage_seconds_")
+		if !ok {
+			continue
+		}
+		kind, rest, _ := strings.Cut(rest, "{stage=\"")
+		stage, val, ok := strings.Cut(rest, "\"} ")
+		if !ok {
+			continue
+		}
+		var f float64
+		fmt.Sscan(val, &f)
+		switch kind {
+		case "sum":
+			sum[stage] = f
+		case "count":
+			count[stage] = f
+		}
+	}
+	var parts []string
+	for _, st := range []string{"inbox_wait", "begin", "facts", "apply", "save", "send", "finish", "after"} {
+		if count[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.1f", st, 1000*sum[st]/count[st]))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "mean ms per stage: " + strings.Join(parts, ", ")
+}
+
 func cpuProfile(debugAddr, path string, seconds int) error {
 	_ = os.MkdirAll(filepath.Dir(path), 0o755)
 	cl := &http.Client{Timeout: time.Duration(seconds+30) * time.Second}
@@ -817,7 +894,7 @@ func render(c config, rows []result) string {
 	fmt.Fprintf(&b, "## dieuphoi benchmark — %s\n\n", time.Now().Format("2006-01-02 15:04"))
 	fmt.Fprintf(&b, "Machine: nproc %d, GOMAXPROCS %d, %s/%s, %s, host %s. Bot, fake Bot API + simulated users, PostgreSQL and Redis all share these CPUs.\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), host)
-	fmt.Fprintf(&b, "Load: %d chats per run, each a whole RSVP with a substitute (6 updates); %d of them focal points who also share their own number, then enter one indicator with an evidence PDF (11 more updates). Latency: update offered (queued for getUpdates / webhook POST started) → first reply at the fake.\n\n",
+	fmt.Fprintf(&b, "Load: %d chats per run, every other one the 3-step RSVP (invite link, own number, «Tham dự»), the others the 7-step substitute (invite link, own number, five steps naming a substitute); %d of them focal points who then enter one indicator with an evidence PDF (10 more updates). Latency: update offered (queued for getUpdates / webhook POST started) → first reply at the fake.\n\n",
 		c.chats, min(c.focal, 37*loadtest.MaxPerAgency))
 	b.WriteString("| run | mode | chats | updates | s | updates/s | p50 ms | p95 ms | p99 ms | max ms | CPU ms/update | allocs/update | peak RSS MB | Redis B/session | correct |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
@@ -862,14 +939,18 @@ func render(c config, rows []result) string {
 			}
 			return "MISSED"
 		}
-		fmt.Fprintf(&b, "- %s: ≥2,000 updates/s sustained: %s (%.0f)\n", mode, met(max.rate >= 2000), max.rate)
+		fmt.Fprintf(&b, "- %s: ≥ 2,500 updates/s sustained: %s (%.0f)\n", mode, met(max.rate >= 2500), max.rate)
 		if fixed != nil {
 			fmt.Fprintf(&b, "- %s: p99 < 50 ms at %d updates/s: %s (p99 %s ms, achieved %.0f/s)\n", mode, c.rate, met(fixed.p99 < 50*time.Millisecond), ms(fixed.p99), fixed.rate)
 		}
 		if echo != nil && echo.rate > 0 {
-			fmt.Fprintf(&b, "- %s: ≥ half the bare echo bot's throughput: %s (%.0f%%: %.0f vs %.0f updates/s)\n", mode, met(max.rate >= echo.rate/2), 100*max.rate/echo.rate, max.rate, echo.rate)
+			fmt.Fprintf(&b, "- %s: ≥ 0.4 × the bare echo bot's throughput: %s (%.0f%%: %.0f vs %.0f updates/s)\n", mode, met(max.rate >= 0.4*echo.rate), 100*max.rate/echo.rate, max.rate, echo.rate)
 		}
-		fmt.Fprintf(&b, "- %s: < 150 MB RSS with %d active conversations: %s (%.0f MB)\n", mode, max.chats, met(max.rssMB < 150), max.rssMB)
+		open := c.active
+		if open <= 0 || open > max.chats {
+			open = max.chats
+		}
+		fmt.Fprintf(&b, "- %s: peak RSS < 150 MB: %s (%.0f MB; %d chats, at most %d mid-conversation at once; -chats 10000 -active 0 for the issue's 10,000 open conversations)\n", mode, met(max.rssMB < 150), max.rssMB, max.chats, open)
 		for _, n := range max.notes {
 			fmt.Fprintf(&b, "  - %s\n", n)
 		}

@@ -38,8 +38,9 @@ func (c *Campaign) Focal() []Person {
 }
 
 // evidenceIndicators are the example's indicators that take evidence and
-// accept the value 5.
-var evidenceIndicators = []string{"1.1.1", "P1.04", "2.2.1", "2.2.2", "2.2.3", "2.2.4", "P2.05", "P3.01",
+// accept the value 5 without a warning (2.2.2 is left out: 5 % is 14 times
+// last year's 0,35 %, and the bot asks to confirm before sending).
+var evidenceIndicators = []string{"1.1.1", "P1.04", "2.2.1", "2.2.3", "2.2.4", "P2.05", "P3.01",
 	"P3.02", "P3.03", "P4.01", "P4.02", "5.1.3", "5.2.1", "5.3.2", "P5.04", "P6.01", "P6.02", "P6.03",
 	"P6.04", "P6.05", "P7.01", "P7.03"}
 

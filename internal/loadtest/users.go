@@ -49,6 +49,42 @@ func RSVPSteps(inviteToken string) []Step {
 	}
 }
 
+// AttendSteps is the 3-step RSVP: the invite link, sharing one's
+// own number, «Tham dự».
+func AttendSteps(inviteToken, phone string) []Step {
+	return []Step{
+		{Name: "start", Text: "/start " + inviteToken, Button: "rsvp:attend"},
+		contactStep(phone),
+		{Name: "attend", Press: "rsvp:attend", Want: "sẽ tham dự"},
+	}
+}
+
+// contactStep shares one's own number after the invite link: a focal point
+// is told it is verified, a delegate is shown the event card again.
+func contactStep(phone string) Step {
+	return Step{Name: "contact", Phone: phone, Want: "Đã xác thực", Button: "rsvp:attend"}
+}
+
+// SubstituteSteps is the 7-step substitute: the invite link,
+// sharing one's own number, then naming a substitute (RSVPSteps).
+func SubstituteSteps(inviteToken, phone string) []Step {
+	s := RSVPSteps(inviteToken)
+	return append([]Step{s[0], contactStep(phone)}, s[1:]...)
+}
+
+// MixSteps gives user i of the benchmark's mix its script: every other
+// user the 3-step RSVP, the others the 7-step substitute. attend reports
+// which.
+func MixSteps(i int, inviteToken, phone string) (steps []Step, attend bool) {
+	if i%2 == 0 {
+		return AttendSteps(inviteToken, phone), true
+	}
+	return SubstituteSteps(inviteToken, phone), false
+}
+
+// MixMeanSteps is the mean script length of the mix.
+const MixMeanSteps = 5
+
 // VerifyStep shares the user's own number, the proof a focal point needs to
 // act for their agency (SECURITY.md); an invite link is a delegate's proof.
 func VerifyStep(phone string) Step {

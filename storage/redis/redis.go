@@ -59,6 +59,10 @@ type Options struct {
 	LockTTL time.Duration
 }
 
+// defaultPoolSize is the connection pool size unless the URL sets
+// pool_size.
+const defaultPoolSize = 64
+
 // Store is a storage.SessionStore on Redis. It is safe for concurrent use.
 type Store struct {
 	rdb        *goredis.Client
@@ -79,6 +83,13 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	opts, err := parseURL(o.URL)
 	if err != nil {
 		return nil, err
+	}
+	if !strings.Contains(o.URL, "pool_size") {
+		// go-redis's default (10 per CPU: 20 here) left handlers queueing
+		// for a connection: the worker runs up to 128 updates at once, each
+		// with one command at a time in flight. pool_size in the URL
+		// overrides.
+		opts.PoolSize = max(opts.PoolSize, defaultPoolSize)
 	}
 	s := &Store{
 		rdb:        goredis.NewClient(opts),

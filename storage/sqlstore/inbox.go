@@ -23,32 +23,47 @@ func (q *Queries) AppendInbox(ctx context.Context, items []storage.InboxItem) (i
 		return 0, nil
 	}
 	var b strings.Builder
-	b.WriteString(`INSERT INTO inbox (key, part, chat, owner, payload, created_at) VALUES `)
 	args := make([]any, 0, 6*len(items))
-	for i, it := range items {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
-		args = append(args, it.Key, it.Part, it.Chat, it.Owner, string(it.Payload), ms(it.Created))
+	row := "($%d, $%d, $%d, $%d, $%d, $%d)"
+	if q.postgres() {
+		// Values in a SELECT are not typed by the columns they go to.
+		row = "($%d, $%d::integer, $%d, $%d, $%d, $%d::bigint)"
 	}
-	b.WriteString(` ON CONFLICT (key) DO NOTHING`)
-	var n int64
-	err := q.Tx(ctx, func(db DB) error {
-		if q.postgres() {
-			// One append at a time across processes, so that ids become
-			// visible in the order they are taken: a reader that saw id n
-			// never later finds a smaller id of the same chat committed
-			// behind it. (SQLite has one writer anyway.)
-			if _, err := db.Exec(ctx, `SELECT pg_advisory_xact_lock(7347110013)`); err != nil {
-				return err
+	values := func() {
+		for i, it := range items {
+			if i > 0 {
+				b.WriteString(", ")
 			}
+			n := len(args)
+			fmt.Fprintf(&b, row, n+1, n+2, n+3, n+4, n+5, n+6)
+			args = append(args, it.Key, it.Part, it.Chat, it.Owner, string(it.Payload), ms(it.Created))
 		}
-		var err error
-		n, err = db.Exec(ctx, b.String(), args...)
-		return err
-	})
+	}
+	var n int64
+	var err error
+	if q.postgres() {
+		// One append at a time across processes, so that ids become
+		// visible in the order they are taken: a reader that saw id n
+		// never later finds a smaller id of the same chat committed behind
+		// it. The lock is taken inside the statement (no row, and so no
+		// id, exists before the lock function returned) and held until its
+		// commit: one round trip instead of a transaction's four, which
+		// under load were most of the time an update waited before its
+		// acknowledgement.
+		b.WriteString(`INSERT INTO inbox (key, part, chat, owner, payload, created_at)
+			SELECT v.* FROM (VALUES `)
+		values()
+		b.WriteString(`) AS v(key, part, chat, owner, payload, created_at)
+			CROSS JOIN (SELECT pg_advisory_xact_lock(7347110013)) AS l
+			ON CONFLICT (key) DO NOTHING`)
+		n, err = q.DB.Exec(ctx, b.String(), args...)
+	} else {
+		// SQLite has one writer anyway.
+		b.WriteString(`INSERT INTO inbox (key, part, chat, owner, payload, created_at) VALUES `)
+		values()
+		b.WriteString(` ON CONFLICT (key) DO NOTHING`)
+		n, err = q.DB.Exec(ctx, b.String(), args...)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("append %d updates to the inbox: %w", len(items), err)
 	}

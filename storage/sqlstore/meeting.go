@@ -458,10 +458,11 @@ func applyVote(ctx context.Context, db DB, at time.Time, e domain.CastVote) erro
 	return nil
 }
 
-// CheckedIn reports whether person checked in (votes go to them).
+// CheckedIn reports whether person checked in to the store's event (votes
+// go to them).
 func (q *Queries) CheckedIn(ctx context.Context, personID string) (bool, error) {
 	var n int
-	if err := q.DB.QueryRow(ctx, `SELECT COUNT(*) FROM checkins WHERE person_id = $1`, personID).Scan(&n); err != nil {
+	if err := q.DB.QueryRow(ctx, `SELECT COUNT(*) FROM checkins WHERE person_id = $1 AND event_id = $2`, personID, q.EventID).Scan(&n); err != nil {
 		return false, fmt.Errorf("check-in: %w", err)
 	}
 	return n > 0, nil

@@ -220,36 +220,77 @@ func (q *Queries) Identities(ctx context.Context, personID string) ([]domain.Ide
 // PersonState implements storage.Store, in one query: the language, the
 // newest answer, and whether a channel refused delivery to them.
 func (q *Queries) PersonState(ctx context.Context, personID string) (storage.PersonState, error) {
-	var st storage.PersonState
-	var lang string
-	var status, subName, subPosition, subPhone, ch *string
-	var at *time.Time
-	var by *string
-	err := q.DB.QueryRow(ctx, `SELECT p.lang, r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by,
-			EXISTS (SELECT 1 FROM unreachable u WHERE u.person_id = p.id)
+	var r stateRow
+	err := q.DB.QueryRow(ctx, `SELECT `+stateColumns+`
 		FROM people p LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = p.id AND event_id = $2)
-		WHERE p.id = $1`, personID, q.EventID).Scan(&lang, &status, &subName, &subPosition, &subPhone, &ch, &at, &by, &st.Unreachable)
+		WHERE p.id = $1`, personID, q.EventID).Scan(r.targets()...)
 	if errors.Is(err, ErrNoRows) {
-		return st, nil
+		return storage.PersonState{}, nil
 	}
 	if err != nil {
-		return st, fmt.Errorf("person state: %w", err)
+		return storage.PersonState{}, fmt.Errorf("person state: %w", err)
 	}
-	if lang != "" {
-		st.Lang = domain.ParseLang(lang)
+	return r.state(personID), nil
+}
+
+// IdentityState is Identity and the PersonState of its person in one query:
+// the dispatcher's first look at a chat, one round trip instead of two.
+// found reports whether the person exists (the state is theirs).
+func (q *Queries) IdentityState(ctx context.Context, ch domain.Channel, userID string) (id domain.Identity, st storage.PersonState, found bool, err error) {
+	id = domain.Identity{Channel: ch, UserID: userID}
+	var proof string
+	var at time.Time
+	var r stateRow
+	err = q.DB.QueryRow(ctx, `SELECT i.chat_id, i.person_id, i.proof, i.linked_at, p.id IS NOT NULL, `+stateColumns+`
+		FROM identities i LEFT JOIN people p ON p.id = i.person_id
+		LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = i.person_id AND event_id = $3)
+		WHERE i.channel = $1 AND i.user_id = $2`, string(ch), userID, q.EventID).Scan(
+		append([]any{&id.ChatID, &id.PersonID, &proof, &at, &found}, r.targets()...)...)
+	if err != nil {
+		return id, st, false, fmt.Errorf("identity %s: %w", ch, err)
 	}
-	if status == nil {
-		return st, nil
+	id.Proof, id.LinkedAt = domain.Proof(proof), at.UTC()
+	if found {
+		st = r.state(id.PersonID)
 	}
-	r := domain.RSVP{PersonID: personID, Status: domain.RSVPStatus(*status), Channel: domain.Channel(deref(ch)), By: deref(by)}
-	if at != nil {
-		r.At = at.UTC()
+	return id, st, found, nil
+}
+
+// stateColumns are a person's state as PersonState reads it, from people p
+// (left-joined: lang may be NULL) and their newest answer r.
+const stateColumns = `COALESCE(p.lang, ''), r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by,
+	EXISTS (SELECT 1 FROM unreachable u WHERE u.person_id = p.id)`
+
+// stateRow receives stateColumns.
+type stateRow struct {
+	lang                                       string
+	status, subName, subPosition, subPhone, ch *string
+	at                                         *time.Time
+	by                                         *string
+	unreachable                                bool
+}
+
+func (r *stateRow) targets() []any {
+	return []any{&r.lang, &r.status, &r.subName, &r.subPosition, &r.subPhone, &r.ch, &r.at, &r.by, &r.unreachable}
+}
+
+func (r *stateRow) state(personID string) storage.PersonState {
+	st := storage.PersonState{Unreachable: r.unreachable}
+	if r.lang != "" {
+		st.Lang = domain.ParseLang(r.lang)
 	}
-	if r.Status == domain.RSVPSubstitute {
-		r.Substitute = &domain.Substitute{Name: deref(subName), Position: deref(subPosition), Phone: deref(subPhone)}
+	if r.status == nil {
+		return st
 	}
-	st.RSVP = &r
-	return st, nil
+	a := domain.RSVP{PersonID: personID, Status: domain.RSVPStatus(*r.status), Channel: domain.Channel(deref(r.ch)), By: deref(r.by)}
+	if r.at != nil {
+		a.At = r.at.UTC()
+	}
+	if a.Status == domain.RSVPSubstitute {
+		a.Substitute = &domain.Substitute{Name: deref(r.subName), Position: deref(r.subPosition), Phone: deref(r.subPhone)}
+	}
+	st.RSVP = &a
+	return st
 }
 
 func deref(s *string) string {

@@ -201,6 +201,30 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		if err != nil || none.RSVP != nil || none.Lang != "" {
 			t.Errorf("no answer yet = %+v, %v", none, err)
 		}
+
+		// The dispatcher's one-query look at a chat agrees with the two.
+		is, ok := s.(interface {
+			IdentityState(ctx context.Context, ch domain.Channel, userID string) (domain.Identity, storage.PersonState, bool, error)
+		})
+		if !ok {
+			return
+		}
+		if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: "link"}, at, []domain.Effect{
+			domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: "77", ChatID: "77", PersonID: "DB002", Proof: domain.ProofLink}}}); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := s.Identity(ctx, domain.Telegram, "77")
+		id, st2, found, err := is.IdentityState(ctx, domain.Telegram, "77")
+		if err != nil || !found || id != want {
+			t.Fatalf("identity and state = %+v, %v, %v; want %+v", id, found, err, want)
+		}
+		if st2.Lang != st.Lang || st2.Unreachable != st.Unreachable || st2.RSVP == nil || st2.RSVP.Status != st.RSVP.Status ||
+			*st2.RSVP.Substitute != *st.RSVP.Substitute || !st2.RSVP.At.Equal(st.RSVP.At) {
+			t.Errorf("state with the identity = %+v, want %+v", st2, st)
+		}
+		if _, _, found, err := is.IdentityState(ctx, domain.Telegram, "78"); !errors.Is(err, storage.ErrNotFound) || found {
+			t.Errorf("unknown chat: found %v, err %v; want not found", found, err)
+		}
 	})
 
 	t.Run("a substitute is a person with their own token while named", func(t *testing.T) {
