@@ -651,6 +651,13 @@ func (s *Scheduler) buildJobs() []*job {
 	add(JobIndicatorEscalation, s.escalationJob)
 	add(JobIndicatorDigest, s.digestJob)
 	add(JobMeetingDocs, s.meetingDocsJob)
+	if s.c.EventOnly {
+		// The plan's tasks and the feedback form follow the deployment's
+		// current event (the console and chat pages are about it); another
+		// event's scheduler sharing their job names would share their
+		// bookkeeping.
+		return jobs
+	}
 	return append(jobs, s.meetingJobs()...)
 }
 
