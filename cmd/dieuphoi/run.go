@@ -660,16 +660,16 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 			schedSenders[ch] = snd
 		}
 	}
-	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: schedSenders, Event: &ev,
-		Pace:      map[domain.Channel]scheduler.Pacer{domain.Telegram: tgPace},
-		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log, EventKey: ev.ID})
+	others, err := otherEvents(st, ev.ID)
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
-	if n, err := scheduleOtherEvents(ctx, sch, st, ev.ID, now()); err != nil {
+	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: schedSenders, Event: &ev,
+		Pace:      map[domain.Channel]scheduler.Pacer{domain.Telegram: tgPace},
+		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log, EventKey: ev.ID,
+		Events: others})
+	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
-	} else if n > 0 {
-		log.Info("reminders of other events scheduled too", "events", n)
 	}
 	registerStaffTasks(d, sch, st, cs, catalog, &ev, now)
 	gauges := &outboxGauges{read: sch.Stats, now: now, log: log}
