@@ -94,6 +94,11 @@ func TestCheckInPerEvent(t *testing.T) {
 	if !main()["P004"] || checks("council")["P004"] {
 		t.Errorf("P004 at the conference: council %v, main %v", checks("council"), main())
 	}
+	// The live count follows the event chosen.
+	for ev, want := range map[string]string{"council": `"checkedIn":2`, "hn2026": `"checkedIn":1`} {
+		_, body = c.get("/admin/api/headcount?event=" + ev)
+		mustContain(t, body, want)
+	}
 	// An unknown event falls back to the default.
 	_, body = c.get("/admin/checkin?event=" + url.QueryEscape("<x>"))
 	mustContain(t, body, `<option value="council" selected>`)

@@ -308,16 +308,21 @@ func (c *Console) serveOverview(w http.ResponseWriter, r *http.Request, s *sessi
 	c.render(w, r, s, http.StatusOK, "overview", "Tổng quan", v)
 }
 
-// serveHeadcount is the check-in desk's live count.
+// serveHeadcount is the check-in desk's live count, for the event the desk
+// checks people in to ("event" as on the desk page).
 func (c *Console) serveHeadcount(w http.ResponseWriter, r *http.Request, s *session) {
-	h, _, _, err := c.headcount(r.Context())
+	ev, _, err := c.deskChoice(r)
+	var h Counts
+	if err == nil {
+		h, err = c.eventCounts(r.Context(), ev)
+	}
 	if err != nil {
 		c.cfg.Log.Error("console: headcount", "err", err)
 		http.Error(w, `{"error":"unavailable"}`, http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_ = json.NewEncoder(w).Encode(h.Total)
+	_ = json.NewEncoder(w).Encode(h)
 }
 
 // countdown is the one countdown rule (domain.DaysUntil, flows.Countdown),
