@@ -32,7 +32,9 @@ func (c *Console) checkinEvents(ctx context.Context) ([]domain.EventRecord, erro
 	out := []domain.EventRecord{main}
 	for _, r := range list {
 		if r.Event.ID == c.cfg.Event.ID {
-			out[0].Invitees = r.Invitees
+			// The served event keeps its people as before: everyone
+			// in the list is its guest.
+			out[0].Code = r.Code
 			continue
 		}
 		if r.Status == domain.StatusOpen && now.Before(r.Event.End) {
@@ -52,7 +54,8 @@ func today(ev domain.Event, now time.Time) bool {
 }
 
 // deskChoice is the event the desk checks people in to: the one chosen
-// (form or query "event") when it can be, else the one whose check-in is
+// (form or query "event") when it can be, else the one chosen in the
+// console's switcher, else the one whose check-in is
 // open now, else the first happening today, else the served event.
 func (c *Console) deskChoice(r *http.Request) (domain.EventRecord, []deskEvent, error) {
 	list, err := c.checkinEvents(r.Context())
@@ -67,6 +70,13 @@ func (c *Console) deskChoice(r *http.Request) (domain.EventRecord, []deskEvent, 
 		opts = append(opts, deskEvent{ID: e.Event.ID, Name: e.Event.NameVI, Today: today(e.Event, now)})
 		if want != "" && e.Event.ID == want {
 			chosen = i
+		}
+	}
+	if ck, err := r.Cookie(eventCookie); chosen < 0 && err == nil {
+		for i, e := range list {
+			if e.Event.ID == ck.Value {
+				chosen = i // the console's switcher
+			}
 		}
 	}
 	if chosen < 0 {
@@ -160,18 +170,11 @@ func (c *Console) eventCounts(ctx context.Context, r domain.EventRecord) (Counts
 	if err != nil {
 		return Counts{}, err
 	}
-	dir := c.cfg.Directory()
-	var people []domain.Person
-	for _, p := range dir.People() {
-		if invitedTo(r, p) {
-			people = append(people, p)
-		}
-	}
 	checkedIn := make(map[string]bool, len(checks))
 	for id := range checks {
 		checkedIn[id] = true
 	}
-	return countsOf(flows.CountHeadcount(domain.NewDirectory(people, dir.Agencies()), rsvps, checkedIn).Total), nil
+	return countsOf(flows.CountHeadcount(eventPeople(r, c.cfg.Directory()), rsvps, checkedIn).Total), nil
 }
 
 // storedEventID is the event id written with an answer or a check-in: ""
@@ -181,4 +184,77 @@ func (c *Console) storedEventID(id string) string {
 		return ""
 	}
 	return id
+}
+
+// eventCookie remembers the event chosen in the console's switcher.
+const eventCookie = "dp_event"
+
+// followsEvent are the console pages that show the event chosen in the
+// switcher; the others are about the served event or the campaign.
+var followsEvent = map[string]bool{"overview": true, "delegates": true, "checkin": true}
+
+// viewedEvent is the event the console's overview, delegates list and
+// attendee export show: ?event=ID when it is an open event (remembered
+// in a cookie), else the cookie's, else the served event. The console is
+// for staff only (every session is a staff member's).
+func (c *Console) viewedEvent(w http.ResponseWriter, r *http.Request) (domain.EventRecord, []domain.EventRecord, error) {
+	list, err := c.checkinEvents(r.Context())
+	if err != nil {
+		return domain.EventRecord{}, nil, err
+	}
+	find := func(id string) int {
+		for i, e := range list {
+			if id != "" && e.Event.ID == id {
+				return i
+			}
+		}
+		return -1
+	}
+	if i := find(r.URL.Query().Get("event")); i >= 0 {
+		if w != nil {
+			http.SetCookie(w, &http.Cookie{Name: eventCookie, Value: list[i].Event.ID, Path: "/admin", HttpOnly: true,
+				Secure: c.secure(r), SameSite: http.SameSiteLaxMode, MaxAge: 30 * 24 * 3600})
+		}
+		return list[i], list, nil
+	}
+	if ck, err := r.Cookie(eventCookie); err == nil {
+		if i := find(ck.Value); i >= 0 {
+			return list[i], list, nil
+		}
+	}
+	return list[0], list, nil
+}
+
+// eventPeople is who an event's pages list: its invitees (everyone for an
+// event without a list), and their substitutes.
+func eventPeople(r domain.EventRecord, dir *domain.Directory) *domain.Directory {
+	if len(r.Invitees) == 0 {
+		return dir
+	}
+	var people []domain.Person
+	for _, p := range dir.People() {
+		if invitedTo(r, p) {
+			people = append(people, p)
+		}
+	}
+	return domain.NewDirectory(people, dir.Agencies())
+}
+
+// switcher puts the event chosen in the console's switcher, and the
+// choices, in v (and remembers a choice made with ?event=).
+func (c *Console) switcher(w http.ResponseWriter, r *http.Request, v *view) {
+	rec, list, err := c.viewedEvent(w, r)
+	if err != nil {
+		c.cfg.Log.Error("console: events", "err", err)
+		return
+	}
+	ev := rec.Event
+	v.Event = &ev
+	if len(list) < 2 {
+		return
+	}
+	now := c.cfg.Now()
+	for _, e := range list {
+		v.Events = append(v.Events, deskEvent{ID: e.Event.ID, Name: e.Event.NameVI, Today: today(e.Event, now)})
+	}
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/dieuphoi/dieuphoi/domain"
 )
@@ -99,7 +102,67 @@ func TestCheckInPerEvent(t *testing.T) {
 		_, body = c.get("/admin/api/headcount?event=" + ev)
 		mustContain(t, body, want)
 	}
-	// An unknown event falls back to the default.
+	// The desk's choice is remembered (the console's switcher); an
+	// unknown event changes nothing.
 	_, body = c.get("/admin/checkin?event=" + url.QueryEscape("<x>"))
-	mustContain(t, body, `<option value="council" selected>`)
+	mustContain(t, body, `<option value="hn2026" selected>`)
+}
+
+// The console's overview, delegates list and desk follow the event chosen
+// in the switcher (?event=, then remembered); the attendee export names it.
+func TestConsoleFollowsChosenEvent(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	hcm, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	council := domain.Event{ID: "council", NameVI: "Hội đồng thẩm định đề tài", Location: hcm,
+		DoorsOpen: time.Date(2026, 8, 12, 13, 45, 0, 0, ict), Start: time.Date(2026, 8, 12, 14, 0, 0, 0, ict),
+		End: time.Date(2026, 8, 12, 16, 0, 0, 0, ict), VenueVI: "Phòng họp tầng 3", RSVPCutoff: time.Date(2026, 8, 10, 12, 0, 0, 0, ict)}
+	if _, err := w.store.ImportEvent(ctx, domain.EventRecord{Event: council, Code: "HD", Status: domain.StatusOpen,
+		Invitees: []domain.Invitee{{PersonID: "P001"}, {PersonID: "P003"}}}, w.clock()); err != nil {
+		t.Fatal(err)
+	}
+	w.rsvp(t, "P002", domain.RSVPAttend, w.clock(), nil)
+	w.apply(t, domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "P003", Status: domain.RSVPDecline, Channel: domain.Telegram, EventID: "council"}})
+	c := w.signIn(t, "S001")
+
+	// By default the served event.
+	_, body := c.get("/admin/delegates")
+	mustContain(t, body, `id="switcher"`, `<option value="hn2026" selected>`, "Trần Thị Bình", "Phạm Đức Dũng")
+	// Chosen: the council's invitees and answers, its name in the header.
+	_, body = c.get("/admin/delegates?event=council")
+	mustContain(t, body, `<option value="council" selected>`, "Hội đồng thẩm định đề tài · ", "Nguyễn Văn An", "Lê Minh Cường")
+	mustNotContain(t, body, "Trần Thị Bình", "Phạm Đức Dũng")
+	// Remembered on the other pages.
+	_, body = c.get("/admin/")
+	mustContain(t, body, `<option value="council" selected>`, "Hội đồng thẩm định đề tài · ")
+	_, body = c.get("/admin/checkin")
+	mustContain(t, body, `id="desk-event">Sự kiện: <strong>Hội đồng thẩm định đề tài`, `id="h-invited">2<`)
+	// The attendee list is the council's and says so.
+	resp := c.do("GET", "/admin/export/attendees.xlsx", nil, "")
+	data := read(t, resp)
+	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, "HD") {
+		t.Errorf("attendees file name: %q, want the event's code", cd)
+	}
+	x, err := excelize.OpenReader(strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := x.GetRows("Đại biểu")
+	props, _ := x.GetDocProps()
+	if props == nil || props.Title != "Hội đồng thẩm định đề tài" {
+		t.Errorf("workbook title: %+v", props)
+	}
+	var names []string
+	for _, r := range rows[1:] {
+		names = append(names, r[2])
+	}
+	if strings.Join(names, ",") != "Nguyễn Văn An,Lê Minh Cường" {
+		t.Errorf("council attendees: %q", names)
+	}
+	// Back to the served event.
+	_, body = c.get("/admin/?event=hn2026")
+	mustContain(t, body, `<option value="hn2026" selected>`)
 }

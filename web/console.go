@@ -512,10 +512,17 @@ type view struct {
 	Error string
 	Event *domain.Event
 	Data  any
+	// Events are the events the switcher offers (shown with two or
+	// more); Event is then the one chosen.
+	Events []deskEvent
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, status int, page, title string, data any) {
-	c.renderView(w, s, status, page, view{Title: title, Data: data, Flash: flash(r.URL.Query().Get("msg"))})
+	v := view{Title: title, Data: data, Flash: flash(r.URL.Query().Get("msg"))}
+	if s != nil && followsEvent[page] {
+		c.switcher(w, r, &v)
+	}
+	c.renderView(w, s, status, page, v)
 }
 
 func (c *Console) renderView(w http.ResponseWriter, s *session, status int, page string, v view) {
@@ -523,7 +530,9 @@ func (c *Console) renderView(w http.ResponseWriter, s *session, status int, page
 	if !ok {
 		panic("web: no page " + page)
 	}
-	v.Event = c.cfg.Event
+	if v.Event == nil {
+		v.Event = c.cfg.Event
+	}
 	if v.Nav == "" {
 		v.Nav = page
 	}
