@@ -394,3 +394,14 @@ func writeCSV(name string, header []string, rows [][]string) error {
 	}
 	return f.Close()
 }
+
+// exportNames is what the indicator exports call the data campaign: its
+// name in the workbooks and its id in the file names (the event's name and
+// no tag without a campaign section).
+func exportNames(c *configs.Campaign) (title, tag string) {
+	_, cp, ok, err := c.Records("")
+	if err != nil || !ok {
+		return c.Event.NameVI, ""
+	}
+	return cp.NameVI, cp.ID
+}

@@ -431,7 +431,8 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	}
 	ev := campaign.Event
 	var d *bot.Dispatcher
-	exporter := &export.Source{Title: ev.NameVI, Campaign: cs, Directory: func() *domain.Directory { return d.Directory() },
+	title, tag := exportNames(campaign)
+	exporter := &export.Source{Title: title, FileTag: tag, Campaign: cs, Directory: func() *domain.Directory { return d.Directory() },
 		Catalog: catalog, CurrentCatalog: func() *domain.Catalog { return d.Catalog() }, Open: blobs.Open, Now: now, Location: ev.Location}
 	// Background evidence reading ends with the server; the stores close
 	// only after the readings in flight have stopped (defers run last first).
@@ -855,7 +856,8 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 		return err
 	}
 	dir := sy.dir
-	src := &export.Source{Title: sy.campaign.Event.NameVI, Campaign: sy.cs, Directory: func() *domain.Directory { return dir },
+	title, tag := exportNames(sy.campaign)
+	src := &export.Source{Title: title, FileTag: tag, Campaign: sy.cs, Directory: func() *domain.Directory { return dir },
 		Catalog: sy.catalog, Open: blobs.Open, Location: sy.campaign.Event.Location}
 	if kind == "zip" {
 		// Streamed into the file (or stdout): memory stays flat.
