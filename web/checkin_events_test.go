@@ -137,7 +137,8 @@ func TestConsoleFollowsChosenEvent(t *testing.T) {
 	mustNotContain(t, body, "Trần Thị Bình", "Phạm Đức Dũng")
 	// Remembered on the other pages.
 	_, body = c.get("/admin/")
-	mustContain(t, body, `<option value="council" selected>`, "Hội đồng thẩm định đề tài · ")
+	mustContain(t, body, `<option value="council" selected>`, "Hội đồng thẩm định đề tài · ",
+		`id="c-invited">2<`, `id="c-decline">1<`, `id="c-attend">0<`, "12/08/2026")
 	_, body = c.get("/admin/checkin")
 	mustContain(t, body, `id="desk-event">Sự kiện: <strong>Hội đồng thẩm định đề tài`, `id="h-invited">2<`)
 	// The attendee list is the council's and says so.
@@ -164,5 +165,5 @@ func TestConsoleFollowsChosenEvent(t *testing.T) {
 	}
 	// Back to the served event.
 	_, body = c.get("/admin/?event=hn2026")
-	mustContain(t, body, `<option value="hn2026" selected>`)
+	mustContain(t, body, `<option value="hn2026" selected>`, `id="c-invited">4<`, `id="c-attend">1<`)
 }
