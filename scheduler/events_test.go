@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/scheduler"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
@@ -241,4 +242,69 @@ func TestEventsFollowTheDatabase(t *testing.T) {
 			t.Errorf("council chaser rows: %d, want the two of D-3", n)
 		}
 	})
+}
+
+// TestRefreshTakesUpAnEventAtOnce: a running scheduler whose next tick is
+// an hour away sends a new event's due chaser as soon as Refresh is called
+// (what the console does after changing an event).
+func TestRefreshTakesUpAnEventAtOnce(t *testing.T) {
+	st := openSQLite(t)
+	people := []domain.Person{person("A1", "Nguyễn Văn An", "STC", "0912000001", domain.RoleDelegate)}
+	plain := strings.Replace(testSchedule, "speakers:\n  2: [A1]\n", "", 1)
+	e := newEnv(t, st, people, plain)
+	es := st.(eventStore)
+	if _, err := es.ImportEvent(e.ctx, domain.EventRecord{Event: *e.ev, Code: "PII", Invitees: []domain.Invitee{{PersonID: "A1"}}}, e.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	es.SetEvent(e.ev.ID)
+	e.link("A1")
+	e.apply(domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "A1", Status: domain.RSVPAttend, Channel: domain.Telegram, EventID: e.ev.ID}})
+	e.clk.Set(at("2024-07-30 09:00"))
+	e.eventKey = e.ev.ID
+	e.events = scheduler.OpenEvents(st.(scheduler.EventRecords), e.ev.ID)
+	s, err := scheduler.New(scheduler.Config{
+		Store: st, Outbox: st, Senders: map[domain.Channel]bot.Sender{domain.Telegram: e.tg},
+		Event: e.ev, Directory: func() *domain.Directory { return e.dir }, Schedule: e.sched,
+		Now: e.clk.Now, Log: quiet(), WorkerID: "w1", EventKey: e.ev.ID, Events: e.events,
+		Tick: time.Hour, PollInterval: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	// The first evaluation (conference only) has run once the job
+	// bookkeeping says so.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok, _ := st.JobRun(e.ctx, e.ev.ID+"/rsvp_chaser"); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the scheduler never evaluated its jobs")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	council := councilEvent()
+	if _, err := es.ImportEvent(e.ctx, domain.EventRecord{Event: *council, Code: "HD", Status: domain.StatusOpen,
+		Schedule: plain, Invitees: []domain.Invitee{{PersonID: "A1"}}}, e.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := e.events(e.ctx, e.clk.Now()); err != nil || len(cs) != 1 {
+		t.Fatalf("open events: %d %v", len(cs), err)
+	}
+	s.Refresh()
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		got := e.texts("A1")
+		if len(got) == 1 && strings.Contains(got[0], council.NameVI) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("A1 got %q, want the new council's chaser without waiting for the tick", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -283,7 +283,8 @@ type Scheduler struct {
 	paused map[domain.Channel]time.Time
 	fence  int64
 
-	wake chan struct{}
+	wake    chan struct{}
+	refresh chan struct{} // Refresh: evaluate now, not at the next tick
 
 	others []*Scheduler // other events' jobs (AddEvent), evaluated with these
 	listed []*Scheduler // other events' jobs (Config.Events), read again each evaluation
@@ -354,7 +355,7 @@ func New(c Config) (*Scheduler, error) {
 	s := &Scheduler{
 		c: c, sched: sc, loc: loc, log: c.Log.With("component", "scheduler", "worker", c.WorkerID),
 		paused: map[domain.Channel]time.Time{},
-		wake:   make(chan struct{}, 1),
+		wake:   make(chan struct{}, 1), refresh: make(chan struct{}, 1),
 	}
 	s.jobs = s.buildJobs()
 	if dir := c.Directory(); dir != nil {
@@ -460,7 +461,19 @@ func (s *Scheduler) leaderLoop(ctx context.Context) {
 			}
 			return
 		case <-tick.C:
+		case <-s.refresh:
 		}
+	}
+}
+
+// Refresh has the leader loop evaluate the jobs now rather than at the
+// next tick: called when the console changes an event, so that its
+// reminders (Config.Events) follow at once. In a process that is not the
+// leader it only renews its lease early; the leader's next tick does it.
+func (s *Scheduler) Refresh() {
+	select {
+	case s.refresh <- struct{}{}:
+	default:
 	}
 }
 

@@ -110,6 +110,10 @@ type Config struct {
 	// Events, when set, holds the deployment's events: the events pages
 	// list, create, clone, open, close and archive them.
 	Events EventStore
+	// EventsChanged, when set, is called after an event was created,
+	// cloned, given invitees, opened, closed or archived (the scheduler
+	// takes up its reminders at once).
+	EventsChanged func()
 }
 
 // Lifetimes and limits.

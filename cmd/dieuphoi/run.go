@@ -606,6 +606,11 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Store: st, Campaign: cs, Console: consoleStore, Directory: d.Directory, Catalog: d.Catalog, Event: &ev, Events: es,
 		Deadline: campaign.Deadline, Exporter: exporter, Blobs: blobs, PublicURL: s.PublicURL,
 		BotUsername: func() string { return botName }, ZaloOA: zaloOA(s), Now: now, Log: log,
+		EventsChanged: func() {
+			if sch != nil {
+				sch.Refresh() // the changed event's reminders at once, not at the next tick
+			}
+		},
 		ResendInvite: func(ctx context.Context, personID, by string) (int, error) {
 			return sch.ResendInvite(ctx, personID, by)
 		},
