@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/domain"
@@ -16,7 +17,11 @@ import (
 // Source gathers an export's data from the stores: what the chat command,
 // the web console and `dieuphoi export` all hand on.
 type Source struct {
+	// Title names the campaign in the workbooks; FileTag, when set, names
+	// it in the file names too ("PII-<tag>-…"), so that two campaigns'
+	// downloads are told apart.
 	Title     string
+	FileTag   string
 	Campaign  storage.CampaignStore
 	Directory func() *domain.Directory
 	Catalog   *domain.Catalog
@@ -93,13 +98,13 @@ func (s *Source) Export(ctx context.Context, kind string) (*flows.File, error) {
 	switch kind {
 	case "xlsx":
 		err = WriteXLSX(&buf, d)
-		f.Name, f.MIME = "PII-"+stamp+".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		f.Name, f.MIME = s.prefix()+stamp+".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	case "csv":
 		err = WriteCSV(&buf, d)
-		f.Name, f.MIME = "PII-"+stamp+".csv", "text/csv; charset=utf-8"
+		f.Name, f.MIME = s.prefix()+stamp+".csv", "text/csv; charset=utf-8"
 	case "pdf":
 		err = WritePDF(&buf, d)
-		f.Name, f.MIME = "PII-"+stamp+".pdf", "application/pdf"
+		f.Name, f.MIME = s.prefix()+stamp+".pdf", "application/pdf"
 	default:
 		return nil, fmt.Errorf("export: unknown kind %q", kind)
 	}
@@ -124,7 +129,24 @@ func (s *Source) WriteZIP(ctx context.Context, w io.Writer) (*flows.File, error)
 	if err := WriteEvidenceZIP(w, d, s.Open); err != nil {
 		return nil, fmt.Errorf("export zip: %w", err)
 	}
-	return &flows.File{Name: "PII-minh-chung-" + s.stamp(d) + ".zip", MIME: "application/zip"}, nil
+	return &flows.File{Name: s.prefix() + "minh-chung-" + s.stamp(d) + ".zip", MIME: "application/zip"}, nil
+}
+
+// prefix begins the file names: "PII-", with the campaign's tag.
+func (s *Source) prefix() string {
+	var b strings.Builder
+	for _, r := range s.FileTag {
+		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '-' {
+			b.WriteRune(r)
+		}
+		if b.Len() >= 40 {
+			break
+		}
+	}
+	if b.Len() == 0 {
+		return "PII-"
+	}
+	return "PII-" + b.String() + "-"
 }
 
 func (s *Source) stamp(d Data) string {
@@ -150,7 +172,7 @@ func (s *Source) ExportAgency(ctx context.Context, agency string) (*flows.File, 
 		loc = time.UTC
 	}
 	return &flows.File{
-		Name: "PII-" + agency + "-" + d.GeneratedAt.In(loc).Format("20060102-1504") + ".xlsx",
+		Name: s.prefix() + agency + "-" + d.GeneratedAt.In(loc).Format("20060102-1504") + ".xlsx",
 		MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: buf.Bytes(),
 	}, nil
 }

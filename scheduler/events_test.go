@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/scheduler"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
@@ -154,4 +155,156 @@ func TestTwoOverlappingEvents(t *testing.T) {
 			t.Errorf("check-ins: conference %v, council %v", confIn, councilIn)
 		}
 	})
+}
+
+// TestEventsFollowTheDatabase: an event created in the database after the
+// scheduler started has its chaser sent; once it is closed nothing more of
+// it goes out, and opened again its reminders resume.
+func TestEventsFollowTheDatabase(t *testing.T) {
+	eachStore(t, func(t *testing.T, st testStore) {
+		people := []domain.Person{
+			person("A1", "Nguyễn Văn An", "STC", "0912000001", domain.RoleDelegate),
+			person("P1", "Lê Minh Châu", "STC", "0912000003", domain.RoleDelegate),
+			person("ST", "Đinh Hải Giang", "SKHCN", "0912000009", domain.RoleStaff),
+		}
+		plain := strings.Replace(testSchedule, "speakers:\n  2: [A1]\n", "", 1)
+		e := newEnv(t, st, people, plain)
+		es := st.(eventStore)
+		conf, council := e.ev, councilEvent()
+		if _, err := es.ImportEvent(e.ctx, domain.EventRecord{Event: *conf, Code: "PII",
+			Invitees: []domain.Invitee{{PersonID: "A1"}, {PersonID: "P1"}, {PersonID: "ST"}}}, e.clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		es.SetEvent(conf.ID)
+		for _, id := range []string{"A1", "P1", "ST"} {
+			e.link(id)
+		}
+		for _, id := range []string{"A1", "P1"} {
+			e.apply(domain.SaveRSVP{RSVP: domain.RSVP{PersonID: id, Status: domain.RSVPAttend, Channel: domain.Telegram, EventID: conf.ID}})
+		}
+		e.eventKey = conf.ID
+		e.events = scheduler.OpenEvents(st.(scheduler.EventRecords), conf.ID)
+		s := e.scheduler(st, "w1", nil)
+		seen := map[string]int{}
+		fresh := func(id string) []string {
+			all := e.texts(id)
+			out := all[seen[id]:]
+			seen[id] = len(all)
+			return out
+		}
+
+		// Running, with the conference only.
+		e.runDue(s, at("2024-07-29 09:00"))
+		fresh("A1")
+		fresh("P1")
+		fresh("ST")
+
+		// Staff create the council in the console (the database) while the
+		// scheduler runs: its D-3 chaser goes to its invitees.
+		if _, err := es.ImportEvent(e.ctx, domain.EventRecord{Event: *council, Code: "HD", Status: domain.StatusOpen,
+			Schedule: plain, Invitees: []domain.Invitee{{PersonID: "A1"}, {PersonID: "P1"}}}, at("2024-07-29 10:00")); err != nil {
+			t.Fatal(err)
+		}
+		e.runDue(s, at("2024-07-30 09:00"))
+		for _, id := range []string{"A1", "P1"} {
+			if got := fresh(id); len(got) != 1 || !strings.Contains(got[0], council.NameVI) {
+				t.Errorf("%s after the council was created: %q, want its chaser", id, got)
+			}
+		}
+		if got := fresh("ST"); len(got) != 2 {
+			t.Errorf("staff: %d summaries, want one per event", len(got))
+		}
+
+		// A1 will come; then staff close the council: no chaser for P1, no
+		// day-before reminder for A1, no summary.
+		e.apply(domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "A1", Status: domain.RSVPAttend, Channel: domain.Telegram, EventID: council.ID}})
+		if err := es.(interface {
+			SetEventStatus(ctx context.Context, id string, s domain.Status, by string, at time.Time) error
+		}).SetEventStatus(e.ctx, council.ID, domain.StatusClosed, "ST", at("2024-07-30 10:00")); err != nil {
+			t.Fatal(err)
+		}
+		for _, when := range []string{"2024-07-31 09:00", "2024-08-01 09:00", "2024-08-01 15:00"} {
+			e.runDue(s, at(when))
+			for _, id := range []string{"A1", "P1"} {
+				for _, m := range fresh(id) {
+					if strings.Contains(m, council.NameVI) {
+						t.Errorf("%s at %s, the council closed: %q", id, when, m)
+					}
+				}
+			}
+			for _, m := range fresh("ST") {
+				if strings.Contains(m, council.NameVI) {
+					t.Errorf("staff at %s, the council closed: %q", when, m)
+				}
+			}
+		}
+		if n := len(e.items("council/rsvp_chaser")); n != 2 {
+			t.Errorf("council chaser rows: %d, want the two of D-3", n)
+		}
+	})
+}
+
+// TestRefreshTakesUpAnEventAtOnce: a running scheduler whose next tick is
+// an hour away sends a new event's due chaser as soon as Refresh is called
+// (what the console does after changing an event).
+func TestRefreshTakesUpAnEventAtOnce(t *testing.T) {
+	st := openSQLite(t)
+	people := []domain.Person{person("A1", "Nguyễn Văn An", "STC", "0912000001", domain.RoleDelegate)}
+	plain := strings.Replace(testSchedule, "speakers:\n  2: [A1]\n", "", 1)
+	e := newEnv(t, st, people, plain)
+	es := st.(eventStore)
+	if _, err := es.ImportEvent(e.ctx, domain.EventRecord{Event: *e.ev, Code: "PII", Invitees: []domain.Invitee{{PersonID: "A1"}}}, e.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	es.SetEvent(e.ev.ID)
+	e.link("A1")
+	e.apply(domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "A1", Status: domain.RSVPAttend, Channel: domain.Telegram, EventID: e.ev.ID}})
+	e.clk.Set(at("2024-07-30 09:00"))
+	e.eventKey = e.ev.ID
+	e.events = scheduler.OpenEvents(st.(scheduler.EventRecords), e.ev.ID)
+	s, err := scheduler.New(scheduler.Config{
+		Store: st, Outbox: st, Senders: map[domain.Channel]bot.Sender{domain.Telegram: e.tg},
+		Event: e.ev, Directory: func() *domain.Directory { return e.dir }, Schedule: e.sched,
+		Now: e.clk.Now, Log: quiet(), WorkerID: "w1", EventKey: e.ev.ID, Events: e.events,
+		Tick: time.Hour, PollInterval: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	// The first evaluation (conference only) has run once the job
+	// bookkeeping says so.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok, _ := st.JobRun(e.ctx, e.ev.ID+"/rsvp_chaser"); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the scheduler never evaluated its jobs")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	council := councilEvent()
+	if _, err := es.ImportEvent(e.ctx, domain.EventRecord{Event: *council, Code: "HD", Status: domain.StatusOpen,
+		Schedule: plain, Invitees: []domain.Invitee{{PersonID: "A1"}}}, e.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := e.events(e.ctx, e.clk.Now()); err != nil || len(cs) != 1 {
+		t.Fatalf("open events: %d %v", len(cs), err)
+	}
+	s.Refresh()
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		got := e.texts("A1")
+		if len(got) == 1 && strings.Contains(got[0], council.NameVI) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("A1 got %q, want the new council's chaser without waiting for the tick", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

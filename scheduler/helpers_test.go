@@ -152,6 +152,8 @@ type env struct {
 	// eventKey names the event's jobs (scheduler.Config.EventKey); "" in
 	// the tests of one event.
 	eventKey string
+	// events is the scheduler's Config.Events (nil: none).
+	events func(ctx context.Context, now time.Time) ([]scheduler.Config, error)
 }
 
 type nopHandler struct{}
@@ -194,6 +196,7 @@ func (e *env) scheduler(st testStore, worker string, progress scheduler.Progress
 		Store: st, Outbox: st, Senders: map[domain.Channel]bot.Sender{domain.Telegram: e.tg},
 		Event: e.ev, Directory: func() *domain.Directory { return e.dir }, Schedule: e.sched, Progress: progress,
 		Now: e.clk.Now, Log: quiet(), WorkerID: worker, MaxInFlight: 8, EventKey: e.eventKey,
+		Events: e.events,
 	})
 	if err != nil {
 		e.t.Fatalf("scheduler: %v", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -83,10 +82,10 @@ func (s *Scheduler) Upcoming(ctx context.Context, from, to time.Time) ([]Planned
 			}
 		}
 	}
-	s.mu.Lock()
-	others := slices.Clone(s.others)
-	s.mu.Unlock()
-	for _, o := range others {
+	if err := s.refreshEvents(ctx, from); err != nil {
+		return nil, err
+	}
+	for _, o := range s.otherEvents() {
 		more, err := o.Upcoming(ctx, from, to)
 		if err != nil {
 			return nil, fmt.Errorf("event %s: %w", o.c.EventKey, err)

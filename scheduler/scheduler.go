@@ -169,6 +169,18 @@ type Config struct {
 	Meeting  MeetingDocs
 	Files    bot.BlobOpener
 	DocLinks *bot.DocLinks
+
+	// Events, when set, lists the other events whose jobs this scheduler
+	// runs (each a Config as for AddEvent). It is read again at every
+	// evaluation, so that an event opened, closed or archived in the
+	// console has its reminders start or stop without a restart: an event
+	// no longer listed has no more jobs run. Events added with AddEvent
+	// stay as they are.
+	Events func(ctx context.Context, now time.Time) ([]Config, error)
+	// EventVersion, in a Config that Events returns, changes when the
+	// event does (its record's update time, its invitees): an event's jobs
+	// are built again only then.
+	EventVersion string
 }
 
 // eventJobs are the jobs about the event (named per event with EventKey).
@@ -188,22 +200,77 @@ func (s *Scheduler) jobName(name string) string {
 // rest is taken from this scheduler's). Its messages go through this
 // scheduler's outbox and sender; it runs the event's jobs only.
 func (s *Scheduler) AddEvent(c Config) error {
-	if c.Event == nil || c.EventKey == "" {
-		return errors.New("scheduler: another event needs Event and EventKey")
-	}
-	base := s.c
-	base.Event, base.EventKey, base.RSVPs, base.Invited, base.Schedule = c.Event, c.EventKey, c.RSVPs, c.Invited, c.Schedule
-	base.EventCode = c.EventCode
-	base.EventOnly = true
-	child, err := New(base)
+	child, err := s.child(c)
 	if err != nil {
 		return err
 	}
-	child.wake = s.wake // what it enqueues wakes this scheduler's sender
 	s.mu.Lock()
 	s.others = append(s.others, child)
 	s.mu.Unlock()
 	return nil
+}
+
+// child builds the scheduler of another event.
+func (s *Scheduler) child(c Config) (*Scheduler, error) {
+	if c.Event == nil || c.EventKey == "" {
+		return nil, errors.New("scheduler: another event needs Event and EventKey")
+	}
+	base := s.c
+	base.Event, base.EventKey, base.RSVPs, base.Invited, base.Schedule = c.Event, c.EventKey, c.RSVPs, c.Invited, c.Schedule
+	base.EventCode, base.EventVersion = c.EventCode, c.EventVersion
+	base.EventOnly, base.Events = true, nil
+	child, err := New(base)
+	if err != nil {
+		return nil, err
+	}
+	child.wake = s.wake // what it enqueues wakes this scheduler's sender
+	return child, nil
+}
+
+// refreshEvents reads Config.Events again and keeps the other events'
+// schedulers in step: new events get one, changed ones a new one, events
+// no longer listed (closed, archived, over) lose theirs. An event that
+// cannot be built is left out with an error; the others still run.
+func (s *Scheduler) refreshEvents(ctx context.Context, now time.Time) error {
+	if s.c.Events == nil {
+		return nil
+	}
+	cs, err := s.c.Events(ctx, now)
+	if err != nil {
+		return fmt.Errorf("other events: %w", err)
+	}
+	s.mu.Lock()
+	have := map[string]*Scheduler{}
+	for _, o := range s.listed {
+		have[o.c.EventKey] = o
+	}
+	s.mu.Unlock()
+	var keep []*Scheduler
+	var errs []error
+	for _, c := range cs {
+		if o, ok := have[c.EventKey]; ok && o.c.EventVersion == c.EventVersion {
+			keep = append(keep, o)
+			continue
+		}
+		child, err := s.child(c)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("event %s: %w", c.EventKey, err))
+			continue
+		}
+		keep = append(keep, child)
+	}
+	s.mu.Lock()
+	s.listed = keep
+	s.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// otherEvents returns the other events' schedulers: those added and those
+// listed by Config.Events.
+func (s *Scheduler) otherEvents() []*Scheduler {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append(slices.Clone(s.others), s.listed...)
 }
 
 // Pacer keeps one channel's messages within its limits for all processes.
@@ -227,9 +294,11 @@ type Scheduler struct {
 	paused map[domain.Channel]time.Time
 	fence  int64
 
-	wake chan struct{}
+	wake    chan struct{}
+	refresh chan struct{} // Refresh: evaluate now, not at the next tick
 
 	others []*Scheduler // other events' jobs (AddEvent), evaluated with these
+	listed []*Scheduler // other events' jobs (Config.Events), read again each evaluation
 }
 
 // forever is the grace of messages that never expire (manual ones).
@@ -297,7 +366,7 @@ func New(c Config) (*Scheduler, error) {
 	s := &Scheduler{
 		c: c, sched: sc, loc: loc, log: c.Log.With("component", "scheduler", "worker", c.WorkerID),
 		paused: map[domain.Channel]time.Time{},
-		wake:   make(chan struct{}, 1),
+		wake:   make(chan struct{}, 1), refresh: make(chan struct{}, 1),
 	}
 	s.jobs = s.buildJobs()
 	if dir := c.Directory(); dir != nil {
@@ -404,7 +473,19 @@ func (s *Scheduler) leaderLoop(ctx context.Context) {
 			}
 			return
 		case <-tick.C:
+		case <-s.refresh:
 		}
+	}
+}
+
+// Refresh has the leader loop evaluate the jobs now rather than at the
+// next tick: called when the console changes an event, so that its
+// reminders (Config.Events) follow at once. In a process that is not the
+// leader it only renews its lease early; the leader's next tick does it.
+func (s *Scheduler) Refresh() {
+	select {
+	case s.refresh <- struct{}{}:
+	default:
 	}
 }
 
@@ -457,6 +538,9 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time) (int, error) {
 	w := s.newWorld()
 	total := 0
 	var errs []error
+	if err := s.refreshEvents(ctx, now); err != nil {
+		errs = append(errs, err)
+	}
 	for _, j := range s.jobs {
 		n, err := s.runJob(ctx, w, j, now)
 		total += n
@@ -464,10 +548,8 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time) (int, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", j.name, err))
 		}
 	}
-	s.mu.Lock()
-	others := slices.Clone(s.others)
-	fence := s.fence
-	s.mu.Unlock()
+	others := s.otherEvents()
+	fence := s.currentFence()
 	for _, o := range others {
 		o.mu.Lock()
 		o.fence = fence

@@ -50,7 +50,11 @@ func (c *Console) auditLine(e sqlstore.AuditEntry) auditLine {
 	first, rest, _ := strings.Cut(e.Detail, " ")
 	switch e.Action {
 	case "checkin.desk", "invite.view", "invite.send":
-		l.Detail = name(e.Detail)
+		id, event, ok := strings.Cut(e.Detail, " @ ") // a check-in to another event than the served one
+		l.Detail = name(id)
+		if ok {
+			l.Detail += " — " + event
+		}
 	case "checkin.self":
 		l.Detail = ""
 	case "rsvp.record", "delegate.edit":

@@ -35,6 +35,10 @@ type deskView struct {
 	WalkIn   map[string]string
 	WalkInID string
 	Sub      domain.Substitute
+	// Event is the event people are checked in to; Events those the desk
+	// can choose among (shown when there are several).
+	Event  deskEvent
+	Events []deskEvent
 }
 
 // deskRow is one guest the desk can check in with one tap: a delegate, or a
@@ -57,23 +61,19 @@ func guest(p domain.Person) bool {
 
 // deskSearch finds guests by name (any case, with or without diacritics),
 // position, agency or phone; at most 20.
-func (c *Console) deskSearch(r *http.Request, q string) ([]deskRow, error) {
+func (c *Console) deskSearch(r *http.Request, q string, ev domain.EventRecord) ([]deskRow, error) {
 	q = strings.TrimSpace(q)
 	if q == "" || len(q) > 200 {
 		return nil, nil
 	}
-	rsvps, err := c.cfg.Store.CurrentRSVPs(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	checks, err := c.cfg.Console.CheckIns(r.Context())
+	rsvps, checks, err := c.eventAnswers(r.Context(), ev.Event.ID)
 	if err != nil {
 		return nil, err
 	}
 	dir := c.cfg.Directory()
 	var out []deskRow
 	for _, p := range dir.People() {
-		if !guest(p) {
+		if !guest(p) || !invitedTo(ev, p) {
 			continue
 		}
 		a, _ := dir.Agency(p.AgencyCode)
@@ -130,13 +130,19 @@ func findPerson(dir *domain.Directory, input string) (domain.Person, bool) {
 }
 
 func (c *Console) serveDesk(w http.ResponseWriter, r *http.Request, s *session) {
-	h, _, _, err := c.headcount(r.Context())
+	ev, opts, err := c.deskChoice(r)
+	if err != nil {
+		c.oops(w, r, s, "events", err)
+		return
+	}
+	h, err := c.eventCounts(r.Context(), ev)
 	if err != nil {
 		c.oops(w, r, s, "headcount", err)
 		return
 	}
-	v := deskView{Headcount: h.Total, Q: strings.TrimSpace(r.URL.Query().Get("q"))}
-	if v.Found, err = c.deskSearch(r, v.Q); err != nil {
+	v := deskView{Headcount: h, Q: strings.TrimSpace(r.URL.Query().Get("q")), Events: opts,
+		Event: deskEvent{ID: ev.Event.ID, Name: ev.Event.NameVI}}
+	if v.Found, err = c.deskSearch(r, v.Q, ev); err != nil {
 		c.oops(w, r, s, "desk search", err)
 		return
 	}
@@ -157,20 +163,26 @@ func (c *Console) serveDeskCheckIn(w http.ResponseWriter, r *http.Request, s *se
 	} else {
 		p, ok = findPerson(dir, input)
 	}
+	ev, _, err := c.deskChoice(r)
+	if err != nil {
+		c.oops(w, r, s, "events", err)
+		return
+	}
+	ok = ok && invitedTo(ev, p)
 	v := deskView{}
 	status := http.StatusOK
 	if !ok {
 		v.NotFound = strings.TrimSpace(input)
 		status = http.StatusNotFound
 	} else {
-		res, err := c.checkIn(r, p, s.Person.ID, "desk")
+		res, err := c.checkIn(r, p, s.Person.ID, "desk", ev.Event.ID)
 		if err != nil {
 			c.oops(w, r, s, "check in", err)
 			return
 		}
 		v.Result = res
 		if !res.Already {
-			c.audit(ctx, s.Person.ID, "checkin.desk", p.ID)
+			c.audit(ctx, s.Person.ID, "checkin.desk", c.checkinDetail(p.ID, ev.Event.ID))
 		}
 	}
 	c.deskResult(w, r, s, status, v)
@@ -178,22 +190,28 @@ func (c *Console) serveDeskCheckIn(w http.ResponseWriter, r *http.Request, s *se
 
 func (c *Console) deskResult(w http.ResponseWriter, r *http.Request, s *session, status int, v deskView) {
 	ctx := r.Context()
-	h, _, _, err := c.headcount(ctx)
+	ev, opts, err := c.deskChoice(r)
+	if err != nil {
+		c.oops(w, r, s, "events", err)
+		return
+	}
+	h, err := c.eventCounts(ctx, ev)
 	if err != nil {
 		c.oops(w, r, s, "headcount", err)
 		return
 	}
-	v.Headcount = h.Total
+	v.Headcount, v.Events, v.Event = h, opts, deskEvent{ID: ev.Event.ID, Name: ev.Event.NameVI}
 	c.renderView(w, s, status, "checkin", view{Title: "Điểm danh", Data: v})
 }
 
-// checkIn records p's arrival (the first one wins) and describes it.
-func (c *Console) checkIn(r *http.Request, p domain.Person, by, method string) (*checkinResult, error) {
-	ci, fresh, err := c.cfg.Console.CheckIn(r.Context(), sqlstore.CheckIn{PersonID: p.ID, At: c.cfg.Now(), By: by, Method: method})
+// checkIn records p's arrival at the event eventID (the first one wins)
+// and describes it with p's answer to that event.
+func (c *Console) checkIn(r *http.Request, p domain.Person, by, method, eventID string) (*checkinResult, error) {
+	ci, fresh, err := c.cfg.Console.CheckIn(r.Context(), sqlstore.CheckIn{PersonID: p.ID, At: c.cfg.Now(), By: by, Method: method, EventID: c.storedEventID(eventID)})
 	if err != nil {
 		return nil, err
 	}
-	st, err := c.cfg.Store.PersonState(r.Context(), p.ID)
+	rsvps, _, err := c.eventAnswers(r.Context(), eventID)
 	if err != nil {
 		return nil, err
 	}
@@ -202,8 +220,8 @@ func (c *Console) checkIn(r *http.Request, p domain.Person, by, method string) (
 	if a, ok := dir.Agency(p.AgencyCode); ok {
 		res.Agency = a.NameVI
 	}
-	if st.RSVP != nil {
-		res.Status, res.Substitute = st.RSVP.Status, st.RSVP.Substitute
+	if rv, ok := rsvps[p.ID]; ok {
+		res.Status, res.Substitute = rv.Status, rv.Substitute
 	}
 	if p.SubstituteFor != "" {
 		if d, ok := dir.Person(p.SubstituteFor); ok {
@@ -223,18 +241,23 @@ func (c *Console) serveDeskWalkIn(w http.ResponseWriter, r *http.Request, s *ses
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có đại biểu này trong danh sách.")
 		return
 	}
+	ev, _, err := c.deskChoice(r)
+	if err != nil {
+		c.oops(w, r, s, "events", err)
+		return
+	}
 	sub, errs := flows.CheckSubstitute(domain.Vietnamese, r.FormValue("sub_name"), r.FormValue("sub_position"), r.FormValue("sub_phone"))
 	if len(errs) > 0 {
 		v := deskView{Q: r.FormValue("q"), WalkIn: errs, WalkInID: d.ID, Sub: sub}
 		var err error
-		if v.Found, err = c.deskSearch(r, v.Q); err != nil {
+		if v.Found, err = c.deskSearch(r, v.Q, ev); err != nil {
 			c.oops(w, r, s, "desk search", err)
 			return
 		}
 		c.deskResult(w, r, s, http.StatusUnprocessableEntity, v)
 		return
 	}
-	rec := domain.RSVP{PersonID: d.ID, Status: domain.RSVPSubstitute, Substitute: &sub, Channel: consoleChannel, By: s.Person.ID}
+	rec := domain.RSVP{PersonID: d.ID, Status: domain.RSVPSubstitute, Substitute: &sub, Channel: consoleChannel, By: s.Person.ID, EventID: c.storedEventID(ev.Event.ID)}
 	if err := c.cfg.Act(ctx, s.Person.ID, []domain.Effect{domain.SaveRSVP{RSVP: rec}}); err != nil {
 		c.oops(w, r, s, "walk-in", err)
 		return
@@ -245,13 +268,13 @@ func (c *Console) serveDeskWalkIn(w http.ResponseWriter, r *http.Request, s *ses
 		c.oops(w, r, s, "walk-in", errf("substitute of %s not in the people list after recording", d.ID))
 		return
 	}
-	res, err := c.checkIn(r, p, s.Person.ID, "desk")
+	res, err := c.checkIn(r, p, s.Person.ID, "desk", ev.Event.ID)
 	if err != nil {
 		c.oops(w, r, s, "check in", err)
 		return
 	}
 	if !res.Already {
-		c.audit(ctx, s.Person.ID, "checkin.desk", p.ID)
+		c.audit(ctx, s.Person.ID, "checkin.desk", c.checkinDetail(p.ID, ev.Event.ID))
 	}
 	c.deskResult(w, r, s, http.StatusOK, deskView{Result: res})
 }
@@ -267,12 +290,13 @@ type selfView struct {
 	Opens   time.Time
 	Result  *checkinResult
 	ChatURL string
+	// Ev is the event the check-in is for.
+	Ev domain.Event
 }
 
-// window is when self check-in is open: two hours before the doors open
-// until the end of the event.
-func (c *Console) window() (time.Time, time.Time) {
-	ev := c.cfg.Event
+// checkinWindow is when self check-in to ev is open: two hours before the
+// doors open until the end of the event.
+func checkinWindow(ev domain.Event) (time.Time, time.Time) {
 	open := ev.DoorsOpen
 	if open.IsZero() {
 		open = ev.Start
@@ -293,12 +317,12 @@ func (c *Console) selfPerson(w http.ResponseWriter, r *http.Request) (domain.Per
 	return p, true
 }
 
-func (c *Console) selfView(p domain.Person) selfView {
-	v := selfView{Person: p, Token: p.CheckinToken, ChatURL: "/chat"}
+func (c *Console) selfView(p domain.Person, ev domain.Event) selfView {
+	v := selfView{Person: p, Token: p.CheckinToken, ChatURL: "/chat", Ev: ev}
 	if a, ok := c.cfg.Directory().Agency(p.AgencyCode); ok {
 		v.Agency = a.NameVI
 	}
-	from, until := c.window()
+	from, until := checkinWindow(ev)
 	now := c.cfg.Now()
 	v.Opens = from
 	switch {
@@ -317,7 +341,14 @@ func (c *Console) serveSelfPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := c.selfView(p)
+	ev, err := c.selfEvent(r.Context(), p)
+	if err != nil {
+		c.cfg.Log.Error("console: self check-in event", "err", err)
+		c.renderView(w, nil, http.StatusInternalServerError, "error", view{Title: "Có lỗi xảy ra", Nav: "-",
+			Data: "Chưa mở được trang điểm danh. Xin thử lại, hoặc đến bàn đón tiếp để được hỗ trợ."})
+		return
+	}
+	v := c.selfView(p, ev)
 	if v.State == "open" {
 		v.Form = randomSecret()
 		http.SetCookie(w, &http.Cookie{Name: selfCookieName, Value: v.Form, Path: "/checkin", HttpOnly: true,
@@ -339,12 +370,19 @@ func (c *Console) serveSelfCheckIn(w http.ResponseWriter, r *http.Request) {
 			Data: "Trang đã cũ hoặc không hợp lệ. Xin mở lại đường dẫn điểm danh rồi bấm nút xác nhận."})
 		return
 	}
-	v := c.selfView(p)
+	ev, err := c.selfEvent(r.Context(), p)
+	if err != nil {
+		c.cfg.Log.Error("console: self check-in event", "err", err)
+		c.renderView(w, nil, http.StatusInternalServerError, "error", view{Title: "Có lỗi xảy ra", Nav: "-",
+			Data: "Chưa điểm danh được. Xin thử lại, hoặc đến bàn đón tiếp để được hỗ trợ."})
+		return
+	}
+	v := c.selfView(p, ev)
 	if v.State != "open" {
 		c.renderView(w, nil, http.StatusForbidden, "self", view{Title: "Điểm danh", Nav: "-", Data: v})
 		return
 	}
-	res, err := c.checkIn(r, p, "", "self")
+	res, err := c.checkIn(r, p, "", "self", ev.ID)
 	if err != nil {
 		c.cfg.Log.Error("console: self check-in", "err", err)
 		c.renderView(w, nil, http.StatusInternalServerError, "error", view{Title: "Có lỗi xảy ra", Nav: "-",
@@ -352,7 +390,7 @@ func (c *Console) serveSelfCheckIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !res.Already {
-		c.audit(r.Context(), p.ID, "checkin.self", p.ID)
+		c.audit(r.Context(), p.ID, "checkin.self", c.checkinDetail(p.ID, ev.ID))
 	}
 	http.SetCookie(w, &http.Cookie{Name: selfCookieName, Value: "", Path: "/checkin", MaxAge: -1, HttpOnly: true,
 		Secure: c.secure(r), SameSite: http.SameSiteStrictMode})

@@ -123,6 +123,10 @@ type Config struct {
 	// Attendees returns who attended the event (the notice's template
 	// counts them).
 	Attendees func(ctx context.Context) ([]string, error)
+	// EventsChanged, when set, is called after an event was created,
+	// cloned, given invitees, opened, closed or archived (the scheduler
+	// takes up its reminders at once).
+	EventsChanged func()
 }
 
 // Lifetimes and limits.
@@ -533,10 +537,17 @@ type view struct {
 	Error string
 	Event *domain.Event
 	Data  any
+	// Events are the events the switcher offers (shown with two or
+	// more); Event is then the one chosen.
+	Events []deskEvent
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, status int, page, title string, data any) {
-	c.renderView(w, s, status, page, view{Title: title, Data: data, Flash: flash(r.URL.Query().Get("msg"))})
+	v := view{Title: title, Data: data, Flash: flash(r.URL.Query().Get("msg"))}
+	if s != nil && followsEvent[page] {
+		c.switcher(w, r, &v)
+	}
+	c.renderView(w, s, status, page, v)
 }
 
 func (c *Console) renderView(w http.ResponseWriter, s *session, status int, page string, v view) {
@@ -544,7 +555,9 @@ func (c *Console) renderView(w http.ResponseWriter, s *session, status int, page
 	if !ok {
 		panic("web: no page " + page)
 	}
-	v.Event = c.cfg.Event
+	if v.Event == nil {
+		v.Event = c.cfg.Event
+	}
 	if v.Nav == "" {
 		v.Nav = page
 	}

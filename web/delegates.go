@@ -48,12 +48,12 @@ var roleLabels = map[domain.Role]string{
 
 func (c *Console) serveDelegates(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
-	rsvps, err := c.cfg.Store.CurrentRSVPs(ctx)
+	ev, _, err := c.viewedEvent(nil, r)
 	if err != nil {
-		c.oops(w, r, s, "delegates", err)
+		c.oops(w, r, s, "events", err)
 		return
 	}
-	checks, err := c.cfg.Console.CheckIns(ctx)
+	rsvps, checks, err := c.eventAnswers(ctx, ev.Event.ID)
 	if err != nil {
 		c.oops(w, r, s, "delegates", err)
 		return
@@ -62,7 +62,7 @@ func (c *Console) serveDelegates(w http.ResponseWriter, r *http.Request, s *sess
 	v := delegatesView{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Agency: q.Get("agency")}
 	dir := c.cfg.Directory()
 	v.Agencies = dir.Agencies()
-	for _, p := range dir.People() {
+	for _, p := range eventPeople(ev, dir).People() {
 		if p.SubstituteFor != "" {
 			continue // shown with the delegate they replace
 		}

@@ -158,6 +158,8 @@ func (c *Console) serveEventCreate(w http.ResponseWriter, r *http.Request, s *se
 		case err != nil:
 			c.oops(w, r, s, "create event", err)
 			return
+		default:
+			c.eventsChanged()
 		}
 	}
 	if len(errs) > 0 {
@@ -331,6 +333,7 @@ func (c *Console) serveEventInvitees(w http.ResponseWriter, r *http.Request, s *
 		c.oops(w, r, s, "add invitees", err)
 		return
 	}
+	c.eventsChanged()
 	c.audit(r.Context(), s.Person.ID, "event.invite", fmt.Sprintf("event:%s +%d", rec.Event.ID, len(rec.Invitees)-before))
 	c.redirect(w, r, "/admin/events/"+rec.Event.ID, "invitees_added")
 }
@@ -351,6 +354,7 @@ func (c *Console) serveEventStatus(w http.ResponseWriter, r *http.Request, s *se
 		c.oops(w, r, s, "event status", err)
 		return
 	}
+	c.eventsChanged()
 	c.redirect(w, r, "/admin/events/"+id, "event_"+string(st))
 }
 
@@ -371,6 +375,7 @@ func (c *Console) serveEventClone(w http.ResponseWriter, r *http.Request, s *ses
 		c.oops(w, r, s, "clone event", err)
 		return
 	}
+	c.eventsChanged()
 	c.audit(r.Context(), s.Person.ID, "event.clone", "event:"+rec.Event.ID+" from event:"+r.PathValue("id"))
 	c.redirect(w, r, "/admin/events/"+rec.Event.ID, "event_cloned")
 }
@@ -478,4 +483,10 @@ func (c *Console) serveEventArchive(w http.ResponseWriter, r *http.Request, s *s
 		return
 	}
 	c.audit(ctx, s.Person.ID, "event.archive_download", "event:"+id)
+}
+
+func (c *Console) eventsChanged() {
+	if c.cfg.EventsChanged != nil {
+		c.cfg.EventsChanged()
+	}
 }

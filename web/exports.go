@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/skip2/go-qrcode"
@@ -79,7 +80,11 @@ func (c *Console) serveExport(w http.ResponseWriter, r *http.Request, s *session
 // attendees is the list for badges and seating: every delegate, with their
 // answer, substitute and check-in.
 func (c *Console) attendees(r *http.Request) (*flows.File, error) {
-	_, rsvps, checks, err := c.headcount(r.Context())
+	ev, _, err := c.viewedEvent(nil, r)
+	if err != nil {
+		return nil, err
+	}
+	_, rsvps, checks, err := c.headcountOf(r.Context(), ev)
 	if err != nil {
 		return nil, err
 	}
@@ -97,8 +102,10 @@ func (c *Console) attendees(r *http.Request) (*flows.File, error) {
 	bold, _ := x.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
 	_ = x.SetCellStyle(sheet, "A1", "K1", bold)
 	dir := c.cfg.Directory()
+	// The list names its event: in the workbook's title and the file name.
+	_ = x.SetDocProps(&excelize.DocProperties{Title: ev.Event.NameVI, Subject: ev.Event.NameVI, Creator: "dieuphoi"})
 	n := 0
-	for _, p := range dir.People() {
+	for _, p := range eventPeople(ev, dir).People() {
 		if !p.Has(domain.RoleDelegate) {
 			continue
 		}
@@ -140,7 +147,13 @@ func (c *Console) attendees(r *http.Request) (*flows.File, error) {
 		return nil, err
 	}
 	stamp := c.now().Format("20060102-1504")
-	return &flows.File{Name: "dai-bieu-" + stamp + ".xlsx", MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: buf.Bytes()}, nil
+	name := "dai-bieu-"
+	if code := fileSafe(ev.Code); code != "" {
+		name += code + "-"
+	} else if id := fileSafe(ev.Event.ID); id != "" {
+		name += id + "-"
+	}
+	return &flows.File{Name: name + stamp + ".xlsx", MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: buf.Bytes()}, nil
 }
 
 // --- invitations and QR codes ----------------------------------------------------
@@ -239,4 +252,19 @@ func (c *Console) streamZIP(w http.ResponseWriter, r *http.Request, s *session, 
 	if _, err := src.WriteZIP(r.Context(), w); err != nil {
 		c.cfg.Log.Error("console: evidence ZIP cut short", "err", err)
 	}
+}
+
+// fileSafe keeps the letters, digits and dashes of s (an event's code or
+// id) for a file name; at most 40.
+func fileSafe(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '-' {
+			b.WriteRune(r)
+		}
+		if b.Len() >= 40 {
+			break
+		}
+	}
+	return b.String()
 }

@@ -144,7 +144,7 @@ func newWorld(t *testing.T) *world {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	exporter := &export.Source{Title: w.ev.NameVI, Campaign: store, Directory: w.dir.Load, Open: blobs.Open, Now: w.clock, Location: ict}
 	w.console = web.New(web.Config{
-		Store: store, Campaign: store, Console: store,
+		Store: store, Campaign: store, Console: store, Events: store,
 		Directory: w.dir.Load, Catalog: w.cat.Load, Event: w.ev, Deadline: deadline(),
 		Exporter: exporter, Blobs: blobs,
 		Act: func(ctx context.Context, by string, effects []domain.Effect) error {

@@ -66,16 +66,18 @@ type headcount struct {
 // headcount counts the delegates (people with the delegate role) by answer
 // and check-in, in total, by agency and by the day of their current answer.
 func (c *Console) headcount(ctx context.Context) (headcount, map[string]domain.RSVP, map[string]sqlstore.CheckIn, error) {
+	return c.headcountOf(ctx, domain.EventRecord{Event: *c.cfg.Event})
+}
+
+// headcountOf is headcount for one event: its answers and check-ins among
+// its invitees.
+func (c *Console) headcountOf(ctx context.Context, ev domain.EventRecord) (headcount, map[string]domain.RSVP, map[string]sqlstore.CheckIn, error) {
 	var h headcount
-	rsvps, err := c.cfg.Store.CurrentRSVPs(ctx)
+	rsvps, checks, err := c.eventAnswers(ctx, ev.Event.ID)
 	if err != nil {
 		return h, nil, nil, err
 	}
-	checks, err := c.cfg.Console.CheckIns(ctx)
-	if err != nil {
-		return h, nil, nil, err
-	}
-	dir := c.cfg.Directory()
+	dir := eventPeople(ev, c.cfg.Directory())
 	// The counts are the chat's (/tonghop): one computation for both.
 	checkedIn := make(map[string]bool, len(checks))
 	for id := range checks {
@@ -288,7 +290,13 @@ var auditNames = map[string]string{
 }
 
 func (c *Console) serveOverview(w http.ResponseWriter, r *http.Request, s *session) {
-	h, _, _, err := c.headcount(r.Context())
+	rec, _, err := c.viewedEvent(nil, r)
+	if err != nil {
+		c.oops(w, r, s, "events", err)
+		return
+	}
+	ev := rec.Event
+	h, _, _, err := c.headcountOf(r.Context(), rec)
 	if err != nil {
 		c.oops(w, r, s, "headcount", err)
 		return
@@ -304,9 +312,9 @@ func (c *Console) serveOverview(w http.ResponseWriter, r *http.Request, s *sessi
 			v.Others++
 		}
 	}
-	if !c.cfg.Event.Start.IsZero() {
-		v.EventDays = domain.DaysUntil(c.cfg.Now(), c.cfg.Event.Start, c.loc)
-		v.EventWhen = c.countdown(c.cfg.Event.Start)
+	if !ev.Start.IsZero() {
+		v.EventDays = domain.DaysUntil(c.cfg.Now(), ev.Start, c.loc)
+		v.EventWhen = c.countdown(ev.Start)
 	}
 	if log, err := c.cfg.Console.AuditLog(r.Context(), 8); err == nil {
 		for _, e := range log {
@@ -316,16 +324,21 @@ func (c *Console) serveOverview(w http.ResponseWriter, r *http.Request, s *sessi
 	c.render(w, r, s, http.StatusOK, "overview", "Tổng quan", v)
 }
 
-// serveHeadcount is the check-in desk's live count.
+// serveHeadcount is the check-in desk's live count, for the event the desk
+// checks people in to ("event" as on the desk page).
 func (c *Console) serveHeadcount(w http.ResponseWriter, r *http.Request, s *session) {
-	h, _, _, err := c.headcount(r.Context())
+	ev, _, err := c.deskChoice(r)
+	var h Counts
+	if err == nil {
+		h, err = c.eventCounts(r.Context(), ev)
+	}
 	if err != nil {
 		c.cfg.Log.Error("console: headcount", "err", err)
 		http.Error(w, `{"error":"unavailable"}`, http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_ = json.NewEncoder(w).Encode(h.Total)
+	_ = json.NewEncoder(w).Encode(h)
 }
 
 // countdown is the one countdown rule (domain.DaysUntil, flows.Countdown),

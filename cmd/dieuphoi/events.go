@@ -111,43 +111,15 @@ func withPreviousValues(ctx context.Context, st storage.Store, c *domain.Campaig
 	return domain.WithLastYear(inds, *c, prev.NameVI, approved), nil
 }
 
-// scheduleOtherEvents has sch run the reminders of every other open event
-// in the database that is not over at now, each with its own schedule,
-// answers and invitees.
-func scheduleOtherEvents(ctx context.Context, sch *scheduler.Scheduler, st storage.Store, primary string, now time.Time) (int, error) {
+// otherEvents is the scheduler's Config.Events: every other open event
+// in the database, read again at each evaluation so that the console's
+// changes take effect without a restart.
+func otherEvents(st storage.Store, primary string) (func(context.Context, time.Time) ([]scheduler.Config, error), error) {
 	es, err := asEventStore(st)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	events, err := es.Events(ctx)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, r := range events {
-		if r.Event.ID == primary || r.Status != domain.StatusOpen || !now.Before(r.Event.End) {
-			continue
-		}
-		var sc *scheduler.Schedule
-		if r.Schedule != "" {
-			if sc, err = scheduler.ParseSchedule("schedule.yaml", []byte(r.Schedule)); err != nil {
-				return n, fmt.Errorf("event %s: %w", r.Event.ID, err)
-			}
-		}
-		ev, id := r.Event, r.Event.ID
-		invited := map[string]bool{}
-		for _, i := range r.Invitees {
-			invited[i.PersonID] = true
-		}
-		err := sch.AddEvent(scheduler.Config{Event: &ev, EventKey: id, EventCode: r.Code, Schedule: sc,
-			RSVPs:   func(ctx context.Context) (map[string]domain.RSVP, error) { return es.EventRSVPs(ctx, id) },
-			Invited: func(personID string) bool { return invited[personID] }})
-		if err != nil {
-			return n, fmt.Errorf("event %s: %w", id, err)
-		}
-		n++
-	}
-	return n, nil
+	return scheduler.OpenEvents(es, primary), nil
 }
 
 // eventsCache lists the events for the dispatcher, read again at most every
@@ -438,4 +410,15 @@ func writeCSV(name string, header []string, rows [][]string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// exportNames is what the indicator exports call the data campaign: its
+// name in the workbooks and its id in the file names (the event's name and
+// no tag without a campaign section).
+func exportNames(c *configs.Campaign) (title, tag string) {
+	_, cp, ok, err := c.Records("")
+	if err != nil || !ok {
+		return c.Event.NameVI, ""
+	}
+	return cp.NameVI, cp.ID
 }

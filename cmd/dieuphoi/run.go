@@ -435,7 +435,8 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	}
 	ev := campaign.Event
 	var d *bot.Dispatcher
-	exporter := &export.Source{Title: ev.NameVI, Campaign: cs, Directory: func() *domain.Directory { return d.Directory() },
+	title, tag := exportNames(campaign)
+	exporter := &export.Source{Title: title, FileTag: tag, Campaign: cs, Directory: func() *domain.Directory { return d.Directory() },
 		Catalog: catalog, CurrentCatalog: func() *domain.Catalog { return d.Catalog() }, Open: blobs.Open, Now: now, Location: ev.Location}
 	// Background evidence reading ends with the server; the stores close
 	// only after the readings in flight have stopped (defers run last first).
@@ -614,6 +615,11 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Store: st, Campaign: cs, Console: consoleStore, Directory: d.Directory, Catalog: d.Catalog, Event: &ev, Events: es,
 		Deadline: campaign.Deadline, Exporter: exporter, Blobs: blobs, PublicURL: s.PublicURL,
 		BotUsername: func() string { return botName }, ZaloOA: zaloOA(s), Now: now, Log: log,
+		EventsChanged: func() {
+			if sch != nil {
+				sch.Refresh() // the changed event's reminders at once, not at the next tick
+			}
+		},
 		ResendInvite: func(ctx context.Context, personID, by string) (int, error) {
 			return sch.ResendInvite(ctx, personID, by)
 		},
@@ -677,17 +683,16 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 			schedSenders[ch] = snd
 		}
 	}
-	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: schedSenders, Event: &ev,
-		Pace:      map[domain.Channel]scheduler.Pacer{domain.Telegram: tgPace},
-		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log, EventKey: ev.ID,
-		Meeting: meeting, Files: blobs, DocLinks: docLinks, Plan: planStore(st)})
+	others, err := otherEvents(st, ev.ID)
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
-	if n, err := scheduleOtherEvents(ctx, sch, st, ev.ID, now()); err != nil {
+	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: schedSenders, Event: &ev,
+		Pace:      map[domain.Channel]scheduler.Pacer{domain.Telegram: tgPace},
+		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log, EventKey: ev.ID,
+		Meeting: meeting, Files: blobs, DocLinks: docLinks, Plan: planStore(st), Events: others})
+	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
-	} else if n > 0 {
-		log.Info("reminders of other events scheduled too", "events", n)
 	}
 	registerStaffTasks(d, sch, st, cs, catalog, &ev, now)
 	gauges := &outboxGauges{read: sch.Stats, now: now, log: log}
@@ -889,7 +894,8 @@ func runExport(ctx context.Context, s settings, args []string, stdout io.Writer)
 		return err
 	}
 	dir := sy.dir
-	src := &export.Source{Title: sy.campaign.Event.NameVI, Campaign: sy.cs, Directory: func() *domain.Directory { return dir },
+	title, tag := exportNames(sy.campaign)
+	src := &export.Source{Title: title, FileTag: tag, Campaign: sy.cs, Directory: func() *domain.Directory { return dir },
 		Catalog: sy.catalog, Open: blobs.Open, Location: sy.campaign.Event.Location}
 	if kind == "zip" {
 		// Streamed into the file (or stdout): memory stays flat.

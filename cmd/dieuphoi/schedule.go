@@ -75,13 +75,14 @@ func runSchedule(ctx context.Context, s settings, args []string, stdout io.Write
 	ev := sy.campaign.Event
 	dir := sy.dir
 	docs, _ := sy.store.(scheduler.MeetingDocs) // the meeting's documents are listed too
-	sch, err := scheduler.New(scheduler.Config{Store: sy.store, Outbox: outbox, Senders: planSenders(s), Event: &ev,
-		Directory: func() *domain.Directory { return dir }, Schedule: schedule, Progress: progress,
-		Now: func() time.Time { return now }, Log: log, EventKey: ev.ID, Meeting: docs, Plan: planStore(sy.store)})
+	others, err := otherEvents(sy.store, ev.ID)
 	if err != nil {
 		return err
 	}
-	if _, err := scheduleOtherEvents(ctx, sch, sy.store, ev.ID, now); err != nil {
+	sch, err := scheduler.New(scheduler.Config{Store: sy.store, Outbox: outbox, Senders: planSenders(s), Event: &ev,
+		Directory: func() *domain.Directory { return dir }, Schedule: schedule, Progress: progress,
+		Now: func() time.Time { return now }, Log: log, EventKey: ev.ID, Meeting: docs, Plan: planStore(sy.store), Events: others})
+	if err != nil {
 		return err
 	}
 	return printSchedule(ctx, sch, now, now.AddDate(0, 0, days), stdout)

@@ -11,7 +11,10 @@
   if (checked) {
     var set = function (id, v) { var e = document.getElementById(id); if (e && typeof v === 'number') e.textContent = String(v); };
     var poll = function () {
-      fetch('/admin/api/headcount', { credentials: 'same-origin', cache: 'no-store' })
+      // The event the desk checks people in to (several open events).
+      var ev = document.querySelector('#desk input[name=event]');
+      var url = '/admin/api/headcount' + (ev && ev.value ? '?event=' + encodeURIComponent(ev.value) : '');
+      fetch(url, { credentials: 'same-origin', cache: 'no-store' })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (h) { if (h) { set('h-checkedin', h.checkedIn); set('h-expected', h.expected); set('h-invited', h.invited); } })
         .catch(function () {});
