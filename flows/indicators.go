@@ -560,6 +560,20 @@ func (r *stepper) confirmValue(ind domain.Indicator, w *work, v domain.Value) {
 		[]Button{{r.t("btn_value_ok"), btnValOK}, {r.t("btn_value_redo"), btnValRedo}})
 }
 
+// maxEvidence is how many files and links one indicator keeps.
+const maxEvidence = 20
+
+// hasEvidence reports whether list already holds e: the same file (by
+// SHA-256) or the same link.
+func hasEvidence(list []domain.Evidence, e domain.Evidence) bool {
+	for _, x := range list {
+		if (e.SHA256 != "" && x.SHA256 == e.SHA256) || (e.Link != "" && x.Link == e.Link) {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *stepper) evidenceAnswer(ind domain.Indicator, w *work) {
 	switch r.in.Kind {
 	case InFile:
@@ -574,7 +588,11 @@ func (r *stepper) evidenceAnswer(ind domain.Indicator, w *work) {
 				bad = append(bad, r.t(msg("file_"+problem), clip(f.Name, 40)))
 				continue
 			}
-			if len(w.Evidence) >= 20 {
+			if hasEvidence(w.Evidence, domain.Evidence{SHA256: f.SHA256}) {
+				bad = append(bad, r.t("evidence_duplicate", clip(f.Name, 40)))
+				continue
+			}
+			if len(w.Evidence) >= maxEvidence {
 				bad = append(bad, r.t("file_too_many"))
 				break
 			}
@@ -599,6 +617,16 @@ func (r *stepper) evidenceAnswer(ind domain.Indicator, w *work) {
 		u, err := url.Parse(link)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(link) > 500 || strings.ContainsAny(link, " \n") {
 			r.say(r.t("evidence_expected"), r.evidenceButtons(ind, w)...)
+			return
+		}
+		// A link sent twice is kept once, and links count against the same
+		// limit as files: the draft stays small whatever is pasted.
+		if hasEvidence(w.Evidence, domain.Evidence{Link: link}) {
+			r.say(r.t("evidence_duplicate", clip(link, 60)), r.evidenceButtons(ind, w)...)
+			return
+		}
+		if len(w.Evidence) >= maxEvidence {
+			r.say(r.t("file_too_many"), r.evidenceButtons(ind, w)...)
 			return
 		}
 		w.Evidence = append(w.Evidence, domain.Evidence{Link: link})

@@ -228,6 +228,38 @@ func TestEnterIndicatorWithEvidence(t *testing.T) {
 	}
 }
 
+// The same file or link sent twice is kept once, and links count against
+// the 20-item limit like files: a draft stays small whatever is pasted.
+func TestEvidenceIsKeptOnceAndBounded(t *testing.T) {
+	c := newCampaign(t)
+	c.as("DB002", btn("ind:2.2.2"))
+	c.as("DB002", text("0,52%"))
+	c.as("DB002", btn(btnValOK))
+	work := func() int {
+		t.Helper()
+		return len(c.subs[[2]string{"2.2.2", "STC"}].Evidence)
+	}
+	c.as("DB002", file("a.pdf", "s1", ""))
+	c.as("DB002", file("a-copy.pdf", "s1", ""))
+	c.want("DB002", "đã có trong danh sách: a-copy.pdf")
+	c.as("DB002", text("https://hungyen.gov.vn/qd-106"))
+	c.want("DB002", "Đã nhận 2 minh chứng")
+	c.as("DB002", text("https://hungyen.gov.vn/qd-106"))
+	c.want("DB002", "đã có trong danh sách")
+	if c.chats["DB002"].State != stateIndEvidence {
+		t.Fatalf("state after a repeated link: %q", c.chats["DB002"].State)
+	}
+	for i := 0; i < 25; i++ {
+		c.as("DB002", text("https://hungyen.gov.vn/vb-"+itoa(i)))
+	}
+	c.want("DB002", "tối đa 20 minh chứng")
+	c.as("DB002", btn(btnEvDone))
+	c.want("DB002", "Số/ký hiệu")
+	if n := work(); n != 20 {
+		t.Fatalf("the draft keeps %d evidence items; want 20", n)
+	}
+}
+
 // Two focal points of one agency edit one indicator. The one whose copy is
 // older is told plainly that nothing was stored, sees the stored value and
 // who set it, and can redo it on top; never "sent" for what was not stored.
