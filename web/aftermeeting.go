@@ -303,19 +303,29 @@ type taskChange struct {
 }
 
 func (c *Console) loadTask(w http.ResponseWriter, r *http.Request, s *session) (domain.Task, bool) {
+	return loadPlanRecord(c, w, r, s, "task", func(p storage.TaskStore) (domain.Task, error) {
+		return p.Task(r.Context(), c.cfg.Event.ID, r.PathValue("id"))
+	}, "Không tìm thấy công việc", "Không có công việc này trong kế hoạch.")
+}
+
+// loadPlanRecord reads the task or notice the page's {id} names, answering
+// 404 with title and text when there is none.
+func loadPlanRecord[T any](c *Console, w http.ResponseWriter, r *http.Request, s *session, what string,
+	get func(storage.TaskStore) (T, error), title, text string) (T, bool) {
+	var zero T
 	if !c.meeting(w, r, s) {
-		return domain.Task{}, false
+		return zero, false
 	}
-	t, err := c.cfg.Plan.Task(r.Context(), c.cfg.Event.ID, r.PathValue("id"))
+	v, err := get(c.cfg.Plan)
 	if errors.Is(err, sqlstore.ErrNoRows) {
-		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy công việc", "Không có công việc này trong kế hoạch.")
-		return t, false
+		c.fail(w, r, s, http.StatusNotFound, title, text)
+		return v, false
 	}
 	if err != nil {
-		c.oops(w, r, s, "task", err)
-		return t, false
+		c.oops(w, r, s, what, err)
+		return v, false
 	}
-	return t, true
+	return v, true
 }
 
 func (c *Console) serveTask(w http.ResponseWriter, r *http.Request, s *session) {
@@ -537,19 +547,9 @@ func (c *Console) serveConclusionCreate(w http.ResponseWriter, r *http.Request, 
 }
 
 func (c *Console) loadConclusion(w http.ResponseWriter, r *http.Request, s *session) (domain.Conclusion, bool) {
-	if !c.meeting(w, r, s) {
-		return domain.Conclusion{}, false
-	}
-	cn, err := c.cfg.Plan.Conclusion(r.Context(), c.cfg.Event.ID, r.PathValue("id"))
-	if errors.Is(err, sqlstore.ErrNoRows) {
-		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy thông báo", "Không có thông báo kết luận này.")
-		return cn, false
-	}
-	if err != nil {
-		c.oops(w, r, s, "conclusion", err)
-		return cn, false
-	}
-	return cn, true
+	return loadPlanRecord(c, w, r, s, "conclusion", func(p storage.TaskStore) (domain.Conclusion, error) {
+		return p.Conclusion(r.Context(), c.cfg.Event.ID, r.PathValue("id"))
+	}, "Không tìm thấy thông báo", "Không có thông báo kết luận này.")
 }
 
 func (c *Console) serveConclusion(w http.ResponseWriter, r *http.Request, s *session) {
