@@ -813,8 +813,10 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 		if f.ReviewQueue, err = d.campaign.ReviewQueue(ctx); err != nil {
 			return f, false, fmt.Errorf("review queue: %w", err)
 		}
-		if f.EvidenceTexts, err = evidenceTexts(ctx, d.campaign, f.ReviewQueue); err != nil {
-			return f, false, err
+		if flows.WantsReview(s, in.Input) {
+			if f.EvidenceTexts, err = evidenceTexts(ctx, d.campaign, f.ReviewQueue); err != nil {
+				return f, false, err
+			}
 		}
 	}
 	return f, unreachable, nil

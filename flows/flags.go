@@ -252,6 +252,21 @@ func (r *stepper) warnBeforeSend(ind domain.Indicator, w *work) bool {
 	return true
 }
 
+// WantsReview says the step shows the review queue or an item of it: the
+// only steps that show the flags read from evidence (Facts.EvidenceTexts),
+// so the bot layer reads those texts for them alone.
+func WantsReview(s Session, in Input) bool {
+	switch in.Kind {
+	case InCommand:
+		return in.Command == "duyet" || in.Command == "review"
+	case InButton:
+		d := in.Data
+		return d == btnReview || strings.HasPrefix(d, btnRvFlag) || strings.HasPrefix(d, btnRvPrefix) ||
+			strings.HasPrefix(d, btnRvApprove) || strings.HasPrefix(d, btnRvReturn)
+	}
+	return s.State == stateRevComment
+}
+
 // queueFlags are the review flags of a queued item; ratios are checked
 // against the same agency's items in the queue.
 func (r *stepper) queueFlags(s domain.Submission) []string {

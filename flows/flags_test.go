@@ -191,3 +191,28 @@ func TestParseReviewFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestWantsReview(t *testing.T) {
+	for _, c := range []struct {
+		label string
+		s     Session
+		in    Input
+		want  bool
+	}{
+		{"/duyet", Session{}, Input{Kind: InCommand, Command: "duyet"}, true},
+		{"/review", Session{}, Input{Kind: InCommand, Command: "review"}, true},
+		{"menu button", Session{}, Input{Kind: InButton, Data: btnReview}, true},
+		{"flag filter", Session{}, Input{Kind: InButton, Data: btnRvFlag + "late"}, true},
+		{"open an item", Session{}, Input{Kind: InButton, Data: btnRvPrefix + "2.2.1|SKHCN"}, true},
+		{"approve", Session{}, Input{Kind: InButton, Data: btnRvApprove + "2.2.1|SKHCN"}, true},
+		{"return", Session{}, Input{Kind: InButton, Data: btnRvReturn + "2.2.1|SKHCN"}, true},
+		{"the return comment", Session{State: stateRevComment}, Input{Kind: InText, Text: "thiếu minh chứng"}, true},
+		{"/tonghop", Session{}, Input{Kind: InCommand, Command: "tonghop"}, false},
+		{"export", Session{}, Input{Kind: InButton, Data: btnExport}, false},
+		{"text while idle", Session{}, Input{Kind: InText, Text: "xin chào"}, false},
+	} {
+		if got := WantsReview(c.s, c.in); got != c.want {
+			t.Errorf("%s: WantsReview = %v, want %v", c.label, got, c.want)
+		}
+	}
+}
