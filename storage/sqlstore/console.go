@@ -213,12 +213,9 @@ func (q *Queries) AddAuditFrom(ctx context.Context, at time.Time, personID, acti
 	return insertAudit(ctx, q.DB, at, personID, action, detail, ch)
 }
 
-// AuditLog returns the newest console actions first, at most limit.
-func (q *Queries) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
-	rows, err := q.DB.Query(ctx, `SELECT id, at, person_id, action, detail, channel FROM audit ORDER BY id DESC LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
-	}
+// scanAudit reads audit rows (id, at, person_id, action, detail, channel)
+// and closes them.
+func scanAudit(rows Rows) ([]AuditEntry, error) {
 	defer rows.Close()
 	var out []AuditEntry
 	for rows.Next() {
@@ -231,6 +228,15 @@ func (q *Queries) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// AuditLog returns the newest console actions first, at most limit.
+func (q *Queries) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
+	rows, err := q.DB.Query(ctx, `SELECT id, at, person_id, action, detail, channel FROM audit ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return scanAudit(rows)
 }
 
 // PutUpload keeps an uploaded list until it is confirmed, and drops uploads

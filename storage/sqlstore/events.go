@@ -547,16 +547,5 @@ func (q *Queries) ScopeAudit(ctx context.Context, scope string) ([]AuditEntry, e
 	if err != nil {
 		return nil, fmt.Errorf("audit of %s: %w", scope, err)
 	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		var e AuditEntry
-		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.PersonID, &e.Action, &e.Detail, &e.Channel); err != nil {
-			return nil, fmt.Errorf("scan audit: %w", err)
-		}
-		e.At = consoleTime(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanAudit(rows)
 }

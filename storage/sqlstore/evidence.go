@@ -25,34 +25,18 @@ func (q *Queries) SaveEvidenceText(ctx context.Context, t domain.EvidenceText) e
 // EvidenceTexts implements storage.EvidenceTextStore.
 func (q *Queries) EvidenceTexts(ctx context.Context, shas []string) (map[string]domain.EvidenceText, error) {
 	out := map[string]domain.EvidenceText{}
-	for len(shas) > 0 {
-		batch := shas[:min(len(shas), 200)]
-		shas = shas[len(batch):]
-		marks := make([]string, len(batch))
-		args := make([]any, len(batch))
-		for i, s := range batch {
-			marks[i], args[i] = fmt.Sprintf("$%d", i+1), s
+	err := q.bySHA(ctx, `SELECT sha256, status, ocr, pages, body, read_at FROM evidence_text`, shas, func(rows Rows) error {
+		var t domain.EvidenceText
+		var at time.Time
+		if err := rows.Scan(&t.SHA256, &t.Status, &t.OCR, &t.Pages, &t.Text, &at); err != nil {
+			return err
 		}
-		rows, err := q.DB.Query(ctx, `SELECT sha256, status, ocr, pages, body, read_at FROM evidence_text
-			WHERE sha256 IN (`+strings.Join(marks, ", ")+`)`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("evidence texts: %w", err)
-		}
-		for rows.Next() {
-			var t domain.EvidenceText
-			var at time.Time
-			if err := rows.Scan(&t.SHA256, &t.Status, &t.OCR, &t.Pages, &t.Text, &at); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("scan evidence text: %w", err)
-			}
-			t.ReadAt = at.UTC()
-			out[t.SHA256] = t
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("evidence texts: %w", err)
-		}
+		t.ReadAt = at.UTC()
+		out[t.SHA256] = t
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("evidence texts: %w", err)
 	}
 	return out, nil
 }
@@ -62,6 +46,24 @@ func (q *Queries) EvidenceTexts(ctx context.Context, shas []string) (map[string]
 // without loading the texts themselves.
 func (q *Queries) EvidenceTextStamps(ctx context.Context, shas []string) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
+	err := q.bySHA(ctx, `SELECT sha256, read_at FROM evidence_text`, shas, func(rows Rows) error {
+		var sha string
+		var at time.Time
+		if err := rows.Scan(&sha, &at); err != nil {
+			return err
+		}
+		out[sha] = at.UTC()
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("evidence text stamps: %w", err)
+	}
+	return out, nil
+}
+
+// bySHA runs query with "WHERE sha256 IN (…)" for shas, 200 at a time (a
+// statement's placeholders are bounded), calling row for each row.
+func (q *Queries) bySHA(ctx context.Context, query string, shas []string, row func(Rows) error) error {
 	for len(shas) > 0 {
 		batch := shas[:min(len(shas), 200)]
 		shas = shas[len(batch):]
@@ -70,26 +72,23 @@ func (q *Queries) EvidenceTextStamps(ctx context.Context, shas []string) (map[st
 		for i, s := range batch {
 			marks[i], args[i] = fmt.Sprintf("$%d", i+1), s
 		}
-		rows, err := q.DB.Query(ctx, `SELECT sha256, read_at FROM evidence_text WHERE sha256 IN (`+strings.Join(marks, ", ")+`)`, args...)
+		rows, err := q.DB.Query(ctx, query+` WHERE sha256 IN (`+strings.Join(marks, ", ")+`)`, args...)
 		if err != nil {
-			return nil, fmt.Errorf("evidence text stamps: %w", err)
+			return err
 		}
 		for rows.Next() {
-			var sha string
-			var at time.Time
-			if err := rows.Scan(&sha, &at); err != nil {
+			if err := row(rows); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("scan evidence text stamp: %w", err)
+				return fmt.Errorf("scan: %w", err)
 			}
-			out[sha] = at.UTC()
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, fmt.Errorf("evidence text stamps: %w", err)
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // SearchEvidenceText implements storage.EvidenceTextStore.
