@@ -185,6 +185,15 @@ func TestFaultRedisRestart(t *testing.T) {
 				u.Next = 0
 				u.Seen = u.C.Count()
 				u.Busy = 0
+				// A confirmation stored just as Redis died (its reply lost
+				// with the session) is already there: confirming the same
+				// substitute again changes nothing and says so.
+				u.Steps = append([]loadtest.Step(nil), u.Steps...)
+				for i := range u.Steps {
+					if u.Steps[i].Name == "confirm" {
+						u.Steps[i].Or = "đã được ghi nhận từ trước"
+					}
+				}
 				again = append(again, u)
 			}
 		}

@@ -25,10 +25,14 @@ type Step struct {
 	Phone  string // else: share this number as one's own contact
 	Want   string // wait for a reply containing this text...
 	Button string // ...or carrying this button
+	Or     string // ...or containing this text
 }
 
 func (st Step) match(m Msg) bool {
 	if st.Button != "" && m.HasButton(st.Button) {
+		return true
+	}
+	if st.Or != "" && strings.Contains(m.Text, st.Or) {
 		return true
 	}
 	return st.Want != "" && strings.Contains(m.Text, st.Want)
