@@ -66,6 +66,9 @@ type ReviewSubmission struct {
 	Comment       string
 	By            string
 	ExpectVersion int
+	// CampaignID is the campaign of the submission; "" for the store's
+	// current one (the console reviews in the campaign it shows).
+	CampaignID string
 }
 
 func (SaveSubmission) isEffect()   {}

@@ -78,6 +78,14 @@ type CampaignRecord struct {
 	SourceHash      string
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+
+	// Opens is when focal points may start entering data (zero: from its
+	// creation).
+	Opens time.Time
+	// Assignments are the campaign's own, for a campaign made in the
+	// console; nil for one whose assignments are the catalog files' (the
+	// assignments table).
+	Assignments []Assignment
 }
 
 // Name returns the campaign's name in lang.

@@ -25,6 +25,15 @@ const eventJobList = `'agenda_day_before', 'agenda_morning', 'speaker', 'agenda_
 // transaction. Invitees are replaced; answers, check-ins and history are
 // never removed.
 func (q *Queries) ImportEvent(ctx context.Context, r domain.EventRecord, at time.Time) (changed bool, err error) {
+	err = q.Tx(ctx, func(db DB) error {
+		var err error
+		changed, err = importEvent(ctx, db, r, at)
+		return err
+	})
+	return changed, err
+}
+
+func importEvent(ctx context.Context, db DB, r domain.EventRecord, at time.Time) (changed bool, err error) {
 	if r.Event.ID == "" || r.Code == "" {
 		return false, errors.New("save event: an event needs an id and a code")
 	}
@@ -38,7 +47,7 @@ func (q *Queries) ImportEvent(ctx context.Context, r domain.EventRecord, at time
 	if err != nil {
 		return false, err
 	}
-	err = q.Tx(ctx, func(db DB) error {
+	err = func() error {
 		var owner string
 		switch err := db.QueryRow(ctx, `SELECT id FROM events WHERE code = $1`, r.Code).Scan(&owner); {
 		case err == nil && owner != r.Event.ID:
@@ -104,7 +113,7 @@ func (q *Queries) ImportEvent(ctx context.Context, r domain.EventRecord, at time
 			}
 		}
 		return insertAudit(ctx, db, at, "", "event.save", "event:"+r.Event.ID+" "+r.Code, "cli")
-	})
+	}()
 	return changed, err
 }
 
@@ -239,12 +248,23 @@ func decodeEvent(data, tz string) (domain.Event, error) {
 type campaignData struct {
 	AgencyDeadlines map[string]time.Time `json:"agency_deadlines,omitempty"`
 	StaffContact    domain.Contact       `json:"staff_contact"`
+	Opens           time.Time            `json:"opens,omitzero"`
+	Assignments     []assignmentData     `json:"assignments,omitempty"`
 }
 
 // ImportCampaign creates or replaces a campaign, as ImportEvent does for
 // events; the first campaign adopts the assignments, submissions and
 // history made before campaigns were records.
 func (q *Queries) ImportCampaign(ctx context.Context, c domain.CampaignRecord, at time.Time) (changed bool, err error) {
+	err = q.Tx(ctx, func(db DB) error {
+		var err error
+		changed, err = importCampaign(ctx, db, c, at)
+		return err
+	})
+	return changed, err
+}
+
+func importCampaign(ctx context.Context, db DB, c domain.CampaignRecord, at time.Time) (changed bool, err error) {
 	if c.ID == "" {
 		return false, errors.New("save campaign: a campaign needs an id")
 	}
@@ -254,7 +274,8 @@ func (q *Queries) ImportCampaign(ctx context.Context, c domain.CampaignRecord, a
 	if !c.Status.Valid() {
 		return false, fmt.Errorf("save campaign: unknown status %q", c.Status)
 	}
-	data, err := json.Marshal(campaignData{AgencyDeadlines: c.AgencyDeadlines, StaffContact: c.StaffContact})
+	data, err := json.Marshal(campaignData{AgencyDeadlines: c.AgencyDeadlines, StaffContact: c.StaffContact,
+		Opens: c.Opens, Assignments: encodeAssignments(c.Assignments)})
 	if err != nil {
 		return false, fmt.Errorf("encode campaign: %w", err)
 	}
@@ -266,7 +287,7 @@ func (q *Queries) ImportCampaign(ctx context.Context, c domain.CampaignRecord, a
 	if err != nil {
 		return false, fmt.Errorf("encode campaign: %w", err)
 	}
-	err = q.Tx(ctx, func(db DB) error {
+	err = func() error {
 		var count int
 		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM campaigns`).Scan(&count); err != nil {
 			return fmt.Errorf("count campaigns: %w", err)
@@ -301,7 +322,7 @@ func (q *Queries) ImportCampaign(ctx context.Context, c domain.CampaignRecord, a
 			}
 		}
 		return insertAudit(ctx, db, at, "", "campaign.save", "campaign:"+c.ID, "cli")
-	})
+	}()
 	return changed, err
 }
 
@@ -347,7 +368,10 @@ func (q *Queries) queryCampaigns(ctx context.Context, query string, args ...any)
 		if err := json.Unmarshal([]byte(cm), &c.CodeMap); err != nil {
 			return nil, fmt.Errorf("read campaign %s: %w", c.ID, err)
 		}
-		c.AgencyDeadlines, c.StaffContact = d.AgencyDeadlines, d.StaffContact
+		c.AgencyDeadlines, c.StaffContact, c.Assignments = d.AgencyDeadlines, d.StaffContact, decodeAssignments(d.Assignments)
+		if !d.Opens.IsZero() {
+			c.Opens = d.Opens.UTC()
+		}
 		c.Status = domain.Status(status)
 		c.Deadline = time.UnixMilli(deadline).UTC()
 		c.CreatedAt, c.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()

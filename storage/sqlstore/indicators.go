@@ -16,6 +16,26 @@ import (
 // the config's, in one transaction. Submissions are never touched.
 func (q *Queries) SyncCatalog(ctx context.Context, indicators []domain.Indicator, assignments []domain.Assignment) error {
 	return q.Tx(ctx, func(db DB) error {
+		if err := upsertIndicators(ctx, db, indicators); err != nil {
+			return err
+		}
+		if _, err := db.Exec(ctx, `DELETE FROM assignments`); err != nil {
+			return fmt.Errorf("clear assignments: %w", err)
+		}
+		for _, a := range assignments {
+			if _, err := db.Exec(ctx, `INSERT INTO assignments (indicator_code, agency_code, focal_ids, deadline) VALUES ($1, $2, $3, $4)`,
+				a.Indicator, a.Agency, strings.Join(a.Focal, ";"), a.Deadline.UTC()); err != nil {
+				return fmt.Errorf("insert assignment %s/%s: %w", a.Indicator, a.Agency, err)
+			}
+		}
+		return nil
+	})
+}
+
+// upsertIndicators adds or updates the catalog's indicators; none is
+// removed (submissions and other campaigns refer to them).
+func upsertIndicators(ctx context.Context, db DB, indicators []domain.Indicator) error {
+	{
 		for i, ind := range indicators {
 			if _, err := db.Exec(ctx, `INSERT INTO indicators (code, pillar, name_vi, name_en, guidance_vi, guidance_en, unit, value_type,
 					min_value, max_value, ref_year, evidence_required, agency_code, last_year, list_order,
@@ -34,17 +54,8 @@ func (q *Queries) SyncCatalog(ctx context.Context, indicators []domain.Indicator
 				return fmt.Errorf("upsert indicator %s: %w", ind.Code, err)
 			}
 		}
-		if _, err := db.Exec(ctx, `DELETE FROM assignments`); err != nil {
-			return fmt.Errorf("clear assignments: %w", err)
-		}
-		for _, a := range assignments {
-			if _, err := db.Exec(ctx, `INSERT INTO assignments (indicator_code, agency_code, focal_ids, deadline) VALUES ($1, $2, $3, $4)`,
-				a.Indicator, a.Agency, strings.Join(a.Focal, ";"), a.Deadline.UTC()); err != nil {
-				return fmt.Errorf("insert assignment %s/%s: %w", a.Indicator, a.Agency, err)
-			}
-		}
 		return nil
-	})
+	}
 }
 
 const submissionSelect = `SELECT indicator_code, agency_code, status, value, note, doc_number, doc_date, evidence, by_person,
@@ -124,6 +135,12 @@ func (q *Queries) SubmissionHistory(ctx context.Context, indicator, agency strin
 	if err != nil {
 		return nil, fmt.Errorf("submission history: %w", err)
 	}
+	return scanHistory(rows)
+}
+
+// scanHistory reads submission_history rows (the columns SubmissionHistory
+// selects).
+func scanHistory(rows Rows) ([]domain.SubmissionChange, error) {
 	defer rows.Close()
 	var out []domain.SubmissionChange
 	for rows.Next() {

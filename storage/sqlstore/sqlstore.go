@@ -62,7 +62,11 @@ func (q *Queries) SetCampaign(id string) { q.CampaignID = id }
 
 // SyncDirectory implements storage.Store.
 func (q *Queries) SyncDirectory(ctx context.Context, agencies []domain.Agency, people []domain.Person) error {
-	return q.Tx(ctx, func(db DB) error {
+	return q.Tx(ctx, func(db DB) error { return syncDirectory(ctx, db, agencies, people) })
+}
+
+func syncDirectory(ctx context.Context, db DB, agencies []domain.Agency, people []domain.Person) error {
+	{
 		for _, a := range agencies {
 			if _, err := db.Exec(ctx, `INSERT INTO agencies (code, name_vi, name_en, kind) VALUES ($1, $2, $3, $4)
 				ON CONFLICT (code) DO UPDATE SET name_vi = excluded.name_vi, name_en = excluded.name_en, kind = excluded.kind`,
@@ -97,7 +101,7 @@ func (q *Queries) SyncDirectory(ctx context.Context, agencies []domain.Agency, p
 			}
 		}
 		return nil
-	})
+	}
 }
 
 // saveSubstitute keeps the substitute of r's person as a guest of their own:
@@ -442,6 +446,9 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 	case domain.SaveSubmission:
 		return applySubmission(ctx, db, at, e, campaignID)
 	case domain.ReviewSubmission:
+		if e.CampaignID != "" {
+			campaignID = e.CampaignID
+		}
 		return applyReview(ctx, db, at, e, campaignID)
 	case domain.AskQuestion:
 		return applyQuestion(ctx, db, at, e)
