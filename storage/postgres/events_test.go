@@ -13,6 +13,10 @@ import (
 	"github.com/dieuphoi/dieuphoi/storage/storagetest"
 )
 
+func TestCampaigns(t *testing.T) {
+	storagetest.RunCampaigns(t, func(t *testing.T) storagetest.CampaignsStore { return open(t, testenv.PostgresURL(t)) })
+}
+
 func TestEvents(t *testing.T) {
 	storagetest.RunEvents(t, func(t *testing.T) storagetest.EventsStore { return open(t, testenv.PostgresURL(t)) })
 }

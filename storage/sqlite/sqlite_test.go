@@ -165,6 +165,10 @@ func TestEvidenceText(t *testing.T) {
 	storagetest.RunEvidenceText(t, func(t *testing.T) storagetest.EvidenceStore { return open(t) })
 }
 
+func TestCampaigns(t *testing.T) {
+	storagetest.RunCampaigns(t, func(t *testing.T) storagetest.CampaignsStore { return open(t) })
+}
+
 func TestEvents(t *testing.T) {
 	storagetest.RunEvents(t, func(t *testing.T) storagetest.EventsStore { return open(t) })
 }
