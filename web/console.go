@@ -110,6 +110,12 @@ type Config struct {
 	// Events, when set, holds the deployment's events: the events pages
 	// list, create, clone, open, close and archive them.
 	Events EventStore
+	// Campaigns, when set, holds the data campaigns: their pages list,
+	// create, clone, open, close and archive them, and the switcher
+	// chooses the one the review queue, progress and exports are about.
+	// CampaignID is the one the chat serves (Campaign's).
+	Campaigns  CampaignRecords
+	CampaignID string
 	// Meeting is the meeting's pages (documents, questions, votes); nil
 	// hides them.
 	Meeting *MeetingConfig
@@ -258,6 +264,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 		mux.Handle("POST /admin/events/{id}/clone", c.post(c.serveEventClone))
 		mux.Handle("GET /admin/events/{id}/archive.zip", c.get(c.serveEventArchive))
 	}
+	c.campaignRoutes(mux)
 	c.meetingRoutes(mux)
 	c.planRoutes(mux)
 	mux.Handle("/admin/", c.get(func(w http.ResponseWriter, r *http.Request, s *session) {
@@ -540,12 +547,19 @@ type view struct {
 	// Events are the events the switcher offers (shown with two or
 	// more); Event is then the one chosen.
 	Events []deskEvent
+	// Campaign is the data campaign chosen in its switcher, Campaigns
+	// the choices (shown with two or more).
+	Campaign  *domain.CampaignRecord
+	Campaigns []campaignPick
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, status int, page, title string, data any) {
 	v := view{Title: title, Data: data, Flash: flash(r.URL.Query().Get("msg"))}
 	if s != nil && followsEvent[page] {
 		c.switcher(w, r, &v)
+	}
+	if s != nil && followsCampaign[page] {
+		c.campaignSwitcher(w, r, &v)
 	}
 	c.renderView(w, s, status, page, v)
 }

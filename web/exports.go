@@ -22,9 +22,14 @@ type exportView struct {
 }
 
 func (c *Console) serveExportPage(w http.ResponseWriter, r *http.Request, s *session) {
-	v := exportView{NoCampaign: c.cfg.Exporter == nil || c.cfg.Catalog() == nil}
+	ch, _, err := c.campaignFor(r)
+	if err != nil {
+		c.oops(w, r, s, "export", err)
+		return
+	}
+	v := exportView{NoCampaign: c.cfg.Exporter == nil || ch.Catalog == nil}
 	if !v.NoCampaign {
-		dir, cat := c.cfg.Directory(), c.cfg.Catalog()
+		dir, cat := c.cfg.Directory(), ch.Catalog
 		for _, a := range dir.Agencies() {
 			if len(cat.ForAgency(a.Code)) > 0 {
 				v.Agencies = append(v.Agencies, a)
@@ -46,8 +51,16 @@ func (c *Console) serveExport(w http.ResponseWriter, r *http.Request, s *session
 			c.fail(w, r, s, http.StatusNotFound, "Không có dữ liệu", "Chưa có đợt thu thập chỉ số để xuất.")
 			return
 		}
+		ch, _, err := c.campaignFor(r) // the campaign chosen in the switcher
+		if err != nil {
+			c.oops(w, r, s, "export", err)
+			return
+		}
 		src := *c.cfg.Exporter
-		src.Catalog, src.CurrentCatalog = c.cfg.Catalog(), nil // the current one, after imports
+		src.Catalog, src.CurrentCatalog = ch.Catalog, nil // the current one, after imports
+		if !ch.Served {
+			src.Campaign, src.Title, src.FileTag = ch.Store, ch.Rec.NameVI, ch.Rec.ID
+		}
 		if kind == "zip" {
 			c.streamZIP(w, r, s, src)
 			return

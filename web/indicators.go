@@ -40,8 +40,12 @@ type indicatorsView struct {
 // have no assignment, in catalog order, and every submission; the rows'
 // flags are left to the page, for the rows it shows (addFlags).
 func (c *Console) indicatorRows(r *http.Request) ([]indicatorRow, []domain.Submission, error) {
-	cat := c.cfg.Catalog()
-	subs, err := c.cfg.Campaign.Submissions(r.Context(), "")
+	ch, _, err := c.campaignFor(r) // the campaign chosen in the switcher
+	if err != nil {
+		return nil, nil, err
+	}
+	cat := ch.Catalog
+	subs, err := ch.Store.Submissions(r.Context(), "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -196,13 +200,18 @@ func (c *Console) showIndicator(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	v.Row = one[0]
-	hist, err := c.cfg.Campaign.SubmissionHistory(r.Context(), code, agency)
+	ch, _, err := c.campaignFor(r)
+	if err != nil {
+		c.oops(w, r, s, "history", err)
+		return
+	}
+	hist, err := ch.Store.SubmissionHistory(r.Context(), code, agency)
 	if err != nil {
 		c.oops(w, r, s, "history", err)
 		return
 	}
 	v.History = flows.History(domain.Vietnamese, v.Row.Indicator, hist, c.cfg.Directory())
-	v.CanAct = v.Row.Sub.Status == domain.StatusSubmitted
+	v.CanAct = v.Row.Sub.Status == domain.StatusSubmitted && ch.Rec.Status != domain.StatusArchived
 	c.renderView(w, s, status, "indicator", view{Title: v.Row.Indicator.Code + " — " + v.Row.Agency.NameVI, Nav: "indicators",
 		Data: v, Error: errMsg, Flash: flash(r.URL.Query().Get("msg"))})
 }
@@ -236,7 +245,16 @@ func (c *Console) serveReview(w http.ResponseWriter, r *http.Request, s *session
 		c.showIndicator(w, r, s, http.StatusUnprocessableEntity, "Góp ý quá dài (tối đa 2000 ký tự).")
 		return
 	}
-	before, err := c.cfg.Campaign.Submission(ctx, code, agency)
+	ch, _, err := c.campaignFor(r)
+	if err != nil {
+		c.oops(w, r, s, "review", err)
+		return
+	}
+	if ch.Rec.Status == domain.StatusArchived {
+		c.showIndicator(w, r, s, http.StatusConflict, "Chiến dịch đã lưu trữ: không duyệt được nữa.")
+		return
+	}
+	before, err := ch.Store.Submission(ctx, code, agency)
 	if errors.Is(err, storage.ErrNotFound) {
 		c.redirect(w, r, back, "stale")
 		return
@@ -250,6 +268,10 @@ func (c *Console) serveReview(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	eff := domain.ReviewSubmission{Indicator: code, Agency: agency, Approve: approve, Comment: comment, By: s.Person.ID, ExpectVersion: version}
+	scope := ""
+	if !ch.Served {
+		eff.CampaignID, scope = ch.Rec.ID, "campaign:"+ch.Rec.ID+" " // the audit names a campaign other than the served one
+	}
 	if err := c.cfg.Act(ctx, s.Person.ID, []domain.Effect{eff}); errors.Is(err, storage.ErrConflict) {
 		c.redirect(w, r, back, "stale") // changed between the check above and the write
 		return
@@ -257,7 +279,7 @@ func (c *Console) serveReview(w http.ResponseWriter, r *http.Request, s *session
 		c.oops(w, r, s, "review", err)
 		return
 	}
-	after, err := c.cfg.Campaign.Submission(ctx, code, agency)
+	after, err := ch.Store.Submission(ctx, code, agency)
 	if err != nil {
 		c.oops(w, r, s, "review", err)
 		return
@@ -270,7 +292,7 @@ func (c *Console) serveReview(w http.ResponseWriter, r *http.Request, s *session
 		c.redirect(w, r, back, "stale")
 		return
 	}
-	c.audit(ctx, s.Person.ID, action, code+"/"+agency+" v"+strconv.Itoa(version)+" "+comment)
+	c.audit(ctx, s.Person.ID, action, scope+code+"/"+agency+" v"+strconv.Itoa(version)+" "+comment)
 	c.redirect(w, r, back, msg)
 }
 
@@ -285,7 +307,11 @@ func (c *Console) findEvidence(r *http.Request, sha string) (*domain.Evidence, d
 	if !shaRe.MatchString(sha) || c.cfg.Campaign == nil || c.cfg.Blobs == nil {
 		return nil, domain.Submission{}, nil
 	}
-	subs, err := c.cfg.Campaign.Submissions(r.Context(), "")
+	ch, _, err := c.campaignFor(r)
+	if err != nil {
+		return nil, domain.Submission{}, err
+	}
+	subs, err := ch.Store.Submissions(r.Context(), "")
 	if err != nil {
 		return nil, domain.Submission{}, err
 	}

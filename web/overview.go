@@ -182,12 +182,12 @@ func (c *Console) deadline() time.Time {
 	return d
 }
 
-func (c *Console) progress(ctx context.Context) (*progress, error) {
-	cat := c.cfg.Catalog()
-	if cat == nil || c.cfg.Campaign == nil {
+func (c *Console) progress(ctx context.Context, ch chosenCampaign) (*progress, error) {
+	cat := ch.Catalog
+	if cat == nil || ch.Store == nil {
 		return nil, nil
 	}
-	subs, err := c.cfg.Campaign.Submissions(ctx, "")
+	subs, err := ch.Store.Submissions(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +234,11 @@ func (c *Console) progress(ctx context.Context) (*progress, error) {
 	for _, code := range order {
 		p.Rows = append(p.Rows, *rows[code])
 	}
-	if d := c.deadline(); !d.IsZero() {
+	d := c.deadline()
+	if !ch.Served {
+		d = ch.Rec.Deadline
+	}
+	if !d.IsZero() {
 		p.Deadline = d
 		p.Overdue = c.cfg.Now().After(d)
 		p.Countdown = c.countdown(d)
@@ -256,6 +260,9 @@ type overviewView struct {
 	// LateTasks counts the plan's and follow-up tasks past their deadline
 	// (-1: no plan kept).
 	LateTasks int
+	// Calendar is what is running, coming and needing action across
+	// every event and data campaign.
+	Calendar []calendarRow
 }
 
 type auditLine struct {
@@ -301,12 +308,22 @@ func (c *Console) serveOverview(w http.ResponseWriter, r *http.Request, s *sessi
 		c.oops(w, r, s, "headcount", err)
 		return
 	}
-	p, err := c.progress(r.Context())
+	ch, _, err := c.campaignFor(r)
+	if err != nil {
+		c.oops(w, r, s, "campaigns", err)
+		return
+	}
+	p, err := c.progress(r.Context(), ch)
 	if err != nil {
 		c.oops(w, r, s, "progress", err)
 		return
 	}
-	v := overviewView{Headcount: h, Progress: p, LateTasks: c.LateTasks(r.Context())}
+	cal, err := c.calendar(r.Context())
+	if err != nil {
+		c.oops(w, r, s, "calendar", err)
+		return
+	}
+	v := overviewView{Headcount: h, Progress: p, LateTasks: c.LateTasks(r.Context()), Calendar: cal}
 	for _, p := range c.cfg.Directory().People() {
 		if !p.Has(domain.RoleDelegate) {
 			v.Others++

@@ -21,6 +21,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/scheduler"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
+	"github.com/dieuphoi/dieuphoi/web"
 )
 
 // eventStore is what events and campaigns as records need of the results
@@ -421,4 +422,14 @@ func exportNames(c *configs.Campaign) (title, tag string) {
 		return c.Event.NameVI, ""
 	}
 	return cp.NameVI, cp.ID
+}
+
+// campaignRecords is the console's access to the data campaigns (nil when
+// the database keeps none).
+func campaignRecords(st storage.Store) web.CampaignRecords {
+	cr, ok := st.(web.CampaignRecords)
+	if !ok {
+		return nil
+	}
+	return cr
 }
