@@ -764,7 +764,7 @@ func (c *Console) serveCampaignArchive(w http.ResponseWriter, r *http.Request, s
 				if p, ok := seen[e.SHA256]; ok {
 					in = p
 				} else if total+e.Size <= MaxArchiveFiles {
-					p := "minh-chung/" + e.SHA256[:12] + "-" + fileSafe(e.Name)
+					p := "minh-chung/" + e.SHA256[:12] + "-" + archiveName(e.Name)
 					files = append(files, file{e.SHA256, p})
 					seen[e.SHA256], in = p, p
 					total += e.Size
@@ -836,6 +836,23 @@ func (c *Console) serveCampaignArchive(w http.ResponseWriter, r *http.Request, s
 		return
 	}
 	c.audit(ctx, s.Person.ID, "campaign.archive_download", "campaign:"+rec.ID)
+}
+
+// archiveName is a file name safe in a ZIP on every system, keeping the
+// extension (the SHA-256 prefix before it keeps names apart).
+func archiveName(name string) string {
+	ext := ""
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		name, ext = name[:i], fileSafe(name[i+1:])
+	}
+	base := fileSafe(name)
+	if base == "" {
+		base = "tep"
+	}
+	if ext != "" {
+		return base + "." + ext
+	}
+	return base
 }
 
 // calendarRow is one event or campaign on the overview's calendar.

@@ -107,6 +107,9 @@ var (
 	}
 )
 
+// servedCampaign is the data campaign the world's chat serves.
+const servedCampaign = "pii-2026"
+
 func deadline() time.Time { return time.Date(2026, 8, 20, 17, 0, 0, 0, ict) }
 
 func newWorld(t *testing.T) *world {
@@ -132,6 +135,11 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w := &world{store: store, blobs: blobs, now: time.Date(2026, 7, 20, 9, 0, 0, 0, ict)}
+	// The served data campaign is a record, as the config files' is.
+	if _, err := store.ImportCampaign(ctx, domain.CampaignRecord{ID: servedCampaign, NameVI: "PII 2026", Deadline: deadline()}, w.now); err != nil {
+		t.Fatal(err)
+	}
+	store.SetCampaign(servedCampaign)
 	w.ev = &domain.Event{
 		ID: "hn2026", NameVI: "Hội nghị công bố Chỉ số đổi mới sáng tạo tỉnh 2026", Location: ict,
 		DoorsOpen: time.Date(2026, 8, 7, 7, 30, 0, 0, ict), Start: time.Date(2026, 8, 7, 8, 0, 0, 0, ict),
@@ -144,7 +152,7 @@ func newWorld(t *testing.T) *world {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	exporter := &export.Source{Title: w.ev.NameVI, Campaign: store, Directory: w.dir.Load, Open: blobs.Open, Now: w.clock, Location: ict}
 	w.console = web.New(web.Config{
-		Store: store, Campaign: store, Console: store, Events: store,
+		Store: store, Campaign: store, Console: store, Events: store, Campaigns: store, CampaignID: servedCampaign,
 		Directory: w.dir.Load, Catalog: w.cat.Load, Event: w.ev, Deadline: deadline(),
 		Exporter: exporter, Blobs: blobs,
 		Act: func(ctx context.Context, by string, effects []domain.Effect) error {
