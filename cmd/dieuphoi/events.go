@@ -46,6 +46,7 @@ type eventStore interface {
 	Campaign(ctx context.Context, id string) (domain.CampaignRecord, error)
 	ApprovedValues(ctx context.Context, campaignID string) (map[[2]string]string, error)
 	LoadCatalog(ctx context.Context) ([]domain.Indicator, []domain.Assignment, error)
+	ImportBundle(ctx context.Context, b sqlstore.Bundle, at time.Time) (map[string]bool, error)
 }
 
 func asEventStore(st storage.Store) (eventStore, error) {
@@ -213,27 +214,92 @@ func checkCodes(ctx context.Context, es eventStore, loaded []configs.Loaded) err
 	return nil
 }
 
-// runImport is `dieuphoi import DIR`: every event and campaign in DIR is
-// checked first (files, rows and fields named, schedules against their
-// people and agenda, codes against the database); with any problem nothing
-// is imported. People and agencies are added or updated, never removed.
+// runImport is `dieuphoi import DIR`: every event (event.yaml, or a
+// folder per event) and the deployment's files at the top (campaigns.yaml,
+// indicators.csv, agencies.csv, people.csv) are checked first (files, rows
+// and fields named, schedules against their people and agenda, codes
+// against the database); with any problem nothing is imported. Then
+// everything is written in one database transaction, so a failure
+// part-way (a code taken meanwhile, the database going away) leaves
+// nothing either. People and agencies are added or updated, never
+// removed.
 func runImport(ctx context.Context, s settings, args []string, stdout io.Writer) error {
 	if len(args) != 1 {
 		return errors.New("usage: dieuphoi import DIR")
 	}
 	fsys := os.DirFS(args[0])
-	loaded, err := configs.LoadMany(fsys, func(sub fs.FS, c *configs.Campaign) error {
-		if c.ScheduleText == "" {
-			return nil
+	var loaded []configs.Loaded
+	_, topEvent := fs.Stat(fsys, configs.EventFile)
+	subEvents, _ := fs.Glob(fsys, "*/"+configs.EventFile)
+	_, hasCampaigns := fs.Stat(fsys, configs.CampaignsFile)
+	if topEvent == nil || len(subEvents) > 0 || hasCampaigns != nil {
+		var err error
+		loaded, err = configs.LoadMany(fsys, func(sub fs.FS, c *configs.Campaign) error {
+			if c.ScheduleText == "" {
+				return nil
+			}
+			sc, err := scheduler.LoadSchedule(sub, "schedule.yaml")
+			if err == nil {
+				err = sc.Check(domain.NewDirectory(c.People, c.Agencies), len(c.Event.Agenda))
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("nothing imported; the files in %s have problems:\n%w", args[0], err)
 		}
-		sc, err := scheduler.LoadSchedule(sub, "schedule.yaml")
-		if err == nil {
-			err = sc.Check(domain.NewDirectory(c.People, c.Agencies), len(c.Event.Agenda))
+	}
+	var b sqlstore.Bundle
+	agencyAt, personAt := map[string]int{}, map[string]int{}
+	addPeople := func(agencies []domain.Agency, people []domain.Person) {
+		for _, a := range agencies {
+			if i, ok := agencyAt[a.Code]; ok {
+				b.Agencies[i] = a
+				continue
+			}
+			agencyAt[a.Code] = len(b.Agencies)
+			b.Agencies = append(b.Agencies, a)
 		}
-		return err
-	})
+		for _, p := range people {
+			if i, ok := personAt[p.ID]; ok {
+				b.People[i] = p
+				continue
+			}
+			personAt[p.ID] = len(b.People)
+			b.People = append(b.People, p)
+		}
+	}
+	campaignAt := map[string]int{}
+	addCampaign := func(c domain.CampaignRecord) {
+		if i, ok := campaignAt[c.ID]; ok {
+			b.Campaigns[i] = c
+			return
+		}
+		campaignAt[c.ID] = len(b.Campaigns)
+		b.Campaigns = append(b.Campaigns, c)
+	}
+	for _, l := range loaded {
+		c := l.Campaign
+		addPeople(c.Agencies, c.People)
+		ev, cp, hasCampaign, err := c.Records(c.ScheduleText)
+		if err != nil {
+			return err
+		}
+		if hasCampaign {
+			addCampaign(cp)
+		}
+		b.Events = append(b.Events, ev)
+	}
+	dep, err := configs.LoadDeployment(fsys, b.Agencies, b.People)
 	if err != nil {
 		return fmt.Errorf("nothing imported; the files in %s have problems:\n%w", args[0], err)
+	}
+	addPeople(dep.Agencies, dep.People)
+	b.Indicators = dep.Indicators
+	for _, c := range dep.Campaigns {
+		if c.SourceHash, err = campaignHash(c); err != nil {
+			return err
+		}
+		addCampaign(c)
 	}
 	st, err := openStore(ctx, s)
 	if err != nil {
@@ -247,37 +313,36 @@ func runImport(ctx context.Context, s settings, args []string, stdout io.Writer)
 	if err := checkCodes(ctx, es, loaded); err != nil {
 		return fmt.Errorf("nothing imported:\n%w", err)
 	}
-	now := time.Now()
-	for _, l := range loaded {
-		c := l.Campaign
-		if err := st.SyncDirectory(ctx, c.Agencies, c.People); err != nil {
-			return fmt.Errorf("import people of %s: %w", c.Event.ID, err)
+	changed, err := es.ImportBundle(ctx, b, time.Now())
+	if err != nil {
+		return fmt.Errorf("nothing imported: %w", err)
+	}
+	what := func(ch bool) string {
+		if ch {
+			return "đã nhập"
 		}
-		ev, cp, hasCampaign, err := c.Records(c.ScheduleText)
-		if err != nil {
-			return err
+		return "không đổi"
+	}
+	for _, c := range b.Campaigns {
+		n := "chỉ số giao theo tệp cấu hình"
+		if c.Assignments != nil {
+			n = fmt.Sprintf("%d chỉ số giao", len(c.Assignments))
 		}
-		if hasCampaign {
-			if _, err := es.ImportCampaign(ctx, cp, now); err != nil {
-				return fmt.Errorf("import campaign %s: %w", cp.ID, err)
-			}
-		}
-		changed, err := es.ImportEvent(ctx, ev, now)
-		if err != nil {
-			return fmt.Errorf("import event %s: %w", ev.Event.ID, err)
-		}
-		what := "đã nhập"
-		if !changed {
-			what = "không đổi"
-		}
-		fmt.Fprintf(stdout, "%s (%s): %s — %d người mời.\n", ev.Event.ID, ev.Code, what, len(ev.Invitees))
+		fmt.Fprintf(stdout, "chiến dịch %s: %s — %s.\n", c.ID, what(changed["campaign:"+c.ID]), n)
+	}
+	for _, ev := range b.Events {
+		fmt.Fprintf(stdout, "%s (%s): %s — %d người mời.\n", ev.Event.ID, ev.Code, what(changed["event:"+ev.Event.ID]), len(ev.Invitees))
+	}
+	if b.Indicators != nil {
+		fmt.Fprintf(stdout, "danh mục: %d chỉ số.\n", len(b.Indicators))
 	}
 	return nil
 }
 
-// runExportConfig is `dieuphoi export-config DIR`: one folder per event
-// with its event.yaml, agencies.csv, delegates.csv and schedule.yaml, in
-// the format import reads. Invite tokens and codes are not written (the
+// runExportConfig is `dieuphoi export-config DIR`: the deployment's files
+// at the top (writeDeployment: campaigns, catalog, agencies, people) and
+// one folder per event with its event.yaml, agencies.csv, delegates.csv
+// and schedule.yaml, in the format import reads. Invite tokens and codes are not written (the
 // database keeps them, and an import without them keeps them too).
 func runExportConfig(ctx context.Context, s settings, args []string, stdout io.Writer) error {
 	if len(args) != 1 {
@@ -300,6 +365,21 @@ func runExportConfig(ctx context.Context, s settings, args []string, stdout io.W
 	if err != nil {
 		return err
 	}
+	campaigns, err := es.Campaigns(ctx)
+	if err != nil {
+		return err
+	}
+	inds, err := catalogOf(ctx, es)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(args[0], 0o755); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if err := writeDeployment(args[0], dir, inds, campaigns, campaignZone(events)); err != nil {
+		return fmt.Errorf("export campaigns: %w", err)
+	}
+	fmt.Fprintf(stdout, "%d chiến dịch, %d chỉ số, %d người → %s\n", len(campaigns), len(inds), len(dir.People()), args[0])
 	for _, r := range events {
 		out := filepath.Join(args[0], r.Event.ID)
 		if err := os.MkdirAll(out, 0o755); err != nil {
