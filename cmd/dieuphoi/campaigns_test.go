@@ -164,4 +164,3 @@ func TestImportIsOneTransaction(t *testing.T) {
 			len(dir.People()), len(dir.Agencies()))
 	}
 }
-
