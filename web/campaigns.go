@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -804,11 +803,10 @@ func (c *Console) serveCampaignArchive(w http.ResponseWriter, r *http.Request, s
 		if err != nil {
 			break
 		}
-		var b bytes.Buffer
-		b.WriteString("\ufeff") // Excel reads UTF-8 with the mark
-		cw := csv.NewWriter(&b)
-		_ = cw.WriteAll(t.rows)
-		err = add(t.name, b.Bytes())
+		var b bytes.Buffer // cells typed by focal points: guarded against formula injection
+		if err = export.WriteTableCSV(&b, t.rows[0], t.rows[1:]); err == nil {
+			err = add(t.name, b.Bytes())
+		}
 	}
 	for _, f := range files {
 		if err != nil {

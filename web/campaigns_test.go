@@ -103,7 +103,7 @@ func TestCampaignsInConsole(t *testing.T) {
 	sha := w.putEvidence(t, "quyết định số 12")
 	w.submit(t, "1.1.1", "UBND-YM", "P003", "3")
 	w.applyIn(t, "pii-2027", domain.SaveSubmission{Action: "submit", Submission: domain.Submission{Indicator: "1.1.1", Agency: "UBND-YM",
-		Value: "7", By: "P003", Evidence: []domain.Evidence{{SHA256: sha, Name: "qd-12.pdf", MIME: "application/pdf", Size: int64(len("quyết định số 12"))}}}})
+		Value: "7", By: "P003", Note: "=HYPERLINK(\"http://x\")", Evidence: []domain.Evidence{{SHA256: sha, Name: "qd-12.pdf", MIME: "application/pdf", Size: int64(len("quyết định số 12"))}}}})
 
 	_, body = c.get("/admin/indicators")
 	mustContain(t, body, `id="campaign-switcher"`, `<option value="pii-2026" selected>`)
@@ -177,6 +177,7 @@ func TestCampaignsInConsole(t *testing.T) {
 	mustContain(t, files["so-lieu.csv"], "1.1.1", "Văn bản chính sách KH,CN&ĐMST", "7", "Lê Minh Cường", "Đỗ Thu Hà")
 	mustContain(t, files["minh-chung.csv"], "qd-12.pdf", sha, "Lê Minh Cường", "minh-chung/"+sha[:12]+"-qd-12.pdf")
 	mustContain(t, files["lich-su.csv"], "submit", "approve")
+	mustContain(t, files["so-lieu.csv"], `'=HYPERLINK`) // a note typed in chat cannot run as a formula
 	mustNotContain(t, files["so-lieu.csv"], ",3,") // the served campaign's value
 	mustContain(t, files["nhat-ky.csv"], "campaign.create", "campaign.closed", "review.approve")
 	if got := files["minh-chung/"+sha[:12]+"-qd-12.pdf"]; got != "quyết định số 12" {

@@ -121,6 +121,37 @@ func TestExportImportCampaignsRoundTrip(t *testing.T) {
 	if strings.Count(out.String(), "không đổi") != 3 {
 		t.Errorf("importing the same files again: %s", out.String())
 	}
+
+	// A campaign naming a previous one that exists nowhere, and a focal
+	// point of another agency: refused with file, row and field, nothing
+	// stored.
+	raw, err := os.ReadFile(filepath.Join(exp, "campaigns.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(raw), "previous: pii-2024", "previous: pii-1999", 1)
+	if bad == string(raw) {
+		t.Fatalf("campaigns.yaml has no previous: %s", raw)
+	}
+	if err := os.WriteFile(filepath.Join(exp, "campaigns.yaml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env3 := baseEnv(t)
+	err = run(ctx, []string{"dieuphoi", "import", exp}, envFunc(env3), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "campaigns.yaml: campaigns[") || !strings.Contains(err.Error(), "«pii-1999» is neither") {
+		t.Fatalf("unknown previous campaign: %v", err)
+	}
+	s3, err := sqlite.Open(ctx, filepath.Join(env3["DIEUPHOI_DATA_DIR"], "dieuphoi.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s3.Close()
+	if list, _ := s3.Campaigns(ctx); len(list) != 0 {
+		t.Errorf("a refused import stored %d campaigns", len(list))
+	}
+	if ev, _ := s3.Events(ctx); len(ev) != 0 {
+		t.Errorf("a refused import stored %d events", len(ev))
+	}
 }
 
 // A database failure part-way through an import (here a trigger refusing

@@ -313,6 +313,21 @@ func runImport(ctx context.Context, s settings, args []string, stdout io.Writer)
 	if err := checkCodes(ctx, es, loaded); err != nil {
 		return fmt.Errorf("nothing imported:\n%w", err)
 	}
+	var probs []configs.Problem
+	for i, c := range dep.Campaigns {
+		if _, ok := campaignAt[c.PreviousID]; ok || c.PreviousID == "" {
+			continue
+		}
+		if _, err := es.Campaign(ctx, c.PreviousID); errors.Is(err, storage.ErrNotFound) {
+			probs = append(probs, configs.Problem{File: configs.CampaignsFile, Field: fmt.Sprintf("campaigns[%d].previous", i+1),
+				Msg: fmt.Sprintf("«%s» is neither a campaign of this file nor one in the database", c.PreviousID)})
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(probs) > 0 {
+		return fmt.Errorf("nothing imported:\n%w", &configs.ValidationError{Problems: probs})
+	}
 	changed, err := es.ImportBundle(ctx, b, time.Now())
 	if err != nil {
 		return fmt.Errorf("nothing imported: %w", err)
