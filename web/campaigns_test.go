@@ -178,7 +178,7 @@ func TestCampaignsInConsole(t *testing.T) {
 	mustContain(t, files["minh-chung.csv"], "qd-12.pdf", sha, "Lê Minh Cường", "minh-chung/"+sha[:12]+"-qd-12.pdf")
 	mustContain(t, files["lich-su.csv"], "submit", "approve")
 	mustContain(t, files["so-lieu.csv"], `'=HYPERLINK`) // a note typed in chat cannot run as a formula
-	mustNotContain(t, files["so-lieu.csv"], ",3,") // the served campaign's value
+	mustNotContain(t, files["so-lieu.csv"], ",3,")      // the served campaign's value
 	mustContain(t, files["nhat-ky.csv"], "campaign.create", "campaign.closed", "review.approve")
 	if got := files["minh-chung/"+sha[:12]+"-qd-12.pdf"]; got != "quyết định số 12" {
 		t.Errorf("evidence file in the archive: %q", got)
