@@ -112,7 +112,7 @@ func TestCampaignsInConsole(t *testing.T) {
 	mustNotContain(t, body, "Sở Nội vụ") // SNV has nothing in 2027
 	// Remembered: the indicator page, the review and the overview follow.
 	_, body = c.get("/admin/indicators/1.1.1/UBND-YM")
-	mustContain(t, body, "qd-12.pdf")
+	mustContain(t, body, "qd-12.pdf", "(PII 2027)")
 	resp = c.post("/admin/indicators/1.1.1/UBND-YM/review", url.Values{"version": {"1"}, "decision": {"approve"}})
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "msg=approved") {

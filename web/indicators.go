@@ -212,7 +212,11 @@ func (c *Console) showIndicator(w http.ResponseWriter, r *http.Request, s *sessi
 	}
 	v.History = flows.History(domain.Vietnamese, v.Row.Indicator, hist, c.cfg.Directory())
 	v.CanAct = v.Row.Sub.Status == domain.StatusSubmitted && ch.Rec.Status != domain.StatusArchived
-	c.renderView(w, s, status, "indicator", view{Title: v.Row.Indicator.Code + " — " + v.Row.Agency.NameVI, Nav: "indicators",
+	title := v.Row.Indicator.Code + " — " + v.Row.Agency.NameVI
+	if !ch.Served {
+		title += " (" + ch.Rec.NameVI + ")" // another campaign than the chat's: say which
+	}
+	c.renderView(w, s, status, "indicator", view{Title: title, Nav: "indicators",
 		Data: v, Error: errMsg, Flash: flash(r.URL.Query().Get("msg"))})
 }
 
