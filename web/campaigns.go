@@ -669,6 +669,11 @@ func (c *Console) serveCampaignClone(w http.ResponseWriter, r *http.Request, s *
 	codeMap, cerrs := parseCodeMap(f.CodeMap, known)
 	errs = append(errs, cerrs...)
 	if len(errs) == 0 {
+		if from.Assignments == nil {
+			if cat := c.catalogOf(from); cat != nil {
+				from.Assignments = cat.Assignments() // the files' assignments it ran with, moved with the rest
+			}
+		}
 		next := cloneCampaign(from, f.ID, f.NameVI, f.NameEN, years, codeMap)
 		err := c.cfg.Campaigns.CreateCampaign(ctx, next, s.Person.ID, c.cfg.Now())
 		switch {

@@ -158,6 +158,15 @@ func TestCampaignsInConsole(t *testing.T) {
 		t.Fatalf("cloned: %+v %v", next, err)
 	}
 
+	// The served campaign runs with the files' assignments: its clone
+	// takes them, a year later.
+	resp = c.post("/admin/campaigns/pii-2026/clone", url.Values{"id": {"pii-2026-bis"}, "name_vi": {"PII 2026 bổ sung"}, "years": {"1"}})
+	resp.Body.Close()
+	if bis, err := w.store.Campaign(ctx, "pii-2026-bis"); err != nil || len(bis.Assignments) != 2 || !bis.Assignments[0].Deadline.Equal(deadline().AddDate(1, 0, 0)) ||
+		bis.PreviousID != "pii-2026" {
+		t.Errorf("clone of the served campaign: %+v %v", bis, err)
+	}
+
 	resp = c.post("/admin/campaigns/pii-2027/status", url.Values{"status": {"closed"}})
 	resp.Body.Close()
 	if got, _ := w.store.Campaign(ctx, "pii-2027"); got.Status != domain.StatusClosed {
