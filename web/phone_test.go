@@ -82,6 +82,8 @@ func TestPhoneSizedConsole(t *testing.T) {
 		{"invitations", "/admin/invitations?agency=UBND-YM"},
 		{"checkin", "/admin/checkin"},
 		{"checkin-search", "/admin/checkin?q=tran"},
+		{"campaigns", "/admin/campaigns"},
+		{"campaign", "/admin/campaigns/" + servedCampaign},
 		{"notfound", "/admin/khong-co"},
 		{"self", "/checkin/" + w.person("P001").InviteToken},
 	} {
