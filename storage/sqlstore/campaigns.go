@@ -23,8 +23,13 @@ type assignmentData struct {
 	Deadline  time.Time `json:"deadline"`
 }
 
+// encodeAssignments keeps nil (the files' assignments) apart from an
+// empty list (a campaign of its own with none).
 func encodeAssignments(as []domain.Assignment) []assignmentData {
-	var out []assignmentData
+	if as == nil {
+		return nil
+	}
+	out := make([]assignmentData, 0, len(as))
 	for _, a := range as {
 		out = append(out, assignmentData{Indicator: a.Indicator, Agency: a.Agency, Focal: a.Focal, Deadline: a.Deadline.UTC()})
 	}
@@ -32,7 +37,10 @@ func encodeAssignments(as []domain.Assignment) []assignmentData {
 }
 
 func decodeAssignments(as []assignmentData) []domain.Assignment {
-	var out []domain.Assignment
+	if as == nil {
+		return nil
+	}
+	out := make([]domain.Assignment, 0, len(as))
 	for _, a := range as {
 		out = append(out, domain.Assignment{Indicator: a.Indicator, Agency: a.Agency, Focal: a.Focal, Deadline: a.Deadline.UTC()})
 	}

@@ -249,7 +249,7 @@ type campaignData struct {
 	AgencyDeadlines map[string]time.Time `json:"agency_deadlines,omitempty"`
 	StaffContact    domain.Contact       `json:"staff_contact"`
 	Opens           time.Time            `json:"opens,omitzero"`
-	Assignments     []assignmentData     `json:"assignments,omitempty"`
+	Assignments     []assignmentData     `json:"assignments"` // null: the files' assignments
 }
 
 // ImportCampaign creates or replaces a campaign, as ImportEvent does for
