@@ -55,6 +55,7 @@ func init() {
 		flashes[k] = v
 	}
 	for k, v := range map[string]string{
+		"campaign.save":             "Nhập chiến dịch dữ liệu từ tệp",
 		"campaign.create":           "Tạo chiến dịch dữ liệu",
 		"campaign.clone":            "Nhân bản chiến dịch dữ liệu",
 		"campaign.open":             "Mở chiến dịch dữ liệu",
