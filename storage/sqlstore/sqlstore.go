@@ -523,3 +523,70 @@ func (q *Queries) PruneProcessed(ctx context.Context, before time.Time) (int64, 
 	}
 	return n, nil
 }
+
+// ApplyReq is one update's Apply, for ApplyBatch.
+type ApplyReq struct {
+	Key     domain.UpdateKey
+	At      time.Time
+	Effects []domain.Effect
+}
+
+// ApplyBatch applies the effects of several updates (of different chats,
+// handled at the same moment) in one transaction: one statement records
+// every update id, then each new update's effects run. It returns, per
+// request, whether its effects were applied (false for a replay). Any
+// error rolls the whole batch back; the caller then applies each update
+// on its own (Apply), so that one stale effect (ErrConflict) does not fail
+// the others.
+func (q *Queries) ApplyBatch(ctx context.Context, reqs []ApplyReq) ([]bool, error) {
+	applied := make([]bool, len(reqs))
+	err := q.Tx(ctx, func(db DB) error {
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO processed_updates (channel, update_id, processed_at) VALUES `)
+		args := make([]any, 0, 3*len(reqs))
+		for i, r := range reqs {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			fmt.Fprintf(&sb, "($%d, $%d, $%d)", 3*i+1, 3*i+2, 3*i+3)
+			args = append(args, string(r.Key.Channel), r.Key.UpdateID, r.At.UTC())
+		}
+		sb.WriteString(` ON CONFLICT (channel, update_id) DO NOTHING RETURNING channel, update_id`)
+		rows, err := db.Query(ctx, sb.String(), args...)
+		if err != nil {
+			return fmt.Errorf("record updates: %w", err)
+		}
+		fresh := map[domain.UpdateKey]bool{}
+		for rows.Next() {
+			var ch string
+			var k domain.UpdateKey
+			if err := rows.Scan(&ch, &k.UpdateID); err != nil {
+				rows.Close()
+				return fmt.Errorf("record updates: %w", err)
+			}
+			k.Channel = domain.Channel(ch)
+			fresh[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("record updates: %w", err)
+		}
+		for i, r := range reqs {
+			if !fresh[r.Key] {
+				continue // applied before: a replay (or twice in this batch)
+			}
+			delete(fresh, r.Key)
+			applied[i] = true
+			for _, e := range r.Effects {
+				if err := applyEffect(ctx, db, r.Key, r.At, e, q.EventID, q.CampaignID); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return applied, nil
+}

@@ -1,0 +1,46 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/internal/coalesce"
+	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
+)
+
+// The updates of different chats applied at the same moment share one
+// transaction (sqlstore.ApplyBatch): one statement records their ids and
+// one commit ends them, instead of a transaction's three round trips each.
+const (
+	applyWorkers = 8  // batches out at once (connections)
+	applyMax     = 64 // updates in one batch
+)
+
+func newApplier(q *sqlstore.Queries) *coalesce.Group[sqlstore.ApplyReq, bool] {
+	return coalesce.New(applyWorkers, applyMax, func(ctx context.Context, reqs []sqlstore.ApplyReq) ([]bool, []error) {
+		errs := make([]error, len(reqs))
+		if len(reqs) > 1 {
+			applied, err := q.ApplyBatch(ctx, reqs)
+			if err == nil {
+				return applied, errs
+			}
+			// Something in the batch failed (a stale effect, a lock
+			// conflict) and nothing was applied: each on its own, so that
+			// only the update at fault gets the error.
+		}
+		applied := make([]bool, len(reqs))
+		for i, r := range reqs {
+			applied[i], errs[i] = q.Apply(ctx, r.Key, r.At, r.Effects)
+		}
+		return applied, errs
+	})
+}
+
+// Apply implements storage.Store: in the next batch of updates.
+func (s *Store) Apply(ctx context.Context, key domain.UpdateKey, at time.Time, effects []domain.Effect) (bool, error) {
+	if s.applies == nil {
+		return s.Queries.Apply(ctx, key, at, effects)
+	}
+	return s.applies.Do(ctx, sqlstore.ApplyReq{Key: key, At: at, Effects: effects})
+}
