@@ -13,8 +13,8 @@ import (
 // transaction (sqlstore.ApplyBatch): one statement records their ids and
 // one commit ends them, instead of a transaction's three round trips each.
 const (
-	applyWorkers = 8  // batches out at once (connections)
-	applyMax     = 64 // updates in one batch
+	applyWorkers = 16 // batches out at once (connections)
+	applyMax     = 16 // updates in one batch: its statements run one after another
 )
 
 func newApplier(q *sqlstore.Queries) *coalesce.Group[sqlstore.ApplyReq, bool] {
