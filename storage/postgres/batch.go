@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/domain"
@@ -43,4 +45,45 @@ func (s *Store) Apply(ctx context.Context, key domain.UpdateKey, at time.Time, e
 		return s.Queries.Apply(ctx, key, at, effects)
 	}
 	return s.applies.Do(ctx, sqlstore.ApplyReq{Key: key, At: at, Effects: effects})
+}
+
+// ListenInbox calls wake at every append to the inbox by any process (the
+// append's notification, sqlstore.InboxChannel) until ctx ends; listening
+// reports whether notifications are coming (false while the connection is
+// being made again). It holds one connection of the pool.
+func (s *Store) ListenInbox(ctx context.Context, listening func(bool), wake func()) {
+	for attempt := 0; ctx.Err() == nil; attempt++ {
+		err := s.listen(ctx, listening, wake)
+		listening(false)
+		if ctx.Err() != nil {
+			return
+		}
+		slog.Warn("inbox notifications lost; polling until listening again", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(min(time.Duration(attempt+1)*time.Second, 30*time.Second)):
+		}
+	}
+}
+
+func (s *Store) listen(ctx context.Context, listening func(bool), wake func()) error {
+	pc, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	// Taken out of the pool: a connection that listened is closed, never
+	// handed to a query.
+	c := pc.Hijack()
+	defer c.Close(context.Background())
+	if _, err := c.Exec(ctx, `LISTEN `+sqlstore.InboxChannel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	listening(true)
+	wake() // anything appended before LISTEN took effect
+	for {
+		if _, err := c.WaitForNotification(ctx); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		wake()
+	}
 }
