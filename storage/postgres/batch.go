@@ -8,6 +8,7 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/internal/coalesce"
+	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
 
@@ -86,4 +87,36 @@ func (s *Store) listen(ctx context.Context, listening func(bool), wake func()) e
 		}
 		wake()
 	}
+}
+
+// Who the chats of the updates handled at the same moment are is read in
+// one query (sqlstore.IdentityStates).
+const (
+	identityWorkers = 4
+	identityMax     = 128
+)
+
+func newIdentities(q *sqlstore.Queries) *coalesce.Group[sqlstore.IdentityReq, sqlstore.IdentityResult] {
+	return coalesce.New(identityWorkers, identityMax, func(ctx context.Context, reqs []sqlstore.IdentityReq) ([]sqlstore.IdentityResult, []error) {
+		errs := make([]error, len(reqs))
+		res, err := q.IdentityStates(ctx, reqs)
+		if err != nil {
+			for i := range errs {
+				errs[i] = err
+			}
+		}
+		return res, errs
+	})
+}
+
+// IdentityState is sqlstore's, in the next batch of look-ups.
+func (s *Store) IdentityState(ctx context.Context, ch domain.Channel, userID string) (domain.Identity, storage.PersonState, bool, error) {
+	if s.identities == nil {
+		return s.Queries.IdentityState(ctx, ch, userID)
+	}
+	r, err := s.identities.Do(ctx, sqlstore.IdentityReq{Channel: ch, UserID: userID})
+	if err == nil {
+		err = r.Err
+	}
+	return r.Identity, r.State, r.Found, err
 }

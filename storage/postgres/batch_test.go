@@ -84,3 +84,48 @@ func TestApplyBatch(t *testing.T) {
 		}
 	})
 }
+
+// Look-ups of who a chat is, made at the same moment, share one query and
+// each gets its own answer.
+func TestIdentityStateBatched(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, testenv.PostgresURL(t))
+	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	people := []string{"DB001", "DB002", "DB003"}
+	for i, p := range people {
+		link := domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: fmt.Sprint(500 + i), ChatID: fmt.Sprint(500 + i), PersonID: p, Proof: domain.ProofCode}}
+		eff := []domain.Effect{link}
+		if p == "DB002" {
+			eff = append(eff, domain.SetLanguage{PersonID: p, Lang: domain.English})
+		}
+		if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: "l" + p}, at, eff); err != nil {
+			t.Fatalf("link %s: %v", p, err)
+		}
+	}
+	var wg sync.WaitGroup
+	for round := range 50 {
+		for i := range 4 { // 503 is linked to nobody
+			wg.Go(func() {
+				user := fmt.Sprint(500 + i)
+				id, st, found, err := s.IdentityState(ctx, domain.Telegram, user)
+				if i == 3 {
+					if !errors.Is(err, storage.ErrNotFound) || found {
+						t.Errorf("round %d: unlinked %s: %v, %v; want ErrNotFound", round, user, found, err)
+					}
+					return
+				}
+				wantLang := domain.Lang("")
+				if people[i] == "DB002" {
+					wantLang = domain.English
+				}
+				if err != nil || !found || id.PersonID != people[i] || id.ChatID != user || id.Proof != domain.ProofCode || st.Lang != wantLang {
+					t.Errorf("round %d: %s = %+v %+v %v %v; want %s", round, user, id, st, found, err, people[i])
+				}
+			})
+		}
+	}
+	wg.Wait()
+}

@@ -27,6 +27,8 @@ type Store struct {
 	sqlstore.Queries
 	pool    *pgxpool.Pool
 	applies *coalesce.Group[sqlstore.ApplyReq, bool]
+	// identities batches IdentityState look-ups.
+	identities *coalesce.Group[sqlstore.IdentityReq, sqlstore.IdentityResult]
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -70,6 +72,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("current event: %w", err)
 	}
 	s.applies = newApplier(&s.Queries)
+	s.identities = newIdentities(&s.Queries)
 	return s, nil
 }
 
@@ -82,6 +85,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 // Close implements storage.Store.
 func (s *Store) Close() error {
 	s.applies.Close()
+	s.identities.Close()
 	s.pool.Close()
 	return nil
 }

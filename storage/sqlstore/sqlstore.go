@@ -256,6 +256,72 @@ func (q *Queries) IdentityState(ctx context.Context, ch domain.Channel, userID s
 	return id, st, found, nil
 }
 
+// IdentityReq names one chat account for IdentityStates.
+type IdentityReq struct {
+	Channel domain.Channel
+	UserID  string
+}
+
+// IdentityResult is IdentityState's answer for one account; Err wraps
+// storage.ErrNotFound when the account is linked to nobody.
+type IdentityResult struct {
+	Identity domain.Identity
+	State    storage.PersonState
+	Found    bool // the person exists (State is theirs)
+	Err      error
+}
+
+// IdentityStates is IdentityState for several accounts in one query (the
+// updates of different chats handled at the same moment).
+func (q *Queries) IdentityStates(ctx context.Context, reqs []IdentityReq) ([]IdentityResult, error) {
+	var b strings.Builder
+	args := []any{q.EventID}
+	for i, r := range reqs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "($%d, $%d)", len(args)+1, len(args)+2)
+		args = append(args, string(r.Channel), r.UserID)
+	}
+	rows, err := q.DB.Query(ctx, `SELECT i.channel, i.user_id, i.chat_id, i.person_id, i.proof, i.linked_at, p.id IS NOT NULL, `+stateColumns+`
+		FROM identities i LEFT JOIN people p ON p.id = i.person_id
+		LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = i.person_id AND event_id = $1)
+		WHERE (i.channel, i.user_id) IN (`+b.String()+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("identities: %w", err)
+	}
+	defer rows.Close()
+	got := make(map[IdentityReq]IdentityResult, len(reqs))
+	for rows.Next() {
+		var res IdentityResult
+		var ch, proof string
+		var at time.Time
+		var r stateRow
+		id := &res.Identity
+		if err := rows.Scan(append([]any{&ch, &id.UserID, &id.ChatID, &id.PersonID, &proof, &at, &res.Found}, r.targets()...)...); err != nil {
+			return nil, fmt.Errorf("identities: %w", err)
+		}
+		id.Channel, id.Proof, id.LinkedAt = domain.Channel(ch), domain.Proof(proof), at.UTC()
+		if res.Found {
+			res.State = r.state(id.PersonID)
+		}
+		got[IdentityReq{Channel: id.Channel, UserID: id.UserID}] = res
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("identities: %w", err)
+	}
+	out := make([]IdentityResult, len(reqs))
+	for i, r := range reqs {
+		res, ok := got[r]
+		if !ok {
+			res = IdentityResult{Identity: domain.Identity{Channel: r.Channel, UserID: r.UserID},
+				Err: fmt.Errorf("identity %s: %w", r.Channel, ErrNoRows)}
+		}
+		out[i] = res
+	}
+	return out, nil
+}
+
 // stateColumns are a person's state as PersonState reads it, from people p
 // (left-joined: lang may be NULL) and their newest answer r.
 const stateColumns = `COALESCE(p.lang, ''), r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by,
