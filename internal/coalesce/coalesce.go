@@ -18,8 +18,10 @@ type Group[Req, Res any] struct {
 	max  int
 	reqs chan *call[Req, Res]
 	stop chan struct{}
-	once sync.Once
-	wg   sync.WaitGroup
+	// exited is closed once every worker has returned.
+	exited chan struct{}
+	once   sync.Once
+	wg     sync.WaitGroup
 }
 
 type call[Req, Res any] struct {
@@ -44,11 +46,12 @@ var ErrClosed = errors.New("coalesce: closed")
 // once sent is seen through (its callers may have gone, but the others in
 // it have not).
 func New[Req, Res any](workers, max int, run func(ctx context.Context, reqs []Req) ([]Res, []error)) *Group[Req, Res] {
-	g := &Group[Req, Res]{run: run, max: max, reqs: make(chan *call[Req, Res], max*workers), stop: make(chan struct{})}
+	g := &Group[Req, Res]{run: run, max: max, reqs: make(chan *call[Req, Res], max*workers), stop: make(chan struct{}), exited: make(chan struct{})}
 	g.wg.Add(workers)
 	for range workers {
 		go g.loop()
 	}
+	go func() { g.wg.Wait(); close(g.exited) }()
 	return g
 }
 
@@ -59,6 +62,11 @@ func (g *Group[Req, Res]) Do(ctx context.Context, req Req) (Res, error) {
 	c := &call[Req, Res]{ctx: ctx, req: req, done: make(chan struct{})}
 	var zero Res
 	select {
+	case <-g.stop:
+		return zero, ErrClosed
+	default:
+	}
+	select {
 	case g.reqs <- c:
 	case <-g.stop:
 		return zero, ErrClosed
@@ -67,10 +75,14 @@ func (g *Group[Req, Res]) Do(ctx context.Context, req Req) (Res, error) {
 	}
 	select {
 	case <-c.done:
-		return c.res, c.err
 	case <-ctx.Done():
 		return zero, ctx.Err()
+	case <-g.exited:
+		// Queued as the workers stopped: nobody will take it but a drain.
+		g.drain()
+		<-c.done
 	}
+	return c.res, c.err
 }
 
 func (g *Group[Req, Res]) loop() {
@@ -143,6 +155,6 @@ func (g *Group[Req, Res]) drain() {
 // not taken get ErrClosed.
 func (g *Group[Req, Res]) Close() {
 	g.once.Do(func() { close(g.stop) })
-	g.wg.Wait()
+	<-g.exited
 	g.drain()
 }
