@@ -151,9 +151,13 @@ type Dispatcher struct {
 	tasks    map[string]TaskFunc
 	meeting  *Meeting // the meeting's commands (meeting.go); nil: off
 
-	order   serializer
-	metrics *Metrics
-	flood   *floodGuard
+	order serializer
+	// Work behind the replies (later): its order per chat, its count.
+	afterOrder serializer
+	afterN     atomic.Int64
+	afterWG    sync.WaitGroup
+	metrics    *Metrics
+	flood      *floodGuard
 }
 
 // Config is what a Dispatcher needs.
@@ -306,6 +310,15 @@ func (d *Dispatcher) Act(ctx context.Context, key domain.UpdateKey, effects []do
 // reached — their phone is that of someone already talking to the bot, or
 // they have opened their own link before — gets their invitation in chat.
 func (d *Dispatcher) substitutes(ctx context.Context, effects []domain.Effect, log *slog.Logger) {
+	if invite := d.reloadForSubstitutes(ctx, effects, log); invite != nil {
+		invite(ctx)
+	}
+}
+
+// reloadForSubstitutes is the first half of substitutes, in the update's
+// turn (the substitute's link works once the reply is out); it returns
+// the second half, the invitations, to send behind the reply.
+func (d *Dispatcher) reloadForSubstitutes(ctx context.Context, effects []domain.Effect, log *slog.Logger) func(ctx context.Context) {
 	var subs []domain.RSVP
 	for _, e := range effects {
 		r, ok := e.(domain.SaveRSVP)
@@ -319,13 +332,19 @@ func (d *Dispatcher) substitutes(ctx context.Context, effects []domain.Effect, l
 		}
 	}
 	if len(subs) == 0 {
-		return
+		return nil
 	}
 	dir, err := d.reloadDirectory(ctx)
 	if err != nil {
 		log.Warn("reload people after a substitute", "err", err)
-		return
+		return nil
 	}
+	return func(ctx context.Context) { d.inviteSubstitutes(ctx, dir, subs, log) }
+}
+
+// inviteSubstitutes sends their invitation in chat to the substitutes
+// named in subs who can be reached.
+func (d *Dispatcher) inviteSubstitutes(ctx context.Context, dir *domain.Directory, subs []domain.RSVP, log *slog.Logger) {
 	for _, r := range subs {
 		sub, ok := dir.Person(domain.SubstituteID(r.PersonID))
 		if r.Status != domain.RSVPSubstitute || !ok || !sub.Has(domain.RoleSubstitute) {
@@ -587,8 +606,20 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	}
 	sp.mark("finish")
 	if applied {
-		d.notify(ctx, res.Notices, log)
-		d.substitutes(ctx, res.Effects, log)
+		// Notices to others and a substitute's invitation are not this
+		// chat's reply: they go out behind it, so that the chat's next
+		// update does not wait for them (in order per chat). The people
+		// list is read again first, in the turn: a substitute's link works
+		// as soon as the reply says so.
+		invite := d.reloadForSubstitutes(ctx, res.Effects, log)
+		if notices := res.Notices; len(notices) > 0 || invite != nil {
+			d.later(ctx, in.ChatKey(), func(ctx context.Context) {
+				d.notify(ctx, notices, log)
+				if invite != nil {
+					invite(ctx)
+				}
+			})
+		}
 	}
 	sp.mark("after")
 	if facts.Person != nil && (facts.StateOf != facts.Person.ID || unreachable) {
@@ -1185,6 +1216,34 @@ func (d *Dispatcher) exportTask(ctx context.Context, tc TaskContext) ([]flows.Re
 	return []flows.Reply{{File: f}}, nil
 }
 
+// maxLater bounds the work queued behind replies; beyond it the work runs
+// in the update's own turn (memory stays bounded, the chat just waits).
+const maxLater = 1000
+
+// later runs fn after the current update, off the chat's turn, after the
+// work queued earlier for the same chat. It is as durable as it was in
+// the turn: the update is marked done before either.
+func (d *Dispatcher) later(ctx context.Context, chat string, fn func(ctx context.Context)) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	if d.afterN.Add(1) > maxLater {
+		d.afterN.Add(-1)
+		fn(ctx)
+		cancel()
+		return
+	}
+	d.afterWG.Add(1)
+	d.afterOrder.goDo(chat, func() {
+		defer d.afterWG.Done()
+		defer d.afterN.Add(-1)
+		defer cancel()
+		fn(ctx)
+	})
+}
+
+// WaitAfter waits for the work queued behind replies (notices, substitute
+// invitations) to finish; call it before closing the stores.
+func (d *Dispatcher) WaitAfter() { d.afterWG.Wait() }
+
 // serializer runs functions one at a time per key, in the order do is
 // called, and different keys in parallel.
 type serializer struct {
@@ -1193,26 +1252,48 @@ type serializer struct {
 }
 
 func (s *serializer) do(key string, fn func()) {
-	s.mu.Lock()
-	if s.tail == nil {
-		s.tail = map[string]chan struct{}{}
-	}
-	prev := s.tail[key]
-	done := make(chan struct{})
-	s.tail[key] = done
-	s.mu.Unlock()
+	prev, done := s.enter(key)
+	defer s.leave(key, done)
 	if prev != nil {
 		<-prev
 	}
-	defer func() {
-		close(done)
-		s.mu.Lock()
-		if s.tail[key] == done {
-			delete(s.tail, key)
-		}
-		s.mu.Unlock()
-	}()
 	fn()
+}
+
+// goDo is do in a goroutine of its own, its place in key's order taken
+// now.
+func (s *serializer) goDo(key string, fn func()) {
+	prev, done := s.enter(key)
+	go func() {
+		defer s.leave(key, done)
+		if prev != nil {
+			<-prev
+		}
+		fn()
+	}()
+}
+
+// enter takes the next place in key's order: it returns what to wait for
+// (nil: nothing) and what to close when done (leave).
+func (s *serializer) enter(key string) (prev, done chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tail == nil {
+		s.tail = map[string]chan struct{}{}
+	}
+	prev = s.tail[key]
+	done = make(chan struct{})
+	s.tail[key] = done
+	return prev, done
+}
+
+func (s *serializer) leave(key string, done chan struct{}) {
+	close(done)
+	s.mu.Lock()
+	if s.tail[key] == done {
+		delete(s.tail, key)
+	}
+	s.mu.Unlock()
 }
 
 // clipData keeps a button payload short enough for a log line.

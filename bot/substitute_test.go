@@ -47,6 +47,7 @@ func TestSubstituteInvitation(t *testing.T) {
 	if p, ok := r.d.Directory().ByPhone(chau.Phone); !ok || p.ID != "DB003" {
 		t.Errorf("the colleague's own number now finds %+v", p)
 	}
+	r.d.WaitAfter() // the invitation goes out behind the reply
 	got := strings.Join(r.sent.texts("2002"), "\n")
 	if !strings.Contains(got, "được cử dự thay Nguyễn Văn An") || !strings.Contains(got, sub.InviteCode) {
 		t.Errorf("the substitute was not sent their invitation:\n%s", got)

@@ -57,6 +57,14 @@ type Store interface {
 	LeaveInbox(ctx context.Context, holder string) error
 }
 
+// Listener is a Store that tells of every append, by any process, as it
+// commits (PostgreSQL LISTEN/NOTIFY): a worker then reads at once rather
+// than polling. ListenInbox calls wake at each append and listening(true)
+// while the notifications are coming, until ctx ends.
+type Listener interface {
+	ListenInbox(ctx context.Context, listening func(bool), wake func())
+}
+
 // Handler handles one update; *bot.Dispatcher is one. A nil error means
 // it is done; bot.ErrNotSaved means it must be tried again.
 type Handler interface {

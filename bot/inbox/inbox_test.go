@@ -326,3 +326,47 @@ func TestWorkerRetriesAndWaits(t *testing.T) {
 		})
 	}
 }
+
+// On PostgreSQL a worker hears of another process's append at its commit
+// (LISTEN/NOTIFY): with polling all but off, the update is still handled
+// at once.
+func TestWorkerHearsOtherProcessesAppend(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	log, _ := quietLog(t)
+	open := func() *postgres.Store {
+		st, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	l := newLedger()
+	w := inbox.NewWorker(inbox.WorkerConfig{Store: open(), Handler: &process{l: l}, Log: log, Poll: time.Hour, IdlePoll: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	other := inbox.NewIntake(open(), nil, log) // another process: no worker of its own here
+	t.Cleanup(other.Close)
+
+	handled := func(n int) bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return len(l.seen) == n
+	}
+	for i := range 3 {
+		time.Sleep(300 * time.Millisecond) // the worker is idle, waiting
+		start := time.Now()
+		if err := other.Handle(context.Background(), update(7, i)); err != nil {
+			t.Fatal(err)
+		}
+		for !handled(i + 1) {
+			if time.Since(start) > 5*time.Second {
+				t.Fatalf("update %d appended by another process not handled after %v (the worker polls hourly)", i, time.Since(start))
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Logf("update %d handled %v after its append returned", i, time.Since(start))
+	}
+}

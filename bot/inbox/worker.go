@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/bot"
@@ -24,9 +25,13 @@ type WorkerConfig struct {
 	// renewing it (killed): the longest an acknowledged update of a dead
 	// process waits. Default 10 s.
 	LeaseTTL time.Duration
-	// Poll is how often the partitions are read when nothing local woke
-	// the worker (updates appended by other processes). Default 50 ms.
+	// Poll is how often the partitions are read when nothing woke the
+	// worker: updates appended by other processes, when the store cannot
+	// say so (Listener). Default 50 ms.
 	Poll time.Duration
+	// IdlePoll replaces Poll while a Listener store is telling the worker
+	// of every append. Default 1 s.
+	IdlePoll time.Duration
 	// MaxInFlight bounds the updates read and not yet finished (memory).
 	// Default 2,000.
 	MaxInFlight int
@@ -47,6 +52,8 @@ type Worker struct {
 	holder  string
 	ttl     time.Duration
 	poll    time.Duration
+	idle    time.Duration
+	heard   atomic.Bool // the store's notifications are coming (Listener)
 	maxIn   int
 	tries   int
 	sem     chan struct{}
@@ -80,7 +87,7 @@ func NewWorker(c WorkerConfig) *Worker {
 	_, _ = rand.Read(b[:])
 	w := &Worker{
 		store: c.Store, handler: c.Handler, log: c.Log, holder: hex.EncodeToString(b[:]),
-		ttl: c.LeaseTTL, poll: c.Poll, maxIn: c.MaxInFlight, tries: c.MaxAttempts,
+		ttl: c.LeaseTTL, poll: c.Poll, idle: c.IdlePoll, maxIn: c.MaxInFlight, tries: c.MaxAttempts,
 		wake: make(chan struct{}, 1), flushed: make(chan struct{}, 1),
 		leases: map[int]*partLease{}, known: map[int64]bool{}, chats: map[string]*chatQueue{},
 		waiters: map[string][]chan error{},
@@ -94,6 +101,9 @@ func NewWorker(c WorkerConfig) *Worker {
 	}
 	if w.poll <= 0 {
 		w.poll = 50 * time.Millisecond
+	}
+	if w.idle <= 0 {
+		w.idle = time.Second
 	}
 	if w.maxIn <= 0 {
 		w.maxIn = 2000
@@ -129,6 +139,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	bg.Add(2)
 	go func() { defer bg.Done(); w.leaseLoop(ctx) }()
 	go func() { defer bg.Done(); w.deleteLoop(ctx) }()
+	if l, ok := w.store.(Listener); ok {
+		bg.Add(1)
+		go func() { defer bg.Done(); l.ListenInbox(ctx, w.heard.Store, w.Wake) }()
+	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for ctx.Err() == nil {
@@ -141,7 +155,11 @@ func (w *Worker) Run(ctx context.Context) error {
 			break
 		}
 		w.read(ctx)
-		timer.Reset(w.poll)
+		if w.heard.Load() {
+			timer.Reset(w.idle)
+		} else {
+			timer.Reset(w.poll)
+		}
 	}
 	w.wg.Wait()
 	bg.Wait()

@@ -465,7 +465,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Limiter: limiterOf(sessions), Tasks: taskReader(st),
 		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst,
 		Reader: reader, Background: readCtx})
-	defer func() { stopReads(); d.WaitReads() }() // readings in flight end before the stores close
+	defer func() { stopReads(); d.WaitReads(); d.WaitAfter() }() // readings and notices in flight end before the stores close
 
 	// Every update goes through the inbox: stored, then acknowledged, then
 	// handled by the worker of the process leasing its chat's partition.

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dieuphoi/dieuphoi/internal/coalesce"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
@@ -24,7 +25,10 @@ var migrations embed.FS
 // Store is the PostgreSQL results store.
 type Store struct {
 	sqlstore.Queries
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	applies *coalesce.Group[sqlstore.ApplyReq, bool]
+	// identities batches IdentityState look-ups.
+	identities *coalesce.Group[sqlstore.IdentityReq, sqlstore.IdentityResult]
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -67,6 +71,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("current event: %w", err)
 	}
+	s.applies = newApplier(&s.Queries)
+	s.identities = newIdentities(&s.Queries)
 	return s, nil
 }
 
@@ -77,7 +83,12 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
 // Close implements storage.Store.
-func (s *Store) Close() error { s.pool.Close(); return nil }
+func (s *Store) Close() error {
+	s.applies.Close()
+	s.identities.Close()
+	s.pool.Close()
+	return nil
+}
 
 func (s *Store) tx(ctx context.Context, fn func(sqlstore.DB) error) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return fn(conn{tx}) })

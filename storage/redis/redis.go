@@ -11,7 +11,8 @@
 //
 // Handling one update costs three round trips (storage.SessionStore): Begin
 // (done mark, lock and session in one script), Lease.Save and Lease.Finish
-// (done mark and unlock in one script). Get, Put, Lock, Done and MarkDone
+// (done mark and unlock in one script); the turns of updates handled at the
+// same moment share their round trips (one pipeline, pipeline.go). Get, Put, Lock, Done and MarkDone
 // are the single operations, for tools and tests.
 package redis
 
@@ -28,6 +29,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/dieuphoi/dieuphoi/internal/coalesce"
 
 	"github.com/dieuphoi/dieuphoi/storage"
 )
@@ -70,6 +73,7 @@ type Store struct {
 	sessionTTL time.Duration
 	doneTTL    time.Duration
 	lockTTL    time.Duration
+	pipe       *coalesce.Group[scriptCall, *goredis.Cmd]
 }
 
 var _ storage.SessionStore = (*Store)(nil)
@@ -114,6 +118,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = s.rdb.Close()
 		return nil, fmt.Errorf("redis: connect to %s: %w", opts.Addr, redact(err, opts.Password))
 	}
+	s.pipe = newPipeliner(s.rdb)
 	return s, nil
 }
 
@@ -274,7 +279,7 @@ func (s *Store) Begin(ctx context.Context, chat, update string) (storage.Turn, e
 	token := newToken()
 	var turn storage.Turn
 	err := acquire(ctx, chat, func() (bool, error) {
-		res, err := beginScript.Run(ctx, s.rdb, keys, token, s.lockTTL.Milliseconds()).Slice()
+		res, err := s.eval(ctx, beginScript, keys, token, s.lockTTL.Milliseconds()).Slice()
 		if err != nil {
 			return false, fmt.Errorf("redis: begin: %w", err)
 		}
@@ -376,7 +381,7 @@ func (l *lease) ttl(normal time.Duration) time.Duration {
 }
 
 func (l *lease) Save(ctx context.Context, session []byte) error {
-	n, err := saveScript.Run(ctx, l.s.rdb, []string{l.s.lockKey(l.chat), l.s.sessionKey(l.chat)},
+	n, err := l.s.eval(ctx, saveScript, []string{l.s.lockKey(l.chat), l.s.sessionKey(l.chat)},
 		l.token, session, l.ttl(l.s.sessionTTL).Milliseconds(), l.s.lockTTL.Milliseconds()).Int64()
 	if err != nil {
 		return fmt.Errorf("redis: put session: %w", err)
@@ -400,7 +405,7 @@ func (l *lease) Finish(ctx context.Context) error {
 	if !l.claim() {
 		return l.markDone(ctx)
 	}
-	err := finishScript.Run(ctx, l.s.rdb, []string{l.s.doneKey(l.update), l.s.lockKey(l.chat)},
+	err := l.s.eval(ctx, finishScript, []string{l.s.doneKey(l.update), l.s.lockKey(l.chat)},
 		l.token, l.ttl(l.s.doneTTL).Milliseconds()).Err()
 	if err != nil {
 		// Let Release try the unlock again; else the lock lapses by itself.
@@ -419,7 +424,7 @@ func (l *lease) Release() {
 	uctx, cancel := context.WithTimeout(context.WithoutCancel(l.ctx), unlockTimeout)
 	defer cancel()
 	// On failure the lock lapses by itself LockTTL later.
-	_ = unlockScript.Run(uctx, l.s.rdb, []string{l.s.lockKey(l.chat)}, l.token).Err()
+	_ = l.s.eval(uctx, unlockScript, []string{l.s.lockKey(l.chat)}, l.token).Err()
 }
 
 // Done reports whether update was marked done within the last DoneTTL.
@@ -448,7 +453,10 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes the connection pool.
-func (s *Store) Close() error { return s.rdb.Close() }
+func (s *Store) Close() error {
+	s.pipe.Close()
+	return s.rdb.Close()
+}
 
 // Client is the connection, for other users of the same Redis (the shared
 // sending pace), and Prefix the store's key prefix.

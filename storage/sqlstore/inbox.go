@@ -15,6 +15,11 @@ import (
 // acknowledged, partition leases with fencing tokens, and the live
 // consumers. They are the same on PostgreSQL and SQLite.
 
+// InboxChannel is the PostgreSQL notification channel every append
+// notifies at its commit: the other processes' workers read at once
+// instead of at their next poll.
+const InboxChannel = "dieuphoi_inbox"
+
 // AppendInbox stores items in one statement, skipping those whose key is
 // already there (a redelivery while the first copy waits). It returns how
 // many were new.
@@ -49,12 +54,13 @@ func (q *Queries) AppendInbox(ctx context.Context, items []storage.InboxItem) (i
 		// id, exists before the lock function returned) and held until its
 		// commit: one round trip instead of a transaction's four, which
 		// under load were most of the time an update waited before its
-		// acknowledgement.
+		// acknowledgement. Its commit notifies InboxChannel (one
+		// notification per transaction).
 		b.WriteString(`INSERT INTO inbox (key, part, chat, owner, payload, created_at)
 			SELECT v.* FROM (VALUES `)
 		values()
 		b.WriteString(`) AS v(key, part, chat, owner, payload, created_at)
-			CROSS JOIN (SELECT pg_advisory_xact_lock(7347110013)) AS l
+			CROSS JOIN (SELECT pg_advisory_xact_lock(7347110013), pg_notify('` + InboxChannel + `', '')) AS l
 			ON CONFLICT (key) DO NOTHING`)
 		n, err = q.DB.Exec(ctx, b.String(), args...)
 	} else {

@@ -260,6 +260,72 @@ func (q *Queries) IdentityState(ctx context.Context, ch domain.Channel, userID s
 	return id, st, found, nil
 }
 
+// IdentityReq names one chat account for IdentityStates.
+type IdentityReq struct {
+	Channel domain.Channel
+	UserID  string
+}
+
+// IdentityResult is IdentityState's answer for one account; Err wraps
+// storage.ErrNotFound when the account is linked to nobody.
+type IdentityResult struct {
+	Identity domain.Identity
+	State    storage.PersonState
+	Found    bool // the person exists (State is theirs)
+	Err      error
+}
+
+// IdentityStates is IdentityState for several accounts in one query (the
+// updates of different chats handled at the same moment).
+func (q *Queries) IdentityStates(ctx context.Context, reqs []IdentityReq) ([]IdentityResult, error) {
+	var b strings.Builder
+	args := []any{q.EventID}
+	for i, r := range reqs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "($%d, $%d)", len(args)+1, len(args)+2)
+		args = append(args, string(r.Channel), r.UserID)
+	}
+	rows, err := q.DB.Query(ctx, `SELECT i.channel, i.user_id, i.chat_id, i.person_id, i.proof, i.linked_at, p.id IS NOT NULL, `+stateColumns+`
+		FROM identities i LEFT JOIN people p ON p.id = i.person_id
+		LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = i.person_id AND event_id = $1)
+		WHERE (i.channel, i.user_id) IN (`+b.String()+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("identities: %w", err)
+	}
+	defer rows.Close()
+	got := make(map[IdentityReq]IdentityResult, len(reqs))
+	for rows.Next() {
+		var res IdentityResult
+		var ch, proof string
+		var at time.Time
+		var r stateRow
+		id := &res.Identity
+		if err := rows.Scan(append([]any{&ch, &id.UserID, &id.ChatID, &id.PersonID, &proof, &at, &res.Found}, r.targets()...)...); err != nil {
+			return nil, fmt.Errorf("identities: %w", err)
+		}
+		id.Channel, id.Proof, id.LinkedAt = domain.Channel(ch), domain.Proof(proof), at.UTC()
+		if res.Found {
+			res.State = r.state(id.PersonID)
+		}
+		got[IdentityReq{Channel: id.Channel, UserID: id.UserID}] = res
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("identities: %w", err)
+	}
+	out := make([]IdentityResult, len(reqs))
+	for i, r := range reqs {
+		res, ok := got[r]
+		if !ok {
+			res = IdentityResult{Identity: domain.Identity{Channel: r.Channel, UserID: r.UserID},
+				Err: fmt.Errorf("identity %s: %w", r.Channel, ErrNoRows)}
+		}
+		out[i] = res
+	}
+	return out, nil
+}
+
 // stateColumns are a person's state as PersonState reads it, from people p
 // (left-joined: lang may be NULL) and their newest answer r.
 const stateColumns = `COALESCE(p.lang, ''), r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by,
@@ -529,4 +595,71 @@ func (q *Queries) PruneProcessed(ctx context.Context, before time.Time) (int64, 
 		return 0, fmt.Errorf("prune processed updates: %w", err)
 	}
 	return n, nil
+}
+
+// ApplyReq is one update's Apply, for ApplyBatch.
+type ApplyReq struct {
+	Key     domain.UpdateKey
+	At      time.Time
+	Effects []domain.Effect
+}
+
+// ApplyBatch applies the effects of several updates (of different chats,
+// handled at the same moment) in one transaction: one statement records
+// every update id, then each new update's effects run. It returns, per
+// request, whether its effects were applied (false for a replay). Any
+// error rolls the whole batch back; the caller then applies each update
+// on its own (Apply), so that one stale effect (ErrConflict) does not fail
+// the others.
+func (q *Queries) ApplyBatch(ctx context.Context, reqs []ApplyReq) ([]bool, error) {
+	applied := make([]bool, len(reqs))
+	err := q.Tx(ctx, func(db DB) error {
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO processed_updates (channel, update_id, processed_at) VALUES `)
+		args := make([]any, 0, 3*len(reqs))
+		for i, r := range reqs {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			fmt.Fprintf(&sb, "($%d, $%d, $%d)", 3*i+1, 3*i+2, 3*i+3)
+			args = append(args, string(r.Key.Channel), r.Key.UpdateID, r.At.UTC())
+		}
+		sb.WriteString(` ON CONFLICT (channel, update_id) DO NOTHING RETURNING channel, update_id`)
+		rows, err := db.Query(ctx, sb.String(), args...)
+		if err != nil {
+			return fmt.Errorf("record updates: %w", err)
+		}
+		fresh := map[domain.UpdateKey]bool{}
+		for rows.Next() {
+			var ch string
+			var k domain.UpdateKey
+			if err := rows.Scan(&ch, &k.UpdateID); err != nil {
+				rows.Close()
+				return fmt.Errorf("record updates: %w", err)
+			}
+			k.Channel = domain.Channel(ch)
+			fresh[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("record updates: %w", err)
+		}
+		for i, r := range reqs {
+			if !fresh[r.Key] {
+				continue // applied before: a replay (or twice in this batch)
+			}
+			delete(fresh, r.Key)
+			applied[i] = true
+			for _, e := range r.Effects {
+				if err := applyEffect(ctx, db, r.Key, r.At, e, q.EventID, q.CampaignID); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return applied, nil
 }

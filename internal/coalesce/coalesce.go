@@ -1,0 +1,160 @@
+// Package coalesce runs calls made at the same time as one batch: while a
+// batch is out (a Redis pipeline, a PostgreSQL transaction), the calls that
+// arrive gather into the next one. Under load many updates share one round
+// trip instead of each paying its own; alone, a call goes out at once.
+package coalesce
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Group batches calls of one kind. Req is what a call asks, Res what it
+// gets back.
+type Group[Req, Res any] struct {
+	run  func(ctx context.Context, reqs []Req) ([]Res, []error)
+	max  int
+	reqs chan *call[Req, Res]
+	stop chan struct{}
+	// exited is closed once every worker has returned.
+	exited chan struct{}
+	once   sync.Once
+	wg     sync.WaitGroup
+}
+
+type call[Req, Res any] struct {
+	ctx  context.Context
+	req  Req
+	res  Res
+	err  error
+	done chan struct{}
+}
+
+// batchTimeout bounds one batch: its callers' own deadlines do not reach
+// it.
+const batchTimeout = 30 * time.Second
+
+// ErrClosed is returned by Do after Close.
+var ErrClosed = errors.New("coalesce: closed")
+
+// New returns a group of workers runners, each taking up to max waiting
+// calls at a time and handing them to run, which returns one result and
+// one error per request, in order. run gets the context of the batch's
+// first call, without its cancellation (bounded by batchTimeout): a batch
+// once sent is seen through (its callers may have gone, but the others in
+// it have not).
+func New[Req, Res any](workers, max int, run func(ctx context.Context, reqs []Req) ([]Res, []error)) *Group[Req, Res] {
+	g := &Group[Req, Res]{run: run, max: max, reqs: make(chan *call[Req, Res], max*workers), stop: make(chan struct{}), exited: make(chan struct{})}
+	g.wg.Add(workers)
+	for range workers {
+		go g.loop()
+	}
+	go func() { g.wg.Wait(); close(g.exited) }()
+	return g
+}
+
+// Do runs req in the next batch and returns its result. When ctx ends
+// first, Do returns ctx's error; the request may still run (like a
+// network call given up on).
+func (g *Group[Req, Res]) Do(ctx context.Context, req Req) (Res, error) {
+	c := &call[Req, Res]{ctx: ctx, req: req, done: make(chan struct{})}
+	var zero Res
+	select {
+	case <-g.stop:
+		return zero, ErrClosed
+	default:
+	}
+	select {
+	case g.reqs <- c:
+	case <-g.stop:
+		return zero, ErrClosed
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	case <-g.exited:
+		// Queued as the workers stopped: nobody will take it but a drain.
+		g.drain()
+		<-c.done
+	}
+	return c.res, c.err
+}
+
+func (g *Group[Req, Res]) loop() {
+	defer g.wg.Done()
+	batch := make([]*call[Req, Res], 0, g.max)
+	reqs := make([]Req, 0, g.max)
+	for {
+		batch, reqs = batch[:0], reqs[:0]
+		select {
+		case c := <-g.reqs:
+			batch = append(batch, c)
+		case <-g.stop:
+			g.drain()
+			return
+		}
+	gather:
+		for len(batch) < g.max {
+			select {
+			case c := <-g.reqs:
+				batch = append(batch, c)
+			default:
+				break gather
+			}
+		}
+		// Calls whose caller has gone already are not sent.
+		live := batch[:0]
+		for _, c := range batch {
+			if err := c.ctx.Err(); err != nil {
+				c.err = err
+				close(c.done)
+				continue
+			}
+			live = append(live, c)
+			reqs = append(reqs, c.req)
+		}
+		if len(live) == 0 {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), batchTimeout)
+		res, errs := g.run(ctx, reqs)
+		cancel()
+		for i, c := range live {
+			if i < len(res) {
+				c.res = res[i]
+			}
+			if i < len(errs) {
+				c.err = errs[i]
+			}
+			close(c.done)
+		}
+		clear(batch)
+		clear(reqs)
+	}
+}
+
+// drain refuses the calls still queued at Close.
+func (g *Group[Req, Res]) drain() {
+	for {
+		select {
+		case c := <-g.reqs:
+			c.err = ErrClosed
+			close(c.done)
+		default:
+			return
+		}
+	}
+}
+
+// Close stops the workers once their batches are done; calls queued and
+// not taken get ErrClosed.
+func (g *Group[Req, Res]) Close() {
+	g.once.Do(func() { close(g.stop) })
+	<-g.exited
+	g.drain()
+}
