@@ -124,6 +124,12 @@ func (r *stepper) eventButton() bool {
 			continue
 		}
 		rec, ok := r.eventByCode(code)
+		if !ok && len(r.f.Events) == 0 && code != "" && strings.EqualFold(code, r.f.EventCode) {
+			// The served event's own reminder, to someone invited to it
+			// alone: the plain answer.
+			r.in.Data = b
+			return false
+		}
 		if !ok {
 			r.say(r.t("event_gone"))
 			r.s.Event = ""

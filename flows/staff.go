@@ -55,6 +55,8 @@ func (r *stepper) staffCommand(cmd string) bool {
 	switch cmd {
 	case "tonghop", "headcount":
 		r.staffTask("headcount", r.staffEventID())
+	case "diemdanh", "attendance":
+		r.staffTask("attendance", r.staffEventID())
 	case "chuanop", "missing":
 		r.staffTask("missing", "")
 	case "dangnhap", "signin":
