@@ -1253,6 +1253,11 @@ func ReviewNotices(cat *domain.Catalog, e domain.ReviewSubmission, also ...strin
 	if !e.Approve {
 		buttons = [][]Button{{{t(domain.Vietnamese, "btn_open_indicator"), btnIndPrefix + e.Indicator}}}
 	}
+	if e.CampaignID != "" {
+		// Reviewed in a chosen campaign (several are open): the button
+		// opens that campaign's list, whichever the focal point is on.
+		buttons = [][]Button{{{t(domain.Vietnamese, "btn_indicators"), btnCampaignPrefix + e.CampaignID}}}
+	}
 	var out []Notice
 	seen := map[string]bool{}
 	for _, id := range append(append([]string(nil), a.Focal...), also...) {
