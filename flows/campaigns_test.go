@@ -181,6 +181,13 @@ func TestFocalPointChoosesCampaign(t *testing.T) {
 	if got := replyText(r); strings.Contains(got, "[cp:") || strings.Contains(got, "[menu:cps]") || !strings.Contains(got, "[ind:P1.04]") {
 		t.Errorf("one campaign open: %s", got)
 	}
+	if got := replyText(c.step("DB002", cmd("chiendich", ""))); !strings.Contains(got, "không có đợt số liệu nào khác") {
+		t.Errorf("/chiendich with one campaign open: %s", got)
+	}
+	// With one campaign open, an old campaign button switches nothing.
+	if got := replyText(c.step("DB003", btn("cp:pii-2024"))); strings.Contains(got, "Đang làm việc") {
+		t.Errorf("staff pressing a stale campaign button with one open: %s", got)
+	}
 }
 
 func TestStaffChoosesCampaign(t *testing.T) {
