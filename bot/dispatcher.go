@@ -1171,6 +1171,9 @@ func auditDetail(t flows.Task) string {
 		id, aud, _ := flows.SplitBroadcastArg(t.Arg)
 		return clipData(id + " " + aud)
 	}
+	if tok, ev := flows.SplitRemindArg(t.Arg); t.Name == "remind" && ev != "" {
+		return clipData("event:" + ev + " " + tok) // the event's audit names it
+	}
 	a, _, _ := strings.Cut(t.Arg, "\n")
 	return clipData(a)
 }

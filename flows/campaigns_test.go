@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -323,5 +324,57 @@ func TestServedEventCodedButtons(t *testing.T) {
 				t.Errorf("%s: saved %+v, want the served event's answer", tc.label, e)
 			}
 		}
+	}
+}
+
+// /nhacnho follows /sukien too: the preview and its confirmation are the
+// chosen event's, and a confirmation previewed for one event never sends
+// for another.
+func TestRemindFollowsChosenEvent(t *testing.T) {
+	staff := domain.Person{ID: "ST1", FullName: "Đinh Hải Giang", AgencyCode: "STC", Roles: []domain.Role{domain.RoleStaff}}
+	dir := domain.NewDirectory([]domain.Person{staff}, []domain.Agency{{Code: "STC", NameVI: "Sở Tài chính"}})
+	pii := domain.EventRecord{Code: "PII2024", Status: domain.StatusOpen, Event: *testEvent()}
+	now := time.Date(2024, 7, 25, 9, 0, 0, 0, hcm)
+	var s Session
+	step := func(in Input) Result {
+		p := staff
+		r := Step(s, in, Facts{Now: now, Channel: domain.Telegram, UserID: "9", ChatID: "9",
+			Event: testEvent(), Directory: dir, Person: &p, Proof: domain.ProofPhone, AllEvents: []domain.EventRecord{pii, councilRecord()}})
+		s = r.Session
+		return r
+	}
+	ms := strconv.FormatInt(now.UnixMilli(), 36)
+	served := step(cmd("nhacnho", ""))
+	if len(served.Tasks) != 1 || served.Tasks[0] != (Task{Name: "remind_preview", Arg: ms}) {
+		t.Fatalf("/nhacnho for the served event: %+v", served.Tasks)
+	}
+	step(btn("sev:HD2024"))
+	for _, tc := range []struct {
+		label string
+		in    Input
+		task  Task
+		want  string
+	}{
+		{"/nhacnho previews the council's", cmd("nhacnho", ""), Task{Name: "remind_preview", Arg: ms + ":HD2024\ncouncil-2024"}, ""},
+		{"its confirmation sends the council's", btn("rm:go:" + ms + ":HD2024"), Task{Name: "remind", Arg: ms + ":HD2024\ncouncil-2024"}, ""},
+		{"a confirmation previewed for the served event sends nothing now", btn("rm:go:" + ms),
+			Task{Name: "remind_preview", Arg: ms + ":HD2024\ncouncil-2024"}, "đã cũ"},
+	} {
+		r := step(tc.in)
+		if len(r.Tasks) != 1 || r.Tasks[0] != tc.task {
+			t.Errorf("%s: tasks %+v, want %+v", tc.label, r.Tasks, tc.task)
+		}
+		if tc.want != "" && !strings.Contains(replyText(r), tc.want) {
+			t.Errorf("%s: reply %s lacks %q", tc.label, replyText(r), tc.want)
+		}
+	}
+	// After the council's cut-off, its reminders are not offered, whatever
+	// the served event's.
+	now = time.Date(2024, 8, 1, 13, 0, 0, 0, hcm)
+	if r := step(cmd("nhacnho", "")); len(r.Tasks) != 0 || !strings.Contains(replyText(r), "12:00 ngày 01/08/2024") {
+		t.Errorf("after the council's cut-off: %+v %s", r.Tasks, replyText(r))
+	}
+	if tok, ev := SplitRemindArg(RemindArg("abc:HD", "council")); tok != "abc:HD" || ev != "council" {
+		t.Errorf("SplitRemindArg: %q %q", tok, ev)
 	}
 }

@@ -183,12 +183,28 @@ func (r *stepper) statusOf(a *domain.RSVP) string {
 // staffEventID is the id of the event a staff member's commands are about:
 // the one chosen with /sukien while it is open, else "" (Facts.Event).
 func (r *stepper) staffEventID() string {
-	for _, rec := range r.f.AllEvents {
-		if rec.Code == r.s.StaffEvent {
-			return rec.Event.ID
-		}
+	if rec, ok := r.staffEventRec(); ok {
+		return rec.Event.ID
 	}
 	return ""
+}
+
+// staffEventCode is the code of the event chosen with /sukien, "" when
+// none is (or it is no longer open).
+func (r *stepper) staffEventCode() string {
+	if rec, ok := r.staffEventRec(); ok {
+		return rec.Code
+	}
+	return ""
+}
+
+func (r *stepper) staffEventRec() (domain.EventRecord, bool) {
+	for _, rec := range r.f.AllEvents {
+		if r.s.StaffEvent != "" && rec.Code == r.s.StaffEvent {
+			return rec, true
+		}
+	}
+	return domain.EventRecord{}, false
 }
 
 // staffEvents lets a staff member choose the event their commands

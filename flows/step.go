@@ -372,7 +372,7 @@ func (r *stepper) hasFocalWork(p domain.Person) bool {
 func (r *stepper) command() {
 	switch r.in.Command {
 	case "sukien", "event":
-		if r.isStaff() && len(r.f.AllEvents) > 1 {
+		if r.isStaff() && (len(r.f.AllEvents) > 1 || (len(r.f.AllEvents) == 1 && r.f.AllEvents[0].Event.ID != r.f.Event.ID)) {
 			r.reset()
 			r.staffEvents()
 			return

@@ -1045,15 +1045,37 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 		entries := flows.History(tc.Lang, ind, changes, d.Directory())
 		return []flows.Reply{{Text: flows.RenderHistory(tc.Lang, ind, name, entries, ev.Location, 10)}}, nil
 	})
+	// RSVP reminders go to the event chosen with /sukien: its scheduler,
+	// its invitees; the preview names it when it is not the served one.
+	remindSched := func(ctx context.Context, id string, lang domain.Lang) (*scheduler.Scheduler, string, error) {
+		if id == "" || id == ev.ID {
+			return sch, "", nil
+		}
+		o, err := sch.ForEvent(ctx, id)
+		if err != nil || o == nil {
+			return nil, "", err
+		}
+		return o, "📅 " + o.Event().Name(lang) + "\n", nil
+	}
 	d.SetTask("remind_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
-		n, missed, err := sch.Reach(ctx, scheduler.AudiencePending)
+		token, id := flows.SplitRemindArg(tc.Task.Arg)
+		es, head, err := remindSched(ctx, id, tc.Lang)
+		if err != nil {
+			return nil, err
+		}
+		if es == nil {
+			return text(tc.Lang, "event_gone"), nil
+		}
+		n, missed, err := es.Reach(ctx, scheduler.AudiencePending)
 		if err != nil {
 			return nil, err
 		}
 		if n == 0 && missed == 0 {
-			return text(tc.Lang, "remind_none"), nil
+			return []flows.Reply{{Text: head + flows.Text(tc.Lang, "remind_none")}}, nil
 		}
-		return []flows.Reply{flows.RemindPreview(tc.Lang, tc.Task.Arg, n, missed)}, nil
+		p := flows.RemindPreview(tc.Lang, token, n, missed)
+		p.Text = head + p.Text
+		return []flows.Reply{p}, nil
 	})
 	// A confirmation sends once: the preview's id, stored durably with the
 	// staff member, makes a double tap or a stale button send nothing more.
@@ -1061,7 +1083,15 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 		return flows.FormatClock(t.In(ev.Location)) + " " + flows.FormatDate(domain.Vietnamese, t.In(ev.Location))
 	}
 	d.SetTask("remind", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
-		c, err := sch.RemindPendingOnce(ctx, tc.Task.Arg, tc.PersonID)
+		token, id := flows.SplitRemindArg(tc.Task.Arg)
+		es, _, err := remindSched(ctx, id, tc.Lang)
+		if err != nil {
+			return nil, err
+		}
+		if es == nil {
+			return text(tc.Lang, "event_gone"), nil
+		}
+		c, err := es.RemindPendingOnce(ctx, token, tc.PersonID)
 		if err != nil {
 			return nil, err
 		}
