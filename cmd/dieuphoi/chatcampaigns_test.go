@@ -120,3 +120,90 @@ func TestChatChoosesCampaign(t *testing.T) {
 		t.Fatalf("2025's list = %q; want 2.2.1 approved", l.Text)
 	}
 }
+
+// Staff choose another open event with /sukien, and /diemdanh, /tonghop and
+// /nhacnho are then about it: its reminder reaches a delegate invited to
+// both events with buttons that answer it, and the audit names it.
+func TestStaffCommandsFollowChosenEvent(t *testing.T) {
+	api := telegramtest.New(t, botToken)
+	env := baseEnv(t)
+	env["DATABASE_URL"] = testenv.PostgresURL(t)
+	env["REDIS_URL"] = testenv.RedisURL(t)
+	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
+	env["TELEGRAM_BOT_TOKEN"] = botToken
+	env["TELEGRAM_API_BASE"] = api.URL()
+	_, stop := startRun(t, env)
+	defer stop()
+
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	hcm, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	council, err := st.CloneEvent(ctx, "pii-2024", "council-2024", "HD2024", time.Date(2024, 8, 6, 0, 0, 0, 0, hcm), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	council.Event.NameVI, council.Event.NameEN = "Hội đồng thẩm định đề tài", "Appraisal council"
+	if _, err := st.ImportEvent(ctx, council, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := st.Directory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pending domain.Person
+	for _, p := range dir.People() {
+		if p.Has(domain.RoleDelegate) && !p.Has(domain.RoleStaff) && !p.Has(domain.RoleFocal) {
+			pending = p
+			break
+		}
+	}
+	staffP, _ := dir.Person("DB090")
+
+	b := &telegramUser{t: t, api: api, id: 7401}
+	card := b.do(func() int { return api.SendCommand(b.id, "start", pending.InviteToken) }, 2)
+	if !strings.Contains(card.Text, "2 sự kiện") {
+		t.Fatalf("a delegate invited to both events sees %q", card.Text)
+	}
+	s := &telegramUser{t: t, api: api, id: 7402}
+	s.do(func() int { return api.ShareContact(s.id, staffP.Phone, s.id) }, 2)
+	s.expect(func() int { return api.SendCommand(s.id, "sukien", "") }, "Chọn sự kiện khác")
+	s.pressLatest("sev:HD2024", "Từ giờ /tonghop và /diemdanh áp dụng cho: Hội đồng thẩm định đề tài")
+	att := s.expect(func() int { return api.SendCommand(s.id, "diemdanh", "") }, "Điểm danh")
+	if !strings.HasPrefix(att.Text, "📅 Hội đồng thẩm định đề tài") || !strings.Contains(att.Text, "Đã có mặt: 0 / 0") {
+		t.Fatalf("/diemdanh = %q; want the council's", att.Text)
+	}
+	s.expect(func() int { return api.SendCommand(s.id, "tonghop", "") }, "📅 Hội đồng thẩm định đề tài")
+	prev := s.expect(func() int { return api.SendCommand(s.id, "nhacnho", "") }, "chưa trả lời giấy mời")
+	if !strings.HasPrefix(prev.Text, "📅 Hội đồng thẩm định đề tài") {
+		t.Fatalf("reminder preview %q; want it to name the council", prev.Text)
+	}
+	confirm := buttonWithPrefix(t, prev, "rm:go:")
+	if !strings.HasSuffix(confirm, ":HD2024") {
+		t.Fatalf("confirmation %q does not name the council", confirm)
+	}
+	s.press(prev, confirm, "Đã xếp lịch nhắc")
+	reminder := waitFor(t, api, b.id, "Anh/chị chưa xác nhận tham dự Hội đồng thẩm định đề tài")
+	b.press(reminder, "rsvp:attend:HD2024", "sẽ tham dự")
+	answers, err := st.EventRSVPs(ctx, "council-2024")
+	if err != nil || answers[pending.ID].Status != domain.RSVPAttend {
+		t.Fatalf("council answers %+v, %v; want %s attending", answers, err, pending.ID)
+	}
+	if main, err := st.CurrentRSVPs(ctx); err != nil || main[pending.ID].Status != "" {
+		t.Fatalf("the conference got an answer too: %+v %v", main[pending.ID], err)
+	}
+	audit, err := st.ScopeAudit(ctx, "event:council-2024")
+	found := false
+	for _, a := range audit {
+		found = found || (a.Action == "remind.send" && a.PersonID == "DB090")
+	}
+	if err != nil || !found {
+		t.Fatalf("the council's audit %+v, %v; want the reminder", audit, err)
+	}
+}
