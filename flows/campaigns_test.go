@@ -368,6 +368,20 @@ func TestRemindFollowsChosenEvent(t *testing.T) {
 			t.Errorf("%s: reply %s lacks %q", tc.label, replyText(r), tc.want)
 		}
 	}
+	// An announcement too: previewed and sent for the council.
+	step(cmd("thongbao", ""))
+	step(btn("bc:aud:pending"))
+	r := step(text("Xin mời đại biểu đến đúng giờ."))
+	bc := BroadcastArg(ms+":HD2024", "pending", "Xin mời đại biểu đến đúng giờ.")
+	if len(r.Tasks) != 1 || r.Tasks[0] != (Task{Name: "broadcast_preview", Arg: bc}) {
+		t.Fatalf("announcement preview: %+v", r.Tasks)
+	}
+	if r := step(btn("bc:send:" + ms)); len(r.Tasks) != 0 {
+		t.Errorf("a send button without the council's code sent: %+v", r.Tasks)
+	}
+	if r := step(btn("bc:send:" + ms + ":HD2024")); len(r.Tasks) != 1 || r.Tasks[0] != (Task{Name: "broadcast", Arg: bc}) {
+		t.Errorf("announcement send: %+v", r.Tasks)
+	}
 	// After the council's cut-off, its reminders are not offered, whatever
 	// the served event's.
 	now = time.Date(2024, 8, 1, 13, 0, 0, 0, hcm)

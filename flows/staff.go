@@ -119,8 +119,13 @@ func (r *stepper) staffButton(d string) bool {
 		if !r.staffOnly() {
 			return true
 		}
-		id, fresh := r.freshConfirm(d, btnBcSend)
-		if r.s.State != stateBcConfirm || r.s.Draft["text"] == "" || id != r.s.Draft["cid"] {
+		// The token is the preview's moment and, for an event chosen
+		// with /sukien, its code (remindToken): a preview made for one
+		// event never sends for another.
+		id := strings.TrimPrefix(d, btnBcSend+":")
+		ms, code, _ := strings.Cut(id, ":")
+		_, fresh := r.freshConfirm(btnBcSend+":"+ms, btnBcSend)
+		if r.s.State != stateBcConfirm || r.s.Draft["text"] == "" || id != r.s.Draft["cid"] || code != r.staffEventCode() {
 			r.say(r.t("stale_button"))
 			return true
 		}
@@ -243,7 +248,7 @@ func (r *stepper) broadcastText() {
 	}
 	r.s.State = stateBcConfirm
 	r.s.Draft["text"] = text
-	r.s.Draft["cid"] = r.confirmID()
+	r.s.Draft["cid"] = r.remindToken()
 	r.tasks = append(r.tasks, Task{Name: "broadcast_preview", Arg: BroadcastArg(r.s.Draft["cid"], r.s.Draft["aud"], text)})
 }
 

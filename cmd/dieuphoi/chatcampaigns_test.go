@@ -198,6 +198,15 @@ func TestStaffCommandsFollowChosenEvent(t *testing.T) {
 	if main, err := st.CurrentRSVPs(ctx); err != nil || main[pending.ID].Status != "" {
 		t.Fatalf("the conference got an answer too: %+v %v", main[pending.ID], err)
 	}
+	// An announcement to those who accepted is the council's too.
+	s.expect(func() int { return api.SendCommand(s.id, "thongbao", "") }, "Gửi thông báo tới ai")
+	s.pressLatest("bc:aud:accepted", "nội dung thông báo")
+	pv := s.text("Hội đồng họp tại phòng họp tầng 3.", "sẽ gửi tới 1 người")
+	if !strings.HasPrefix(pv.Text, "📅 Hội đồng thẩm định đề tài") {
+		t.Fatalf("announcement preview %q; want it to name the council", pv.Text)
+	}
+	s.press(pv, buttonWithPrefix(t, pv, "bc:send:"), "Đang xếp lịch")
+	waitFor(t, api, b.id, "Hội đồng họp tại phòng họp tầng 3.")
 	audit, err := st.ScopeAudit(ctx, "event:council-2024")
 	found := false
 	for _, a := range audit {

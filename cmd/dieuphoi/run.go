@@ -1100,17 +1100,55 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 		}
 		return text(tc.Lang, "remind_sent", c.Sent), nil
 	})
+	// An announcement's confirmation id names the event chosen with
+	// /sukien by its code ("moment:CODE"): its audiences are that event's.
+	bcSched := func(ctx context.Context, id string, lang domain.Lang) (*scheduler.Scheduler, string, error) {
+		_, code, _ := strings.Cut(id, ":")
+		if code == "" {
+			return sch, "", nil
+		}
+		es, err := asEventStore(st)
+		if err != nil {
+			return nil, "", err
+		}
+		list, err := es.Events(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, r := range list {
+			if r.Code == code {
+				return remindSched(ctx, r.Event.ID, lang)
+			}
+		}
+		return nil, "", nil
+	}
 	d.SetTask("broadcast_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
 		id, aud, msg := flows.SplitBroadcastArg(tc.Task.Arg)
-		n, missed, err := sch.Reach(ctx, scheduler.Audience(aud))
+		es, head, err := bcSched(ctx, id, tc.Lang)
 		if err != nil {
 			return nil, err
 		}
-		return []flows.Reply{flows.BroadcastPreview(tc.Lang, id, n, missed, msg)}, nil
+		if es == nil {
+			return text(tc.Lang, "event_gone"), nil
+		}
+		n, missed, err := es.Reach(ctx, scheduler.Audience(aud))
+		if err != nil {
+			return nil, err
+		}
+		p := flows.BroadcastPreview(tc.Lang, id, n, missed, msg)
+		p.Text = head + p.Text
+		return []flows.Reply{p}, nil
 	})
 	d.SetTask("broadcast", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
 		id, aud, msg := flows.SplitBroadcastArg(tc.Task.Arg)
-		c, err := sch.BroadcastOnce(ctx, id, tc.PersonID, msg, scheduler.Audience(aud))
+		es, _, err := bcSched(ctx, id, tc.Lang)
+		if err != nil {
+			return nil, err
+		}
+		if es == nil {
+			return text(tc.Lang, "event_gone"), nil
+		}
+		c, err := es.BroadcastOnce(ctx, id, tc.PersonID, msg, scheduler.Audience(aud))
 		if err != nil {
 			return nil, err
 		}
