@@ -124,6 +124,7 @@ var ErrNotSaved = errors.New("update not saved")
 // replay reaches the same state without losing or doubling anything.
 type Dispatcher struct {
 	events   func(ctx context.Context) ([]domain.EventRecord, error)
+	camps    Campaigns
 	store    storage.Store
 	sessions storage.SessionStore
 	event    *domain.Event
@@ -203,6 +204,9 @@ type Config struct {
 	// caller): a person invited to several upcoming ones chooses in chat
 	// (flows.Facts.Events). Nil: Event alone.
 	Events func(ctx context.Context) ([]domain.EventRecord, error)
+	// Campaigns, when set, offers a focal point or staff member the open
+	// data campaigns to choose from (campaigns.go). Nil: Campaign alone.
+	Campaigns Campaigns
 }
 
 // NewDispatcher returns a dispatcher with no channels yet; add them with
@@ -213,7 +217,7 @@ func NewDispatcher(c Config) *Dispatcher {
 		campaign: c.Campaign, taskStore: c.Tasks, helpdesk: c.Helpdesk, blobs: c.Blobs, exporter: c.Exporter, publicURL: c.PublicURL,
 		quota: c.Quota, perQuota: c.PersonQuota, allQuota: c.TotalQuota, limiter: c.Limiter,
 		senders: map[domain.Channel]Sender{}, fetchers: map[domain.Channel]Fetcher{}, tasks: map[string]TaskFunc{},
-		events: c.Events,
+		events: c.Events, camps: c.Campaigns,
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -830,8 +834,12 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 	if d.campaign == nil || catalog == nil {
 		return f, unreachable, nil
 	}
+	cs, err := d.campaignFacts(ctx, &f, p, s, in.Input)
+	if err != nil {
+		return f, false, err
+	}
 	if p.Has(domain.RoleFocal) {
-		subs, err := d.campaign.Submissions(ctx, p.AgencyCode)
+		subs, err := cs.Submissions(ctx, p.AgencyCode)
 		if err != nil {
 			return f, false, fmt.Errorf("submissions: %w", err)
 		}
@@ -841,11 +849,11 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 		}
 	}
 	if p.Has(domain.RoleStaff) {
-		if f.ReviewQueue, err = d.campaign.ReviewQueue(ctx); err != nil {
+		if f.ReviewQueue, err = cs.ReviewQueue(ctx); err != nil {
 			return f, false, fmt.Errorf("review queue: %w", err)
 		}
 		if flows.WantsReview(s, in.Input) {
-			if f.EvidenceTexts, err = evidenceTexts(ctx, d.campaign, f.ReviewQueue); err != nil {
+			if f.EvidenceTexts, err = evidenceTexts(ctx, cs, f.ReviewQueue); err != nil {
 				return f, false, err
 			}
 		}
@@ -1126,6 +1134,9 @@ type TaskContext struct {
 	Key      domain.UpdateKey // the update that asked: an idempotency key
 	Channel  domain.Channel
 	ChatID   string
+	// Campaign is the data campaign the chat is about (flows.Facts.CampaignID),
+	// "" for the current one.
+	Campaign string
 }
 
 // TaskFunc carries out a flow's task and returns the replies for the chat.
@@ -1164,7 +1175,7 @@ func (d *Dispatcher) runTask(ctx context.Context, in Inbound, t flows.Task, s fl
 		if action, ok := auditedTasks[t.Name]; ok {
 			d.audit(ctx, person, action, auditDetail(t), in.Key.Channel, log)
 		}
-		replies, err = fn(ctx, TaskContext{Task: t, PersonID: person, Verified: f.Proof.Verified(), Lang: lang, Key: in.Key, Channel: in.Key.Channel, ChatID: in.ChatID})
+		replies, err = fn(ctx, TaskContext{Task: t, PersonID: person, Verified: f.Proof.Verified(), Lang: lang, Key: in.Key, Channel: in.Key.Channel, ChatID: in.ChatID, Campaign: f.CampaignID})
 	}
 	if err != nil {
 		log.Error("task failed", "task", t.Name, "err", err)
@@ -1191,6 +1202,9 @@ func auditDetail(t flows.Task) string {
 		id, aud, _ := flows.SplitBroadcastArg(t.Arg)
 		return clipData(id + " " + aud)
 	}
+	if tok, ev := flows.SplitRemindArg(t.Arg); t.Name == "remind" && ev != "" {
+		return clipData("event:" + ev + " " + tok) // the event's audit names it
+	}
 	a, _, _ := strings.Cut(t.Arg, "\n")
 	return clipData(a)
 }
@@ -1209,7 +1223,13 @@ func (d *Dispatcher) audit(ctx context.Context, person, action, detail string, c
 
 // exportTask builds a staff export as a file.
 func (d *Dispatcher) exportTask(ctx context.Context, tc TaskContext) ([]flows.Reply, error) {
-	f, err := d.exporter.Export(ctx, tc.Task.Arg)
+	var f *flows.File
+	var err error
+	if ce, ok := d.exporter.(CampaignExporter); ok && d.camps != nil && tc.Campaign != "" && tc.Campaign != d.camps.Current() {
+		f, err = ce.ExportCampaign(ctx, tc.Campaign, tc.Task.Arg)
+	} else {
+		f, err = d.exporter.Export(ctx, tc.Task.Arg)
+	}
 	if err != nil {
 		return nil, err
 	}

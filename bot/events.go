@@ -24,6 +24,11 @@ func (d *Dispatcher) eventFacts(ctx context.Context, f *flows.Facts, personID st
 	if err != nil {
 		return fmt.Errorf("events: %w", err)
 	}
+	for _, r := range all {
+		if d.event != nil && r.Event.ID == d.event.ID {
+			f.EventCode = r.Code // its reminders' buttons carry it
+		}
+	}
 	if p, ok := f.Directory.Person(personID); ok && p.Has(domain.RoleStaff) {
 		f.AllEvents = nil
 		for _, r := range all {

@@ -55,6 +55,9 @@ type SaveSubmission struct {
 	Submission    Submission
 	Action        string // "draft" or "submit"
 	ExpectVersion int
+	// CampaignID is the campaign the entry is for; "" for the store's
+	// current one.
+	CampaignID string
 }
 
 // ReviewSubmission approves a submitted indicator or returns it with a
@@ -66,8 +69,8 @@ type ReviewSubmission struct {
 	Comment       string
 	By            string
 	ExpectVersion int
-	// CampaignID is the campaign of the submission; "" for the store's
-	// current one (the console reviews in the campaign it shows).
+	// CampaignID is the campaign the item belongs to; "" for the store's
+	// current one.
 	CampaignID string
 }
 

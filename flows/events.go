@@ -124,6 +124,12 @@ func (r *stepper) eventButton() bool {
 			continue
 		}
 		rec, ok := r.eventByCode(code)
+		if !ok && len(r.f.Events) == 0 && code != "" && strings.EqualFold(code, r.f.EventCode) {
+			// The served event's own reminder, to someone invited to it
+			// alone: the plain answer.
+			r.in.Data = b
+			return false
+		}
 		if !ok {
 			r.say(r.t("event_gone"))
 			r.s.Event = ""
@@ -177,12 +183,28 @@ func (r *stepper) statusOf(a *domain.RSVP) string {
 // staffEventID is the id of the event a staff member's commands are about:
 // the one chosen with /sukien while it is open, else "" (Facts.Event).
 func (r *stepper) staffEventID() string {
-	for _, rec := range r.f.AllEvents {
-		if rec.Code == r.s.StaffEvent {
-			return rec.Event.ID
-		}
+	if rec, ok := r.staffEventRec(); ok {
+		return rec.Event.ID
 	}
 	return ""
+}
+
+// staffEventCode is the code of the event chosen with /sukien, "" when
+// none is (or it is no longer open).
+func (r *stepper) staffEventCode() string {
+	if rec, ok := r.staffEventRec(); ok {
+		return rec.Code
+	}
+	return ""
+}
+
+func (r *stepper) staffEventRec() (domain.EventRecord, bool) {
+	for _, rec := range r.f.AllEvents {
+		if r.s.StaffEvent != "" && rec.Code == r.s.StaffEvent {
+			return rec, true
+		}
+	}
+	return domain.EventRecord{}, false
 }
 
 // staffEvents lets a staff member choose the event their commands

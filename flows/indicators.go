@@ -150,6 +150,9 @@ func (r *stepper) indicatorList() {
 		r.say(r.t("not_focal", r.helpdesk()), r.menuButtons()...)
 		return
 	}
+	if r.needsCampaign() {
+		return
+	}
 	as := r.f.Catalog.ForAgency(r.f.Person.AgencyCode)
 	sort.SliceStable(as, func(i, j int) bool {
 		ui, uj := urgency[r.itemStatus(as[i].Indicator)], urgency[r.itemStatus(as[j].Indicator)]
@@ -159,6 +162,9 @@ func (r *stepper) indicatorList() {
 		return as[i].Deadline.Before(as[j].Deadline)
 	})
 	var b strings.Builder
+	if name := r.campaignName(); name != "" {
+		b.WriteString(r.t("campaign_line", name) + "\n")
+	}
 	b.WriteString(r.t("ind_list_head", r.agencyName(r.f.Person.AgencyCode)))
 	var rows [][]Button
 	done, mine := 0, 0
@@ -182,6 +188,9 @@ func (r *stepper) indicatorList() {
 	fmt.Fprintf(&b, "\n\n%s", r.t("ind_list_foot", done, len(as)))
 	if mine < len(as) {
 		fmt.Fprintf(&b, "\n%s", r.t("ind_list_shared", mine))
+	}
+	if r.multiCampaign() {
+		rows = append(rows, []Button{{r.t("btn_campaigns"), btnCampaigns}})
 	}
 	r.say(b.String(), rows...)
 }
@@ -226,7 +235,7 @@ func (r *stepper) deadlineText(d time.Time) string {
 // openIndicator starts (or resumes) entering an indicator, after checking
 // that this person may.
 func (r *stepper) openIndicator(code string) {
-	if r.needsProof(domain.RoleFocal) {
+	if r.needsProof(domain.RoleFocal) || r.needsCampaign() {
 		return
 	}
 	ind, ok := r.f.Catalog.Indicator(code)
@@ -670,7 +679,7 @@ func (r *stepper) saveWork(ind domain.Indicator, w *work) {
 		r.conflict(ind, w, nil)
 		return
 	}
-	r.effects = append(r.effects, domain.SaveSubmission{Submission: r.submission(w), Action: "draft", ExpectVersion: w.Version})
+	r.effects = append(r.effects, domain.SaveSubmission{Submission: r.submission(w), Action: "draft", ExpectVersion: w.Version, CampaignID: r.f.CampaignID})
 	w.Version++
 	r.keep(w)
 }
@@ -876,7 +885,7 @@ func (r *stepper) entryButton(d string) {
 			return
 		}
 		if r.itemStatus(w.Code) != domain.StatusSubmitted { // a sent value is not turned back into a draft
-			r.effects = append(r.effects, domain.SaveSubmission{Submission: r.submission(w), Action: "draft", ExpectVersion: w.Version})
+			r.effects = append(r.effects, domain.SaveSubmission{Submission: r.submission(w), Action: "draft", ExpectVersion: w.Version, CampaignID: r.f.CampaignID})
 		}
 		r.reset()
 		r.say(r.t("draft_saved", ind.Code), []Button{{r.t("btn_indicators"), btnIndicators}})
@@ -930,7 +939,7 @@ func (r *stepper) send(ind domain.Indicator, w *work) {
 	if r.warnBeforeSend(ind, w) {
 		return
 	}
-	r.effects = append(r.effects, domain.SaveSubmission{Submission: r.submission(w), Action: "submit", ExpectVersion: w.Version})
+	r.effects = append(r.effects, domain.SaveSubmission{Submission: r.submission(w), Action: "submit", ExpectVersion: w.Version, CampaignID: r.f.CampaignID})
 	r.reset()
 	late := ""
 	if !r.f.Now.Before(a.Deadline) {
@@ -1035,8 +1044,12 @@ func (r *stepper) reviewQueueFlag(flag string) {
 		flag = ""
 	}
 	all := r.f.ReviewQueue
+	head := ""
+	if name := r.campaignName(); name != "" {
+		head = r.t("campaign_line", name) + "\n" // which campaign, when there are several
+	}
 	if len(all) == 0 {
-		r.say(r.t("review_empty"), r.menuButtons()...)
+		r.say(head+r.t("review_empty"), r.menuButtons()...)
 		return
 	}
 	counts := map[string]int{}
@@ -1072,6 +1085,7 @@ func (r *stepper) reviewQueueFlag(flag string) {
 		return
 	}
 	var b strings.Builder
+	b.WriteString(head)
 	if flag != "" {
 		b.WriteString(r.t("review_head_flag", len(q), len(all), FlagLabel(r.s.Lang, flag)))
 	} else {
@@ -1141,7 +1155,7 @@ func (r *stepper) reviewButton(d string) {
 			return
 		}
 		if prefix == btnRvApprove {
-			e := domain.ReviewSubmission{Indicator: code, Agency: agency, Approve: true, By: r.f.Person.ID, ExpectVersion: sub.Version}
+			e := domain.ReviewSubmission{Indicator: code, Agency: agency, Approve: true, By: r.f.Person.ID, ExpectVersion: sub.Version, CampaignID: r.f.CampaignID}
 			r.effects = append(r.effects, e)
 			r.notices = append(r.notices, ReviewNotices(r.f.Catalog, e, sub.By)...)
 			r.reset()
@@ -1209,7 +1223,7 @@ func (r *stepper) reviewComment() {
 		r.reviewQueue()
 		return
 	}
-	e := domain.ReviewSubmission{Indicator: code, Agency: agency, Comment: comment, By: r.f.Person.ID, ExpectVersion: ver}
+	e := domain.ReviewSubmission{Indicator: code, Agency: agency, Comment: comment, By: r.f.Person.ID, ExpectVersion: ver, CampaignID: r.f.CampaignID}
 	r.effects = append(r.effects, e)
 	r.notices = append(r.notices, ReviewNotices(r.f.Catalog, e, sub.By)...)
 	r.reset()
@@ -1238,6 +1252,11 @@ func ReviewNotices(cat *domain.Catalog, e domain.ReviewSubmission, also ...strin
 	buttons := [][]Button{{{t(domain.Vietnamese, "btn_indicators"), btnIndicators}}}
 	if !e.Approve {
 		buttons = [][]Button{{{t(domain.Vietnamese, "btn_open_indicator"), btnIndPrefix + e.Indicator}}}
+	}
+	if e.CampaignID != "" {
+		// Reviewed in a chosen campaign (several are open): the button
+		// opens that campaign's list, whichever the focal point is on.
+		buttons = [][]Button{{{t(domain.Vietnamese, "btn_indicators"), btnCampaignPrefix + e.CampaignID}}}
 	}
 	var out []Notice
 	seen := map[string]bool{}

@@ -55,12 +55,14 @@ func (r *stepper) staffCommand(cmd string) bool {
 	switch cmd {
 	case "tonghop", "headcount":
 		r.staffTask("headcount", r.staffEventID())
+	case "diemdanh", "attendance":
+		r.staffTask("attendance", r.staffEventID())
 	case "chuanop", "missing":
 		r.staffTask("missing", "")
 	case "dangnhap", "signin":
 		r.staffTask("signin", "")
 	case "nhacnho", "remind":
-		r.remind("remind_preview", r.confirmID())
+		r.remind("remind_preview", r.remindToken())
 	case "thongbao", "broadcast":
 		r.askAudience()
 	default:
@@ -77,23 +79,27 @@ func (r *stepper) staffButton(d string) bool {
 	case d == btnMissing:
 		r.staffTask("missing", "")
 	case d == btnRemindAsk:
-		r.remind("remind_preview", r.confirmID())
+		r.remind("remind_preview", r.remindToken())
 	case d == btnRemindGo || strings.HasPrefix(d, btnRemindGo+":"):
-		if r.rsvpClosed() {
+		if r.remindClosed() {
 			r.remind("remind", "") // says the cut-off has passed; sends nothing
 			return true
 		}
-		id, ok := r.freshConfirm(d, btnRemindGo)
-		if !ok {
-			// An old button (or one from before confirmations had ids):
-			// never send on it; show the current state to confirm again.
+		token := strings.TrimPrefix(d, btnRemindGo+":")
+		ms, code, _ := strings.Cut(token, ":")
+		_, ok := r.freshConfirm(btnRemindGo+":"+ms, btnRemindGo)
+		if !ok || code != r.staffEventCode() {
+			// An old button (or one from before confirmations had ids),
+			// or one previewed for another event than the one now
+			// chosen: never send on it; show the current state to
+			// confirm again.
 			if r.staffOnly() {
 				r.say(r.t("confirm_expired"))
-				r.staffTask("remind_preview", r.confirmID())
+				r.staffTask("remind_preview", RemindArg(r.remindToken(), r.staffEventID()))
 			}
 			return true
 		}
-		r.remind("remind", id)
+		r.remind("remind", token)
 	case d == btnBroadcastAsk:
 		r.askAudience()
 	case strings.HasPrefix(d, btnBcAudPrefix):
@@ -113,8 +119,13 @@ func (r *stepper) staffButton(d string) bool {
 		if !r.staffOnly() {
 			return true
 		}
-		id, fresh := r.freshConfirm(d, btnBcSend)
-		if r.s.State != stateBcConfirm || r.s.Draft["text"] == "" || id != r.s.Draft["cid"] {
+		// The token is the preview's moment and, for an event chosen
+		// with /sukien, its code (remindToken): a preview made for one
+		// event never sends for another.
+		id := strings.TrimPrefix(d, btnBcSend+":")
+		ms, code, _ := strings.Cut(id, ":")
+		_, fresh := r.freshConfirm(btnBcSend+":"+ms, btnBcSend)
+		if r.s.State != stateBcConfirm || r.s.Draft["text"] == "" || id != r.s.Draft["cid"] || code != r.staffEventCode() {
 			r.say(r.t("stale_button"))
 			return true
 		}
@@ -153,18 +164,59 @@ func (r *stepper) staffTask(name, arg string) {
 	r.tasks = append(r.tasks, Task{Name: name, Arg: arg})
 }
 
-// remind asks for RSVP reminders, which only make sense before the
-// cut-off: afterwards delegates can no longer answer in chat.
-func (r *stepper) remind(task, arg string) {
+// remind asks for RSVP reminders to the event chosen with /sukien (the
+// served one until then), which only make sense before its cut-off:
+// afterwards delegates can no longer answer in chat. token is the
+// preview's (remindToken).
+func (r *stepper) remind(task, token string) {
 	if !r.staffOnly() {
 		return
 	}
-	if r.rsvpClosed() {
+	if r.remindClosed() {
 		r.reset()
-		r.say(r.t("remind_closed", r.dateTime(r.f.Event.RSVPCutoff)), r.menuButtons()...)
+		r.say(r.t("remind_closed", r.dateTime(r.remindEvent().RSVPCutoff)), r.menuButtons()...)
 		return
 	}
-	r.staffTask(task, arg)
+	r.staffTask(task, RemindArg(token, r.staffEventID()))
+}
+
+// remindEvent is the event RSVP reminders are about: the one chosen with
+// /sukien, else the served one.
+func (r *stepper) remindEvent() domain.Event {
+	if rec, ok := r.staffEventRec(); ok {
+		return rec.Event
+	}
+	return *r.f.Event
+}
+
+func (r *stepper) remindClosed() bool {
+	ev := r.remindEvent()
+	return !ev.RSVPCutoff.IsZero() && !r.f.Now.Before(ev.RSVPCutoff)
+}
+
+// remindToken is a reminder preview's confirmation id: the moment
+// (confirmID) and, for an event chosen with /sukien, ":" and its code, so
+// that its confirmation sends to the event previewed and no other.
+func (r *stepper) remindToken() string {
+	if code := r.staffEventCode(); code != "" {
+		return r.confirmID() + ":" + code
+	}
+	return r.confirmID()
+}
+
+// RemindArg is the argument of the reminder tasks: the preview's token
+// and the id of the event ("" for the served one).
+func RemindArg(token, eventID string) string {
+	if eventID == "" {
+		return token
+	}
+	return token + "\n" + eventID
+}
+
+// SplitRemindArg reads RemindArg.
+func SplitRemindArg(arg string) (token, eventID string) {
+	token, eventID, _ = strings.Cut(arg, "\n")
+	return token, eventID
 }
 
 func (r *stepper) askAudience() {
@@ -196,7 +248,7 @@ func (r *stepper) broadcastText() {
 	}
 	r.s.State = stateBcConfirm
 	r.s.Draft["text"] = text
-	r.s.Draft["cid"] = r.confirmID()
+	r.s.Draft["cid"] = r.remindToken()
 	r.tasks = append(r.tasks, Task{Name: "broadcast_preview", Arg: BroadcastArg(r.s.Draft["cid"], r.s.Draft["aud"], text)})
 }
 

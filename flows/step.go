@@ -53,6 +53,7 @@ func Step(s Session, in Input, f Facts) Result {
 	}
 	r := &stepper{s: s, f: f, in: in}
 	r.selectEvent()
+	r.selectCampaign()
 	r.run()
 	if r.s.Draft != nil && len(r.s.Draft) == 0 {
 		r.s.Draft = nil
@@ -371,7 +372,7 @@ func (r *stepper) hasFocalWork(p domain.Person) bool {
 func (r *stepper) command() {
 	switch r.in.Command {
 	case "sukien", "event":
-		if r.isStaff() && len(r.f.AllEvents) > 1 {
+		if r.isStaff() && (len(r.f.AllEvents) > 1 || (len(r.f.AllEvents) == 1 && r.f.AllEvents[0].Event.ID != r.f.Event.ID)) {
 			r.reset()
 			r.staffEvents()
 			return
@@ -392,6 +393,8 @@ func (r *stepper) command() {
 	case "chiso", "indicators":
 		r.reset()
 		r.indicatorList()
+	case "chiendich", "campaign":
+		r.campaignCommand()
 	case "duyet", "review":
 		r.reset()
 		if f, ok := ParseReviewFlag(r.in.Text); ok {
@@ -403,7 +406,7 @@ func (r *stepper) command() {
 	case "xuat", "export":
 		r.reset()
 		r.exportMenu()
-	case "tonghop", "headcount", "chuanop", "missing", "dangnhap", "signin", "nhacnho", "remind", "thongbao", "broadcast":
+	case "tonghop", "headcount", "diemdanh", "attendance", "chuanop", "missing", "dangnhap", "signin", "nhacnho", "remind", "thongbao", "broadcast":
 		r.staffCommand(r.in.Command)
 	case "congviec", "tasks":
 		r.taskCommand()
@@ -419,7 +422,7 @@ func (r *stepper) command() {
 }
 
 func (r *stepper) button() {
-	if r.taskButton() || r.feedbackButton() || r.campaignButton() || r.staffButton(r.in.Data) || r.eventButton() || r.meetingButton(r.in.Data) {
+	if r.campaignChoice() || r.taskButton() || r.feedbackButton() || r.campaignButton() || r.staffButton(r.in.Data) || r.eventButton() || r.meetingButton(r.in.Data) {
 		return
 	}
 	switch r.in.Data {
@@ -488,10 +491,13 @@ func (r *stepper) helpText() string {
 		extra = append(extra, r.t("help_focal"))
 	}
 	if r.isStaff() {
-		extra = append(extra, r.t("help_staff"))
+		extra = append(extra, r.t("help_staff"), r.t("help_attend"))
 	}
 	if r.isStaff() || r.isFocal() {
 		extra = append(extra, r.t("help_tasks"))
+	}
+	if r.multiCampaign() && (r.isStaff() || r.isFocal()) {
+		extra = append(extra, r.t("help_campaign"))
 	}
 	if len(extra) > 0 {
 		text += "\n\n" + strings.Join(extra, "\n")
@@ -707,6 +713,9 @@ func (r *stepper) menuButtons() [][]Button {
 	}
 	if r.isFocal() {
 		rows = append(rows, []Button{{r.t("btn_indicators"), btnIndicators}})
+	}
+	if r.multiCampaign() && (r.isFocal() || r.isStaff()) {
+		rows = append(rows, []Button{{r.t("btn_campaigns"), btnCampaigns}})
 	}
 	if r.isStaff() {
 		rows = append(rows, []Button{{r.t("btn_headcount"), btnHeadcount}, {r.t("btn_missing"), btnMissing}},

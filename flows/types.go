@@ -90,6 +90,11 @@ type Session struct {
 	// StaffEvent is the code of the event a staff member's commands are
 	// about (/sukien switches), "" for Facts.Event.
 	StaffEvent string `json:"sev,omitempty"`
+	// Campaign is the id of the data campaign this chat is about when the
+	// person has several open ones (Facts.Campaigns), "" until they choose
+	// (/chiendich): a focal point's indicators, a staff member's /duyet,
+	// /chuanop and /xuat.
+	Campaign string `json:"cp,omitempty"`
 }
 
 // Facts are what a step may read besides the session and the input.
@@ -145,6 +150,15 @@ type Facts struct {
 	// AllEvents are every open event not over, soonest first, for a staff
 	// member to choose which one their commands are about (staff only).
 	AllEvents []domain.EventRecord
+	// Campaigns are the open data campaigns Person may choose from (a
+	// focal point's agency supplies indicators, or staff), set only when
+	// there are several; CampaignID is the one Catalog, Submissions and
+	// ReviewQueue are about (CampaignFor), "" for the store's current one.
+	Campaigns  []domain.CampaignRecord
+	CampaignID string
+	// EventCode is the code of Event, which answer buttons of its own
+	// reminders carry ("" when events are not records).
+	EventCode string
 	// Meeting is the meeting's state for this person (documents, votes),
 	// loaded only when WantsMeeting; nil otherwise.
 	Meeting *MeetingFacts

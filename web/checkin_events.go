@@ -191,7 +191,7 @@ const eventCookie = "dp_event"
 
 // followsEvent are the console pages that show the event chosen in the
 // switcher; the others are about the served event or the campaign.
-var followsEvent = map[string]bool{"overview": true, "delegates": true, "checkin": true}
+var followsEvent = map[string]bool{"overview": true, "delegates": true, "checkin": true, "invitations": true, "seating": true}
 
 // viewedEvent is the event the console's overview, delegates list and
 // attendee export show: ?event=ID when it is an open event (remembered

@@ -189,8 +189,16 @@ type agencyCount struct {
 	N      int
 }
 
+// serveInvitations lists the invitations of the event chosen in the
+// console's switcher: its invitees (and their substitutes), with its name,
+// time and venue on each card.
 func (c *Console) serveInvitations(w http.ResponseWriter, r *http.Request, s *session) {
-	dir := c.cfg.Directory()
+	rec, _, err := c.viewedEvent(w, r)
+	if err != nil {
+		c.oops(w, r, s, "invitations", err)
+		return
+	}
+	dir := eventPeople(rec, c.cfg.Directory())
 	code := r.URL.Query().Get("agency")
 	v := invitationsView{}
 	counts := map[string]int{}

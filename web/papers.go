@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"mime"
 	"net/http"
@@ -29,12 +30,19 @@ func (c *Console) substituteFor(p domain.Person) string {
 	return ""
 }
 
-// servePaper serves one of the papers as a PDF download.
+// servePaper serves one of the papers as a PDF download, for the event
+// chosen in the console's switcher (?event=ID, else the cookie's): its
+// invitees only, its name, time and venue.
 func (c *Console) servePaper(w http.ResponseWriter, r *http.Request, s *session) {
 	kind := r.PathValue("kind")
-	dir := c.cfg.Directory()
+	rec, _, err := c.viewedEvent(nil, r)
+	if err != nil {
+		c.oops(w, r, s, "paper "+kind, err)
+		return
+	}
+	ev := rec.Event
+	dir := eventPeople(rec, c.cfg.Directory())
 	var data []byte
-	var err error
 	var name string
 	switch kind {
 	case "invitation.pdf": // ?person=ID
@@ -44,7 +52,7 @@ func (c *Console) servePaper(w http.ResponseWriter, r *http.Request, s *session)
 			return
 		}
 		name = "giay-moi-" + p.ID + ".pdf"
-		data, err = papers.Invitations(*c.cfg.Event, []papers.Invitee{c.invitee(p, c.substituteFor(p))}, c.now())
+		data, err = papers.Invitations(ev, []papers.Invitee{c.invitee(p, c.substituteFor(p))}, c.now())
 	case "invitations.pdf": // ?agency=CODE
 		code := r.URL.Query().Get("agency")
 		if _, ok := dir.Agency(code); !ok {
@@ -58,18 +66,18 @@ func (c *Console) servePaper(w http.ResponseWriter, r *http.Request, s *session)
 			}
 		}
 		name = "giay-moi-" + code + ".pdf"
-		data, err = papers.Invitations(*c.cfg.Event, list, c.now())
+		data, err = papers.Invitations(ev, list, c.now())
 	case "badges.pdf", "seating.pdf":
 		var seats []papers.Seat
-		if seats, err = c.seats(r); err != nil {
+		if seats, err = c.seats(r.Context(), rec); err != nil {
 			break
 		}
 		if kind == "badges.pdf" {
 			name = "the-dai-bieu.pdf"
-			data, err = papers.Badges(*c.cfg.Event, seats)
+			data, err = papers.Badges(ev, seats)
 		} else {
 			name = "xep-cho.pdf"
-			data, err = papers.SeatingList(*c.cfg.Event, seats)
+			data, err = papers.SeatingList(ev, seats)
 		}
 	default:
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có loại giấy tờ này.")
@@ -78,7 +86,7 @@ func (c *Console) servePaper(w http.ResponseWriter, r *http.Request, s *session)
 	switch {
 	case errors.Is(err, papers.ErrNoIssuer):
 		c.fail(w, r, s, http.StatusConflict, "Chưa có thông tin cơ quan ban hành",
-			"Tệp event.yaml chưa có mục invitation (cơ quan ban hành, số/ký hiệu, người ký), nên chưa in được giấy mời.")
+			"Sự kiện «"+ev.NameVI+"» chưa có mục invitation trong event.yaml (cơ quan ban hành, số/ký hiệu, người ký), nên chưa in được giấy mời.")
 		return
 	case errors.Is(err, papers.ErrNobody):
 		c.fail(w, r, s, http.StatusNotFound, "Không có ai để in", "Danh sách này chưa có đại biểu nào.")
@@ -94,13 +102,13 @@ func (c *Console) servePaper(w http.ResponseWriter, r *http.Request, s *session)
 	_, _ = w.Write(data)
 }
 
-// seats are the expected attendees in protocol order.
-func (c *Console) seats(r *http.Request) ([]papers.Seat, error) {
-	rsvps, err := c.cfg.Store.CurrentRSVPs(r.Context())
+// seats are the expected attendees of an event in protocol order.
+func (c *Console) seats(ctx context.Context, rec domain.EventRecord) ([]papers.Seat, error) {
+	rsvps, _, err := c.eventAnswers(ctx, rec.Event.ID)
 	if err != nil {
 		return nil, err
 	}
-	return papers.Attendees(c.cfg.Directory(), rsvps, func(p domain.Person, a domain.Agency, forName string) papers.Invitee {
+	return papers.Attendees(eventPeople(rec, c.cfg.Directory()), rsvps, func(p domain.Person, a domain.Agency, forName string) papers.Invitee {
 		return papers.NewInvitee(p, a, forName, c.cfg.PublicURL, c.cfg.BotUsername())
 	}), nil
 }
@@ -114,7 +122,12 @@ type seatRow struct {
 
 // serveSeating lists the seating order on a page, with the PDFs.
 func (c *Console) serveSeating(w http.ResponseWriter, r *http.Request, s *session) {
-	seats, err := c.seats(r)
+	rec, _, err := c.viewedEvent(w, r)
+	if err != nil {
+		c.oops(w, r, s, "seating", err)
+		return
+	}
+	seats, err := c.seats(r.Context(), rec)
 	if err != nil {
 		c.oops(w, r, s, "seating", err)
 		return

@@ -58,7 +58,7 @@ func TestPapersInConsole(t *testing.T) {
 	// Seating: protocol order, the substitute in place of P002, nobody who
 	// declined.
 	_, body = c.get("/admin/seating")
-	mustContain(t, body, `href="/admin/papers/seating.pdf"`, `href="/admin/papers/badges.pdf"`)
+	mustContain(t, body, `href="/admin/papers/seating.pdf?event=hn2026"`, `href="/admin/papers/badges.pdf?event=hn2026"`)
 	iAn, iCuong, iEm := strings.Index(body, "Nguyễn Văn An"), strings.Index(body, "Lê Minh Cường"), strings.Index(body, "Hoàng Văn Em")
 	if iAn < 0 || iCuong < iAn || iEm < iCuong {
 		t.Errorf("seating order: An %d, Cường %d, Em %d", iAn, iCuong, iEm)
@@ -77,7 +77,7 @@ func TestPapersInConsole(t *testing.T) {
 	_, body = c.get("/admin/delegates/P001")
 	mustContain(t, body, `href="/admin/papers/invitation.pdf?person=P001"`)
 	_, body = c.get("/admin/invitations?agency=UBND-YM")
-	mustContain(t, body, `href="/admin/papers/invitations.pdf?agency=UBND-YM"`)
+	mustContain(t, body, `href="/admin/papers/invitations.pdf?agency=UBND-YM&event=hn2026"`)
 
 	// Bad input.
 	for _, path := range []string{"/admin/papers/invitation.pdf?person=NOPE", "/admin/papers/invitation.pdf?person=S001",

@@ -155,21 +155,30 @@ func (c *eventsCache) Events(ctx context.Context) ([]domain.EventRecord, error) 
 // eventHeadcount is /tonghop for an event other than the served one: its
 // invitees' answers and check-ins, under its name.
 func eventHeadcount(ctx context.Context, st storage.Store, dir *domain.Directory, id string, lang domain.Lang, now time.Time) ([]flows.Reply, error) {
-	es, err := asEventStore(st)
+	h, rec, err := eventCount(ctx, st, dir, id)
 	if err != nil {
 		return nil, err
+	}
+	return []flows.Reply{{Text: "📅 " + rec.Event.Name(lang) + "\n" + flows.RenderHeadcount(lang, h, now.In(rec.Event.Location))}}, nil
+}
+
+// eventCount counts an event's invitees by answer and check-in.
+func eventCount(ctx context.Context, st storage.Store, dir *domain.Directory, id string) (flows.Headcount, domain.EventRecord, error) {
+	es, err := asEventStore(st)
+	if err != nil {
+		return flows.Headcount{}, domain.EventRecord{}, err
 	}
 	rec, err := es.Event(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("event %s: %w", id, err)
+		return flows.Headcount{}, rec, fmt.Errorf("event %s: %w", id, err)
 	}
 	answers, err := es.EventRSVPs(ctx, id)
 	if err != nil {
-		return nil, err
+		return flows.Headcount{}, rec, err
 	}
 	checks, err := es.EventCheckIns(ctx, id)
 	if err != nil {
-		return nil, err
+		return flows.Headcount{}, rec, err
 	}
 	var people []domain.Person
 	for _, i := range rec.Invitees {
@@ -181,8 +190,7 @@ func eventHeadcount(ctx context.Context, st storage.Store, dir *domain.Directory
 	for pid := range checks {
 		checkedIn[pid] = true
 	}
-	h := flows.CountHeadcount(domain.NewDirectory(people, dir.Agencies()), answers, checkedIn)
-	return []flows.Reply{{Text: "📅 " + rec.Event.Name(lang) + "\n" + flows.RenderHeadcount(lang, h, now.In(rec.Event.Location))}}, nil
+	return flows.CountHeadcount(domain.NewDirectory(people, dir.Agencies()), answers, checkedIn), rec, nil
 }
 
 // checkCodes refuses events whose code another event in the database

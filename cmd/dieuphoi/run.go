@@ -459,8 +459,18 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	events := &eventsCache{es: es, ttl: 2 * time.Second}
+	// A focal point or staff member with several open campaigns chooses in
+	// chat which one they work on (/chiendich).
+	var camps *chatCampaigns
+	var chatCamps bot.Campaigns
+	var chatExporter bot.Exporter = exporter
+	if tag != "" && catalog != nil {
+		camps = newChatCampaigns(es, tag)
+		chatCamps, chatExporter = camps, campaignExporter{Source: exporter, camps: camps}
+	}
 	d = bot.NewDispatcher(bot.Config{Store: st, Sessions: sessions, Event: &ev, Directory: dir, Now: now, Log: log, Events: events.Events,
-		Campaign: cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: exporter, PublicURL: s.PublicURL,
+		Campaigns: chatCamps,
+		Campaign:  cs, Catalog: catalog, Helpdesk: campaign.StaffContact, Blobs: blobs, Exporter: chatExporter, PublicURL: s.PublicURL,
 		Quota: limits, PersonQuota: int64(s.QuotaPersonMB * (1 << 20)), TotalQuota: int64(s.QuotaTotalMB * (1 << 20)),
 		Limiter: limiterOf(sessions), Tasks: taskReader(st),
 		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst,
@@ -691,11 +701,12 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	sch, err = scheduler.New(scheduler.Config{Store: st, Outbox: outbox, Senders: schedSenders, Event: &ev,
 		Pace:      map[domain.Channel]scheduler.Pacer{domain.Telegram: tgPace},
 		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log, EventKey: ev.ID,
-		Meeting: meeting, Files: blobs, DocLinks: docLinks, Plan: planStore(st), Events: others})
+		EventCode: campaign.EventCode(), // its reminders' answer buttons name it, as other events' do
+		Meeting:   meeting, Files: blobs, DocLinks: docLinks, Plan: planStore(st), Events: others})
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
-	registerStaffTasks(d, sch, st, cs, catalog, &ev, now)
+	registerStaffTasks(d, sch, st, cs, catalog, camps, &ev, now)
 	gauges := &outboxGauges{read: sch.Stats, now: now, log: log}
 	gauges.register(reg)
 	gauges.refresh(runCtx)
@@ -945,43 +956,76 @@ func startZalo(ctx context.Context, z zaloSettings, st storage.Store, h zalo.Han
 
 // registerStaffTasks wires the staff commands that need the stores or the
 // scheduler: headcount, missing indicators, reminders and broadcasts.
-func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.Store, cs storage.CampaignStore, cat *domain.Catalog, ev *domain.Event, now func() time.Time) {
+func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.Store, cs storage.CampaignStore, cat *domain.Catalog, camps *chatCampaigns, ev *domain.Event, now func() time.Time) {
 	text := func(lang domain.Lang, key string, args ...any) []flows.Reply {
 		return []flows.Reply{{Text: flows.Text(lang, key, args...)}}
 	}
-	d.SetTask("headcount", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
-		if tc.Task.Arg != "" { // another event, chosen with /sukien
-			return eventHeadcount(ctx, st, d.Directory(), tc.Task.Arg, tc.Lang, now())
-		}
+	mainCount := func(ctx context.Context) (flows.Headcount, error) {
 		answers, err := st.CurrentRSVPs(ctx)
 		if err != nil {
-			return nil, err
+			return flows.Headcount{}, err
 		}
 		checkedIn := map[string]bool{}
 		if ci, ok := st.(web.ConsoleStore); ok {
 			all, err := ci.CheckIns(ctx)
 			if err != nil {
-				return nil, err
+				return flows.Headcount{}, err
 			}
 			for id := range all {
 				checkedIn[id] = true
 			}
 		}
-		h := flows.CountHeadcount(d.Directory(), answers, checkedIn)
+		return flows.CountHeadcount(d.Directory(), answers, checkedIn), nil
+	}
+	d.SetTask("headcount", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		if tc.Task.Arg != "" { // another event, chosen with /sukien
+			return eventHeadcount(ctx, st, d.Directory(), tc.Task.Arg, tc.Lang, now())
+		}
+		h, err := mainCount(ctx)
+		if err != nil {
+			return nil, err
+		}
 		return []flows.Reply{{Text: flows.RenderHeadcount(tc.Lang, h, now().In(ev.Location))}}, nil
+	})
+	// /diemdanh: who is in, for the event chosen with /sukien.
+	d.SetTask("attendance", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		if tc.Task.Arg != "" && tc.Task.Arg != ev.ID {
+			h, rec, err := eventCount(ctx, st, d.Directory(), tc.Task.Arg)
+			if err != nil {
+				return nil, err
+			}
+			return []flows.Reply{{Text: flows.RenderAttendance(tc.Lang, h, rec.Event.Name(tc.Lang), now().In(rec.Event.Location))}}, nil
+		}
+		h, err := mainCount(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return []flows.Reply{{Text: flows.RenderAttendance(tc.Lang, h, "", now().In(ev.Location))}}, nil
 	})
 	d.SetTask("missing", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
 		if cat == nil {
 			return text(tc.Lang, "miss_none"), nil
+		}
+		cs, cat, err := camps.scope(ctx, tc.Campaign, cs, cat) // the campaign chosen with /chiendich
+		if err != nil {
+			return nil, err
 		}
 		subs, err := cs.Submissions(ctx, "")
 		if err != nil {
 			return nil, err
 		}
 		items, total := flows.CountMissing(cat, subs)
-		return []flows.Reply{{Text: flows.RenderMissing(tc.Lang, d.Directory(), items, total, ev.Location)}}, nil
+		out := flows.RenderMissing(tc.Lang, d.Directory(), items, total, ev.Location)
+		if name := camps.name(ctx, tc.Campaign, tc.Lang); name != "" {
+			out = flows.Text(tc.Lang, "campaign_line", name) + "\n" + out
+		}
+		return []flows.Reply{{Text: out}}, nil
 	})
 	d.SetTask("history", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
+		cs, cat, err := camps.scope(ctx, tc.Campaign, cs, cat)
+		if err != nil {
+			return nil, err
+		}
 		code, agency, _ := strings.Cut(tc.Task.Arg, "|")
 		ind, ok := cat.Indicator(code)
 		_, assigned := cat.Assignment(code, agency)
@@ -1002,15 +1046,37 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 		entries := flows.History(tc.Lang, ind, changes, d.Directory())
 		return []flows.Reply{{Text: flows.RenderHistory(tc.Lang, ind, name, entries, ev.Location, 10)}}, nil
 	})
+	// RSVP reminders go to the event chosen with /sukien: its scheduler,
+	// its invitees; the preview names it when it is not the served one.
+	remindSched := func(ctx context.Context, id string, lang domain.Lang) (*scheduler.Scheduler, string, error) {
+		if id == "" || id == ev.ID {
+			return sch, "", nil
+		}
+		o, err := sch.ForEvent(ctx, id)
+		if err != nil || o == nil {
+			return nil, "", err
+		}
+		return o, "📅 " + o.Event().Name(lang) + "\n", nil
+	}
 	d.SetTask("remind_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
-		n, missed, err := sch.Reach(ctx, scheduler.AudiencePending)
+		token, id := flows.SplitRemindArg(tc.Task.Arg)
+		es, head, err := remindSched(ctx, id, tc.Lang)
+		if err != nil {
+			return nil, err
+		}
+		if es == nil {
+			return text(tc.Lang, "event_gone"), nil
+		}
+		n, missed, err := es.Reach(ctx, scheduler.AudiencePending)
 		if err != nil {
 			return nil, err
 		}
 		if n == 0 && missed == 0 {
-			return text(tc.Lang, "remind_none"), nil
+			return []flows.Reply{{Text: head + flows.Text(tc.Lang, "remind_none")}}, nil
 		}
-		return []flows.Reply{flows.RemindPreview(tc.Lang, tc.Task.Arg, n, missed)}, nil
+		p := flows.RemindPreview(tc.Lang, token, n, missed)
+		p.Text = head + p.Text
+		return []flows.Reply{p}, nil
 	})
 	// A confirmation sends once: the preview's id, stored durably with the
 	// staff member, makes a double tap or a stale button send nothing more.
@@ -1018,7 +1084,15 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 		return flows.FormatClock(t.In(ev.Location)) + " " + flows.FormatDate(domain.Vietnamese, t.In(ev.Location))
 	}
 	d.SetTask("remind", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
-		c, err := sch.RemindPendingOnce(ctx, tc.Task.Arg, tc.PersonID)
+		token, id := flows.SplitRemindArg(tc.Task.Arg)
+		es, _, err := remindSched(ctx, id, tc.Lang)
+		if err != nil {
+			return nil, err
+		}
+		if es == nil {
+			return text(tc.Lang, "event_gone"), nil
+		}
+		c, err := es.RemindPendingOnce(ctx, token, tc.PersonID)
 		if err != nil {
 			return nil, err
 		}
@@ -1027,17 +1101,55 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 		}
 		return text(tc.Lang, "remind_sent", c.Sent), nil
 	})
+	// An announcement's confirmation id names the event chosen with
+	// /sukien by its code ("moment:CODE"): its audiences are that event's.
+	bcSched := func(ctx context.Context, id string, lang domain.Lang) (*scheduler.Scheduler, string, error) {
+		_, code, _ := strings.Cut(id, ":")
+		if code == "" {
+			return sch, "", nil
+		}
+		es, err := asEventStore(st)
+		if err != nil {
+			return nil, "", err
+		}
+		list, err := es.Events(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, r := range list {
+			if r.Code == code {
+				return remindSched(ctx, r.Event.ID, lang)
+			}
+		}
+		return nil, "", nil
+	}
 	d.SetTask("broadcast_preview", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
 		id, aud, msg := flows.SplitBroadcastArg(tc.Task.Arg)
-		n, missed, err := sch.Reach(ctx, scheduler.Audience(aud))
+		es, head, err := bcSched(ctx, id, tc.Lang)
 		if err != nil {
 			return nil, err
 		}
-		return []flows.Reply{flows.BroadcastPreview(tc.Lang, id, n, missed, msg)}, nil
+		if es == nil {
+			return text(tc.Lang, "event_gone"), nil
+		}
+		n, missed, err := es.Reach(ctx, scheduler.Audience(aud))
+		if err != nil {
+			return nil, err
+		}
+		p := flows.BroadcastPreview(tc.Lang, id, n, missed, msg)
+		p.Text = head + p.Text
+		return []flows.Reply{p}, nil
 	})
 	d.SetTask("broadcast", func(ctx context.Context, tc bot.TaskContext) ([]flows.Reply, error) {
 		id, aud, msg := flows.SplitBroadcastArg(tc.Task.Arg)
-		c, err := sch.BroadcastOnce(ctx, id, tc.PersonID, msg, scheduler.Audience(aud))
+		es, _, err := bcSched(ctx, id, tc.Lang)
+		if err != nil {
+			return nil, err
+		}
+		if es == nil {
+			return text(tc.Lang, "event_gone"), nil
+		}
+		c, err := es.BroadcastOnce(ctx, id, tc.PersonID, msg, scheduler.Audience(aud))
 		if err != nil {
 			return nil, err
 		}

@@ -133,6 +133,13 @@ func TestStaffCommandsInChat(t *testing.T) {
 	if chasers != 1 {
 		t.Fatalf("B was reminded %d times by one confirmation, want 1", chasers)
 	}
+	// The reminder's buttons name the event (as other events' reminders
+	// do), and one tap answers it.
+	reminder := waitFor(t, api, b.id, "Anh/chị chưa xác nhận tham dự")
+	if d := buttonWithPrefix(t, reminder, "rsvp:decline"); d != "rsvp:decline:PII2024" {
+		t.Fatalf("reminder button %q; want the event's code", d)
+	}
+	b.press(reminder, "rsvp:decline:PII2024", "không tham dự")
 
 	// An announcement to those who accepted.
 	s.expect(func() int { return api.SendCommand(s.id, "thongbao", "") }, "Gửi thông báo tới ai")

@@ -5,6 +5,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,6 +60,18 @@ func (q *Queries) SetEvent(id string) { q.EventID = id }
 // SetCampaign makes id the campaign the store answers for by default, set
 // like SetEvent.
 func (q *Queries) SetCampaign(id string) { q.CampaignID = id }
+
+// InCampaign returns the campaign's queries (submissions, review queue,
+// history) for campaign id instead of the default one: what a focal point
+// or staff member who chose another campaign in chat reads. The copy
+// shares the connection.
+func (q *Queries) InCampaign(id string) storage.CampaignStore {
+	c := *q
+	if id != "" {
+		c.CampaignID = id
+	}
+	return &c
+}
 
 // SyncDirectory implements storage.Store.
 func (q *Queries) SyncDirectory(ctx context.Context, agencies []domain.Agency, people []domain.Person) error {
@@ -510,12 +523,9 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 			return fmt.Errorf("save language: %w", err)
 		}
 	case domain.SaveSubmission:
-		return applySubmission(ctx, db, at, e, campaignID)
+		return applySubmission(ctx, db, at, e, cmp.Or(e.CampaignID, campaignID))
 	case domain.ReviewSubmission:
-		if e.CampaignID != "" {
-			campaignID = e.CampaignID
-		}
-		return applyReview(ctx, db, at, e, campaignID)
+		return applyReview(ctx, db, at, e, cmp.Or(e.CampaignID, campaignID))
 	case domain.AskQuestion:
 		return applyQuestion(ctx, db, at, e)
 	case domain.CastVote:
