@@ -27,7 +27,7 @@ const (
 // check-ins (*postgres.Store and *sqlite.Store implement it).
 type PlanStore interface {
 	storage.TaskStore
-	CheckIns(ctx context.Context) (map[string]sqlstore.CheckIn, error)
+	EventCheckIns(ctx context.Context, eventID string) (map[string]sqlstore.CheckIn, error)
 }
 
 func init() {
@@ -64,7 +64,7 @@ func (s *Scheduler) meetingJobs() []*job {
 	// The tasks share the indicators' ladder: one schedule to explain and
 	// to tune.
 	if spec := s.sched.Job(JobIndicatorLadder); spec.Enabled {
-		jobs = append(jobs, &job{name: JobTaskLadder, occurrences: s.taskLadderJob(spec)})
+		jobs = append(jobs, &job{name: s.jobName(JobTaskLadder), occurrences: s.taskLadderJob(spec)})
 	}
 	spec, ok := s.sched.Jobs[JobFeedback]
 	if !ok {
@@ -72,7 +72,7 @@ func (s *Scheduler) meetingJobs() []*job {
 		spec = JobSpec{Enabled: true, At: []Offset{o}, Grace: -1}
 	}
 	if spec.Enabled {
-		jobs = append(jobs, &job{name: JobFeedback, occurrences: s.feedbackJob(spec)})
+		jobs = append(jobs, &job{name: s.jobName(JobFeedback), occurrences: s.feedbackJob(spec)})
 	}
 	return jobs
 }
@@ -189,7 +189,7 @@ func (s *Scheduler) MeetingAttendees(ctx context.Context) ([]string, error) {
 }
 
 func (w *world) meetingAttendees(ctx context.Context) ([]string, error) {
-	checks, err := w.s.c.Plan.CheckIns(ctx)
+	checks, err := w.s.c.Plan.EventCheckIns(ctx, w.s.c.Event.ID)
 	if err != nil {
 		return nil, fmt.Errorf("check-ins: %w", err)
 	}

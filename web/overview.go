@@ -306,7 +306,7 @@ func (c *Console) serveOverview(w http.ResponseWriter, r *http.Request, s *sessi
 		c.oops(w, r, s, "progress", err)
 		return
 	}
-	v := overviewView{Headcount: h, Progress: p, LateTasks: c.LateTasks(r.Context())}
+	v := overviewView{Headcount: h, Progress: p, LateTasks: c.LateTasks(withMeetingEvent(r.Context(), rec))}
 	for _, p := range c.cfg.Directory().People() {
 		if !p.Has(domain.RoleDelegate) {
 			v.Others++

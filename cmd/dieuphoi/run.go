@@ -626,11 +626,21 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Meeting: &web.MeetingConfig{Store: meeting, Files: blobs, Links: docLinks, Sender: laterScheduler{&sch}},
 		Plan:    taskStore(st),
 		SendConclusion: func(ctx context.Context, c domain.Conclusion, link string) (int, error) {
-			return sch.SendConclusion(ctx, c, func(lang domain.Lang) []flows.Reply {
-				return flows.ConclusionMessage(lang, &ev, d.Directory(), c, link)
+			es, ok := sch.ForEvent(c.EventID)
+			if !ok {
+				return 0, fmt.Errorf("send conclusion: event %s has no reminders running", c.EventID)
+			}
+			return es.SendConclusion(ctx, c, func(lang domain.Lang) []flows.Reply {
+				return flows.ConclusionMessage(lang, es.Event(), d.Directory(), c, link)
 			})
 		},
-		Attendees: func(ctx context.Context) ([]string, error) { return sch.MeetingAttendees(ctx) },
+		Attendees: func(ctx context.Context, eventID string) ([]string, error) {
+			es, ok := sch.ForEvent(eventID)
+			if !ok {
+				return nil, fmt.Errorf("attendees: event %s has no reminders running", eventID)
+			}
+			return es.MeetingAttendees(ctx)
+		},
 		Reminders: func(ctx context.Context, days int) ([]scheduler.Planned, []scheduler.Done, error) {
 			t := now()
 			plan, err := sch.Upcoming(ctx, t, t.AddDate(0, 0, days))

@@ -145,8 +145,10 @@ func (q *Queries) MeetingDocStats(ctx context.Context, eventID string) (map[int6
 	}
 	// The scheduled deliveries count once sent (the outbox row's key names
 	// the event, the document and the person).
-	prefix := JobMeetingDocs + "|" + eventID + ".doc"
-	rows, err = q.DB.Query(ctx, `SELECT key FROM outbox WHERE job = $1 AND status = $2`, JobMeetingDocs, OutboxSent)
+	// Another event's scheduler names the job after the event
+	// (scheduler.Config.EventKey, the event's id).
+	scoped := eventID + "/" + JobMeetingDocs
+	rows, err = q.DB.Query(ctx, `SELECT key FROM outbox WHERE (job = $1 OR job = $2) AND status = $3`, JobMeetingDocs, scoped, OutboxSent)
 	if err != nil {
 		return nil, fmt.Errorf("document deliveries: %w", err)
 	}
@@ -156,7 +158,8 @@ func (q *Queries) MeetingDocStats(ctx context.Context, eventID string) (map[int6
 			rows.Close()
 			return nil, fmt.Errorf("scan document deliveries: %w", err)
 		}
-		rest, ok := strings.CutPrefix(key, prefix)
+		_, rest, _ := strings.Cut(key, "|")
+		rest, ok := strings.CutPrefix(rest, eventID+".doc")
 		if !ok {
 			continue
 		}
