@@ -759,9 +759,6 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 			return f, false, fmt.Errorf("linked chats: %w", err)
 		}
 	}
-	if err := d.loadMeeting(ctx, in, s, &f); err != nil {
-		return f, false, err
-	}
 	// Load the state of the person this chat is, or is about to be.
 	who := ""
 	if f.Person != nil {
@@ -789,6 +786,9 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 	}
 	f.RSVP, f.Lang, unreachable = st.RSVP, st.Lang, st.Unreachable
 	if err := d.eventFacts(ctx, &f, p.ID); err != nil {
+		return f, false, err
+	}
+	if err := d.loadMeeting(ctx, in, s, &f); err != nil { // after eventFacts: about the person's event
 		return f, false, err
 	}
 	if d.taskStore != nil && flows.WantsTasks(s, in.Input) {

@@ -212,11 +212,11 @@ func TestMeetingCatalogsComplete(t *testing.T) {
 
 // The vote message: one button per option, a row of 1–5 for a rating.
 func TestVoteMessage(t *testing.T) {
-	r := VoteMessage(domain.English, domain.Vote{ID: 12, Question: "Rate the session", Kind: domain.VoteRating})
+	r := VoteMessage(domain.English, domain.Vote{ID: 12, Question: "Rate the session", Kind: domain.VoteRating}, "")
 	if len(r.Buttons) != 1 || len(r.Buttons[0]) != 5 || r.Buttons[0][4].Data != "mt:v:12:5" || !strings.Contains(r.Text, "Rate the session") {
 		t.Fatalf("rating message = %+v", r)
 	}
-	r = VoteMessage(domain.Vietnamese, domain.Vote{ID: 3, Question: "Thông qua?", Kind: domain.VoteOptions, Options: []string{"Có", "Không"}})
+	r = VoteMessage(domain.Vietnamese, domain.Vote{ID: 3, Question: "Thông qua?", Kind: domain.VoteOptions, Options: []string{"Có", "Không"}}, "")
 	if len(r.Buttons) != 2 || r.Buttons[1][0].Data != "mt:v:3:2" || r.Buttons[1][0].Label != "Không" {
 		t.Fatalf("options message = %+v", r)
 	}

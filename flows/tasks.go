@@ -390,7 +390,8 @@ func (r *stepper) feedbackButton() bool {
 	// The form goes to attendees: delegates, substitutes, and staff who
 	// were checked in; a focal point who only supplies data has no say.
 	attendee := r.f.Person.Has(domain.RoleDelegate) || r.f.Person.Has(domain.RoleSubstitute) || r.f.Person.Has(domain.RoleStaff)
-	if err != nil || n < 1 || n > 5 || ev != r.f.Event.ID || !attendee {
+	known := ev == r.f.Event.ID || (r.f.Meeting != nil && r.f.Meeting.FeedbackEvent == ev && ev != "")
+	if err != nil || n < 1 || n > 5 || !known || !attendee {
 		r.refused = "feedback button"
 		r.say(r.t("stale_button"))
 		r.menu()
@@ -415,7 +416,7 @@ func (r *stepper) feedbackComment() {
 	}
 	ev := r.s.Draft["ev"]
 	r.reset()
-	if c == "" || ev != r.f.Event.ID {
+	if c == "" || ev == "" { // ev was checked when the rating was given
 		r.say(r.t("fb_thanks"))
 		return
 	}

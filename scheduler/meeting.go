@@ -132,7 +132,7 @@ func (s *Scheduler) SendVote(ctx context.Context, v domain.Vote, personIDs []str
 			out := make([]delivery, 0, len(personIDs))
 			for _, id := range personIDs {
 				out = append(out, delivery{personID: id, render: func(lang domain.Lang) []flows.Reply {
-					return []flows.Reply{flows.VoteMessage(lang, v)}
+					return []flows.Reply{flows.VoteMessage(lang, v, s.c.EventCode)}
 				}})
 			}
 			return out, nil

@@ -463,9 +463,12 @@ func applyVote(ctx context.Context, db DB, at time.Time, e domain.CastVote) erro
 
 // CheckedIn reports whether person checked in to the store's event (votes
 // go to them).
-func (q *Queries) CheckedIn(ctx context.Context, personID string) (bool, error) {
+func (q *Queries) CheckedIn(ctx context.Context, eventID, personID string) (bool, error) {
+	if eventID == "" {
+		eventID = q.EventID
+	}
 	var n int
-	if err := q.DB.QueryRow(ctx, `SELECT COUNT(*) FROM checkins WHERE person_id = $1 AND event_id = $2`, personID, q.EventID).Scan(&n); err != nil {
+	if err := q.DB.QueryRow(ctx, `SELECT COUNT(*) FROM checkins WHERE person_id = $1 AND event_id = $2`, personID, eventID).Scan(&n); err != nil {
 		return false, fmt.Errorf("check-in: %w", err)
 	}
 	return n > 0, nil
