@@ -792,7 +792,7 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 		return f, false, err
 	}
 	if d.taskStore != nil && flows.WantsTasks(s, in.Input) {
-		if f.Tasks, err = d.taskStore.TasksOf(ctx, d.event.ID, p.ID, p.AgencyCode, p.Has(domain.RoleFocal)); err != nil {
+		if f.Tasks, err = d.tasksOf(ctx, p); err != nil {
 			return f, false, fmt.Errorf("tasks: %w", err)
 		}
 	}

@@ -119,6 +119,30 @@ func (d *Dispatcher) loadMeeting(ctx context.Context, in Inbound, s flows.Sessio
 	return nil
 }
 
+// tasksOf are p's tasks in every event not archived, the served event's
+// first (/congviec; flows.TaskRef tells them apart).
+func (d *Dispatcher) tasksOf(ctx context.Context, p domain.Person) ([]domain.Task, error) {
+	out, err := d.taskStore.TasksOf(ctx, d.event.ID, p.ID, p.AgencyCode, p.Has(domain.RoleFocal))
+	if err != nil {
+		return nil, err
+	}
+	recs, err := d.eventRecords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		if r.Event.ID == d.event.ID || r.Status == domain.StatusArchived {
+			continue
+		}
+		ts, err := d.taskStore.TasksOf(ctx, r.Event.ID, p.ID, p.AgencyCode, p.Has(domain.RoleFocal))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ts...)
+	}
+	return out, nil
+}
+
 // eventRecords are the deployment's events (none with a single event).
 func (d *Dispatcher) eventRecords(ctx context.Context) ([]domain.EventRecord, error) {
 	if d.events == nil {

@@ -175,7 +175,16 @@ func (s *Scheduler) taskReminder(w *world, lang domain.Lang, task domain.Task, a
 		parts = append(parts, t(lang, "task_followup", w.agencyName(task.AgencyCode, lang)))
 	}
 	parts = append(parts, "", t(lang, "task_tail"))
-	return []flows.Reply{{Text: joinLines(parts...), Buttons: [][]flows.Button{{{Label: t(lang, "btn_task_open"), Data: "cv:o:" + task.ID}}}}}
+	return []flows.Reply{{Text: joinLines(parts...), Buttons: [][]flows.Button{{{Label: t(lang, "btn_task_open"), Data: "cv:o:" + s.taskRef(task)}}}}}
+}
+
+// taskRef names a task in its reminder's button (flows.TaskRef): another
+// event's carry the event.
+func (s *Scheduler) taskRef(t domain.Task) string {
+	if s.c.EventOnly {
+		return t.ID + "@" + s.c.Event.ID
+	}
+	return t.ID
 }
 
 // MeetingAttendees are who attended the event: those checked in, or, when
