@@ -115,7 +115,7 @@ func TestMeetingSteps(t *testing.T) {
 		{name: "speaking request asks the topic", in: cmd("phatbieu", ""), now: during, m: &MeetingFacts{},
 			wantText: "phát biểu về nội dung gì", wantState: stateMtTopic},
 		{name: "documents for a delegate", in: cmd("tailieu", ""), now: during, m: &MeetingFacts{Docs: meetingDocs[:1]},
-			wantText: "Tài liệu Hội nghị (1)", wantTask: "meeting_docs:7"},
+			wantText: "Tài liệu Hội nghị (1)", wantTask: "meeting_docs:pii-2024|7"},
 		{name: "no documents yet", in: cmd("tailieu", ""), now: during, m: &MeetingFacts{},
 			wantText: "Chưa có tài liệu"},
 		{name: "vote before checking in", in: btn("mt:v:3:1"), now: during, m: &MeetingFacts{Vote: vote},

@@ -533,25 +533,14 @@ func (c *Console) renderDocs(w http.ResponseWriter, r *http.Request, s *session,
 
 // Slides, besides the evidence kinds (PDF, Word, Excel, pictures).
 const (
-	mimePPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-	mimePPT  = "application/vnd.ms-powerpoint"
+	mimePPTX = files.MIMEPPTX
+	mimePPT  = files.MIMEPPT
 )
 
-// classifyDocument decides from a file's name and first bytes whether it is
-// a document a meeting takes, and its type: the evidence kinds
-// (files.Classify) and slides, the content agreeing with the name.
+// classifyDocument decides whether a file is a document a meeting takes
+// (files.ClassifyDocument).
 func classifyDocument(name string, head []byte) (string, bool) {
-	if m, ok := files.Classify(name, head); ok {
-		return m, true
-	}
-	ext := strings.ToLower(filepath.Ext(name))
-	switch {
-	case ext == ".pptx" && bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return mimePPTX, true
-	case ext == ".ppt" && bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}):
-		return mimePPT, true
-	}
-	return "", false
+	return files.ClassifyDocument(name, head)
 }
 
 func (c *Console) serveMeetingDocUpload(w http.ResponseWriter, r *http.Request, s *session) {

@@ -23,6 +23,12 @@ func copyExample(t *testing.T, dir string, edit func(name, text string) string) 
 		t.Fatal(err)
 	}
 	for _, e := range entries {
+		if e.IsDir() { // the documents folder, as it is
+			if err := os.CopyFS(filepath.Join(dir, e.Name()), os.DirFS(filepath.Join(src, e.Name()))); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
 		data, err := os.ReadFile(filepath.Join(src, e.Name()))
 		if err != nil {
 			t.Fatal(err)

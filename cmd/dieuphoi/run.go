@@ -495,6 +495,9 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	d.SetMeeting(&bot.Meeting{Store: meeting, Files: blobs, Links: docLinks})
+	if err := importDocuments(ctx, st, meeting, blobs, ev.ID, campaign.Documents, now()); err != nil {
+		return err
+	}
 	uploads := filepath.Join(s.DataDir, "uploads")
 	if err := os.MkdirAll(uploads, 0o700); err != nil {
 		return fmt.Errorf("uploads directory: %w", err)
