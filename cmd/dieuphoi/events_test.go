@@ -24,6 +24,7 @@ func copyExample(t *testing.T, dir string, edit func(name, text string) string) 
 	}
 	for _, e := range entries {
 		if e.IsDir() { // the documents folder, as it is
+			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
 			if err := os.CopyFS(filepath.Join(dir, e.Name()), os.DirFS(filepath.Join(src, e.Name()))); err != nil {
 				t.Fatal(err)
 			}
