@@ -225,7 +225,7 @@ func TestMeetingJobsForTwoEvents(t *testing.T) {
 
 		// The council's conclusion notice: its attendees, not the
 		// conference's.
-		cs, ok := s.ForEvent(council.ID)
+		cs, ok := s.ForEvent(e.ctx, council.ID)
 		if !ok {
 			t.Fatal("no scheduler for the council after it ended")
 		}

@@ -207,17 +207,28 @@ func (s *Scheduler) jobName(name string) string {
 
 // ForEvent returns the scheduler that runs eventID's jobs: this one for its
 // own event, else the other event's (false when it runs none, e.g. an
-// archived event).
-func (s *Scheduler) ForEvent(eventID string) (*Scheduler, bool) {
+// archived event). An event not known yet (created since the last
+// evaluation, or in a process that is not the leader) is looked for in
+// Config.Events again.
+func (s *Scheduler) ForEvent(ctx context.Context, eventID string) (*Scheduler, bool) {
 	if s.c.Event != nil && s.c.Event.ID == eventID {
 		return s, true
 	}
-	for _, o := range s.otherEvents() {
-		if o.c.Event.ID == eventID {
-			return o, true
+	find := func() (*Scheduler, bool) {
+		for _, o := range s.otherEvents() {
+			if o.c.Event.ID == eventID {
+				return o, true
+			}
 		}
+		return nil, false
 	}
-	return nil, false
+	if o, ok := find(); ok {
+		return o, true
+	}
+	if err := s.refreshEvents(ctx, s.c.Now()); err != nil {
+		s.log.Warn("scheduler: other events", "err", err)
+	}
+	return find()
 }
 
 // Event is the event this scheduler's jobs are about.

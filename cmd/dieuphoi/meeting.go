@@ -50,19 +50,19 @@ func meetingParts(ctx context.Context, st storage.Store, keys interface {
 type laterScheduler struct{ s **scheduler.Scheduler }
 
 // of returns the scheduler of an event (its vote buttons carry its code).
-func (l laterScheduler) of(eventID string) *scheduler.Scheduler {
-	if s, ok := (*l.s).ForEvent(eventID); ok {
+func (l laterScheduler) of(ctx context.Context, eventID string) *scheduler.Scheduler {
+	if s, ok := (*l.s).ForEvent(ctx, eventID); ok {
 		return s
 	}
 	return *l.s
 }
 
 func (l laterScheduler) SendVote(ctx context.Context, v domain.Vote, ids []string) (int, error) {
-	return l.of(v.EventID).SendVote(ctx, v, ids)
+	return l.of(ctx, v.EventID).SendVote(ctx, v, ids)
 }
 
 func (l laterScheduler) NotifyQuestion(ctx context.Context, q domain.Question) (int, error) {
-	return l.of(q.EventID).NotifyQuestion(ctx, q)
+	return l.of(ctx, q.EventID).NotifyQuestion(ctx, q)
 }
 
 // docStore is what importDocuments needs of the database.

@@ -629,7 +629,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Meeting: &web.MeetingConfig{Store: meeting, Files: blobs, Links: docLinks, Sender: laterScheduler{&sch}},
 		Plan:    taskStore(st),
 		SendConclusion: func(ctx context.Context, c domain.Conclusion, link string) (int, error) {
-			es, ok := sch.ForEvent(c.EventID)
+			es, ok := sch.ForEvent(ctx, c.EventID)
 			if !ok {
 				return 0, fmt.Errorf("send conclusion: event %s has no reminders running", c.EventID)
 			}
@@ -638,7 +638,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 			})
 		},
 		Attendees: func(ctx context.Context, eventID string) ([]string, error) {
-			es, ok := sch.ForEvent(eventID)
+			es, ok := sch.ForEvent(ctx, eventID)
 			if !ok {
 				return nil, fmt.Errorf("attendees: event %s has no reminders running", eventID)
 			}
