@@ -265,6 +265,9 @@ func runImport(ctx context.Context, s settings, args []string, stdout io.Writer)
 		if err != nil {
 			return fmt.Errorf("import event %s: %w", ev.Event.ID, err)
 		}
+		if err := importMeetingFiles(ctx, s, st, c, now); err != nil {
+			return fmt.Errorf("import event %s: %w", ev.Event.ID, err)
+		}
 		what := "đã nhập"
 		if !changed {
 			what = "không đổi"

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"path/filepath"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/configs"
@@ -132,4 +133,27 @@ func importDocuments(ctx context.Context, st storage.Store, ms docStore, blobs *
 		there[sha] = true
 	}
 	return sync.SetConfigHash(ctx, name, h, now)
+}
+
+// importMeetingFiles brings an imported event's plan (tasks.csv) and
+// documents (documents.csv) into the database, as the start does for the
+// config files' event.
+func importMeetingFiles(ctx context.Context, s settings, st storage.Store, c *configs.Campaign, now time.Time) error {
+	if ts, ok := st.(storage.TaskStore); ok && len(c.Tasks) > 0 {
+		if err := ts.SyncPlanTasks(ctx, c.Event.ID, c.Tasks, now); err != nil {
+			return fmt.Errorf("the organisers' plan: %w", err)
+		}
+	}
+	if len(c.Documents) == 0 {
+		return nil
+	}
+	ms, ok := st.(docStore)
+	if !ok {
+		return errors.New("the database cannot keep the meeting's documents")
+	}
+	blobs, err := files.New(filepath.Join(s.DataDir, "evidence"))
+	if err != nil {
+		return err
+	}
+	return importDocuments(ctx, st, ms, blobs, c.Event.ID, c.Documents, now)
 }
