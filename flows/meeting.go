@@ -215,10 +215,22 @@ func QuestionWindow(ev *domain.Event) (from, to time.Time) {
 
 // useMeetingEvent makes the facts about the event the bot layer chose
 // for the meeting input.
-func (r *stepper) useMeetingEvent() {
+func (r *stepper) useMeetingEvent() bool {
 	if m := r.f.Meeting; m != nil && m.Event != nil {
 		r.f.Event = m.Event
+		return true
 	}
+	// A question started for an event that is no longer the person's (closed,
+	// archived, over): not sent to another.
+	return !(strings.HasPrefix(r.s.State, "mt_") && r.s.Draft[draftMtEvent] != "")
+}
+
+// meetingEventGone ends a meeting form whose event is gone.
+func (r *stepper) meetingEventGone() {
+	r.refused = "meeting event gone"
+	r.reset()
+	r.say(r.t("event_gone"))
+	r.menu()
 }
 
 // withMeetingEvent is a button payload carrying the meeting's event code.
@@ -415,7 +427,10 @@ func (r *stepper) startSpeak() {
 
 // meetingAnswer takes typed text in a meeting state.
 func (r *stepper) meetingAnswer() {
-	r.useMeetingEvent()
+	if !r.useMeetingEvent() {
+		r.meetingEventGone()
+		return
+	}
 	switch r.s.State {
 	case stateMtSubject:
 		r.say(r.t("use_buttons"), r.subjectButtons()...)
@@ -508,7 +523,10 @@ func (r *stepper) meetingButton(d string) bool {
 		r.meetingCommand(kind)
 		return true
 	}
-	r.useMeetingEvent()
+	if !r.useMeetingEvent() {
+		r.meetingEventGone()
+		return true
+	}
 	switch {
 	case d == btnMtDocs || strings.HasPrefix(d, btnMtDocs+":"):
 		r.reset()

@@ -164,9 +164,13 @@ func (c *Console) meetingEvents(ctx context.Context) ([]domain.EventRecord, erro
 	return out, nil
 }
 
-// eventByID is the event id names among meetingEvents.
+// eventByID is the event id names, archived or not (a sent notice's
+// link outlives its event).
 func (c *Console) eventByID(ctx context.Context, id string) (*domain.Event, bool) {
-	list, err := c.meetingEvents(ctx)
+	if id == c.cfg.Event.ID || c.cfg.Events == nil {
+		return c.cfg.Event, id == c.cfg.Event.ID
+	}
+	list, err := c.cfg.Events.Events(ctx)
 	if err != nil {
 		c.cfg.Log.Error("console: events", "err", err)
 		return nil, false
