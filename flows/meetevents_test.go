@@ -106,3 +106,40 @@ func TestMeetingAsksWhichEvent(t *testing.T) {
 		t.Fatalf("with the event gone: %+v %+v", r2.Effects, r2.Replies)
 	}
 }
+
+// /congviec lists a person's tasks of every event; two events' tasks with
+// the same id are told apart in their buttons, and a status pressed
+// changes the task of the event the button names; a long event id is named
+// by a digest that fits Telegram's 64 bytes.
+func TestTasksOfTwoEvents(t *testing.T) {
+	due := time.Date(2024, 8, 5, 17, 0, 0, 0, hcm)
+	tasks := []domain.Task{
+		{EventID: "pii-2024", ID: "VP-01", Title: "Chuẩn bị hội trường", OwnerID: "DB001", Deadline: due, Status: domain.TaskTodo},
+		{EventID: "hd", ID: "VP-01", Title: "Gửi hồ sơ hội đồng", OwnerID: "DB001", Deadline: due, Status: domain.TaskTodo},
+	}
+	p := domain.Person{ID: "DB001", FullName: "Nguyễn Văn An", AgencyCode: "STC", Roles: []domain.Role{domain.RoleDelegate}}
+	step := func(in Input) Result {
+		return Step(Session{}, in, Facts{Now: at(9, 0), Channel: domain.Telegram, UserID: "1", ChatID: "1", Event: testEvent(),
+			Directory: testDirectory(), Person: &p, Proof: domain.ProofPhone, StateOf: p.ID, Tasks: tasks})
+	}
+	r := step(Input{Kind: InCommand, Command: "congviec"})
+	var data []string
+	for _, row := range r.Replies[0].Buttons {
+		data = append(data, row[0].Data)
+	}
+	if strings.Join(data, " ") != "cv:o:VP-01 cv:o:VP-01@hd" {
+		t.Fatalf("task buttons = %q", data)
+	}
+	r = step(Input{Kind: InButton, Data: "cv:s:doing:VP-01@hd"})
+	if len(r.Effects) != 1 || r.Effects[0].(domain.UpdateTask).EventID != "hd" || r.Effects[0].(domain.UpdateTask).Status != domain.TaskDoing {
+		t.Fatalf("effects = %+v", r.Effects)
+	}
+	r = step(Input{Kind: InButton, Data: "cv:s:doing:VP-01@other"})
+	if len(r.Effects) != 0 || r.Refused == "" {
+		t.Fatalf("a task of no event of theirs: %+v", r.Effects)
+	}
+	long := domain.Task{EventID: strings.Repeat("hoi-dong-tham-dinh-", 3), ID: "KL-2024-01"}
+	if ref := TaskRef(long, "pii-2024"); len("cv:s:blocked:"+ref) > 64 || !strings.HasPrefix(ref, "KL-2024-01@") {
+		t.Errorf("long event id: %q", ref)
+	}
+}

@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"maps"
 	"strconv"
 	"strings"
@@ -78,12 +80,19 @@ func (r *stepper) taskRef(t domain.Task) string {
 }
 
 // TaskRef is taskRef for the bot layer and the scheduler: served is the
-// deployment's served event.
+// deployment's served event. A long event id (config ids run to 64
+// characters) is named by a digest, so that a button's payload stays
+// within Telegram's 64 bytes.
 func TaskRef(t domain.Task, served string) string {
 	if t.EventID == "" || t.EventID == served {
 		return t.ID
 	}
-	return t.ID + "@" + t.EventID
+	ev := t.EventID
+	if len(ev) > 16 {
+		sum := sha256.Sum256([]byte(ev))
+		ev = hex.EncodeToString(sum[:5])
+	}
+	return t.ID + "@" + ev
 }
 
 func (r *stepper) taskAllowed() bool {

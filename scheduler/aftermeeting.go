@@ -182,7 +182,8 @@ func (s *Scheduler) taskReminder(w *world, lang domain.Lang, task domain.Task, a
 // event's carry the event.
 func (s *Scheduler) taskRef(t domain.Task) string {
 	if s.c.EventOnly {
-		return t.ID + "@" + s.c.Event.ID
+		t.EventID = s.c.Event.ID
+		return flows.TaskRef(t, "")
 	}
 	return t.ID
 }
