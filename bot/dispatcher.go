@@ -794,9 +794,6 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 			return f, false, fmt.Errorf("linked chats: %w", err)
 		}
 	}
-	if err := d.loadMeeting(ctx, in, s, &f); err != nil {
-		return f, false, err
-	}
 	// Load the state of the person this chat is, or is about to be.
 	who := ""
 	if f.Person != nil {
@@ -826,8 +823,11 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 	if err := d.eventFacts(ctx, &f, p.ID); err != nil {
 		return f, false, err
 	}
+	if err := d.loadMeeting(ctx, in, s, &f); err != nil { // after eventFacts: about the person's event
+		return f, false, err
+	}
 	if d.taskStore != nil && flows.WantsTasks(s, in.Input) {
-		if f.Tasks, err = d.taskStore.TasksOf(ctx, d.event.ID, p.ID, p.AgencyCode, p.Has(domain.RoleFocal)); err != nil {
+		if f.Tasks, err = d.tasksOf(ctx, p); err != nil {
 			return f, false, fmt.Errorf("tasks: %w", err)
 		}
 	}

@@ -24,7 +24,7 @@ type MeetingStore interface {
 	MeetingDocs(ctx context.Context, eventID string, withInternal bool) ([]domain.MeetingDoc, error)
 	AllowAnonymous(ctx context.Context, eventID string) (bool, error)
 	QuestionsSince(ctx context.Context, personID string, since time.Time) (int, error)
-	CheckedIn(ctx context.Context, personID string) (bool, error)
+	CheckedIn(ctx context.Context, eventID, personID string) (bool, error)
 	Vote(ctx context.Context, eventID string, id int64) (domain.Vote, error)
 	MyVote(ctx context.Context, voteID int64, personID string) (int, error)
 	MarkDocReceived(ctx context.Context, eventID string, id int64, personID string, at time.Time) error
@@ -58,16 +58,38 @@ func (d *Dispatcher) meetingConf() *Meeting {
 	return d.meeting
 }
 
-// loadMeeting fills f.Meeting for the meeting's inputs.
+// loadMeeting fills f.Meeting for the meeting's inputs, about the event
+// the input names or the person's event on now or next (after eventFacts).
 func (d *Dispatcher) loadMeeting(ctx context.Context, in Inbound, s flows.Session, f *flows.Facts) error {
 	m := d.meetingConf()
 	if m == nil || f.Person == nil || !flows.WantsMeeting(s, in.Input) {
 		return nil
 	}
-	ev, p := f.Event, f.Person
-	staff := p.Has(domain.RoleStaff) && f.Proof.Verified()
+	p := f.Person
 	mf := &flows.MeetingFacts{}
-	var err error
+	if id := flows.FeedbackButtonEvent(in.Input); id != "" {
+		// A feedback form comes after its event: any event on record.
+		recs, err := d.eventRecords(ctx)
+		if err != nil {
+			return fmt.Errorf("meeting facts: %w", err)
+		}
+		for _, r := range recs {
+			if r.Event.ID == id && r.Status != domain.StatusArchived {
+				mf.FeedbackEvent = id
+			}
+		}
+		f.Meeting = mf
+		return nil
+	}
+	ev, err := d.meetingEvent(ctx, s, in, f, mf)
+	if err != nil {
+		return fmt.Errorf("meeting facts: %w", err)
+	}
+	if ev == nil {
+		f.Meeting = mf // nothing named that the person may use, or a choice to make
+		return nil
+	}
+	staff := p.Has(domain.RoleStaff) && f.Proof.Verified()
 	if mf.Docs, err = m.Store.MeetingDocs(ctx, ev.ID, staff); err != nil {
 		return fmt.Errorf("meeting facts: %w", err)
 	}
@@ -88,13 +110,112 @@ func (d *Dispatcher) loadMeeting(ctx context.Context, in Inbound, s flows.Sessio
 			if mf.MyChoice, err = m.Store.MyVote(ctx, id, p.ID); err != nil {
 				return fmt.Errorf("meeting facts: %w", err)
 			}
-			if mf.CheckedIn, err = m.Store.CheckedIn(ctx, p.ID); err != nil {
+			if mf.CheckedIn, err = m.Store.CheckedIn(ctx, ev.ID, p.ID); err != nil {
 				return fmt.Errorf("meeting facts: %w", err)
 			}
 		}
 	}
 	f.Meeting = mf
 	return nil
+}
+
+// tasksOf are p's tasks in every event not archived, the served event's
+// first (/congviec; flows.TaskRef tells them apart).
+func (d *Dispatcher) tasksOf(ctx context.Context, p domain.Person) ([]domain.Task, error) {
+	out, err := d.taskStore.TasksOf(ctx, d.event.ID, p.ID, p.AgencyCode, p.Has(domain.RoleFocal))
+	if err != nil {
+		return nil, err
+	}
+	recs, err := d.eventRecords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		if r.Event.ID == d.event.ID || r.Status == domain.StatusArchived {
+			continue
+		}
+		ts, err := d.taskStore.TasksOf(ctx, r.Event.ID, p.ID, p.AgencyCode, p.Has(domain.RoleFocal))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ts...)
+	}
+	return out, nil
+}
+
+// eventRecords are the deployment's events (none with a single event).
+func (d *Dispatcher) eventRecords(ctx context.Context) ([]domain.EventRecord, error) {
+	if d.events == nil {
+		return nil, nil
+	}
+	return d.events(ctx)
+}
+
+// meetingEvent chooses the event a meeting input is about and puts it in
+// mf (Event, EventCode), or the events to choose from (Choices). An event
+// code from a button or the session counts only for an event the person
+// may use: one of theirs (Facts.Events), any open one for staff, the
+// served one; a vote's, any event (who voted is checked by the check-in).
+// Nil with no choices: the code named none of those.
+func (d *Dispatcher) meetingEvent(ctx context.Context, s flows.Session, in Inbound, f *flows.Facts, mf *flows.MeetingFacts) (*domain.Event, error) {
+	served := func() *domain.Event {
+		ev := f.Event
+		if ev == nil {
+			ev = d.event
+		}
+		return ev
+	}
+	code := flows.MeetingEventCode(s, in.Input)
+	if code == "" && flows.VoteButtonID(in.Input) > 0 {
+		// The served event's votes carry no code.
+		ev := served()
+		mf.Event = ev
+		return ev, nil
+	}
+	if code == "" {
+		cands := flows.MeetingCandidates(s, *f)
+		switch {
+		case len(cands) > 1:
+			mf.Choices = cands
+			return nil, nil
+		case len(cands) == 1:
+			ev := cands[0].Event
+			mf.Event, mf.EventCode = &ev, cands[0].Code
+			return &ev, nil
+		}
+		ev := served()
+		mf.Event = ev
+		return ev, nil
+	}
+	allowed := append(append([]domain.EventRecord{}, f.Events...), f.AllEvents...)
+	if flows.VoteButtonID(in.Input) > 0 {
+		recs, err := d.eventRecords(ctx)
+		if err != nil {
+			return nil, err
+		}
+		allowed = append(allowed, recs...)
+	}
+	for _, r := range allowed {
+		if r.Code == code {
+			ev := r.Event
+			mf.Event, mf.EventCode = &ev, r.Code
+			return &ev, nil
+		}
+	}
+	// The served event's own code (its record), when the person has no
+	// other events listed.
+	recs, err := d.eventRecords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		if r.Code == code && served() != nil && r.Event.ID == served().ID {
+			ev := served()
+			mf.Event, mf.EventCode = ev, r.Code
+			return ev, nil
+		}
+	}
+	return nil, nil
 }
 
 // meetingDocsTask sends the documents /tailieu listed, each as a file with
@@ -105,14 +226,37 @@ func (d *Dispatcher) meetingDocsTask(ctx context.Context, tc TaskContext) ([]flo
 	if !ok {
 		return nil, fmt.Errorf("documents: no person %q", tc.PersonID)
 	}
+	// The argument is "<event id>|<document ids>" (older sessions: the
+	// ids, for the served event).
+	ev := d.event
+	evID, list, ok := strings.Cut(tc.Task.Arg, "|")
+	if !ok {
+		evID, list = ev.ID, tc.Task.Arg
+	}
+	if evID != ev.ID {
+		recs, err := d.eventRecords(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("documents: %w", err)
+		}
+		ev = nil
+		for _, r := range recs {
+			if r.Event.ID == evID && (r.Invited(p.ID) || p.Has(domain.RoleStaff)) {
+				e := r.Event
+				ev = &e
+			}
+		}
+		if ev == nil {
+			return nil, fmt.Errorf("documents: %s may not have event %s's", p.ID, evID)
+		}
+	}
 	// The list is read again: what the person may see is decided here too,
 	// not only by the task's argument.
-	docs, err := m.Store.MeetingDocs(ctx, d.event.ID, p.Has(domain.RoleStaff) && tc.Verified)
+	docs, err := m.Store.MeetingDocs(ctx, ev.ID, p.Has(domain.RoleStaff) && tc.Verified)
 	if err != nil {
 		return nil, err
 	}
 	want := map[string]bool{}
-	for _, id := range strings.Split(tc.Task.Arg, ",") {
+	for _, id := range strings.Split(list, ",") {
 		want[id] = true
 	}
 	var replies []flows.Reply
@@ -122,14 +266,14 @@ func (d *Dispatcher) meetingDocsTask(ctx context.Context, tc TaskContext) ([]flo
 		}
 		link := ""
 		if m.Links != nil && !doc.Internal {
-			link = m.Links.URL(d.event.ID, doc.ID, p.ID)
+			link = m.Links.URL(ev.ID, doc.ID, p.ID)
 		}
-		rep := flows.DocumentMessage(tc.Lang, d.event, doc, link)
+		rep := flows.DocumentMessage(tc.Lang, ev, doc, link)
 		if err := ResolveBlob(m.Files, rep.File); err != nil {
 			return nil, err
 		}
 		replies = append(replies, rep)
-		if err := m.Store.MarkDocReceived(ctx, d.event.ID, doc.ID, p.ID, d.now()); err != nil {
+		if err := m.Store.MarkDocReceived(ctx, ev.ID, doc.ID, p.ID, d.now()); err != nil {
 			return nil, err
 		}
 	}

@@ -61,6 +61,9 @@ type Campaign struct {
 	// Tasks is the organisers' plan (tasks.csv beside event.yaml), when
 	// there is one.
 	Tasks []domain.Task
+	// Documents are the meeting's documents (documents.csv beside
+	// event.yaml and the files it lists), when there is one.
+	Documents []Document
 }
 
 //go:embed example
@@ -131,6 +134,7 @@ func Load(fsys fs.FS) (*Campaign, error) {
 		c.campaign = spec
 	}
 	c.Tasks = loadTasksFile(fsys, ev.ID, byID, ev.Location, &probs)
+	c.Documents = loadDocumentsFile(fsys, ev.Agenda, &probs)
 
 	if err := probs.err(); err != nil {
 		return nil, err

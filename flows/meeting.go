@@ -30,6 +30,18 @@ type MeetingFacts struct {
 	// MyChoice the person's current answer to it, 0 when none.
 	Vote     *domain.Vote
 	MyChoice int
+
+	// Event is the event the input is about, as the bot layer chose it
+	// (MeetingEventCode, else MeetingCandidates); nil: Facts.Event.
+	// EventCode is its code, carried by buttons and kept in the session
+	// while a question is being written ("" for the served event alone).
+	Event     *domain.Event
+	EventCode string
+	// Choices, when several of the person's events qualify and the input
+	// names none, are those events: the step asks which.
+	Choices []domain.EventRecord
+	// FeedbackEvent is the event a feedback button names, when it exists.
+	FeedbackEvent string
 }
 
 // Bounds on what a delegate can send.
@@ -50,8 +62,11 @@ const (
 	btnMtPrefix  = "mt:"
 	btnMtSubject = "mt:s:" // + "a<no>" (agenda item, 0: general) or "d<id>" (document)
 	btnMtAnon    = "mt:anon:"
-	btnMtVote    = "mt:v:" // + "<vote id>:<choice>"
+	btnMtVote    = "mt:v:" // + "<vote id>:<choice>" [+ ":<event code>"]
 	btnMtDocs    = "mt:docs"
+	btnMtEvent   = "mt:e:" // + "<event code>:<docs|ask|speak>": the event a command is about
+
+	draftMtEvent = "mev" // Draft: the code of the event a question is for
 )
 
 var meetingCommands = map[string]string{
@@ -67,9 +82,92 @@ func WantsMeeting(s Session, in Input) bool {
 		_, ok := meetingCommands[in.Command]
 		return ok
 	case InButton:
-		return strings.HasPrefix(in.Data, btnMtPrefix)
+		return strings.HasPrefix(in.Data, btnMtPrefix) || (strings.HasPrefix(in.Data, btnFeedback) && in.Data != btnFeedbackSkip)
 	}
 	return strings.HasPrefix(s.State, "mt_")
+}
+
+// FeedbackButtonEvent is the event id a feedback button names, "" when
+// the input is none: the bot layer checks it exists.
+func FeedbackButtonEvent(in Input) string {
+	if in.Kind != InButton || in.Data == btnFeedbackSkip {
+		return ""
+	}
+	rest, ok := strings.CutPrefix(in.Data, btnFeedback)
+	if !ok {
+		return ""
+	}
+	_, ev, _ := strings.Cut(rest, ":")
+	return ev
+}
+
+// MeetingEventCode is the code of the event a meeting input names: its
+// button's (choosing the event, a vote, the documents), or, while a
+// question is being written, the one it was started for; "" when none.
+func MeetingEventCode(s Session, in Input) string {
+	if in.Kind == InButton {
+		d := in.Data
+		switch {
+		case strings.HasPrefix(d, btnMtEvent):
+			rest := strings.TrimPrefix(d, btnMtEvent)
+			if i := strings.LastIndexByte(rest, ':'); i > 0 {
+				return rest[:i]
+			}
+			return ""
+		case strings.HasPrefix(d, btnMtDocs+":"):
+			return strings.TrimPrefix(d, btnMtDocs+":")
+		case strings.HasPrefix(d, btnMtVote):
+			if parts := strings.SplitN(strings.TrimPrefix(d, btnMtVote), ":", 3); len(parts) == 3 {
+				return parts[2]
+			}
+			return ""
+		}
+	}
+	if in.Kind != InCommand && strings.HasPrefix(s.State, "mt_") {
+		return s.Draft[draftMtEvent]
+	}
+	return ""
+}
+
+// MeetingCandidates are the events a meeting command that names none may
+// be about (several: the step asks which; none: Facts.Event). For staff
+// who chose an event with /sukien, that one. Otherwise among the events
+// the person is invited to (Facts.Events): those on now (from midnight of
+// their day until they end), else the next one and any other starting on
+// the same day.
+func MeetingCandidates(s Session, f Facts) []domain.EventRecord {
+	if s.StaffEvent != "" && f.Person != nil && f.Person.Has(domain.RoleStaff) {
+		for _, rec := range f.AllEvents {
+			if rec.Code == s.StaffEvent {
+				return []domain.EventRecord{rec}
+			}
+		}
+	}
+	day := func(rec domain.EventRecord) time.Time {
+		loc := rec.Event.Location
+		if loc == nil {
+			loc = time.UTC
+		}
+		st := rec.Event.Start.In(loc)
+		return time.Date(st.Year(), st.Month(), st.Day(), 0, 0, 0, 0, loc)
+	}
+	var now []domain.EventRecord
+	for _, rec := range f.Events {
+		if !f.Now.Before(day(rec)) && f.Now.Before(rec.Event.End) {
+			now = append(now, rec)
+		}
+	}
+	if len(now) > 0 || len(f.Events) == 0 {
+		return now
+	}
+	next := day(f.Events[0]) // soonest first
+	var out []domain.EventRecord
+	for _, rec := range f.Events {
+		if day(rec).Equal(next) {
+			out = append(out, rec)
+		}
+	}
+	return out
 }
 
 // VoteButtonID returns the vote a button names, 0 when none: the bot layer
@@ -115,8 +213,51 @@ func QuestionWindow(ev *domain.Event) (from, to time.Time) {
 	return from, to
 }
 
+// useMeetingEvent makes the facts about the event the bot layer chose
+// for the meeting input.
+func (r *stepper) useMeetingEvent() bool {
+	if m := r.f.Meeting; m != nil && m.Event != nil {
+		r.f.Event = m.Event
+		return true
+	}
+	// A question started for an event that is no longer the person's (closed,
+	// archived, over): not sent to another.
+	return !(strings.HasPrefix(r.s.State, "mt_") && r.s.Draft[draftMtEvent] != "")
+}
+
+// meetingEventGone ends a meeting form whose event is gone.
+func (r *stepper) meetingEventGone() {
+	r.refused = "meeting event gone"
+	r.reset()
+	r.say(r.t("event_gone"))
+	r.menu()
+}
+
+// withMeetingEvent is a button payload carrying the meeting's event code.
+func (r *stepper) withMeetingEvent(data string) string {
+	if code := r.meeting().EventCode; code != "" {
+		return data + ":" + code
+	}
+	return data
+}
+
+// pickMeetingEvent asks which event a command is about.
+func (r *stepper) pickMeetingEvent(kind string) {
+	var rows [][]Button
+	for _, rec := range r.meeting().Choices {
+		ev := rec.Event
+		rows = append(rows, []Button{{clip(FormatDate(r.s.Lang, ev.Start.In(r.locOf(ev)))+" · "+ev.Name(r.s.Lang), 48), btnMtEvent + rec.Code + ":" + kind}})
+	}
+	r.say(r.t("mt_pick_event"), rows...)
+}
+
 func (r *stepper) meetingCommand(kind string) {
 	r.reset()
+	if m := r.meeting(); m.Event == nil && len(m.Choices) > 1 {
+		r.pickMeetingEvent(kind)
+		return
+	}
+	r.useMeetingEvent()
 	switch kind {
 	case "docs":
 		r.meetingDocs()
@@ -158,7 +299,7 @@ func (r *stepper) meetingDocs() {
 		ids = append(ids, strconv.FormatInt(d.ID, 10))
 	}
 	r.say(b.String())
-	r.tasks = append(r.tasks, Task{Name: "meeting_docs", Arg: strings.Join(ids, ",")})
+	r.tasks = append(r.tasks, Task{Name: "meeting_docs", Arg: r.f.Event.ID + "|" + strings.Join(ids, ",")})
 }
 
 // docLabel names a document with its agenda item.
@@ -208,7 +349,7 @@ func (r *stepper) startQuestion() {
 	if !r.mayAsk() {
 		return
 	}
-	r.s.Draft = map[string]string{}
+	r.s.Draft = map[string]string{draftMtEvent: r.meeting().EventCode}
 	if text := strings.TrimSpace(r.in.Text); text != "" {
 		if !r.questionText(text, MaxQuestionLen) {
 			return
@@ -268,7 +409,7 @@ func (r *stepper) startSpeak() {
 	if !r.mayAsk() {
 		return
 	}
-	r.s.Draft = map[string]string{}
+	r.s.Draft = map[string]string{draftMtEvent: r.meeting().EventCode}
 	if it, ok := DiscussionItem(r.f.Event); ok {
 		r.s.Draft["item"] = strconv.Itoa(it.No)
 	}
@@ -286,6 +427,10 @@ func (r *stepper) startSpeak() {
 
 // meetingAnswer takes typed text in a meeting state.
 func (r *stepper) meetingAnswer() {
+	if !r.useMeetingEvent() {
+		r.meetingEventGone()
+		return
+	}
 	switch r.s.State {
 	case stateMtSubject:
 		r.say(r.t("use_buttons"), r.subjectButtons()...)
@@ -366,7 +511,24 @@ func (r *stepper) meetingButton(d string) bool {
 		return false
 	}
 	switch {
-	case d == btnMtDocs:
+	case strings.HasPrefix(d, btnMtEvent):
+		kind := d[strings.LastIndexByte(d, ':')+1:]
+		if m := r.meeting(); m.Event == nil || (kind != "docs" && kind != "ask" && kind != "speak") {
+			r.refused = "unknown meeting event"
+			r.reset()
+			r.say(r.t("event_gone"))
+			r.menu()
+			return true
+		}
+		r.meetingCommand(kind)
+		return true
+	}
+	if !r.useMeetingEvent() {
+		r.meetingEventGone()
+		return true
+	}
+	switch {
+	case d == btnMtDocs || strings.HasPrefix(d, btnMtDocs+":"):
 		r.reset()
 		r.meetingDocs()
 	case strings.HasPrefix(d, btnMtSubject):
@@ -432,9 +594,9 @@ func (r *stepper) meetingButton(d string) bool {
 
 func (r *stepper) vote(d string) {
 	m := r.meeting()
-	parts := strings.Split(strings.TrimPrefix(d, btnMtVote), ":")
+	parts := strings.SplitN(strings.TrimPrefix(d, btnMtVote), ":", 3)
 	v := m.Vote
-	if v == nil || len(parts) != 2 || v.EventID != r.f.Event.ID || strconv.FormatInt(v.ID, 10) != parts[0] {
+	if v == nil || len(parts) < 2 || v.EventID != r.f.Event.ID || strconv.FormatInt(v.ID, 10) != parts[0] {
 		r.refused = "unknown vote"
 		r.say(r.t("mt_v_gone"))
 		return
@@ -466,7 +628,7 @@ func (r *stepper) vote(d string) {
 
 // VoteMessage is a vote as delegates get it: the question and one button
 // per choice.
-func VoteMessage(lang domain.Lang, v domain.Vote) Reply {
+func VoteMessage(lang domain.Lang, v domain.Vote, eventCode string) Reply {
 	key := msg("mt_vote_ask")
 	if v.Kind == domain.VoteRating {
 		key = "mt_vote_rating"
@@ -475,6 +637,9 @@ func VoteMessage(lang domain.Lang, v domain.Vote) Reply {
 	var row []Button
 	for i, c := range v.Choices() {
 		b := Button{Label: clip(c, 40), Data: btnMtVote + strconv.FormatInt(v.ID, 10) + ":" + strconv.Itoa(i+1)}
+		if eventCode != "" {
+			b.Data += ":" + eventCode // the vote's event, among the person's several
+		}
 		if v.Kind == domain.VoteRating {
 			row = append(row, b)
 			continue
@@ -549,6 +714,7 @@ var meetingCatalogs = map[domain.Lang]map[msg]string{
 		"mt_answered_live": "💬 Câu hỏi của anh/chị «%s» đã được trả lời tại Hội nghị. Cảm ơn anh/chị.",
 		"mt_turn":          "🎤 Đến lượt anh/chị phát biểu về «%s». Xin anh/chị chuẩn bị; thư ký sẽ mời lên.",
 		"help_meeting":     "/tailieu — tài liệu Hội nghị\n/cauhoi — gửi câu hỏi, ý kiến\n/phatbieu — đăng ký phát biểu",
+		"mt_pick_event":    "Anh/chị được mời dự nhiều sự kiện trong thời gian này. Xin chọn sự kiện:",
 	},
 	domain.English: {
 		"mt_item":          "Item %d: %s",
@@ -583,6 +749,7 @@ var meetingCatalogs = map[domain.Lang]map[msg]string{
 		"mt_answered_live": "💬 Your question «%s» was answered at the conference. Thank you.",
 		"mt_turn":          "🎤 It is your turn to speak about «%s». Please get ready; the secretary will invite you.",
 		"help_meeting":     "/documents — the conference documents\n/question — send a question or comment\n/speak — ask to speak",
+		"mt_pick_event":    "You are invited to several events at this time. Please choose the event:",
 	},
 }
 

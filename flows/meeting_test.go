@@ -115,7 +115,7 @@ func TestMeetingSteps(t *testing.T) {
 		{name: "speaking request asks the topic", in: cmd("phatbieu", ""), now: during, m: &MeetingFacts{},
 			wantText: "phát biểu về nội dung gì", wantState: stateMtTopic},
 		{name: "documents for a delegate", in: cmd("tailieu", ""), now: during, m: &MeetingFacts{Docs: meetingDocs[:1]},
-			wantText: "Tài liệu Hội nghị (1)", wantTask: "meeting_docs:7"},
+			wantText: "Tài liệu Hội nghị (1)", wantTask: "meeting_docs:pii-2024|7"},
 		{name: "no documents yet", in: cmd("tailieu", ""), now: during, m: &MeetingFacts{},
 			wantText: "Chưa có tài liệu"},
 		{name: "vote before checking in", in: btn("mt:v:3:1"), now: during, m: &MeetingFacts{Vote: vote},
@@ -212,11 +212,11 @@ func TestMeetingCatalogsComplete(t *testing.T) {
 
 // The vote message: one button per option, a row of 1–5 for a rating.
 func TestVoteMessage(t *testing.T) {
-	r := VoteMessage(domain.English, domain.Vote{ID: 12, Question: "Rate the session", Kind: domain.VoteRating})
+	r := VoteMessage(domain.English, domain.Vote{ID: 12, Question: "Rate the session", Kind: domain.VoteRating}, "")
 	if len(r.Buttons) != 1 || len(r.Buttons[0]) != 5 || r.Buttons[0][4].Data != "mt:v:12:5" || !strings.Contains(r.Text, "Rate the session") {
 		t.Fatalf("rating message = %+v", r)
 	}
-	r = VoteMessage(domain.Vietnamese, domain.Vote{ID: 3, Question: "Thông qua?", Kind: domain.VoteOptions, Options: []string{"Có", "Không"}})
+	r = VoteMessage(domain.Vietnamese, domain.Vote{ID: 3, Question: "Thông qua?", Kind: domain.VoteOptions, Options: []string{"Có", "Không"}}, "")
 	if len(r.Buttons) != 2 || r.Buttons[1][0].Data != "mt:v:3:2" || r.Buttons[1][0].Label != "Không" {
 		t.Fatalf("options message = %+v", r)
 	}

@@ -52,6 +52,9 @@ func Step(s Session, in Input, f Facts) Result {
 		s.Lang = domain.Vietnamese
 	}
 	r := &stepper{s: s, f: f, in: in}
+	if f.Event != nil {
+		r.servedID = f.Event.ID // before selectEvent: task buttons name tasks against it
+	}
 	r.selectEvent()
 	r.selectCampaign()
 	r.run()
@@ -67,14 +70,15 @@ func Step(s Session, in Input, f Facts) Result {
 }
 
 type stepper struct {
-	s       Session
-	f       Facts
-	in      Input
-	replies []Reply
-	effects []domain.Effect
-	notices []Notice
-	tasks   []Task
-	refused string
+	s        Session
+	f        Facts
+	servedID string // the deployment's served event (Facts.Event before selectEvent)
+	in       Input
+	replies  []Reply
+	effects  []domain.Effect
+	notices  []Notice
+	tasks    []Task
+	refused  string
 }
 
 func (r *stepper) say(text string, buttons ...[]Button) {

@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"maps"
 	"strconv"
 	"strings"
@@ -61,13 +63,36 @@ func (r *stepper) taskCommand() {
 
 // myTask returns the task id among the person's own (Facts.Tasks): nobody
 // touches a task that is not theirs, whatever button they craft.
-func (r *stepper) myTask(id string) (domain.Task, bool) {
+func (r *stepper) myTask(ref string) (domain.Task, bool) {
 	for _, t := range r.f.Tasks {
-		if t.ID == id {
+		if r.taskRef(t) == ref {
 			return t, true
 		}
 	}
 	return domain.Task{}, false
+}
+
+// taskRef names a task in buttons and the session: its id for the served
+// event's, "id@event" for another event's (two events' plans may use the
+// same ids).
+func (r *stepper) taskRef(t domain.Task) string {
+	return TaskRef(t, r.servedID)
+}
+
+// TaskRef is taskRef for the bot layer and the scheduler: served is the
+// deployment's served event. A long event id (config ids run to 64
+// characters) is named by a digest, so that a button's payload stays
+// within Telegram's 64 bytes.
+func TaskRef(t domain.Task, served string) string {
+	if t.EventID == "" || t.EventID == served {
+		return t.ID
+	}
+	ev := t.EventID
+	if len(ev) > 16 {
+		sum := sha256.Sum256([]byte(ev))
+		ev = hex.EncodeToString(sum[:5])
+	}
+	return t.ID + "@" + ev
 }
 
 func (r *stepper) taskAllowed() bool {
@@ -96,7 +121,7 @@ func (r *stepper) taskList() {
 		b.WriteString("\n")
 		b.WriteString(r.taskLine(t))
 		if i < maxTaskButtons && t.Status != domain.TaskDone {
-			rows = append(rows, []Button{{clip(t.ID+" · "+t.Title, 40), btnTaskOpen + t.ID}})
+			rows = append(rows, []Button{{clip(t.ID+" · "+t.Title, 40), btnTaskOpen + r.taskRef(t)}})
 		}
 	}
 	r.say(b.String(), rows...)
@@ -192,8 +217,8 @@ func (r *stepper) openTask(id string) {
 		text += "\n" + r.t("task_card_late")
 	}
 	rows := [][]Button{
-		{{r.t("btn_task_doing"), btnTaskStatus + string(domain.TaskDoing) + ":" + t.ID}, {r.t("btn_task_done"), btnTaskStatus + string(domain.TaskDone) + ":" + t.ID}},
-		{{r.t("btn_task_blocked"), btnTaskStatus + string(domain.TaskBlocked) + ":" + t.ID}, {r.t("btn_task_note"), btnTaskNote + t.ID}},
+		{{r.t("btn_task_doing"), btnTaskStatus + string(domain.TaskDoing) + ":" + r.taskRef(t)}, {r.t("btn_task_done"), btnTaskStatus + string(domain.TaskDone) + ":" + r.taskRef(t)}},
+		{{r.t("btn_task_blocked"), btnTaskStatus + string(domain.TaskBlocked) + ":" + r.taskRef(t)}, {r.t("btn_task_note"), btnTaskNote + r.taskRef(t)}},
 		{{r.t("btn_task_list"), btnTaskList}},
 	}
 	r.say(text, rows...)
@@ -225,7 +250,7 @@ func (r *stepper) taskButton() bool {
 			r.taskList()
 			return true
 		}
-		r.s.State, r.s.Draft = stateTaskNote, map[string]string{"id": t.ID}
+		r.s.State, r.s.Draft = stateTaskNote, map[string]string{"id": r.taskRef(t)}
 		r.say(r.t("task_ask_note", t.ID, MaxTaskNote))
 	case strings.HasPrefix(d, btnTaskStatus):
 		r.reset()
@@ -248,7 +273,7 @@ func (r *stepper) taskButton() bool {
 		if status == domain.TaskDone && t.Kind == domain.TaskKindFollowUp {
 			// An agency reports a follow-up done with the result attached
 			// when it has one (a report, a decision): asked once, optional.
-			r.s.State, r.s.Draft = stateTaskFile, map[string]string{"id": t.ID}
+			r.s.State, r.s.Draft = stateTaskFile, map[string]string{"id": r.taskRef(t)}
 			r.say(r.t("task_ask_file", t.ID), []Button{{r.t("btn_task_nofile"), btnTaskNoFile}})
 			return true
 		}
@@ -274,10 +299,14 @@ func (r *stepper) taskButton() bool {
 }
 
 func (r *stepper) updateTask(t domain.Task, status domain.TaskStatus, note string, file *domain.Evidence) {
-	r.effects = append(r.effects, domain.UpdateTask{EventID: r.f.Event.ID, TaskID: t.ID, Status: status, Note: note, File: file,
+	ev := t.EventID
+	if ev == "" {
+		ev = r.f.Event.ID
+	}
+	r.effects = append(r.effects, domain.UpdateTask{EventID: ev, TaskID: t.ID, Status: status, Note: note, File: file,
 		By: r.f.Person.ID, Channel: r.f.Channel})
 	for i := range r.f.Tasks {
-		if r.f.Tasks[i].ID == t.ID {
+		if r.taskRef(r.f.Tasks[i]) == r.taskRef(t) {
 			r.f.Tasks = append([]domain.Task(nil), r.f.Tasks...)
 			if status != "" {
 				r.f.Tasks[i].Status = status
@@ -390,7 +419,8 @@ func (r *stepper) feedbackButton() bool {
 	// The form goes to attendees: delegates, substitutes, and staff who
 	// were checked in; a focal point who only supplies data has no say.
 	attendee := r.f.Person.Has(domain.RoleDelegate) || r.f.Person.Has(domain.RoleSubstitute) || r.f.Person.Has(domain.RoleStaff)
-	if err != nil || n < 1 || n > 5 || ev != r.f.Event.ID || !attendee {
+	known := ev == r.f.Event.ID || (r.f.Meeting != nil && r.f.Meeting.FeedbackEvent == ev && ev != "")
+	if err != nil || n < 1 || n > 5 || !known || !attendee {
 		r.refused = "feedback button"
 		r.say(r.t("stale_button"))
 		r.menu()
@@ -415,7 +445,7 @@ func (r *stepper) feedbackComment() {
 	}
 	ev := r.s.Draft["ev"]
 	r.reset()
-	if c == "" || ev != r.f.Event.ID {
+	if c == "" || ev == "" { // ev was checked when the rating was given
 		r.say(r.t("fb_thanks"))
 		return
 	}

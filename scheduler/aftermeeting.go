@@ -27,7 +27,7 @@ const (
 // check-ins (*postgres.Store and *sqlite.Store implement it).
 type PlanStore interface {
 	storage.TaskStore
-	CheckIns(ctx context.Context) (map[string]sqlstore.CheckIn, error)
+	EventCheckIns(ctx context.Context, eventID string) (map[string]sqlstore.CheckIn, error)
 }
 
 func init() {
@@ -64,7 +64,7 @@ func (s *Scheduler) meetingJobs() []*job {
 	// The tasks share the indicators' ladder: one schedule to explain and
 	// to tune.
 	if spec := s.sched.Job(JobIndicatorLadder); spec.Enabled {
-		jobs = append(jobs, &job{name: JobTaskLadder, occurrences: s.taskLadderJob(spec)})
+		jobs = append(jobs, &job{name: s.jobName(JobTaskLadder), occurrences: s.taskLadderJob(spec)})
 	}
 	spec, ok := s.sched.Jobs[JobFeedback]
 	if !ok {
@@ -72,7 +72,7 @@ func (s *Scheduler) meetingJobs() []*job {
 		spec = JobSpec{Enabled: true, At: []Offset{o}, Grace: -1}
 	}
 	if spec.Enabled {
-		jobs = append(jobs, &job{name: JobFeedback, occurrences: s.feedbackJob(spec)})
+		jobs = append(jobs, &job{name: s.jobName(JobFeedback), occurrences: s.feedbackJob(spec)})
 	}
 	return jobs
 }
@@ -175,7 +175,17 @@ func (s *Scheduler) taskReminder(w *world, lang domain.Lang, task domain.Task, a
 		parts = append(parts, t(lang, "task_followup", w.agencyName(task.AgencyCode, lang)))
 	}
 	parts = append(parts, "", t(lang, "task_tail"))
-	return []flows.Reply{{Text: joinLines(parts...), Buttons: [][]flows.Button{{{Label: t(lang, "btn_task_open"), Data: "cv:o:" + task.ID}}}}}
+	return []flows.Reply{{Text: joinLines(parts...), Buttons: [][]flows.Button{{{Label: t(lang, "btn_task_open"), Data: "cv:o:" + s.taskRef(task)}}}}}
+}
+
+// taskRef names a task in its reminder's button (flows.TaskRef): another
+// event's carry the event.
+func (s *Scheduler) taskRef(t domain.Task) string {
+	if s.c.EventOnly {
+		t.EventID = s.c.Event.ID
+		return flows.TaskRef(t, "")
+	}
+	return t.ID
 }
 
 // MeetingAttendees are who attended the event: those checked in, or, when
@@ -189,7 +199,7 @@ func (s *Scheduler) MeetingAttendees(ctx context.Context) ([]string, error) {
 }
 
 func (w *world) meetingAttendees(ctx context.Context) ([]string, error) {
-	checks, err := w.s.c.Plan.CheckIns(ctx)
+	checks, err := w.s.c.Plan.EventCheckIns(ctx, w.s.c.Event.ID)
 	if err != nil {
 		return nil, fmt.Errorf("check-ins: %w", err)
 	}

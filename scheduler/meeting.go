@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/bot"
@@ -65,20 +66,54 @@ func (s *Scheduler) meetingDocsJob(spec JobSpec) occFunc {
 			if d.CreatedAt.After(at) {
 				at = d.CreatedAt
 			}
-			if !at.After(from.Add(-docsOverlap)) || at.After(to) {
+			if at.After(to) {
 				continue
 			}
+			render := func(p domain.Person, lang domain.Lang) []flows.Reply {
+				link := ""
+				if s.c.DocLinks != nil {
+					link = s.c.DocLinks.URL(ev.ID, d.ID, p.ID)
+				}
+				return []flows.Reply{flows.DocumentMessage(lang, ev, d, link)}
+			}
+			renderSub := func(sub, _ domain.Person, lang domain.Lang) []flows.Reply { return render(sub, lang) }
+			// The same occurrence id as the delivery itself: whoever had the
+			// document is not sent it again.
+			id := ev.ID + ".doc" + strconv.FormatInt(d.ID, 10)
+			if at.After(from.Add(-docsOverlap)) {
+				out = append(out, occurrence{
+					id: id, at: at, grace: ev.End.Sub(at), expires: ev.End,
+					build: func(ctx context.Context, w *world) ([]delivery, error) {
+						return w.attendees(ctx, render, renderSub)
+					},
+				})
+				continue
+			}
+			// The documents went out already: who accepted (or named a
+			// substitute) since the last evaluation receives them now.
+			since := from.Add(-docsOverlap)
 			out = append(out, occurrence{
-				id: ev.ID + ".doc" + strconv.FormatInt(d.ID, 10), at: at, grace: ev.End.Sub(at), expires: ev.End,
+				id: id, at: to, grace: ev.End.Sub(to), expires: ev.End,
 				build: func(ctx context.Context, w *world) ([]delivery, error) {
-					render := func(p domain.Person, lang domain.Lang) []flows.Reply {
-						link := ""
-						if s.c.DocLinks != nil {
-							link = s.c.DocLinks.URL(ev.ID, d.ID, p.ID)
-						}
-						return []flows.Reply{flows.DocumentMessage(lang, ev, d, link)}
+					rs, err := w.currentRSVPs(ctx)
+					if err != nil {
+						return nil, err
 					}
-					return w.attendees(ctx, render, func(sub, _ domain.Person, lang domain.Lang) []flows.Reply { return render(sub, lang) })
+					all, err := w.attendees(ctx, render, renderSub)
+					if err != nil {
+						return nil, err
+					}
+					var late []delivery
+					for _, dl := range all {
+						who := dl.personID // the delegate whose answer it follows
+						if dl.recipient != "" {
+							who = strings.TrimPrefix(dl.recipient, "sub:")
+						}
+						if r, ok := rs[who]; ok && r.At.After(since) {
+							late = append(late, dl)
+						}
+					}
+					return late, nil
 				},
 			})
 		}
@@ -97,7 +132,7 @@ func (s *Scheduler) SendVote(ctx context.Context, v domain.Vote, personIDs []str
 			out := make([]delivery, 0, len(personIDs))
 			for _, id := range personIDs {
 				out = append(out, delivery{personID: id, render: func(lang domain.Lang) []flows.Reply {
-					return []flows.Reply{flows.VoteMessage(lang, v)}
+					return []flows.Reply{flows.VoteMessage(lang, v, s.c.EventCode)}
 				}})
 			}
 			return out, nil

@@ -162,6 +162,11 @@ type Config struct {
 	// EventOnly leaves out the data campaign's jobs: set for every event
 	// but the one the campaign runs with.
 	EventOnly bool
+	// AfterOnly, in a Config that Events returns, runs only the event's
+	// meeting jobs that outlive its answers (documents while it is not
+	// over, the plan's and follow-ups' ladder, the feedback form): set for
+	// an event whose answers are closed or that is over.
+	AfterOnly bool
 
 	// Meeting lists the event's documents (job meeting_documents; nil: the
 	// job does nothing), Files reads them, DocLinks signs their web links
@@ -187,13 +192,51 @@ type Config struct {
 var eventJobs = map[string]bool{JobAgendaDayBefore: true, JobAgendaMorning: true, JobSpeaker: true, JobAgendaChange: true,
 	JobRSVPChaser: true, JobStaffSummary: true}
 
+// meetingEventJobs are the meeting's jobs every event runs for itself
+// (issue 15). The served event's keep their plain names, so that the outbox
+// keys already written stay valid; another event's are named after it.
+var meetingEventJobs = map[string]bool{JobMeetingDocs: true, JobTaskLadder: true, JobFeedback: true}
+
 // jobName is a job's name in the outbox and the jobs' bookkeeping.
 func (s *Scheduler) jobName(name string) string {
-	if s.c.EventKey != "" && eventJobs[name] {
+	if s.c.EventKey != "" && (eventJobs[name] || (s.c.EventOnly && meetingEventJobs[name])) {
 		return s.c.EventKey + "/" + name
 	}
 	return name
 }
+
+// ForEvent returns the scheduler that runs eventID's jobs: this one for its
+// own event (or ""), else the other event's (false when it runs none, e.g. an
+// archived event). An event not known yet (created since the last
+// evaluation, or in a process that is not the leader) is looked for in
+// Config.Events again.
+func (s *Scheduler) ForEvent(ctx context.Context, eventID string) (*Scheduler, bool) {
+	if eventID == "" || (s.c.Event != nil && s.c.Event.ID == eventID) {
+		return s, true
+	}
+	find := func() (*Scheduler, bool) {
+		for _, o := range s.otherEvents() {
+			if o.c.Event.ID == eventID {
+				return o, true
+			}
+		}
+		return nil, false
+	}
+	if o, ok := find(); ok {
+		return o, true
+	}
+	if err := s.refreshEvents(ctx, s.c.Now()); err != nil {
+		s.log.Warn("scheduler: other events", "err", err)
+	}
+	return find()
+}
+
+// Event is the event this scheduler's jobs are about.
+func (s *Scheduler) Event() *domain.Event { return s.c.Event }
+
+// AfterOnly reports whether this event's scheduler runs only the jobs of
+// after the meeting (the event is closed or over): no RSVP reminders.
+func (s *Scheduler) AfterOnly() bool { return s.c.AfterOnly }
 
 // AddEvent has the scheduler evaluate the jobs of one more event: c is
 // that event's Config (Event, EventKey, RSVPs, Invited, Schedule; the
@@ -217,7 +260,7 @@ func (s *Scheduler) child(c Config) (*Scheduler, error) {
 	}
 	base := s.c
 	base.Event, base.EventKey, base.RSVPs, base.Invited, base.Schedule = c.Event, c.EventKey, c.RSVPs, c.Invited, c.Schedule
-	base.EventCode, base.EventVersion = c.EventCode, c.EventVersion
+	base.EventCode, base.EventVersion, base.AfterOnly = c.EventCode, c.EventVersion, c.AfterOnly
 	base.EventOnly, base.Events = true, nil
 	child, err := New(base)
 	if err != nil {
@@ -714,7 +757,7 @@ func (s *Scheduler) buildJobs() []*job {
 	var jobs []*job
 	add := func(name string, fn func(spec JobSpec) func(context.Context, *world, time.Time, time.Time) ([]occurrence, error)) {
 		spec := s.sched.Job(name)
-		if !spec.Enabled || (s.c.EventOnly && !eventJobs[name]) {
+		if !spec.Enabled || (s.c.EventOnly && !eventJobs[name] && !meetingEventJobs[name]) || (s.c.AfterOnly && !meetingEventJobs[name]) {
 			return
 		}
 		jobs = append(jobs, &job{name: s.jobName(name), occurrences: fn(spec)})
@@ -733,13 +776,8 @@ func (s *Scheduler) buildJobs() []*job {
 	add(JobIndicatorEscalation, s.escalationJob)
 	add(JobIndicatorDigest, s.digestJob)
 	add(JobMeetingDocs, s.meetingDocsJob)
-	if s.c.EventOnly {
-		// The plan's tasks and the feedback form follow the deployment's
-		// current event (the console and chat pages are about it); another
-		// event's scheduler sharing their job names would share their
-		// bookkeeping.
-		return jobs
-	}
+	// The plan's tasks and the feedback form run for every event, each its
+	// own (another event's named after it: jobName).
 	return append(jobs, s.meetingJobs()...)
 }
 

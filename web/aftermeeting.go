@@ -42,20 +42,20 @@ func init() {
 
 // planRoutes registers the plan and after-meeting pages; called by Routes.
 func (c *Console) planRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /admin/tasks", c.get(c.serveTasks))
-	mux.Handle("POST /admin/tasks", c.post(c.serveTaskCreate))
-	mux.Handle("GET /admin/tasks/{id}", c.get(c.serveTask))
-	mux.Handle("POST /admin/tasks/{id}", c.post(c.serveTaskSave))
-	mux.Handle("GET /admin/tasks/{id}/file/{sha}", c.get(c.serveTaskFile))
-	mux.Handle("GET /admin/conclusions", c.get(c.serveConclusions))
-	mux.Handle("GET /admin/conclusions/new", c.get(c.serveConclusionNew))
-	mux.Handle("POST /admin/conclusions", c.post(c.serveConclusionCreate))
-	mux.Handle("GET /admin/conclusions/{id}", c.get(c.serveConclusion))
-	mux.Handle("POST /admin/conclusions/{id}", c.post(c.serveConclusionSave))
-	mux.Handle("POST /admin/conclusions/{id}/send", c.post(c.serveConclusionSend))
-	mux.Handle("GET /admin/conclusions/{id}/text", c.get(c.serveConclusionText))
-	mux.Handle("GET /admin/feedback", c.get(c.serveFeedback))
-	mux.Handle("GET /admin/feedback/export.csv", c.get(c.serveFeedbackCSV))
+	mux.Handle("GET /admin/tasks", c.get(c.forEvent(c.serveTasks)))
+	mux.Handle("POST /admin/tasks", c.post(c.forEvent(c.serveTaskCreate)))
+	mux.Handle("GET /admin/tasks/{id}", c.get(c.forEvent(c.serveTask)))
+	mux.Handle("POST /admin/tasks/{id}", c.post(c.forEvent(c.serveTaskSave)))
+	mux.Handle("GET /admin/tasks/{id}/file/{sha}", c.get(c.forEvent(c.serveTaskFile)))
+	mux.Handle("GET /admin/conclusions", c.get(c.forEvent(c.serveConclusions)))
+	mux.Handle("GET /admin/conclusions/new", c.get(c.forEvent(c.serveConclusionNew)))
+	mux.Handle("POST /admin/conclusions", c.post(c.forEvent(c.serveConclusionCreate)))
+	mux.Handle("GET /admin/conclusions/{id}", c.get(c.forEvent(c.serveConclusion)))
+	mux.Handle("POST /admin/conclusions/{id}", c.post(c.forEvent(c.serveConclusionSave)))
+	mux.Handle("POST /admin/conclusions/{id}/send", c.post(c.forEvent(c.serveConclusionSend)))
+	mux.Handle("GET /admin/conclusions/{id}/text", c.get(c.forEvent(c.serveConclusionText)))
+	mux.Handle("GET /admin/feedback", c.get(c.forEvent(c.serveFeedback)))
+	mux.Handle("GET /admin/feedback/export.csv", c.get(c.forEvent(c.serveFeedbackCSV)))
 	mux.HandleFunc("GET /thongbao/{token}", c.servePublicConclusion)
 }
 
@@ -96,11 +96,11 @@ type taskForm struct {
 // liveTasks are the event's tasks that are someone's: the plan's, and the
 // follow-ups of notices already sent (a draft's are shown on its page).
 func (c *Console) liveTasks(ctx context.Context) ([]domain.Task, error) {
-	tasks, err := c.cfg.Plan.Tasks(ctx, c.cfg.Event.ID)
+	tasks, err := c.cfg.Plan.Tasks(ctx, c.eventID(ctx))
 	if err != nil {
 		return nil, err
 	}
-	notices, err := c.cfg.Plan.Conclusions(ctx, c.cfg.Event.ID)
+	notices, err := c.cfg.Plan.Conclusions(ctx, c.eventID(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ func (c *Console) readTaskForm(r *http.Request, cur *domain.Task) (taskForm, dom
 		Clock: strings.TrimSpace(r.PostFormValue("clock")), Status: r.PostFormValue("status"), Note: strings.TrimSpace(r.PostFormValue("note")),
 		Errors: map[string]string{}}
 	f.Version, _ = strconv.Atoi(r.PostFormValue("version"))
-	t := domain.Task{EventID: c.cfg.Event.ID, ID: f.ID, Kind: domain.TaskKindPlan, Title: f.Title, Unit: f.Unit, OwnerID: f.Owner,
+	t := domain.Task{EventID: c.eventID(r.Context()), ID: f.ID, Kind: domain.TaskKindPlan, Title: f.Title, Unit: f.Unit, OwnerID: f.Owner,
 		Status: domain.TaskStatus(f.Status), Note: f.Note}
 	if cur != nil {
 		f.ID, t.ID, t.Kind, f.FollowUp = cur.ID, cur.ID, cur.Kind, cur.Kind == domain.TaskKindFollowUp
@@ -304,7 +304,7 @@ type taskChange struct {
 
 func (c *Console) loadTask(w http.ResponseWriter, r *http.Request, s *session) (domain.Task, bool) {
 	return loadPlanRecord(c, w, r, s, "task", func(p storage.TaskStore) (domain.Task, error) {
-		return p.Task(r.Context(), c.cfg.Event.ID, r.PathValue("id"))
+		return p.Task(r.Context(), c.eventID(r.Context()), r.PathValue("id"))
 	}, "Không tìm thấy công việc", "Không có công việc này trong kế hoạch.")
 }
 
@@ -339,7 +339,7 @@ func (c *Console) serveTask(w http.ResponseWriter, r *http.Request, s *session) 
 }
 
 func (c *Console) renderTask(w http.ResponseWriter, r *http.Request, s *session, status int, t domain.Task, f taskForm) {
-	h, err := c.cfg.Plan.TaskHistory(r.Context(), c.cfg.Event.ID, t.ID)
+	h, err := c.cfg.Plan.TaskHistory(r.Context(), c.eventID(r.Context()), t.ID)
 	if err != nil {
 		c.oops(w, r, s, "task history", err)
 		return
@@ -391,7 +391,7 @@ func (c *Console) serveTaskFile(w http.ResponseWriter, r *http.Request, s *sessi
 	if !ok {
 		return
 	}
-	h, err := c.cfg.Plan.TaskHistory(r.Context(), c.cfg.Event.ID, t.ID)
+	h, err := c.cfg.Plan.TaskHistory(r.Context(), c.eventID(r.Context()), t.ID)
 	if err != nil {
 		c.oops(w, r, s, "task history", err)
 		return
@@ -460,7 +460,7 @@ func (c *Console) serveConclusions(w http.ResponseWriter, r *http.Request, s *se
 	if !c.meeting(w, r, s) {
 		return
 	}
-	list, err := c.cfg.Plan.Conclusions(r.Context(), c.cfg.Event.ID)
+	list, err := c.cfg.Plan.Conclusions(r.Context(), c.eventID(r.Context()))
 	if err != nil {
 		c.oops(w, r, s, "conclusions", err)
 		return
@@ -488,14 +488,14 @@ func (c *Console) serveConclusionNew(w http.ResponseWriter, r *http.Request, s *
 	}
 	attendees := 0
 	if c.cfg.Attendees != nil {
-		ids, err := c.cfg.Attendees(r.Context())
+		ids, err := c.cfg.Attendees(r.Context(), c.eventID(r.Context()))
 		if err != nil {
 			c.oops(w, r, s, "attendees", err)
 			return
 		}
 		attendees = len(ids)
 	}
-	title, body := flows.ConclusionTemplate(c.cfg.Event, flows.ConclusionChair(c.cfg.Event), attendees)
+	title, body := flows.ConclusionTemplate(c.meetingEvent(r.Context()), flows.ConclusionChair(c.meetingEvent(r.Context())), attendees)
 	c.renderConclusionForm(w, r, s, http.StatusOK, &conclusionForm{Title: title, Body: body})
 }
 
@@ -521,9 +521,9 @@ func (c *Console) readConclusion(r *http.Request, id string) (*conclusionForm, d
 	tasks, probs := flows.ParseFollowUps(f.FollowUps, id, c.cfg.Directory(), c.loc, c.cfg.Now())
 	f.Errors = append(f.Errors, probs...)
 	for i := range tasks {
-		tasks[i].EventID = c.cfg.Event.ID
+		tasks[i].EventID = c.eventID(r.Context())
 	}
-	return f, domain.Conclusion{EventID: c.cfg.Event.ID, ID: id, Title: f.Title, Body: f.Body, FollowUps: tasks, CreatedBy: ""}
+	return f, domain.Conclusion{EventID: c.eventID(r.Context()), ID: id, Title: f.Title, Body: f.Body, FollowUps: tasks, CreatedBy: ""}
 }
 
 func (c *Console) serveConclusionCreate(w http.ResponseWriter, r *http.Request, s *session) {
@@ -548,7 +548,7 @@ func (c *Console) serveConclusionCreate(w http.ResponseWriter, r *http.Request, 
 
 func (c *Console) loadConclusion(w http.ResponseWriter, r *http.Request, s *session) (domain.Conclusion, bool) {
 	return loadPlanRecord(c, w, r, s, "conclusion", func(p storage.TaskStore) (domain.Conclusion, error) {
-		return p.Conclusion(r.Context(), c.cfg.Event.ID, r.PathValue("id"))
+		return p.Conclusion(r.Context(), c.eventID(r.Context()), r.PathValue("id"))
 	}, "Không tìm thấy thông báo", "Không có thông báo kết luận này.")
 }
 
@@ -558,7 +558,7 @@ func (c *Console) serveConclusion(w http.ResponseWriter, r *http.Request, s *ses
 		return
 	}
 	v := conclusionView{Notice: &cn, Sent: !cn.SentAt.IsZero(), Send: c.cfg.SendConclusion != nil, Agencies: c.cfg.Directory().Agencies(),
-		Preview: flows.ConclusionText(c.cfg.Event, c.cfg.Directory(), cn)}
+		Preview: flows.ConclusionText(c.meetingEvent(r.Context()), c.cfg.Directory(), cn)}
 	now := c.cfg.Now()
 	for _, t := range cn.FollowUps {
 		v.Tasks = append(v.Tasks, c.taskRow(t, now))
@@ -633,17 +633,22 @@ func (c *Console) serveConclusionSend(w http.ResponseWriter, r *http.Request, s 
 	c.redirect(w, r, "/admin/conclusions/"+cn.ID, "concl_sent")
 }
 
-func (c *Console) writeConclusionText(w http.ResponseWriter, cn domain.Conclusion) {
+func (c *Console) writeConclusionText(ctx context.Context, w http.ResponseWriter, cn domain.Conclusion) {
+	ev, ok := c.eventByID(ctx, cn.EventID)
+	if !ok {
+		http.Error(w, "Không tìm thấy thông báo.", http.StatusNotFound)
+		return
+	}
 	securityHeaders(w)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="thong-bao-ket-luan-`+cn.ID+`.txt"`)
 	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write([]byte(flows.ConclusionText(c.cfg.Event, c.cfg.Directory(), cn)))
+	_, _ = w.Write([]byte(flows.ConclusionText(ev, c.cfg.Directory(), cn)))
 }
 
 func (c *Console) serveConclusionText(w http.ResponseWriter, r *http.Request, s *session) {
 	if cn, ok := c.loadConclusion(w, r, s); ok {
-		c.writeConclusionText(w, cn)
+		c.writeConclusionText(r.Context(), w, cn)
 	}
 }
 
@@ -663,7 +668,7 @@ func (c *Console) servePublicConclusion(w http.ResponseWriter, r *http.Request) 
 		http.Error(w, "Liên kết không hợp lệ hoặc thông báo không còn.", http.StatusNotFound)
 		return
 	}
-	c.writeConclusionText(w, cn)
+	c.writeConclusionText(r.Context(), w, cn)
 }
 
 // --- feedback ------------------------------------------------------------------
@@ -685,7 +690,7 @@ type feedbackBar struct {
 }
 
 func (c *Console) feedbackRows(ctx context.Context) ([]feedbackRow, error) {
-	list, err := c.cfg.Plan.Feedback(ctx, c.cfg.Event.ID)
+	list, err := c.cfg.Plan.Feedback(ctx, c.eventID(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -743,7 +748,7 @@ func (c *Console) serveFeedbackCSV(w http.ResponseWriter, r *http.Request, s *se
 		recs = append(recs, []string{f.PersonID, f.Name, f.Agency, strconv.Itoa(f.Rating), f.Comment, f.At.In(c.loc).Format("2006-01-02 15:04")})
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="gop-y-`+c.cfg.Event.ID+`.csv"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="gop-y-`+c.eventID(r.Context())+`.csv"`)
 	if err := export.WriteTableCSV(w, []string{"Mã người", "Họ và tên", "Đơn vị", "Đánh giá (1-5)", "Góp ý", "Thời gian"}, recs); err != nil {
 		c.cfg.Log.Error("console: feedback export", "err", err)
 	}

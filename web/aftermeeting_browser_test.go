@@ -129,7 +129,7 @@ func TestMeetingPagesOnPhone(t *testing.T) {
 			}
 			return n, err
 		},
-		Attendees: sched.MeetingAttendees,
+		Attendees: func(ctx context.Context, _ string) ([]string, error) { return sched.MeetingAttendees(ctx) },
 	})
 	mux := http.NewServeMux()
 	console.Routes(mux)

@@ -202,6 +202,13 @@ func (c *Console) viewedEvent(w http.ResponseWriter, r *http.Request) (domain.Ev
 	if err != nil {
 		return domain.EventRecord{}, nil, err
 	}
+	return c.pickEvent(w, r, list), list, nil
+}
+
+// pickEvent is the event of list (the served one first) chosen by
+// ?event=ID (remembered in the cookie when w is not nil), else by the
+// cookie, else the first.
+func (c *Console) pickEvent(w http.ResponseWriter, r *http.Request, list []domain.EventRecord) domain.EventRecord {
 	find := func(id string) int {
 		for i, e := range list {
 			if id != "" && e.Event.ID == id {
@@ -215,14 +222,14 @@ func (c *Console) viewedEvent(w http.ResponseWriter, r *http.Request) (domain.Ev
 			http.SetCookie(w, &http.Cookie{Name: eventCookie, Value: list[i].Event.ID, Path: "/admin", HttpOnly: true,
 				Secure: c.secure(r), SameSite: http.SameSiteLaxMode, MaxAge: 30 * 24 * 3600})
 		}
-		return list[i], list, nil
+		return list[i]
 	}
 	if ck, err := r.Cookie(eventCookie); err == nil {
 		if i := find(ck.Value); i >= 0 {
-			return list[i], list, nil
+			return list[i]
 		}
 	}
-	return list[0], list, nil
+	return list[0]
 }
 
 // eventPeople is who an event's pages list: its invitees (everyone for an

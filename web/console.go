@@ -128,7 +128,7 @@ type Config struct {
 	SendConclusion func(ctx context.Context, c domain.Conclusion, link string) (int, error)
 	// Attendees returns who attended the event (the notice's template
 	// counts them).
-	Attendees func(ctx context.Context) ([]string, error)
+	Attendees func(ctx context.Context, eventID string) ([]string, error)
 	// EventsChanged, when set, is called after an event was created,
 	// cloned, given invitees, opened, closed or archived (the scheduler
 	// takes up its reminders at once).
@@ -557,6 +557,8 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 	v := view{Title: title, Data: data, Flash: flash(r.URL.Query().Get("msg"))}
 	if s != nil && followsEvent[page] {
 		c.switcher(w, r, &v)
+	} else {
+		c.eventView(r.Context(), &v) // the meeting's and plan's pages
 	}
 	if s != nil && followsCampaign[page] {
 		c.campaignSwitcher(w, r, &v)

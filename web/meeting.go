@@ -83,23 +83,136 @@ func (c *Console) meetingRoutes(mux *http.ServeMux) {
 	if c.cfg.Meeting == nil {
 		return
 	}
-	mux.Handle("GET /admin/meeting", c.get(c.serveMeeting))
-	mux.Handle("GET /admin/meeting/live", c.get(c.serveMeetingLive))
-	mux.Handle("POST /admin/meeting/settings", c.post(c.serveMeetingSettings))
-	mux.Handle("POST /admin/meeting/questions/{id}/{action}", c.post(c.serveQuestionAction))
-	mux.Handle("GET /admin/meeting/docs", c.get(c.serveMeetingDocs))
-	mux.Handle("POST /admin/meeting/docs", c.postLimit(c.serveMeetingDocUpload, bot.MaxDocumentSize))
-	mux.Handle("POST /admin/meeting/docs/{id}/delete", c.post(c.serveMeetingDocDelete))
-	mux.Handle("GET /admin/meeting/docs/{id}", c.get(c.serveMeetingDocFile))
-	mux.Handle("GET /admin/meeting/votes", c.get(c.serveVotes))
-	mux.Handle("POST /admin/meeting/votes", c.post(c.serveVoteOpen))
-	mux.Handle("POST /admin/meeting/votes/{id}/close", c.post(c.serveVoteClose))
-	mux.Handle("GET /admin/meeting/export.xlsx", c.get(c.serveMeetingExport))
+	mux.Handle("GET /admin/meeting", c.get(c.forEvent(c.serveMeeting)))
+	mux.Handle("GET /admin/meeting/live", c.get(c.forEvent(c.serveMeetingLive)))
+	mux.Handle("POST /admin/meeting/settings", c.post(c.forEvent(c.serveMeetingSettings)))
+	mux.Handle("POST /admin/meeting/questions/{id}/{action}", c.post(c.forEvent(c.serveQuestionAction)))
+	mux.Handle("GET /admin/meeting/docs", c.get(c.forEvent(c.serveMeetingDocs)))
+	mux.Handle("POST /admin/meeting/docs", c.postLimit(c.forEvent(c.serveMeetingDocUpload), bot.MaxDocumentSize))
+	mux.Handle("POST /admin/meeting/docs/{id}/delete", c.post(c.forEvent(c.serveMeetingDocDelete)))
+	mux.Handle("GET /admin/meeting/docs/{id}", c.get(c.forEvent(c.serveMeetingDocFile)))
+	mux.Handle("GET /admin/meeting/votes", c.get(c.forEvent(c.serveVotes)))
+	mux.Handle("POST /admin/meeting/votes", c.post(c.forEvent(c.serveVoteOpen)))
+	mux.Handle("POST /admin/meeting/votes/{id}/close", c.post(c.forEvent(c.serveVoteClose)))
+	mux.Handle("GET /admin/meeting/export.xlsx", c.get(c.forEvent(c.serveMeetingExport)))
 	mux.HandleFunc("GET /tailieu/{event}/{doc}/{person}/{sig}", c.serveDocLink)
 }
 
 func (c *Console) mstore() MeetingStore { return c.cfg.Meeting.Store }
-func (c *Console) eventID() string      { return c.cfg.Event.ID }
+
+// --- which event ------------------------------------------------------------------
+
+// The meeting's and the plan's pages are about the event chosen in the
+// console's switcher (?event=ID, remembered in the dp_event cookie), among
+// the served event and every event not archived: the after-meeting pages
+// are needed once an event is over. forEvent puts the choice in the
+// request's context; the pages read it with meetingEvent.
+
+type meetingEventKey struct{}
+
+type meetingChoice struct {
+	rec  domain.EventRecord
+	list []domain.EventRecord
+}
+
+// withMeetingEvent is ctx about rec.
+func withMeetingEvent(ctx context.Context, rec domain.EventRecord) context.Context {
+	return context.WithValue(ctx, meetingEventKey{}, meetingChoice{rec: rec})
+}
+
+// meetingEvent is the event a meeting or plan page is about: the one
+// chosen (forEvent), else the served event.
+func (c *Console) meetingEvent(ctx context.Context) *domain.Event {
+	if ch, ok := ctx.Value(meetingEventKey{}).(meetingChoice); ok {
+		ev := ch.rec.Event
+		return &ev
+	}
+	return c.cfg.Event
+}
+
+// meetingRecord is the record of meetingEvent (the served event's has no
+// invitee list: everyone is its guest).
+func (c *Console) meetingRecord(ctx context.Context) domain.EventRecord {
+	if ch, ok := ctx.Value(meetingEventKey{}).(meetingChoice); ok {
+		return ch.rec
+	}
+	return domain.EventRecord{Event: *c.cfg.Event, Status: domain.StatusOpen}
+}
+
+// eventID is the id of meetingEvent.
+func (c *Console) eventID(ctx context.Context) string { return c.meetingEvent(ctx).ID }
+
+// meetingEvents are the events the meeting's pages can be about: the
+// served one first, then every other not archived.
+func (c *Console) meetingEvents(ctx context.Context) ([]domain.EventRecord, error) {
+	out := []domain.EventRecord{{Event: *c.cfg.Event, Status: domain.StatusOpen}}
+	if c.cfg.Events == nil {
+		return out, nil
+	}
+	list, err := c.cfg.Events.Events(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range list {
+		switch {
+		case r.Event.ID == c.cfg.Event.ID:
+			out[0].Code = r.Code // everyone in the list is its guest
+		case r.Status != domain.StatusArchived:
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// eventByID is the event id names, archived or not (a sent notice's
+// link outlives its event).
+func (c *Console) eventByID(ctx context.Context, id string) (*domain.Event, bool) {
+	if id == c.cfg.Event.ID || c.cfg.Events == nil {
+		return c.cfg.Event, id == c.cfg.Event.ID
+	}
+	list, err := c.cfg.Events.Events(ctx)
+	if err != nil {
+		c.cfg.Log.Error("console: events", "err", err)
+		return nil, false
+	}
+	for _, r := range list {
+		if r.Event.ID == id {
+			ev := r.Event
+			return &ev, true
+		}
+	}
+	return nil, false
+}
+
+// forEvent runs h about the event chosen in the switcher.
+func (c *Console) forEvent(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		list, err := c.meetingEvents(r.Context())
+		if err != nil {
+			c.oops(w, r, s, "events", err)
+			return
+		}
+		rec := c.pickEvent(w, r, list)
+		h(w, r.WithContext(context.WithValue(r.Context(), meetingEventKey{}, meetingChoice{rec: rec, list: list})), s)
+	}
+}
+
+// eventView puts the page's event, and the switcher's choices, in v.
+func (c *Console) eventView(ctx context.Context, v *view) {
+	ch, ok := ctx.Value(meetingEventKey{}).(meetingChoice)
+	if !ok {
+		return
+	}
+	ev := ch.rec.Event
+	v.Event = &ev
+	if len(ch.list) < 2 {
+		return
+	}
+	now := c.cfg.Now()
+	for _, e := range ch.list {
+		v.Events = append(v.Events, deskEvent{ID: e.Event.ID, Name: e.Event.NameVI, Today: today(e.Event, now)})
+	}
+}
 
 // --- the live queue ------------------------------------------------------------
 
@@ -135,11 +248,11 @@ type meetingView struct {
 
 func (c *Console) meetingData(ctx context.Context, openVotesOnly bool) (meetingView, error) {
 	var v meetingView
-	qs, err := c.mstore().MeetingQuestions(ctx, c.eventID())
+	qs, err := c.mstore().MeetingQuestions(ctx, c.eventID(ctx))
 	if err != nil {
 		return v, err
 	}
-	docs, err := c.mstore().MeetingDocs(ctx, c.eventID(), true)
+	docs, err := c.mstore().MeetingDocs(ctx, c.eventID(ctx), true)
 	if err != nil {
 		return v, err
 	}
@@ -164,7 +277,7 @@ func (c *Console) meetingData(ctx context.Context, openVotesOnly bool) (meetingV
 			row.Subject = "📎 " + titles[q.DocumentID]
 		default:
 			row.Subject = "Chung"
-			for _, it := range c.cfg.Event.Agenda {
+			for _, it := range c.meetingEvent(ctx).Agenda {
 				if it.No == q.AgendaNo {
 					row.Subject = fmt.Sprintf("Mục %d: %s", it.No, it.TitleVI)
 				}
@@ -177,13 +290,13 @@ func (c *Console) meetingData(ctx context.Context, openVotesOnly bool) (meetingV
 			v.Done = append(v.Done, row)
 		}
 	}
-	if v.Anonymous, err = c.mstore().AllowAnonymous(ctx, c.eventID()); err != nil {
+	if v.Anonymous, err = c.mstore().AllowAnonymous(ctx, c.eventID(ctx)); err != nil {
 		return v, err
 	}
-	from, to := flows.QuestionWindow(c.cfg.Event)
+	from, to := flows.QuestionWindow(c.meetingEvent(ctx))
 	v.Window = c.fmtTime(from) + " – " + c.fmtTime(to)
 	v.Now = c.now().Format("15:04:05")
-	votes, err := c.mstore().Votes(ctx, c.eventID())
+	votes, err := c.mstore().Votes(ctx, c.eventID(ctx))
 	if err != nil {
 		return v, err
 	}
@@ -243,7 +356,9 @@ func (c *Console) serveMeeting(w http.ResponseWriter, r *http.Request, s *sessio
 		c.oops(w, r, s, "meeting", err)
 		return
 	}
-	c.renderView(w, s, http.StatusOK, "meeting", view{Title: "Câu hỏi và phát biểu", Data: v, Flash: flash(r.URL.Query().Get("msg"))})
+	pv := view{Title: "Câu hỏi và phát biểu", Data: v, Flash: flash(r.URL.Query().Get("msg"))}
+	c.eventView(r.Context(), &pv)
+	c.renderView(w, s, http.StatusOK, "meeting", pv)
 }
 
 // serveMeetingLive is the queue alone, for the page's refresh.
@@ -255,7 +370,7 @@ func (c *Console) serveMeetingLive(w http.ResponseWriter, r *http.Request, s *se
 		return
 	}
 	var b bytes.Buffer
-	if err := c.pages["meeting"].ExecuteTemplate(&b, "live", view{Data: v, CSRF: s.CSRF, Event: c.cfg.Event}); err != nil {
+	if err := c.pages["meeting"].ExecuteTemplate(&b, "live", view{Data: v, CSRF: s.CSRF, Event: c.meetingEvent(r.Context())}); err != nil {
 		c.cfg.Log.Error("console: render meeting live", "err", err)
 		http.Error(w, "", http.StatusInternalServerError)
 		return
@@ -266,7 +381,7 @@ func (c *Console) serveMeetingLive(w http.ResponseWriter, r *http.Request, s *se
 
 func (c *Console) serveMeetingSettings(w http.ResponseWriter, r *http.Request, s *session) {
 	on := r.PostFormValue("anonymous") == "on"
-	if err := c.mstore().SetAllowAnonymous(r.Context(), c.eventID(), on); err != nil {
+	if err := c.mstore().SetAllowAnonymous(r.Context(), c.eventID(r.Context()), on); err != nil {
 		c.oops(w, r, s, "meeting settings", err)
 		return
 	}
@@ -295,7 +410,7 @@ func (c *Console) serveQuestionAction(w http.ResponseWriter, r *http.Request, s 
 			c.redirect(w, r, "/admin/meeting", "meeting_long")
 			return
 		}
-		q, err := c.mstore().FinishQuestion(ctx, c.eventID(), id, status, answer, s.Person.ID, now)
+		q, err := c.mstore().FinishQuestion(ctx, c.eventID(ctx), id, status, answer, s.Person.ID, now)
 		if errors.Is(err, sqlstore.ErrQuestionDone) {
 			c.redirect(w, r, "/admin/meeting", "meeting_done")
 			return
@@ -316,7 +431,7 @@ func (c *Console) serveQuestionAction(w http.ResponseWriter, r *http.Request, s 
 			c.redirect(w, r, "/admin/meeting", "meeting_badmerge")
 			return
 		}
-		err = c.mstore().MergeQuestion(ctx, c.eventID(), id, into, s.Person.ID, now)
+		err = c.mstore().MergeQuestion(ctx, c.eventID(ctx), id, into, s.Person.ID, now)
 		if errors.Is(err, sqlstore.ErrQuestionDone) || errors.Is(err, storage.ErrNotFound) {
 			c.redirect(w, r, "/admin/meeting", "meeting_badmerge")
 			return
@@ -327,7 +442,7 @@ func (c *Console) serveQuestionAction(w http.ResponseWriter, r *http.Request, s 
 		}
 		c.audit(ctx, s.Person.ID, "meeting.question.merge", detail+" → "+strconv.FormatInt(into, 10))
 	case "up", "down":
-		if err := c.mstore().MoveQuestion(ctx, c.eventID(), id, action == "up"); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		if err := c.mstore().MoveQuestion(ctx, c.eventID(ctx), id, action == "up"); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			c.oops(w, r, s, "move question", err)
 			return
 		}
@@ -352,7 +467,7 @@ func (c *Console) tellAsker(ctx context.Context, q domain.Question) error {
 	if q.Status != domain.QuestionAnswered {
 		return nil
 	}
-	all, err := c.mstore().MeetingQuestions(ctx, c.eventID())
+	all, err := c.mstore().MeetingQuestions(ctx, c.eventID(ctx))
 	if err != nil {
 		return err
 	}
@@ -389,63 +504,54 @@ func (c *Console) serveMeetingDocs(w http.ResponseWriter, r *http.Request, s *se
 
 func (c *Console) renderDocs(w http.ResponseWriter, r *http.Request, s *session, status int, problem string) {
 	ctx := r.Context()
-	docs, err := c.mstore().MeetingDocs(ctx, c.eventID(), true)
+	docs, err := c.mstore().MeetingDocs(ctx, c.eventID(ctx), true)
 	if err != nil {
 		c.oops(w, r, s, "meeting documents", err)
 		return
 	}
-	stats, err := c.mstore().MeetingDocStats(ctx, c.eventID())
+	stats, err := c.mstore().MeetingDocStats(ctx, c.eventID(ctx))
 	if err != nil {
 		c.oops(w, r, s, "meeting document figures", err)
 		return
 	}
-	h, _, _, err := c.headcount(ctx)
+	h, _, _, err := c.headcountOf(ctx, c.meetingRecord(ctx))
 	if err != nil {
 		c.oops(w, r, s, "headcount", err)
 		return
 	}
-	v := docsView{Agenda: c.cfg.Event.Agenda, Invited: h.Total.Expected, MaxMB: bot.MaxDocumentSize >> 20}
+	v := docsView{Agenda: c.meetingEvent(ctx).Agenda, Invited: h.Total.Expected, MaxMB: bot.MaxDocumentSize >> 20}
 	for _, d := range docs {
 		row := docRow{MeetingDoc: d, Stats: stats[d.ID], Item: "Chung"}
-		for _, it := range c.cfg.Event.Agenda {
+		for _, it := range c.meetingEvent(ctx).Agenda {
 			if it.No == d.AgendaNo {
 				row.Item = fmt.Sprintf("Mục %d: %s", it.No, it.TitleVI)
 			}
 		}
 		v.Docs = append(v.Docs, row)
 	}
-	c.renderView(w, s, status, "meeting_docs", view{Title: "Tài liệu Hội nghị", Nav: "meeting", Data: v,
-		Error: problem, Flash: flash(r.URL.Query().Get("msg"))})
+	pv := view{Title: "Tài liệu Hội nghị", Nav: "meeting", Data: v,
+		Error: problem, Flash: flash(r.URL.Query().Get("msg"))}
+	c.eventView(r.Context(), &pv)
+	c.renderView(w, s, status, "meeting_docs", pv)
 }
 
 // Slides, besides the evidence kinds (PDF, Word, Excel, pictures).
 const (
-	mimePPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-	mimePPT  = "application/vnd.ms-powerpoint"
+	mimePPTX = files.MIMEPPTX
+	mimePPT  = files.MIMEPPT
 )
 
-// classifyDocument decides from a file's name and first bytes whether it is
-// a document a meeting takes, and its type: the evidence kinds
-// (files.Classify) and slides, the content agreeing with the name.
+// classifyDocument decides whether a file is a document a meeting takes
+// (files.ClassifyDocument).
 func classifyDocument(name string, head []byte) (string, bool) {
-	if m, ok := files.Classify(name, head); ok {
-		return m, true
-	}
-	ext := strings.ToLower(filepath.Ext(name))
-	switch {
-	case ext == ".pptx" && bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return mimePPTX, true
-	case ext == ".ppt" && bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}):
-		return mimePPT, true
-	}
-	return "", false
+	return files.ClassifyDocument(name, head)
 }
 
 func (c *Console) serveMeetingDocUpload(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	title := strings.Join(strings.Fields(r.PostFormValue("title")), " ")
 	item, _ := strconv.Atoi(r.PostFormValue("item"))
-	if _, ok := findItem(c.cfg.Event, item); !ok {
+	if _, ok := findItem(c.meetingEvent(ctx), item); !ok {
 		item = 0
 	}
 	f, fh, err := r.FormFile("file")
@@ -491,7 +597,7 @@ func (c *Console) serveMeetingDocUpload(w http.ResponseWriter, r *http.Request, 
 		c.oops(w, r, s, "store document", err)
 		return
 	}
-	d := domain.MeetingDoc{EventID: c.eventID(), AgendaNo: item, Title: title, FileName: name, MIME: mt, SHA256: sum, Size: size,
+	d := domain.MeetingDoc{EventID: c.eventID(ctx), AgendaNo: item, Title: title, FileName: name, MIME: mt, SHA256: sum, Size: size,
 		Internal: r.PostFormValue("internal") == "on", CreatedBy: s.Person.ID, CreatedAt: c.cfg.Now()}
 	id, err := c.mstore().AddMeetingDoc(ctx, d)
 	if err != nil {
@@ -523,7 +629,7 @@ func (c *Console) docID(w http.ResponseWriter, r *http.Request, s *session) (dom
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	var d domain.MeetingDoc
 	if err == nil {
-		d, err = c.mstore().MeetingDoc(r.Context(), c.eventID(), id)
+		d, err = c.mstore().MeetingDoc(r.Context(), c.eventID(r.Context()), id)
 	}
 	if err != nil {
 		if !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, strconv.ErrSyntax) {
@@ -540,7 +646,7 @@ func (c *Console) serveMeetingDocDelete(w http.ResponseWriter, r *http.Request, 
 	if !ok {
 		return
 	}
-	if err := c.mstore().DeleteMeetingDoc(r.Context(), c.eventID(), d.ID); err != nil {
+	if err := c.mstore().DeleteMeetingDoc(r.Context(), c.eventID(r.Context()), d.ID); err != nil {
 		c.oops(w, r, s, "delete document", err)
 		return
 	}
@@ -631,14 +737,16 @@ func (c *Console) renderVotes(w http.ResponseWriter, r *http.Request, s *session
 		c.oops(w, r, s, "check-ins", err)
 		return
 	}
-	c.renderView(w, s, status, "meeting_votes", view{Title: "Biểu quyết, lấy ý kiến", Nav: "meeting",
-		Data: votesView{Votes: v.Votes, CheckedIn: len(ids)}, Error: problem, Flash: flash(r.URL.Query().Get("msg"))})
+	pv := view{Title: "Biểu quyết, lấy ý kiến", Nav: "meeting",
+		Data: votesView{Votes: v.Votes, CheckedIn: len(ids)}, Error: problem, Flash: flash(r.URL.Query().Get("msg"))}
+	c.eventView(r.Context(), &pv)
+	c.renderView(w, s, status, "meeting_votes", pv)
 }
 
 // checkedInDelegates are who a vote goes to: delegates and substitutes who
 // checked in.
 func (c *Console) checkedInDelegates(ctx context.Context) ([]string, error) {
-	checks, err := c.cfg.Console.CheckIns(ctx)
+	_, checks, err := c.eventAnswers(ctx, c.eventID(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -682,7 +790,7 @@ func (c *Console) serveVoteOpen(w http.ResponseWriter, r *http.Request, s *sessi
 		c.renderVotes(w, r, s, http.StatusBadRequest, "Xin chọn kiểu biểu quyết.")
 		return
 	}
-	v := domain.Vote{EventID: c.eventID(), Question: question, Kind: kind, Options: options, Status: domain.VoteOpen,
+	v := domain.Vote{EventID: c.eventID(ctx), Question: question, Kind: kind, Options: options, Status: domain.VoteOpen,
 		CreatedBy: s.Person.ID, OpenedAt: c.cfg.Now()}
 	id, err := c.mstore().OpenVote(ctx, v)
 	if err != nil {
@@ -711,7 +819,7 @@ func (c *Console) serveVoteClose(w http.ResponseWriter, r *http.Request, s *sess
 		c.fail(w, r, s, http.StatusNotFound, "Không tìm thấy", "Không có biểu quyết này.")
 		return
 	}
-	if err := c.mstore().CloseVote(r.Context(), c.eventID(), id, c.cfg.Now()); err != nil {
+	if err := c.mstore().CloseVote(r.Context(), c.eventID(r.Context()), id, c.cfg.Now()); err != nil {
 		c.oops(w, r, s, "close vote", err)
 		return
 	}
@@ -799,7 +907,7 @@ func (c *Console) serveMeetingExport(w http.ResponseWriter, r *http.Request, s *
 	}
 	c.audit(ctx, s.Person.ID, "export", "meeting.xlsx")
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "hoi-nghi-" + c.eventID() + ".xlsx"}))
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "hoi-nghi-" + c.eventID(ctx) + ".xlsx"}))
 	_, _ = w.Write(buf.Bytes())
 }
 

@@ -110,15 +110,15 @@ func TestMeetingConsoleInBrowser(t *testing.T) {
 	until(t, ctx, "the new question without reloading", `document.querySelectorAll('#queue .q').length === 4 && document.querySelector('#queue .q .q-who').textContent === 'Lê Minh Cường'`)
 
 	// Give the floor; answer; merge the duplicate; move an item down.
-	do(t, ctx, "give the floor", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#q-%d form[action$="/call"] button`, id("P002")))))
+	do(t, ctx, "give the floor", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#q-%d form[action*="/call"] button`, id("P002")))))
 	until(t, ctx, "called", fmt.Sprintf(`!!document.querySelector('.flash') && document.querySelector('#q-%d .badge') !== null`, id("P002")))
 	do(t, ctx, "answer", chromedp.SendKeys(chromedp.CSS(fmt.Sprintf(`#q-%d input[name=answer]`, id("P001"))), "Từ ngân sách tỉnh năm 2026."),
-		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#q-%d form[action$="/answer"] button`, id("P001")))))
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#q-%d form[action*="/answer"] button`, id("P001")))))
 	until(t, ctx, "answered", fmt.Sprintf(`!!document.querySelector('.flash') && !document.getElementById('q-%d')`, id("P001")))
 	do(t, ctx, "merge", chromedp.SendKeys(chromedp.CSS(fmt.Sprintf(`#q-%d input[name=into]`, id("P003"))), fmt.Sprint(id("P001"))),
-		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#q-%d form[action$="/merge"] button`, id("P003")))))
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#q-%d form[action*="/merge"] button`, id("P003")))))
 	until(t, ctx, "merged", fmt.Sprintf(`!document.getElementById('q-%d')`, id("P003")))
-	do(t, ctx, "move down", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#q-%d form[action$="/down"] button`, id("P004")))))
+	do(t, ctx, "move down", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#q-%d form[action*="/down"] button`, id("P004")))))
 	until(t, ctx, "moved", fmt.Sprintf(`document.querySelector('#queue .q').id === 'q-%d'`, id("P002")))
 	notes := w.told.notices()
 	if len(notes) != 2 || notes[0].PersonID != "P002" || notes[0].Status != domain.QuestionCalled ||

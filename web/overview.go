@@ -323,7 +323,7 @@ func (c *Console) serveOverview(w http.ResponseWriter, r *http.Request, s *sessi
 		c.oops(w, r, s, "calendar", err)
 		return
 	}
-	v := overviewView{Headcount: h, Progress: p, LateTasks: c.LateTasks(r.Context()), Calendar: cal}
+	v := overviewView{Headcount: h, Progress: p, LateTasks: c.LateTasks(withMeetingEvent(r.Context(), rec)), Calendar: cal}
 	for _, p := range c.cfg.Directory().People() {
 		if !p.Has(domain.RoleDelegate) {
 			v.Others++

@@ -13,35 +13,23 @@ import (
 // and field.
 func TestCheckRefusesSharedPhoneAndUnknownNames(t *testing.T) {
 	dir := t.TempDir()
-	src := filepath.Join("..", "..", "configs", "example")
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch e.Name() {
+	copyExample(t, dir, func(name, s string) string {
+		switch name {
 		case "delegates.csv": // DB002 gets DB001's phone
-			data = []byte(strings.Replace(string(data), "0705285204", "0338039658", 1))
+			s = strings.Replace(s, "0705285204", "0338039658", 1)
 		case "schedule.yaml":
-			s := strings.Replace(string(data), "4: [DB002]", "4: [DB999]", 1)
+			s = strings.Replace(s, "4: [DB002]", "4: [DB999]", 1)
 			s = strings.Replace(s, "speakers:\n", "speakers:\n  42: [DB001]\n", 1)
 			s = strings.Replace(s, "agency_leaders:\n", "agency_leaders:\n  XYZ: DB087\n", 1)
-			data = []byte(s)
 		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+		return s
+	})
 	env := baseEnv(t)
 	env["DIEUPHOI_CONFIG_DIR"] = dir
 
 	// The shared phone first (the people list), then schedule.yaml.
 	var out, errOut strings.Builder
-	err = run(context.Background(), []string{"dieuphoi", "check"}, envFunc(env), &out, &errOut)
+	err := run(context.Background(), []string{"dieuphoi", "check"}, envFunc(env), &out, &errOut)
 	if err == nil {
 		t.Fatalf("check accepted a shared phone:\n%s", out.String())
 	}
@@ -54,7 +42,7 @@ func TestCheckRefusesSharedPhoneAndUnknownNames(t *testing.T) {
 		t.Errorf("serve with a shared phone: %v", err)
 	}
 
-	data, _ := os.ReadFile(filepath.Join(src, "delegates.csv"))
+	data, _ := os.ReadFile(filepath.Join("..", "..", "configs", "example", "delegates.csv"))
 	if err := os.WriteFile(filepath.Join(dir, "delegates.csv"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -336,9 +336,17 @@ func runImport(ctx context.Context, s settings, args []string, stdout io.Writer)
 	if len(probs) > 0 {
 		return fmt.Errorf("nothing imported:\n%w", &configs.ValidationError{Problems: probs})
 	}
-	changed, err := es.ImportBundle(ctx, b, time.Now())
+	now := time.Now()
+	changed, err := es.ImportBundle(ctx, b, now)
 	if err != nil {
 		return fmt.Errorf("nothing imported: %w", err)
+	}
+	// The plan's tasks and the documents are kept by their own stores (the
+	// documents' files in the evidence folder), after the records.
+	for _, l := range loaded {
+		if err := importMeetingFiles(ctx, s, st, l.Campaign, now); err != nil {
+			return fmt.Errorf("import the plan and documents of %s: %w", l.Campaign.Event.ID, err)
+		}
 	}
 	what := func(ch bool) string {
 		if ch {

@@ -23,6 +23,13 @@ func copyExample(t *testing.T, dir string, edit func(name, text string) string) 
 		t.Fatal(err)
 	}
 	for _, e := range entries {
+		if e.IsDir() { // the documents folder, as it is
+			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+			if err := os.CopyFS(filepath.Join(dir, e.Name()), os.DirFS(filepath.Join(src, e.Name()))); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
 		data, err := os.ReadFile(filepath.Join(src, e.Name()))
 		if err != nil {
 			t.Fatal(err)
@@ -109,9 +116,16 @@ func TestImportManyEventsAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	events, err := s.Events(ctx)
+	// Each imported event has its own plan and documents (tasks.csv,
+	// documents.csv), once however often it is imported.
+	docs, derr := s.MeetingDocs(ctx, "council-2024", true)
+	tasks, terr := s.Tasks(ctx, "council-2024")
 	s.Close()
 	if err != nil || len(events) != 2 {
 		t.Fatalf("events after refused imports: %d %v", len(events), err)
+	}
+	if derr != nil || terr != nil || len(docs) != 4 || len(tasks) == 0 {
+		t.Fatalf("council-2024: %d documents (%v), %d tasks (%v); want the example's 4 and its plan", len(docs), derr, len(tasks), terr)
 	}
 
 	// export-config writes files import reads back, into a new database.

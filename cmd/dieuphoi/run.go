@@ -505,6 +505,9 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	d.SetMeeting(&bot.Meeting{Store: meeting, Files: blobs, Links: docLinks})
+	if err := importDocuments(ctx, st, meeting, blobs, ev.ID, campaign.Documents, now()); err != nil {
+		return err
+	}
 	uploads := filepath.Join(s.DataDir, "uploads")
 	if err := os.MkdirAll(uploads, 0o700); err != nil {
 		return fmt.Errorf("uploads directory: %w", err)
@@ -637,11 +640,21 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Meeting: &web.MeetingConfig{Store: meeting, Files: blobs, Links: docLinks, Sender: laterScheduler{&sch}},
 		Plan:    taskStore(st),
 		SendConclusion: func(ctx context.Context, c domain.Conclusion, link string) (int, error) {
-			return sch.SendConclusion(ctx, c, func(lang domain.Lang) []flows.Reply {
-				return flows.ConclusionMessage(lang, &ev, d.Directory(), c, link)
+			es, ok := sch.ForEvent(ctx, c.EventID)
+			if !ok {
+				return 0, fmt.Errorf("send conclusion: event %s has no reminders running", c.EventID)
+			}
+			return es.SendConclusion(ctx, c, func(lang domain.Lang) []flows.Reply {
+				return flows.ConclusionMessage(lang, es.Event(), d.Directory(), c, link)
 			})
 		},
-		Attendees: func(ctx context.Context) ([]string, error) { return sch.MeetingAttendees(ctx) },
+		Attendees: func(ctx context.Context, eventID string) ([]string, error) {
+			es, ok := sch.ForEvent(ctx, eventID)
+			if !ok {
+				return nil, fmt.Errorf("attendees: event %s has no reminders running", eventID)
+			}
+			return es.MeetingAttendees(ctx)
+		},
 		Reminders: func(ctx context.Context, days int) ([]scheduler.Planned, []scheduler.Done, error) {
 			t := now()
 			plan, err := sch.Upcoming(ctx, t, t.AddDate(0, 0, days))
@@ -1052,9 +1065,9 @@ func registerStaffTasks(d *bot.Dispatcher, sch *scheduler.Scheduler, st storage.
 		if id == "" || id == ev.ID {
 			return sch, "", nil
 		}
-		o, err := sch.ForEvent(ctx, id)
-		if err != nil || o == nil {
-			return nil, "", err
+		o, ok := sch.ForEvent(ctx, id)
+		if !ok || o.AfterOnly() {
+			return nil, "", nil // no longer open or over: nothing to remind
 		}
 		return o, "📅 " + o.Event().Name(lang) + "\n", nil
 	}

@@ -145,8 +145,10 @@ func (q *Queries) MeetingDocStats(ctx context.Context, eventID string) (map[int6
 	}
 	// The scheduled deliveries count once sent (the outbox row's key names
 	// the event, the document and the person).
-	prefix := JobMeetingDocs + "|" + eventID + ".doc"
-	rows, err = q.DB.Query(ctx, `SELECT key FROM outbox WHERE job = $1 AND status = $2`, JobMeetingDocs, OutboxSent)
+	// Another event's scheduler names the job after the event
+	// (scheduler.Config.EventKey, the event's id).
+	scoped := eventID + "/" + JobMeetingDocs
+	rows, err = q.DB.Query(ctx, `SELECT key FROM outbox WHERE (job = $1 OR job = $2) AND status = $3`, JobMeetingDocs, scoped, OutboxSent)
 	if err != nil {
 		return nil, fmt.Errorf("document deliveries: %w", err)
 	}
@@ -156,7 +158,8 @@ func (q *Queries) MeetingDocStats(ctx context.Context, eventID string) (map[int6
 			rows.Close()
 			return nil, fmt.Errorf("scan document deliveries: %w", err)
 		}
-		rest, ok := strings.CutPrefix(key, prefix)
+		_, rest, _ := strings.Cut(key, "|")
+		rest, ok := strings.CutPrefix(rest, eventID+".doc")
 		if !ok {
 			continue
 		}
@@ -460,9 +463,12 @@ func applyVote(ctx context.Context, db DB, at time.Time, e domain.CastVote) erro
 
 // CheckedIn reports whether person checked in to the store's event (votes
 // go to them).
-func (q *Queries) CheckedIn(ctx context.Context, personID string) (bool, error) {
+func (q *Queries) CheckedIn(ctx context.Context, eventID, personID string) (bool, error) {
+	if eventID == "" {
+		eventID = q.EventID
+	}
 	var n int
-	if err := q.DB.QueryRow(ctx, `SELECT COUNT(*) FROM checkins WHERE person_id = $1 AND event_id = $2`, personID, q.EventID).Scan(&n); err != nil {
+	if err := q.DB.QueryRow(ctx, `SELECT COUNT(*) FROM checkins WHERE person_id = $1 AND event_id = $2`, personID, eventID).Scan(&n); err != nil {
 		return false, fmt.Errorf("check-in: %w", err)
 	}
 	return n > 0, nil
