@@ -104,10 +104,17 @@ func (c *chatCampaigns) load(ctx context.Context, id string) (campaignData, erro
 	if err != nil {
 		return d, fmt.Errorf("read indicators: %w", err)
 	}
+	if rec.Assignments != nil {
+		// A campaign made in the console has its own assignments, their
+		// deadlines already its own.
+		as = rec.Assignments
+	} else {
+		as = campaignDeadlines(as, rec, main)
+	}
 	if inds, err = withPreviousValues(ctx, c.es, &rec, inds); err != nil {
 		return d, fmt.Errorf("last year's values: %w", err)
 	}
-	d = campaignData{at: time.Now(), rec: rec, cs: scoped.InCampaign(id), cat: domain.NewCatalog(inds, campaignDeadlines(as, rec, main))}
+	d = campaignData{at: time.Now(), rec: rec, cs: scoped.InCampaign(id), cat: domain.NewCatalog(inds, as)}
 	c.mu.Lock()
 	c.data[id] = d
 	c.mu.Unlock()
