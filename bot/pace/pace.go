@@ -15,6 +15,7 @@ package pace
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -41,16 +42,61 @@ const margin = 1.025
 // chat's budget up to one period ahead.
 const replyBurst = 2
 
+// horizon is how far ahead a waiting message books its slot in the
+// overall budget: far enough that the booking round trip never costs a
+// slot (the first tick is not wasted), near enough that a reply arriving
+// during a broadcast gets the next slot after at most this wait.
+const horizon = 6 // slots, about 200 ms at 30 a second
+
+// replyWait is the longest a reply waits for its slot in the overall
+// budget. While a broadcast runs the next free slot is at most horizon
+// away, so the reply is sent at its own slot and the platform sees no
+// more than its limit; beyond that the budget is already overbooked by
+// replies alone (more than the platform allows, a load test), and the
+// reply goes out at once, the platform's 429 being the backstop.
+const replyWait = 300 * time.Millisecond
+
+// maxChatWait is the longest Wait holds a message for its chat's budget;
+// a chat busier than that (a group's 20 a minute, a chat that just got a
+// reply) gets BusyError, so that the caller sends other chats' messages
+// meanwhile instead of holding a sender.
+const maxChatWait = 250 * time.Millisecond
+
+// BusyError is Wait's answer for a chat that may not get a message for
+// Wait yet; nothing was booked.
+type BusyError struct{ Wait time.Duration }
+
+func (e *BusyError) Error() string { return fmt.Sprintf("pace: chat busy for %v", e.Wait) }
+
 // Limiter paces one platform's messages.
 type Limiter interface {
 	// Wait returns when one message to chat may go out, after any pause;
-	// an error only when ctx ended or the shared state is unreachable.
+	// *BusyError at once when the chat itself may not get one for longer
+	// than maxChatWait; another error only when ctx ended or the shared
+	// state is unreachable.
 	Wait(ctx context.Context, chat string) error
-	// Take counts n replies to chat against the budget without waiting
-	// for it (only a pause is waited out).
+	// Take counts n replies to chat against the budget: it waits for
+	// their slot in the overall budget when that is at most replyWait
+	// away (a pause is waited out), never for the chat's own budget.
 	Take(ctx context.Context, chat string, n int) error
 	// Pause stops every process's messages until until (a 429).
 	Pause(ctx context.Context, until time.Time) error
+}
+
+// slotWait is how long replies booked from first to last (their slots'
+// offsets from now) wait before going out, one after the other: nothing
+// when the first slot is now (the budget had room, the usual case — later
+// replies follow a round trip apart); until the last slot when the budget
+// is in use at its pace, so that none goes out ahead of its slot; nothing
+// when even the first is further than replyWait (overbooked by replies).
+func slotWait(first, last, interval time.Duration) time.Duration {
+	switch {
+	case first <= interval/2:
+		return 0
+	case first > replyWait:
+		return 0
+	}
+	return last
 }
 
 // group reports a Telegram group chat (negative ids).
