@@ -91,7 +91,10 @@ func (l *Local) reserve(ctx context.Context) error {
 				r.Cancel()
 				return ctx.Err()
 			}
-			return nil
+			if time.Since(now.Add(d)) <= maxLate {
+				return nil
+			}
+			continue // woken too late for the slot: a new one
 		}
 		r.CancelAt(now)
 		if !bot.Sleep(ctx, d-(horizon-1)*interval+rand.N(interval)) {

@@ -79,10 +79,14 @@ func (r *Redis) reserve(ctx context.Context, key string, lim redis_rate.Limit) e
 		}
 		if res.Allowed > 0 {
 			// ResetAfter runs to the end of the booked slot.
-			if !bot.Sleep(ctx, res.ResetAfter-interval) {
+			slot := time.Now().Add(res.ResetAfter - interval)
+			if !bot.Sleep(ctx, time.Until(slot)) {
 				return ctx.Err()
 			}
-			return nil
+			if time.Since(slot) <= maxLate {
+				return nil
+			}
+			continue
 		}
 		// Every sender of every process was told the same moment: spread
 		// them over an interval so that they do not all ask at once.

@@ -136,6 +136,8 @@ type Options struct {
 	// DuplicateEvery, when > 0, delivers every n-th update twice, at once,
 	// to two different URLs (or twice to the one URL).
 	DuplicateEvery int
+	// Limits, when set, are enforced on sends with 429s (limits.go).
+	Limits *Limits
 }
 
 // Server is the fake Bot API.
@@ -179,6 +181,7 @@ type Server struct {
 	pushWG      sync.WaitGroup
 	client      *http.Client
 	closeOnce   sync.Once
+	limits      *limiter // nil: no flood control
 }
 
 type queued struct {
@@ -207,6 +210,9 @@ func Start(opt Options) (*Server, error) {
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
 			MaxIdleConns: 1000, MaxIdleConnsPerHost: 200, IdleConnTimeout: 30 * time.Second,
 		}},
+	}
+	if opt.Limits != nil {
+		s.limits = newLimiter(*opt.Limits)
 	}
 	s.nextUpdate.Store(500000000)
 	s.nextMsg.Store(1000)
@@ -704,6 +710,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		ok(w, fmt.Sprintf(`{"file_id":%q,"file_unique_id":"u%s","file_size":%d,"file_path":%q}`, id, id, len(data), id))
 	case "senddocument":
 		chat, _ := strconv.ParseInt(p.Get("chat_id"), 10, 64)
+		if s.limited(w, chat) {
+			return
+		}
 		mid := int(s.nextMsg.Add(1))
 		if c := s.lookup(chat); c != nil {
 			c.mu.Lock()
@@ -830,6 +839,9 @@ func (s *Server) sendMessage(w http.ResponseWriter, p url.Values) {
 	text := p.Get("text")
 	if err != nil || strings.TrimSpace(text) == "" {
 		writeErr(w, 400, "Bad Request: message text is empty", 0)
+		return
+	}
+	if s.limited(w, chat) {
 		return
 	}
 	now := time.Now()
