@@ -38,9 +38,11 @@ var Telegram = Limits{PerSecond: 30, PerChatPerSecond: 1, PerGroupPerMinute: 20}
 // messages). 2.5 % keeps a broadcast at 97.6 % of the limit.
 const margin = 1.025
 
-// replyBurst is how many replies to one chat are counted at once: the
-// chat's budget up to one period ahead.
-const replyBurst = 2
+// replyBurst is how many replies to one chat are counted at once, ahead
+// of the chat's budget of one a second: a conversation's short burst,
+// which Telegram lets a private chat have. A waiting message (a broadcast)
+// to that chat waits until the burst is paid off.
+const replyBurst = 5
 
 // horizon is how far ahead a waiting message books its slot in the
 // overall budget: far enough that the booking round trip never costs a
@@ -92,19 +94,17 @@ type Limiter interface {
 }
 
 // slotWait is how long replies booked from first to last (their slots'
-// offsets from now) wait before going out, one after the other: nothing
-// when the first slot is now (the budget had room, the usual case — later
-// replies follow a round trip apart); until the last slot when the budget
-// is in use at its pace, so that none goes out ahead of its slot; nothing
-// when even the first is further than replyWait (overbooked by replies).
+// offsets from now) wait before going out, one after the other: until the
+// last slot, so that none goes out ahead of its slot (next to a
+// broadcast's messages of the same second), when that is at most
+// replyWait away; nothing when even the first is further (the budget is
+// overbooked by replies alone: more than the platform allows, a load
+// test), or when the last is within half an interval.
 func slotWait(first, last, interval time.Duration) time.Duration {
-	switch {
-	case first <= interval/2:
-		return 0
-	case first > replyWait:
+	if first > replyWait || last <= interval/2 {
 		return 0
 	}
-	return last
+	return min(last, replyWait)
 }
 
 // group reports a Telegram group chat (negative ids).
