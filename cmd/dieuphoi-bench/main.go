@@ -925,7 +925,7 @@ func render(c config, rows []result) string {
 	fmt.Fprintf(&b, "## dieuphoi benchmark — %s\n\n", time.Now().Format("2006-01-02 15:04"))
 	fmt.Fprintf(&b, "Machine: nproc %d, GOMAXPROCS %d, %s/%s, %s, host %s. Bot, fake Bot API + simulated users, PostgreSQL and Redis all share these CPUs.\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), host)
-	fmt.Fprintf(&b, "Load: %d chats per run, every other one the 3-step RSVP (invite link, own number, «Tham dự»), the others the 7-step substitute (invite link, own number, five steps naming a substitute); %d of them focal points who then enter one indicator with an evidence PDF (10 more updates). Latency: update offered (queued for getUpdates / webhook POST started) → first reply at the fake.\n\n",
+	fmt.Fprintf(&b, "Load: %d chats per run, every other one the 3-step RSVP (invite link, own number, «Tham dự»), the others the 7-step substitute (invite link, own number, five steps naming a substitute); %d of them focal points who then enter one indicator with an evidence PDF (10 more updates). Latency: update offered (queued for getUpdates / webhook POST started) → the reply its user waited for, at the fake (one sample per step).\n\n",
 		c.chats, min(c.focal, 37*loadtest.MaxPerAgency))
 	b.WriteString("| run | mode | chats | updates | s | updates/s | p50 ms | p95 ms | p99 ms | max ms | CPU ms/update | allocs/update | peak RSS MB | Redis B/session | correct |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
