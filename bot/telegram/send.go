@@ -176,6 +176,11 @@ func (a *Adapter) floodWait(ctx context.Context, method string, chat int64, retr
 	if !sleep(ctx, wait) {
 		return fmt.Errorf("telegram: %s to chat %d: %w", method, chat, ctx.Err())
 	}
+	if a.beforeRetry != nil {
+		if err := a.beforeRetry(ctx, strconv.FormatInt(chat, 10)); err != nil && ctx.Err() != nil {
+			return fmt.Errorf("telegram: %s to chat %d: %w", method, chat, ctx.Err())
+		}
+	}
 	return nil
 }
 
