@@ -96,6 +96,7 @@ func runBroadcast(ctx context.Context, c config, bin, tmp string, camp *loadtest
 			"DIEUPHOI_CONFIG_DIR": camp.Dir, "DIEUPHOI_CLOCK_START": "2024-07-25T09:00:00+07:00",
 			"DIEUPHOI_LOG_LEVEL": "warn", "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE": api.URL(),
 			"TELEGRAM_WEBHOOK_URL": urls[i], "TELEGRAM_WEBHOOK_SECRET": secret, "DIEUPHOI_READ_EVIDENCE": "0",
+			"DIEUPHOI_METRICS_ADDR": "off",
 		}
 		p, err := loadtest.StartProc(bin, env, 120*time.Second)
 		if err != nil {
