@@ -91,10 +91,12 @@ func (l *Local) reserve(ctx context.Context) error {
 				r.Cancel()
 				return ctx.Err()
 			}
-			if time.Since(now.Add(d)) <= maxLate {
-				return nil
+			if k := lateSlots(time.Since(now.Add(d)), interval); k > 0 {
+				if r := l.all.ReserveN(time.Now(), k); r.DelayFrom(time.Now()) > time.Second {
+					r.Cancel()
+				}
 			}
-			continue // woken too late for the slot: a new one
+			return nil
 		}
 		r.CancelAt(now)
 		if !bot.Sleep(ctx, d-(horizon-1)*interval+rand.N(interval)) {

@@ -58,13 +58,21 @@ const horizon = 6 // slots, about 200 ms at 30 a second
 // reply goes out at once, the platform's 429 being the backstop.
 const replyWait = 300 * time.Millisecond
 
-// maxLate is how late a waiting message may wake for its slot and still
-// take it. One woken later (a busy machine) books a new slot instead: sent
-// late, it would go out close to the messages of the next second's slots,
-// and more than the limit would arrive within one second; the slot left
-// unused costs a thirtieth of a second, a 429 a whole second of every
-// process's messages.
+// maxLate is how late a waiting message may wake for its slot without
+// paying for it. One woken later (a busy machine) goes out at once but
+// books as many more slots as it is late: sent late, it lands among the
+// messages of the next slots, and the slots after them move on by that
+// much, so no second gets more than the limit; the slots paid cost little
+// next to a 429, which costs a whole second of every process's messages.
 const maxLate = 10 * time.Millisecond
+
+// lateSlots is how many slots a message woken late by late pays for.
+func lateSlots(late, interval time.Duration) int {
+	if late <= maxLate {
+		return 0
+	}
+	return int((late + interval - 1) / interval)
+}
 
 // maxChatWait is the longest Wait holds a message for its chat's budget;
 // a chat busier than that (a group's 20 a minute, a chat that just got a

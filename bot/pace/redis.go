@@ -83,10 +83,13 @@ func (r *Redis) reserve(ctx context.Context, key string, lim redis_rate.Limit) e
 			if !bot.Sleep(ctx, time.Until(slot)) {
 				return ctx.Err()
 			}
-			if time.Since(slot) <= maxLate {
-				return nil
+			if k := lateSlots(time.Since(slot), interval); k > 0 {
+				lim.Burst = 2 * lim.Rate
+				if _, err := r.rl.AllowAtMost(ctx, r.prefix+key, lim, k); err != nil {
+					return fmt.Errorf("pace: %w", err)
+				}
 			}
-			continue
+			return nil
 		}
 		// Every sender of every process was told the same moment: spread
 		// them over an interval so that they do not all ask at once.
