@@ -7,11 +7,11 @@ import (
 
 // defaultMemoryLimitMB is the Go runtime's soft memory limit unless
 // GOMEMLIMIT or DIEUPHOI_MEMORY_LIMIT_MB says otherwise. Without one the
-// heap may grow to twice what is live before a collection (GOGC=100): with
-// thousands of conversations open at once and hundreds of updates being
-// handled, that slack, not what the bot holds, took the process to 215 MB.
+// heap may grow to twice what is live before a collection (GOGC=100), so
+// a burst of work (thousands of conversations open at once, hundreds of
+// updates being handled) leaves the process twice as large as it needs.
 // Near the limit the collector runs sooner instead (the runtime caps the
-// CPU it spends so, if more is really live the limit is exceeded rather
+// CPU it spends so: if more is really live, the limit is exceeded rather
 // than the bot stalled).
 const defaultMemoryLimitMB = 100
 
