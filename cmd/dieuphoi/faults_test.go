@@ -99,6 +99,16 @@ func TestFaultKillDuringLoad(t *testing.T) {
 	proc := startLoadProc(t, bin, env)
 
 	users := rsvpUsers(api, setup.camp, 620000)
+	for _, u := range users {
+		// A confirmation stored just as the process died (its reply and
+		// session lost with it) is already there when the update is
+		// handled again: the bot says so instead of confirming anew.
+		for i := range u.Steps {
+			if u.Steps[i].Name == "confirm" {
+				u.Steps[i].Or = "đã được ghi nhận từ trước"
+			}
+		}
+	}
 	wait := startUsers(users, 25*time.Second, 0)
 	// About half-way through the RSVPs, with many chats mid-flow.
 	waitProgress(t, api, users, chats*7/2, 20*time.Second)
