@@ -698,11 +698,11 @@ func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.
 	}
 	for i := s.Sent; i < len(s.Replies); i++ {
 		err := d.send(ctx, in.Key.Channel, in.ChatID, s.Replies[i:i+1])
-		if errors.Is(err, ErrRefused) {
-			// The platform refuses this message for good (an optional
-			// attachment such as the calendar file): sending it again
-			// cannot help, and the chat must not wait for it.
-			d.log.Warn("reply refused by the platform; going on without it", "channel", in.Key.Channel, "chat", in.ChatID, "reply", i, "err", err)
+		if errors.Is(err, ErrRefused) || (err != nil && s.Replies[i].Optional && ctx.Err() == nil) {
+			// The platform refuses this message for good, or an optional
+			// attachment (the calendar file) failed: sending it again
+			// cannot help or is not worth it, and the chat must not wait.
+			d.log.Warn("reply not sent; going on without it", "channel", in.Key.Channel, "chat", in.ChatID, "reply", i, "err", err)
 			continue
 		}
 		if err != nil {

@@ -426,10 +426,12 @@ func TestPartlySentRepliesAreNotRepeated(t *testing.T) {
 	}
 }
 
-// refusing fails every file reply as the platform refusing it for good.
+// refusing fails every file reply as the platform refusing it for good,
+// or, with err set, with that (temporary) error.
 type refusing struct {
 	recorder
 	refused int
+	err     error
 }
 
 func (r *refusing) Send(ctx context.Context, chatID string, replies []flows.Reply) error {
@@ -438,6 +440,9 @@ func (r *refusing) Send(ctx context.Context, chatID string, replies []flows.Repl
 			r.mu.Lock()
 			r.refused++
 			r.mu.Unlock()
+			if r.err != nil {
+				return r.err
+			}
 			return fmt.Errorf("sendDocument: %w", bot.ErrRefused)
 		}
 	}
@@ -445,12 +450,25 @@ func (r *refusing) Send(ctx context.Context, chatID string, replies []flows.Repl
 }
 
 // Accepting brings the calendar file; when the platform refuses it for
-// good, the update is still done at once (no retry holds the chat) and the
-// replies after it go out.
+// good, or fails it for the moment (a 5xx, a 429 beyond what the adapter
+// waits), the update is still done at once (no retry holds the chat), the
+// file is offered once and the replies after it go out.
 func TestRefusedAttachmentDoesNotHoldTheChat(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"refused for good", nil},
+		{"temporary failure", errors.New("telegram: sendDocument to chat 1: Bad Gateway")},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testAttachmentDoesNotHold(t, tc.err) })
+	}
+}
+
+func testAttachmentDoesNotHold(t *testing.T, sendErr error) {
 	ctx := context.Background()
 	r := sqliteRig(t)
-	snd := &refusing{}
+	snd := &refusing{err: sendErr}
 	r.d.SetSender(domain.Telegram, snd)
 	for _, in := range []flows.Input{{Kind: flows.InCommand, Command: "start", Text: r.token}, {Kind: flows.InButton, Data: "rsvp:attend"}} {
 		start := time.Now()

@@ -183,6 +183,10 @@ type Reply struct {
 	// button, Zalo's oa.open.url, a link button in the web chat), after the
 	// other buttons.
 	Link *LinkButton `json:",omitempty"`
+	// Optional marks a reply the conversation does not need (the calendar
+	// file after «Tham dự»): when it cannot be sent at once it is left
+	// out rather than hold the chat's next message.
+	Optional bool `json:",omitempty"`
 }
 
 // LinkButton is a button that opens a link (http or https) instead of

@@ -318,7 +318,9 @@ func (s *Scheduler) otherEvents() []*Scheduler {
 
 // Pacer keeps one channel's messages within its limits for all processes.
 type Pacer interface {
-	// Wait returns when one message to chat may go out.
+	// Wait returns when one message to chat may go out, or at once a
+	// *pace.BusyError when the chat may not have one for a while (the row
+	// then waits in the outbox).
 	Wait(ctx context.Context, chat string) error
 	// Pause stops every process's messages until until (a 429).
 	Pause(ctx context.Context, until time.Time) error

@@ -15,6 +15,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/bot/pace"
 	"github.com/dieuphoi/dieuphoi/bot/telegram"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
@@ -52,30 +53,43 @@ func (s *Scheduler) senderLoop(ctx context.Context) {
 // stay for a later Drain. When ctx ends, the rows claimed but not sent are
 // given back at once; a send in flight at that moment may have gone out and
 // is sent again by the next Drain (at most once more).
+//
+// The next batch is claimed as soon as the last of the current one has
+// started (at most MaxInFlight sends in flight in all), not when it has
+// finished: the claim's round trip would otherwise leave the pace's next
+// slots unused at every batch.
 func (s *Scheduler) Drain(ctx context.Context) (int, error) {
-	sent := 0
+	var wg sync.WaitGroup
+	var sent atomic.Int64
+	sem := make(chan struct{}, s.c.MaxInFlight)
+	defer wg.Wait()
 	for ctx.Err() == nil {
 		items, err := s.c.Outbox.Claim(ctx, s.c.WorkerID, s.c.Now(), s.c.Batch, s.c.ClaimLease)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
-			return sent, err
+			wg.Wait()
+			return int(sent.Load()), err
 		}
 		if len(items) == 0 {
-			return sent, nil
+			// Rows in flight may end in a retry due at once: look again
+			// when they are done.
+			wg.Wait()
+			if items, err = s.c.Outbox.Claim(ctx, s.c.WorkerID, s.c.Now(), s.c.Batch, s.c.ClaimLease); err != nil || len(items) == 0 {
+				return int(sent.Load()), err
+			}
 		}
-		sent += s.sendBatch(ctx, items)
+		s.sendBatch(ctx, items, sem, &wg, &sent)
 	}
-	return sent, ctx.Err()
+	wg.Wait()
+	return int(sent.Load()), ctx.Err()
 }
 
-// sendBatch sends claimed rows in order, each at a slot its channel's pacer
-// gives it; at most MaxInFlight are waiting for their slot or sending.
-func (s *Scheduler) sendBatch(ctx context.Context, items []sqlstore.OutboxItem) int {
-	var wg sync.WaitGroup
-	var sent atomic.Int64
-	sem := make(chan struct{}, s.c.MaxInFlight)
+// sendBatch starts sending claimed rows in order, each at a slot its
+// channel's pacer gives it; sem bounds the sends waiting for their slot or
+// sending, wg and sent follow them.
+func (s *Scheduler) sendBatch(ctx context.Context, items []sqlstore.OutboxItem, sem chan struct{}, wg *sync.WaitGroup, sent *atomic.Int64) {
 	todo := items
 	for len(todo) > 0 {
 		var later []sqlstore.OutboxItem
@@ -125,8 +139,6 @@ func (s *Scheduler) sendBatch(ctx context.Context, items []sqlstore.OutboxItem) 
 			todo = nil
 		}
 	}
-	wg.Wait()
-	return int(sent.Load())
 }
 
 // markCtx survives the sender's cancellation, so that a stopping process
@@ -199,7 +211,12 @@ func (s *Scheduler) deliver(ctx context.Context, it sqlstore.OutboxItem, at time
 		record("released", s.c.Outbox.Release(mctx, it.ID, w, p, "flood wait"))
 		return false
 	}
-	if !s.admit(ctx, it, max(len(replies), 1)) {
+	if ok, busy := s.admit(ctx, it, max(len(replies), 1)); busy > 0 {
+		// The chat (a group's 20 a minute) may not get it yet: it waits
+		// in the outbox, not in a sender other chats' messages need.
+		record("released", s.c.Outbox.Release(mctx, it.ID, w, s.c.Now().Add(busy), "chat busy"))
+		return false
+	} else if !ok {
 		record("released", s.c.Outbox.Release(mctx, it.ID, w, now, "stopped before sending"))
 		return false
 	}
@@ -396,22 +413,36 @@ func (p *pacer) admit(ctx context.Context, chat string, n int) bool {
 }
 
 // admit waits until n messages of it may go out: by the shared pacer of
-// its channel when there is one, else by this process's.
-func (s *Scheduler) admit(ctx context.Context, it sqlstore.OutboxItem, n int) bool {
+// its channel when there is one, else by this process's. busy is how long
+// the chat must wait when the shared pacer says it is busy (nothing sent).
+func (s *Scheduler) admit(ctx context.Context, it sqlstore.OutboxItem, n int) (ok bool, busy time.Duration) {
 	p := s.c.Pace[it.Channel]
 	if p == nil {
-		return s.pacer(it.Channel).admit(ctx, string(it.Channel)+":"+it.ChatID, n)
+		return s.pacer(it.Channel).admit(ctx, string(it.Channel)+":"+it.ChatID, n), 0
 	}
-	for range n {
-		if err := p.Wait(ctx, it.ChatID); err != nil {
-			if ctx.Err() == nil {
-				s.log.Warn("shared pacing unavailable; sending at this process's pace", "err", err)
-				return s.pacer(it.Channel).admit(ctx, string(it.Channel)+":"+it.ChatID, n)
+	for i := 0; i < n; {
+		err := p.Wait(ctx, it.ChatID)
+		var be *pace.BusyError
+		switch {
+		case err == nil:
+			i++
+		case errors.As(err, &be) && i == 0:
+			return false, be.Wait
+		case errors.As(err, &be):
+			// The chat's own budget ran out within the row (several
+			// messages to a group): what is booked goes, the rest a
+			// little late rather than split.
+			if !sleep(ctx, be.Wait) {
+				return false, 0
 			}
-			return false
+		case ctx.Err() == nil:
+			s.log.Warn("shared pacing unavailable; sending at this process's pace", "err", err)
+			return s.pacer(it.Channel).admit(ctx, string(it.Channel)+":"+it.ChatID, n), 0
+		default:
+			return false, 0
 		}
 	}
-	return true
+	return true, 0
 }
 
 // within drops the times before now-window from ts (ascending).

@@ -156,8 +156,12 @@ func TestThreeProcessesKeepPerChatOrder(t *testing.T) {
 		t.Cleanup(func() { st.Close() })
 		p := &process{l: l}
 		store := deadStore{Store: st, p: p}
+		// The lease outlives a live process's stall on a busy machine (a
+		// shorter one let another process take a chat from a process that
+		// was only slow: an overlap no fencing guards in this ledger); the
+		// dead process's chats move after it.
 		w := inbox.NewWorker(inbox.WorkerConfig{Store: store, Handler: p, Log: log.With("proc", i),
-			LeaseTTL: 800 * time.Millisecond, Poll: 10 * time.Millisecond})
+			LeaseTTL: 3 * time.Second, Poll: 10 * time.Millisecond})
 		ctx, cancel := context.WithCancel(context.Background())
 		pr := &proc{p: p, intake: inbox.NewIntake(store, w, log), stop: cancel, done: make(chan struct{})}
 		go func() { defer close(pr.done); w.Run(ctx) }()

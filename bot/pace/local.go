@@ -2,6 +2,7 @@ package pace
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -64,27 +65,74 @@ func (l *Local) Wait(ctx context.Context, chat string) error {
 	if err := l.waitPause(ctx); err != nil {
 		return err
 	}
-	if err := l.chat(chat).Wait(ctx); err != nil {
-		return err
+	now := time.Now()
+	r := l.chat(chat).ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > maxChatWait {
+		r.CancelAt(now)
+		return &BusyError{Wait: d}
+	} else if !bot.Sleep(ctx, d) {
+		r.Cancel()
+		return ctx.Err()
 	}
-	return l.all.Wait(ctx)
+	return l.reserve(ctx)
+}
+
+// reserve books the next overall slot when it is at most horizon slots
+// ahead and sleeps until it, as Redis.reserve does: a reply then finds the
+// next free slot near.
+func (l *Local) reserve(ctx context.Context) error {
+	interval := period(time.Second) / time.Duration(l.lim.PerSecond)
+	for {
+		now := time.Now()
+		r := l.all.ReserveN(now, 1)
+		d := r.DelayFrom(now)
+		if d < horizon*interval {
+			if !bot.Sleep(ctx, d) {
+				r.Cancel()
+				return ctx.Err()
+			}
+			if k := lateSlots(time.Since(now.Add(d)), interval); k > 0 {
+				if r := l.all.ReserveN(time.Now(), k); r.DelayFrom(time.Now()) > time.Second {
+					r.Cancel()
+				}
+			}
+			return nil
+		}
+		r.CancelAt(now)
+		if !bot.Sleep(ctx, d-(horizon-1)*interval+rand.N(interval)) {
+			return ctx.Err()
+		}
+	}
 }
 
 // Take implements Limiter: counted when the budget has room up to a second
-// ahead; the reply goes out anyway.
+// ahead; the reply goes out anyway. Like Redis.Take, it waits for its slot
+// when the overall budget is in use at its pace.
 func (l *Local) Take(ctx context.Context, chat string, n int) error {
 	if err := l.waitPause(ctx); err != nil {
 		return err
 	}
 	now := time.Now()
 	c := l.chat(chat)
+	first, last, booked := time.Duration(0), time.Duration(0), 0
 	for range n {
 		if r := c.ReserveN(now, 1); r.DelayFrom(now) > time.Second {
 			r.CancelAt(now)
 		}
-		if r := l.all.ReserveN(now, 1); r.DelayFrom(now) > time.Second {
+		r := l.all.ReserveN(now, 1)
+		d := r.DelayFrom(now)
+		if d > time.Second {
 			r.CancelAt(now)
+			continue
 		}
+		if booked == 0 {
+			first = d
+		}
+		last = d
+		booked++
+	}
+	if booked > 0 && !bot.Sleep(ctx, slotWait(first, last, period(time.Second)/time.Duration(l.lim.PerSecond))) {
+		return ctx.Err()
 	}
 	return nil
 }

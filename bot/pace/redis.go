@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -64,11 +65,12 @@ func (r *Redis) Wait(ctx context.Context, chat string) error {
 }
 
 // reserve books the next slot of lim (GCRA: the theoretical arrival time
-// moves on by one interval) when it is at most a period ahead, and sleeps
-// until it. Booking rather than asking again when the slot has come loses
-// no slot to the round trip, and processes get slots in turn.
+// moves on by one interval) when it is at most horizon slots ahead, and
+// sleeps until it. Booking rather than asking again when the slot has come
+// loses no slot to the round trip, and processes get slots in turn; the
+// short horizon keeps the next free slot near for a reply.
 func (r *Redis) reserve(ctx context.Context, key string, lim redis_rate.Limit) error {
-	lim.Burst = lim.Rate // book up to one period ahead
+	lim.Burst = horizon
 	interval := lim.Period / time.Duration(lim.Rate)
 	for {
 		res, err := r.rl.Allow(ctx, r.prefix+key, lim)
@@ -77,17 +79,28 @@ func (r *Redis) reserve(ctx context.Context, key string, lim redis_rate.Limit) e
 		}
 		if res.Allowed > 0 {
 			// ResetAfter runs to the end of the booked slot.
-			if !bot.Sleep(ctx, res.ResetAfter-interval) {
+			slot := time.Now().Add(res.ResetAfter - interval)
+			if !bot.Sleep(ctx, time.Until(slot)) {
 				return ctx.Err()
+			}
+			if k := lateSlots(time.Since(slot), interval); k > 0 {
+				lim.Burst = 2 * lim.Rate
+				if _, err := r.rl.AllowAtMost(ctx, r.prefix+key, lim, k); err != nil {
+					return fmt.Errorf("pace: %w", err)
+				}
 			}
 			return nil
 		}
-		if !bot.Sleep(ctx, res.RetryAfter) {
+		// Every sender of every process was told the same moment: spread
+		// them over an interval so that they do not all ask at once.
+		if !bot.Sleep(ctx, res.RetryAfter+rand.N(interval)) {
 			return ctx.Err()
 		}
 	}
 }
 
+// wait takes one message of a chat's budget, waiting at most maxChatWait
+// for it; a busier chat is a *BusyError with nothing booked.
 func (r *Redis) wait(ctx context.Context, key string, lim redis_rate.Limit) error {
 	for {
 		res, err := r.rl.Allow(ctx, r.prefix+key, lim)
@@ -97,6 +110,9 @@ func (r *Redis) wait(ctx context.Context, key string, lim redis_rate.Limit) erro
 		if res.Allowed > 0 {
 			return nil
 		}
+		if res.RetryAfter > maxChatWait {
+			return &BusyError{Wait: res.RetryAfter}
+		}
 		if !bot.Sleep(ctx, res.RetryAfter) {
 			return ctx.Err()
 		}
@@ -105,7 +121,10 @@ func (r *Redis) wait(ctx context.Context, key string, lim redis_rate.Limit) erro
 
 // Take implements Limiter: a reply is counted when the budget has room up
 // to a second ahead (a burst of replyBurst per chat), and goes out anyway
-// when it has not.
+// when it has not. When the overall budget is in use at its pace (a
+// broadcast books slots ahead), the replies wait for their slot, at most
+// replyWait: that is what keeps a reply and a broadcast from making more
+// than the platform's limit in one second.
 func (r *Redis) Take(ctx context.Context, chat string, n int) error {
 	if err := r.replyPause(ctx); err != nil {
 		return err
@@ -113,20 +132,32 @@ func (r *Redis) Take(ctx context.Context, chat string, n int) error {
 	cl := r.chatLimit(chat)
 	cl.Burst = replyBurst
 	al := r.all
-	al.Burst = 2 * r.all.Rate // beyond the bookings of waiting messages (one period)
+	al.Burst = 2 * r.all.Rate // beyond the bookings of waiting messages
 	// The two budgets are independent: count them at the same time, one
 	// round trip's wait for the reply instead of two.
-	errc := make(chan error, 1)
+	type result struct {
+		res *redis_rate.Result
+		err error
+	}
+	allc := make(chan result, 1)
 	go func() {
-		_, err := r.rl.AllowAtMost(ctx, r.prefix+"all", al, n)
-		errc <- err
+		res, err := r.rl.AllowAtMost(ctx, r.prefix+"all", al, n)
+		allc <- result{res, err}
 	}()
 	_, err := r.rl.AllowAtMost(ctx, r.prefix+"chat:"+chat, cl, n)
-	if aerr := <-errc; err == nil {
-		err = aerr
+	all := <-allc
+	if err == nil {
+		err = all.err
 	}
 	if err != nil {
 		return fmt.Errorf("pace: %w", err)
+	}
+	if all.res.Allowed > 0 {
+		interval := al.Period / time.Duration(al.Rate)
+		first := all.res.ResetAfter - time.Duration(all.res.Allowed)*interval
+		if !bot.Sleep(ctx, slotWait(first, all.res.ResetAfter-interval, interval)) {
+			return ctx.Err()
+		}
 	}
 	return nil
 }

@@ -91,16 +91,8 @@ func (a *Adapter) sendMessage(ctx context.Context, chat int64, p tgbotapi.Params
 		case ok && refused(pe.Code):
 			return fmt.Errorf("telegram: sendMessage to chat %d: %w: %w", chat, bot.ErrRefused, err)
 		case ok && pe.Code == http.StatusTooManyRequests && attempt < a.sendRetries:
-			wait := max(time.Duration(pe.RetryAfter)*time.Second, a.minBackoff)
-			if a.onFlood != nil {
-				a.onFlood(time.Now().Add(wait))
-			}
-			if wait > a.maxSendWait {
-				return fmt.Errorf("telegram: sendMessage to chat %d: flood limit, retry after %v: %w", chat, wait, err)
-			}
-			a.log.Warn("flood limit on sendMessage; waiting", "chat", chat, "retry_in", wait.String())
-			if !sleep(ctx, wait) {
-				return fmt.Errorf("telegram: sendMessage to chat %d: %w", chat, ctx.Err())
+			if err := a.floodWait(ctx, "sendMessage", chat, pe.RetryAfter, err); err != nil {
+				return err
 			}
 		default:
 			return fmt.Errorf("telegram: sendMessage to chat %d: %w", chat, err)
@@ -122,8 +114,6 @@ func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) e
 			p["reply_markup"] = markup
 		}
 	}
-	rctx, cancel := context.WithTimeout(ctx, 2*a.callTimeout)
-	defer cancel()
 	file := tgbotapi.RequestFile{Name: "document", Data: tgbotapi.FileBytes{Name: r.File.Name, Bytes: r.File.Data}}
 	if r.File.Path != "" {
 		// A large export waits on disk: streamed to Telegram from there.
@@ -134,15 +124,24 @@ func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) e
 		defer fh.Close()
 		file.Data = tgbotapi.FileReader{Name: r.File.Name, Reader: fh}
 	}
-	if resp, err := a.bot(rctx).UploadFiles("sendDocument", p, []tgbotapi.RequestFile{file}); err != nil {
+	for attempt := 0; ; attempt++ {
+		rctx, cancel := context.WithTimeout(ctx, 2*a.callTimeout)
+		resp, err := a.bot(rctx).UploadFiles("sendDocument", p, []tgbotapi.RequestFile{file})
+		cancel()
+		if err == nil {
+			return nil
+		}
 		err = a.redact(err)
 		// The library's upload errors leave the code out: take it from
 		// the response.
-		code := 0
+		code, retryAfter := 0, 0
 		if pe, ok := apiError(err); ok {
-			code = pe.Code
+			code, retryAfter = pe.Code, pe.RetryAfter
 			if code == 0 && resp != nil {
 				code = resp.ErrorCode
+				if resp.Parameters != nil {
+					retryAfter = resp.Parameters.RetryAfter
+				}
 			}
 		}
 		switch {
@@ -150,8 +149,37 @@ func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) e
 			return fmt.Errorf("%w: chat %d: %v", ErrBlocked, chat, err)
 		case refused(code):
 			return fmt.Errorf("telegram: sendDocument to chat %d: %w: %w", chat, bot.ErrRefused, err)
+		case code == http.StatusTooManyRequests && attempt < a.sendRetries && r.File.Path == "":
+			// As for a message (a file read from disk cannot be sent
+			// again from here: the caller retries it).
+			if err := a.floodWait(ctx, "sendDocument", chat, retryAfter, err); err != nil {
+				return err
+			}
+			continue
 		}
 		return fmt.Errorf("telegram: sendDocument to chat %d: %w", chat, err)
+	}
+}
+
+// floodWait waits out a 429's retry_after (at least minBackoff) after
+// telling every process (OnFlood); an error when the wait is longer than a
+// send may take or ctx ends.
+func (a *Adapter) floodWait(ctx context.Context, method string, chat int64, retryAfter int, err error) error {
+	wait := max(time.Duration(retryAfter)*time.Second, a.minBackoff)
+	if a.onFlood != nil {
+		a.onFlood(time.Now().Add(wait))
+	}
+	if wait > a.maxSendWait {
+		return fmt.Errorf("telegram: %s to chat %d: flood limit, retry after %v: %w", method, chat, wait, err)
+	}
+	a.log.Warn("flood limit; waiting", "method", method, "chat", chat, "retry_in", wait.String())
+	if !sleep(ctx, wait) {
+		return fmt.Errorf("telegram: %s to chat %d: %w", method, chat, ctx.Err())
+	}
+	if a.beforeRetry != nil {
+		if err := a.beforeRetry(ctx, strconv.FormatInt(chat, 10)); err != nil && ctx.Err() != nil {
+			return fmt.Errorf("telegram: %s to chat %d: %w", method, chat, ctx.Err())
+		}
 	}
 	return nil
 }

@@ -210,11 +210,16 @@ func TestSendRefusalIsPermanent(t *testing.T) {
 	}{
 		{"document 400", "sendDocument", 400, true},
 		{"message 400", "sendMessage", 400, true},
+		{"message: method not found (404)", "sendMessage", 404, true},
+		{"document: method not allowed (405)", "sendDocument", 405, true},
+		{"message: not implemented (501)", "sendMessage", 501, true},
 		{"document 500", "sendDocument", 500, false},
+		{"message 502", "sendMessage", 502, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSetup(t)
-			s.srv.FailNext(tc.method, 1, tc.code, 0)
+			s.srv.FailNextWith(tc.method, 1, tc.code, 0, map[int]string{404: "Not Found: method not found",
+				405: "Method Not Allowed", 501: "Not Implemented"}[tc.code])
 			reply := flows.Reply{Text: "chào"}
 			if tc.method == "sendDocument" {
 				reply.File = &flows.File{Name: "hoinghi.ics", MIME: "text/calendar", Data: []byte("BEGIN:VCALENDAR")}
@@ -266,5 +271,29 @@ func TestSendLocalLinkIsWrittenOut(t *testing.T) {
 		if len(got) != 1 || got[0].Text != "🔐 Đăng nhập.\n"+u || len(got[0].Inline) != 0 {
 			t.Errorf("%s: sent %+v", u, got)
 		}
+	}
+}
+
+// A 429 on a document (the calendar file) is waited out like one on a
+// message, and every process is told (OnFlood), instead of failing the
+// reply and the update with it.
+func TestSendDocumentWaitsOutFloodLimit(t *testing.T) {
+	s := newSetup(t)
+	var told []time.Time
+	s.a.onFlood = func(until time.Time) { told = append(told, until) }
+	s.srv.FailNext("sendDocument", 1, 429, 1)
+	start := time.Now()
+	err := s.a.Send(context.Background(), "906", []flows.Reply{{Text: "📅", File: &flows.File{Name: "hoinghi.ics", MIME: "text/calendar", Data: []byte("BEGIN:VCALENDAR")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 950*time.Millisecond {
+		t.Errorf("retried after %v, want retry_after 1s honoured", d)
+	}
+	if n := s.srv.Calls("sendDocument"); n != 2 {
+		t.Errorf("sendDocument called %d times, want 2", n)
+	}
+	if len(told) != 1 || told[0].Before(start.Add(900*time.Millisecond)) {
+		t.Errorf("OnFlood told %v, want once, about a second on", told)
 	}
 }

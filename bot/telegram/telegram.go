@@ -60,6 +60,12 @@ type Config struct {
 	// OnFlood, when set, is told of every 429 on a send with the moment
 	// its retry_after ends, so that every process pauses (bot/pace).
 	OnFlood func(until time.Time)
+	// BeforeRetry, when set, is called before a send that got a 429 is
+	// made again, once the wait is over: the retry takes its slot in the
+	// shared budget (bot/pace) instead of going out on top of it, where it
+	// would be one more than the limit a second later and draw the next
+	// 429.
+	BeforeRetry func(ctx context.Context, chat string) error
 }
 
 // ErrBlocked means Telegram refused to deliver to the chat (403): the user
@@ -88,6 +94,7 @@ type Adapter struct {
 	webhookSecret string
 	maxAttempts   int
 	onFlood       func(until time.Time)
+	beforeRetry   func(ctx context.Context, chat string) error
 
 	// Backoff bounds and per-call timeout; tests shorten them.
 	minBackoff  time.Duration
@@ -123,6 +130,7 @@ func New(ctx context.Context, c Config) (*Adapter, error) {
 		webhookSecret: c.WebhookSecret,
 		maxAttempts:   c.MaxAttempts,
 		onFlood:       c.OnFlood,
+		beforeRetry:   c.BeforeRetry,
 		minBackoff:    time.Second,
 		maxBackoff:    time.Minute,
 		callTimeout:   30 * time.Second,

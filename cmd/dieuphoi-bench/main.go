@@ -59,6 +59,8 @@ type config struct {
 	profile      string
 	stepTimeout  time.Duration
 	totalTimeout time.Duration
+	bcastProcs   []int
+	verbose      bool
 }
 
 func main() {
@@ -80,11 +82,22 @@ func main() {
 	flag.StringVar(&c.db, "db", firstEnv("BENCH_DATABASE_URL", "DIEUPHOI_TEST_DATABASE_URL"), "PostgreSQL admin URL (databases are created under it)")
 	flag.StringVar(&c.redis, "redis", firstEnv("BENCH_REDIS_URL", "DIEUPHOI_TEST_REDIS_URL"), "Redis URL")
 	flag.StringVar(&c.out, "out", "bench-results.md", "where to write the results table")
-	flag.StringVar(&modes, "modes", "poll,webhook", "delivery modes to run")
+	flag.StringVar(&modes, "modes", "poll,webhook,broadcast", "runs: delivery modes poll and webhook, and broadcast (1,000 messages by 1 and 3 processes against Telegram's limits)")
 	flag.StringVar(&c.profile, "profile", "", "write a 20 s CPU profile of the bot during each max-throughput run into this directory")
 	flag.DurationVar(&c.stepTimeout, "step-timeout", 90*time.Second, "longest wait for one reply")
 	flag.DurationVar(&c.totalTimeout, "timeout", 30*time.Minute, "whole benchmark")
+	flag.BoolVar(&c.verbose, "v", false, "print every 429 of the broadcast runs")
+	var bprocs string
+	flag.StringVar(&bprocs, "broadcast-procs", "1,3", "processes of each broadcast run")
 	flag.Parse()
+	for _, f := range strings.Split(bprocs, ",") {
+		var n int
+		if _, err := fmt.Sscan(f, &n); err != nil || n < 1 || n > 8 {
+			fmt.Fprintf(os.Stderr, "-broadcast-procs: %q is not a number of processes (1-8)\n", f)
+			os.Exit(2)
+		}
+		c.bcastProcs = append(c.bcastProcs, n)
+	}
 	if c.quick {
 		c.chats, c.rateSeconds = 500, 5
 	}
@@ -157,9 +170,22 @@ func bench(ctx context.Context, c config) error {
 	}
 
 	var rows []result
+	var bcasts []bcastResult
 	for _, mode := range c.modes {
 		if ctx.Err() != nil {
 			break
+		}
+		if mode == "broadcast" {
+			for _, procs := range c.bcastProcs {
+				fmt.Printf("\n== broadcast: %d messages, %d process(es), Telegram's limits enforced ==\n", bcastMsgs, procs)
+				b, err := runBroadcast(ctx, c, bin, tmp, camp, procs)
+				if err != nil {
+					return fmt.Errorf("broadcast %d: %w", procs, err)
+				}
+				printBcast(b)
+				bcasts = append(bcasts, b)
+			}
+			continue
 		}
 		fmt.Printf("\n== %s: bare echo bot (same client library) ==\n", mode)
 		echo, err := runEcho(ctx, c, mode)
@@ -188,7 +214,7 @@ func bench(ctx context.Context, c config) error {
 		printRow(f)
 		rows = append(rows, f)
 	}
-	table := render(c, rows)
+	table := render(c, rows) + renderBcast(bcasts)
 	fmt.Println()
 	fmt.Println(table)
 	if c.out != "" {
@@ -200,6 +226,11 @@ func bench(ctx context.Context, c config) error {
 	for _, r := range rows {
 		if !r.ok {
 			return fmt.Errorf("%s (%s): correctness problems: %s", r.name, r.mode, strings.Join(r.problems, "; "))
+		}
+	}
+	for _, b := range bcasts {
+		if !b.ok {
+			return fmt.Errorf("broadcast by %d process(es): %s", b.procs, strings.Join(b.problems, "; "))
 		}
 	}
 	return nil
@@ -894,7 +925,7 @@ func render(c config, rows []result) string {
 	fmt.Fprintf(&b, "## dieuphoi benchmark — %s\n\n", time.Now().Format("2006-01-02 15:04"))
 	fmt.Fprintf(&b, "Machine: nproc %d, GOMAXPROCS %d, %s/%s, %s, host %s. Bot, fake Bot API + simulated users, PostgreSQL and Redis all share these CPUs.\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), host)
-	fmt.Fprintf(&b, "Load: %d chats per run, every other one the 3-step RSVP (invite link, own number, «Tham dự»), the others the 7-step substitute (invite link, own number, five steps naming a substitute); %d of them focal points who then enter one indicator with an evidence PDF (10 more updates). Latency: update offered (queued for getUpdates / webhook POST started) → first reply at the fake.\n\n",
+	fmt.Fprintf(&b, "Load: %d chats per run, every other one the 3-step RSVP (invite link, own number, «Tham dự»), the others the 7-step substitute (invite link, own number, five steps naming a substitute); %d of them focal points who then enter one indicator with an evidence PDF (10 more updates). Latency: update offered (queued for getUpdates / webhook POST started) → the reply its user waited for, at the fake (one sample per step).\n\n",
 		c.chats, min(c.focal, 37*loadtest.MaxPerAgency))
 	b.WriteString("| run | mode | chats | updates | s | updates/s | p50 ms | p95 ms | p99 ms | max ms | CPU ms/update | allocs/update | peak RSS MB | Redis B/session | correct |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")

@@ -574,6 +574,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 					log.Warn("telegram: pausing the other processes failed", "err", err)
 				}
 			},
+			BeforeRetry: func(ctx context.Context, chat string) error { return tgPace.Take(ctx, chat, 1) },
 		})
 		if err != nil {
 			return fmt.Errorf("telegram: %w", err)

@@ -190,6 +190,7 @@ func (u *User) Await(ctx context.Context, timeout time.Duration, retries int) er
 			}
 			continue
 		}
+		u.S.sample(u.C, msgs[i].At)
 		u.Next++
 		return nil
 	}

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"runtime/debug"
+	"strconv"
+)
+
+// defaultMemoryLimitMB is the Go runtime's soft memory limit unless
+// GOMEMLIMIT or DIEUPHOI_MEMORY_LIMIT_MB says otherwise. Without one the
+// heap may grow to twice what is live before a collection (GOGC=100), so
+// a burst of work (thousands of conversations open at once, hundreds of
+// updates being handled) leaves the process twice as large as it needs.
+// Near the limit the collector runs sooner instead (the runtime caps the
+// CPU it spends so: if more is really live, the limit is exceeded rather
+// than the bot stalled).
+const defaultMemoryLimitMB = 100
+
+// setMemoryLimit applies the limit; it returns it in MB, 0 when the
+// environment's GOMEMLIMIT is in force or the limit is off ("0").
+func setMemoryLimit(getenv func(string) string) int64 {
+	if getenv("GOMEMLIMIT") != "" {
+		return 0
+	}
+	mb := int64(defaultMemoryLimitMB)
+	if v := getenv("DIEUPHOI_MEMORY_LIMIT_MB"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return 0
+		}
+		mb = n
+	}
+	if mb == 0 {
+		return 0
+	}
+	debug.SetMemoryLimit(mb << 20)
+	return mb
+}
