@@ -303,6 +303,13 @@ func parseEvent(name string, data []byte, probs *problems) (domain.Event, listFi
 // slash, and the symbol of the document kind and body, e.g. "125/GM-SKHCN".
 var numberRE = regexp.MustCompile(`^[0-9]{0,6}/[\p{Lu}0-9&.]{1,20}(-[\p{Lu}0-9&.]{1,20}){0,4}$`)
 
+// IssuerNumberOK reports whether v is a số/ký hiệu as the invitation
+// section takes it (numberRE), for the console's event form.
+func IssuerNumberOK(v string) bool { return numberRE.MatchString(v) }
+
+// MaxPaperText is maxPaperText for the console's event form.
+const MaxPaperText = maxPaperText
+
 // maxPaperText bounds each printed line of the invitation: a longer one
 // would not fit the letter's blocks.
 const maxPaperText = 160

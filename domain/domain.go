@@ -170,6 +170,16 @@ type Issuer struct {
 	Recipients      []string // Nơi nhận, e.g. "Như trên", "Lưu: VT, CNĐMST"
 }
 
+// Symbol is the số/ký hiệu without its number ("125/GM-SKHCN" →
+// "/GM-SKHCN"): what a new event's letter starts from, numbered again when
+// the clerk registers it.
+func (i Issuer) Symbol() string {
+	if k := strings.Index(i.Number, "/"); k >= 0 {
+		return i.Number[k:]
+	}
+	return i.Number
+}
+
 // Set reports whether the event has an issuer to print invitations with.
 func (i Issuer) Set() bool { return i.Body != "" }
 

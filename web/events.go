@@ -13,7 +13,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/dieuphoi/dieuphoi/configs"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
@@ -74,7 +76,25 @@ func (c *Console) agencyPicks(checked []string) []agencyPick {
 type eventForm struct {
 	Code, NameVI, NameEN, Date, Doors, Start, End, VenueVI, Address, Cutoff, Agenda, Role string
 	Agencies                                                                              []string
+	// Issuer is who issues and signs the giấy mời: the served event's by
+	// default, its number reduced to the ký hiệu (each letter gets its own
+	// number when registered).
+	Issuer domain.Issuer
 }
+
+// defaultIssuer is the served event's issuer for a new event: the same
+// body and signer, the number left for the clerk, no fixed date.
+func (c *Console) defaultIssuer() domain.Issuer {
+	if c.cfg.Event == nil {
+		return domain.Issuer{}
+	}
+	is := c.cfg.Event.Issuer
+	is.Number = is.Symbol()
+	is.Date = time.Time{}
+	is.Recipients = slices.Clone(is.Recipients)
+	return is
+}
+
 
 func (c *Console) eventRows(ctx context.Context) ([]eventRow, error) {
 	list, err := c.cfg.Events.Events(ctx)
@@ -124,7 +144,7 @@ func (c *Console) eventRows(ctx context.Context) ([]eventRow, error) {
 // serveEvents lists every event — running, coming, past — with what needs
 // action, and the form that creates one.
 func (c *Console) serveEvents(w http.ResponseWriter, r *http.Request, s *session) {
-	c.showEvents(w, r, s, http.StatusOK, eventForm{Role: "delegate"}, nil)
+	c.showEvents(w, r, s, http.StatusOK, eventForm{Role: "delegate", Issuer: c.defaultIssuer()}, nil)
 }
 
 func (c *Console) showEvents(w http.ResponseWriter, r *http.Request, s *session, status int, f eventForm, errs []string) {
@@ -144,6 +164,11 @@ func (c *Console) serveEventCreate(w http.ResponseWriter, r *http.Request, s *se
 		Start: strings.TrimSpace(r.FormValue("start")), End: strings.TrimSpace(r.FormValue("end")), VenueVI: clean(r.FormValue("venue")),
 		Address: clean(r.FormValue("address")), Cutoff: strings.TrimSpace(r.FormValue("cutoff")), Agenda: r.FormValue("agenda"),
 		Role: r.FormValue("role"), Agencies: r.Form["agency"]}
+	f.Issuer = c.defaultIssuer() // what the form does not edit: the Nơi nhận lines
+	f.Issuer.Parent, f.Issuer.Body = clean(r.FormValue("issuer_parent")), clean(r.FormValue("issuer_body"))
+	f.Issuer.Number, f.Issuer.Place = strings.TrimSpace(r.FormValue("issuer_number")), clean(r.FormValue("issuer_place"))
+	f.Issuer.SignerName, f.Issuer.SignerTitle = clean(r.FormValue("signer_name")), clean(r.FormValue("signer_title"))
+	f.Issuer.SignerAuthority = clean(r.FormValue("signer_authority"))
 	rec, errs := c.eventFromForm(f)
 	if len(errs) == 0 {
 		if _, err := c.cfg.Events.Event(r.Context(), rec.Event.ID); err == nil {
@@ -168,6 +193,19 @@ func (c *Console) serveEventCreate(w http.ResponseWriter, r *http.Request, s *se
 	}
 	c.audit(r.Context(), s.Person.ID, "event.create", "event:"+rec.Event.ID+" "+rec.Event.NameVI)
 	c.redirect(w, r, "/admin/events/"+rec.Event.ID, "event_created")
+}
+
+// storableLoc is loc as an event record keeps it, by name: a zone that
+// cannot be loaded again by its name (a fixed offset) would make the
+// record unreadable, so it becomes the project's own zone.
+func storableLoc(loc *time.Location) *time.Location {
+	if _, err := time.LoadLocation(loc.String()); err == nil {
+		return loc
+	}
+	if hcm, err := time.LoadLocation("Asia/Ho_Chi_Minh"); err == nil {
+		return hcm
+	}
+	return loc
 }
 
 func clean(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -231,16 +269,44 @@ func (c *Console) eventFromForm(f eventForm) (domain.EventRecord, []string) {
 		errs = append(errs, "Chương trình: cần ít nhất một mục.")
 	}
 	rec := domain.EventRecord{Code: f.Code, Status: domain.StatusOpen, Event: domain.Event{
-		ID: strings.ToLower(f.Code), NameVI: f.NameVI, NameEN: f.NameEN, Location: c.loc, DoorsOpen: doors, Start: start, End: end,
+		ID: strings.ToLower(f.Code), NameVI: f.NameVI, NameEN: f.NameEN, Location: storableLoc(c.loc), DoorsOpen: doors, Start: start, End: end,
 		VenueVI: f.VenueVI, Address: f.Address, RSVPCutoff: cutoff, Agenda: agenda}}
 	if c.cfg.Event != nil {
 		rec.Event.Organizer = c.cfg.Event.Organizer
 	}
+	errs = append(errs, issuerProblems(f.Issuer)...)
+	rec.Event.Issuer = f.Issuer
 	rec.Invitees = c.inviteesBy(f.Agencies, f.Role, nil)
 	if len(errs) == 0 && day.IsZero() {
 		errs = append(errs, "Ngày: chưa chọn.")
 	}
 	return rec, errs
+}
+
+// issuerProblems checks the giấy mời's issuer as the invitation section of
+// event.yaml is checked. An issuer left wholly empty is allowed: the event
+// then prints no invitations until it has one.
+func issuerProblems(is domain.Issuer) []string {
+	if is.Parent+is.Body+is.Number+is.Place+is.SignerName+is.SignerTitle+is.SignerAuthority == "" {
+		return nil
+	}
+	var errs []string
+	for _, f := range []struct{ label, v string }{{"Cơ quan chủ quản", is.Parent}, {"Cơ quan ban hành", is.Body},
+		{"Nơi ghi ngày", is.Place}, {"Người ký", is.SignerName}, {"Chức vụ người ký", is.SignerTitle}, {"Thẩm quyền ký", is.SignerAuthority}} {
+		if utf8.RuneCountInString(f.v) > configs.MaxPaperText {
+			errs = append(errs, fmt.Sprintf("Giấy mời — %s: dài quá, tối đa %d ký tự.", f.label, configs.MaxPaperText))
+		}
+	}
+	for _, f := range []struct{ label, v string }{{"Cơ quan ban hành", is.Body}, {"Nơi ghi ngày", is.Place},
+		{"Người ký", is.SignerName}, {"Chức vụ người ký", is.SignerTitle}} {
+		if f.v == "" {
+			errs = append(errs, "Giấy mời — "+f.label+": chưa nhập (hoặc để trống mọi ô của giấy mời).")
+		}
+	}
+	if !configs.IssuerNumberOK(is.Number) {
+		errs = append(errs, "Giấy mời — Số/ký hiệu: viết ví dụ /GM-SKHCN (để văn thư ghi số) hoặc 125/GM-SKHCN.")
+	}
+	return errs
 }
 
 // inviteesBy adds to have the people of the agencies with role ("" or
@@ -374,6 +440,16 @@ func (c *Console) serveEventClone(w http.ResponseWriter, r *http.Request, s *ses
 		}
 		c.oops(w, r, s, "clone event", err)
 		return
+	}
+	if !rec.Event.Issuer.Set() {
+		// A source made before events had an issuer: the clone takes the
+		// served event's, as a new event does, so its invitations print.
+		if rec.Event.Issuer = c.defaultIssuer(); rec.Event.Issuer.Set() {
+			if _, err := c.cfg.Events.ImportEvent(r.Context(), rec, c.cfg.Now()); err != nil {
+				c.oops(w, r, s, "clone event issuer", err)
+				return
+			}
+		}
 	}
 	c.eventsChanged()
 	c.audit(r.Context(), s.Person.ID, "event.clone", "event:"+rec.Event.ID+" from event:"+r.PathValue("id"))

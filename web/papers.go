@@ -86,7 +86,7 @@ func (c *Console) servePaper(w http.ResponseWriter, r *http.Request, s *session)
 	switch {
 	case errors.Is(err, papers.ErrNoIssuer):
 		c.fail(w, r, s, http.StatusConflict, "Chưa có thông tin cơ quan ban hành",
-			"Sự kiện «"+ev.NameVI+"» chưa có mục invitation trong event.yaml (cơ quan ban hành, số/ký hiệu, người ký), nên chưa in được giấy mời.")
+			"Sự kiện «"+ev.NameVI+"» chưa có mục invitation trong event.yaml (cơ quan ban hành, số/ký hiệu, người ký) hay phần «Giấy mời» khi tạo trên trang Sự kiện, nên chưa in được giấy mời.")
 		return
 	case errors.Is(err, papers.ErrNobody):
 		c.fail(w, r, s, http.StatusNotFound, "Không có ai để in", "Danh sách này chưa có đại biểu nào.")

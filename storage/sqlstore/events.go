@@ -495,6 +495,10 @@ func (q *Queries) CloneEvent(ctx context.Context, from, id, code string, day tim
 	for i := range e.Agenda {
 		e.Agenda[i].Start, e.Agenda[i].End = move(e.Agenda[i].Start), move(e.Agenda[i].End)
 	}
+	// The same issuer and signer; the letter's number is the clerk's to
+	// give again, its date moves with the event.
+	e.Issuer.Number, e.Issuer.Date = e.Issuer.Symbol(), move(e.Issuer.Date)
+	e.Issuer.Recipients = append([]string(nil), e.Issuer.Recipients...)
 	r.Event, r.Code, r.Status, r.SourceHash = e, code, domain.StatusOpen, ""
 	if _, err := q.ImportEvent(ctx, r, at); err != nil {
 		return r, err

@@ -181,6 +181,8 @@ func RunEvents(t *testing.T, open func(t *testing.T) EventsStore) {
 	t.Run("a cloned event moves by whole days and keeps agenda and invitees", func(t *testing.T) {
 		s := seed(t)
 		src := EventRecord("a", "A24", time.Date(2024, 8, 2, 0, 0, 0, 0, time.UTC))
+		src.Event.Issuer = domain.Issuer{Body: "SỞ KHOA HỌC VÀ CÔNG NGHỆ", Number: "125/GM-SKHCN", Place: "Hưng Yên",
+			Date: time.Date(2024, 7, 26, 0, 0, 0, 0, src.Event.Location), SignerName: "Trần Tùng Chuẩn", SignerTitle: "GIÁM ĐỐC"}
 		if _, err := s.ImportEvent(ctx, src, at); err != nil {
 			t.Fatal(err)
 		}
@@ -204,7 +206,13 @@ func RunEvents(t *testing.T, open func(t *testing.T) EventsStore) {
 		if len(got.Event.Agenda) != 1 || got.Event.Agenda[0].Start.In(loc).Format("2006-01-02 15:04") != "2025-08-01 08:00" || len(got.Invitees) != 3 {
 			t.Errorf("clone: %+v", got)
 		}
-		if orig, _ := s.Event(ctx, "a"); !orig.Event.Start.Equal(src.Event.Start) {
+		// The same issuer and signer; the letter's number is the clerk's
+		// to give again, its date moved with the event.
+		if is := got.Event.Issuer; is.Body != "SỞ KHOA HỌC VÀ CÔNG NGHỆ" || is.SignerName != "Trần Tùng Chuẩn" || is.Number != "/GM-SKHCN" ||
+			is.Date.In(loc).Format("2006-01-02") != "2025-07-25" {
+			t.Errorf("clone's issuer: %+v", is)
+		}
+		if orig, _ := s.Event(ctx, "a"); !orig.Event.Start.Equal(src.Event.Start) || orig.Event.Issuer.Number != "125/GM-SKHCN" {
 			t.Errorf("the source moved: %v", orig.Event.Start)
 		}
 	})
