@@ -95,7 +95,6 @@ func (c *Console) defaultIssuer() domain.Issuer {
 	return is
 }
 
-
 func (c *Console) eventRows(ctx context.Context) ([]eventRow, error) {
 	list, err := c.cfg.Events.Events(ctx)
 	if err != nil {
