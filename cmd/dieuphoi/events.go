@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/scheduler"
 	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/files"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 	"github.com/dieuphoi/dieuphoi/web"
 )
@@ -416,12 +419,129 @@ func runExportConfig(ctx context.Context, s settings, args []string, stdout io.W
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			return fmt.Errorf("export %s: %w", r.Event.ID, err)
 		}
+		owners, err := writeEventPlan(ctx, st, out, r)
+		if err != nil {
+			return fmt.Errorf("export %s: %w", r.Event.ID, err)
+		}
+		// A task's owner must be in the event's people list for the import
+		// to take the task; one not invited is listed too (and so invited
+		// by the import, as the example lists the Sở's staff).
+		for _, id := range owners {
+			if !r.Invited(id) && len(r.Invitees) > 0 {
+				r.Invitees = append(r.Invitees, domain.Invitee{PersonID: id})
+				fmt.Fprintf(stdout, "%s: %s phụ trách công việc nhưng chưa được mời — đã ghi vào delegates.csv.\n", r.Event.ID, id)
+			}
+		}
 		if err := writeEventFiles(out, r, dir); err != nil {
 			return fmt.Errorf("export %s: %w", r.Event.ID, err)
 		}
-		fmt.Fprintf(stdout, "%s → %s\n", r.Event.ID, out)
+		ndocs, err := writeEventDocuments(ctx, s, st, out, r)
+		if err != nil {
+			return fmt.Errorf("export %s: %w", r.Event.ID, err)
+		}
+		fmt.Fprintf(stdout, "%s → %s (%d tài liệu)\n", r.Event.ID, out, ndocs)
 	}
 	return nil
+}
+
+// writeEventPlan writes the event's plan tasks as tasks.csv (the format
+// configs.LoadTasks reads: status as its code, deadline dd/mm/yyyy hh:mm
+// in the event's zone), none when it has none, and returns their owners.
+// Follow-up tasks belong to a conclusion notice and are not part of the
+// plan.
+func writeEventPlan(ctx context.Context, st storage.Store, out string, r domain.EventRecord) ([]string, error) {
+	ts, ok := st.(storage.TaskStore)
+	if !ok {
+		return nil, nil
+	}
+	tasks, err := ts.Tasks(ctx, r.Event.ID)
+	if err != nil {
+		return nil, fmt.Errorf("the plan: %w", err)
+	}
+	var rows [][]string
+	var owners []string
+	for _, t := range tasks {
+		if t.Kind != domain.TaskKindPlan {
+			continue
+		}
+		rows = append(rows, []string{t.ID, t.Title, t.Unit, t.OwnerID, t.Deadline.In(r.Event.Location).Format("02/01/2006 15:04"),
+			string(t.Status), t.Note})
+		if !slices.Contains(owners, t.OwnerID) {
+			owners = append(owners, t.OwnerID)
+		}
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return owners, writeCSV(filepath.Join(out, configs.TasksFile), []string{"id", "task", "unit", "owner", "deadline", "status", "note"}, rows)
+}
+
+// writeEventDocuments writes the event's documents (internal ones too,
+// marked) under documents/ with documents.csv listing them as
+// loadDocumentsFile reads it: the agenda item by its place in the agenda.
+func writeEventDocuments(ctx context.Context, s settings, st storage.Store, out string, r domain.EventRecord) (int, error) {
+	ms, ok := st.(docStore)
+	if !ok {
+		return 0, nil
+	}
+	docs, err := ms.MeetingDocs(ctx, r.Event.ID, true)
+	if err != nil || len(docs) == 0 {
+		return 0, err
+	}
+	blobs, err := files.New(filepath.Join(s.DataDir, "evidence"))
+	if err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(filepath.Join(out, "documents"), 0o755); err != nil {
+		return 0, err
+	}
+	place := map[int]int{}
+	for i, a := range r.Event.Agenda {
+		place[a.No] = i + 1
+	}
+	used := map[string]bool{}
+	var rows [][]string
+	for i, d := range docs {
+		// The stored name is already safe (files.SafeName); two documents
+		// may share one, so the second is numbered.
+		name := files.SafeName(d.FileName, d.MIME)
+		if name == "" {
+			name = fmt.Sprintf("tai-lieu-%d", i+1)
+		}
+		if used[strings.ToLower(name)] {
+			name = fmt.Sprintf("%d-%s", i+1, name)
+		}
+		used[strings.ToLower(name)] = true
+		if err := copyBlob(blobs, d.SHA256, filepath.Join(out, "documents", name)); err != nil {
+			return 0, fmt.Errorf("document %q: %w", d.Title, err)
+		}
+		item, internal := "", ""
+		if n, ok := place[d.AgendaNo]; ok && d.AgendaNo != 0 {
+			item = strconv.Itoa(n)
+		}
+		if d.Internal {
+			internal = "có"
+		}
+		rows = append(rows, []string{"documents/" + name, d.Title, item, internal})
+	}
+	return len(rows), writeCSV(filepath.Join(out, configs.DocumentsFile), []string{"file", "title", "item", "internal"}, rows)
+}
+
+func copyBlob(blobs *files.Store, sha, to string) error {
+	in, err := blobs.Open(sha)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	f, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, in); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func writeEventFiles(out string, r domain.EventRecord, dir *domain.Directory) error {

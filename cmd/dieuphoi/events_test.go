@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/storage/sqlite"
 )
 
@@ -128,6 +132,29 @@ func TestImportManyEventsAllOrNothing(t *testing.T) {
 		t.Fatalf("council-2024: %d documents (%v), %d tasks (%v); want the example's 4 and its plan", len(docs), derr, len(tasks), terr)
 	}
 
+	// Progress made since the import (a status and a note) and a task
+	// added in the console travel with the export.
+	s, err = sqlite.Open(ctx, filepath.Join(env["DIEUPHOI_DATA_DIR"], "dieuphoi.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := tasks[0]
+	moved.Status, moved.Note = domain.TaskDoing, "Đã liên hệ, chờ báo giá; \"gấp\", trước 17:00"
+	added := domain.Task{EventID: "council-2024", ID: "VP-99", Kind: domain.TaskKindPlan, Title: "=Chuẩn bị nước uống",
+		Unit: "Văn phòng Sở", OwnerID: moved.OwnerID, AgencyCode: moved.AgencyCode, Status: domain.TaskBlocked,
+		Deadline: time.Date(2024, 8, 1, 9, 30, 0, 0, time.UTC)}
+	if err := s.SaveTask(ctx, moved, moved.Version, "DB090", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveTask(ctx, added, 0, "DB090", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tasks, terr = s.Tasks(ctx, "council-2024")
+	s.Close()
+	if terr != nil {
+		t.Fatal(terr)
+	}
+
 	// export-config writes files import reads back, into a new database.
 	exp := t.TempDir()
 	out.Reset()
@@ -150,6 +177,47 @@ func TestImportManyEventsAllOrNothing(t *testing.T) {
 	again, err := s2.Events(ctx)
 	if err != nil || len(again) != 2 {
 		t.Fatalf("events after the round trip: %v", err)
+	}
+	// The same plan (status and notes included) and the same documents
+	// (the same files, titles, agenda items, internal marks).
+	s1, err := sqlite.Open(ctx, filepath.Join(env["DIEUPHOI_DATA_DIR"], "dieuphoi.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s1.Close()
+	planOf := func(st *sqlite.Store, ev string) []string {
+		list, err := st.Tasks(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, x := range list {
+			out = append(out, strings.Join([]string{x.ID, x.Kind, x.Title, x.Unit, x.OwnerID, x.AgencyCode,
+				x.Deadline.UTC().Format(time.RFC3339), string(x.Status), x.Note}, "|"))
+		}
+		return out
+	}
+	docsOf := func(st *sqlite.Store, ev string) []string {
+		list, err := st.MeetingDocs(ctx, ev, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, d := range list {
+			out = append(out, fmt.Sprintf("%s|%d|%s|%s|%s|%d|%v", d.Title, d.AgendaNo, d.FileName, d.MIME, d.SHA256, d.Size, d.Internal))
+		}
+		return out
+	}
+	for _, ev := range []string{"pii-2024", "council-2024"} {
+		if a, b := planOf(s2, ev), planOf(s1, ev); len(b) == 0 || !slices.Equal(a, b) {
+			t.Errorf("%s's plan after the round trip:\n%s\nwas\n%s", ev, strings.Join(a, "\n"), strings.Join(b, "\n"))
+		}
+		if a, b := docsOf(s2, ev), docsOf(s1, ev); len(b) != 4 || !slices.Equal(a, b) {
+			t.Errorf("%s's documents after the round trip:\n%s\nwas\n%s", ev, strings.Join(a, "\n"), strings.Join(b, "\n"))
+		}
+	}
+	if !strings.Contains(strings.Join(planOf(s2, "council-2024"), "\n"), "VP-99|plan|=Chuẩn bị nước uống|") {
+		t.Errorf("the console's task did not travel")
 	}
 	for i := range again {
 		a, b := again[i], events[i]
