@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/configs"
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/export"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
@@ -544,11 +544,13 @@ func (c *Console) serveEventArchive(w http.ResponseWriter, r *http.Request, s *s
 		if err != nil {
 			break
 		}
+		// Names, substitutes' details and audit details are typed by
+		// people: guarded against formula injection, as the campaign
+		// archive's cells are.
 		var b bytes.Buffer
-		b.WriteString("\ufeff") // Excel reads UTF-8 with the mark
-		cw := csv.NewWriter(&b)
-		_ = cw.WriteAll(f.rows)
-		err = add(f.name, b.Bytes())
+		if err = export.WriteTableCSV(&b, f.rows[0], f.rows[1:]); err == nil {
+			err = add(f.name, b.Bytes())
+		}
 	}
 	if err == nil {
 		err = zw.Close()

