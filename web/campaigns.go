@@ -105,13 +105,25 @@ func (c *Console) catalogOf(rec domain.CampaignRecord) *domain.Catalog {
 	return domain.NewCatalog(base.Indicators(), rec.Assignments)
 }
 
-func (c *Console) choose(rec domain.CampaignRecord) chosenCampaign {
+func (c *Console) choose(ctx context.Context, rec domain.CampaignRecord) (chosenCampaign, error) {
 	if rec.ID == c.cfg.CampaignID || c.cfg.Campaigns == nil {
 		ch := c.servedCampaign()
 		ch.Rec = rec
-		return ch
+		return ch, nil
 	}
-	return chosenCampaign{Rec: rec, Store: c.cfg.Campaigns.ForCampaign(rec.ID), Catalog: c.catalogOf(rec)}
+	ch := chosenCampaign{Rec: rec, Store: c.cfg.Campaigns.ForCampaign(rec.ID), Catalog: c.catalogOf(rec)}
+	if c.cfg.CampaignCatalog != nil && ch.Catalog != nil {
+		// Its own last year's values: the served catalog's are the served
+		// campaign's previous one's.
+		cat, err := c.cfg.CampaignCatalog(ctx, rec.ID)
+		if err != nil {
+			return ch, fmt.Errorf("catalog of campaign %s: %w", rec.ID, err)
+		}
+		if cat != nil {
+			ch.Catalog = cat
+		}
+	}
+	return ch, nil
 }
 
 // campaignFor is the campaign chosen for r: ?campaign=ID, else the
@@ -136,12 +148,14 @@ func (c *Console) campaignFor(r *http.Request) (chosenCampaign, []domain.Campaig
 	}
 	for _, rec := range list {
 		if rec.ID == want {
-			return c.choose(rec), list, nil
+			ch, err := c.choose(r.Context(), rec)
+			return ch, list, err
 		}
 	}
 	for _, rec := range list {
 		if rec.ID == c.cfg.CampaignID {
-			return c.choose(rec), list, nil
+			ch, err := c.choose(r.Context(), rec)
+			return ch, list, err
 		}
 	}
 	return c.servedCampaign(), list, nil
@@ -216,7 +230,10 @@ func agencyDeadline(rec domain.CampaignRecord, a domain.Assignment) time.Time {
 }
 
 func (c *Console) campaignRow(ctx context.Context, rec domain.CampaignRecord) (campaignRow, error) {
-	ch := c.choose(rec)
+	ch, err := c.choose(ctx, rec)
+	if err != nil {
+		return campaignRow{}, err
+	}
 	now := c.cfg.Now()
 	row := campaignRow{CampaignRecord: rec, When: campaignWhen(rec, now), Served: ch.Served}
 	if ch.Store == nil || ch.Catalog == nil {
@@ -707,7 +724,11 @@ func (c *Console) serveCampaignArchive(w http.ResponseWriter, r *http.Request, s
 		c.fail(w, r, s, http.StatusNotFound, "Không có chiến dịch này", "Không tìm thấy chiến dịch.")
 		return
 	}
-	ch := c.choose(rec)
+	ch, err := c.choose(ctx, rec)
+	if err != nil {
+		c.oops(w, r, s, "campaign archive", err)
+		return
+	}
 	if ch.Store == nil {
 		c.fail(w, r, s, http.StatusNotFound, "Không có dữ liệu", "Chưa có đợt thu thập chỉ số.")
 		return

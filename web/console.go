@@ -116,6 +116,12 @@ type Config struct {
 	// CampaignID is the one the chat serves (Campaign's).
 	Campaigns  CampaignRecords
 	CampaignID string
+	// CampaignCatalog is the catalog of a campaign other than the served
+	// one as the chat serves it: its assignments and deadlines, and last
+	// year's values from its previous campaign's approved values (else the
+	// catalog file's). A nil catalog (or a nil func): the current catalog
+	// with the campaign's own assignments.
+	CampaignCatalog func(ctx context.Context, id string) (*domain.Catalog, error)
 	// Meeting is the meeting's pages (documents, questions, votes); nil
 	// hides them.
 	Meeting *MeetingConfig

@@ -66,7 +66,7 @@ func TestFlagsLoadOnlyWhatChanged(t *testing.T) {
 	all := []domain.Submission{subA, subB}
 
 	// A page showing only A reads A's evidence only.
-	flags, err := c.flagsOf(ctx, []domain.Submission{subA}, all)
+	flags, err := c.flagsOf(ctx, c.cfg.Catalog(), []domain.Submission{subA}, all)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestFlagsLoadOnlyWhatChanged(t *testing.T) {
 		t.Fatalf("A's view loaded %v, flags %v", got, flags)
 	}
 	// Both: B's text is read now, A's is not read again.
-	flags, err = c.flagsOf(ctx, all, nil)
+	flags, err = c.flagsOf(ctx, c.cfg.Catalog(), all, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestFlagsLoadOnlyWhatChanged(t *testing.T) {
 		t.Fatalf("second view loaded %v, flags %v", got, flags)
 	}
 	// Nothing changed: nothing is loaded, the same flags come back.
-	again, err := c.flagsOf(ctx, all, nil)
+	again, err := c.flagsOf(ctx, c.cfg.Catalog(), all, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestFlagsLoadOnlyWhatChanged(t *testing.T) {
 	// B's value changes, and A's evidence is read again: each is reloaded.
 	subB.Value, subB.Version = "0", 2
 	read(shaA, "Số lượng: 8 văn bản")
-	flags, err = c.flagsOf(ctx, []domain.Submission{subA, subB}, nil)
+	flags, err = c.flagsOf(ctx, c.cfg.Catalog(), []domain.Submission{subA, subB}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

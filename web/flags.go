@@ -29,8 +29,7 @@ type flagCount struct {
 // values, the catalog and the reading of its evidence stay the same, so a
 // view loads the evidence texts of changed items only, never all of them
 // again.
-func (c *Console) flagsOf(ctx context.Context, subs, siblings []domain.Submission) (map[[2]string][]string, error) {
-	cat := c.cfg.Catalog()
+func (c *Console) flagsOf(ctx context.Context, cat *domain.Catalog, subs, siblings []domain.Submission) (map[[2]string][]string, error) {
 	if cat == nil || len(subs) == 0 {
 		return nil, nil
 	}
@@ -131,15 +130,16 @@ func flagKey(cat *domain.Catalog, s domain.Submission, stamps map[string]time.Ti
 }
 
 // addFlags puts each row's flags and their labels on it; siblings are the
-// submissions the ratio checks compare with (nil: the rows').
-func (c *Console) addFlags(ctx context.Context, rows []indicatorRow, siblings []domain.Submission) error {
+// submissions the ratio checks compare with (nil: the rows'); cat is the
+// chosen campaign's catalog (its last year's values).
+func (c *Console) addFlags(ctx context.Context, cat *domain.Catalog, rows []indicatorRow, siblings []domain.Submission) error {
 	var subs []domain.Submission
 	for _, r := range rows {
 		if r.Sub.Status != domain.StatusEmpty {
 			subs = append(subs, r.Sub)
 		}
 	}
-	flags, err := c.flagsOf(ctx, subs, siblings)
+	flags, err := c.flagsOf(ctx, cat, subs, siblings)
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,8 @@ type world struct {
 	// told records the meeting's sends (votes, answers) as the scheduler
 	// would get them.
 	told meetingSends
+	// campaignCatalog, when set, is the console's CampaignCatalog.
+	campaignCatalog func(ctx context.Context, id string) (*domain.Catalog, error)
 }
 
 type meetingSends struct {
@@ -153,6 +155,12 @@ func newWorld(t *testing.T) *world {
 	exporter := &export.Source{Title: w.ev.NameVI, Campaign: store, Directory: w.dir.Load, Open: blobs.Open, Now: w.clock, Location: ict}
 	w.console = web.New(web.Config{
 		Store: store, Campaign: store, Console: store, Events: store, Campaigns: store, CampaignID: servedCampaign,
+		CampaignCatalog: func(ctx context.Context, id string) (*domain.Catalog, error) {
+			if w.campaignCatalog == nil {
+				return nil, nil
+			}
+			return w.campaignCatalog(ctx, id)
+		},
 		Directory: w.dir.Load, Catalog: w.cat.Load, Event: w.ev, Deadline: deadline(),
 		Exporter: exporter, Blobs: blobs,
 		Act: func(ctx context.Context, by string, effects []domain.Effect) error {

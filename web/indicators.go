@@ -39,15 +39,15 @@ type indicatorsView struct {
 // rows lists every assignment with its submission, plus submissions that
 // have no assignment, in catalog order, and every submission; the rows'
 // flags are left to the page, for the rows it shows (addFlags).
-func (c *Console) indicatorRows(r *http.Request) ([]indicatorRow, []domain.Submission, error) {
+func (c *Console) indicatorRows(r *http.Request) ([]indicatorRow, []domain.Submission, *domain.Catalog, error) {
 	ch, _, err := c.campaignFor(r) // the campaign chosen in the switcher
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cat := ch.Catalog
 	subs, err := ch.Store.Submissions(r.Context(), "")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	dir := c.cfg.Directory()
 	byKey := map[[2]string]domain.Submission{}
@@ -102,7 +102,7 @@ func (c *Console) indicatorRows(r *http.Request) ([]indicatorRow, []domain.Submi
 		}
 		return a.Agency.Code < b.Agency.Code
 	})
-	return rows, subs, nil
+	return rows, subs, cat, nil
 }
 
 func (c *Console) serveIndicators(w http.ResponseWriter, r *http.Request, s *session) {
@@ -113,7 +113,7 @@ func (c *Console) serveIndicators(w http.ResponseWriter, r *http.Request, s *ses
 		c.render(w, r, s, http.StatusOK, "indicators", "Chỉ số", v)
 		return
 	}
-	rows, subs, err := c.indicatorRows(r)
+	rows, subs, cat, err := c.indicatorRows(r)
 	if err != nil {
 		c.oops(w, r, s, "indicators", err)
 		return
@@ -144,7 +144,7 @@ func (c *Console) serveIndicators(w http.ResponseWriter, r *http.Request, s *ses
 		}
 		shown = append(shown, row)
 	}
-	if err := c.addFlags(r.Context(), shown, subs); err != nil {
+	if err := c.addFlags(r.Context(), cat, shown, subs); err != nil {
 		c.oops(w, r, s, "indicators", err)
 		return
 	}
@@ -178,7 +178,7 @@ func (c *Console) showIndicator(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	code, agency := r.PathValue("code"), r.PathValue("agency")
-	rows, subs, err := c.indicatorRows(r)
+	rows, subs, cat, err := c.indicatorRows(r)
 	if err != nil {
 		c.oops(w, r, s, "indicator", err)
 		return
@@ -195,7 +195,7 @@ func (c *Console) showIndicator(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	one := []indicatorRow{v.Row} // only this item's evidence is read for its flags
-	if err := c.addFlags(r.Context(), one, subs); err != nil {
+	if err := c.addFlags(r.Context(), cat, one, subs); err != nil {
 		c.oops(w, r, s, "indicator", err)
 		return
 	}

@@ -196,7 +196,7 @@ func (c *Console) progress(ctx context.Context, ch chosenCampaign) (*progress, e
 		status[[2]string{s.Indicator, s.Agency}] = s.Status
 	}
 	p := &progress{}
-	flags, err := c.flagsOf(ctx, subs, nil)
+	flags, err := c.flagsOf(ctx, cat, subs, nil)
 	if err != nil {
 		return nil, err
 	}

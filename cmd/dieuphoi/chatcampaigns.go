@@ -77,6 +77,19 @@ func (c *chatCampaigns) Data(ctx context.Context, id string) (storage.CampaignSt
 	return d.cs, d.cat, err
 }
 
+// consoleCatalog is the console's CampaignCatalog: a campaign's catalog as
+// the chat serves it (its last year's values its previous campaign's),
+// nil without campaigns to choose from.
+func (c *chatCampaigns) consoleCatalog() func(ctx context.Context, id string) (*domain.Catalog, error) {
+	if c == nil {
+		return nil
+	}
+	return func(ctx context.Context, id string) (*domain.Catalog, error) {
+		_, cat, err := c.Data(ctx, id)
+		return cat, err
+	}
+}
+
 func (c *chatCampaigns) load(ctx context.Context, id string) (campaignData, error) {
 	c.mu.Lock()
 	d, ok := c.data[id]

@@ -627,7 +627,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	var sch *scheduler.Scheduler // made below, once every channel's sender is known
 	console := web.New(web.Config{
 		Store: st, Campaign: cs, Console: consoleStore, Directory: d.Directory, Catalog: d.Catalog, Event: &ev, Events: es,
-		Campaigns: campaignRecords(st), CampaignID: tag,
+		Campaigns: campaignRecords(st), CampaignID: tag, CampaignCatalog: camps.consoleCatalog(),
 		Deadline: campaign.Deadline, Exporter: exporter, Blobs: blobs, PublicURL: s.PublicURL,
 		BotUsername: func() string { return botName }, ZaloOA: zaloOA(s), Now: now, Log: log,
 		EventsChanged: func() {
