@@ -179,3 +179,12 @@ func (s *Scheduler) campaignOpens() time.Time {
 	}
 	return time.Time{}
 }
+
+// dataContact is whom a focal point or leader asks about the data: another
+// campaign's staff contact when it names one, else the organiser.
+func (s *Scheduler) dataContact() string {
+	if c := s.otherCampaign(); c != nil && c.StaffContact != (domain.Contact{}) {
+		return flows.ContactText(c.StaffContact)
+	}
+	return organizer(s.c.Event)
+}

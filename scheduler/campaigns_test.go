@@ -67,7 +67,7 @@ func TestOpenCampaignsReminders(t *testing.T) {
 		for _, c := range []domain.CampaignRecord{
 			{ID: "pii2024", NameVI: "Số liệu PII 2024", NameEN: "PII data 2024", Deadline: dl24, Status: domain.StatusOpen},
 			{ID: "pii2025", NameVI: "Số liệu PII bổ sung", NameEN: "Extra PII data", Deadline: dl25, Status: domain.StatusOpen,
-				Opens: at("2024-08-01 00:00"), Assignments: as(dl25)},
+				Opens: at("2024-08-01 00:00"), Assignments: as(dl25), StaffContact: domain.Contact{Name: "Nguyễn Công Hiếu", Phone: "0386534362"}},
 		} {
 			if _, err := cst.ImportCampaign(e.ctx, c, e.clk.Now()); err != nil {
 				t.Fatal(err)
@@ -154,7 +154,7 @@ func TestOpenCampaignsReminders(t *testing.T) {
 		e.runDue(s, at("2024-08-16 08:00"))
 		r := want("2024 T0", "F1", 1)[0]
 		plain("2024 T0", r)
-		contains(t, "2024 T0", r.Text, "Hôm nay là hạn cuối", "16/08/2024", "1.1")
+		contains(t, "2024 T0", r.Text, "Hôm nay là hạn cuối", "16/08/2024", "1.1", "0221 3862 538")
 		want("2024 T0", "F2", 0)
 		fresh("ST") // the digests of the days between
 
@@ -182,7 +182,7 @@ func TestOpenCampaignsReminders(t *testing.T) {
 		want("after close", "F1", 0)
 		r = want("2025 T-3", "F2", 1)[0]
 		named("2025 T-3", r)
-		contains(t, "2025 T-3", r.Text, "Còn 3 ngày", "23/08/2024", "3.1")
+		contains(t, "2025 T-3", r.Text, "Còn 3 ngày", "23/08/2024", "3.1", "Nguyễn Công Hiếu")
 		d := want("2025 digest after close", "ST", 1)[0]
 		named("2025 digest after close", d)
 		if !strings.Contains(d.Text, "Sở Y tế") || strings.Contains(d.Text, "Sở Tài chính") {

@@ -467,7 +467,7 @@ func (s *Scheduler) ladderText(w *world, lang domain.Lang, tasks []FocalTask, at
 		}
 		parts = append(parts, head, s.itemLines(lang, task.Items))
 	}
-	parts = append(parts, "", t(lang, "ladder_tail", organizer(s.c.Event)))
+	parts = append(parts, "", t(lang, "ladder_tail", s.dataContact()))
 	return []flows.Reply{{Text: joinLines(parts...), Buttons: s.campaignButtons(lang)}}
 }
 
@@ -608,7 +608,7 @@ func (s *Scheduler) leaderText(w *world, lang domain.Lang, leader string, group 
 	a := group[0]
 	if len(group) == 1 {
 		return []flows.Reply{{Text: joinLines(s.campaignHead(lang), t(lang, "esc_leader", w.personName(leader), w.agencyName(a.code, lang), dayDiff(a.deadline, at, s.loc),
-			shortDate(a.deadline, s.loc), len(a.items), s.itemLines(lang, a.items), s.focalNames(w, a.focal), organizer(s.c.Event)))}}
+			shortDate(a.deadline, s.loc), len(a.items), s.itemLines(lang, a.items), s.focalNames(w, a.focal), s.dataContact()))}}
 	}
 	var parts, focal []string
 	for _, g := range group {
@@ -620,7 +620,7 @@ func (s *Scheduler) leaderText(w *world, lang domain.Lang, leader string, group 
 		}
 	}
 	return []flows.Reply{{Text: joinLines(s.campaignHead(lang), t(lang, "esc_leader_multi", w.personName(leader), w.agencyName(a.code, lang), strings.Join(parts, "\n"),
-		s.focalNames(w, focal), organizer(s.c.Event)))}}
+		s.focalNames(w, focal), s.dataContact()))}}
 }
 
 // digestJob sends staff the indicator progress by agency and deadline, and
