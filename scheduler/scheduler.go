@@ -604,7 +604,24 @@ type job struct {
 // does not stop the others, and it is evaluated again next time (the keys
 // keep what was already enqueued from being doubled).
 func (s *Scheduler) RunDue(ctx context.Context, now time.Time) (int, error) {
+	skipped := map[string]int{}
+	total, err := s.runDue(ctx, now, skipped)
+	if total > 0 {
+		s.kick()
+	}
+	if n := sumCounts(skipped); n > 0 {
+		s.log.Info(fmt.Sprintf("%d nhắc nhở đã quá hạn hoặc chưa có người nhận được ghi là bỏ qua (xem lý do: dieuphoi schedule)", n),
+			"skipped", n, "by_job", skipped)
+	}
+	return total, err
+}
+
+// runDue is RunDue without its log line: what was recorded as skipped is
+// added to skipped, so that the other events' and the campaigns' are in
+// the one summary.
+func (s *Scheduler) runDue(ctx context.Context, now time.Time, skipped map[string]int) (int, error) {
 	w := s.newWorld()
+	w.skipped = skipped
 	total := 0
 	var errs []error
 	if err := s.refreshEvents(ctx, now); err != nil {
@@ -626,7 +643,7 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time) (int, error) {
 		o.mu.Lock()
 		o.fence = fence
 		o.mu.Unlock()
-		n, err := o.RunDue(ctx, now)
+		n, err := o.runDue(ctx, now, skipped)
 		total += n
 		if err != nil {
 			errs = append(errs, fmt.Errorf("event %s: %w", o.c.EventKey, err))
@@ -636,18 +653,11 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time) (int, error) {
 		o.mu.Lock()
 		o.fence = fence
 		o.mu.Unlock()
-		n, err := o.RunDue(ctx, now)
+		n, err := o.runDue(ctx, now, skipped)
 		total += n
 		if err != nil {
 			errs = append(errs, fmt.Errorf("campaign %s: %w", o.c.Campaign.ID, err))
 		}
-	}
-	if total > 0 {
-		s.kick()
-	}
-	if n := sumCounts(w.skipped); n > 0 {
-		s.log.Info(fmt.Sprintf("%d nhắc nhở đã quá hạn hoặc chưa có người nhận được ghi là bỏ qua (xem lý do: dieuphoi schedule)", n),
-			"skipped", n, "by_job", w.skipped)
 	}
 	return total, errors.Join(errs...)
 }
