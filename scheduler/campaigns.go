@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -187,4 +188,15 @@ func (s *Scheduler) dataContact() string {
 		return flows.ContactText(c.StaffContact)
 	}
 	return organizer(s.c.Event)
+}
+
+func init() {
+	maps.Copy(catalogs[domain.Vietnamese], map[msg]string{
+		"campaign_head":     "🗂 Đợt số liệu: %s",
+		"btn_campaign_open": "🗂 Mở đợt số liệu này",
+	})
+	maps.Copy(catalogs[domain.English], map[msg]string{
+		"campaign_head":     "🗂 Data campaign: %s",
+		"btn_campaign_open": "🗂 Open this campaign",
+	})
 }
