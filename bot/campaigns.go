@@ -43,6 +43,11 @@ func (d *Dispatcher) campaignFacts(ctx context.Context, f *flows.Facts, p domain
 	if err != nil {
 		return nil, fmt.Errorf("campaigns: %w", err)
 	}
+	if !p.Has(domain.RoleStaff) {
+		// A focal point is offered, and a campaign button (a reminder's)
+		// opens, only the campaigns their agency supplies.
+		list = d.assignedCampaigns(ctx, list, p.AgencyCode, f.Catalog)
+	}
 	if len(list) < 2 {
 		return d.campaign, nil
 	}
@@ -61,4 +66,26 @@ func (d *Dispatcher) campaignFacts(ctx context.Context, f *flows.Facts, p domain
 	}
 	f.Catalog = cat
 	return cs, nil
+}
+
+// assignedCampaigns keeps the campaigns of list in which agency has
+// indicators to supply (cur is the current campaign's catalog).
+func (d *Dispatcher) assignedCampaigns(ctx context.Context, list []domain.CampaignRecord, agency string, cur *domain.Catalog) []domain.CampaignRecord {
+	var out []domain.CampaignRecord
+	for _, c := range list {
+		cat := cur
+		if c.ID != d.camps.Current() {
+			var err error
+			if _, cat, err = d.camps.Data(ctx, c.ID); err != nil {
+				// One unreadable campaign does not stop the person's work
+				// in the others.
+				d.log.Warn("campaign data", "campaign", c.ID, "err", err)
+				continue
+			}
+		}
+		if cat != nil && len(cat.ForAgency(agency)) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
 }

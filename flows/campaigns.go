@@ -40,6 +40,11 @@ func CampaignFor(s Session, in Input, offered []domain.CampaignRecord) string {
 	return ""
 }
 
+// CampaignButton is the data of a button that opens campaign id in the
+// chat (a reminder about another campaign carries it); the choice is
+// checked as /chiendich's is.
+func CampaignButton(id string) string { return btnCampaignPrefix + id }
+
 func offeredCampaign(list []domain.CampaignRecord, id string) bool {
 	for _, c := range list {
 		if c.ID == id {

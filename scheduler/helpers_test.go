@@ -154,6 +154,8 @@ type env struct {
 	eventKey string
 	// events is the scheduler's Config.Events (nil: none).
 	events func(ctx context.Context, now time.Time) ([]scheduler.Config, error)
+	// campaigns is the scheduler's Config.Campaigns (nil: none).
+	campaigns func(ctx context.Context, now time.Time) ([]scheduler.Config, error)
 }
 
 type nopHandler struct{}
@@ -196,7 +198,7 @@ func (e *env) scheduler(st testStore, worker string, progress scheduler.Progress
 		Store: st, Outbox: st, Senders: map[domain.Channel]bot.Sender{domain.Telegram: e.tg},
 		Event: e.ev, Directory: func() *domain.Directory { return e.dir }, Schedule: e.sched, Progress: progress,
 		Now: e.clk.Now, Log: quiet(), WorkerID: worker, MaxInFlight: 8, EventKey: e.eventKey,
-		Events: e.events,
+		Events: e.events, Campaigns: e.campaigns,
 	})
 	if err != nil {
 		e.t.Fatalf("scheduler: %v", err)

@@ -448,7 +448,7 @@ func (s *Scheduler) itemLines(lang domain.Lang, items []TaskItem) string {
 // ladderText is one focal point's reminder at a moment: a part per
 // deadline, each with its own countdown and items.
 func (s *Scheduler) ladderText(w *world, lang domain.Lang, tasks []FocalTask, at time.Time) []flows.Reply {
-	var parts []string
+	parts := []string{s.campaignHead(lang)}
 	for i, task := range tasks {
 		days := dayDiff(at, task.Deadline, s.loc)
 		deadline := shortDate(task.Deadline, s.loc)
@@ -467,8 +467,8 @@ func (s *Scheduler) ladderText(w *world, lang domain.Lang, tasks []FocalTask, at
 		}
 		parts = append(parts, head, s.itemLines(lang, task.Items))
 	}
-	parts = append(parts, "", t(lang, "ladder_tail", organizer(s.c.Event)))
-	return []flows.Reply{{Text: joinLines(parts...)}}
+	parts = append(parts, "", t(lang, "ladder_tail", s.dataContact()))
+	return []flows.Reply{{Text: joinLines(parts...), Buttons: s.campaignButtons(lang)}}
 }
 
 // agencyTask is what one agency owes by one deadline, its focal points'
@@ -576,12 +576,12 @@ func (s *Scheduler) escalationJob(spec JobSpec) occFunc {
 				id: s.occID(at), at: at, grace: s.grace(spec, DefaultGrace),
 				build: func(ctx context.Context, w *world) ([]delivery, error) {
 					return s.toStaff(ctx, w, func(lang domain.Lang) ([]flows.Reply, error) {
-						lines := []string{t(lang, "esc_staff_head")}
+						lines := []string{joinLines(s.campaignHead(lang), t(lang, "esc_staff_head"))}
 						for _, a := range agencies {
 							lines = append(lines, t(lang, "esc_staff_line", w.agencyName(a.code, lang), shortDate(a.deadline, s.loc),
 								dayDiff(a.deadline, at, s.loc), len(a.items), s.focalNames(w, a.focal)))
 						}
-						return []flows.Reply{{Text: strings.Join(lines, "\n")}}, nil
+						return []flows.Reply{{Text: strings.Join(lines, "\n"), Buttons: s.campaignButtons(lang)}}, nil
 					})
 				},
 			})
@@ -607,8 +607,8 @@ func (s *Scheduler) focalNames(w *world, ids []string) string {
 func (s *Scheduler) leaderText(w *world, lang domain.Lang, leader string, group []*agencyTask, at time.Time) []flows.Reply {
 	a := group[0]
 	if len(group) == 1 {
-		return []flows.Reply{{Text: t(lang, "esc_leader", w.personName(leader), w.agencyName(a.code, lang), dayDiff(a.deadline, at, s.loc),
-			shortDate(a.deadline, s.loc), len(a.items), s.itemLines(lang, a.items), s.focalNames(w, a.focal), organizer(s.c.Event))}}
+		return []flows.Reply{{Text: joinLines(s.campaignHead(lang), t(lang, "esc_leader", w.personName(leader), w.agencyName(a.code, lang), dayDiff(a.deadline, at, s.loc),
+			shortDate(a.deadline, s.loc), len(a.items), s.itemLines(lang, a.items), s.focalNames(w, a.focal), s.dataContact()))}}
 	}
 	var parts, focal []string
 	for _, g := range group {
@@ -619,8 +619,8 @@ func (s *Scheduler) leaderText(w *world, lang domain.Lang, leader string, group 
 			}
 		}
 	}
-	return []flows.Reply{{Text: t(lang, "esc_leader_multi", w.personName(leader), w.agencyName(a.code, lang), strings.Join(parts, "\n"),
-		s.focalNames(w, focal), organizer(s.c.Event))}}
+	return []flows.Reply{{Text: joinLines(s.campaignHead(lang), t(lang, "esc_leader_multi", w.personName(leader), w.agencyName(a.code, lang), strings.Join(parts, "\n"),
+		s.focalNames(w, focal), s.dataContact()))}}
 }
 
 // digestJob sends staff the indicator progress by agency and deadline, and
@@ -648,7 +648,7 @@ func (s *Scheduler) digestJob(spec JobSpec) occFunc {
 					return nil, err
 				}
 				return s.toStaff(ctx, w, func(lang domain.Lang) ([]flows.Reply, error) {
-					lines := []string{t(lang, "digest_head", date(lang, at, s.loc))}
+					lines := []string{joinLines(s.campaignHead(lang), t(lang, "digest_head", date(lang, at, s.loc)))}
 					for _, a := range mergeByAgency(tasks) {
 						late := ""
 						if d := dayDiff(a.deadline, at, s.loc); d > 0 {
@@ -664,7 +664,7 @@ func (s *Scheduler) digestJob(spec JobSpec) occFunc {
 						lines = append(lines, "", t(lang, "unreach_head"))
 						lines = append(lines, un...)
 					}
-					return []flows.Reply{{Text: strings.Join(lines, "\n")}}, nil
+					return []flows.Reply{{Text: strings.Join(lines, "\n"), Buttons: s.campaignButtons(lang)}}, nil
 				})
 			}})
 		}
@@ -697,5 +697,9 @@ func (s *Scheduler) campaignSpan(ctx context.Context, w *world, spec JobSpec) (o
 	if until <= 0 {
 		until = DefaultDigestUntil
 	}
-	return s.c.Event.Start, last.Add(until), nil
+	opens = s.c.Event.Start
+	if o := s.campaignOpens(); !o.IsZero() {
+		opens = o // another campaign runs from its own opening
+	}
+	return opens, last.Add(until), nil
 }

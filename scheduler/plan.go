@@ -92,6 +92,16 @@ func (s *Scheduler) Upcoming(ctx context.Context, from, to time.Time) ([]Planned
 		}
 		out = append(out, more...)
 	}
+	if err := s.refreshCampaigns(ctx, from); err != nil {
+		return nil, err
+	}
+	for _, o := range s.campaignSchedulers() {
+		more, err := o.Upcoming(ctx, from, to)
+		if err != nil {
+			return nil, fmt.Errorf("campaign %s: %w", o.c.Campaign.ID, err)
+		}
+		out = append(out, more...)
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out, nil
 }
@@ -129,8 +139,8 @@ func (s *Scheduler) Location() *time.Location { return s.loc }
 // JobLabel names a job for staff.
 func JobLabel(job string) string {
 	// An event's job is "event/job"; the messages name their event.
-	if _, base, scoped := strings.Cut(job, "/"); scoped {
-		job = base
+	if i := strings.LastIndex(job, "/"); i >= 0 {
+		job = job[i+1:]
 	}
 	if l, ok := jobLabels[job]; ok {
 		return l

@@ -186,6 +186,23 @@ type Config struct {
 	// event does (its record's update time, its invitees): an event's jobs
 	// are built again only then.
 	EventVersion string
+
+	// Campaigns, when set, lists the open data campaigns (OpenCampaigns),
+	// each a Config with Campaign, CampaignKey, CampaignVersion and
+	// Progress: each runs its own indicator jobs (ladder, escalation,
+	// digest) in place of this scheduler's, read again at every
+	// evaluation, so that a campaign closed or archived sends nothing more.
+	Campaigns func(ctx context.Context, now time.Time) ([]Config, error)
+	// Campaign is, in a Config that Campaigns returns, the campaign whose
+	// indicator jobs it runs; CampaignKey names them ("" for the current
+	// campaign: plain names, as before; "cp:ID" for another);
+	// CampaignVersion changes when the record does.
+	Campaign        *domain.CampaignRecord
+	CampaignKey     string
+	CampaignVersion string
+	// CampaignOnly runs only the indicator jobs (set on a campaign's
+	// scheduler).
+	CampaignOnly bool
 }
 
 // eventJobs are the jobs about the event (named per event with EventKey).
@@ -199,6 +216,12 @@ var meetingEventJobs = map[string]bool{JobMeetingDocs: true, JobTaskLadder: true
 
 // jobName is a job's name in the outbox and the jobs' bookkeeping.
 func (s *Scheduler) jobName(name string) string {
+	if s.c.CampaignOnly {
+		if s.c.CampaignKey != "" {
+			return s.c.CampaignKey + "/" + name
+		}
+		return name
+	}
 	if s.c.EventKey != "" && (eventJobs[name] || (s.c.EventOnly && meetingEventJobs[name])) {
 		return s.c.EventKey + "/" + name
 	}
@@ -261,7 +284,7 @@ func (s *Scheduler) child(c Config) (*Scheduler, error) {
 	base := s.c
 	base.Event, base.EventKey, base.RSVPs, base.Invited, base.Schedule = c.Event, c.EventKey, c.RSVPs, c.Invited, c.Schedule
 	base.EventCode, base.EventVersion, base.AfterOnly = c.EventCode, c.EventVersion, c.AfterOnly
-	base.EventOnly, base.Events = true, nil
+	base.EventOnly, base.Events, base.Campaigns = true, nil, nil
 	child, err := New(base)
 	if err != nil {
 		return nil, err
@@ -344,6 +367,7 @@ type Scheduler struct {
 
 	others []*Scheduler // other events' jobs (AddEvent), evaluated with these
 	listed []*Scheduler // other events' jobs (Config.Events), read again each evaluation
+	camps  []*Scheduler // the open campaigns' indicator jobs (Config.Campaigns)
 }
 
 // forever is the grace of messages that never expire (manual ones).
@@ -580,10 +604,30 @@ type job struct {
 // does not stop the others, and it is evaluated again next time (the keys
 // keep what was already enqueued from being doubled).
 func (s *Scheduler) RunDue(ctx context.Context, now time.Time) (int, error) {
+	skipped := map[string]int{}
+	total, err := s.runDue(ctx, now, skipped)
+	if total > 0 {
+		s.kick()
+	}
+	if n := sumCounts(skipped); n > 0 {
+		s.log.Info(fmt.Sprintf("%d nhắc nhở đã quá hạn hoặc chưa có người nhận được ghi là bỏ qua (xem lý do: dieuphoi schedule)", n),
+			"skipped", n, "by_job", skipped)
+	}
+	return total, err
+}
+
+// runDue is RunDue without its log line: what was recorded as skipped is
+// added to skipped, so that the other events' and the campaigns' are in
+// the one summary.
+func (s *Scheduler) runDue(ctx context.Context, now time.Time, skipped map[string]int) (int, error) {
 	w := s.newWorld()
+	w.skipped = skipped
 	total := 0
 	var errs []error
 	if err := s.refreshEvents(ctx, now); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.refreshCampaigns(ctx, now); err != nil {
 		errs = append(errs, err)
 	}
 	for _, j := range s.jobs {
@@ -599,18 +643,21 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time) (int, error) {
 		o.mu.Lock()
 		o.fence = fence
 		o.mu.Unlock()
-		n, err := o.RunDue(ctx, now)
+		n, err := o.runDue(ctx, now, skipped)
 		total += n
 		if err != nil {
 			errs = append(errs, fmt.Errorf("event %s: %w", o.c.EventKey, err))
 		}
 	}
-	if total > 0 {
-		s.kick()
-	}
-	if n := sumCounts(w.skipped); n > 0 {
-		s.log.Info(fmt.Sprintf("%d nhắc nhở đã quá hạn hoặc chưa có người nhận được ghi là bỏ qua (xem lý do: dieuphoi schedule)", n),
-			"skipped", n, "by_job", w.skipped)
+	for _, o := range s.campaignSchedulers() {
+		o.mu.Lock()
+		o.fence = fence
+		o.mu.Unlock()
+		n, err := o.runDue(ctx, now, skipped)
+		total += n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("campaign %s: %w", o.c.Campaign.ID, err))
+		}
 	}
 	return total, errors.Join(errs...)
 }
@@ -762,6 +809,11 @@ func (s *Scheduler) buildJobs() []*job {
 		if !spec.Enabled || (s.c.EventOnly && !eventJobs[name] && !meetingEventJobs[name]) || (s.c.AfterOnly && !meetingEventJobs[name]) {
 			return
 		}
+		// With Config.Campaigns every open campaign's scheduler runs the
+		// indicator jobs, this one none; a campaign's runs only those.
+		if (s.c.Campaigns != nil && indicatorJobs[name]) || (s.c.CampaignOnly && !indicatorJobs[name]) {
+			return
+		}
 		jobs = append(jobs, &job{name: s.jobName(name), occurrences: fn(spec)})
 	}
 	add(JobAgendaDayBefore, func(spec JobSpec) func(context.Context, *world, time.Time, time.Time) ([]occurrence, error) {
@@ -778,6 +830,9 @@ func (s *Scheduler) buildJobs() []*job {
 	add(JobIndicatorEscalation, s.escalationJob)
 	add(JobIndicatorDigest, s.digestJob)
 	add(JobMeetingDocs, s.meetingDocsJob)
+	if s.c.CampaignOnly {
+		return jobs
+	}
 	// The plan's tasks and the feedback form run for every event, each its
 	// own (another event's named after it: jobName).
 	return append(jobs, s.meetingJobs()...)

@@ -10,6 +10,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/export"
 	"github.com/dieuphoi/dieuphoi/flows"
+	"github.com/dieuphoi/dieuphoi/scheduler"
 	"github.com/dieuphoi/dieuphoi/storage"
 )
 
@@ -195,4 +196,20 @@ func (c *chatCampaigns) name(ctx context.Context, id string, lang domain.Lang) s
 		return ""
 	}
 	return d.rec.Name(lang)
+}
+
+// openCampaigns is the scheduler's Config.Campaigns: each open campaign's
+// deadline reminders and staff alerts, with its own deadlines and
+// submissions (the current one's from cs and the live catalog). nil with
+// a single campaign (camps nil): the scheduler's own indicator jobs.
+func openCampaigns(es eventStore, camps *chatCampaigns, cs storage.CampaignStore, catalog func() *domain.Catalog) func(context.Context, time.Time) ([]scheduler.Config, error) {
+	if camps == nil {
+		return nil
+	}
+	return scheduler.OpenCampaigns(es, camps.current, func(ctx context.Context, id string) (storage.CampaignStore, *domain.Catalog, error) {
+		if id == camps.current {
+			return cs, catalog(), nil
+		}
+		return camps.Data(ctx, id)
+	})
 }

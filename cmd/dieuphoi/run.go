@@ -716,7 +716,8 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Pace:      map[domain.Channel]scheduler.Pacer{domain.Telegram: tgPace},
 		Directory: d.Directory, Schedule: schedule, Progress: progress, Now: now, Log: log, EventKey: ev.ID,
 		EventCode: campaign.EventCode(), // its reminders' answer buttons name it, as other events' do
-		Meeting:   meeting, Files: blobs, DocLinks: docLinks, Plan: planStore(st), Events: others})
+		Meeting:   meeting, Files: blobs, DocLinks: docLinks, Plan: planStore(st), Events: others,
+		Campaigns: openCampaigns(es, camps, cs, d.Catalog)})
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}

@@ -79,9 +79,19 @@ func runSchedule(ctx context.Context, s settings, args []string, stdout io.Write
 	if err != nil {
 		return err
 	}
+	// Every open campaign's reminders are listed, as serve sends them.
+	var campaigns func(context.Context, time.Time) ([]scheduler.Config, error)
+	if _, tag := exportNames(sy.campaign); tag != "" && sy.catalog != nil {
+		es, err := asEventStore(sy.store)
+		if err != nil {
+			return err
+		}
+		campaigns = openCampaigns(es, newChatCampaigns(es, tag), sy.cs, func() *domain.Catalog { return sy.catalog })
+	}
 	sch, err := scheduler.New(scheduler.Config{Store: sy.store, Outbox: outbox, Senders: planSenders(s), Event: &ev,
 		Directory: func() *domain.Directory { return dir }, Schedule: schedule, Progress: progress,
-		Now: func() time.Time { return now }, Log: log, EventKey: ev.ID, Meeting: docs, Plan: planStore(sy.store), Events: others})
+		Now: func() time.Time { return now }, Log: log, EventKey: ev.ID, Meeting: docs, Plan: planStore(sy.store), Events: others,
+		Campaigns: campaigns})
 	if err != nil {
 		return err
 	}
