@@ -322,27 +322,46 @@ func TestTwoSchedulersNoDuplicates(t *testing.T) {
 }
 
 // cancelAfter is a sender that stops its scheduler (cancels the context)
-// right after n messages went out.
+// right after n messages went out. It counts the sends under way when it
+// stopped, or started after: the messages that were in flight when the
+// process "died", the only ones that may go twice.
 type cancelAfter struct {
 	next interface {
 		Send(ctx context.Context, chatID string, replies []flows.Reply) error
 	}
-	mu     sync.Mutex
-	n      int
-	cancel context.CancelFunc
+	mu       sync.Mutex
+	n        int
+	cancel   context.CancelFunc
+	active   int  // sends under way
+	stopped  bool // cancel called
+	inFlight int  // sends under way at the stop or started after it
 }
 
 func (c *cancelAfter) Send(ctx context.Context, chatID string, replies []flows.Reply) error {
+	c.mu.Lock()
+	c.active++
+	if c.stopped {
+		c.inFlight++
+	}
+	c.mu.Unlock()
 	err := c.next.Send(ctx, chatID, replies)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err == nil {
+	c.active--
+	if err == nil && !c.stopped {
 		c.n--
 		if c.n == 0 {
+			c.stopped, c.inFlight = true, c.active
 			c.cancel()
 		}
 	}
 	return err
+}
+
+func (c *cancelAfter) inFlightAtStop() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inFlight
 }
 
 func TestKilledSenderMidBroadcast(t *testing.T) {
@@ -398,15 +417,18 @@ func TestKilledSenderMidBroadcast(t *testing.T) {
 			t.Errorf("%s got it %d times", p.ID, got)
 		}
 	}
-	if twice > 1 {
-		t.Errorf("%d people got it twice; at most the one in flight may", twice)
+	// Only a message in flight when the sender stopped may go twice (its
+	// delivery done, its record not): one at the pace of 30 a second, more
+	// when a busy machine makes sends overlap.
+	if inFlight := killer.inFlightAtStop(); twice > max(1, inFlight) {
+		t.Errorf("%d people got it twice; at most the %d in flight at the stop may", twice, max(1, inFlight))
 	}
 	for _, it := range e.items(scheduler.JobBroadcast) {
 		if it.Status != sqlstore.OutboxSent {
 			t.Errorf("%s: %s %q", it.Key, it.Status, it.LastError)
 		}
 	}
-	t.Logf("first sender: %d sent before the stop; repeated: %d", sentA, twice)
+	t.Logf("first sender: %d sent before the stop; in flight at the stop: %d; repeated: %d", sentA, killer.inFlightAtStop(), twice)
 }
 
 func TestBlockedBecomesUnreachable(t *testing.T) {
