@@ -307,4 +307,17 @@ func TestRefreshTakesUpAnEventAtOnce(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// Renamed a moment later (by another process: no Refresh here), a staff
+	// action about it (ForEvent) is served the event as it is now.
+	e.clk.Add(time.Minute)
+	renamed := *council
+	renamed.NameVI = "Hội đồng thẩm định đề tài (đổi tên)"
+	if _, err := es.ImportEvent(e.ctx, domain.EventRecord{Event: renamed, Code: "HD", Status: domain.StatusOpen,
+		Schedule: plain, Invitees: []domain.Invitee{{PersonID: "A1"}}}, e.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	o, ok := s.ForEvent(e.ctx, council.ID)
+	if !ok || o.Event().NameVI != renamed.NameVI {
+		t.Fatalf("ForEvent after a rename: %v, %q; want %q", ok, o.Event().NameVI, renamed.NameVI)
+	}
 }

@@ -229,29 +229,25 @@ func (s *Scheduler) jobName(name string) string {
 }
 
 // ForEvent returns the scheduler that runs eventID's jobs: this one for its
-// own event (or ""), else the other event's (false when it runs none, e.g. an
-// archived event). An event not known yet (created since the last
-// evaluation, or in a process that is not the leader) is looked for in
-// Config.Events again.
+// own event (or ""), else the other event's (false when it runs none, e.g.
+// an archived event). The events are read again first (one query; children
+// whose event has not changed are kept), so an event created or edited a
+// moment ago — in this process or another — is served as it is now, not as
+// the last evaluation saw it. Callers are staff actions (reminders,
+// conclusions, votes), not every update.
 func (s *Scheduler) ForEvent(ctx context.Context, eventID string) (*Scheduler, bool) {
 	if eventID == "" || (s.c.Event != nil && s.c.Event.ID == eventID) {
 		return s, true
 	}
-	find := func() (*Scheduler, bool) {
-		for _, o := range s.otherEvents() {
-			if o.c.Event.ID == eventID {
-				return o, true
-			}
-		}
-		return nil, false
-	}
-	if o, ok := find(); ok {
-		return o, true
-	}
 	if err := s.refreshEvents(ctx, s.c.Now()); err != nil {
 		s.log.Warn("scheduler: other events", "err", err)
 	}
-	return find()
+	for _, o := range s.otherEvents() {
+		if o.c.Event.ID == eventID {
+			return o, true
+		}
+	}
+	return nil, false
 }
 
 // Event is the event this scheduler's jobs are about.
