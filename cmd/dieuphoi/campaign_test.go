@@ -14,7 +14,6 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/bot/telegram/telegramtest"
 	"github.com/dieuphoi/dieuphoi/domain"
-	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
 )
 
@@ -46,12 +45,7 @@ func (u *telegramUser) pressLatest(data, want string) telegramtest.SentMessage {
 // and the Excel export then hold exactly what was confirmed.
 func TestFocalPointEntersIndicatorsAndStaffReviews(t *testing.T) {
 	api := telegramtest.New(t, botToken)
-	env := baseEnv(t)
-	env["DATABASE_URL"] = testenv.PostgresURL(t)
-	env["REDIS_URL"] = testenv.RedisURL(t)
-	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
-	env["TELEGRAM_BOT_TOKEN"] = botToken
-	env["TELEGRAM_API_BASE"] = api.URL()
+	env := serverEnv(t, api.URL())
 	env["DIEUPHOI_CLOCK_START"] = "2024-08-10T09:00:00+07:00"
 	_, stop := startRun(t, env)
 	defer stop()
@@ -286,12 +280,7 @@ func checkExport(t *testing.T, data []byte, want map[string]float64) {
 // only what was stored.
 func TestTwoFocalPointsOneIndicator(t *testing.T) {
 	api := telegramtest.New(t, botToken)
-	env := baseEnv(t)
-	env["DATABASE_URL"] = testenv.PostgresURL(t)
-	env["REDIS_URL"] = testenv.RedisURL(t)
-	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
-	env["TELEGRAM_BOT_TOKEN"] = botToken
-	env["TELEGRAM_API_BASE"] = api.URL()
+	env := serverEnv(t, api.URL())
 	env["DIEUPHOI_CLOCK_START"] = "2024-08-10T09:00:00+07:00"
 	_, stop := startRun(t, env)
 	defer stop()

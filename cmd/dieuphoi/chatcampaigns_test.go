@@ -9,7 +9,6 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/bot/telegram/telegramtest"
 	"github.com/dieuphoi/dieuphoi/domain"
-	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
 )
@@ -21,12 +20,7 @@ import (
 // Every step is read back from the database.
 func TestChatChoosesCampaign(t *testing.T) {
 	api := telegramtest.New(t, botToken)
-	env := baseEnv(t)
-	env["DATABASE_URL"] = testenv.PostgresURL(t)
-	env["REDIS_URL"] = testenv.RedisURL(t)
-	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
-	env["TELEGRAM_BOT_TOKEN"] = botToken
-	env["TELEGRAM_API_BASE"] = api.URL()
+	env := serverEnv(t, api.URL())
 	env["DIEUPHOI_CLOCK_START"] = "2024-08-10T09:00:00+07:00"
 	_, stop := startRun(t, env)
 	defer stop()
@@ -126,12 +120,7 @@ func TestChatChoosesCampaign(t *testing.T) {
 // both events with buttons that answer it, and the audit names it.
 func TestStaffCommandsFollowChosenEvent(t *testing.T) {
 	api := telegramtest.New(t, botToken)
-	env := baseEnv(t)
-	env["DATABASE_URL"] = testenv.PostgresURL(t)
-	env["REDIS_URL"] = testenv.RedisURL(t)
-	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
-	env["TELEGRAM_BOT_TOKEN"] = botToken
-	env["TELEGRAM_API_BASE"] = api.URL()
+	env := serverEnv(t, api.URL())
 	_, stop := startRun(t, env)
 	defer stop()
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/bot/telegram/telegramtest"
 	"github.com/dieuphoi/dieuphoi/evidence/evidencetest"
-	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
 )
 
@@ -19,12 +18,7 @@ import (
 func TestEvidenceIsReadAndProposed(t *testing.T) {
 	evidencetest.RequireTools(t, false)
 	api := telegramtest.New(t, botToken)
-	env := baseEnv(t)
-	env["DATABASE_URL"] = testenv.PostgresURL(t)
-	env["REDIS_URL"] = testenv.RedisURL(t)
-	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
-	env["TELEGRAM_BOT_TOKEN"] = botToken
-	env["TELEGRAM_API_BASE"] = api.URL()
+	env := serverEnv(t, api.URL())
 	env["DIEUPHOI_CLOCK_START"] = "2024-08-10T09:00:00+07:00"
 	env["DIEUPHOI_READ_EVIDENCE"] = "1"
 	_, logs, stop := startRunLogs(t, env)

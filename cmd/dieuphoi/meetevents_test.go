@@ -11,7 +11,6 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/bot/telegram/telegramtest"
 	"github.com/dieuphoi/dieuphoi/domain"
-	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
@@ -26,12 +25,7 @@ import (
 // lists the chosen event's documents.
 func TestMeetingTwoEventsFromChat(t *testing.T) {
 	api := telegramtest.New(t, botToken)
-	env := baseEnv(t)
-	env["DATABASE_URL"] = testenv.PostgresURL(t)
-	env["REDIS_URL"] = testenv.RedisURL(t)
-	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
-	env["TELEGRAM_BOT_TOKEN"] = botToken
-	env["TELEGRAM_API_BASE"] = api.URL()
+	env := serverEnv(t, api.URL())
 	env["DIEUPHOI_PUBLIC_URL"] = "https://hoinghi.example.vn"
 	env["DIEUPHOI_CLOCK_START"] = "2024-08-02T09:50:00+07:00" // both events are on
 	base, stop := startRun(t, env)

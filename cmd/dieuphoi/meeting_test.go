@@ -19,7 +19,6 @@ import (
 	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/bot/telegram/telegramtest"
 	"github.com/dieuphoi/dieuphoi/domain"
-	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 )
@@ -112,12 +111,7 @@ func messageWith(t *testing.T, api *telegramtest.Server, chat int64, want string
 // export to Excel.
 func TestMeetingQuestionsSpeakingAndVotes(t *testing.T) {
 	api := telegramtest.New(t, botToken)
-	env := baseEnv(t)
-	env["DATABASE_URL"] = testenv.PostgresURL(t)
-	env["REDIS_URL"] = testenv.RedisURL(t)
-	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
-	env["TELEGRAM_BOT_TOKEN"] = botToken
-	env["TELEGRAM_API_BASE"] = api.URL()
+	env := serverEnv(t, api.URL())
 	env["DIEUPHOI_PUBLIC_URL"] = "https://hoinghi.example.vn"
 	env["DIEUPHOI_CLOCK_START"] = "2024-08-02T09:50:00+07:00" // the discussion (9h45–10h45)
 	base, stop := startRun(t, env)

@@ -121,6 +121,18 @@ func startRunLogs(t *testing.T, env map[string]string) (string, *lineWriter, fun
 	return u, logs, stop
 }
 
+// serverEnv is baseEnv on the test's PostgreSQL and Redis (a key prefix of
+// its own), with Telegram served by the fake Bot API at apiBase.
+func serverEnv(t *testing.T, apiBase string) map[string]string {
+	env := baseEnv(t)
+	env["DATABASE_URL"] = testenv.PostgresURL(t)
+	env["REDIS_URL"] = testenv.RedisURL(t)
+	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
+	env["TELEGRAM_BOT_TOKEN"] = botToken
+	env["TELEGRAM_API_BASE"] = apiBase
+	return env
+}
+
 func baseEnv(t *testing.T) map[string]string {
 	return map[string]string{
 		"DIEUPHOI_ADDR": "127.0.0.1:0",
@@ -287,12 +299,7 @@ func wantSubstitute(t *testing.T, st storage.Store, personID string, ch domain.C
 // against the fake Bot API, sessions in Redis and results in PostgreSQL.
 func TestTelegramRSVPWithPostgresAndRedis(t *testing.T) {
 	api := telegramtest.New(t, botToken)
-	env := baseEnv(t)
-	env["DATABASE_URL"] = testenv.PostgresURL(t)
-	env["REDIS_URL"] = testenv.RedisURL(t)
-	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
-	env["TELEGRAM_BOT_TOKEN"] = botToken
-	env["TELEGRAM_API_BASE"] = api.URL()
+	env := serverEnv(t, api.URL())
 	_, stop := startRun(t, env)
 
 	st, err := postgres.Open(context.Background(), env["DATABASE_URL"])

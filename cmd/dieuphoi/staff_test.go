@@ -12,7 +12,6 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/bot/telegram/telegramtest"
 	"github.com/dieuphoi/dieuphoi/domain"
-	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
 )
 
@@ -38,12 +37,7 @@ func waitFor(t *testing.T, api *telegramtest.Server, chat int64, want string) te
 // delegate who accepts gets the calendar file.
 func TestStaffCommandsInChat(t *testing.T) {
 	api := telegramtest.New(t, botToken)
-	env := baseEnv(t)
-	env["DATABASE_URL"] = testenv.PostgresURL(t)
-	env["REDIS_URL"] = testenv.RedisURL(t)
-	env["DIEUPHOI_REDIS_PREFIX"] = testenv.Prefix(t)
-	env["TELEGRAM_BOT_TOKEN"] = botToken
-	env["TELEGRAM_API_BASE"] = api.URL()
+	env := serverEnv(t, api.URL())
 	// A public address, as in production: Telegram takes it on a URL button.
 	env["DIEUPHOI_PUBLIC_URL"] = "https://hoinghi.example.vn"
 	base, stop := startRun(t, env)
