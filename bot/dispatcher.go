@@ -580,7 +580,10 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	if !applied && len(res.Effects) > 0 {
 		log.Info("replayed update: effects were applied before")
 	}
-	saved = savedSession{Session: res.Session, Update: key, Replies: res.Replies}
+	// The replies are saved as the messages they go out as (bot/join.go):
+	// a replay sends the same ones, and Sent counts messages.
+	replies := joinReplies(in.Key.Channel, res.Replies, keyboardUp(sess, in.Input))
+	saved = savedSession{Session: res.Session, Update: key, Replies: replies}
 	raw, err := json.Marshal(saved)
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
@@ -676,8 +679,8 @@ func (d *Dispatcher) busy(ctx context.Context, in Inbound) {
 }
 
 // savedSession is what the session store holds for a chat: the flow's
-// session plus the last update it reflects, that update's replies, and how
-// many of them are known to be delivered.
+// session plus the last update it reflects, that update's replies as the
+// messages they go out as (joined), and how many are known to be delivered.
 type savedSession struct {
 	Session flows.Session `json:"s"`
 	Update  string        `json:"u,omitempty"`
