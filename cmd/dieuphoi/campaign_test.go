@@ -67,8 +67,7 @@ func TestFocalPointEntersIndicatorsAndStaffReviews(t *testing.T) {
 	staff := &telegramUser{t: t, api: api, id: 7002}
 	// Focal points and staff act for a body: they prove their number
 	// (SECURITY.md); an invite link would give delegate functions only.
-	focal.do(func() int { return api.ShareContact(focal.id, focalP.Phone, focal.id) }, 2)
-	if list := api.Messages(focal.id)[1].Text; !strings.Contains(list, "2.2.1") || strings.Contains(list, "P1.02") {
+	if list := focal.joined(func() int { return api.ShareContact(focal.id, focalP.Phone, focal.id) }, "2.2.1").Text; strings.Contains(list, "P1.02") {
 		t.Fatalf("focal point's list = %q; want SKHCN's indicators only", list)
 	}
 
@@ -124,7 +123,7 @@ func TestFocalPointEntersIndicatorsAndStaffReviews(t *testing.T) {
 	focal.pressLatest("sm:send", "Giá trị 27 cao gấp 2,3 lần năm trước (12).") // a soft warning, never a block
 	focal.pressLatest("sm:send", "Đã gửi chỉ số 5.2.1")
 
-	staff.do(func() int { return api.ShareContact(staff.id, staffP.Phone, staff.id) }, 2)
+	staff.joined(func() int { return api.ShareContact(staff.id, staffP.Phone, staff.id) }, "📅 Hội nghị triển khai")
 	staff.do(func() int { return api.SendCommand(staff.id, "duyet", "") }, 1)
 	staff.pressLatest("rv:5.2.1|SKHCN", "27")
 	sub, err := st.Submission(ctx, "5.2.1", "SKHCN")
@@ -298,8 +297,8 @@ func TestTwoFocalPointsOneIndicator(t *testing.T) {
 	haP, _ := dir.Person("DB096")
 	khai := &telegramUser{t: t, api: api, id: 7101}
 	ha := &telegramUser{t: t, api: api, id: 7102}
-	khai.do(func() int { return api.ShareContact(khai.id, khaiP.Phone, khai.id) }, 2)
-	ha.do(func() int { return api.ShareContact(ha.id, haP.Phone, ha.id) }, 2)
+	khai.joined(func() int { return api.ShareContact(khai.id, khaiP.Phone, khai.id) }, "2.2.1")
+	ha.joined(func() int { return api.ShareContact(ha.id, haP.Phone, ha.id) }, "2.2.1")
 
 	// Khải enters 2.2.1 up to the summary.
 	khai.pressLatest("ind:2.2.1", "Xin nhập giá trị")

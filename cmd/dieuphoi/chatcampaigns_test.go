@@ -46,8 +46,7 @@ func TestChatChoosesCampaign(t *testing.T) {
 	staffP, _ := dir.Person("DB090")
 
 	focal := &telegramUser{t: t, api: api, id: 7301}
-	focal.do(func() int { return api.ShareContact(focal.id, focalP.Phone, focal.id) }, 2)
-	if pick := api.Messages(focal.id)[1]; !strings.Contains(pick.Text, "Có 2 đợt") || !strings.Contains(pick.Text, "Chỉ số PII 2025") {
+	if pick := focal.joined(func() int { return api.ShareContact(focal.id, focalP.Phone, focal.id) }, "Có 2 đợt"); !strings.Contains(pick.Text, "Chỉ số PII 2025") {
 		t.Fatalf("focal point with two campaigns was shown %q; want the choice", pick.Text)
 	}
 	focal.pressLatest("cp:pii-2025", "🗂 Đợt: Chỉ số PII 2025")
@@ -73,7 +72,7 @@ func TestChatChoosesCampaign(t *testing.T) {
 	}
 
 	staff := &telegramUser{t: t, api: api, id: 7302}
-	staff.do(func() int { return api.ShareContact(staff.id, staffP.Phone, staff.id) }, 2)
+	staff.joined(func() int { return api.ShareContact(staff.id, staffP.Phone, staff.id) }, "📅 Hội nghị triển khai")
 	q := staff.expect(func() int { return api.SendCommand(staff.id, "duyet", "") }, "🗂 Đợt: Hội nghị")
 	if strings.Contains(q.Text, "2.2.1") {
 		t.Fatalf("2024's review queue shows 2025's item: %q", q.Text)
@@ -156,12 +155,9 @@ func TestStaffCommandsFollowChosenEvent(t *testing.T) {
 	staffP, _ := dir.Person("DB090")
 
 	b := &telegramUser{t: t, api: api, id: 7401}
-	card := b.do(func() int { return api.SendCommand(b.id, "start", pending.InviteToken) }, 2)
-	if !strings.Contains(card.Text, "2 sự kiện") {
-		t.Fatalf("a delegate invited to both events sees %q", card.Text)
-	}
+	b.joined(func() int { return api.SendCommand(b.id, "start", pending.InviteToken) }, "2 sự kiện")
 	s := &telegramUser{t: t, api: api, id: 7402}
-	s.do(func() int { return api.ShareContact(s.id, staffP.Phone, s.id) }, 2)
+	s.joined(func() int { return api.ShareContact(s.id, staffP.Phone, s.id) }, "2 sự kiện sắp tới")
 	s.expect(func() int { return api.SendCommand(s.id, "sukien", "") }, "Chọn sự kiện khác")
 	s.pressLatest("sev:HD2024", "Từ giờ /tonghop và /diemdanh áp dụng cho: Hội đồng thẩm định đề tài")
 	att := s.expect(func() int { return api.SendCommand(s.id, "diemdanh", "") }, "Điểm danh")

@@ -37,7 +37,7 @@ func TestEvidenceIsReadAndProposed(t *testing.T) {
 	focalP, _ := dir.Person("DB097")
 	focal := &telegramUser{t: t, api: api, id: 7101}
 	// A focal point proves their phone (SECURITY.md) before entering data.
-	focal.do(func() int { return api.ShareContact(focal.id, focalP.Phone, focal.id) }, 2)
+	focal.joined(func() int { return api.ShareContact(focal.id, focalP.Phone, focal.id) }, "2.2.1")
 	focal.pressLatest("ind:2.2.1", "Xin nhập giá trị")
 	focal.text("12,5", "12,5")
 	focal.pressLatest("iv:ok", "minh chứng")

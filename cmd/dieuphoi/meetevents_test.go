@@ -46,13 +46,13 @@ func TestMeetingTwoEventsFromChat(t *testing.T) {
 	}
 	staffP, _ := dir.Person("DB090")
 	s := &telegramUser{t: t, api: api, id: 9200}
-	s.do(func() int { return api.ShareContact(s.id, staffP.Phone, s.id) }, 2)
+	s.joined(func() int { return api.ShareContact(s.id, staffP.Phone, s.id) }, "📅 Hội nghị triển khai")
 	console := signInConsole(t, base, s)
 
 	both := &telegramUser{t: t, api: api, id: 9201} // invited to both
-	both.do(func() int { return api.SendCommand(both.id, "start", delegates[0].InviteToken) }, 2)
+	both.joined(func() int { return api.SendCommand(both.id, "start", delegates[0].InviteToken) }, "📅 Hội nghị triển khai")
 	conf := &telegramUser{t: t, api: api, id: 9202} // the conference only
-	conf.do(func() int { return api.SendCommand(conf.id, "start", delegates[1].InviteToken) }, 2)
+	conf.joined(func() int { return api.SendCommand(conf.id, "start", delegates[1].InviteToken) }, "Hội nghị")
 
 	// The council, overlapping the conference's discussion.
 	hcm, _ := time.LoadLocation("Asia/Ho_Chi_Minh")

@@ -132,7 +132,7 @@ func TestMeetingQuestionsSpeakingAndVotes(t *testing.T) {
 	}
 	staffP, _ := dir.Person("DB090")
 	s := &telegramUser{t: t, api: api, id: 9100}
-	s.do(func() int { return api.ShareContact(s.id, staffP.Phone, s.id) }, 2)
+	s.joined(func() int { return api.ShareContact(s.id, staffP.Phone, s.id) }, "📅 Hội nghị triển khai")
 	console := signInConsole(t, base, s)
 
 	// A document, and a file that is not one.
@@ -158,9 +158,9 @@ func TestMeetingQuestionsSpeakingAndVotes(t *testing.T) {
 	evID := doc.EventID
 
 	a := &telegramUser{t: t, api: api, id: 9101}
-	a.do(func() int { return api.SendCommand(a.id, "start", delegates[0].InviteToken) }, 2)
+	a.joined(func() int { return api.SendCommand(a.id, "start", delegates[0].InviteToken) }, "Hội nghị")
 	b := &telegramUser{t: t, api: api, id: 9102}
-	b.do(func() int { return api.SendCommand(b.id, "start", delegates[1].InviteToken) }, 2)
+	b.joined(func() int { return api.SendCommand(b.id, "start", delegates[1].InviteToken) }, "Hội nghị")
 
 	// /tailieu: the document in chat, then its web link opened.
 	// The example's three (the internal one not) and the one uploaded.

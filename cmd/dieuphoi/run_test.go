@@ -231,6 +231,20 @@ func (u *telegramUser) do(queue func() int, n int) telegramtest.SentMessage {
 	return msgs[len(msgs)-1]
 }
 
+// joined queues an update whose step answers with the greeting of a newly
+// recognised person and what follows it (the event card, a menu, a list)
+// and returns them as the one message they go out as (bot/join.go): the
+// greeting first, then rest, under the keyboard of what follows.
+func (u *telegramUser) joined(queue func() int, rest string) telegramtest.SentMessage {
+	u.t.Helper()
+	m := u.do(queue, 1)
+	head, tail, ok := strings.Cut(m.Text, "\n\n")
+	if !ok || !strings.HasPrefix(head, "Xin chào") || !strings.Contains(tail, rest) || len(m.Inline) == 0 {
+		u.t.Fatalf("message = %q with keyboard %v; want the greeting, a blank line, then %q with its buttons", m.Text, m.Inline, rest)
+	}
+	return m
+}
+
 // expect queues an update and waits for a reply containing want. A step may
 // answer with several messages (a card, then a question), and after a crash
 // the reply that was in flight may come once more first.
@@ -310,11 +324,7 @@ func TestTelegramRSVPWithPostgresAndRedis(t *testing.T) {
 	p := firstDelegate(t, st)
 
 	u := &telegramUser{t: t, api: api, id: 5550001}
-	u.do(func() int { return api.SendCommand(u.id, "start", p.InviteToken) }, 2)
-	card := api.Messages(u.id)[1]
-	if !strings.Contains(card.Text, "Hội nghị triển khai Chỉ số đổi mới sáng tạo") {
-		t.Fatalf("card = %q", card.Text)
-	}
+	card := u.joined(func() int { return api.SendCommand(u.id, "start", p.InviteToken) }, "Hội nghị triển khai Chỉ số đổi mới sáng tạo")
 	u.press(card, "rsvp:sub", "họ và tên")
 	u.text("Lan", "ít nhất hai chữ") // invalid, asked again
 	u.text("Phạm Thu Hà", "Chức vụ")
@@ -326,6 +336,10 @@ func TestTelegramRSVPWithPostgresAndRedis(t *testing.T) {
 		t.Fatalf("graceful stop: %v", err)
 	}
 	wantSubstitute(t, st, p.ID, domain.Telegram)
+	// Seven updates, seven messages: each step's replies went out as one.
+	if n := len(api.Messages(u.id)); n != 7 {
+		t.Errorf("the person got %d messages for 7 updates; want one each", n)
+	}
 	if n := len(api.CallbackAnswers()); n != 2 {
 		t.Errorf("answered %d callback queries, want 2 (every button press)", n)
 	}
@@ -383,8 +397,8 @@ func TestKillDuringRSVPAndRestart(t *testing.T) {
 				p = firstDelegate(t, st)
 			}()
 			u := &telegramUser{t: t, api: api, id: 5550002}
-			u.do(func() int { return api.SendCommand(u.id, "start", p.InviteToken) }, 2)
-			u.press(api.Messages(u.id)[1], "rsvp:sub", "họ và tên")
+			card := u.joined(func() int { return api.SendCommand(u.id, "start", p.InviteToken) }, "Hội nghị triển khai")
+			u.press(card, "rsvp:sub", "họ và tên")
 			u.text("Phạm Thu Hà", "Chức vụ")
 
 			if err := proc.Process.Signal(syscall.SIGKILL); err != nil {

@@ -60,7 +60,7 @@ func TestStaffCommandsInChat(t *testing.T) {
 
 	// Delegate A accepts and gets the calendar file.
 	a := &telegramUser{t: t, api: api, id: 8101}
-	a.do(func() int { return api.SendCommand(a.id, "start", delegates[0].InviteToken) }, 2)
+	a.joined(func() int { return api.SendCommand(a.id, "start", delegates[0].InviteToken) }, "Hội nghị")
 	a.pressLatest("rsvp:attend", "sẽ tham dự")
 	var ics telegramtest.SentDocument
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && ics.Data == nil; time.Sleep(50 * time.Millisecond) {
@@ -74,10 +74,10 @@ func TestStaffCommandsInChat(t *testing.T) {
 	}
 	// Delegate B identifies but does not answer.
 	b := &telegramUser{t: t, api: api, id: 8102}
-	b.do(func() int { return api.SendCommand(b.id, "start", delegates[1].InviteToken) }, 2)
+	b.joined(func() int { return api.SendCommand(b.id, "start", delegates[1].InviteToken) }, "Hội nghị")
 
 	s := &telegramUser{t: t, api: api, id: 8100}
-	s.do(func() int { return api.ShareContact(s.id, staffP.Phone, s.id) }, 2)
+	s.joined(func() int { return api.ShareContact(s.id, staffP.Phone, s.id) }, "📅 Hội nghị triển khai")
 	invited := 0
 	for _, p := range dir.People() {
 		if p.Has(domain.RoleDelegate) {

@@ -96,8 +96,8 @@ func TestGroupChatNeverActsForAPerson(t *testing.T) {
 
 	// A, a staff member, verified in their private chat.
 	a := w.user(t, 9101)
-	a.do(func() int { return api.ShareContact(a.id, staff.Phone, a.id) }, 2) // greeting, the card
-	time.Sleep(300 * time.Millisecond)                                       // anything else the update sends
+	a.joined(func() int { return api.ShareContact(a.id, staff.Phone, a.id) }, "📅 Hội nghị triển khai") // the greeting with the menu
+	time.Sleep(300 * time.Millisecond)                                                                 // anything else the update sends
 	before := len(api.Messages(a.id))
 
 	const group = -1001234567890
