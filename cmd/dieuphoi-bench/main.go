@@ -378,6 +378,11 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	users := make([]*loadtest.User, len(people))
 	for i, p := range people {
 		steps, _ := loadtest.MixSteps(i, p.Token, p.Phone)
+		if p.Indicator != "" {
+			// A focal point's greeting asks for their number on its own
+			// keyboard: the card is a message of its own.
+			steps[0].Extra = 1
+		}
 		if p.Indicator != "" && rate == 0 {
 			// Focal points follow their RSVP (their number already
 			// proven) with an indicator entry.
@@ -478,6 +483,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	}
 	time.Sleep(500 * time.Millisecond) // late duplicates would arrive now
 	r.problems = append(r.problems, checkReplies(users)...)
+	r.notes = append(r.notes, messagesPerUpdate(users, total))
 	r.problems = append(r.problems, checkDB(ctx, dbURL, people, rate == 0)...)
 	if e, _ := proc.ErrorLines(); e > 0 {
 		r.problems = append(r.problems, fmt.Sprintf("%d ERROR log lines", e))
@@ -545,29 +551,36 @@ func paced(ctx context.Context, users []*loadtest.User, rate int, timeout time.D
 	inflight.Wait()
 }
 
-// checkReplies: every chat of a kind got the same number of messages as
-// the others (a duplicate reply would make one more) and no "busy".
+// checkReplies: every chat got the messages its script expects — one per
+// step, a step's replies joined (bot/join.go), plus the steps' Extra: one
+// more would be a duplicate, one less a loss — and no "busy".
 func checkReplies(users []*loadtest.User) []string {
 	var problems []string
-	counts := map[int]map[int]int{} // steps -> message count -> chats
+	off := map[string]int{} // "steps/got/want" -> chats
 	busy := 0
 	for _, u := range users {
-		n := u.C.Count()
-		if counts[len(u.Steps)] == nil {
-			counts[len(u.Steps)] = map[int]int{}
+		if n, want := u.C.Count(), u.WantMessages(); n != want {
+			off[fmt.Sprintf("%d steps: %d messages, want %d", len(u.Steps), n, want)]++
 		}
-		counts[len(u.Steps)][n]++
 		busy += u.Busy
 	}
-	for steps, byCount := range counts {
-		if len(byCount) > 1 {
-			problems = append(problems, fmt.Sprintf("chats with %d steps got different numbers of replies (count: chats) %v: duplicates or losses", steps, byCount))
-		}
+	if len(off) > 0 {
+		problems = append(problems, fmt.Sprintf("chats got another number of messages than their steps ask (what: chats) %v: duplicates, losses or replies not joined", off))
 	}
 	if busy > 0 {
 		problems = append(problems, fmt.Sprintf("%d 'please try again' replies", busy))
 	}
 	return problems
+}
+
+// messagesPerUpdate is the messages the bot sent the users (sendMessage;
+// documents apart) per update they sent.
+func messagesPerUpdate(users []*loadtest.User, updates int) string {
+	sent := 0
+	for _, u := range users {
+		sent += u.C.Count()
+	}
+	return fmt.Sprintf("messages sent: %d for %d updates (%.2f per update)", sent, updates, float64(sent)/float64(max(updates, 1)))
 }
 
 func checkDB(ctx context.Context, dbURL string, people []loadtest.Person, indicators bool) []string {

@@ -65,7 +65,8 @@ func failOn(t *testing.T, errs []error, total int) {
 	}
 }
 
-// waitProgress waits until the users have done at least n steps in all.
+// waitProgress waits until the users have done at least n steps in all (a
+// step's replies are one message).
 func waitProgress(t *testing.T, api *loadtest.Server, users []*loadtest.User, n int, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -103,8 +104,9 @@ func TestFaultKillDuringLoad(t *testing.T) {
 		acceptRecorded(u)
 	}
 	wait := startUsers(users, 25*time.Second, 0)
-	// About half-way through the RSVPs, with many chats mid-flow.
-	waitProgress(t, api, users, chats*7/2, 20*time.Second)
+	// About half-way through the RSVPs (six steps, a message each), with
+	// many chats mid-flow.
+	waitProgress(t, api, users, chats*6/2, 20*time.Second)
 	proc.Kill()
 	mid := 0
 	for _, u := range users {

@@ -26,6 +26,11 @@ type Step struct {
 	Want   string // wait for a reply containing this text...
 	Button string // ...or carrying this button
 	Or     string // ...or containing this text
+	// Extra is how many messages the step's replies take besides the one
+	// waited for. A step's replies go out joined as one message (bot/join.go)
+	// unless a keyboard stands between them: a focal point's greeting asks
+	// for their number on its own keyboard, then comes the card.
+	Extra int
 }
 
 func (st Step) match(m Msg) bool {
@@ -141,6 +146,16 @@ type User struct {
 	Next int
 	// Busy counts "please try again" replies that were retried.
 	Busy int
+}
+
+// WantMessages is how many messages the bot sends the user over the whole
+// script: one per step, plus the steps' Extra.
+func (u *User) WantMessages() int {
+	n := len(u.Steps)
+	for _, st := range u.Steps {
+		n += st.Extra
+	}
+	return n
 }
 
 // Offer sends the user's next step, without waiting.
