@@ -528,3 +528,49 @@ func testAttachmentDoesNotHold(t *testing.T, sendErr error) {
 		t.Fatalf("history = %+v, %v", h, err)
 	}
 }
+
+// On Telegram a greeting alone takes the share-phone keyboard away; joined
+// to the card it could not. So when the person types their code while that
+// keyboard is up, the greeting stays a message of its own; when they share
+// their number from it (which hides it), greeting and card are one message.
+func TestJoinKeepsTheShareKeyboardRemoval(t *testing.T) {
+	tests := []struct {
+		name     string
+		identify func(p domain.Person) flows.Input
+		want     int // messages for the identifying update
+	}{
+		{"code typed while the keyboard is up", func(p domain.Person) flows.Input {
+			return flows.Input{Kind: flows.InText, Text: p.InviteCode}
+		}, 2},
+		{"number shared from the keyboard", func(p domain.Person) flows.Input {
+			return flows.Input{Kind: flows.InContact, Phone: p.Phone, ContactIsSelf: true, ContactVerified: true}
+		}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			r := sqliteRig(t)
+			if err := r.d.Handle(ctx, r.in(flows.Input{Kind: flows.InCommand, Command: "start"})); err != nil {
+				t.Fatal(err)
+			}
+			if got := r.sent.sent[r.chat]; len(got) != 1 || !got[0].AskContact {
+				t.Fatalf("welcome = %q; want one message asking for the number", r.sent.texts(r.chat))
+			}
+			p, _ := r.dir.Person("DB001")
+			if err := r.d.Handle(ctx, r.in(tc.identify(p))); err != nil {
+				t.Fatal(err)
+			}
+			got := r.sent.sent[r.chat][1:]
+			if len(got) != tc.want {
+				t.Fatalf("identified with %d messages (all: %q); want %d", len(got), r.sent.texts(r.chat), tc.want)
+			}
+			first, last := got[0], got[len(got)-1]
+			if !strings.HasPrefix(first.Text, "Xin chào") || !strings.Contains(last.Text, "Hội nghị PII 2024") || len(last.Buttons) == 0 {
+				t.Errorf("messages %q; want the greeting first, the card with its buttons last", r.sent.texts(r.chat))
+			}
+			if tc.want == 2 && (len(first.Buttons) > 0 || first.Link != nil || first.AskContact) {
+				t.Errorf("the greeting %q carries a keyboard; it must go bare, so that Telegram takes the share-phone keyboard away", first.Text)
+			}
+		})
+	}
+}
