@@ -378,11 +378,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	users := make([]*loadtest.User, len(people))
 	for i, p := range people {
 		steps, _ := loadtest.MixSteps(i, p.Token, p.Phone)
-		if p.Indicator != "" {
-			// A focal point's greeting asks for their number on its own
-			// keyboard: the card is a message of its own.
-			steps[0].Extra = 1
-		}
+		steps = loadtest.FromInvite(p, steps)
 		if p.Indicator != "" && rate == 0 {
 			// Focal points follow their RSVP (their number already
 			// proven) with an indicator entry.

@@ -98,7 +98,7 @@ func freeAddr(t *testing.T) string {
 func rsvpUsers(api *loadtest.Server, camp *loadtest.Campaign, base int64) []*loadtest.User {
 	users := make([]*loadtest.User, len(camp.People))
 	for i, p := range camp.People {
-		users[i] = &loadtest.User{S: api, C: api.Chat(base + int64(i)), Steps: loadtest.RSVPSteps(p.Token)}
+		users[i] = &loadtest.User{S: api, C: api.Chat(base + int64(i)), Steps: loadtest.FromInvite(p, loadtest.RSVPSteps(p.Token))}
 	}
 	return users
 }
@@ -154,15 +154,17 @@ func wantOneSubstituteEach(t *testing.T, dbURL string, people int) {
 }
 
 // wantNoDuplicates checks every chat got one message per step — a step's
-// replies go out joined (bot/join.go), so one more anywhere would be a
-// duplicate, one less a loss — and no "please try again".
+// replies go out joined (bot/join.go) — plus what a keyboard keeps apart
+// (Step.Extra): one more anywhere would be a duplicate, one less a loss;
+// and no "please try again".
 func wantNoDuplicates(t *testing.T, users []*loadtest.User) {
 	t.Helper()
 	time.Sleep(300 * time.Millisecond) // a late duplicate would arrive now
-	counts := map[int][]int64{}
+	off := map[string][]int64{}        // "got N, want M" -> chats
 	for _, u := range users {
-		if n := u.C.Count(); n != len(u.Steps) {
-			counts[n] = append(counts[n], u.C.ID)
+		if n, want := u.C.Count(), u.WantMessages(); n != want {
+			k := fmt.Sprintf("%d messages for %d steps, want %d", n, len(u.Steps), want)
+			off[k] = append(off[k], u.C.ID)
 		}
 		for _, m := range u.C.Messages() {
 			if m.Text == loadtest.Busy {
@@ -170,12 +172,8 @@ func wantNoDuplicates(t *testing.T, users []*loadtest.User) {
 			}
 		}
 	}
-	if len(counts) > 0 {
-		detail := ""
-		for n, chats := range counts {
-			detail += fmt.Sprintf(" %d messages: %d chats (e.g. %d);", n, len(chats), chats[0])
-		}
-		t.Errorf("chats of %d steps got another number of messages (a duplicate, a loss, or replies not joined):%s", len(users[0].Steps), detail)
+	for k, chats := range off {
+		t.Errorf("%s: %d chats (e.g. %d): a duplicate, a loss, or replies not joined", k, len(chats), chats[0])
 	}
 }
 

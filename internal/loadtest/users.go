@@ -148,6 +148,17 @@ type User struct {
 	Busy int
 }
 
+// FromInvite fits a script that begins with p's invite link to who p is: a
+// focal point's greeting asks for their number on its own keyboard (their
+// invite link does not prove it), so the card after it is a message of its
+// own.
+func FromInvite(p Person, steps []Step) []Step {
+	if p.Indicator != "" && len(steps) > 0 {
+		steps[0].Extra = 1
+	}
+	return steps
+}
+
 // WantMessages is how many messages the bot sends the user over the whole
 // script: one per step, plus the steps' Extra.
 func (u *User) WantMessages() int {
