@@ -101,7 +101,12 @@ func TestZaloRSVPAndIndicator(t *testing.T) {
 	focalP, _ := dir.Person("DB097")
 
 	d := &zaloUser{t: t, api: api, id: "zl-delegate"}
-	d.expect(func() { api.SendText(d.id, "/start "+delegate.InviteToken) }, "Hội nghị triển khai")
+	// The greeting and the card are one message (bot/join.go), under the
+	// card's buttons.
+	if m := d.expect(func() { api.SendText(d.id, "/start "+delegate.InviteToken) }, "Hội nghị triển khai"); !strings.HasPrefix(m.Text, "Xin chào") ||
+		!strings.Contains(m.Text, "nhận diện.\n\n📅 Hội nghị triển khai") || len(m.Buttons) == 0 {
+		t.Fatalf("the invite link was answered %q with buttons %v; want the greeting and the card as one message", m.Text, m.Buttons)
+	}
 	d.press("rsvp:sub", "họ và tên")
 	d.text("Phạm Thu Hà", "Chức vụ")
 	d.text("Phó Trưởng phòng Kế hoạch", "Số điện thoại")
