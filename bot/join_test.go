@@ -167,8 +167,8 @@ func TestJoinReplies(t *testing.T) {
 			if !reflect.DeepEqual(tc.in, orig) {
 				t.Errorf("the flow's replies were modified: %s", describe(tc.in))
 			}
-			// Deterministic: joining again gives the same messages, and
-			// joining what was joined changes nothing more than once.
+			// Deterministic: the same replies always give the same
+			// messages.
 			if again := joinReplies(tc.ch, tc.in, tc.keyboardUp); !reflect.DeepEqual(again, got) {
 				t.Errorf("second join differs: %s", describe(again))
 			}
