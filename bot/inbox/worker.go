@@ -73,6 +73,7 @@ type Worker struct {
 	lastScan time.Time
 	waiters  map[string][]chan error
 	done     []int64 // handled, to delete
+	forget   []int64 // deleted last time: still known until the next
 	wg       sync.WaitGroup
 }
 
@@ -233,9 +234,13 @@ func (w *Worker) flushDeletes(ctx context.Context) {
 		return
 	}
 	w.mu.Lock()
-	for _, id := range ids {
+	// Forgotten one deletion later: an append whose look-up still saw one
+	// of them as its chat's previous item (take) finds it known, rather
+	// than leave the update for a read.
+	for _, id := range w.forget {
 		delete(w.known, id)
 	}
+	w.forget = ids
 	w.mu.Unlock()
 }
 
@@ -275,7 +280,6 @@ func (w *Worker) read(ctx context.Context) {
 	for _, pl := range scanning {
 		pl.scanned = true
 	}
-	w.readN.Add(int64(len(items)))
 	if n := len(items); n > 0 {
 		if after == 0 && n == readLimit {
 			// A full read from the start: go on from its end, not from
@@ -312,6 +316,7 @@ func (w *Worker) read(ctx context.Context) {
 			pl.inFlight++
 		}
 		w.queueLocked(it, pl)
+		w.readN.Add(1)
 	}
 }
 
