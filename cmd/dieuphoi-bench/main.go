@@ -497,12 +497,19 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 }
 
 // paced offers updates at rate per second, each to a chat whose previous
-// update was answered, until every user's script is done.
+// update was answered, until every user's script is done. A user whose
+// reply came goes next (a person answers what they see); a new chat starts
+// only when none is waiting to go on, so new conversations join at the
+// pace the rate leaves for them (about rate/MixMeanSteps a second) instead
+// of all at the start: once every user had been queued from the start, the
+// first second offered 500 invite links of new chats and then only as fast
+// as replies came back (a burst, then a closed loop of every user).
 func paced(ctx context.Context, users []*loadtest.User, rate int, timeout time.Duration, fail func(error)) {
-	ready := make(chan *loadtest.User, len(users))
+	fresh := make(chan *loadtest.User, len(users))
 	for _, u := range users {
-		ready <- u
+		fresh <- u
 	}
+	back := make(chan *loadtest.User, len(users))
 	var inflight sync.WaitGroup
 	var left atomic.Int64
 	left.Store(int64(len(users)))
@@ -520,9 +527,13 @@ func paced(ctx context.Context, users []*loadtest.User, rate int, timeout time.D
 		}
 		var u *loadtest.User
 		select {
-		case u = <-ready:
+		case u = <-back:
 		default:
-			continue // every chat is waiting for a reply: offer nothing this tick
+			select {
+			case u = <-fresh:
+			default:
+				continue // every chat is waiting for a reply: offer nothing this tick
+			}
 		}
 		if err := u.Offer(); err != nil {
 			fail(err)
@@ -536,7 +547,7 @@ func paced(ctx context.Context, users []*loadtest.User, rate int, timeout time.D
 				return
 			}
 			if u.Next < len(u.Steps) {
-				ready <- u
+				back <- u
 			} else {
 				left.Add(-1)
 			}
