@@ -50,11 +50,12 @@ func (s *Store) Apply(ctx context.Context, key domain.UpdateKey, at time.Time, e
 	return s.applies.Do(ctx, sqlstore.ApplyReq{Key: key, At: at, Effects: effects})
 }
 
-// AppendInbox is sqlstore's, its three statements (the lock and
-// notification, the chats' latest items, the insert) sent at once: one
-// round trip instead of a transaction's five. pgx runs a batch in one
-// implicit transaction; each statement still takes its own snapshot, so
-// the two after the lock see every append that went before.
+// AppendInbox is sqlstore's, its two statements (the lock and
+// notification, then the insert that looks up each chat's latest earlier
+// item) sent at once: one round trip instead of a transaction's four. pgx
+// runs a batch in one implicit transaction; each statement still takes its
+// own snapshot, so the insert, after the lock, sees every append that went
+// before.
 func (s *Store) AppendInbox(ctx context.Context, by string, items []storage.InboxItem) (int, error) {
 	if len(items) == 0 {
 		return 0, nil
@@ -62,33 +63,24 @@ func (s *Store) AppendInbox(ctx context.Context, by string, items []storage.Inbo
 	plan := s.PlanInboxAppend(items)
 	b := &pgx.Batch{}
 	b.Queue(sqlstore.InboxLock, by)
-	b.Queue(plan.PrevSQL, plan.PrevArgs...)
 	b.Queue(plan.InsertSQL, plan.InsertArgs...)
 	prev := make(map[string]int64, len(items))
 	ids := make(map[string]int64, len(items))
+	before := make(map[string]int64, len(items))
 	err := func() error {
 		br := s.pool.SendBatch(ctx, b)
 		defer br.Close()
 		if _, err := br.Exec(); err != nil {
 			return err
 		}
-		var chat, key string
-		var id int64
 		rows, err := br.Query()
 		if err != nil {
 			return err
 		}
-		if _, err := pgx.ForEachRow(rows, []any{&chat, &id}, func() error {
-			prev[chat] = id
-			return nil
-		}); err != nil {
-			return err
-		}
-		if rows, err = br.Query(); err != nil {
-			return err
-		}
-		if _, err := pgx.ForEachRow(rows, []any{&id, &key}, func() error {
-			ids[key] = id
+		var key string
+		var id, was int64
+		if _, err := pgx.ForEachRow(rows, []any{&id, &key, &was}, func() error {
+			ids[key], before[key] = id, was
 			return nil
 		}); err != nil {
 			return err
@@ -98,6 +90,7 @@ func (s *Store) AppendInbox(ctx context.Context, by string, items []storage.Inbo
 	if err != nil {
 		return 0, fmt.Errorf("append %d updates to the inbox: %w", len(items), err)
 	}
+	sqlstore.PrevFromRows(items, prev, before)
 	return sqlstore.LinkInbox(items, prev, ids), nil
 }
 

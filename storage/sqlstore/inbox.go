@@ -29,10 +29,13 @@ const InboxChannel = "dieuphoi_inbox"
 // was handed what it could take, need not read again.
 const InboxLock = `SELECT pg_advisory_xact_lock(7347110013), pg_notify('` + InboxChannel + `', $1)`
 
-// InboxAppend is an append's two statements after InboxLock, in one
-// transaction: the latest item of each chat of the batch already in the
-// inbox (rows chat, id), then the insert skipping keys already there (rows
-// id, key of the new items).
+// InboxAppend is an append's statements after InboxLock, in one
+// transaction: on SQLite, the latest item of each chat of the batch
+// already in the inbox (PrevSQL, rows chat, id), then the insert skipping
+// keys already there (rows id, key, and on PostgreSQL the latest earlier
+// item of the row's chat, 0 if none). On PostgreSQL the insert looks that
+// up itself (PrevSQL is ""): the statement's snapshot, taken after the
+// lock, holds every earlier append and none of its own rows.
 type InboxAppend struct {
 	PrevSQL    string
 	PrevArgs   []any
@@ -54,29 +57,22 @@ func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
 		}
 	}
 	if q.postgres() {
-		parts := make([]int32, 0, len(chats))
 		keys := make([]string, len(items))
 		itemParts := make([]int32, len(items))
 		itemChats := make([]string, len(items))
 		owners := make([]string, len(items))
 		payloads := make([]string, len(items))
 		created := make([]int64, len(items))
-		pseen := map[int]bool{}
 		for i, it := range items {
 			keys[i], itemParts[i], itemChats[i], owners[i] = it.Key, int32(it.Part), it.Chat, it.Owner
 			payloads[i], created[i] = string(it.Payload), ms(it.Created)
-			if !pseen[it.Part] {
-				pseen[it.Part] = true
-				parts = append(parts, int32(it.Part))
-			}
 		}
-		// The partition narrows the search to the index inbox_part.
-		a.PrevSQL = `SELECT chat, MAX(id) FROM inbox WHERE part = ANY($1::integer[]) AND chat = ANY($2::text[]) GROUP BY chat`
-		a.PrevArgs = []any{parts, chats}
-		// unnest keeps the order of the arrays: ids are taken in it.
-		a.InsertSQL = `INSERT INTO inbox (key, part, chat, owner, payload, created_at)
+		// unnest keeps the order of the arrays: ids are taken in it. The
+		// partition narrows the look-up to the index inbox_part.
+		a.InsertSQL = `WITH ins AS (INSERT INTO inbox (key, part, chat, owner, payload, created_at)
 			SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-			ON CONFLICT (key) DO NOTHING RETURNING id, key`
+			ON CONFLICT (key) DO NOTHING RETURNING id, key, part, chat)
+			SELECT ins.id, ins.key, COALESCE((SELECT MAX(i.id) FROM inbox i WHERE i.part = ins.part AND i.chat = ins.chat), 0) FROM ins`
 		a.InsertArgs = []any{keys, itemParts, itemChats, owners, payloads, created}
 		return a
 	}
@@ -101,14 +97,14 @@ func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
 		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
 		a.InsertArgs = append(a.InsertArgs, it.Key, it.Part, it.Chat, it.Owner, string(it.Payload), ms(it.Created))
 	}
-	b.WriteString(` ON CONFLICT (key) DO NOTHING RETURNING id, key`)
+	b.WriteString(` ON CONFLICT (key) DO NOTHING RETURNING id, key, 0`)
 	a.InsertSQL = b.String()
 	return a
 }
 
 // LinkInbox sets the ID of each new item (0 for a key already there) and
-// its Prev from prev (chat → latest id before the append) and the batch's
-// own earlier items, and returns how many were new.
+// its Prev from prev (chat → latest id before the append; changed) and the
+// batch's own earlier items, and returns how many were new.
 func LinkInbox(items []storage.InboxItem, prev, ids map[string]int64) int {
 	n := 0
 	for i := range items {
@@ -139,6 +135,7 @@ func (q *Queries) AppendInbox(ctx context.Context, by string, items []storage.In
 	plan := q.PlanInboxAppend(items)
 	prev := make(map[string]int64, len(items))
 	ids := make(map[string]int64, len(items))
+	before := make(map[string]int64, len(items)) // key → its chat's latest earlier item (PostgreSQL)
 	err := q.Tx(ctx, func(db DB) error {
 		if q.postgres() {
 			if _, err := db.Exec(ctx, InboxLock, by); err != nil {
@@ -148,34 +145,48 @@ func (q *Queries) AppendInbox(ctx context.Context, by string, items []storage.In
 		// SQLite has one writer, and its transactions start by taking the
 		// write lock (_txlock=immediate): the two statements see the same
 		// inbox.
-		if err := scanPairs(db, ctx, plan.PrevSQL, plan.PrevArgs, func(r Rows) error {
-			var chat string
-			var id int64
-			if err := r.Scan(&chat, &id); err != nil {
+		if plan.PrevSQL != "" {
+			if err := scanRows(db, ctx, plan.PrevSQL, plan.PrevArgs, func(r Rows) error {
+				var chat string
+				var id int64
+				if err := r.Scan(&chat, &id); err != nil {
+					return err
+				}
+				prev[chat] = id
+				return nil
+			}); err != nil {
 				return err
 			}
-			prev[chat] = id
-			return nil
-		}); err != nil {
-			return err
 		}
-		return scanPairs(db, ctx, plan.InsertSQL, plan.InsertArgs, func(r Rows) error {
-			var id int64
+		return scanRows(db, ctx, plan.InsertSQL, plan.InsertArgs, func(r Rows) error {
+			var id, was int64
 			var key string
-			if err := r.Scan(&id, &key); err != nil {
+			if err := r.Scan(&id, &key, &was); err != nil {
 				return err
 			}
 			ids[key] = id
+			before[key] = was
 			return nil
 		})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("append %d updates to the inbox: %w", len(items), err)
 	}
+	PrevFromRows(items, prev, before)
 	return LinkInbox(items, prev, ids), nil
 }
 
-func scanPairs(db DB, ctx context.Context, q string, args []any, row func(Rows) error) error {
+// PrevFromRows adds to prev the latest earlier item of each chat that the
+// insert's rows reported (before: key → id).
+func PrevFromRows(items []storage.InboxItem, prev, before map[string]int64) {
+	for _, it := range items {
+		if b, ok := before[it.Key]; ok && b > prev[it.Chat] {
+			prev[it.Chat] = b
+		}
+	}
+}
+
+func scanRows(db DB, ctx context.Context, q string, args []any, row func(Rows) error) error {
 	rows, err := db.Query(ctx, q, args...)
 	if err != nil {
 		return err
