@@ -72,8 +72,10 @@ type Worker struct {
 	rescan   bool  // read from the start next time
 	lastScan time.Time
 	waiters  map[string][]chan error
-	done     []int64 // handled, to delete
-	forget   []int64 // deleted last time: still known until the next
+	done     []int64        // handled, to delete
+	gone     []int64        // the latest ids this worker deleted, a ring
+	goneAt   int            // next slot of gone
+	goneSet  map[int64]bool // gone as a set
 	wg       sync.WaitGroup
 }
 
@@ -96,6 +98,7 @@ func NewWorker(c WorkerConfig) *Worker {
 		wake: make(chan struct{}, 1), flushed: make(chan struct{}, 1),
 		leases: map[int]*partLease{}, known: map[int64]bool{}, chats: map[string]*chatQueue{},
 		waiters: map[string][]chan error{},
+		gone:    make([]int64, 4096), goneSet: make(map[int64]bool, 4096),
 	}
 	if w.log == nil {
 		w.log = slog.Default()
@@ -234,13 +237,17 @@ func (w *Worker) flushDeletes(ctx context.Context) {
 		return
 	}
 	w.mu.Lock()
-	// Forgotten one deletion later: an append whose look-up still saw one
-	// of them as its chat's previous item (take) finds it known, rather
-	// than leave the update for a read.
-	for _, id := range w.forget {
+	for _, id := range ids {
 		delete(w.known, id)
+		// Remembered a while: an append whose look-up still saw one of
+		// them as its chat's previous item (take) can be handed over.
+		if old := w.gone[w.goneAt]; old != 0 {
+			delete(w.goneSet, old)
+		}
+		w.gone[w.goneAt] = id
+		w.goneSet[id] = true
+		w.goneAt = (w.goneAt + 1) % len(w.gone)
 	}
-	w.forget = ids
 	w.mu.Unlock()
 }
 
@@ -339,7 +346,8 @@ func (w *Worker) queueLocked(it storage.InboxItem, pl *partLease) {
 // queues at once, without waiting for a read, each one it may handle — in
 // a partition it leases, or pinned to it — whose chat has nothing earlier
 // in the inbox that the worker does not hold already (Prev is 0, or read
-// or handed over and not yet deleted): behind those, in order. An item
+// or handed over, or handled and deleted by it lately: it came after all of
+// its chat's earlier items): behind those, in order. An item
 // refused stays for a read, with whatever of its chat comes later. take
 // reports whether any item was refused that a read of this worker would
 // find.
@@ -364,7 +372,7 @@ func (w *Worker) take(items []storage.InboxItem) (left bool) {
 			continue
 		}
 		if !w.running || w.runCtx.Err() != nil || len(w.known) >= w.maxIn ||
-			(it.Prev != 0 && !w.known[it.Prev]) || (pl != nil && pl.draining) || !w.mayHandleLocked(it.Part, it.Fence) {
+			(it.Prev != 0 && !w.known[it.Prev] && !w.goneSet[it.Prev]) || (pl != nil && pl.draining) || !w.mayHandleLocked(it.Part, it.Fence) {
 			left = true
 			continue
 		}
