@@ -805,9 +805,9 @@ func pgStatements(ctx context.Context, admin, dbURL string) map[string]float64 {
 		out["all"] += float64(calls)
 		out["all ms"] += ms
 		switch {
-		case strings.HasPrefix(q, "INSERT INTO inbox ("), strings.Contains(q, "MAX(id) FROM inbox"), strings.Contains(q, "pg_notify("):
+		case strings.Contains(q, "INSERT INTO inbox ("), strings.Contains(q, "pg_notify("):
 			out["inbox append"] += float64(calls)
-		case strings.Contains(q, "FROM inbox i"):
+		case strings.Contains(q, "FROM inbox i LEFT JOIN"):
 			out["inbox read"] += float64(calls)
 		case strings.HasPrefix(q, "DELETE FROM inbox "):
 			out["inbox delete"] += float64(calls)
