@@ -15,6 +15,12 @@ type InboxItem struct {
 	// Fence is the partition lease's fencing token when the item was read
 	// (0 for an item read because of Owner).
 	Fence int64
+	// Prev is set by an append: the id of the same chat's latest earlier
+	// item still in the inbox at that moment (0 if none). A process may
+	// hand an update it appended straight to its own worker only when it
+	// already holds that earlier item: nothing of the chat lies unread
+	// before it (bot/inbox).
+	Prev int64
 }
 
 // InboxLease is who holds one inbox partition.

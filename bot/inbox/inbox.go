@@ -34,9 +34,10 @@ import (
 // Store keeps the inbox. storage/postgres and storage/sqlite implement it
 // (storage/sqlstore); storage/storagetest.RunInbox is its conformance suite.
 type Store interface {
-	// AppendInbox stores items in one statement, skipping keys already
-	// there, and returns how many were new.
-	AppendInbox(ctx context.Context, items []storage.InboxItem) (int, error)
+	// AppendInbox stores items in one round trip, skipping keys already
+	// there, sets the ID and Prev of each new item and returns how many
+	// were new. by is the appending process's worker (Holder), "" if none.
+	AppendInbox(ctx context.Context, by string, items []storage.InboxItem) (int, error)
 	// ReadInbox returns, oldest first, up to limit items after id after
 	// that holder may handle at now.
 	ReadInbox(ctx context.Context, holder string, after int64, now time.Time, limit int) ([]storage.InboxItem, error)
@@ -59,10 +60,11 @@ type Store interface {
 
 // Listener is a Store that tells of every append, by any process, as it
 // commits (PostgreSQL LISTEN/NOTIFY): a worker then reads at once rather
-// than polling. ListenInbox calls wake at each append and listening(true)
-// while the notifications are coming, until ctx ends.
+// than polling. ListenInbox calls wake with the appending worker's Holder
+// ("" if unknown) at each append and listening(true) while the
+// notifications are coming, until ctx ends.
 type Listener interface {
-	ListenInbox(ctx context.Context, listening func(bool), wake func())
+	ListenInbox(ctx context.Context, listening func(bool), wake func(by string))
 }
 
 // Handler handles one update; *bot.Dispatcher is one. A nil error means

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -372,5 +373,166 @@ func TestWorkerHearsOtherProcessesAppend(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		t.Logf("update %d handled %v after its append returned", i, time.Since(start))
+	}
+}
+
+// An update this process appends goes straight to its own worker (the
+// in-process handoff): with reads all but off, every one is handled,
+// none read from the store.
+func TestHandoffTakesOwnAppends(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) inbox.Store
+	}{
+		{"sqlite", openSQLite},
+		{"postgres", func(t *testing.T) inbox.Store {
+			st, err := postgres.Open(context.Background(), testenv.PostgresURL(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := tc.open(t)
+			log, _ := quietLog(t)
+			l := newLedger()
+			w := inbox.NewWorker(inbox.WorkerConfig{Store: st, Handler: &process{l: l}, Log: log, Poll: time.Hour, IdlePoll: time.Hour})
+			in := inbox.NewIntake(st, w, log)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); w.Run(ctx) }()
+			defer func() { in.Close(); cancel(); <-done }()
+			handled := func(n int) {
+				t.Helper()
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					l.mu.Lock()
+					got := len(l.seen)
+					l.mu.Unlock()
+					if got == n {
+						return
+					}
+					if time.Now().After(deadline) {
+						h, r := w.Stats()
+						t.Fatalf("handled %d of %d (handed %d, read %d)", got, n, h, r)
+					}
+					time.Sleep(2 * time.Millisecond)
+				}
+			}
+			// The first may come before the worker holds its partitions.
+			if err := in.Handle(ctx, update(1, 0)); err != nil {
+				t.Fatal(err)
+			}
+			handled(1)
+			h0, r0 := w.Stats()
+			const chats, perChat = 10, 20
+			var wg sync.WaitGroup
+			for c := range chats {
+				wg.Go(func() {
+					for n := range perChat {
+						if err := in.Handle(ctx, update(100+c, n)); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			handled(1 + chats*perChat)
+			h1, r1 := w.Stats()
+			if h1-h0 != chats*perChat || r1 != r0 {
+				t.Fatalf("handed %d and read %d of %d updates appended here; want all handed, none read", h1-h0, r1-r0, chats*perChat)
+			}
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			for c := range chats {
+				if got := l.order[fmt.Sprintf("telegram:%d", 100+c)]; len(got) != perChat || !sort.IntsAreSorted(got) {
+					t.Fatalf("chat %d handled %v", 100+c, got)
+				}
+			}
+		})
+	}
+}
+
+// Updates of one chat arrive at two processes in turn; only one of them
+// consumes the inbox. Those it appended itself are handed to its worker,
+// those of the other process are read from the store (heard of by their
+// notification), and the worker hands them to the chat in order either
+// way: an update is handed over only when the worker holds everything of
+// its chat before it.
+func TestHandoffAndStoreReadsKeepChatOrder(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	log, _ := quietLog(t)
+	open := func() *postgres.Store {
+		st, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	l := newLedger()
+	st := open()
+	// Reads only when woken: by the other process's appends, or by an
+	// append of its own that could not be handed over.
+	w := inbox.NewWorker(inbox.WorkerConfig{Store: st, Handler: &process{l: l}, Log: log, Poll: time.Hour, IdlePoll: time.Hour})
+	here := inbox.NewIntake(st, w, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	other := inbox.NewIntake(open(), nil, log)
+	t.Cleanup(func() { here.Close(); other.Close(); cancel(); <-done })
+
+	const chats, perChat = 20, 40
+	var wg sync.WaitGroup
+	for c := range chats {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(c), 7))
+			for n := range perChat {
+				in := here
+				if r.IntN(2) == 0 {
+					in = other
+				}
+				if err := in.Handle(context.Background(), update(c, n)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		l.mu.Lock()
+		n := len(l.seen)
+		l.mu.Unlock()
+		if n == chats*perChat {
+			break
+		}
+		if time.Now().After(deadline) {
+			h, r := w.Stats()
+			t.Fatalf("handled %d of %d (handed %d, read %d)", n, chats*perChat, h, r)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	handed, read := w.Stats()
+	t.Logf("handed over %d, read %d", handed, read)
+	if handed == 0 || read == 0 {
+		t.Fatalf("handed over %d, read %d: want both", handed, read)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.overlap) > 0 {
+		t.Errorf("chats handled twice at once: %v", l.overlap)
+	}
+	for c := range chats {
+		got := l.order[fmt.Sprintf("telegram:%d", c)]
+		for i, n := range got {
+			if n != i {
+				t.Fatalf("chat %d handled out of order: %v", c, got)
+			}
+		}
 	}
 }

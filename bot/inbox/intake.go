@@ -120,9 +120,6 @@ func (in *Intake) append(ctx context.Context, u bot.Inbound, owner string) error
 	if err != nil {
 		return fmt.Errorf("%w: inbox: %v", bot.ErrNotSaved, err)
 	}
-	if in.worker != nil {
-		in.worker.Wake()
-	}
 	return nil
 }
 
@@ -152,11 +149,19 @@ func (in *Intake) flush() {
 		for _, r := range batch {
 			items = append(items, r.item)
 		}
+		by := ""
+		if in.worker != nil {
+			by = in.worker.holder
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err := in.store.AppendInbox(ctx, items)
+		_, err := in.store.AppendInbox(ctx, by, items)
 		cancel()
 		if err != nil {
 			in.log.Warn("inbox append failed; the updates are not acknowledged", "updates", len(batch), "err", err)
+		} else if in.worker != nil && in.worker.take(items) {
+			// Appends are one at a time, so the worker is handed them in
+			// the order of their ids.
+			in.worker.Wake()
 		}
 		for _, r := range batch {
 			r.res <- err

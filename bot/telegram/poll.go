@@ -492,10 +492,18 @@ func (a *Adapter) process(ctx context.Context, u tgbotapi.Update) error {
 // processOnce is process; answer false skips answering a button press (a
 // retry: it was answered on the first try).
 func (a *Adapter) processOnce(ctx context.Context, u tgbotapi.Update, answer bool) error {
-	if q := u.CallbackQuery; q != nil && answer {
-		a.answerCallback(ctx, u.UpdateID, q.ID)
-	}
 	in, ok := toInbound(u, a.Username())
+	if q := u.CallbackQuery; q != nil && answer {
+		if !ok {
+			a.answerCallback(ctx, u.UpdateID, q.ID)
+		} else {
+			// Answered while the update is stored: the press's reply does
+			// not wait for this round trip to the platform as well.
+			done := make(chan struct{})
+			go func() { defer close(done); a.answerCallback(ctx, u.UpdateID, q.ID) }()
+			defer func() { <-done }()
+		}
+	}
 	if !ok {
 		a.log.Debug("update ignored", "update", u.UpdateID)
 		return nil

@@ -53,6 +53,7 @@ type config struct {
 	focal        int
 	rate         int
 	rateSeconds  int
+	rateCold     bool
 	db, redis    string
 	out          string
 	modes        []string
@@ -79,6 +80,7 @@ func main() {
 	flag.IntVar(&c.focal, "focal", -1, "of them, focal points entering an indicator (default chats/40, at most 296)")
 	flag.IntVar(&c.rate, "rate", 500, "updates per second of the fixed-rate run")
 	flag.IntVar(&c.rateSeconds, "rate-seconds", 20, "length of the fixed-rate run")
+	flag.BoolVar(&c.rateCold, "rate-cold", false, "fixed-rate run: offer every chat's first step before any next step (a burst of new chats, then only as fast as replies come)")
 	flag.StringVar(&c.db, "db", firstEnv("BENCH_DATABASE_URL", "DIEUPHOI_TEST_DATABASE_URL"), "PostgreSQL admin URL (databases are created under it)")
 	flag.StringVar(&c.redis, "redis", firstEnv("BENCH_REDIS_URL", "DIEUPHOI_TEST_REDIS_URL"), "Redis URL")
 	flag.StringVar(&c.out, "out", "bench-results.md", "where to write the results table")
@@ -392,6 +394,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	}
 
 	redisBefore := usedMemory(ctx, rdb)
+	pgBefore := pgStatements(ctx, c.db, dbURL)
 	cpuBefore, _ := loadtest.CPUSeconds(pid)
 	mallocsBefore, mallocSrc := mallocs(metricsAddr, debugAddr)
 	var prof chan error
@@ -431,13 +434,16 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		}
 		wg.Wait()
 	} else {
-		paced(ctx, users, rate, c.stepTimeout, fail)
+		paced(ctx, users, rate, c.rateCold, c.stepTimeout, fail)
 	}
 	elapsed := time.Since(t0)
 	cpuAfter, _ := loadtest.CPUSeconds(pid)
 	mallocsAfter, _ := mallocs(metricsAddr, debugAddr)
 	rss, _ := loadtest.PeakRSS(pid)
 	redisAfter := usedMemory(ctx, rdb)
+	if pgAfter := pgStatements(ctx, c.db, dbURL); pgBefore != nil && pgAfter != nil {
+		r.notes = append(r.notes, pgPerUpdate(pgBefore, pgAfter, total))
+	}
 	if st := stageMeans(metricsAddr); st != "" {
 		r.notes = append(r.notes, st)
 	}
@@ -499,11 +505,23 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 }
 
 // paced offers updates at rate per second, each to a chat whose previous
-// update was answered, until every user's script is done.
-func paced(ctx context.Context, users []*loadtest.User, rate int, timeout time.Duration, fail func(error)) {
-	ready := make(chan *loadtest.User, len(users))
+// update was answered, until every user's script is done. A user whose
+// reply came goes next (a person answers what they see); a new chat starts
+// only when none is waiting to go on, so new conversations join at the
+// pace the rate leaves for them (about rate/MixMeanSteps a second) instead
+// of all at the start: once every user had been queued from the start, the
+// first second offered 500 invite links of new chats and then only as fast
+// as replies came back (a burst, then a closed loop of every user).
+//
+// cold keeps that shape: every chat's first step before any next step.
+func paced(ctx context.Context, users []*loadtest.User, rate int, cold bool, timeout time.Duration, fail func(error)) {
+	fresh := make(chan *loadtest.User, len(users))
 	for _, u := range users {
-		ready <- u
+		fresh <- u
+	}
+	back := make(chan *loadtest.User, len(users))
+	if cold {
+		back = fresh // one queue: the new chats, then those answered
 	}
 	var inflight sync.WaitGroup
 	var left atomic.Int64
@@ -522,9 +540,13 @@ func paced(ctx context.Context, users []*loadtest.User, rate int, timeout time.D
 		}
 		var u *loadtest.User
 		select {
-		case u = <-ready:
+		case u = <-back:
 		default:
-			continue // every chat is waiting for a reply: offer nothing this tick
+			select {
+			case u = <-fresh:
+			default:
+				continue // every chat is waiting for a reply: offer nothing this tick
+			}
 		}
 		if err := u.Offer(); err != nil {
 			fail(err)
@@ -538,7 +560,7 @@ func paced(ctx context.Context, users []*loadtest.User, rate int, timeout time.D
 				return
 			}
 			if u.Next < len(u.Steps) {
-				ready <- u
+				back <- u
 			} else {
 				left.Add(-1)
 			}
@@ -760,6 +782,59 @@ func echoBot() error {
 }
 
 // ---------------------------------------------------------------- services
+
+// pgStatements reads pg_stat_statements (when the server has it) for the
+// run's own database: calls and milliseconds by kind of statement, keys
+// "all", "all ms" and the inbox's statements. Counted per database, they
+// are the run's alone even when other work shares the server.
+func pgStatements(ctx context.Context, admin, dbURL string) map[string]float64 {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return nil
+	}
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return nil
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT s.query, s.calls, s.total_exec_time FROM pg_stat_statements s
+		JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`, strings.TrimPrefix(u.Path, "/"))
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	out := map[string]float64{}
+	for rows.Next() {
+		var q string
+		var calls int64
+		var ms float64
+		if rows.Scan(&q, &calls, &ms) != nil {
+			return nil
+		}
+		out["all"] += float64(calls)
+		out["all ms"] += ms
+		switch {
+		case strings.Contains(q, "INSERT INTO inbox ("), strings.Contains(q, "pg_notify("):
+			out["inbox append"] += float64(calls)
+		case strings.Contains(q, "FROM inbox i LEFT JOIN"):
+			out["inbox read"] += float64(calls)
+		case strings.HasPrefix(q, "DELETE FROM inbox "):
+			out["inbox delete"] += float64(calls)
+		}
+	}
+	if rows.Err() != nil {
+		return nil
+	}
+	return out
+}
+
+// pgPerUpdate is the statements of a run per update, from two readings of
+// pgStatements.
+func pgPerUpdate(before, after map[string]float64, updates int) string {
+	per := func(k string) float64 { return (after[k] - before[k]) / float64(max(updates, 1)) }
+	return fmt.Sprintf("PostgreSQL per update: %.2f statements, %.2f ms (inbox: append %.2f, read %.2f, delete %.2f)",
+		per("all"), per("all ms"), per("inbox append"), per("inbox read"), per("inbox delete"))
+}
 
 func createDB(ctx context.Context, admin string) (string, func(), error) {
 	conn, err := pgx.Connect(ctx, admin)

@@ -20,60 +20,184 @@ import (
 // instead of at their next poll.
 const InboxChannel = "dieuphoi_inbox"
 
-// AppendInbox stores items in one statement, skipping those whose key is
-// already there (a redelivery while the first copy waits). It returns how
-// many were new.
-func (q *Queries) AppendInbox(ctx context.Context, items []storage.InboxItem) (int, error) {
+// InboxLock is the first statement of an append on PostgreSQL: one append
+// at a time across processes, so that ids become visible in the order they
+// are taken (a reader that saw id n never later finds a smaller id of the
+// same chat committed behind it), and the statements after it see every
+// earlier append. The lock is held until the commit, which notifies
+// InboxChannel with the appending process's id ($1): its own worker, which
+// was handed what it could take, need not read again.
+const InboxLock = `SELECT pg_advisory_xact_lock(7347110013), pg_notify('` + InboxChannel + `', $1)`
+
+// InboxAppend is an append's statements after InboxLock, in one
+// transaction: on SQLite, the latest item of each chat of the batch
+// already in the inbox (PrevSQL, rows chat, id), then the insert skipping
+// keys already there (rows id, key, and on PostgreSQL the latest earlier
+// item of the row's chat, 0 if none). On PostgreSQL the insert looks that
+// up itself (PrevSQL is ""): the statement's snapshot, taken after the
+// lock, holds every earlier append and none of its own rows.
+type InboxAppend struct {
+	PrevSQL    string
+	PrevArgs   []any
+	InsertSQL  string
+	InsertArgs []any
+}
+
+// PlanInboxAppend returns the statements appending items. On PostgreSQL
+// they take arrays, so that their text, and so their prepared statement,
+// is the same for every batch size.
+func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
+	var a InboxAppend
+	chats := make([]string, 0, len(items))
+	seen := make(map[string]bool, len(items))
+	for _, it := range items {
+		if !seen[it.Chat] {
+			seen[it.Chat] = true
+			chats = append(chats, it.Chat)
+		}
+	}
+	if q.postgres() {
+		keys := make([]string, len(items))
+		itemParts := make([]int32, len(items))
+		itemChats := make([]string, len(items))
+		owners := make([]string, len(items))
+		payloads := make([]string, len(items))
+		created := make([]int64, len(items))
+		for i, it := range items {
+			keys[i], itemParts[i], itemChats[i], owners[i] = it.Key, int32(it.Part), it.Chat, it.Owner
+			payloads[i], created[i] = string(it.Payload), ms(it.Created)
+		}
+		// unnest keeps the order of the arrays: ids are taken in it. The
+		// partition narrows the look-up to the index inbox_part.
+		a.InsertSQL = `WITH ins AS (INSERT INTO inbox (key, part, chat, owner, payload, created_at)
+			SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+			ON CONFLICT (key) DO NOTHING RETURNING id, key, part, chat)
+			SELECT ins.id, ins.key, COALESCE((SELECT MAX(i.id) FROM inbox i WHERE i.part = ins.part AND i.chat = ins.chat), 0) FROM ins`
+		a.InsertArgs = []any{keys, itemParts, itemChats, owners, payloads, created}
+		return a
+	}
+	var b strings.Builder
+	b.WriteString(`SELECT chat, MAX(id) FROM inbox WHERE chat IN (`)
+	for i, c := range chats {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", i+1)
+		a.PrevArgs = append(a.PrevArgs, c)
+	}
+	b.WriteString(`) GROUP BY chat`)
+	a.PrevSQL = b.String()
+	b.Reset()
+	b.WriteString(`INSERT INTO inbox (key, part, chat, owner, payload, created_at) VALUES `)
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := len(a.InsertArgs)
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
+		a.InsertArgs = append(a.InsertArgs, it.Key, it.Part, it.Chat, it.Owner, string(it.Payload), ms(it.Created))
+	}
+	b.WriteString(` ON CONFLICT (key) DO NOTHING RETURNING id, key, 0`)
+	a.InsertSQL = b.String()
+	return a
+}
+
+// LinkInbox sets the ID of each new item (0 for a key already there) and
+// its Prev from prev (chat → latest id before the append; changed) and the
+// batch's own earlier items, and returns how many were new.
+func LinkInbox(items []storage.InboxItem, prev, ids map[string]int64) int {
+	n := 0
+	for i := range items {
+		it := &items[i]
+		it.ID, it.Prev = ids[it.Key], 0
+		if it.ID == 0 {
+			continue
+		}
+		// A key twice in one batch is inserted once: its second copy
+		// stays 0.
+		delete(ids, it.Key)
+		n++
+		it.Prev = prev[it.Chat]
+		prev[it.Chat] = it.ID
+	}
+	return n
+}
+
+// AppendInbox stores items in one transaction, skipping those whose key
+// is already there (a redelivery while the first copy waits), sets the ID
+// and Prev of each new item (storage.InboxItem) and returns how many were
+// new. by is the appending process's worker, named in the notification.
+// storage/postgres sends the same statements in one round trip.
+func (q *Queries) AppendInbox(ctx context.Context, by string, items []storage.InboxItem) (int, error) {
 	if len(items) == 0 {
 		return 0, nil
 	}
-	var b strings.Builder
-	args := make([]any, 0, 6*len(items))
-	row := "($%d, $%d, $%d, $%d, $%d, $%d)"
-	if q.postgres() {
-		// Values in a SELECT are not typed by the columns they go to.
-		row = "($%d, $%d::integer, $%d, $%d, $%d, $%d::bigint)"
-	}
-	values := func() {
-		for i, it := range items {
-			if i > 0 {
-				b.WriteString(", ")
+	plan := q.PlanInboxAppend(items)
+	prev := make(map[string]int64, len(items))
+	ids := make(map[string]int64, len(items))
+	before := make(map[string]int64, len(items)) // key → its chat's latest earlier item (PostgreSQL)
+	err := q.Tx(ctx, func(db DB) error {
+		if q.postgres() {
+			if _, err := db.Exec(ctx, InboxLock, by); err != nil {
+				return err
 			}
-			n := len(args)
-			fmt.Fprintf(&b, row, n+1, n+2, n+3, n+4, n+5, n+6)
-			args = append(args, it.Key, it.Part, it.Chat, it.Owner, string(it.Payload), ms(it.Created))
 		}
-	}
-	var n int64
-	var err error
-	if q.postgres() {
-		// One append at a time across processes, so that ids become
-		// visible in the order they are taken: a reader that saw id n
-		// never later finds a smaller id of the same chat committed behind
-		// it. The lock is taken inside the statement (no row, and so no
-		// id, exists before the lock function returned) and held until its
-		// commit: one round trip instead of a transaction's four, which
-		// under load were most of the time an update waited before its
-		// acknowledgement. Its commit notifies InboxChannel (one
-		// notification per transaction).
-		b.WriteString(`INSERT INTO inbox (key, part, chat, owner, payload, created_at)
-			SELECT v.* FROM (VALUES `)
-		values()
-		b.WriteString(`) AS v(key, part, chat, owner, payload, created_at)
-			CROSS JOIN (SELECT pg_advisory_xact_lock(7347110013), pg_notify('` + InboxChannel + `', '')) AS l
-			ON CONFLICT (key) DO NOTHING`)
-		n, err = q.DB.Exec(ctx, b.String(), args...)
-	} else {
-		// SQLite has one writer anyway.
-		b.WriteString(`INSERT INTO inbox (key, part, chat, owner, payload, created_at) VALUES `)
-		values()
-		b.WriteString(` ON CONFLICT (key) DO NOTHING`)
-		n, err = q.DB.Exec(ctx, b.String(), args...)
-	}
+		// SQLite has one writer, and its transactions start by taking the
+		// write lock (_txlock=immediate): the two statements see the same
+		// inbox.
+		if plan.PrevSQL != "" {
+			if err := scanRows(db, ctx, plan.PrevSQL, plan.PrevArgs, func(r Rows) error {
+				var chat string
+				var id int64
+				if err := r.Scan(&chat, &id); err != nil {
+					return err
+				}
+				prev[chat] = id
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return scanRows(db, ctx, plan.InsertSQL, plan.InsertArgs, func(r Rows) error {
+			var id, was int64
+			var key string
+			if err := r.Scan(&id, &key, &was); err != nil {
+				return err
+			}
+			ids[key] = id
+			before[key] = was
+			return nil
+		})
+	})
 	if err != nil {
 		return 0, fmt.Errorf("append %d updates to the inbox: %w", len(items), err)
 	}
-	return int(n), nil
+	PrevFromRows(items, prev, before)
+	return LinkInbox(items, prev, ids), nil
+}
+
+// PrevFromRows adds to prev the latest earlier item of each chat that the
+// insert's rows reported (before: key → id).
+func PrevFromRows(items []storage.InboxItem, prev, before map[string]int64) {
+	for _, it := range items {
+		if b, ok := before[it.Key]; ok && b > prev[it.Chat] {
+			prev[it.Chat] = b
+		}
+	}
+}
+
+func scanRows(db DB, ctx context.Context, q string, args []any, row func(Rows) error) error {
+	rows, err := db.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // ReadInbox returns, oldest first, up to limit items after id after that

@@ -36,14 +36,28 @@ func RunInbox(t *testing.T, open func(t *testing.T) inbox.Store) {
 
 	t.Run("append once, read in order under a lease, delete", func(t *testing.T) {
 		s := open(t)
-		n, err := s.AppendInbox(ctx, []storage.InboxItem{item("a1", 1, ""), item("b1", 2, ""), item("a2", 1, "")})
+		a2 := item("a2", 1, "")
+		a2.Chat = "telegram:a1" // a1's chat
+		first := []storage.InboxItem{item("a1", 1, ""), item("b1", 2, ""), a2}
+		n, err := s.AppendInbox(ctx, "p", first)
 		if err != nil || n != 3 {
 			t.Fatalf("append = %d, %v; want 3 new", n, err)
 		}
+		// Each new item learns its id and its chat's item before it.
+		if first[0].ID == 0 || first[1].ID <= first[0].ID || first[2].ID <= first[1].ID ||
+			first[0].Prev != 0 || first[1].Prev != 0 || first[2].Prev != first[0].ID {
+			t.Fatalf("ids and prevs of the first append = %+v", first)
+		}
 		// A redelivery in the same batch as a new update: only the new one.
-		n, err = s.AppendInbox(ctx, []storage.InboxItem{item("a1", 1, ""), item("a3", 1, "")})
+		a3 := item("a3", 1, "")
+		a3.Chat = "telegram:a1"
+		second := []storage.InboxItem{item("a1", 1, ""), a3}
+		n, err = s.AppendInbox(ctx, "p", second)
 		if err != nil || n != 1 {
 			t.Fatalf("append with a duplicate = %d, %v; want 1 new", n, err)
+		}
+		if second[0].ID != 0 || second[1].ID <= first[2].ID || second[1].Prev != first[2].ID {
+			t.Fatalf("ids and prevs of the second append = %+v", second)
 		}
 		got, err := s.ReadInbox(ctx, "p", 0, t0, 100)
 		if err != nil || len(got) != 0 {
@@ -76,6 +90,14 @@ func RunInbox(t *testing.T, open func(t *testing.T) inbox.Store) {
 			t.Fatal(err)
 		}
 		same(t, "read after deleting two", keys(got), []string{"a3"})
+		// The chat's latest item still there is a3: the deleted ones
+		// are no one's Prev.
+		a4 := item("a4", 1, "")
+		a4.Chat = "telegram:a1"
+		third := []storage.InboxItem{a4}
+		if _, err := s.AppendInbox(ctx, "p", third); err != nil || third[0].Prev != second[1].ID {
+			t.Fatalf("append after deleting = %+v, %v; want Prev %d", third, err, second[1].ID)
+		}
 	})
 
 	t.Run("a batch of a getUpdates result in one append", func(t *testing.T) {
@@ -84,7 +106,7 @@ func RunInbox(t *testing.T, open func(t *testing.T) inbox.Store) {
 		for i := range 256 {
 			batch = append(batch, item(fmt.Sprintf("u%03d", i), 5, ""))
 		}
-		if n, err := s.AppendInbox(ctx, batch); err != nil || n != 256 {
+		if n, err := s.AppendInbox(ctx, "p", batch); err != nil || n != 256 {
 			t.Fatalf("append 256 = %d, %v", n, err)
 		}
 		if _, ok, err := s.AcquireInboxPart(ctx, 5, "p", t0, time.Minute); !ok || err != nil {
@@ -121,7 +143,7 @@ func RunInbox(t *testing.T, open func(t *testing.T) inbox.Store) {
 		if err != nil || len(all) != 1 || all[0].Holder != "b" || all[0].Fence != 2 {
 			t.Fatalf("leases = %+v, %v", all, err)
 		}
-		if _, err := s.AppendInbox(ctx, []storage.InboxItem{item("x", 3, "")}); err != nil {
+		if _, err := s.AppendInbox(ctx, "p", []storage.InboxItem{item("x", 3, "")}); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := s.ReadInbox(ctx, "a", 0, dead, 10); err != nil || len(got) != 0 {
@@ -153,7 +175,7 @@ func RunInbox(t *testing.T, open func(t *testing.T) inbox.Store) {
 		if n, err := s.InboxHeartbeat(ctx, "p", t0, ttl); err != nil || n != 2 {
 			t.Fatalf("second heartbeat = %d, %v", n, err)
 		}
-		if _, err := s.AppendInbox(ctx, []storage.InboxItem{item("w1", 7, "web1"), item("t1", 7, "")}); err != nil {
+		if _, err := s.AppendInbox(ctx, "p", []storage.InboxItem{item("w1", 7, "web1"), item("t1", 7, "")}); err != nil {
 			t.Fatal(err)
 		}
 		if _, ok, err := s.AcquireInboxPart(ctx, 7, "p", t0, 3*ttl); !ok || err != nil {
