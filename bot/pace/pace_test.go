@@ -218,4 +218,3 @@ func TestChatPaceRepliesAndPause(t *testing.T) {
 		})
 	}
 }
-
