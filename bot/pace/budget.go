@@ -112,8 +112,17 @@ type overall struct {
 	st          state
 	p           params
 	settleDelay time.Duration // 0: at once
+	sameClock   bool          // the state's clock is this process's (memory)
 	prefix      string
 	seq         atomic.Uint64
+
+	// The budget's clock minus this process's is at most the smallest
+	// (its time when a step ran − this clock's before it was asked): the
+	// step ran after it was asked. The smallest of this period and the
+	// last (offPeriod each) bounds it tightly and follows a clock step.
+	offMin  [2]int64
+	offSet  [2]bool
+	offFrom time.Time
 
 	mu      sync.Mutex
 	pre     map[string][]*ticket // admitted, by chat, waiting for their send
@@ -123,8 +132,37 @@ type overall struct {
 }
 
 func newOverall(st state, lim Limits, settleDelay time.Duration) *overall {
-	return &overall{st: st, p: newParams(lim), settleDelay: settleDelay,
+	_, mem := st.(*memState)
+	return &overall{st: st, p: newParams(lim), settleDelay: settleDelay, sameClock: mem,
 		prefix: strconv.FormatUint(rand.Uint64(), 36) + ":", pre: map[string][]*ticket{}}
+}
+
+// offPeriod is how long a bound of the clocks' offset is kept.
+const offPeriod = 10 * time.Second
+
+func (o *overall) observe(off int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if now := time.Now(); now.Sub(o.offFrom) > offPeriod {
+		o.offMin[1], o.offSet[1] = o.offMin[0], o.offSet[0]
+		o.offSet[0], o.offFrom = false, now
+	}
+	if !o.offSet[0] || off < o.offMin[0] {
+		o.offMin[0], o.offSet[0] = off, true
+	}
+}
+
+// offset is the bound of the budget's clock minus this process's.
+func (o *overall) offset() (int64, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch {
+	case o.offSet[0] && o.offSet[1]:
+		return min(o.offMin[0], o.offMin[1]), true
+	case o.offSet[0]:
+		return o.offMin[0], true
+	}
+	return 0, false
 }
 
 func (o *overall) newID() string { return o.prefix + strconv.FormatUint(o.seq.Add(1), 36) }
@@ -135,7 +173,11 @@ func (o *overall) run(ctx context.Context, x op) (answer, error) {
 	o.sweepLocked(time.Now())
 	x.settle, o.settles = o.settles, nil
 	o.mu.Unlock()
+	t0 := time.Now()
 	a, err := o.st.run(ctx, x)
+	if err == nil && !o.sameClock {
+		o.observe(a.now - t0.UnixMicro())
+	}
 	if err != nil {
 		// Given back for the next try: an entry not settled counts as
 		// pending meanwhile, which errs on the safe side.
@@ -235,12 +277,19 @@ func (o *overall) take(chat string) *ticket {
 func (o *overall) done(t *ticket) func() {
 	var once sync.Once
 	return func() {
-		once.Do(func() { o.settle(settlement{id: t.id, at: t.at + time.Since(t.asked).Microseconds()}) })
+		at := t.at + time.Since(t.asked).Microseconds()
+		if o.sameClock {
+			// The budget runs on this clock: the answer's moment is known
+			// exactly, not only bounded by the time since asking.
+			at = time.Now().UnixMicro()
+		} else if off, ok := o.offset(); ok {
+			// The answer on the budget's clock, bounded by the tightest
+			// offset seen rather than by this round trip, which on a busy
+			// machine can be tens of milliseconds.
+			at = min(at, time.Now().UnixMicro()+off)
+		}
+		once.Do(func() { o.settle(settlement{id: t.id, at: at}) })
 	}
-}
-
-func (o *overall) jitter() time.Duration {
-	return time.Duration(rand.Int64N(o.p.interval)) * time.Microsecond
 }
 
 // waitTurn returns when one waiting message may go out, admitted: at its
@@ -263,8 +312,9 @@ func (o *overall) waitTurn(ctx context.Context) (*ticket, error) {
 		default: // refused beyond the horizon, or paused: book again then
 			kind = opBook
 			// Every sender of every process was told the same moment:
-			// spread them over an interval.
-			wait += o.jitter()
+			// spread them over the horizon, so that they do not all ask
+			// again at every slot.
+			wait += time.Duration(rand.Int64N(o.p.horizon)) * time.Microsecond
 		}
 		if !bot.Sleep(ctx, wait) {
 			return nil, ctx.Err()
@@ -415,23 +465,28 @@ func (m *memState) run(_ context.Context, x op) (answer, error) {
 			m.sent[id] = now + p.pending
 		}
 		if x.kind == opReply {
-			delete(m.waiters, x.waiter)
+			for i := range n {
+				delete(m.waiters, x.waiter+"#"+strconv.Itoa(i))
+			}
 			m.next = max(m.next, min(max(m.next, now)+int64(n)*p.interval, now+p.window))
 		}
 		return answer{code: ansAdmitted, now: now}, nil
 	}
 	if x.kind == opReply {
-		m.waiters[x.waiter] = now + wait + waiterSlack
+		// Each reply waiting keeps one opening from waiting messages.
+		for i := range n {
+			m.waiters[x.waiter+"#"+strconv.Itoa(i)] = now + wait + waiterSlack
+		}
 		return answer{code: ansRefused, wait: us(wait), now: now}, nil
 	}
-	// A waiting message the window has no room for: to the back of the
-	// line.
-	slot := max(m.next, now+wait)
-	if slot-now > p.horizon {
-		return answer{code: ansRefused, wait: us(slot - now - p.horizon + p.interval), now: now}, nil
-	}
-	m.next = slot + p.interval
-	return answer{code: ansBooked, wait: us(slot - now), now: now}, nil
+	// A waiting message the window has no room for keeps its turn: it
+	// comes back when the room it needs is made (sent to the back of the
+	// line instead, its slot would be lost whenever the window, not the
+	// spacing, holds the pace). The slots booked from now on come after
+	// that room: the spacing follows the window instead of sending more
+	// messages to wait for the same opening.
+	m.next = max(m.next, now+wait+p.interval)
+	return answer{code: ansBooked, wait: us(wait), now: now}, nil
 }
 
 // minWait is the shortest wait the budget answers (µs): a retry sooner

@@ -81,8 +81,8 @@ func TestBudgetCountsEachSendUntilAWindowAfterItsAnswer(t *testing.T) {
 		first, _ := s.want(0, opAdmit, 1, ansAdmitted)
 		rest, _ := s.want(0, opAdmit, 28, ansAdmitted)
 		slow, _ := s.want(1*ms, opAdmit, 1, ansAdmitted)
-		// Full: a waiting message is sent to the back of the line.
-		if _, w := s.want(2*ms, opAdmit, 1, ansRefused); w <= 0 {
+		// Full: a waiting message keeps its turn and comes back later.
+		if _, w := s.want(2*ms, opAdmit, 1, ansBooked); w <= 0 {
 			t.Fatalf("refused with no wait")
 		}
 		// The first was answered 50 ms after its admission: it counts
@@ -97,7 +97,7 @@ func TestBudgetCountsEachSendUntilAWindowAfterItsAnswer(t *testing.T) {
 		r2, _ := s.want(1012*ms, opReply, 1, ansAdmitted)
 		// 2 s later the slow one, never answered, and the two replies,
 		// not answered yet, still count: 28 more do not fit...
-		s.want(3000*ms, opAdmit, 28, ansRefused)
+		s.want(3000*ms, opAdmit, 28, ansBooked)
 		// ...until a reply never sent is given back.
 		s.want(3001*ms, opAdmit, 28, ansAdmitted, settlement{r1[0], -1})
 		// The slow one answered at 2.5 s counts until 3.5 s.

