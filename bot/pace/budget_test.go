@@ -128,11 +128,21 @@ func TestBudgetRepliesFirst(t *testing.T) {
 		s.want(1011*ms, opAdmit, 1, ansBooked)
 		s.want(1012*ms, opReply, 1, ansAdmitted)
 		// Replies that would wait longer than replyWait (10 openings are
-		// 327 ms away) go at once...
-		s.want(1013*ms, opReply, 10, ansAdmitted)
-		// ...counted: at 1.4 s the window would have room for two more
-		// without them (12 of the 30 left), not with them.
-		s.want(1400*ms, opAdmit, 2, ansBooked)
+		// 327 ms away) still wait when the window holds a broadcast: a
+		// 429 would pause everything...
+		s.want(1013*ms, opReply, 10, ansRefused)
+		// ...and go at once, counted, when replies alone fill it (more
+		// than the platform allows, a load test).
+		rs, _ := s.want(2000*ms, opReply, 30, ansAdmitted)
+		for _, id := range rs {
+			s.want(2001*ms, opSettle, 0, ansSettled, settlement{id, s.base + 2001*ms})
+		}
+		s.want(2100*ms, opReply, 2, ansAdmitted)
+		// Counted: the window holds 32, and a waiting message finds no
+		// room until the first of them leaves.
+		if _, w := s.want(2101*ms, opAdmit, 1, ansBooked); w < 900*time.Millisecond {
+			t.Errorf("after 32 replies a waiting message waits %v, want until 3.001 s", w)
+		}
 	})
 }
 

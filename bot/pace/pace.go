@@ -62,11 +62,11 @@ const replyBurst = 5
 // spacing follows a reply or a pause at once.
 const horizon = 6
 
-// replyWait is the longest replies wait for room in the overall budget.
-// Replies go before waiting messages, so beside a broadcast the wait is
-// one opening (an interval); beyond replyWait the budget is overrun by
-// replies alone (more than the platform allows, a load test), and they go
-// out at once, counted, the platform's 429 being the backstop.
+// replyWait is how long replies wait for room in the overall budget
+// before they may go out anyway — only when replies alone fill the window
+// (more than the platform allows: a load test), counted, the platform's
+// 429 being the backstop. Beside a broadcast replies go before waiting
+// messages and wait for their opening however long it takes.
 const replyWait = 300 * time.Millisecond
 
 // ticketTTL is how long a message admitted ahead (a step's replies while

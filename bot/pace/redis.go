@@ -126,7 +126,7 @@ type redisState struct {
 
 func newRedisState(rdb goredis.UniversalClient, prefix string, p params) *redisState {
 	// One hash tag: the keys live on one cluster slot.
-	return &redisState{rdb: rdb, p: p, keys: []string{prefix + "{budget}:sent", prefix + "{budget}:next", prefix + "{budget}:pause", prefix + "{budget}:waiters"}}
+	return &redisState{rdb: rdb, p: p, keys: []string{prefix + "{budget}:sent", prefix + "{budget}:next", prefix + "{budget}:pause", prefix + "{budget}:waiters", prefix + "{budget}:replies"}}
 }
 
 func (s *redisState) pause(ctx context.Context, until time.Time) error {
@@ -162,7 +162,8 @@ func (s *redisState) run(ctx context.Context, x op) (answer, error) {
 }
 
 // budgetScript is memState.run in Lua (times in µs).
-// KEYS: sent (zset entry → µs), next (µs), pause (ms), waiters (zset).
+// KEYS: sent (zset entry → µs), next (µs), pause (ms), waiters (zset),
+// replies (the entries of sent that are replies).
 // ARGV: kind, limit, window, interval, horizon, pending, maxwait, waiter,
 // now (0: Redis's TIME), #settlements, then (entry, µs or -1) pairs, then
 // the entries to admit.
@@ -181,7 +182,13 @@ local ns = tonumber(ARGV[10])
 local a = 11
 for _ = 1, ns do
   local id, at = ARGV[a], tonumber(ARGV[a + 1])
-  if at < 0 then redis.call('ZREM', KEYS[1], id) else redis.call('ZADD', KEYS[1], at, id) end
+  if at < 0 then
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('ZREM', KEYS[5], id)
+  else
+    redis.call('ZADD', KEYS[1], at, id)
+    redis.call('ZADD', KEYS[5], 'XX', at, id)
+  end
   a = a + 2
 end
 local ttl = math.ceil((P + W) / 1000)
@@ -199,7 +206,9 @@ if kind == 1 then
   if slot > now then return {2, slot - now, now} end
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - W)
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - W)
 local cnt = redis.call('ZCARD', KEYS[1])
+local rcnt = redis.call('ZCARD', KEYS[5])
 local lim = limit
 if kind ~= 3 then
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
@@ -215,9 +224,13 @@ if cnt + n > lim then
   end
   wait = math.min(math.max(wait, 500), W)
 end
-if wait == 0 or (kind == 3 and wait > maxwait) then
-  for i = a, #ARGV do redis.call('ZADD', KEYS[1], now + P, ARGV[i]) end
+if wait == 0 or (kind == 3 and wait > maxwait and rcnt + n > limit) then
+  for i = a, #ARGV do
+    redis.call('ZADD', KEYS[1], now + P, ARGV[i])
+    if kind == 3 then redis.call('ZADD', KEYS[5], now + P, ARGV[i]) end
+  end
   redis.call('PEXPIRE', KEYS[1], ttl)
+  if kind == 3 then redis.call('PEXPIRE', KEYS[5], ttl) end
   if kind == 3 then
     for i = 0, n - 1 do redis.call('ZREM', KEYS[4], waiter .. '#' .. i) end
     local b = math.min(math.max(nx, now) + n * I, now + W)
