@@ -448,13 +448,13 @@ func (m *memState) run(_ context.Context, x op) (answer, error) {
 			}
 		}
 	}
+	for id, until := range m.waiters {
+		if until <= now {
+			delete(m.waiters, id)
+		}
+	}
 	cnt, lim := len(scores), p.limit
 	if x.kind != opReply {
-		for id, until := range m.waiters {
-			if until <= now {
-				delete(m.waiters, id)
-			}
-		}
 		lim -= len(m.waiters)
 	}
 	var wait int64

@@ -210,10 +210,8 @@ redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - W)
 local cnt = redis.call('ZCARD', KEYS[1])
 local rcnt = redis.call('ZCARD', KEYS[5])
 local lim = limit
-if kind ~= 3 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-  lim = lim - redis.call('ZCARD', KEYS[4])
-end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+if kind ~= 3 then lim = lim - redis.call('ZCARD', KEYS[4]) end
 local wait = 0
 if cnt + n > lim then
   local k = cnt + n - lim
