@@ -1,16 +1,23 @@
 // Package pace keeps the messages to one platform within its limits for
-// all the bot's processes together: at most PerSecond in all, one per
-// second to a chat, PerGroupPerMinute to a group. Redis holds the shared
-// state (github.com/go-redis/redis_rate, GCRA); the embedded default, one
-// process, keeps it in memory (golang.org/x/time/rate).
+// all the bot's processes together: at most PerSecond in any second in
+// all, one a second to a chat, PerGroupPerMinute to a group. Redis holds
+// the shared state, the embedded default (one process) keeps it in memory.
 //
-// Messages that can wait (reminders, broadcasts) Wait for their slot.
-// Replies to a person who just wrote never wait: they Take from the same
-// budget (up to one second ahead), so that a broadcast running at the same
-// time slows down instead of running into a 429, and a staff member in its
-// audience who is talking to the bot is not sent a broadcast message in
-// the same second as a reply. A 429 anywhere Pauses every process until
-// its retry_after has passed.
+// The overall limit is checked at the moment each request goes out
+// (Admit, called by the platform client right before it), against the
+// sends themselves (budget.go: a sliding-window log), so that no second
+// the platform may count ever gets more than the limit, however late a
+// sender wakes. The per-chat and per-group limits are GCRA
+// (github.com/go-redis/redis_rate in Redis, golang.org/x/time/rate in
+// memory) with a margin, checked when the message is queued.
+//
+// Messages that can wait (reminders, broadcasts) Wait for their turn,
+// spread one interval apart. Replies to a person who just wrote Take from
+// the same budget and go first: at most replyWait behind the next opening,
+// so that a broadcast running at the same time slows down instead of
+// running into a 429, and a staff member in its audience is not sent a
+// broadcast message in the same second as a reply. A 429 anywhere Pauses
+// every process until its retry_after has passed.
 package pace
 
 import (
@@ -33,10 +40,16 @@ type Limits struct {
 // Telegram's documented limits for bots.
 var Telegram = Limits{PerSecond: 30, PerChatPerSecond: 1, PerGroupPerMinute: 20}
 
-// margin stretches each period for jitter: messages let out one interval
-// apart may arrive a little closer (up to 25 ms over a second's 30
-// messages). 2.5 % keeps a broadcast at 97.6 % of the limit.
+// margin stretches the per-chat and per-group periods for jitter: they
+// are checked when a message is queued, not when it goes out.
 const margin = 1.025
+
+// spacing stretches the interval between waiting messages a little beyond
+// a second over PerSecond: the window (checked at the send) counts each
+// send from its admission to one second after its answer, so a schedule
+// at exactly the limit would meet a full window at every slot. 1 % keeps a
+// broadcast at 99 % of the limit at most.
+const spacing = 1.01
 
 // replyBurst is how many replies to one chat are counted at once, ahead
 // of the chat's budget of one a second: a conversation's short burst,
@@ -44,35 +57,33 @@ const margin = 1.025
 // to that chat waits until the burst is paid off.
 const replyBurst = 5
 
-// horizon is how far ahead a waiting message books its slot in the
-// overall budget: far enough that the booking round trip never costs a
-// slot (the first tick is not wasted), near enough that a reply arriving
-// during a broadcast gets the next slot after at most this wait.
-const horizon = 6 // slots, about 200 ms at 30 a second
+// horizon is how far ahead a waiting message books its slot (slots): far
+// enough that several senders keep every slot used, near enough that the
+// spacing follows a reply or a pause at once.
+const horizon = 6
 
-// replyWait is the longest a reply waits for its slot in the overall
-// budget. While a broadcast runs the next free slot is at most horizon
-// away, so the reply is sent at its own slot and the platform sees no
-// more than its limit; beyond that the budget is already overbooked by
-// replies alone (more than the platform allows, a load test), and the
-// reply goes out at once, the platform's 429 being the backstop.
+// replyWait is how long replies wait for room in the overall budget
+// before they may go out anyway — only when replies alone fill the window
+// (more than the platform allows: a load test), counted, the platform's
+// 429 being the backstop. Beside a broadcast replies go before waiting
+// messages and wait for their opening however long it takes.
 const replyWait = 300 * time.Millisecond
 
-// maxLate is how late a waiting message may wake for its slot without
-// paying for it. One woken later (a busy machine) goes out at once but
-// books as many more slots as it is late: sent late, it lands among the
-// messages of the next slots, and the slots after them move on by that
-// much, so no second gets more than the limit; the slots paid cost little
-// next to a 429, which costs a whole second of every process's messages.
-const maxLate = 10 * time.Millisecond
+// ticketTTL is how long a message admitted ahead (a step's replies while
+// its session is saved, a broadcast message between Wait and its send)
+// keeps its admission; one not sent by then is given back.
+const ticketTTL = 5 * time.Second
 
-// lateSlots is how many slots a message woken late by late pays for.
-func lateSlots(late, interval time.Duration) int {
-	if late <= maxLate {
-		return 0
-	}
-	return int((late + interval - 1) / interval)
-}
+// pendingHold is how long an admitted send counts before its answer is
+// known: longer than a request may take (the client gives a document 60 s). A
+// process killed mid-send leaves its few entries counted that long.
+const pendingHold = 65 * time.Second
+
+// settleDelay is how long a send's answer may wait to be told to Redis
+// with the next request instead of a round trip of its own: an entry not
+// settled counts as pending, which matters only to a wait computed from it
+// (the oldest entries, a second old, are settled long before).
+const settleDelay = 200 * time.Millisecond
 
 // maxChatWait is the longest Wait holds a message for its chat's budget;
 // a chat busier than that (a group's 20 a minute, a chat that just got a
@@ -88,32 +99,31 @@ func (e *BusyError) Error() string { return fmt.Sprintf("pace: chat busy for %v"
 
 // Limiter paces one platform's messages.
 type Limiter interface {
-	// Wait returns when one message to chat may go out, after any pause;
-	// *BusyError at once when the chat itself may not get one for longer
-	// than maxChatWait; another error only when ctx ended or the shared
-	// state is unreachable.
+	// Wait returns when one message to chat may go out, admitted in the
+	// overall budget for its send (Admit); *BusyError at once when the
+	// chat itself may not get one for longer than maxChatWait; another
+	// error only when ctx ended or the shared state is unreachable.
 	Wait(ctx context.Context, chat string) error
-	// Take counts n replies to chat against the budget: it waits for
-	// their slot in the overall budget when that is at most replyWait
-	// away (a pause is waited out), never for the chat's own budget.
+	// Take counts n replies to chat against the budget and admits them
+	// for their sends: it waits for room in the overall budget (a pause
+	// is waited out), at most replyWait, never for the chat's own budget.
 	Take(ctx context.Context, chat string, n int) error
+	// Admit is called right before each request that sends a message to
+	// chat: it returns at once with a message admitted ahead (Wait,
+	// Take), or when one may go out now (a reply when ctx is marked by
+	// Sender, else a waiting message), and the func to call when the
+	// platform answered.
+	Admit(ctx context.Context, chat string) (done func(), err error)
 	// Pause stops every process's messages until until (a 429).
 	Pause(ctx context.Context, until time.Time) error
 }
 
-// slotWait is how long replies booked from first to last (their slots'
-// offsets from now) wait before going out, one after the other: until the
-// last slot, so that none goes out ahead of its slot (next to a
-// broadcast's messages of the same second), when that is at most
-// replyWait away; nothing when even the first is further (the budget is
-// overbooked by replies alone: more than the platform allows, a load
-// test), or when the last is within half an interval.
-func slotWait(first, last, interval time.Duration) time.Duration {
-	if first > replyWait || last <= interval/2 {
-		return 0
-	}
-	return min(last, replyWait)
-}
+type replyKey struct{}
+
+// asReply marks ctx: its sends are replies (or notices) to a person.
+func asReply(ctx context.Context) context.Context { return context.WithValue(ctx, replyKey{}, true) }
+
+func isReply(ctx context.Context) bool { v, _ := ctx.Value(replyKey{}).(bool); return v }
 
 // group reports a Telegram group chat (negative ids).
 func group(chat string) bool { return strings.HasPrefix(chat, "-") }
@@ -134,8 +144,9 @@ func (s Sender) Send(ctx context.Context, chatID string, replies []flows.Reply) 
 		}
 	}
 	// A limiter that cannot be reached does not stop the replies: the
-	// platform's own 429 is the backstop.
-	return s.Next.Send(ctx, chatID, replies)
+	// platform's own 429 is the backstop. Each request admits itself
+	// (Admit) as a reply.
+	return s.Next.Send(asReply(ctx), chatID, replies)
 }
 
 // Count implements bot.Counter: n replies to chatID are taken from the

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -33,93 +34,137 @@ func redisLimiters(t *testing.T, n int) ([]pace.Limiter, *goredis.Client, string
 	return out, c, prefix
 }
 
-// interval is the spacing of slots in the overall budget: a second (with
-// its margin) over 30.
-const interval = 1025 * time.Millisecond / 30
-
-// A broadcast to 90 chats from every limiter at once. What is asserted
-// holds however late goroutines wake on a busy machine (the rate achieved
-// against a fake enforcing the limits is the benchmark's: make bench):
-//   - never ahead of the budget: the k-th message is let out no earlier
-//     than k-1 intervals after the broadcast began, whichever process
-//     sends it (three limiters pacing each for itself would let 90 out
-//     within a second);
-//   - every message booked a slot (accounting: the budget's end moved by
-//     at least 90 intervals from when the broadcast began);
-//   - the first message goes without waiting for a tick.
-func testBroadcast(t *testing.T, ls []pace.Limiter, booked func() time.Duration) {
-	ctx := context.Background()
-	const msgs = 90
+// sendAll sends msgs broadcast messages to distinct chats from 8 senders
+// per limiter, and every 250 ms a step's 1–2 replies to one of the
+// audience from another, as a busy machine does it: each request reaches
+// the platform up to 20 ms after its admission and its answer comes up to
+// 20 ms after that. It returns when each message reached the platform,
+// the replies' waits, and when the first message was admitted.
+func sendAll(t *testing.T, ls []pace.Limiter, msgs int) (arrivals []time.Time, replyWaits []time.Duration, first time.Duration) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var mu sync.Mutex
-	var ts []time.Time
-	var wg sync.WaitGroup
 	start := time.Now()
-	for i := range msgs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := ls[i%len(ls)].Wait(ctx, fmt.Sprint(7000+i)); err != nil {
+	deliver := func(ctx context.Context, l pace.Limiter, chat string) {
+		done, err := l.Admit(ctx, chat)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		time.Sleep(time.Duration(rand.IntN(20_000)) * time.Microsecond)
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		if len(arrivals) == 1 {
+			first = time.Since(start)
+		}
+		mu.Unlock()
+		time.Sleep(time.Duration(rand.IntN(20_000)) * time.Microsecond)
+		done()
+	}
+	next := make(chan int)
+	go func() {
+		defer close(next)
+		for i := range msgs {
+			next <- i
+		}
+	}()
+	var wg sync.WaitGroup
+	for _, l := range ls {
+		for range 8 {
+			wg.Go(func() {
+				for i := range next {
+					chat := fmt.Sprint(7000 + i)
+					if err := l.Wait(ctx, chat); err != nil {
+						t.Error(err)
+						return
+					}
+					deliver(ctx, l, chat)
+				}
+			})
+		}
+	}
+	stop := make(chan struct{})
+	var rg sync.WaitGroup
+	rg.Go(func() {
+		for k := 0; ; k++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(250 * time.Millisecond):
+			}
+			l, chat, n := ls[k%len(ls)], fmt.Sprint(9000+k%7), 1+k%2
+			asked := time.Now()
+			if err := l.Take(ctx, chat, n); err != nil {
 				t.Error(err)
 				return
 			}
 			mu.Lock()
-			ts = append(ts, time.Now())
+			replyWaits = append(replyWaits, time.Since(asked))
 			mu.Unlock()
-		}()
-	}
+			for range n {
+				deliver(ctx, l, chat)
+			}
+		}
+	})
 	wg.Wait()
-	if len(ts) != msgs {
-		t.Fatalf("%d of %d messages let out", len(ts), msgs)
-	}
-	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
-	if d := ts[0].Sub(start); d > 2*time.Second {
-		t.Errorf("the first message waited %v", d)
-	}
-	// Slots are booked one interval apart from the moment the first Wait
-	// reached the budget, after start; a message woken late only moves
-	// later. A little slack for Redis's clock against this process's.
-	for k, at := range ts {
-		if early := start.Add(time.Duration(k) * interval).Sub(at); early > 5*time.Millisecond {
-			t.Fatalf("message %d let out %v ahead of its slot: more than 30 a second", k+1, early)
-		}
-	}
-	if booked != nil {
-		d := booked()
-		t.Logf("%d limiters: %d messages booked %v of the budget (%.1f/s), last let out after %v",
-			len(ls), msgs, d, float64(msgs)/d.Seconds(), ts[msgs-1].Sub(start))
-		// A message woken too late for its slot pays for the slots it
-		// was late by (pace's maxLate), so how far beyond 90 intervals the
-		// budget moved depends on the machine: the rate achieved is the
-		// benchmark's.
-		if want := msgs * interval; d < want-interval {
-			t.Errorf("%d messages moved the budget by %v, want at least %v (every one a slot)", msgs, d, want)
-		}
-	}
+	close(stop)
+	rg.Wait()
+	return arrivals, replyWaits, first
 }
 
-func TestBroadcastPaceOneProcess(t *testing.T) {
-	l := pace.NewLocal(pace.Telegram)
-	testBroadcast(t, []pace.Limiter{l}, nil)
+// mostInASecond is the most times within any second.
+func mostInASecond(ts []time.Time) int {
+	ts = slices.Clone(ts)
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	best, j := 0, 0
+	for i := range ts {
+		for ts[i].Sub(ts[j]) >= time.Second {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
 }
 
-func TestBroadcastPaceThreeProcesses(t *testing.T) {
-	ls, rdb, prefix := redisLimiters(t, 3)
-	var t0 time.Time
-	booked := func() time.Duration {
-		// redis_rate keeps the theoretical arrival time of the next slot
-		// in seconds since 2017-01-01 (Redis's clock).
-		v, err := rdb.Get(context.Background(), "rate:"+prefix+"all").Float64()
-		if err != nil {
-			t.Fatal(err)
-		}
-		tat := time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(v * float64(time.Second)))
-		return tat.Sub(t0)
+// A broadcast of 150 messages with replies in between, from one limiter
+// in memory and from three limiters sharing one Redis (three processes),
+// by callers delayed at random: no second at the platform ever gets more
+// than 30 (what the fake Bot API refuses with 429) — counted at the
+// moments the messages reached it, however late the senders woke. The
+// first message goes without waiting for a tick; replies never wait long
+// behind the broadcast. (The rate achieved against the fake is the
+// benchmark's: make bench.)
+func TestNeverMoreThanTheLimitInAnySecond(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ls   func(t *testing.T) []pace.Limiter
+	}{
+		{"one process", func(t *testing.T) []pace.Limiter { return []pace.Limiter{pace.NewLocal(pace.Telegram)} }},
+		{"three processes on Redis", func(t *testing.T) []pace.Limiter { ls, _, _ := redisLimiters(t, 3); return ls }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const msgs = 150
+			arrivals, waits, first := sendAll(t, tc.ls(t), msgs)
+			most := mostInASecond(arrivals)
+			slices.Sort(waits)
+			t.Logf("%d messages; most in any second %d; first after %v; replies waited up to %v (%d steps: %v)",
+				len(arrivals), most, first, waits[len(waits)-1], len(waits), waits)
+			if most > pace.Telegram.PerSecond {
+				t.Errorf("%d messages reached the platform within one second", most)
+			}
+			if len(arrivals) < msgs {
+				t.Errorf("%d of %d broadcast messages sent", len(arrivals), msgs)
+			}
+			if first > 2*time.Second {
+				t.Errorf("the first message waited %v", first)
+			}
+			// A reply waits for the next opening, before the broadcast;
+			// generous for a busy machine, far below the broadcast's 5 s.
+			if w := waits[len(waits)-1]; w > time.Second {
+				t.Errorf("a reply waited %v behind the broadcast", w)
+			}
+		})
 	}
-	var err error
-	if t0, err = rdb.Time(context.Background()).Result(); err != nil {
-		t.Fatal(err)
-	}
-	testBroadcast(t, ls, booked)
 }
 
 // One chat gets one waiting message a second, from whichever process: a
@@ -169,52 +214,6 @@ func TestChatPaceRepliesAndPause(t *testing.T) {
 			}
 			if d := time.Since(start); d < 650*time.Millisecond {
 				t.Errorf("sent %v into a 700ms pause", d)
-			}
-		})
-	}
-}
-
-// Replies and a broadcast share the overall budget: while a broadcast
-// books the slots ahead, a reply waits for the next free one (a short
-// wait, never the broadcast's length) instead of going out in the same
-// second as 30 broadcast messages, and the broadcast's later messages come
-// after it.
-func TestRepliesShareTheBudgetWithABroadcast(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		ls   func(t *testing.T) []pace.Limiter
-	}{
-		{"local", func(t *testing.T) []pace.Limiter { l := pace.NewLocal(pace.Telegram); return []pace.Limiter{l, l} }},
-		{"redis", func(t *testing.T) []pace.Limiter { ls, _, _ := redisLimiters(t, 2); return ls }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			ls := tc.ls(t)
-			bc, replies := ls[0], ls[1]
-			// A broadcast of 60 keeps the budget booked for two seconds.
-			var wg sync.WaitGroup
-			for i := range 60 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					_ = bc.Wait(ctx, fmt.Sprint(8000+i))
-				}()
-			}
-			time.Sleep(300 * time.Millisecond)
-			start := time.Now()
-			if err := replies.Take(ctx, "8999", 1); err != nil {
-				t.Fatal(err)
-			}
-			d := time.Since(start)
-			wg.Wait()
-			rest := time.Since(start)
-			t.Logf("the reply waited %v; the broadcast ended %v after it", d, rest)
-			if d < interval/2 {
-				t.Errorf("the reply went out at once (%v) into a booked budget", d)
-			}
-			if d > time.Second {
-				t.Errorf("the reply waited %v: more than the next free slot", d)
 			}
 		})
 	}

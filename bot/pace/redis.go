@@ -2,11 +2,8 @@ package pace
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -17,32 +14,25 @@ import (
 
 // Redis is a Limiter shared by every process on one Redis.
 type Redis struct {
-	rdb    goredis.UniversalClient
 	rl     *redis_rate.Limiter
 	prefix string
-	all    redis_rate.Limit
 	chat   redis_rate.Limit
 	group  redis_rate.Limit
-
-	// The pause as last read, for replies: they check it at most every
-	// pauseFresh instead of paying a round trip each.
-	pmu       sync.Mutex
-	pauseEnd  time.Time
-	pauseRead time.Time
+	all    *overall
+	// local paces this process alone while Redis cannot be reached: the
+	// platform's 429 is the backstop for the others.
+	local *Local
 }
-
-// pauseFresh is how long replies trust the pause last read: another
-// process's 429 holds this process's replies at most this much late.
-const pauseFresh = 50 * time.Millisecond
 
 // NewRedis paces by lim on rdb, under keys starting with prefix (e.g.
 // "dieuphoi:pace:telegram:").
 func NewRedis(rdb goredis.UniversalClient, prefix string, lim Limits) *Redis {
 	return &Redis{
-		rdb: rdb, rl: redis_rate.NewLimiter(rdb), prefix: prefix,
-		all:   redis_rate.Limit{Rate: lim.PerSecond, Burst: 1, Period: period(time.Second)},
+		rl: redis_rate.NewLimiter(rdb), prefix: prefix,
 		chat:  redis_rate.Limit{Rate: lim.PerChatPerSecond, Burst: 1, Period: period(time.Second)},
 		group: redis_rate.Limit{Rate: lim.PerGroupPerMinute, Burst: 1, Period: period(time.Minute)},
+		all:   newOverall(newRedisState(rdb, prefix, newParams(lim)), lim, settleDelay),
+		local: NewLocal(lim),
 	}
 }
 
@@ -55,48 +45,15 @@ func (r *Redis) chatLimit(chat string) redis_rate.Limit {
 
 // Wait implements Limiter.
 func (r *Redis) Wait(ctx context.Context, chat string) error {
-	if err := r.waitPause(ctx); err != nil {
-		return err
-	}
 	if err := r.wait(ctx, "chat:"+chat, r.chatLimit(chat)); err != nil {
 		return err
 	}
-	return r.reserve(ctx, "all", r.all)
-}
-
-// reserve books the next slot of lim (GCRA: the theoretical arrival time
-// moves on by one interval) when it is at most horizon slots ahead, and
-// sleeps until it. Booking rather than asking again when the slot has come
-// loses no slot to the round trip, and processes get slots in turn; the
-// short horizon keeps the next free slot near for a reply.
-func (r *Redis) reserve(ctx context.Context, key string, lim redis_rate.Limit) error {
-	lim.Burst = horizon
-	interval := lim.Period / time.Duration(lim.Rate)
-	for {
-		res, err := r.rl.Allow(ctx, r.prefix+key, lim)
-		if err != nil {
-			return fmt.Errorf("pace: %w", err)
-		}
-		if res.Allowed > 0 {
-			// ResetAfter runs to the end of the booked slot.
-			slot := time.Now().Add(res.ResetAfter - interval)
-			if !bot.Sleep(ctx, time.Until(slot)) {
-				return ctx.Err()
-			}
-			if k := lateSlots(time.Since(slot), interval); k > 0 {
-				lim.Burst = 2 * lim.Rate
-				if _, err := r.rl.AllowAtMost(ctx, r.prefix+key, lim, k); err != nil {
-					return fmt.Errorf("pace: %w", err)
-				}
-			}
-			return nil
-		}
-		// Every sender of every process was told the same moment: spread
-		// them over an interval so that they do not all ask at once.
-		if !bot.Sleep(ctx, res.RetryAfter+rand.N(interval)) {
-			return ctx.Err()
-		}
+	t, err := r.all.waitTurn(ctx)
+	if err != nil {
+		return err
 	}
+	r.all.hold(chat, []*ticket{t})
+	return nil
 }
 
 // wait takes one message of a chat's budget, waiting at most maxChatWait
@@ -119,108 +76,171 @@ func (r *Redis) wait(ctx context.Context, key string, lim redis_rate.Limit) erro
 	}
 }
 
-// Take implements Limiter: a reply is counted when the budget has room up
-// to a second ahead (a burst of replyBurst per chat), and goes out anyway
-// when it has not. When the overall budget is in use at its pace (a
-// broadcast books slots ahead), the replies wait for their slot, at most
-// replyWait: that is what keeps a reply and a broadcast from making more
-// than the platform's limit in one second.
+// Take implements Limiter: the replies are counted in their chat's budget
+// when it has room up to a second ahead (a burst of replyBurst), and
+// admitted in the overall budget (before any waiting message, at most
+// replyWait late). The two budgets are independent: asked at the same
+// time, one round trip's wait for the replies instead of two.
 func (r *Redis) Take(ctx context.Context, chat string, n int) error {
-	if err := r.replyPause(ctx); err != nil {
-		return err
-	}
 	cl := r.chatLimit(chat)
 	cl.Burst = replyBurst
-	al := r.all
-	al.Burst = 2 * r.all.Rate // beyond the bookings of waiting messages
-	// The two budgets are independent: count them at the same time, one
-	// round trip's wait for the reply instead of two.
-	type result struct {
-		res *redis_rate.Result
-		err error
-	}
-	allc := make(chan result, 1)
+	chatc := make(chan error, 1)
 	go func() {
-		res, err := r.rl.AllowAtMost(ctx, r.prefix+"all", al, n)
-		allc <- result{res, err}
+		_, err := r.rl.AllowAtMost(ctx, r.prefix+"chat:"+chat, cl, n)
+		chatc <- err
 	}()
-	_, err := r.rl.AllowAtMost(ctx, r.prefix+"chat:"+chat, cl, n)
-	all := <-allc
-	if err == nil {
-		err = all.err
-	}
+	ts, err := r.all.replyTurn(ctx, n)
+	cerr := <-chatc
 	if err != nil {
-		return fmt.Errorf("pace: %w", err)
+		return err
 	}
-	if all.res.Allowed > 0 {
-		interval := al.Period / time.Duration(al.Rate)
-		first := all.res.ResetAfter - time.Duration(all.res.Allowed)*interval
-		if !bot.Sleep(ctx, slotWait(first, all.res.ResetAfter-interval, interval)) {
-			return ctx.Err()
-		}
+	r.all.hold(chat, ts)
+	if cerr != nil {
+		return fmt.Errorf("pace: %w", cerr)
 	}
 	return nil
 }
 
-// replyPause waits out a pause known at most pauseFresh ago.
-func (r *Redis) replyPause(ctx context.Context) error {
-	now := time.Now()
-	r.pmu.Lock()
-	end, fresh := r.pauseEnd, now.Sub(r.pauseRead) < pauseFresh
-	r.pmu.Unlock()
-	if !fresh {
-		v, err := r.rdb.Get(ctx, r.prefix+"pause").Result()
-		switch {
-		case errors.Is(err, goredis.Nil):
-			end = time.Time{}
-		case err != nil:
-			return fmt.Errorf("pace: %w", err)
-		default:
-			if ms, perr := strconv.ParseInt(v, 10, 64); perr == nil {
-				end = time.UnixMilli(ms)
-			}
-		}
-		r.pmu.Lock()
-		r.pauseEnd, r.pauseRead = end, now
-		r.pmu.Unlock()
+// Admit implements Limiter.
+func (r *Redis) Admit(ctx context.Context, chat string) (func(), error) {
+	done, err := r.all.admit(ctx, chat, isReply(ctx))
+	if err != nil && ctx.Err() == nil {
+		return r.local.Admit(ctx, chat)
 	}
-	if !bot.Sleep(ctx, time.Until(end)) {
-		return ctx.Err()
-	}
-	return nil
+	return done, err
 }
 
 // Pause implements Limiter.
 func (r *Redis) Pause(ctx context.Context, until time.Time) error {
+	_ = r.local.Pause(ctx, until)
+	return r.all.st.pause(ctx, until)
+}
+
+// redisState is the budget in Redis: one script per step (budget.go's
+// memState.run, the same steps), on Redis's clock.
+type redisState struct {
+	rdb  goredis.UniversalClient
+	p    params
+	keys []string
+}
+
+func newRedisState(rdb goredis.UniversalClient, prefix string, p params) *redisState {
+	// One hash tag: the keys live on one cluster slot.
+	return &redisState{rdb: rdb, p: p, keys: []string{prefix + "{budget}:sent", prefix + "{budget}:next", prefix + "{budget}:pause", prefix + "{budget}:waiters", prefix + "{budget}:replies"}}
+}
+
+func (s *redisState) pause(ctx context.Context, until time.Time) error {
 	d := time.Until(until)
 	if d <= 0 {
 		return nil
 	}
-	r.pmu.Lock()
-	if until.After(r.pauseEnd) {
-		r.pauseEnd = until
-	}
-	r.pmu.Unlock()
-	if err := r.rdb.Set(ctx, r.prefix+"pause", strconv.FormatInt(until.UnixMilli(), 10), d).Err(); err != nil {
+	if err := s.rdb.Set(ctx, s.keys[2], strconv.FormatInt(until.UnixMilli(), 10), d).Err(); err != nil {
 		return fmt.Errorf("pace: pause: %w", err)
 	}
 	return nil
 }
 
-func (r *Redis) waitPause(ctx context.Context) error {
-	v, err := r.rdb.Get(ctx, r.prefix+"pause").Result()
-	if errors.Is(err, goredis.Nil) {
-		return nil
+func (s *redisState) run(ctx context.Context, x op) (answer, error) {
+	p := s.p
+	args := make([]any, 0, 11+2*len(x.settle)+len(x.ids))
+	args = append(args, int(x.kind), p.limit, p.window, p.interval, p.horizon, p.pending,
+		x.maxWait.Microseconds(), x.waiter, x.now, len(x.settle))
+	for _, st := range x.settle {
+		args = append(args, st.id, st.at)
 	}
+	for _, id := range x.ids {
+		args = append(args, id)
+	}
+	v, err := budgetScript.Run(ctx, s.rdb, s.keys, args...).Int64Slice()
 	if err != nil {
-		return fmt.Errorf("pace: %w", err)
+		return answer{}, err
 	}
-	ms, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return nil
+	if len(v) != 3 {
+		return answer{}, fmt.Errorf("budget script answered %v", v)
 	}
-	if !bot.Sleep(ctx, time.Until(time.UnixMilli(ms))) {
-		return ctx.Err()
-	}
-	return nil
+	return answer{code: int(v[0]), wait: time.Duration(v[1]) * time.Microsecond, now: v[2]}, nil
 }
+
+// budgetScript is memState.run in Lua (times in µs).
+// KEYS: sent (zset entry → µs), next (µs), pause (ms), waiters (zset),
+// replies (the entries of sent that are replies).
+// ARGV: kind, limit, window, interval, horizon, pending, maxwait, waiter,
+// now (0: Redis's TIME), #settlements, then (entry, µs or -1) pairs, then
+// the entries to admit.
+var budgetScript = goredis.NewScript(`
+local kind, limit, W, I, H, P, maxwait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local waiter = ARGV[8]
+local now = tonumber(ARGV[9])
+if now == 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local function setnext(v)
+  redis.call('SET', KEYS[2], string.format('%.0f', v), 'PX', math.ceil((v - now + W) / 1000))
+end
+local ns = tonumber(ARGV[10])
+local a = 11
+for _ = 1, ns do
+  local id, at = ARGV[a], tonumber(ARGV[a + 1])
+  if at < 0 then
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('ZREM', KEYS[5], id)
+  else
+    redis.call('ZADD', KEYS[1], at, id)
+    redis.call('ZADD', KEYS[5], 'XX', at, id)
+  end
+  a = a + 2
+end
+local ttl = math.ceil((P + W) / 1000)
+if ns > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+if kind == 0 then return {0, 0, now} end
+local pz = tonumber(redis.call('GET', KEYS[3]) or '0') * 1000
+if pz > now then return {4, pz - now, now} end
+local n = #ARGV - a + 1
+local nx = tonumber(redis.call('GET', KEYS[2]) or '0')
+if kind == 1 then
+  local slot = math.max(now, nx)
+  if slot - now > H then return {3, slot - now - H + I, now} end
+  nx = slot + I
+  setnext(nx)
+  if slot > now then return {2, slot - now, now} end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - W)
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - W)
+local cnt = redis.call('ZCARD', KEYS[1])
+local rcnt = redis.call('ZCARD', KEYS[5])
+local lim = limit
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+if kind ~= 3 then lim = lim - redis.call('ZCARD', KEYS[4]) end
+local wait = 0
+if cnt + n > lim then
+  local k = cnt + n - lim
+  wait = I
+  if k <= cnt then
+    local e = redis.call('ZRANGE', KEYS[1], k - 1, k - 1, 'WITHSCORES')
+    wait = tonumber(e[2]) + W - now
+  end
+  wait = math.min(math.max(wait, 500), W)
+end
+if wait == 0 or (kind == 3 and wait > maxwait and rcnt + n > limit) then
+  for i = a, #ARGV do
+    redis.call('ZADD', KEYS[1], now + P, ARGV[i])
+    if kind == 3 then redis.call('ZADD', KEYS[5], now + P, ARGV[i]) end
+  end
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  if kind == 3 then redis.call('PEXPIRE', KEYS[5], ttl) end
+  if kind == 3 then
+    for i = 0, n - 1 do redis.call('ZREM', KEYS[4], waiter .. '#' .. i) end
+    local b = math.min(math.max(nx, now) + n * I, now + W)
+    if b > nx then setnext(b) end
+  end
+  return {1, 0, now}
+end
+if kind == 3 then
+  for i = 0, n - 1 do redis.call('ZADD', KEYS[4], now + wait + 100000, waiter .. '#' .. i) end
+  redis.call('PEXPIRE', KEYS[4], math.ceil((wait + W) / 1000))
+  return {3, wait, now}
+end
+if now + wait + I > nx then setnext(now + wait + I) end
+return {2, wait, now}
+`)

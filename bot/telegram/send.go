@@ -80,7 +80,12 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 
 func (a *Adapter) sendMessage(ctx context.Context, chat int64, p tgbotapi.Params) error {
 	for attempt := 0; ; attempt++ {
-		_, err := a.request(ctx, "sendMessage", p, a.callTimeout)
+		done, err := a.admitSend(ctx, "sendMessage", chat)
+		if err != nil {
+			return err
+		}
+		_, err = a.request(ctx, "sendMessage", p, a.callTimeout)
+		done()
 		if err == nil {
 			return nil
 		}
@@ -125,9 +130,14 @@ func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) e
 		file.Data = tgbotapi.FileReader{Name: r.File.Name, Reader: fh}
 	}
 	for attempt := 0; ; attempt++ {
+		done, err := a.admitSend(ctx, "sendDocument", chat)
+		if err != nil {
+			return err
+		}
 		rctx, cancel := context.WithTimeout(ctx, 2*a.callTimeout)
 		resp, err := a.bot(rctx).UploadFiles("sendDocument", p, []tgbotapi.RequestFile{file})
 		cancel()
+		done()
 		if err == nil {
 			return nil
 		}
@@ -176,12 +186,24 @@ func (a *Adapter) floodWait(ctx context.Context, method string, chat int64, retr
 	if !sleep(ctx, wait) {
 		return fmt.Errorf("telegram: %s to chat %d: %w", method, chat, ctx.Err())
 	}
-	if a.beforeRetry != nil {
-		if err := a.beforeRetry(ctx, strconv.FormatInt(chat, 10)); err != nil && ctx.Err() != nil {
-			return fmt.Errorf("telegram: %s to chat %d: %w", method, chat, ctx.Err())
-		}
-	}
 	return nil
+}
+
+// admitSend waits until a message to chat may go out (Config.Admit) and
+// returns the func to call when Telegram answered.
+func (a *Adapter) admitSend(ctx context.Context, method string, chat int64) (func(), error) {
+	if a.admit == nil {
+		return func() {}, nil
+	}
+	done, err := a.admit(ctx, strconv.FormatInt(chat, 10))
+	switch {
+	case err == nil:
+		return done, nil
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("telegram: %s to chat %d: %w", method, chat, ctx.Err())
+	default:
+		return func() {}, nil
+	}
 }
 
 // refused reports the answers that mean the request itself is wrong for

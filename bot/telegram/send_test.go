@@ -3,8 +3,10 @@ package telegram
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -295,5 +297,74 @@ func TestSendDocumentWaitsOutFloodLimit(t *testing.T) {
 	}
 	if len(told) != 1 || told[0].Before(start.Add(900*time.Millisecond)) {
 		t.Errorf("OnFlood told %v, want once, about a second on", told)
+	}
+}
+
+// Every request that sends a message is admitted by Config.Admit right
+// before it goes out and reported done once answered — each part of a
+// long text, a document, the retry after a 429 too (its own admission, not
+// on top of the budget) — and a permanent refusal is admitted once, never
+// retried.
+func TestSendAdmitsEveryRequest(t *testing.T) {
+	var mu sync.Mutex
+	var events []string
+	s := newSetup(t, func(c *Config) {
+		c.Admit = func(ctx context.Context, chat string) (func(), error) {
+			mu.Lock()
+			events = append(events, "admit "+chat)
+			mu.Unlock()
+			return func() {
+				mu.Lock()
+				events = append(events, "done "+chat)
+				mu.Unlock()
+			}, nil
+		}
+	})
+	take := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		out := events
+		events = nil
+		return out
+	}
+	for _, tc := range []struct {
+		name     string
+		prepare  func()
+		replies  []flows.Reply
+		requests int
+		wantErr  bool
+	}{
+		{"two parts and a document", nil, []flows.Reply{{Text: strings.Repeat("a\n", 3000)},
+			{Text: "📅", File: &flows.File{Name: "hoinghi.ics", MIME: "text/calendar", Data: []byte("BEGIN:VCALENDAR")}}}, 3, false},
+		{"a 429 and its retry", func() { s.srv.FailNext("sendMessage", 1, 429, 1) }, []flows.Reply{{Text: "chào"}}, 2, false},
+		{"a 400 is not retried", func() { s.srv.FailNext("sendMessage", 1, 400, 0) }, []flows.Reply{{Text: "chào"}}, 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.prepare != nil {
+				tc.prepare()
+			}
+			err := s.a.Send(context.Background(), "907", tc.replies)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Send = %v", err)
+			}
+			var want []string
+			for range tc.requests {
+				want = append(want, "admit 907", "done 907")
+			}
+			if got := take(); !slices.Equal(got, want) {
+				t.Errorf("events %v, want %v", got, want)
+			}
+		})
+	}
+	// A context that ends while waiting to be admitted sends nothing.
+	s.a.admit = func(ctx context.Context, chat string) (func(), error) { <-ctx.Done(); return nil, ctx.Err() }
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	calls := s.srv.Calls("sendMessage")
+	if err := s.a.Send(ctx, "908", []flows.Reply{{Text: "chào"}}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Send while not admitted = %v", err)
+	}
+	if n := s.srv.Calls("sendMessage"); n != calls {
+		t.Errorf("%d requests made without admission", n-calls)
 	}
 }

@@ -60,12 +60,13 @@ type Config struct {
 	// OnFlood, when set, is told of every 429 on a send with the moment
 	// its retry_after ends, so that every process pauses (bot/pace).
 	OnFlood func(until time.Time)
-	// BeforeRetry, when set, is called before a send that got a 429 is
-	// made again, once the wait is over: the retry takes its slot in the
-	// shared budget (bot/pace) instead of going out on top of it, where it
-	// would be one more than the limit a second later and draw the next
-	// 429.
-	BeforeRetry func(ctx context.Context, chat string) error
+	// Admit, when set, is called right before every request that sends a
+	// message (sendMessage, sendDocument, a retry after a 429 too) and
+	// returns when it may go out, with the func to call once Telegram
+	// answered: the shared budget (bot/pace) counts sends when they
+	// happen. An error other than ctx's lets the send go (the platform's
+	// 429 is the backstop).
+	Admit func(ctx context.Context, chat string) (done func(), err error)
 }
 
 // ErrBlocked means Telegram refused to deliver to the chat (403): the user
@@ -94,7 +95,7 @@ type Adapter struct {
 	webhookSecret string
 	maxAttempts   int
 	onFlood       func(until time.Time)
-	beforeRetry   func(ctx context.Context, chat string) error
+	admit         func(ctx context.Context, chat string) (func(), error)
 
 	// Backoff bounds and per-call timeout; tests shorten them.
 	minBackoff  time.Duration
@@ -130,7 +131,7 @@ func New(ctx context.Context, c Config) (*Adapter, error) {
 		webhookSecret: c.WebhookSecret,
 		maxAttempts:   c.MaxAttempts,
 		onFlood:       c.OnFlood,
-		beforeRetry:   c.BeforeRetry,
+		admit:         c.Admit,
 		minBackoff:    time.Second,
 		maxBackoff:    time.Minute,
 		callTimeout:   30 * time.Second,

@@ -574,7 +574,9 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 					log.Warn("telegram: pausing the other processes failed", "err", err)
 				}
 			},
-			BeforeRetry: func(ctx context.Context, chat string) error { return tgPace.Take(ctx, chat, 1) },
+			// Every send request, a retry after a 429 too, is admitted by
+			// the shared budget at the moment it goes out.
+			Admit: tgPace.Admit,
 		})
 		if err != nil {
 			return fmt.Errorf("telegram: %w", err)

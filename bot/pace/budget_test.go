@@ -1,0 +1,265 @@
+package pace
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/dieuphoi/dieuphoi/internal/testenv"
+)
+
+// The budget's steps at given moments (µs on a clock the test sets), in
+// memory and in Redis: the accounting, without wall-clock rates.
+
+const ms = int64(1000)
+
+// states returns each kind of budget state with Telegram's numbers, and
+// the base moment of the test's clock (a little in the future, so that a
+// pause set for a moment on it is still alive in Redis).
+func states(t *testing.T) (map[string]state, int64) {
+	p := newParams(Telegram)
+	opt, err := goredis.ParseURL(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := goredis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	return map[string]state{
+		"memory": newMemState(p),
+		"redis":  newRedisState(rdb, testenv.Prefix(t)+"pace:"+testenv.RandomHex(4)+":", p),
+	}, time.Now().Add(10*time.Second).UnixMilli() * 1000
+}
+
+type stepper struct {
+	t    *testing.T
+	st   state
+	base int64
+	seq  int
+}
+
+func (s *stepper) do(at int64, kind opKind, n int, settle ...settlement) (answer, []string) {
+	s.t.Helper()
+	ids := make([]string, n)
+	for i := range ids {
+		s.seq++
+		ids[i] = fmt.Sprint("e", s.seq)
+	}
+	a, err := s.st.run(context.Background(), op{kind: kind, ids: ids, settle: settle, now: s.base + at, waiter: "w", maxWait: replyWait})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return a, ids
+}
+
+func (s *stepper) want(at int64, kind opKind, n int, code int, settle ...settlement) ([]string, time.Duration) {
+	s.t.Helper()
+	a, ids := s.do(at, kind, n, settle...)
+	if a.code != code {
+		s.t.Fatalf("at %dms: kind %d ×%d answered %d (wait %v), want %d", at/ms, kind, n, a.code, a.wait, code)
+	}
+	return ids, a.wait
+}
+
+func eachState(t *testing.T, f func(t *testing.T, s *stepper)) {
+	sts, base := states(t)
+	for _, name := range []string{"memory", "redis"} {
+		t.Run(name, func(t *testing.T) { f(t, &stepper{t: t, st: sts[name], base: base}) })
+	}
+}
+
+// An entry counts from its admission until a window after the moment its
+// send was answered (the latest it can have reached the platform), not
+// after its admission; one never sent is given back at once; one not yet
+// answered counts however long it takes.
+func TestBudgetCountsEachSendUntilAWindowAfterItsAnswer(t *testing.T) {
+	eachState(t, func(t *testing.T, s *stepper) {
+		first, _ := s.want(0, opAdmit, 1, ansAdmitted)
+		rest, _ := s.want(0, opAdmit, 28, ansAdmitted)
+		slow, _ := s.want(1*ms, opAdmit, 1, ansAdmitted)
+		// Full: a waiting message keeps its turn and comes back later.
+		if _, w := s.want(2*ms, opAdmit, 1, ansBooked); w <= 0 {
+			t.Fatalf("refused with no wait")
+		}
+		// The first was answered 50 ms after its admission: it counts
+		// until 1.05 s, not 1 s.
+		s.want(1010*ms, opReply, 1, ansRefused, settlement{first[0], s.base + 50*ms})
+		for _, id := range rest {
+			s.want(20*ms, opSettle, 0, ansSettled, settlement{id, s.base + 10*ms})
+		}
+		// 28 left at 1.01 s; the first and the slow one still count, and
+		// replies are admitted in the room the 28 left.
+		r1, _ := s.want(1011*ms, opReply, 1, ansAdmitted)
+		r2, _ := s.want(1012*ms, opReply, 1, ansAdmitted)
+		// 2 s later the slow one, never answered, and the two replies,
+		// not answered yet, still count: 28 more do not fit...
+		s.want(3000*ms, opAdmit, 28, ansBooked)
+		// ...until a reply never sent is given back.
+		s.want(3001*ms, opAdmit, 28, ansAdmitted, settlement{r1[0], -1})
+		// The slow one answered at 2.5 s counts until 3.5 s.
+		s.want(3002*ms, opSettle, 0, ansSettled, settlement{slow[0], s.base + 2500*ms}, settlement{r2[0], s.base + 3100*ms})
+		s.want(3400*ms, opReply, 1, ansRefused)
+		if _, w := s.want(3499*ms, opReply, 1, ansRefused); w > 2*time.Millisecond {
+			t.Errorf("told to wait %v for an entry leaving in 1 ms", w)
+		}
+		s.want(3501*ms, opReply, 1, ansAdmitted)
+	})
+}
+
+// Replies waiting for room go before waiting messages; replies that would
+// wait longer than replyWait go out anyway and are counted.
+func TestBudgetRepliesFirst(t *testing.T) {
+	eachState(t, func(t *testing.T, s *stepper) {
+		ids, _ := s.want(0, opAdmit, 30, ansAdmitted)
+		for i, id := range ids {
+			s.want(1*ms, opSettle, 0, ansSettled, settlement{id, s.base + 10*ms + int64(i)*33*ms})
+		}
+		// At 1.001 s the first leaves in 9 ms: a reply waits for it.
+		_, w := s.want(1001*ms, opReply, 1, ansRefused)
+		if w <= 0 || w > 33*time.Millisecond {
+			t.Fatalf("the reply was told to wait %v, want the next opening (≤ 33 ms)", w)
+		}
+		// The opening comes; a broadcast message asking first does not
+		// take it from the waiting reply.
+		s.want(1011*ms, opAdmit, 1, ansBooked)
+		s.want(1012*ms, opReply, 1, ansAdmitted)
+		// Replies that would wait longer than replyWait (10 openings are
+		// 327 ms away) still wait when the window holds a broadcast: a
+		// 429 would pause everything...
+		s.want(1013*ms, opReply, 10, ansRefused)
+		// ...and go at once, counted, when replies alone fill it (more
+		// than the platform allows, a load test).
+		rs, _ := s.want(2000*ms, opReply, 30, ansAdmitted)
+		for _, id := range rs {
+			s.want(2001*ms, opSettle, 0, ansSettled, settlement{id, s.base + 2001*ms})
+		}
+		s.want(2100*ms, opReply, 2, ansAdmitted)
+		// Counted: the window holds 32, and a waiting message finds no
+		// room until the first of them leaves.
+		if _, w := s.want(2101*ms, opAdmit, 1, ansBooked); w < 900*time.Millisecond {
+			t.Errorf("after 32 replies a waiting message waits %v, want until 3.001 s", w)
+		}
+	})
+}
+
+// Waiting messages are spread one interval apart, at most horizon slots
+// ahead; the first goes at once; replies move the next slot on; a pause
+// holds every kind.
+func TestBudgetSpacingAndPause(t *testing.T) {
+	iv := newParams(Telegram).interval
+	eachState(t, func(t *testing.T, s *stepper) {
+		s.want(0, opBook, 1, ansAdmitted) // the first tick is not wasted
+		for k := int64(1); k <= horizon; k++ {
+			if _, w := s.want(0, opBook, 1, ansBooked); w != time.Duration(k*iv)*time.Microsecond {
+				t.Fatalf("slot %d booked %v ahead, want %v", k, w, time.Duration(k*iv)*time.Microsecond)
+			}
+		}
+		if _, w := s.want(0, opBook, 1, ansRefused); w <= 0 {
+			t.Fatal("beyond the horizon: no wait")
+		}
+		// Two replies at 1 s (the slots booked are past) move the next
+		// slot two intervals on.
+		s.want(1000*ms, opReply, 2, ansAdmitted)
+		if _, w := s.want(1000*ms, opBook, 1, ansBooked); w != time.Duration(2*iv)*time.Microsecond {
+			t.Errorf("after two replies the next slot is %v ahead, want %v", w, time.Duration(2*iv)*time.Microsecond)
+		}
+		if err := s.st.pause(context.Background(), time.UnixMicro(s.base+1500*ms)); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []opKind{opBook, opAdmit, opReply} {
+			if _, w := s.want(1200*ms, k, 1, ansPaused); w != 300*time.Millisecond {
+				t.Errorf("kind %d in a pause: wait %v, want 300ms", k, w)
+			}
+		}
+		s.want(1501*ms, opBook, 1, ansAdmitted)
+	})
+}
+
+// A simulation on the test's clock: callers in three processes, each
+// admitted message reaching the platform at a random moment between its
+// admission and its answer (up to 80 ms later, as a busy machine makes
+// it), waking up to 40 ms late, answers told with a delay; replies in
+// between. However the delays fall, no second at the platform gets more
+// than 30 — the rule the fake Bot API enforces.
+func TestBudgetNeverMoreThanTheLimitInAnySecond(t *testing.T) {
+	eachState(t, func(t *testing.T, s *stepper) {
+		r := rand.New(rand.NewPCG(1, 2))
+		type caller struct {
+			at      int64 // next moment it acts
+			kind    opKind
+			arrival []int64
+		}
+		var arrivals []int64
+		var settles []settlement
+		now := int64(0)
+		// 8 broadcast senders, 2 repliers.
+		cs := make([]*caller, 10)
+		for i := range cs {
+			cs[i] = &caller{kind: opBook}
+			if i >= 8 {
+				cs[i].kind = opReply
+				cs[i].at = int64(r.IntN(2000)) * ms
+			}
+		}
+		for now < 20_000*ms {
+			// The caller due first acts.
+			c := cs[0]
+			for _, x := range cs {
+				if x.at < c.at {
+					c = x
+				}
+			}
+			now = c.at
+			n := 1
+			if c.kind == opReply {
+				n = 1 + r.IntN(3)
+			}
+			a, ids := s.do(now, c.kind, n, settles...)
+			settles = nil
+			late := int64(r.IntN(40)) * ms
+			switch a.code {
+			case ansAdmitted:
+				for _, id := range ids {
+					arrive := now + int64(r.IntN(80_000))
+					answered := arrive + int64(r.IntN(20_000))
+					arrivals = append(arrivals, arrive)
+					settles = append(settles, settlement{id, s.base + answered})
+				}
+				if c.kind == opReply {
+					c.at = now + int64(500+r.IntN(1500))*ms
+				} else {
+					c.kind, c.at = opBook, now+late
+				}
+			case ansBooked:
+				c.kind, c.at = opAdmit, now+a.wait.Microseconds()+late
+			default:
+				if c.kind != opReply {
+					c.kind = opBook
+				}
+				c.at = now + a.wait.Microseconds() + late
+			}
+		}
+		sort.Slice(arrivals, func(i, j int) bool { return arrivals[i] < arrivals[j] })
+		worst, j := 0, 0
+		for i := range arrivals {
+			for arrivals[i]-arrivals[j] >= 1000*ms {
+				j++
+			}
+			worst = max(worst, i-j+1)
+		}
+		rate := float64(len(arrivals)) / 20
+		t.Logf("%d messages in 20 s of the test's clock (%.1f/s); most in any second: %d", len(arrivals), rate, worst)
+		if worst > 30 {
+			t.Errorf("%d messages reached the platform within one second", worst)
+		}
+		// Not a wall-clock rate: the budget's own accounting on the
+		// test's clock, so the waste is the delays' and nothing else.
+		if rate < 25 {
+			t.Errorf("%.1f messages a second: the budget wastes more than the delays explain", rate)
+		}
+	})
+}
