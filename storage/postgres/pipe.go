@@ -48,7 +48,7 @@ func (s *Store) pipeTx(ctx context.Context, fn func(sqlstore.DB) error) error {
 type pipe struct {
 	c     *pgx.Conn
 	batch *pgx.Batch // nil: nothing queued
-	what  []string // per queued statement, what its error is wrapped as
+	what  []string   // per queued statement, what its error is wrapped as
 }
 
 var _ sqlstore.Pipeline = (*pipe)(nil)
