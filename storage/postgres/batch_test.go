@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -208,4 +209,58 @@ func TestIdentityStateBatched(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+// BenchmarkApply compares an update's transaction sent statement by
+// statement (Pipe unset: what SQLite does, and PostgreSQL did) with the
+// pipelined one, on the RSVP's two writing steps: a link (identity +
+// audit) and an answer (answer + substitute withdrawal). Run the
+// sub-benchmarks interleaved (-count) on a shared machine.
+//
+//	go test -run '^$' -bench Apply -count 3 ./storage/postgres/
+func BenchmarkApply(b *testing.B) {
+	ctx := context.Background()
+	s := open(b, testenv.PostgresURL(b))
+	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		b.Fatalf("sync: %v", err)
+	}
+	pipe := s.Pipe
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	n := 0
+	for _, c := range []struct {
+		name      string
+		pipelined bool
+	}{{"one by one", false}, {"pipelined", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			s.Pipe = nil
+			if c.pipelined {
+				s.Pipe = pipe
+			}
+			defer func() { s.Pipe = pipe }()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				n++
+				user := fmt.Sprint("bench-", n)
+				if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: user + "a"}, at, []domain.Effect{
+					domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: user, PersonID: "DB001", Proof: domain.ProofLink}},
+				}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: user + "b"}, at, []domain.Effect{
+					domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB001", Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}},
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			// The process's CPU (this client's share, what the bot pays),
+			// which the machine's load changes far less than the wall time.
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
