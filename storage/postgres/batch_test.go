@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -226,11 +227,12 @@ func BenchmarkApply(b *testing.B) {
 	}
 	pipe := s.Pipe
 	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
-	n := 0
+	var n atomic.Int64
 	for _, c := range []struct {
 		name      string
 		pipelined bool
-	}{{"one by one", false}, {"pipelined", true}} {
+		parallel  int // goroutines per CPU applying at once (0: one)
+	}{{"one by one", false, 0}, {"pipelined", true, 0}, {"one by one, parallel", false, 8}, {"pipelined, parallel", true, 8}} {
 		b.Run(c.name, func(b *testing.B) {
 			s.Pipe = nil
 			if c.pipelined {
@@ -238,18 +240,29 @@ func BenchmarkApply(b *testing.B) {
 			}
 			defer func() { s.Pipe = pipe }()
 			cpu0 := cpuTime()
-			for b.Loop() {
-				n++
+			step := func(n int64) {
 				user := fmt.Sprint("bench-", n)
 				if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: user + "a"}, at, []domain.Effect{
 					domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: user, PersonID: "DB001", Proof: domain.ProofLink}},
 				}); err != nil {
-					b.Fatal(err)
+					b.Error(err)
 				}
 				if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: user + "b"}, at, []domain.Effect{
 					domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB001", Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}},
 				}); err != nil {
-					b.Fatal(err)
+					b.Error(err)
+				}
+			}
+			if c.parallel > 0 {
+				b.SetParallelism(c.parallel)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						step(n.Add(1))
+					}
+				})
+			} else {
+				for b.Loop() {
+					step(n.Add(1))
 				}
 			}
 			// The process's CPU (this client's share, what the bot pays),
