@@ -541,7 +541,10 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	}
 	now := d.now()
 	applied := true
-	if !anonymous {
+	// A step that changes nothing and tells no one has nothing to record
+	// (its id only keeps effects and notices from going twice): no
+	// transaction, no commit to wait for.
+	if !anonymous && (len(res.Effects) > 0 || len(res.Notices) > 0) {
 		applied, err = d.store.Apply(ctx, in.Key, now, res.Effects)
 	}
 	for try := 1; errors.Is(err, storage.ErrConflict) && try <= maxConflictRetries; try++ {

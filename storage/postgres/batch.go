@@ -16,10 +16,12 @@ import (
 
 // The updates of different chats applied at the same moment share one
 // transaction (sqlstore.ApplyBatch): one statement records their ids and
-// one commit ends them, instead of a transaction's three round trips each.
+// one commit ends them, and all its statements go out together (pipe.go).
 const (
 	applyWorkers = 16 // batches out at once (connections)
-	applyMax     = 16 // updates in one batch: its statements run one after another
+	// Updates in one batch: one failing update makes all of them go again
+	// one by one.
+	applyMax = 16
 )
 
 func newApplier(q *sqlstore.Queries) *coalesce.Group[sqlstore.ApplyReq, bool] {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,6 +53,85 @@ func TestApplyBatch(t *testing.T) {
 			st, err := s.PersonState(ctx, p)
 			if err != nil || st.Lang != want {
 				t.Errorf("%s: lang %q, %v; want %q (a replay changes nothing)", p, st.Lang, err, want)
+			}
+		}
+	})
+
+	// The batch's statements go to the server together (sqlstore.Pipeline):
+	// a failure anywhere in them rolls back every update of the batch,
+	// update ids included, and says which kind of statement failed.
+	t.Run("a failure rolls back the whole batch", func(t *testing.T) {
+		link := func(user, p string) domain.Effect {
+			return domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: user, PersonID: p, Proof: domain.ProofCode}}
+		}
+		answer := func(p string) domain.Effect {
+			return domain.SaveRSVP{RSVP: domain.RSVP{PersonID: p, Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}}
+		}
+		stale := domain.SaveSubmission{Submission: domain.Submission{Indicator: "none", Agency: "STC"}, Action: "submit", ExpectVersion: 99}
+		cases := []struct {
+			name string
+			bad  []domain.Effect
+			want func(error) bool
+		}{
+			{"a stale effect between others", []domain.Effect{answer("DB003"), stale, answer("DB003")},
+				func(err error) bool { return errors.Is(err, storage.ErrConflict) }},
+			{"a statement failing at commit (unknown person)", []domain.Effect{answer("DB003"), answer("NOBODY")},
+				func(err error) bool { return err != nil && strings.Contains(err.Error(), "save answer") }},
+		}
+		for i, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				k := func(n int) domain.UpdateKey { return key(fmt.Sprintf("fail-%d-%d", i, n)) }
+				reqs := []sqlstore.ApplyReq{
+					{Key: k(1), At: at, Effects: []domain.Effect{link(fmt.Sprint(700+i), "DB001"), answer("DB001")}},
+					{Key: k(2), At: at, Effects: c.bad},
+					{Key: k(3), At: at, Effects: lang("DB002", domain.Vietnamese)},
+				}
+				applied, err := s.ApplyBatch(ctx, reqs)
+				if !c.want(err) || applied != nil {
+					t.Fatalf("ApplyBatch = %v, %v", applied, err)
+				}
+				if _, err := s.IdentityPerson(ctx, domain.Telegram, fmt.Sprint(700+i)); !errors.Is(err, storage.ErrNotFound) {
+					t.Errorf("a rolled-back batch linked a chat: %v", err)
+				}
+				for _, p := range []string{"DB001", "DB003"} {
+					if h, err := s.RSVPHistory(ctx, p); err != nil || len(h) != 0 {
+						t.Errorf("%s: answers %+v, %v; want none", p, h, err)
+					}
+				}
+				if st, err := s.PersonState(ctx, "DB002"); err != nil || st.Lang != domain.English {
+					t.Errorf("DB002: lang %q, %v; want English still", st.Lang, err)
+				}
+				// No id was recorded: each is applied on its own now, the
+				// bad one failing alone.
+				for n := 1; n <= 3; n++ {
+					applied, err := s.Apply(ctx, k(n), at, reqs[n-1].Effects)
+					if n == 2 {
+						if !c.want(err) {
+							t.Errorf("update 2 alone: %v", err)
+						}
+						continue
+					}
+					if err != nil || !applied {
+						t.Errorf("update %d alone: %v, %v; want applied", n, applied, err)
+					}
+				}
+				if h, err := s.RSVPHistory(ctx, "DB001"); err != nil || len(h) != 1 {
+					t.Errorf("DB001: answers %+v, %v; want one", h, err)
+				}
+				// Reset for the next case.
+				if _, err := s.Apply(ctx, k(4), at, lang("DB002", domain.English)); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Pool().Exec(ctx, `DELETE FROM rsvps`); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+		// Nothing was left open on the pool's connections: more applies
+		// than connections, each in its own transaction, all fine.
+		for n := range 40 {
+			if _, err := s.Apply(ctx, key(fmt.Sprint("after-", n)), at, lang("DB003", domain.English)); err != nil {
+				t.Fatalf("apply %d after the failures: %v", n, err)
 			}
 		}
 	})
@@ -128,4 +210,70 @@ func TestIdentityStateBatched(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+// BenchmarkApply compares an update's transaction sent statement by
+// statement (Pipe unset: what SQLite does, and PostgreSQL did) with the
+// pipelined one, on the RSVP's two writing steps: a link (identity +
+// audit) and an answer (answer + substitute withdrawal). Run the
+// sub-benchmarks interleaved (-count) on a shared machine.
+//
+//	go test -run '^$' -bench Apply -count 3 ./storage/postgres/
+func BenchmarkApply(b *testing.B) {
+	ctx := context.Background()
+	s := open(b, testenv.PostgresURL(b))
+	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		b.Fatalf("sync: %v", err)
+	}
+	pipe := s.Pipe
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	var n atomic.Int64
+	for _, c := range []struct {
+		name      string
+		pipelined bool
+		parallel  int // goroutines per CPU applying at once (0: one)
+	}{{"one by one", false, 0}, {"pipelined", true, 0}, {"one by one, parallel", false, 8}, {"pipelined, parallel", true, 8}} {
+		b.Run(c.name, func(b *testing.B) {
+			s.Pipe = nil
+			if c.pipelined {
+				s.Pipe = pipe
+			}
+			defer func() { s.Pipe = pipe }()
+			cpu0 := cpuTime()
+			step := func(n int64) {
+				user := fmt.Sprint("bench-", n)
+				if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: user + "a"}, at, []domain.Effect{
+					domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: user, PersonID: "DB001", Proof: domain.ProofLink}},
+				}); err != nil {
+					b.Error(err)
+				}
+				if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: user + "b"}, at, []domain.Effect{
+					domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB001", Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}},
+				}); err != nil {
+					b.Error(err)
+				}
+			}
+			if c.parallel > 0 {
+				b.SetParallelism(c.parallel)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						step(n.Add(1))
+					}
+				})
+			} else {
+				for b.Loop() {
+					step(n.Add(1))
+				}
+			}
+			// The process's CPU (this client's share, what the bot pays),
+			// which the machine's load changes far less than the wall time.
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/storage/storagetest"
 )
 
-func open(t *testing.T, url string) *postgres.Store {
+func open(t testing.TB, url string) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(context.Background(), url)
 	if err != nil {

@@ -251,12 +251,9 @@ func applyReview(ctx context.Context, db DB, at time.Time, e domain.ReviewSubmis
 }
 
 func addHistory(ctx context.Context, db DB, at time.Time, c domain.SubmissionChange, evidence, campaign string) error {
-	if _, err := db.Exec(ctx, `INSERT INTO submission_history (indicator_code, agency_code, by_person, at, action, old_value, new_value, evidence, comment, campaign_id)
+	return execLater(ctx, db, "record history", `INSERT INTO submission_history (indicator_code, agency_code, by_person, at, action, old_value, new_value, evidence, comment, campaign_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		c.Indicator, c.Agency, c.By, at.UTC(), c.Action, c.OldValue, c.NewValue, evidence, c.Comment, campaign); err != nil {
-		return fmt.Errorf("record history: %w", err)
-	}
-	return nil
+		c.Indicator, c.Agency, c.By, at.UTC(), c.Action, c.OldValue, c.NewValue, evidence, c.Comment, campaign)
 }
 
 func evidenceOrEmpty(e []domain.Evidence) []domain.Evidence {

@@ -200,12 +200,9 @@ func applyQuestion(ctx context.Context, db DB, at time.Time, e domain.AskQuestio
 	}
 	// Newest first: the rank is the arrival time, and staff moving an item
 	// swap ranks.
-	if _, err := db.Exec(ctx, `INSERT INTO meeting_questions (event_id, person_id, kind, agenda_no, document_id, body, anonymous, rank, created_at)
+	return execLater(ctx, db, "save question", `INSERT INTO meeting_questions (event_id, person_id, kind, agenda_no, document_id, body, anonymous, rank, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-		x.EventID, x.PersonID, x.Kind, x.AgendaNo, x.DocumentID, x.Body, x.Anonymous, ms(at)); err != nil {
-		return fmt.Errorf("save question: %w", err)
-	}
-	return nil
+		x.EventID, x.PersonID, x.Kind, x.AgendaNo, x.DocumentID, x.Body, x.Anonymous, ms(at))
 }
 
 // MeetingQuestions returns an event's questions and speaking requests, the
@@ -452,13 +449,10 @@ func applyVote(ctx context.Context, db DB, at time.Time, e domain.CastVote) erro
 	if n == 0 {
 		return fmt.Errorf("vote %d is closed: %w", e.VoteID, storage.ErrConflict)
 	}
-	if _, err := db.Exec(ctx, `INSERT INTO meeting_vote_answers (vote_id, event_id, person_id, choice, at) VALUES ($1, $2, $3, $4, $5)
+	return execLater(ctx, db, "save vote answer", `INSERT INTO meeting_vote_answers (vote_id, event_id, person_id, choice, at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (vote_id, person_id) DO UPDATE SET choice = excluded.choice, at = excluded.at,
 			changes = meeting_vote_answers.changes + CASE WHEN meeting_vote_answers.choice = excluded.choice THEN 0 ELSE 1 END`,
-		e.VoteID, e.EventID, e.PersonID, e.Choice, ms(at)); err != nil {
-		return fmt.Errorf("save vote answer: %w", err)
-	}
-	return nil
+		e.VoteID, e.EventID, e.PersonID, e.Choice, ms(at))
 }
 
 // CheckedIn reports whether person checked in to the store's event (votes

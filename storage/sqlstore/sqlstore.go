@@ -40,10 +40,44 @@ var ErrNoRows = storage.ErrNotFound
 // Tx runs fn in a transaction, committing when fn returns nil.
 type Tx func(ctx context.Context, fn func(DB) error) error
 
+// Pipeline is a transaction's DB that sends statements to the server
+// together (PostgreSQL: one pgx batch, one round trip) instead of one
+// after another. Defer queues a statement whose only result is its
+// error; it goes out with the next statement that needs a result (Exec's
+// row count, a query) or with the commit, in the order queued, and its
+// error — wrapped as "what: %w" — comes back from that statement or from
+// the commit, the transaction rolled back. A failed statement stops the
+// ones after it, as a failing Exec would.
+type Pipeline interface {
+	DB
+	Defer(what, q string, args ...any)
+}
+
+// ErrProcessed is what a Pipeline reports when a deferred insert into
+// processed_updates found the update id recorded already: the update was
+// applied before, and its transaction rolled back.
+var ErrProcessed = errors.New("update processed before")
+
+// execLater runs a statement whose only result is its error: deferred on
+// a Pipeline, at once otherwise (SQLite, a plain transaction).
+func execLater(ctx context.Context, db DB, what, q string, args ...any) error {
+	if p, ok := db.(Pipeline); ok {
+		p.Defer(what, q, args...)
+		return nil
+	}
+	if _, err := db.Exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
 // Queries implements storage.Store on top of a driver.
 type Queries struct {
 	DB DB
 	Tx Tx
+	// Pipe, when set, is a Tx whose DB is a Pipeline: what applies
+	// updates' effects uses it (PostgreSQL). nil: Tx.
+	Pipe Tx
 	// EventID is the event answers and check-ins are read and written for
 	// when the caller names none ('' before events are records, and for the
 	// rows made then until the first event adopts them).
@@ -128,13 +162,12 @@ func syncDirectory(ctx context.Context, db DB, agencies []domain.Agency, people 
 func saveSubstitute(ctx context.Context, db DB, r domain.RSVP) error {
 	id := domain.SubstituteID(r.PersonID)
 	if r.Status != domain.RSVPSubstitute || r.Substitute == nil {
-		if _, err := db.Exec(ctx, `UPDATE people SET roles = '' WHERE id = $1`, id); err != nil {
-			return fmt.Errorf("withdraw substitute: %w", err)
-		}
-		return nil
+		// Nearly always no row, or one withdrawn already: roles <> '' spares
+		// writing a new version of an unchanged row.
+		return execLater(ctx, db, "withdraw substitute", `UPDATE people SET roles = '' WHERE id = $1 AND roles <> ''`, id)
 	}
 	s := r.Substitute
-	_, err := db.Exec(ctx, `INSERT INTO people (id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, list_order, substitute_for, checkin_token)
+	return execLater(ctx, db, "save substitute", `INSERT INTO people (id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, list_order, substitute_for, checkin_token)
 		SELECT $1, $2, $3, p.agency_code, $4, '', $5, $6, $7, p.list_order, p.id, $9 FROM people p WHERE p.id = $8
 		ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name, position = excluded.position, roles = excluded.roles,
 			agency_code = excluded.agency_code,
@@ -143,10 +176,6 @@ func saveSubstitute(ctx context.Context, db DB, r domain.RSVP) error {
 			checkin_token = CASE WHEN people.phone = excluded.phone AND people.checkin_token <> '' THEN people.checkin_token ELSE excluded.checkin_token END,
 			phone = excluded.phone`,
 		id, s.Name, s.Position, s.Phone, string(domain.RoleSubstitute), domain.NewInviteToken(), domain.NewInviteCode(), r.PersonID, domain.NewInviteToken())
-	if err != nil {
-		return fmt.Errorf("save substitute: %w", err)
-	}
-	return nil
 }
 
 // Directory implements storage.Store.
@@ -453,6 +482,24 @@ func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time,
 		}
 		return n > 0, nil
 	}
+	if q.Pipe != nil {
+		// The id, the effects and the commit in one round trip (more only
+		// where an effect needs a result: a version check, a row count).
+		// The id is inserted without ON CONFLICT: a replay — rare, after a
+		// crash — fails on the key, stopping everything after it.
+		err := q.Pipe(ctx, func(db DB) error {
+			db.(Pipeline).Defer("record update", `INSERT INTO processed_updates (channel, update_id, processed_at) VALUES ($1, $2, $3)`,
+				string(key.Channel), key.UpdateID, at.UTC())
+			return applyEffects(ctx, db, key, at, effects, q.EventID, q.CampaignID)
+		})
+		switch {
+		case errors.Is(err, ErrProcessed):
+			return false, nil // applied before: a replay
+		case err != nil:
+			return false, err
+		}
+		return true, nil
+	}
 	applied := false
 	err := q.Tx(ctx, func(db DB) error {
 		n, err := db.Exec(ctx, `INSERT INTO processed_updates (channel, update_id, processed_at) VALUES ($1, $2, $3)
@@ -464,21 +511,26 @@ func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time,
 			return nil // applied before: a replay
 		}
 		applied = true
-		for _, e := range effects {
-			// A stale effect (someone changed the item since the user saw
-			// it) rolls the whole update back: the caller steps the flow
-			// again on fresh facts and tells the user, rather than answer
-			// "sent" for something that was not stored.
-			if err := applyEffect(ctx, db, key, at, e, q.EventID, q.CampaignID); err != nil {
-				return err
-			}
-		}
-		return nil
+		return applyEffects(ctx, db, key, at, effects, q.EventID, q.CampaignID)
 	})
 	if err != nil {
 		return false, err
 	}
 	return applied, nil
+}
+
+// applyEffects applies one update's effects in their order.
+func applyEffects(ctx context.Context, db DB, key domain.UpdateKey, at time.Time, effects []domain.Effect, eventID, campaignID string) error {
+	for _, e := range effects {
+		// A stale effect (someone changed the item since the user saw it)
+		// rolls the whole update back: the caller steps the flow again on
+		// fresh facts and tells the user, rather than answer "sent" for
+		// something that was not stored.
+		if err := applyEffect(ctx, db, key, at, e, eventID, campaignID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // applyEffect applies one effect; eventID is the event an answer without
@@ -510,18 +562,16 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 		if r.EventID == "" {
 			r.EventID = eventID
 		}
-		if _, err := db.Exec(ctx, `INSERT INTO rsvps (person_id, status, sub_name, sub_position, sub_phone, channel, update_key, created_at, recorded_by, event_id)
+		if err := execLater(ctx, db, "save answer", `INSERT INTO rsvps (person_id, status, sub_name, sub_position, sub_phone, channel, update_key, created_at, recorded_by, event_id)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 			r.PersonID, string(r.Status), sub.Name, sub.Position, sub.Phone, string(r.Channel), key.String(), at.UTC(), r.By, r.EventID); err != nil {
-			return fmt.Errorf("save answer: %w", err)
+			return err
 		}
 		if err := saveSubstitute(ctx, db, r); err != nil {
 			return fmt.Errorf("save answer: %w", err)
 		}
 	case domain.SetLanguage:
-		if _, err := db.Exec(ctx, `UPDATE people SET lang = $1 WHERE id = $2`, string(e.Lang), e.PersonID); err != nil {
-			return fmt.Errorf("save language: %w", err)
-		}
+		return execLater(ctx, db, "save language", `UPDATE people SET lang = $1 WHERE id = $2`, string(e.Lang), e.PersonID)
 	case domain.SaveSubmission:
 		return applySubmission(ctx, db, at, e, cmp.Or(e.CampaignID, campaignID))
 	case domain.ReviewSubmission:
@@ -561,22 +611,19 @@ func applyLink(ctx context.Context, db DB, at time.Time, e domain.LinkIdentity) 
 			proof = domain.ProofLink
 		}
 	}
-	if _, err := db.Exec(ctx, `INSERT INTO identities (channel, user_id, chat_id, person_id, linked_at, proof) VALUES ($1, $2, $3, $4, $5, $6)
+	if err := execLater(ctx, db, "link identity", `INSERT INTO identities (channel, user_id, chat_id, person_id, linked_at, proof) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (channel, user_id) DO UPDATE SET chat_id = excluded.chat_id, person_id = excluded.person_id, linked_at = excluded.linked_at,
 			proof = CASE WHEN identities.person_id = excluded.person_id AND identities.proof IN ('phone', 'enrol', 'demo')
 				THEN identities.proof ELSE excluded.proof END`,
 		string(i.Channel), i.UserID, i.ChatID, i.PersonID, at.UTC(), string(proof)); err != nil {
-		return fmt.Errorf("link identity: %w", err)
+		return err
 	}
 	return insertAudit(ctx, db, at, i.PersonID, "identity.link", string(i.Channel)+":"+i.UserID+" ("+string(proof)+")", i.Channel)
 }
 
 func insertAudit(ctx context.Context, db DB, at time.Time, personID, action, detail string, ch domain.Channel) error {
-	if _, err := db.Exec(ctx, `INSERT INTO audit (at, person_id, action, detail, channel) VALUES ($1, $2, $3, $4, $5)`,
-		consoleMS(at), personID, action, detail, string(ch)); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	return nil
+	return execLater(ctx, db, "audit", `INSERT INTO audit (at, person_id, action, detail, channel) VALUES ($1, $2, $3, $4, $5)`,
+		consoleMS(at), personID, action, detail, string(ch))
 }
 
 func joinRoles(rs []domain.Role) string {
@@ -621,9 +668,29 @@ type ApplyReq struct {
 // error rolls the whole batch back; the caller then applies each update
 // on its own (Apply), so that one stale effect (ErrConflict) does not fail
 // the others.
+//
+// On a Pipeline (PostgreSQL) the whole transaction — begin, the ids, every
+// effect's statements, commit — goes to the server in one round trip, more
+// only where an effect needs a result before going on. The ids are then
+// inserted without ON CONFLICT, assuming none is a replay; if one is, the
+// batch is rolled back and run again the way that tells which (two round
+// trips).
 func (q *Queries) ApplyBatch(ctx context.Context, reqs []ApplyReq) ([]bool, error) {
+	if q.Pipe != nil {
+		applied, err := q.applyBatch(ctx, q.Pipe, reqs, true)
+		if !errors.Is(err, ErrProcessed) {
+			return applied, err
+		}
+		return q.applyBatch(ctx, q.Pipe, reqs, false)
+	}
+	return q.applyBatch(ctx, q.Tx, reqs, false)
+}
+
+// applyBatch is ApplyBatch in transaction tx; allNew: the ids are inserted
+// without asking which were recorded before (a Pipeline's tx only).
+func (q *Queries) applyBatch(ctx context.Context, tx Tx, reqs []ApplyReq, allNew bool) ([]bool, error) {
 	applied := make([]bool, len(reqs))
-	err := q.Tx(ctx, func(db DB) error {
+	err := tx(ctx, func(db DB) error {
 		var sb strings.Builder
 		sb.WriteString(`INSERT INTO processed_updates (channel, update_id, processed_at) VALUES `)
 		args := make([]any, 0, 3*len(reqs))
@@ -634,25 +701,32 @@ func (q *Queries) ApplyBatch(ctx context.Context, reqs []ApplyReq) ([]bool, erro
 			fmt.Fprintf(&sb, "($%d, $%d, $%d)", 3*i+1, 3*i+2, 3*i+3)
 			args = append(args, string(r.Key.Channel), r.Key.UpdateID, r.At.UTC())
 		}
-		sb.WriteString(` ON CONFLICT (channel, update_id) DO NOTHING RETURNING channel, update_id`)
-		rows, err := db.Query(ctx, sb.String(), args...)
-		if err != nil {
-			return fmt.Errorf("record updates: %w", err)
-		}
 		fresh := map[domain.UpdateKey]bool{}
-		for rows.Next() {
-			var ch string
-			var k domain.UpdateKey
-			if err := rows.Scan(&ch, &k.UpdateID); err != nil {
-				rows.Close()
+		if allNew {
+			db.(Pipeline).Defer("record updates", sb.String(), args...)
+			for _, r := range reqs {
+				fresh[r.Key] = true // or the insert fails: ErrProcessed
+			}
+		} else {
+			sb.WriteString(` ON CONFLICT (channel, update_id) DO NOTHING RETURNING channel, update_id`)
+			rows, err := db.Query(ctx, sb.String(), args...)
+			if err != nil {
 				return fmt.Errorf("record updates: %w", err)
 			}
-			k.Channel = domain.Channel(ch)
-			fresh[k] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("record updates: %w", err)
+			for rows.Next() {
+				var ch string
+				var k domain.UpdateKey
+				if err := rows.Scan(&ch, &k.UpdateID); err != nil {
+					rows.Close()
+					return fmt.Errorf("record updates: %w", err)
+				}
+				k.Channel = domain.Channel(ch)
+				fresh[k] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("record updates: %w", err)
+			}
 		}
 		for i, r := range reqs {
 			if !fresh[r.Key] {
@@ -660,10 +734,8 @@ func (q *Queries) ApplyBatch(ctx context.Context, reqs []ApplyReq) ([]bool, erro
 			}
 			delete(fresh, r.Key)
 			applied[i] = true
-			for _, e := range r.Effects {
-				if err := applyEffect(ctx, db, r.Key, r.At, e, q.EventID, q.CampaignID); err != nil {
-					return err
-				}
+			if err := applyEffects(ctx, db, r.Key, r.At, r.Effects, q.EventID, q.CampaignID); err != nil {
+				return err
 			}
 		}
 		return nil

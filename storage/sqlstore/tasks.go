@@ -161,12 +161,9 @@ func addTaskHistory(ctx context.Context, db DB, eventID string, c domain.TaskCha
 		}
 		ev = string(b)
 	}
-	if _, err := db.Exec(ctx, `INSERT INTO task_history (event_id, task_id, at, by_person, status, note, evidence, channel)
+	return execLater(ctx, db, "task history", `INSERT INTO task_history (event_id, task_id, at, by_person, status, note, evidence, channel)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		eventID, c.TaskID, c.At.UTC(), c.By, string(c.Status), c.Note, ev, string(c.Channel)); err != nil {
-		return fmt.Errorf("task history: %w", err)
-	}
-	return nil
+		eventID, c.TaskID, c.At.UTC(), c.By, string(c.Status), c.Note, ev, string(c.Channel))
 }
 
 // TaskHistory returns a task's changes, oldest first.
@@ -229,13 +226,10 @@ func applyFeedback(ctx context.Context, db DB, at time.Time, e domain.SaveFeedba
 		}
 		return nil
 	}
-	if _, err := db.Exec(ctx, `INSERT INTO feedback (event_id, person_id, rating, comment, at) VALUES ($1, $2, $3, $4, $5)
+	return execLater(ctx, db, "save feedback", `INSERT INTO feedback (event_id, person_id, rating, comment, at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (event_id, person_id) DO UPDATE SET rating = excluded.rating,
 			comment = CASE WHEN excluded.comment = '' THEN feedback.comment ELSE excluded.comment END, at = excluded.at`,
-		e.EventID, e.PersonID, e.Rating, e.Comment, at.UTC()); err != nil {
-		return fmt.Errorf("save feedback: %w", err)
-	}
-	return nil
+		e.EventID, e.PersonID, e.Rating, e.Comment, at.UTC())
 }
 
 // Feedback returns the event's feedback answers, newest first.

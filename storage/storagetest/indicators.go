@@ -204,6 +204,50 @@ func RunCampaign(t *testing.T, open func(t *testing.T) CampaignStore) {
 		}
 	})
 
+	// On PostgreSQL statements whose result is only their error are sent
+	// later, together (sqlstore.Pipeline); one that needs its result (a
+	// version check) goes out with them. Either way one update's effects
+	// take effect in their order, and a replay applies nothing.
+	t.Run("one update's effects apply in their order", func(t *testing.T) {
+		s := seed(t)
+		sub := domain.Submission{Indicator: "2.2.2", Agency: "STC", Value: "1", By: "DB002"}
+		key := domain.UpdateKey{Channel: domain.Telegram, UpdateID: "ordered"}
+		effects := []domain.Effect{
+			domain.SetLanguage{PersonID: "DB002", Lang: domain.English},
+			domain.SaveSubmission{Submission: sub, Action: "draft"}, // version 1
+			domain.SetLanguage{PersonID: "DB002", Lang: domain.Vietnamese},
+			domain.SaveSubmission{Submission: domain.Submission{Indicator: "2.2.2", Agency: "STC", Value: "2", By: "DB002"}, Action: "submit", ExpectVersion: 1},
+			domain.SetLanguage{PersonID: "DB002", Lang: domain.English},
+			domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB002", Status: domain.RSVPDecline, Channel: domain.Telegram, At: at}},
+			domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB002", Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}},
+		}
+		if applied, err := s.Apply(ctx, key, at, effects); err != nil || !applied {
+			t.Fatalf("Apply = %v, %v; want applied", applied, err)
+		}
+		check := func(when string) {
+			t.Helper()
+			if got := get(t, s); got.Value != "2" || got.Status != domain.StatusSubmitted || got.Version != 2 {
+				t.Fatalf("%s: submission %+v; want the submit of the draft, version 2", when, got)
+			}
+			st, err := s.PersonState(ctx, "DB002")
+			if err != nil || st.Lang != domain.English || st.RSVP == nil || st.RSVP.Status != domain.RSVPAttend {
+				t.Fatalf("%s: state %+v, %v; want the last language and the last answer", when, st, err)
+			}
+			h, err := s.SubmissionHistory(ctx, "2.2.2", "STC")
+			if err != nil || len(h) != 2 || h[0].Action != "draft" || h[1].Action != "submit" {
+				t.Fatalf("%s: history %+v, %v; want draft then submit", when, h, err)
+			}
+		}
+		check("applied")
+		if applied, err := s.Apply(ctx, key, at, effects); err != nil || applied {
+			t.Fatalf("replay = %v, %v; want not applied, no error", applied, err)
+		}
+		check("after the replay")
+		if h, err := s.RSVPHistory(ctx, "DB002"); err != nil || len(h) != 2 {
+			t.Fatalf("answers = %+v, %v; want the two of the update once", h, err)
+		}
+	})
+
 	t.Run("submissions by agency", func(t *testing.T) {
 		s := seed(t)
 		apply(t, s, domain.SaveSubmission{Submission: domain.Submission{Indicator: "P1.04", Agency: "STC", Value: "8.2", By: "DB002"}, Action: "draft"})
