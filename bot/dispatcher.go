@@ -143,7 +143,7 @@ type Dispatcher struct {
 	limiter   Limiter
 	perQuota  int64
 	allQuota  int64
-	reads     reads // evidence read in the background (reading.go)
+	reads     reads      // evidence read in the background (reading.go)
 	dirMu     sync.Mutex // serialises changes to dir (directory.go)
 
 	mu       sync.RWMutex
