@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
@@ -37,6 +38,7 @@ func (d *Dispatcher) mergePeople(people ...domain.Person) *domain.Directory {
 	d.dirMu.Lock()
 	defer d.dirMu.Unlock()
 	cur = d.dir.Load()
+	d.dirGen++
 	var changed []domain.Person
 	for _, p := range people {
 		if changes(cur, []domain.Person{p}) {
@@ -49,6 +51,49 @@ func (d *Dispatcher) mergePeople(people ...domain.Person) *domain.Directory {
 	next := cur.With(changed...)
 	d.dir.Store(next)
 	return next
+}
+
+// KeepPeople reads the people list again every period until ctx ends and
+// merges whom it finds changed, for what no chat brings to this process
+// (the console's lists and check-in desk, the reminders): a substitute
+// named, or a person added, through another process. A chat never waits
+// for it: links, codes and linked chats find their person at once anyway
+// (facts, findUnknown). A round during which the list changed here is
+// skipped, so that it never puts back an older row over a newer one.
+func (d *Dispatcher) KeepPeople(ctx context.Context, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		d.dirMu.Lock()
+		gen := d.dirGen
+		d.dirMu.Unlock()
+		fresh, err := d.store.Directory(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Warn("read the people list again", "err", err)
+			}
+			continue
+		}
+		d.dirMu.Lock()
+		if cur := d.dir.Load(); d.dirGen == gen {
+			var changed []domain.Person
+			for _, p := range fresh.People() {
+				if q, ok := cur.Person(p.ID); !ok || !samePerson(p, q) {
+					changed = append(changed, p)
+				}
+			}
+			if len(changed) > 0 {
+				d.dir.Store(cur.With(changed...))
+				d.dirGen++
+			}
+		}
+		d.dirMu.Unlock()
+	}
 }
 
 // changes reports whether any of people differs from dir's copy.

@@ -11,6 +11,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
+	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
 	"github.com/dieuphoi/dieuphoi/storage/redis"
 	"github.com/dieuphoi/dieuphoi/storage/storagetest"
@@ -117,5 +118,39 @@ func TestSubstituteAcrossProcesses(t *testing.T) {
 	send(c, "6006", flows.Input{Kind: flows.InText, Text: sub.InviteCode})
 	if _, ok := c.Directory().ByCode(sub.InviteCode); ok {
 		t.Error("C's list still finds the withdrawn substitute's code")
+	}
+}
+
+// What no chat brings to a process (a substitute named through another
+// one, for the console and the reminders) reaches its people list with the
+// periodic read.
+func TestKeepPeople(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := sqliteRig(t)
+	other := bot.NewDispatcher(bot.Config{Store: r.st, Sessions: r.st.(storage.SessionStore), Event: event(), Directory: r.d.Directory(), Now: func() time.Time { return clock }})
+	other.SetSender(domain.Telegram, &recorder{})
+	go other.KeepPeople(ctx, 20*time.Millisecond)
+	for _, in := range []flows.Input{
+		{Kind: flows.InCommand, Command: "start", Text: r.token},
+		{Kind: flows.InButton, Data: "rsvp:sub"},
+		{Kind: flows.InText, Text: "Phạm Thu Hà"},
+		{Kind: flows.InText, Text: "Phó Trưởng phòng"},
+		{Kind: flows.InText, Text: "0911222333"},
+		{Kind: flows.InButton, Data: "sub:ok"},
+	} {
+		if err := r.d.Handle(ctx, r.in(in)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if p, ok := other.Directory().Person(domain.SubstituteID("DB001")); ok && p.Has(domain.RoleSubstitute) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other process's list never took the substitute in")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -145,6 +145,7 @@ type Dispatcher struct {
 	allQuota  int64
 	reads     reads      // evidence read in the background (reading.go)
 	dirMu     sync.Mutex // serialises changes to dir (directory.go)
+	dirGen    uint64     // changes to dir, under dirMu
 
 	mu       sync.RWMutex
 	senders  map[domain.Channel]Sender
@@ -387,6 +388,7 @@ func (d *Dispatcher) SetDirectory(dir *domain.Directory) {
 	d.dirMu.Lock()
 	defer d.dirMu.Unlock()
 	d.dir.Store(dir)
+	d.dirGen++
 }
 
 // Directory returns the current snapshot of the people list.
