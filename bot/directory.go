@@ -38,7 +38,6 @@ func (d *Dispatcher) mergePeople(people ...domain.Person) *domain.Directory {
 	d.dirMu.Lock()
 	defer d.dirMu.Unlock()
 	cur = d.dir.Load()
-	d.dirGen++
 	var changed []domain.Person
 	for _, p := range people {
 		if changes(cur, []domain.Person{p}) {
@@ -50,6 +49,7 @@ func (d *Dispatcher) mergePeople(people ...domain.Person) *domain.Directory {
 	}
 	next := cur.With(changed...)
 	d.dir.Store(next)
+	d.dirGen++
 	return next
 }
 
