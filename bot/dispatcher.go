@@ -143,8 +143,9 @@ type Dispatcher struct {
 	limiter   Limiter
 	perQuota  int64
 	allQuota  int64
-	reads     reads // evidence read in the background (reading.go)
-	dirReload dirReload
+	reads     reads      // evidence read in the background (reading.go)
+	dirMu     sync.Mutex // serialises changes to dir (directory.go)
+	dirGen    uint64     // changes to dir, under dirMu
 
 	mu       sync.RWMutex
 	senders  map[domain.Channel]Sender
@@ -320,7 +321,8 @@ func (d *Dispatcher) substitutes(ctx context.Context, effects []domain.Effect, l
 }
 
 // reloadForSubstitutes is the first half of substitutes, in the update's
-// turn (the substitute's link works once the reply is out); it returns
+// turn (the substitute's link works once the reply is out): it reads the
+// substitutes named or withdrawn into the people list; it returns
 // the second half, the invitations, to send behind the reply.
 func (d *Dispatcher) reloadForSubstitutes(ctx context.Context, effects []domain.Effect, log *slog.Logger) func(ctx context.Context) {
 	var subs []domain.RSVP
@@ -338,9 +340,16 @@ func (d *Dispatcher) reloadForSubstitutes(ctx context.Context, effects []domain.
 	if len(subs) == 0 {
 		return nil
 	}
-	dir, err := d.reloadDirectory(ctx)
+	ids := make([]string, len(subs))
+	for i, r := range subs {
+		ids[i] = domain.SubstituteID(r.PersonID)
+	}
+	// Only these people changed: read them, not the whole list again.
+	// Other processes find them when their link, code or chat first
+	// reaches them (findUnknown, facts).
+	dir, err := d.refreshPeople(ctx, ids)
 	if err != nil {
-		log.Warn("reload people after a substitute", "err", err)
+		log.Warn("read substitutes", "err", err)
 		return nil
 	}
 	return func(ctx context.Context) { d.inviteSubstitutes(ctx, dir, subs, log) }
@@ -375,7 +384,12 @@ func (d *Dispatcher) inviteSubstitutes(ctx context.Context, dir *domain.Director
 }
 
 // SetDirectory swaps in a new snapshot of the people list.
-func (d *Dispatcher) SetDirectory(dir *domain.Directory) { d.dir.Store(dir) }
+func (d *Dispatcher) SetDirectory(dir *domain.Directory) {
+	d.dirMu.Lock()
+	defer d.dirMu.Unlock()
+	d.dir.Store(dir)
+	d.dirGen++
+}
 
 // Directory returns the current snapshot of the people list.
 func (d *Dispatcher) Directory() *domain.Directory { return d.dir.Load() }
@@ -767,23 +781,42 @@ func (d *Dispatcher) decodeSession(chat string, raw []byte) savedSession {
 // unreachable reports whether the state loaded (that of f.StateOf) carries
 // an unreachable mark.
 func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre *identityResult) (f flows.Facts, unreachable bool, err error) {
-	dir := d.dir.Load()
-	f = flows.Facts{
-		Now: d.now(), Channel: in.Key.Channel, UserID: in.UserID, ChatID: in.ChatID,
-		Event: d.event, Directory: dir,
-	}
-	pid := ""
 	if pre == nil {
 		r := d.identity(ctx, in)
 		pre = &r
 	}
 	id, err := pre.id, pre.err
+	pid := ""
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 	case err != nil:
-		return f, false, fmt.Errorf("identity: %w", err)
+		return flows.Facts{}, false, fmt.Errorf("identity: %w", err)
 	default:
-		pid, f.Proof = id.PersonID, id.Proof
+		pid = id.PersonID
+	}
+	// The person rows read with the identity keep this process's people
+	// list current: a substitute another process added or withdrew is seen
+	// here at their first update.
+	dir := d.dir.Load()
+	if pre.who != nil {
+		dir = d.mergePeople(*pre.who)
+	}
+	if _, ok := dir.Person(pid); pid != "" && !ok {
+		if dir, err = d.refreshPeople(ctx, []string{pid}); err != nil {
+			return flows.Facts{}, false, fmt.Errorf("linked person: %w", err)
+		}
+	}
+	if pid == "" {
+		if dir, err = d.findUnknown(ctx, in.Input, dir); err != nil {
+			return flows.Facts{}, false, err
+		}
+	}
+	f = flows.Facts{
+		Now: d.now(), Channel: in.Key.Channel, UserID: in.UserID, ChatID: in.ChatID,
+		Event: d.event, Directory: dir,
+	}
+	if pid != "" {
+		f.Proof = id.Proof
 	}
 	catalog := d.catalog.Load()
 	if catalog != nil {
@@ -820,7 +853,7 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 	}
 	f.StateOf = p.ID
 	var st storage.PersonState
-	if pre.state != nil && p.ID == pre.id.PersonID {
+	if pre.state != nil && pre.who != nil && p.ID == pre.who.ID {
 		st = *pre.state
 	} else if st, err = d.store.PersonState(ctx, p.ID); err != nil {
 		return f, false, fmt.Errorf("person state: %w", err)
@@ -867,24 +900,29 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 	return f, unreachable, nil
 }
 
-// identityResult is a chat's identity as read from the database, with its
-// person's state when the store reads both at once.
+// identityResult is a chat's identity as read from the database, with the
+// row and state of the person the update is about (its candidate, else the
+// linked person) when the store reads them at once.
 type identityResult struct {
 	id    domain.Identity
+	who   *domain.Person
 	state *storage.PersonState
 	err   error
 }
 
-// identity reads who in's sender is (and, from a store that can, their
-// state in the same query).
+// identity reads who in's sender is and, from a store that can, in the
+// same query, the person the update is about (flows.Candidate, else the
+// linked person) and their state.
 func (d *Dispatcher) identity(ctx context.Context, in Inbound) identityResult {
-	if s, ok := d.store.(interface {
-		IdentityState(ctx context.Context, ch domain.Channel, userID string) (domain.Identity, storage.PersonState, bool, error)
-	}); ok {
-		id, st, found, err := s.IdentityState(ctx, in.Key.Channel, in.UserID)
-		r := identityResult{id: id, err: err}
-		if found {
-			r.state = &st
+	if s, ok := d.store.(chatFactsReader); ok {
+		cf, err := s.ChatFacts(ctx, storage.ChatLookup{Channel: in.Key.Channel, UserID: in.UserID,
+			Candidate: flows.Candidate(in.Input, d.dir.Load())})
+		if err != nil {
+			return identityResult{err: err}
+		}
+		r := identityResult{id: cf.Identity, err: cf.Err}
+		if cf.Found {
+			r.who, r.state = &cf.Person, &cf.State
 		}
 		return r
 	}

@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -16,6 +18,12 @@ type Directory struct {
 	byPhone  map[string][]*Person
 	agencies map[string]Agency
 	order    []string
+	// base, when set, is the directory these maps change (With): a key in
+	// them, even one mapping to nil, hides base's. A change then copies a
+	// few entries instead of the whole list. added are the people base
+	// does not have, in the order they came.
+	base  *Directory
+	added []string
 }
 
 // NewDirectory indexes people and agencies.
@@ -76,29 +84,48 @@ func NewDirectory(people []Person, agencies []Agency) *Directory {
 
 // Person returns the person with id.
 func (d *Directory) Person(id string) (Person, bool) {
-	p, ok := d.people[id]
-	if !ok {
+	p := d.person(id)
+	if p == nil {
 		return Person{}, false
 	}
 	return *p, true
+}
+
+func (d *Directory) person(id string) *Person {
+	if p, ok := d.people[id]; ok || d.base == nil {
+		return p
+	}
+	return d.base.people[id]
+}
+
+// find looks key up in over, then (unless over has it) in base's.
+func find(over, base map[string]*Person, key string) (Person, bool) {
+	p, ok := over[key]
+	if !ok {
+		p = base[key]
+	}
+	if p == nil {
+		return Person{}, false
+	}
+	return *p, true
+}
+
+// baseOf is the directory d changes, or an empty one.
+func (d *Directory) baseOf() *Directory {
+	if d.base == nil {
+		return &Directory{}
+	}
+	return d.base
 }
 
 // ByToken finds the person a personal invite link belongs to.
 func (d *Directory) ByToken(token string) (Person, bool) {
-	p, ok := d.byToken[strings.TrimSpace(token)]
-	if !ok {
-		return Person{}, false
-	}
-	return *p, true
+	return find(d.byToken, d.baseOf().byToken, strings.TrimSpace(token))
 }
 
 // ByCheckinToken finds the person a check-in QR code belongs to.
 func (d *Directory) ByCheckinToken(token string) (Person, bool) {
-	p, ok := d.byCheck[strings.TrimSpace(token)]
-	if !ok {
-		return Person{}, false
-	}
-	return *p, true
+	return find(d.byCheck, d.baseOf().byCheck, strings.TrimSpace(token))
 }
 
 // ByCode finds the person an invite code belongs to; case, spaces and dashes
@@ -108,21 +135,32 @@ func (d *Directory) ByCode(code string) (Person, bool) {
 	if c == "" {
 		return Person{}, false
 	}
-	p, ok := d.byCode[c]
-	if !ok {
-		return Person{}, false
-	}
-	return *p, true
+	return find(d.byCode, d.baseOf().byCode, c)
 }
 
 // ByPhone finds the person with this phone number. Two people sharing one
 // number (an office line) cannot be told apart, so that is no match.
 func (d *Directory) ByPhone(phone string) (Person, bool) {
-	ps := d.byPhone[NormalizePhone(phone)]
+	ph := NormalizePhone(phone)
+	ps, ok := d.byPhone[ph]
+	if !ok {
+		ps = d.baseOf().byPhone[ph]
+	}
 	if len(ps) != 1 {
 		return Person{}, false
 	}
 	return *ps[0], true
+}
+
+// HasPhone reports whether anyone the phone look-up may find has this
+// number (ByPhone may still refuse it as shared).
+func (d *Directory) HasPhone(phone string) bool {
+	ph := NormalizePhone(phone)
+	ps, ok := d.byPhone[ph]
+	if !ok {
+		ps = d.baseOf().byPhone[ph]
+	}
+	return len(ps) > 0
 }
 
 // Agency returns the agency with code.
@@ -133,11 +171,146 @@ func (d *Directory) Agency(code string) (Agency, bool) {
 
 // People returns everyone, in list order.
 func (d *Directory) People() []Person {
-	out := make([]Person, 0, len(d.order))
-	for _, id := range d.order {
-		out = append(out, *d.people[id])
-	}
+	out := make([]Person, 0, len(d.order)+len(d.baseOf().order)+len(d.added))
+	d.each(func(p *Person) { out = append(out, *p) })
 	return out
+}
+
+// each calls fn with everyone, in list order: a substitute With added
+// right after the delegate they replace, anyone else added at the end.
+func (d *Directory) each(fn func(p *Person)) {
+	if d.base == nil {
+		for _, id := range d.order {
+			fn(d.people[id])
+		}
+		return
+	}
+	after := map[string][]string{}
+	var tail []string
+	for _, id := range d.added {
+		if s := d.people[id].SubstituteFor; s != "" && d.base.people[s] != nil {
+			after[s] = append(after[s], id)
+		} else {
+			tail = append(tail, id)
+		}
+	}
+	for _, id := range d.base.order {
+		fn(d.person(id))
+		for _, a := range after[id] {
+			fn(d.people[a])
+		}
+	}
+	for _, id := range tail {
+		fn(d.people[id])
+	}
+}
+
+// withMax is how many changed people a directory made by With keeps over
+// its base before it is indexed afresh.
+const withMax = 128
+
+// With returns a directory in which people replace those with their ids,
+// or join the list (a substitute right after the delegate they replace);
+// d itself is not changed, so readers holding it stay safe. It looks
+// people up exactly as NewDirectory over the whole changed list would.
+func (d *Directory) With(people ...Person) *Directory {
+	if len(people) == 0 {
+		return d
+	}
+	n := &Directory{
+		people: map[string]*Person{}, byToken: map[string]*Person{}, byCheck: map[string]*Person{},
+		byCode: map[string]*Person{}, byPhone: map[string][]*Person{}, base: d, agencies: d.agencies,
+	}
+	if d.base != nil {
+		n.base = d.base
+		maps.Copy(n.people, d.people)
+		maps.Copy(n.byToken, d.byToken)
+		maps.Copy(n.byCheck, d.byCheck)
+		maps.Copy(n.byCode, d.byCode)
+		maps.Copy(n.byPhone, d.byPhone)
+		n.added = slices.Clone(d.added)
+	}
+	phones := map[string]bool{}
+	for _, c := range people {
+		p := &c
+		if old := n.person(p.ID); old != nil {
+			n.unindex(old)
+			phones[old.Phone] = true
+		} else {
+			n.added = append(n.added, p.ID)
+		}
+		n.people[p.ID] = p
+		n.index(p)
+		phones[p.Phone] = true
+	}
+	delete(phones, "")
+	for ph := range phones {
+		n.byPhone[ph] = n.phoneEntry(ph)
+	}
+	if len(n.people) > withMax {
+		return NewDirectory(n.People(), n.Agencies())
+	}
+	return n
+}
+
+// unindex hides old's token, check-in token and code.
+func (d *Directory) unindex(old *Person) {
+	base := d.baseOf()
+	for _, k := range []struct {
+		m   map[string]*Person
+		b   map[string]*Person
+		key string
+	}{{d.byToken, base.byToken, old.InviteToken}, {d.byCheck, base.byCheck, old.CheckinToken}, {d.byCode, base.byCode, NormalizeCode(old.InviteCode)}} {
+		if k.key == "" {
+			continue
+		}
+		p, ok := k.m[k.key]
+		if !ok {
+			p = k.b[k.key]
+		}
+		if p == old {
+			k.m[k.key] = nil
+		}
+	}
+}
+
+// index makes p's token, check-in token and code find p, as NewDirectory
+// does (a substitute's only while they are one, and no check-in token).
+func (d *Directory) index(p *Person) {
+	if p.SubstituteFor != "" && !p.Has(RoleSubstitute) {
+		return
+	}
+	if p.InviteToken != "" {
+		d.byToken[p.InviteToken] = p
+	}
+	if p.InviteCode != "" {
+		d.byCode[NormalizeCode(p.InviteCode)] = p
+	}
+	if p.SubstituteFor == "" && p.CheckinToken != "" {
+		d.byCheck[p.CheckinToken] = p
+	}
+}
+
+// phoneEntry is who the phone look-up finds for ph, as NewDirectory
+// decides: everyone in the list with the number, else the first
+// substitute with it.
+func (d *Directory) phoneEntry(ph string) []*Person {
+	var list []*Person
+	var sub *Person
+	d.each(func(p *Person) {
+		if p.Phone != ph {
+			return
+		}
+		if p.SubstituteFor == "" {
+			list = append(list, p)
+		} else if sub == nil && p.Has(RoleSubstitute) {
+			sub = p
+		}
+	})
+	if len(list) == 0 && sub != nil {
+		list = []*Person{sub}
+	}
+	return list
 }
 
 // Agencies returns every agency, sorted by code.

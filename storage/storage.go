@@ -26,6 +26,29 @@ type PersonState struct {
 	Unreachable bool
 }
 
+// ChatLookup names a chat account for the dispatcher's first look at an
+// update and, when the update is about someone else than the person the
+// account is linked to (an invite link's token, a typed code, a shared
+// number), that Candidate's id.
+type ChatLookup struct {
+	Channel   domain.Channel
+	UserID    string
+	Candidate string
+}
+
+// ChatFacts answers a ChatLookup in one query: the account's link (Err
+// wraps ErrNotFound when it is linked to nobody), and the person the
+// update is about — the Candidate when one was named, else the linked
+// person — as the database holds them now, with their state. Found
+// reports whether that person exists (Person and State are theirs).
+type ChatFacts struct {
+	Identity domain.Identity
+	Person   domain.Person
+	State    PersonState
+	Found    bool
+	Err      error
+}
+
 // Store keeps results: people, identities, answers with history, and the
 // ids of the updates whose effects were applied.
 type Store interface {

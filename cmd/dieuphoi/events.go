@@ -127,23 +127,48 @@ func otherEvents(st storage.Store, primary string) (func(context.Context, time.T
 	return scheduler.OpenEvents(es, primary), nil
 }
 
-// eventsCache lists the events for the dispatcher, read again at most every
-// ttl: a person's card is built on every message.
+// eventsCache lists the events for the dispatcher, checked at most every
+// ttl: a person's card is built on every message. A store that counts
+// changes to the events (sqlstore.EventsVersion) is asked for that one
+// number; the whole list with its invitees is read again only when it
+// moved, or after maxAge (a change made past the store's counter, by hand).
 type eventsCache struct {
 	es  eventStore
 	ttl time.Duration
 
-	mu   sync.Mutex
-	at   time.Time
-	list []domain.EventRecord
+	mu      sync.Mutex
+	at      time.Time // last checked
+	readAt  time.Time // last read whole
+	version int64
+	list    []domain.EventRecord
 }
+
+// eventsMaxAge bounds how long the events are served without a whole read.
+const eventsMaxAge = time.Minute
 
 func (c *eventsCache) Events(ctx context.Context) ([]domain.EventRecord, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.list != nil && time.Since(c.at) < c.ttl {
+	now := time.Now()
+	if c.list != nil && now.Sub(c.at) < c.ttl {
 		return c.list, nil
 	}
+	vs, counted := c.es.(interface {
+		EventsVersion(ctx context.Context) (int64, error)
+	})
+	var v int64
+	if counted {
+		var err error
+		if v, err = vs.EventsVersion(ctx); err != nil {
+			return nil, err
+		}
+		if c.list != nil && v == c.version && now.Sub(c.readAt) < eventsMaxAge {
+			c.at = now
+			return c.list, nil
+		}
+	}
+	// The version is read before the list: a change committed in between
+	// is either in the list or makes the next check read again.
 	list, err := c.es.Events(ctx)
 	if err != nil {
 		return nil, err
@@ -151,7 +176,7 @@ func (c *eventsCache) Events(ctx context.Context) ([]domain.EventRecord, error) 
 	if list == nil {
 		list = []domain.EventRecord{}
 	}
-	c.list, c.at = list, time.Now()
+	c.list, c.at, c.readAt, c.version = list, now, now, v
 	return list, nil
 }
 

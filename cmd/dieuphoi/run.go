@@ -476,6 +476,9 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		Metrics: bot.NewMetrics(reg), FloodRate: s.FloodRate, FloodBurst: s.FloodBurst,
 		Reader: reader, Background: readCtx})
 	defer func() { stopReads(); d.WaitReads(); d.WaitAfter() }() // readings and notices in flight end before the stores close
+	// People changed through another process reach this one's console and
+	// reminders within 30 s (chats find them at once: bot/directory.go).
+	go d.KeepPeople(readCtx, 30*time.Second)
 
 	// Every update goes through the inbox: stored, then acknowledged, then
 	// handled by the worker of the process leasing its chat's partition.

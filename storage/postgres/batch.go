@@ -169,3 +169,11 @@ func (s *Store) IdentityState(ctx context.Context, ch domain.Channel, userID str
 	}
 	return r.Identity, r.State, r.Found, err
 }
+
+// ChatFacts is sqlstore's, in the next batch of look-ups.
+func (s *Store) ChatFacts(ctx context.Context, l storage.ChatLookup) (storage.ChatFacts, error) {
+	if s.identities == nil {
+		return s.Queries.ChatFacts(ctx, l)
+	}
+	return s.identities.Do(ctx, l)
+}

@@ -91,6 +91,9 @@ func importEvent(ctx context.Context, db DB, r domain.EventRecord, at time.Time)
 				return fmt.Errorf("save invitee %s: %w", inv.PersonID, err)
 			}
 		}
+		if err := bumpVersion(ctx, db, "events"); err != nil {
+			return err
+		}
 		if count == 0 || (count == 1 && exists) {
 			for _, table := range []string{"rsvps", "checkins"} {
 				if _, err := db.Exec(ctx, `UPDATE `+table+` SET event_id = $1 WHERE event_id = ''`, r.Event.ID); err != nil {
@@ -130,8 +133,31 @@ func (q *Queries) SetEventStatus(ctx context.Context, id string, s domain.Status
 		if n == 0 {
 			return ErrNoRows
 		}
+		if err := bumpVersion(ctx, db, "events"); err != nil {
+			return err
+		}
 		return insertAudit(ctx, db, at, by, "event."+string(s), "event:"+id, "console")
 	})
+}
+
+// bumpVersion counts a change to the list name (data_versions), in the
+// transaction that makes it.
+func bumpVersion(ctx context.Context, db DB, name string) error {
+	if _, err := db.Exec(ctx, `UPDATE data_versions SET version = version + 1 WHERE name = $1`, name); err != nil {
+		return fmt.Errorf("count the change to %s: %w", name, err)
+	}
+	return nil
+}
+
+// EventsVersion is the count of changes to the events and their invitees:
+// a process that keeps Events in memory reads them again only when it
+// moved.
+func (q *Queries) EventsVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := q.DB.QueryRow(ctx, `SELECT version FROM data_versions WHERE name = 'events'`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("events version: %w", err)
+	}
+	return v, nil
 }
 
 const eventSelect = `SELECT id, code, timezone, status, campaign_id, schedule, data, source_hash, created_at, updated_at FROM events`

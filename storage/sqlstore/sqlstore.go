@@ -197,26 +197,97 @@ func (q *Queries) Directory(ctx context.Context) (*domain.Directory, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list agencies: %w", err)
 	}
-	var people []domain.Person
-	rows, err = q.DB.Query(ctx, `SELECT id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, checkin_token, substitute_for
-		FROM people ORDER BY list_order, substitute_for, id`)
+	rows, err = q.DB.Query(ctx, `SELECT `+personColumns+` FROM people p ORDER BY list_order, substitute_for, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list people: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var p domain.Person
-		var roles string
-		if err := rows.Scan(&p.ID, &p.FullName, &p.Position, &p.AgencyCode, &p.Phone, &p.Email, &roles, &p.InviteToken, &p.InviteCode, &p.CheckinToken, &p.SubstituteFor); err != nil {
-			return nil, fmt.Errorf("scan person: %w", err)
-		}
-		p.Roles = splitRoles(roles)
-		people = append(people, p)
-	}
-	if err := rows.Err(); err != nil {
+	people, err := scanPeople(rows)
+	if err != nil {
 		return nil, fmt.Errorf("list people: %w", err)
 	}
 	return domain.NewDirectory(people, agencies), nil
+}
+
+// personColumns are a person as the directory holds them, from people p.
+const personColumns = `p.id, p.full_name, p.position, p.agency_code, p.phone, p.email, p.roles, p.invite_token, p.invite_code, p.checkin_token, p.substitute_for`
+
+// personRow receives personColumns.
+type personRow struct {
+	p     domain.Person
+	roles string
+}
+
+func (r *personRow) targets() []any {
+	p := &r.p
+	return []any{&p.ID, &p.FullName, &p.Position, &p.AgencyCode, &p.Phone, &p.Email, &r.roles, &p.InviteToken, &p.InviteCode, &p.CheckinToken, &p.SubstituteFor}
+}
+
+func (r *personRow) person() domain.Person {
+	p := r.p
+	p.Roles = splitRoles(r.roles)
+	return p
+}
+
+func scanPeople(rows Rows) ([]domain.Person, error) {
+	defer rows.Close()
+	var out []domain.Person
+	for rows.Next() {
+		var r personRow
+		if err := rows.Scan(r.targets()...); err != nil {
+			return nil, fmt.Errorf("scan person: %w", err)
+		}
+		out = append(out, r.person())
+	}
+	return out, rows.Err()
+}
+
+// People returns the people with these ids that exist: what the
+// dispatcher changes in its copy of the list after an answer named a
+// substitute, instead of reading the whole list again.
+func (q *Queries) People(ctx context.Context, ids []string) ([]domain.Person, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", i+1)
+		args[i] = id
+	}
+	rows, err := q.DB.Query(ctx, `SELECT `+personColumns+` FROM people p WHERE p.id IN (`+b.String()+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read people: %w", err)
+	}
+	out, err := scanPeople(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read people: %w", err)
+	}
+	return out, nil
+}
+
+// PeopleFor returns the people an invite link's token, a typed invite
+// code or a shared phone number may name (an empty one names nobody):
+// how a process finds a person another process added (a substitute) the
+// moment their link or code is first used. code is normalised
+// (domain.NormalizeCode), phone too (domain.NormalizePhone).
+func (q *Queries) PeopleFor(ctx context.Context, token, code, phone string) ([]domain.Person, error) {
+	if token == "" && code == "" && phone == "" {
+		return nil, nil
+	}
+	rows, err := q.DB.Query(ctx, `SELECT `+personColumns+` FROM people p
+		WHERE ($1 <> '' AND p.invite_token = $1) OR ($2 <> '' AND p.invite_code = $2) OR ($3 <> '' AND p.phone = $3)
+		ORDER BY p.list_order, p.substitute_for, p.id`, token, code, phone)
+	if err != nil {
+		return nil, fmt.Errorf("find people: %w", err)
+	}
+	out, err := scanPeople(rows)
+	if err != nil {
+		return nil, fmt.Errorf("find people: %w", err)
+	}
+	return out, nil
 }
 
 // IdentityPerson implements storage.Store.
@@ -302,23 +373,26 @@ func (q *Queries) IdentityState(ctx context.Context, ch domain.Channel, userID s
 	return id, st, found, nil
 }
 
-// IdentityReq names one chat account for IdentityStates.
-type IdentityReq struct {
-	Channel domain.Channel
-	UserID  string
-}
+// IdentityReq names one chat account for IdentityStates (and the
+// candidate the update is about, if any).
+type IdentityReq = storage.ChatLookup
 
 // IdentityResult is IdentityState's answer for one account; Err wraps
 // storage.ErrNotFound when the account is linked to nobody.
-type IdentityResult struct {
-	Identity domain.Identity
-	State    storage.PersonState
-	Found    bool // the person exists (State is theirs)
-	Err      error
+type IdentityResult = storage.ChatFacts
+
+// ChatFacts is IdentityStates for one account.
+func (q *Queries) ChatFacts(ctx context.Context, l storage.ChatLookup) (storage.ChatFacts, error) {
+	res, err := q.IdentityStates(ctx, []IdentityReq{l})
+	if err != nil {
+		return storage.ChatFacts{}, err
+	}
+	return res[0], nil
 }
 
 // IdentityStates is IdentityState for several accounts in one query (the
-// updates of different chats handled at the same moment).
+// updates of different chats handled at the same moment), each with the
+// person row and state of its candidate, or else of its linked person.
 func (q *Queries) IdentityStates(ctx context.Context, reqs []IdentityReq) ([]IdentityResult, error) {
 	var b strings.Builder
 	args := []any{q.EventID}
@@ -326,44 +400,57 @@ func (q *Queries) IdentityStates(ctx context.Context, reqs []IdentityReq) ([]Ide
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "($%d, $%d)", len(args)+1, len(args)+2)
-		args = append(args, string(r.Channel), r.UserID)
+		n := len(args)
+		fmt.Fprintf(&b, "(CAST($%d AS INTEGER), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT))", n+1, n+2, n+3, n+4)
+		args = append(args, i, string(r.Channel), r.UserID, r.Candidate)
 	}
-	rows, err := q.DB.Query(ctx, `SELECT i.channel, i.user_id, i.chat_id, i.person_id, i.proof, i.linked_at, p.id IS NOT NULL, `+stateColumns+`
-		FROM identities i LEFT JOIN people p ON p.id = i.person_id
-		LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = i.person_id AND event_id = $1)
-		WHERE (i.channel, i.user_id) IN (`+b.String()+`)`, args...)
+	rows, err := q.DB.Query(ctx, `WITH q (n, channel, user_id, cand) AS (VALUES `+b.String()+`)
+		SELECT q.n, i.person_id IS NOT NULL, COALESCE(i.chat_id, ''), COALESCE(i.person_id, ''), COALESCE(i.proof, ''), i.linked_at, p.id IS NOT NULL,
+			COALESCE(p.id, ''), COALESCE(p.full_name, ''), COALESCE(p.position, ''), COALESCE(p.agency_code, ''), COALESCE(p.phone, ''), COALESCE(p.email, ''),
+			COALESCE(p.roles, ''), COALESCE(p.invite_token, ''), COALESCE(p.invite_code, ''), COALESCE(p.checkin_token, ''), COALESCE(p.substitute_for, ''),
+			`+stateColumns+`
+		FROM q LEFT JOIN identities i ON i.channel = q.channel AND i.user_id = q.user_id
+		LEFT JOIN people p ON p.id = CASE WHEN q.cand <> '' THEN q.cand ELSE i.person_id END
+		LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = p.id AND event_id = $1)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("identities: %w", err)
 	}
 	defer rows.Close()
-	got := make(map[IdentityReq]IdentityResult, len(reqs))
+	out := make([]IdentityResult, len(reqs))
+	for i, r := range reqs {
+		out[i] = IdentityResult{Identity: domain.Identity{Channel: r.Channel, UserID: r.UserID},
+			Err: fmt.Errorf("identity %s: %w", r.Channel, ErrNoRows)}
+	}
 	for rows.Next() {
+		var n int
+		var linked bool
 		var res IdentityResult
-		var ch, proof string
-		var at time.Time
+		var proof string
+		var at *time.Time
+		var pr personRow
 		var r stateRow
 		id := &res.Identity
-		if err := rows.Scan(append([]any{&ch, &id.UserID, &id.ChatID, &id.PersonID, &proof, &at, &res.Found}, r.targets()...)...); err != nil {
+		if err := rows.Scan(append(append([]any{&n, &linked, &id.ChatID, &id.PersonID, &proof, &at, &res.Found}, pr.targets()...), r.targets()...)...); err != nil {
 			return nil, fmt.Errorf("identities: %w", err)
 		}
-		id.Channel, id.Proof, id.LinkedAt = domain.Channel(ch), domain.Proof(proof), at.UTC()
-		if res.Found {
-			res.State = r.state(id.PersonID)
+		if n < 0 || n >= len(reqs) {
+			return nil, fmt.Errorf("identities: row %d of %d", n, len(reqs))
 		}
-		got[IdentityReq{Channel: id.Channel, UserID: id.UserID}] = res
+		id.Channel, id.UserID, id.Proof = reqs[n].Channel, reqs[n].UserID, domain.Proof(proof)
+		if at != nil {
+			id.LinkedAt = at.UTC()
+		}
+		if !linked {
+			res.Err = fmt.Errorf("identity %s: %w", id.Channel, ErrNoRows)
+		}
+		if res.Found {
+			res.Person = pr.person()
+			res.State = r.state(res.Person.ID)
+		}
+		out[n] = res
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("identities: %w", err)
-	}
-	out := make([]IdentityResult, len(reqs))
-	for i, r := range reqs {
-		res, ok := got[r]
-		if !ok {
-			res = IdentityResult{Identity: domain.Identity{Channel: r.Channel, UserID: r.UserID},
-				Err: fmt.Errorf("identity %s: %w", r.Channel, ErrNoRows)}
-		}
-		out[i] = res
 	}
 	return out, nil
 }

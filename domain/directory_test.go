@@ -1,0 +1,99 @@
+package domain
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// A directory changed by With finds people exactly as one indexed afresh
+// from the changed list would, whatever the changes (substitutes named,
+// renamed, given a new number, withdrawn; people edited), and the
+// directories it was made from are left as they were.
+func TestDirectoryWith(t *testing.T) {
+	agencies := []Agency{{Code: "STC", NameVI: "Sở KH&CN"}}
+	base := []Person{
+		{ID: "A", FullName: "An", Phone: "0901000001", Roles: []Role{RoleDelegate}, InviteToken: "tokA", InviteCode: "CODEAA1", CheckinToken: "chkA"},
+		{ID: "B", FullName: "Bình", Phone: "0901000002", Roles: []Role{RoleDelegate}, InviteToken: "tokB", InviteCode: "CODEBB1", CheckinToken: "chkB"},
+		{ID: "C", FullName: "Châu", Phone: "0901000003", Roles: []Role{RoleDelegate}, InviteToken: "tokC", InviteCode: "CODECC1", CheckinToken: "chkC"},
+		{ID: "D", FullName: "Dũng", Phone: "0901000002", Roles: []Role{RoleFocal}, InviteToken: "tokD", InviteCode: "CODEDD1", CheckinToken: "chkD"},
+	}
+	phones := []string{"0901000003", "0909999999", "0908888888", ""}
+	for seed := range uint64(12) {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 7))
+			list := slices.Clone(base)
+			dir := NewDirectory(slices.Clone(list), agencies) // it keeps pointers into the slice it is given
+			var snaps []*Directory
+			var wants [][]Person
+			for step := range 200 {
+				var changed []Person
+				for range 1 + rng.IntN(3) {
+					var p Person
+					if rng.IntN(5) == 0 {
+						p = list[rng.IntN(len(base))] // a person of the list edited
+						p.FullName += "'"
+						p.Phone = phones[rng.IntN(len(phones))]
+					} else {
+						del := base[rng.IntN(len(base))].ID
+						p = Person{ID: SubstituteID(del), SubstituteFor: del, FullName: fmt.Sprint("sub ", step),
+							Phone: phones[rng.IntN(len(phones))], InviteToken: fmt.Sprint("st", del, rng.IntN(3)),
+							InviteCode: fmt.Sprint("SUBCODE", del, rng.IntN(3)), CheckinToken: fmt.Sprint("sc", del)}
+						if rng.IntN(3) > 0 {
+							p.Roles = []Role{RoleSubstitute}
+						}
+					}
+					changed = append(changed, p)
+				}
+				for _, p := range changed {
+					if i := slices.IndexFunc(list, func(q Person) bool { return q.ID == p.ID }); i >= 0 {
+						list[i] = p
+					} else {
+						i := slices.IndexFunc(list, func(q Person) bool { return q.ID == p.SubstituteFor })
+						list = slices.Insert(list, i+1, p)
+					}
+				}
+				dir = dir.With(changed...)
+				want := NewDirectory(slices.Clone(list), agencies)
+				sameLookups(t, fmt.Sprint("step ", step), dir, want, list)
+				if step%37 == 0 {
+					snaps, wants = append(snaps, dir), append(wants, slices.Clone(list))
+				}
+			}
+			for i, s := range snaps {
+				sameLookups(t, fmt.Sprint("snapshot ", i), s, NewDirectory(wants[i], agencies), wants[i])
+			}
+		})
+	}
+}
+
+func sameLookups(t *testing.T, label string, got, want *Directory, list []Person) {
+	t.Helper()
+	if g, w := fmt.Sprint(got.People()), fmt.Sprint(want.People()); g != w {
+		t.Fatalf("%s: People()\n got %s\nwant %s", label, g, w)
+	}
+	var keys []string
+	for _, p := range list {
+		keys = append(keys, p.ID, p.InviteToken, p.InviteCode, p.CheckinToken, p.Phone)
+	}
+	keys = append(keys, "0901000001", "0901000002", "0909999999", "0908888888", "nobody")
+	for _, k := range keys {
+		for _, f := range []struct {
+			name string
+			fn   func(d *Directory, k string) (Person, bool)
+		}{
+			{"Person", (*Directory).Person}, {"ByToken", (*Directory).ByToken}, {"ByCode", (*Directory).ByCode},
+			{"ByCheckinToken", (*Directory).ByCheckinToken}, {"ByPhone", (*Directory).ByPhone},
+		} {
+			g, gok := f.fn(got, k)
+			w, wok := f.fn(want, k)
+			if gok != wok || fmt.Sprint(g) != fmt.Sprint(w) {
+				t.Fatalf("%s: %s(%q) = %v %v; want %v %v", label, f.name, k, g, gok, w, wok)
+			}
+		}
+		if got.HasPhone(k) != want.HasPhone(k) {
+			t.Fatalf("%s: HasPhone(%q) = %v", label, k, got.HasPhone(k))
+		}
+	}
+}
