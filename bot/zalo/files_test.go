@@ -91,10 +91,10 @@ func TestSendFiles(t *testing.T) {
 	}
 	// Altered links are refused: another signature, type, name or expiry.
 	for label, bad := range map[string]string{
-		"signature": regexp.MustCompile(`sig=[0-9a-f]`).ReplaceAllString(link, "sig=0"),
+		"signature": regexp.MustCompile(`sig=[0-9a-f]`).ReplaceAllStringFunc(link, otherHexDigit),
 		"type":      strings.Replace(link, "t=text%2Fcalendar", "t=text%2Fhtml", 1),
 		"name":      strings.Replace(link, "pii-2024.ics", "pii-2024.html", 1),
-		"expiry":    regexp.MustCompile(`exp=\d`).ReplaceAllString(link, "exp=9"),
+		"expiry":    regexp.MustCompile(`exp=\d`).ReplaceAllStringFunc(link, otherHexDigit),
 	} {
 		if bad == link {
 			t.Fatalf("%s: the link was not altered: %s", label, link)
@@ -120,4 +120,14 @@ func TestSendFiles(t *testing.T) {
 		t.Fatalf("refused upload: %+v", got)
 	}
 	checkNoSecrets(t, "logs", s.logs.String(), s.access, s.refr)
+}
+
+// otherHexDigit changes the last character of s ("sig=3", "exp=1") to
+// another digit, so the altered link always differs (a fixed replacement
+// left it unchanged whenever the signature began with that digit).
+func otherHexDigit(s string) string {
+	if s[len(s)-1] == '0' {
+		return s[:len(s)-1] + "1"
+	}
+	return s[:len(s)-1] + "0"
 }
