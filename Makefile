@@ -2,7 +2,7 @@
 # scripts/test.sh starts its own PostgreSQL and Redis; see its header.
 
 GO ?= go
-FUZZTIME ?= 5s
+FUZZTIME ?= 20000x
 
 .PHONY: test vet fuzz-seed build run bench
 
@@ -14,7 +14,7 @@ test:
 vet:
 	$(GO) vet ./...
 
-## fuzz-seed: only the fuzz seed runs (FUZZTIME each, default 5s); part of test
+## fuzz-seed: only the fuzz seed runs (FUZZTIME each, default 20000 runs); part of test
 fuzz-seed:
 	FUZZTIME=$(FUZZTIME) bash ./scripts/test.sh fuzz
 

@@ -8,7 +8,7 @@
 #
 #   vet    go vet ./...
 #   test   go test -race -count=1 -timeout 20m ./...
-#   fuzz   every Fuzz target for FUZZTIME (default 5s) each
+#   fuzz   every Fuzz target for FUZZTIME (default 20000x: 20,000 runs) each
 #
 # Usage: scripts/test.sh [vet] [test] [fuzz]   (no arguments: all three)
 #
@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
 
-FUZZTIME=${FUZZTIME:-5s}
+FUZZTIME=${FUZZTIME:-20000x}
 STEPS=("$@")
 if [ ${#STEPS[@]} -eq 0 ]; then
 	STEPS=(vet test fuzz)
