@@ -441,9 +441,13 @@ func TestHandoffTakesOwnAppends(t *testing.T) {
 			}
 			wg.Wait()
 			handled(1 + chats*perChat)
+			// A read started by something else (the notifications'
+			// connection coming up, a partition taken) may pick an update
+			// up between its append and the handoff: harmless, it is taken
+			// once. None may be left waiting for a read.
 			h1, r1 := w.Stats()
-			if h1-h0 != chats*perChat || r1 != r0 {
-				t.Fatalf("handed %d and read %d of %d updates appended here; want all handed, none read", h1-h0, r1-r0, chats*perChat)
+			if refused := w.Refused(); refused != 0 || h1-h0+r1-r0 != chats*perChat || h1-h0 < chats*perChat/2 {
+				t.Fatalf("handed %d, read %d and left %d for a read of %d updates appended here; want all handed or already read, none left", h1-h0, r1-r0, refused, chats*perChat)
 			}
 			l.mu.Lock()
 			defer l.mu.Unlock()

@@ -55,6 +55,7 @@ type Worker struct {
 	idle    time.Duration
 	heard   atomic.Bool // the store's notifications are coming (Listener)
 	handed  atomic.Int64
+	refused atomic.Int64 // own appends take left for a read
 	readN   atomic.Int64
 	maxIn   int
 	tries   int
@@ -134,6 +135,11 @@ func (w *Worker) Holder() string { return w.holder }
 // appends without reading them (handed) and how many it read from the
 // store (read) since it started.
 func (w *Worker) Stats() (handed, read int64) { return w.handed.Load(), w.readN.Load() }
+
+// Refused reports how many of its own process's appends the worker could
+// not take at once and left for a read (their chat had an earlier item it
+// did not hold, its partition was draining, it was full or stopping).
+func (w *Worker) Refused() int64 { return w.refused.Load() }
 
 // Wake makes the worker read its partitions now.
 func (w *Worker) Wake() {
@@ -374,6 +380,7 @@ func (w *Worker) take(items []storage.InboxItem) (left bool) {
 		if !w.running || w.runCtx.Err() != nil || len(w.known) >= w.maxIn ||
 			(it.Prev != 0 && !w.known[it.Prev] && !w.goneSet[it.Prev]) || (pl != nil && pl.draining) || !w.mayHandleLocked(it.Part, it.Fence) {
 			left = true
+			w.refused.Add(1)
 			continue
 		}
 		if pl != nil {
