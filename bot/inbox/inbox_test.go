@@ -233,6 +233,22 @@ func TestThreeProcessesKeepPerChatOrder(t *testing.T) {
 	}
 }
 
+// bothStores are the inbox's stores: the embedded default and PostgreSQL.
+var bothStores = []struct {
+	name string
+	open func(t *testing.T) inbox.Store
+}{
+	{"sqlite", openSQLite},
+	{"postgres", func(t *testing.T) inbox.Store {
+		st, err := postgres.Open(context.Background(), testenv.PostgresURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}},
+}
+
 func openSQLite(t *testing.T) inbox.Store {
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"))
 	if err != nil {
@@ -246,20 +262,7 @@ func openSQLite(t *testing.T) inbox.Store {
 // poisoned update up after its attempts, tells a waiting caller (the web
 // chat) the outcome of the first try, and leaves the inbox empty.
 func TestWorkerRetriesAndWaits(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		open func(t *testing.T) inbox.Store
-	}{
-		{"sqlite", openSQLite},
-		{"postgres", func(t *testing.T) inbox.Store {
-			st, err := postgres.Open(context.Background(), testenv.PostgresURL(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		}},
-	} {
+	for _, tc := range bothStores {
 		t.Run(tc.name, func(t *testing.T) {
 			st := tc.open(t)
 			rec := bottest.NewRecorder()
@@ -380,20 +383,7 @@ func TestWorkerHearsOtherProcessesAppend(t *testing.T) {
 // in-process handoff): with reads all but off, every one is handled,
 // none read from the store.
 func TestHandoffTakesOwnAppends(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		open func(t *testing.T) inbox.Store
-	}{
-		{"sqlite", openSQLite},
-		{"postgres", func(t *testing.T) inbox.Store {
-			st, err := postgres.Open(context.Background(), testenv.PostgresURL(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		}},
-	} {
+	for _, tc := range bothStores {
 		t.Run(tc.name, func(t *testing.T) {
 			st := tc.open(t)
 			log, _ := quietLog(t)
