@@ -150,11 +150,7 @@ func TestThreeProcessesKeepPerChatOrder(t *testing.T) {
 	}
 	var ps []*proc
 	for i := range procs {
-		st, err := postgres.Open(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := openPostgres(t, url)
 		p := &process{l: l}
 		store := deadStore{Store: st, p: p}
 		// The lease outlives a live process's stall on a busy machine (a
@@ -239,14 +235,19 @@ var bothStores = []struct {
 	open func(t *testing.T) inbox.Store
 }{
 	{"sqlite", openSQLite},
-	{"postgres", func(t *testing.T) inbox.Store {
-		st, err := postgres.Open(context.Background(), testenv.PostgresURL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}},
+	{"postgres", func(t *testing.T) inbox.Store { return openPostgres(t, testenv.PostgresURL(t)) }},
+}
+
+// openPostgres opens a store on url (one database may have several, as
+// several processes), closed when the test ends.
+func openPostgres(t *testing.T, url string) *postgres.Store {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 func openSQLite(t *testing.T) inbox.Store {
@@ -341,14 +342,7 @@ func TestWorkerRetriesAndWaits(t *testing.T) {
 func TestWorkerHearsOtherProcessesAppend(t *testing.T) {
 	url := testenv.PostgresURL(t)
 	log, _ := quietLog(t)
-	open := func() *postgres.Store {
-		st, err := postgres.Open(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
+	open := func() *postgres.Store { return openPostgres(t, url) }
 	l := newLedger()
 	w := inbox.NewWorker(inbox.WorkerConfig{Store: open(), Handler: &process{l: l}, Log: log, Poll: time.Hour, IdlePoll: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -459,14 +453,7 @@ func TestHandoffTakesOwnAppends(t *testing.T) {
 func TestHandoffAndStoreReadsKeepChatOrder(t *testing.T) {
 	url := testenv.PostgresURL(t)
 	log, _ := quietLog(t)
-	open := func() *postgres.Store {
-		st, err := postgres.Open(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
+	open := func() *postgres.Store { return openPostgres(t, url) }
 	l := newLedger()
 	st := open()
 	// Reads only when woken: by the other process's appends, or by an
