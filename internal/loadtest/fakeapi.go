@@ -62,7 +62,7 @@ type Chat struct {
 	mu      sync.Mutex
 	msgs    []Msg
 	notify  chan struct{}
-	offered time.Time // when the chat's latest update was offered (polling) or posted (webhook)
+	offered time.Time // when the chat's latest update was offered (queued for getUpdates or for a webhook connection)
 	pending [][]byte  // webhook mode: updates not yet delivered, in order
 	active  bool      // webhook mode: a delivery of this chat is in flight
 	docs    int
@@ -415,8 +415,9 @@ func (s *Server) pushWorker() {
 			c.mu.Unlock()
 			continue
 		}
+		// Latency counts from the offer, not from this POST: a person waits
+		// while the update waits for one of the 40 connections too.
 		body := c.pending[0]
-		c.offered = time.Now() // latency counts from the POST
 		c.mu.Unlock()
 
 		if !s.deliver(body) {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,4 +180,70 @@ func WaitPort(addr string, timeout time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("%s not listening after %v", addr, timeout)
+}
+
+// CPUShares is a reading of where the machine's CPU time went: the machine
+// as a whole and a few groups of processes, in CPU-seconds since boot.
+type CPUShares struct {
+	At      time.Time
+	Busy    float64 // all cores, not idle or waiting for I/O
+	Bot     float64 // the bot process
+	Self    float64 // this process: the fake Bot API and the simulated users
+	Postgre float64 // every process named postgres (other clients' work too)
+	Redis   float64 // every redis-server
+}
+
+// ReadCPUShares reads /proc. Processes that end between two readings drop
+// out of their group's difference.
+func ReadCPUShares(bot int) (CPUShares, error) {
+	c := CPUShares{At: time.Now()}
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return c, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	var total, idle float64
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseFloat(v, 64)
+		total += n
+		if i == 3 || i == 4 { // idle, iowait
+			idle += n
+		}
+	}
+	c.Busy = (total - idle) / 100
+	c.Bot, _ = CPUSeconds(bot)
+	c.Self, _ = CPUSeconds(os.Getpid())
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil {
+			continue
+		}
+		switch name := strings.TrimSpace(string(comm)); {
+		case name == "postgres":
+			s, _ := CPUSeconds(pid)
+			c.Postgre += s
+		case strings.HasPrefix(name, "redis-server"):
+			s, _ := CPUSeconds(pid)
+			c.Redis += s
+		}
+	}
+	return c, nil
+}
+
+// Since describes the CPU used between two readings, in % of one core.
+func (c CPUShares) Since(before CPUShares) string {
+	sec := c.At.Sub(before.At).Seconds()
+	if sec <= 0 {
+		return ""
+	}
+	pct := func(a, b float64) float64 { return 100 * (a - b) / sec }
+	return fmt.Sprintf("CPU during the run, %% of one core (%d cores): machine busy %.0f, bot %.0f, fake+users %.0f, PostgreSQL %.0f and Redis %.0f (all their clients), the rest %.0f",
+		runtime.NumCPU(), pct(c.Busy, before.Busy), pct(c.Bot, before.Bot), pct(c.Self, before.Self), pct(c.Postgre, before.Postgre), pct(c.Redis, before.Redis),
+		pct(c.Busy-c.Bot-c.Self-c.Postgre-c.Redis, before.Busy-before.Bot-before.Self-before.Postgre-before.Redis))
 }
