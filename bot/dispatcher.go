@@ -440,9 +440,11 @@ func (d *Dispatcher) Handle(ctx context.Context, in Inbound) error {
 }
 
 // ObserveInboxWait records how long an update waited between its append
-// to the inbox and the start of its handling.
-func (d *Dispatcher) ObserveInboxWait(wait time.Duration) {
-	d.metrics.stage.WithLabelValues("inbox_wait").Observe(wait.Seconds())
+// to the inbox and the start of its handling, and of that how long it was
+// queued in the worker (behind its chat's earlier updates).
+func (d *Dispatcher) ObserveInboxWait(total, queued time.Duration) {
+	d.metrics.stage.WithLabelValues("inbox_wait").Observe(total.Seconds())
+	d.metrics.stage.WithLabelValues("chat_queue").Observe(queued.Seconds())
 }
 
 func (d *Dispatcher) handle(ctx context.Context, in Inbound) (string, error) {

@@ -36,7 +36,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"channel"}),
 		stage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "dieuphoi_update_stage_seconds",
-			Help:    "Where an update's time goes: inbox_wait (appended to handler start), begin (session and chat lock), facts, apply (database), save (session), send (replies), finish (done mark), after (notices, substitutes).",
+			Help:    "Where an update's time goes: inbox_wait (taken by the intake to handler start; chat_queue: the part of it queued in the worker behind the chat's earlier updates), begin (session and chat lock), facts, apply (database), save (session), send (replies), finish (done mark), after (notices, substitutes).",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"stage"}),
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{

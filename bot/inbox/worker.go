@@ -84,6 +84,7 @@ type Worker struct {
 type queued struct {
 	it    storage.InboxItem
 	lease *partLease // nil for an item pinned to this process
+	at    time.Time  // queued to its chat (handed over or read)
 }
 
 type chatQueue struct{ items []queued }
@@ -344,7 +345,7 @@ func (w *Worker) queueLocked(it storage.InboxItem, pl *partLease) {
 		w.wg.Add(1)
 		go w.runChat(w.runCtx, it.Chat, q)
 	}
-	q.items = append(q.items, queued{it: it, lease: pl})
+	q.items = append(q.items, queued{it: it, lease: pl, at: time.Now()})
 }
 
 // take is the in-process handoff: the intake gives the worker the items
@@ -456,7 +457,7 @@ func (w *Worker) handle(ctx context.Context, e queued) bool {
 		}
 		w.sem <- struct{}{}
 		if o, ok := w.handler.(waitObserver); ok && attempt == 1 {
-			o.ObserveInboxWait(time.Since(e.it.Created))
+			o.ObserveInboxWait(time.Since(e.it.Created), time.Since(e.at))
 		}
 		// In-flight updates finish at shutdown: only new ones stop.
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
@@ -489,9 +490,12 @@ func (w *Worker) handle(ctx context.Context, e queued) bool {
 }
 
 // waitObserver is a Handler that records how long updates waited in the
-// inbox (bot.Dispatcher, into its stage histogram).
+// inbox (bot.Dispatcher, into its stage histogram): in all, since the
+// intake took them, and the part of it since they were queued to their
+// chat in this worker (behind the chat's earlier updates, for a turn of
+// the concurrency bound); the rest is the append and the read.
 type waitObserver interface {
-	ObserveInboxWait(time.Duration)
+	ObserveInboxWait(total, queued time.Duration)
 }
 
 // waitLease reports whether e may be handled: at once when its partition

@@ -87,7 +87,7 @@ func main() {
 	flag.StringVar(&c.redis, "redis", firstEnv("BENCH_REDIS_URL", "DIEUPHOI_TEST_REDIS_URL"), "Redis URL")
 	flag.StringVar(&c.out, "out", "bench-results.md", "where to write the results table")
 	flag.StringVar(&modes, "modes", "poll,webhook,broadcast", "runs: delivery modes poll and webhook, and broadcast (1,000 messages by 1 and 3 processes against Telegram's limits)")
-	flag.StringVar(&c.profile, "profile", "", "write a 20 s CPU profile of the bot during each max-throughput run into this directory")
+	flag.StringVar(&c.profile, "profile", "", "write a CPU profile of the bot during each run (20 s, the fixed-rate run's first -rate-seconds at most) into this directory")
 	flag.DurationVar(&c.stepTimeout, "step-timeout", 90*time.Second, "longest wait for one reply")
 	flag.DurationVar(&c.totalTimeout, "timeout", 30*time.Minute, "whole benchmark")
 	flag.BoolVar(&c.verbose, "v", false, "print every 429 of the broadcast runs")
@@ -424,12 +424,16 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	sharesBefore, _ := loadtest.ReadCPUShares(pid)
 	mallocsBefore, mallocSrc := mallocs(metricsAddr, debugAddr)
 	var prof chan error
-	if c.profile != "" && rate == 0 {
+	profPath, profSec := filepath.Join(c.profile, "cpu-"+mode+".prof"), 20
+	if rate > 0 {
+		profPath, profSec = filepath.Join(c.profile, fmt.Sprintf("cpu-%s-%d.prof", mode, rate)), min(20, c.rateSeconds)
+	}
+	if c.profile != "" {
 		prof = make(chan error, 1)
 		go func() {
-			path := filepath.Join(c.profile, "cpu-"+mode+".prof")
-			if cpuProfile(metricsAddr, path, 20) != nil { // DIEUPHOI_PPROF=1 on the bot's metrics listener
-				prof <- cpuProfile(debugAddr, path, 20)
+			path := profPath
+			if cpuProfile(metricsAddr, path, profSec) != nil { // DIEUPHOI_PPROF=1 on the bot's metrics listener
+				prof <- cpuProfile(debugAddr, path, profSec)
 				return
 			}
 			prof <- nil
@@ -484,11 +488,18 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		if err := <-prof; err != nil {
 			r.notes = append(r.notes, "profile: "+err.Error())
 		} else {
-			r.notes = append(r.notes, "CPU profile: "+filepath.Join(c.profile, "cpu-"+mode+".prof"))
+			r.notes = append(r.notes, "CPU profile: "+profPath)
 		}
 	}
 
 	lat := api.Latencies()
+	if in := api.IntakeDelays(); len(in) > 0 {
+		what := "fetched by getUpdates"
+		if mode == "webhook" {
+			what = "its webhook delivery answered (stored in the inbox)"
+		}
+		r.notes = append(r.notes, fmt.Sprintf("offer → %s: p50 %s, p99 %s ms", what, ms(loadtest.Percentile(in, 50)), ms(loadtest.Percentile(in, 99))))
+	}
 	r.chats, r.updates, r.seconds = len(users), total, elapsed.Seconds()
 	r.rate = float64(total) / elapsed.Seconds()
 	r.p50, r.p95, r.p99 = loadtest.Percentile(lat, 50), loadtest.Percentile(lat, 95), loadtest.Percentile(lat, 99)
@@ -1044,7 +1055,7 @@ func stageMeans(addr string) string {
 		}
 	}
 	var parts []string
-	for _, st := range []string{"inbox_wait", "begin", "facts", "apply", "save", "send", "finish", "after"} {
+	for _, st := range []string{"inbox_wait", "chat_queue", "begin", "facts", "apply", "save", "send", "finish", "after"} {
 		if count[st] > 0 {
 			part := fmt.Sprintf("%s %.1f", st, 1000*sum[st]/count[st])
 			if slow := count[st] - fast[st]; slow > 0 {

@@ -168,6 +168,9 @@ type Server struct {
 	statsMu sync.Mutex
 	calls   map[string]int
 	lat     []time.Duration
+	// From the offer to the bot's getUpdates returning the update, or to
+	// its webhook delivery being answered (the inbox append).
+	intake []time.Duration
 
 	webhookMu  sync.Mutex
 	webhookURL string
@@ -186,9 +189,11 @@ type Server struct {
 }
 
 type queued struct {
-	id   int
-	chat *Chat
-	body []byte
+	id      int
+	chat    *Chat
+	body    []byte
+	at      time.Time // offered
+	fetched bool      // returned by getUpdates once
 }
 
 // Start starts a fake on a free loopback port.
@@ -379,7 +384,7 @@ func (s *Server) offer(c *Chat, build func(id int) []byte) int {
 	c.mu.Unlock()
 	s.qmu.Lock()
 	id := int(s.nextUpdate.Add(1))
-	s.queue = append(s.queue, queued{id: id, chat: c, body: build(id)})
+	s.queue = append(s.queue, queued{id: id, chat: c, body: build(id), at: now})
 	close(s.qchanged)
 	s.qchanged = make(chan struct{})
 	s.qmu.Unlock()
@@ -417,12 +422,15 @@ func (s *Server) pushWorker() {
 		}
 		// Latency counts from the offer, not from this POST: a person waits
 		// while the update waits for one of the 40 connections too.
-		body := c.pending[0]
+		body, from := c.pending[0], c.offered
 		c.mu.Unlock()
 
 		if !s.deliver(body) {
 			return // closed
 		}
+		s.statsMu.Lock()
+		s.intake = append(s.intake, time.Since(from))
+		s.statsMu.Unlock()
 		c.mu.Lock()
 		c.pending = c.pending[1:]
 		more := len(c.pending) > 0
@@ -577,6 +585,17 @@ func (s *Server) Latencies() []time.Duration {
 	defer s.statsMu.Unlock()
 	out := s.lat
 	s.lat = nil
+	return out
+}
+
+// IntakeDelays returns, per update, the time from its offer to the bot
+// fetching it (polling) or answering its webhook delivery (the bot stored
+// it), and clears them.
+func (s *Server) IntakeDelays() []time.Duration {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	out := s.intake
+	s.intake = nil
 	return out
 }
 
@@ -802,11 +821,22 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p url.Values
 		n := min(limit, len(s.queue))
 		var b bytes.Buffer
 		b.WriteString(`{"ok":true,"result":[`)
+		now := time.Now()
+		var fetched []time.Duration
 		for i := range n {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			b.Write(s.queue[i].body)
+			if !s.queue[i].fetched {
+				s.queue[i].fetched = true
+				fetched = append(fetched, now.Sub(s.queue[i].at))
+			}
+		}
+		if len(fetched) > 0 {
+			s.statsMu.Lock()
+			s.intake = append(s.intake, fetched...)
+			s.statsMu.Unlock()
 		}
 		b.WriteString(`]}`)
 		ch := s.qchanged
