@@ -2,11 +2,13 @@ package inbox_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -515,5 +517,66 @@ func TestHandoffAndStoreReadsKeepChatOrder(t *testing.T) {
 				t.Fatalf("chat %d handled out of order: %v", c, got)
 			}
 		}
+	}
+}
+
+// An update handed over by this process's intake reaches the handler as
+// it would have been read back from the inbox: the same value as its
+// payload decoded (the decoding is skipped, not the result changed), text
+// that is not valid UTF-8 included (the encoding replaced it; such an
+// update is decoded from its payload).
+func TestHandoffGivesTheUpdateAsStored(t *testing.T) {
+	for _, tc := range bothStores {
+		t.Run(tc.name, func(t *testing.T) {
+			st := tc.open(t)
+			log, _ := quietLog(t)
+			rec := bottest.NewRecorder()
+			w := inbox.NewWorker(inbox.WorkerConfig{Store: st, Handler: rec, Log: log, Poll: time.Hour, IdlePoll: time.Hour})
+			in := inbox.NewIntake(st, w, log)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); w.Run(ctx) }()
+			defer func() { in.Close(); cancel(); <-done }()
+			// The first may come before the worker holds its partitions.
+			if err := in.Handle(ctx, update(1, 0)); err != nil {
+				t.Fatal(err)
+			}
+			rec.Wait(t, 1)
+			rich := update(2, 1)
+			rich.Source = "203.0.113.7"
+			rich.Input = flows.Input{Kind: flows.InFile, Text: "Báo cáo <quý> & \u2028 \ufffd", Phone: "+84901234567", ContactIsSelf: true,
+				Files:   []flows.FileRef{{ID: "f1", Name: "minh chứng.pdf", MIME: "application/pdf", Size: 12345, Download: "tg:f1"}},
+				Reading: &flows.Reading{SHA256: "ab", Pages: []string{"trang 1"}}}
+			broken := update(3, 1)
+			broken.Input.Text = "sai \xff\xfe mã"
+			want := []bot.Inbound{rich, broken}
+			h0, r0 := w.Stats()
+			for _, u := range want {
+				if err := in.Handle(ctx, u); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := rec.Wait(t, 3)[1:]
+			h1, r1 := w.Stats()
+			if h1-h0+r1-r0 != 2 || h1-h0 == 0 {
+				t.Fatalf("handed %d, read %d of 2 updates appended here; want them handed", h1-h0, r1-r0)
+			}
+			for i, u := range want {
+				b, err := json.Marshal(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var stored bot.Inbound
+				if err := json.Unmarshal(b, &stored); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got[i], stored) {
+					t.Errorf("update %d handled as\n%+v\nwant as stored\n%+v", i, got[i], stored)
+				}
+			}
+			if got[1].Input.Text != "sai \ufffd\ufffd mã" {
+				t.Errorf("invalid UTF-8 reached the handler as %q", got[1].Input.Text)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,7 +37,11 @@ type Intake struct {
 
 type appendReq struct {
 	item storage.InboxItem
-	res  chan error
+	// in is the update as the worker gets it when handed over (take): the
+	// payload decoded again would be the same, at a cost (nil when not:
+	// invalid UTF-8 that the encoding replaced).
+	in  *bot.Inbound
+	res chan error
 }
 
 // ErrClosed is returned for updates offered after Close.
@@ -96,6 +101,11 @@ func (in *Intake) append(ctx context.Context, u bot.Inbound, owner string) error
 	r := &appendReq{res: make(chan error, 1), item: storage.InboxItem{
 		Key: u.Key.String(), Part: Partition(chat), Chat: chat, Owner: owner, Payload: payload, Created: in.now(),
 	}}
+	// encoding/json writes an invalid byte as the escape \ufffd (a real
+	// U+FFFD as itself): only then would the payload read back differ.
+	if !bytes.Contains(payload, []byte(`\ufffd`)) {
+		r.in = &u
+	}
 	select {
 	case in.reqs <- r:
 	case <-in.stop:
@@ -128,8 +138,10 @@ func (in *Intake) flush() {
 	defer close(in.done)
 	batch := make([]*appendReq, 0, maxBatch)
 	items := make([]storage.InboxItem, 0, maxBatch)
+	ins := make([]*bot.Inbound, 0, maxBatch)
 	for {
-		batch, items = batch[:0], items[:0]
+		clear(ins)
+		batch, items, ins = batch[:0], items[:0], ins[:0]
 		select {
 		case r := <-in.reqs:
 			batch = append(batch, r)
@@ -148,6 +160,7 @@ func (in *Intake) flush() {
 		}
 		for _, r := range batch {
 			items = append(items, r.item)
+			ins = append(ins, r.in)
 		}
 		by := ""
 		if in.worker != nil {
@@ -158,7 +171,7 @@ func (in *Intake) flush() {
 		cancel()
 		if err != nil {
 			in.log.Warn("inbox append failed; the updates are not acknowledged", "updates", len(batch), "err", err)
-		} else if in.worker != nil && in.worker.take(items) {
+		} else if in.worker != nil && in.worker.take(items, ins) {
 			// Appends are one at a time, so the worker is handed them in
 			// the order of their ids.
 			in.worker.Wake()

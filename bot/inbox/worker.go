@@ -83,8 +83,9 @@ type Worker struct {
 // queued is one read item waiting in its chat's queue.
 type queued struct {
 	it    storage.InboxItem
-	lease *partLease // nil for an item pinned to this process
-	at    time.Time  // queued to its chat (handed over or read)
+	in    *bot.Inbound // handed over decoded (take); nil: decode it.Payload
+	lease *partLease   // nil for an item pinned to this process
+	at    time.Time    // queued to its chat (handed over or read)
 }
 
 type chatQueue struct{ items []queued }
@@ -329,14 +330,14 @@ func (w *Worker) read(ctx context.Context) {
 			}
 			pl.inFlight++
 		}
-		w.queueLocked(it, pl)
+		w.queueLocked(it, nil, pl)
 		w.readN.Add(1)
 	}
 }
 
 // queueLocked puts it behind its chat's queued items, starting the chat's
 // runner when none is queued.
-func (w *Worker) queueLocked(it storage.InboxItem, pl *partLease) {
+func (w *Worker) queueLocked(it storage.InboxItem, in *bot.Inbound, pl *partLease) {
 	w.known[it.ID] = true
 	q := w.chats[it.Chat]
 	if q == nil {
@@ -345,11 +346,13 @@ func (w *Worker) queueLocked(it storage.InboxItem, pl *partLease) {
 		w.wg.Add(1)
 		go w.runChat(w.runCtx, it.Chat, q)
 	}
-	q.items = append(q.items, queued{it: it, lease: pl, at: time.Now()})
+	q.items = append(q.items, queued{it: it, in: in, lease: pl, at: time.Now()})
 }
 
 // take is the in-process handoff: the intake gives the worker the items
-// this process has just appended (with their ids and Prev), and the worker
+// this process has just appended (with their ids and Prev) and the updates
+// themselves (ins, in step; nil where the payload must be decoded), so
+// that a handed update is not decoded again; the worker
 // queues at once, without waiting for a read, each one it may handle — in
 // a partition it leases, or pinned to it — whose chat has nothing earlier
 // in the inbox that the worker does not hold already (Prev is 0, or read
@@ -358,10 +361,10 @@ func (w *Worker) queueLocked(it storage.InboxItem, pl *partLease) {
 // refused stays for a read, with whatever of its chat comes later. take
 // reports whether any item was refused that a read of this worker would
 // find.
-func (w *Worker) take(items []storage.InboxItem) (left bool) {
+func (w *Worker) take(items []storage.InboxItem, ins []*bot.Inbound) (left bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, it := range items {
+	for i, it := range items {
 		if it.ID == 0 || w.known[it.ID] {
 			continue // a duplicate of an update on its way; or read already
 		}
@@ -387,7 +390,11 @@ func (w *Worker) take(items []storage.InboxItem) (left bool) {
 		if pl != nil {
 			pl.inFlight++
 		}
-		w.queueLocked(it, pl)
+		var in *bot.Inbound
+		if i < len(ins) {
+			in = ins[i]
+		}
+		w.queueLocked(it, in, pl)
 		w.handed.Add(1)
 	}
 	return left
@@ -440,7 +447,9 @@ func (w *Worker) runChat(ctx context.Context, chat string, q *chatQueue) {
 // false means it stays in the inbox: the lease was lost or ctx ended.
 func (w *Worker) handle(ctx context.Context, e queued) bool {
 	var in bot.Inbound
-	if err := json.Unmarshal(e.it.Payload, &in); err != nil {
+	if e.in != nil {
+		in = *e.in // handed over by this process's intake: no need to decode
+	} else if err := json.Unmarshal(e.it.Payload, &in); err != nil {
 		w.log.Error("inbox: dropping an update that cannot be decoded", "key", e.it.Key, "err", err)
 		w.notify(e.it.Key, nil)
 		return true

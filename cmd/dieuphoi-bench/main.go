@@ -82,7 +82,7 @@ func main() {
 	flag.IntVar(&c.focal, "focal", -1, "of them, focal points entering an indicator (default chats/40, at most 296)")
 	flag.IntVar(&c.rate, "rate", 500, "updates per second of the fixed-rate run")
 	flag.IntVar(&c.rateSeconds, "rate-seconds", 20, "length of the fixed-rate run")
-	flag.BoolVar(&c.rateCold, "rate-cold", false, "fixed-rate run: offer every chat's first step before any next step (a burst of new chats, then only as fast as replies come)")
+	flag.BoolVar(&c.rateCold, "rate-cold", false, "fixed-rate run: open every chat at once, not -active of them (every chat's first step before any next step: a burst of new chats)")
 	flag.StringVar(&c.db, "db", firstEnv("BENCH_DATABASE_URL", "DIEUPHOI_TEST_DATABASE_URL"), "PostgreSQL admin URL (databases are created under it)")
 	flag.StringVar(&c.redis, "redis", firstEnv("BENCH_REDIS_URL", "DIEUPHOI_TEST_REDIS_URL"), "Redis URL")
 	flag.StringVar(&c.out, "out", "bench-results.md", "where to write the results table")
@@ -464,7 +464,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		}
 		wg.Wait()
 	} else {
-		pc := paced(ctx, users, rate, c.rateCold, c.stepTimeout, fail)
+		pc := paced(ctx, users, rate, c.active, c.rateCold, c.stepTimeout, fail)
 		r.notes = append(r.notes, pc.String())
 	}
 	elapsed := time.Since(t0)
@@ -549,64 +549,74 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 }
 
 // paced offers updates at rate per second, each to a chat whose previous
-// update was answered, until every user's script is done. A user whose
-// reply came goes next (a person answers what they see); a new chat starts
-// only when none is waiting to go on, so new conversations join at the
-// pace the rate leaves for them (about rate/MixMeanSteps a second) instead
-// of all at the start: once every user had been queued from the start, the
-// first second offered 500 invite links of new chats and then only as fast
-// as replies came back (a burst, then a closed loop of every user).
+// update was answered, until every user's script is done: the load shape
+// of the closed-loop run (at most active users mid-conversation, a new one
+// starting when one finishes, each step sent only after the reply to the
+// previous one) at a fixed rate. At each slot the chat whose reply came
+// first goes on, so the rate is spread over the open conversations (500/s
+// over 200 chats: a step every ~0.4 s in each) — as people who read and
+// answer — and a slot that finds every open chat waiting for its reply
+// offers nothing and is counted: the bot fell behind.
+//
+// It used to offer the next step of whichever chat was answered, else a new
+// chat: while the bot kept up, 500/s went to the few chats in flight
+// (rate × latency: about 5 at 10 ms), each answering its reply at once;
+// when it fell behind, new chats started at up to the full rate (all 500
+// of the quick run in its first 1.2 s), then a closed loop of them all.
 //
 // The k-th slot falls at k/rate after the start, whenever the offerer gets
 // the CPU: slots passed while it waited are offered at once, so a busy
 // machine does not lower the rate offered (a ticker drops the ticks its
-// reader misses). A slot that finds every chat waiting for a reply offers
-// nothing (only at the end, when the last conversations are finishing); it
-// is counted.
+// reader misses).
 //
-// cold keeps that shape: every chat's first step before any next step.
-func paced(ctx context.Context, users []*loadtest.User, rate int, cold bool, timeout time.Duration, fail func(error)) pacing {
-	fresh := make(chan *loadtest.User, len(users))
-	for _, u := range users {
-		fresh <- u
+// cold opens every chat at once (active = all): every chat's first step
+// before any next step, a burst of new chats.
+func paced(ctx context.Context, users []*loadtest.User, rate, active int, cold bool, timeout time.Duration, fail func(error)) pacing {
+	if active <= 0 || cold {
+		active = len(users)
 	}
-	back := make(chan *loadtest.User, len(users))
-	if cold {
-		back = fresh // one queue: the new chats, then those answered
+	ready := make(chan *loadtest.User, len(users)) // answered (or new), oldest first
+	fresh := users
+	open := func() {
+		if len(fresh) > 0 {
+			ready <- fresh[0]
+			fresh = fresh[1:]
+		}
 	}
+	for range min(active, len(users)) {
+		open()
+	}
+	finished := make(chan struct{}, len(users)) // a conversation ended: open the next
 	var inflight sync.WaitGroup
-	var left atomic.Int64
-	left.Store(int64(len(users)))
+	left := len(users)
 	deadline := time.After(timeout + 10*time.Minute)
 	var pc pacing
 	start := time.Now()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	for left.Load() > 0 {
+	for left > 0 {
 		select {
 		case <-ctx.Done():
 			return pc
 		case <-deadline:
 			fail(errors.New("fixed-rate run did not finish"))
 			return pc
+		case <-finished:
+			left--
+			open()
+			continue
 		case <-timer.C:
 		}
 		due := int(time.Since(start) * time.Duration(rate) / time.Second)
-		for ; pc.slots < due && left.Load() > 0; pc.slots++ {
+		for ; pc.slots < due; pc.slots++ {
 			var u *loadtest.User
 			select {
-			case u = <-back:
+			case u = <-ready:
 			default:
-				select {
-				case u = <-fresh:
-				default:
-					pc.idle++ // every chat is waiting for a reply: nothing to offer
-					continue
+				pc.idle++ // every open chat is waiting for a reply
+				if len(fresh) > 0 {
+					pc.behind++
 				}
-			}
-			if err := u.Offer(); err != nil {
-				fail(err)
-				left.Add(-1)
 				continue
 			}
 			pc.offered++
@@ -614,16 +624,21 @@ func paced(ctx context.Context, users []*loadtest.User, rate int, cold bool, tim
 				pc.steady = time.Since(start)
 				pc.steadyOffered = pc.offered
 			}
+			if err := u.Offer(); err != nil {
+				fail(err)
+				finished <- struct{}{}
+				continue
+			}
 			inflight.Go(func() {
 				if err := u.Await(ctx, timeout, 3); err != nil {
 					fail(err)
-					left.Add(-1)
+					finished <- struct{}{}
 					return
 				}
 				if u.Next < len(u.Steps) {
-					back <- u
+					ready <- u
 				} else {
-					left.Add(-1)
+					finished <- struct{}{}
 				}
 			})
 		}
@@ -635,9 +650,10 @@ func paced(ctx context.Context, users []*loadtest.User, rate int, cold bool, tim
 
 // pacing is what the fixed-rate run offered.
 type pacing struct {
-	slots, offered, idle int
-	// While new chats were left to start (no slot could find every chat
-	// waiting): the time and the updates offered.
+	slots, offered int
+	idle           int // slots that found every open chat waiting for its reply
+	behind         int // of them, while chats were left to open (not the last conversations finishing)
+	// While chats were left to open: the time and the updates offered.
 	steady        time.Duration
 	steadyOffered int
 }
@@ -647,8 +663,8 @@ func (p pacing) String() string {
 	if p.steady > 0 {
 		rate = float64(p.steadyOffered) / p.steady.Seconds()
 	}
-	return fmt.Sprintf("offered %d updates in %d slots (%d found every chat waiting for a reply); %.0f/s offered over the first %.1f s, while new chats were left",
-		p.offered, p.slots, p.idle, rate, p.steady.Seconds())
+	return fmt.Sprintf("offered %d updates in %d slots: %.0f/s over the first %.1f s (while chats were left to open), %d slots found every open chat waiting for its reply (bot behind), %d more at the end",
+		p.offered, p.slots, rate, p.steady.Seconds(), p.behind, p.idle-p.behind)
 }
 
 // checkReplies: every chat got the messages its script expects — one per
@@ -1182,18 +1198,22 @@ func (c *config) slots() chan struct{} {
 	return make(chan struct{}, max(n, 1))
 }
 
-// gcSummary sums the stop-the-world pauses of the collections the bot
-// printed with GODEBUG=gctrace=1 (BENCH_BOT_GODEBUG): "gc N @t s p%:
-// a+b+c ms clock, ..." where a and c are the pauses.
+// gcSummary sums the collections the bot printed with GODEBUG=gctrace=1
+// (BENCH_BOT_GODEBUG) during the run (after it started serving, a warm-up
+// included): "gc N @t s p%: a+b+c ms clock, … ms cpu, h0->h1->live MB, goal
+// MB goal, …" where a and c are the stop-the-world pauses, b the concurrent
+// mark (one of GOMAXPROCS Ps given to it, plus assists), p the share of
+// the CPU spent collecting since the process started.
 func gcSummary(logs string) string {
 	n := 0
-	var total, most float64
+	var total, most, mark, live, goal float64
+	share := ""
 	for _, line := range strings.Split(logs, "\n") {
 		if !strings.HasPrefix(line, "gc ") {
 			continue
 		}
-		_, rest, ok := strings.Cut(line, ": ")
-		clock, _, ok2 := strings.Cut(rest, " ms clock")
+		head, rest, ok := strings.Cut(line, ": ")
+		clock, rest, ok2 := strings.Cut(rest, " ms clock")
 		if !ok || !ok2 {
 			continue
 		}
@@ -1201,15 +1221,25 @@ func gcSummary(logs string) string {
 		if len(parts) != 3 {
 			continue
 		}
-		var a, c float64
+		var a, b, c float64
 		fmt.Sscan(parts[0], &a)
+		fmt.Sscan(parts[1], &b)
 		fmt.Sscan(parts[2], &c)
 		n++
 		total += a + c
+		mark += b
 		most = max(most, a+c)
+		if f := strings.Fields(head); len(f) >= 4 {
+			share = f[3]
+		}
+		if _, heap, ok := strings.Cut(rest, "cpu, "); ok {
+			var h0, h1, h2, g float64
+			fmt.Sscanf(strings.ReplaceAll(heap, "->", " "), "%f %f %f MB, %f MB goal", &h0, &h1, &h2, &g)
+			live, goal = max(live, h2), max(goal, g)
+		}
 	}
 	if n == 0 {
 		return ""
 	}
-	return fmt.Sprintf("GC: %d collections, stop-the-world %.1f ms in all, at most %.2f ms", n, total, most)
+	return fmt.Sprintf("GC: %d collections, stop-the-world %.1f ms in all (at most %.2f ms), concurrent mark %.0f ms in all, %s of the CPU since start, live heap up to %.0f MB (goal up to %.0f MB)", n, total, most, mark, share, live, goal)
 }
