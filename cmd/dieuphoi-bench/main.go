@@ -422,6 +422,8 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	pgBefore := pgStatements(ctx, c.db, dbURL)
 	cpuBefore, _ := loadtest.CPUSeconds(pid)
 	sharesBefore, _ := loadtest.ReadCPUShares(pid)
+	pollsBefore := api.Calls("getUpdates")
+	poolsBefore := metricValues(metricsAddr)
 	mallocsBefore, mallocSrc := mallocs(metricsAddr, debugAddr)
 	var prof chan error
 	profPath, profSec := filepath.Join(c.profile, "cpu-"+mode+".prof"), 20
@@ -493,6 +495,15 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	}
 
 	lat := api.Latencies()
+	if pools := metricValues(metricsAddr); pools != nil && poolsBefore != nil {
+		d := func(name string) float64 { return pools[name] - poolsBefore[name] }
+		r.notes = append(r.notes, fmt.Sprintf("connection pools: PostgreSQL %.3f waits per update (%.2f ms in all per update), Redis %.3f (%.2f ms)",
+			d("dieuphoi_db_pool_waits_total")/float64(max(total, 1)), 1000*d("dieuphoi_db_pool_wait_seconds_total")/float64(max(total, 1)),
+			d("dieuphoi_redis_pool_waits_total")/float64(max(total, 1)), 1000*d("dieuphoi_redis_pool_wait_seconds_total")/float64(max(total, 1))))
+	}
+	if mode == "poll" {
+		r.notes = append(r.notes, fmt.Sprintf("getUpdates calls per update: %.2f", float64(api.Calls("getUpdates")-pollsBefore)/float64(max(total, 1))))
+	}
 	if in := api.IntakeDelays(); len(in) > 0 {
 		what := "fetched by getUpdates"
 		if mode == "webhook" {
@@ -1032,6 +1043,32 @@ func mallocs(addr, debugAddr string) (uint64, string) {
 // stageMeans reads the bot's dieuphoi_update_stage_seconds histogram and
 // returns "stage mean" pairs in the order of an update's path: where an
 // update's time went.
+// metricValues reads the bot's counters without labels (pool waits), nil
+// when the bot has none.
+func metricValues(addr string) map[string]float64 {
+	cl := &http.Client{Timeout: 5 * time.Second}
+	resp, err := cl.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	vals := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, val, ok := strings.Cut(line, " ")
+		if !ok || !strings.HasPrefix(name, "dieuphoi_") || strings.Contains(name, "{") {
+			continue
+		}
+		var f float64
+		fmt.Sscan(val, &f)
+		vals[name] = f
+	}
+	if _, ok := vals["dieuphoi_db_pool_waits_total"]; !ok {
+		return nil
+	}
+	return vals
+}
+
 func stageMeans(addr string) string {
 	cl := &http.Client{Timeout: 5 * time.Second}
 	resp, err := cl.Get("http://" + addr + "/metrics")

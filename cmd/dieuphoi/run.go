@@ -450,6 +450,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerPoolMetrics(reg, st, sessions)
 	limits, ok := st.(storeLimits)
 	if !ok {
 		return errors.New("the database cannot keep the evidence quotas")
