@@ -454,14 +454,15 @@ func (w *Worker) handle(ctx context.Context, e queued) bool {
 		w.notify(e.it.Key, nil)
 		return true
 	}
-	log := w.log.With("update", e.it.Key, "chat", e.it.Chat)
+	// Built only when something is logged: most updates log nothing.
+	log := func() *slog.Logger { return w.log.With("update", e.it.Key, "chat", e.it.Chat) }
 	fails := 0
 	for attempt := 1; ; attempt++ {
 		if ctx.Err() != nil {
 			return false
 		}
 		if !w.waitLease(ctx, e) {
-			log.Info("inbox: partition lease lost; leaving the update to its next holder")
+			log().Info("inbox: partition lease lost; leaving the update to its next holder")
 			return false
 		}
 		w.sem <- struct{}{}
@@ -480,17 +481,17 @@ func (w *Worker) handle(ctx context.Context, e queued) bool {
 		case err == nil:
 			return true
 		case errors.Is(err, bot.ErrUnreachable):
-			log.Info("inbox: replies not delivered: the person cannot be reached there; update done", "err", err)
+			log().Info("inbox: replies not delivered: the person cannot be reached there; update done", "err", err)
 			return true
 		case errors.Is(err, bot.ErrNotSaved):
-			log.Warn("inbox: update not saved; will retry", "attempt", attempt, "err", err)
+			log().Warn("inbox: update not saved; will retry", "attempt", attempt, "err", err)
 		default:
 			fails++
 			if fails >= w.tries {
-				log.Error("inbox: dropping an update that keeps failing", "attempts", fails, "err", err)
+				log().Error("inbox: dropping an update that keeps failing", "attempts", fails, "err", err)
 				return true
 			}
-			log.Warn("inbox: update failed; will retry", "attempt", fails, "err", err)
+			log().Warn("inbox: update failed; will retry", "attempt", fails, "err", err)
 		}
 		if !bot.Sleep(ctx, bot.Backoff(100*time.Millisecond, 10*time.Second, attempt)) {
 			return false
