@@ -631,8 +631,9 @@ func paced(ctx context.Context, users []*loadtest.User, rate, active int, cold b
 				continue
 			}
 			pc.offered++
+			pc.last = time.Since(start)
 			if len(fresh) > 0 {
-				pc.steady = time.Since(start)
+				pc.steady = pc.last
 				pc.steadyOffered = pc.offered
 			}
 			if err := u.Offer(); err != nil {
@@ -667,15 +668,16 @@ type pacing struct {
 	// While chats were left to open: the time and the updates offered.
 	steady        time.Duration
 	steadyOffered int
+	last          time.Duration // the last offer
 }
 
 func (p pacing) String() string {
-	rate := 0.0
-	if p.steady > 0 {
-		rate = float64(p.steadyOffered) / p.steady.Seconds()
+	span := fmt.Sprintf("%.0f/s over the first %.1f s (while chats were left to open)", float64(p.steadyOffered)/max(p.steady.Seconds(), 1e-9), p.steady.Seconds())
+	if p.steady == 0 { // every chat open from the start (-rate-cold, -active 0)
+		span = fmt.Sprintf("%.0f/s up to the last offer at %.1f s", float64(p.offered)/max(p.last.Seconds(), 1e-9), p.last.Seconds())
 	}
-	return fmt.Sprintf("offered %d updates in %d slots: %.0f/s over the first %.1f s (while chats were left to open), %d slots found every open chat waiting for its reply (bot behind), %d more at the end",
-		p.offered, p.slots, rate, p.steady.Seconds(), p.behind, p.idle-p.behind)
+	return fmt.Sprintf("offered %d updates in %d slots: %s, %d slots found every open chat waiting for its reply (bot behind), %d more at the end",
+		p.offered, p.slots, span, p.behind, p.idle-p.behind)
 }
 
 // checkReplies: every chat got the messages its script expects — one per
