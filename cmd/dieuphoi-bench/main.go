@@ -664,7 +664,7 @@ func paced(ctx context.Context, users []*loadtest.User, rate, active int, cold b
 type pacing struct {
 	slots, offered int
 	idle           int // slots that found every open chat waiting for its reply
-	behind         int // of them, while chats were left to open (not the last conversations finishing)
+	behind         int // of them, while chats were left to open (the bot behind, not the last conversations finishing)
 	// While chats were left to open: the time and the updates offered.
 	steady        time.Duration
 	steadyOffered int
@@ -676,8 +676,8 @@ func (p pacing) String() string {
 	if p.steady == 0 { // every chat open from the start (-rate-cold, -active 0)
 		span = fmt.Sprintf("%.0f/s up to the last offer at %.1f s", float64(p.offered)/max(p.last.Seconds(), 1e-9), p.last.Seconds())
 	}
-	return fmt.Sprintf("offered %d updates in %d slots: %s, %d slots found every open chat waiting for its reply (bot behind), %d more at the end",
-		p.offered, p.slots, span, p.behind, p.idle-p.behind)
+	return fmt.Sprintf("offered %d updates in %d slots: %s; %d slots found every open chat waiting for its reply (the bot behind, or the last conversations finishing), %d of them while chats were left to open",
+		p.offered, p.slots, span, p.idle, p.behind)
 }
 
 // checkReplies: every chat got the messages its script expects — one per
