@@ -468,7 +468,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	if in.Group {
 		return d.handleGroup(ctx, in)
 	}
-	log := d.log.With("channel", in.Key.Channel, "chat", in.ChatID, "update", in.Key.UpdateID)
+	log := LogWith(d.log, slog.String("channel", string(in.Key.Channel)), slog.String("chat", in.ChatID), slog.String("update", in.Key.UpdateID))
 	key := in.Key.String()
 	// One round trip: already done? take the chat's lock (another process
 	// may hold it; one that finishes this update meanwhile makes it done),
@@ -580,7 +580,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		applied, err = d.store.Apply(ctx, in.Key, now, res.Effects)
 	}
 	sp.mark("apply")
-	log = log.With("state", sess.State, "next", res.Session.State)
+	log = LogWith(log, slog.String("state", sess.State), slog.String("next", res.Session.State))
 	if res.Refused != "" {
 		// Crafted callback data or a command this person may not use:
 		// refused by the flow, recorded here for the operators.

@@ -87,7 +87,7 @@ func main() {
 	flag.StringVar(&c.redis, "redis", firstEnv("BENCH_REDIS_URL", "DIEUPHOI_TEST_REDIS_URL"), "Redis URL")
 	flag.StringVar(&c.out, "out", "bench-results.md", "where to write the results table")
 	flag.StringVar(&modes, "modes", "poll,webhook,broadcast", "runs: delivery modes poll and webhook, and broadcast (1,000 messages by 1 and 3 processes against Telegram's limits)")
-	flag.StringVar(&c.profile, "profile", "", "write a CPU profile of the bot during each run (20 s, the fixed-rate run's first -rate-seconds at most) into this directory")
+	flag.StringVar(&c.profile, "profile", "", "write a CPU profile of the bot during each run (20 s, the fixed-rate run's first -rate-seconds at most) into this directory, and its allocation profiles before and after each max-throughput run (go tool pprof -sample_index=alloc_objects -base allocs-MODE-before.prof allocs-MODE-after.prof)")
 	flag.DurationVar(&c.stepTimeout, "step-timeout", 90*time.Second, "longest wait for one reply")
 	flag.DurationVar(&c.totalTimeout, "timeout", 30*time.Minute, "whole benchmark")
 	flag.BoolVar(&c.verbose, "v", false, "print every 429 of the broadcast runs")
@@ -368,7 +368,10 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		"DIEUPHOI_READ_EVIDENCE": "0",
 	}
 	if v := os.Getenv("BENCH_BOT_GODEBUG"); v != "" {
-		env["GODEBUG"] = v // e.g. gctrace=1: the run's collections are summed below
+		// e.g. gctrace=1: the run's collections are summed below;
+		// memprofilerate=1: every allocation in the -profile allocation
+		// profiles (slower; not for the table's figures).
+		env["GODEBUG"] = v
 	}
 	if mode == "webhook" {
 		opt.PushURLs = []string{"http://" + addr + "/telegram/webhook"}
@@ -431,6 +434,9 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		profPath, profSec = filepath.Join(c.profile, fmt.Sprintf("cpu-%s-%d.prof", mode, rate)), min(20, c.rateSeconds)
 	}
 	if c.profile != "" {
+		if rate == 0 {
+			saveProfile(metricsAddr, "allocs", filepath.Join(c.profile, "allocs-"+mode+"-before.prof"))
+		}
 		prof = make(chan error, 1)
 		go func() {
 			path := profPath
@@ -475,6 +481,9 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		r.notes = append(r.notes, sh.Since(sharesBefore))
 	}
 	mallocsAfter, _ := mallocs(metricsAddr, debugAddr)
+	if c.profile != "" && rate == 0 {
+		saveProfile(metricsAddr, "allocs", filepath.Join(c.profile, "allocs-"+mode+"-after.prof"))
+	}
 	rss, _ := loadtest.PeakRSS(pid)
 	redisAfter := usedMemory(ctx, rdb)
 	if pgAfter := pgStatements(ctx, c.db, dbURL); pgBefore != nil && pgAfter != nil {
@@ -523,6 +532,9 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	r.rssMB = float64(rss) / (1 << 20)
 	if redisBefore >= 0 && redisAfter >= 0 {
 		r.redisPerSess = float64(redisAfter-redisBefore) / float64(len(users))
+	}
+	if kinds := redisKeyKinds(ctx, rdb, prefix); kinds != "" {
+		r.notes = append(r.notes, "Redis keys left by kind (count × mean MEMORY USAGE): "+kinds)
 	}
 	if len(lat) != total {
 		r.notes = append(r.notes, fmt.Sprintf("%d latency samples for %d updates", len(lat), total))
@@ -993,6 +1005,54 @@ func usedMemory(ctx context.Context, rdb *goredis.Client) int64 {
 	return -1
 }
 
+// redisKeyKinds sums MEMORY USAGE of the run's own keys (under prefix) by
+// kind, the key's first segment after the prefix ("session", "done", …):
+// unlike used_memory, which others' traffic on a shared Redis moves, it is
+// what this run's bot keeps.
+func redisKeyKinds(ctx context.Context, rdb *goredis.Client, prefix string) string {
+	type kind struct{ n, bytes int64 }
+	kinds := map[string]*kind{}
+	var order []string
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var keys []string
+	flush := func() {
+		pipe := rdb.Pipeline()
+		cmds := make([]*goredis.IntCmd, len(keys))
+		for i, k := range keys {
+			cmds[i] = pipe.MemoryUsage(ctx, k, 0)
+		}
+		_, _ = pipe.Exec(ctx)
+		for i, k := range keys {
+			n, err := cmds[i].Result()
+			if err != nil {
+				continue
+			}
+			name, _, _ := strings.Cut(strings.TrimPrefix(k, prefix), ":")
+			kd := kinds[name]
+			if kd == nil {
+				kd = &kind{}
+				kinds[name] = kd
+				order = append(order, name)
+			}
+			kd.n++
+			kd.bytes += n
+		}
+		keys = keys[:0]
+	}
+	for i := 0; iter.Next(ctx) && i < 1_000_000; i++ {
+		if keys = append(keys, iter.Val()); len(keys) == 1000 {
+			flush()
+		}
+	}
+	flush()
+	var parts []string
+	for _, name := range order {
+		kd := kinds[name]
+		parts = append(parts, fmt.Sprintf("%s %d × %d B", name, kd.n, kd.bytes/kd.n))
+	}
+	return strings.Join(parts, ", ")
+}
+
 func cleanRedis(rdb *goredis.Client, prefix string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -1143,6 +1203,25 @@ func cpuProfile(debugAddr, path string, seconds int) error {
 	defer f.Close()
 	_, err = io.Copy(f, resp.Body)
 	return err
+}
+
+// saveProfile writes the bot's named pprof profile (e.g. "allocs") to
+// path; a failure only loses the profile.
+func saveProfile(addr, name, path string) {
+	_ = os.MkdirAll(filepath.Dir(path), 0o755)
+	cl := &http.Client{Timeout: 30 * time.Second}
+	resp, err := cl.Get(fmt.Sprintf("http://%s/debug/pprof/%s", addr, name))
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return
+	}
+	if f, err := os.Create(path); err == nil {
+		_, _ = io.Copy(f, resp.Body)
+		_ = f.Close()
+	}
 }
 
 // ---------------------------------------------------------------- output
