@@ -522,7 +522,8 @@ func (a *Adapter) processOnce(ctx context.Context, u tgbotapi.Update, answer boo
 }
 
 func (a *Adapter) answerCallback(ctx context.Context, updateID int, id string) {
-	_, err := a.request(ctx, "answerCallbackQuery", tgbotapi.Params{"callback_query_id": id}, 10*time.Second)
+	body := append(appendJSONString([]byte(`{"callback_query_id":`), id), '}')
+	err := a.post(ctx, "answerCallbackQuery", body, 10*time.Second)
 	if err == nil {
 		return
 	}

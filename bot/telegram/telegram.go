@@ -88,7 +88,9 @@ type Adapter struct {
 	log     *slog.Logger
 	token   string
 	apiBase string
-	replace *strings.Replacer
+	// methodURL is apiBase/bot<token>/, what a method's name completes.
+	methodURL string
+	replace   *strings.Replacer
 
 	pollTimeout   time.Duration
 	webhookURL    string
@@ -154,6 +156,7 @@ func New(ctx context.Context, c Config) (*Adapter, error) {
 	if a.maxAttempts <= 0 {
 		a.maxAttempts = 5
 	}
+	a.methodURL = a.apiBase + "/bot" + c.Token + "/"
 	a.replace = strings.NewReplacer(c.Token, "<redacted>", url.PathEscape(c.Token), "<redacted>")
 
 	ctx, cancel := context.WithTimeout(ctx, a.callTimeout)
