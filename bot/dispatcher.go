@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -603,10 +602,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	// a replay sends the same ones, and Sent counts messages.
 	replies := joinReplies(in.Key.Channel, res.Replies, keyboardUp(sess, in.Input))
 	saved = savedSession{Session: res.Session, Update: key, Replies: replies}
-	raw, err := json.Marshal(saved)
-	if err != nil {
-		return fmt.Errorf("encode session: %w", err)
-	}
+	raw := encodeSession(saved)
 	counted := d.countReplies(ctx, in, len(saved.Replies))
 	if err := lease.Save(ctx, raw); err != nil {
 		log.Error("save session", "err", err)
@@ -730,10 +726,8 @@ func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.
 		if err != nil {
 			if i > s.Sent {
 				s.Sent = i
-				if raw, merr := json.Marshal(s); merr == nil {
-					if perr := lease.Save(ctx, raw); perr != nil {
-						d.log.Warn("record sent replies", "err", perr)
-					}
+				if perr := lease.Save(ctx, encodeSession(s)); perr != nil {
+					d.log.Warn("record sent replies", "err", perr)
 				}
 			}
 			return err
@@ -764,11 +758,8 @@ func (d *Dispatcher) countReplies(ctx context.Context, in Inbound, n int) func()
 
 // decodeSession reads what the session store held for chat.
 func (d *Dispatcher) decodeSession(chat string, raw []byte) savedSession {
-	var s savedSession
-	if len(raw) == 0 {
-		return s
-	}
-	if err := json.Unmarshal(raw, &s); err != nil {
+	s, err := decodeSavedSession(raw)
+	if err != nil {
 		// A session we cannot read is a fresh start, not an outage.
 		d.log.Warn("discarding unreadable session", "chat", chat, "err", err)
 		return savedSession{}
@@ -991,10 +982,7 @@ func (d *Dispatcher) handleGroup(ctx context.Context, in Inbound) error {
 	if saved.Session.State != groupNoted {
 		// Marked before sending: a crash in between loses the note rather
 		// than repeating it.
-		raw, err := json.Marshal(savedSession{Session: flows.Session{State: groupNoted}, Update: in.Key.String()})
-		if err != nil {
-			return fmt.Errorf("encode session: %w", err)
-		}
+		raw := encodeSession(savedSession{Session: flows.Session{State: groupNoted}, Update: in.Key.String()})
 		if err := lease.Save(ctx, raw); err != nil {
 			d.metrics.storeErr.WithLabelValues("sessions").Inc()
 			return fmt.Errorf("%w: save session: %v", ErrNotSaved, err)
