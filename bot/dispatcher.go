@@ -412,8 +412,9 @@ func (d *Dispatcher) sender(ch domain.Channel) (Sender, error) {
 func (d *Dispatcher) Handle(ctx context.Context, in Inbound) error {
 	start := time.Now()
 	ch := string(in.Key.Channel)
-	d.metrics.seen(in.ChatKey(), start)
-	if ok, notify := d.flood.allow(in.ChatKey(), start); !ok {
+	chat := in.ChatKey()
+	d.metrics.seen(chat, start)
+	if ok, notify := d.flood.allow(chat, start); !ok {
 		d.metrics.updates.WithLabelValues(ch, "flood").Inc()
 		d.metrics.flood.WithLabelValues(ch).Inc()
 		if notify {
@@ -426,7 +427,7 @@ func (d *Dispatcher) Handle(ctx context.Context, in Inbound) error {
 	}
 	var err error
 	var outcome string
-	d.order.do(in.ChatKey(), func() { outcome, err = d.handle(ctx, in) })
+	d.order.do(chat, func() { outcome, err = d.handle(ctx, in) })
 	switch {
 	case errors.Is(err, ErrNotSaved):
 		outcome = "not_saved"
@@ -468,7 +469,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		return d.handleGroup(ctx, in)
 	}
 	log := LogWith(d.log, slog.String("channel", string(in.Key.Channel)), slog.String("chat", in.ChatID), slog.String("update", in.Key.UpdateID))
-	key := in.Key.String()
+	key, chat := in.Key.String(), in.ChatKey()
 	// One round trip: already done? take the chat's lock (another process
 	// may hold it; one that finishes this update meanwhile makes it done),
 	// and read the session.
@@ -478,7 +479,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	// instead of two.
 	ident := make(chan identityResult, 1)
 	go func() { ident <- d.identity(ctx, in) }()
-	turn, err := d.sessions.Begin(ctx, in.ChatKey(), key)
+	turn, err := d.sessions.Begin(ctx, chat, key)
 	sp.mark("begin")
 	if err != nil {
 		// Sessions hold nothing confirmed: tell the user to retry rather
@@ -495,7 +496,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	lease := turn.Lease
 	defer lease.Release()
 
-	saved := d.decodeSession(in.ChatKey(), turn.Session)
+	saved := d.decodeSession(chat, turn.Session)
 	if saved.Update == key {
 		// The session was saved for this very update but the process died
 		// before marking it done: its step must not run again on the
@@ -635,7 +636,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		// as soon as the reply says so.
 		invite := d.reloadForSubstitutes(ctx, res.Effects, log)
 		if notices := res.Notices; len(notices) > 0 || invite != nil {
-			d.later(ctx, in.ChatKey(), func(ctx context.Context) {
+			d.later(ctx, chat, func(ctx context.Context) {
 				d.notify(ctx, notices, log)
 				if invite != nil {
 					invite(ctx)

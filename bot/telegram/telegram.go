@@ -40,7 +40,7 @@ const DefaultAPIBase = "https://api.telegram.org"
 type Config struct {
 	Token      string
 	APIBase    string       // default DefaultAPIBase; the library endpoint is APIBase+"/bot%s/%s"
-	HTTPClient *http.Client // default: a client without a global timeout (each call sets its own)
+	HTTPClient *http.Client // default: NewHTTPClient()
 	Handler    Handler
 	Log        *slog.Logger
 	// PollTimeout is the getUpdates long-poll timeout, default 25s.
@@ -141,7 +141,7 @@ func New(ctx context.Context, c Config) (*Adapter, error) {
 		sendRetries:   3,
 	}
 	if a.client == nil {
-		a.client = &http.Client{}
+		a.client = NewHTTPClient()
 	}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -168,6 +168,17 @@ func New(ctx context.Context, c Config) (*Adapter, error) {
 	a.api = api
 	a.log.Info("telegram bot ready", "bot", api.Self.UserName)
 	return a, nil
+}
+
+// NewHTTPClient returns the client for the Bot API: no global timeout
+// (each call sets its own), and enough idle connections kept per host for
+// the replies going out at once — the default transport keeps 2, so under
+// concurrency almost every message would dial (and, against the real API,
+// shake hands for TLS) anew. The worker runs up to 512 updates at once.
+func NewHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tr.IdleConnTimeout = 512, 512, 90*time.Second
+	return &http.Client{Transport: tr}
 }
 
 func validSecret(s string) error {

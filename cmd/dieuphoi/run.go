@@ -564,12 +564,10 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	schedSenders := map[domain.Channel]bot.Sender{}
 	botName := ""
 	if s.TelegramToken != "" {
-		// Replies to many chats go out at once: keep enough connections to
-		// the Bot API alive instead of dialling for almost every message.
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tr.IdleConnTimeout = 200, 100, 90*time.Second
+		// Replies to many chats go out at once: telegram.NewHTTPClient
+		// keeps enough connections to the Bot API alive.
 		tg, err := telegram.New(runCtx, telegram.Config{
-			Token: s.TelegramToken, APIBase: s.TelegramAPI, Handler: intake, Log: log, HTTPClient: &http.Client{Transport: tr},
+			Token: s.TelegramToken, APIBase: s.TelegramAPI, Handler: intake, Log: log, HTTPClient: telegram.NewHTTPClient(),
 			WebhookURL: s.WebhookURL, WebhookSecret: s.WebhookSecret,
 			OnFlood: func(until time.Time) {
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
