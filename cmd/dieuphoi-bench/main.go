@@ -552,7 +552,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	}
 	time.Sleep(500 * time.Millisecond) // late duplicates would arrive now
 	r.problems = append(r.problems, checkReplies(users)...)
-	r.notes = append(r.notes, messagesPerUpdate(users, total))
+	r.notes = append(r.notes, messagesPerUpdate(users, total), apiCallsPerUpdate(api, total))
 	r.problems = append(r.problems, checkDB(ctx, dbURL, people, rate == 0)...)
 	if e, _ := proc.ErrorLines(); e > 0 {
 		r.problems = append(r.problems, fmt.Sprintf("%d ERROR log lines", e))
@@ -712,6 +712,18 @@ func checkReplies(users []*loadtest.User) []string {
 		problems = append(problems, fmt.Sprintf("%d 'please try again' replies", busy))
 	}
 	return problems
+}
+
+// apiCallsPerUpdate is the Bot API requests the bot made per update, by
+// method (the start-up's getMe and webhook calls included; few).
+func apiCallsPerUpdate(api *loadtest.Server, updates int) string {
+	var parts []string
+	for _, m := range []string{"getUpdates", "sendMessage", "answerCallbackQuery", "sendDocument", "getFile"} {
+		if n := api.Calls(m); n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.2f", m, float64(n)/float64(max(updates, 1))))
+		}
+	}
+	return "Bot API calls per update: " + strings.Join(parts, ", ")
 }
 
 // messagesPerUpdate is the messages the bot sent the users (sendMessage;
