@@ -530,11 +530,16 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		r.notes = append(r.notes, "allocations from "+mallocSrc)
 	}
 	r.rssMB = float64(rss) / (1 << 20)
-	if redisBefore >= 0 && redisAfter >= 0 {
-		r.redisPerSess = float64(redisAfter-redisBefore) / float64(len(users))
-	}
-	if kinds := redisKeyKinds(ctx, rdb, prefix); kinds != "" {
+	// Redis B/session is what the run's own keys hold (MEMORY USAGE), per
+	// user; used_memory's growth also counts the connections' buffers and,
+	// on a shared server, others' work, so it is only noted.
+	if kinds, total := redisKeyKinds(ctx, rdb, prefix); kinds != "" {
+		r.redisPerSess = float64(total) / float64(len(users))
 		r.notes = append(r.notes, "Redis keys left by kind (count × mean MEMORY USAGE): "+kinds)
+	}
+	if redisBefore >= 0 && redisAfter >= 0 {
+		r.notes = append(r.notes, fmt.Sprintf("Redis used_memory grew %.0f B per user (connections' buffers and a shared server's other work included)",
+			float64(redisAfter-redisBefore)/float64(len(users))))
 	}
 	if len(lat) != total {
 		r.notes = append(r.notes, fmt.Sprintf("%d latency samples for %d updates", len(lat), total))
@@ -1021,7 +1026,7 @@ func usedMemory(ctx context.Context, rdb *goredis.Client) int64 {
 // kind, the key's first segment after the prefix ("session", "done", …):
 // unlike used_memory, which others' traffic on a shared Redis moves, it is
 // what this run's bot keeps.
-func redisKeyKinds(ctx context.Context, rdb *goredis.Client, prefix string) string {
+func redisKeyKinds(ctx context.Context, rdb *goredis.Client, prefix string) (string, int64) {
 	type kind struct{ n, bytes int64 }
 	kinds := map[string]*kind{}
 	var order []string
@@ -1058,11 +1063,13 @@ func redisKeyKinds(ctx context.Context, rdb *goredis.Client, prefix string) stri
 	}
 	flush()
 	var parts []string
+	var total int64
 	for _, name := range order {
 		kd := kinds[name]
 		parts = append(parts, fmt.Sprintf("%s %d × %d B", name, kd.n, kd.bytes/kd.n))
+		total += kd.bytes
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, ", "), total
 }
 
 func cleanRedis(rdb *goredis.Client, prefix string) {
