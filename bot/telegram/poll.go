@@ -514,7 +514,9 @@ func (a *Adapter) processOnce(ctx context.Context, u tgbotapi.Update, answer boo
 		a.log.Info("user has blocked the bot; update acknowledged", "update", u.UpdateID, "chat", in.ChatID)
 		return nil
 	}
-	if err == nil {
+	if err == nil && a.log.Enabled(ctx, slog.LevelDebug) {
+		// Checked first: the arguments would be boxed (allocated) even
+		// when the line is not written.
 		a.log.Debug("update handled", "update", u.UpdateID, "chat", in.ChatID, "kind", in.Input.Kind,
 			"took", time.Since(start))
 	}
