@@ -13,11 +13,11 @@ import (
 
 // A saved session is written in a compact binary form read and written
 // for every update: each string as its length (a varint) and its bytes,
-// numbers as varints, the reply flags as one byte, in a fixed order. It is
-// about half the size of the JSON it replaces, with no field names, no
-// escaping and no zero time ("0001-01-01T00:00:00Z"), and decoding costs
-// one copy of the bytes instead of a reflection walk (the strings are
-// slices of that copy). The first byte tells the forms apart: JSON (the
+// numbers as varints, the reply flags as one byte, in a fixed order: no
+// field names, no escaping, no zero time ("0001-01-01T00:00:00Z"), so the
+// card session is 744 bytes instead of 945 (most of what is left is the
+// reply's text), and decoding costs one copy of the bytes instead of a
+// reflection walk (the strings are slices of that copy). The first byte tells the forms apart: JSON (the
 // sessions stored before) starts with '{' and is still read.
 //
 // Adding a field to flows.Session, flows.Reply, flows.Button, flows.File
