@@ -90,7 +90,6 @@ type Adapter struct {
 	apiBase string
 	// methodURL is apiBase/bot<token>/, what a method's name completes.
 	methodURL string
-	hotURLs   map[string]string // methodURL+method for hotMethods
 	replace   *strings.Replacer
 
 	pollTimeout   time.Duration
@@ -158,10 +157,6 @@ func New(ctx context.Context, c Config) (*Adapter, error) {
 		a.maxAttempts = 5
 	}
 	a.methodURL = a.apiBase + "/bot" + c.Token + "/"
-	a.hotURLs = map[string]string{}
-	for _, m := range hotMethods {
-		a.hotURLs[m] = a.methodURL + m
-	}
 	a.replace = strings.NewReplacer(c.Token, "<redacted>", url.PathEscape(c.Token), "<redacted>")
 
 	ctx, cancel := context.WithTimeout(ctx, a.callTimeout)
