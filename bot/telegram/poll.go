@@ -524,8 +524,7 @@ func (a *Adapter) processOnce(ctx context.Context, u tgbotapi.Update, answer boo
 }
 
 func (a *Adapter) answerCallback(ctx context.Context, updateID int, id string) {
-	body := append(appendJSONString([]byte(`{"callback_query_id":`), id), '}')
-	err := a.post(ctx, "answerCallbackQuery", body, 10*time.Second)
+	_, err := a.request(ctx, "answerCallbackQuery", tgbotapi.Params{"callback_query_id": id}, 10*time.Second)
 	if err == nil {
 		return
 	}

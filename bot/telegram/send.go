@@ -66,11 +66,11 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 		}
 		parts := splitText(r.Text, MaxMessageLen)
 		for j, part := range parts {
-			m := ""
+			p := tgbotapi.Params{"chat_id": chatID, "text": part}
 			if j == len(parts)-1 {
-				m = markup
+				p["reply_markup"] = markup
 			}
-			if err := a.sendMessage(ctx, chat, part, m); err != nil {
+			if err := a.sendMessage(ctx, chat, p); err != nil {
 				return err
 			}
 		}
@@ -78,18 +78,13 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 	return nil
 }
 
-// sendMessage sends one text (at most MaxMessageLen) with the keyboard's
-// JSON (markup, "" for none).
-func (a *Adapter) sendMessage(ctx context.Context, chat int64, text, markup string) error {
-	// Not from a pool: the transport may still hold a request's body
-	// when a failed call returns.
-	body := sendMessageBody(make([]byte, 0, len(text)+len(markup)+64), chat, text, markup)
+func (a *Adapter) sendMessage(ctx context.Context, chat int64, p tgbotapi.Params) error {
 	for attempt := 0; ; attempt++ {
 		done, err := a.admitSend(ctx, "sendMessage", chat)
 		if err != nil {
 			return err
 		}
-		err = a.post(ctx, "sendMessage", body, a.callTimeout)
+		_, err = a.request(ctx, "sendMessage", p, a.callTimeout)
 		done()
 		if err == nil {
 			return nil
@@ -233,32 +228,10 @@ type inlineButton struct {
 	URL          string `json:"url,omitempty"`
 }
 
-// The keyboards that do not depend on the reply, rendered once.
-var (
-	contactMarkup = mustJSON(tgbotapi.ReplyKeyboardMarkup{
-		Keyboard:        [][]tgbotapi.KeyboardButton{{tgbotapi.NewKeyboardButtonContact(contactButtonLabel)}},
-		ResizeKeyboard:  true,
-		OneTimeKeyboard: true,
-	})
-	removeMarkup = mustJSON(tgbotapi.NewRemoveKeyboard(false))
-)
-
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
-// inlineKeyboard is an inline keyboard's reply_markup.
-type inlineKeyboard struct {
-	Rows [][]inlineButton `json:"inline_keyboard"`
-}
-
 // replyMarkup renders a reply's keyboard as the reply_markup JSON. A
 // reply's Link is a URL button on its own row, after the others.
 func replyMarkup(r flows.Reply) (string, error) {
+	var v any
 	switch {
 	case len(r.Buttons) > 0 || r.Link != nil:
 		rows := make([][]inlineButton, 0, len(r.Buttons)+1)
@@ -281,13 +254,18 @@ func replyMarkup(r flows.Reply) (string, error) {
 			}
 			rows = append(rows, []inlineButton{{Text: l.Label, URL: l.URL}})
 		}
-		b, err := json.Marshal(inlineKeyboard{rows})
-		return string(b), err
+		v = map[string]any{"inline_keyboard": rows}
 	case r.AskContact:
-		return contactMarkup, nil
+		v = tgbotapi.ReplyKeyboardMarkup{
+			Keyboard:        [][]tgbotapi.KeyboardButton{{tgbotapi.NewKeyboardButtonContact(contactButtonLabel)}},
+			ResizeKeyboard:  true,
+			OneTimeKeyboard: true,
+		}
 	default:
-		return removeMarkup, nil
+		v = tgbotapi.NewRemoveKeyboard(false)
 	}
+	b, err := json.Marshal(v)
+	return string(b), err
 }
 
 // publicURL reports whether Telegram accepts u on a URL button: http(s)

@@ -88,9 +88,7 @@ type Adapter struct {
 	log     *slog.Logger
 	token   string
 	apiBase string
-	// methodURL is apiBase/bot<token>/, what a method's name completes.
-	methodURL string
-	replace   *strings.Replacer
+	replace *strings.Replacer
 
 	pollTimeout   time.Duration
 	webhookURL    string
@@ -156,7 +154,6 @@ func New(ctx context.Context, c Config) (*Adapter, error) {
 	if a.maxAttempts <= 0 {
 		a.maxAttempts = 5
 	}
-	a.methodURL = a.apiBase + "/bot" + c.Token + "/"
 	a.replace = strings.NewReplacer(c.Token, "<redacted>", url.PathEscape(c.Token), "<redacted>")
 
 	ctx, cancel := context.WithTimeout(ctx, a.callTimeout)
