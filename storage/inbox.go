@@ -21,6 +21,21 @@ type InboxItem struct {
 	// already holds that earlier item: nothing of the chat lies unread
 	// before it (bot/inbox).
 	Prev int64
+	// Channel and User name the sender's account, given to an append.
+	Channel, User string
+	// Facts is set by an append (and read back with the item): the person
+	// the sender's account was linked to in the append's snapshot and that
+	// person's version (FactsVersion); V is -1 when unknown.
+	Facts FactsVersion
+}
+
+// FactsVersion is a person's version (table fact_versions, migration
+// 0020): it grows in the transaction of every change to what the flows
+// read about them — their row, their chat links, their answers, their
+// unreachable marks. Person is "" for an account linked to nobody.
+type FactsVersion struct {
+	Person string `json:"p,omitempty"`
+	V      int64  `json:"v"`
 }
 
 // InboxLease is who holds one inbox partition.

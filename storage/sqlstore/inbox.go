@@ -63,17 +63,25 @@ func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
 		owners := make([]string, len(items))
 		payloads := make([]string, len(items))
 		created := make([]int64, len(items))
+		channels := make([]string, len(items))
+		users := make([]string, len(items))
 		for i, it := range items {
 			keys[i], itemParts[i], itemChats[i], owners[i] = it.Key, int32(it.Part), it.Chat, it.Owner
 			payloads[i], created[i] = string(it.Payload), ms(it.Created)
+			channels[i], users[i] = it.Channel, it.User
 		}
-		// unnest keeps the order of the arrays: ids are taken in it. The
-		// partition narrows the look-up to the index inbox_part.
-		a.InsertSQL = `WITH ins AS (INSERT INTO inbox (key, part, chat, owner, payload, created_at)
-			SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-			ON CONFLICT (key) DO NOTHING RETURNING id, key, part, chat)
-			SELECT ins.id, ins.key, COALESCE((SELECT MAX(i.id) FROM inbox i WHERE i.part = ins.part AND i.chat = ins.chat), 0) FROM ins`
-		a.InsertArgs = []any{keys, itemParts, itemChats, owners, payloads, created}
+		// unnest keeps the order of the arrays: ids are taken in it (the
+		// look-ups are scalar subqueries, not joins that could reorder
+		// rows). The partition narrows the look-up to the index inbox_part.
+		a.InsertSQL = `WITH ins AS (INSERT INTO inbox (key, part, chat, owner, payload, created_at, facts_person, facts_v)
+			SELECT u.key, u.part, u.chat, u.owner, u.payload, u.created_at,
+				COALESCE((SELECT i.person_id FROM identities i WHERE i.channel = u.ch AND i.user_id = u.uid), ''),
+				` + factsVersionSQL("u.ch", "u.uid") + `
+			FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[])
+				AS u (key, part, chat, owner, payload, created_at, ch, uid)
+			ON CONFLICT (key) DO NOTHING RETURNING id, key, part, chat, facts_person, facts_v)
+			SELECT ins.id, ins.key, COALESCE((SELECT MAX(i.id) FROM inbox i WHERE i.part = ins.part AND i.chat = ins.chat), 0), ins.facts_person, ins.facts_v FROM ins`
+		a.InsertArgs = []any{keys, itemParts, itemChats, owners, payloads, created, channels, users}
 		return a
 	}
 	var b strings.Builder
@@ -88,18 +96,28 @@ func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
 	b.WriteString(`) GROUP BY chat`)
 	a.PrevSQL = b.String()
 	b.Reset()
-	b.WriteString(`INSERT INTO inbox (key, part, chat, owner, payload, created_at) VALUES `)
+	b.WriteString(`INSERT INTO inbox (key, part, chat, owner, payload, created_at, facts_person, facts_v) VALUES `)
 	for i, it := range items {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		n := len(a.InsertArgs)
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
-		a.InsertArgs = append(a.InsertArgs, it.Key, it.Part, it.Chat, it.Owner, string(it.Payload), ms(it.Created))
+		ch, uid := fmt.Sprintf("$%d", n+7), fmt.Sprintf("$%d", n+8)
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, COALESCE((SELECT i.person_id FROM identities i WHERE i.channel = %s AND i.user_id = %s), ''), %s)",
+			n+1, n+2, n+3, n+4, n+5, n+6, ch, uid, factsVersionSQL(ch, uid))
+		a.InsertArgs = append(a.InsertArgs, it.Key, it.Part, it.Chat, it.Owner, string(it.Payload), ms(it.Created), it.Channel, it.User)
 	}
-	b.WriteString(` ON CONFLICT (key) DO NOTHING RETURNING id, key, 0`)
+	b.WriteString(` ON CONFLICT (key) DO NOTHING RETURNING id, key, 0, facts_person, facts_v`)
 	a.InsertSQL = b.String()
 	return a
+}
+
+// factsVersionSQL is the version (migration 0020) of the person the
+// account (channel, user) is linked to: 0 when they never changed since the
+// migration, -1 when the account is linked to nobody.
+func factsVersionSQL(channel, user string) string {
+	return `COALESCE((SELECT COALESCE(fv.v, 0) FROM identities i LEFT JOIN fact_versions fv ON fv.person_id = i.person_id
+					WHERE i.channel = ` + channel + ` AND i.user_id = ` + user + `), -1)`
 }
 
 // LinkInbox sets the ID of each new item (0 for a key already there) and
@@ -136,6 +154,7 @@ func (q *Queries) AppendInbox(ctx context.Context, by string, items []storage.In
 	prev := make(map[string]int64, len(items))
 	ids := make(map[string]int64, len(items))
 	before := make(map[string]int64, len(items)) // key → its chat's latest earlier item (PostgreSQL)
+	facts := make(map[string]storage.FactsVersion, len(items))
 	err := q.Tx(ctx, func(db DB) error {
 		if q.postgres() {
 			if _, err := db.Exec(ctx, InboxLock, by); err != nil {
@@ -161,11 +180,13 @@ func (q *Queries) AppendInbox(ctx context.Context, by string, items []storage.In
 		return scanRows(db, ctx, plan.InsertSQL, plan.InsertArgs, func(r Rows) error {
 			var id, was int64
 			var key string
-			if err := r.Scan(&id, &key, &was); err != nil {
+			var fv storage.FactsVersion
+			if err := r.Scan(&id, &key, &was, &fv.Person, &fv.V); err != nil {
 				return err
 			}
 			ids[key] = id
 			before[key] = was
+			facts[key] = fv
 			return nil
 		})
 	})
@@ -173,7 +194,20 @@ func (q *Queries) AppendInbox(ctx context.Context, by string, items []storage.In
 		return 0, fmt.Errorf("append %d updates to the inbox: %w", len(items), err)
 	}
 	PrevFromRows(items, prev, before)
+	SetFacts(items, facts)
 	return LinkInbox(items, prev, ids), nil
+}
+
+// SetFacts gives each item the facts version its insert read (key →
+// version); -1 for an item not inserted.
+func SetFacts(items []storage.InboxItem, facts map[string]storage.FactsVersion) {
+	for i := range items {
+		fv, ok := facts[items[i].Key]
+		if !ok {
+			fv = storage.FactsVersion{V: -1}
+		}
+		items[i].Facts = fv
+	}
 }
 
 // PrevFromRows adds to prev the latest earlier item of each chat that the
@@ -205,7 +239,7 @@ func scanRows(db DB, ctx context.Context, q string, args []any, row func(Rows) e
 // lease's fence), those pinned to it, and those pinned to a process no
 // longer alive in a partition it leases.
 func (q *Queries) ReadInbox(ctx context.Context, holder string, after int64, now time.Time, limit int) ([]storage.InboxItem, error) {
-	rows, err := q.DB.Query(ctx, `SELECT i.id, i.key, i.part, i.chat, i.owner, i.payload, i.created_at, COALESCE(l.fence, 0)
+	rows, err := q.DB.Query(ctx, `SELECT i.id, i.key, i.part, i.chat, i.owner, i.payload, i.created_at, COALESCE(l.fence, 0), i.facts_person, i.facts_v
 		FROM inbox i LEFT JOIN inbox_leases l ON l.part = i.part AND l.holder = $1 AND l.expires_at > $2
 		WHERE i.id > $3 AND (i.owner = $1 OR (l.part IS NOT NULL AND (i.owner = ''
 			OR NOT EXISTS (SELECT 1 FROM inbox_workers w WHERE w.holder = i.owner AND w.expires_at > $2))))
@@ -219,7 +253,7 @@ func (q *Queries) ReadInbox(ctx context.Context, holder string, after int64, now
 		var it storage.InboxItem
 		var payload string
 		var created int64
-		if err := rows.Scan(&it.ID, &it.Key, &it.Part, &it.Chat, &it.Owner, &payload, &created, &it.Fence); err != nil {
+		if err := rows.Scan(&it.ID, &it.Key, &it.Part, &it.Chat, &it.Owner, &payload, &created, &it.Fence, &it.Facts.Person, &it.Facts.V); err != nil {
 			return nil, fmt.Errorf("read the inbox: %w", err)
 		}
 		if it.Owner == holder {
