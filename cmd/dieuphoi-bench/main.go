@@ -931,6 +931,8 @@ func pgStatements(ctx context.Context, admin, dbURL string) map[string]float64 {
 			out["inbox read"] += float64(calls)
 		case strings.HasPrefix(q, "DELETE FROM inbox "):
 			out["inbox delete"] += float64(calls)
+		case strings.HasPrefix(q, "WITH q (n, channel, user_id, cand)"):
+			out["facts"] += float64(calls) // who the chats are (sqlstore.IdentityStates)
 		}
 	}
 	if rows.Err() != nil {
@@ -943,8 +945,8 @@ func pgStatements(ctx context.Context, admin, dbURL string) map[string]float64 {
 // pgStatements.
 func pgPerUpdate(before, after map[string]float64, updates int) string {
 	per := func(k string) float64 { return (after[k] - before[k]) / float64(max(updates, 1)) }
-	return fmt.Sprintf("PostgreSQL per update: %.2f statements, %.2f ms (inbox: append %.2f, read %.2f, delete %.2f)",
-		per("all"), per("all ms"), per("inbox append"), per("inbox read"), per("inbox delete"))
+	return fmt.Sprintf("PostgreSQL per update: %.2f statements, %.2f ms (inbox: append %.2f, read %.2f, delete %.2f; facts %.2f)",
+		per("all"), per("all ms"), per("inbox append"), per("inbox read"), per("inbox delete"), per("facts"))
 }
 
 func createDB(ctx context.Context, admin string) (string, func(), error) {
