@@ -10,21 +10,22 @@ import (
 // cached with the chat's session and checked by version instead of read
 // from the database on every update.
 //
-// Invalidation: a person's version (storage.FactsVersion, table
-// fact_versions, migration 0020) is bumped by database triggers in the
-// transaction of every change to those rows, whoever makes it (this or
-// another process, the console, the scheduler, an import). The inbox append
-// that stores an update reads, in its own snapshot, the person the sender's
-// account is linked to and that version (Inbound.FactsAt). The cache is used
-// only when it was read at that very person and version: every change
-// committed before the update was stored — and so before its sender could
-// have sent it after seeing the change — is seen. A change committed after
-// the update was stored and before it is handled was concurrent with it
-// and is seen by the next one. The cache is read in one snapshot with its
-// version (sqlstore.IdentityStates), dropped when a step has effects or
-// tasks (they may change these rows after the next update was stored), and
-// not used for an update naming someone (link, code, number) or from an
-// account that was linked to nobody.
+// Invalidation: a person's facts version (storage.FactsVersion) changes in
+// the transaction of every change to those rows, whoever makes it (this or
+// another process, the console, the scheduler, an import): on PostgreSQL it
+// is read from the rows themselves (their xmin, the newest answer's id), on
+// SQLite a counter bumped by triggers (migration 0020), so no writer can
+// forget it. The inbox append that stores an update reads, in its own
+// snapshot, the person the sender's account is linked to and that version
+// (Inbound.FactsAt). The cache is used only when it was read at that very
+// person and version: every change committed before the update was stored —
+// and so before its sender could have sent it after seeing the change — is
+// seen. A change committed after the update was stored and before it is
+// handled was concurrent with it and is seen by the next one. The cache is
+// read in one snapshot with its version (sqlstore.IdentityStates), dropped
+// when a step has effects or tasks (they may change these rows after the
+// next update was stored), and not used for an update naming someone (link,
+// code, number) or from an account that was linked to nobody.
 //
 // The person's row is not stored in the session (its tokens are secrets):
 // only a digest, compared with this process's people list, whose row is
@@ -40,7 +41,7 @@ type cachedFacts struct {
 // factsCache is what to cache with the session after a step that read
 // id (a hit or a read at a known version) about person p.
 func (d *Dispatcher) factsCache(in Inbound, id identityResult, p *domain.Person) *cachedFacts {
-	if id.err != nil || id.version.Person == "" || id.who == nil || id.state == nil || p == nil ||
+	if id.err != nil || id.version.Person == "" || id.version.V == "" || id.who == nil || id.state == nil || p == nil ||
 		p.ID != id.version.Person || id.who.ID != p.ID || id.id.PersonID != p.ID ||
 		id.id.Channel != in.Key.Channel || id.id.UserID != in.UserID {
 		return nil
@@ -51,7 +52,7 @@ func (d *Dispatcher) factsCache(in Inbound, id identityResult, p *domain.Person)
 // cachedIdentity fills id from c when c is current for in (see above) and
 // reports whether it did.
 func (d *Dispatcher) cachedIdentity(in Inbound, c *cachedFacts, id *identityResult) bool {
-	if c == nil || c.Version.Person == "" || c.Version != in.FactsAt || c.Event != d.eventID() ||
+	if c == nil || c.Version.Person == "" || c.Version.V == "" || c.Version != in.FactsAt || c.Event != d.eventID() ||
 		c.Identity.Channel != in.Key.Channel || c.Identity.UserID != in.UserID || c.Identity.PersonID != c.Version.Person {
 		return false
 	}

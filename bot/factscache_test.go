@@ -220,6 +220,17 @@ func TestCachedFactsSeeOtherChangesAtTheNextUpdate(t *testing.T) {
 			r.send(t, card)
 			r.wantCache(t, "card after", 4, 3)
 
+			// Their language set to English elsewhere (another chat of
+			// theirs; the chat keeps its own): read again, once.
+			if _, err := r.other.Apply(ctx, domain.UpdateKey{Channel: domain.Zalo, UpdateID: "lang-1"}, clock,
+				[]domain.Effect{domain.SetLanguage{PersonID: "DB001", Lang: domain.English}}); err != nil {
+				t.Fatal(err)
+			}
+			r.send(t, card)
+			r.wantCache(t, "card after the language changed elsewhere", 4, 4)
+			r.send(t, card)
+			r.wantCache(t, "card after that", 5, 4)
+
 			// The person's name corrected in another process's import.
 			people := storagetest.People()
 			for i := range people {
@@ -231,7 +242,7 @@ func TestCachedFactsSeeOtherChangesAtTheNextUpdate(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.send(t, card)
-			r.wantCache(t, "after the rename", 4, 4)
+			r.wantCache(t, "after the rename", 5, 5)
 			// The flows' person is this process's list's row, mended by the read.
 			if p, _ := r.d.Directory().Person("DB001"); p.FullName != "Nguyễn Văn Ân" {
 				t.Fatalf("the person the flows see after the rename: %+v", p)
@@ -245,7 +256,7 @@ func TestCachedFactsSeeOtherChangesAtTheNextUpdate(t *testing.T) {
 			if got := r.send(t, card); strings.Contains(got, status("st_attend")) || strings.Contains(got, "Ân") {
 				t.Fatalf("an unlinked chat still sees the person's card: %q", got)
 			}
-			if h, m := r.cache(t); h != 4 || m != 4 {
+			if h, m := r.cache(t); h != 5 || m != 5 {
 				t.Fatalf("an unlinked chat used the cache: hits %d misses %d", h, m)
 			}
 		})

@@ -25,17 +25,17 @@ type InboxItem struct {
 	Channel, User string
 	// Facts is set by an append (and read back with the item): the person
 	// the sender's account was linked to in the append's snapshot and that
-	// person's version (FactsVersion); V is -1 when unknown.
+	// person's facts version (FactsVersion).
 	Facts FactsVersion
 }
 
-// FactsVersion is a person's version (table fact_versions, migration
-// 0020): it grows in the transaction of every change to what the flows
-// read about them — their row, their chat links, their answers, their
-// unreachable marks. Person is "" for an account linked to nobody.
+// FactsVersion names the state of what the flows read about a person —
+// their row, their chat links, their answers, their unreachable marks: V
+// changes whenever those rows change (migration 0020; "" when unknown).
+// Person is "" for an account linked to nobody.
 type FactsVersion struct {
 	Person string `json:"p,omitempty"`
-	V      int64  `json:"v"`
+	V      string `json:"v,omitempty"`
 }
 
 // InboxLease is who holds one inbox partition.

@@ -75,8 +75,7 @@ func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
 		// rows). The partition narrows the look-up to the index inbox_part.
 		a.InsertSQL = `WITH ins AS (INSERT INTO inbox (key, part, chat, owner, payload, created_at, facts_person, facts_v)
 			SELECT u.key, u.part, u.chat, u.owner, u.payload, u.created_at,
-				COALESCE((SELECT i.person_id FROM identities i WHERE i.channel = u.ch AND i.user_id = u.uid), ''),
-				` + factsVersionSQL("u.ch", "u.uid") + `
+				` + q.factsOfAccountSQL("u.ch", "u.uid") + `
 			FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[])
 				AS u (key, part, chat, owner, payload, created_at, ch, uid)
 			ON CONFLICT (key) DO NOTHING RETURNING id, key, part, chat, facts_person, facts_v)
@@ -103,8 +102,7 @@ func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
 		}
 		n := len(a.InsertArgs)
 		ch, uid := fmt.Sprintf("$%d", n+7), fmt.Sprintf("$%d", n+8)
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, COALESCE((SELECT i.person_id FROM identities i WHERE i.channel = %s AND i.user_id = %s), ''), %s)",
-			n+1, n+2, n+3, n+4, n+5, n+6, ch, uid, factsVersionSQL(ch, uid))
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, %s)", n+1, n+2, n+3, n+4, n+5, n+6, q.factsOfAccountSQL(ch, uid))
 		a.InsertArgs = append(a.InsertArgs, it.Key, it.Part, it.Chat, it.Owner, string(it.Payload), ms(it.Created), it.Channel, it.User)
 	}
 	b.WriteString(` ON CONFLICT (key) DO NOTHING RETURNING id, key, 0, facts_person, facts_v`)
@@ -112,12 +110,30 @@ func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
 	return a
 }
 
-// factsVersionSQL is the version (migration 0020) of the person the
-// account (channel, user) is linked to: 0 when they never changed since the
-// migration, -1 when the account is linked to nobody.
-func factsVersionSQL(channel, user string) string {
-	return `COALESCE((SELECT COALESCE(fv.v, 0) FROM identities i LEFT JOIN fact_versions fv ON fv.person_id = i.person_id
-					WHERE i.channel = ` + channel + ` AND i.user_id = ` + user + `), -1)`
+// factsVersionSQL is, as SQL text, the facts version (storage.FactsVersion)
+// of the person the identities row i links to: it changes with every
+// change of the link, of the person's row (language included), of their
+// answers and of their unreachable marks. PostgreSQL reads it from the rows
+// themselves: the link's and the person's row versions (xmin: every change
+// of a row writes a new one, by a new transaction), the newest answer's id
+// (answers are only ever inserted, and the newest id is the answer read)
+// and whether a mark exists (what is cached). SQLite keeps a counter per
+// person bumped by triggers in the same transaction (fact_versions,
+// migration 0020).
+func (q *Queries) factsVersionSQL(i string) string {
+	if q.postgres() {
+		return `(` + i + `.xmin::text || ':' || COALESCE((SELECT p2.xmin::text FROM people p2 WHERE p2.id = ` + i + `.person_id), '-') || ':' ||
+			COALESCE((SELECT MAX(r2.id) FROM rsvps r2 WHERE r2.person_id = ` + i + `.person_id), 0)::text || ':' ||
+			CASE WHEN EXISTS (SELECT 1 FROM unreachable u2 WHERE u2.person_id = ` + i + `.person_id) THEN 'u' ELSE 'r' END)`
+	}
+	return `CAST(COALESCE((SELECT fv.v FROM fact_versions fv WHERE fv.person_id = ` + i + `.person_id), 0) AS TEXT)`
+}
+
+// factsOfAccountSQL is the person the account (channel, user) is linked to
+// and their facts version, two SQL expressions (” when linked to nobody).
+func (q *Queries) factsOfAccountSQL(channel, user string) string {
+	return `COALESCE((SELECT i.person_id FROM identities i WHERE i.channel = ` + channel + ` AND i.user_id = ` + user + `), ''),
+				COALESCE((SELECT ` + q.factsVersionSQL("i") + ` FROM identities i WHERE i.channel = ` + channel + ` AND i.user_id = ` + user + `), '')`
 }
 
 // LinkInbox sets the ID of each new item (0 for a key already there) and
@@ -199,14 +215,10 @@ func (q *Queries) AppendInbox(ctx context.Context, by string, items []storage.In
 }
 
 // SetFacts gives each item the facts version its insert read (key →
-// version); -1 for an item not inserted.
+// version); none for an item not inserted.
 func SetFacts(items []storage.InboxItem, facts map[string]storage.FactsVersion) {
 	for i := range items {
-		fv, ok := facts[items[i].Key]
-		if !ok {
-			fv = storage.FactsVersion{V: -1}
-		}
-		items[i].Facts = fv
+		items[i].Facts = facts[items[i].Key]
 	}
 }
 

@@ -4,7 +4,8 @@
 -- of a person is bumped by these triggers in the transaction of every change
 -- to those rows, whoever makes it (a bot process, the console, the scheduler,
 -- an import): no code path can forget it. A change of a chat link bumps both
--- the old and the new person. (Same as the PostgreSQL migration.)
+-- the old and the new person. (PostgreSQL reads its rows' versions instead,
+-- xmin, and needs no writes: see sqlstore.factsVersionSQL.)
 CREATE TABLE fact_versions (
     person_id TEXT PRIMARY KEY,
     v         INTEGER NOT NULL
@@ -68,4 +69,4 @@ END;
 -- worker handling the update uses the session's cached facts only when they
 -- carry that same person and version (bot.Dispatcher.facts).
 ALTER TABLE inbox ADD COLUMN facts_person TEXT NOT NULL DEFAULT '';
-ALTER TABLE inbox ADD COLUMN facts_v INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE inbox ADD COLUMN facts_v TEXT NOT NULL DEFAULT '';
