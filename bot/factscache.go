@@ -1,7 +1,10 @@
 package bot
 
 import (
+	"strings"
+
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/storage"
 )
 
@@ -90,4 +93,22 @@ func personDigest(p domain.Person) uint64 {
 		add(string(r), 1)
 	}
 	return h
+}
+
+// CachesFacts reports whether in may use the facts cached with its chat's
+// session: not in a group, nor when it names someone (an invite link, a
+// shared number; a typed code is told apart by the people list only, at
+// handling). The inbox reads the sender's person and version only for
+// these.
+func (in Inbound) CachesFacts() bool {
+	if in.Group {
+		return false
+	}
+	switch in.Input.Kind {
+	case flows.InContact:
+		return false
+	case flows.InCommand:
+		return in.Input.Command != "start" || strings.TrimSpace(in.Input.Text) == ""
+	}
+	return true
 }

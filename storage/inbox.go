@@ -1,6 +1,9 @@
 package storage
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // InboxItem is one update in the inbox (bot/inbox): stored before the
 // platform is told it arrived, deleted once handled.
@@ -36,6 +39,16 @@ type InboxItem struct {
 type FactsVersion struct {
 	Person string `json:"p,omitempty"`
 	V      string `json:"v,omitempty"`
+}
+
+// ParseFactsVersion reads "person/version" as the inbox stores it; the
+// version never holds a '/', a person id may.
+func ParseFactsVersion(s string) FactsVersion {
+	i := strings.LastIndexByte(s, '/')
+	if i < 0 {
+		return FactsVersion{}
+	}
+	return FactsVersion{Person: s[:i], V: s[i+1:]}
 }
 
 // InboxLease is who holds one inbox partition.

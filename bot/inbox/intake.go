@@ -100,8 +100,10 @@ func (in *Intake) append(ctx context.Context, u bot.Inbound, owner string) error
 	chat := u.ChatKey()
 	r := &appendReq{res: make(chan error, 1), item: storage.InboxItem{
 		Key: u.Key.String(), Part: Partition(chat), Chat: chat, Owner: owner, Payload: payload, Created: in.now(),
-		Channel: string(u.Key.Channel), User: u.UserID,
 	}}
+	if u.CachesFacts() {
+		r.item.Channel, r.item.User = string(u.Key.Channel), u.UserID
+	}
 	// encoding/json writes an invalid byte as the escape \ufffd (a real
 	// U+FFFD as itself): only then would the payload read back differ.
 	if !bytes.Contains(payload, []byte(`\ufffd`)) {

@@ -82,9 +82,9 @@ func (s *Store) AppendInbox(ctx context.Context, by string, items []storage.Inbo
 		}
 		var key string
 		var id, was int64
-		var fv storage.FactsVersion
-		if _, err := pgx.ForEachRow(rows, []any{&id, &key, &was, &fv.Person, &fv.V}, func() error {
-			ids[key], before[key], facts[key] = id, was, fv
+		var fv string
+		if _, err := pgx.ForEachRow(rows, []any{&id, &key, &was, &fv}, func() error {
+			ids[key], before[key], facts[key] = id, was, storage.ParseFactsVersion(fv)
 			return nil
 		}); err != nil {
 			return err

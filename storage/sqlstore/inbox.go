@@ -73,13 +73,13 @@ func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
 		// unnest keeps the order of the arrays: ids are taken in it (the
 		// look-ups are scalar subqueries, not joins that could reorder
 		// rows). The partition narrows the look-up to the index inbox_part.
-		a.InsertSQL = `WITH ins AS (INSERT INTO inbox (key, part, chat, owner, payload, created_at, facts_person, facts_v)
+		a.InsertSQL = `WITH ins AS (INSERT INTO inbox (key, part, chat, owner, payload, created_at, facts)
 			SELECT u.key, u.part, u.chat, u.owner, u.payload, u.created_at,
 				` + q.factsOfAccountSQL("u.ch", "u.uid") + `
 			FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[])
 				AS u (key, part, chat, owner, payload, created_at, ch, uid)
-			ON CONFLICT (key) DO NOTHING RETURNING id, key, part, chat, facts_person, facts_v)
-			SELECT ins.id, ins.key, COALESCE((SELECT MAX(i.id) FROM inbox i WHERE i.part = ins.part AND i.chat = ins.chat), 0), ins.facts_person, ins.facts_v FROM ins`
+			ON CONFLICT (key) DO NOTHING RETURNING id, key, part, chat, facts)
+			SELECT ins.id, ins.key, COALESCE((SELECT MAX(i.id) FROM inbox i WHERE i.part = ins.part AND i.chat = ins.chat), 0), ins.facts FROM ins`
 		a.InsertArgs = []any{keys, itemParts, itemChats, owners, payloads, created, channels, users}
 		return a
 	}
@@ -95,7 +95,7 @@ func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
 	b.WriteString(`) GROUP BY chat`)
 	a.PrevSQL = b.String()
 	b.Reset()
-	b.WriteString(`INSERT INTO inbox (key, part, chat, owner, payload, created_at, facts_person, facts_v) VALUES `)
+	b.WriteString(`INSERT INTO inbox (key, part, chat, owner, payload, created_at, facts) VALUES `)
 	for i, it := range items {
 		if i > 0 {
 			b.WriteString(", ")
@@ -105,7 +105,7 @@ func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
 		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, %s)", n+1, n+2, n+3, n+4, n+5, n+6, q.factsOfAccountSQL(ch, uid))
 		a.InsertArgs = append(a.InsertArgs, it.Key, it.Part, it.Chat, it.Owner, string(it.Payload), ms(it.Created), it.Channel, it.User)
 	}
-	b.WriteString(` ON CONFLICT (key) DO NOTHING RETURNING id, key, 0, facts_person, facts_v`)
+	b.WriteString(` ON CONFLICT (key) DO NOTHING RETURNING id, key, 0, facts`)
 	a.InsertSQL = b.String()
 	return a
 }
@@ -130,10 +130,10 @@ func (q *Queries) factsVersionSQL(i string) string {
 }
 
 // factsOfAccountSQL is the person the account (channel, user) is linked to
-// and their facts version, two SQL expressions (” when linked to nobody).
+// and their facts version, "person/version" (” when linked to nobody; one
+// look-up of the link, storage.ParseFactsVersion).
 func (q *Queries) factsOfAccountSQL(channel, user string) string {
-	return `COALESCE((SELECT i.person_id FROM identities i WHERE i.channel = ` + channel + ` AND i.user_id = ` + user + `), ''),
-				COALESCE((SELECT ` + q.factsVersionSQL("i") + ` FROM identities i WHERE i.channel = ` + channel + ` AND i.user_id = ` + user + `), '')`
+	return `COALESCE((SELECT i.person_id || '/' || ` + q.factsVersionSQL("i") + ` FROM identities i WHERE i.channel = ` + channel + ` AND i.user_id = ` + user + `), '')`
 }
 
 // LinkInbox sets the ID of each new item (0 for a key already there) and
@@ -196,13 +196,13 @@ func (q *Queries) AppendInbox(ctx context.Context, by string, items []storage.In
 		return scanRows(db, ctx, plan.InsertSQL, plan.InsertArgs, func(r Rows) error {
 			var id, was int64
 			var key string
-			var fv storage.FactsVersion
-			if err := r.Scan(&id, &key, &was, &fv.Person, &fv.V); err != nil {
+			var fv string
+			if err := r.Scan(&id, &key, &was, &fv); err != nil {
 				return err
 			}
 			ids[key] = id
 			before[key] = was
-			facts[key] = fv
+			facts[key] = storage.ParseFactsVersion(fv)
 			return nil
 		})
 	})
@@ -251,7 +251,7 @@ func scanRows(db DB, ctx context.Context, q string, args []any, row func(Rows) e
 // lease's fence), those pinned to it, and those pinned to a process no
 // longer alive in a partition it leases.
 func (q *Queries) ReadInbox(ctx context.Context, holder string, after int64, now time.Time, limit int) ([]storage.InboxItem, error) {
-	rows, err := q.DB.Query(ctx, `SELECT i.id, i.key, i.part, i.chat, i.owner, i.payload, i.created_at, COALESCE(l.fence, 0), i.facts_person, i.facts_v
+	rows, err := q.DB.Query(ctx, `SELECT i.id, i.key, i.part, i.chat, i.owner, i.payload, i.created_at, COALESCE(l.fence, 0), i.facts
 		FROM inbox i LEFT JOIN inbox_leases l ON l.part = i.part AND l.holder = $1 AND l.expires_at > $2
 		WHERE i.id > $3 AND (i.owner = $1 OR (l.part IS NOT NULL AND (i.owner = ''
 			OR NOT EXISTS (SELECT 1 FROM inbox_workers w WHERE w.holder = i.owner AND w.expires_at > $2))))
@@ -263,15 +263,15 @@ func (q *Queries) ReadInbox(ctx context.Context, holder string, after int64, now
 	var out []storage.InboxItem
 	for rows.Next() {
 		var it storage.InboxItem
-		var payload string
+		var payload, facts string
 		var created int64
-		if err := rows.Scan(&it.ID, &it.Key, &it.Part, &it.Chat, &it.Owner, &payload, &created, &it.Fence, &it.Facts.Person, &it.Facts.V); err != nil {
+		if err := rows.Scan(&it.ID, &it.Key, &it.Part, &it.Chat, &it.Owner, &payload, &created, &it.Fence, &facts); err != nil {
 			return nil, fmt.Errorf("read the inbox: %w", err)
 		}
 		if it.Owner == holder {
 			it.Fence = 0
 		}
-		it.Payload, it.Created = []byte(payload), fromMS(created)
+		it.Payload, it.Created, it.Facts = []byte(payload), fromMS(created), storage.ParseFactsVersion(facts)
 		out = append(out, it)
 	}
 	if err := rows.Err(); err != nil {

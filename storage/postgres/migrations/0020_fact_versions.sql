@@ -8,5 +8,4 @@
 -- The append of an update to the inbox stores, in its own snapshot, the
 -- person the sender's account is linked to and that version; the worker
 -- uses the session's cached facts only when they carry the same.
-ALTER TABLE inbox ADD COLUMN facts_person TEXT NOT NULL DEFAULT '';
-ALTER TABLE inbox ADD COLUMN facts_v TEXT NOT NULL DEFAULT '';
+ALTER TABLE inbox ADD COLUMN facts TEXT NOT NULL DEFAULT ''; -- "person/version"

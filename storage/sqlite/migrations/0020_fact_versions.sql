@@ -68,5 +68,4 @@ END;
 -- person the sender's account is linked to and that person's version: the
 -- worker handling the update uses the session's cached facts only when they
 -- carry that same person and version (bot.Dispatcher.facts).
-ALTER TABLE inbox ADD COLUMN facts_person TEXT NOT NULL DEFAULT '';
-ALTER TABLE inbox ADD COLUMN facts_v TEXT NOT NULL DEFAULT '';
+ALTER TABLE inbox ADD COLUMN facts TEXT NOT NULL DEFAULT ''; -- "person/version"
