@@ -53,6 +53,11 @@ type Inbound struct {
 	// Source is where the update came from, for the code-guessing
 	// throttle: the client's address on the web chat; "" means UserID.
 	Source string
+	// FactsAt is set by the inbox worker, not stored with the update: the
+	// person the sender's account was linked to when the update was
+	// stored, and that person's version. The session's cached facts stand
+	// in for the database only when they carry the same (factsCache).
+	FactsAt storage.FactsVersion `json:"-"`
 }
 
 // ChatKey names a conversation across channels.
@@ -477,8 +482,16 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	// Who the chat is does not depend on the session: read it from the
 	// database while the session store answers, one round trip's wait
 	// instead of two.
+	//
+	// An update that names nobody new (no invite link, code or number), from
+	// an account that was linked when it was stored, may find what it needs
+	// cached with the session (factsCache): the read waits for the session.
+	cand := flows.Candidate(in.Input, d.dir.Load())
+	mayCache := cand == "" && in.FactsAt.Person != ""
 	ident := make(chan identityResult, 1)
-	go func() { ident <- d.identity(ctx, in) }()
+	if !mayCache {
+		go func() { ident <- d.identity(ctx, in, cand) }()
+	}
 	turn, err := d.sessions.Begin(ctx, chat, key)
 	sp.mark("begin")
 	if err != nil {
@@ -512,7 +525,16 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		return nil
 	}
 	sess := saved.Session
-	id := <-ident
+	var id identityResult
+	switch {
+	case !mayCache:
+		id = <-ident
+	case d.cachedIdentity(in, saved.Facts, &id):
+		d.metrics.factsCache.WithLabelValues("hit").Inc()
+	default:
+		d.metrics.factsCache.WithLabelValues("miss").Inc()
+		id = d.identity(ctx, in, cand)
+	}
 	facts, unreachable, err := d.facts(ctx, in, sess, &id)
 	if err != nil {
 		log.Error("load facts", "err", err)
@@ -569,6 +591,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		// again on fresh facts, so the flow tells the user what is stored
 		// now instead of answering for a change that was not stored.
 		log.Info("effects stale: stepping again on fresh facts", "try", try)
+		id = identityResult{} // read again below: not to be cached
 		if facts, unreachable, err = d.facts(ctx, in, sess, nil); err != nil {
 			log.Error("load facts", "err", err)
 			d.metrics.storeErr.WithLabelValues("database").Inc()
@@ -603,6 +626,11 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	// a replay sends the same ones, and Sent counts messages.
 	replies := joinReplies(in.Key.Channel, res.Replies, keyboardUp(sess, in.Input))
 	saved = savedSession{Session: res.Session, Update: key, Replies: replies}
+	if len(res.Effects) == 0 && len(res.Tasks) == 0 {
+		// A step that changed something may have changed these facts:
+		// the next update reads them again.
+		saved.Facts = d.factsCache(in, id, facts.Person)
+	}
 	raw := encodeSession(saved)
 	counted := d.countReplies(ctx, in, len(saved.Replies))
 	if err := lease.Save(ctx, raw); err != nil {
@@ -702,6 +730,9 @@ type savedSession struct {
 	Update  string        `json:"u,omitempty"`
 	Replies []flows.Reply `json:"r,omitempty"`
 	Sent    int           `json:"n,omitempty"`
+	// Facts is who the chat is, cached (factsCache); nil when the last
+	// step changed something or the chat is linked to nobody.
+	Facts *cachedFacts `json:"f,omitempty"`
 }
 
 // sendTracked sends the replies not yet delivered, one at a time. When one
@@ -776,7 +807,7 @@ func (d *Dispatcher) decodeSession(chat string, raw []byte) savedSession {
 // an unreachable mark.
 func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre *identityResult) (f flows.Facts, unreachable bool, err error) {
 	if pre == nil {
-		r := d.identity(ctx, in)
+		r := d.identity(ctx, in, flows.Candidate(in.Input, d.dir.Load()))
 		pre = &r
 	}
 	id, err := pre.id, pre.err
@@ -902,21 +933,27 @@ type identityResult struct {
 	who   *domain.Person
 	state *storage.PersonState
 	err   error
+	// version is the version of the linked person these were read at
+	// (Person "" when unknown: nothing to cache).
+	version storage.FactsVersion
 }
 
 // identity reads who in's sender is and, from a store that can, in the
-// same query, the person the update is about (flows.Candidate, else the
-// linked person) and their state.
-func (d *Dispatcher) identity(ctx context.Context, in Inbound) identityResult {
+// same query, the person the update is about (cand, else the linked
+// person) and their state.
+func (d *Dispatcher) identity(ctx context.Context, in Inbound, cand string) identityResult {
 	if s, ok := d.store.(chatFactsReader); ok {
 		cf, err := s.ChatFacts(ctx, storage.ChatLookup{Channel: in.Key.Channel, UserID: in.UserID,
-			Candidate: flows.Candidate(in.Input, d.dir.Load())})
+			Candidate: cand})
 		if err != nil {
 			return identityResult{err: err}
 		}
 		r := identityResult{id: cf.Identity, err: cf.Err}
 		if cf.Found {
 			r.who, r.state = &cf.Person, &cf.State
+		}
+		if cf.Err == nil && cf.Found && cand == "" {
+			r.version = cf.Version
 		}
 		return r
 	}

@@ -16,6 +16,10 @@ type Metrics struct {
 	sent     *prometheus.CounterVec
 	storeErr *prometheus.CounterVec
 	flood    *prometheus.CounterVec
+	// factsCache counts updates that could use the session's cached facts
+	// (an account linked when the update was stored, naming nobody new):
+	// hit, or miss (read from the database).
+	factsCache *prometheus.CounterVec
 
 	mu     sync.Mutex
 	active map[string]time.Time
@@ -48,9 +52,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		flood: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dieuphoi_flood_dropped_total", Help: "Updates dropped because a chat sent too many too fast.",
 		}, []string{"channel"}),
+		factsCache: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dieuphoi_facts_cache_total", Help: "Updates of a linked chat naming nobody new, by whether the facts cached with the session were current (hit) or read from the database (miss).",
+		}, []string{"result"}),
 		active: map[string]time.Time{},
 	}
-	reg.MustRegister(m.updates, m.latency, m.stage, m.sent, m.storeErr, m.flood,
+	reg.MustRegister(m.updates, m.latency, m.stage, m.sent, m.storeErr, m.flood, m.factsCache,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "dieuphoi_active_sessions", Help: "Chats that wrote to this process in the last 30 minutes.",
 		}, m.activeCount))

@@ -111,7 +111,13 @@ func encodeSession(s savedSession) []byte {
 			b = appendStr(b, r.Link.URL)
 		}
 	}
-	return b
+	// The cached facts (factsCache) are a nested record read once per
+	// update; they go as their JSON, "" for none.
+	var facts []byte
+	if s.Facts != nil {
+		facts, _ = json.Marshal(s.Facts) // plain data: cannot fail
+	}
+	return appendStr(b, string(facts))
 }
 
 func appendStr(b []byte, s string) []byte {
@@ -188,6 +194,12 @@ func decodeSavedSession(raw []byte) (savedSession, error) {
 			if flags&replyLink != 0 {
 				r.Link = &flows.LinkButton{Label: d.str(), URL: d.str()}
 			}
+		}
+	}
+	if facts := d.str(); facts != "" && !d.bad {
+		s.Facts = new(cachedFacts)
+		if err := json.Unmarshal([]byte(facts), s.Facts); err != nil {
+			return savedSession{}, errBadSession
 		}
 	}
 	if d.bad || d.i != len(d.s) {

@@ -20,6 +20,8 @@ func fill(v reflect.Value, name string, n *int) {
 		v.SetString(name + "#" + string(rune('a'+*n%26)))
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		v.SetInt(int64(*n))
+	case reflect.Uint, reflect.Uint64, reflect.Uint32:
+		v.SetUint(uint64(*n))
 	case reflect.Bool:
 		v.SetBool(true)
 	case reflect.Pointer:

@@ -68,8 +68,23 @@ func identifyAttempt(in Inbound) *attempt {
 	return &attempt{source: "src:" + string(in.Key.Channel) + ":" + src, code: "code:" + code}
 }
 
+// batchLimiter is a Limiter that counts or hits several keys in one round
+// trip (storage/redis: MGET, a pipeline).
+type batchLimiter interface {
+	Counts(ctx context.Context, keys ...string) ([]int64, error)
+	Hits(ctx context.Context, keys []string, windows []time.Duration) ([]int64, error)
+}
+
 // guessBlocked reports whether a's source or code is over its limit.
 func (d *Dispatcher) guessBlocked(ctx context.Context, a *attempt, log *slog.Logger) bool {
+	if b, ok := d.limiter.(batchLimiter); ok {
+		n, err := b.Counts(ctx, "guess:"+a.source, "guess:"+a.code)
+		if err != nil {
+			log.Warn("guess throttle", "err", err)
+			return false // an outage of the counters does not lock people out
+		}
+		return n[0] >= GuessPerSource || n[1] >= GuessPerCode
+	}
 	for _, c := range []struct {
 		key   string
 		limit int64
@@ -91,15 +106,35 @@ func (d *Dispatcher) guessBlocked(ctx context.Context, a *attempt, log *slog.Log
 // (at most one alert per guessAlertSpan) and it is audited.
 func (d *Dispatcher) recordAttempt(ctx context.Context, a *attempt, linked bool, log *slog.Logger) {
 	var reached []string
+	var pre []int64 // the source's and the code's counts, when hit together
+	if b, ok := d.limiter.(batchLimiter); ok && !linked {
+		var err error
+		if pre, err = b.Hits(ctx, []string{"guess:" + a.source, "guess:" + a.code}, []time.Duration{GuessSourceSpan, GuessCodeSpan}); err != nil {
+			log.Warn("guess throttle", "err", err)
+			return
+		}
+	}
 	if !linked {
-		n, err := d.limiter.Hit(ctx, "guess:"+a.source, GuessSourceSpan)
+		var n int64
+		var err error
+		if pre != nil {
+			n = pre[0]
+		} else {
+			n, err = d.limiter.Hit(ctx, "guess:"+a.source, GuessSourceSpan)
+		}
 		if err != nil {
 			log.Warn("guess throttle", "err", err)
 		} else if n == GuessPerSource {
 			reached = append(reached, fmt.Sprintf("source %s: %d wrong codes in %s", clipData(a.source), n, GuessSourceSpan))
 		}
 	}
-	n, err := d.limiter.Hit(ctx, "guess:"+a.code, GuessCodeSpan)
+	var n int64
+	var err error
+	if pre != nil {
+		n = pre[1]
+	} else {
+		n, err = d.limiter.Hit(ctx, "guess:"+a.code, GuessCodeSpan)
+	}
 	if err != nil {
 		log.Warn("guess throttle", "err", err)
 	} else if n == GuessPerCode {

@@ -1,6 +1,9 @@
 package storage
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // InboxItem is one update in the inbox (bot/inbox): stored before the
 // platform is told it arrived, deleted once handled.
@@ -21,6 +24,31 @@ type InboxItem struct {
 	// already holds that earlier item: nothing of the chat lies unread
 	// before it (bot/inbox).
 	Prev int64
+	// Channel and User name the sender's account, given to an append.
+	Channel, User string
+	// Facts is set by an append (and read back with the item): the person
+	// the sender's account was linked to in the append's snapshot and that
+	// person's facts version (FactsVersion).
+	Facts FactsVersion
+}
+
+// FactsVersion names the state of what the flows read about a person —
+// their row, their chat links, their answers, their unreachable marks: V
+// changes whenever those rows change (migration 0020; "" when unknown).
+// Person is "" for an account linked to nobody.
+type FactsVersion struct {
+	Person string `json:"p,omitempty"`
+	V      string `json:"v,omitempty"`
+}
+
+// ParseFactsVersion reads "person/version" as the inbox stores it; the
+// version never holds a '/', a person id may.
+func ParseFactsVersion(s string) FactsVersion {
+	i := strings.LastIndexByte(s, '/')
+	if i < 0 {
+		return FactsVersion{}
+	}
+	return FactsVersion{Person: s[:i], V: s[i+1:]}
 }
 
 // InboxLease is who holds one inbox partition.

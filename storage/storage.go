@@ -47,6 +47,9 @@ type ChatFacts struct {
 	State    PersonState
 	Found    bool
 	Err      error
+	// Version is the linked person's version read in the same snapshot
+	// (set when no Candidate was named and the account is linked).
+	Version FactsVersion
 }
 
 // Store keeps results: people, identities, answers with history, and the

@@ -101,6 +101,9 @@ func (in *Intake) append(ctx context.Context, u bot.Inbound, owner string) error
 	r := &appendReq{res: make(chan error, 1), item: storage.InboxItem{
 		Key: u.Key.String(), Part: Partition(chat), Chat: chat, Owner: owner, Payload: payload, Created: in.now(),
 	}}
+	if u.CachesFacts() {
+		r.item.Channel, r.item.User = string(u.Key.Channel), u.UserID
+	}
 	// encoding/json writes an invalid byte as the escape \ufffd (a real
 	// U+FFFD as itself): only then would the payload read back differ.
 	if !bytes.Contains(payload, []byte(`\ufffd`)) {

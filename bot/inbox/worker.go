@@ -454,6 +454,7 @@ func (w *Worker) handle(ctx context.Context, e queued) bool {
 		w.notify(e.it.Key, nil)
 		return true
 	}
+	in.FactsAt = e.it.Facts
 	// Built only when something is logged: most updates log nothing.
 	log := func() *slog.Logger { return w.log.With("update", e.it.Key, "chat", e.it.Chat) }
 	fails := 0

@@ -937,7 +937,7 @@ func pgStatements(ctx context.Context, admin, dbURL string) map[string]float64 {
 		return nil
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT s.query, s.calls, s.total_exec_time FROM pg_stat_statements s
+	rows, err := conn.Query(ctx, `SELECT s.query, s.calls, s.total_exec_time, s.rows FROM pg_stat_statements s
 		JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`, strings.TrimPrefix(u.Path, "/"))
 	if err != nil {
 		return nil
@@ -946,9 +946,9 @@ func pgStatements(ctx context.Context, admin, dbURL string) map[string]float64 {
 	out := map[string]float64{}
 	for rows.Next() {
 		var q string
-		var calls int64
+		var calls, n int64
 		var ms float64
-		if rows.Scan(&q, &calls, &ms) != nil {
+		if rows.Scan(&q, &calls, &ms, &n) != nil {
 			return nil
 		}
 		out["all"] += float64(calls)
@@ -960,6 +960,9 @@ func pgStatements(ctx context.Context, admin, dbURL string) map[string]float64 {
 			out["inbox read"] += float64(calls)
 		case strings.HasPrefix(q, "DELETE FROM inbox "):
 			out["inbox delete"] += float64(calls)
+		case strings.HasPrefix(q, "WITH q (n, channel, user_id, cand)"):
+			out["facts"] += float64(calls)  // who the chats are (sqlstore.IdentityStates)
+			out["facts rows"] += float64(n) // chats looked up
 		}
 	}
 	if rows.Err() != nil {
@@ -972,8 +975,8 @@ func pgStatements(ctx context.Context, admin, dbURL string) map[string]float64 {
 // pgStatements.
 func pgPerUpdate(before, after map[string]float64, updates int) string {
 	per := func(k string) float64 { return (after[k] - before[k]) / float64(max(updates, 1)) }
-	return fmt.Sprintf("PostgreSQL per update: %.2f statements, %.2f ms (inbox: append %.2f, read %.2f, delete %.2f)",
-		per("all"), per("all ms"), per("inbox append"), per("inbox read"), per("inbox delete"))
+	return fmt.Sprintf("PostgreSQL per update: %.2f statements, %.2f ms (inbox: append %.2f, read %.2f, delete %.2f; facts %.2f, chats looked up %.2f)",
+		per("all"), per("all ms"), per("inbox append"), per("inbox read"), per("inbox delete"), per("facts"), per("facts rows"))
 }
 
 func createDB(ctx context.Context, admin string) (string, func(), error) {
@@ -1159,7 +1162,16 @@ func stageMeans(addr string) string {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	sum, count, fast := map[string]float64{}, map[string]float64{}, map[string]float64{}
+	cache := map[string]float64{}
 	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "dieuphoi_facts_cache_total{result=\""); ok {
+			if res, val, ok := strings.Cut(rest, "\"} "); ok {
+				var f float64
+				fmt.Sscan(val, &f)
+				cache[res] = f
+			}
+			continue
+		}
 		rest, ok := strings.CutPrefix(line, "dieuphoi_update_stage_seconds_")
 		if !ok {
 			continue
@@ -1201,7 +1213,10 @@ func stageMeans(addr string) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "mean ms per stage: " + strings.Join(parts, ", ")
+	// Updates of a linked chat naming nobody new: facts cached with the
+	// session (hit) or read (miss).
+	return "mean ms per stage: " + strings.Join(parts, ", ") +
+		fmt.Sprintf("; facts cache: %.0f hits, %.0f misses", cache["hit"], cache["miss"])
 }
 
 func cpuProfile(debugAddr, path string, seconds int) error {

@@ -69,6 +69,7 @@ func (s *Store) AppendInbox(ctx context.Context, by string, items []storage.Inbo
 	prev := make(map[string]int64, len(items))
 	ids := make(map[string]int64, len(items))
 	before := make(map[string]int64, len(items))
+	facts := make(map[string]storage.FactsVersion, len(items))
 	err := func() error {
 		br := s.pool.SendBatch(ctx, b)
 		defer br.Close()
@@ -81,8 +82,9 @@ func (s *Store) AppendInbox(ctx context.Context, by string, items []storage.Inbo
 		}
 		var key string
 		var id, was int64
-		if _, err := pgx.ForEachRow(rows, []any{&id, &key, &was}, func() error {
-			ids[key], before[key] = id, was
+		var fv string
+		if _, err := pgx.ForEachRow(rows, []any{&id, &key, &was, &fv}, func() error {
+			ids[key], before[key], facts[key] = id, was, storage.ParseFactsVersion(fv)
 			return nil
 		}); err != nil {
 			return err
@@ -93,6 +95,7 @@ func (s *Store) AppendInbox(ctx context.Context, by string, items []storage.Inbo
 		return 0, fmt.Errorf("append %d updates to the inbox: %w", len(items), err)
 	}
 	sqlstore.PrevFromRows(items, prev, before)
+	sqlstore.SetFacts(items, facts)
 	return sqlstore.LinkInbox(items, prev, ids), nil
 }
 

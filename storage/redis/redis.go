@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -546,4 +547,54 @@ func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int6
 		return 0, fmt.Errorf("redis: hit: %w", err)
 	}
 	return n, nil
+}
+
+// Counts is Count for several keys in one round trip (MGET).
+func (s *Store) Counts(ctx context.Context, keys ...string) ([]int64, error) {
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = s.limitKey(k)
+	}
+	vals, err := s.rdb.MGet(ctx, full...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: count: %w", err)
+	}
+	out := make([]int64, len(keys))
+	for i, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue // none counted in the current window
+		}
+		n, err := strconv.ParseInt(str, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("redis: count %q: %w", keys[i], err)
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// Hits is Hit for several keys, each with its window, in one round trip
+// (the scripts in one pipeline).
+func (s *Store) Hits(ctx context.Context, keys []string, windows []time.Duration) ([]int64, error) {
+	cmds := make([]*goredis.Cmd, len(keys))
+	_, _ = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = hitScript.EvalSha(ctx, p, []string{s.limitKey(k)}, windows[i].Milliseconds())
+		}
+		return nil
+	})
+	out := make([]int64, len(keys))
+	for i, k := range keys {
+		if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+			// Redis restarted since the script was loaded: Run loads it.
+			cmds[i] = hitScript.Run(ctx, s.rdb, []string{s.limitKey(k)}, windows[i].Milliseconds())
+		}
+		n, err := cmds[i].Int64()
+		if err != nil {
+			return nil, fmt.Errorf("redis: hit: %w", err)
+		}
+		out[i] = n
+	}
+	return out, nil
 }

@@ -699,3 +699,32 @@ func TestBeginLeaseRefreshedWhileHeld(t *testing.T) {
 	}
 	turn.Lease.Release()
 }
+
+// Counts and Hits (one round trip for several keys) count as Count and Hit
+// do, each key in its own window; a key never hit counts 0.
+func TestCountsAndHitsAsOne(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t, Options{})
+	ctx := ctxT(t, 10*time.Second)
+	if _, err := s.Hit(ctx, "a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Hits(ctx, []string{"a", "b"}, []time.Duration{time.Minute, 300 * time.Millisecond})
+	if err != nil || len(got) != 2 || got[0] != 2 || got[1] != 1 {
+		t.Fatalf("hits = %v, %v; want [2 1]", got, err)
+	}
+	n, err := s.Counts(ctx, "a", "b", "never")
+	if err != nil || len(n) != 3 || n[0] != 2 || n[1] != 1 || n[2] != 0 {
+		t.Fatalf("counts = %v, %v; want [2 1 0]", n, err)
+	}
+	for i, k := range []string{"a", "b"} {
+		if c, err := s.Count(ctx, k); err != nil || c != n[i] {
+			t.Errorf("Count(%q) = %d, %v; Counts said %d", k, c, err, n[i])
+		}
+	}
+	// b's window was its own: it ends while a's goes on.
+	time.Sleep(400 * time.Millisecond)
+	if n, err := s.Counts(ctx, "a", "b"); err != nil || n[0] != 2 || n[1] != 0 {
+		t.Fatalf("counts after b's window = %v, %v; want [2 0]", n, err)
+	}
+}

@@ -63,17 +63,24 @@ func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
 		owners := make([]string, len(items))
 		payloads := make([]string, len(items))
 		created := make([]int64, len(items))
+		channels := make([]string, len(items))
+		users := make([]string, len(items))
 		for i, it := range items {
 			keys[i], itemParts[i], itemChats[i], owners[i] = it.Key, int32(it.Part), it.Chat, it.Owner
 			payloads[i], created[i] = string(it.Payload), ms(it.Created)
+			channels[i], users[i] = it.Channel, it.User
 		}
-		// unnest keeps the order of the arrays: ids are taken in it. The
-		// partition narrows the look-up to the index inbox_part.
-		a.InsertSQL = `WITH ins AS (INSERT INTO inbox (key, part, chat, owner, payload, created_at)
-			SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-			ON CONFLICT (key) DO NOTHING RETURNING id, key, part, chat)
-			SELECT ins.id, ins.key, COALESCE((SELECT MAX(i.id) FROM inbox i WHERE i.part = ins.part AND i.chat = ins.chat), 0) FROM ins`
-		a.InsertArgs = []any{keys, itemParts, itemChats, owners, payloads, created}
+		// unnest keeps the order of the arrays: ids are taken in it (the
+		// look-ups are scalar subqueries, not joins that could reorder
+		// rows). The partition narrows the look-up to the index inbox_part.
+		a.InsertSQL = `WITH ins AS (INSERT INTO inbox (key, part, chat, owner, payload, created_at, facts)
+			SELECT u.key, u.part, u.chat, u.owner, u.payload, u.created_at,
+				` + q.factsOfAccountSQL("u.ch", "u.uid") + `
+			FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[])
+				AS u (key, part, chat, owner, payload, created_at, ch, uid)
+			ON CONFLICT (key) DO NOTHING RETURNING id, key, part, chat, facts)
+			SELECT ins.id, ins.key, COALESCE((SELECT MAX(i.id) FROM inbox i WHERE i.part = ins.part AND i.chat = ins.chat), 0), ins.facts FROM ins`
+		a.InsertArgs = []any{keys, itemParts, itemChats, owners, payloads, created, channels, users}
 		return a
 	}
 	var b strings.Builder
@@ -88,18 +95,45 @@ func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
 	b.WriteString(`) GROUP BY chat`)
 	a.PrevSQL = b.String()
 	b.Reset()
-	b.WriteString(`INSERT INTO inbox (key, part, chat, owner, payload, created_at) VALUES `)
+	b.WriteString(`INSERT INTO inbox (key, part, chat, owner, payload, created_at, facts) VALUES `)
 	for i, it := range items {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		n := len(a.InsertArgs)
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
-		a.InsertArgs = append(a.InsertArgs, it.Key, it.Part, it.Chat, it.Owner, string(it.Payload), ms(it.Created))
+		ch, uid := fmt.Sprintf("$%d", n+7), fmt.Sprintf("$%d", n+8)
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, %s)", n+1, n+2, n+3, n+4, n+5, n+6, q.factsOfAccountSQL(ch, uid))
+		a.InsertArgs = append(a.InsertArgs, it.Key, it.Part, it.Chat, it.Owner, string(it.Payload), ms(it.Created), it.Channel, it.User)
 	}
-	b.WriteString(` ON CONFLICT (key) DO NOTHING RETURNING id, key, 0`)
+	b.WriteString(` ON CONFLICT (key) DO NOTHING RETURNING id, key, 0, facts`)
 	a.InsertSQL = b.String()
 	return a
+}
+
+// factsVersionSQL is, as SQL text, the facts version (storage.FactsVersion)
+// of the person the identities row i links to: it changes with every
+// change of the link, of the person's row (language included), of their
+// answers and of their unreachable marks. PostgreSQL reads it from the rows
+// themselves: the link's and the person's row versions (xmin: every change
+// of a row writes a new one, by a new transaction), the newest answer's id
+// (answers are only ever inserted, and the newest id is the answer read)
+// and whether a mark exists (what is cached). SQLite keeps a counter per
+// person bumped by triggers in the same transaction (fact_versions,
+// migration 0020).
+func (q *Queries) factsVersionSQL(i string) string {
+	if q.postgres() {
+		return `(` + i + `.xmin::text || ':' || COALESCE((SELECT p2.xmin::text FROM people p2 WHERE p2.id = ` + i + `.person_id), '-') || ':' ||
+			COALESCE((SELECT MAX(r2.id) FROM rsvps r2 WHERE r2.person_id = ` + i + `.person_id), 0)::text || ':' ||
+			CASE WHEN EXISTS (SELECT 1 FROM unreachable u2 WHERE u2.person_id = ` + i + `.person_id) THEN 'u' ELSE 'r' END)`
+	}
+	return `CAST(COALESCE((SELECT fv.v FROM fact_versions fv WHERE fv.person_id = ` + i + `.person_id), 0) AS TEXT)`
+}
+
+// factsOfAccountSQL is the person the account (channel, user) is linked to
+// and their facts version, "person/version" (” when linked to nobody; one
+// look-up of the link, storage.ParseFactsVersion).
+func (q *Queries) factsOfAccountSQL(channel, user string) string {
+	return `COALESCE((SELECT i.person_id || '/' || ` + q.factsVersionSQL("i") + ` FROM identities i WHERE i.channel = ` + channel + ` AND i.user_id = ` + user + `), '')`
 }
 
 // LinkInbox sets the ID of each new item (0 for a key already there) and
@@ -136,6 +170,7 @@ func (q *Queries) AppendInbox(ctx context.Context, by string, items []storage.In
 	prev := make(map[string]int64, len(items))
 	ids := make(map[string]int64, len(items))
 	before := make(map[string]int64, len(items)) // key → its chat's latest earlier item (PostgreSQL)
+	facts := make(map[string]storage.FactsVersion, len(items))
 	err := q.Tx(ctx, func(db DB) error {
 		if q.postgres() {
 			if _, err := db.Exec(ctx, InboxLock, by); err != nil {
@@ -161,11 +196,13 @@ func (q *Queries) AppendInbox(ctx context.Context, by string, items []storage.In
 		return scanRows(db, ctx, plan.InsertSQL, plan.InsertArgs, func(r Rows) error {
 			var id, was int64
 			var key string
-			if err := r.Scan(&id, &key, &was); err != nil {
+			var fv string
+			if err := r.Scan(&id, &key, &was, &fv); err != nil {
 				return err
 			}
 			ids[key] = id
 			before[key] = was
+			facts[key] = storage.ParseFactsVersion(fv)
 			return nil
 		})
 	})
@@ -173,7 +210,16 @@ func (q *Queries) AppendInbox(ctx context.Context, by string, items []storage.In
 		return 0, fmt.Errorf("append %d updates to the inbox: %w", len(items), err)
 	}
 	PrevFromRows(items, prev, before)
+	SetFacts(items, facts)
 	return LinkInbox(items, prev, ids), nil
+}
+
+// SetFacts gives each item the facts version its insert read (key →
+// version); none for an item not inserted.
+func SetFacts(items []storage.InboxItem, facts map[string]storage.FactsVersion) {
+	for i := range items {
+		items[i].Facts = facts[items[i].Key]
+	}
 }
 
 // PrevFromRows adds to prev the latest earlier item of each chat that the
@@ -205,7 +251,7 @@ func scanRows(db DB, ctx context.Context, q string, args []any, row func(Rows) e
 // lease's fence), those pinned to it, and those pinned to a process no
 // longer alive in a partition it leases.
 func (q *Queries) ReadInbox(ctx context.Context, holder string, after int64, now time.Time, limit int) ([]storage.InboxItem, error) {
-	rows, err := q.DB.Query(ctx, `SELECT i.id, i.key, i.part, i.chat, i.owner, i.payload, i.created_at, COALESCE(l.fence, 0)
+	rows, err := q.DB.Query(ctx, `SELECT i.id, i.key, i.part, i.chat, i.owner, i.payload, i.created_at, COALESCE(l.fence, 0), i.facts
 		FROM inbox i LEFT JOIN inbox_leases l ON l.part = i.part AND l.holder = $1 AND l.expires_at > $2
 		WHERE i.id > $3 AND (i.owner = $1 OR (l.part IS NOT NULL AND (i.owner = ''
 			OR NOT EXISTS (SELECT 1 FROM inbox_workers w WHERE w.holder = i.owner AND w.expires_at > $2))))
@@ -217,15 +263,15 @@ func (q *Queries) ReadInbox(ctx context.Context, holder string, after int64, now
 	var out []storage.InboxItem
 	for rows.Next() {
 		var it storage.InboxItem
-		var payload string
+		var payload, facts string
 		var created int64
-		if err := rows.Scan(&it.ID, &it.Key, &it.Part, &it.Chat, &it.Owner, &payload, &created, &it.Fence); err != nil {
+		if err := rows.Scan(&it.ID, &it.Key, &it.Part, &it.Chat, &it.Owner, &payload, &created, &it.Fence, &facts); err != nil {
 			return nil, fmt.Errorf("read the inbox: %w", err)
 		}
 		if it.Owner == holder {
 			it.Fence = 0
 		}
-		it.Payload, it.Created = []byte(payload), fromMS(created)
+		it.Payload, it.Created, it.Facts = []byte(payload), fromMS(created), storage.ParseFactsVersion(facts)
 		out = append(out, it)
 	}
 	if err := rows.Err(); err != nil {

@@ -408,7 +408,7 @@ func (q *Queries) IdentityStates(ctx context.Context, reqs []IdentityReq) ([]Ide
 		SELECT q.n, i.person_id IS NOT NULL, COALESCE(i.chat_id, ''), COALESCE(i.person_id, ''), COALESCE(i.proof, ''), i.linked_at, p.id IS NOT NULL,
 			COALESCE(p.id, ''), COALESCE(p.full_name, ''), COALESCE(p.position, ''), COALESCE(p.agency_code, ''), COALESCE(p.phone, ''), COALESCE(p.email, ''),
 			COALESCE(p.roles, ''), COALESCE(p.invite_token, ''), COALESCE(p.invite_code, ''), COALESCE(p.checkin_token, ''), COALESCE(p.substitute_for, ''),
-			`+stateColumns+`
+			`+stateColumns+`, CASE WHEN i.person_id IS NULL THEN '' ELSE `+q.factsVersionSQL("i")+` END
 		FROM q LEFT JOIN identities i ON i.channel = q.channel AND i.user_id = q.user_id
 		LEFT JOIN people p ON p.id = CASE WHEN q.cand <> '' THEN q.cand ELSE i.person_id END
 		LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = p.id AND event_id = $1)`, args...)
@@ -429,8 +429,9 @@ func (q *Queries) IdentityStates(ctx context.Context, reqs []IdentityReq) ([]Ide
 		var at *time.Time
 		var pr personRow
 		var r stateRow
+		var version string
 		id := &res.Identity
-		if err := rows.Scan(append(append([]any{&n, &linked, &id.ChatID, &id.PersonID, &proof, &at, &res.Found}, pr.targets()...), r.targets()...)...); err != nil {
+		if err := rows.Scan(append(append(append([]any{&n, &linked, &id.ChatID, &id.PersonID, &proof, &at, &res.Found}, pr.targets()...), r.targets()...), &version)...); err != nil {
 			return nil, fmt.Errorf("identities: %w", err)
 		}
 		if n < 0 || n >= len(reqs) {
@@ -446,6 +447,10 @@ func (q *Queries) IdentityStates(ctx context.Context, reqs []IdentityReq) ([]Ide
 		if res.Found {
 			res.Person = pr.person()
 			res.State = r.state(res.Person.ID)
+		}
+		if linked && res.Found && reqs[n].Candidate == "" {
+			// One snapshot: the rows above are those of this version.
+			res.Version = storage.FactsVersion{Person: res.Person.ID, V: version}
 		}
 		out[n] = res
 	}
