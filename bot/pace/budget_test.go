@@ -293,3 +293,103 @@ func simulate(s *stepper, stalls bool) (float64, int) {
 	}
 	return float64(len(arrivals)) / 20, worst
 }
+
+// Replies far beyond the limit (a load test: hundreds a second) leave
+// only the newest limit of the answered entries in the log, and the
+// budget answers every step exactly as the full log does: the same
+// random steps — bursts of replies, waiting messages, answers told late,
+// tickets given back — go to a budget keeping every entry (the reference),
+// the trimmed one in memory and the one in Redis.
+func TestBudgetTrimChangesNoAnswer(t *testing.T) {
+	sts, base := states(t)
+	ref := newMemState(newParams(Telegram))
+	ref.keepAll = true
+	mem := sts["memory"].(*memState)
+	targets := []struct {
+		name string
+		st   state
+	}{{"reference", ref}, {"memory", mem}, {"redis", sts["redis"]}}
+	r := rand.New(rand.NewPCG(3, 4))
+	type pending struct {
+		id string
+		at int64 // when its answer is told
+		to int64 // the answer (µs on the test's clock), -1: given back
+	}
+	var waiting []pending
+	seq, most := 0, 0
+	for now := int64(0); now < 6000*ms; now += int64(1+r.IntN(4)) * ms {
+		// Answers due by now are told with this step.
+		var settle []settlement
+		rest := waiting[:0]
+		for _, w := range waiting {
+			if w.at <= now {
+				at := w.to
+				if at >= 0 {
+					at += base
+				}
+				settle = append(settle, settlement{w.id, at})
+			} else {
+				rest = append(rest, w)
+			}
+		}
+		waiting = rest
+		kind, n := opReply, 1+r.IntN(3)
+		switch {
+		case now > 3000*ms && now < 4000*ms:
+			// A quiet second: the replies' answers all told, the window
+			// emptying while the entries dropped would still count, a
+			// waiting message asking now and then (its wait is the
+			// opening the trimmed log must still know).
+			kind, n = opSettle, 0
+			if r.IntN(8) == 0 {
+				kind, n = opAdmit, 1
+			}
+		case r.IntN(4) == 0:
+			kind, n = []opKind{opBook, opAdmit}[r.IntN(2)], 1
+		}
+		ids := make([]string, n)
+		for i := range ids {
+			seq++
+			ids[i] = fmt.Sprint("t", seq)
+		}
+		x := op{kind: kind, ids: ids, settle: settle, now: base + now, waiter: fmt.Sprint("w", seq), maxWait: replyWait}
+		var want answer
+		for i, tg := range targets {
+			a, err := tg.st.run(context.Background(), x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				want = a
+			} else if a.code != want.code || a.wait != want.wait {
+				t.Fatalf("at %d ms, kind %d ×%d: %s answered %d (wait %v), the full log %d (wait %v)",
+					now/ms, kind, n, tg.name, a.code, a.wait, want.code, want.wait)
+			}
+		}
+		if want.code == ansAdmitted {
+			for _, id := range ids {
+				to := now + int64(r.IntN(30_000))
+				if r.IntN(20) == 0 {
+					to = -1
+				}
+				waiting = append(waiting, pending{id, now + int64(r.IntN(300_000)), to})
+			}
+		}
+		most = max(most, len(ref.sent))
+		if want.code == ansAdmitted && len(ref.sent) > Telegram.PerSecond {
+			// Admitted into a full log: trimmed to the limit answered.
+			answered := 0
+			for _, at := range mem.sent {
+				if at <= base+now {
+					answered++
+				}
+			}
+			if answered > Telegram.PerSecond {
+				t.Fatalf("at %d ms the trimmed log holds %d answered entries, the full one %d", now/ms, answered, len(ref.sent))
+			}
+		}
+	}
+	if most < 200 {
+		t.Fatalf("the full log held at most %d entries: the replies never overran it", most)
+	}
+}
