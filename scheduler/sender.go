@@ -148,7 +148,7 @@ func (s *Scheduler) sendBatch(ctx context.Context, items []sqlstore.OutboxItem, 
 
 // busyHold is the longest a claimed row whose chat is busy (a group's 20
 // a minute, a chat that just got replies) waits in this process for its
-// chat's turn. Given back to the outbox it would be due behind every row
+// chat's turn, all its waits together. Given back to the outbox it would be due behind every row
 // queued before it — a broadcast's other rows — and a group's messages
 // would pile up at the broadcast's end, each seconds after the last, the
 // rest of the budget unused meanwhile. Far shorter than the claim's lease.
@@ -158,18 +158,23 @@ const busyHold = 5 * time.Second
 // its busy chat gives it up meanwhile (away), so that other chats'
 // messages go on.
 type sendSlot struct {
-	s    *Scheduler
-	sem  chan struct{}
-	held bool
+	s      *Scheduler
+	sem    chan struct{}
+	held   bool
+	waited time.Duration // away so far
 }
 
-// away waits d without the slot and takes it again. It reports false, the
-// slot not held, when ctx ended or more rows than 4 × MaxInFlight already
-// wait so (the row then goes back to the outbox: memory stays bounded).
+// away waits d without the slot and takes it again. It reports false
+// (sl.held tells whether the slot is still held) when ctx ended, when the
+// row would wait more than busyHold in all (a group with many rows: the
+// claim's lease must not run out), or when more rows than 4 × MaxInFlight
+// already wait so (memory stays bounded); the row then goes back to the
+// outbox.
 func (sl *sendSlot) away(ctx context.Context, d time.Duration) bool {
-	if sl == nil || d > busyHold {
+	if sl == nil || sl.waited+d > busyHold {
 		return false
 	}
+	sl.waited += d
 	if sl.s.away.Add(1) > int64(4*sl.s.c.MaxInFlight) {
 		sl.s.away.Add(-1)
 		return false
