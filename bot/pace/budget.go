@@ -392,11 +392,11 @@ type memState struct {
 	next    int64            // the next free slot of waiting messages
 	paused  int64
 	waiters map[string]int64 // a reply waiting → until when it counts
-	keepAll bool             // tests: never trim the log (the reference)
+	trimAt  int              // the log is trimmed once the window holds more (trim)
 }
 
 func newMemState(p params) *memState {
-	return &memState{p: p, sent: map[string]int64{}, replies: map[string]int64{}, waiters: map[string]int64{}}
+	return &memState{p: p, sent: map[string]int64{}, replies: map[string]int64{}, waiters: map[string]int64{}, trimAt: 2 * p.limit}
 }
 
 func (m *memState) pause(_ context.Context, until time.Time) error {
@@ -444,7 +444,7 @@ func (m *memState) run(_ context.Context, x op) (answer, error) {
 		}
 	}
 	scores := expire(m.sent, now-p.window)
-	full := len(scores) > p.limit && !m.keepAll
+	full := len(scores) > m.trimAt
 	if full {
 		scores = trim(m.sent, now, p.limit)
 	}
@@ -538,7 +538,9 @@ func expire(log map[string]int64, from int64) []int64 {
 // earlier — count too, the window is full either way, and the opening a
 // step waits for is among the newest limit. (Pending entries may yet be
 // answered earlier than these: never dropped.) Each step then works on
-// tens of entries instead of hundreds. It returns the scores left.
+// tens of entries instead of hundreds. It runs once the window holds
+// twice the limit (not at every step: its two commands would cost more
+// than the smaller log saves). It returns the scores left.
 func trim(log map[string]int64, now int64, limit int) []int64 {
 	type entry struct {
 		id string

@@ -3,6 +3,7 @@ package pace
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"testing"
@@ -303,8 +304,11 @@ func simulate(s *stepper, stalls bool) (float64, int) {
 func TestBudgetTrimChangesNoAnswer(t *testing.T) {
 	sts, base := states(t)
 	ref := newMemState(newParams(Telegram))
-	ref.keepAll = true
+	ref.trimAt = math.MaxInt
+	// Trimmed at every step beyond the limit (the tightest the trim may
+	// be); Redis trims at twice the limit, as memory does by default.
 	mem := sts["memory"].(*memState)
+	mem.trimAt = Telegram.PerSecond
 	targets := []struct {
 		name string
 		st   state

@@ -214,7 +214,7 @@ local function trim(key)
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - W)
 local cnt = redis.call('ZCARD', KEYS[1])
-local full = cnt > limit
+local full = cnt > 2 * limit
 if full then cnt = cnt - trim(KEYS[1]) end
 local lim = limit
 if kind ~= 3 then
