@@ -37,6 +37,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/bot"
@@ -356,6 +357,7 @@ type Scheduler struct {
 	mu     sync.Mutex
 	pacers map[domain.Channel]*pacer
 	paused map[domain.Channel]time.Time
+	away   atomic.Int64 // rows waiting in this process for their busy chat (sender.go)
 	fence  int64
 
 	wake    chan struct{}

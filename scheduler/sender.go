@@ -125,8 +125,13 @@ func (s *Scheduler) sendBatch(ctx context.Context, items []sqlstore.OutboxItem, 
 			wg.Add(1)
 			go func(it sqlstore.OutboxItem, at time.Time) {
 				defer wg.Done()
-				defer func() { <-sem }()
-				if s.deliver(ctx, it, at) {
+				sl := &sendSlot{s: s, sem: sem, held: true}
+				defer func() {
+					if sl.held {
+						<-sem
+					}
+				}()
+				if s.deliver(ctx, it, at, sl) {
 					sent.Add(1)
 				}
 			}(it, time.Now().Add(slot))
@@ -138,6 +143,54 @@ func (s *Scheduler) sendBatch(ctx context.Context, items []sqlstore.OutboxItem, 
 			}
 			todo = nil
 		}
+	}
+}
+
+// busyHold is the longest a claimed row whose chat is busy (a group's 20
+// a minute, a chat that just got replies) waits in this process for its
+// chat's turn, all its waits together. Given back to the outbox it would be due behind every row
+// queued before it — a broadcast's other rows — and a group's messages
+// would pile up at the broadcast's end, each seconds after the last, the
+// rest of the budget unused meanwhile. Far shorter than the claim's lease.
+const busyHold = 5 * time.Second
+
+// sendSlot is one send's place among the MaxInFlight: a row waiting for
+// its busy chat gives it up meanwhile (away), so that other chats'
+// messages go on.
+type sendSlot struct {
+	s      *Scheduler
+	sem    chan struct{}
+	held   bool
+	waited time.Duration // away so far
+}
+
+// away waits d without the slot and takes it again. It reports false
+// (sl.held tells whether the slot is still held) when ctx ended, when the
+// row would wait more than busyHold in all (a group with many rows: the
+// claim's lease must not run out), or when more rows than 4 × MaxInFlight
+// already wait so (memory stays bounded); the row then goes back to the
+// outbox.
+func (sl *sendSlot) away(ctx context.Context, d time.Duration) bool {
+	if sl == nil || sl.waited+d > busyHold {
+		return false
+	}
+	sl.waited += d
+	if sl.s.away.Add(1) > int64(4*sl.s.c.MaxInFlight) {
+		sl.s.away.Add(-1)
+		return false
+	}
+	defer sl.s.away.Add(-1)
+	<-sl.sem
+	sl.held = false
+	if !sleep(ctx, d) {
+		return false
+	}
+	select {
+	case sl.sem <- struct{}{}:
+		sl.held = true
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -170,8 +223,9 @@ func (s *Scheduler) pause(ch domain.Channel, until time.Time) {
 }
 
 // deliver sends one claimed row at the real time at, and records the
-// outcome. It reports whether the message was sent.
-func (s *Scheduler) deliver(ctx context.Context, it sqlstore.OutboxItem, at time.Time) bool {
+// outcome. It reports whether the message was sent. A row whose chat is
+// busy for a moment waits for it away from sl (nil: given back at once).
+func (s *Scheduler) deliver(ctx context.Context, it sqlstore.OutboxItem, at time.Time, sl *sendSlot) bool {
 	mctx, cancel := markCtx(ctx)
 	defer cancel()
 	log := s.log.With("key", it.Key, "channel", it.Channel)
@@ -206,19 +260,27 @@ func (s *Scheduler) deliver(ctx context.Context, it sqlstore.OutboxItem, at time
 		record("released", s.c.Outbox.Release(mctx, it.ID, w, now, "stopped before sending"))
 		return false
 	}
-	// A flood wait another send ran into while this one waited its turn.
-	if p := s.pausedUntil(it.Channel); s.c.Now().Before(p) {
-		record("released", s.c.Outbox.Release(mctx, it.ID, w, p, "flood wait"))
-		return false
-	}
-	if ok, busy := s.admit(ctx, it, max(len(replies), 1)); busy > 0 {
-		// The chat (a group's 20 a minute) may not get it yet: it waits
-		// in the outbox, not in a sender other chats' messages need.
-		record("released", s.c.Outbox.Release(mctx, it.ID, w, s.c.Now().Add(busy), "chat busy"))
-		return false
-	} else if !ok {
-		record("released", s.c.Outbox.Release(mctx, it.ID, w, now, "stopped before sending"))
-		return false
+	for {
+		// A flood wait another send ran into while this one waited its turn.
+		if p := s.pausedUntil(it.Channel); s.c.Now().Before(p) {
+			record("released", s.c.Outbox.Release(mctx, it.ID, w, p, "flood wait"))
+			return false
+		}
+		ok, busy := s.admit(ctx, it, max(len(replies), 1))
+		if busy > 0 && sl.away(ctx, busy) {
+			continue
+		}
+		if busy > 0 {
+			// The chat (a group's 20 a minute) may not get it for long: it
+			// waits in the outbox, not in a sender other chats' messages
+			// need.
+			record("released", s.c.Outbox.Release(mctx, it.ID, w, s.c.Now().Add(busy), "chat busy"))
+			return false
+		} else if !ok {
+			record("released", s.c.Outbox.Release(mctx, it.ID, w, now, "stopped before sending"))
+			return false
+		}
+		break
 	}
 	err := snd.Send(ctx, it.ChatID, replies)
 	now = s.c.Now()

@@ -1,11 +1,13 @@
 package pace
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,7 +31,9 @@ import (
 // waiting messages over the second instead of 30 at once, so that a reply
 // finds the next opening near; replies move it on too, so a broadcast
 // steps aside for them. Replies waiting for an opening go before waiting
-// messages.
+// messages. Replies beyond the limit (a load test) leave only the newest
+// limit answered entries in the log (trim): no answer changes, and each
+// step works on tens of entries instead of hundreds.
 
 // opKind is what one step on the budget asks.
 type opKind int
@@ -384,14 +388,15 @@ type memState struct {
 	p       params
 	mu      sync.Mutex
 	sent    map[string]int64 // entry → µs: admitted+pending, or answered
-	replies map[string]bool  // the entries that are replies
+	replies map[string]int64 // the same for the entries that are replies
 	next    int64            // the next free slot of waiting messages
 	paused  int64
 	waiters map[string]int64 // a reply waiting → until when it counts
+	trimAt  int              // the log is trimmed once the window holds more (trim)
 }
 
 func newMemState(p params) *memState {
-	return &memState{p: p, sent: map[string]int64{}, replies: map[string]bool{}, waiters: map[string]int64{}}
+	return &memState{p: p, sent: map[string]int64{}, replies: map[string]int64{}, waiters: map[string]int64{}, trimAt: 2 * p.limit}
 }
 
 func (m *memState) pause(_ context.Context, until time.Time) error {
@@ -415,6 +420,9 @@ func (m *memState) run(_ context.Context, x op) (answer, error) {
 			delete(m.replies, s.id)
 		} else {
 			m.sent[s.id] = s.at
+			if _, ok := m.replies[s.id]; ok {
+				m.replies[s.id] = s.at
+			}
 		}
 	}
 	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
@@ -435,18 +443,10 @@ func (m *memState) run(_ context.Context, x op) (answer, error) {
 			return answer{code: ansBooked, wait: us(slot - now), now: now}, nil
 		}
 	}
-	var scores []int64
-	rcnt := 0
-	for id, at := range m.sent {
-		if at <= now-p.window {
-			delete(m.sent, id)
-			delete(m.replies, id)
-		} else {
-			scores = append(scores, at)
-			if m.replies[id] {
-				rcnt++
-			}
-		}
+	scores := expire(m.sent, now-p.window)
+	full := len(scores) > m.trimAt
+	if full {
+		scores = trim(m.sent, now, p.limit)
 	}
 	for id, until := range m.waiters {
 		if until <= now {
@@ -462,7 +462,7 @@ func (m *memState) run(_ context.Context, x op) (answer, error) {
 		k := cnt + n - lim
 		wait = p.interval
 		if k <= cnt {
-			sort.Slice(scores, func(i, j int) bool { return scores[i] < scores[j] })
+			slices.Sort(scores)
 			wait = scores[k-1] + p.window - now
 		}
 		wait = min(max(wait, minWait), p.window)
@@ -471,11 +471,25 @@ func (m *memState) run(_ context.Context, x op) (answer, error) {
 	// the window (more than the platform allows: a load test); beside a
 	// broadcast they wait for their opening, however long the machine
 	// makes it, rather than draw a 429 that pauses everything.
-	if wait == 0 || (x.kind == opReply && us(wait) > x.maxWait && rcnt+n > p.limit) {
+	over := false
+	if x.kind == opReply && us(wait) > x.maxWait {
+		rs := expire(m.replies, now-p.window)
+		if full {
+			rs = trim(m.replies, now, p.limit)
+		}
+		over = len(rs)+n > p.limit
+	}
+	if wait == 0 || over {
+		if x.kind == opReply && us(wait) <= x.maxWait {
+			expire(m.replies, now-p.window)
+			if full {
+				trim(m.replies, now, p.limit)
+			}
+		}
 		for _, id := range x.ids {
 			m.sent[id] = now + p.pending
 			if x.kind == opReply {
-				m.replies[id] = true
+				m.replies[id] = now + p.pending
 			}
 		}
 		if x.kind == opReply {
@@ -501,6 +515,55 @@ func (m *memState) run(_ context.Context, x op) (answer, error) {
 	// messages to wait for the same opening.
 	m.next = max(m.next, now+wait+p.interval)
 	return answer{code: ansBooked, wait: us(wait), now: now}, nil
+}
+
+// expire drops the entries of log that left the window (at or before
+// from) and returns the scores of the rest.
+func expire(log map[string]int64, from int64) []int64 {
+	scores := make([]int64, 0, len(log))
+	for id, at := range log {
+		if at <= from {
+			delete(log, id)
+		} else {
+			scores = append(scores, at)
+		}
+	}
+	return scores
+}
+
+// trim bounds a log overrun by replies (a load test: hundreds a second)
+// to the limit newest of its answered entries, besides those pending,
+// without changing any answer: an answered entry never moves again, so
+// while one dropped would still count, the limit kept — answered no
+// earlier — count too, the window is full either way, and the opening a
+// step waits for is among the newest limit. (Pending entries may yet be
+// answered earlier than these: never dropped.) Each step then works on
+// tens of entries instead of hundreds. It runs once the window holds
+// twice the limit (not at every step: its two commands would cost more
+// than the smaller log saves). It returns the scores left.
+func trim(log map[string]int64, now int64, limit int) []int64 {
+	type entry struct {
+		id string
+		at int64
+	}
+	var done []entry
+	for id, at := range log {
+		if at <= now {
+			done = append(done, entry{id, at})
+		}
+	}
+	if len(done) > limit {
+		// Ties broken by id, as Redis orders a sorted set.
+		slices.SortFunc(done, func(a, b entry) int { return cmp.Or(cmp.Compare(a.at, b.at), strings.Compare(a.id, b.id)) })
+		for _, e := range done[:len(done)-limit] {
+			delete(log, e.id)
+		}
+	}
+	scores := make([]int64, 0, len(log))
+	for _, at := range log {
+		scores = append(scores, at)
+	}
+	return scores
 }
 
 // minWait is the shortest wait the budget answers (µs): a retry sooner

@@ -3,6 +3,7 @@ package pace
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"testing"
@@ -186,80 +187,213 @@ func TestBudgetSpacingAndPause(t *testing.T) {
 // between. However the delays fall, no second at the platform gets more
 // than 30 — the rule the fake Bot API enforces.
 func TestBudgetNeverMoreThanTheLimitInAnySecond(t *testing.T) {
-	eachState(t, func(t *testing.T, s *stepper) {
-		r := rand.New(rand.NewPCG(1, 2))
-		type caller struct {
-			at      int64 // next moment it acts
-			kind    opKind
-			arrival []int64
-		}
-		var arrivals []int64
-		var settles []settlement
-		now := int64(0)
-		// 8 broadcast senders, 2 repliers.
-		cs := make([]*caller, 10)
-		for i := range cs {
-			cs[i] = &caller{kind: opBook}
-			if i >= 8 {
-				cs[i].kind = opReply
-				cs[i].at = int64(r.IntN(2000)) * ms
-			}
-		}
-		for now < 20_000*ms {
-			// The caller due first acts.
-			c := cs[0]
-			for _, x := range cs {
-				if x.at < c.at {
-					c = x
-				}
-			}
-			now = c.at
-			n := 1
-			if c.kind == opReply {
-				n = 1 + r.IntN(3)
-			}
-			a, ids := s.do(now, c.kind, n, settles...)
-			settles = nil
-			late := int64(r.IntN(40)) * ms
-			switch a.code {
-			case ansAdmitted:
-				for _, id := range ids {
-					arrive := now + int64(r.IntN(80_000))
-					answered := arrive + int64(r.IntN(20_000))
-					arrivals = append(arrivals, arrive)
-					settles = append(settles, settlement{id, s.base + answered})
-				}
-				if c.kind == opReply {
-					c.at = now + int64(500+r.IntN(1500))*ms
-				} else {
-					c.kind, c.at = opBook, now+late
-				}
-			case ansBooked:
-				c.kind, c.at = opAdmit, now+a.wait.Microseconds()+late
-			default:
-				if c.kind != opReply {
-					c.kind = opBook
-				}
-				c.at = now + a.wait.Microseconds() + late
-			}
-		}
-		sort.Slice(arrivals, func(i, j int) bool { return arrivals[i] < arrivals[j] })
-		worst, j := 0, 0
-		for i := range arrivals {
-			for arrivals[i]-arrivals[j] >= 1000*ms {
-				j++
-			}
-			worst = max(worst, i-j+1)
-		}
-		rate := float64(len(arrivals)) / 20
-		t.Logf("%d messages in 20 s of the test's clock (%.1f/s); most in any second: %d", len(arrivals), rate, worst)
-		if worst > 30 {
-			t.Errorf("%d messages reached the platform within one second", worst)
-		}
-		// Not a wall-clock rate: the budget's own accounting on the
+	for _, tc := range []struct {
+		name    string
+		stalls  bool
+		minRate float64
+	}{
+		// Not wall-clock rates: the budget's own accounting on the
 		// test's clock, so the waste is the delays' and nothing else.
-		if rate < 25 {
-			t.Errorf("%.1f messages a second: the budget wastes more than the delays explain", rate)
+		{"delays", false, 25},
+		// Every 2 s every caller stops for 150–450 ms (a machine too busy
+		// to schedule them, a process paused): the senders then wake
+		// together, and a second later the window's openings come
+		// together too — still never more than 30 in a second.
+		{"stalls", true, 25},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eachState(t, func(t *testing.T, s *stepper) {
+				rate, worst := simulate(s, tc.stalls)
+				t.Logf("%.1f messages a second on the test's clock; most in any second: %d", rate, worst)
+				if worst > 30 {
+					t.Errorf("%d messages reached the platform within one second", worst)
+				}
+				if rate < tc.minRate {
+					t.Errorf("%.1f messages a second: the budget wastes more than the delays explain (want ≥ %.1f)", rate, tc.minRate)
+				}
+			})
+		})
+	}
+}
+
+// simulate runs the callers for 20 s of the test's clock and returns the
+// messages a second and the most that reached the platform in any second.
+func simulate(s *stepper, stalls bool) (float64, int) {
+	r := rand.New(rand.NewPCG(1, 2))
+	type caller struct {
+		at   int64 // next moment it acts
+		kind opKind
+	}
+	var arrivals []int64
+	var settles []settlement
+	now := int64(0)
+	// 8 broadcast senders, 2 repliers.
+	cs := make([]*caller, 10)
+	for i := range cs {
+		cs[i] = &caller{kind: opBook}
+		if i >= 8 {
+			cs[i].kind = opReply
+			cs[i].at = int64(r.IntN(2000)) * ms
 		}
-	})
+	}
+	stallAt := int64(1000 * ms)
+	for now < 20_000*ms {
+		// The caller due first acts.
+		c := cs[0]
+		for _, x := range cs {
+			if x.at < c.at {
+				c = x
+			}
+		}
+		now = c.at
+		if stalls && now >= stallAt {
+			// Everyone due from now is held until the stall ends.
+			end := stallAt + int64(150+r.IntN(300))*ms
+			for _, x := range cs {
+				x.at = max(x.at, end)
+			}
+			stallAt += 2000 * ms
+			continue
+		}
+		n := 1
+		if c.kind == opReply {
+			n = 1 + r.IntN(3)
+		}
+		a, ids := s.do(now, c.kind, n, settles...)
+		settles = nil
+		late := int64(r.IntN(40)) * ms
+		switch a.code {
+		case ansAdmitted:
+			for _, id := range ids {
+				arrive := now + int64(r.IntN(80_000))
+				answered := arrive + int64(r.IntN(20_000))
+				arrivals = append(arrivals, arrive)
+				settles = append(settles, settlement{id, s.base + answered})
+			}
+			if c.kind == opReply {
+				c.at = now + int64(500+r.IntN(1500))*ms
+			} else {
+				c.kind, c.at = opBook, now+late
+			}
+		case ansBooked:
+			c.kind, c.at = opAdmit, now+a.wait.Microseconds()+late
+		default:
+			if c.kind != opReply {
+				c.kind = opBook
+			}
+			c.at = now + a.wait.Microseconds() + late
+		}
+	}
+	sort.Slice(arrivals, func(i, j int) bool { return arrivals[i] < arrivals[j] })
+	worst, j := 0, 0
+	for i := range arrivals {
+		for arrivals[i]-arrivals[j] >= 1000*ms {
+			j++
+		}
+		worst = max(worst, i-j+1)
+	}
+	return float64(len(arrivals)) / 20, worst
+}
+
+// Replies far beyond the limit (a load test: hundreds a second) leave
+// only the newest limit of the answered entries in the log, and the
+// budget answers every step exactly as the full log does: the same
+// random steps — bursts of replies, waiting messages, answers told late,
+// tickets given back — go to a budget keeping every entry (the reference),
+// the trimmed one in memory and the one in Redis.
+func TestBudgetTrimChangesNoAnswer(t *testing.T) {
+	sts, base := states(t)
+	ref := newMemState(newParams(Telegram))
+	ref.trimAt = math.MaxInt
+	// Trimmed at every step beyond the limit (the tightest the trim may
+	// be); Redis trims at twice the limit, as memory does by default.
+	mem := sts["memory"].(*memState)
+	mem.trimAt = Telegram.PerSecond
+	targets := []struct {
+		name string
+		st   state
+	}{{"reference", ref}, {"memory", mem}, {"redis", sts["redis"]}}
+	r := rand.New(rand.NewPCG(3, 4))
+	type pending struct {
+		id string
+		at int64 // when its answer is told
+		to int64 // the answer (µs on the test's clock), -1: given back
+	}
+	var waiting []pending
+	seq, most := 0, 0
+	for now := int64(0); now < 6000*ms; now += int64(1+r.IntN(4)) * ms {
+		// Answers due by now are told with this step.
+		var settle []settlement
+		rest := waiting[:0]
+		for _, w := range waiting {
+			if w.at <= now {
+				at := w.to
+				if at >= 0 {
+					at += base
+				}
+				settle = append(settle, settlement{w.id, at})
+			} else {
+				rest = append(rest, w)
+			}
+		}
+		waiting = rest
+		kind, n := opReply, 1+r.IntN(3)
+		switch {
+		case now > 3000*ms && now < 4000*ms:
+			// A quiet second: the replies' answers all told, the window
+			// emptying while the entries dropped would still count, a
+			// waiting message asking now and then (its wait is the
+			// opening the trimmed log must still know).
+			kind, n = opSettle, 0
+			if r.IntN(8) == 0 {
+				kind, n = opAdmit, 1
+			}
+		case r.IntN(4) == 0:
+			kind, n = []opKind{opBook, opAdmit}[r.IntN(2)], 1
+		}
+		ids := make([]string, n)
+		for i := range ids {
+			seq++
+			ids[i] = fmt.Sprint("t", seq)
+		}
+		x := op{kind: kind, ids: ids, settle: settle, now: base + now, waiter: fmt.Sprint("w", seq), maxWait: replyWait}
+		var want answer
+		for i, tg := range targets {
+			a, err := tg.st.run(context.Background(), x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				want = a
+			} else if a.code != want.code || a.wait != want.wait {
+				t.Fatalf("at %d ms, kind %d ×%d: %s answered %d (wait %v), the full log %d (wait %v)",
+					now/ms, kind, n, tg.name, a.code, a.wait, want.code, want.wait)
+			}
+		}
+		if want.code == ansAdmitted {
+			for _, id := range ids {
+				to := now + int64(r.IntN(30_000))
+				if r.IntN(20) == 0 {
+					to = -1
+				}
+				waiting = append(waiting, pending{id, now + int64(r.IntN(300_000)), to})
+			}
+		}
+		most = max(most, len(ref.sent))
+		if want.code == ansAdmitted && len(ref.sent) > Telegram.PerSecond {
+			// Admitted into a full log: trimmed to the limit answered.
+			answered := 0
+			for _, at := range mem.sent {
+				if at <= base+now {
+					answered++
+				}
+			}
+			if answered > Telegram.PerSecond {
+				t.Fatalf("at %d ms the trimmed log holds %d answered entries, the full one %d", now/ms, answered, len(ref.sent))
+			}
+		}
+	}
+	if most < 200 {
+		t.Fatalf("the full log held at most %d entries: the replies never overran it", most)
+	}
 }

@@ -205,13 +205,22 @@ if kind == 1 then
   setnext(nx)
   if slot > now then return {2, slot - now, now} end
 end
+-- trim: memState's trim, the answered entries beyond the newest limit;
+-- it returns how many it dropped.
+local function trim(key)
+  local done = redis.call('ZCOUNT', key, '-inf', now)
+  if done <= limit then return 0 end
+  return redis.call('ZREMRANGEBYRANK', key, 0, done - limit - 1)
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - W)
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - W)
 local cnt = redis.call('ZCARD', KEYS[1])
-local rcnt = redis.call('ZCARD', KEYS[5])
+local full = cnt > 2 * limit
+if full then cnt = cnt - trim(KEYS[1]) end
 local lim = limit
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-if kind ~= 3 then lim = lim - redis.call('ZCARD', KEYS[4]) end
+if kind ~= 3 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+  lim = lim - redis.call('ZCARD', KEYS[4])
+end
 local wait = 0
 if cnt + n > lim then
   local k = cnt + n - lim
@@ -222,7 +231,18 @@ if cnt + n > lim then
   end
   wait = math.min(math.max(wait, 500), W)
 end
-if wait == 0 or (kind == 3 and wait > maxwait and rcnt + n > limit) then
+local over = false
+if kind == 3 and wait > maxwait then
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - W)
+  local rc = redis.call('ZCARD', KEYS[5])
+  if full then rc = rc - trim(KEYS[5]) end
+  over = rc + n > limit
+end
+if wait == 0 or over then
+  if kind == 3 and not (wait > maxwait) then
+    redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - W)
+    if full then trim(KEYS[5]) end
+  end
   for i = a, #ARGV do
     redis.call('ZADD', KEYS[1], now + P, ARGV[i])
     if kind == 3 then redis.call('ZADD', KEYS[5], now + P, ARGV[i]) end
