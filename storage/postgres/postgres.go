@@ -61,7 +61,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	s := &Store{pool: pool}
-	s.Queries = sqlstore.Queries{DB: conn{pool}, Tx: s.tx, Pipe: s.pipeTx}
+	s.Queries = sqlstore.Queries{DB: conn{pool}, Tx: s.tx, Pipe: s.pipeTx, Unnest: true}
 	sub, _ := fs.Sub(migrations, "migrations")
 	if err := sqlstore.Migrate(ctx, s.tx, sub, `SELECT pg_advisory_xact_lock(7347110001)`); err != nil {
 		pool.Close()

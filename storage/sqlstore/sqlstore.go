@@ -61,6 +61,9 @@ var ErrProcessed = errors.New("update processed before")
 // execLater runs a statement whose only result is its error: deferred on
 // a Pipeline, at once otherwise (SQLite, a plain transaction).
 func execLater(ctx context.Context, db DB, what, q string, args ...any) error {
+	if w, ok := db.(*writer); ok {
+		return w.later(ctx, what, q, args...)
+	}
 	if p, ok := db.(Pipeline); ok {
 		p.Defer(what, q, args...)
 		return nil
@@ -78,6 +81,10 @@ type Queries struct {
 	// Pipe, when set, is a Tx whose DB is a Pipeline: what applies
 	// updates' effects uses it (PostgreSQL). nil: Tx.
 	Pipe Tx
+	// Unnest: the database takes arrays (unnest, ANY) and data-modifying
+	// WITH, so an update batch's rows are written as one statement
+	// (writes.go; PostgreSQL).
+	Unnest bool
 	// EventID is the event answers and check-ins are read and written for
 	// when the caller names none ('' before events are records, and for the
 	// rows made then until the first event adopts them).
@@ -162,9 +169,7 @@ func syncDirectory(ctx context.Context, db DB, agencies []domain.Agency, people 
 func saveSubstitute(ctx context.Context, db DB, r domain.RSVP) error {
 	id := domain.SubstituteID(r.PersonID)
 	if r.Status != domain.RSVPSubstitute || r.Substitute == nil {
-		// Nearly always no row, or one withdrawn already: roles <> '' spares
-		// writing a new version of an unchanged row.
-		return execLater(ctx, db, "withdraw substitute", `UPDATE people SET roles = '' WHERE id = $1 AND roles <> ''`, id)
+		return writeRow(ctx, db, rowWithdraw, "", id)
 	}
 	s := r.Substitute
 	return execLater(ctx, db, "save substitute", `INSERT INTO people (id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, list_order, substitute_for, checkin_token)
@@ -575,9 +580,14 @@ func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time,
 		// The id is inserted without ON CONFLICT: a replay — rare, after a
 		// crash — fails on the key, stopping everything after it.
 		err := q.Pipe(ctx, func(db DB) error {
-			db.(Pipeline).Defer("record update", `INSERT INTO processed_updates (channel, update_id, processed_at) VALUES ($1, $2, $3)`,
-				string(key.Channel), key.UpdateID, at.UTC())
-			return applyEffects(ctx, db, key, at, effects, q.EventID, q.CampaignID)
+			w := newWriter(db, q.Unnest)
+			if err := w.row(ctx, rowProcessed, "", string(key.Channel), key.UpdateID, at.UTC()); err != nil {
+				return err
+			}
+			if err := applyEffects(ctx, w, key, at, effects, q.EventID, q.CampaignID); err != nil {
+				return err
+			}
+			return w.flush(ctx)
 		})
 		switch {
 		case errors.Is(err, ErrProcessed):
@@ -598,7 +608,11 @@ func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time,
 			return nil // applied before: a replay
 		}
 		applied = true
-		return applyEffects(ctx, db, key, at, effects, q.EventID, q.CampaignID)
+		w := newWriter(db, q.Unnest)
+		if err := applyEffects(ctx, w, key, at, effects, q.EventID, q.CampaignID); err != nil {
+			return err
+		}
+		return w.flush(ctx)
 	})
 	if err != nil {
 		return false, err
@@ -649,8 +663,7 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 		if r.EventID == "" {
 			r.EventID = eventID
 		}
-		if err := execLater(ctx, db, "save answer", `INSERT INTO rsvps (person_id, status, sub_name, sub_position, sub_phone, channel, update_key, created_at, recorded_by, event_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		if err := writeRow(ctx, db, rowRSVP, "",
 			r.PersonID, string(r.Status), sub.Name, sub.Position, sub.Phone, string(r.Channel), key.String(), at.UTC(), r.By, r.EventID); err != nil {
 			return err
 		}
@@ -698,10 +711,7 @@ func applyLink(ctx context.Context, db DB, at time.Time, e domain.LinkIdentity) 
 			proof = domain.ProofLink
 		}
 	}
-	if err := execLater(ctx, db, "link identity", `INSERT INTO identities (channel, user_id, chat_id, person_id, linked_at, proof) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (channel, user_id) DO UPDATE SET chat_id = excluded.chat_id, person_id = excluded.person_id, linked_at = excluded.linked_at,
-			proof = CASE WHEN identities.person_id = excluded.person_id AND identities.proof IN ('phone', 'enrol', 'demo')
-				THEN identities.proof ELSE excluded.proof END`,
+	if err := writeRow(ctx, db, rowIdentity, string(i.Channel)+":"+i.UserID,
 		string(i.Channel), i.UserID, i.ChatID, i.PersonID, at.UTC(), string(proof)); err != nil {
 		return err
 	}
@@ -709,7 +719,7 @@ func applyLink(ctx context.Context, db DB, at time.Time, e domain.LinkIdentity) 
 }
 
 func insertAudit(ctx context.Context, db DB, at time.Time, personID, action, detail string, ch domain.Channel) error {
-	return execLater(ctx, db, "audit", `INSERT INTO audit (at, person_id, action, detail, channel) VALUES ($1, $2, $3, $4, $5)`,
+	return writeRow(ctx, db, rowAudit, "",
 		consoleMS(at), personID, action, detail, string(ch))
 }
 
@@ -778,23 +788,28 @@ func (q *Queries) ApplyBatch(ctx context.Context, reqs []ApplyReq) ([]bool, erro
 func (q *Queries) applyBatch(ctx context.Context, tx Tx, reqs []ApplyReq, allNew bool) ([]bool, error) {
 	applied := make([]bool, len(reqs))
 	err := tx(ctx, func(db DB) error {
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO processed_updates (channel, update_id, processed_at) VALUES `)
-		args := make([]any, 0, 3*len(reqs))
-		for i, r := range reqs {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			fmt.Fprintf(&sb, "($%d, $%d, $%d)", 3*i+1, 3*i+2, 3*i+3)
-			args = append(args, string(r.Key.Channel), r.Key.UpdateID, r.At.UTC())
-		}
+		w := newWriter(db, q.Unnest)
 		fresh := map[domain.UpdateKey]bool{}
 		if allNew {
-			db.(Pipeline).Defer("record updates", sb.String(), args...)
+			// With the effects' rows (writes.go), or at once where each
+			// row is its own statement.
 			for _, r := range reqs {
+				if err := w.row(ctx, rowProcessed, "", string(r.Key.Channel), r.Key.UpdateID, r.At.UTC()); err != nil {
+					return err
+				}
 				fresh[r.Key] = true // or the insert fails: ErrProcessed
 			}
 		} else {
+			var sb strings.Builder
+			sb.WriteString(`INSERT INTO processed_updates (channel, update_id, processed_at) VALUES `)
+			args := make([]any, 0, 3*len(reqs))
+			for i, r := range reqs {
+				if i > 0 {
+					sb.WriteString(", ")
+				}
+				fmt.Fprintf(&sb, "($%d, $%d, $%d)", 3*i+1, 3*i+2, 3*i+3)
+				args = append(args, string(r.Key.Channel), r.Key.UpdateID, r.At.UTC())
+			}
 			sb.WriteString(` ON CONFLICT (channel, update_id) DO NOTHING RETURNING channel, update_id`)
 			rows, err := db.Query(ctx, sb.String(), args...)
 			if err != nil {
@@ -821,11 +836,11 @@ func (q *Queries) applyBatch(ctx context.Context, tx Tx, reqs []ApplyReq, allNew
 			}
 			delete(fresh, r.Key)
 			applied[i] = true
-			if err := applyEffects(ctx, db, r.Key, r.At, r.Effects, q.EventID, q.CampaignID); err != nil {
+			if err := applyEffects(ctx, w, r.Key, r.At, r.Effects, q.EventID, q.CampaignID); err != nil {
 				return err
 			}
 		}
-		return nil
+		return w.flush(ctx)
 	})
 	if err != nil {
 		return nil, err
