@@ -85,8 +85,10 @@ var kinds = [rowKinds]kindDef{
 		types: []string{"text"},
 		// Nearly always no row, or one withdrawn already: roles <> ''
 		// spares writing a new version of an unchanged row.
-		one:  `UPDATE people SET roles = '' WHERE id = $1 AND roles <> ''`,
-		many: func(p int) string { return fmt.Sprintf(`UPDATE people SET roles = '' WHERE id = ANY($%d::text[]) AND roles <> ''`, p) },
+		one: `UPDATE people SET roles = '' WHERE id = $1 AND roles <> ''`,
+		many: func(p int) string {
+			return fmt.Sprintf(`UPDATE people SET roles = '' WHERE id = ANY($%d::text[]) AND roles <> ''`, p)
+		},
 	},
 	rowAudit: {
 		what:  "audit",
