@@ -11,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/postgres"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 	"github.com/dieuphoi/dieuphoi/storage/storagetest"
 )
@@ -276,4 +279,109 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// statements counts the statements a store sends (batched or not).
+type statements struct {
+	mu   sync.Mutex
+	sqls []string
+}
+
+func (c *statements) add(sql string) {
+	c.mu.Lock()
+	c.sqls = append(c.sqls, sql)
+	c.mu.Unlock()
+}
+
+// take returns the statements sent since the last take.
+func (c *statements) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.sqls
+	c.sqls = nil
+	return out
+}
+
+func (c *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	c.add(d.SQL)
+	return ctx
+}
+func (c *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *statements) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+func (c *statements) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	c.add(d.SQL)
+}
+func (c *statements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// The rows an update batch writes go to PostgreSQL as one statement for
+// the whole batch (ids, links, answers, substitute withdrawals, audit; no
+// BEGIN or COMMIT around a lone statement), whatever the number of
+// updates; a statement of another kind only splits the rows gathered
+// before it from those after.
+func TestApplyStatements(t *testing.T) {
+	ctx := context.Background()
+	var c statements
+	s, err := postgres.Open(ctx, testenv.PostgresURL(t), postgres.WithTracer(&c))
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	people := []string{"DB001", "DB002", "DB003"}
+	rsvp := func(n int) []domain.Effect {
+		p := people[n%3]
+		return []domain.Effect{
+			domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: fmt.Sprint("s", n), ChatID: fmt.Sprint("s", n), PersonID: p, Proof: domain.ProofLink}},
+			domain.SaveRSVP{RSVP: domain.RSVP{PersonID: p, Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}},
+			domain.Audit{PersonID: p, Action: "test", Channel: domain.Telegram},
+		}
+	}
+	key := func(n int) domain.UpdateKey {
+		return domain.UpdateKey{Channel: domain.Telegram, UpdateID: fmt.Sprint("st", n)}
+	}
+	c.take()
+	if applied, err := s.Apply(ctx, key(0), at, rsvp(0)); err != nil || !applied {
+		t.Fatalf("apply: %v, %v", applied, err)
+	}
+	if got := c.take(); len(got) != 1 || !strings.HasPrefix(got[0], "WITH ") {
+		t.Errorf("one update: %d statements, want one:\n%s", len(got), strings.Join(got, "\n"))
+	}
+	for _, size := range []int{2, 16} {
+		var reqs []sqlstore.ApplyReq
+		for n := range size {
+			reqs = append(reqs, sqlstore.ApplyReq{Key: key(100*size + n), At: at, Effects: rsvp(n)})
+		}
+		applied, err := s.ApplyBatch(ctx, reqs)
+		if err != nil || len(applied) != size {
+			t.Fatalf("batch of %d: %v, %v", size, applied, err)
+		}
+		if got := c.take(); len(got) != 1 {
+			t.Errorf("batch of %d: %d statements, want one:\n%s", size, len(got), strings.Join(got, "\n"))
+		}
+	}
+	// A language (its own statement) in the middle: the rows before it,
+	// it, the rows after it — still one batch sent, no BEGIN/COMMIT.
+	applied, err := s.ApplyBatch(ctx, []sqlstore.ApplyReq{
+		{Key: key(1000), At: at, Effects: rsvp(0)},
+		{Key: key(1001), At: at, Effects: []domain.Effect{domain.SetLanguage{PersonID: "DB002", Lang: domain.English}}},
+		{Key: key(1002), At: at, Effects: rsvp(1)},
+	})
+	if err != nil || fmt.Sprint(applied) != "[true true true]" {
+		t.Fatalf("mixed batch: %v, %v", applied, err)
+	}
+	if got := c.take(); len(got) != 3 || !strings.HasPrefix(got[1], "UPDATE people SET lang") {
+		t.Errorf("mixed batch: %d statements, want three:\n%s", len(got), strings.Join(got, "\n"))
+	}
+	// The histories are what one update after another would write.
+	for _, p := range people {
+		h, err := s.RSVPHistory(ctx, p)
+		if want := map[string]int{"DB001": 1 + 1 + 6 + 1, "DB002": 1 + 5 + 1, "DB003": 5}[p]; err != nil || len(h) != want {
+			t.Errorf("%s: %d answers, %v; want %d", p, len(h), err, want)
+		}
+	}
 }

@@ -36,8 +36,18 @@ var _ storage.Store = (*Store)(nil)
 // defaultMaxConns is the pool size unless the URL sets pool_max_conns.
 const defaultMaxConns = 32
 
+// Option changes how Open connects.
+type Option func(*pgxpool.Config)
+
+// WithTracer has every connection report its statements to t (a
+// pgx.BatchTracer too, if t is one): what the tests count statements
+// with.
+func WithTracer(t pgx.QueryTracer) Option {
+	return func(c *pgxpool.Config) { c.ConnConfig.Tracer = t }
+}
+
 // Open connects, checks the connection and applies pending migrations.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The parse error can quote the URL, password included.
@@ -51,6 +61,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		// concurrent connections share WAL flushes, so more connections
 		// mean more updates per flush. pool_max_conns in the URL overrides.
 		cfg.MaxConns = defaultMaxConns
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
