@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -229,6 +230,7 @@ func BenchmarkApply(b *testing.B) {
 		b.Fatalf("sync: %v", err)
 	}
 	pipe := s.Pipe
+	db := s.Pool().Config().ConnConfig.Database
 	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
 	var n atomic.Int64
 	for _, c := range []struct {
@@ -243,6 +245,8 @@ func BenchmarkApply(b *testing.B) {
 			}
 			defer func() { s.Pipe = pipe }()
 			cpu0 := cpuTime()
+			calls0, ms0, stats := serverStats(ctx, db)
+			scpu0 := serverCPU(ctx, db)
 			step := func(n int64) {
 				user := fmt.Sprint("bench-", n)
 				if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: user + "a"}, at, []domain.Effect{
@@ -271,6 +275,20 @@ func BenchmarkApply(b *testing.B) {
 			// The process's CPU (this client's share, what the bot pays),
 			// which the machine's load changes far less than the wall time.
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			// The server's side, where it keeps pg_stat_statements:
+			// statements (nested ones, the foreign key checks, included
+			// when it tracks all) and their execution time.
+			if calls, ms, ok := serverStats(ctx, db); ok && stats {
+				b.ReportMetric((calls-calls0)/float64(b.N), "stmts/op")
+				b.ReportMetric((ms-ms0)*1e3/float64(b.N), "server-µs/op")
+			}
+			if scpu := serverCPU(ctx, db); scpu0 != nil && scpu != nil {
+				var d time.Duration
+				for pid, t := range scpu {
+					d += t - scpu0[pid] // a connection made since counts whole
+				}
+				b.ReportMetric(float64(d.Microseconds())/float64(b.N), "server-cpu-µs/op")
+			}
 		})
 	}
 }
@@ -283,42 +301,50 @@ func cpuTime() time.Duration {
 
 // statements counts the statements a store sends (batched or not).
 type statements struct {
-	mu   sync.Mutex
-	sqls []string
+	mu    sync.Mutex
+	sqls  []string
+	trips int // batches and lone statements sent
 }
 
-func (c *statements) add(sql string) {
+func (c *statements) add(sql string, trip bool) {
 	c.mu.Lock()
 	c.sqls = append(c.sqls, sql)
+	if trip {
+		c.trips++
+	}
 	c.mu.Unlock()
 }
 
-// take returns the statements sent since the last take.
-func (c *statements) take() []string {
+// take returns the statements sent since the last take, and in how many
+// round trips.
+func (c *statements) take() ([]string, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := c.sqls
-	c.sqls = nil
-	return out
+	out, trips := c.sqls, c.trips
+	c.sqls, c.trips = nil, 0
+	return out, trips
 }
 
 func (c *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	c.add(d.SQL)
+	c.add(d.SQL, true)
 	return ctx
 }
 func (c *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 func (c *statements) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.mu.Lock()
+	c.trips++
+	c.mu.Unlock()
 	return ctx
 }
 func (c *statements) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
-	c.add(d.SQL)
+	c.add(d.SQL, false)
 }
 func (c *statements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
-// The rows an update batch writes go to PostgreSQL as one statement for
-// the whole batch (ids, links, answers, substitute withdrawals, audit; no
-// BEGIN or COMMIT around a lone statement), whatever the number of
-// updates; a statement of another kind only splits the rows gathered
+// The rows an update batch writes go to PostgreSQL as one statement per
+// kind (ids, links, answers, substitute withdrawals, audit) for the whole
+// batch, whatever the number of updates, in one round trip without BEGIN
+// and COMMIT; a statement of another kind only splits the rows gathered
 // before it from those after.
 func TestApplyStatements(t *testing.T) {
 	ctx := context.Background()
@@ -344,12 +370,15 @@ func TestApplyStatements(t *testing.T) {
 	key := func(n int) domain.UpdateKey {
 		return domain.UpdateKey{Channel: domain.Telegram, UpdateID: fmt.Sprint("st", n)}
 	}
-	c.take()
+	_, _ = c.take()
 	if applied, err := s.Apply(ctx, key(0), at, rsvp(0)); err != nil || !applied {
 		t.Fatalf("apply: %v, %v", applied, err)
 	}
-	if got := c.take(); len(got) != 1 || !strings.HasPrefix(got[0], "WITH ") {
-		t.Errorf("one update: %d statements, want one:\n%s", len(got), strings.Join(got, "\n"))
+	// Each of the five kinds once: the id, the link, the answer, the
+	// substitute withdrawal, the audit.
+	const kinds = 5
+	if got, trips := c.take(); trips != 1 || len(got) != kinds || !strings.HasPrefix(got[0], "INSERT INTO processed_updates") {
+		t.Errorf("one update: %d statements in %d round trips, want %d in one:\n%s", len(got), trips, kinds, strings.Join(got, "\n"))
 	}
 	for _, size := range []int{2, 16} {
 		var reqs []sqlstore.ApplyReq
@@ -360,12 +389,12 @@ func TestApplyStatements(t *testing.T) {
 		if err != nil || len(applied) != size {
 			t.Fatalf("batch of %d: %v, %v", size, applied, err)
 		}
-		if got := c.take(); len(got) != 1 {
-			t.Errorf("batch of %d: %d statements, want one:\n%s", size, len(got), strings.Join(got, "\n"))
+		if got, trips := c.take(); trips != 1 || len(got) != kinds {
+			t.Errorf("batch of %d: %d statements in %d round trips, want %d in one:\n%s", size, len(got), trips, kinds, strings.Join(got, "\n"))
 		}
 	}
 	// A language (its own statement) in the middle: the rows before it,
-	// it, the rows after it — still one batch sent, no BEGIN/COMMIT.
+	// it, the rows after it — still one round trip.
 	applied, err := s.ApplyBatch(ctx, []sqlstore.ApplyReq{
 		{Key: key(1000), At: at, Effects: rsvp(0)},
 		{Key: key(1001), At: at, Effects: []domain.Effect{domain.SetLanguage{PersonID: "DB002", Lang: domain.English}}},
@@ -374,8 +403,10 @@ func TestApplyStatements(t *testing.T) {
 	if err != nil || fmt.Sprint(applied) != "[true true true]" {
 		t.Fatalf("mixed batch: %v, %v", applied, err)
 	}
-	if got := c.take(); len(got) != 3 || !strings.HasPrefix(got[1], "UPDATE people SET lang") {
-		t.Errorf("mixed batch: %d statements, want three:\n%s", len(got), strings.Join(got, "\n"))
+	// The ids (all three updates') and the first update's rows, the
+	// language, the third update's rows.
+	if got, trips := c.take(); trips != 1 || len(got) != 2*kinds || !strings.HasPrefix(got[kinds], "UPDATE people SET lang") {
+		t.Errorf("mixed batch: %d statements in %d round trips, want %d in one:\n%s", len(got), trips, 2*kinds, strings.Join(got, "\n"))
 	}
 	// The histories are what one update after another would write.
 	for _, p := range people {
@@ -384,4 +415,50 @@ func TestApplyStatements(t *testing.T) {
 			t.Errorf("%s: %d answers, %v; want %d", p, len(h), err, want)
 		}
 	}
+}
+
+// serverStats reads the statements run in database db and their time
+// (ms) from pg_stat_statements; ok is false where the server has none.
+func serverStats(ctx context.Context, db string) (calls, ms float64, ok bool) {
+	c, err := pgx.Connect(ctx, os.Getenv(testenv.EnvPostgres))
+	if err != nil {
+		return 0, 0, false
+	}
+	defer c.Close(ctx)
+	err = c.QueryRow(ctx, `SELECT COALESCE(SUM(s.calls), 0)::float8, COALESCE(SUM(s.total_exec_time), 0)::float8
+		FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`, db).Scan(&calls, &ms)
+	return calls, ms, err == nil
+}
+
+// serverCPU reads the CPU time of each server process connected to
+// database db (/proc/PID/schedstat, where the server runs on this
+// machine): parsing, planning and the protocol included, which
+// pg_stat_statements' execution time leaves out. nil where unreadable.
+func serverCPU(ctx context.Context, db string) map[int]time.Duration {
+	c, err := pgx.Connect(ctx, os.Getenv(testenv.EnvPostgres))
+	if err != nil {
+		return nil
+	}
+	defer c.Close(ctx)
+	rows, err := c.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = $1`, db)
+	if err != nil {
+		return nil
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return nil
+	}
+	out := map[int]time.Duration{}
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
+		if err != nil {
+			return nil
+		}
+		var ns int64
+		if _, err := fmt.Sscan(string(b), &ns); err != nil {
+			return nil
+		}
+		out[pid] = time.Duration(ns)
+	}
+	return out
 }

@@ -9,18 +9,19 @@ import (
 
 // The writes every update makes (its id, a link, an answer, the audit) are
 // the same few kinds of row. Applying a batch, the rows of each kind are
-// gathered (writer) and, on PostgreSQL, written as one statement for the
-// whole batch: each kind's rows as arrays through unnest — one statement
+// gathered (writer) and, on PostgreSQL, written as one statement per kind
+// for the whole batch, the rows as arrays through unnest: one statement
 // text whatever the number of rows, so pgx's prepared statement serves
-// every batch — and all the kinds pending at once as one statement, a
-// data-modifying WITH. A transaction that is that one statement needs no
-// BEGIN and COMMIT either (pipe.go). Before any other statement (one that
-// reads, or writes something else) the gathered rows are written, so every
-// statement sees the writes before it, as it would one at a time.
-//
-// The kinds are independent of each other (different tables, or people
-// rows nothing else in the group reads), so writing them together changes
+// every batch. Before any other statement (one that reads, or writes
+// something else) the gathered rows are written, so every statement sees
+// the writes before it, as it would one at a time; the kinds are
+// independent of each other (different tables, or people rows nothing
+// else gathered reads), so writing each kind's rows together changes
 // nothing but the count of statements. SQLite writes each row at once.
+//
+// All the kinds in one statement (a data-modifying WITH) was tried and
+// measured: fewer statements, but more server CPU per row than one
+// statement per kind (BenchmarkApply's server-cpu-µs/op).
 
 // rowKind is one kind of gathered row.
 type rowKind int
@@ -40,18 +41,18 @@ type kindDef struct {
 	what  string   // what an error is wrapped as
 	types []string // PostgreSQL array element types, one per column
 	one   string   // one row's statement, $1… in column order
-	many  func(p int) string
+	many  string   // the rows' statement, one array per column from $1
 }
 
-// unnest is SELECT * FROM unnest($p::t1[], $p+1::t2[], …).
-func unnest(p int, types []string) string {
+// unnest is SELECT * FROM unnest($1::t1[], $2::t2[], …).
+func unnest(types []string) string {
 	var b strings.Builder
 	b.WriteString("SELECT * FROM unnest(")
 	for i, t := range types {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "$%d::%s[]", p+i, t)
+		fmt.Fprintf(&b, "$%d::%s[]", i+1, t)
 	}
 	b.WriteString(")")
 	return b.String()
@@ -85,10 +86,8 @@ var kinds = [rowKinds]kindDef{
 		types: []string{"text"},
 		// Nearly always no row, or one withdrawn already: roles <> ''
 		// spares writing a new version of an unchanged row.
-		one: `UPDATE people SET roles = '' WHERE id = $1 AND roles <> ''`,
-		many: func(p int) string {
-			return fmt.Sprintf(`UPDATE people SET roles = '' WHERE id = ANY($%d::text[]) AND roles <> ''`, p)
-		},
+		one:  `UPDATE people SET roles = '' WHERE id = $1 AND roles <> ''`,
+		many: `UPDATE people SET roles = '' WHERE id = ANY($1::text[]) AND roles <> ''`,
 	},
 	rowAudit: {
 		what:  "audit",
@@ -100,12 +99,12 @@ var kinds = [rowKinds]kindDef{
 func init() {
 	for k := range kinds {
 		d := &kinds[k]
-		if d.many == nil {
+		if d.many == "" {
 			// INSERT INTO t (cols) VALUES (…)[ ON CONFLICT …] → INSERT INTO
 			// t (cols) SELECT * FROM unnest(…)[ ON CONFLICT …].
 			head, rest, _ := strings.Cut(d.one, "VALUES (")
 			_, tail, _ := strings.Cut(rest, ")")
-			d.many = func(p int) string { return head + unnest(p, d.types) + tail }
+			d.many = head + unnest(d.types) + tail
 		}
 	}
 }
@@ -189,40 +188,23 @@ func (w *writer) row(ctx context.Context, k rowKind, key string, args ...any) er
 	return nil
 }
 
-// flush writes the gathered rows: one statement for all their kinds.
+// flush writes the gathered rows: one statement per kind.
 func (w *writer) flush(ctx context.Context) error {
-	var parts, whats []string
-	var args []any
 	for k := range w.kinds {
 		g := &w.kinds[k]
 		if g.rows == 0 {
 			continue
 		}
-		parts = append(parts, kinds[k].many(len(args)+1))
-		whats = append(whats, kinds[k].what)
+		args := make([]any, len(g.cols))
 		for i := range g.cols {
-			args = append(args, g.cols[i].value())
+			args[i] = g.cols[i].value()
 		}
 		*g = gathered{}
-	}
-	if len(parts) == 0 {
-		return nil
-	}
-	q := parts[len(parts)-1]
-	if len(parts) > 1 {
-		var b strings.Builder
-		b.WriteString("WITH ")
-		for i, p := range parts[:len(parts)-1] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "w%d AS (%s)", i, p)
+		if err := execLater(ctx, w.db, kinds[k].what, kinds[k].many, args...); err != nil {
+			return err
 		}
-		b.WriteString(" ")
-		b.WriteString(q)
-		q = b.String()
 	}
-	return execLater(ctx, w.db, strings.Join(whats, ", "), q, args...)
+	return nil
 }
 
 // Exec implements DB: the gathered rows first.
