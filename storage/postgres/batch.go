@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"log/slog"
@@ -182,4 +183,40 @@ func (s *Store) ChatFacts(ctx context.Context, l storage.ChatLookup) (storage.Ch
 		return s.Queries.ChatFacts(ctx, l)
 	}
 	return s.identities.Do(ctx, l)
+}
+
+// Whose chats a notice goes to is read after the update that made it was
+// committed (so that of two chats linked to one person at the same moment
+// at least one is told of the other); the reads of notices going out at
+// the same moment — an apply batch's — share one query.
+const (
+	linksWorkers = 2
+	linksMax     = 64
+)
+
+func newLinks(q *sqlstore.Queries) *coalesce.Group[string, []domain.Identity] {
+	return coalesce.New(linksWorkers, linksMax, func(ctx context.Context, ids []string) ([]([]domain.Identity), []error) {
+		errs := make([]error, len(ids))
+		if len(ids) == 1 {
+			ls, err := q.Identities(ctx, ids[0])
+			errs[0] = err
+			return [][]domain.Identity{ls}, errs
+		}
+		by, err := q.IdentitiesOf(ctx, ids)
+		out := make([][]domain.Identity, len(ids))
+		for i, id := range ids {
+			// Each caller its own slice: two notices to one person may
+			// be in the batch.
+			out[i], errs[i] = slices.Clone(by[id]), err
+		}
+		return out, errs
+	})
+}
+
+// Identities is sqlstore's, in the next batch of look-ups.
+func (s *Store) Identities(ctx context.Context, personID string) ([]domain.Identity, error) {
+	if s.links == nil {
+		return s.Queries.Identities(ctx, personID)
+	}
+	return s.links.Do(ctx, personID)
 }

@@ -462,3 +462,58 @@ func serverCPU(ctx context.Context, db string) map[int]time.Duration {
 	}
 	return out
 }
+
+// Whose chats a notice goes to, asked for several people at the same
+// moment, is read in shared queries, and each gets their own.
+func TestIdentitiesBatched(t *testing.T) {
+	ctx := context.Background()
+	var c statements
+	s, err := postgres.Open(ctx, testenv.PostgresURL(t), postgres.WithTracer(&c))
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	// DB001 has two chats, DB002 one, DB003 none.
+	for n, l := range []struct{ user, p string }{{"801", "DB001"}, {"z802", "DB001"}, {"803", "DB002"}} {
+		ch := domain.Telegram
+		if strings.HasPrefix(l.user, "z") {
+			ch = domain.Zalo
+		}
+		if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: fmt.Sprint("il", n)}, at, []domain.Effect{
+			domain.LinkIdentity{Identity: domain.Identity{Channel: ch, UserID: l.user, ChatID: l.user, PersonID: l.p, Proof: domain.ProofCode}},
+		}); err != nil {
+			t.Fatalf("link: %v", err)
+		}
+	}
+	want := map[string]string{"DB001": "[telegram:801 zalo:z802]", "DB002": "[telegram:803]", "DB003": "[]"}
+	_, _ = c.take()
+	var wg sync.WaitGroup
+	const rounds = 40
+	for round := range rounds {
+		for _, p := range []string{"DB001", "DB002", "DB003", "DB001"} {
+			wg.Go(func() {
+				ids, err := s.Identities(ctx, p)
+				var got []string
+				for _, i := range ids {
+					if i.PersonID != p {
+						t.Errorf("round %d: %s got %+v", round, p, i)
+					}
+					got = append(got, string(i.Channel)+":"+i.UserID)
+				}
+				if err != nil || fmt.Sprint(got) != want[p] && !(len(got) == 0 && want[p] == "[]") {
+					t.Errorf("round %d: %s = %v, %v; want %s", round, p, got, err, want[p])
+				}
+			})
+		}
+	}
+	wg.Wait()
+	got, _ := c.take()
+	t.Logf("%d look-ups in %d queries", 4*rounds, len(got))
+	if len(got) >= 4*rounds {
+		t.Errorf("%d queries for %d look-ups made at once: none shared", len(got), 4*rounds)
+	}
+}

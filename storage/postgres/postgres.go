@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/internal/coalesce"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
@@ -29,6 +30,8 @@ type Store struct {
 	applies *coalesce.Group[sqlstore.ApplyReq, bool]
 	// identities batches IdentityState look-ups.
 	identities *coalesce.Group[sqlstore.IdentityReq, sqlstore.IdentityResult]
+	// links batches Identities look-ups (whom a notice goes to).
+	links *coalesce.Group[string, []domain.Identity]
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -86,6 +89,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	}
 	s.applies = newApplier(&s.Queries)
 	s.identities = newIdentities(&s.Queries)
+	s.links = newLinks(&s.Queries)
 	return s, nil
 }
 
@@ -99,6 +103,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 func (s *Store) Close() error {
 	s.applies.Close()
 	s.identities.Close()
+	s.links.Close()
 	s.pool.Close()
 	return nil
 }

@@ -325,18 +325,41 @@ func (q *Queries) Identities(ctx context.Context, personID string) ([]domain.Ide
 	if err != nil {
 		return nil, fmt.Errorf("list identities: %w", err)
 	}
-	defer rows.Close()
 	var out []domain.Identity
+	err = scanIdentities(rows, func(i domain.Identity) { out = append(out, i) })
+	return out, err
+}
+
+// IdentitiesOf is Identities of several people in one query, by person
+// (an array parameter: PostgreSQL).
+func (q *Queries) IdentitiesOf(ctx context.Context, personIDs []string) (map[string][]domain.Identity, error) {
+	rows, err := q.DB.Query(ctx, `SELECT channel, user_id, chat_id, person_id, proof, linked_at FROM identities
+		WHERE person_id = ANY($1::text[]) ORDER BY person_id, channel, user_id`, personIDs)
+	if err != nil {
+		return nil, fmt.Errorf("list identities: %w", err)
+	}
+	out := make(map[string][]domain.Identity, len(personIDs))
+	err = scanIdentities(rows, func(i domain.Identity) { out[i.PersonID] = append(out[i.PersonID], i) })
+	return out, err
+}
+
+// scanIdentities reads identity rows (channel, user_id, chat_id,
+// person_id, proof, linked_at) and closes them.
+func scanIdentities(rows Rows, each func(domain.Identity)) error {
+	defer rows.Close()
 	for rows.Next() {
 		var i domain.Identity
 		var ch, proof string
 		if err := rows.Scan(&ch, &i.UserID, &i.ChatID, &i.PersonID, &proof, &i.LinkedAt); err != nil {
-			return nil, fmt.Errorf("scan identity: %w", err)
+			return fmt.Errorf("scan identity: %w", err)
 		}
 		i.Channel, i.Proof, i.LinkedAt = domain.Channel(ch), domain.Proof(proof), i.LinkedAt.UTC()
-		out = append(out, i)
+		each(i)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list identities: %w", err)
+	}
+	return nil
 }
 
 // PersonState implements storage.Store, in one query: the language, the
