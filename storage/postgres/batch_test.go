@@ -517,3 +517,54 @@ func TestIdentitiesBatched(t *testing.T) {
 		t.Errorf("%d queries for %d look-ups made at once: none shared", len(got), 4*rounds)
 	}
 }
+
+// BenchmarkApplyBatch applies the RSVP's two writing steps (a link, an
+// answer) for several chats at once, as the applier does under load: per
+// op, one batch of size updates. Compare stmts/op and server-cpu-µs/op
+// (divide by size for per update) between versions back to back.
+//
+//	go test -run '^$' -bench ApplyBatch ./storage/postgres/
+func BenchmarkApplyBatch(b *testing.B) {
+	ctx := context.Background()
+	s := open(b, testenv.PostgresURL(b))
+	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		b.Fatalf("sync: %v", err)
+	}
+	db := s.Pool().Config().ConnConfig.Database
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	var n atomic.Int64
+	for _, size := range []int{1, 4, 16} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			cpu0 := cpuTime()
+			calls0, ms0, stats := serverStats(ctx, db)
+			scpu0 := serverCPU(ctx, db)
+			for b.Loop() {
+				reqs := make([]sqlstore.ApplyReq, size)
+				for i := range reqs {
+					m := n.Add(1)
+					user := fmt.Sprint("batch-", m)
+					eff := []domain.Effect{domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: user, PersonID: "DB001", Proof: domain.ProofLink}}}
+					if m%2 == 0 {
+						eff = []domain.Effect{domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB002", Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}}}
+					}
+					reqs[i] = sqlstore.ApplyReq{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: user}, At: at, Effects: eff}
+				}
+				if _, err := s.ApplyBatch(ctx, reqs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			if calls, ms, ok := serverStats(ctx, db); ok && stats {
+				b.ReportMetric((calls-calls0)/float64(b.N), "stmts/op")
+				b.ReportMetric((ms-ms0)*1e3/float64(b.N), "server-µs/op")
+			}
+			if scpu := serverCPU(ctx, db); scpu0 != nil && scpu != nil {
+				var d time.Duration
+				for pid, t := range scpu {
+					d += t - scpu0[pid]
+				}
+				b.ReportMetric(float64(d.Microseconds())/float64(b.N), "server-cpu-µs/op")
+			}
+		})
+	}
+}
