@@ -81,8 +81,8 @@ type Queries struct {
 	// Pipe, when set, is a Tx whose DB is a Pipeline: what applies
 	// updates' effects uses it (PostgreSQL). nil: Tx.
 	Pipe Tx
-	// Unnest: the database takes arrays (unnest, ANY) and data-modifying
-	// WITH, so an update batch's rows are written as one statement
+	// Unnest: the database takes array parameters (unnest, ANY), so an
+	// update batch's rows of one kind are written as one statement
 	// (writes.go; PostgreSQL).
 	Unnest bool
 	// EventID is the event answers and check-ins are read and written for
