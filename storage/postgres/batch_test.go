@@ -217,10 +217,11 @@ func TestIdentityStateBatched(t *testing.T) {
 }
 
 // BenchmarkApply compares an update's transaction sent statement by
-// statement (Pipe unset: what SQLite does, and PostgreSQL did) with the
-// pipelined one, on the RSVP's two writing steps: a link (identity +
-// audit) and an answer (answer + substitute withdrawal). Run the
-// sub-benchmarks interleaved (-count) on a shared machine.
+// statement (Pipe unset: a plain transaction, BEGIN and each statement
+// its own round trip) with the pipelined one, on the RSVP's two writing
+// steps: a link (identity + audit) and an answer (answer + substitute
+// withdrawal). Run the sub-benchmarks interleaved (-count) on a shared
+// machine.
 //
 //	go test -run '^$' -bench Apply -count 3 ./storage/postgres/
 func BenchmarkApply(b *testing.B) {
