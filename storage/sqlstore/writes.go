@@ -35,8 +35,9 @@ const (
 	rowKinds
 )
 
-// kindDef is how one kind is written: one row (SQLite, or one row alone)
-// and many (PostgreSQL, the arrays from parameter $p on).
+// kindDef is how one kind is written: a row at a time (SQLite, and
+// outside an update's writer, e.g. the console's audit) and many rows at
+// once (PostgreSQL: one array per column).
 type kindDef struct {
 	what  string   // what an error is wrapped as
 	types []string // PostgreSQL array element types, one per column
