@@ -77,7 +77,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	s := &Store{pool: pool}
-	s.Queries = sqlstore.Queries{DB: conn{pool}, Tx: s.tx, Pipe: s.pipeTx, Unnest: true}
+	s.Queries = sqlstore.Queries{DB: conn{pool}, Tx: s.tx, Pipe: s.pipeTx}
 	sub, _ := fs.Sub(migrations, "migrations")
 	if err := sqlstore.Migrate(ctx, s.tx, sub, `SELECT pg_advisory_xact_lock(7347110001)`); err != nil {
 		pool.Close()

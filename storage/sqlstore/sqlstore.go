@@ -81,10 +81,6 @@ type Queries struct {
 	// Pipe, when set, is a Tx whose DB is a Pipeline: what applies
 	// updates' effects uses it (PostgreSQL). nil: Tx.
 	Pipe Tx
-	// Unnest: the database takes array parameters (unnest, ANY), so an
-	// update batch's rows of one kind are written as one statement
-	// (writes.go; PostgreSQL).
-	Unnest bool
 	// EventID is the event answers and check-ins are read and written for
 	// when the caller names none ('' before events are records, and for the
 	// rows made then until the first event adopts them).
@@ -603,7 +599,7 @@ func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time,
 		// The id is inserted without ON CONFLICT: a replay — rare, after a
 		// crash — fails on the key, stopping everything after it.
 		err := q.Pipe(ctx, func(db DB) error {
-			w := newWriter(db, q.Unnest)
+			w := newWriter(db)
 			if err := w.row(ctx, rowProcessed, "", string(key.Channel), key.UpdateID, at.UTC()); err != nil {
 				return err
 			}
@@ -631,7 +627,7 @@ func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time,
 			return nil // applied before: a replay
 		}
 		applied = true
-		w := newWriter(db, q.Unnest)
+		w := newWriter(db)
 		if err := applyEffects(ctx, w, key, at, effects, q.EventID, q.CampaignID); err != nil {
 			return err
 		}
@@ -811,7 +807,7 @@ func (q *Queries) ApplyBatch(ctx context.Context, reqs []ApplyReq) ([]bool, erro
 func (q *Queries) applyBatch(ctx context.Context, tx Tx, reqs []ApplyReq, allNew bool) ([]bool, error) {
 	applied := make([]bool, len(reqs))
 	err := tx(ctx, func(db DB) error {
-		w := newWriter(db, q.Unnest)
+		w := newWriter(db)
 		fresh := map[domain.UpdateKey]bool{}
 		if allNew {
 			// With the effects' rows (writes.go), or at once where each

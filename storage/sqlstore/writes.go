@@ -4,24 +4,25 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
+	"sync"
 )
 
 // The writes every update makes (its id, a link, an answer, the audit) are
-// the same few kinds of row. Applying a batch, the rows of each kind are
-// gathered (writer) and, on PostgreSQL, written as one statement per kind
-// for the whole batch, the rows as arrays through unnest: one statement
-// text whatever the number of rows, so pgx's prepared statement serves
-// every batch. Before any other statement (one that reads, or writes
-// something else) the gathered rows are written, so every statement sees
-// the writes before it, as it would one at a time; the kinds are
-// independent of each other (different tables, or people rows nothing
-// else gathered reads), so writing each kind's rows together changes
-// nothing but the count of statements. SQLite writes each row at once.
+// the same few kinds of row. Applying an update or a batch of them, the
+// rows of each kind are gathered (writer) and written as one multi-row
+// statement per kind. Before any other statement (one that reads, or
+// writes something else) the gathered rows are written, so every
+// statement sees the writes before it, as it would one at a time; the
+// kinds are independent of each other (different tables, or people rows
+// nothing else gathered reads), so writing each kind's rows together
+// changes nothing but the count of statements.
 //
-// All the kinds in one statement (a data-modifying WITH) was tried and
-// measured: fewer statements, but more server CPU per row than one
-// statement per kind (BenchmarkApply's server-cpu-µs/op).
+// Measured on PostgreSQL (server CPU per row, batches of 1–16): multi-row
+// VALUES costs less than the same rows as arrays through unnest (one
+// statement text for any count), and all the kinds in one statement (a
+// data-modifying WITH) more than one statement per kind. A VALUES
+// statement's text depends on its row count, so each count is prepared
+// once per connection (at most applyMax × effects per update of them).
 
 // rowKind is one kind of gathered row.
 type rowKind int
@@ -35,29 +36,55 @@ const (
 	rowKinds
 )
 
-// kindDef is how one kind is written: a row at a time (SQLite, and
-// outside an update's writer, e.g. the console's audit) and many rows at
-// once (PostgreSQL: one array per column).
+// kindDef is how one kind is written: a row's statement, whose
+// "($1, …, $width)" part repeats for more rows.
 type kindDef struct {
-	what  string   // what an error is wrapped as
-	types []string // PostgreSQL array element types, one per column
-	one   string   // one row's statement, $1… in column order
-	many  string   // the rows' statement, one array per column from $1
+	what  string // what an error is wrapped as
+	width int    // columns (parameters) per row
+	head  string // up to the rows
+	tail  string // after them
+	// list: the rows are a list of ids, "$1, $2, …" (an UPDATE … IN),
+	// not VALUES tuples.
+	list bool
 }
 
-// unnest is SELECT * FROM unnest($1::t1[], $2::t2[], …).
-func unnest(types []string) string {
+// sql returns the statement writing n rows.
+func (d *kindDef) sql(n int) string {
 	var b strings.Builder
-	b.WriteString("SELECT * FROM unnest(")
-	for i, t := range types {
-		if i > 0 {
+	b.WriteString(d.head)
+	for r := range n {
+		if r > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "$%d::%s[]", i+1, t)
+		if !d.list {
+			b.WriteString("(")
+		}
+		for c := range d.width {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", r*d.width+c+1)
+		}
+		if !d.list {
+			b.WriteString(")")
+		}
 	}
-	b.WriteString(")")
+	b.WriteString(d.tail)
 	return b.String()
 }
+
+// sqlFor is kinds[k].sql(n), made once.
+func sqlFor(k rowKind, n int) string {
+	key := int(k)<<16 | n
+	if q, ok := sqlCache.Load(key); ok {
+		return q.(string)
+	}
+	q := kinds[k].sql(n)
+	sqlCache.Store(key, q)
+	return q
+}
+
+var sqlCache sync.Map // int(kind)<<16 | rows → statement
 
 // linkConflict keeps a verified proof when a chat is linked again to the
 // same person.
@@ -67,104 +94,51 @@ const linkConflict = ` ON CONFLICT (channel, user_id) DO UPDATE SET chat_id = ex
 
 var kinds = [rowKinds]kindDef{
 	rowProcessed: {
-		what:  "record update",
-		types: []string{"text", "text", "timestamptz"},
-		one:   `INSERT INTO processed_updates (channel, update_id, processed_at) VALUES ($1, $2, $3)`,
+		what: "record update", width: 3,
+		head: `INSERT INTO processed_updates (channel, update_id, processed_at) VALUES `,
 	},
 	rowIdentity: {
-		what:  "link identity",
-		types: []string{"text", "text", "text", "text", "timestamptz", "text"},
-		one:   `INSERT INTO identities (channel, user_id, chat_id, person_id, linked_at, proof) VALUES ($1, $2, $3, $4, $5, $6)` + linkConflict,
+		what: "link identity", width: 6,
+		head: `INSERT INTO identities (channel, user_id, chat_id, person_id, linked_at, proof) VALUES `,
+		tail: linkConflict,
 	},
 	rowRSVP: {
-		what:  "save answer",
-		types: []string{"text", "text", "text", "text", "text", "text", "text", "timestamptz", "text", "text"},
-		one: `INSERT INTO rsvps (person_id, status, sub_name, sub_position, sub_phone, channel, update_key, created_at, recorded_by, event_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		what: "save answer", width: 10,
+		head: `INSERT INTO rsvps (person_id, status, sub_name, sub_position, sub_phone, channel, update_key, created_at, recorded_by, event_id) VALUES `,
 	},
 	rowWithdraw: {
-		what:  "withdraw substitute",
-		types: []string{"text"},
 		// Nearly always no row, or one withdrawn already: roles <> ''
 		// spares writing a new version of an unchanged row.
-		one:  `UPDATE people SET roles = '' WHERE id = $1 AND roles <> ''`,
-		many: `UPDATE people SET roles = '' WHERE id = ANY($1::text[]) AND roles <> ''`,
+		what: "withdraw substitute", width: 1, list: true,
+		head: `UPDATE people SET roles = '' WHERE roles <> '' AND id IN (`,
+		tail: `)`,
 	},
 	rowAudit: {
-		what:  "audit",
-		types: []string{"bigint", "text", "text", "text", "text"},
-		one:   `INSERT INTO audit (at, person_id, action, detail, channel) VALUES ($1, $2, $3, $4, $5)`,
+		what: "audit", width: 5,
+		head: `INSERT INTO audit (at, person_id, action, detail, channel) VALUES `,
 	},
-}
-
-func init() {
-	for k := range kinds {
-		d := &kinds[k]
-		if d.many == "" {
-			// INSERT INTO t (cols) VALUES (…)[ ON CONFLICT …] → INSERT INTO
-			// t (cols) SELECT * FROM unnest(…)[ ON CONFLICT …].
-			head, rest, _ := strings.Cut(d.one, "VALUES (")
-			_, tail, _ := strings.Cut(rest, ")")
-			d.many = head + unnest(d.types) + tail
-		}
-	}
-}
-
-// column is one column's values of the gathered rows: a PostgreSQL array.
-type column struct {
-	s []string
-	t []time.Time
-	n []int64
-}
-
-func (c *column) add(v any) {
-	switch v := v.(type) {
-	case string:
-		c.s = append(c.s, v)
-	case time.Time:
-		c.t = append(c.t, v)
-	case int64:
-		c.n = append(c.n, v)
-	default:
-		panic(fmt.Sprintf("sqlstore: gathered column of %T", v))
-	}
-}
-
-func (c *column) value() any {
-	switch {
-	case c.t != nil:
-		return c.t
-	case c.n != nil:
-		return c.n
-	}
-	return c.s
 }
 
 // gathered is one kind's pending rows.
 type gathered struct {
-	cols []column
+	args []any // row after row
 	rows int
 	keys map[string]bool // identities: the chats linked, each once a statement
 }
 
 // writer is the DB an update's effects are applied through: it gathers
-// rows by kind (arrays on PostgreSQL) and writes them before any other
-// statement and at the end (flush).
+// rows by kind and writes them before any other statement and at the end
+// (flush).
 type writer struct {
-	db     DB
-	arrays bool // gather (PostgreSQL); false: each row at once
-	kinds  [rowKinds]gathered
+	db    DB
+	kinds [rowKinds]gathered
 }
 
-func newWriter(db DB, arrays bool) *writer { return &writer{db: db, arrays: arrays} }
+func newWriter(db DB) *writer { return &writer{db: db} }
 
-// row writes one row of kind k (its columns in the order of kinds[k].one);
-// key, for identities, is what one statement may hold once.
+// row writes one row of kind k (kinds[k].width columns); key, for
+// identities, is what one statement may hold once.
 func (w *writer) row(ctx context.Context, k rowKind, key string, args ...any) error {
-	d := &kinds[k]
-	if !w.arrays {
-		return execLater(ctx, w.db, d.what, d.one, args...)
-	}
 	g := &w.kinds[k]
 	if key != "" && g.keys[key] {
 		// ON CONFLICT DO UPDATE may not change one row twice in a
@@ -173,12 +147,7 @@ func (w *writer) row(ctx context.Context, k rowKind, key string, args ...any) er
 			return err
 		}
 	}
-	if g.cols == nil {
-		g.cols = make([]column, len(d.types))
-	}
-	for i, a := range args {
-		g.cols[i].add(a)
-	}
+	g.args = append(g.args, args...)
 	g.rows++
 	if key != "" {
 		if g.keys == nil {
@@ -196,12 +165,9 @@ func (w *writer) flush(ctx context.Context) error {
 		if g.rows == 0 {
 			continue
 		}
-		args := make([]any, len(g.cols))
-		for i := range g.cols {
-			args[i] = g.cols[i].value()
-		}
+		q, args := sqlFor(rowKind(k), g.rows), g.args
 		*g = gathered{}
-		if err := execLater(ctx, w.db, kinds[k].what, kinds[k].many, args...); err != nil {
+		if err := execLater(ctx, w.db, kinds[k].what, q, args...); err != nil {
 			return err
 		}
 	}
@@ -250,5 +216,5 @@ func writeRow(ctx context.Context, db DB, k rowKind, key string, args ...any) er
 	if w, ok := db.(*writer); ok {
 		return w.row(ctx, k, key, args...)
 	}
-	return execLater(ctx, db, kinds[k].what, kinds[k].one, args...)
+	return execLater(ctx, db, kinds[k].what, sqlFor(k, 1), args...)
 }
