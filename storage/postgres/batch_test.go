@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/postgres"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
 	"github.com/dieuphoi/dieuphoi/storage/storagetest"
 )
@@ -213,10 +217,11 @@ func TestIdentityStateBatched(t *testing.T) {
 }
 
 // BenchmarkApply compares an update's transaction sent statement by
-// statement (Pipe unset: what SQLite does, and PostgreSQL did) with the
-// pipelined one, on the RSVP's two writing steps: a link (identity +
-// audit) and an answer (answer + substitute withdrawal). Run the
-// sub-benchmarks interleaved (-count) on a shared machine.
+// statement (Pipe unset: a plain transaction, BEGIN and each statement
+// its own round trip) with the pipelined one, on the RSVP's two writing
+// steps: a link (identity + audit) and an answer (answer + substitute
+// withdrawal). Run the sub-benchmarks interleaved (-count) on a shared
+// machine.
 //
 //	go test -run '^$' -bench Apply -count 3 ./storage/postgres/
 func BenchmarkApply(b *testing.B) {
@@ -226,6 +231,7 @@ func BenchmarkApply(b *testing.B) {
 		b.Fatalf("sync: %v", err)
 	}
 	pipe := s.Pipe
+	db := s.Pool().Config().ConnConfig.Database
 	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
 	var n atomic.Int64
 	for _, c := range []struct {
@@ -240,6 +246,8 @@ func BenchmarkApply(b *testing.B) {
 			}
 			defer func() { s.Pipe = pipe }()
 			cpu0 := cpuTime()
+			calls0, ms0, stats := serverStats(ctx, db)
+			scpu0 := serverCPU(ctx, db)
 			step := func(n int64) {
 				user := fmt.Sprint("bench-", n)
 				if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: user + "a"}, at, []domain.Effect{
@@ -268,6 +276,20 @@ func BenchmarkApply(b *testing.B) {
 			// The process's CPU (this client's share, what the bot pays),
 			// which the machine's load changes far less than the wall time.
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			// The server's side, where it keeps pg_stat_statements:
+			// statements (nested ones, the foreign key checks, included
+			// when it tracks all) and their execution time.
+			if calls, ms, ok := serverStats(ctx, db); ok && stats {
+				b.ReportMetric((calls-calls0)/float64(b.N), "stmts/op")
+				b.ReportMetric((ms-ms0)*1e3/float64(b.N), "server-µs/op")
+			}
+			if scpu := serverCPU(ctx, db); scpu0 != nil && scpu != nil {
+				var d time.Duration
+				for pid, t := range scpu {
+					d += t - scpu0[pid] // a connection made since counts whole
+				}
+				b.ReportMetric(float64(d.Microseconds())/float64(b.N), "server-cpu-µs/op")
+			}
 		})
 	}
 }
@@ -276,4 +298,274 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// statements counts the statements a store sends (batched or not).
+type statements struct {
+	mu    sync.Mutex
+	sqls  []string
+	trips int // batches and lone statements sent
+}
+
+func (c *statements) add(sql string, trip bool) {
+	c.mu.Lock()
+	c.sqls = append(c.sqls, sql)
+	if trip {
+		c.trips++
+	}
+	c.mu.Unlock()
+}
+
+// take returns the statements sent since the last take, and in how many
+// round trips.
+func (c *statements) take() ([]string, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out, trips := c.sqls, c.trips
+	c.sqls, c.trips = nil, 0
+	return out, trips
+}
+
+func (c *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	c.add(d.SQL, true)
+	return ctx
+}
+func (c *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *statements) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.mu.Lock()
+	c.trips++
+	c.mu.Unlock()
+	return ctx
+}
+func (c *statements) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	c.add(d.SQL, false)
+}
+func (c *statements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// The rows an update batch writes go to PostgreSQL as one statement per
+// kind (ids, links, answers, substitute withdrawals, audit) for the whole
+// batch, whatever the number of updates, in one round trip without BEGIN
+// and COMMIT; a statement of another kind only splits the rows gathered
+// before it from those after.
+func TestApplyStatements(t *testing.T) {
+	ctx := context.Background()
+	var c statements
+	s, err := postgres.Open(ctx, testenv.PostgresURL(t), postgres.WithTracer(&c))
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	people := []string{"DB001", "DB002", "DB003"}
+	rsvp := func(n int) []domain.Effect {
+		p := people[n%3]
+		return []domain.Effect{
+			domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: fmt.Sprint("s", n), ChatID: fmt.Sprint("s", n), PersonID: p, Proof: domain.ProofLink}},
+			domain.SaveRSVP{RSVP: domain.RSVP{PersonID: p, Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}},
+			domain.Audit{PersonID: p, Action: "test", Channel: domain.Telegram},
+		}
+	}
+	key := func(n int) domain.UpdateKey {
+		return domain.UpdateKey{Channel: domain.Telegram, UpdateID: fmt.Sprint("st", n)}
+	}
+	_, _ = c.take()
+	if applied, err := s.Apply(ctx, key(0), at, rsvp(0)); err != nil || !applied {
+		t.Fatalf("apply: %v, %v", applied, err)
+	}
+	// Each of the five kinds once: the id, the link, the answer, the
+	// substitute withdrawal, the audit.
+	const kinds = 5
+	if got, trips := c.take(); trips != 1 || len(got) != kinds || !strings.HasPrefix(got[0], "INSERT INTO processed_updates") {
+		t.Errorf("one update: %d statements in %d round trips, want %d in one:\n%s", len(got), trips, kinds, strings.Join(got, "\n"))
+	}
+	for _, size := range []int{2, 16} {
+		var reqs []sqlstore.ApplyReq
+		for n := range size {
+			reqs = append(reqs, sqlstore.ApplyReq{Key: key(100*size + n), At: at, Effects: rsvp(n)})
+		}
+		applied, err := s.ApplyBatch(ctx, reqs)
+		if err != nil || len(applied) != size {
+			t.Fatalf("batch of %d: %v, %v", size, applied, err)
+		}
+		if got, trips := c.take(); trips != 1 || len(got) != kinds {
+			t.Errorf("batch of %d: %d statements in %d round trips, want %d in one:\n%s", size, len(got), trips, kinds, strings.Join(got, "\n"))
+		}
+	}
+	// A language (its own statement) in the middle: the rows before it,
+	// it, the rows after it — still one round trip.
+	applied, err := s.ApplyBatch(ctx, []sqlstore.ApplyReq{
+		{Key: key(1000), At: at, Effects: rsvp(0)},
+		{Key: key(1001), At: at, Effects: []domain.Effect{domain.SetLanguage{PersonID: "DB002", Lang: domain.English}}},
+		{Key: key(1002), At: at, Effects: rsvp(1)},
+	})
+	if err != nil || fmt.Sprint(applied) != "[true true true]" {
+		t.Fatalf("mixed batch: %v, %v", applied, err)
+	}
+	// The ids (all three updates') and the first update's rows, the
+	// language, the third update's rows.
+	if got, trips := c.take(); trips != 1 || len(got) != 2*kinds || !strings.HasPrefix(got[kinds], "UPDATE people SET lang") {
+		t.Errorf("mixed batch: %d statements in %d round trips, want %d in one:\n%s", len(got), trips, 2*kinds, strings.Join(got, "\n"))
+	}
+	// The histories are what one update after another would write.
+	for _, p := range people {
+		h, err := s.RSVPHistory(ctx, p)
+		if want := map[string]int{"DB001": 1 + 1 + 6 + 1, "DB002": 1 + 5 + 1, "DB003": 5}[p]; err != nil || len(h) != want {
+			t.Errorf("%s: %d answers, %v; want %d", p, len(h), err, want)
+		}
+	}
+}
+
+// serverStats reads the statements run in database db and their time
+// (ms) from pg_stat_statements; ok is false where the server has none.
+func serverStats(ctx context.Context, db string) (calls, ms float64, ok bool) {
+	c, err := pgx.Connect(ctx, os.Getenv(testenv.EnvPostgres))
+	if err != nil {
+		return 0, 0, false
+	}
+	defer c.Close(ctx)
+	err = c.QueryRow(ctx, `SELECT COALESCE(SUM(s.calls), 0)::float8, COALESCE(SUM(s.total_exec_time), 0)::float8
+		FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`, db).Scan(&calls, &ms)
+	return calls, ms, err == nil
+}
+
+// serverCPU reads the CPU time of each server process connected to
+// database db (/proc/PID/schedstat, where the server runs on this
+// machine): parsing, planning and the protocol included, which
+// pg_stat_statements' execution time leaves out. nil where unreadable.
+func serverCPU(ctx context.Context, db string) map[int]time.Duration {
+	c, err := pgx.Connect(ctx, os.Getenv(testenv.EnvPostgres))
+	if err != nil {
+		return nil
+	}
+	defer c.Close(ctx)
+	rows, err := c.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = $1`, db)
+	if err != nil {
+		return nil
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return nil
+	}
+	out := map[int]time.Duration{}
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
+		if err != nil {
+			return nil
+		}
+		var ns int64
+		if _, err := fmt.Sscan(string(b), &ns); err != nil {
+			return nil
+		}
+		out[pid] = time.Duration(ns)
+	}
+	return out
+}
+
+// Whose chats a notice goes to, asked for several people at the same
+// moment, is read in shared queries, and each gets their own.
+func TestIdentitiesBatched(t *testing.T) {
+	ctx := context.Background()
+	var c statements
+	s, err := postgres.Open(ctx, testenv.PostgresURL(t), postgres.WithTracer(&c))
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	// DB001 has two chats, DB002 one, DB003 none.
+	for n, l := range []struct{ user, p string }{{"801", "DB001"}, {"z802", "DB001"}, {"803", "DB002"}} {
+		ch := domain.Telegram
+		if strings.HasPrefix(l.user, "z") {
+			ch = domain.Zalo
+		}
+		if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: fmt.Sprint("il", n)}, at, []domain.Effect{
+			domain.LinkIdentity{Identity: domain.Identity{Channel: ch, UserID: l.user, ChatID: l.user, PersonID: l.p, Proof: domain.ProofCode}},
+		}); err != nil {
+			t.Fatalf("link: %v", err)
+		}
+	}
+	want := map[string]string{"DB001": "[telegram:801 zalo:z802]", "DB002": "[telegram:803]", "DB003": "[]"}
+	_, _ = c.take()
+	var wg sync.WaitGroup
+	const rounds = 40
+	for round := range rounds {
+		for _, p := range []string{"DB001", "DB002", "DB003", "DB001"} {
+			wg.Go(func() {
+				ids, err := s.Identities(ctx, p)
+				var got []string
+				for _, i := range ids {
+					if i.PersonID != p {
+						t.Errorf("round %d: %s got %+v", round, p, i)
+					}
+					got = append(got, string(i.Channel)+":"+i.UserID)
+				}
+				if err != nil || fmt.Sprint(got) != want[p] && !(len(got) == 0 && want[p] == "[]") {
+					t.Errorf("round %d: %s = %v, %v; want %s", round, p, got, err, want[p])
+				}
+			})
+		}
+	}
+	wg.Wait()
+	got, _ := c.take()
+	t.Logf("%d look-ups in %d queries", 4*rounds, len(got))
+	if len(got) >= 4*rounds {
+		t.Errorf("%d queries for %d look-ups made at once: none shared", len(got), 4*rounds)
+	}
+}
+
+// BenchmarkApplyBatch applies the RSVP's two writing steps (a link, an
+// answer) for several chats at once, as the applier does under load: per
+// op, one batch of size updates. Compare stmts/op and server-cpu-µs/op
+// (divide by size for per update) between versions back to back.
+//
+//	go test -run '^$' -bench ApplyBatch ./storage/postgres/
+func BenchmarkApplyBatch(b *testing.B) {
+	ctx := context.Background()
+	s := open(b, testenv.PostgresURL(b))
+	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		b.Fatalf("sync: %v", err)
+	}
+	db := s.Pool().Config().ConnConfig.Database
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	var n atomic.Int64
+	for _, size := range []int{1, 4, 16} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			cpu0 := cpuTime()
+			calls0, ms0, stats := serverStats(ctx, db)
+			scpu0 := serverCPU(ctx, db)
+			for b.Loop() {
+				reqs := make([]sqlstore.ApplyReq, size)
+				for i := range reqs {
+					m := n.Add(1)
+					user := fmt.Sprint("batch-", m)
+					eff := []domain.Effect{domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: user, PersonID: "DB001", Proof: domain.ProofLink}}}
+					if m%2 == 0 {
+						eff = []domain.Effect{domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB002", Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}}}
+					}
+					reqs[i] = sqlstore.ApplyReq{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: user}, At: at, Effects: eff}
+				}
+				if _, err := s.ApplyBatch(ctx, reqs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			if calls, ms, ok := serverStats(ctx, db); ok && stats {
+				b.ReportMetric((calls-calls0)/float64(b.N), "stmts/op")
+				b.ReportMetric((ms-ms0)*1e3/float64(b.N), "server-µs/op")
+			}
+			if scpu := serverCPU(ctx, db); scpu0 != nil && scpu != nil {
+				var d time.Duration
+				for pid, t := range scpu {
+					d += t - scpu0[pid]
+				}
+				b.ReportMetric(float64(d.Microseconds())/float64(b.N), "server-cpu-µs/op")
+			}
+		})
+	}
 }

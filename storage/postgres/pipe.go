@@ -16,9 +16,11 @@ import (
 // one round trip each). BEGIN goes out with the first batch and COMMIT
 // with the last, so an update whose effects need no result on the way
 // (an identity, an answer, the audit) costs one round trip in all, where
-// one statement at a time cost begin + each statement + commit. The
-// statements are pgx's cached prepared statements (parsed once per
-// connection).
+// one statement at a time cost begin + each statement + commit. A
+// transaction sent as one batch needs neither: the statements up to a
+// batch's Sync are one implicit transaction, committed at the Sync or
+// rolled back at the first failure. The statements are pgx's cached
+// prepared statements (parsed once per connection).
 func (s *Store) pipeTx(ctx context.Context, fn func(sqlstore.DB) error) error {
 	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -28,10 +30,11 @@ func (s *Store) pipeTx(ctx context.Context, fn func(sqlstore.DB) error) error {
 	// rollback that failed), never handing it out again.
 	defer pc.Release()
 	p := &pipe{c: pc.Conn()}
-	p.Defer("begin", "BEGIN")
 	err = fn(p)
-	if err == nil {
+	if err == nil && p.begun {
 		p.Defer("commit", "COMMIT")
+	}
+	if err == nil {
 		err = p.flush(ctx)
 	}
 	if err != nil && !p.c.IsClosed() && p.c.PgConn().TxStatus() != 'I' {
@@ -49,6 +52,9 @@ type pipe struct {
 	c     *pgx.Conn
 	batch *pgx.Batch // nil: nothing queued
 	what  []string   // per queued statement, what its error is wrapped as
+	// begun: BEGIN was sent (the transaction spans batches: COMMIT ends
+	// it).
+	begun bool
 }
 
 var _ sqlstore.Pipeline = (*pipe)(nil)
@@ -65,6 +71,16 @@ func (p *pipe) Defer(what, q string, args ...any) {
 // send sends what is queued and reads the results of all of it but the
 // last statement when last (the caller reads that one, then closes br).
 func (p *pipe) send(ctx context.Context, last bool) (pgx.BatchResults, error) {
+	if last && !p.begun {
+		// More batches follow this one: the transaction must outlive
+		// its Sync.
+		b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(p.batch.QueuedQueries)+1)}
+		b.Queue("BEGIN")
+		b.QueuedQueries = append(b.QueuedQueries, p.batch.QueuedQueries...)
+		p.batch = b
+		p.what = append([]string{"begin"}, p.what...)
+		p.begun = true
+	}
 	what := p.what
 	if last {
 		what = what[:len(what)-1]

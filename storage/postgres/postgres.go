@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/internal/coalesce"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
@@ -29,6 +30,8 @@ type Store struct {
 	applies *coalesce.Group[sqlstore.ApplyReq, bool]
 	// identities batches IdentityState look-ups.
 	identities *coalesce.Group[sqlstore.IdentityReq, sqlstore.IdentityResult]
+	// links batches Identities look-ups (whom a notice goes to).
+	links *coalesce.Group[string, []domain.Identity]
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -36,8 +39,18 @@ var _ storage.Store = (*Store)(nil)
 // defaultMaxConns is the pool size unless the URL sets pool_max_conns.
 const defaultMaxConns = 32
 
+// Option changes how Open connects.
+type Option func(*pgxpool.Config)
+
+// WithTracer has every connection report its statements to t (a
+// pgx.BatchTracer too, if t is one): what the tests count statements
+// with.
+func WithTracer(t pgx.QueryTracer) Option {
+	return func(c *pgxpool.Config) { c.ConnConfig.Tracer = t }
+}
+
 // Open connects, checks the connection and applies pending migrations.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The parse error can quote the URL, password included.
@@ -51,6 +64,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		// concurrent connections share WAL flushes, so more connections
 		// mean more updates per flush. pool_max_conns in the URL overrides.
 		cfg.MaxConns = defaultMaxConns
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -73,6 +89,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	s.applies = newApplier(&s.Queries)
 	s.identities = newIdentities(&s.Queries)
+	s.links = newLinks(&s.Queries)
 	return s, nil
 }
 
@@ -86,6 +103,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 func (s *Store) Close() error {
 	s.applies.Close()
 	s.identities.Close()
+	s.links.Close()
 	s.pool.Close()
 	return nil
 }

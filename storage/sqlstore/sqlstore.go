@@ -61,6 +61,9 @@ var ErrProcessed = errors.New("update processed before")
 // execLater runs a statement whose only result is its error: deferred on
 // a Pipeline, at once otherwise (SQLite, a plain transaction).
 func execLater(ctx context.Context, db DB, what, q string, args ...any) error {
+	if w, ok := db.(*writer); ok {
+		return w.later(ctx, what, q, args...)
+	}
 	if p, ok := db.(Pipeline); ok {
 		p.Defer(what, q, args...)
 		return nil
@@ -162,9 +165,7 @@ func syncDirectory(ctx context.Context, db DB, agencies []domain.Agency, people 
 func saveSubstitute(ctx context.Context, db DB, r domain.RSVP) error {
 	id := domain.SubstituteID(r.PersonID)
 	if r.Status != domain.RSVPSubstitute || r.Substitute == nil {
-		// Nearly always no row, or one withdrawn already: roles <> '' spares
-		// writing a new version of an unchanged row.
-		return execLater(ctx, db, "withdraw substitute", `UPDATE people SET roles = '' WHERE id = $1 AND roles <> ''`, id)
+		return writeRow(ctx, db, rowWithdraw, "", id)
 	}
 	s := r.Substitute
 	return execLater(ctx, db, "save substitute", `INSERT INTO people (id, full_name, position, agency_code, phone, email, roles, invite_token, invite_code, list_order, substitute_for, checkin_token)
@@ -320,18 +321,41 @@ func (q *Queries) Identities(ctx context.Context, personID string) ([]domain.Ide
 	if err != nil {
 		return nil, fmt.Errorf("list identities: %w", err)
 	}
-	defer rows.Close()
 	var out []domain.Identity
+	err = scanIdentities(rows, func(i domain.Identity) { out = append(out, i) })
+	return out, err
+}
+
+// IdentitiesOf is Identities of several people in one query, by person
+// (an array parameter: PostgreSQL).
+func (q *Queries) IdentitiesOf(ctx context.Context, personIDs []string) (map[string][]domain.Identity, error) {
+	rows, err := q.DB.Query(ctx, `SELECT channel, user_id, chat_id, person_id, proof, linked_at FROM identities
+		WHERE person_id = ANY($1::text[]) ORDER BY person_id, channel, user_id`, personIDs)
+	if err != nil {
+		return nil, fmt.Errorf("list identities: %w", err)
+	}
+	out := make(map[string][]domain.Identity, len(personIDs))
+	err = scanIdentities(rows, func(i domain.Identity) { out[i.PersonID] = append(out[i.PersonID], i) })
+	return out, err
+}
+
+// scanIdentities reads identity rows (channel, user_id, chat_id,
+// person_id, proof, linked_at) and closes them.
+func scanIdentities(rows Rows, each func(domain.Identity)) error {
+	defer rows.Close()
 	for rows.Next() {
 		var i domain.Identity
 		var ch, proof string
 		if err := rows.Scan(&ch, &i.UserID, &i.ChatID, &i.PersonID, &proof, &i.LinkedAt); err != nil {
-			return nil, fmt.Errorf("scan identity: %w", err)
+			return fmt.Errorf("scan identity: %w", err)
 		}
 		i.Channel, i.Proof, i.LinkedAt = domain.Channel(ch), domain.Proof(proof), i.LinkedAt.UTC()
-		out = append(out, i)
+		each(i)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list identities: %w", err)
+	}
+	return nil
 }
 
 // PersonState implements storage.Store, in one query: the language, the
@@ -580,9 +604,14 @@ func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time,
 		// The id is inserted without ON CONFLICT: a replay — rare, after a
 		// crash — fails on the key, stopping everything after it.
 		err := q.Pipe(ctx, func(db DB) error {
-			db.(Pipeline).Defer("record update", `INSERT INTO processed_updates (channel, update_id, processed_at) VALUES ($1, $2, $3)`,
-				string(key.Channel), key.UpdateID, at.UTC())
-			return applyEffects(ctx, db, key, at, effects, q.EventID, q.CampaignID)
+			w := newWriter(db)
+			if err := w.row(ctx, rowProcessed, "", string(key.Channel), key.UpdateID, at.UTC()); err != nil {
+				return err
+			}
+			if err := applyEffects(ctx, w, key, at, effects, q.EventID, q.CampaignID); err != nil {
+				return err
+			}
+			return w.flush(ctx)
 		})
 		switch {
 		case errors.Is(err, ErrProcessed):
@@ -603,7 +632,11 @@ func (q *Queries) Apply(ctx context.Context, key domain.UpdateKey, at time.Time,
 			return nil // applied before: a replay
 		}
 		applied = true
-		return applyEffects(ctx, db, key, at, effects, q.EventID, q.CampaignID)
+		w := newWriter(db)
+		if err := applyEffects(ctx, w, key, at, effects, q.EventID, q.CampaignID); err != nil {
+			return err
+		}
+		return w.flush(ctx)
 	})
 	if err != nil {
 		return false, err
@@ -654,8 +687,7 @@ func applyEffect(ctx context.Context, db DB, key domain.UpdateKey, at time.Time,
 		if r.EventID == "" {
 			r.EventID = eventID
 		}
-		if err := execLater(ctx, db, "save answer", `INSERT INTO rsvps (person_id, status, sub_name, sub_position, sub_phone, channel, update_key, created_at, recorded_by, event_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		if err := writeRow(ctx, db, rowRSVP, "",
 			r.PersonID, string(r.Status), sub.Name, sub.Position, sub.Phone, string(r.Channel), key.String(), at.UTC(), r.By, r.EventID); err != nil {
 			return err
 		}
@@ -703,10 +735,7 @@ func applyLink(ctx context.Context, db DB, at time.Time, e domain.LinkIdentity) 
 			proof = domain.ProofLink
 		}
 	}
-	if err := execLater(ctx, db, "link identity", `INSERT INTO identities (channel, user_id, chat_id, person_id, linked_at, proof) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (channel, user_id) DO UPDATE SET chat_id = excluded.chat_id, person_id = excluded.person_id, linked_at = excluded.linked_at,
-			proof = CASE WHEN identities.person_id = excluded.person_id AND identities.proof IN ('phone', 'enrol', 'demo')
-				THEN identities.proof ELSE excluded.proof END`,
+	if err := writeRow(ctx, db, rowIdentity, string(i.Channel)+":"+i.UserID,
 		string(i.Channel), i.UserID, i.ChatID, i.PersonID, at.UTC(), string(proof)); err != nil {
 		return err
 	}
@@ -714,7 +743,7 @@ func applyLink(ctx context.Context, db DB, at time.Time, e domain.LinkIdentity) 
 }
 
 func insertAudit(ctx context.Context, db DB, at time.Time, personID, action, detail string, ch domain.Channel) error {
-	return execLater(ctx, db, "audit", `INSERT INTO audit (at, person_id, action, detail, channel) VALUES ($1, $2, $3, $4, $5)`,
+	return writeRow(ctx, db, rowAudit, "",
 		consoleMS(at), personID, action, detail, string(ch))
 }
 
@@ -783,23 +812,28 @@ func (q *Queries) ApplyBatch(ctx context.Context, reqs []ApplyReq) ([]bool, erro
 func (q *Queries) applyBatch(ctx context.Context, tx Tx, reqs []ApplyReq, allNew bool) ([]bool, error) {
 	applied := make([]bool, len(reqs))
 	err := tx(ctx, func(db DB) error {
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO processed_updates (channel, update_id, processed_at) VALUES `)
-		args := make([]any, 0, 3*len(reqs))
-		for i, r := range reqs {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			fmt.Fprintf(&sb, "($%d, $%d, $%d)", 3*i+1, 3*i+2, 3*i+3)
-			args = append(args, string(r.Key.Channel), r.Key.UpdateID, r.At.UTC())
-		}
+		w := newWriter(db)
 		fresh := map[domain.UpdateKey]bool{}
 		if allNew {
-			db.(Pipeline).Defer("record updates", sb.String(), args...)
+			// With the effects' rows (writes.go), or at once where each
+			// row is its own statement.
 			for _, r := range reqs {
+				if err := w.row(ctx, rowProcessed, "", string(r.Key.Channel), r.Key.UpdateID, r.At.UTC()); err != nil {
+					return err
+				}
 				fresh[r.Key] = true // or the insert fails: ErrProcessed
 			}
 		} else {
+			var sb strings.Builder
+			sb.WriteString(`INSERT INTO processed_updates (channel, update_id, processed_at) VALUES `)
+			args := make([]any, 0, 3*len(reqs))
+			for i, r := range reqs {
+				if i > 0 {
+					sb.WriteString(", ")
+				}
+				fmt.Fprintf(&sb, "($%d, $%d, $%d)", 3*i+1, 3*i+2, 3*i+3)
+				args = append(args, string(r.Key.Channel), r.Key.UpdateID, r.At.UTC())
+			}
 			sb.WriteString(` ON CONFLICT (channel, update_id) DO NOTHING RETURNING channel, update_id`)
 			rows, err := db.Query(ctx, sb.String(), args...)
 			if err != nil {
@@ -826,11 +860,11 @@ func (q *Queries) applyBatch(ctx context.Context, tx Tx, reqs []ApplyReq, allNew
 			}
 			delete(fresh, r.Key)
 			applied[i] = true
-			if err := applyEffects(ctx, db, r.Key, r.At, r.Effects, q.EventID, q.CampaignID); err != nil {
+			if err := applyEffects(ctx, w, r.Key, r.At, r.Effects, q.EventID, q.CampaignID); err != nil {
 				return err
 			}
 		}
-		return nil
+		return w.flush(ctx)
 	})
 	if err != nil {
 		return nil, err

@@ -134,6 +134,8 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		}
 	})
 
+	runBatch(t, open, at)
+
 	t.Run("a failing effect rolls back the whole update", func(t *testing.T) {
 		s := seeded(t, open)
 		key := domain.UpdateKey{Channel: domain.Telegram, UpdateID: "7"}
