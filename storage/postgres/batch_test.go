@@ -346,18 +346,27 @@ func (c *statements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEnd
 // kind (ids, links, answers, substitute withdrawals, audit) for the whole
 // batch, whatever the number of updates, in one round trip without BEGIN
 // and COMMIT; a statement of another kind only splits the rows gathered
-// before it from those after.
-func TestApplyStatements(t *testing.T) {
-	ctx := context.Background()
-	var c statements
-	s, err := postgres.Open(ctx, testenv.PostgresURL(t), postgres.WithTracer(&c))
+
+// openTraced opens a store on its own database, with the example
+// directory, that counts the statements it sends.
+func openTraced(t *testing.T) (*postgres.Store, *statements) {
+	t.Helper()
+	c := new(statements)
+	s, err := postgres.Open(context.Background(), testenv.PostgresURL(t), postgres.WithTracer(c))
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+	if err := s.SyncDirectory(context.Background(), storagetest.Agencies(), storagetest.People()); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
+	return s, c
+}
+
+// before it from those after.
+func TestApplyStatements(t *testing.T) {
+	ctx := context.Background()
+	s, c := openTraced(t)
 	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
 	people := []string{"DB001", "DB002", "DB003"}
 	rsvp := func(n int) []domain.Effect {
@@ -468,15 +477,7 @@ func serverCPU(ctx context.Context, db string) map[int]time.Duration {
 // moment, is read in shared queries, and each gets their own.
 func TestIdentitiesBatched(t *testing.T) {
 	ctx := context.Background()
-	var c statements
-	s, err := postgres.Open(ctx, testenv.PostgresURL(t), postgres.WithTracer(&c))
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
-		t.Fatalf("sync: %v", err)
-	}
+	s, c := openTraced(t)
 	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
 	// DB001 has two chats, DB002 one, DB003 none.
 	for n, l := range []struct{ user, p string }{{"801", "DB001"}, {"z802", "DB001"}, {"803", "DB002"}} {
