@@ -75,71 +75,70 @@ type batchLimiter interface {
 	Hits(ctx context.Context, keys []string, windows []time.Duration) ([]int64, error)
 }
 
+// counts reads the counts of keys: in one round trip from a
+// batchLimiter, else one key after another.
+func (d *Dispatcher) counts(ctx context.Context, keys ...string) ([]int64, error) {
+	if b, ok := d.limiter.(batchLimiter); ok {
+		return b.Counts(ctx, keys...)
+	}
+	out := make([]int64, len(keys))
+	for i, k := range keys {
+		n, err := d.limiter.Count(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// hits records one event of each key (in its window) and returns their
+// counts: in one round trip on a batchLimiter, else one after another.
+func (d *Dispatcher) hits(ctx context.Context, keys []string, windows []time.Duration) ([]int64, error) {
+	if b, ok := d.limiter.(batchLimiter); ok {
+		return b.Hits(ctx, keys, windows)
+	}
+	out := make([]int64, len(keys))
+	for i, k := range keys {
+		n, err := d.limiter.Hit(ctx, k, windows[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
 // guessBlocked reports whether a's source or code is over its limit.
 func (d *Dispatcher) guessBlocked(ctx context.Context, a *attempt, log *slog.Logger) bool {
-	if b, ok := d.limiter.(batchLimiter); ok {
-		n, err := b.Counts(ctx, "guess:"+a.source, "guess:"+a.code)
-		if err != nil {
-			log.Warn("guess throttle", "err", err)
-			return false // an outage of the counters does not lock people out
-		}
-		return n[0] >= GuessPerSource || n[1] >= GuessPerCode
+	n, err := d.counts(ctx, "guess:"+a.source, "guess:"+a.code)
+	if err != nil {
+		log.Warn("guess throttle", "err", err)
+		return false // an outage of the counters does not lock people out
 	}
-	for _, c := range []struct {
-		key   string
-		limit int64
-	}{{a.source, GuessPerSource}, {a.code, GuessPerCode}} {
-		n, err := d.limiter.Count(ctx, "guess:"+c.key)
-		if err != nil {
-			log.Warn("guess throttle", "err", err)
-			continue // an outage of the counters does not lock people out
-		}
-		if n >= c.limit {
-			return true
-		}
-	}
-	return false
+	return n[0] >= GuessPerSource || n[1] >= GuessPerCode
 }
 
 // recordAttempt counts a: a failure against its source, any attempt
 // against its code. When either reaches its limit now, staff are told
 // (at most one alert per guessAlertSpan) and it is audited.
 func (d *Dispatcher) recordAttempt(ctx context.Context, a *attempt, linked bool, log *slog.Logger) {
-	var reached []string
-	var pre []int64 // the source's and the code's counts, when hit together
-	if b, ok := d.limiter.(batchLimiter); ok && !linked {
-		var err error
-		if pre, err = b.Hits(ctx, []string{"guess:" + a.source, "guess:" + a.code}, []time.Duration{GuessSourceSpan, GuessCodeSpan}); err != nil {
-			log.Warn("guess throttle", "err", err)
-			return
-		}
-	}
+	keys, windows := []string{"guess:" + a.code}, []time.Duration{GuessCodeSpan}
 	if !linked {
-		var n int64
-		var err error
-		if pre != nil {
-			n = pre[0]
-		} else {
-			n, err = d.limiter.Hit(ctx, "guess:"+a.source, GuessSourceSpan)
-		}
-		if err != nil {
-			log.Warn("guess throttle", "err", err)
-		} else if n == GuessPerSource {
-			reached = append(reached, fmt.Sprintf("source %s: %d wrong codes in %s", clipData(a.source), n, GuessSourceSpan))
-		}
+		keys, windows = append(keys, "guess:"+a.source), append(windows, GuessSourceSpan)
 	}
-	var n int64
-	var err error
-	if pre != nil {
-		n = pre[1]
-	} else {
-		n, err = d.limiter.Hit(ctx, "guess:"+a.code, GuessCodeSpan)
-	}
+	n, err := d.hits(ctx, keys, windows)
 	if err != nil {
 		log.Warn("guess throttle", "err", err)
-	} else if n == GuessPerCode {
+		return
+	}
+	var reached []string
+	if !linked && n[1] == GuessPerSource {
+		reached = append(reached, fmt.Sprintf("source %s: %d wrong codes in %s", clipData(a.source), n[1], GuessSourceSpan))
+	}
+	if n[0] == GuessPerCode {
 		// The code itself stays out of logs and the audit: it is a secret.
-		reached = append(reached, fmt.Sprintf("one code: %d attempts in %s", n, GuessCodeSpan))
+		reached = append(reached, fmt.Sprintf("one code: %d attempts in %s", n[0], GuessCodeSpan))
 	}
 	if len(reached) == 0 {
 		return
