@@ -236,6 +236,17 @@ func runBroadcast(ctx context.Context, c config, bin, tmp string, camp *loadtest
 	r.bcastRate = float64(r.msgs-1) / r.span.Seconds()
 	r.totalRate = float64(within-1) / r.span.Seconds()
 	r.maxIn1s = maxInWindow(all, time.Second)
+	if c.bcastTrace != "" {
+		var ports []map[int]bool
+		for _, p := range ps {
+			pp, err := loadtest.SocketPorts(p.Cmd.Process.Pid)
+			if err != nil {
+				fmt.Println("  trace: sockets:", err)
+			}
+			ports = append(ports, pp)
+		}
+		traceBcast(c.bcastTrace, c.bcastRun, procs, stats.Accepted, isBcast, first, last, ports)
+	}
 	if r.msgs != len(rows) {
 		r.problems = append(r.problems, fmt.Sprintf("%d of %d broadcast messages arrived", r.msgs, len(rows)))
 	}

@@ -62,7 +62,9 @@ type config struct {
 	totalTimeout time.Duration
 	bcastProcs   []int
 	verbose      bool
-	botSrc       string          // module root the bot is built from ("": this one)
+	botSrc       string // module root the bot is built from ("": this one)
+	bcastRun     int
+	bcastTrace   string          // directory for the broadcast runs' per-send traces ("": none)
 	runs         map[string]bool // of each delivery mode: echo, max, rate
 }
 
@@ -94,6 +96,7 @@ func main() {
 	var bprocs, runs string
 	flag.StringVar(&c.botSrc, "bot-src", "", "build the bot from this checkout instead (A/B: the same benchmark against an older bot)")
 	flag.StringVar(&runs, "runs", "echo,max,rate", "runs of each delivery mode: the bare echo bot, dieuphoi as fast as it answers, dieuphoi at the fixed rate")
+	flag.StringVar(&c.bcastTrace, "broadcast-trace", "", "write each broadcast run's sends (time, chat, process) into this directory and print where the run lost sends")
 	flag.StringVar(&bprocs, "broadcast-procs", "1,3", "processes of each broadcast run")
 	flag.Parse()
 	for _, f := range strings.Split(bprocs, ",") {
@@ -190,7 +193,8 @@ func bench(ctx context.Context, c config) error {
 			break
 		}
 		if mode == "broadcast" {
-			for _, procs := range c.bcastProcs {
+			for run, procs := range c.bcastProcs {
+				c.bcastRun = run + 1
 				fmt.Printf("\n== broadcast: %d messages, %d process(es), Telegram's limits enforced ==\n", bcastMsgs, procs)
 				b, err := runBroadcast(ctx, c, bin, tmp, camp, procs)
 				if err != nil {

@@ -717,7 +717,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "getupdates":
 		s.getUpdates(w, r, p)
 	case "sendmessage":
-		s.sendMessage(w, p)
+		s.sendMessage(w, r, p)
 	case "editmessagetext", "editmessagereplymarkup":
 		s.edit(w, p, key == "editmessagetext")
 	case "answercallbackquery":
@@ -749,7 +749,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		ok(w, fmt.Sprintf(`{"file_id":%q,"file_unique_id":"u%s","file_size":%d,"file_path":%q}`, id, id, len(data), id))
 	case "senddocument":
 		chat, _ := strconv.ParseInt(p.Get("chat_id"), 10, 64)
-		if s.limited(w, chat) {
+		if s.limited(w, r, chat) {
 			return
 		}
 		mid := int(s.nextMsg.Add(1))
@@ -884,14 +884,14 @@ func buttons(raw string) []string {
 	return out
 }
 
-func (s *Server) sendMessage(w http.ResponseWriter, p url.Values) {
+func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p url.Values) {
 	chat, err := strconv.ParseInt(p.Get("chat_id"), 10, 64)
 	text := p.Get("text")
 	if err != nil || strings.TrimSpace(text) == "" {
 		writeErr(w, 400, "Bad Request: message text is empty", 0)
 		return
 	}
-	if s.limited(w, chat) {
+	if s.limited(w, r, chat) {
 		return
 	}
 	now := time.Now()

@@ -49,6 +49,7 @@ type Refusal struct {
 type Send struct {
 	Chat int64
 	At   time.Time
+	From string // the request's remote address (which process sent it: SocketPorts)
 }
 
 type limiter struct {
@@ -82,7 +83,7 @@ func since(ts []time.Time, now time.Time, w time.Duration) []time.Time {
 
 // admit records a send to chat and returns 0, or the retry_after seconds
 // of the 429 to answer.
-func (l *limiter) admit(chat int64) int {
+func (l *limiter) admit(chat int64, from string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
@@ -133,17 +134,17 @@ func (l *limiter) admit(chat int64) int {
 	} else if b != nil {
 		b.tokens--
 	}
-	l.accepted = append(l.accepted, Send{Chat: chat, At: now})
+	l.accepted = append(l.accepted, Send{Chat: chat, At: now, From: from})
 	return 0
 }
 
 // limited answers 429 when a send to chat is over the limits; it reports
 // whether it did.
-func (s *Server) limited(w http.ResponseWriter, chat int64) bool {
+func (s *Server) limited(w http.ResponseWriter, r *http.Request, chat int64) bool {
 	if s.limits == nil {
 		return false
 	}
-	if ra := s.limits.admit(chat); ra > 0 {
+	if ra := s.limits.admit(chat, r.RemoteAddr); ra > 0 {
 		writeErr(w, http.StatusTooManyRequests, fmt.Sprintf("Too Many Requests: retry after %d", ra), ra)
 		return true
 	}

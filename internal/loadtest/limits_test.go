@@ -20,11 +20,11 @@ func TestLimits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLimiter(TelegramLimits)
 			for i := range tc.ok {
-				if ra := l.admit(tc.chats(i)); ra != 0 {
+				if ra := l.admit(tc.chats(i), ""); ra != 0 {
 					t.Fatalf("send %d refused (retry after %d)", i+1, ra)
 				}
 			}
-			if ra := l.admit(tc.chats(tc.ok)); ra < 1 {
+			if ra := l.admit(tc.chats(tc.ok), ""); ra < 1 {
 				t.Fatalf("send %d accepted, want 429", tc.ok+1)
 			}
 			if len(l.accepted) != tc.ok || l.rejected != 1 || l.why[tc.why] != 1 || l.refusals[0].Why != tc.why {

@@ -247,3 +247,37 @@ func (c CPUShares) Since(before CPUShares) string {
 		runtime.NumCPU(), pct(c.Busy, before.Busy), pct(c.Bot, before.Bot), pct(c.Self, before.Self), pct(c.Postgre, before.Postgre), pct(c.Redis, before.Redis),
 		pct(c.Busy-c.Bot-c.Self-c.Postgre-c.Redis, before.Busy-before.Bot-before.Self-before.Postgre-before.Redis))
 }
+
+// SocketPorts returns the local TCP ports of pid's open sockets (Linux,
+// from /proc): which process a request came from, by its remote port.
+func SocketPorts(pid int) (map[int]bool, error) {
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return nil, err
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if err == nil && strings.HasPrefix(l, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	ports := map[int]bool{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(line)
+			if len(fs) < 10 || !inodes[fs[9]] {
+				continue
+			}
+			_, hex, ok := strings.Cut(fs[1], ":")
+			if p, err := strconv.ParseInt(hex, 16, 32); ok && err == nil {
+				ports[int(p)] = true
+			}
+		}
+	}
+	return ports, nil
+}
