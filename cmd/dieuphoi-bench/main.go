@@ -64,6 +64,7 @@ type config struct {
 	verbose      bool
 	botSrc       string // module root the bot is built from ("": this one)
 	bcastRun     int
+	rateTrace    string          // directory for the fixed-rate runs' per-update samples ("": none)
 	bcastTrace   string          // directory for the broadcast runs' per-send traces ("": none)
 	runs         map[string]bool // of each delivery mode: echo, max, rate
 }
@@ -96,6 +97,7 @@ func main() {
 	var bprocs, runs string
 	flag.StringVar(&c.botSrc, "bot-src", "", "build the bot from this checkout instead (A/B: the same benchmark against an older bot)")
 	flag.StringVar(&runs, "runs", "echo,max,rate", "runs of each delivery mode: the bare echo bot, dieuphoi as fast as it answers, dieuphoi at the fixed rate")
+	flag.StringVar(&c.rateTrace, "rate-trace", "", "write each fixed-rate run's latency samples with their offer times into this directory and print whether the slow ones cluster in time (with the bot's collections when BENCH_BOT_GODEBUG=gctrace=1)")
 	flag.StringVar(&c.bcastTrace, "broadcast-trace", "", "write each broadcast run's sends (time, chat, process) into this directory and print where the run lost sends")
 	flag.StringVar(&bprocs, "broadcast-procs", "1,3", "processes of each broadcast run")
 	flag.Parse()
@@ -392,6 +394,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	env["TELEGRAM_API_BASE"] = api.URL()
 
 	start := time.Now()
+	procStart := time.Now()
 	proc, err := loadtest.StartProc(bin, env, 120*time.Second)
 	if err != nil {
 		return r, err
@@ -507,7 +510,10 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		}
 	}
 
-	lat := api.Latencies()
+	latAt, lat := api.LatencySamples()
+	if c.rateTrace != "" && rate > 0 {
+		traceRate(c.rateTrace, mode, latAt, lat, procStart, proc.Logs())
+	}
 	if pools := metricValues(metricsAddr); pools != nil && poolsBefore != nil {
 		d := func(name string) float64 { return pools[name] - poolsBefore[name] }
 		r.notes = append(r.notes, fmt.Sprintf("connection pools: PostgreSQL %.3f waits per update (%.2f ms in all per update), Redis %.3f (%.2f ms)",

@@ -168,6 +168,7 @@ type Server struct {
 	statsMu sync.Mutex
 	calls   map[string]int
 	lat     []time.Duration
+	latAt   []time.Time // each sample's offer
 	// From the offer to the bot's getUpdates returning the update, or to
 	// its webhook delivery being answered (the inbox append).
 	intake []time.Duration
@@ -575,17 +576,25 @@ func (s *Server) sample(c *Chat, at time.Time) {
 	}
 	s.statsMu.Lock()
 	s.lat = append(s.lat, at.Sub(from))
+	s.latAt = append(s.latAt, from)
 	s.statsMu.Unlock()
 }
 
 // Latencies returns the recorded offer-to-reply latencies and clears
 // them.
 func (s *Server) Latencies() []time.Duration {
+	_, lat := s.LatencySamples()
+	return lat
+}
+
+// LatencySamples returns the recorded latencies with the moment each
+// update was offered, and clears them.
+func (s *Server) LatencySamples() ([]time.Time, []time.Duration) {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
-	out := s.lat
-	s.lat = nil
-	return out
+	at, lat := s.latAt, s.lat
+	s.latAt, s.lat = nil, nil
+	return at, lat
 }
 
 // IntakeDelays returns, per update, the time from its offer to the bot
