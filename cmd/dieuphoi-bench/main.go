@@ -479,6 +479,15 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		}
 		wg.Wait()
 	} else {
+		if c.rateTrace != "" {
+			// The stages of the run's first updates (the histogram counts
+			// from the bot's start; nothing came before the run).
+			go func() {
+				if sleepCtx(ctx, 1500*time.Millisecond) {
+					fmt.Printf("  the first 1.5 s: %s\n", stageMeans(metricsAddr))
+				}
+			}()
+		}
 		pc := paced(ctx, users, rate, c.active, c.rateCold, c.stepTimeout, fail)
 		r.notes = append(r.notes, pc.String())
 	}
