@@ -72,6 +72,23 @@ func traceRate(dir, mode string, at []time.Time, lat []time.Duration, procStart 
 	for _, x := range slow {
 		sl = append(sl, strconv.FormatFloat(x/1000, 'f', 2, 64))
 	}
+	// The same samples without the run's first seconds: how much of the
+	// tail the opening (every open chat's first, heaviest step at once)
+	// makes.
+	var from []string
+	for _, cut := range []float64{1, 2, 5} {
+		var xs []time.Duration
+		for _, i := range idx {
+			if at[i].Sub(t0).Seconds() >= cut {
+				xs = append(xs, lat[i])
+			}
+		}
+		if len(xs) > 0 {
+			sort.Slice(xs, func(a, b int) bool { return xs[a] < xs[b] })
+			from = append(from, fmt.Sprintf("from %.0f s: p50 %.0f, p99 %.0f ms (%d)", cut, ms(xs[len(xs)/2]), ms(xs[len(xs)*99/100]), len(xs)))
+		}
+	}
+	fmt.Printf("  offers %s\n", strings.Join(from, "; "))
 	fmt.Printf("  slow offers at (s): %s\n  per second offers/slow/max: %s\n", strings.Join(sl, " "), strings.Join(line, " "))
 	// Collections on the same time line.
 	var gcs []string
