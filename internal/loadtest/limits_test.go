@@ -1,6 +1,15 @@
 package loadtest
 
-import "testing"
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+)
 
 // The fake's flood control answers as Telegram's: the 31st send within a
 // second, a private chat's 6th in a burst, a group's 21st within a minute
@@ -31,5 +40,52 @@ func TestLimits(t *testing.T) {
 				t.Errorf("accepted %d, rejected %d, why %v %+v", len(l.accepted), l.rejected, l.why, l.refusals)
 			}
 		})
+	}
+}
+
+// Each accepted send records the address it came from, and SocketPorts
+// tells which process holds that connection: the broadcast trace's "which
+// process sent it".
+func TestSendsTellTheirProcess(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("SocketPorts reads /proc")
+	}
+	lim := TelegramLimits
+	api, err := Start(Options{Token: "1:T", Limits: &lim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	cl := &http.Client{Transport: &http.Transport{}}
+	defer cl.CloseIdleConnections()
+	resp, err := cl.PostForm(api.URL()+"/bot1:T/sendMessage", url.Values{"chat_id": {"42"}, "text": {"xin chào"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Read to the end, so that the connection stays open (idle).
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sendMessage answered %d", resp.StatusCode)
+	}
+	sends := api.SendStats().Accepted
+	if len(sends) != 1 || sends[0].Chat != 42 {
+		t.Fatalf("accepted %+v, want one send to chat 42", sends)
+	}
+	_, port, err := net.SplitHostPort(sends[0].From)
+	if err != nil {
+		t.Fatalf("from %q: %v", sends[0].From, err)
+	}
+	n, _ := strconv.Atoi(port)
+	ports, err := SocketPorts(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ports[n] {
+		t.Errorf("port %d of the send is not among this process's sockets %v", n, ports)
+	}
+	// Another process's ports do not include it.
+	if other, err := SocketPorts(os.Getppid()); err == nil && other[n] {
+		t.Errorf("port %d also found in the parent process", n)
 	}
 }
