@@ -264,3 +264,6 @@ end
 if now + wait + I > nx then setnext(now + wait + I) end
 return {2, wait, now}
 `)
+
+// Scripts are the pace's own Lua scripts by name (to count their runs).
+func Scripts() map[string]*goredis.Script { return map[string]*goredis.Script{"pace_budget": budgetScript} }

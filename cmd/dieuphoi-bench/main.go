@@ -28,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -429,6 +430,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	}
 
 	redisBefore := usedMemory(ctx, rdb)
+	redisStatsBefore := redisServerStats(ctx, rdb)
 	pgBefore := pgStatements(ctx, c.db, dbURL)
 	cpuBefore, _ := loadtest.CPUSeconds(pid)
 	sharesBefore, _ := loadtest.ReadCPUShares(pid)
@@ -502,6 +504,9 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	}
 	rss, _ := loadtest.PeakRSS(pid)
 	redisAfter := usedMemory(ctx, rdb)
+	if st := redisServerStats(ctx, rdb); st != nil && redisStatsBefore != nil {
+		r.notes = append(r.notes, redisPerUpdate(redisStatsBefore, st, total))
+	}
 	if pgAfter := pgStatements(ctx, c.db, dbURL); pgBefore != nil && pgAfter != nil {
 		r.notes = append(r.notes, pgPerUpdate(pgBefore, pgAfter, total))
 	}
@@ -528,6 +533,11 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		r.notes = append(r.notes, fmt.Sprintf("connection pools: PostgreSQL %.3f waits per update (%.2f ms in all per update), Redis %.3f (%.2f ms)",
 			d("dieuphoi_db_pool_waits_total")/float64(max(total, 1)), 1000*d("dieuphoi_db_pool_wait_seconds_total")/float64(max(total, 1)),
 			d("dieuphoi_redis_pool_waits_total")/float64(max(total, 1)), 1000*d("dieuphoi_redis_pool_wait_seconds_total")/float64(max(total, 1))))
+	}
+	if pools := metricValues(metricsAddr); pools != nil && poolsBefore != nil {
+		if note := redisTraffic(poolsBefore, pools, total); note != "" {
+			r.notes = append(r.notes, note)
+		}
 	}
 	if mode == "poll" {
 		r.notes = append(r.notes, fmt.Sprintf("getUpdates calls per update: %.2f", float64(api.Calls("getUpdates")-pollsBefore)/float64(max(total, 1))))
@@ -1159,7 +1169,7 @@ func metricValues(addr string) map[string]float64 {
 	vals := map[string]float64{}
 	for _, line := range strings.Split(string(b), "\n") {
 		name, val, ok := strings.Cut(line, " ")
-		if !ok || !strings.HasPrefix(name, "dieuphoi_") || strings.Contains(name, "{") {
+		if !ok || !strings.HasPrefix(name, "dieuphoi_") || (strings.Contains(name, "{") && !strings.HasPrefix(name, "dieuphoi_redis_commands_total{")) {
 			continue
 		}
 		var f float64
@@ -1170,6 +1180,96 @@ func metricValues(addr string) map[string]float64 {
 		return nil
 	}
 	return vals
+}
+
+// redisTraffic is what the bot asked of Redis per update, by its own
+// counters: round trips (a pipeline once) and commands by name (a script
+// by its name).
+func redisTraffic(before, after map[string]float64, total int) string {
+	trips := after["dieuphoi_redis_roundtrips_total"] - before["dieuphoi_redis_roundtrips_total"]
+	if trips <= 0 {
+		return ""
+	}
+	type cmd struct {
+		name string
+		n    float64
+	}
+	var cmds []cmd
+	var all float64
+	for k, v := range after {
+		name, ok := strings.CutPrefix(k, "dieuphoi_redis_commands_total{command=\"")
+		if !ok {
+			continue
+		}
+		if n := v - before[k]; n > 0 {
+			cmds = append(cmds, cmd{strings.TrimSuffix(name, "\"}"), n})
+			all += n
+		}
+	}
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].n > cmds[j].n })
+	var parts []string
+	for _, c := range cmds {
+		parts = append(parts, fmt.Sprintf("%s %.2f", c.name, c.n/float64(max(total, 1))))
+	}
+	return fmt.Sprintf("Redis from the bot per update: %.2f round trips, %.2f commands (%s)",
+		trips/float64(max(total, 1)), all/float64(max(total, 1)), strings.Join(parts, ", "))
+}
+
+// redisServerStats reads the Redis server's CPU (ms) and its command
+// statistics (calls, µs) — the whole server's: on a shared one, others'
+// work counts too.
+func redisServerStats(ctx context.Context, rdb *goredis.Client) map[string][2]float64 {
+	out := map[string][2]float64{}
+	for _, section := range []string{"cpu", "commandstats"} {
+		info, err := rdb.Info(ctx, section).Result()
+		if err != nil {
+			return nil
+		}
+		for _, line := range strings.Split(info, "\n") {
+			line = strings.TrimSpace(line)
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			switch {
+			case k == "used_cpu_sys" || k == "used_cpu_user":
+				var f float64
+				fmt.Sscan(v, &f)
+				cpu := out["cpu"]
+				cpu[0] += f * 1000
+				out["cpu"] = cpu
+			case strings.HasPrefix(k, "cmdstat_"):
+				var calls, usec float64
+				for _, f := range strings.Split(v, ",") {
+					fk, fv, _ := strings.Cut(f, "=")
+					switch fk {
+					case "calls":
+						fmt.Sscan(fv, &calls)
+					case "usec":
+						fmt.Sscan(fv, &usec)
+					}
+				}
+				out[strings.TrimPrefix(k, "cmdstat_")] = [2]float64{calls, usec}
+			}
+		}
+	}
+	return out
+}
+
+// redisPerUpdate is the Redis server's CPU and script time per update
+// (commands run inside scripts are counted by Redis too, so only the
+// calls from clients are listed).
+func redisPerUpdate(before, after map[string][2]float64, total int) string {
+	n := float64(max(total, 1))
+	d := func(k string, i int) float64 { return after[k][i] - before[k][i] }
+	var parts []string
+	for _, k := range []string{"evalsha", "eval", "mget"} {
+		if c := d(k, 0); c > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.2f calls %.1f µs", k, c/n, d(k, 1)/n))
+		}
+	}
+	return fmt.Sprintf("Redis server per update (the whole server's: on a shared one others' work counts too): CPU %.3f ms; %s",
+		d("cpu", 0)/n, strings.Join(parts, ", "))
 }
 
 func stageMeans(addr string) string {

@@ -4,6 +4,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/dieuphoi/dieuphoi/bot/pace"
+	"github.com/dieuphoi/dieuphoi/storage/redis"
 )
 
 // registerPoolMetrics exports how often an update's work waited for a
@@ -32,5 +35,32 @@ func registerPoolMetrics(reg prometheus.Registerer, st, sessions any) {
 				Help: "Time spent waiting for a Redis connection."},
 				func() float64 { return float64(rdb.PoolStats().WaitDurationNs) / 1e9 }),
 		)
+	}
+	if t, ok := sessions.(interface{ Traffic() *redis.Traffic }); ok {
+		tr := t.Traffic()
+		for name, s := range pace.Scripts() {
+			tr.Name(s, name)
+		}
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "dieuphoi_redis_roundtrips_total",
+				Help: "Round trips to Redis (a pipeline counts once)."},
+				func() float64 { return float64(tr.RoundTrips()) }),
+			redisCommands{tr},
+		)
+	}
+}
+
+// redisCommands exports the commands sent to Redis by name (a script run
+// by the script's name), read from the counters at each scrape.
+type redisCommands struct{ tr *redis.Traffic }
+
+var redisCommandsDesc = prometheus.NewDesc("dieuphoi_redis_commands_total",
+	"Commands sent to Redis, by command (evalsha:<script>).", []string{"command"}, nil)
+
+func (c redisCommands) Describe(ch chan<- *prometheus.Desc) { ch <- redisCommandsDesc }
+
+func (c redisCommands) Collect(ch chan<- prometheus.Metric) {
+	for name, n := range c.tr.Commands() {
+		ch <- prometheus.MustNewConstMetric(redisCommandsDesc, prometheus.CounterValue, float64(n), name)
 	}
 }

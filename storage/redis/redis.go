@@ -75,6 +75,7 @@ type Store struct {
 	doneTTL    time.Duration
 	lockTTL    time.Duration
 	pipe       *coalesce.Group[scriptCall, *goredis.Cmd]
+	traffic    *Traffic
 }
 
 var _ storage.SessionStore = (*Store)(nil)
@@ -119,6 +120,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = s.rdb.Close()
 		return nil, fmt.Errorf("redis: connect to %s: %w", opts.Addr, redact(err, opts.Password))
 	}
+	s.traffic = NewTraffic()
+	s.rdb.AddHook(s.traffic.Hook())
 	s.pipe = newPipeliner(s.rdb)
 	return s, nil
 }
@@ -462,6 +465,9 @@ func (s *Store) Close() error {
 // Client is the connection, for other users of the same Redis (the shared
 // sending pace), and Prefix the store's key prefix.
 func (s *Store) Client() *goredis.Client { return s.rdb }
+
+// Traffic is what this process asked of Redis through the store's client.
+func (s *Store) Traffic() *Traffic { return s.traffic }
 
 // Prefix is the key prefix every key of this store starts with.
 func (s *Store) Prefix() string { return s.prefix }
