@@ -266,4 +266,6 @@ return {2, wait, now}
 `)
 
 // Scripts are the pace's own Lua scripts by name (to count their runs).
-func Scripts() map[string]*goredis.Script { return map[string]*goredis.Script{"pace_budget": budgetScript} }
+func Scripts() map[string]*goredis.Script {
+	return map[string]*goredis.Script{"pace_budget": budgetScript}
+}
