@@ -14,6 +14,7 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/bot/pace"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
+	"github.com/dieuphoi/dieuphoi/storage/redis"
 )
 
 // redisLimiters returns n limiters on one Redis, each with its own
@@ -32,6 +33,22 @@ func redisLimiters(t *testing.T, n int) ([]pace.Limiter, *goredis.Client, string
 		out = append(out, pace.NewRedis(c, prefix, pace.Telegram))
 	}
 	return out, c, prefix
+}
+
+// pipedLimiters is redisLimiters as the bot builds them: each process's
+// scripts go out in its session store's pipelines (redis.Store.Scripts).
+func pipedLimiters(t *testing.T, n int) []pace.Limiter {
+	prefix := testenv.Prefix(t)
+	var out []pace.Limiter
+	for range n {
+		st, err := redis.Open(context.Background(), redis.Options{URL: testenv.RedisURL(t), Prefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		out = append(out, pace.NewRedis(st.Scripts(), prefix+"pace:", pace.Telegram))
+	}
+	return out
 }
 
 // sendAll sends msgs broadcast messages to distinct chats from 8 senders
@@ -141,6 +158,7 @@ func TestNeverMoreThanTheLimitInAnySecond(t *testing.T) {
 	}{
 		{"one process", func(t *testing.T) []pace.Limiter { return []pace.Limiter{pace.NewLocal(pace.Telegram)} }},
 		{"three processes on Redis", func(t *testing.T) []pace.Limiter { ls, _, _ := redisLimiters(t, 3); return ls }},
+		{"three processes on Redis, scripts in the session pipelines", func(t *testing.T) []pace.Limiter { return pipedLimiters(t, 3) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const msgs = 150
@@ -178,6 +196,7 @@ func TestChatPaceRepliesAndPause(t *testing.T) {
 	}{
 		{"local", func(t *testing.T) []pace.Limiter { l := pace.NewLocal(pace.Telegram); return []pace.Limiter{l, l} }},
 		{"redis", func(t *testing.T) []pace.Limiter { ls, _, _ := redisLimiters(t, 2); return ls }},
+		{"redis, scripts in the session pipelines", func(t *testing.T) []pace.Limiter { return pipedLimiters(t, 2) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()

@@ -24,9 +24,19 @@ type Redis struct {
 	local *Local
 }
 
+// Client is what the pace asks of Redis: its scripts and redis_rate's,
+// and SET for a pause. A *goredis.Client is one; the session store's
+// Scripts (storage/redis) sends the scripts in its pipelines, beside the
+// session turns, instead of a round trip each.
+type Client interface {
+	goredis.Scripter
+	Del(ctx context.Context, keys ...string) *goredis.IntCmd
+	Set(ctx context.Context, key string, value any, expiration time.Duration) *goredis.StatusCmd
+}
+
 // NewRedis paces by lim on rdb, under keys starting with prefix (e.g.
 // "dieuphoi:pace:telegram:").
-func NewRedis(rdb goredis.UniversalClient, prefix string, lim Limits) *Redis {
+func NewRedis(rdb Client, prefix string, lim Limits) *Redis {
 	return &Redis{
 		rl: redis_rate.NewLimiter(rdb), prefix: prefix,
 		chat:  redis_rate.Limit{Rate: lim.PerChatPerSecond, Burst: 1, Period: period(time.Second)},
@@ -119,12 +129,12 @@ func (r *Redis) Pause(ctx context.Context, until time.Time) error {
 // redisState is the budget in Redis: one script per step (budget.go's
 // memState.run, the same steps), on Redis's clock.
 type redisState struct {
-	rdb  goredis.UniversalClient
+	rdb  Client
 	p    params
 	keys []string
 }
 
-func newRedisState(rdb goredis.UniversalClient, prefix string, p params) *redisState {
+func newRedisState(rdb Client, prefix string, p params) *redisState {
 	// One hash tag: the keys live on one cluster slot.
 	return &redisState{rdb: rdb, p: p, keys: []string{prefix + "{budget}:sent", prefix + "{budget}:next", prefix + "{budget}:pause", prefix + "{budget}:waiters", prefix + "{budget}:replies"}}
 }

@@ -559,7 +559,8 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	// there are several, in memory for the embedded default.
 	var tgPace pace.Limiter = pace.NewLocal(pace.Telegram)
 	if rs, ok := sessions.(*redis.Store); ok {
-		tgPace = pace.NewRedis(rs.Client(), rs.Prefix()+"pace:telegram:", pace.Telegram)
+		// Its scripts ride in the session store's pipelines.
+		tgPace = pace.NewRedis(rs.Scripts(), rs.Prefix()+"pace:telegram:", pace.Telegram)
 	}
 	schedSenders := map[domain.Channel]bot.Sender{}
 	botName := ""

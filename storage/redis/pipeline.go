@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"strings"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -18,9 +19,11 @@ const (
 	pipeMax     = 256 // commands in one pipeline
 )
 
-// scriptCall is one script evaluation in a pipeline.
+// scriptCall is one script evaluation in a pipeline: one of the store's
+// scripts, or any script by its digest (Scripts).
 type scriptCall struct {
-	script *goredis.Script
+	script *goredis.Script // nil: sha, and NOSCRIPT goes back to the caller
+	sha    string
 	keys   []string
 	args   []any
 }
@@ -32,12 +35,16 @@ func newPipeliner(rdb *goredis.Client) *coalesce.Group[scriptCall, *goredis.Cmd]
 		// The pipeline's own error is each command's; they are read below.
 		_, _ = rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
 			for i, c := range calls {
-				cmds[i] = c.script.EvalSha(ctx, p, c.keys, c.args...)
+				if c.script == nil {
+					cmds[i] = p.EvalSha(ctx, c.sha, c.keys, c.args...)
+				} else {
+					cmds[i] = c.script.EvalSha(ctx, p, c.keys, c.args...)
+				}
 			}
 			return nil
 		})
 		for i, c := range calls {
-			if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+			if err := cmds[i].Err(); c.script != nil && err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 				// Redis restarted (or SCRIPT FLUSH) since the script was
 				// loaded: Run sends its source and loads it again.
 				cmds[i] = c.script.Run(ctx, rdb, c.keys, c.args...)
@@ -56,4 +63,55 @@ func (s *Store) eval(ctx context.Context, script *goredis.Script, keys []string,
 		return goredis.NewCmdResult(nil, err)
 	}
 	return cmd
+}
+
+// Scripts is a goredis.Scripter (and what github.com/go-redis/redis_rate
+// asks of a client) whose script runs (EVALSHA) go out in the session
+// store's pipelines, with the session turns of the updates handled at the
+// same moment: the sending pace's scripts (bot/pace: its budget and
+// redis_rate's per-chat limits) then cost no round trip of their own. A
+// script Redis does not know yet answers NOSCRIPT, and goredis.Script.Run
+// sends its source (EVAL, at once). The other commands go straight to the
+// client.
+type Scripts struct{ s *Store }
+
+// Scripts returns the store's pipelined Scripter.
+func (s *Store) Scripts() Scripts { return Scripts{s} }
+
+func (x Scripts) EvalSha(ctx context.Context, sha string, keys []string, args ...any) *goredis.Cmd {
+	cmd, err := x.s.pipe.Do(ctx, scriptCall{sha: sha, keys: keys, args: args})
+	if cmd == nil || (err != nil && cmd.Err() == nil) {
+		return goredis.NewCmdResult(nil, err)
+	}
+	return cmd
+}
+
+// EvalShaRO runs in the pipeline like EvalSha (read-only is only a hint
+// for replicas, which this client does not read from).
+func (x Scripts) EvalShaRO(ctx context.Context, sha string, keys []string, args ...any) *goredis.Cmd {
+	return x.EvalSha(ctx, sha, keys, args...)
+}
+
+func (x Scripts) Eval(ctx context.Context, script string, keys []string, args ...any) *goredis.Cmd {
+	return x.s.rdb.Eval(ctx, script, keys, args...)
+}
+
+func (x Scripts) EvalRO(ctx context.Context, script string, keys []string, args ...any) *goredis.Cmd {
+	return x.s.rdb.EvalRO(ctx, script, keys, args...)
+}
+
+func (x Scripts) ScriptExists(ctx context.Context, hashes ...string) *goredis.BoolSliceCmd {
+	return x.s.rdb.ScriptExists(ctx, hashes...)
+}
+
+func (x Scripts) ScriptLoad(ctx context.Context, script string) *goredis.StringCmd {
+	return x.s.rdb.ScriptLoad(ctx, script)
+}
+
+func (x Scripts) Del(ctx context.Context, keys ...string) *goredis.IntCmd {
+	return x.s.rdb.Del(ctx, keys...)
+}
+
+func (x Scripts) Set(ctx context.Context, key string, value any, expiration time.Duration) *goredis.StatusCmd {
+	return x.s.rdb.Set(ctx, key, value, expiration)
 }

@@ -96,3 +96,9 @@ func (h countHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis
 		return next(ctx, cmds)
 	}
 }
+
+// ScriptsForCount are the session store's scripts by name.
+func ScriptsForCount() map[string]*goredis.Script {
+	return map[string]*goredis.Script{"begin": beginScript, "save": saveScript, "finish": finishScript,
+		"unlock": unlockScript, "refresh": refreshScript, "hit": hitScript}
+}
