@@ -397,3 +397,119 @@ func TestBudgetTrimChangesNoAnswer(t *testing.T) {
 		t.Fatalf("the full log held at most %d entries: the replies never overran it", most)
 	}
 }
+
+// The steps one process asks at the same moment go to Redis in one script
+// run (redisState.runSteps), one after another: each answers exactly as
+// it does asked alone, in memory and in Redis — random moments of one to
+// six steps of every kind (bursts of replies beyond the limit, waiting
+// messages booking and coming back, answers told late, tickets given
+// back, a pause).
+func TestBudgetStepsTogetherAnswerAsOneByOne(t *testing.T) {
+	p := newParams(Telegram)
+	opt, err := goredis.ParseURL(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := goredis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	prefix := testenv.Prefix(t) + "pace:" + testenv.RandomHex(4)
+	mem := newMemState(p)
+	alone := newRedisState(rdb, prefix+"a:", p)
+	together := newRedisState(rdb, prefix+"b:", p)
+	base := time.Now().Add(10*time.Second).UnixMilli() * 1000
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(5, 6))
+	type pending struct {
+		id     string
+		at, to int64
+	}
+	var waiting []pending
+	seq, steps, batched := 0, 0, 0
+	codes := map[int]int{}
+	for now := int64(0); now < 4000*ms; now += int64(1+r.IntN(8)) * ms {
+		if now > 1500*ms && now < 1520*ms {
+			until := time.UnixMicro(base + now + 150*ms)
+			for _, st := range []state{mem, alone, together} {
+				if err := st.pause(ctx, until); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		var xs []op
+		for range 1 + r.IntN(6) {
+			var settle []settlement
+			rest := waiting[:0]
+			for _, w := range waiting {
+				if w.at <= now && r.IntN(2) == 0 {
+					at := w.to
+					if at >= 0 {
+						at += base
+					}
+					settle = append(settle, settlement{w.id, at})
+				} else {
+					rest = append(rest, w)
+				}
+			}
+			waiting = rest
+			kind, n := opReply, 1+r.IntN(3)
+			switch r.IntN(6) {
+			case 0:
+				kind, n = opBook, 1
+			case 1:
+				kind, n = opAdmit, 1
+			case 2:
+				kind, n = opSettle, 0
+			}
+			ids := make([]string, n)
+			for i := range ids {
+				seq++
+				ids[i] = fmt.Sprint("t", seq)
+			}
+			xs = append(xs, op{kind: kind, ids: ids, settle: settle, now: base + now, waiter: fmt.Sprint("w", seq),
+				maxWait: time.Duration(r.IntN(400)) * time.Millisecond})
+		}
+		got, err := together.runSteps(ctx, xs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(xs) > 1 {
+			batched++
+		}
+		for i, x := range xs {
+			want, err := mem.run(ctx, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := alone.run(ctx, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				name string
+				a    answer
+			}{{"redis alone", a}, {"redis together", got[i]}} {
+				if c.a.code != want.code || c.a.wait != want.wait {
+					t.Fatalf("at %d ms, step %d of %d (kind %d ×%d): %s answered %d (wait %v), memory %d (wait %v)",
+						now/ms, i+1, len(xs), x.kind, len(x.ids), c.name, c.a.code, c.a.wait, want.code, want.wait)
+				}
+			}
+			steps++
+			codes[want.code]++
+			if want.code == ansAdmitted {
+				for _, id := range x.ids {
+					to := now + int64(r.IntN(30_000))
+					if r.IntN(20) == 0 {
+						to = -1
+					}
+					waiting = append(waiting, pending{id, now + int64(r.IntN(300_000)), to})
+				}
+			}
+		}
+	}
+	t.Logf("%d steps, %d moments of several; answers by code %v", steps, batched, codes)
+	for _, c := range []int{ansSettled, ansAdmitted, ansBooked, ansRefused, ansPaused} {
+		if codes[c] == 0 {
+			t.Errorf("no step answered %d: the steps did not cover every answer", c)
+		}
+	}
+}

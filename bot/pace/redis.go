@@ -10,6 +10,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/internal/coalesce"
 )
 
 // Redis is a Limiter shared by every process on one Redis.
@@ -126,17 +127,31 @@ func (r *Redis) Pause(ctx context.Context, until time.Time) error {
 	return r.all.st.pause(ctx, until)
 }
 
-// redisState is the budget in Redis: one script per step (budget.go's
-// memState.run, the same steps), on Redis's clock.
+// redisState is the budget in Redis: budget.go's memState.run, the same
+// steps, in one script on Redis's clock. The steps asked at the same
+// moment by one process (the replies of the updates handled together) go
+// in one script run, one after another as if they came in that order at
+// the same microsecond: one EVALSHA, one clock read and one read of the
+// pause for the lot instead of one each.
 type redisState struct {
-	rdb  Client
-	p    params
-	keys []string
+	rdb   Client
+	p     params
+	keys  []string
+	batch *coalesce.Group[op, answer]
 }
+
+// Steps of one process in one script run: at most budgetBatch, at most
+// budgetWorkers runs out at once (while they are, the next gather).
+const (
+	budgetWorkers = 2
+	budgetBatch   = 64
+)
 
 func newRedisState(rdb Client, prefix string, p params) *redisState {
 	// One hash tag: the keys live on one cluster slot.
-	return &redisState{rdb: rdb, p: p, keys: []string{prefix + "{budget}:sent", prefix + "{budget}:next", prefix + "{budget}:pause", prefix + "{budget}:waiters", prefix + "{budget}:replies"}}
+	s := &redisState{rdb: rdb, p: p, keys: []string{prefix + "{budget}:sent", prefix + "{budget}:next", prefix + "{budget}:pause", prefix + "{budget}:waiters", prefix + "{budget}:replies"}}
+	s.batch = coalesce.New(budgetWorkers, budgetBatch, s.runBatch)
+	return s
 }
 
 func (s *redisState) pause(ctx context.Context, until time.Time) error {
@@ -151,45 +166,93 @@ func (s *redisState) pause(ctx context.Context, until time.Time) error {
 }
 
 func (s *redisState) run(ctx context.Context, x op) (answer, error) {
-	p := s.p
-	args := make([]any, 0, 11+2*len(x.settle)+len(x.ids))
-	args = append(args, int(x.kind), p.limit, p.window, p.interval, p.horizon, p.pending,
-		x.maxWait.Microseconds(), x.waiter, x.now, len(x.settle))
-	for _, st := range x.settle {
-		args = append(args, st.id, st.at)
+	return s.batch.Do(ctx, x)
+}
+
+// runBatch runs the steps asked at the same moment, in order: one script
+// run for each stretch of steps on the same clock (in production, all of
+// them: the script reads Redis's).
+func (s *redisState) runBatch(ctx context.Context, xs []op) ([]answer, []error) {
+	as, errs := make([]answer, len(xs)), make([]error, len(xs))
+	for i := 0; i < len(xs); {
+		j := i + 1
+		for j < len(xs) && xs[j].now == xs[i].now {
+			j++
+		}
+		got, err := s.runSteps(ctx, xs[i:j])
+		for k := i; k < j; k++ {
+			if err != nil {
+				errs[k] = err
+			} else {
+				as[k] = got[k-i]
+			}
+		}
+		i = j
 	}
-	for _, id := range x.ids {
-		args = append(args, id)
+	return as, errs
+}
+
+func (s *redisState) runSteps(ctx context.Context, xs []op) ([]answer, error) {
+	p := s.p
+	ns, nargs := 0, 0
+	for _, x := range xs {
+		ns += len(x.settle)
+		nargs += 4 + len(x.ids)
+	}
+	args := make([]any, 0, 8+2*ns+nargs)
+	args = append(args, p.limit, p.window, p.interval, p.horizon, p.pending, xs[0].now, ns)
+	for _, x := range xs {
+		for _, st := range x.settle {
+			args = append(args, st.id, st.at)
+		}
+	}
+	args = append(args, len(xs))
+	for _, x := range xs {
+		args = append(args, int(x.kind), x.maxWait.Microseconds(), x.waiter, len(x.ids))
+		for _, id := range x.ids {
+			args = append(args, id)
+		}
 	}
 	v, err := budgetScript.Run(ctx, s.rdb, s.keys, args...).Int64Slice()
 	if err != nil {
-		return answer{}, err
+		return nil, err
 	}
-	if len(v) != 3 {
-		return answer{}, fmt.Errorf("budget script answered %v", v)
+	if len(v) != 1+2*len(xs) {
+		return nil, fmt.Errorf("budget script answered %v", v)
 	}
-	return answer{code: int(v[0]), wait: time.Duration(v[1]) * time.Microsecond, now: v[2]}, nil
+	out := make([]answer, len(xs))
+	for i := range xs {
+		out[i] = answer{code: int(v[1+2*i]), wait: time.Duration(v[2+2*i]) * time.Microsecond, now: v[0]}
+	}
+	return out, nil
 }
 
-// budgetScript is memState.run in Lua (times in µs).
+// budgetScript is memState.run in Lua (times in µs), for several steps in
+// order.
 // KEYS: sent (zset entry → µs), next (µs), pause (ms), waiters (zset),
 // replies (the entries of sent that are replies).
-// ARGV: kind, limit, window, interval, horizon, pending, maxwait, waiter,
-// now (0: Redis's TIME), #settlements, then (entry, µs or -1) pairs, then
-// the entries to admit.
+// ARGV: limit, window, interval, horizon, pending, now (0: Redis's TIME),
+// #settlements, then (entry, µs or -1) pairs (every step's), then #steps,
+// then for each step: kind, maxwait, waiter, #entries, the entries to
+// admit. It returns now, then each step's code and wait.
 var budgetScript = goredis.NewScript(`
-local kind, limit, W, I, H, P, maxwait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local waiter = ARGV[8]
-local now = tonumber(ARGV[9])
+local limit, W, I, H, P = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local now = tonumber(ARGV[6])
 if now == 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
+local nxv
+local function getnext()
+  if not nxv then nxv = tonumber(redis.call('GET', KEYS[2]) or '0') end
+  return nxv
+end
 local function setnext(v)
+  nxv = v
   redis.call('SET', KEYS[2], string.format('%.0f', v), 'PX', math.ceil((v - now + W) / 1000))
 end
-local ns = tonumber(ARGV[10])
-local a = 11
+local ns = tonumber(ARGV[7])
+local a = 8
 for _ = 1, ns do
   local id, at = ARGV[a], tonumber(ARGV[a + 1])
   if at < 0 then
@@ -203,17 +266,14 @@ for _ = 1, ns do
 end
 local ttl = math.ceil((P + W) / 1000)
 if ns > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
-if kind == 0 then return {0, 0, now} end
-local pz = tonumber(redis.call('GET', KEYS[3]) or '0') * 1000
-if pz > now then return {4, pz - now, now} end
-local n = #ARGV - a + 1
-local nx = tonumber(redis.call('GET', KEYS[2]) or '0')
-if kind == 1 then
-  local slot = math.max(now, nx)
-  if slot - now > H then return {3, slot - now - H + I, now} end
-  nx = slot + I
-  setnext(nx)
-  if slot > now then return {2, slot - now, now} end
+-- Entries leave the window once per run: the steps add theirs later than
+-- now, so a second pass at the same now would remove nothing.
+local expired = {}
+local function expire(i, upto)
+  if not expired[i] then
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', upto)
+    expired[i] = true
+  end
 end
 -- trim: memState's trim, the answered entries beyond the newest limit;
 -- it returns how many it dropped.
@@ -222,57 +282,82 @@ local function trim(key)
   if done <= limit then return 0 end
   return redis.call('ZREMRANGEBYRANK', key, 0, done - limit - 1)
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - W)
-local cnt = redis.call('ZCARD', KEYS[1])
-local full = cnt > 2 * limit
-if full then cnt = cnt - trim(KEYS[1]) end
-local lim = limit
-if kind ~= 3 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-  lim = lim - redis.call('ZCARD', KEYS[4])
-end
-local wait = 0
-if cnt + n > lim then
-  local k = cnt + n - lim
-  wait = I
-  if k <= cnt then
-    local e = redis.call('ZRANGE', KEYS[1], k - 1, k - 1, 'WITHSCORES')
-    wait = tonumber(e[2]) + W - now
+local pz
+local function step(kind, maxwait, waiter, first, n)
+  if kind == 0 then return 0, 0 end
+  if not pz then pz = tonumber(redis.call('GET', KEYS[3]) or '0') * 1000 end
+  if pz > now then return 4, pz - now end
+  local nx = getnext()
+  if kind == 1 then
+    local slot = math.max(now, nx)
+    if slot - now > H then return 3, slot - now - H + I end
+    nx = slot + I
+    setnext(nx)
+    if slot > now then return 2, slot - now end
   end
-  wait = math.min(math.max(wait, 500), W)
-end
-local over = false
-if kind == 3 and wait > maxwait then
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - W)
-  local rc = redis.call('ZCARD', KEYS[5])
-  if full then rc = rc - trim(KEYS[5]) end
-  over = rc + n > limit
-end
-if wait == 0 or over then
-  if kind == 3 and not (wait > maxwait) then
-    redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - W)
-    if full then trim(KEYS[5]) end
+  expire(1, now - W)
+  local cnt = redis.call('ZCARD', KEYS[1])
+  local full = cnt > 2 * limit
+  if full then cnt = cnt - trim(KEYS[1]) end
+  local lim = limit
+  if kind ~= 3 then
+    expire(4, now)
+    lim = lim - redis.call('ZCARD', KEYS[4])
   end
-  for i = a, #ARGV do
-    redis.call('ZADD', KEYS[1], now + P, ARGV[i])
-    if kind == 3 then redis.call('ZADD', KEYS[5], now + P, ARGV[i]) end
+  local wait = 0
+  if cnt + n > lim then
+    local k = cnt + n - lim
+    wait = I
+    if k <= cnt then
+      local e = redis.call('ZRANGE', KEYS[1], k - 1, k - 1, 'WITHSCORES')
+      wait = tonumber(e[2]) + W - now
+    end
+    wait = math.min(math.max(wait, 500), W)
   end
-  redis.call('PEXPIRE', KEYS[1], ttl)
-  if kind == 3 then redis.call('PEXPIRE', KEYS[5], ttl) end
+  local over = false
+  if kind == 3 and wait > maxwait then
+    expire(5, now - W)
+    local rc = redis.call('ZCARD', KEYS[5])
+    if full then rc = rc - trim(KEYS[5]) end
+    over = rc + n > limit
+  end
+  if wait == 0 or over then
+    if kind == 3 and not (wait > maxwait) then
+      expire(5, now - W)
+      if full then trim(KEYS[5]) end
+    end
+    for i = first, first + n - 1 do
+      redis.call('ZADD', KEYS[1], now + P, ARGV[i])
+      if kind == 3 then redis.call('ZADD', KEYS[5], now + P, ARGV[i]) end
+    end
+    redis.call('PEXPIRE', KEYS[1], ttl)
+    if kind == 3 then redis.call('PEXPIRE', KEYS[5], ttl) end
+    if kind == 3 then
+      for i = 0, n - 1 do redis.call('ZREM', KEYS[4], waiter .. '#' .. i) end
+      local b = math.min(math.max(nx, now) + n * I, now + W)
+      if b > nx then setnext(b) end
+    end
+    return 1, 0
+  end
   if kind == 3 then
-    for i = 0, n - 1 do redis.call('ZREM', KEYS[4], waiter .. '#' .. i) end
-    local b = math.min(math.max(nx, now) + n * I, now + W)
-    if b > nx then setnext(b) end
+    for i = 0, n - 1 do redis.call('ZADD', KEYS[4], now + wait + 100000, waiter .. '#' .. i) end
+    redis.call('PEXPIRE', KEYS[4], math.ceil((wait + W) / 1000))
+    return 3, wait
   end
-  return {1, 0, now}
+  if now + wait + I > nx then setnext(now + wait + I) end
+  return 2, wait
 end
-if kind == 3 then
-  for i = 0, n - 1 do redis.call('ZADD', KEYS[4], now + wait + 100000, waiter .. '#' .. i) end
-  redis.call('PEXPIRE', KEYS[4], math.ceil((wait + W) / 1000))
-  return {3, wait, now}
+local out = {now}
+local steps = tonumber(ARGV[a])
+a = a + 1
+for _ = 1, steps do
+  local kind, maxwait, waiter, n = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), ARGV[a + 2], tonumber(ARGV[a + 3])
+  local code, wait = step(kind, maxwait, waiter, a + 4, n)
+  out[#out + 1] = code
+  out[#out + 1] = wait
+  a = a + 4 + n
 end
-if now + wait + I > nx then setnext(now + wait + I) end
-return {2, wait, now}
+return out
 `)
 
 // Scripts are the pace's own Lua scripts by name (to count their runs).

@@ -79,7 +79,7 @@ type Scripts struct{ s *Store }
 func (s *Store) Scripts() Scripts { return Scripts{s} }
 
 func (x Scripts) EvalSha(ctx context.Context, sha string, keys []string, args ...any) *goredis.Cmd {
-	cmd, err := x.s.pipe.Do(ctx, scriptCall{sha: sha, keys: keys, args: args})
+	cmd, err := x.s.others.Do(ctx, scriptCall{sha: sha, keys: keys, args: args})
 	if cmd == nil || (err != nil && cmd.Err() == nil) {
 		return goredis.NewCmdResult(nil, err)
 	}

@@ -75,6 +75,7 @@ type Store struct {
 	doneTTL    time.Duration
 	lockTTL    time.Duration
 	pipe       *coalesce.Group[scriptCall, *goredis.Cmd]
+	others     *coalesce.Group[scriptCall, *goredis.Cmd] // Scripts
 	traffic    *Traffic
 }
 
@@ -123,6 +124,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s.traffic = NewTraffic()
 	s.rdb.AddHook(s.traffic.Hook())
 	s.pipe = newPipeliner(s.rdb)
+	s.others = newPipeliner(s.rdb)
 	return s, nil
 }
 
@@ -459,6 +461,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the connection pool.
 func (s *Store) Close() error {
 	s.pipe.Close()
+	s.others.Close()
 	return s.rdb.Close()
 }
 
