@@ -147,7 +147,15 @@ const (
 	budgetBatch   = 64
 )
 
+// unpiped is a Client that sends script runs in shared pipelines
+// (storage/redis.Scripts) and offers the plain client: the budget's runs
+// are batched already, and a second queue would only add to their wait.
+type unpiped interface{ Unpiped() *goredis.Client }
+
 func newRedisState(rdb Client, prefix string, p params) *redisState {
+	if u, ok := rdb.(unpiped); ok {
+		rdb = u.Unpiped()
+	}
 	// One hash tag: the keys live on one cluster slot.
 	s := &redisState{rdb: rdb, p: p, keys: []string{prefix + "{budget}:sent", prefix + "{budget}:next", prefix + "{budget}:pause", prefix + "{budget}:waiters", prefix + "{budget}:replies"}}
 	s.batch = coalesce.New(budgetWorkers, budgetBatch, s.runBatch)

@@ -66,13 +66,13 @@ func (s *Store) eval(ctx context.Context, script *goredis.Script, keys []string,
 }
 
 // Scripts is a goredis.Scripter (and what github.com/go-redis/redis_rate
-// asks of a client) whose script runs (EVALSHA) go out in the session
-// store's pipelines, with the session turns of the updates handled at the
-// same moment: the sending pace's scripts (bot/pace: its budget and
-// redis_rate's per-chat limits) then cost no round trip of their own. A
-// script Redis does not know yet answers NOSCRIPT, and goredis.Script.Run
-// sends its source (EVAL, at once). The other commands go straight to the
-// client.
+// asks of a client) whose script runs (EVALSHA) made at the same moment go
+// out together in pipelines (coalesced like the session turns, in
+// pipelines of their own so that they do not lengthen the turns'): the
+// sending pace's per-chat limits (redis_rate) of the updates handled
+// together then share one round trip. A script Redis does not know yet
+// answers NOSCRIPT, and goredis.Script.Run sends its source (EVAL, at
+// once). The other commands go straight to the client.
 type Scripts struct{ s *Store }
 
 // Scripts returns the store's pipelined Scripter.
@@ -111,6 +111,10 @@ func (x Scripts) ScriptLoad(ctx context.Context, script string) *goredis.StringC
 func (x Scripts) Del(ctx context.Context, keys ...string) *goredis.IntCmd {
 	return x.s.rdb.Del(ctx, keys...)
 }
+
+// Unpiped is the plain client, for scripts whose runs are batched
+// already (bot/pace's budget).
+func (x Scripts) Unpiped() *goredis.Client { return x.s.rdb }
 
 func (x Scripts) Set(ctx context.Context, key string, value any, expiration time.Duration) *goredis.StatusCmd {
 	return x.s.rdb.Set(ctx, key, value, expiration)

@@ -728,3 +728,78 @@ func TestCountsAndHitsAsOne(t *testing.T) {
 		t.Fatalf("counts after b's window = %v, %v; want [2 0]", n, err)
 	}
 }
+
+// A turn is three round trips, each counted by name (the session store's
+// scripts); Traffic is what the benchmark reports per update.
+func TestTrafficCountsTurns(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t, Options{})
+	ctx := ctxT(t, 10*time.Second)
+	turn := func(update string) {
+		t.Helper()
+		turn, err := s.Begin(ctx, "c1", update)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := turn.Lease.Save(ctx, []byte("s")); err != nil {
+			t.Fatal(err)
+		}
+		if err := turn.Lease.Finish(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first turn may load the scripts (a Redis that did not know them
+	// answers NOSCRIPT: their source goes again).
+	turn("u0")
+	trips, cmds := s.Traffic().RoundTrips(), s.Traffic().Commands()
+	turn("u1")
+	if d := s.Traffic().RoundTrips() - trips; d != 3 {
+		t.Errorf("a turn took %d round trips, want 3", d)
+	}
+	after := s.Traffic().Commands()
+	for _, name := range []string{"evalsha:begin", "evalsha:save", "evalsha:finish"} {
+		if d := after[name] - cmds[name]; d != 1 {
+			t.Errorf("%s ran %d times, want 1 (all: %v)", name, d, after)
+		}
+	}
+}
+
+// Scripts runs any script in pipelines: one Redis does not know yet goes
+// by its source (goredis.Script.Run falls back on NOSCRIPT), and scripts
+// run at the same moment share round trips, each with its own answer.
+func TestScriptsRunInPipelines(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t, Options{})
+	ctx := ctxT(t, 20*time.Second)
+	// A script no other run has loaded: its source is new to Redis.
+	script := goredis.NewScript("-- " + testenv.RandomHex(8) + "\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])")
+	key := e.prefix + "scripts"
+	if n, err := script.Run(ctx, s.Scripts(), []string{key}, 2).Int64(); err != nil || n != 2 {
+		t.Fatalf("first run (NOSCRIPT, then by source) = %d, %v; want 2", n, err)
+	}
+	const calls = 64
+	trips := s.Traffic().RoundTrips()
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	var sum atomic.Int64
+	for range calls {
+		wg.Go(func() {
+			<-start
+			n, err := script.Run(ctx, s.Scripts(), []string{key}, 1).Int64()
+			if err != nil {
+				t.Error(err)
+			}
+			sum.Add(n)
+		})
+	}
+	close(start)
+	wg.Wait()
+	// Each got its own count: 3..66 once each.
+	if want := int64((3 + 2 + calls) * calls / 2); sum.Load() != want {
+		t.Errorf("the answers sum to %d, want %d", sum.Load(), want)
+	}
+	if d := s.Traffic().RoundTrips() - trips; d >= calls {
+		t.Errorf("%d concurrent scripts took %d round trips", calls, d)
+	}
+	t.Logf("%d concurrent scripts in %d round trips", calls, s.Traffic().RoundTrips()-trips)
+}

@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,7 +56,7 @@ func (c *Traffic) count(cmd goredis.Cmder) {
 			label := sha[:min(len(sha), 8)]
 			if n, known := c.names.Load(sha); known {
 				label = n.(string)
-			} else if args := cmd.Args(); len(args) > 3 && strings.HasPrefix(fmt.Sprint(args[3]), "rate:") {
+			} else if args := cmd.Args(); len(args) > 3 && isRateKey(args[3]) {
 				// github.com/go-redis/redis_rate's scripts (their source
 				// is the library's own): its keys start with "rate:".
 				label = "redis_rate"
@@ -70,6 +69,11 @@ func (c *Traffic) count(cmd goredis.Cmder) {
 		v, _ = c.cmds.LoadOrStore(strings.Clone(name), new(atomic.Uint64))
 	}
 	v.(*atomic.Uint64).Add(1)
+}
+
+func isRateKey(k any) bool {
+	s, ok := k.(string)
+	return ok && strings.HasPrefix(s, "rate:")
 }
 
 // Hook is a go-redis hook that counts (Client.AddHook).
