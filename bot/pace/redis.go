@@ -128,9 +128,9 @@ func (r *Redis) Pause(ctx context.Context, until time.Time) error {
 }
 
 // redisState is the budget in Redis: budget.go's memState.run, the same
-// steps, in one script on Redis's clock. The steps asked at the same
-// moment by one process (the replies of the updates handled together) go
-// in one script run, one after another as if they came in that order at
+// steps, in one script on Redis's clock. The replies' steps asked at the
+// same moment by one process (the updates handled together) go in one
+// script run, one after another as if they came in that order at
 // the same microsecond: one EVALSHA, one clock read and one read of the
 // pause for the lot instead of one each.
 type redisState struct {
@@ -174,6 +174,16 @@ func (s *redisState) pause(ctx context.Context, until time.Time) error {
 }
 
 func (s *redisState) run(ctx context.Context, x op) (answer, error) {
+	if x.kind != opReply {
+		// A waiting message's step (a broadcast: a few a second per
+		// sender, each waiting for its slot) goes at once, not behind
+		// a batch of replies.
+		as, err := s.runSteps(ctx, []op{x})
+		if err != nil {
+			return answer{}, err
+		}
+		return as[0], nil
+	}
 	return s.batch.Do(ctx, x)
 }
 
