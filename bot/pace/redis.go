@@ -15,8 +15,12 @@ import (
 
 // Redis is a Limiter shared by every process on one Redis.
 type Redis struct {
-	rl     *redis_rate.Limiter
-	prefix string
+	rl *redis_rate.Limiter
+	// rlReplies counts replies: in shared pipelines when the Client has
+	// them (many at once under load); a waiting message's check (a few a
+	// second, each before its slot) goes straight, as rl.
+	rlReplies *redis_rate.Limiter
+	prefix    string
 	chat   redis_rate.Limit
 	group  redis_rate.Limit
 	all    *overall
@@ -27,8 +31,8 @@ type Redis struct {
 
 // Client is what the pace asks of Redis: its scripts and redis_rate's,
 // and SET for a pause. A *goredis.Client is one; the session store's
-// Scripts (storage/redis) sends the scripts in its pipelines, beside the
-// session turns, instead of a round trip each.
+// Scripts (storage/redis) sends the replies' per-chat counts made at the
+// same moment in one pipeline instead of a round trip each.
 type Client interface {
 	goredis.Scripter
 	Del(ctx context.Context, keys ...string) *goredis.IntCmd
@@ -38,8 +42,12 @@ type Client interface {
 // NewRedis paces by lim on rdb, under keys starting with prefix (e.g.
 // "dieuphoi:pace:telegram:").
 func NewRedis(rdb Client, prefix string, lim Limits) *Redis {
+	var plain Client = rdb
+	if u, ok := rdb.(unpiped); ok {
+		plain = u.Unpiped()
+	}
 	return &Redis{
-		rl: redis_rate.NewLimiter(rdb), prefix: prefix,
+		rl: redis_rate.NewLimiter(plain), rlReplies: redis_rate.NewLimiter(rdb), prefix: prefix,
 		chat:  redis_rate.Limit{Rate: lim.PerChatPerSecond, Burst: 1, Period: period(time.Second)},
 		group: redis_rate.Limit{Rate: lim.PerGroupPerMinute, Burst: 1, Period: period(time.Minute)},
 		all:   newOverall(newRedisState(rdb, prefix, newParams(lim)), lim, settleDelay),
@@ -97,7 +105,7 @@ func (r *Redis) Take(ctx context.Context, chat string, n int) error {
 	cl.Burst = replyBurst
 	chatc := make(chan error, 1)
 	go func() {
-		_, err := r.rl.AllowAtMost(ctx, r.prefix+"chat:"+chat, cl, n)
+		_, err := r.rlReplies.AllowAtMost(ctx, r.prefix+"chat:"+chat, cl, n)
 		chatc <- err
 	}()
 	ts, err := r.all.replyTurn(ctx, n)
