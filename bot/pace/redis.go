@@ -21,9 +21,9 @@ type Redis struct {
 	// second, each before its slot) goes straight, as rl.
 	rlReplies *redis_rate.Limiter
 	prefix    string
-	chat   redis_rate.Limit
-	group  redis_rate.Limit
-	all    *overall
+	chat      redis_rate.Limit
+	group     redis_rate.Limit
+	all       *overall
 	// local paces this process alone while Redis cannot be reached: the
 	// platform's 429 is the backstop for the others.
 	local *Local
