@@ -24,8 +24,7 @@ type Traffic struct {
 // name.
 func NewTraffic() *Traffic {
 	c := &Traffic{}
-	for name, s := range map[string]*goredis.Script{"begin": beginScript, "save": saveScript, "finish": finishScript,
-		"unlock": unlockScript, "refresh": refreshScript, "hit": hitScript} {
+	for name, s := range scripts() {
 		c.Name(s, name)
 	}
 	return c
@@ -101,8 +100,8 @@ func (h countHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis
 	}
 }
 
-// ScriptsForCount are the session store's scripts by name.
-func ScriptsForCount() map[string]*goredis.Script {
+// scripts are the session store's scripts by name.
+func scripts() map[string]*goredis.Script {
 	return map[string]*goredis.Script{"begin": beginScript, "save": saveScript, "finish": finishScript,
 		"unlock": unlockScript, "refresh": refreshScript, "hit": hitScript}
 }
