@@ -26,6 +26,7 @@ type scriptCall struct {
 	sha    string
 	keys   []string
 	args   []any
+	raw    []any // not a script: this command (the throttle's MGET)
 }
 
 func newPipeliner(rdb *goredis.Client) *coalesce.Group[scriptCall, *goredis.Cmd] {
@@ -35,7 +36,9 @@ func newPipeliner(rdb *goredis.Client) *coalesce.Group[scriptCall, *goredis.Cmd]
 		// The pipeline's own error is each command's; they are read below.
 		_, _ = rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
 			for i, c := range calls {
-				if c.script == nil {
+				if c.raw != nil {
+					cmds[i] = p.Do(ctx, c.raw...)
+				} else if c.script == nil {
 					cmds[i] = p.EvalSha(ctx, c.sha, c.keys, c.args...)
 				} else {
 					cmds[i] = c.script.EvalSha(ctx, p, c.keys, c.args...)

@@ -558,15 +558,27 @@ func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int6
 	return n, nil
 }
 
-// Counts is Count for several keys in one round trip (MGET).
+// Counts is Count for several keys in one command (MGET), sent in the
+// next shared pipeline (Scripts) rather than a round trip of its own.
 func (s *Store) Counts(ctx context.Context, keys ...string) ([]int64, error) {
-	full := make([]string, len(keys))
-	for i, k := range keys {
-		full[i] = s.limitKey(k)
+	raw := make([]any, 1, len(keys)+1)
+	raw[0] = "mget"
+	for _, k := range keys {
+		raw = append(raw, s.limitKey(k))
 	}
-	vals, err := s.rdb.MGet(ctx, full...).Result()
+	cmd, err := s.others.Do(ctx, scriptCall{raw: raw})
+	if err == nil {
+		err = cmd.Err()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("redis: count: %w", err)
+	}
+	vals, err := cmd.Slice()
+	if err != nil {
+		return nil, fmt.Errorf("redis: count: %w", err)
+	}
+	if len(vals) != len(keys) {
+		return nil, fmt.Errorf("redis: count: %d values for %d keys", len(vals), len(keys))
 	}
 	out := make([]int64, len(keys))
 	for i, v := range vals {
@@ -583,27 +595,25 @@ func (s *Store) Counts(ctx context.Context, keys ...string) ([]int64, error) {
 	return out, nil
 }
 
-// Hits is Hit for several keys, each with its window, in one round trip
-// (the scripts in one pipeline).
+// Hits is Hit for several keys, each with its window: the scripts are
+// sent at once, into the next shared pipeline (Scripts), so they share a
+// round trip with each other and with other updates' calls.
 func (s *Store) Hits(ctx context.Context, keys []string, windows []time.Duration) ([]int64, error) {
-	cmds := make([]*goredis.Cmd, len(keys))
-	_, _ = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		for i, k := range keys {
-			cmds[i] = hitScript.EvalSha(ctx, p, []string{s.limitKey(k)}, windows[i].Milliseconds())
-		}
-		return nil
-	})
 	out := make([]int64, len(keys))
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
 	for i, k := range keys {
-		if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
-			// Redis restarted since the script was loaded: Run loads it.
-			cmds[i] = hitScript.Run(ctx, s.rdb, []string{s.limitKey(k)}, windows[i].Milliseconds())
-		}
-		n, err := cmds[i].Int64()
-		if err != nil {
-			return nil, fmt.Errorf("redis: hit: %w", err)
-		}
-		out[i] = n
+		wg.Go(func() {
+			cmd, err := s.others.Do(ctx, scriptCall{script: hitScript, keys: []string{s.limitKey(k)}, args: []any{windows[i].Milliseconds()}})
+			if err == nil {
+				out[i], err = cmd.Int64()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("redis: hit: %w", err)
 	}
 	return out, nil
 }
