@@ -285,6 +285,15 @@ func (q *Queries) DeleteInbox(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	if q.postgres() {
+		// One statement text for any count: prepared once per connection.
+		// A list of literals was a new text, so a new prepared statement
+		// (an extra round trip to parse and plan it), at every deletion.
+		if _, err := q.DB.Exec(ctx, `DELETE FROM inbox WHERE id = ANY($1::bigint[])`, ids); err != nil {
+			return fmt.Errorf("delete %d handled updates from the inbox: %w", len(ids), err)
+		}
+		return nil
+	}
 	var b strings.Builder
 	b.WriteString(`DELETE FROM inbox WHERE id IN (`)
 	for i, id := range ids {
