@@ -30,12 +30,10 @@ const InboxChannel = "dieuphoi_inbox"
 const InboxLock = `SELECT pg_advisory_xact_lock(7347110013), pg_notify('` + InboxChannel + `', $1)`
 
 // InboxAppend is an append's statements after InboxLock, in one
-// transaction: on SQLite, the latest item of each chat of the batch
-// already in the inbox (PrevSQL, rows chat, id), then the insert skipping
-// keys already there (rows id, key, and on PostgreSQL the latest earlier
-// item of the row's chat, 0 if none). On PostgreSQL the insert looks that
-// up itself (PrevSQL is ""): the statement's snapshot, taken after the
-// lock, holds every earlier append and none of its own rows.
+// transaction: the latest item of each chat of the batch already in the
+// inbox (PrevSQL, rows chat, id; its snapshot, taken after the lock, holds
+// every earlier append), then the insert skipping keys already there (rows
+// id, key, 0, facts).
 type InboxAppend struct {
 	PrevSQL    string
 	PrevArgs   []any
@@ -80,13 +78,20 @@ func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
 		// update's inbox CPU when updates arrive one by one.
 		// generate_subscripts is sized the same whatever the array, so
 		// the generic plan is kept after a few executions.
-		a.InsertSQL = `WITH ins AS (INSERT INTO inbox (key, part, chat, owner, payload, created_at, facts)
+		a.InsertSQL = `INSERT INTO inbox (key, part, chat, owner, payload, created_at, facts)
 			SELECT ($1::text[])[s], ($2::integer[])[s], ($3::text[])[s], ($4::text[])[s], ($5::text[])[s], ($6::bigint[])[s],
 				` + q.factsOfAccountSQL("($7::text[])[s]", "($8::text[])[s]") + `
 			FROM generate_subscripts($1::text[], 1) AS s
-			ON CONFLICT (key) DO NOTHING RETURNING id, key, part, chat, facts)
-			SELECT ins.id, ins.key, COALESCE((SELECT MAX(i.id) FROM inbox i WHERE i.part = ins.part AND i.chat = ins.chat), 0), ins.facts FROM ins`
+			ON CONFLICT (key) DO NOTHING RETURNING id, key, 0, facts`
 		a.InsertArgs = []any{keys, itemParts, itemChats, owners, payloads, created, channels, users}
+		// Apart from the insert, and planned at each append (an array
+		// parameter of = ANY keeps the plan made for its values): its
+		// plan follows the inbox's size. Inside the insert's kept plan,
+		// one made while the inbox was empty (a sequential scan) would
+		// have read the whole inbox for every row while it grew, until
+		// the next vacuum.
+		a.PrevSQL = `SELECT chat, MAX(id) FROM inbox WHERE chat = ANY($1::text[]) GROUP BY chat`
+		a.PrevArgs = []any{chats}
 		return a
 	}
 	var b strings.Builder
