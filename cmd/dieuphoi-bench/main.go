@@ -28,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -432,6 +433,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	redisBefore := usedMemory(ctx, rdb)
 	redisStatsBefore := redisServerStats(ctx, rdb)
 	pgBefore := pgStatements(ctx, c.db, dbURL)
+	pgCPUBefore := pgBackendCPU(ctx, c.db, dbURL)
 	cpuBefore, _ := loadtest.CPUSeconds(pid)
 	sharesBefore, _ := loadtest.ReadCPUShares(pid)
 	pollsBefore := api.Calls("getUpdates")
@@ -509,6 +511,9 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	}
 	if pgAfter := pgStatements(ctx, c.db, dbURL); pgBefore != nil && pgAfter != nil {
 		r.notes = append(r.notes, pgPerUpdate(pgBefore, pgAfter, total))
+	}
+	if pgCPUBefore != nil {
+		r.notes = append(r.notes, pgCPUPerUpdate(pgCPUBefore, pgBackendCPU(ctx, c.db, dbURL), total))
 	}
 	if gc := gcSummary(proc.Logs()); gc != "" {
 		r.notes = append(r.notes, gc)
@@ -983,7 +988,7 @@ func pgStatements(ctx context.Context, admin, dbURL string) map[string]float64 {
 		out["all"] += float64(calls)
 		out["all ms"] += ms
 		switch {
-		case strings.Contains(q, "INSERT INTO inbox ("), strings.Contains(q, "pg_notify("):
+		case strings.Contains(q, "INSERT INTO inbox ("), strings.Contains(q, "pg_notify("), strings.HasPrefix(q, "SELECT chat, MAX(id) FROM inbox "):
 			out["inbox append"] += float64(calls)
 		case strings.Contains(q, "FROM inbox i LEFT JOIN"):
 			out["inbox read"] += float64(calls)
@@ -998,6 +1003,81 @@ func pgStatements(ctx context.Context, admin, dbURL string) map[string]float64 {
 		return nil
 	}
 	return out
+}
+
+// pgBackendCPU reads the CPU seconds (/proc) of the server's processes by
+// kind: the run's own database's backends (the bot's pool, its LISTEN
+// connection apart) and the server's background processes (walwriter,
+// autovacuum, checkpointer…: shared with other work on a shared server).
+// Keyed by kind, then pid, so that backends that come or go during a run
+// count from zero or drop out.
+func pgBackendCPU(ctx context.Context, admin, dbURL string) map[string]map[int]float64 {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return nil
+	}
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return nil
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT pid, COALESCE(datname, ''), backend_type, query LIKE 'LISTEN %' FROM pg_stat_activity`)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	out := map[string]map[int]float64{}
+	for rows.Next() {
+		var pid int
+		var db, kind string
+		var listen bool
+		if rows.Scan(&pid, &db, &kind, &listen) != nil {
+			return nil
+		}
+		switch {
+		case db == strings.TrimPrefix(u.Path, "/") && listen:
+			kind = "listener"
+		case db == strings.TrimPrefix(u.Path, "/"):
+			kind = "backends"
+		case kind == "client backend":
+			continue // other databases: other work
+		}
+		s, err := loadtest.CPUSeconds(pid)
+		if err != nil {
+			continue
+		}
+		if out[kind] == nil {
+			out[kind] = map[int]float64{}
+		}
+		out[kind][pid] = s
+	}
+	if rows.Err() != nil {
+		return nil
+	}
+	return out
+}
+
+// pgCPUPerUpdate is PostgreSQL's CPU per update by kind of process, from
+// two readings of pgBackendCPU.
+func pgCPUPerUpdate(before, after map[string]map[int]float64, updates int) string {
+	per := map[string]float64{}
+	var all float64
+	for kind, pids := range after {
+		for pid, s := range pids {
+			d := s - before[kind][pid]
+			per[kind] += d
+			all += d
+		}
+	}
+	var parts []string
+	for kind, s := range per {
+		if kind != "backends" && kind != "listener" {
+			parts = append(parts, fmt.Sprintf("%s %.3f", kind, s*1000/float64(max(updates, 1))))
+		}
+	}
+	slices.Sort(parts)
+	return fmt.Sprintf("PostgreSQL CPU ms per update: %.3f in all; the run's backends %.3f, its listener %.3f; background (the whole server's): %s",
+		all*1000/float64(max(updates, 1)), per["backends"]*1000/float64(max(updates, 1)), per["listener"]*1000/float64(max(updates, 1)), strings.Join(parts, ", "))
 }
 
 // pgPerUpdate is the statements of a run per update, from two readings of

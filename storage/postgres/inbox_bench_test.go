@@ -35,6 +35,8 @@ func BenchmarkAppendInbox(b *testing.B) {
 	}
 	n := 0
 	cpu0 := cpuTime()
+	db := s.Pool().Config().ConnConfig.Database
+	scpu0 := serverCPU(ctx, db)
 	for b.Loop() {
 		items := make([]storage.InboxItem, chats)
 		for i := range items {
@@ -48,4 +50,73 @@ func BenchmarkAppendInbox(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	reportServerCPU(b, serverCPU(ctx, db), scpu0)
+}
+
+// reportServerCPU reports the server's CPU per op (server-cpu-µs/op)
+// between two readings of serverCPU.
+func reportServerCPU(b *testing.B, after, before map[int]time.Duration) {
+	if after == nil || before == nil {
+		return
+	}
+	var d time.Duration
+	for pid, t := range after {
+		d += t - before[pid] // a connection made since counts whole
+	}
+	b.ReportMetric(float64(d.Microseconds())/float64(b.N), "server-cpu-µs/op")
+}
+
+// BenchmarkInboxOneByOne is the inbox's part of an update arriving alone
+// (the fixed-rate case, where appends rarely coalesce): append one update
+// of a linked chat, then delete it as handled, with 200 others waiting.
+// server-cpu-µs/op is the server's CPU per update (parse, plan and
+// protocol included), which the machine's load does not inflate as it
+// does wall time.
+//
+//	go test -run '^$' -bench InboxOneByOne -benchtime 3000x ./storage/postgres/
+func BenchmarkInboxOneByOne(b *testing.B) {
+	ctx := context.Background()
+	s := open(b, testenv.PostgresURL(b))
+	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		b.Fatalf("sync: %v", err)
+	}
+	db := s.Pool().Config().ConnConfig.Database
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	const chats = 400
+	for i := range chats {
+		user := fmt.Sprint("u", i)
+		if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: "link-" + user}, at, []domain.Effect{
+			domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: user, PersonID: "DB001", Proof: domain.ProofLink}},
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n := 0
+	item := func() []storage.InboxItem {
+		n++
+		user := fmt.Sprint("u", n%chats)
+		return []storage.InboxItem{{Key: fmt.Sprint("telegram:", n), Part: n % 64, Chat: "telegram:" + user,
+			Payload: []byte(`{"message":{"text":"Tham dự"}}`), Created: at, Channel: "telegram", User: user}}
+	}
+	var waiting []int64
+	for range 200 {
+		it := item()
+		if _, err := s.AppendInbox(ctx, "w", it); err != nil {
+			b.Fatal(err)
+		}
+		waiting = append(waiting, it[0].ID)
+	}
+	scpu0 := serverCPU(ctx, db)
+	for b.Loop() {
+		it := item()
+		if _, err := s.AppendInbox(ctx, "w", it); err != nil {
+			b.Fatal(err)
+		}
+		waiting = append(waiting, it[0].ID)
+		if err := s.DeleteInbox(ctx, waiting[:1]); err != nil {
+			b.Fatal(err)
+		}
+		waiting = waiting[1:]
+	}
+	reportServerCPU(b, serverCPU(ctx, db), scpu0)
 }
