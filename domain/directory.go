@@ -24,6 +24,11 @@ type Directory struct {
 	// does not have, in the order they came.
 	base  *Directory
 	added []string
+	// subsByPhone (a directory NewDirectory built) holds the substitutes
+	// with each number, whom byPhone may not show: With finds who a
+	// changed number belongs to from them, byPhone and its few changed
+	// people, not from the whole list.
+	subsByPhone map[string][]*Person
 }
 
 // NewDirectory indexes people and agencies.
@@ -43,6 +48,12 @@ func NewDirectory(people []Person, agencies []Agency) *Directory {
 		d.order = append(d.order, p.ID)
 		if p.SubstituteFor != "" {
 			subs = append(subs, p)
+			if p.Phone != "" {
+				if d.subsByPhone == nil {
+					d.subsByPhone = map[string][]*Person{}
+				}
+				d.subsByPhone[p.Phone] = append(d.subsByPhone[p.Phone], p)
+			}
 			continue
 		}
 		if p.InviteToken != "" {
@@ -293,8 +304,46 @@ func (d *Directory) index(p *Person) {
 
 // phoneEntry is who the phone look-up finds for ph, as NewDirectory
 // decides: everyone in the list with the number, else the first
-// substitute with it.
+// substitute with it. The candidates are those base found by ph (byPhone,
+// subsByPhone) and the people changed since base, each as it is now; only
+// when several substitutes share the number and no one else has it does
+// the list's order decide, and the whole list is walked.
 func (d *Directory) phoneEntry(ph string) []*Person {
+	base := d.baseOf()
+	var list, subs []*Person
+	consider := func(id string) {
+		p := d.person(id)
+		if p == nil || p.Phone != ph || slices.Contains(list, p) || slices.Contains(subs, p) {
+			return
+		}
+		if p.SubstituteFor == "" {
+			list = append(list, p)
+		} else if p.Has(RoleSubstitute) {
+			subs = append(subs, p)
+		}
+	}
+	for _, p := range base.byPhone[ph] {
+		consider(p.ID)
+	}
+	for _, p := range base.subsByPhone[ph] {
+		consider(p.ID)
+	}
+	if d.base != nil {
+		for id := range d.people { // changed since base: a few
+			consider(id)
+		}
+	}
+	switch {
+	case len(list) > 0:
+		return list
+	case len(subs) <= 1:
+		return subs
+	}
+	return d.phoneEntryInOrder(ph)
+}
+
+// phoneEntryInOrder is phoneEntry walking the whole list.
+func (d *Directory) phoneEntryInOrder(ph string) []*Person {
 	var list []*Person
 	var sub *Person
 	d.each(func(p *Person) {
