@@ -2,6 +2,7 @@ package domain
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -29,6 +30,7 @@ type Directory struct {
 	// changed number belongs to from them, byPhone and its few changed
 	// people, not from the whole list.
 	subsByPhone map[string][]*Person
+	pos         map[string]int // each person's place in order (NewDirectory)
 }
 
 // NewDirectory indexes people and agencies.
@@ -40,11 +42,13 @@ func NewDirectory(people []Person, agencies []Agency) *Directory {
 		byCode:   make(map[string]*Person, len(people)),
 		byPhone:  make(map[string][]*Person, len(people)),
 		agencies: make(map[string]Agency, len(agencies)),
+		pos:      make(map[string]int, len(people)),
 	}
 	var subs []*Person
 	for i := range people {
 		p := &people[i]
 		d.people[p.ID] = p
+		d.pos[p.ID] = len(d.order)
 		d.order = append(d.order, p.ID)
 		if p.SubstituteFor != "" {
 			subs = append(subs, p)
@@ -304,60 +308,64 @@ func (d *Directory) index(p *Person) {
 
 // phoneEntry is who the phone look-up finds for ph, as NewDirectory
 // decides: everyone in the list with the number, else the first
-// substitute with it. The candidates are those base found by ph (byPhone,
-// subsByPhone) and the people changed since base, each as it is now; only
-// when several substitutes share the number and no one else has it does
-// the list's order decide, and the whole list is walked.
+// substitute with it (in the order People gives). It is worked out from
+// what base found by ph (byPhone, subsByPhone: the earliest substitute
+// there still one stands for all of them) and the few people changed
+// since, by their place in the list (base's pos), not by walking the list.
 func (d *Directory) phoneEntry(ph string) []*Person {
 	base := d.baseOf()
-	var list, subs []*Person
-	consider := func(id string) {
-		p := d.person(id)
-		if p == nil || p.Phone != ph || slices.Contains(list, p) || slices.Contains(subs, p) {
-			return
-		}
-		if p.SubstituteFor == "" {
-			list = append(list, p)
-		} else if p.Has(RoleSubstitute) {
-			subs = append(subs, p)
+	changed := func(id string) bool {
+		_, ok := d.people[id]
+		return ok && d.base != nil
+	}
+	var list []*Person
+	var first *Person
+	firstAt := [2]int{math.MaxInt, 0}
+	sub := func(p *Person, at [2]int) {
+		if p.Has(RoleSubstitute) && (at[0] < firstAt[0] || at[0] == firstAt[0] && at[1] < firstAt[1]) {
+			first, firstAt = p, at
 		}
 	}
 	for _, p := range base.byPhone[ph] {
-		consider(p.ID)
+		if p.SubstituteFor == "" && !changed(p.ID) {
+			list = append(list, p)
+		}
 	}
-	for _, p := range base.subsByPhone[ph] {
-		consider(p.ID)
+	for _, p := range base.subsByPhone[ph] { // in list order
+		if !changed(p.ID) && p.Has(RoleSubstitute) {
+			sub(p, [2]int{base.pos[p.ID], 0})
+			break
+		}
 	}
 	if d.base != nil {
-		for id := range d.people { // changed since base: a few
-			consider(id)
+		for id, p := range d.people {
+			if i, inBase := base.pos[id]; inBase && p.Phone == ph {
+				if p.SubstituteFor == "" {
+					list = append(list, p)
+				} else {
+					sub(p, [2]int{i, 0})
+				}
+			}
+		}
+		// Those base lacks come, as in each, right after whom they
+		// stand for (else at the end), in the order they came.
+		for j, id := range d.added {
+			p := d.people[id]
+			switch {
+			case p.Phone != ph:
+			case p.SubstituteFor == "":
+				list = append(list, p)
+			default:
+				at := [2]int{len(base.order), j + 1}
+				if i, ok := base.pos[p.SubstituteFor]; ok {
+					at[0] = i
+				}
+				sub(p, at)
+			}
 		}
 	}
-	switch {
-	case len(list) > 0:
-		return list
-	case len(subs) <= 1:
-		return subs
-	}
-	return d.phoneEntryInOrder(ph)
-}
-
-// phoneEntryInOrder is phoneEntry walking the whole list.
-func (d *Directory) phoneEntryInOrder(ph string) []*Person {
-	var list []*Person
-	var sub *Person
-	d.each(func(p *Person) {
-		if p.Phone != ph {
-			return
-		}
-		if p.SubstituteFor == "" {
-			list = append(list, p)
-		} else if sub == nil && p.Has(RoleSubstitute) {
-			sub = p
-		}
-	})
-	if len(list) == 0 && sub != nil {
-		list = []*Person{sub}
+	if len(list) == 0 && first != nil {
+		list = []*Person{first}
 	}
 	return list
 }

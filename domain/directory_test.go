@@ -151,21 +151,30 @@ func TestDirectoryWithFindsSubstituteBehindChangedNumber(t *testing.T) {
 	}
 }
 
-// BenchmarkDirectoryWith: a substitute named (a new number) in a list of
-// 5,000, one after another as the bench's chats do.
+// BenchmarkDirectoryWith: a substitute named in a list of 5,000, one after
+// another as the bench's chats do: each with a number of their own, or all
+// with one number (the bench's load gives every substitute the same).
 func BenchmarkDirectoryWith(b *testing.B) {
 	var list []Person
 	for i := range 5000 {
 		list = append(list, Person{ID: fmt.Sprint("P", i), FullName: "Người", Phone: fmt.Sprintf("090%07d", i),
 			Roles: []Role{RoleDelegate}, InviteToken: fmt.Sprint("tok", i), InviteCode: fmt.Sprint("CODE", 100000+i)})
 	}
-	dir := NewDirectory(list, nil)
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		del := list[i%len(list)].ID
-		dir = dir.With(Person{ID: SubstituteID(del), SubstituteFor: del, FullName: "Sub", Phone: fmt.Sprintf("091%07d", i),
-			Roles: []Role{RoleSubstitute}, InviteToken: fmt.Sprint("st", i), InviteCode: fmt.Sprint("SUBCODE", i)})
-		i++
+	for _, shared := range []bool{false, true} {
+		b.Run(fmt.Sprint("shared number ", shared), func(b *testing.B) {
+			dir := NewDirectory(slices.Clone(list), nil)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				del := list[i%len(list)].ID
+				phone := fmt.Sprintf("091%07d", i)
+				if shared {
+					phone = "0911222333"
+				}
+				dir = dir.With(Person{ID: SubstituteID(del), SubstituteFor: del, FullName: "Sub", Phone: phone,
+					Roles: []Role{RoleSubstitute}, InviteToken: fmt.Sprint("st", i), InviteCode: fmt.Sprint("SUBCODE", i)})
+				i++
+			}
+		})
 	}
 }
