@@ -509,7 +509,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	lease := turn.Lease
 	defer lease.Release()
 
-	saved := d.decodeSession(chat, turn.Session)
+	saved := d.decodeSession(chat, turn.Session, key)
 	if saved.Update == key {
 		// The session was saved for this very update but the process died
 		// before marking it done: its step must not run again on the
@@ -788,9 +788,10 @@ func (d *Dispatcher) countReplies(ctx context.Context, in Inbound, n int) func()
 	}
 }
 
-// decodeSession reads what the session store held for chat.
-func (d *Dispatcher) decodeSession(chat string, raw []byte) savedSession {
-	s, err := decodeSavedSession(raw)
+// decodeSession reads what the session store held for chat, its replies
+// only when it was saved for update (decodeSessionFor).
+func (d *Dispatcher) decodeSession(chat string, raw []byte, update string) savedSession {
+	s, err := decodeSessionFor(raw, update)
 	if err != nil {
 		// A session we cannot read is a fresh start, not an outage.
 		d.log.Warn("discarding unreadable session", "chat", chat, "err", err)
@@ -1016,7 +1017,7 @@ func (d *Dispatcher) handleGroup(ctx context.Context, in Inbound) error {
 	}
 	lease := turn.Lease
 	defer lease.Release()
-	saved := d.decodeSession(in.ChatKey(), turn.Session)
+	saved := d.decodeSession(in.ChatKey(), turn.Session, in.Key.String())
 	if saved.Session.State != groupNoted {
 		// Marked before sending: a crash in between loses the note rather
 		// than repeating it.

@@ -10,19 +10,54 @@ import (
 // Metrics are what an operator watches: updates by channel and outcome,
 // handling latency, outgoing messages by result, store errors, active chats.
 type Metrics struct {
-	updates  *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	stage    *prometheus.HistogramVec
-	sent     *prometheus.CounterVec
-	storeErr *prometheus.CounterVec
-	flood    *prometheus.CounterVec
+	updates  children[prometheus.Counter]
+	latency  children[prometheus.Observer]
+	stage    children[prometheus.Observer]
+	sent     children[prometheus.Counter]
+	storeErr children[prometheus.Counter]
+	flood    children[prometheus.Counter]
 	// factsCache counts updates that could use the session's cached facts
 	// (an account linked when the update was stored, naming nobody new):
 	// hit, or miss (read from the database).
-	factsCache *prometheus.CounterVec
+	factsCache children[prometheus.Counter]
 
 	mu     sync.Mutex
 	active map[string]time.Time
+}
+
+// children keeps a metric vector's children by their label values: every
+// update asks for the same few (a channel, an outcome, a stage) a dozen
+// times, and the vector's own lookup checks and hashes the values each time.
+// A vector's children are never deleted here, so one looked up stays the
+// vector's.
+type children[T any] struct {
+	get func(lvs ...string) T
+	mu  sync.RWMutex
+	m   map[[2]string]T
+}
+
+func childrenOf[T any](get func(lvs ...string) T) children[T] {
+	return children[T]{get: get, m: map[[2]string]T{}}
+}
+
+// WithLabelValues returns the child for one or two label values.
+func (c *children[T]) WithLabelValues(lvs ...string) T {
+	var k [2]string
+	if len(lvs) > len(k) {
+		return c.get(lvs...)
+	}
+	copy(k[:], lvs)
+	c.mu.RLock()
+	v, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return v
+	}
+	v = c.get(lvs...)
+	c.mu.Lock()
+	c.m[k] = v
+	c.mu.Unlock()
+	return v
 }
 
 // activeWindow is how recently a chat must have written to count as active.
@@ -30,34 +65,38 @@ const activeWindow = 30 * time.Minute
 
 // NewMetrics registers the bot's metrics on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
+	updates := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dieuphoi_updates_total", Help: "Inbound updates by channel and outcome (handled, duplicate, not_saved, busy, flood, error).",
+	}, []string{"channel", "outcome"})
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "dieuphoi_update_seconds", Help: "Time to handle one update, from arrival to replies sent.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"channel"})
+	stage := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "dieuphoi_update_stage_seconds",
+		Help:    "Where an update's time goes: inbox_wait (taken by the intake to handler start; chat_queue: the part of it queued in the worker behind the chat's earlier updates), begin (session and chat lock), facts, apply (database), save (session), send (replies), finish (done mark), after (notices, substitutes).",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"stage"})
+	sent := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dieuphoi_messages_sent_total", Help: "Outgoing message batches by channel and result (ok, blocked, error).",
+	}, []string{"channel", "result"})
+	storeErr := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dieuphoi_store_errors_total", Help: "Errors from the stores (database, sessions).",
+	}, []string{"store"})
+	flood := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dieuphoi_flood_dropped_total", Help: "Updates dropped because a chat sent too many too fast.",
+	}, []string{"channel"})
+	factsCache := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dieuphoi_facts_cache_total", Help: "Updates of a linked chat naming nobody new, by whether the facts cached with the session were current (hit) or read from the database (miss).",
+	}, []string{"result"})
 	m := &Metrics{
-		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dieuphoi_updates_total", Help: "Inbound updates by channel and outcome (handled, duplicate, not_saved, busy, flood, error).",
-		}, []string{"channel", "outcome"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "dieuphoi_update_seconds", Help: "Time to handle one update, from arrival to replies sent.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
-		}, []string{"channel"}),
-		stage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "dieuphoi_update_stage_seconds",
-			Help:    "Where an update's time goes: inbox_wait (taken by the intake to handler start; chat_queue: the part of it queued in the worker behind the chat's earlier updates), begin (session and chat lock), facts, apply (database), save (session), send (replies), finish (done mark), after (notices, substitutes).",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}, []string{"stage"}),
-		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dieuphoi_messages_sent_total", Help: "Outgoing message batches by channel and result (ok, blocked, error).",
-		}, []string{"channel", "result"}),
-		storeErr: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dieuphoi_store_errors_total", Help: "Errors from the stores (database, sessions).",
-		}, []string{"store"}),
-		flood: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dieuphoi_flood_dropped_total", Help: "Updates dropped because a chat sent too many too fast.",
-		}, []string{"channel"}),
-		factsCache: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dieuphoi_facts_cache_total", Help: "Updates of a linked chat naming nobody new, by whether the facts cached with the session were current (hit) or read from the database (miss).",
-		}, []string{"result"}),
-		active: map[string]time.Time{},
+		updates: childrenOf(updates.WithLabelValues), latency: childrenOf(latency.WithLabelValues),
+		stage: childrenOf(stage.WithLabelValues), sent: childrenOf(sent.WithLabelValues),
+		storeErr: childrenOf(storeErr.WithLabelValues), flood: childrenOf(flood.WithLabelValues),
+		factsCache: childrenOf(factsCache.WithLabelValues),
+		active:     map[string]time.Time{},
 	}
-	reg.MustRegister(m.updates, m.latency, m.stage, m.sent, m.storeErr, m.flood, m.factsCache,
+	reg.MustRegister(updates, latency, stage, sent, storeErr, flood, factsCache,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "dieuphoi_active_sessions", Help: "Chats that wrote to this process in the last 30 minutes.",
 		}, m.activeCount))

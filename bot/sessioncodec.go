@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/dieuphoi/dieuphoi/flows"
 )
 
 // A saved session is written as CBOR (RFC 8949, github.com/fxamacker/cbor):
@@ -64,4 +66,31 @@ func decodeSavedSession(raw []byte) (savedSession, error) {
 		return savedSession{}, fmt.Errorf("%w: %v", errBadSession, err)
 	}
 	return s, nil
+}
+
+// sessionHead is a saved session without the replies of the update it
+// reflects: all an update reads unless it is that update's replay (the
+// replies are then sent again); any other update replaces them unread. The
+// card's replies are most of a session's bytes and of its decoding
+// (TestSessionHeadIsTheSessionWithoutReplies keeps the fields in step).
+type sessionHead struct {
+	Session flows.Session `json:"s"`
+	Update  string        `json:"u,omitempty"`
+	Facts   *cachedFacts  `json:"f,omitempty"`
+}
+
+// decodeSessionFor reads a saved session for update: whole when it was
+// saved for update (a replay), else without its replies and sent count.
+func decodeSessionFor(raw []byte, update string) (savedSession, error) {
+	if len(raw) == 0 || raw[0] == '{' {
+		return decodeSavedSession(raw)
+	}
+	var h sessionHead
+	if err := sessionDec.Unmarshal(raw, &h); err != nil {
+		return savedSession{}, fmt.Errorf("%w: %v", errBadSession, err)
+	}
+	if h.Update == update {
+		return decodeSavedSession(raw)
+	}
+	return savedSession{Session: h.Session, Update: h.Update, Facts: h.Facts}, nil
 }

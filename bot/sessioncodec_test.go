@@ -209,4 +209,64 @@ func BenchmarkSessionCodec(b *testing.B) {
 			}
 		}
 	})
+	b.Run("cbor-next-update", func(b *testing.B) {
+		// What an update does: read the previous update's session (its
+		// replies skipped), write its own.
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodeSessionFor(encodeSession(s), "telegram:next"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// An update other than the session's own reads every field but the
+// replies and their count; its replay reads them all. A field added to
+// savedSession and not to sessionHead fails here (it would be lost when
+// the next update saves).
+func TestSessionHeadIsTheSessionWithoutReplies(t *testing.T) {
+	full, head := reflect.TypeFor[savedSession](), reflect.TypeFor[sessionHead]()
+	var want []reflect.StructField
+	for i := range full.NumField() {
+		if f := full.Field(i); f.Name != "Replies" && f.Name != "Sent" {
+			want = append(want, f)
+		}
+	}
+	if head.NumField() != len(want) {
+		t.Fatalf("sessionHead has %d fields, savedSession %d besides Replies and Sent", head.NumField(), len(want))
+	}
+	for i, f := range want {
+		h := head.Field(i)
+		if h.Name != f.Name || h.Type != f.Type || h.Tag != f.Tag {
+			t.Errorf("sessionHead field %d is %s %v %q, savedSession has %s %v %q", i, h.Name, h.Type, h.Tag, f.Name, f.Type, f.Tag)
+		}
+	}
+
+	var s savedSession
+	n := 0
+	fill(reflect.ValueOf(&s).Elem(), "s", &n)
+	raw := encodeSession(s)
+	for _, tc := range []struct {
+		name, update string
+		want         savedSession
+	}{
+		{"the next update", "telegram:999", savedSession{Session: s.Session, Update: s.Update, Facts: s.Facts}},
+		{"its replay", s.Update, s},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := decodeSessionFor(raw, tc.update)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				a, _ := json.Marshal(got)
+				b, _ := json.Marshal(tc.want)
+				t.Errorf("got %s\nwant %s", a, b)
+			}
+		})
+	}
+	if _, err := decodeSessionFor(raw[:len(raw)/2], "telegram:999"); err == nil {
+		t.Error("a truncated session read without error")
+	}
 }

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -24,6 +25,12 @@ type Directory struct {
 	// does not have, in the order they came.
 	base  *Directory
 	added []string
+	// subsByPhone (a directory NewDirectory built) holds the substitutes
+	// with each number, whom byPhone may not show: With finds who a
+	// changed number belongs to from them, byPhone and its few changed
+	// people, not from the whole list.
+	subsByPhone map[string][]*Person
+	pos         map[string]int // each person's place in order (NewDirectory)
 }
 
 // NewDirectory indexes people and agencies.
@@ -35,14 +42,22 @@ func NewDirectory(people []Person, agencies []Agency) *Directory {
 		byCode:   make(map[string]*Person, len(people)),
 		byPhone:  make(map[string][]*Person, len(people)),
 		agencies: make(map[string]Agency, len(agencies)),
+		pos:      make(map[string]int, len(people)),
 	}
 	var subs []*Person
 	for i := range people {
 		p := &people[i]
 		d.people[p.ID] = p
+		d.pos[p.ID] = len(d.order)
 		d.order = append(d.order, p.ID)
 		if p.SubstituteFor != "" {
 			subs = append(subs, p)
+			if p.Phone != "" {
+				if d.subsByPhone == nil {
+					d.subsByPhone = map[string][]*Person{}
+				}
+				d.subsByPhone[p.Phone] = append(d.subsByPhone[p.Phone], p)
+			}
 			continue
 		}
 		if p.InviteToken != "" {
@@ -293,22 +308,64 @@ func (d *Directory) index(p *Person) {
 
 // phoneEntry is who the phone look-up finds for ph, as NewDirectory
 // decides: everyone in the list with the number, else the first
-// substitute with it.
+// substitute with it (in the order People gives). It is worked out from
+// what base found by ph (byPhone, subsByPhone: the earliest substitute
+// there still one stands for all of them) and the few people changed
+// since, by their place in the list (base's pos), not by walking the list.
 func (d *Directory) phoneEntry(ph string) []*Person {
+	base := d.baseOf()
+	changed := func(id string) bool {
+		_, ok := d.people[id]
+		return ok && d.base != nil
+	}
 	var list []*Person
-	var sub *Person
-	d.each(func(p *Person) {
-		if p.Phone != ph {
-			return
+	var first *Person
+	firstAt := [2]int{math.MaxInt, 0}
+	sub := func(p *Person, at [2]int) {
+		if p.Has(RoleSubstitute) && (at[0] < firstAt[0] || at[0] == firstAt[0] && at[1] < firstAt[1]) {
+			first, firstAt = p, at
 		}
-		if p.SubstituteFor == "" {
+	}
+	for _, p := range base.byPhone[ph] {
+		if p.SubstituteFor == "" && !changed(p.ID) {
 			list = append(list, p)
-		} else if sub == nil && p.Has(RoleSubstitute) {
-			sub = p
 		}
-	})
-	if len(list) == 0 && sub != nil {
-		list = []*Person{sub}
+	}
+	for _, p := range base.subsByPhone[ph] { // in list order
+		if !changed(p.ID) && p.Has(RoleSubstitute) {
+			sub(p, [2]int{base.pos[p.ID], 0})
+			break
+		}
+	}
+	if d.base != nil {
+		for id, p := range d.people {
+			if i, inBase := base.pos[id]; inBase && p.Phone == ph {
+				if p.SubstituteFor == "" {
+					list = append(list, p)
+				} else {
+					sub(p, [2]int{i, 0})
+				}
+			}
+		}
+		// Those base lacks come, as in each, right after whom they
+		// stand for (else at the end), in the order they came.
+		for j, id := range d.added {
+			p := d.people[id]
+			switch {
+			case p.Phone != ph:
+			case p.SubstituteFor == "":
+				list = append(list, p)
+			default:
+				at := [2]int{len(base.order), j + 1}
+				if i, ok := base.pos[p.SubstituteFor]; ok {
+					at[0] = i
+				}
+				sub(p, at)
+			}
+		}
+	}
+	if len(list) == 0 && first != nil {
+		list = []*Person{first}
 	}
 	return list
 }

@@ -24,6 +24,19 @@ func TestDirectoryWith(t *testing.T) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 7))
 			list := slices.Clone(base)
+			if seed%2 == 1 {
+				// Substitutes in the list from the start, two sharing a
+				// number no one else has.
+				for i, del := range []string{"C", "A"} {
+					sub := Person{ID: SubstituteID(del), SubstituteFor: del, FullName: "sub " + del, Phone: "0909999999",
+						InviteToken: "st" + del, InviteCode: "SUBCODE" + del, CheckinToken: "sc" + del}
+					if i == 0 || seed%4 == 1 {
+						sub.Roles = []Role{RoleSubstitute}
+					}
+					at := slices.IndexFunc(list, func(q Person) bool { return q.ID == del })
+					list = slices.Insert(list, at+1, sub)
+				}
+			}
 			dir := NewDirectory(slices.Clone(list), agencies) // it keeps pointers into the slice it is given
 			var snaps []*Directory
 			var wants [][]Person
@@ -95,5 +108,73 @@ func sameLookups(t *testing.T, label string, got, want *Directory, list []Person
 		if got.HasPhone(k) != want.HasPhone(k) {
 			t.Fatalf("%s: HasPhone(%q) = %v", label, k, got.HasPhone(k))
 		}
+	}
+}
+
+// A substitute whose number someone in the list has is not found by it (that
+// person is);
+// once that person's number changes, the substitute is — from the indexed
+// list, without walking it — and of two such substitutes the first in the
+// list.
+func TestDirectoryWithFindsSubstituteBehindChangedNumber(t *testing.T) {
+	const shared = "0901000009"
+	list := []Person{
+		{ID: "A", FullName: "An", Phone: shared, Roles: []Role{RoleDelegate}},
+		{ID: "B", FullName: "Bình", Phone: "0901000002", Roles: []Role{RoleDelegate}},
+		{ID: SubstituteID("B"), SubstituteFor: "B", FullName: "Sub B", Phone: shared, Roles: []Role{RoleSubstitute}},
+		{ID: "C", FullName: "Châu", Phone: "0901000003", Roles: []Role{RoleDelegate}},
+		{ID: SubstituteID("C"), SubstituteFor: "C", FullName: "Sub C", Phone: shared, Roles: []Role{RoleSubstitute}},
+	}
+	for _, tc := range []struct {
+		name string
+		drop string // a substitute left out of the list
+		want string
+	}{
+		{"one substitute", SubstituteID("C"), SubstituteID("B")},
+		{"two substitutes: the first", "", SubstituteID("B")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := slices.DeleteFunc(slices.Clone(list), func(p Person) bool { return p.ID == tc.drop })
+			dir := NewDirectory(slices.Clone(l), nil)
+			if p, ok := dir.ByPhone(shared); !ok || p.ID != "A" {
+				t.Fatalf("before the change ByPhone(%s) = %s, %v; want A", shared, p.ID, ok)
+			}
+			a := l[0]
+			a.Phone = "0901000001"
+			l[0] = a
+			got := dir.With(a)
+			sameLookups(t, tc.name, got, NewDirectory(slices.Clone(l), nil), l)
+			if p, ok := got.ByPhone(shared); !ok || p.ID != tc.want {
+				t.Errorf("ByPhone(%s) = %s, %v; want %s", shared, p.ID, ok, tc.want)
+			}
+		})
+	}
+}
+
+// BenchmarkDirectoryWith: a substitute named in a list of 5,000, one after
+// another as the bench's chats do: each with a number of their own, or all
+// with one number (the bench's load gives every substitute the same).
+func BenchmarkDirectoryWith(b *testing.B) {
+	var list []Person
+	for i := range 5000 {
+		list = append(list, Person{ID: fmt.Sprint("P", i), FullName: "Người", Phone: fmt.Sprintf("090%07d", i),
+			Roles: []Role{RoleDelegate}, InviteToken: fmt.Sprint("tok", i), InviteCode: fmt.Sprint("CODE", 100000+i)})
+	}
+	for _, shared := range []bool{false, true} {
+		b.Run(fmt.Sprint("shared number ", shared), func(b *testing.B) {
+			dir := NewDirectory(slices.Clone(list), nil)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				del := list[i%len(list)].ID
+				phone := fmt.Sprintf("091%07d", i)
+				if shared {
+					phone = "0911222333"
+				}
+				dir = dir.With(Person{ID: SubstituteID(del), SubstituteFor: del, FullName: "Sub", Phone: phone,
+					Roles: []Role{RoleSubstitute}, InviteToken: fmt.Sprint("st", i), InviteCode: fmt.Sprint("SUBCODE", i)})
+				i++
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package flows
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -96,6 +97,39 @@ func ICS(ev domain.Event, lang domain.Lang) []byte {
 		b.WriteString(fold(l))
 	}
 	return []byte(b.String())
+}
+
+// icsMemo keeps the calendar file of the events answered lately, per
+// language: it depends on the event alone, and an event is not changed once
+// built (a changed event is read anew: another *domain.Event), so «Tham dự»
+// does not render it again each time (~145 allocations). At most icsMemoMax
+// files are kept; the callers only read the bytes.
+var icsMemo struct {
+	sync.Mutex
+	m map[icsKey][]byte
+}
+
+type icsKey struct {
+	ev   *domain.Event
+	lang domain.Lang
+}
+
+const icsMemoMax = 64
+
+// icsOf is ICS(*ev, lang), rendered once per event and language.
+func icsOf(ev *domain.Event, lang domain.Lang) []byte {
+	k := icsKey{ev, lang}
+	icsMemo.Lock()
+	defer icsMemo.Unlock()
+	if b, ok := icsMemo.m[k]; ok {
+		return b
+	}
+	if icsMemo.m == nil || len(icsMemo.m) >= icsMemoMax {
+		icsMemo.m = make(map[icsKey][]byte)
+	}
+	b := ICS(*ev, lang)
+	icsMemo.m[k] = b
+	return b
 }
 
 func abs(n int) int {

@@ -77,3 +77,37 @@ func TestICS(t *testing.T) {
 	}
 	contains(t, "english", strings.ReplaceAll(string(ICS(ev, domain.English)), "\r\n ", ""), "SUMMARY:Test PII conference", "Agenda:", "UID:pii-test@dieuphoi")
 }
+
+// The calendar file after «Tham dự» is rendered once per event and
+// language, and is the same as rendering it: another event (a changed one is
+// another *domain.Event) or another language gets its own.
+func TestICSOfRendersOncePerEventAndLanguage(t *testing.T) {
+	ev := icsEvent()
+	changed := icsEvent()
+	changed.Start = changed.Start.Add(time.Hour)
+	for _, tc := range []struct {
+		name string
+		ev   *domain.Event
+		lang domain.Lang
+	}{
+		{"vi", &ev, domain.Vietnamese},
+		{"en", &ev, domain.English},
+		{"changed event", &changed, domain.Vietnamese},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first := icsOf(tc.ev, tc.lang)
+			if want := ICS(*tc.ev, tc.lang); !bytes.Equal(first, want) {
+				t.Fatalf("icsOf differs from ICS:\n%s\nwant\n%s", first, want)
+			}
+			if again := icsOf(tc.ev, tc.lang); &again[0] != &first[0] {
+				t.Error("rendered again for the same event and language")
+			}
+			if n := testing.AllocsPerRun(10, func() { icsOf(tc.ev, tc.lang) }); n != 0 {
+				t.Errorf("%v allocations for a file rendered before", n)
+			}
+		})
+	}
+	if bytes.Equal(icsOf(&ev, domain.Vietnamese), icsOf(&changed, domain.Vietnamese)) {
+		t.Error("a changed event got the earlier event's file")
+	}
+}

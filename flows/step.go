@@ -542,7 +542,7 @@ func (r *stepper) answer(st domain.RSVPStatus, sub *domain.Substitute) {
 	case domain.RSVPAttend:
 		r.say(r.t("saved_attend", r.clock(ev.DoorsOpen), r.date(ev.Start), ev.Venue(r.s.Lang)), r.afterAnswerButtons())
 		r.replies = append(r.replies, Reply{Text: r.t("ics_caption"), Optional: true,
-			File: &File{Name: ev.ID + ".ics", MIME: "text/calendar; charset=utf-8", Data: ICS(*ev, r.s.Lang)}})
+			File: &File{Name: ev.ID + ".ics", MIME: "text/calendar; charset=utf-8", Data: icsOf(ev, r.s.Lang)}})
 	case domain.RSVPDecline:
 		r.say(r.t("saved_decline", r.dateTime(ev.RSVPCutoff)), r.afterAnswerButtons())
 	case domain.RSVPSubstitute:

@@ -231,7 +231,7 @@ type inlineButton struct {
 // replyMarkup renders a reply's keyboard as the reply_markup JSON. A
 // reply's Link is a URL button on its own row, after the others.
 func replyMarkup(r flows.Reply) (string, error) {
-	var v any
+	var v inlineKeyboard
 	switch {
 	case len(r.Buttons) > 0 || r.Link != nil:
 		rows := make([][]inlineButton, 0, len(r.Buttons)+1)
@@ -254,18 +254,37 @@ func replyMarkup(r flows.Reply) (string, error) {
 			}
 			rows = append(rows, []inlineButton{{Text: l.Label, URL: l.URL}})
 		}
-		v = map[string]any{"inline_keyboard": rows}
+		v = inlineKeyboard{rows}
 	case r.AskContact:
-		v = tgbotapi.ReplyKeyboardMarkup{
-			Keyboard:        [][]tgbotapi.KeyboardButton{{tgbotapi.NewKeyboardButtonContact(contactButtonLabel)}},
-			ResizeKeyboard:  true,
-			OneTimeKeyboard: true,
-		}
+		return contactMarkup, nil
 	default:
-		v = tgbotapi.NewRemoveKeyboard(false)
+		return removeMarkup, nil
 	}
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+type inlineKeyboard struct {
+	Rows [][]inlineButton `json:"inline_keyboard"`
+}
+
+// The two keyboards that never change, rendered once: most replies carry
+// one of them.
+var (
+	contactMarkup = mustMarshal(tgbotapi.ReplyKeyboardMarkup{
+		Keyboard:        [][]tgbotapi.KeyboardButton{{tgbotapi.NewKeyboardButtonContact(contactButtonLabel)}},
+		ResizeKeyboard:  true,
+		OneTimeKeyboard: true,
+	})
+	removeMarkup = mustMarshal(tgbotapi.NewRemoveKeyboard(false))
+)
+
+func mustMarshal(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 // publicURL reports whether Telegram accepts u on a URL button: http(s)

@@ -39,8 +39,9 @@ func (a *Adapter) SetWebhook(ctx context.Context) error {
 }
 
 // WebhookHandler receives updates Telegram POSTs to WebhookURL. It checks
-// the secret, handles the update synchronously and answers 200 when it may
-// be acknowledged, 500 when Telegram should deliver it again.
+// the secret, hands the update to the handler (which stores it in the inbox)
+// and answers 200 when it may be acknowledged — with answerCallbackQuery
+// for a button press — and 500 when Telegram should deliver it again.
 func (a *Adapter) WebhookHandler() http.Handler {
 	want := sha256.Sum256([]byte(a.webhookSecret))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -66,13 +67,26 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			http.Error(w, "malformed update", http.StatusBadRequest)
 			return
 		}
-		if err := a.process(r.Context(), u); err != nil {
+		// A button press is answered with the delivery's response (Telegram
+		// runs a method given there): one request to the platform fewer
+		// per press. Only a delivery refused needs its own request, so that
+		// the button stops spinning all the same.
+		if err := a.processOnce(r.Context(), u, false); err != nil {
 			log := a.log.With("update", u.UpdateID)
 			if c, ok := chatOf(u); ok {
 				log = log.With("chat", c)
 			}
+			if q := u.CallbackQuery; q != nil {
+				a.answerCallback(r.Context(), u.UpdateID, q.ID)
+			}
 			log.Warn("update not handled; asking Telegram to redeliver", "err", err)
 			http.Error(w, "update not handled", http.StatusInternalServerError)
+			return
+		}
+		if q := u.CallbackQuery; q != nil {
+			if err := tgbotapi.WriteToHTTPResponse(w, tgbotapi.NewCallback(q.ID, "")); err != nil {
+				a.log.Debug("answer callback in the webhook response", "update", u.UpdateID, "err", err)
+			}
 			return
 		}
 		w.WriteHeader(http.StatusOK)

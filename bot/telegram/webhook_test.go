@@ -128,3 +128,48 @@ func TestWebhookHandlerWithoutSecretRefusesAll(t *testing.T) {
 		t.Errorf("no secret configured: %d %v", code, err)
 	}
 }
+
+// A button press delivered by webhook and stored is answered in the
+// delivery's response (Telegram runs that method): the bot makes no request
+// of its own for it. One whose delivery fails is answered by a request.
+func TestWebhookAnswersButtonPressInTheResponse(t *testing.T) {
+	s := newSetup(t, func(c *Config) {
+		c.WebhookURL = "https://bot.example/hook"
+		c.WebhookSecret = testSecret
+	})
+	hook := httptest.NewServer(s.a.WebhookHandler())
+	defer hook.Close()
+
+	first := s.srv.NewButtonPress(801, 42, "lang:en")
+	// The response dropped: nobody answers the press.
+	if code, err := telegramtest.DeliverRaw(hook.URL, testSecret, first.JSON()); err != nil || code != http.StatusOK {
+		t.Fatalf("delivery: %d %v", code, err)
+	}
+	if a := s.srv.CallbackAnswers(); len(a) != 0 {
+		t.Fatalf("the bot answered %v with a request of its own", a)
+	}
+	// The response run as Telegram runs it.
+	second := s.srv.NewButtonPress(801, 42, "lang:vi")
+	if code, err := s.srv.Deliver(hook.URL, testSecret, second); err != nil || code != http.StatusOK {
+		t.Fatalf("delivery: %d %v", code, err)
+	}
+	if a := s.srv.CallbackAnswers(); len(a) != 1 || a[0] != queryID(second) {
+		t.Errorf("callback answers %v, want the second press's %q", a, queryID(second))
+	}
+	if n := len(s.h.All()); n != 2 {
+		t.Errorf("handler got %d updates, want 2", n)
+	}
+	// Not stored: answered by a request, and Telegram asked to redeliver.
+	s.h.Fail = func(bot.Inbound, int) error { return fmt.Errorf("append: %w", bot.ErrNotSaved) }
+	third := s.srv.NewButtonPress(801, 42, "lang:en")
+	if code, err := s.srv.Deliver(hook.URL, testSecret, third); err != nil || code != http.StatusInternalServerError {
+		t.Fatalf("failing delivery: %d %v", code, err)
+	}
+	if a := s.srv.CallbackAnswers(); len(a) != 2 || a[1] != queryID(third) {
+		t.Errorf("callback answers %v, want the third press's too", a)
+	}
+}
+
+func queryID(u telegramtest.Update) string {
+	return u["callback_query"].(map[string]any)["id"].(string)
+}

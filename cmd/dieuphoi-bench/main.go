@@ -762,6 +762,11 @@ func apiCallsPerUpdate(api *loadtest.Server, updates int) string {
 			parts = append(parts, fmt.Sprintf("%s %.2f", m, float64(n)/float64(max(updates, 1))))
 		}
 	}
+	if n := api.Calls("webhookReply"); n > 0 {
+		// Methods the bot gave in its webhook responses: counted above,
+		// but no request of the bot's.
+		parts = append(parts, fmt.Sprintf("of them in webhook responses %.2f", float64(n)/float64(max(updates, 1))))
+	}
 	return "Bot API calls per update: " + strings.Join(parts, ", ")
 }
 

@@ -24,6 +24,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strconv"
@@ -501,9 +502,31 @@ func (s *Server) post(u string, body []byte) bool {
 	if err != nil {
 		return false
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
-	return resp.StatusCode/100 == 2
+	if resp.StatusCode/100 != 2 {
+		return false
+	}
+	if len(reply) > 0 {
+		s.webhookReply(resp.Header.Get("Content-Type"), reply)
+	}
+	return true
+}
+
+// webhookReply runs the method a bot gave in a webhook response (Telegram
+// does: e.g. answerCallbackQuery), counted under its name like a request
+// and as a "webhookreply".
+func (s *Server) webhookReply(contentType string, body []byte) {
+	r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+	r.Header.Set("Content-Type", contentType)
+	p, err := params(r)
+	if err != nil || p.Get("method") == "" {
+		return
+	}
+	s.count("webhookreply")
+	r = httptest.NewRequest(http.MethodPost, "/bot"+s.opt.Token+"/"+p.Get("method"), bytes.NewReader(body))
+	r.Header.Set("Content-Type", contentType)
+	s.serve(httptest.NewRecorder(), r)
 }
 
 func (s *Server) webhookSecret() string {

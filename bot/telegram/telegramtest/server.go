@@ -534,9 +534,38 @@ func DeliverWebhook(url, secret string, u Update) (int, error) {
 
 // DeliverRaw POSTs body to url as a webhook delivery.
 func DeliverRaw(url, secret string, body []byte) (int, error) {
+	code, _, _, err := deliver(url, secret, body)
+	return code, err
+}
+
+// Deliver POSTs u to url as DeliverWebhook does and, as Telegram does,
+// runs the method the bot may give in a 2xx response's body (e.g.
+// answerCallbackQuery), recorded like a call the bot made.
+func (s *Server) Deliver(url, secret string, u Update) (int, error) {
+	code, ct, reply, err := deliver(url, secret, u.JSON())
+	if err != nil || code/100 != 2 || len(reply) == 0 {
+		return code, err
+	}
+	req := httptest.NewRequest(http.MethodPost, "/bot"+s.token+"/", bytes.NewReader(reply))
+	req.Header.Set("Content-Type", ct)
+	params, _, err := parseParams(req)
+	if err != nil || params.Get("method") == "" {
+		return code, fmt.Errorf("telegramtest: webhook response is no method call: %q", reply)
+	}
+	req = httptest.NewRequest(http.MethodPost, "/bot"+s.token+"/"+params.Get("method"), bytes.NewReader(reply))
+	req.Header.Set("Content-Type", ct)
+	rec := httptest.NewRecorder()
+	s.serve(rec, req)
+	if rec.Code != http.StatusOK {
+		return code, fmt.Errorf("telegramtest: the webhook response's %s failed: %s", params.Get("method"), rec.Body)
+	}
+	return code, nil
+}
+
+func deliver(url, secret string, body []byte) (code int, contentType string, reply []byte, err error) {
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, "", nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if secret != "" {
@@ -544,11 +573,11 @@ func DeliverRaw(url, secret string, body []byte) (int, error) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, "", nil, err
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, nil
+	reply, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, resp.Header.Get("Content-Type"), reply, err
 }
 
 // ---------------------------------------------------------------- scripting
