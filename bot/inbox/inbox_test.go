@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -578,5 +579,93 @@ func TestHandoffGivesTheUpdateAsStored(t *testing.T) {
 				t.Errorf("invalid UTF-8 reached the handler as %q", got[1].Input.Text)
 			}
 		})
+	}
+}
+
+// gate holds every update until opened, counting how many are held at once.
+type gate struct {
+	open    chan struct{}
+	l       *ledger
+	mu      sync.Mutex
+	now     int
+	most    int
+	started atomic.Int64
+}
+
+func (g *gate) Handle(ctx context.Context, in bot.Inbound) error {
+	g.mu.Lock()
+	g.now++
+	g.most = max(g.most, g.now)
+	g.mu.Unlock()
+	g.started.Add(1)
+	<-g.open
+	g.mu.Lock()
+	g.now--
+	g.mu.Unlock()
+	return (&process{l: g.l}).Handle(ctx, in)
+}
+
+// Many chats waiting for their turn hold no goroutine each: the worker
+// runs at most Concurrency of them at once, the rest wait in a list, and
+// each chat's updates still run one at a time, in order.
+func TestWaitingChatsHoldNoGoroutines(t *testing.T) {
+	st := openSQLite(t)
+	log, _ := quietLog(t)
+	g := &gate{open: make(chan struct{}), l: newLedger()}
+	const conc, chats, perChat = 4, 300, 3
+	w := inbox.NewWorker(inbox.WorkerConfig{Store: st, Handler: g, Log: log, Concurrency: conc, Poll: 10 * time.Millisecond})
+	in := inbox.NewIntake(st, w, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	defer func() { in.Close(); cancel(); <-done }()
+	for n := range perChat {
+		for c := range chats {
+			if err := in.Handle(ctx, update(100+c, n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for g.started.Load() < conc {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d updates started, want %d", g.started.Load(), conc)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // let the rest be read and queued
+	// 900 updates of 300 chats in memory: with a goroutine per waiting
+	// chat there were 300 more.
+	if n := runtime.NumGoroutine(); n > 60 {
+		t.Errorf("%d goroutines with %d chats waiting behind %d running", n, chats, conc)
+	}
+	close(g.open)
+	for {
+		g.l.mu.Lock()
+		got := len(g.l.seen)
+		g.l.mu.Unlock()
+		if got == chats*perChat {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("handled %d of %d", got, chats*perChat)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	g.mu.Lock()
+	most := g.most
+	g.mu.Unlock()
+	if most > conc {
+		t.Errorf("%d updates handled at once, want at most %d", most, conc)
+	}
+	g.l.mu.Lock()
+	defer g.l.mu.Unlock()
+	if len(g.l.overlap) > 0 {
+		t.Errorf("chats handled twice at once: %v", g.l.overlap[:min(5, len(g.l.overlap))])
+	}
+	for c := range chats {
+		if got := g.l.order[fmt.Sprintf("telegram:%d", 100+c)]; len(got) != perChat || !sort.IntsAreSorted(got) {
+			t.Fatalf("chat %d handled %v", 100+c, got)
+		}
 	}
 }

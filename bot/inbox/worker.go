@@ -35,7 +35,9 @@ type WorkerConfig struct {
 	// MaxInFlight bounds the updates read and not yet finished (memory).
 	// Default 2,000.
 	MaxInFlight int
-	// Concurrency bounds the updates handled at once. Default 512.
+	// Concurrency bounds the updates handled at once, and so the
+	// goroutines handling them: a chat waiting for its turn is an entry in
+	// a list, not a parked goroutine with its stack. Default 512.
 	Concurrency int
 	// MaxAttempts bounds the tries of an update failing with an error other
 	// than bot.ErrNotSaved (a bug, a reply that cannot be rendered), so one
@@ -59,7 +61,7 @@ type Worker struct {
 	readN   atomic.Int64
 	maxIn   int
 	tries   int
-	sem     chan struct{}
+	conc    int // runners at most (Concurrency)
 	wake    chan struct{}
 	flushed chan struct{}
 
@@ -69,8 +71,10 @@ type Worker struct {
 	leases   map[int]*partLease
 	known    map[int64]bool // read and not yet deleted: never queued twice
 	chats    map[string]*chatQueue
-	cursor   int64 // read after this id next time
-	rescan   bool  // read from the start next time
+	ready    []*chatQueue // chats with items and no runner, in turn order
+	runners  int          // goroutines taking chats from ready
+	cursor   int64        // read after this id next time
+	rescan   bool         // read from the start next time
 	lastScan time.Time
 	waiters  map[string][]chan error
 	done     []int64        // handled, to delete
@@ -88,7 +92,13 @@ type queued struct {
 	at    time.Time    // queued to its chat (handed over or read)
 }
 
-type chatQueue struct{ items []queued }
+// chatQueue is one chat's queued items. It is in Worker.ready, or held by
+// one runner, from its first item until it is empty and forgotten: never
+// both, so the chat's items run one at a time, in order.
+type chatQueue struct {
+	chat  string
+	items []queued
+}
 
 // NewWorker returns a worker with a fresh holder id (one per process
 // start: a restarted process takes its partitions over like any other).
@@ -126,7 +136,7 @@ func NewWorker(c WorkerConfig) *Worker {
 	if n <= 0 {
 		n = 512
 	}
-	w.sem = make(chan struct{}, n)
+	w.conc = n
 	return w
 }
 
@@ -335,18 +345,31 @@ func (w *Worker) read(ctx context.Context) {
 	}
 }
 
-// queueLocked puts it behind its chat's queued items, starting the chat's
-// runner when none is queued.
+// queueLocked puts it behind its chat's queued items; a chat with none
+// joins the ready list.
 func (w *Worker) queueLocked(it storage.InboxItem, in *bot.Inbound, pl *partLease) {
 	w.known[it.ID] = true
 	q := w.chats[it.Chat]
 	if q == nil {
-		q = &chatQueue{}
+		q = &chatQueue{chat: it.Chat}
 		w.chats[it.Chat] = q
-		w.wg.Add(1)
-		go w.runChat(w.runCtx, it.Chat, q)
+		w.readyLocked(q)
 	}
 	q.items = append(q.items, queued{it: it, in: in, lease: pl, at: time.Now()})
+}
+
+// readyLocked gives q its turn: at the end of the ready list, with a new
+// runner to take it when fewer than Concurrency run. Up to MaxInFlight
+// chats may wait here; a goroutine each (as it once was) held ~10 kB of
+// stack apiece, the largest part of the process's memory with 10,000
+// conversations open.
+func (w *Worker) readyLocked(q *chatQueue) {
+	w.ready = append(w.ready, q)
+	if w.runners < w.conc {
+		w.runners++
+		w.wg.Add(1)
+		go w.runner(w.runCtx)
+	}
 }
 
 // take is the in-process handoff: the intake gives the worker the items
@@ -400,16 +423,18 @@ func (w *Worker) take(items []storage.InboxItem, ins []*bot.Inbound) (left bool)
 	return left
 }
 
-// runChat handles one chat's queued items in order until none is left.
-func (w *Worker) runChat(ctx context.Context, chat string, q *chatQueue) {
+// runner handles the first item of the chat whose turn it is, puts the
+// chat back at the end of the list while it has more (each waiting chat
+// gets its turn before a chat's second update), and ends when no chat
+// waits.
+func (w *Worker) runner(ctx context.Context) {
 	defer w.wg.Done()
-	for {
-		w.mu.Lock()
-		if len(q.items) == 0 {
-			delete(w.chats, chat)
-			w.mu.Unlock()
-			return
-		}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(w.ready) > 0 {
+		q := w.ready[0]
+		w.ready[0] = nil
+		w.ready = w.ready[1:]
 		e := q.items[0]
 		w.mu.Unlock()
 
@@ -438,8 +463,13 @@ func (w *Worker) runChat(ctx context.Context, chat string, q *chatQueue) {
 			q.items = q.items[:0]
 			w.rescan = true
 		}
-		w.mu.Unlock()
+		if len(q.items) == 0 {
+			delete(w.chats, q.chat)
+		} else {
+			w.ready = append(w.ready, q)
+		}
 	}
+	w.runners--
 }
 
 // handle runs one item through the handler, retrying while it is not
@@ -466,7 +496,6 @@ func (w *Worker) handle(ctx context.Context, e queued) bool {
 			log().Info("inbox: partition lease lost; leaving the update to its next holder")
 			return false
 		}
-		w.sem <- struct{}{}
 		if o, ok := w.handler.(waitObserver); ok && attempt == 1 {
 			o.ObserveInboxWait(time.Since(e.it.Created), time.Since(e.at))
 		}
@@ -474,7 +503,6 @@ func (w *Worker) handle(ctx context.Context, e queued) bool {
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		err := w.handler.Handle(hctx, in)
 		cancel()
-		<-w.sem
 		if attempt == 1 {
 			w.notify(e.it.Key, err)
 		}
