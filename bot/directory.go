@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/domain"
@@ -29,17 +30,30 @@ type chatFactsReader interface {
 // mergePeople puts people, as the database holds them now, into the
 // dispatcher's people list, copy-on-write (domain.Directory.With):
 // readers keep the snapshot they hold. It returns the list that holds
-// them.
+// them. Callers at the same moment share one With: each leaves its people
+// with the pending ones and whoever holds dirMu next merges all that are
+// pending — when thousands of conversations name their substitutes at
+// once, one copy of the list for many of them instead of one each (every
+// copy held by the updates that read it), and no queue of updates behind
+// the lock.
 func (d *Dispatcher) mergePeople(people ...domain.Person) *domain.Directory {
 	cur := d.dir.Load()
 	if !changes(cur, people) {
 		return cur
 	}
+	d.pend.mu.Lock()
+	d.pend.people = append(d.pend.people, people...)
+	d.pend.mu.Unlock()
 	d.dirMu.Lock()
 	defer d.dirMu.Unlock()
+	d.pend.mu.Lock()
+	pending := d.pend.people
+	d.pend.people = nil
+	d.pend.mu.Unlock()
+	// Empty when an earlier holder merged ours with its own.
 	cur = d.dir.Load()
 	var changed []domain.Person
-	for _, p := range people {
+	for _, p := range pending {
 		if changes(cur, []domain.Person{p}) {
 			changed = append(changed, p)
 		}
@@ -51,6 +65,13 @@ func (d *Dispatcher) mergePeople(people ...domain.Person) *domain.Directory {
 	d.dir.Store(next)
 	d.dirGen++
 	return next
+}
+
+// pendingPeople are the people callers of mergePeople left to be merged
+// by whoever holds dirMu next.
+type pendingPeople struct {
+	mu     sync.Mutex
+	people []domain.Person
 }
 
 // KeepPeople reads the people list again every period until ctx ends and

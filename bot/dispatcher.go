@@ -150,6 +150,7 @@ type Dispatcher struct {
 	reads     reads      // evidence read in the background (reading.go)
 	dirMu     sync.Mutex // serialises changes to dir (directory.go)
 	dirGen    uint64     // changes to dir, under dirMu
+	pend      pendingPeople
 
 	mu       sync.RWMutex
 	senders  map[domain.Channel]Sender
