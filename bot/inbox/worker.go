@@ -37,7 +37,11 @@ type WorkerConfig struct {
 	MaxInFlight int
 	// Concurrency bounds the updates handled at once, and so the
 	// goroutines handling them: a chat waiting for its turn is an entry in
-	// a list, not a parked goroutine with its stack. Default 512.
+	// a list, not a parked goroutine with its stack. Default 256: each
+	// update in hand holds its session, facts and the people list it read,
+	// and two or three goroutines (pace, reply count, session lock) with
+	// their stacks, while on 2 cores with 32 PostgreSQL and 64 Redis
+	// connections more at once only wait longer for them.
 	Concurrency int
 	// MaxAttempts bounds the tries of an update failing with an error other
 	// than bot.ErrNotSaved (a bug, a reply that cannot be rendered), so one
@@ -134,7 +138,7 @@ func NewWorker(c WorkerConfig) *Worker {
 	}
 	n := c.Concurrency
 	if n <= 0 {
-		n = 512
+		n = 256
 	}
 	w.conc = n
 	return w
