@@ -98,6 +98,16 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		// overrides.
 		opts.PoolSize = max(opts.PoolSize, defaultPoolSize)
 	}
+	// go-redis gives every pooled connection 32 KiB to read and 32 KiB to
+	// write (4 MB for 64); our commands and replies are a few hundred
+	// bytes (a session ~550), so 8 KiB each is plenty, and the batches go
+	// through the pipeline pool, which keeps its 128 KiB.
+	if opts.ReadBufferSize == 0 {
+		opts.ReadBufferSize = 8 << 10
+	}
+	if opts.WriteBufferSize == 0 {
+		opts.WriteBufferSize = 8 << 10
+	}
 	s := &Store{
 		rdb:        goredis.NewClient(opts),
 		prefix:     o.Prefix,
