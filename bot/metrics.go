@@ -23,6 +23,7 @@ type Metrics struct {
 
 	mu     sync.Mutex
 	active map[string]time.Time
+	pruned time.Time // the last prune by seen
 }
 
 // children keeps a metric vector's children by their label values: every
@@ -103,14 +104,27 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// maxActive bounds the chats counted as active: past it the gauge reads
+// maxActive, so that anyone opening chats by the hundred thousand (web
+// chat) cannot grow the map without end.
+const maxActive = 100000
+
 func (m *Metrics) seen(chat string, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.active[chat] = now
-	if len(m.active) > 100000 {
-		// Nobody scrapes /metrics: forget the inactive here instead.
-		m.prune(now)
+	if _, ok := m.active[chat]; !ok && len(m.active) >= maxActive {
+		// Nobody scrapes /metrics: forget the inactive here instead, at
+		// most once a minute (a full map of recent chats would otherwise
+		// be walked at every update).
+		if now.Sub(m.pruned) >= time.Minute {
+			m.pruned = now
+			m.prune(now)
+		}
+		if len(m.active) >= maxActive {
+			return
+		}
 	}
+	m.active[chat] = now
 }
 
 func (m *Metrics) activeCount() float64 {
