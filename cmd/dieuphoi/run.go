@@ -460,6 +460,17 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	events := &eventsCache{es: es, ttl: 2 * time.Second}
+	// Warm before serving, so the first updates after a start do not pay
+	// for it all at once: the database's connections (storage/postgres
+	// Warm) and the events with their invitees, read on every update.
+	if w, ok := st.(interface{ Warm(context.Context, int) error }); ok {
+		if err := w.Warm(ctx, 0); err != nil {
+			log.Warn("warm the database connections", "err", err)
+		}
+	}
+	if _, err := events.Events(ctx); err != nil {
+		log.Warn("read the events", "err", err)
+	}
 	// A focal point or staff member with several open campaigns chooses in
 	// chat which one they work on (/chiendich).
 	var camps *chatCampaigns
