@@ -102,13 +102,21 @@ func (s *Store) warm(ctx context.Context, c *pgx.Conn, person string) error {
 	if _, err := tx.Exec(ctx, sqlstore.InboxLock, warmKey); err != nil {
 		return fmt.Errorf("inbox lock: %w", err)
 	}
-	rows, err := tx.Query(ctx, plan.InsertSQL, plan.InsertArgs...)
-	if err != nil {
-		return fmt.Errorf("inbox append: %w", err)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("inbox append: %w", err)
+	for _, st := range []struct {
+		sql  string
+		args []any
+	}{{plan.PrevSQL, plan.PrevArgs}, {plan.InsertSQL, plan.InsertArgs}} {
+		if st.sql == "" {
+			continue
+		}
+		rows, err := tx.Query(ctx, st.sql, st.args...)
+		if err != nil {
+			return fmt.Errorf("inbox append: %w", err)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("inbox append: %w", err)
+		}
 	}
 	return nil
 }
