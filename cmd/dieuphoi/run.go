@@ -463,7 +463,9 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 	// Warm before serving, so the first updates after a start do not pay
 	// for it all at once: the database's connections (storage/postgres
 	// Warm) and the events with their invitees, read on every update.
-	if w, ok := st.(interface{ Warm(context.Context, int) error }); ok {
+	if w, ok := st.(interface {
+		Warm(context.Context, int) error
+	}); ok {
 		if err := w.Warm(ctx, 0); err != nil {
 			log.Warn("warm the database connections", "err", err)
 		}
