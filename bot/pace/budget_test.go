@@ -300,6 +300,32 @@ func simulate(s *stepper, stalls bool) (float64, int) {
 // budget answers every step exactly as the full log does: the same
 // random steps — bursts of replies, waiting messages, answers told late,
 // tickets given back — go to a budget keeping every entry (the reference),
+// pending is a step's answer the test tells later.
+type pending struct {
+	id string
+	at int64 // when its answer is told
+	to int64 // the answer (µs on the test's clock), -1: given back
+}
+
+// due splits waiting into the answers told at now (those due and picked by
+// tell) and the rest.
+func due(waiting []pending, now, base int64, tell func() bool) ([]settlement, []pending) {
+	var settle []settlement
+	rest := waiting[:0]
+	for _, w := range waiting {
+		if w.at <= now && tell() {
+			at := w.to
+			if at >= 0 {
+				at += base
+			}
+			settle = append(settle, settlement{w.id, at})
+		} else {
+			rest = append(rest, w)
+		}
+	}
+	return settle, rest
+}
+
 // the trimmed one in memory and the one in Redis.
 func TestBudgetTrimChangesNoAnswer(t *testing.T) {
 	sts, base := states(t)
@@ -314,29 +340,12 @@ func TestBudgetTrimChangesNoAnswer(t *testing.T) {
 		st   state
 	}{{"reference", ref}, {"memory", mem}, {"redis", sts["redis"]}}
 	r := rand.New(rand.NewPCG(3, 4))
-	type pending struct {
-		id string
-		at int64 // when its answer is told
-		to int64 // the answer (µs on the test's clock), -1: given back
-	}
 	var waiting []pending
 	seq, most := 0, 0
 	for now := int64(0); now < 6000*ms; now += int64(1+r.IntN(4)) * ms {
 		// Answers due by now are told with this step.
 		var settle []settlement
-		rest := waiting[:0]
-		for _, w := range waiting {
-			if w.at <= now {
-				at := w.to
-				if at >= 0 {
-					at += base
-				}
-				settle = append(settle, settlement{w.id, at})
-			} else {
-				rest = append(rest, w)
-			}
-		}
-		waiting = rest
+		settle, waiting = due(waiting, now, base, func() bool { return true })
 		kind, n := opReply, 1+r.IntN(3)
 		switch {
 		case now > 3000*ms && now < 4000*ms:
@@ -419,10 +428,6 @@ func TestBudgetStepsTogetherAnswerAsOneByOne(t *testing.T) {
 	base := time.Now().Add(10*time.Second).UnixMilli() * 1000
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(5, 6))
-	type pending struct {
-		id     string
-		at, to int64
-	}
 	var waiting []pending
 	seq, steps, batched := 0, 0, 0
 	codes := map[int]int{}
@@ -438,19 +443,7 @@ func TestBudgetStepsTogetherAnswerAsOneByOne(t *testing.T) {
 		var xs []op
 		for range 1 + r.IntN(6) {
 			var settle []settlement
-			rest := waiting[:0]
-			for _, w := range waiting {
-				if w.at <= now && r.IntN(2) == 0 {
-					at := w.to
-					if at >= 0 {
-						at += base
-					}
-					settle = append(settle, settlement{w.id, at})
-				} else {
-					rest = append(rest, w)
-				}
-			}
-			waiting = rest
+			settle, waiting = due(waiting, now, base, func() bool { return r.IntN(2) == 0 })
 			kind, n := opReply, 1+r.IntN(3)
 			switch r.IntN(6) {
 			case 0:

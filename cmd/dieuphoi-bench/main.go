@@ -962,22 +962,32 @@ func echoBot() error {
 
 // ---------------------------------------------------------------- services
 
+// adminConn connects to the server as admin and names the run's own
+// database (dbURL's), which the server's statistics are filtered by.
+func adminConn(ctx context.Context, admin, dbURL string) (*pgx.Conn, string, error) {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return nil, "", err
+	}
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return nil, "", err
+	}
+	return conn, strings.TrimPrefix(u.Path, "/"), nil
+}
+
 // pgStatements reads pg_stat_statements (when the server has it) for the
 // run's own database: calls and milliseconds by kind of statement, keys
 // "all", "all ms" and the inbox's statements. Counted per database, they
 // are the run's alone even when other work shares the server.
 func pgStatements(ctx context.Context, admin, dbURL string) map[string]float64 {
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		return nil
-	}
-	conn, err := pgx.Connect(ctx, admin)
+	conn, db, err := adminConn(ctx, admin, dbURL)
 	if err != nil {
 		return nil
 	}
 	defer conn.Close(ctx)
 	rows, err := conn.Query(ctx, `SELECT s.query, s.calls, s.total_exec_time, s.rows FROM pg_stat_statements s
-		JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`, strings.TrimPrefix(u.Path, "/"))
+		JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`, db)
 	if err != nil {
 		return nil
 	}
@@ -1017,11 +1027,7 @@ func pgStatements(ctx context.Context, admin, dbURL string) map[string]float64 {
 // Keyed by kind, then pid, so that backends that come or go during a run
 // count from zero or drop out.
 func pgBackendCPU(ctx context.Context, admin, dbURL string) map[string]map[int]float64 {
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		return nil
-	}
-	conn, err := pgx.Connect(ctx, admin)
+	conn, runDB, err := adminConn(ctx, admin, dbURL)
 	if err != nil {
 		return nil
 	}
@@ -1040,9 +1046,9 @@ func pgBackendCPU(ctx context.Context, admin, dbURL string) map[string]map[int]f
 			return nil
 		}
 		switch {
-		case db == strings.TrimPrefix(u.Path, "/") && listen:
+		case db == runDB && listen:
 			kind = "listener"
-		case db == strings.TrimPrefix(u.Path, "/"):
+		case db == runDB:
 			kind = "backends"
 		case kind == "client backend":
 			continue // other databases: other work

@@ -226,10 +226,7 @@ func TestIdentityStateBatched(t *testing.T) {
 //	go test -run '^$' -bench Apply -count 3 ./storage/postgres/
 func BenchmarkApply(b *testing.B) {
 	ctx := context.Background()
-	s := open(b, testenv.PostgresURL(b))
-	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
-		b.Fatalf("sync: %v", err)
-	}
+	s := openWithPeople(b)
 	pipe := s.Pipe
 	db := s.Pool().Config().ConnConfig.Database
 	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
@@ -528,10 +525,7 @@ func TestIdentitiesBatched(t *testing.T) {
 //	go test -run '^$' -bench ApplyBatch ./storage/postgres/
 func BenchmarkApplyBatch(b *testing.B) {
 	ctx := context.Background()
-	s := open(b, testenv.PostgresURL(b))
-	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
-		b.Fatalf("sync: %v", err)
-	}
+	s := openWithPeople(b)
 	db := s.Pool().Config().ConnConfig.Database
 	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
 	var n atomic.Int64

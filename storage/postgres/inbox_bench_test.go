@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/domain"
-	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage"
-	"github.com/dieuphoi/dieuphoi/storage/storagetest"
 )
 
 // BenchmarkAppendInbox appends a getUpdates batch of 100 updates of linked
@@ -18,10 +16,7 @@ import (
 // every append waits.
 func BenchmarkAppendInbox(b *testing.B) {
 	ctx := context.Background()
-	s := open(b, testenv.PostgresURL(b))
-	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
-		b.Fatalf("sync: %v", err)
-	}
+	s := openWithPeople(b)
 	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
 	const chats = 100
 	for i := range chats {
@@ -76,10 +71,7 @@ func reportServerCPU(b *testing.B, after, before map[int]time.Duration) {
 //	go test -run '^$' -bench InboxOneByOne -benchtime 3000x ./storage/postgres/
 func BenchmarkInboxOneByOne(b *testing.B) {
 	ctx := context.Background()
-	s := open(b, testenv.PostgresURL(b))
-	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
-		b.Fatalf("sync: %v", err)
-	}
+	s := openWithPeople(b)
 	db := s.Pool().Config().ConnConfig.Database
 	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
 	const chats = 400

@@ -67,3 +67,13 @@ func TestInbox(t *testing.T) {
 func TestEvidenceText(t *testing.T) {
 	storagetest.RunEvidenceText(t, func(t *testing.T) storagetest.EvidenceStore { return open(t, testenv.PostgresURL(t)) })
 }
+
+// openWithPeople opens a store of its own holding the sample directory.
+func openWithPeople(t testing.TB) *postgres.Store {
+	t.Helper()
+	s := open(t, testenv.PostgresURL(t))
+	if err := s.SyncDirectory(context.Background(), storagetest.Agencies(), storagetest.People()); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	return s
+}
