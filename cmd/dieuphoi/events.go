@@ -180,6 +180,20 @@ func (c *eventsCache) Events(ctx context.Context) ([]domain.EventRecord, error) 
 	return list, nil
 }
 
+// Warm reads the events with their invitees before the first update needs
+// them, and leaves the list due for a version check: the first update
+// after a start then asks for one number, not the whole list, yet still
+// sees an event added since.
+func (c *eventsCache) Warm(ctx context.Context) error {
+	if _, err := c.Events(ctx); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.at = time.Time{}
+	c.mu.Unlock()
+	return nil
+}
+
 // eventHeadcount is /tonghop for an event other than the served one: its
 // invitees' answers and check-ins, under its name.
 func eventHeadcount(ctx context.Context, st storage.Store, dir *domain.Directory, id string, lang domain.Lang, now time.Time) ([]flows.Reply, error) {

@@ -470,7 +470,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 			log.Warn("warm the database connections", "err", err)
 		}
 	}
-	if _, err := events.Events(ctx); err != nil {
+	if err := events.Warm(ctx); err != nil {
 		log.Warn("read the events", "err", err)
 	}
 	// A focal point or staff member with several open campaigns chooses in
