@@ -280,13 +280,7 @@ func BenchmarkApply(b *testing.B) {
 				b.ReportMetric((calls-calls0)/float64(b.N), "stmts/op")
 				b.ReportMetric((ms-ms0)*1e3/float64(b.N), "server-µs/op")
 			}
-			if scpu := serverCPU(ctx, db); scpu0 != nil && scpu != nil {
-				var d time.Duration
-				for pid, t := range scpu {
-					d += t - scpu0[pid] // a connection made since counts whole
-				}
-				b.ReportMetric(float64(d.Microseconds())/float64(b.N), "server-cpu-µs/op")
-			}
+			reportServerCPU(b, serverCPU(ctx, db), scpu0)
 		})
 	}
 }
@@ -554,13 +548,7 @@ func BenchmarkApplyBatch(b *testing.B) {
 				b.ReportMetric((calls-calls0)/float64(b.N), "stmts/op")
 				b.ReportMetric((ms-ms0)*1e3/float64(b.N), "server-µs/op")
 			}
-			if scpu := serverCPU(ctx, db); scpu0 != nil && scpu != nil {
-				var d time.Duration
-				for pid, t := range scpu {
-					d += t - scpu0[pid]
-				}
-				b.ReportMetric(float64(d.Microseconds())/float64(b.N), "server-cpu-µs/op")
-			}
+			reportServerCPU(b, serverCPU(ctx, db), scpu0)
 		})
 	}
 }
