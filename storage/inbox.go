@@ -30,6 +30,11 @@ type InboxItem struct {
 	// the sender's account was linked to in the append's snapshot and that
 	// person's facts version (FactsVersion).
 	Facts FactsVersion
+	// Local, given to an append, says that the appending process's worker
+	// takes the item itself (its partition is leased to that worker, or it
+	// is pinned to it): no other process need be woken for it. An append
+	// of only such items does not notify (PostgreSQL).
+	Local bool
 }
 
 // FactsVersion names the state of what the flows read about a person —

@@ -168,6 +168,7 @@ func (in *Intake) flush() {
 		by := ""
 		if in.worker != nil {
 			by = in.worker.holder
+			in.worker.markLocal(items)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		_, err := in.store.AppendInbox(ctx, by, items)

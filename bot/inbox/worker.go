@@ -427,6 +427,30 @@ func (w *Worker) take(items []storage.InboxItem, ins []*bot.Inbound) (left bool)
 	return left
 }
 
+// markLocal marks the items this worker takes itself (storage.InboxItem
+// Local): pinned to it, or of a partition it leases and is not giving up.
+// Their append wakes no other process. Should the lease move before the
+// append commits (this process stalled past its margin), the next holder
+// reads the item all the same: at once when it takes the partition, else
+// at its next poll.
+func (w *Worker) markLocal(items []storage.InboxItem) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now()
+	for i := range items {
+		it := &items[i]
+		switch it.Owner {
+		case w.holder:
+			it.Local = true
+		case "":
+			pl := w.leases[it.Part]
+			it.Local = pl != nil && !pl.draining && now.Before(pl.until)
+		default:
+			it.Local = false
+		}
+	}
+}
+
 // runner handles the first item of the chat whose turn it is, puts the
 // chat back at the end of the list while it has more (each waiting chat
 // gets its turn before a chat's second update), and ends when no chat

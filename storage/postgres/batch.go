@@ -59,19 +59,18 @@ func (s *Store) Apply(ctx context.Context, key domain.UpdateKey, at time.Time, e
 	return s.applies.Do(ctx, sqlstore.ApplyReq{Key: key, At: at, Effects: effects})
 }
 
-// AppendInbox is sqlstore's, its three statements (the lock and
-// notification, each chat's latest earlier item, the insert) sent at once:
-// one round trip instead of a transaction's five. pgx runs a batch in one
-// implicit transaction; each statement still takes its own snapshot, so
-// the look-up, after the lock, sees every append that went before.
+// AppendInbox is sqlstore's, its two statements (the lock, the insert
+// returning each row's chat's latest earlier item) sent at once: one round
+// trip instead of a transaction's four. pgx runs a batch in one implicit
+// transaction; each statement still takes its own snapshot, so the
+// insert, after the lock, sees every append that went before.
 func (s *Store) AppendInbox(ctx context.Context, by string, items []storage.InboxItem) (int, error) {
 	if len(items) == 0 {
 		return 0, nil
 	}
-	plan := s.PlanInboxAppend(items)
+	plan := s.PlanInboxAppend(by, items)
 	b := &pgx.Batch{}
-	b.Queue(sqlstore.InboxLock, by)
-	b.Queue(plan.PrevSQL, plan.PrevArgs...)
+	b.Queue(plan.LockSQL, plan.LockArgs...)
 	b.Queue(plan.InsertSQL, plan.InsertArgs...)
 	prev := make(map[string]int64, len(items))
 	ids := make(map[string]int64, len(items))
@@ -84,18 +83,6 @@ func (s *Store) AppendInbox(ctx context.Context, by string, items []storage.Inbo
 			return err
 		}
 		rows, err := br.Query()
-		if err != nil {
-			return err
-		}
-		var chat string
-		var last int64
-		if _, err := pgx.ForEachRow(rows, []any{&chat, &last}, func() error {
-			prev[chat] = last
-			return nil
-		}); err != nil {
-			return err
-		}
-		rows, err = br.Query()
 		if err != nil {
 			return err
 		}

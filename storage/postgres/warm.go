@@ -46,7 +46,7 @@ func (s *Store) Warm(ctx context.Context, n int) error {
 				return
 			}
 			defer c.Release()
-			errs[i] = s.warm(ctx, c.Conn(), person)
+			errs[i] = s.warm(ctx, c.Conn(), person, fmt.Sprint(warmKey, "-", i))
 		})
 	}
 	wg.Wait()
@@ -61,8 +61,11 @@ const warmKey = "warm-up"
 
 // warm runs the hot statements on c inside a transaction it rolls back.
 // person, when set, is an existing person the link and answer name (the
-// foreign keys must hold for the statements to run to their end).
-func (s *Store) warm(ctx context.Context, c *pgx.Conn, person string) error {
+// foreign keys must hold for the statements to run to their end). key is
+// this connection's own update id and account: warm-ups sharing one waited
+// for each other's rollback on its processed-update and link rows, so the
+// 32 ran one after another.
+func (s *Store) warm(ctx context.Context, c *pgx.Conn, person, key string) error {
 	tx, err := c.Begin(ctx)
 	if err != nil {
 		return err
@@ -80,13 +83,13 @@ func (s *Store) warm(ctx context.Context, c *pgx.Conn, person string) error {
 		}
 		return p.flush(ctx)
 	}
-	user := warmKey
+	user := key
 	if _, err := q.ChatFacts(ctx, storage.ChatLookup{Channel: domain.Telegram, UserID: user, Candidate: person}); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("look-up: %w", err)
 	}
 	if person != "" { // else no one to link: the rest is warm at least
 		at := time.Now()
-		if _, err := q.ApplyBatch(ctx, []sqlstore.ApplyReq{{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: warmKey}, At: at,
+		if _, err := q.ApplyBatch(ctx, []sqlstore.ApplyReq{{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: key}, At: at,
 			Effects: []domain.Effect{
 				domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: user, PersonID: person, Proof: domain.ProofLink}},
 				domain.SaveRSVP{RSVP: domain.RSVP{PersonID: person, Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}},
@@ -95,17 +98,16 @@ func (s *Store) warm(ctx context.Context, c *pgx.Conn, person string) error {
 		}
 	}
 	// The append last: its lock, which other processes' appends wait
-	// for, is held only until the rollback just after.
-	items := []storage.InboxItem{{Key: "telegram:" + warmKey, Part: 0, Chat: "telegram:" + warmKey, Payload: []byte(`{}`),
-		Channel: string(domain.Telegram), User: user, Created: time.Now()}}
-	plan := s.PlanInboxAppend(items)
-	if _, err := tx.Exec(ctx, sqlstore.InboxLock, warmKey); err != nil {
-		return fmt.Errorf("inbox lock: %w", err)
-	}
+	// for, is held only until the rollback just after. Both texts of the
+	// lock: an append notifies only when other processes must hear of it.
+	local := []storage.InboxItem{{Key: "telegram:" + user, Part: 0, Chat: "telegram:" + user, Payload: []byte(`{}`),
+		Channel: string(domain.Telegram), User: user, Created: time.Now(), Local: true}}
+	notifying := s.PlanInboxAppend(user, []storage.InboxItem{{}})
+	plan := s.PlanInboxAppend(user, local)
 	for _, st := range []struct {
 		sql  string
 		args []any
-	}{{plan.PrevSQL, plan.PrevArgs}, {plan.InsertSQL, plan.InsertArgs}} {
+	}{{notifying.LockSQL, notifying.LockArgs}, {plan.LockSQL, plan.LockArgs}, {plan.PrevSQL, plan.PrevArgs}, {plan.InsertSQL, plan.InsertArgs}} {
 		if st.sql == "" {
 			continue
 		}

@@ -20,40 +20,43 @@ import (
 // instead of at their next poll.
 const InboxChannel = "dieuphoi_inbox"
 
-// InboxLock is the first statement of an append on PostgreSQL: one append
+// inboxLock is the first statement of an append on PostgreSQL: one append
 // at a time across processes, so that ids become visible in the order they
 // are taken (a reader that saw id n never later finds a smaller id of the
-// same chat committed behind it), and the statements after it see every
-// earlier append. The lock is held until the commit, which notifies
-// InboxChannel with the appending process's id ($1): its own worker, which
-// was handed what it could take, need not read again.
-const InboxLock = `SELECT pg_advisory_xact_lock(7347110013), pg_notify('` + InboxChannel + `', $1)`
+// same chat committed behind it), and the insert after it sees every
+// earlier append. The lock is held until the commit. It also turns
+// sequential scans off for the rest of the append's transaction (local to
+// it): the insert's plan, kept by the connection, is made under it, so
+// its look-up of each chat's latest earlier item always goes down the
+// index inbox (chat, id) — a plan made while the inbox was empty would
+// otherwise scan the whole inbox for every row while it grew.
+const inboxLock = `SELECT pg_advisory_xact_lock(7347110013), set_config('enable_seqscan', 'off', true)`
 
-// InboxAppend is an append's statements after InboxLock, in one
-// transaction: the latest item of each chat of the batch already in the
-// inbox (PrevSQL, rows chat, id; its snapshot, taken after the lock, holds
-// every earlier append), then the insert skipping keys already there (rows
-// id, key, 0, facts).
+// inboxLockNotify is inboxLock notifying InboxChannel at the commit with
+// the appending process's id ($1): the other processes' workers read at
+// once; its own, which was handed what it could take, ignores it.
+const inboxLockNotify = inboxLock + `, pg_notify('` + InboxChannel + `', $1)`
+
+// InboxAppend is an append's statements, in one transaction: on
+// PostgreSQL the lock (LockSQL), then the insert skipping keys already
+// there (rows id, key, the chat's latest earlier item, facts); on SQLite
+// the latest item of each chat of the batch already in the inbox (PrevSQL,
+// rows chat, id), then the insert (rows id, key, 0, facts).
 type InboxAppend struct {
+	LockSQL    string
+	LockArgs   []any
 	PrevSQL    string
 	PrevArgs   []any
 	InsertSQL  string
 	InsertArgs []any
 }
 
-// PlanInboxAppend returns the statements appending items. On PostgreSQL
-// they take arrays, so that their text, and so their prepared statement,
-// is the same for every batch size.
-func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
+// PlanInboxAppend returns the statements appending items for the worker
+// by. On PostgreSQL they take arrays, so that their text, and so their
+// prepared statement, is the same for every batch size; the append
+// notifies unless every item is Local.
+func (q *Queries) PlanInboxAppend(by string, items []storage.InboxItem) InboxAppend {
 	var a InboxAppend
-	chats := make([]string, 0, len(items))
-	seen := make(map[string]bool, len(items))
-	for _, it := range items {
-		if !seen[it.Chat] {
-			seen[it.Chat] = true
-			chats = append(chats, it.Chat)
-		}
-	}
 	if q.postgres() {
 		keys := make([]string, len(items))
 		itemParts := make([]int32, len(items))
@@ -78,21 +81,34 @@ func (q *Queries) PlanInboxAppend(items []storage.InboxItem) InboxAppend {
 		// update's inbox CPU when updates arrive one by one.
 		// generate_subscripts is sized the same whatever the array, so
 		// the generic plan is kept after a few executions.
-		a.InsertSQL = `INSERT INTO inbox (key, part, chat, owner, payload, created_at, facts)
+		// Each row's chat's latest earlier item comes back with the row:
+		// the subquery reads the statement's snapshot, taken after the
+		// lock (every earlier append is in it, the rows this statement
+		// inserts are not). One statement instead of a look-up of its own
+		// planned at every append; its plan stays on the index (inboxLock).
+		a.InsertSQL = `INSERT INTO inbox AS n (key, part, chat, owner, payload, created_at, facts)
 			SELECT ($1::text[])[s], ($2::integer[])[s], ($3::text[])[s], ($4::text[])[s], ($5::text[])[s], ($6::bigint[])[s],
 				` + q.factsOfAccountSQL("($7::text[])[s]", "($8::text[])[s]") + `
 			FROM generate_subscripts($1::text[], 1) AS s
-			ON CONFLICT (key) DO NOTHING RETURNING id, key, 0, facts`
+			ON CONFLICT (key) DO NOTHING
+			RETURNING n.id, n.key, COALESCE((SELECT MAX(p.id) FROM inbox p WHERE p.chat = n.chat), 0), n.facts`
 		a.InsertArgs = []any{keys, itemParts, itemChats, owners, payloads, created, channels, users}
-		// Apart from the insert, and planned at each append (an array
-		// parameter of = ANY keeps the plan made for its values): its
-		// plan follows the inbox's size. Inside the insert's kept plan,
-		// one made while the inbox was empty (a sequential scan) would
-		// have read the whole inbox for every row while it grew, until
-		// the next vacuum.
-		a.PrevSQL = `SELECT chat, MAX(id) FROM inbox WHERE chat = ANY($1::text[]) GROUP BY chat`
-		a.PrevArgs = []any{chats}
+		a.LockSQL = inboxLock
+		for _, it := range items {
+			if !it.Local {
+				a.LockSQL, a.LockArgs = inboxLockNotify, []any{by}
+				break
+			}
+		}
 		return a
+	}
+	chats := make([]string, 0, len(items))
+	seen := make(map[string]bool, len(items))
+	for _, it := range items {
+		if !seen[it.Chat] {
+			seen[it.Chat] = true
+			chats = append(chats, it.Chat)
+		}
 	}
 	var b strings.Builder
 	b.WriteString(`SELECT chat, MAX(id) FROM inbox WHERE chat IN (`)
@@ -177,14 +193,14 @@ func (q *Queries) AppendInbox(ctx context.Context, by string, items []storage.In
 	if len(items) == 0 {
 		return 0, nil
 	}
-	plan := q.PlanInboxAppend(items)
+	plan := q.PlanInboxAppend(by, items)
 	prev := make(map[string]int64, len(items))
 	ids := make(map[string]int64, len(items))
-	before := make(map[string]int64, len(items)) // key → its chat's latest earlier item (PostgreSQL)
+	before := make(map[string]int64, len(items)) // key → its chat's latest earlier item (PostgreSQL's insert)
 	facts := make(map[string]storage.FactsVersion, len(items))
 	err := q.Tx(ctx, func(db DB) error {
-		if q.postgres() {
-			if _, err := db.Exec(ctx, InboxLock, by); err != nil {
+		if plan.LockSQL != "" {
+			if _, err := db.Exec(ctx, plan.LockSQL, plan.LockArgs...); err != nil {
 				return err
 			}
 		}
