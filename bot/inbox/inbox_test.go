@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/bot/bottest"
 	"github.com/dieuphoi/dieuphoi/bot/inbox"
@@ -666,6 +668,126 @@ func TestWaitingChatsHoldNoGoroutines(t *testing.T) {
 	for c := range chats {
 		if got := g.l.order[fmt.Sprintf("telegram:%d", 100+c)]; len(got) != perChat || !sort.IntsAreSorted(got) {
 			t.Fatalf("chat %d handled %v", 100+c, got)
+		}
+	}
+}
+
+// An append wakes other processes only for updates that are theirs: one
+// of two processes appends updates of many chats one by one; those of
+// partitions it leases itself commit without a notification, the others
+// notify, and the other process, polling hourly, handles them at once.
+func TestAppendNotifiesOnlyForOtherProcesses(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	log, _ := quietLog(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	l := newLedger()
+	var workers []*inbox.Worker
+	var done []chan struct{}
+	for range 2 {
+		w := inbox.NewWorker(inbox.WorkerConfig{Store: openPostgres(t, url), Handler: &process{l: l}, Log: log,
+			LeaseTTL: time.Second, Poll: time.Hour, IdlePoll: time.Hour})
+		workers = append(workers, w)
+		d := make(chan struct{})
+		done = append(done, d)
+		go func() { defer close(d); w.Run(ctx) }()
+	}
+	t.Cleanup(func() {
+		cancel()
+		for _, d := range done {
+			<-d
+		}
+	})
+	a := workers[0]
+	st := openPostgres(t, url)
+	holders := func() map[int]string {
+		ls, err := st.InboxLeases(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[int]string{}
+		for _, l := range ls {
+			if l.Expires.After(time.Now()) {
+				out[l.Part] = l.Holder
+			}
+		}
+		return out
+	}
+	// Wait until each holds its half.
+	var by map[int]string
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		by = holders()
+		n := 0
+		for _, h := range by {
+			if h == a.Holder() {
+				n++
+			}
+		}
+		if len(by) == inbox.Parts && n == inbox.Parts/2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("partitions not shared after 20 s: %d leased, %d of them to the first process", len(by), n)
+		}
+	}
+	lc, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close(context.Background())
+	if _, err := lc.Exec(ctx, "LISTEN dieuphoi_inbox"); err != nil {
+		t.Fatal(err)
+	}
+	in := inbox.NewIntake(st, a, log)
+	defer in.Close()
+	const n = 40
+	others := 0
+	for c := range n {
+		u := update(1000+c, 0)
+		if by[inbox.Partition(u.ChatKey())] != a.Holder() {
+			others++
+		}
+		if err := in.Handle(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A last append by a process with no worker notifies ("" names no
+	// one); notifications arrive in commit order, so every one of the
+	// first process's came before it.
+	marker := inbox.NewIntake(openPostgres(t, url), nil, log)
+	defer marker.Close()
+	if err := marker.Handle(ctx, update(1000+n, 0)); err != nil {
+		t.Fatal(err)
+	}
+	heard := 0
+	for {
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		msg, err := lc.WaitForNotification(wctx)
+		wcancel()
+		if err != nil {
+			t.Fatalf("waiting for the notifications: %v (heard %d)", err, heard)
+		}
+		if msg.Payload == "" {
+			break
+		}
+		if msg.Payload == a.Holder() {
+			heard++
+		}
+	}
+	if others == 0 || others == n {
+		t.Fatalf("%d of %d chats in the other process's partitions: the test needs both kinds", others, n)
+	}
+	if heard != others {
+		t.Errorf("the first process's appends notified %d times; want %d, once for each update of the other process's partitions", heard, others)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		l.mu.Lock()
+		got := len(l.seen)
+		l.mu.Unlock()
+		if got == n+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("handled %d of %d updates after 10 s (the workers poll hourly: the other process's were not heard of)", got, n+1)
 		}
 	}
 }

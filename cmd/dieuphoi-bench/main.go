@@ -1003,7 +1003,7 @@ func pgStatements(ctx context.Context, admin, dbURL string) map[string]float64 {
 		out["all"] += float64(calls)
 		out["all ms"] += ms
 		switch {
-		case strings.Contains(q, "INSERT INTO inbox ("), strings.Contains(q, "pg_notify("), strings.HasPrefix(q, "SELECT chat, MAX(id) FROM inbox "):
+		case strings.Contains(q, "INSERT INTO inbox "), strings.Contains(q, "pg_advisory_xact_lock(7347110013)"), strings.HasPrefix(q, "SELECT chat, MAX(id) FROM inbox "):
 			out["inbox append"] += float64(calls)
 		case strings.Contains(q, "FROM inbox i LEFT JOIN"):
 			out["inbox read"] += float64(calls)
