@@ -112,3 +112,64 @@ func BenchmarkInboxOneByOne(b *testing.B) {
 	}
 	reportServerCPU(b, serverCPU(ctx, db), scpu0)
 }
+
+// BenchmarkInboxAtFixedRate is the inbox's part of an update in the
+// benchmark's fixed-rate run (500/s, one process): appended alone by the
+// process that leases every partition (Local: no other process to wake),
+// deleted with the other updates handled in the same 50 ms (25), while the
+// process's notifications connection listens. server-cpu-µs/op counts
+// every backend of the database, the listener's included.
+//
+//	go test -run '^$' -bench InboxAtFixedRate -benchtime 3000x ./storage/postgres/
+func BenchmarkInboxAtFixedRate(b *testing.B) {
+	ctx := context.Background()
+	s := openWithPeople(b)
+	db := s.Pool().Config().ConnConfig.Database
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	const chats = 400
+	for i := range chats {
+		user := fmt.Sprint("u", i)
+		if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: "link-" + user}, at, []domain.Effect{
+			domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: user, PersonID: "DB001", Proof: domain.ProofLink}},
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	lctx, stop := context.WithCancel(ctx)
+	listened := make(chan struct{})
+	go func() {
+		defer close(listened)
+		s.ListenInbox(lctx, func(bool) {}, func(string) {})
+	}()
+	defer func() { stop(); <-listened }()
+	n := 0
+	item := func() []storage.InboxItem {
+		n++
+		user := fmt.Sprint("u", n%chats)
+		return []storage.InboxItem{{Key: fmt.Sprint("telegram:", n), Part: n % 64, Chat: "telegram:" + user,
+			Payload: []byte(`{"message":{"text":"Tham dự"}}`), Created: at, Channel: "telegram", User: user, Local: true}}
+	}
+	var waiting []int64
+	for range 200 {
+		it := item()
+		if _, err := s.AppendInbox(ctx, "w", it); err != nil {
+			b.Fatal(err)
+		}
+		waiting = append(waiting, it[0].ID)
+	}
+	scpu0 := serverCPU(ctx, db)
+	for b.Loop() {
+		it := item()
+		if _, err := s.AppendInbox(ctx, "w", it); err != nil {
+			b.Fatal(err)
+		}
+		waiting = append(waiting, it[0].ID)
+		if len(waiting) >= 225 {
+			if err := s.DeleteInbox(ctx, waiting[:25]); err != nil {
+				b.Fatal(err)
+			}
+			waiting = waiting[25:]
+		}
+	}
+	reportServerCPU(b, serverCPU(ctx, db), scpu0)
+}
