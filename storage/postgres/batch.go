@@ -108,7 +108,7 @@ func (s *Store) AppendInbox(ctx context.Context, by string, items []storage.Inbo
 // ListenInbox calls wake at every append to the inbox by any process (the
 // append's notification, sqlstore.InboxChannel) until ctx ends; listening
 // reports whether notifications are coming (false while the connection is
-// being made again). It holds one connection of the pool.
+// being made again). It holds a connection beside the pool's.
 func (s *Store) ListenInbox(ctx context.Context, listening func(bool), wake func(by string)) {
 	for attempt := 0; ctx.Err() == nil; attempt++ {
 		err := s.listen(ctx, listening, wake)
@@ -125,13 +125,14 @@ func (s *Store) ListenInbox(ctx context.Context, listening func(bool), wake func
 }
 
 func (s *Store) listen(ctx context.Context, listening func(bool), wake func(by string)) error {
-	pc, err := s.pool.Acquire(ctx)
+	// A connection of its own, not one of the pool's: a connection that
+	// listened is never handed to a query, and one taken out of the pool
+	// (hijacked) left a warmed connection's place to a new, cold one that
+	// the pool opened while serving (seen in the benchmark's run).
+	c, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	// Taken out of the pool: a connection that listened is closed, never
-	// handed to a query.
-	c := pc.Hijack()
 	defer c.Close(context.Background())
 	if _, err := c.Exec(ctx, `LISTEN `+sqlstore.InboxChannel); err != nil {
 		return fmt.Errorf("listen: %w", err)

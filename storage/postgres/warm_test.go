@@ -173,3 +173,34 @@ func TestWarmUpsDoNotWaitForEachOther(t *testing.T) {
 		}
 	}
 }
+
+// The notifications' connection is not one of the pool's: the pool keeps
+// every connection Warm warmed, instead of opening a cold one in the
+// listener's place while serving.
+func TestListenerLeavesThePoolWarm(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	url := testenv.PostgresURL(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	w := open(t, url+sep+"pool_max_conns=2")
+	if err := w.Warm(ctx, 0); err != nil {
+		t.Fatalf("Warm: %v", err)
+	}
+	listening := make(chan bool, 10)
+	done := make(chan struct{})
+	go func() { defer close(done); w.ListenInbox(ctx, func(on bool) { listening <- on }, func(string) {}) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case on := <-listening:
+		if !on {
+			t.Fatal("not listening")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not listening after 10 s")
+	}
+	if st := w.Pool().Stat(); st.TotalConns() != 2 || st.IdleConns() != 2 {
+		t.Errorf("while listening the pool holds %d connections, %d idle; want the 2 warmed, both idle", st.TotalConns(), st.IdleConns())
+	}
+}
