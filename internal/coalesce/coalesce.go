@@ -22,9 +22,16 @@ type Group[Req, Res any] struct {
 	exited chan struct{}
 	once   sync.Once
 	wg     sync.WaitGroup
+
+	// Calls that ride the next batch (Later), and the timer that sends
+	// them on their own when no batch went meanwhile.
+	rmu    sync.Mutex
+	riders []*call[Req, Res]
+	rtimer *time.Timer
 }
 
 type call[Req, Res any] struct {
+	kick bool // not a call: Later's timer asking for a batch of riders
 	ctx  context.Context
 	req  Req
 	res  Res
@@ -73,6 +80,11 @@ func (g *Group[Req, Res]) Do(ctx context.Context, req Req) (Res, error) {
 	case <-ctx.Done():
 		return zero, ctx.Err()
 	}
+	return g.await(ctx, c)
+}
+
+func (g *Group[Req, Res]) await(ctx context.Context, c *call[Req, Res]) (Res, error) {
+	var zero Res
 	select {
 	case <-c.done:
 	case <-ctx.Done():
@@ -83,6 +95,64 @@ func (g *Group[Req, Res]) Do(ctx context.Context, req Req) (Res, error) {
 		<-c.done
 	}
 	return c.res, c.err
+}
+
+// Later runs req in the next batch that goes out for other calls, or in
+// one of its own once wait has passed without one: for a call whose
+// caller is in no hurry (a write nobody reads at once), so that under
+// load it costs no round trip of its own. It returns, like Do, when req
+// has run.
+func (g *Group[Req, Res]) Later(ctx context.Context, req Req, wait time.Duration) (Res, error) {
+	c := &call[Req, Res]{ctx: ctx, req: req, done: make(chan struct{})}
+	var zero Res
+	select {
+	case <-g.stop:
+		return zero, ErrClosed
+	default:
+	}
+	g.rmu.Lock()
+	g.riders = append(g.riders, c)
+	if g.rtimer == nil {
+		g.rtimer = time.AfterFunc(wait, g.kick)
+	}
+	g.rmu.Unlock()
+	return g.await(ctx, c)
+}
+
+// kick asks a worker for a batch of the riders waiting.
+func (g *Group[Req, Res]) kick() {
+	select {
+	case g.reqs <- &call[Req, Res]{kick: true}:
+	case <-g.stop:
+	}
+}
+
+// takeRiders moves up to n waiting riders into batch.
+func (g *Group[Req, Res]) takeRiders(batch []*call[Req, Res], n int) []*call[Req, Res] {
+	g.rmu.Lock()
+	defer g.rmu.Unlock()
+	k := min(n, len(g.riders))
+	if k == 0 {
+		return batch
+	}
+	batch = append(batch, g.riders[:k]...)
+	clear(g.riders[:k])
+	g.riders = g.riders[k:]
+	if len(g.riders) == 0 {
+		g.riders = nil
+		if g.rtimer != nil {
+			g.rtimer.Stop()
+			g.rtimer = nil
+		}
+	} else {
+		// More than a batch holds: the rest go in the next one (the
+		// timer may have fired for this batch already).
+		if g.rtimer != nil {
+			g.rtimer.Stop()
+		}
+		g.rtimer = time.AfterFunc(0, g.kick)
+	}
+	return batch
 }
 
 func (g *Group[Req, Res]) loop() {
@@ -107,9 +177,14 @@ func (g *Group[Req, Res]) loop() {
 				break gather
 			}
 		}
+		// The riders waiting go with it.
+		batch = g.takeRiders(batch, g.max-len(batch)+kicks(batch))
 		// Calls whose caller has gone already are not sent.
 		live := batch[:0]
 		for _, c := range batch {
+			if c.kick {
+				continue
+			}
 			if err := c.ctx.Err(); err != nil {
 				c.err = err
 				close(c.done)
@@ -138,11 +213,36 @@ func (g *Group[Req, Res]) loop() {
 	}
 }
 
+func kicks[Req, Res any](batch []*call[Req, Res]) int {
+	n := 0
+	for _, c := range batch {
+		if c.kick {
+			n++
+		}
+	}
+	return n
+}
+
 // drain refuses the calls still queued at Close.
 func (g *Group[Req, Res]) drain() {
+	g.rmu.Lock()
+	riders := g.riders
+	g.riders = nil
+	if g.rtimer != nil {
+		g.rtimer.Stop()
+		g.rtimer = nil
+	}
+	g.rmu.Unlock()
+	for _, c := range riders {
+		c.err = ErrClosed
+		close(c.done)
+	}
 	for {
 		select {
 		case c := <-g.reqs:
+			if c.kick {
+				continue
+			}
 			c.err = ErrClosed
 			close(c.done)
 		default:

@@ -79,3 +79,80 @@ func TestGiveUpAndClose(t *testing.T) {
 		t.Fatalf("Do after Close = %v; want ErrClosed", err)
 	}
 }
+
+// A call made with Later goes in the next batch that other calls make,
+// with no batch of its own; alone, it goes once its wait has passed; and
+// Close refuses riders still waiting.
+func TestLaterRidesTheNextBatch(t *testing.T) {
+	var mu sync.Mutex
+	var batches [][]int
+	g := coalesce.New(2, 8, func(ctx context.Context, reqs []int) ([]int, []error) {
+		mu.Lock()
+		batches = append(batches, append([]int(nil), reqs...))
+		mu.Unlock()
+		out := make([]int, len(reqs))
+		for i, r := range reqs {
+			out[i] = r * 10
+		}
+		return out, make([]error, len(reqs))
+	})
+	defer g.Close()
+	ctx := context.Background()
+	later := make(chan int, 1)
+	go func() {
+		n, err := g.Later(ctx, 1, time.Hour)
+		if err != nil {
+			t.Error(err)
+		}
+		later <- n
+	}()
+	time.Sleep(20 * time.Millisecond) // the rider waits
+	select {
+	case n := <-later:
+		t.Fatalf("Later returned %d before any batch went", n)
+	default:
+	}
+	if n, err := g.Do(ctx, 2); err != nil || n != 20 {
+		t.Fatalf("Do = %d, %v", n, err)
+	}
+	select {
+	case n := <-later:
+		if n != 10 {
+			t.Errorf("Later = %d, want 10", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the rider did not go with the next batch")
+	}
+	mu.Lock()
+	if len(batches) != 1 || len(batches[0]) != 2 {
+		t.Errorf("batches %v; want the rider and the call in one", batches)
+	}
+	mu.Unlock()
+
+	// Alone, a rider goes after its wait; more riders than a batch holds
+	// all go.
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			if n, err := g.Later(ctx, 100+i, 30*time.Millisecond); err != nil || n != (100+i)*10 {
+				t.Errorf("Later(%d) = %d, %v", 100+i, n, err)
+			}
+		})
+	}
+	wg.Wait()
+	if d := time.Since(start); d < 25*time.Millisecond {
+		t.Errorf("lone riders went after %v; want their wait (30ms)", d)
+	}
+
+	g2 := coalesce.New(1, 4, func(ctx context.Context, reqs []int) ([]int, []error) {
+		return reqs, make([]error, len(reqs))
+	})
+	errc := make(chan error, 1)
+	go func() { _, err := g2.Later(ctx, 1, time.Hour); errc <- err }()
+	time.Sleep(20 * time.Millisecond)
+	g2.Close()
+	if err := <-errc; !errors.Is(err, coalesce.ErrClosed) {
+		t.Errorf("rider at Close: %v; want ErrClosed", err)
+	}
+}

@@ -58,6 +58,24 @@ func newPipeliner(rdb *goredis.Client) *coalesce.Group[scriptCall, *goredis.Cmd]
 	})
 }
 
+// finishWait bounds how long a turn's Finish (done mark and unlock) waits
+// for a pipeline going out for other calls before it goes on its own. The
+// update's replies are out by then; Finish still returns only once both
+// are written, so what a crash leaves is as before (the worker deletes the
+// update from the inbox after Finish), and only the chat's next update, if
+// already queued behind it, waits that much longer.
+const finishWait = 5 * time.Millisecond
+
+// evalLater is eval for a call nobody waits on at once: it rides the next
+// pipeline going out for other calls, or goes on its own after finishWait.
+func (s *Store) evalLater(ctx context.Context, script *goredis.Script, keys []string, args ...any) *goredis.Cmd {
+	cmd, err := s.pipe.Later(ctx, scriptCall{script: script, keys: keys, args: args}, s.finishWait)
+	if cmd == nil || (err != nil && cmd.Err() == nil) {
+		return goredis.NewCmdResult(nil, err)
+	}
+	return cmd
+}
+
 // eval runs script in the next pipeline; the *Cmd carries its reply (nil
 // with the error when the call was given up on).
 func (s *Store) eval(ctx context.Context, script *goredis.Script, keys []string, args ...any) *goredis.Cmd {

@@ -12,7 +12,9 @@
 // Handling one update costs three round trips (storage.SessionStore): Begin
 // (done mark, lock and session in one script), Lease.Save and Lease.Finish
 // (done mark and unlock in one script); the turns of updates handled at the
-// same moment share their round trips (one pipeline, pipeline.go). Get, Put, Lock, Done and MarkDone
+// same moment share their round trips (one pipeline, pipeline.go), and a
+// Finish rides the next pipeline that goes for other calls (at most
+// finishWait later), so under load it costs no round trip of its own. Get, Put, Lock, Done and MarkDone
 // are the single operations, for tools and tests.
 package redis
 
@@ -77,6 +79,7 @@ type Store struct {
 	pipe       *coalesce.Group[scriptCall, *goredis.Cmd]
 	others     *coalesce.Group[scriptCall, *goredis.Cmd] // Scripts
 	traffic    *Traffic
+	finishWait time.Duration // Finish rides another call's pipeline this long at most
 }
 
 var _ storage.SessionStore = (*Store)(nil)
@@ -114,6 +117,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		sessionTTL: o.SessionTTL,
 		doneTTL:    o.DoneTTL,
 		lockTTL:    o.LockTTL,
+		finishWait: finishWait,
 	}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
@@ -421,7 +425,7 @@ func (l *lease) Finish(ctx context.Context) error {
 	if !l.claim() {
 		return l.markDone(ctx)
 	}
-	err := l.s.eval(ctx, finishScript, []string{l.s.doneKey(l.update), l.s.lockKey(l.chat)},
+	err := l.s.evalLater(ctx, finishScript, []string{l.s.doneKey(l.update), l.s.lockKey(l.chat)},
 		l.token, l.ttl(l.s.doneTTL).Milliseconds()).Err()
 	if err != nil {
 		// Let Release try the unlock again; else the lock lapses by itself.

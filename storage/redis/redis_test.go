@@ -764,6 +764,86 @@ func TestTrafficCountsTurns(t *testing.T) {
 	}
 }
 
+// A turn's Finish rides the pipeline of another update's call made within
+// finishWait: one round trip for both, and when Finish returns the update
+// is marked done and its chat unlocked (another process may take it).
+func TestFinishRidesAnotherTurnsPipeline(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t, Options{})
+	other := e.open(t, Options{})
+	ctx := ctxT(t, 10*time.Second)
+	// A first turn loads the scripts (a Redis that did not know them
+	// answers NOSCRIPT: their source goes again).
+	w, err := s.Begin(ctx, "c0", "u0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.finishWait = 0
+	if err := w.Lease.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.finishWait = time.Hour // it goes only with another call
+	a, err := s.Begin(ctx, "c1", "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Lease.Save(ctx, []byte("s1")); err != nil {
+		t.Fatal(err)
+	}
+	trips := s.Traffic().RoundTrips()
+	finished := make(chan error, 1)
+	go func() { finished <- a.Lease.Finish(ctx) }()
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case err := <-finished:
+		t.Fatalf("Finish returned (%v) before any pipeline went", err)
+	default:
+	}
+	if d, err := other.Done(ctx, "u1"); err != nil || d {
+		t.Fatalf("done before its pipeline: %v, %v", d, err)
+	}
+	b, err := s.Begin(ctx, "c2", "u2") // another chat's turn: Finish goes with it
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-finished; err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Traffic().RoundTrips() - trips; d != 1 {
+		t.Errorf("Finish and another Begin took %d round trips, want 1", d)
+	}
+	if d, err := other.Done(ctx, "u1"); err != nil || !d {
+		t.Errorf("after Finish: done %v, %v", d, err)
+	}
+	c, err := other.Begin(ctx, "c1", "u3") // the lock is free for another process
+	if err != nil || c.Lease == nil || string(c.Session) != "s1" {
+		t.Fatalf("other process's Begin after Finish = %+v, %v", c, err)
+	}
+	c.Lease.Release()
+	b.Lease.Release()
+
+	// Alone, Finish goes after finishWait, in a round trip of its own.
+	s.finishWait = 20 * time.Millisecond
+	d, err := s.Begin(ctx, "c3", "u4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trips = s.Traffic().RoundTrips()
+	start := time.Now()
+	if err := d.Lease.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < 15*time.Millisecond {
+		t.Errorf("a lone Finish went after %v; want its wait", took)
+	}
+	if n := s.Traffic().RoundTrips() - trips; n != 1 {
+		t.Errorf("a lone Finish took %d round trips, want 1", n)
+	}
+	if dn, err := other.Done(ctx, "u4"); err != nil || !dn {
+		t.Errorf("lone Finish: done %v, %v", dn, err)
+	}
+}
+
 // Scripts runs any script in pipelines: one Redis does not know yet goes
 // by its source (goredis.Script.Run falls back on NOSCRIPT), and scripts
 // run at the same moment share round trips, each with its own answer.
