@@ -633,8 +633,10 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		saved.Facts = d.factsCache(in, id, facts.Person)
 	}
 	raw := encodeSession(saved)
-	counted := d.countReplies(ctx, in, len(saved.Replies))
-	if err := lease.Save(ctx, raw); err != nil {
+	sctx, counted, saveDone := d.countWithSave(ctx, in, len(saved.Replies))
+	err = lease.Save(sctx, raw)
+	saveDone()
+	if err != nil {
 		log.Error("save session", "err", err)
 		d.metrics.storeErr.WithLabelValues("sessions").Inc()
 		return fmt.Errorf("%w: save session: %v", ErrNotSaved, err)
@@ -774,13 +776,24 @@ func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.
 // does other work (saving the session), and returns a func that waits for
 // it and gives the context to send them with.
 func (d *Dispatcher) countReplies(ctx context.Context, in Inbound, n int) func() (context.Context, error) {
+	return d.countAfter(ctx, in, n, nil)
+}
+
+// countAfter is countReplies that starts counting once after returns
+// (nil: at once).
+func (d *Dispatcher) countAfter(ctx context.Context, in Inbound, n int, after func()) func() (context.Context, error) {
 	sd, err := d.sender(in.Key.Channel)
 	c, ok := sd.(Counter)
 	if err != nil || !ok || n <= 0 {
 		return func() (context.Context, error) { return ctx, nil }
 	}
 	done := make(chan error, 1)
-	go func() { done <- c.Count(ctx, in.ChatID, n) }()
+	go func() {
+		if after != nil {
+			after()
+		}
+		done <- c.Count(ctx, in.ChatID, n)
+	}()
 	return func() (context.Context, error) {
 		if err := <-done; err != nil {
 			return ctx, err

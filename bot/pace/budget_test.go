@@ -461,7 +461,7 @@ func TestBudgetStepsTogetherAnswerAsOneByOne(t *testing.T) {
 			xs = append(xs, op{kind: kind, ids: ids, settle: settle, now: base + now, waiter: fmt.Sprint("w", seq),
 				maxWait: time.Duration(r.IntN(400)) * time.Millisecond})
 		}
-		got, err := together.runSteps(ctx, xs)
+		got, err := together.runSteps(ctx, together.piped, xs)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,6 +20,7 @@ type Redis struct {
 	// them (many at once under load); a waiting message's check (a few a
 	// second, each before its slot) goes straight, as rl.
 	rlReplies *redis_rate.Limiter
+	piped     bool // rdb sends script runs in shared pipelines
 	prefix    string
 	chat      redis_rate.Limit
 	group     redis_rate.Limit
@@ -43,11 +44,12 @@ type Client interface {
 // "dieuphoi:pace:telegram:").
 func NewRedis(rdb Client, prefix string, lim Limits) *Redis {
 	var plain Client = rdb
-	if u, ok := rdb.(unpiped); ok {
+	u, piped := rdb.(unpiped)
+	if piped {
 		plain = u.Unpiped()
 	}
 	return &Redis{
-		rl: redis_rate.NewLimiter(plain), rlReplies: redis_rate.NewLimiter(rdb), prefix: prefix,
+		rl: redis_rate.NewLimiter(plain), rlReplies: redis_rate.NewLimiter(rdb), piped: piped, prefix: prefix,
 		chat:  redis_rate.Limit{Rate: lim.PerChatPerSecond, Burst: 1, Period: period(time.Second)},
 		group: redis_rate.Limit{Rate: lim.PerGroupPerMinute, Burst: 1, Period: period(time.Minute)},
 		all:   newOverall(newRedisState(rdb, prefix, newParams(lim)), lim, settleDelay),
@@ -104,12 +106,28 @@ func (r *Redis) Take(ctx context.Context, chat string, n int) error {
 	cl := r.chatLimit(chat)
 	cl.Burst = replyBurst
 	chatc := make(chan error, 1)
+	// The count rides the round trip of the budget's step asked below
+	// (with the session save the dispatcher queued before), when the
+	// Client pipelines (storage/redis.Scripts): the step is asked once
+	// the count is queued.
+	rctx, queued := coalesce.Ride(ctx, rideWait)
 	go func() {
-		_, err := r.rlReplies.AllowAtMost(ctx, r.prefix+"chat:"+chat, cl, n)
+		_, err := r.rlReplies.AllowAtMost(rctx, r.prefix+"chat:"+chat, cl, n)
 		chatc <- err
 	}()
+	var cerr error
+	gotc := false
+	if r.piped {
+		select {
+		case <-queued:
+		case cerr = <-chatc:
+			gotc = true
+		}
+	}
 	ts, err := r.all.replyTurn(ctx, n)
-	cerr := <-chatc
+	if !gotc {
+		cerr = <-chatc
+	}
 	if err != nil {
 		return err
 	}
@@ -142,7 +160,11 @@ func (r *Redis) Pause(ctx context.Context, until time.Time) error {
 // the same microsecond: one EVALSHA, one clock read and one read of the
 // pause for the lot instead of one each.
 type redisState struct {
-	rdb   Client
+	rdb Client
+	// piped runs the replies' batches: in the pipelines of the session
+	// store when the Client has them, so that an update's per-chat count
+	// and session save, riding (coalesce.Ride), go in the same round trip.
+	piped Client
 	p     params
 	keys  []string
 	batch *coalesce.Group[op, answer]
@@ -150,22 +172,26 @@ type redisState struct {
 
 // Steps of one process in one script run: at most budgetBatch, at most
 // budgetWorkers runs out at once (while they are, the next gather).
+// rideWait bounds how long a reply's per-chat count waits for the
+// pipeline of its budget step.
 const (
+	rideWait      = 2 * time.Millisecond
 	budgetWorkers = 2
 	budgetBatch   = 64
 )
 
 // unpiped is a Client that sends script runs in shared pipelines
-// (storage/redis.Scripts) and offers the plain client: the budget's runs
-// are batched already, and a second queue would only add to their wait.
+// (storage/redis.Scripts) and offers the plain client, for the steps that
+// go alone at once (a waiting message's, a settlement's).
 type unpiped interface{ Unpiped() *goredis.Client }
 
 func newRedisState(rdb Client, prefix string, p params) *redisState {
+	piped := rdb
 	if u, ok := rdb.(unpiped); ok {
 		rdb = u.Unpiped()
 	}
 	// One hash tag: the keys live on one cluster slot.
-	s := &redisState{rdb: rdb, p: p, keys: []string{prefix + "{budget}:sent", prefix + "{budget}:next", prefix + "{budget}:pause", prefix + "{budget}:waiters", prefix + "{budget}:replies"}}
+	s := &redisState{rdb: rdb, piped: piped, p: p, keys: []string{prefix + "{budget}:sent", prefix + "{budget}:next", prefix + "{budget}:pause", prefix + "{budget}:waiters", prefix + "{budget}:replies"}}
 	s.batch = coalesce.New(budgetWorkers, budgetBatch, s.runBatch)
 	return s
 }
@@ -186,7 +212,7 @@ func (s *redisState) run(ctx context.Context, x op) (answer, error) {
 		// A waiting message's step (a broadcast: a few a second per
 		// sender, each waiting for its slot) goes at once, not behind
 		// a batch of replies.
-		as, err := s.runSteps(ctx, []op{x})
+		as, err := s.runSteps(ctx, s.rdb, []op{x})
 		if err != nil {
 			return answer{}, err
 		}
@@ -205,7 +231,7 @@ func (s *redisState) runBatch(ctx context.Context, xs []op) ([]answer, []error) 
 		for j < len(xs) && xs[j].now == xs[i].now {
 			j++
 		}
-		got, err := s.runSteps(ctx, xs[i:j])
+		got, err := s.runSteps(ctx, s.piped, xs[i:j])
 		for k := i; k < j; k++ {
 			if err != nil {
 				errs[k] = err
@@ -218,7 +244,7 @@ func (s *redisState) runBatch(ctx context.Context, xs []op) ([]answer, []error) 
 	return as, errs
 }
 
-func (s *redisState) runSteps(ctx context.Context, xs []op) ([]answer, error) {
+func (s *redisState) runSteps(ctx context.Context, rdb Client, xs []op) ([]answer, error) {
 	p := s.p
 	ns, nargs := 0, 0
 	for _, x := range xs {
@@ -239,7 +265,7 @@ func (s *redisState) runSteps(ctx context.Context, xs []op) ([]answer, error) {
 			args = append(args, id)
 		}
 	}
-	v, err := budgetScript.Run(ctx, s.rdb, s.keys, args...).Int64Slice()
+	v, err := budgetScript.Run(ctx, rdb, s.keys, args...).Int64Slice()
 	if err != nil {
 		return nil, err
 	}

@@ -103,6 +103,10 @@ func (g *Group[Req, Res]) await(ctx context.Context, c *call[Req, Res]) (Res, er
 // load it costs no round trip of its own. It returns, like Do, when req
 // has run.
 func (g *Group[Req, Res]) Later(ctx context.Context, req Req, wait time.Duration) (Res, error) {
+	return g.later(ctx, req, wait, nil)
+}
+
+func (g *Group[Req, Res]) later(ctx context.Context, req Req, wait time.Duration, queued func()) (Res, error) {
 	c := &call[Req, Res]{ctx: ctx, req: req, done: make(chan struct{})}
 	var zero Res
 	select {
@@ -116,7 +120,41 @@ func (g *Group[Req, Res]) Later(ctx context.Context, req Req, wait time.Duration
 		g.rtimer = time.AfterFunc(wait, g.kick)
 	}
 	g.rmu.Unlock()
+	if queued != nil {
+		queued()
+	}
 	return g.await(ctx, c)
+}
+
+type rideKey struct{}
+
+type ride struct {
+	wait   time.Duration
+	once   sync.Once
+	queued chan struct{}
+}
+
+func (r *ride) mark() { r.once.Do(func() { close(r.queued) }) }
+
+// Ride marks ctx: the call made with it (Call) rides the next batch that
+// goes out for other calls, waiting at most wait for one (Later). For a
+// call known to have company coming at once (an update's session save and
+// the per-chat count of its replies, beside its budget step), so that
+// they share that round trip instead of each going alone. The channel is
+// closed once the call is queued (or refused): the caller of the call
+// that is to carry it waits for that first.
+func Ride(ctx context.Context, wait time.Duration) (context.Context, <-chan struct{}) {
+	r := &ride{wait: wait, queued: make(chan struct{})}
+	return context.WithValue(ctx, rideKey{}, r), r.queued
+}
+
+// Call is Later when ctx is marked by Ride, else Do.
+func (g *Group[Req, Res]) Call(ctx context.Context, req Req) (Res, error) {
+	if r, ok := ctx.Value(rideKey{}).(*ride); ok {
+		defer r.mark()
+		return g.later(ctx, req, r.wait, r.mark)
+	}
+	return g.Do(ctx, req)
 }
 
 // kick asks a worker for a batch of the riders waiting.

@@ -78,8 +78,11 @@ func (s *Store) evalLater(ctx context.Context, script *goredis.Script, keys []st
 
 // eval runs script in the next pipeline; the *Cmd carries its reply (nil
 // with the error when the call was given up on).
+//
+// A ctx marked by coalesce.Ride makes it ride the next pipeline that goes
+// for another call (at most the wait given there).
 func (s *Store) eval(ctx context.Context, script *goredis.Script, keys []string, args ...any) *goredis.Cmd {
-	cmd, err := s.pipe.Do(ctx, scriptCall{script: script, keys: keys, args: args})
+	cmd, err := s.pipe.Call(ctx, scriptCall{script: script, keys: keys, args: args})
 	if cmd == nil || (err != nil && cmd.Err() == nil) {
 		return goredis.NewCmdResult(nil, err)
 	}
@@ -88,10 +91,11 @@ func (s *Store) eval(ctx context.Context, script *goredis.Script, keys []string,
 
 // Scripts is a goredis.Scripter (and what github.com/go-redis/redis_rate
 // asks of a client) whose script runs (EVALSHA) made at the same moment go
-// out together in pipelines (coalesced like the session turns, in
-// pipelines of their own so that they do not lengthen the turns'): the
-// sending pace's per-chat limits (redis_rate) of the updates handled
-// together then share one round trip. A script Redis does not know yet
+// out together in pipelines, the same as the session turns': the sending
+// pace's per-chat limits (redis_rate) and overall budget of the updates
+// handled together then share one round trip, and with a ctx marked by
+// coalesce.Ride a call waits for the next pipeline another call makes (an
+// update's reply count rides with its session save and budget step). A script Redis does not know yet
 // answers NOSCRIPT, and goredis.Script.Run sends its source (EVAL, at
 // once). The other commands go straight to the client.
 type Scripts struct{ s *Store }
@@ -100,7 +104,7 @@ type Scripts struct{ s *Store }
 func (s *Store) Scripts() Scripts { return Scripts{s} }
 
 func (x Scripts) EvalSha(ctx context.Context, sha string, keys []string, args ...any) *goredis.Cmd {
-	cmd, err := x.s.others.Do(ctx, scriptCall{sha: sha, keys: keys, args: args})
+	cmd, err := x.s.pipe.Call(ctx, scriptCall{sha: sha, keys: keys, args: args})
 	if cmd == nil || (err != nil && cmd.Err() == nil) {
 		return goredis.NewCmdResult(nil, err)
 	}

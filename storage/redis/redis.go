@@ -77,7 +77,6 @@ type Store struct {
 	doneTTL    time.Duration
 	lockTTL    time.Duration
 	pipe       *coalesce.Group[scriptCall, *goredis.Cmd]
-	others     *coalesce.Group[scriptCall, *goredis.Cmd] // Scripts
 	traffic    *Traffic
 	finishWait time.Duration // Finish rides another call's pipeline this long at most
 }
@@ -138,7 +137,6 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s.traffic = NewTraffic()
 	s.rdb.AddHook(s.traffic.Hook())
 	s.pipe = newPipeliner(s.rdb)
-	s.others = newPipeliner(s.rdb)
 	return s, nil
 }
 
@@ -475,7 +473,6 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the connection pool.
 func (s *Store) Close() error {
 	s.pipe.Close()
-	s.others.Close()
 	return s.rdb.Close()
 }
 
@@ -580,7 +577,7 @@ func (s *Store) Counts(ctx context.Context, keys ...string) ([]int64, error) {
 	for _, k := range keys {
 		raw = append(raw, s.limitKey(k))
 	}
-	cmd, err := s.others.Do(ctx, scriptCall{raw: raw})
+	cmd, err := s.pipe.Do(ctx, scriptCall{raw: raw})
 	if err == nil {
 		err = cmd.Err()
 	}
@@ -618,7 +615,7 @@ func (s *Store) Hits(ctx context.Context, keys []string, windows []time.Duration
 	var wg sync.WaitGroup
 	for i, k := range keys {
 		wg.Go(func() {
-			cmd, err := s.others.Do(ctx, scriptCall{script: hitScript, keys: []string{s.limitKey(k)}, args: []any{windows[i].Milliseconds()}})
+			cmd, err := s.pipe.Do(ctx, scriptCall{script: hitScript, keys: []string{s.limitKey(k)}, args: []any{windows[i].Milliseconds()}})
 			if err == nil {
 				out[i], err = cmd.Int64()
 			}

@@ -1,0 +1,34 @@
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/internal/coalesce"
+)
+
+// countWithSave starts counting n replies to in's chat (countReplies) and
+// returns the ctx to save the session with meanwhile, so that the save
+// rides the count's round trip (coalesce.Ride: storage/redis and bot/pace
+// share pipelines) instead of each going alone: the count starts once the
+// save is queued. Call saved once the save returned (a store that does
+// not ride lets the count start then).
+func (d *Dispatcher) countWithSave(ctx context.Context, in Inbound, n int) (saveCtx context.Context, counted func() (context.Context, error), saved func()) {
+	sd, err := d.sender(in.Key.Channel)
+	if _, ok := sd.(Counter); err != nil || !ok || n <= 0 {
+		return ctx, d.countReplies(ctx, in, n), func() {}
+	}
+	sctx, queued := coalesce.Ride(ctx, saveRideWait)
+	returned := make(chan struct{})
+	counted = d.countAfter(ctx, in, n, func() {
+		select {
+		case <-queued:
+		case <-returned:
+		}
+	})
+	return sctx, counted, func() { close(returned) }
+}
+
+// saveRideWait bounds how long a session save waits for its replies'
+// count to go (countWithSave).
+const saveRideWait = 2 * time.Millisecond
