@@ -28,6 +28,7 @@ type Group[Req, Res any] struct {
 	rmu    sync.Mutex
 	riders []*call[Req, Res]
 	rtimer *time.Timer
+	rdue   time.Time // when rtimer fires
 }
 
 type call[Req, Res any] struct {
@@ -116,8 +117,12 @@ func (g *Group[Req, Res]) later(ctx context.Context, req Req, wait time.Duration
 	}
 	g.rmu.Lock()
 	g.riders = append(g.riders, c)
-	if g.rtimer == nil {
-		g.rtimer = time.AfterFunc(wait, g.kick)
+	// The riders go when the earliest of their waits is over.
+	if dl := time.Now().Add(wait); g.rtimer == nil || dl.Before(g.rdue) {
+		if g.rtimer != nil {
+			g.rtimer.Stop()
+		}
+		g.rtimer, g.rdue = time.AfterFunc(wait, g.kick), dl
 	}
 	g.rmu.Unlock()
 	if queued != nil {
@@ -188,7 +193,7 @@ func (g *Group[Req, Res]) takeRiders(batch []*call[Req, Res], n int) []*call[Req
 		if g.rtimer != nil {
 			g.rtimer.Stop()
 		}
-		g.rtimer = time.AfterFunc(0, g.kick)
+		g.rtimer, g.rdue = time.AfterFunc(0, g.kick), time.Now()
 	}
 	return batch
 }

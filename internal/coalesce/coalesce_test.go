@@ -156,3 +156,44 @@ func TestLaterRidesTheNextBatch(t *testing.T) {
 		t.Errorf("rider at Close: %v; want ErrClosed", err)
 	}
 }
+
+// A rider with a short wait queued behind one with a long wait goes after
+// its own wait (taking the other along), and Call with a ctx marked by
+// Ride is such a rider, whose channel says when it is queued.
+func TestRideGoesAtItsOwnWait(t *testing.T) {
+	var batches atomic.Int64
+	g := coalesce.New(1, 8, func(ctx context.Context, reqs []int) ([]int, []error) {
+		batches.Add(1)
+		return reqs, make([]error, len(reqs))
+	})
+	defer g.Close()
+	ctx := context.Background()
+	long := make(chan error, 1)
+	go func() { _, err := g.Later(ctx, 1, time.Hour); long <- err }()
+	time.Sleep(20 * time.Millisecond)
+	rctx, queued := coalesce.Ride(ctx, 30*time.Millisecond)
+	start := time.Now()
+	short := make(chan error, 1)
+	go func() { _, err := g.Call(rctx, 2); short <- err }()
+	select {
+	case <-queued:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the ride was never queued")
+	}
+	for _, c := range []chan error{short, long} {
+		select {
+		case err := <-c:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a rider did not go at the shorter wait")
+		}
+	}
+	if d := time.Since(start); d < 25*time.Millisecond {
+		t.Errorf("went after %v; want the ride's 30 ms", d)
+	}
+	if n := batches.Load(); n != 1 {
+		t.Errorf("%d batches, want both riders in one", n)
+	}
+}
