@@ -2,14 +2,24 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/bot/pace"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
 	"github.com/dieuphoi/dieuphoi/storage/redis"
+	"github.com/dieuphoi/dieuphoi/storage/storagetest"
 )
 
 // admitting is a platform client as the Telegram adapter is one: each
@@ -41,37 +51,7 @@ func (a admitting) Send(ctx context.Context, chatID string, replies []flows.Repl
 // only because nothing else went within its wait. It was five: begin,
 // save, per-chat count, budget step and finish each a round trip.
 func TestLoneUpdateRedisRoundTrips(t *testing.T) {
-	ctx := context.Background()
-	st, err := postgres.Open(ctx, testenv.PostgresURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	prefix := testenv.Prefix(t)
-	ss, err := redis.Open(ctx, redis.Options{URL: testenv.RedisURL(t), Prefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ss.Close() })
-	r := newRig(t, st, ss)
-	lim := pace.NewRedis(ss.Scripts(), prefix+"pace:telegram:", pace.Telegram)
-	r.d.SetSender(domain.Telegram, pace.Sender{Next: admitting{rec: r.sent, lim: lim}, Limiter: lim})
-	t.Cleanup(r.d.WaitAfter)
-	handle := func(in flows.Input) {
-		t.Helper()
-		before := len(r.sent.texts(r.chat))
-		if err := r.d.Handle(ctx, r.in(in)); err != nil {
-			t.Fatal(err)
-		}
-		if n := len(r.sent.texts(r.chat)) - before; n != 1 {
-			t.Fatalf("%+v: %d replies, want 1", in, n)
-		}
-	}
-	card := flows.Input{Kind: flows.InButton, Data: "menu:card"}
-	// The link, and a first card: the scripts are loaded, the facts
-	// cached.
-	handle(flows.Input{Kind: flows.InCommand, Command: "start", Text: r.token})
-	handle(card)
+	ss, handle, _ := loneRig(t)
 	handle(card)
 	const updates = 12
 	tr := ss.Traffic()
@@ -105,4 +85,117 @@ func TestLoneUpdateRedisRoundTrips(t *testing.T) {
 	if got > 3 {
 		t.Errorf("a lone update took %.2f Redis round trips, want at most 3", got)
 	}
+}
+
+var card = flows.Input{Kind: flows.InButton, Data: "menu:card"}
+
+// loneRig is a dispatcher on PostgreSQL and Redis whose Telegram replies
+// are paced in Redis as the bot's are, with a linked chat whose card was
+// shown (scripts loaded, facts cached); handle runs one update of that
+// chat and checks it got one reply.
+func loneRig(tb testing.TB) (*redis.Store, func(flows.Input), *prometheus.Registry) {
+	loneReg := prometheus.NewRegistry()
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, testenv.PostgresURL(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	prefix := testenv.Prefix(tb)
+	ss, err := redis.Open(ctx, redis.Options{URL: testenv.RedisURL(tb), Prefix: prefix})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ss.Close() })
+	if err := st.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		tb.Fatal(err)
+	}
+	dir, err := st.Directory(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rec := &recorder{}
+	// One chat's updates back to back, as fast as they are handled: no
+	// flood guard, and limits above that pace, so that no reply waits.
+	d := bot.NewDispatcher(bot.Config{Store: st, Sessions: ss, Event: event(), Directory: dir, Now: func() time.Time { return clock },
+		FloodRate: 1e6, FloodBurst: 1e6, Metrics: bot.NewMetrics(loneReg)})
+	lim := pace.NewRedis(ss.Scripts(), prefix+"pace:telegram:", pace.Limits{PerSecond: 1000, PerChatPerSecond: 1000, PerGroupPerMinute: 20})
+	d.SetSender(domain.Telegram, pace.Sender{Next: admitting{rec: rec, lim: lim}, Limiter: lim})
+	tb.Cleanup(d.WaitAfter)
+	p, _ := dir.Person("DB001")
+	const chat = "1001"
+	seq := 0
+	handle := func(in flows.Input) {
+		tb.Helper()
+		seq++
+		before := len(rec.texts(chat))
+		ib := bot.Inbound{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: fmt.Sprint(seq)}, UserID: chat, ChatID: chat, Input: in}
+		if err := d.Handle(ctx, ib); err != nil {
+			tb.Fatal(err)
+		}
+		if n := len(rec.texts(chat)) - before; n != 1 {
+			tb.Fatalf("%+v: %d replies, want 1", in, n)
+		}
+	}
+	handle(flows.Input{Kind: flows.InCommand, Command: "start", Text: p.InviteToken})
+	handle(card)
+	handle(card)
+	return ss, handle, loneReg
+}
+
+// BenchmarkLoneUpdate handles updates of one chat one after another, each
+// alone (the fixed-rate run's case, without the load), and reports per
+// update the Redis round trips, this process's CPU (the bot's side of
+// PostgreSQL and Redis included) and the Redis server's (the whole
+// server's: on a shared one others' work counts too). Compare two
+// checkouts by running it in each.
+func BenchmarkLoneUpdate(b *testing.B) {
+	ss, handle, loneReg := loneRig(b)
+	tr := ss.Traffic()
+	var ru0, ru1 syscall.Rusage
+	trips := tr.RoundTrips()
+	srv := redisServerCPU(b)
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	b.ResetTimer()
+	for range b.N {
+		handle(card)
+	}
+	b.StopTimer()
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := time.Duration(syscall.TimevalToNsec(ru1.Utime) + syscall.TimevalToNsec(ru1.Stime) -
+		syscall.TimevalToNsec(ru0.Utime) - syscall.TimevalToNsec(ru0.Stime))
+	b.ReportMetric(float64(tr.RoundTrips()-trips)/float64(b.N), "roundtrips/op")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric((redisServerCPU(b)-srv)/float64(b.N), "redis-cpu-µs/op")
+	mfs, _ := loneReg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "dieuphoi_update_stage_seconds" {
+			for _, m := range mf.GetMetric() {
+				b.Logf("%s %.3f ms", m.GetLabel()[0].GetValue(), 1000*m.GetHistogram().GetSampleSum()/float64(m.GetHistogram().GetSampleCount()))
+			}
+		}
+	}
+}
+
+// redisServerCPU is the Redis server's CPU time so far, in µs.
+func redisServerCPU(tb testing.TB) float64 {
+	opt, err := goredis.ParseURL(testenv.RedisURL(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := goredis.NewClient(opt)
+	defer c.Close()
+	info, err := c.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var us float64
+	for _, line := range strings.Split(info, "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		if k == "used_cpu_sys" || k == "used_cpu_user" {
+			f, _ := strconv.ParseFloat(v, 64)
+			us += f * 1e6
+		}
+	}
+	return us
 }
