@@ -493,6 +493,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	if !mayCache {
 		go func() { ident <- d.identity(ctx, in, cand) }()
 	}
+	pre := d.prefetchGuess(ctx, in) // rides the begin
 	turn, err := d.sessions.Begin(ctx, chat, key)
 	sp.mark("begin")
 	if err != nil {
@@ -554,7 +555,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		guess = identifyAttempt(in)
 	}
 	var res flows.Result
-	if guess != nil && d.guessBlocked(ctx, guess, log) {
+	if guess != nil && d.guessBlocked(ctx, guess, pre, log) {
 		// Too many codes tried from this source, or this code from too
 		// many chats: the step does not even look at it.
 		lang := sess.Lang
@@ -568,7 +569,8 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		res = flows.Step(sess, in.Input, facts)
 		res.Effects = auditReviews(res.Effects, in.Key.Channel)
 		if guess != nil {
-			d.recordAttempt(ctx, guess, res.Session.PersonID != "", log)
+			// The counts ride the session save's round trip.
+			defer d.recordAttemptRiding(ctx, guess, res.Session.PersonID != "", log)()
 		}
 	}
 	// A chat linked to nobody that changes nothing costs nothing lasting: no

@@ -51,8 +51,8 @@ func (a admitting) Send(ctx context.Context, chatID string, replies []flows.Repl
 // only because nothing else went within its wait. It was five: begin,
 // save, per-chat count, budget step and finish each a round trip.
 func TestLoneUpdateRedisRoundTrips(t *testing.T) {
-	ss, handle, _ := loneRig(t)
-	handle(card)
+	ss, handle, _, dir := loneRig(t)
+	handle("1001", card)
 	const updates = 12
 	tr := ss.Traffic()
 	for name, s := range pace.Scripts() {
@@ -60,7 +60,7 @@ func TestLoneUpdateRedisRoundTrips(t *testing.T) {
 	}
 	trips, cmds := tr.RoundTrips(), tr.Commands()
 	for range updates {
-		handle(card)
+		handle("1001", card)
 	}
 	after := tr.Commands()
 	per := map[string]float64{}
@@ -85,6 +85,29 @@ func TestLoneUpdateRedisRoundTrips(t *testing.T) {
 	if got > 3 {
 		t.Errorf("a lone update took %.2f Redis round trips, want at most 3", got)
 	}
+
+	// A chat linked to nobody sends an invite link: the guessing
+	// throttle's read rides the begin, its counts the save; three (it was
+	// seven: begin, read, counts, save, per-chat count, budget step,
+	// finish), four when applying the link took longer than the counts
+	// wait for the save (50 ms: a loaded machine).
+	p, _ := dir.Person("DB002")
+	trips, cmds = tr.RoundTrips(), tr.Commands()
+	handle("1002", flows.Input{Kind: flows.InCommand, Command: "start", Text: p.InviteToken})
+	after = tr.Commands()
+	link := map[string]uint64{}
+	for k, v := range after {
+		link[k] = v - cmds[k]
+	}
+	n := tr.RoundTrips() - trips - link["hello"] - link["client"] - (link["evalsha:pace_budget"] - 1)
+	t.Logf("the link: %d round trips, commands %v", n, link)
+	if link["mget"] != 1 || link["evalsha:hit"] != 1 {
+		// The code is counted; the source only for a failure.
+		t.Errorf("the link read the throttle %d times and counted %d; want 1 and 1", link["mget"], link["evalsha:hit"])
+	}
+	if n > 4 {
+		t.Errorf("a lone link took %d Redis round trips, want at most 4", n)
+	}
 }
 
 var card = flows.Input{Kind: flows.InButton, Data: "menu:card"}
@@ -93,7 +116,7 @@ var card = flows.Input{Kind: flows.InButton, Data: "menu:card"}
 // are paced in Redis as the bot's are, with a linked chat whose card was
 // shown (scripts loaded, facts cached); handle runs one update of that
 // chat and checks it got one reply.
-func loneRig(tb testing.TB) (*redis.Store, func(flows.Input), *prometheus.Registry) {
+func loneRig(tb testing.TB) (*redis.Store, func(chat string, in flows.Input), *prometheus.Registry, *domain.Directory) {
 	loneReg := prometheus.NewRegistry()
 	ctx := context.Background()
 	st, err := postgres.Open(ctx, testenv.PostgresURL(tb))
@@ -118,14 +141,13 @@ func loneRig(tb testing.TB) (*redis.Store, func(flows.Input), *prometheus.Regist
 	// One chat's updates back to back, as fast as they are handled: no
 	// flood guard, and limits above that pace, so that no reply waits.
 	d := bot.NewDispatcher(bot.Config{Store: st, Sessions: ss, Event: event(), Directory: dir, Now: func() time.Time { return clock },
-		FloodRate: 1e6, FloodBurst: 1e6, Metrics: bot.NewMetrics(loneReg)})
+		FloodRate: 1e6, FloodBurst: 1e6, Metrics: bot.NewMetrics(loneReg), Limiter: ss})
 	lim := pace.NewRedis(ss.Scripts(), prefix+"pace:telegram:", pace.Limits{PerSecond: 1000, PerChatPerSecond: 1000, PerGroupPerMinute: 20})
 	d.SetSender(domain.Telegram, pace.Sender{Next: admitting{rec: rec, lim: lim}, Limiter: lim})
 	tb.Cleanup(d.WaitAfter)
 	p, _ := dir.Person("DB001")
-	const chat = "1001"
 	seq := 0
-	handle := func(in flows.Input) {
+	handle := func(chat string, in flows.Input) {
 		tb.Helper()
 		seq++
 		before := len(rec.texts(chat))
@@ -137,10 +159,10 @@ func loneRig(tb testing.TB) (*redis.Store, func(flows.Input), *prometheus.Regist
 			tb.Fatalf("%+v: %d replies, want 1", in, n)
 		}
 	}
-	handle(flows.Input{Kind: flows.InCommand, Command: "start", Text: p.InviteToken})
-	handle(card)
-	handle(card)
-	return ss, handle, loneReg
+	handle("1001", flows.Input{Kind: flows.InCommand, Command: "start", Text: p.InviteToken})
+	handle("1001", card)
+	handle("1001", card)
+	return ss, handle, loneReg, dir
 }
 
 // BenchmarkLoneUpdate handles updates of one chat one after another, each
@@ -150,7 +172,7 @@ func loneRig(tb testing.TB) (*redis.Store, func(flows.Input), *prometheus.Regist
 // server's: on a shared one others' work counts too). Compare two
 // checkouts by running it in each.
 func BenchmarkLoneUpdate(b *testing.B) {
-	ss, handle, loneReg := loneRig(b)
+	ss, handle, loneReg, _ := loneRig(b)
 	tr := ss.Traffic()
 	var ru0, ru1 syscall.Rusage
 	trips := tr.RoundTrips()
@@ -158,7 +180,7 @@ func BenchmarkLoneUpdate(b *testing.B) {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	b.ResetTimer()
 	for range b.N {
-		handle(card)
+		handle("1001", card)
 	}
 	b.StopTimer()
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)

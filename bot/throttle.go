@@ -10,6 +10,7 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
+	"github.com/dieuphoi/dieuphoi/internal/coalesce"
 )
 
 // Limiter counts events per key in fixed windows, shared by every process
@@ -109,9 +110,65 @@ func (d *Dispatcher) hits(ctx context.Context, keys []string, windows []time.Dur
 	return out, nil
 }
 
-// guessBlocked reports whether a's source or code is over its limit.
-func (d *Dispatcher) guessBlocked(ctx context.Context, a *attempt, log *slog.Logger) bool {
-	n, err := d.counts(ctx, "guess:"+a.source, "guess:"+a.code)
+// guessRead is the guessing counters of an update's attempt, read ahead
+// (prefetchGuess).
+type guessRead struct {
+	a    attempt
+	done chan struct{}
+	n    []int64
+	err  error
+}
+
+// guessRideWait bounds how long the read of the guessing counters waits
+// for the begin it rides, hitsRideWait their counts for the session save
+// (made after the effects are applied: a link's take a few milliseconds;
+// the handler waits for the counts before it returns either way).
+const (
+	guessRideWait = 2 * time.Millisecond
+	hitsRideWait  = 50 * time.Millisecond
+)
+
+// prefetchGuess starts reading the guessing counters of in's attempt, when
+// it may be one (an account linked to nobody when the update was stored),
+// so that the read rides the round trip of the turn's begin made next
+// (coalesce.Ride; storage/redis) instead of taking one of its own once the
+// facts say the chat is linked to nobody. It returns once the read is
+// queued; nil when nothing is read ahead.
+func (d *Dispatcher) prefetchGuess(ctx context.Context, in Inbound) *guessRead {
+	if in.FactsAt.Person != "" {
+		return nil
+	}
+	if _, ok := d.limiter.(batchLimiter); !ok {
+		return nil
+	}
+	a := identifyAttempt(in)
+	if a == nil {
+		return nil
+	}
+	g := &guessRead{a: *a, done: make(chan struct{})}
+	rctx, queued := coalesce.Ride(ctx, guessRideWait)
+	go func() {
+		defer close(g.done)
+		g.n, g.err = d.counts(rctx, "guess:"+a.source, "guess:"+a.code)
+	}()
+	select {
+	case <-queued:
+	case <-g.done:
+	}
+	return g
+}
+
+// guessBlocked reports whether a's source or code is over its limit, from
+// the counters read ahead when pre read them.
+func (d *Dispatcher) guessBlocked(ctx context.Context, a *attempt, pre *guessRead, log *slog.Logger) bool {
+	var n []int64
+	var err error
+	if pre != nil && pre.a == *a {
+		<-pre.done
+		n, err = pre.n, pre.err
+	} else {
+		n, err = d.counts(ctx, "guess:"+a.source, "guess:"+a.code)
+	}
 	if err != nil {
 		log.Warn("guess throttle", "err", err)
 		return false // an outage of the counters does not lock people out
@@ -123,11 +180,37 @@ func (d *Dispatcher) guessBlocked(ctx context.Context, a *attempt, log *slog.Log
 // against its code. When either reaches its limit now, staff are told
 // (at most one alert per guessAlertSpan) and it is audited.
 func (d *Dispatcher) recordAttempt(ctx context.Context, a *attempt, linked bool, log *slog.Logger) {
+	d.recordAttemptHits(ctx, ctx, a, linked, log)
+}
+
+// recordAttemptRiding is recordAttempt with the counts riding the round
+// trip of the session save made next (coalesce.Ride): it returns once they
+// are queued, and the func that waits for the rest.
+func (d *Dispatcher) recordAttemptRiding(ctx context.Context, a *attempt, linked bool, log *slog.Logger) (wait func()) {
+	if _, ok := d.limiter.(batchLimiter); !ok {
+		d.recordAttempt(ctx, a, linked, log)
+		return func() {}
+	}
+	rctx, queued := coalesce.Ride(ctx, hitsRideWait)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.recordAttemptHits(ctx, rctx, a, linked, log)
+	}()
+	select {
+	case <-queued:
+	case <-done:
+	}
+	return func() { <-done }
+}
+
+// recordAttemptHits is recordAttempt with the counts made with hctx.
+func (d *Dispatcher) recordAttemptHits(ctx, hctx context.Context, a *attempt, linked bool, log *slog.Logger) {
 	keys, windows := []string{"guess:" + a.code}, []time.Duration{GuessCodeSpan}
 	if !linked {
 		keys, windows = append(keys, "guess:"+a.source), append(windows, GuessSourceSpan)
 	}
-	n, err := d.hits(ctx, keys, windows)
+	n, err := d.hits(hctx, keys, windows)
 	if err != nil {
 		log.Warn("guess throttle", "err", err)
 		return

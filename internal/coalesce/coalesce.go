@@ -133,6 +133,9 @@ func (g *Group[Req, Res]) later(ctx context.Context, req Req, wait time.Duration
 
 type rideKey struct{}
 
+// noRide is rideKey's value in a ctx that does not ride.
+type noRide struct{}
+
 type ride struct {
 	wait   time.Duration
 	once   sync.Once
@@ -239,7 +242,9 @@ func (g *Group[Req, Res]) loop() {
 		if len(live) == 0 {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), batchTimeout)
+		// The batch does not ride (Ride) because its first call did: the
+		// calls run makes go at once.
+		ctx, cancel := context.WithTimeout(context.WithValue(context.WithoutCancel(live[0].ctx), rideKey{}, noRide{}), batchTimeout)
 		res, errs := g.run(ctx, reqs)
 		cancel()
 		for i, c := range live {

@@ -570,14 +570,15 @@ func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int6
 }
 
 // Counts is Count for several keys in one command (MGET), sent in the
-// next shared pipeline (Scripts) rather than a round trip of its own.
+// next shared pipeline (Scripts) rather than a round trip of its own (with
+// a ctx marked by coalesce.Ride, the next one another call makes).
 func (s *Store) Counts(ctx context.Context, keys ...string) ([]int64, error) {
 	raw := make([]any, 1, len(keys)+1)
 	raw[0] = "mget"
 	for _, k := range keys {
 		raw = append(raw, s.limitKey(k))
 	}
-	cmd, err := s.pipe.Do(ctx, scriptCall{raw: raw})
+	cmd, err := s.pipe.Call(ctx, scriptCall{raw: raw})
 	if err == nil {
 		err = cmd.Err()
 	}
@@ -615,7 +616,7 @@ func (s *Store) Hits(ctx context.Context, keys []string, windows []time.Duration
 	var wg sync.WaitGroup
 	for i, k := range keys {
 		wg.Go(func() {
-			cmd, err := s.pipe.Do(ctx, scriptCall{script: hitScript, keys: []string{s.limitKey(k)}, args: []any{windows[i].Milliseconds()}})
+			cmd, err := s.pipe.Call(ctx, scriptCall{script: hitScript, keys: []string{s.limitKey(k)}, args: []any{windows[i].Milliseconds()}})
 			if err == nil {
 				out[i], err = cmd.Int64()
 			}
