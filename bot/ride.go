@@ -30,5 +30,7 @@ func (d *Dispatcher) countWithSave(ctx context.Context, in Inbound, n int) (save
 }
 
 // saveRideWait bounds how long a session save waits for its replies'
-// count to go (countWithSave).
-const saveRideWait = 2 * time.Millisecond
+// count to go (countWithSave). The count's budget step is asked as soon as
+// the save is queued, so the wait only matters when it is not (an error
+// before it): long enough that a loaded machine does not send them apart.
+const saveRideWait = 20 * time.Millisecond

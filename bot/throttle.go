@@ -124,7 +124,7 @@ type guessRead struct {
 // (made after the effects are applied: a link's take a few milliseconds;
 // the handler waits for the counts before it returns either way).
 const (
-	guessRideWait = 2 * time.Millisecond
+	guessRideWait = 20 * time.Millisecond
 	hitsRideWait  = 50 * time.Millisecond
 )
 

@@ -175,7 +175,7 @@ type redisState struct {
 // rideWait bounds how long a reply's per-chat count waits for the
 // pipeline of its budget step.
 const (
-	rideWait      = 2 * time.Millisecond
+	rideWait      = 20 * time.Millisecond
 	budgetWorkers = 2
 	budgetBatch   = 64
 )
