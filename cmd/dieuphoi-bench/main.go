@@ -439,6 +439,8 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	pollsBefore := api.Calls("getUpdates")
 	poolsBefore := metricValues(metricsAddr)
 	mallocsBefore, mallocSrc := mallocs(metricsAddr, debugAddr)
+	volBefore, involBefore, _ := loadtest.ContextSwitches(pid)
+	goBefore := goroutinesCreated(metricsAddr)
 	var prof chan error
 	profPath, profSec := filepath.Join(c.profile, "cpu-"+mode+".prof"), 20
 	if rate > 0 {
@@ -501,6 +503,14 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		r.notes = append(r.notes, sh.Since(sharesBefore))
 	}
 	mallocsAfter, _ := mallocs(metricsAddr, debugAddr)
+	if vol, invol, err := loadtest.ContextSwitches(pid); err == nil && total > 0 {
+		note := fmt.Sprintf("bot threads' context switches per update: %.1f voluntary (a thread fell asleep: futex, epoll_wait), %.1f involuntary",
+			float64(vol-volBefore)/float64(total), float64(invol-involBefore)/float64(total))
+		if goAfter := goroutinesCreated(metricsAddr); goBefore >= 0 && goAfter >= goBefore {
+			note += fmt.Sprintf("; goroutines started per update: %.1f", (goAfter-goBefore)/float64(total))
+		}
+		r.notes = append(r.notes, note)
+	}
 	if c.profile != "" && rate == 0 {
 		saveProfile(metricsAddr, "allocs", filepath.Join(c.profile, "allocs-"+mode+"-after.prof"))
 	}
@@ -1242,6 +1252,26 @@ func mallocs(addr, debugAddr string) (uint64, string) {
 		return 0, ""
 	}
 	return v.Memstats.Mallocs, "runtime.MemStats via a bench-only expvar hook (build overlay)"
+}
+
+// goroutinesCreated reads the bot's count of goroutines started
+// (go_sched_goroutines_created_goroutines_total), -1 when it has none.
+func goroutinesCreated(addr string) float64 {
+	cl := &http.Client{Timeout: 5 * time.Second}
+	resp, err := cl.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_sched_goroutines_created_goroutines_total "); ok {
+			var f float64
+			fmt.Sscan(v, &f)
+			return f
+		}
+	}
+	return -1
 }
 
 // stageMeans reads the bot's dieuphoi_update_stage_seconds histogram and

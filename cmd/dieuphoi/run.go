@@ -449,7 +449,8 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 		defer func() { <-checked }()
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(goroutinesStarted)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerPoolMetrics(reg, st, sessions)
 	limits, ok := st.(storeLimits)
 	if !ok {

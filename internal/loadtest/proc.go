@@ -281,3 +281,36 @@ func SocketPorts(pid int) (map[int]bool, error) {
 	}
 	return ports, nil
 }
+
+// ContextSwitches sums the voluntary and involuntary context switches of
+// every thread of pid (/proc/PID/task/*/status). A voluntary one is a
+// thread going to sleep (a futex, epoll_wait): per update, how often the
+// process fell idle and was woken — what an update's hand-offs between
+// goroutines and its round trips cost the process beyond its own work,
+// and a count the machine's load hardly changes.
+func ContextSwitches(pid int) (voluntary, involuntary int64, err error) {
+	dirs, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, d := range dirs {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, d.Name()))
+		if err != nil {
+			continue // the thread exited
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			name, v, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			switch name {
+			case "voluntary_ctxt_switches":
+				voluntary += n
+			case "nonvoluntary_ctxt_switches":
+				involuntary += n
+			}
+		}
+	}
+	return voluntary, involuntary, nil
+}
