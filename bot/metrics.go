@@ -41,11 +41,14 @@ func childrenOf[T any](get func(lvs ...string) T) children[T] {
 	return children[T]{get: get, m: map[[2]string]T{}}
 }
 
-// WithLabelValues returns the child for one or two label values.
+// WithLabelValues returns the child for one or two label values. It keeps
+// no reference to lvs (the vector gets a copy), so a caller's variadic
+// slice stays on its stack: a lookup that finds the child allocates
+// nothing.
 func (c *children[T]) WithLabelValues(lvs ...string) T {
 	var k [2]string
 	if len(lvs) > len(k) {
-		return c.get(lvs...)
+		return c.get(append([]string(nil), lvs...)...)
 	}
 	copy(k[:], lvs)
 	c.mu.RLock()
@@ -54,7 +57,7 @@ func (c *children[T]) WithLabelValues(lvs ...string) T {
 	if ok {
 		return v
 	}
-	v = c.get(lvs...)
+	v = c.get(append([]string(nil), lvs...)...)
 	c.mu.Lock()
 	c.m[k] = v
 	c.mu.Unlock()
@@ -204,7 +207,7 @@ type stages struct {
 	t time.Time
 }
 
-func (m *Metrics) stages() *stages { return &stages{m: m, t: time.Now()} }
+func (m *Metrics) stages() stages { return stages{m: m, t: time.Now()} }
 
 // mark records the time since the previous mark as stage name.
 func (s *stages) mark(name string) {
