@@ -489,8 +489,9 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	// cached with the session (factsCache): the read waits for the session.
 	cand := flows.Candidate(in.Input, d.dir.Load())
 	mayCache := cand == "" && in.FactsAt.Person != ""
-	ident := make(chan identityResult, 1)
+	var ident chan identityResult
 	if !mayCache {
+		ident = make(chan identityResult, 1)
 		go func() { ident <- d.identity(ctx, in, cand) }()
 	}
 	pre := d.prefetchGuess(ctx, in) // rides the begin
