@@ -15,6 +15,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -68,6 +69,7 @@ type config struct {
 	bcastRun     int
 	rateTrace    string          // directory for the fixed-rate runs' per-update samples ("": none)
 	bcastTrace   string          // directory for the broadcast runs' per-send traces ("": none)
+	pgTrace      string          // directory for each run's PostgreSQL statements per update ("": none)
 	runs         map[string]bool // of each delivery mode: echo, max, rate
 }
 
@@ -101,6 +103,7 @@ func main() {
 	flag.StringVar(&runs, "runs", "echo,max,rate", "runs of each delivery mode: the bare echo bot, dieuphoi as fast as it answers, dieuphoi at the fixed rate")
 	flag.StringVar(&c.rateTrace, "rate-trace", "", "write each fixed-rate run's latency samples with their offer times into this directory and print whether the slow ones cluster in time (with the bot's collections when BENCH_BOT_GODEBUG=gctrace=1)")
 	flag.StringVar(&c.bcastTrace, "broadcast-trace", "", "write each broadcast run's sends (time, chat, process) into this directory and print where the run lost sends")
+	flag.StringVar(&c.pgTrace, "pg-statements", "", "write each run's PostgreSQL statements (pg_stat_statements of the run's database, nested ones such as foreign-key checks included where tracked) with calls, rows and time per update into this directory")
 	flag.StringVar(&bprocs, "broadcast-procs", "1,3", "processes of each broadcast run")
 	flag.Parse()
 	for _, f := range strings.Split(bprocs, ",") {
@@ -433,6 +436,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	redisBefore := usedMemory(ctx, rdb)
 	redisStatsBefore := redisServerStats(ctx, rdb)
 	pgBefore := pgStatements(ctx, c.db, dbURL)
+	pgRowsBefore := pgStatementRows(ctx, c.db, dbURL, c.pgTrace)
 	pgCPUBefore := pgBackendCPU(ctx, c.db, dbURL)
 	cpuBefore, _ := loadtest.CPUSeconds(pid)
 	sharesBefore, _ := loadtest.ReadCPUShares(pid)
@@ -521,6 +525,12 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	}
 	if pgAfter := pgStatements(ctx, c.db, dbURL); pgBefore != nil && pgAfter != nil {
 		r.notes = append(r.notes, pgPerUpdate(pgBefore, pgAfter, total))
+	}
+	if pgRowsBefore != nil {
+		path := filepath.Join(c.pgTrace, "pg-"+mode+"-"+strings.NewReplacer(" ", "-", "/", "-", ",", "").Replace(name)+".txt")
+		if err := writePGStatements(path, pgRowsBefore, pgStatementRows(ctx, c.db, dbURL, c.pgTrace), total); err != nil {
+			fmt.Fprintln(os.Stderr, "pg statements:", err)
+		}
 	}
 	if pgCPUBefore != nil {
 		r.notes = append(r.notes, pgCPUPerUpdate(pgCPUBefore, pgBackendCPU(ctx, c.db, dbURL), total))
@@ -1028,6 +1038,78 @@ func pgStatements(ctx context.Context, admin, dbURL string) map[string]float64 {
 		return nil
 	}
 	return out
+}
+
+// pgStat is one statement's counters in pg_stat_statements.
+type pgStat struct {
+	calls, rows float64
+	ms          float64
+}
+
+// pgStatementRows reads pg_stat_statements of the run's database by
+// statement (top-level or nested, the foreign-key checks' included where
+// the server tracks all); nil when dir is "" or the server has none.
+func pgStatementRows(ctx context.Context, admin, dbURL, dir string) map[string]pgStat {
+	if dir == "" {
+		return nil
+	}
+	conn, db, err := adminConn(ctx, admin, dbURL)
+	if err != nil {
+		return nil
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT CASE WHEN s.toplevel THEN '' ELSE '(nested) ' END || regexp_replace(s.query, '\s+', ' ', 'g'),
+		s.calls::float8, s.rows::float8, s.total_exec_time FROM pg_stat_statements s
+		JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`, db)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	out := map[string]pgStat{}
+	for rows.Next() {
+		var q string
+		var st pgStat
+		if rows.Scan(&q, &st.calls, &st.rows, &st.ms) != nil {
+			return nil
+		}
+		o := out[q] // one text may be several entries (users)
+		out[q] = pgStat{o.calls + st.calls, o.rows + st.rows, o.ms + st.ms}
+	}
+	if rows.Err() != nil {
+		return nil
+	}
+	return out
+}
+
+// writePGStatements writes the statements run between two readings of
+// pgStatementRows, per update, most called first.
+func writePGStatements(path string, before, after map[string]pgStat, updates int) error {
+	if after == nil {
+		return errors.New("pg_stat_statements unreadable")
+	}
+	type line struct {
+		q string
+		d pgStat
+	}
+	var lines []line
+	var all pgStat
+	for q, a := range after {
+		b := before[q]
+		d := pgStat{a.calls - b.calls, a.rows - b.rows, a.ms - b.ms}
+		if d.calls > 0 {
+			lines = append(lines, line{q, d})
+			all.calls += d.calls
+			all.ms += d.ms
+		}
+	}
+	slices.SortFunc(lines, func(x, y line) int { return cmp.Compare(y.d.calls, x.d.calls) })
+	u := float64(max(updates, 1))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d updates; per update: %.3f statements, %.3f ms\n  calls/upd   rows/upd    µs/upd  statement\n", updates, all.calls/u, all.ms/u)
+	for _, l := range lines {
+		fmt.Fprintf(&b, "%10.3f %10.3f %9.1f  %s\n", l.d.calls/u, l.d.rows/u, l.d.ms*1000/u, l.q)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 // pgBackendCPU reads the CPU seconds (/proc) of the server's processes by

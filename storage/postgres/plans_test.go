@@ -1,0 +1,105 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/internal/testenv"
+	"github.com/dieuphoi/dieuphoi/storage"
+	"github.com/dieuphoi/dieuphoi/storage/postgres"
+	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
+	"github.com/dieuphoi/dieuphoi/storage/storagetest"
+)
+
+// Every statement of an update's hot path is planned once per connection
+// (its generic plan), not afresh with the values at hand on its first
+// five runs: with PostgreSQL's default plan_cache_mode each statement
+// text below showed 5 custom plans on the connection.
+func TestGenericPlans(t *testing.T) {
+	ctx := context.Background()
+	// One connection, so that pg_prepared_statements (per session) holds
+	// every statement run.
+	s, err := postgres.Open(ctx, testenv.PostgresURL(t)+"&pool_max_conns=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	for n := range 8 {
+		user := fmt.Sprint("u", n)
+		steps := []func() error{
+			func() error {
+				_, err := s.ChatFacts(ctx, storage.ChatLookup{Channel: domain.Telegram, UserID: user})
+				return err
+			},
+			func() error {
+				_, err := s.ChatFacts(ctx, storage.ChatLookup{Channel: domain.Telegram, UserID: user, Candidate: "DB002"})
+				return err
+			},
+			func() error { _, err := s.PersonState(ctx, "DB001"); return err },
+			func() error { _, err := s.Identities(ctx, "DB001"); return err },
+			func() error { _, err := s.People(ctx, []string{"DB001"}); return err },
+			func() error {
+				_, err := s.AppendInbox(ctx, "w", []storage.InboxItem{{Key: "k" + user, Part: n, Chat: "telegram:" + user,
+					Payload: []byte(`{}`), Created: at, Channel: "telegram", User: user}})
+				return err
+			},
+			func() error {
+				_, err := s.ApplyBatch(ctx, []sqlstore.ApplyReq{{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: user + "a"}, At: at, Effects: []domain.Effect{
+					domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: user, PersonID: "DB001", Proof: domain.ProofPhone}}}}})
+				return err
+			},
+			func() error {
+				_, err := s.ApplyBatch(ctx, []sqlstore.ApplyReq{{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: user + "b"}, At: at, Effects: []domain.Effect{
+					domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB001", Status: domain.RSVPAttend, Channel: domain.Telegram, At: at}}}}})
+				return err
+			},
+			func() error {
+				_, err := s.ApplyBatch(ctx, []sqlstore.ApplyReq{{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: user + "c"}, At: at, Effects: []domain.Effect{
+					domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB002", Status: domain.RSVPSubstitute, Channel: domain.Telegram, At: at,
+						Substitute: &domain.Substitute{Name: "Trần Văn Bình", Position: "Phó phòng", Phone: "0900000001"}}}}}})
+				return err
+			},
+		}
+		for i, step := range steps {
+			if err := step(); err != nil {
+				t.Fatalf("round %d, step %d: %v", n, i, err)
+			}
+		}
+	}
+	c, err := s.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	rows, err := c.Query(ctx, `SELECT generic_plans, custom_plans, left(regexp_replace(statement, '\s+', ' ', 'g'), 100)
+		FROM pg_prepared_statements WHERE statement NOT LIKE '%pg_prepared_statements%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	seen := 0
+	for rows.Next() {
+		var generic, custom int64
+		var q string
+		if err := rows.Scan(&generic, &custom, &q); err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		if custom > 0 {
+			t.Errorf("%d custom plans, %d generic: %s", custom, generic, q)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if seen < 10 {
+		t.Errorf("%d prepared statements on the connection; want the hot path's", seen)
+	}
+}
