@@ -417,38 +417,18 @@ func (q *Queries) ChatFacts(ctx context.Context, l storage.ChatLookup) (storage.
 // IdentityStates is IdentityState for several accounts in one query (the
 // updates of different chats handled at the same moment), each with the
 // person row and state of its candidate, or else of its linked person.
-//
-// On PostgreSQL the accounts go as three arrays, so that the statement is
-// one text whatever their count: a VALUES list is a text per count, each
-// prepared and planned on every connection it meets (37 texts in a
-// 10,500-update run of the benchmark, most of their runs the first on
-// their connection, at 0.5–5 ms of planning each). Its generic plan
-// (planned for 10 accounts) is the VALUES one's: index look-ups, 18
-// buffers per account (EXPLAIN (ANALYZE, BUFFERS), 5,000 people).
 func (q *Queries) IdentityStates(ctx context.Context, reqs []IdentityReq) ([]IdentityResult, error) {
-	var from string
+	var b strings.Builder
 	args := []any{q.EventID}
-	if q.postgres() {
-		chans, users, cands := make([]string, len(reqs)), make([]string, len(reqs)), make([]string, len(reqs))
-		for i, r := range reqs {
-			chans[i], users[i], cands[i] = string(r.Channel), r.UserID, r.Candidate
+	for i, r := range reqs {
+		if i > 0 {
+			b.WriteString(", ")
 		}
-		from = `SELECT CAST(a.o AS INTEGER) - 1, a.c, a.u, a.d FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS a (c, u, d, o)`
-		args = append(args, chans, users, cands)
-	} else {
-		var b strings.Builder
-		b.WriteString("VALUES ")
-		for i, r := range reqs {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			n := len(args)
-			fmt.Fprintf(&b, "(CAST($%d AS INTEGER), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT))", n+1, n+2, n+3, n+4)
-			args = append(args, i, string(r.Channel), r.UserID, r.Candidate)
-		}
-		from = b.String()
+		n := len(args)
+		fmt.Fprintf(&b, "(CAST($%d AS INTEGER), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT))", n+1, n+2, n+3, n+4)
+		args = append(args, i, string(r.Channel), r.UserID, r.Candidate)
 	}
-	rows, err := q.DB.Query(ctx, `WITH q (n, channel, user_id, cand) AS (`+from+`)
+	rows, err := q.DB.Query(ctx, `WITH q (n, channel, user_id, cand) AS (VALUES `+b.String()+`)
 		SELECT q.n, i.person_id IS NOT NULL, COALESCE(i.chat_id, ''), COALESCE(i.person_id, ''), COALESCE(i.proof, ''), i.linked_at, p.id IS NOT NULL,
 			COALESCE(p.id, ''), COALESCE(p.full_name, ''), COALESCE(p.position, ''), COALESCE(p.agency_code, ''), COALESCE(p.phone, ''), COALESCE(p.email, ''),
 			COALESCE(p.roles, ''), COALESCE(p.invite_token, ''), COALESCE(p.invite_code, ''), COALESCE(p.checkin_token, ''), COALESCE(p.substitute_for, ''),
