@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,6 +99,37 @@ func TestGenericPlans(t *testing.T) {
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
+	}
+	// A chat's look-up, planned at its first run while identities and
+	// rsvps were empty, still looks every account up by index.
+	var name string
+	if err := c.QueryRow(ctx, `SELECT name FROM pg_prepared_statements WHERE statement LIKE 'WITH q (n, channel, user_id, cand)%'`).Scan(&name); err != nil {
+		t.Fatalf("the look-up's prepared statement: %v", err)
+	}
+	// EXPLAIN EXECUTE takes no parameters: 8 accounts as literals.
+	const eight = `ARRAY['telegram', 'telegram', 'telegram', 'telegram', 'telegram', 'telegram', 'telegram', 'telegram'],
+		ARRAY['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7', 'u8'], ARRAY['', '', '', '', '', '', '', 'DB002']`
+	plan, err := c.Query(ctx, `EXPLAIN EXECUTE `+name+`('', `+eight+`)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for plan.Next() {
+		var l string
+		if err := plan.Scan(&l); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, l)
+	}
+	plan.Close()
+	if err := plan.Err(); err != nil || len(lines) == 0 {
+		t.Fatalf("EXPLAIN the look-up: %d lines, %v", len(lines), err)
+	}
+	text := strings.Join(lines, "\n")
+	for _, bad := range []string{"Seq Scan on identities", "Seq Scan on rsvps", "Seq Scan on people", "Hash"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("the look-up's plan has %q:\n%s", bad, text)
+		}
 	}
 	if seen < 10 {
 		t.Errorf("%d prepared statements on the connection; want the hot path's", seen)

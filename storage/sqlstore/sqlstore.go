@@ -417,25 +417,39 @@ func (q *Queries) ChatFacts(ctx context.Context, l storage.ChatLookup) (storage.
 // IdentityStates is IdentityState for several accounts in one query (the
 // updates of different chats handled at the same moment), each with the
 // person row and state of its candidate, or else of its linked person.
+//
+// On PostgreSQL the accounts go as arrays and each row is found by a
+// LATERAL sub-query with LIMIT 1 (identityStatesPG): one statement text
+// for any count, whose plan is index look-ups whatever the tables' sizes
+// were when it was made (see identityStatesPG).
 func (q *Queries) IdentityStates(ctx context.Context, reqs []IdentityReq) ([]IdentityResult, error) {
-	var b strings.Builder
-	args := []any{q.EventID}
-	for i, r := range reqs {
-		if i > 0 {
-			b.WriteString(", ")
+	var rows Rows
+	var err error
+	if q.postgres() {
+		chans, users, cands := make([]string, len(reqs)), make([]string, len(reqs)), make([]string, len(reqs))
+		for i, r := range reqs {
+			chans[i], users[i], cands[i] = string(r.Channel), r.UserID, r.Candidate
 		}
-		n := len(args)
-		fmt.Fprintf(&b, "(CAST($%d AS INTEGER), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT))", n+1, n+2, n+3, n+4)
-		args = append(args, i, string(r.Channel), r.UserID, r.Candidate)
-	}
-	rows, err := q.DB.Query(ctx, `WITH q (n, channel, user_id, cand) AS (VALUES `+b.String()+`)
+		rows, err = q.DB.Query(ctx, q.identityStatesPG(), q.EventID, chans, users, cands)
+	} else {
+		var b strings.Builder
+		args := []any{q.EventID}
+		for i, r := range reqs {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "(CAST($%d AS INTEGER), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT))", n+1, n+2, n+3, n+4)
+			args = append(args, i, string(r.Channel), r.UserID, r.Candidate)
+		}
+		rows, err = q.DB.Query(ctx, `WITH q (n, channel, user_id, cand) AS (VALUES `+b.String()+`)
 		SELECT q.n, i.person_id IS NOT NULL, COALESCE(i.chat_id, ''), COALESCE(i.person_id, ''), COALESCE(i.proof, ''), i.linked_at, p.id IS NOT NULL,
-			COALESCE(p.id, ''), COALESCE(p.full_name, ''), COALESCE(p.position, ''), COALESCE(p.agency_code, ''), COALESCE(p.phone, ''), COALESCE(p.email, ''),
-			COALESCE(p.roles, ''), COALESCE(p.invite_token, ''), COALESCE(p.invite_code, ''), COALESCE(p.checkin_token, ''), COALESCE(p.substitute_for, ''),
+			`+identityPersonColumns+`,
 			`+stateColumns+`, CASE WHEN i.person_id IS NULL THEN '' ELSE `+q.factsVersionSQL("i")+` END
 		FROM q LEFT JOIN identities i ON i.channel = q.channel AND i.user_id = q.user_id
 		LEFT JOIN people p ON p.id = CASE WHEN q.cand <> '' THEN q.cand ELSE i.person_id END
 		LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = p.id AND event_id = $1)`, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("identities: %w", err)
 	}
@@ -482,6 +496,39 @@ func (q *Queries) IdentityStates(ctx context.Context, reqs []IdentityReq) ([]Ide
 		return nil, fmt.Errorf("identities: %w", err)
 	}
 	return out, nil
+}
+
+// identityPersonColumns are personColumns of people p, ” where no row
+// was found (left-joined).
+const identityPersonColumns = `COALESCE(p.id, ''), COALESCE(p.full_name, ''), COALESCE(p.position, ''), COALESCE(p.agency_code, ''), COALESCE(p.phone, ''), COALESCE(p.email, ''),
+	COALESCE(p.roles, ''), COALESCE(p.invite_token, ''), COALESCE(p.invite_code, ''), COALESCE(p.checkin_token, ''), COALESCE(p.substitute_for, '')`
+
+// identityStatesPG is IdentityStates' statement on PostgreSQL: $1 the
+// event, $2–$4 the accounts' channels, user ids and candidates. One text
+// for any count of accounts (a VALUES list was a text per count, each
+// prepared and planned on every connection it met: 37 texts in a
+// 10,500-update run of the benchmark). Every row is looked up by a
+// LATERAL sub-query with LIMIT 1, which the planner cannot flatten into
+// a join, so the plan is nested index look-ups whatever it estimated:
+// the connections keep the plan made at their first run
+// (storage/postgres planCacheMode), often at start-up while identities
+// and rsvps are empty and not yet analysed, and a flat join planned then
+// — for 10 accounts, or a VALUES list of 2 or more — hash-joins
+// sequential scans of both tables (EXPLAIN EXECUTE on a fresh database),
+// kept until an analyse. The answer is read once: its newest row by the
+// index (event_id, person_id, id), not its id by MAX and then the row.
+func (q *Queries) identityStatesPG() string {
+	return `WITH q (n, channel, user_id, cand) AS (SELECT CAST(a.o AS INTEGER) - 1, a.c, a.u, a.d FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS a (c, u, d, o))
+		SELECT q.n, i.person_id IS NOT NULL, COALESCE(i.chat_id, ''), COALESCE(i.person_id, ''), COALESCE(i.proof, ''), i.linked_at, p.id IS NOT NULL,
+			` + identityPersonColumns + `,
+			` + stateColumns + `, CASE WHEN i.person_id IS NULL THEN '' ELSE i.version END
+		FROM q
+		LEFT JOIN LATERAL (SELECT i.chat_id, i.person_id, i.proof, i.linked_at, ` + q.factsVersionSQL("i") + ` AS version
+			FROM identities i WHERE i.channel = q.channel AND i.user_id = q.user_id LIMIT 1) i ON TRUE
+		LEFT JOIN LATERAL (SELECT ` + personColumns + `, p.lang
+			FROM people p WHERE p.id = CASE WHEN q.cand <> '' THEN q.cand ELSE i.person_id END LIMIT 1) p ON TRUE
+		LEFT JOIN LATERAL (SELECT r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by
+			FROM rsvps r WHERE r.person_id = p.id AND r.event_id = $1 ORDER BY r.id DESC LIMIT 1) r ON TRUE`
 }
 
 // stateColumns are a person's state as PersonState reads it, from people p
