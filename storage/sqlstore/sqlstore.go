@@ -362,8 +362,14 @@ func scanIdentities(rows Rows, each func(domain.Identity)) error {
 // newest answer, and whether a channel refused delivery to them.
 func (q *Queries) PersonState(ctx context.Context, personID string) (storage.PersonState, error) {
 	var r stateRow
+	answer := `LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = p.id AND event_id = $2)`
+	if q.postgres() {
+		// Not a join the planner may make a hash join of: see
+		// identityStatesPG.
+		answer = `LEFT JOIN LATERAL (` + latestAnswerPG("p.id", "$2") + `) r ON TRUE`
+	}
 	err := q.DB.QueryRow(ctx, `SELECT `+stateColumns+`
-		FROM people p LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = p.id AND event_id = $2)
+		FROM people p `+answer+`
 		WHERE p.id = $1`, personID, q.EventID).Scan(r.targets()...)
 	if errors.Is(err, ErrNoRows) {
 		return storage.PersonState{}, nil
@@ -527,8 +533,15 @@ func (q *Queries) identityStatesPG() string {
 			FROM identities i WHERE i.channel = q.channel AND i.user_id = q.user_id LIMIT 1) i ON TRUE
 		LEFT JOIN LATERAL (SELECT ` + personColumns + `, p.lang
 			FROM people p WHERE p.id = CASE WHEN q.cand <> '' THEN q.cand ELSE i.person_id END LIMIT 1) p ON TRUE
-		LEFT JOIN LATERAL (SELECT r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by
-			FROM rsvps r WHERE r.person_id = p.id AND r.event_id = $1 ORDER BY r.id DESC LIMIT 1) r ON TRUE`
+		LEFT JOIN LATERAL (` + latestAnswerPG("p.id", "$1") + `) r ON TRUE`
+}
+
+// latestAnswerPG is a sub-query for the newest answer of person to
+// event, the columns stateColumns reads of r: one backward step of the
+// index (event_id, person_id, id).
+func latestAnswerPG(person, event string) string {
+	return `SELECT r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by
+			FROM rsvps r WHERE r.person_id = ` + person + ` AND r.event_id = ` + event + ` ORDER BY r.id DESC LIMIT 1`
 }
 
 // stateColumns are a person's state as PersonState reads it, from people p
