@@ -246,10 +246,26 @@ end
 return 0
 `)
 
+// inboxDepthScript returns how many items wait and the oldest's created
+// (ms; 0 when none). It reads every id: for operators and tests, not for
+// the path of an update.
+var inboxDepthScript = goredis.NewScript(`
+local p = KEYS[1]
+local ids = redis.call('HKEYS', p .. 'items')
+local oldest = nil
+for _, id in ipairs(ids) do
+	local n = tonumber(id)
+	if oldest == nil or n < oldest then oldest = n end
+end
+if oldest == nil then return {0, '0'} end
+local _, _, _, _, _, created = cmsgpack.unpack(redis.call('HGET', p .. 'items', string.format('%d', oldest)))
+return {#ids, created}
+`)
+
 func inboxScripts() map[string]*goredis.Script {
 	return map[string]*goredis.Script{"inbox_append": inboxAppendScript, "inbox_delete": inboxDeleteScript,
 		"inbox_read": inboxReadScript, "inbox_heartbeat": inboxHeartbeatScript, "inbox_acquire": inboxAcquireScript,
-		"inbox_renew": inboxRenewScript, "inbox_release": inboxReleaseScript}
+		"inbox_renew": inboxRenewScript, "inbox_release": inboxReleaseScript, "inbox_depth": inboxDepthScript}
 }
 
 func (b *Inbox) run(ctx context.Context, script *goredis.Script, args ...any) *goredis.Cmd {
@@ -419,6 +435,28 @@ func (b *Inbox) LeaveInbox(ctx context.Context, holder string) error {
 		return fmt.Errorf("leave the inbox: %w", err)
 	}
 	return nil
+}
+
+// InboxDepth returns how many updates wait in the inbox and when the oldest
+// arrived.
+func (b *Inbox) InboxDepth(ctx context.Context) (int, time.Time, error) {
+	res, err := b.run(ctx, inboxDepthScript).Slice()
+	if err == nil && len(res) != 2 {
+		err = fmt.Errorf("%d values", len(res))
+	}
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("inbox depth: %w", err)
+	}
+	n, _ := res[0].(int64)
+	created, _ := res[1].(string)
+	ms, err := strconv.ParseInt(created, 10, 64)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("inbox depth: oldest created %q: %w", created, err)
+	}
+	if n == 0 {
+		return 0, time.Time{}, nil
+	}
+	return int(n), time.UnixMilli(ms), nil
 }
 
 // ListenInbox calls wake at every append to the inbox by any process (the

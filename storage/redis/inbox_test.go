@@ -43,6 +43,9 @@ func TestInboxDeleteLeavesNothing(t *testing.T) {
 	if n, err := b.AppendInbox(ctx, "p", items); err != nil || n != 50 {
 		t.Fatalf("append = %d, %v", n, err)
 	}
+	if n, oldest, err := b.InboxDepth(ctx); err != nil || n != 50 || !oldest.Equal(t0) {
+		t.Fatalf("depth = %d, %v, %v; want 50, %v", n, oldest, err, t0)
+	}
 	if _, err := b.InboxHeartbeat(ctx, "p", t0, time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +55,9 @@ func TestInboxDeleteLeavesNothing(t *testing.T) {
 	}
 	if err := b.DeleteInbox(ctx, ids); err != nil {
 		t.Fatal(err)
+	}
+	if n, _, err := b.InboxDepth(ctx); err != nil || n != 0 {
+		t.Fatalf("depth after deleting all = %d, %v", n, err)
 	}
 	left := e.keys(t, ctx, e.prefix+"*")
 	for _, k := range left {
