@@ -69,6 +69,7 @@ type config struct {
 	rateTrace    string          // directory for the fixed-rate runs' per-update samples ("": none)
 	bcastTrace   string          // directory for the broadcast runs' per-send traces ("": none)
 	runs         map[string]bool // of each delivery mode: echo, max, rate
+	inbox        string          // DIEUPHOI_INBOX of the bot: "database" or "redis"
 }
 
 func main() {
@@ -102,6 +103,7 @@ func main() {
 	flag.StringVar(&c.rateTrace, "rate-trace", "", "write each fixed-rate run's latency samples with their offer times into this directory and print whether the slow ones cluster in time (with the bot's collections when BENCH_BOT_GODEBUG=gctrace=1)")
 	flag.StringVar(&c.bcastTrace, "broadcast-trace", "", "write each broadcast run's sends (time, chat, process) into this directory and print where the run lost sends")
 	flag.StringVar(&bprocs, "broadcast-procs", "1,3", "processes of each broadcast run")
+	flag.StringVar(&c.inbox, "inbox", "database", "where the bot keeps its inbox: database (PostgreSQL), or redis (DIEUPHOI_INBOX=redis, in the -redis Redis, which must then have appendonly yes and appendfsync always, or the bot refuses to start: e.g. redis-server --port 56390 --appendonly yes --appendfsync always --save '' --dir /tmp/x)")
 	flag.Parse()
 	for _, f := range strings.Split(bprocs, ",") {
 		var n int
@@ -125,6 +127,10 @@ func main() {
 			os.Exit(2)
 		}
 		c.runs[r] = true
+	}
+	if c.inbox != "database" && c.inbox != "redis" {
+		fmt.Fprintf(os.Stderr, "-inbox: %q is not database or redis\n", c.inbox)
+		os.Exit(2)
 	}
 	if c.db == "" || c.redis == "" {
 		fmt.Fprintln(os.Stderr, "need -db and -redis (or BENCH_DATABASE_URL / BENCH_REDIS_URL); scripts/bench.sh starts both")
@@ -374,6 +380,9 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		// replies a chat gets would depend on timing; it has its own
 		// benchmark (go test -bench ExtractScanned ./evidence/).
 		"DIEUPHOI_READ_EVIDENCE": "0",
+	}
+	if c.inbox == "redis" {
+		env["DIEUPHOI_INBOX"] = "redis" // in REDIS_URL's Redis
 	}
 	if v := os.Getenv("BENCH_BOT_GODEBUG"); v != "" {
 		// e.g. gctrace=1: the run's collections are summed below;

@@ -360,7 +360,11 @@ func openInbox(ctx context.Context, s settings, st storage.Store, sessions stora
 	closeIt := func() {}
 	if !ok || s.InboxRedisURL != s.RedisURL {
 		var err error
-		rs, err = redis.Open(ctx, redis.Options{URL: s.InboxRedisURL, Prefix: s.RedisPrefix})
+		o := redis.Options{URL: s.InboxRedisURL, Prefix: s.RedisPrefix}
+		if ok {
+			o.Traffic = rs.Traffic() // one set of counters (metrics) for both Redis
+		}
+		rs, err = redis.Open(ctx, o)
 		if err != nil {
 			return nil, nil, fmt.Errorf("DIEUPHOI_INBOX=redis: %w", err)
 		}

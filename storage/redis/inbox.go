@@ -480,6 +480,10 @@ func (b *Inbox) ListenInbox(ctx context.Context, listening func(bool), wake func
 
 func (b *Inbox) listen(ctx context.Context, listening func(bool), wake func(by string)) error {
 	sub := b.s.rdb.Subscribe(ctx, b.prefix+"wake")
+	// go-redis's Receive does not end with ctx while it waits on the
+	// socket: closing the subscription does.
+	stop := context.AfterFunc(ctx, func() { _ = sub.Close() })
+	defer stop()
 	defer sub.Close()
 	if _, err := sub.Receive(ctx); err != nil { // the subscription's confirmation
 		return fmt.Errorf("listen: %w", err)

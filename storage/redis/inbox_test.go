@@ -81,7 +81,8 @@ func TestInboxListenerNamesTheAppender(t *testing.T) {
 	defer cancel()
 	listening := make(chan bool, 10)
 	woke := make(chan string, 10)
-	go b.ListenInbox(ctx, func(on bool) { listening <- on }, func(by string) { woke <- by })
+	ended := make(chan struct{})
+	go func() { defer close(ended); b.ListenInbox(ctx, func(on bool) { listening <- on }, func(by string) { woke <- by }) }()
 	select {
 	case on := <-listening:
 		if !on {
@@ -113,6 +114,13 @@ func TestInboxListenerNamesTheAppender(t *testing.T) {
 	case by := <-woke:
 		t.Fatalf("woken by %q for a duplicate", by)
 	case <-time.After(200 * time.Millisecond):
+	}
+	// It ends with its ctx (a worker's Run waits for it).
+	cancel()
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("ListenInbox still waiting 5 s after its ctx ended")
 	}
 }
 

@@ -61,6 +61,10 @@ type Options struct {
 	// 30s. While held and the ctx given to Lock is live, the lock is
 	// refreshed every LockTTL/3.
 	LockTTL time.Duration
+	// Traffic counts this store's round trips and commands; nil: counters
+	// of its own. A second store on another Redis (the inbox's) shares the
+	// first's, so that the process's metrics count both.
+	Traffic *Traffic
 }
 
 // defaultPoolSize is the connection pool size unless the URL sets
@@ -131,7 +135,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = s.rdb.Close()
 		return nil, fmt.Errorf("redis: connect to %s: %w", opts.Addr, redact(err, opts.Password))
 	}
-	s.traffic = NewTraffic()
+	s.traffic = o.Traffic
+	if s.traffic == nil {
+		s.traffic = NewTraffic()
+	}
 	s.rdb.AddHook(s.traffic.Hook())
 	s.pipe = newPipeliner(s.rdb)
 	s.others = newPipeliner(s.rdb)
