@@ -100,6 +100,9 @@ func runBroadcast(ctx context.Context, c config, bin, tmp string, camp *loadtest
 		}
 		if c.inbox == "redis" {
 			env["DIEUPHOI_INBOX"] = "redis"
+			if c.inboxRedis != "" {
+				env["DIEUPHOI_INBOX_REDIS_URL"] = c.inboxRedis
+			}
 		}
 		p, err := loadtest.StartProc(bin, env, 120*time.Second)
 		if err != nil {

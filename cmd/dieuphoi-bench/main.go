@@ -70,6 +70,7 @@ type config struct {
 	bcastTrace   string          // directory for the broadcast runs' per-send traces ("": none)
 	runs         map[string]bool // of each delivery mode: echo, max, rate
 	inbox        string          // DIEUPHOI_INBOX of the bot: "database" or "redis"
+	inboxRedis   string          // DIEUPHOI_INBOX_REDIS_URL ("": the -redis one)
 }
 
 func main() {
@@ -103,6 +104,7 @@ func main() {
 	flag.StringVar(&c.rateTrace, "rate-trace", "", "write each fixed-rate run's latency samples with their offer times into this directory and print whether the slow ones cluster in time (with the bot's collections when BENCH_BOT_GODEBUG=gctrace=1)")
 	flag.StringVar(&c.bcastTrace, "broadcast-trace", "", "write each broadcast run's sends (time, chat, process) into this directory and print where the run lost sends")
 	flag.StringVar(&bprocs, "broadcast-procs", "1,3", "processes of each broadcast run")
+	flag.StringVar(&c.inboxRedis, "inbox-redis", "", "with -inbox redis, keep the inbox in this Redis rather than the -redis one (DIEUPHOI_INBOX_REDIS_URL; the sessions stay in -redis); its server CPU is reported apart")
 	flag.StringVar(&c.inbox, "inbox", "database", "where the bot keeps its inbox: database (PostgreSQL), or redis (DIEUPHOI_INBOX=redis, in the -redis Redis, which must then have appendonly yes and appendfsync always, or the bot refuses to start: e.g. redis-server --port 56390 --appendonly yes --appendfsync always --save '' --dir /tmp/x)")
 	flag.Parse()
 	for _, f := range strings.Split(bprocs, ",") {
@@ -381,8 +383,17 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		// benchmark (go test -bench ExtractScanned ./evidence/).
 		"DIEUPHOI_READ_EVIDENCE": "0",
 	}
+	var ibRedis *goredis.Client // the inbox's own Redis, if any
 	if c.inbox == "redis" {
-		env["DIEUPHOI_INBOX"] = "redis" // in REDIS_URL's Redis
+		env["DIEUPHOI_INBOX"] = "redis" // in REDIS_URL's Redis unless -inbox-redis
+		if c.inboxRedis != "" {
+			env["DIEUPHOI_INBOX_REDIS_URL"] = c.inboxRedis
+			if ibRedis, err = redisClient(c.inboxRedis); err != nil {
+				return r, err
+			}
+			defer ibRedis.Close()
+			defer cleanRedis(ibRedis, prefix)
+		}
 	}
 	if v := os.Getenv("BENCH_BOT_GODEBUG"); v != "" {
 		// e.g. gctrace=1: the run's collections are summed below;
@@ -441,6 +452,10 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 
 	redisBefore := usedMemory(ctx, rdb)
 	redisStatsBefore := redisServerStats(ctx, rdb)
+	var ibStatsBefore map[string][2]float64
+	if ibRedis != nil {
+		ibStatsBefore = redisServerStats(ctx, ibRedis)
+	}
 	pgBefore := pgStatements(ctx, c.db, dbURL)
 	pgCPUBefore := pgBackendCPU(ctx, c.db, dbURL)
 	cpuBefore, _ := loadtest.CPUSeconds(pid)
@@ -517,6 +532,11 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	redisAfter := usedMemory(ctx, rdb)
 	if st := redisServerStats(ctx, rdb); st != nil && redisStatsBefore != nil {
 		r.notes = append(r.notes, redisPerUpdate(redisStatsBefore, st, total))
+	}
+	if ibRedis != nil {
+		if st := redisServerStats(ctx, ibRedis); st != nil && ibStatsBefore != nil {
+			r.notes = append(r.notes, "The inbox's "+redisPerUpdate(ibStatsBefore, st, total))
+		}
 	}
 	if pgAfter := pgStatements(ctx, c.db, dbURL); pgBefore != nil && pgAfter != nil {
 		r.notes = append(r.notes, pgPerUpdate(pgBefore, pgAfter, total))

@@ -82,7 +82,10 @@ func TestInboxListenerNamesTheAppender(t *testing.T) {
 	listening := make(chan bool, 10)
 	woke := make(chan string, 10)
 	ended := make(chan struct{})
-	go func() { defer close(ended); b.ListenInbox(ctx, func(on bool) { listening <- on }, func(by string) { woke <- by }) }()
+	go func() {
+		defer close(ended)
+		b.ListenInbox(ctx, func(on bool) { listening <- on }, func(by string) { woke <- by })
+	}()
 	select {
 	case on := <-listening:
 		if !on {
