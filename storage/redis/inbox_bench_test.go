@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
@@ -29,23 +30,70 @@ func redisCPU(b *testing.B, s *Store) time.Duration {
 	return d
 }
 
-// benchRedisInbox runs f against the inbox on a Redis of the benchmark's
-// own (none of the other tests' load in its CPU figure), with each of the
-// persistence settings, and reports the server's CPU per op.
-func benchRedisInbox(b *testing.B, f func(b *testing.B, ib *Inbox, start func())) {
-	for _, mode := range []struct{ name, fsync string }{{"fsync-always", "always"}, {"fsync-everysec", "everysec"}} {
+// persistence is the Redis settings the benchmarks compare.
+type persistence struct{ name, fsync string } // fsync "": no append-only file
+
+var (
+	inboxPersistence = []persistence{{"fsync-always", "always"}, {"fsync-everysec", "everysec"}}
+	turnPersistence  = []persistence{{"no-aof", ""}, {"fsync-always", "always"}}
+)
+
+// benchRedis runs f against a store on a Redis of the benchmark's own (none
+// of the other tests' load in its CPU figure), with each of the
+// persistence settings, and reports the server's CPU per op from the
+// moment f calls start.
+func benchRedis(b *testing.B, modes []persistence, f func(b *testing.B, s *Store, start func())) {
+	for _, mode := range modes {
 		b.Run(mode.name, func(b *testing.B) {
-			url, _ := privateRedis(b, b.TempDir(), 0, "--appendonly", "yes", "--appendfsync", mode.fsync)
+			args := []string{"--appendonly", "no"}
+			if mode.fsync != "" {
+				args = []string{"--appendonly", "yes", "--appendfsync", mode.fsync}
+			}
+			url, _ := privateRedis(b, b.TempDir(), 0, args...)
 			s, err := Open(context.Background(), Options{URL: url})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer s.Close()
 			var cpu0 time.Duration
-			f(b, s.Inbox(), func() { cpu0 = redisCPU(b, s) })
+			f(b, s, func() { cpu0 = redisCPU(b, s) })
 			b.ReportMetric(float64((redisCPU(b, s)-cpu0).Microseconds())/float64(b.N), "server-cpu-µs/op")
 		})
 	}
+}
+
+func benchRedisInbox(b *testing.B, f func(b *testing.B, ib *Inbox, start func())) {
+	benchRedis(b, inboxPersistence, func(b *testing.B, s *Store, start func()) { f(b, s.Inbox(), start) })
+}
+
+// BenchmarkSessionTurnFsync is one update's session turn alone (Begin,
+// Save, Finish: three round trips) on a Redis without an append-only
+// file and on one syncing it at every write, as the sessions would be if
+// they shared the Redis inbox's server: Redis syncs in its one thread, so
+// every reply waits for the sync of its loop.
+//
+//	go test -run '^$' -bench SessionTurnFsync ./storage/redis/
+func BenchmarkSessionTurnFsync(b *testing.B) {
+	benchRedis(b, turnPersistence, func(b *testing.B, s *Store, start func()) {
+		ctx := context.Background()
+		session := bytes.Repeat([]byte("s"), 550)
+		n := 0
+		start()
+		for b.Loop() {
+			n++
+			chat := fmt.Sprint("telegram:", n%400)
+			turn, err := s.Begin(ctx, chat, fmt.Sprint("telegram/", n))
+			if err != nil || turn.Lease == nil {
+				b.Fatalf("begin: %+v, %v", turn, err)
+			}
+			if err := turn.Lease.Save(ctx, session); err != nil {
+				b.Fatal(err)
+			}
+			if err := turn.Lease.Finish(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkRedisInboxOneByOne is BenchmarkInboxOneByOne of storage/postgres
