@@ -8,6 +8,7 @@
 //	P lock:<chat>     the chat's lock, a random token, expires LockTTL after
 //	                  the last refresh
 //	P done:<update>   "1" once the update was fully handled, expires DoneTTL
+//	P inbox:…         the inbox, when it is kept here (Inbox, inbox.go)
 //
 // Handling one update costs three round trips (storage.SessionStore): Begin
 // (done mark, lock and session in one script), Lease.Save and Lease.Finish
