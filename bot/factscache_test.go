@@ -262,3 +262,49 @@ func TestCachedFactsSeeOtherChangesAtTheNextUpdate(t *testing.T) {
 		})
 	}
 }
+
+// An update whose inbox gave no facts version (the Redis inbox reads no
+// database in its append) is never a hit: the facts cached with the
+// session by the steps before are not trusted, who the chat is is read at
+// every update, and a change made elsewhere is seen at once.
+func TestNoFactsVersionIsNeverAHit(t *testing.T) {
+	ctx := context.Background()
+	url := testenv.PostgresURL(t)
+	var pgs []storage.Store
+	for range 2 {
+		st, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		pgs = append(pgs, st)
+	}
+	ss, err := redis.Open(ctx, redis.Options{URL: testenv.RedisURL(t), Prefix: testenv.Prefix(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	r := newFactsRig(t, pgs[0], pgs[1], ss)
+	r.inbox = ss.Inbox()
+	card := flows.Input{Kind: flows.InButton, Data: "menu:card"}
+	if got := r.send(t, flows.Input{Kind: flows.InCommand, Command: "start", Text: r.token}); !strings.Contains(got, "Xin chào") {
+		t.Fatalf("greeting: %q", got)
+	}
+	for i := range 3 {
+		ib := r.store(t, card)
+		if ib.FactsAt != (storage.FactsVersion{}) {
+			t.Fatalf("the Redis inbox gave a facts version %+v", ib.FactsAt)
+		}
+		if got := r.handle(t, ib); !strings.Contains(got, status("st_pending")) {
+			t.Fatalf("card %d: %q", i, got)
+		}
+	}
+	if _, err := r.other.Apply(ctx, domain.UpdateKey{Channel: "console", UpdateID: "door-1"}, clock,
+		[]domain.Effect{domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB001", Status: domain.RSVPDecline, Channel: "console", At: clock, By: "ST001"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.send(t, card); !strings.Contains(got, status("st_decline")) {
+		t.Fatalf("the card after the door's answer does not say so: %q", got)
+	}
+	r.wantCache(t, "cards without a facts version", 0, 0)
+}

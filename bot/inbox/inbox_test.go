@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/bot/bottest"
@@ -26,6 +27,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
+	"github.com/dieuphoi/dieuphoi/storage/redis"
 	"github.com/dieuphoi/dieuphoi/storage/sqlite"
 )
 
@@ -138,12 +140,17 @@ func quietLog(t *testing.T) (*slog.Logger, *bottest.SyncBuffer) {
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelWarn})), buf
 }
 
-// Three processes on one PostgreSQL take updates of many chats, each
+// Three processes on one PostgreSQL (or one Redis) take updates of many chats, each
 // chat's updates arriving in turn at any of them (round-robin webhooks);
 // one process dies half-way with updates acknowledged but not handled.
 // Every chat's updates are handled once, in order, never two at a time.
 func TestThreeProcessesKeepPerChatOrder(t *testing.T) {
-	url := testenv.PostgresURL(t)
+	for _, tc := range sharedStores {
+		t.Run(tc.name, func(t *testing.T) { threeProcessesKeepPerChatOrder(t, tc.open(t)) })
+	}
+}
+
+func threeProcessesKeepPerChatOrder(t *testing.T, open func() inbox.Store) {
 	const procs, chats, perChat = 3, 60, 30
 	l := newLedger()
 	log, _ := quietLog(t)
@@ -155,7 +162,7 @@ func TestThreeProcessesKeepPerChatOrder(t *testing.T) {
 	}
 	var ps []*proc
 	for i := range procs {
-		st := openPostgres(t, url)
+		st := open()
 		p := &process{l: l}
 		store := deadStore{Store: st, p: p}
 		// The lease outlives a live process's stall on a busy machine (a
@@ -234,13 +241,55 @@ func TestThreeProcessesKeepPerChatOrder(t *testing.T) {
 	}
 }
 
-// bothStores are the inbox's stores: the embedded default and PostgreSQL.
-var bothStores = []struct {
+// allStores are the inbox's stores: the embedded default, PostgreSQL and
+// Redis.
+var allStores = []struct {
 	name string
 	open func(t *testing.T) inbox.Store
 }{
 	{"sqlite", openSQLite},
 	{"postgres", func(t *testing.T) inbox.Store { return openPostgres(t, testenv.PostgresURL(t)) }},
+	{"redis", func(t *testing.T) inbox.Store { return sharedRedis(t)() }},
+}
+
+// sharedStores are the stores several processes share: each returns a
+// func opening one more process's store on the same inbox.
+var sharedStores = []struct {
+	name string
+	open func(t *testing.T) func() inbox.Store
+}{
+	{"postgres", func(t *testing.T) func() inbox.Store {
+		url := testenv.PostgresURL(t)
+		return func() inbox.Store { return openPostgres(t, url) }
+	}},
+	{"redis", sharedRedis},
+}
+
+// sharedRedis returns a func opening one more process's Redis inbox under
+// this test's key prefix of the test Redis; the keys go when the test ends.
+func sharedRedis(t *testing.T) func() inbox.Store {
+	url, prefix := testenv.RedisURL(t), testenv.Prefix(t)
+	t.Cleanup(func() {
+		opts, err := goredis.ParseURL(url)
+		if err != nil {
+			return
+		}
+		c := goredis.NewClient(opts)
+		defer c.Close()
+		ctx := context.Background()
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+	})
+	return func() inbox.Store {
+		st, err := redis.Open(context.Background(), redis.Options{URL: url, Prefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st.Inbox()
+	}
 }
 
 // openPostgres opens a store on url (one database may have several, as
@@ -268,7 +317,7 @@ func openSQLite(t *testing.T) inbox.Store {
 // poisoned update up after its attempts, tells a waiting caller (the web
 // chat) the outcome of the first try, and leaves the inbox empty.
 func TestWorkerRetriesAndWaits(t *testing.T) {
-	for _, tc := range bothStores {
+	for _, tc := range allStores {
 		t.Run(tc.name, func(t *testing.T) {
 			st := tc.open(t)
 			rec := bottest.NewRecorder()
@@ -341,13 +390,17 @@ func TestWorkerRetriesAndWaits(t *testing.T) {
 	}
 }
 
-// On PostgreSQL a worker hears of another process's append at its commit
-// (LISTEN/NOTIFY): with polling all but off, the update is still handled
+// A worker hears of another process's append as it is stored (PostgreSQL's
+// LISTEN/NOTIFY at its commit, Redis's PUBLISH): with polling all but off, the update is still handled
 // at once.
 func TestWorkerHearsOtherProcessesAppend(t *testing.T) {
-	url := testenv.PostgresURL(t)
+	for _, tc := range sharedStores {
+		t.Run(tc.name, func(t *testing.T) { workerHearsOtherProcessesAppend(t, tc.open(t)) })
+	}
+}
+
+func workerHearsOtherProcessesAppend(t *testing.T, open func() inbox.Store) {
 	log, _ := quietLog(t)
-	open := func() *postgres.Store { return openPostgres(t, url) }
 	l := newLedger()
 	w := inbox.NewWorker(inbox.WorkerConfig{Store: open(), Handler: &process{l: l}, Log: log, Poll: time.Hour, IdlePoll: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -382,7 +435,7 @@ func TestWorkerHearsOtherProcessesAppend(t *testing.T) {
 // in-process handoff): with reads all but off, every one is handled,
 // none read from the store.
 func TestHandoffTakesOwnAppends(t *testing.T) {
-	for _, tc := range bothStores {
+	for _, tc := range allStores {
 		t.Run(tc.name, func(t *testing.T) {
 			st := tc.open(t)
 			log, _ := quietLog(t)
@@ -456,9 +509,13 @@ func TestHandoffTakesOwnAppends(t *testing.T) {
 // way: an update is handed over only when the worker holds everything of
 // its chat before it.
 func TestHandoffAndStoreReadsKeepChatOrder(t *testing.T) {
-	url := testenv.PostgresURL(t)
+	for _, tc := range sharedStores {
+		t.Run(tc.name, func(t *testing.T) { handoffAndStoreReadsKeepChatOrder(t, tc.open(t)) })
+	}
+}
+
+func handoffAndStoreReadsKeepChatOrder(t *testing.T, open func() inbox.Store) {
 	log, _ := quietLog(t)
-	open := func() *postgres.Store { return openPostgres(t, url) }
 	l := newLedger()
 	st := open()
 	// Reads only when woken: by the other process's appends, or by an
@@ -529,7 +586,7 @@ func TestHandoffAndStoreReadsKeepChatOrder(t *testing.T) {
 // that is not valid UTF-8 included (the encoding replaced it; such an
 // update is decoded from its payload).
 func TestHandoffGivesTheUpdateAsStored(t *testing.T) {
-	for _, tc := range bothStores {
+	for _, tc := range allStores {
 		t.Run(tc.name, func(t *testing.T) {
 			st := tc.open(t)
 			log, _ := quietLog(t)

@@ -98,6 +98,12 @@ func runBroadcast(ctx context.Context, c config, bin, tmp string, camp *loadtest
 			"TELEGRAM_WEBHOOK_URL": urls[i], "TELEGRAM_WEBHOOK_SECRET": secret, "DIEUPHOI_READ_EVIDENCE": "0",
 			"DIEUPHOI_METRICS_ADDR": "off",
 		}
+		if c.inbox == "redis" {
+			env["DIEUPHOI_INBOX"] = "redis"
+			if c.inboxRedis != "" {
+				env["DIEUPHOI_INBOX_REDIS_URL"] = c.inboxRedis
+			}
+		}
 		p, err := loadtest.StartProc(bin, env, 120*time.Second)
 		if err != nil {
 			return r, err

@@ -71,6 +71,8 @@ type config struct {
 	bcastTrace   string          // directory for the broadcast runs' per-send traces ("": none)
 	pgTrace      string          // directory for each run's PostgreSQL statements per update ("": none)
 	runs         map[string]bool // of each delivery mode: echo, max, rate
+	inbox        string          // DIEUPHOI_INBOX of the bot: "database" or "redis"
+	inboxRedis   string          // DIEUPHOI_INBOX_REDIS_URL ("": the -redis one)
 }
 
 func main() {
@@ -105,6 +107,8 @@ func main() {
 	flag.StringVar(&c.bcastTrace, "broadcast-trace", "", "write each broadcast run's sends (time, chat, process) into this directory and print where the run lost sends")
 	flag.StringVar(&c.pgTrace, "pg-statements", "", "write each run's PostgreSQL statements (pg_stat_statements of the run's database, nested ones such as foreign-key checks included where tracked) with calls, rows and time per update into this directory")
 	flag.StringVar(&bprocs, "broadcast-procs", "1,3", "processes of each broadcast run")
+	flag.StringVar(&c.inboxRedis, "inbox-redis", "", "with -inbox redis, keep the inbox in this Redis rather than the -redis one (DIEUPHOI_INBOX_REDIS_URL; the sessions stay in -redis); its server CPU is reported apart")
+	flag.StringVar(&c.inbox, "inbox", "database", "where the bot keeps its inbox: database (PostgreSQL), or redis (DIEUPHOI_INBOX=redis, in the -redis Redis, which must then have appendonly yes and appendfsync always, or the bot refuses to start: e.g. redis-server --port 56390 --appendonly yes --appendfsync always --save '' --dir /tmp/x)")
 	flag.Parse()
 	for _, f := range strings.Split(bprocs, ",") {
 		var n int
@@ -128,6 +132,10 @@ func main() {
 			os.Exit(2)
 		}
 		c.runs[r] = true
+	}
+	if c.inbox != "database" && c.inbox != "redis" {
+		fmt.Fprintf(os.Stderr, "-inbox: %q is not database or redis\n", c.inbox)
+		os.Exit(2)
 	}
 	if c.db == "" || c.redis == "" {
 		fmt.Fprintln(os.Stderr, "need -db and -redis (or BENCH_DATABASE_URL / BENCH_REDIS_URL); scripts/bench.sh starts both")
@@ -378,6 +386,18 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		// benchmark (go test -bench ExtractScanned ./evidence/).
 		"DIEUPHOI_READ_EVIDENCE": "0",
 	}
+	var ibRedis *goredis.Client // the inbox's own Redis, if any
+	if c.inbox == "redis" {
+		env["DIEUPHOI_INBOX"] = "redis" // in REDIS_URL's Redis unless -inbox-redis
+		if c.inboxRedis != "" {
+			env["DIEUPHOI_INBOX_REDIS_URL"] = c.inboxRedis
+			if ibRedis, err = redisClient(c.inboxRedis); err != nil {
+				return r, err
+			}
+			defer ibRedis.Close()
+			defer cleanRedis(ibRedis, prefix)
+		}
+	}
 	if v := os.Getenv("BENCH_BOT_GODEBUG"); v != "" {
 		// e.g. gctrace=1: the run's collections are summed below;
 		// memprofilerate=1: every allocation in the -profile allocation
@@ -435,6 +455,10 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 
 	redisBefore := usedMemory(ctx, rdb)
 	redisStatsBefore := redisServerStats(ctx, rdb)
+	var ibStatsBefore map[string][2]float64
+	if ibRedis != nil {
+		ibStatsBefore = redisServerStats(ctx, ibRedis)
+	}
 	pgBefore := pgStatements(ctx, c.db, dbURL)
 	pgRowsBefore := pgStatementRows(ctx, c.db, dbURL, c.pgTrace)
 	pgCPUBefore := pgBackendCPU(ctx, c.db, dbURL)
@@ -522,6 +546,11 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	redisAfter := usedMemory(ctx, rdb)
 	if st := redisServerStats(ctx, rdb); st != nil && redisStatsBefore != nil {
 		r.notes = append(r.notes, redisPerUpdate(redisStatsBefore, st, total))
+	}
+	if ibRedis != nil {
+		if st := redisServerStats(ctx, ibRedis); st != nil && ibStatsBefore != nil {
+			r.notes = append(r.notes, "The inbox's "+redisPerUpdate(ibStatsBefore, st, total))
+		}
 	}
 	if pgAfter := pgStatements(ctx, c.db, dbURL); pgBefore != nil && pgAfter != nil {
 		r.notes = append(r.notes, pgPerUpdate(pgBefore, pgAfter, total))

@@ -141,6 +141,14 @@ func acceptRecorded(u *loadtest.User) {
 // can kill and restart it.
 func startRedis(t *testing.T, addr string) *exec.Cmd {
 	t.Helper()
+	return startRedisIn(t, addr, t.TempDir(), "--appendonly", "no")
+}
+
+// startRedisIn runs a private redis-server on addr keeping its files in
+// dir (a restart in the same dir reads its append-only file back), with
+// args after the defaults.
+func startRedisIn(t *testing.T, addr, dir string, args ...string) *exec.Cmd {
+	t.Helper()
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
 		if os.Getenv(testenv.EnvRequire) == "1" {
@@ -149,7 +157,7 @@ func startRedis(t *testing.T, addr string) *exec.Cmd {
 		t.Skip("redis-server not installed")
 	}
 	_, port, _ := strings.Cut(addr, ":")
-	cmd := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	cmd := exec.Command(path, append([]string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--dir", dir}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -400,6 +408,13 @@ func TestFaultBotAPIErrors(t *testing.T) {
 // restart both are handled from the inbox — the platform will not deliver
 // them again — each reply arriving once, in order.
 func TestFaultKillWithAcknowledgedUpdates(t *testing.T) {
+	killWithAcknowledgedUpdates(t, nil)
+}
+
+// killWithAcknowledgedUpdates is TestFaultKillWithAcknowledgedUpdates with
+// the inbox in the database, or where withInbox puts it (it sets the
+// process's environment and returns how many updates are left there).
+func killWithAcknowledgedUpdates(t *testing.T, withInbox func(env map[string]string) (left func() int)) {
 	bin := loadBinary(t)
 	const chats = 20
 	setup := newLoadSetup(t, chats)
@@ -409,6 +424,10 @@ func TestFaultKillWithAcknowledgedUpdates(t *testing.T) {
 	}
 	t.Cleanup(api.Close)
 	env := setup.env(api, freeAddr(t), "")
+	var inboxLeft func() int
+	if withInbox != nil {
+		inboxLeft = withInbox(env)
+	}
 	env["DIEUPHOI_INBOX_LEASE"] = "1s" // the restarted process takes the partitions over soon
 	proc := startLoadProc(t, bin, env)
 
@@ -475,6 +494,9 @@ func TestFaultKillWithAcknowledgedUpdates(t *testing.T) {
 	var ids, left int
 	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM identities), (SELECT count(*) FROM inbox)`).Scan(&ids, &left); err != nil {
 		t.Fatal(err)
+	}
+	if inboxLeft != nil {
+		left += inboxLeft()
 	}
 	if ids != chats || left != 0 {
 		t.Errorf("identities = %d, want %d; updates left in the inbox = %d", ids, chats, left)

@@ -168,6 +168,10 @@ type settings struct {
 	SessionTTL     time.Duration
 	ShutdownWindow time.Duration
 	InboxLease     time.Duration
+	// Inbox is where the inbox is kept: "" in the database (PostgreSQL or
+	// SQLite), "redis" in Redis (InboxRedisURL, else RedisURL).
+	Inbox         string
+	InboxRedisURL string
 }
 
 func loadSettings(getenv func(string) string) (settings, error) {
@@ -242,6 +246,16 @@ func loadSettings(getenv func(string) string) (settings, error) {
 			return s, fmt.Errorf("DIEUPHOI_INBOX_LEASE: want a duration like 10s, got %q", v)
 		}
 		s.InboxLease = d
+	}
+	switch v := strings.ToLower(getenv("DIEUPHOI_INBOX")); v {
+	case "", "database", "postgres", "sqlite":
+	case "redis":
+		s.Inbox, s.InboxRedisURL = v, or(getenv("DIEUPHOI_INBOX_REDIS_URL"), s.RedisURL)
+		if s.InboxRedisURL == "" {
+			return s, errors.New("DIEUPHOI_INBOX=redis needs a Redis: set DIEUPHOI_INBOX_REDIS_URL or REDIS_URL")
+		}
+	default:
+		return s, fmt.Errorf("DIEUPHOI_INBOX: want database or redis, got %q", v)
 	}
 	if v := getenv("DIEUPHOI_CLOCK_START"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
@@ -327,6 +341,41 @@ func openSessions(ctx context.Context, s settings, st storage.Store) (storage.Se
 		return ss, nil
 	}
 	return nil, errors.New("REDIS_URL must be set when DATABASE_URL is: sessions and per-chat locks live in Redis in production")
+}
+
+// openInbox returns the inbox's store: the database's, or Redis's
+// (DIEUPHOI_INBOX=redis) once that Redis is seen to keep the promise of the
+// acknowledgement (every command synced to its append-only file before
+// it answers); the session store's own connection when it is the same
+// Redis.
+func openInbox(ctx context.Context, s settings, st storage.Store, sessions storage.SessionStore) (inbox.Store, func(), error) {
+	if s.Inbox != "redis" {
+		ib, ok := st.(inbox.Store)
+		if !ok {
+			return nil, nil, errors.New("the database cannot keep the inbox")
+		}
+		return ib, func() {}, nil
+	}
+	rs, ok := sessions.(*redis.Store)
+	closeIt := func() {}
+	if !ok || s.InboxRedisURL != s.RedisURL {
+		var err error
+		o := redis.Options{URL: s.InboxRedisURL, Prefix: s.RedisPrefix}
+		if ok {
+			o.Traffic = rs.Traffic() // one set of counters (metrics) for both Redis
+		}
+		rs, err = redis.Open(ctx, o)
+		if err != nil {
+			return nil, nil, fmt.Errorf("DIEUPHOI_INBOX=redis: %w", err)
+		}
+		closeIt = func() { _ = rs.Close() }
+	}
+	ib := rs.Inbox()
+	if err := ib.CheckDurable(ctx); err != nil {
+		closeIt()
+		return nil, nil, fmt.Errorf("DIEUPHOI_INBOX=redis: %w", err)
+	}
+	return ib, closeIt, nil
 }
 
 // synced is the configuration loaded into the database, for the
@@ -497,10 +546,11 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stdout io.Writer) 
 
 	// Every update goes through the inbox: stored, then acknowledged, then
 	// handled by the worker of the process leasing its chat's partition.
-	ib, ok := st.(inbox.Store)
-	if !ok {
-		return errors.New("the database cannot keep the inbox")
+	ib, closeInbox, err := openInbox(ctx, s, st, sessions)
+	if err != nil {
+		return err
 	}
+	defer closeInbox()
 	worker := inbox.NewWorker(inbox.WorkerConfig{Store: ib, Handler: d, Log: log, LeaseTTL: s.InboxLease})
 	intake := inbox.NewIntake(ib, worker, log)
 	defer intake.Close()

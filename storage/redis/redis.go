@@ -8,6 +8,7 @@
 //	P lock:<chat>     the chat's lock, a random token, expires LockTTL after
 //	                  the last refresh
 //	P done:<update>   "1" once the update was fully handled, expires DoneTTL
+//	P inbox:…         the inbox, when it is kept here (Inbox, inbox.go)
 //
 // Handling one update costs three round trips (storage.SessionStore): Begin
 // (done mark, lock and session in one script), Lease.Save and Lease.Finish
@@ -63,6 +64,10 @@ type Options struct {
 	// 30s. While held and the ctx given to Lock is live, the lock is
 	// refreshed every LockTTL/3.
 	LockTTL time.Duration
+	// Traffic counts this store's round trips and commands; nil: counters
+	// of its own. A second store on another Redis (the inbox's) shares the
+	// first's, so that the process's metrics count both.
+	Traffic *Traffic
 }
 
 // defaultPoolSize is the connection pool size unless the URL sets
@@ -134,7 +139,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = s.rdb.Close()
 		return nil, fmt.Errorf("redis: connect to %s: %w", opts.Addr, redact(err, opts.Password))
 	}
-	s.traffic = NewTraffic()
+	s.traffic = o.Traffic
+	if s.traffic == nil {
+		s.traffic = NewTraffic()
+	}
 	s.rdb.AddHook(s.traffic.Hook())
 	s.pipe = newPipeliner(s.rdb)
 	return s, nil

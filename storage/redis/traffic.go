@@ -27,6 +27,9 @@ func NewTraffic() *Traffic {
 	for name, s := range scripts() {
 		c.Name(s, name)
 	}
+	for name, s := range inboxScripts() {
+		c.Name(s, name)
+	}
 	return c
 }
 
