@@ -21,6 +21,11 @@ eval "$helpers"
 
 note "$(go version); nproc $(nproc)"
 if [ -z "${BENCH_DATABASE_URL:-}" ]; then
+	# PostgreSQL's defaults (fsync, synchronous commit): an acknowledged
+	# update is on disk, as in production. BENCH_PG_FAST=1 runs it without
+	# syncs, as the tests do (figures not durable; for comparison only).
+	PG_DURABLE=1
+	[ "${BENCH_PG_FAST:-}" = 1 ] && PG_DURABLE=0
 	start_postgres BENCH_DATABASE_URL
 	export BENCH_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
 fi
