@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"context"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -62,4 +64,23 @@ type InboxLease struct {
 	Holder  string
 	Fence   int64
 	Expires time.Time
+}
+
+// KeepListening runs listen until ctx ends, again after each failure (1 s
+// more each time, at most 30 s): an inbox store's ListenInbox. listening
+// is told false whenever the notifications stop, so that the worker polls
+// meanwhile.
+func KeepListening(ctx context.Context, listening func(bool), listen func() error) {
+	for attempt := 0; ctx.Err() == nil; attempt++ {
+		err := listen()
+		listening(false)
+		if ctx.Err() != nil {
+			return
+		}
+		slog.Warn("inbox notifications lost; polling until listening again", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(min(time.Duration(attempt+1)*time.Second, 30*time.Second)):
+		}
+	}
 }

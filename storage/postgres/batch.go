@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
-	"log/slog"
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/domain"
@@ -110,18 +109,7 @@ func (s *Store) AppendInbox(ctx context.Context, by string, items []storage.Inbo
 // reports whether notifications are coming (false while the connection is
 // being made again). It holds a connection beside the pool's.
 func (s *Store) ListenInbox(ctx context.Context, listening func(bool), wake func(by string)) {
-	for attempt := 0; ctx.Err() == nil; attempt++ {
-		err := s.listen(ctx, listening, wake)
-		listening(false)
-		if ctx.Err() != nil {
-			return
-		}
-		slog.Warn("inbox notifications lost; polling until listening again", "err", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(min(time.Duration(attempt+1)*time.Second, 30*time.Second)):
-		}
-	}
+	storage.KeepListening(ctx, listening, func() error { return s.listen(ctx, listening, wake) })
 }
 
 func (s *Store) listen(ctx context.Context, listening func(bool), wake func(by string)) error {

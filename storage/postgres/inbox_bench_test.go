@@ -70,47 +70,7 @@ func reportServerCPU(b *testing.B, after, before map[int]time.Duration) {
 //
 //	go test -run '^$' -bench InboxOneByOne -benchtime 3000x ./storage/postgres/
 func BenchmarkInboxOneByOne(b *testing.B) {
-	ctx := context.Background()
-	s := openWithPeople(b)
-	db := s.Pool().Config().ConnConfig.Database
-	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
-	const chats = 400
-	for i := range chats {
-		user := fmt.Sprint("u", i)
-		if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: "link-" + user}, at, []domain.Effect{
-			domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: user, PersonID: "DB001", Proof: domain.ProofLink}},
-		}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	n := 0
-	item := func() []storage.InboxItem {
-		n++
-		user := fmt.Sprint("u", n%chats)
-		return []storage.InboxItem{{Key: fmt.Sprint("telegram:", n), Part: n % 64, Chat: "telegram:" + user,
-			Payload: []byte(`{"message":{"text":"Tham dự"}}`), Created: at, Channel: "telegram", User: user}}
-	}
-	var waiting []int64
-	for range 200 {
-		it := item()
-		if _, err := s.AppendInbox(ctx, "w", it); err != nil {
-			b.Fatal(err)
-		}
-		waiting = append(waiting, it[0].ID)
-	}
-	scpu0 := serverCPU(ctx, db)
-	for b.Loop() {
-		it := item()
-		if _, err := s.AppendInbox(ctx, "w", it); err != nil {
-			b.Fatal(err)
-		}
-		waiting = append(waiting, it[0].ID)
-		if err := s.DeleteInbox(ctx, waiting[:1]); err != nil {
-			b.Fatal(err)
-		}
-		waiting = waiting[1:]
-	}
-	reportServerCPU(b, serverCPU(ctx, db), scpu0)
+	loneAppends(b, false, 1)
 }
 
 // BenchmarkInboxAtFixedRate is the inbox's part of an update in the
@@ -122,6 +82,14 @@ func BenchmarkInboxOneByOne(b *testing.B) {
 //
 //	go test -run '^$' -bench InboxAtFixedRate -benchtime 3000x ./storage/postgres/
 func BenchmarkInboxAtFixedRate(b *testing.B) {
+	loneAppends(b, true, 25)
+}
+
+// loneAppends appends updates one at a time to an inbox holding 200, of 400
+// linked chats, and deletes the oldest every-th at a time once every more
+// wait (Local: appended by the process that will handle them, so not
+// notified, with that process listening), reporting the server's CPU.
+func loneAppends(b *testing.B, local bool, every int) {
 	ctx := context.Background()
 	s := openWithPeople(b)
 	db := s.Pool().Config().ConnConfig.Database
@@ -135,19 +103,21 @@ func BenchmarkInboxAtFixedRate(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	lctx, stop := context.WithCancel(ctx)
-	listened := make(chan struct{})
-	go func() {
-		defer close(listened)
-		s.ListenInbox(lctx, func(bool) {}, func(string) {})
-	}()
-	defer func() { stop(); <-listened }()
+	if local {
+		lctx, stop := context.WithCancel(ctx)
+		listened := make(chan struct{})
+		go func() {
+			defer close(listened)
+			s.ListenInbox(lctx, func(bool) {}, func(string) {})
+		}()
+		defer func() { stop(); <-listened }()
+	}
 	n := 0
 	item := func() []storage.InboxItem {
 		n++
 		user := fmt.Sprint("u", n%chats)
 		return []storage.InboxItem{{Key: fmt.Sprint("telegram:", n), Part: n % 64, Chat: "telegram:" + user,
-			Payload: []byte(`{"message":{"text":"Tham dự"}}`), Created: at, Channel: "telegram", User: user, Local: true}}
+			Payload: []byte(`{"message":{"text":"Tham dự"}}`), Created: at, Channel: "telegram", User: user, Local: local}}
 	}
 	var waiting []int64
 	for range 200 {
@@ -164,11 +134,11 @@ func BenchmarkInboxAtFixedRate(b *testing.B) {
 			b.Fatal(err)
 		}
 		waiting = append(waiting, it[0].ID)
-		if len(waiting) >= 225 {
-			if err := s.DeleteInbox(ctx, waiting[:25]); err != nil {
+		if len(waiting) >= 200+every {
+			if err := s.DeleteInbox(ctx, waiting[:every]); err != nil {
 				b.Fatal(err)
 			}
-			waiting = waiting[25:]
+			waiting = waiting[every:]
 		}
 	}
 	reportServerCPU(b, serverCPU(ctx, db), scpu0)

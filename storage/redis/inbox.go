@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
@@ -464,18 +463,7 @@ func (b *Inbox) InboxDepth(ctx context.Context) (int, time.Time, error) {
 // listening reports whether messages are coming (false while the
 // subscription is being made again). It holds one connection of its own.
 func (b *Inbox) ListenInbox(ctx context.Context, listening func(bool), wake func(by string)) {
-	for attempt := 0; ctx.Err() == nil; attempt++ {
-		err := b.listen(ctx, listening, wake)
-		listening(false)
-		if ctx.Err() != nil {
-			return
-		}
-		slog.Warn("inbox notifications lost; polling until listening again", "err", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(min(time.Duration(attempt+1)*time.Second, 30*time.Second)):
-		}
-	}
+	storage.KeepListening(ctx, listening, func() error { return b.listen(ctx, listening, wake) })
 }
 
 func (b *Inbox) listen(ctx context.Context, listening func(bool), wake func(by string)) error {
