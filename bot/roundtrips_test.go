@@ -3,14 +3,11 @@ package bot_test
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/bot/pace"
@@ -176,7 +173,7 @@ func BenchmarkLoneUpdate(b *testing.B) {
 	tr := ss.Traffic()
 	var ru0, ru1 syscall.Rusage
 	trips := tr.RoundTrips()
-	srv := redisServerCPU(b)
+	srv := testenv.RedisURLCPU(b)
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	b.ResetTimer()
 	for range b.N {
@@ -188,7 +185,7 @@ func BenchmarkLoneUpdate(b *testing.B) {
 		syscall.TimevalToNsec(ru0.Utime) - syscall.TimevalToNsec(ru0.Stime))
 	b.ReportMetric(float64(tr.RoundTrips()-trips)/float64(b.N), "roundtrips/op")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
-	b.ReportMetric((redisServerCPU(b)-srv)/float64(b.N), "redis-cpu-µs/op")
+	b.ReportMetric((testenv.RedisURLCPU(b)-srv)/float64(b.N), "redis-cpu-µs/op")
 	mfs, _ := loneReg.Gather()
 	for _, mf := range mfs {
 		if mf.GetName() == "dieuphoi_update_stage_seconds" {
@@ -197,27 +194,4 @@ func BenchmarkLoneUpdate(b *testing.B) {
 			}
 		}
 	}
-}
-
-// redisServerCPU is the Redis server's CPU time so far, in µs.
-func redisServerCPU(tb testing.TB) float64 {
-	opt, err := goredis.ParseURL(testenv.RedisURL(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c := goredis.NewClient(opt)
-	defer c.Close()
-	info, err := c.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var us float64
-	for _, line := range strings.Split(info, "\n") {
-		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-		if k == "used_cpu_sys" || k == "used_cpu_user" {
-			f, _ := strconv.ParseFloat(v, 64)
-			us += f * 1e6
-		}
-	}
-	return us
 }

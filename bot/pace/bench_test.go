@@ -3,8 +3,6 @@ package pace_test
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -51,7 +49,7 @@ func BenchmarkReplies(b *testing.B) {
 			var seq atomic.Int64
 			var ru0, ru1 syscall.Rusage
 			trips := tr.RoundTrips()
-			srv := serverCPU(b)
+			srv := testenv.RedisURLCPU(b)
 			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 			b.SetParallelism(64)
 			b.ResetTimer()
@@ -78,30 +76,7 @@ func BenchmarkReplies(b *testing.B) {
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
 			// The Redis server's CPU, the whole server's: on a shared
 			// one others' work counts too.
-			b.ReportMetric((serverCPU(b)-srv)/float64(b.N), "redis-cpu-µs/op")
+			b.ReportMetric((testenv.RedisURLCPU(b)-srv)/float64(b.N), "redis-cpu-µs/op")
 		})
 	}
-}
-
-// serverCPU is the Redis server's CPU time so far, in µs.
-func serverCPU(b *testing.B) float64 {
-	opt, err := goredis.ParseURL(testenv.RedisURL(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	c := goredis.NewClient(opt)
-	defer c.Close()
-	info, err := c.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var us float64
-	for _, line := range strings.Split(info, "\n") {
-		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-		if k == "used_cpu_sys" || k == "used_cpu_user" {
-			f, _ := strconv.ParseFloat(v, 64)
-			us += f * 1e6
-		}
-	}
-	return us
 }

@@ -4,31 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage"
 )
-
-// redisCPU is the server's own CPU so far (INFO cpu: used_cpu_sys +
-// used_cpu_user, the whole process, its fsync included).
-func redisCPU(b *testing.B, s *Store) time.Duration {
-	info, err := s.rdb.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var d time.Duration
-	for _, line := range strings.Split(info, "\n") {
-		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-		if k == "used_cpu_sys" || k == "used_cpu_user" {
-			f, _ := strconv.ParseFloat(v, 64)
-			d += time.Duration(f * float64(time.Second))
-		}
-	}
-	return d
-}
 
 // persistence is the Redis settings the benchmarks compare.
 type persistence struct{ name, fsync string } // fsync "": no append-only file
@@ -56,8 +37,8 @@ func benchRedis(b *testing.B, modes []persistence, f func(b *testing.B, s *Store
 			}
 			defer s.Close()
 			var cpu0 time.Duration
-			f(b, s, func() { cpu0 = redisCPU(b, s) })
-			b.ReportMetric(float64((redisCPU(b, s)-cpu0).Microseconds())/float64(b.N), "server-cpu-µs/op")
+			f(b, s, func() { cpu0 = testenv.RedisCPU(b, s.rdb) })
+			b.ReportMetric(float64((testenv.RedisCPU(b, s.rdb)-cpu0).Microseconds())/float64(b.N), "server-cpu-µs/op")
 		})
 	}
 }
