@@ -1025,6 +1025,28 @@ func adminConn(ctx context.Context, admin, dbURL string) (*pgx.Conn, string, err
 	return conn, strings.TrimPrefix(u.Path, "/"), nil
 }
 
+// pgDurability names the server's settings that decide whether a commit
+// is on disk when it returns, so that figures taken without syncs (the
+// tests' settings) are never read as the durable inbox's.
+func pgDurability(admin string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "settings unknown"
+	}
+	defer conn.Close(ctx)
+	var fsync, syncCommit, fpw string
+	if err := conn.QueryRow(ctx, `SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')`).Scan(&fsync, &syncCommit, &fpw); err != nil {
+		return "settings unknown"
+	}
+	verdict := "durable: a commit is on disk when it returns"
+	if fsync != "on" || syncCommit == "off" {
+		verdict = "NOT durable: a commit may be lost in a crash, so these figures leave out the syncs the inbox's promise costs"
+	}
+	return fmt.Sprintf("fsync %s, synchronous_commit %s, full_page_writes %s (%s)", fsync, syncCommit, fpw, verdict)
+}
+
 // pgStatements reads pg_stat_statements (when the server has it) for the
 // run's own database: calls and milliseconds by kind of statement, keys
 // "all", "all ms" and the inbox's statements. Counted per database, they
@@ -1622,8 +1644,8 @@ func render(c config, rows []result) string {
 	var b strings.Builder
 	host, _ := os.Hostname()
 	fmt.Fprintf(&b, "## dieuphoi benchmark — %s\n\n", time.Now().Format("2006-01-02 15:04"))
-	fmt.Fprintf(&b, "Machine: nproc %d, GOMAXPROCS %d, %s/%s, %s, host %s. Bot, fake Bot API + simulated users, PostgreSQL and Redis all share these CPUs.\n",
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), host)
+	fmt.Fprintf(&b, "Machine: nproc %d, GOMAXPROCS %d, %s/%s, %s, host %s. Bot, fake Bot API + simulated users, PostgreSQL and Redis all share these CPUs. PostgreSQL: %s.\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), host, pgDurability(c.db))
 	fmt.Fprintf(&b, "Load: %d chats per run, every other one the 3-step RSVP (invite link, own number, «Tham dự»), the others the 7-step substitute (invite link, own number, five steps naming a substitute); %d of them focal points who then enter one indicator with an evidence PDF (10 more updates). Latency: update offered (queued for getUpdates or for a webhook connection) → the reply its user waited for, at the fake (one sample per step).\n\n",
 		c.chats, min(c.focal, 37*loadtest.MaxPerAgency))
 	b.WriteString("| run | mode | chats | updates | s | updates/s | p50 ms | p95 ms | p99 ms | max ms | CPU ms/update | allocs/update | peak RSS MB | Redis B/session | correct |\n")
