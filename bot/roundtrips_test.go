@@ -3,7 +3,6 @@ package bot_test
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -171,18 +170,15 @@ func loneRig(tb testing.TB) (*redis.Store, func(chat string, in flows.Input), *p
 func BenchmarkLoneUpdate(b *testing.B) {
 	ss, handle, loneReg, _ := loneRig(b)
 	tr := ss.Traffic()
-	var ru0, ru1 syscall.Rusage
 	trips := tr.RoundTrips()
 	srv := testenv.RedisURLCPU(b)
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	cpu0 := testenv.ProcessCPU()
 	b.ResetTimer()
 	for range b.N {
 		handle("1001", card)
 	}
 	b.StopTimer()
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-	cpu := time.Duration(syscall.TimevalToNsec(ru1.Utime) + syscall.TimevalToNsec(ru1.Stime) -
-		syscall.TimevalToNsec(ru0.Utime) - syscall.TimevalToNsec(ru0.Stime))
+	cpu := testenv.ProcessCPU() - cpu0
 	b.ReportMetric(float64(tr.RoundTrips()-trips)/float64(b.N), "roundtrips/op")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
 	b.ReportMetric((testenv.RedisURLCPU(b)-srv)/float64(b.N), "redis-cpu-µs/op")

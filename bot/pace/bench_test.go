@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -47,10 +45,9 @@ func BenchmarkReplies(b *testing.B) {
 			}
 			ctx := context.Background()
 			var seq atomic.Int64
-			var ru0, ru1 syscall.Rusage
 			trips := tr.RoundTrips()
 			srv := testenv.RedisURLCPU(b)
-			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+			cpu0 := testenv.ProcessCPU()
 			b.SetParallelism(64)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
@@ -69,9 +66,7 @@ func BenchmarkReplies(b *testing.B) {
 				}
 			})
 			b.StopTimer()
-			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-			cpu := time.Duration(syscall.TimevalToNsec(ru1.Utime) + syscall.TimevalToNsec(ru1.Stime) -
-				syscall.TimevalToNsec(ru0.Utime) - syscall.TimevalToNsec(ru0.Stime))
+			cpu := testenv.ProcessCPU() - cpu0
 			b.ReportMetric(float64(tr.RoundTrips()-trips)/float64(b.N), "roundtrips/op")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
 			// The Redis server's CPU, the whole server's: on a shared

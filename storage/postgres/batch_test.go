@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -242,7 +241,7 @@ func BenchmarkApply(b *testing.B) {
 				s.Pipe = pipe
 			}
 			defer func() { s.Pipe = pipe }()
-			cpu0 := cpuTime()
+			cpu0 := testenv.ProcessCPU()
 			calls0, ms0, stats := serverStats(ctx, db)
 			scpu0 := serverCPU(ctx, db)
 			step := func(n int64) {
@@ -272,7 +271,7 @@ func BenchmarkApply(b *testing.B) {
 			}
 			// The process's CPU (this client's share, what the bot pays),
 			// which the machine's load changes far less than the wall time.
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(testenv.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			// The server's side, where it keeps pg_stat_statements:
 			// statements (nested ones, the foreign key checks, included
 			// when it tracks all) and their execution time.
@@ -283,12 +282,6 @@ func BenchmarkApply(b *testing.B) {
 			reportServerCPU(b, serverCPU(ctx, db), scpu0)
 		})
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // statements counts the statements a store sends (batched or not).
@@ -525,7 +518,7 @@ func BenchmarkApplyBatch(b *testing.B) {
 	var n atomic.Int64
 	for _, size := range []int{1, 4, 16} {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
-			cpu0 := cpuTime()
+			cpu0 := testenv.ProcessCPU()
 			calls0, ms0, stats := serverStats(ctx, db)
 			scpu0 := serverCPU(ctx, db)
 			for b.Loop() {
@@ -543,7 +536,7 @@ func BenchmarkApplyBatch(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(testenv.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			if calls, ms, ok := serverStats(ctx, db); ok && stats {
 				b.ReportMetric((calls-calls0)/float64(b.N), "stmts/op")
 				b.ReportMetric((ms-ms0)*1e3/float64(b.N), "server-µs/op")

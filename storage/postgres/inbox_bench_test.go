@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/domain"
+	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage"
 )
 
@@ -29,7 +30,7 @@ func BenchmarkAppendInbox(b *testing.B) {
 		}
 	}
 	n := 0
-	cpu0 := cpuTime()
+	cpu0 := testenv.ProcessCPU()
 	db := s.Pool().Config().ConnConfig.Database
 	scpu0 := serverCPU(ctx, db)
 	for b.Loop() {
@@ -44,7 +45,7 @@ func BenchmarkAppendInbox(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(testenv.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	reportServerCPU(b, serverCPU(ctx, db), scpu0)
 }
 

@@ -23,11 +23,7 @@ import (
 func TestAppendPlanStaysOnTheIndex(t *testing.T) {
 	ctx := context.Background()
 	url := testenv.PostgresURL(t)
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	s := open(t, url+sep+"pool_max_conns=1") // one connection: one kept plan
+	s := open(t, withConns(url, 1)) // one connection: one kept plan
 	if _, err := s.Pool().Exec(ctx, `VACUUM ANALYZE inbox`); err != nil {
 		t.Fatal(err)
 	}

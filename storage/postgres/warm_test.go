@@ -29,11 +29,7 @@ func TestWarmConnections(t *testing.T) {
 	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
 		t.Fatal(err)
 	}
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	w := open(t, url+sep+"pool_max_conns=4")
+	w := open(t, withConns(url, 4))
 	if err := w.Warm(ctx, 0); err != nil {
 		t.Fatalf("Warm: %v", err)
 	}
@@ -61,7 +57,7 @@ func TestWarmConnections(t *testing.T) {
 	db := s.Pool().Config().ConnConfig.Database
 	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
 	first := func(warmed bool, round int) (time.Duration, bool) {
-		f, err := postgres.Open(ctx, url+sep+"pool_max_conns=1")
+		f, err := postgres.Open(ctx, withConns(url, 1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,12 +143,8 @@ func TestWarmUpsDoNotWaitForEachOther(t *testing.T) {
 	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
 		t.Fatal(err)
 	}
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
 	k := &keysTracer{keys: map[string][]string{}}
-	w, err := postgres.Open(ctx, url+sep+"pool_max_conns=6", postgres.WithTracer(k))
+	w, err := postgres.Open(ctx, withConns(url, 6), postgres.WithTracer(k))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,11 +172,7 @@ func TestWarmUpsDoNotWaitForEachOther(t *testing.T) {
 func TestListenerLeavesThePoolWarm(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	url := testenv.PostgresURL(t)
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	w := open(t, url+sep+"pool_max_conns=2")
+	w := open(t, withConns(url, 2))
 	if err := w.Warm(ctx, 0); err != nil {
 		t.Fatalf("Warm: %v", err)
 	}

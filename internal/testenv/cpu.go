@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,4 +39,12 @@ func RedisURLCPU(tb testing.TB) float64 {
 	c := goredis.NewClient(opt)
 	defer c.Close()
 	return float64(RedisCPU(tb, c).Microseconds())
+}
+
+// ProcessCPU is the CPU this process has used so far (user + system), for
+// benchmarks that report the client's CPU per operation.
+func ProcessCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
