@@ -462,6 +462,7 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 	pgBefore := pgStatements(ctx, c.db, dbURL)
 	pgRowsBefore := pgStatementRows(ctx, c.db, dbURL, c.pgTrace)
 	pgCPUBefore := pgBackendCPU(ctx, c.db, dbURL)
+	pgWALBefore := pgWAL(ctx, c.db, dbURL)
 	cpuBefore, _ := loadtest.CPUSeconds(pid)
 	sharesBefore, _ := loadtest.ReadCPUShares(pid)
 	pollsBefore := api.Calls("getUpdates")
@@ -559,6 +560,11 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		path := filepath.Join(c.pgTrace, "pg-"+mode+"-"+strings.NewReplacer(" ", "-", "/", "-", ",", "").Replace(name)+".txt")
 		if err := writePGStatements(path, pgRowsBefore, pgStatementRows(ctx, c.db, dbURL, c.pgTrace), total); err != nil {
 			fmt.Fprintln(os.Stderr, "pg statements:", err)
+		}
+	}
+	if pgWALBefore != nil {
+		if after := pgWAL(ctx, c.db, dbURL); after != nil {
+			r.notes = append(r.notes, pgWALPerUpdate(pgWALBefore, after, total))
 		}
 	}
 	if pgCPUBefore != nil {
@@ -1232,6 +1238,33 @@ func pgCPUPerUpdate(before, after map[string]map[int]float64, updates int) strin
 	slices.Sort(parts)
 	return fmt.Sprintf("PostgreSQL CPU ms per update: %.3f in all; the run's backends %.3f, its listener %.3f; background (the whole server's): %s",
 		all*1000/float64(max(updates, 1)), per["backends"]*1000/float64(max(updates, 1)), per["listener"]*1000/float64(max(updates, 1)), strings.Join(parts, ", "))
+}
+
+// pgWAL reads the run's database's commits and rollbacks
+// (pg_stat_database) and the server's WAL counters (pg_stat_wal: the whole
+// server's, so shared with other work on a shared server); nil when
+// unreadable.
+func pgWAL(ctx context.Context, admin, dbURL string) []float64 {
+	conn, db, err := adminConn(ctx, admin, dbURL)
+	if err != nil {
+		return nil
+	}
+	defer conn.Close(ctx)
+	v := make([]float64, 7)
+	if err := conn.QueryRow(ctx, `SELECT d.xact_commit::float8, d.xact_rollback::float8, w.wal_records::float8, w.wal_fpi::float8,
+		w.wal_bytes::float8, w.wal_write::float8, w.wal_sync::float8
+		FROM pg_stat_database d, pg_stat_wal w WHERE d.datname = $1`, db).Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]); err != nil {
+		return nil
+	}
+	return v
+}
+
+// pgWALPerUpdate is the commits and WAL of a run per update, from two
+// readings of pgWAL.
+func pgWALPerUpdate(before, after []float64, updates int) string {
+	per := func(i int) float64 { return (after[i] - before[i]) / float64(max(updates, 1)) }
+	return fmt.Sprintf("PostgreSQL per update: %.3f commits, %.3f rollbacks (the run's database); WAL (the whole server's): %.2f records, %.3f full-page images, %.0f bytes, %.3f writes, %.3f syncs",
+		per(0), per(1), per(2), per(3), per(4), per(5), per(6))
 }
 
 // pgPerUpdate is the statements of a run per update, from two readings of
