@@ -211,3 +211,32 @@ func (s *Store) Identities(ctx context.Context, personID string) ([]domain.Ident
 	}
 	return s.links.Do(ctx, personID)
 }
+
+// DeleteInbox removes handled items (sqlstore's statement) in a
+// transaction committed without waiting for its WAL to reach the disk
+// (synchronous_commit off for it alone: the setting and the deletion go in
+// one round trip, one implicit transaction). A deletion lost in a crash
+// of PostgreSQL — only one not yet flushed by the WAL writer (within
+// 3 × wal_writer_delay) nor by any durable commit after it, since WAL is
+// flushed in order — leaves handled updates in the inbox: they are read
+// again and dropped by their update key, as after a process that died
+// before deleting them (TestLostInboxDeletionSendsNothingTwice). Nothing
+// in the deletion is a promise: the appends, the effects and the
+// processed ids stay durable.
+func (s *Store) DeleteInbox(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	b.Queue(asyncCommit)
+	b.Queue(sqlstore.DeleteInboxSQL, ids)
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("delete %d handled updates from the inbox: %w", len(ids), err)
+	}
+	return nil
+}
+
+// asyncCommit makes the transaction it runs in commit without waiting for
+// the WAL flush (set_config local to the transaction: no warning, unlike
+// SET LOCAL outside a BEGIN).
+const asyncCommit = `SELECT set_config('synchronous_commit', 'off', true)`

@@ -307,6 +307,9 @@ func (q *Queries) ReadInbox(ctx context.Context, holder string, after int64, now
 	return out, nil
 }
 
+// DeleteInboxSQL deletes the handled items of ids ($1) on PostgreSQL.
+const DeleteInboxSQL = `DELETE FROM inbox WHERE id = ANY($1::bigint[])`
+
 // DeleteInbox removes handled items.
 func (q *Queries) DeleteInbox(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
@@ -316,7 +319,7 @@ func (q *Queries) DeleteInbox(ctx context.Context, ids []int64) error {
 		// One statement text for any count: prepared once per connection.
 		// A list of literals was a new text, so a new prepared statement
 		// (an extra round trip to parse and plan it), at every deletion.
-		if _, err := q.DB.Exec(ctx, `DELETE FROM inbox WHERE id = ANY($1::bigint[])`, ids); err != nil {
+		if _, err := q.DB.Exec(ctx, DeleteInboxSQL, ids); err != nil {
 			return fmt.Errorf("delete %d handled updates from the inbox: %w", len(ids), err)
 		}
 		return nil

@@ -1,0 +1,119 @@
+package bot_test
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dieuphoi/dieuphoi/bot/bottest"
+	"github.com/dieuphoi/dieuphoi/bot/inbox"
+	"github.com/dieuphoi/dieuphoi/flows"
+	"github.com/dieuphoi/dieuphoi/internal/testenv"
+	"github.com/dieuphoi/dieuphoi/storage/postgres"
+	"github.com/dieuphoi/dieuphoi/storage/redis"
+)
+
+// lostDeletions is an inbox store whose deletions, while lose is set,
+// report success and delete nothing: what a deletion committed without
+// waiting for the disk (storage/postgres DeleteInbox) leaves behind when
+// PostgreSQL crashes before its WAL is flushed.
+type lostDeletions struct {
+	*postgres.Store
+	lose atomic.Bool
+	lost atomic.Int64
+}
+
+func (s *lostDeletions) DeleteInbox(ctx context.Context, ids []int64) error {
+	if s.lose.Load() {
+		s.lost.Add(int64(len(ids)))
+		return nil
+	}
+	return s.Store.DeleteInbox(ctx, ids)
+}
+
+// Handled updates whose deletion from the PostgreSQL inbox was lost are
+// read again by the worker and dropped by the dispatcher by their update
+// key: no reply goes out twice and no answer is stored twice. So the
+// deletion may commit without waiting for the disk.
+func TestLostInboxDeletionSendsNothingTwice(t *testing.T) {
+	ctx := context.Background()
+	pg, err := postgres.Open(ctx, testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	ss, err := redis.Open(ctx, redis.Options{URL: testenv.RedisURL(t), Prefix: testenv.Prefix(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	r := newRig(t, pg, ss)
+	st := &lostDeletions{Store: pg}
+	st.lose.Store(true)
+	buf := &bottest.SyncBuffer{}
+	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	w := inbox.NewWorker(inbox.WorkerConfig{Store: st, Handler: r.d, Log: log, LeaseTTL: 3 * time.Second, Poll: 10 * time.Millisecond})
+	in := inbox.NewIntake(st, w, log)
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(wctx) }()
+	t.Cleanup(func() { in.Close(); stop(); <-done })
+
+	steps := []flows.Input{
+		{Kind: flows.InCommand, Command: "start", Text: r.token},
+		{Kind: flows.InButton, Data: "rsvp:sub"},
+		{Kind: flows.InText, Text: "Phạm Thu Hà"},
+		{Kind: flows.InText, Text: "Phó Trưởng phòng"},
+		{Kind: flows.InText, Text: "0911222333"},
+		{Kind: flows.InButton, Data: "sub:ok"},
+	}
+	for _, s := range steps {
+		if err := in.HandleAndWait(ctx, r.in(s)); err != nil {
+			t.Fatalf("handle %v: %v", s, err)
+		}
+	}
+	sent := len(r.sent.texts(r.chat))
+	// Every deletion lost: the worker reads the handled updates again at
+	// its next reads from the start (every second).
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, read := w.Stats()
+		if st.lost.Load() >= 2*int64(len(steps)) && read >= int64(len(steps)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the handled updates were not read again: %d read, %d deletions lost", read, st.lost.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := len(r.sent.texts(r.chat)); got != sent {
+		t.Errorf("handled updates read again sent %d more replies: %q", got-sent, r.sent.texts(r.chat)[sent:])
+	}
+	h, err := pg.RSVPHistory(ctx, "DB001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 1 || h[0].Substitute == nil || h[0].Substitute.Phone != "0911222333" {
+		t.Fatalf("history = %+v, want one substitute answer", h)
+	}
+	// Deletions that hold empty the inbox.
+	st.lose.Store(false)
+	for {
+		n, _, err := pg.InboxDepth(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d handled updates left in the inbox", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := len(r.sent.texts(r.chat)); got != sent {
+		t.Errorf("handled updates read again sent %d more replies", got-sent)
+	}
+}
