@@ -19,12 +19,15 @@ import (
 // one commit ends them, and all its statements go out together (pipe.go).
 const (
 	// Batches out at once (connections). A batch's rows cost one
-	// statement per kind, so the fewer batches the fewer statements: with
-	// 16 a worker was nearly always free and took updates one at a time
-	// (1.3 updates per batch in the benchmark's poll run); with 4 they
-	// wait for one and go 3.5–6 together, while 4 transactions still
-	// keep the database's CPUs busy and share its WAL flushes.
-	applyWorkers = 4
+	// statement per kind and the batch one commit (a WAL flush), so the
+	// fewer batches the fewer statements and flushes: with 16 a worker
+	// was nearly always free and took updates one at a time (1.3 updates
+	// per batch in the benchmark's poll run); with 4, 2.0–2.8 per batch at
+	// 500 updates/s and 3.6–4.8 in the closed loop; with 2, 3.5–5.6 and
+	// 6.4–8.5 (half the apply transactions per update). Two transactions
+	// still keep a 2-core database busy, and a batch waits at most for
+	// one transaction (milliseconds) to go.
+	applyWorkers = 2
 	// Updates in one batch: one failing update makes all of them go again
 	// one by one.
 	applyMax = 16
