@@ -22,9 +22,10 @@ const (
 	// statement per kind and the batch one commit (a WAL flush), so the
 	// fewer batches the fewer statements and flushes: with 16 a worker
 	// was nearly always free and took updates one at a time (1.3 updates
-	// per batch in the benchmark's poll run); with 4, 2.0–2.8 per batch at
-	// 500 updates/s and 3.6–4.8 in the closed loop; with 2, 3.5–5.6 and
-	// 6.4–8.5 (half the apply transactions per update). Two transactions
+	// per batch in the benchmark's poll run); with 4, 2.0–4.1 per batch at
+	// the fixed rate and 3.6–5.3 in the closed loop; with 2, 3.5–6.1 and
+	// 6.1–8.5 (0.6 of the apply transactions per update; five runs each,
+	// BenchmarkApplyBatchSize for what a transaction costs). Two transactions
 	// still keep a 2-core database busy, and a batch waits at most for
 	// one transaction (milliseconds) to go.
 	applyWorkers = 2
