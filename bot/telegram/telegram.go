@@ -96,6 +96,7 @@ type Adapter struct {
 	maxAttempts   int
 	onFlood       func(until time.Time)
 	admit         func(ctx context.Context, chat string) (func(), error)
+	fileIDs       fileIDs // files uploaded, to send again by file_id
 
 	// Backoff bounds and per-call timeout; tests shorten them.
 	minBackoff  time.Duration
