@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -426,5 +427,35 @@ func TestSendDocumentAgainByFileID(t *testing.T) {
 	again := send(926, "BEGIN:VCALENDAR A").FileID
 	if again == "" || again == first {
 		t.Errorf("after the new upload sent by %q, want its new file_id (not %q)", again, first)
+	}
+}
+
+// BenchmarkSendDocument sends the calendar file by upload (the file_id
+// forgotten each time) and by its file_id, to the fake Bot API in this
+// process (its work counts too).
+func BenchmarkSendDocument(b *testing.B) {
+	srv := telegramtest.New(b, testToken)
+	a, err := New(context.Background(), Config{Token: testToken, APIBase: srv.URL(), Handler: newRecorder(),
+		Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	reply := []flows.Reply{{Text: "📅 Lịch hội nghị", File: &flows.File{Name: "hoinghi.ics", MIME: "text/calendar",
+		Data: []byte(strings.Repeat("BEGIN:VCALENDAR\r\n", 60))}}}
+	for _, tc := range []struct {
+		name   string
+		upload bool
+	}{{"upload", true}, {"by_file_id", false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if tc.upload {
+					a.fileIDs = fileIDs{}
+				}
+				if err := a.Send(context.Background(), "930", reply); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
