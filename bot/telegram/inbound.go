@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"strings"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
@@ -15,7 +13,7 @@ import (
 // bot does not act on (edits, channel posts, membership changes, service
 // messages, commands addressed to another bot); they are acknowledged as
 // handled.
-func toInbound(u tgbotapi.Update, botName string) (in bot.Inbound, ok bool) {
+func toInbound(u update, botName string) (in bot.Inbound, ok bool) {
 	in.Key = domain.UpdateKey{Channel: domain.Telegram, UpdateID: strconv.Itoa(u.UpdateID)}
 	switch {
 	case u.Message != nil:
@@ -59,7 +57,7 @@ func chatTypeOK(t string) bool {
 	return t == "private" || t == "group" || t == "supergroup"
 }
 
-func messageInput(m *tgbotapi.Message, botName string) (flows.Input, bool) {
+func messageInput(m *message, botName string) (flows.Input, bool) {
 	switch {
 	case m.Text != "":
 		if cmd, arg, forUs, ok := parseCommand(m.Text, botName); ok {
@@ -92,11 +90,10 @@ func messageInput(m *tgbotapi.Message, botName string) (flows.Input, bool) {
 			Size: int64(p.FileSize), GroupID: m.MediaGroupID, IsPhoto: true,
 			Caption: m.Caption, Download: p.FileID,
 		}}}, true
-	case m.Sticker != nil:
+	case bool(m.Sticker):
 		return flows.Input{Kind: flows.InSticker}, true
-	case m.Voice != nil || m.Audio != nil || m.Video != nil || m.VideoNote != nil ||
-		m.Animation != nil || m.Location != nil || m.Venue != nil || m.Poll != nil ||
-		m.Dice != nil || m.Game != nil:
+	case bool(m.Voice || m.Audio || m.Video || m.VideoNote || m.Animation || m.Location ||
+		m.Venue || m.Poll || m.Dice || m.Game):
 		return flows.Input{Kind: flows.InOther}, true
 	case isService(m):
 		return flows.Input{}, false
@@ -108,19 +105,19 @@ func messageInput(m *tgbotapi.Message, botName string) (flows.Input, bool) {
 }
 
 // isService reports service messages: members joining, pins, titles...
-func isService(m *tgbotapi.Message) bool {
-	return len(m.NewChatMembers) > 0 || m.LeftChatMember != nil || m.NewChatTitle != "" ||
+func isService(m *message) bool {
+	return len(m.NewChatMembers) > 0 || bool(m.LeftChatMember) || m.NewChatTitle != "" ||
 		len(m.NewChatPhoto) > 0 || m.DeleteChatPhoto || m.GroupChatCreated ||
 		m.SuperGroupChatCreated || m.ChannelChatCreated || m.MigrateToChatID != 0 ||
-		m.MigrateFromChatID != 0 || m.PinnedMessage != nil || m.MessageAutoDeleteTimerChanged != nil ||
-		m.ProximityAlertTriggered != nil || m.VoiceChatScheduled != nil || m.VoiceChatStarted != nil ||
-		m.VoiceChatEnded != nil || m.VoiceChatParticipantsInvited != nil || m.SuccessfulPayment != nil ||
+		m.MigrateFromChatID != 0 || bool(m.PinnedMessage || m.MessageAutoDeleteTimerChanged ||
+		m.ProximityAlertTriggered || m.VoiceChatScheduled || m.VoiceChatStarted ||
+		m.VoiceChatEnded || m.VoiceChatParticipantsInvited || m.SuccessfulPayment) ||
 		m.ConnectedWebsite != ""
 }
 
 // largest returns the photo size with the most pixels (Telegram lists them
 // smallest first, but do not rely on it).
-func largest(ps []tgbotapi.PhotoSize) tgbotapi.PhotoSize {
+func largest(ps []photoSize) photoSize {
 	best := ps[0]
 	for _, p := range ps[1:] {
 		if p.Width*p.Height > best.Width*best.Height ||

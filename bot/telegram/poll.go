@@ -94,7 +94,7 @@ func (a *Adapter) retryDelay(err error, failures int) time.Duration {
 // shape this library version does not know): it is acknowledged at once.
 type pollItem struct {
 	id    int
-	u     *tgbotapi.Update
+	u     *update
 	acked bool // guarded by poller.mu
 }
 
@@ -249,7 +249,7 @@ func (p *poller) dispatch(raws []json.RawMessage) error {
 		}
 		maxSeen = id
 		it := &pollItem{id: id}
-		var u tgbotapi.Update
+		var u update
 		if err := json.Unmarshal(raw, &u); err != nil {
 			p.a.log.Warn("skipping undecodable update", "update", id, "err", err)
 			it.acked = true
@@ -340,7 +340,7 @@ func (p *poller) work(key chatKey, q *chatQueue) {
 // and reports whether it may be acknowledged: false only when ctx ended
 // first. An update failing with an error other than bot.ErrNotSaved is
 // given up (and acknowledged) after MaxAttempts tries.
-func (a *Adapter) pollOne(ctx context.Context, u tgbotapi.Update) bool {
+func (a *Adapter) pollOne(ctx context.Context, u update) bool {
 	var tries, fails int
 	for {
 		err := a.processOnce(ctx, u, tries == 0)
@@ -470,7 +470,7 @@ func splitUpdates(b []byte) ([]json.RawMessage, error) {
 }
 
 // chatOf returns the chat an update belongs to.
-func chatOf(u tgbotapi.Update) (int64, bool) {
+func chatOf(u update) (int64, bool) {
 	switch {
 	case u.Message != nil && u.Message.Chat != nil:
 		return u.Message.Chat.ID, true
@@ -485,13 +485,13 @@ func chatOf(u tgbotapi.Update) (int64, bool) {
 // its replies could not be delivered because the user blocked the bot.
 // Button presses are always answered, first, so the button stops spinning
 // whatever happens next.
-func (a *Adapter) process(ctx context.Context, u tgbotapi.Update) error {
+func (a *Adapter) process(ctx context.Context, u update) error {
 	return a.processOnce(ctx, u, true)
 }
 
 // processOnce is process; answer false skips answering a button press (a
 // retry: it was answered on the first try).
-func (a *Adapter) processOnce(ctx context.Context, u tgbotapi.Update, answer bool) error {
+func (a *Adapter) processOnce(ctx context.Context, u update, answer bool) error {
 	in, ok := toInbound(u, a.Username())
 	if q := u.CallbackQuery; q != nil && answer {
 		if !ok {

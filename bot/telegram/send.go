@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -105,7 +107,8 @@ func (a *Adapter) sendMessage(ctx context.Context, chat int64, p tgbotapi.Params
 	}
 }
 
-// sendDocument uploads a reply's file, its text as the caption.
+// sendDocument sends a reply's file, its text as the caption: uploaded the
+// first time, by the file_id Telegram gave it after that (fileIDs).
 func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) error {
 	p := tgbotapi.Params{"chat_id": strconv.FormatInt(chat, 10)}
 	if caption := strings.TrimSpace(r.Text); caption != "" {
@@ -120,25 +123,42 @@ func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) e
 		}
 	}
 	file := tgbotapi.RequestFile{Name: "document", Data: tgbotapi.FileBytes{Name: r.File.Name, Bytes: r.File.Data}}
+	var key fileKey
+	sentID := ""
 	if r.File.Path != "" {
 		// A large export waits on disk: streamed to Telegram from there.
+		// It is sent once, so its file_id is not kept.
 		fh, err := os.Open(r.File.Path)
 		if err != nil {
 			return fmt.Errorf("telegram: sendDocument to chat %d: %w", chat, err)
 		}
 		defer fh.Close()
 		file.Data = tgbotapi.FileReader{Name: r.File.Name, Reader: fh}
+	} else {
+		key = fileKeyOf(r.File)
+		sentID = a.fileIDs.get(key)
 	}
 	for attempt := 0; ; attempt++ {
 		done, err := a.admitSend(ctx, "sendDocument", chat)
 		if err != nil {
 			return err
 		}
-		rctx, cancel := context.WithTimeout(ctx, 2*a.callTimeout)
-		resp, err := a.bot(rctx).UploadFiles("sendDocument", p, []tgbotapi.RequestFile{file})
-		cancel()
+		var resp *tgbotapi.APIResponse
+		if sentID != "" {
+			// Sent before: a small form request naming the file.
+			p["document"] = sentID
+			resp, err = a.request(ctx, "sendDocument", p, a.callTimeout)
+			delete(p, "document")
+		} else {
+			rctx, cancel := context.WithTimeout(ctx, 2*a.callTimeout)
+			resp, err = a.bot(rctx).UploadFiles("sendDocument", p, []tgbotapi.RequestFile{file})
+			cancel()
+		}
 		done()
 		if err == nil {
+			if sentID == "" && r.File.Path == "" {
+				a.fileIDs.put(key, uploadedFileID(resp))
+			}
 			return nil
 		}
 		err = a.redact(err)
@@ -155,6 +175,13 @@ func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) e
 			}
 		}
 		switch {
+		case code == http.StatusBadRequest && sentID != "":
+			// Telegram no longer knows the file_id (or refuses it for
+			// another reason an upload would show): upload it again.
+			a.log.Info("sending a document by its file_id refused; uploading it again", "chat", chat, "err", err)
+			a.fileIDs.forget(key, sentID)
+			sentID = ""
+			continue
 		case code == http.StatusForbidden:
 			return fmt.Errorf("%w: chat %d: %v", ErrBlocked, chat, err)
 		case refused(code):
@@ -169,6 +196,75 @@ func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) e
 		}
 		return fmt.Errorf("telegram: sendDocument to chat %d: %w", chat, err)
 	}
+}
+
+// fileKey names a file's content as sent: the same name and bytes (the
+// calendar file of one event in one language, a meeting document) go as
+// the same file_id.
+type fileKey struct {
+	name string
+	sum  [sha256.Size]byte
+}
+
+func fileKeyOf(f *flows.File) fileKey {
+	return fileKey{name: f.Name, sum: sha256.Sum256(f.Data)}
+}
+
+// fileIDs keeps the file_id Telegram gave each file this bot uploaded, so
+// that sending it again — the calendar file to every attendee — is a small
+// form request instead of a multipart upload ("Pass a file_id as String to
+// send a file that exists on the Telegram servers"). A file_id is valid for
+// the bot that got it, in any chat. At most fileIDsMax are kept: the files
+// sent often are few.
+type fileIDs struct {
+	mu sync.Mutex
+	m  map[fileKey]string
+}
+
+const fileIDsMax = 1024
+
+func (f *fileIDs) get(k fileKey) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.m[k]
+}
+
+func (f *fileIDs) put(k fileKey, id string) {
+	if id == "" {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil || len(f.m) >= fileIDsMax {
+		f.m = make(map[fileKey]string)
+	}
+	f.m[k] = id
+}
+
+// forget drops id for k unless another send has put a newer one meanwhile.
+func (f *fileIDs) forget(k fileKey, id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m[k] == id {
+		delete(f.m, k)
+	}
+}
+
+// uploadedFileID reads the file_id of the document in a sendDocument's
+// result ("" when there is none).
+func uploadedFileID(resp *tgbotapi.APIResponse) string {
+	if resp == nil {
+		return ""
+	}
+	var m struct {
+		Document *struct {
+			FileID string `json:"file_id"`
+		} `json:"document"`
+	}
+	if json.Unmarshal(resp.Result, &m) != nil || m.Document == nil {
+		return ""
+	}
+	return m.Document.FileID
 }
 
 // floodWait waits out a 429's retry_after (at least minBackoff) after

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/dieuphoi/dieuphoi/bot"
+	"github.com/dieuphoi/dieuphoi/bot/telegram/telegramtest"
 	"github.com/dieuphoi/dieuphoi/flows"
 )
 
@@ -366,5 +368,94 @@ func TestSendAdmitsEveryRequest(t *testing.T) {
 	}
 	if n := s.srv.Calls("sendMessage"); n != calls {
 		t.Errorf("%d requests made without admission", n-calls)
+	}
+}
+
+// A file sent once goes again by the file_id Telegram gave it — a small
+// form request instead of an upload — and arrives the same (name and
+// content); other content is uploaded anew; a file_id Telegram no longer
+// accepts (400) is forgotten and the file uploaded again, the user getting
+// it once.
+func TestSendDocumentAgainByFileID(t *testing.T) {
+	s := newSetup(t)
+	ctx := context.Background()
+	ics := func(data string) []flows.Reply {
+		return []flows.Reply{{Text: "📅 Lịch hội nghị", File: &flows.File{Name: "hoinghi.ics", MIME: "text/calendar", Data: []byte(data)}}}
+	}
+	one := func(chat int64) telegramtest.SentDocument {
+		t.Helper()
+		docs := s.srv.Documents(chat)
+		if len(docs) != 1 {
+			t.Fatalf("chat %d got %d documents, want 1: %+v", chat, len(docs), docs)
+		}
+		return docs[0]
+	}
+	send := func(chat int64, data string) telegramtest.SentDocument {
+		t.Helper()
+		if err := s.a.Send(ctx, strconv.FormatInt(chat, 10), ics(data)); err != nil {
+			t.Fatalf("Send to %d: %v", chat, err)
+		}
+		d := one(chat)
+		if d.Name != "hoinghi.ics" || string(d.Data) != data || d.Caption != "📅 Lịch hội nghị" {
+			t.Fatalf("chat %d got %q %q caption %q", chat, d.Name, d.Data, d.Caption)
+		}
+		return d
+	}
+
+	if d := send(921, "BEGIN:VCALENDAR A"); d.FileID != "" {
+		t.Fatalf("the first send went by file_id %q, want an upload", d.FileID)
+	}
+	first := send(922, "BEGIN:VCALENDAR A").FileID
+	if first == "" {
+		t.Fatal("the second send of the same file was uploaded again, want its file_id")
+	}
+	if d := send(923, "BEGIN:VCALENDAR A"); d.FileID != first {
+		t.Fatalf("third send by %q, want %q", d.FileID, first)
+	}
+	if d := send(924, "BEGIN:VCALENDAR B"); d.FileID != "" {
+		t.Fatalf("other content went by file_id %q, want an upload", d.FileID)
+	}
+
+	s.srv.ForgetFile(first)
+	calls := s.srv.Calls("sendDocument")
+	if d := send(925, "BEGIN:VCALENDAR A"); d.FileID != "" {
+		t.Fatalf("after the file_id was refused, sent by %q, want an upload", d.FileID)
+	}
+	if n := s.srv.Calls("sendDocument") - calls; n != 2 {
+		t.Errorf("%d requests for a refused file_id, want 2 (by file_id, then the upload)", n)
+	}
+	again := send(926, "BEGIN:VCALENDAR A").FileID
+	if again == "" || again == first {
+		t.Errorf("after the new upload sent by %q, want its new file_id (not %q)", again, first)
+	}
+}
+
+// BenchmarkSendDocument sends the calendar file by upload (the file_id
+// forgotten each time) and by its file_id, to the fake Bot API in this
+// process (its work counts too).
+func BenchmarkSendDocument(b *testing.B) {
+	srv := telegramtest.New(b, testToken)
+	a, err := New(context.Background(), Config{Token: testToken, APIBase: srv.URL(), Handler: newRecorder(),
+		Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	reply := []flows.Reply{{Text: "📅 Lịch hội nghị", File: &flows.File{Name: "hoinghi.ics", MIME: "text/calendar",
+		Data: []byte(strings.Repeat("BEGIN:VCALENDAR\r\n", 60))}}}
+	for _, tc := range []struct {
+		name   string
+		upload bool
+	}{{"upload", true}, {"by_file_id", false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if tc.upload {
+					a.fileIDs = fileIDs{}
+				}
+				if err := a.Send(context.Background(), "930", reply); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

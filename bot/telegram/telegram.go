@@ -2,10 +2,11 @@
 // (long polling or webhook) into bot.Inbound events for a Handler and renders
 // flows.Reply values as Telegram messages.
 //
-// It uses github.com/go-telegram-bot-api/telegram-bot-api/v5 for the wire
-// types and requests, but not its update loop: Poll is context-aware, honours
+// It uses github.com/go-telegram-bot-api/telegram-bot-api/v5 for the
+// requests, but not its update loop: Poll is context-aware, honours
 // retry_after, and advances the getUpdates offset only past updates the
-// handler accepted.
+// handler accepted. Updates are decoded into the adapter's own lean type
+// (update.go), which reads what the library's would, at half the cost.
 //
 // The bot token is a credential: it never appears in a log line or a returned
 // error (the library's transport errors embed the request URL, token
@@ -96,6 +97,7 @@ type Adapter struct {
 	maxAttempts   int
 	onFlood       func(until time.Time)
 	admit         func(ctx context.Context, chat string) (func(), error)
+	fileIDs       fileIDs // files uploaded, to send again by file_id
 
 	// Backoff bounds and per-call timeout; tests shorten them.
 	minBackoff  time.Duration

@@ -61,7 +61,7 @@ func (a *Adapter) WebhookHandler() http.Handler {
 		if !ok {
 			return
 		}
-		var u tgbotapi.Update
+		var u update
 		if err := json.Unmarshal(body, &u); err != nil || u.UpdateID == 0 {
 			a.log.Warn("malformed webhook update", "err", err)
 			http.Error(w, "malformed update", http.StatusBadRequest)

@@ -817,6 +817,10 @@ func apiCallsPerUpdate(api *loadtest.Server, updates int) string {
 			parts = append(parts, fmt.Sprintf("%s %.2f", m, float64(n)/float64(max(updates, 1))))
 		}
 	}
+	if n := api.Calls("documentUpload"); n > 0 || api.Calls("sendDocument") > 0 {
+		// The rest went by the file_id of one uploaded before.
+		parts = append(parts, fmt.Sprintf("of the documents uploads %.2f", float64(n)/float64(max(updates, 1))))
+	}
 	if n := api.Calls("webhookReply"); n > 0 {
 		// Methods the bot gave in its webhook responses: counted above,
 		// but no request of the bot's.

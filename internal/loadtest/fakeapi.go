@@ -780,18 +780,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		ok(w, fmt.Sprintf(`{"file_id":%q,"file_unique_id":"u%s","file_size":%d,"file_path":%q}`, id, id, len(data), id))
 	case "senddocument":
-		chat, _ := strconv.ParseInt(p.Get("chat_id"), 10, 64)
-		if s.limited(w, r, chat) {
-			return
-		}
-		mid := int(s.nextMsg.Add(1))
-		if c := s.lookup(chat); c != nil {
-			c.mu.Lock()
-			c.docs++
-			c.mu.Unlock()
-		}
-		ok(w, fmt.Sprintf(`{"message_id":%d,"from":{"id":7000000001,"is_bot":true,"first_name":"Bot"},"chat":%s,"date":%d,"document":{"file_id":"d%d","file_unique_id":"d%d"}}`,
-			mid, chatJSON(chat), time.Now().Unix(), mid, mid))
+		s.sendDocument(w, r, p)
 	default:
 		writeErr(w, 404, "Not Found: method not found", 0)
 	}
@@ -936,6 +925,58 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p url.Value
 	c.mu.Unlock()
 	ok(w, fmt.Sprintf(`{"message_id":%d,"from":{"id":7000000001,"is_bot":true,"first_name":"Bot"},"chat":%s,"date":%d,"text":%s}`,
 		m.ID, chatJSON(chat), now.Unix(), jsonString(text)))
+}
+
+// sendDocument takes a document uploaded (multipart) or named by the
+// file_id of one uploaded before, as Telegram does; an unknown file_id is
+// refused with Telegram's 400. An upload's file_id comes back in the
+// result; getFile and the file route serve it.
+func (s *Server) sendDocument(w http.ResponseWriter, r *http.Request, p url.Values) {
+	chat, _ := strconv.ParseInt(p.Get("chat_id"), 10, 64)
+	var data []byte
+	fid := p.Get("document")
+	if r.MultipartForm != nil && len(r.MultipartForm.File["document"]) > 0 {
+		f, err := r.MultipartForm.File["document"][0].Open()
+		if err == nil {
+			data, err = io.ReadAll(f)
+			f.Close()
+		}
+		if err != nil {
+			writeErr(w, 400, "Bad Request: "+err.Error(), 0)
+			return
+		}
+		fid = ""
+	} else if fid != "" {
+		s.filesMu.RLock()
+		d, found := s.files[fid]
+		s.filesMu.RUnlock()
+		if !found {
+			writeErr(w, 400, "Bad Request: wrong file identifier/HTTP URL specified", 0)
+			return
+		}
+		data = d
+	} else {
+		writeErr(w, 400, "Bad Request: there is no document in the request", 0)
+		return
+	}
+	if s.limited(w, r, chat) {
+		return
+	}
+	mid := int(s.nextMsg.Add(1))
+	if fid == "" {
+		s.count("documentupload")
+		fid = fmt.Sprintf("BQAD%d", mid)
+		s.filesMu.Lock()
+		s.files[fid] = data
+		s.filesMu.Unlock()
+	}
+	if c := s.lookup(chat); c != nil {
+		c.mu.Lock()
+		c.docs++
+		c.mu.Unlock()
+	}
+	ok(w, fmt.Sprintf(`{"message_id":%d,"from":{"id":7000000001,"is_bot":true,"first_name":"Bot"},"chat":%s,"date":%d,"document":{"file_id":%q,"file_unique_id":"u%s","file_size":%d}}`,
+		mid, chatJSON(chat), time.Now().Unix(), fid, fid, len(data)))
 }
 
 func (s *Server) edit(w http.ResponseWriter, p url.Values, withText bool) {

@@ -154,6 +154,7 @@ type WebhookInfo struct {
 type file struct {
 	id, uniqueID, path string
 	data               []byte
+	name, mime         string // a document the bot sent: as uploaded
 }
 
 type fault struct {
@@ -392,6 +393,17 @@ func (s *Server) AddFile(name string, data []byte) string {
 		ext = name[i:]
 	}
 	return s.addFile("BQAC", ext, data).id
+}
+
+// ForgetFile makes the server refuse fileID from now on, as Telegram does
+// with a file_id it no longer accepts: sendDocument by it answers 400.
+func (s *Server) ForgetFile(fileID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.files[fileID]; f != nil {
+		delete(s.files, fileID)
+		delete(s.paths, f.path)
+	}
 }
 
 // NewDocument builds a document message; data is served by getFile.
@@ -1507,16 +1519,30 @@ func (s *Server) sendDocument(p url.Values, files map[string]upload) (any, error
 		return nil, err
 	}
 	d := SentDocument{ChatID: chat, Caption: p.Get("caption"), Markup: p.Get("reply_markup")}
+	var sent *file // the file named by file_id, as Telegram keeps it
 	if up, ok := files["document"]; ok {
 		d.Name, d.MIME, d.Data = up.name, up.mime, up.data
 	} else if v := p.Get("document"); v != "" {
 		d.FileID = v
-		if strings.HasPrefix(v, "attach://") {
+		switch {
+		case strings.HasPrefix(v, "attach://"):
 			up, ok := files[strings.TrimPrefix(v, "attach://")]
 			if !ok {
 				return nil, badRequest("wrong HTTP URL specified")
 			}
 			d.Name, d.MIME, d.Data, d.FileID = up.name, up.mime, up.data, ""
+		case strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://"):
+			// Telegram downloads it; the fake records the URL only.
+		default:
+			// A file_id: of a file Telegram has, as it has it (the name
+			// and content it was uploaded with), or refused.
+			s.mu.Lock()
+			sent = s.files[v]
+			s.mu.Unlock()
+			if sent == nil {
+				return nil, badRequest("wrong file identifier/HTTP URL specified")
+			}
+			d.Name, d.MIME, d.Data = sent.name, sent.mime, sent.data
 		}
 	} else {
 		return nil, badRequest("there is no document in the request")
@@ -1536,7 +1562,13 @@ func (s *Server) sendDocument(p url.Values, files map[string]upload) (any, error
 	s.notifyLocked()
 	s.mu.Unlock()
 
-	f := s.addFile("BQAC", "", d.Data)
+	f := sent
+	if f == nil {
+		f = s.addFile("BQAC", "", d.Data)
+		s.mu.Lock()
+		f.name, f.mime = d.Name, d.MIME
+		s.mu.Unlock()
+	}
 	msg := map[string]any{
 		"message_id": d.MessageID, "from": botJSON(), "chat": privateChatJSON(chat),
 		"date": time.Now().Unix(),
