@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage"
@@ -134,5 +136,52 @@ func TestGenericPlans(t *testing.T) {
 	}
 	if seen < 10 {
 		t.Errorf("%d prepared statements on the connection; want the hot path's", seen)
+	}
+}
+
+// A focal point's submissions (read at every update of theirs) are their
+// agency's rows found by index, not every campaign's rows scanned and
+// sorted: with two campaigns of 40 agencies × 25 indicators, the generic
+// plan the pool's connections keep reads submissions_agency.
+func TestFocalSubmissionsByIndex(t *testing.T) {
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, withConns(testenv.PostgresURL(t), 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO submissions (indicator_code, agency_code, status, value, by_person, updated_at, campaign_id)
+		SELECT 'I' || i, 'A' || a, 'approved', '1', 'x', now(), c
+		FROM generate_series(1, 25) AS i, generate_series(1, 40) AS a, (VALUES ('pii-2024'), ('pii-2025')) AS v (c)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, `ANALYZE submissions`); err != nil {
+		t.Fatal(err)
+	}
+	cs := s.InCampaign("pii-2025")
+	subs, err := cs.Submissions(ctx, "A7")
+	if err != nil || len(subs) != 25 || subs[0].Indicator != "I1" || subs[1].Indicator != "I10" {
+		t.Fatalf("the agency's submissions: %d, %v", len(subs), err)
+	}
+	c, err := s.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	var name string
+	if err := c.QueryRow(ctx, `SELECT name FROM pg_prepared_statements WHERE statement LIKE '%FROM submissions WHERE campaign_id = $1 AND agency_code = $2%'
+		AND statement NOT LIKE '%pg_prepared_statements%'`).Scan(&name); err != nil {
+		t.Fatalf("the read's prepared statement: %v", err)
+	}
+	rows, err := c.Query(ctx, `EXPLAIN EXECUTE `+name+`('pii-2025', 'A7')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := strings.Join(lines, "\n"); !strings.Contains(text, "submissions_agency") || strings.Contains(text, "Seq Scan") {
+		t.Errorf("the focal point's read:\n%s", text)
 	}
 }
