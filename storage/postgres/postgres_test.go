@@ -87,3 +87,7 @@ func openWithPeople(t testing.TB) *postgres.Store {
 	}
 	return s
 }
+
+func TestFactsVersion(t *testing.T) {
+	storagetest.RunFactsVersion(t, func(t *testing.T) storagetest.FactsStore { return open(t, testenv.PostgresURL(t)) })
+}

@@ -212,3 +212,7 @@ func TestEventsMigrationOnExistingData(t *testing.T) {
 	defer s.Close()
 	storagetest.CheckEventsMigration(t, s)
 }
+
+func TestFactsVersion(t *testing.T) {
+	storagetest.RunFactsVersion(t, func(t *testing.T) storagetest.FactsStore { return open(t) })
+}

@@ -141,19 +141,34 @@ func (q *Queries) PlanInboxAppend(by string, items []storage.InboxItem) InboxApp
 // of the person the identities row i links to: it changes with every
 // change of the link, of the person's row (language included), of their
 // answers and of their unreachable marks. PostgreSQL reads it from the rows
-// themselves: the link's and the person's row versions (xmin: every change
-// of a row writes a new one, by a new transaction), the newest answer's id
-// (answers are only ever inserted, and the newest id is the answer read)
-// and whether a mark exists (what is cached). SQLite keeps a counter per
-// person bumped by triggers in the same transaction (fact_versions,
-// migration 0020).
+// themselves (factsVersionPG). SQLite keeps a counter per person bumped by
+// triggers in the same transaction (fact_versions, migration 0020).
 func (q *Queries) factsVersionSQL(i string) string {
 	if q.postgres() {
-		return `(` + i + `.xmin::text || ':' || COALESCE((SELECT p2.xmin::text FROM people p2 WHERE p2.id = ` + i + `.person_id), '-') || ':' ||
-			COALESCE((SELECT MAX(r2.id) FROM rsvps r2 WHERE r2.person_id = ` + i + `.person_id), 0)::text || ':' ||
-			CASE WHEN EXISTS (SELECT 1 FROM unreachable u2 WHERE u2.person_id = ` + i + `.person_id) THEN 'u' ELSE 'r' END)`
+		return factsVersionPG(i+".xmin", `(SELECT p2.xmin FROM people p2 WHERE p2.id = `+i+`.person_id)`, newestAnswerIDPG(i+".person_id"),
+			`EXISTS (SELECT 1 FROM unreachable u2 WHERE u2.person_id = `+i+`.person_id)`)
 	}
 	return `CAST(COALESCE((SELECT fv.v FROM fact_versions fv WHERE fv.person_id = ` + i + `.person_id), 0) AS TEXT)`
+}
+
+// factsVersionPG is the facts version on PostgreSQL from its parts, SQL
+// expressions: the link's row version (xmin: every change of a row writes
+// a new one, by a new transaction), the person's row version (NULL: no
+// such row), the id of their newest answer to any event (answers are only
+// ever inserted; NULL: none) and whether a channel marked them
+// unreachable (what is cached). One text for both of its readers — the
+// inbox append, which looks the parts up, and the chat look-up
+// (identityStatesPG), which has the rows at hand — so they agree.
+func factsVersionPG(linkXmin, personXmin, answerID, unreachable string) string {
+	return `(` + linkXmin + `::text || ':' || COALESCE(` + personXmin + `::text, '-') || ':' ||
+			COALESCE(` + answerID + `, 0)::text || ':' || CASE WHEN ` + unreachable + ` THEN 'u' ELSE 'r' END)`
+}
+
+// newestAnswerIDPG is a scalar sub-query for the id of person's newest
+// answer to any event: one backward step of the index rsvps (person_id,
+// id).
+func newestAnswerIDPG(person string) string {
+	return `(SELECT r2.id FROM rsvps r2 WHERE r2.person_id = ` + person + ` ORDER BY r2.id DESC LIMIT 1)`
 }
 
 // factsOfAccountSQL is the person the account (channel, user) is linked to

@@ -523,17 +523,28 @@ const identityPersonColumns = `COALESCE(p.id, ''), COALESCE(p.full_name, ''), CO
 // sequential scans of both tables (EXPLAIN EXECUTE on a fresh database),
 // kept until an analyse. The answer is read once: its newest row by the
 // index (event_id, person_id, id), not its id by MAX and then the row.
+//
+// The facts version (factsVersionPG) is made of what the row already
+// read: the link's xmin, the person's xmin (p is the linked person
+// whenever the version is used: no candidate) and the unreachable mark
+// the state reads; only the newest answer of any event is a look-up of
+// its own. The mark is a LATERAL look-up too: as EXISTS in the select
+// list the generic plan (sized for 10 accounts) hashed the whole
+// unreachable table at every run — a sequential scan growing with every
+// person who blocked the bot (500 marks: a third more CPU per look-up).
 func (q *Queries) identityStatesPG() string {
 	return `WITH q (n, channel, user_id, cand) AS (SELECT CAST(a.o AS INTEGER) - 1, a.c, a.u, a.d FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS a (c, u, d, o))
 		SELECT q.n, i.person_id IS NOT NULL, COALESCE(i.chat_id, ''), COALESCE(i.person_id, ''), COALESCE(i.proof, ''), i.linked_at, p.id IS NOT NULL,
 			` + identityPersonColumns + `,
-			` + stateColumns + `, CASE WHEN i.person_id IS NULL THEN '' ELSE i.version END
+			` + stateColumnsPG + `,
+			CASE WHEN i.person_id IS NULL THEN '' ELSE ` + factsVersionPG("i.xmin", "p.xmin", "i.answer", "u.marked IS NOT NULL") + ` END
 		FROM q
-		LEFT JOIN LATERAL (SELECT i.chat_id, i.person_id, i.proof, i.linked_at, ` + q.factsVersionSQL("i") + ` AS version
+		LEFT JOIN LATERAL (SELECT i.chat_id, i.person_id, i.proof, i.linked_at, i.xmin, ` + newestAnswerIDPG("i.person_id") + ` AS answer
 			FROM identities i WHERE i.channel = q.channel AND i.user_id = q.user_id LIMIT 1) i ON TRUE
-		LEFT JOIN LATERAL (SELECT ` + personColumns + `, p.lang
+		LEFT JOIN LATERAL (SELECT ` + personColumns + `, p.lang, p.xmin
 			FROM people p WHERE p.id = CASE WHEN q.cand <> '' THEN q.cand ELSE i.person_id END LIMIT 1) p ON TRUE
-		LEFT JOIN LATERAL (` + latestAnswerPG("p.id", "$1") + `) r ON TRUE`
+		LEFT JOIN LATERAL (` + latestAnswerPG("p.id", "$1") + `) r ON TRUE
+		LEFT JOIN LATERAL (SELECT TRUE AS marked FROM unreachable u WHERE u.person_id = p.id LIMIT 1) u ON TRUE`
 }
 
 // latestAnswerPG is a sub-query for the newest answer of person to
@@ -548,6 +559,11 @@ func latestAnswerPG(person, event string) string {
 // (left-joined: lang may be NULL) and their newest answer r.
 const stateColumns = `COALESCE(p.lang, ''), r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by,
 	EXISTS (SELECT 1 FROM unreachable u WHERE u.person_id = p.id)`
+
+// stateColumnsPG are stateColumns with the unreachable mark read by a
+// LATERAL look-up u (identityStatesPG).
+const stateColumnsPG = `COALESCE(p.lang, ''), r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by,
+	u.marked IS NOT NULL`
 
 // stateRow receives stateColumns.
 type stateRow struct {
