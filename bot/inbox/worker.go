@@ -320,7 +320,9 @@ func (w *Worker) read(ctx context.Context) {
 		}
 	}
 	for _, it := range items {
-		if w.known[it.ID] {
+		if w.known[it.ID] || w.goneSet[it.ID] {
+			// Queued already; or handled and deleted by this worker
+			// after the read's snapshot was taken.
 			continue
 		}
 		if !w.mayHandleLocked(it.Part, it.Fence) {
@@ -392,8 +394,8 @@ func (w *Worker) take(items []storage.InboxItem, ins []*bot.Inbound) (left bool)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for i, it := range items {
-		if it.ID == 0 || w.known[it.ID] {
-			continue // a duplicate of an update on its way; or read already
+		if it.ID == 0 || w.known[it.ID] || w.goneSet[it.ID] {
+			continue // a duplicate of an update on its way; or read already (and maybe handled)
 		}
 		var pl *partLease
 		switch {
