@@ -10,9 +10,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
-	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
-	"github.com/dieuphoi/dieuphoi/storage/redis"
 	"github.com/dieuphoi/dieuphoi/storage/storagetest"
 )
 
@@ -38,16 +36,7 @@ func (s *racingStore) Apply(ctx context.Context, key domain.UpdateKey, at time.T
 // never "sent"; the history holds only what was stored.
 func TestVersionRaceOnPostgres(t *testing.T) {
 	ctx := context.Background()
-	pg, err := postgres.Open(ctx, testenv.PostgresURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Close() })
-	ss, err := redis.Open(ctx, redis.Options{URL: testenv.RedisURL(t), Prefix: testenv.Prefix(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ss.Close() })
+	pg, ss := pgRedis(t)
 	people := append(storagetest.People(), domain.Person{ID: "DB004", FullName: "Hoàng Thu Giang", Position: "Chuyên viên",
 		AgencyCode: "STC", Phone: "0977000111", Roles: []domain.Role{domain.RoleFocal}})
 	as := storagetest.Assignments()

@@ -64,14 +64,7 @@ func TestSubstituteAcrossProcesses(t *testing.T) {
 		}
 	}
 	delegate, _ := a.Directory().Person("DB001")
-	for _, in := range []flows.Input{
-		{Kind: flows.InCommand, Command: "start", Text: delegate.InviteToken},
-		{Kind: flows.InButton, Data: "rsvp:sub"},
-		{Kind: flows.InText, Text: "Phạm Thu Hà"},
-		{Kind: flows.InText, Text: "Phó Trưởng phòng"},
-		{Kind: flows.InText, Text: "0911222333"},
-		{Kind: flows.InButton, Data: "sub:ok"},
-	} {
+	for _, in := range substituteSteps(delegate.InviteToken) {
 		send(a, "1001", in)
 	}
 	sub, ok := a.Directory().Person(domain.SubstituteID("DB001"))
@@ -131,14 +124,7 @@ func TestKeepPeople(t *testing.T) {
 	other := bot.NewDispatcher(bot.Config{Store: r.st, Sessions: r.st.(storage.SessionStore), Event: event(), Directory: r.d.Directory(), Now: func() time.Time { return clock }})
 	other.SetSender(domain.Telegram, &recorder{})
 	go other.KeepPeople(ctx, 20*time.Millisecond)
-	for _, in := range []flows.Input{
-		{Kind: flows.InCommand, Command: "start", Text: r.token},
-		{Kind: flows.InButton, Data: "rsvp:sub"},
-		{Kind: flows.InText, Text: "Phạm Thu Hà"},
-		{Kind: flows.InText, Text: "Phó Trưởng phòng"},
-		{Kind: flows.InText, Text: "0911222333"},
-		{Kind: flows.InButton, Data: "sub:ok"},
-	} {
+	for _, in := range substituteSteps(r.token) {
 		if err := r.d.Handle(ctx, r.in(in)); err != nil {
 			t.Fatal(err)
 		}

@@ -97,17 +97,41 @@ func sqliteRig(t *testing.T) *rig {
 	return newRig(t, s, s)
 }
 
-func TestWholeRSVPAndReplays(t *testing.T) {
+// pgRedis opens the test's PostgreSQL and Redis session store, closed at
+// the test's end.
+func pgRedis(t *testing.T) (*postgres.Store, *redis.Store) {
+	t.Helper()
 	ctx := context.Background()
-	r := sqliteRig(t)
-	steps := []flows.Input{
-		{Kind: flows.InCommand, Command: "start", Text: r.token},
+	pg, err := postgres.Open(ctx, testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	ss, err := redis.Open(ctx, redis.Options{URL: testenv.RedisURL(t), Prefix: testenv.Prefix(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	return pg, ss
+}
+
+// substituteSteps is a delegate's whole conversation naming Phạm Thu Hà as
+// their substitute, from their invite link (token) to the confirmation.
+func substituteSteps(token string) []flows.Input {
+	return []flows.Input{
+		{Kind: flows.InCommand, Command: "start", Text: token},
 		{Kind: flows.InButton, Data: "rsvp:sub"},
 		{Kind: flows.InText, Text: "Phạm Thu Hà"},
 		{Kind: flows.InText, Text: "Phó Trưởng phòng"},
 		{Kind: flows.InText, Text: "0911222333"},
 		{Kind: flows.InButton, Data: "sub:ok"},
 	}
+}
+
+func TestWholeRSVPAndReplays(t *testing.T) {
+	ctx := context.Background()
+	r := sqliteRig(t)
+	steps := substituteSteps(r.token)
 	var last bot.Inbound
 	for _, s := range steps {
 		last = r.in(s)
@@ -232,14 +256,7 @@ func TestTwoProcessesOnePostgresOneRedis(t *testing.T) {
 		r.d.SetSender(domain.Telegram, shared)
 	}
 	p, _ := rigs[0].dir.Person("DB001")
-	inputs := []flows.Input{
-		{Kind: flows.InCommand, Command: "start", Text: p.InviteToken},
-		{Kind: flows.InButton, Data: "rsvp:sub"},
-		{Kind: flows.InText, Text: "Phạm Thu Hà"},
-		{Kind: flows.InText, Text: "Phó Trưởng phòng"},
-		{Kind: flows.InText, Text: "0911222333"},
-		{Kind: flows.InButton, Data: "sub:ok"},
-	}
+	inputs := substituteSteps(p.InviteToken)
 	for i, in := range inputs {
 		ib := bot.Inbound{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: fmt.Sprint(500 + i)}, UserID: "77", ChatID: "77", Input: in}
 		var wg sync.WaitGroup

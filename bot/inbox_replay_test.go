@@ -10,10 +10,7 @@ import (
 
 	"github.com/dieuphoi/dieuphoi/bot/bottest"
 	"github.com/dieuphoi/dieuphoi/bot/inbox"
-	"github.com/dieuphoi/dieuphoi/flows"
-	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
-	"github.com/dieuphoi/dieuphoi/storage/redis"
 )
 
 // lostDeletions is an inbox store whose deletions, while lose is set,
@@ -43,16 +40,7 @@ func (s *lostDeletions) DeleteInbox(ctx context.Context, ids []int64) error {
 // deleted lately.)
 func TestLostInboxDeletionSendsNothingTwice(t *testing.T) {
 	ctx := context.Background()
-	pg, err := postgres.Open(ctx, testenv.PostgresURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Close() })
-	ss, err := redis.Open(ctx, redis.Options{URL: testenv.RedisURL(t), Prefix: testenv.Prefix(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ss.Close() })
+	pg, ss := pgRedis(t)
 	r := newRig(t, pg, ss)
 	st := &lostDeletions{Store: pg}
 	st.lose.Store(true)
@@ -71,14 +59,7 @@ func TestLostInboxDeletionSendsNothingTwice(t *testing.T) {
 	}
 	_, in, halt := start()
 
-	steps := []flows.Input{
-		{Kind: flows.InCommand, Command: "start", Text: r.token},
-		{Kind: flows.InButton, Data: "rsvp:sub"},
-		{Kind: flows.InText, Text: "Phạm Thu Hà"},
-		{Kind: flows.InText, Text: "Phó Trưởng phòng"},
-		{Kind: flows.InText, Text: "0911222333"},
-		{Kind: flows.InButton, Data: "sub:ok"},
-	}
+	steps := substituteSteps(r.token)
 	for _, s := range steps {
 		if err := in.HandleAndWait(ctx, r.in(s)); err != nil {
 			t.Fatalf("handle %v: %v", s, err)

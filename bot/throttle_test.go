@@ -10,9 +10,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/bot"
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
-	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
-	"github.com/dieuphoi/dieuphoi/storage/redis"
 )
 
 type guessRig struct {
@@ -28,16 +26,7 @@ type guessRig struct {
 func newGuessRig(t *testing.T) *guessRig {
 	t.Helper()
 	ctx := context.Background()
-	st, err := postgres.Open(ctx, testenv.PostgresURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ss, err := redis.Open(ctx, redis.Options{URL: testenv.RedisURL(t), Prefix: testenv.Prefix(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ss.Close() })
+	st, ss := pgRedis(t)
 	base := newRig(t, st, ss)
 	rec := &recorder{}
 	d := bot.NewDispatcher(bot.Config{Store: st, Sessions: ss, Event: event(), Directory: base.dir,

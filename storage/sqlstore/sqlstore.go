@@ -557,13 +557,15 @@ func latestAnswerPG(person, event string) string {
 
 // stateColumns are a person's state as PersonState reads it, from people p
 // (left-joined: lang may be NULL) and their newest answer r.
-const stateColumns = `COALESCE(p.lang, ''), r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by,
-	EXISTS (SELECT 1 FROM unreachable u WHERE u.person_id = p.id)`
+const stateColumns = stateColumnsButMark + `EXISTS (SELECT 1 FROM unreachable u WHERE u.person_id = p.id)`
 
 // stateColumnsPG are stateColumns with the unreachable mark read by a
 // LATERAL look-up u (identityStatesPG).
-const stateColumnsPG = `COALESCE(p.lang, ''), r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by,
-	u.marked IS NOT NULL`
+const stateColumnsPG = stateColumnsButMark + `u.marked IS NOT NULL`
+
+// stateColumnsButMark are the state's columns before the unreachable mark.
+const stateColumnsButMark = `COALESCE(p.lang, ''), r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by,
+	`
 
 // stateRow receives stateColumns.
 type stateRow struct {
