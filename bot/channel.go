@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -52,18 +53,40 @@ func Download(ctx context.Context, client *http.Client, url string, maxBytes int
 // failure it has answered (413 over the limit, 400 otherwise) and returns
 // false.
 func ReadWebhookBody(w http.ResponseWriter, r *http.Request, limit int64, log *slog.Logger) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			log.Warn("webhook body too large", "limit", limit)
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-			return nil, false
-		}
-		http.Error(w, "cannot read body", http.StatusBadRequest)
+	body, ok := ReadWebhookBodyInto(w, r, limit, log, nil)
+	if !ok {
 		return nil, false
 	}
 	return body, true
+}
+
+// ReadWebhookBodyInto is ReadWebhookBody reading into buf (from its
+// length on; a caller's pooled buffer), grown as needed.
+func ReadWebhookBodyInto(w http.ResponseWriter, r *http.Request, limit int64, log *slog.Logger, buf []byte) ([]byte, bool) {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	if n := r.ContentLength; n > 0 && n <= limit {
+		buf = slices.Grow(buf, int(n)+1) // +1: room to read the end without growing
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, max(512, len(buf)))
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, true
+		}
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				log.Warn("webhook body too large", "limit", limit)
+				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+				return buf, false
+			}
+			http.Error(w, "cannot read body", http.StatusBadRequest)
+			return buf, false
+		}
+	}
 }
 
 // Sleep waits d or until ctx ends, reporting whether it waited in full.

@@ -42,14 +42,14 @@ func TestConcurrentSendsReuseConnections(t *testing.T) {
 	client := NewHTTPClient()
 	api := &tgbotapi.BotAPI{Token: token, Client: client}
 	api.SetAPIEndpoint(srv.URL + "/bot%s/%s")
-	a := &Adapter{api: api, client: client, token: token,
+	a := &Adapter{api: api, client: client, token: token, apiBase: srv.URL,
 		replace: strings.NewReplacer(token, "<redacted>"), callTimeout: 10 * time.Second}
 	for n := range 2 {
 		var wg sync.WaitGroup
 		errs := make(chan error, wave)
 		for i := range wave {
 			wg.Go(func() {
-				errs <- a.sendMessage(context.Background(), int64(i+1), tgbotapi.Params{"chat_id": strconv.Itoa(i + 1), "text": "x"})
+				errs <- a.sendMessage(context.Background(), int64(i+1), form(nil).add("chat_id", strconv.Itoa(i+1)).add("text", "x"))
 			})
 		}
 		for range wave {

@@ -400,17 +400,17 @@ func rawUpdateID(raw json.RawMessage) (int, error) {
 // getUpdates returns the raw updates from offset on, long-polling for up to
 // timeout when there are none.
 func (a *Adapter) getUpdates(ctx context.Context, offset int, timeout time.Duration) ([]json.RawMessage, error) {
-	p := tgbotapi.Params{
-		"limit":           strconv.Itoa(pollLimit),
-		"timeout":         strconv.Itoa(int(timeout / time.Second)),
-		"allowed_updates": allowedUpdates,
+	body := make(form, 0, 128)
+	body = body.add("allowed_updates", allowedUpdates).add("limit", strconv.Itoa(pollLimit))
+	if offset != 0 {
+		body = body.add("offset", strconv.Itoa(offset))
 	}
-	p.AddNonZero("offset", offset)
-	resp, err := a.request(ctx, "getUpdates", p, timeout+15*time.Second)
-	if err != nil {
+	body = body.add("timeout", strconv.Itoa(int(timeout/time.Second)))
+	var result json.RawMessage
+	if err := a.call(ctx, "getUpdates", body, timeout+15*time.Second, &result); err != nil {
 		return nil, err
 	}
-	return splitUpdates(resp.Result)
+	return splitUpdates(result)
 }
 
 // splitUpdates splits a getUpdates result, a JSON array of objects, into
@@ -524,7 +524,8 @@ func (a *Adapter) processOnce(ctx context.Context, u update, answer bool) error 
 }
 
 func (a *Adapter) answerCallback(ctx context.Context, updateID int, id string) {
-	_, err := a.request(ctx, "answerCallbackQuery", tgbotapi.Params{"callback_query_id": id}, 10*time.Second)
+	body := make(form, 0, formSize("callback_query_id", id))
+	err := a.call(ctx, "answerCallbackQuery", body.add("callback_query_id", id), 10*time.Second, nil)
 	if err == nil {
 		return
 	}

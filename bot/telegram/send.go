@@ -68,11 +68,16 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 		}
 		parts := splitText(r.Text, MaxMessageLen)
 		for j, part := range parts {
-			p := tgbotapi.Params{"chat_id": chatID, "text": part}
-			if j == len(parts)-1 {
-				p["reply_markup"] = markup
+			if j < len(parts)-1 {
+				body := make(form, 0, formSize("chat_id", chatID, "text", part))
+				if err := a.sendMessage(ctx, chat, body.add("chat_id", chatID).add("text", part)); err != nil {
+					return err
+				}
+				continue
 			}
-			if err := a.sendMessage(ctx, chat, p); err != nil {
+			body := make(form, 0, formSize("chat_id", chatID, "text", part, "reply_markup", markup))
+			body = body.add("chat_id", chatID).add("text", part).add("reply_markup", markup)
+			if err := a.sendMessage(ctx, chat, body); err != nil {
 				return err
 			}
 		}
@@ -80,13 +85,14 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 	return nil
 }
 
-func (a *Adapter) sendMessage(ctx context.Context, chat int64, p tgbotapi.Params) error {
+// sendMessage sends the form body (chat_id, text, reply_markup) to chat.
+func (a *Adapter) sendMessage(ctx context.Context, chat int64, body form) error {
 	for attempt := 0; ; attempt++ {
 		done, err := a.admitSend(ctx, "sendMessage", chat)
 		if err != nil {
 			return err
 		}
-		_, err = a.request(ctx, "sendMessage", p, a.callTimeout)
+		err = a.call(ctx, "sendMessage", body, a.callTimeout, nil)
 		done()
 		if err == nil {
 			return nil
@@ -146,9 +152,7 @@ func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) e
 		var resp *tgbotapi.APIResponse
 		if sentID != "" {
 			// Sent before: a small form request naming the file.
-			p["document"] = sentID
-			resp, err = a.request(ctx, "sendDocument", p, a.callTimeout)
-			delete(p, "document")
+			err = a.call(ctx, "sendDocument", documentForm(p, sentID), a.callTimeout, nil)
 		} else {
 			rctx, cancel := context.WithTimeout(ctx, 2*a.callTimeout)
 			resp, err = a.bot(rctx).UploadFiles("sendDocument", p, []tgbotapi.RequestFile{file})
@@ -196,6 +200,21 @@ func (a *Adapter) sendDocument(ctx context.Context, chat int64, r flows.Reply) e
 		}
 		return fmt.Errorf("telegram: sendDocument to chat %d: %w", chat, err)
 	}
+}
+
+// documentForm is the form of a sendDocument naming the file by its
+// file_id, with the other parameters in p.
+func documentForm(p tgbotapi.Params, fileID string) form {
+	chat, caption, markup := p["chat_id"], p["caption"], p["reply_markup"]
+	body := make(form, 0, formSize("chat_id", chat, "document", fileID, "caption", caption, "reply_markup", markup))
+	body = body.add("chat_id", chat).add("document", fileID)
+	if caption != "" {
+		body = body.add("caption", caption)
+	}
+	if markup != "" {
+		body = body.add("reply_markup", markup)
+	}
+	return body
 }
 
 // fileKey names a file's content as sent: the same name and bytes (the
@@ -318,50 +337,70 @@ func (a *Adapter) Fetch(ctx context.Context, f flows.FileRef, maxBytes int64) ([
 	return a.DownloadFile(ctx, f.ID, maxBytes)
 }
 
-type inlineButton struct {
-	Text         string `json:"text"`
-	CallbackData string `json:"callback_data,omitempty"`
-	URL          string `json:"url,omitempty"`
-}
-
 // replyMarkup renders a reply's keyboard as the reply_markup JSON. A
 // reply's Link is a URL button on its own row, after the others.
 func replyMarkup(r flows.Reply) (string, error) {
-	var v inlineKeyboard
 	switch {
 	case len(r.Buttons) > 0 || r.Link != nil:
-		rows := make([][]inlineButton, 0, len(r.Buttons)+1)
-		for _, row := range r.Buttons {
-			if len(row) == 0 {
-				continue
-			}
-			out := make([]inlineButton, 0, len(row))
-			for _, b := range row {
-				if n := len(b.Data); n == 0 || n > 64 {
-					return "", fmt.Errorf("button %q: callback data must be 1-64 bytes, is %d", b.Label, n)
-				}
-				out = append(out, inlineButton{Text: b.Label, CallbackData: b.Data})
-			}
-			rows = append(rows, out)
-		}
-		if l := r.Link; l != nil {
-			if !strings.HasPrefix(l.URL, "https://") && !strings.HasPrefix(l.URL, "http://") {
-				return "", fmt.Errorf("link button %q: not an http(s) URL", l.Label)
-			}
-			rows = append(rows, []inlineButton{{Text: l.Label, URL: l.URL}})
-		}
-		v = inlineKeyboard{rows}
 	case r.AskContact:
 		return contactMarkup, nil
 	default:
 		return removeMarkup, nil
 	}
-	b, err := json.Marshal(v)
-	return string(b), err
-}
-
-type inlineKeyboard struct {
-	Rows [][]inlineButton `json:"inline_keyboard"`
+	// Written directly, as encoding/json would write an inlineKeyboard
+	// (TestReplyMarkupIsTheLibrarysJSON), but in one buffer: this is on
+	// most replies.
+	n := 32
+	for _, row := range r.Buttons {
+		for _, b := range row {
+			n += 48 + len(b.Label) + len(b.Data)
+		}
+	}
+	if l := r.Link; l != nil {
+		n += 32 + len(l.Label) + len(l.URL)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, `{"inline_keyboard":[`...)
+	rows := 0
+	for _, row := range r.Buttons {
+		if len(row) == 0 {
+			continue
+		}
+		if rows > 0 {
+			out = append(out, ',')
+		}
+		rows++
+		out = append(out, '[')
+		for i, b := range row {
+			if n := len(b.Data); n == 0 || n > 64 {
+				return "", fmt.Errorf("button %q: callback data must be 1-64 bytes, is %d", b.Label, n)
+			}
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, `{"text":`...)
+			out = appendJSONString(out, b.Label)
+			out = append(out, `,"callback_data":`...)
+			out = appendJSONString(out, b.Data)
+			out = append(out, '}')
+		}
+		out = append(out, ']')
+	}
+	if l := r.Link; l != nil {
+		if !strings.HasPrefix(l.URL, "https://") && !strings.HasPrefix(l.URL, "http://") {
+			return "", fmt.Errorf("link button %q: not an http(s) URL", l.Label)
+		}
+		if rows > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `[{"text":`...)
+		out = appendJSONString(out, l.Label)
+		out = append(out, `,"url":`...)
+		out = appendJSONString(out, l.URL)
+		out = append(out, `}]`...)
+	}
+	out = append(out, `]}`...)
+	return string(out), nil
 }
 
 // The two keyboards that never change, rendered once: most replies carry

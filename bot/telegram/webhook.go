@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -57,12 +58,23 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		body, ok := bot.ReadWebhookBody(w, r, MaxWebhookBody, a.log)
+		// The body is read into a pooled buffer: decoding copies out what
+		// is kept of it.
+		bp := answerBufs.Get().(*[]byte)
+		body, ok := bot.ReadWebhookBodyInto(w, r, MaxWebhookBody, a.log, (*bp)[:0])
+		var u update
+		var err error
+		if ok {
+			err = json.Unmarshal(body, &u)
+		}
+		if cap(body) <= answerBufMax {
+			*bp = body[:0]
+			answerBufs.Put(bp)
+		}
 		if !ok {
 			return
 		}
-		var u update
-		if err := json.Unmarshal(body, &u); err != nil || u.UpdateID == 0 {
+		if err != nil || u.UpdateID == 0 {
 			a.log.Warn("malformed webhook update", "err", err)
 			http.Error(w, "malformed update", http.StatusBadRequest)
 			return
@@ -84,7 +96,16 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			return
 		}
 		if q := u.CallbackQuery; q != nil {
-			if err := tgbotapi.WriteToHTTPResponse(w, tgbotapi.NewCallback(q.ID, "")); err != nil {
+			// Written in one piece, with its length: the server sends
+			// headers and body in one write.
+			const method = "method=answerCallbackQuery"
+			answer := make(form, 0, len(method)+formSize("callback_query_id", q.ID))
+			answer = append(answer, method...)
+			answer = answer.add("callback_query_id", q.ID)
+			h := w.Header()
+			h["Content-Type"] = formContentType
+			h["Content-Length"] = []string{strconv.Itoa(len(answer))}
+			if _, err := w.Write(answer); err != nil {
 				a.log.Debug("answer callback in the webhook response", "update", u.UpdateID, "err", err)
 			}
 			return

@@ -1,0 +1,219 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// The requests made on every update — sendMessage, answerCallbackQuery,
+// sendDocument by file_id, getUpdates — are made here rather than through
+// the library's MakeRequest, which for each one copies the client, formats
+// the URL, builds url.Values from a map and sorts its keys to encode them,
+// and decodes the whole answer (the sent message echoed back, keyboard and
+// all) only to look at "ok". Here the form is appended into one buffer
+// sized up front, and a success is told by the answer's first bytes; only
+// an answer whose result is needed, or a refusal, is decoded in full. The
+// errors are the library's (*tgbotapi.Error for a refusal, redacted
+// transport errors otherwise), so that everything that tells them apart
+// still does.
+
+// form is an application/x-www-form-urlencoded request body, as
+// url.Values.Encode writes it (keys are ours and need no escaping).
+type form []byte
+
+// formSize is an upper bound of the encoded form of pairs (key, value,
+// key, value...): every value byte is at most three (%XX).
+func formSize(pairs ...string) int {
+	n := 0
+	for i := 0; i+1 < len(pairs); i += 2 {
+		n += len(pairs[i]) + 2 + 3*len(pairs[i+1])
+	}
+	return n
+}
+
+func (f form) add(key, value string) form {
+	if len(f) > 0 {
+		f = append(f, '&')
+	}
+	f = append(f, key...)
+	f = append(f, '=')
+	return appendQueryEscape(f, value)
+}
+
+// appendQueryEscape appends s escaped as url.QueryEscape does it.
+func appendQueryEscape(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			b = append(b, c)
+		case c == ' ':
+			b = append(b, '+')
+		default:
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return b
+}
+
+// formContentType is shared by the requests: nothing along the way
+// modifies a header value in place.
+var formContentType = []string{"application/x-www-form-urlencoded"}
+
+// maxAnswer bounds a Bot API answer read into memory: a getUpdates of 100
+// updates is far smaller.
+const maxAnswer = 32 << 20
+
+// answerBufs are the buffers answers are read into: each answer is done
+// with before its call returns (what is kept of it, a result, is copied).
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// answerBufMax is the largest buffer put back: a rare large answer does not
+// stay in the pool.
+const answerBufMax = 64 << 10
+
+// call makes one Bot API request with a form body, bounded by timeout.
+// With result nil, only whether Telegram accepted it is read; else the
+// answer is decoded and its result copied into *result. A refusal is a
+// *tgbotapi.Error; every error is redacted.
+func (a *Adapter) call(ctx context.Context, method string, body form, timeout time.Duration, result *json.RawMessage) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.apiBase+"/bot"+a.token+"/"+method, bytes.NewReader(body))
+	if err != nil {
+		return a.redact(err)
+	}
+	req.Header["Content-Type"] = formContentType
+	res, err := a.client.Do(req)
+	if err != nil {
+		return a.redact(err)
+	}
+	bp := answerBufs.Get().(*[]byte)
+	answer, err := readAnswer(res, (*bp)[:0])
+	res.Body.Close()
+	defer func() {
+		if cap(answer) <= answerBufMax {
+			*bp = answer[:0]
+			answerBufs.Put(bp)
+		}
+	}()
+	if err != nil {
+		return a.redact(fmt.Errorf("read the answer: %w", err))
+	}
+	if result == nil && accepted(answer) {
+		return nil
+	}
+	var r struct {
+		Ok          bool                         `json:"ok"`
+		Result      json.RawMessage              `json:"result"`
+		ErrorCode   int                          `json:"error_code"`
+		Description string                       `json:"description"`
+		Parameters  *tgbotapi.ResponseParameters `json:"parameters"`
+	}
+	if err := json.Unmarshal(answer, &r); err != nil {
+		return fmt.Errorf("decode the answer (HTTP %d): %w", res.StatusCode, err)
+	}
+	if !r.Ok {
+		e := &tgbotapi.Error{Code: r.ErrorCode, Message: r.Description}
+		if r.Parameters != nil {
+			e.ResponseParameters = *r.Parameters
+		}
+		return e
+	}
+	if result != nil {
+		*result = r.Result
+	}
+	return nil
+}
+
+// readAnswer reads res's body to its end (so that the connection is used
+// again), appended to buf: at most maxAnswer bytes.
+func readAnswer(res *http.Response, buf []byte) ([]byte, error) {
+	if n := res.ContentLength; n > maxAnswer {
+		return buf, fmt.Errorf("answer of %d bytes", n)
+	} else if n > 0 {
+		buf = slices.Grow(buf, int(n)+1) // +1: room to read the end without growing
+	}
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) >= maxAnswer {
+				return buf, fmt.Errorf("answer over %d bytes", maxAnswer)
+			}
+			buf = slices.Grow(buf, max(512, len(buf)))
+		}
+		n, err := res.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// accepted reports an answer that starts {"ok":true (after white space),
+// as every success of the Bot API does: what follows is the result, which
+// a caller without use for it does not decode. A malformed answer that
+// starts so counts as a success; anything else is decoded in full.
+func accepted(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	rest, ok := bytes.CutPrefix(b, []byte(`{"ok":true`))
+	if !ok {
+		return false
+	}
+	rest = bytes.TrimLeft(rest, " \t\r\n")
+	return len(rest) > 0 && (rest[0] == ',' || rest[0] == '}')
+}
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// U+FFFD, as encoding/json writes it; unlike encoding/json, <, > and & are
+// left as they are (the markup is not HTML).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			// Valid JSON, but not valid JavaScript: escaped as encoding/json does.
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&15])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
