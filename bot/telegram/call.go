@@ -84,10 +84,10 @@ var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return 
 const answerBufMax = 64 << 10
 
 // call makes one Bot API request with a form body, bounded by timeout.
-// With result nil, only whether Telegram accepted it is read; else the
-// answer is decoded and its result copied into *result. A refusal is a
-// *tgbotapi.Error; every error is redacted.
-func (a *Adapter) call(ctx context.Context, method string, body form, timeout time.Duration, result *json.RawMessage) error {
+// With parse nil, only whether Telegram accepted it is read; else parse is
+// given the answer's result (it may keep slices of it) and its error
+// returned. A refusal is a *tgbotapi.Error; every error is redacted.
+func (a *Adapter) call(ctx context.Context, method string, body form, timeout time.Duration, parse func(result []byte) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.apiBase+"/bot"+a.token+"/"+method, bytes.NewReader(body))
@@ -99,20 +99,34 @@ func (a *Adapter) call(ctx context.Context, method string, body form, timeout ti
 	if err != nil {
 		return a.redact(err)
 	}
-	bp := answerBufs.Get().(*[]byte)
-	answer, err := readAnswer(res, (*bp)[:0])
+	var answer []byte
+	if parse == nil {
+		bp := answerBufs.Get().(*[]byte)
+		answer, err = readAnswer(res, (*bp)[:0])
+		defer func() {
+			if cap(answer) <= answerBufMax {
+				*bp = answer[:0]
+				answerBufs.Put(bp)
+			}
+		}()
+	} else {
+		// Its own buffer: the result's parts may be kept.
+		answer, err = readAnswer(res, nil)
+	}
 	res.Body.Close()
-	defer func() {
-		if cap(answer) <= answerBufMax {
-			*bp = answer[:0]
-			answerBufs.Put(bp)
-		}
-	}()
 	if err != nil {
 		return a.redact(fmt.Errorf("read the answer: %w", err))
 	}
-	if result == nil && accepted(answer) {
+	if parse == nil && accepted(answer) {
 		return nil
+	}
+	if parse != nil {
+		// Telegram's answers are {"ok":true,"result":...}: the result is
+		// what lies between, if parse takes it whole (a result it would
+		// not take, or another shape, is decoded in full below).
+		if r, ok := resultOf(answer); ok && parse(r) == nil {
+			return nil
+		}
 	}
 	var r struct {
 		Ok          bool                         `json:"ok"`
@@ -131,10 +145,21 @@ func (a *Adapter) call(ctx context.Context, method string, body form, timeout ti
 		}
 		return e
 	}
-	if result != nil {
-		*result = r.Result
+	if parse != nil {
+		return parse(r.Result)
 	}
 	return nil
+}
+
+// resultOf returns what lies between {"ok":true,"result": and the closing
+// brace of answer (white space around trimmed).
+func resultOf(answer []byte) ([]byte, bool) {
+	b := bytes.TrimSpace(answer)
+	rest, ok := bytes.CutPrefix(b, []byte(`{"ok":true,"result":`))
+	if !ok || len(rest) == 0 || rest[len(rest)-1] != '}' {
+		return nil, false
+	}
+	return bytes.TrimSpace(rest[:len(rest)-1]), true
 }
 
 // readAnswer reads res's body to its end (so that the connection is used

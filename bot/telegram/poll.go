@@ -406,11 +406,12 @@ func (a *Adapter) getUpdates(ctx context.Context, offset int, timeout time.Durat
 		body = body.add("offset", strconv.Itoa(offset))
 	}
 	body = body.add("timeout", strconv.Itoa(int(timeout/time.Second)))
-	var result json.RawMessage
-	if err := a.call(ctx, "getUpdates", body, timeout+15*time.Second, &result); err != nil {
-		return nil, err
-	}
-	return splitUpdates(result)
+	var raws []json.RawMessage
+	err := a.call(ctx, "getUpdates", body, timeout+15*time.Second, func(result []byte) (err error) {
+		raws, err = splitUpdates(result)
+		return err
+	})
+	return raws, err
 }
 
 // splitUpdates splits a getUpdates result, a JSON array of objects, into
