@@ -237,7 +237,7 @@ func isCode(err error, code int) bool {
 }
 
 // Calls at once each get their own answer (the answers' buffers are
-// pooled), and the connections are kept: nothing left unread.
+// pooled), and the connections are used again: nothing left unread.
 func TestConcurrentCallsGetTheirOwnAnswers(t *testing.T) {
 	var mu sync.Mutex
 	conns := 0
@@ -279,8 +279,11 @@ func TestConcurrentCallsGetTheirOwnAnswers(t *testing.T) {
 	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
-	if conns > workers {
-		t.Errorf("%d connections for %d callers at once", conns, workers)
+	// A connection goes back to the pool just after its answer was read
+	// (net/http's read loop), so a caller may now and then dial anew; an
+	// answer left unread would make every call dial.
+	if conns > 4*workers {
+		t.Errorf("%d connections for %d calls by %d callers at once", conns, workers*each, workers)
 	}
 }
 
