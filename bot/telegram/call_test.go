@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +18,6 @@ import (
 	"time"
 
 	"github.com/dieuphoi/dieuphoi/bot/telegram/telegramtest"
-	"github.com/dieuphoi/dieuphoi/flows"
 )
 
 // The form is what url.Values.Encode writes, within formSize.
@@ -37,79 +35,6 @@ func FuzzFormEncodesAsURLValues(f *testing.F) {
 			t.Fatalf("form of %d bytes over its bound %d", len(body), formSize("chat_id", chat, "text", text))
 		}
 	})
-}
-
-// A JSON string written by appendJSONString reads back as encoding/json's
-// own encoding of it does (invalid UTF-8 as U+FFFD).
-func FuzzJSONString(f *testing.F) {
-	for _, s := range []string{"", `"\`, "Tham dự\n\t\r\x01\x1f", "\u2028\u2029<>&", "\xff\xfe", "🎉"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		b := appendJSONString(nil, s)
-		var got string
-		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatalf("%q written as %s: %v", s, b, err)
-		}
-		lib, _ := json.Marshal(s)
-		var want string
-		if err := json.Unmarshal(lib, &want); err != nil {
-			t.Fatal(err)
-		}
-		if got != want {
-			t.Fatalf("%q reads back as %q, want %q", s, got, want)
-		}
-	})
-}
-
-type inlineButton struct {
-	Text         string `json:"text"`
-	CallbackData string `json:"callback_data,omitempty"`
-	URL          string `json:"url,omitempty"`
-}
-
-type inlineKeyboard struct {
-	Rows [][]inlineButton `json:"inline_keyboard"`
-}
-
-// replyMarkup writes the keyboard encoding/json writes for the same rows.
-func TestReplyMarkupIsTheLibrarysJSON(t *testing.T) {
-	for _, r := range []flows.Reply{
-		{Buttons: [][]flows.Button{{{Label: "Có", Data: "rsvp:attend"}, {Label: "Không \"x\" <y>", Data: "rsvp:decline"}}, {}, {{Label: "Cử người thay", Data: "rsvp:substitute"}}}},
-		{Buttons: [][]flows.Button{{{Label: "a\nb\\c\x01", Data: "d"}}}, Link: &flows.LinkButton{Label: "Mở", URL: "https://t.me/x?start=a&b=c"}},
-		{Link: &flows.LinkButton{Label: "Trang", URL: "http://example.org/\u2028"}},
-		{Buttons: [][]flows.Button{{}}, Link: &flows.LinkButton{Label: "L", URL: "https://x.example"}},
-		{Buttons: [][]flows.Button{{}}},
-	} {
-		var want inlineKeyboard
-		want.Rows = [][]inlineButton{}
-		for _, row := range r.Buttons {
-			if len(row) == 0 {
-				continue
-			}
-			var out []inlineButton
-			for _, b := range row {
-				out = append(out, inlineButton{Text: b.Label, CallbackData: b.Data})
-			}
-			want.Rows = append(want.Rows, out)
-		}
-		if l := r.Link; l != nil {
-			want.Rows = append(want.Rows, []inlineButton{{Text: l.Label, URL: l.URL}})
-		}
-		wantJSON, _ := json.Marshal(want)
-		got, err := replyMarkup(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var gotV, wantV any
-		if err := json.Unmarshal([]byte(got), &gotV); err != nil {
-			t.Fatalf("markup %s: %v", got, err)
-		}
-		_ = json.Unmarshal(wantJSON, &wantV)
-		if !reflect.DeepEqual(gotV, wantV) {
-			t.Errorf("markup\n %s\nwant\n %s", got, wantJSON)
-		}
-	}
 }
 
 func TestAccepted(t *testing.T) {

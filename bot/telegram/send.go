@@ -340,67 +340,47 @@ func (a *Adapter) Fetch(ctx context.Context, f flows.FileRef, maxBytes int64) ([
 // replyMarkup renders a reply's keyboard as the reply_markup JSON. A
 // reply's Link is a URL button on its own row, after the others.
 func replyMarkup(r flows.Reply) (string, error) {
+	var v inlineKeyboard
 	switch {
 	case len(r.Buttons) > 0 || r.Link != nil:
+		rows := make([][]inlineButton, 0, len(r.Buttons)+1)
+		for _, row := range r.Buttons {
+			if len(row) == 0 {
+				continue
+			}
+			out := make([]inlineButton, 0, len(row))
+			for _, b := range row {
+				if n := len(b.Data); n == 0 || n > 64 {
+					return "", fmt.Errorf("button %q: callback data must be 1-64 bytes, is %d", b.Label, n)
+				}
+				out = append(out, inlineButton{Text: b.Label, CallbackData: b.Data})
+			}
+			rows = append(rows, out)
+		}
+		if l := r.Link; l != nil {
+			if !strings.HasPrefix(l.URL, "https://") && !strings.HasPrefix(l.URL, "http://") {
+				return "", fmt.Errorf("link button %q: not an http(s) URL", l.Label)
+			}
+			rows = append(rows, []inlineButton{{Text: l.Label, URL: l.URL}})
+		}
+		v = inlineKeyboard{rows}
 	case r.AskContact:
 		return contactMarkup, nil
 	default:
 		return removeMarkup, nil
 	}
-	// Written directly, as encoding/json would write an inlineKeyboard
-	// (TestReplyMarkupIsTheLibrarysJSON), but in one buffer: this is on
-	// most replies.
-	n := 32
-	for _, row := range r.Buttons {
-		for _, b := range row {
-			n += 48 + len(b.Label) + len(b.Data)
-		}
-	}
-	if l := r.Link; l != nil {
-		n += 32 + len(l.Label) + len(l.URL)
-	}
-	out := make([]byte, 0, n)
-	out = append(out, `{"inline_keyboard":[`...)
-	rows := 0
-	for _, row := range r.Buttons {
-		if len(row) == 0 {
-			continue
-		}
-		if rows > 0 {
-			out = append(out, ',')
-		}
-		rows++
-		out = append(out, '[')
-		for i, b := range row {
-			if n := len(b.Data); n == 0 || n > 64 {
-				return "", fmt.Errorf("button %q: callback data must be 1-64 bytes, is %d", b.Label, n)
-			}
-			if i > 0 {
-				out = append(out, ',')
-			}
-			out = append(out, `{"text":`...)
-			out = appendJSONString(out, b.Label)
-			out = append(out, `,"callback_data":`...)
-			out = appendJSONString(out, b.Data)
-			out = append(out, '}')
-		}
-		out = append(out, ']')
-	}
-	if l := r.Link; l != nil {
-		if !strings.HasPrefix(l.URL, "https://") && !strings.HasPrefix(l.URL, "http://") {
-			return "", fmt.Errorf("link button %q: not an http(s) URL", l.Label)
-		}
-		if rows > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, `[{"text":`...)
-		out = appendJSONString(out, l.Label)
-		out = append(out, `,"url":`...)
-		out = appendJSONString(out, l.URL)
-		out = append(out, `}]`...)
-	}
-	out = append(out, `]}`...)
-	return string(out), nil
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+type inlineKeyboard struct {
+	Rows [][]inlineButton `json:"inline_keyboard"`
+}
+
+type inlineButton struct {
+	Text         string `json:"text"`
+	CallbackData string `json:"callback_data,omitempty"`
+	URL          string `json:"url,omitempty"`
 }
 
 // The two keyboards that never change, rendered once: most replies carry
