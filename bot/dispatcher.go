@@ -158,6 +158,9 @@ type Dispatcher struct {
 	tasks    map[string]TaskFunc
 	meeting  *Meeting // the meeting's commands (meeting.go); nil: off
 
+	// invited indexes the events' invitees (events.go).
+	invited atomic.Pointer[domain.Invitations]
+
 	order serializer
 	// Work behind the replies (later): its order per chat, its count.
 	afterOrder serializer
