@@ -376,6 +376,22 @@ func (d *Dispatcher) inviteSubstitutes(ctx context.Context, dir *domain.Director
 			to = append(to, p.ID)
 		}
 		for _, id := range to {
+			// Their chats first: most substitutes have none yet (their link
+			// brings them), and then their language need not be read.
+			ids, err := d.store.Identities(ctx, id)
+			if err != nil {
+				log.Warn("substitute invitation: identities", "err", err)
+				continue
+			}
+			var chats []domain.Identity
+			for _, c := range ids {
+				if Private(c) { // not a group linked before groups were refused
+					chats = append(chats, c)
+				}
+			}
+			if len(chats) == 0 {
+				continue
+			}
 			st, err := d.store.PersonState(ctx, id)
 			if err != nil {
 				log.Warn("substitute invitation: state", "err", err)
@@ -386,7 +402,11 @@ func (d *Dispatcher) inviteSubstitutes(ctx context.Context, dir *domain.Director
 				lang = domain.Vietnamese
 			}
 			text := flows.SubstituteInvite(lang, d.event, dir, sub, d.publicURL)
-			d.notify(ctx, []flows.Notice{{PersonID: id, Replies: []flows.Reply{{Text: text}}}}, log)
+			for _, c := range chats {
+				if err := d.send(ctx, c.Channel, c.ChatID, []flows.Reply{{Text: text}}); err != nil {
+					log.Warn("notice not delivered", "channel", c.Channel, "err", err)
+				}
+			}
 		}
 	}
 }
