@@ -37,10 +37,11 @@ func (d *Dispatcher) eventFacts(ctx context.Context, f *flows.Facts, personID st
 			}
 		}
 	}
-	up := d.invitations(all).UpcomingFor(personID, f.Now)
-	if len(up) == 0 || (len(up) == 1 && d.event != nil && up[0].Event.ID == d.event.ID) {
+	x := d.invitations(all)
+	if n, one := x.Upcoming(personID, f.Now); n == 0 || (n == 1 && d.event != nil && one.Event.ID == d.event.ID) {
 		return nil
 	}
+	up := x.UpcomingFor(personID, f.Now)
 	ps, ok := d.store.(PersonRSVPStore)
 	if !ok {
 		return nil // a store without events: the one event, as before

@@ -161,6 +161,18 @@ func (x *Invitations) Of(events []EventRecord) bool {
 	return true
 }
 
+// Upcoming counts the events UpcomingFor would return and gives one of
+// them (nil when none), without copying any: most people are invited to
+// one event, the one a dispatcher serves.
+func (x *Invitations) Upcoming(personID string, now time.Time) (n int, one *EventRecord) {
+	for _, i := range x.by[personID] {
+		if r := &x.events[i]; r.Status == StatusOpen && now.Before(r.Event.End) {
+			n, one = n+1, r
+		}
+	}
+	return n, one
+}
+
 // UpcomingFor is UpcomingFor over the indexed list.
 func (x *Invitations) UpcomingFor(personID string, now time.Time) []EventRecord {
 	var out []EventRecord

@@ -75,6 +75,10 @@ func TestInvitationsAnswerAsUpcomingFor(t *testing.T) {
 			if !reflect.DeepEqual(want, got) {
 				t.Fatalf("round %d, %s: index %+v, walk %+v", round, p, got, want)
 			}
+			if n, one := x.Upcoming(p, now); n != len(want) || (n > 0) != (one != nil) ||
+				(one != nil && !slices.ContainsFunc(want, func(r EventRecord) bool { return r.Event.ID == one.Event.ID })) {
+				t.Fatalf("round %d, %s: Upcoming %d %v, want %d of %+v", round, p, n, one, len(want), want)
+			}
 		}
 		if len(list) > 0 {
 			if x.Of(slices.Clone(list)) {
