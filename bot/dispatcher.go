@@ -48,11 +48,11 @@ type Inbound struct {
 	// Group is set for a chat of several people (a Telegram group,
 	// supergroup): no personal flow runs there (SECURITY.md). PrivateURL
 	// opens a private chat with the bot, for the one note a group gets.
-	Group      bool
-	PrivateURL string
+	Group      bool   `json:",omitempty"`
+	PrivateURL string `json:",omitempty"`
 	// Source is where the update came from, for the code-guessing
 	// throttle: the client's address on the web chat; "" means UserID.
-	Source string
+	Source string `json:",omitempty"`
 	// FactsAt is set by the inbox worker, not stored with the update: the
 	// person the sender's account was linked to when the update was
 	// stored, and that person's version. The session's cached facts stand
