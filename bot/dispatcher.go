@@ -456,7 +456,7 @@ func (d *Dispatcher) Handle(ctx context.Context, in Inbound) error {
 	}
 	var err error
 	var outcome string
-	d.order.do(chat, func() { outcome, err = d.handle(ctx, in) })
+	d.order.do(chat, func() { outcome, err = d.handle(ctx, in, chat) })
 	switch {
 	case errors.Is(err, ErrNotSaved):
 		outcome = "not_saved"
@@ -476,8 +476,8 @@ func (d *Dispatcher) ObserveInboxWait(total, queued time.Duration) {
 	d.metrics.stage.WithLabelValues("chat_queue").Observe(queued.Seconds())
 }
 
-func (d *Dispatcher) handle(ctx context.Context, in Inbound) (string, error) {
-	err := d.handleUpdate(ctx, in)
+func (d *Dispatcher) handle(ctx context.Context, in Inbound, chat string) (string, error) {
+	err := d.handleUpdate(ctx, in, chat)
 	if err == errDuplicate {
 		return "duplicate", nil
 	}
@@ -493,12 +493,13 @@ var (
 	errBusy      = errors.New("busy")
 )
 
-func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
+// handleUpdate handles in (its chat key, in.ChatKey(), made once by Handle).
+func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound, chat string) error {
 	if in.Group {
 		return d.handleGroup(ctx, in)
 	}
 	log := LogWith(d.log, slog.String("channel", string(in.Key.Channel)), slog.String("chat", in.ChatID), slog.String("update", in.Key.UpdateID))
-	key, chat := in.Key.String(), in.ChatKey()
+	key := in.Key.String()
 	// One round trip: already done? take the chat's lock (another process
 	// may hold it; one that finishes this update meanwhile makes it done),
 	// and read the session.
