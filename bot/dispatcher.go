@@ -48,11 +48,11 @@ type Inbound struct {
 	// Group is set for a chat of several people (a Telegram group,
 	// supergroup): no personal flow runs there (SECURITY.md). PrivateURL
 	// opens a private chat with the bot, for the one note a group gets.
-	Group      bool
-	PrivateURL string
+	Group      bool   `json:",omitempty"`
+	PrivateURL string `json:",omitempty"`
 	// Source is where the update came from, for the code-guessing
 	// throttle: the client's address on the web chat; "" means UserID.
-	Source string
+	Source string `json:",omitempty"`
 	// FactsAt is set by the inbox worker, not stored with the update: the
 	// person the sender's account was linked to when the update was
 	// stored, and that person's version. The session's cached facts stand
@@ -157,6 +157,9 @@ type Dispatcher struct {
 	fetchers map[domain.Channel]Fetcher
 	tasks    map[string]TaskFunc
 	meeting  *Meeting // the meeting's commands (meeting.go); nil: off
+
+	// invited indexes the events' invitees (events.go).
+	invited atomic.Pointer[domain.Invitations]
 
 	order serializer
 	// Work behind the replies (later): its order per chat, its count.
@@ -373,6 +376,22 @@ func (d *Dispatcher) inviteSubstitutes(ctx context.Context, dir *domain.Director
 			to = append(to, p.ID)
 		}
 		for _, id := range to {
+			// Their chats first: most substitutes have none yet (their link
+			// brings them), and then their language need not be read.
+			ids, err := d.store.Identities(ctx, id)
+			if err != nil {
+				log.Warn("substitute invitation: identities", "err", err)
+				continue
+			}
+			var chats []domain.Identity
+			for _, c := range ids {
+				if Private(c) { // not a group linked before groups were refused
+					chats = append(chats, c)
+				}
+			}
+			if len(chats) == 0 {
+				continue
+			}
 			st, err := d.store.PersonState(ctx, id)
 			if err != nil {
 				log.Warn("substitute invitation: state", "err", err)
@@ -383,7 +402,11 @@ func (d *Dispatcher) inviteSubstitutes(ctx context.Context, dir *domain.Director
 				lang = domain.Vietnamese
 			}
 			text := flows.SubstituteInvite(lang, d.event, dir, sub, d.publicURL)
-			d.notify(ctx, []flows.Notice{{PersonID: id, Replies: []flows.Reply{{Text: text}}}}, log)
+			for _, c := range chats {
+				if err := d.send(ctx, c.Channel, c.ChatID, []flows.Reply{{Text: text}}); err != nil {
+					log.Warn("notice not delivered", "channel", c.Channel, "err", err)
+				}
+			}
 		}
 	}
 }
@@ -433,7 +456,7 @@ func (d *Dispatcher) Handle(ctx context.Context, in Inbound) error {
 	}
 	var err error
 	var outcome string
-	d.order.do(chat, func() { outcome, err = d.handle(ctx, in) })
+	d.order.do(chat, func() { outcome, err = d.handle(ctx, in, chat) })
 	switch {
 	case errors.Is(err, ErrNotSaved):
 		outcome = "not_saved"
@@ -453,8 +476,8 @@ func (d *Dispatcher) ObserveInboxWait(total, queued time.Duration) {
 	d.metrics.stage.WithLabelValues("chat_queue").Observe(queued.Seconds())
 }
 
-func (d *Dispatcher) handle(ctx context.Context, in Inbound) (string, error) {
-	err := d.handleUpdate(ctx, in)
+func (d *Dispatcher) handle(ctx context.Context, in Inbound, chat string) (string, error) {
+	err := d.handleUpdate(ctx, in, chat)
 	if err == errDuplicate {
 		return "duplicate", nil
 	}
@@ -470,12 +493,13 @@ var (
 	errBusy      = errors.New("busy")
 )
 
-func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
+// handleUpdate handles in (its chat key, in.ChatKey(), made once by Handle).
+func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound, chat string) error {
 	if in.Group {
 		return d.handleGroup(ctx, in)
 	}
 	log := LogWith(d.log, slog.String("channel", string(in.Key.Channel)), slog.String("chat", in.ChatID), slog.String("update", in.Key.UpdateID))
-	key, chat := in.Key.String(), in.ChatKey()
+	key := in.Key.String()
 	// One round trip: already done? take the chat's lock (another process
 	// may hold it; one that finishes this update meanwhile makes it done),
 	// and read the session.
@@ -489,10 +513,10 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	// cached with the session (factsCache): the read waits for the session.
 	cand := flows.Candidate(in.Input, d.dir.Load())
 	mayCache := cand == "" && in.FactsAt.Person != ""
-	var ident chan identityResult
+	var ident *identityCall
 	if !mayCache {
-		ident = make(chan identityResult, 1)
-		go func() { ident <- d.identity(ctx, in, cand) }()
+		ident = &identityCall{d: d, ctx: ctx, in: in, cand: cand, done: make(chan struct{})}
+		go ident.run()
 	}
 	pre := d.prefetchGuess(ctx, in) // rides the begin
 	turn, err := d.sessions.Begin(ctx, chat, key)
@@ -531,7 +555,8 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 	var id identityResult
 	switch {
 	case !mayCache:
-		id = <-ident
+		<-ident.done
+		id = ident.res
 	case d.cachedIdentity(in, saved.Facts, &id):
 		d.metrics.factsCache.WithLabelValues("hit").Inc()
 	default:
@@ -636,9 +661,9 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound) error {
 		saved.Facts = d.factsCache(in, id, facts.Person)
 	}
 	raw := encodeSession(saved)
-	sctx, counted, saveDone := d.countWithSave(ctx, in, len(saved.Replies))
+	sctx, counted := d.countWithSave(ctx, in, len(saved.Replies))
 	err = lease.Save(sctx, raw)
-	saveDone()
+	counted.saved()
 	if err != nil {
 		log.Error("save session", "err", err)
 		d.metrics.storeErr.WithLabelValues("sessions").Inc()
@@ -743,12 +768,14 @@ type savedSession struct {
 
 // sendTracked sends the replies not yet delivered, one at a time. When one
 // fails, it records how far it got, so that the redelivered update resends
-// from there and the user does not get the earlier ones twice.
-func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.Lease, s savedSession, counted func() (context.Context, error)) error {
+// from there and the user does not get the earlier ones twice. counted is
+// the count of the replies already started (countWithSave); nil: counted
+// here.
+func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.Lease, s savedSession, counted *replyCount) error {
 	if counted == nil {
 		counted = d.countReplies(ctx, in, len(s.Replies)-s.Sent)
 	}
-	ctx, err := counted()
+	ctx, err := counted.wait(ctx)
 	if err != nil {
 		return err
 	}
@@ -774,35 +801,76 @@ func (d *Dispatcher) sendTracked(ctx context.Context, in Inbound, lease storage.
 	return nil
 }
 
+// replyCount counts an update's replies against the sending budget (a
+// Sender that is a Counter: bot/pace) on a goroutine of its own, while the
+// caller does other work (saving the session); wait waits for it. A nil
+// replyCount has nothing to count. (One struct rather than closures and
+// channels for each part: fewer allocations per update.)
+type replyCount struct {
+	ctx  context.Context
+	c    Counter
+	chat string
+	n    int
+	// The count starts once queued or returned is closed (nil queued: at
+	// once): the session save it rides was queued, or has returned.
+	queued   <-chan struct{}
+	returned chan struct{}
+	err      error // set before done is closed
+	done     chan struct{}
+}
+
+func (r *replyCount) run() {
+	if r.queued != nil {
+		select {
+		case <-r.queued:
+		case <-r.returned:
+		}
+	}
+	r.err = r.c.Count(r.ctx, r.chat, r.n)
+	close(r.done)
+}
+
+// wait waits for the count and returns ctx marked as counted (Counted), or
+// the count's error.
+func (r *replyCount) wait(ctx context.Context) (context.Context, error) {
+	if r == nil {
+		return ctx, nil
+	}
+	<-r.done
+	if r.err != nil {
+		return ctx, r.err
+	}
+	return Counted(ctx), nil
+}
+
+// saved lets a count waiting for its save start (the save has returned).
+func (r *replyCount) saved() {
+	if r != nil && r.returned != nil {
+		close(r.returned)
+	}
+}
+
 // countReplies starts counting n replies to in's chat against the sending
-// budget (a Sender that is a Counter: bot/pace) in one go, while the caller
-// does other work (saving the session), and returns a func that waits for
-// it and gives the context to send them with.
-func (d *Dispatcher) countReplies(ctx context.Context, in Inbound, n int) func() (context.Context, error) {
+// budget in one go, while the caller does other work; nil when there is
+// nothing to count.
+func (d *Dispatcher) countReplies(ctx context.Context, in Inbound, n int) *replyCount {
 	return d.countAfter(ctx, in, n, nil)
 }
 
-// countAfter is countReplies that starts counting once after returns
-// (nil: at once).
-func (d *Dispatcher) countAfter(ctx context.Context, in Inbound, n int, after func()) func() (context.Context, error) {
+// countAfter is countReplies that starts counting once queued is closed, or
+// saved is called (nil queued: at once).
+func (d *Dispatcher) countAfter(ctx context.Context, in Inbound, n int, queued <-chan struct{}) *replyCount {
 	sd, err := d.sender(in.Key.Channel)
 	c, ok := sd.(Counter)
 	if err != nil || !ok || n <= 0 {
-		return func() (context.Context, error) { return ctx, nil }
+		return nil
 	}
-	done := make(chan error, 1)
-	go func() {
-		if after != nil {
-			after()
-		}
-		done <- c.Count(ctx, in.ChatID, n)
-	}()
-	return func() (context.Context, error) {
-		if err := <-done; err != nil {
-			return ctx, err
-		}
-		return Counted(ctx), nil
+	r := &replyCount{ctx: ctx, c: c, chat: in.ChatID, n: n, queued: queued, done: make(chan struct{})}
+	if queued != nil {
+		r.returned = make(chan struct{})
 	}
+	go r.run()
+	return r
 }
 
 // decodeSession reads what the session store held for chat, its replies
@@ -954,6 +1022,23 @@ type identityResult struct {
 	// version is the version of the linked person these were read at
 	// (Person "" when unknown: nothing to cache).
 	version storage.FactsVersion
+}
+
+// identityCall is identity on a goroutine of its own, while the session
+// store answers: res is set once done is closed. (A struct, not a closure
+// over the update: the update stays on its handler's stack.)
+type identityCall struct {
+	d    *Dispatcher
+	ctx  context.Context
+	in   Inbound
+	cand string
+	res  identityResult
+	done chan struct{}
+}
+
+func (c *identityCall) run() {
+	c.res = c.d.identity(c.ctx, c.in, c.cand)
+	close(c.done)
 }
 
 // identity reads who in's sender is and, from a store that can, in the

@@ -37,10 +37,11 @@ func (d *Dispatcher) eventFacts(ctx context.Context, f *flows.Facts, personID st
 			}
 		}
 	}
-	up := domain.UpcomingFor(all, personID, f.Now)
-	if len(up) == 0 || (len(up) == 1 && d.event != nil && up[0].Event.ID == d.event.ID) {
+	x := d.invitations(all)
+	if n, one := x.Upcoming(personID, f.Now); n == 0 || (n == 1 && d.event != nil && one.Event.ID == d.event.ID) {
 		return nil
 	}
+	up := x.UpcomingFor(personID, f.Now)
 	ps, ok := d.store.(PersonRSVPStore)
 	if !ok {
 		return nil // a store without events: the one event, as before
@@ -55,4 +56,17 @@ func (d *Dispatcher) eventFacts(ctx context.Context, f *flows.Facts, personID st
 		f.EventRSVPs[id] = &a
 	}
 	return nil
+}
+
+// invitations is the index of all's invitees, made again only when the
+// events' cache hands out another list (or its invitees changed): a walk of
+// every invitee of every event was a few per cent of the bot's CPU at every
+// update.
+func (d *Dispatcher) invitations(all []domain.EventRecord) *domain.Invitations {
+	if x := d.invited.Load(); x.Of(all) {
+		return x
+	}
+	x := domain.IndexInvitations(all)
+	d.invited.Store(x)
+	return x
 }

@@ -11,22 +11,15 @@ import (
 // returns the ctx to save the session with meanwhile, so that the save
 // rides the count's round trip (coalesce.Ride: storage/redis and bot/pace
 // share pipelines) instead of each going alone: the count starts once the
-// save is queued. Call saved once the save returned (a store that does
+// save is queued. Call counted.saved once the save returned (a store that does
 // not ride lets the count start then).
-func (d *Dispatcher) countWithSave(ctx context.Context, in Inbound, n int) (saveCtx context.Context, counted func() (context.Context, error), saved func()) {
+func (d *Dispatcher) countWithSave(ctx context.Context, in Inbound, n int) (saveCtx context.Context, counted *replyCount) {
 	sd, err := d.sender(in.Key.Channel)
 	if _, ok := sd.(Counter); err != nil || !ok || n <= 0 {
-		return ctx, d.countReplies(ctx, in, n), func() {}
+		return ctx, nil
 	}
 	sctx, queued := coalesce.Ride(ctx, saveRideWait)
-	returned := make(chan struct{})
-	counted = d.countAfter(ctx, in, n, func() {
-		select {
-		case <-queued:
-		case <-returned:
-		}
-	})
-	return sctx, counted, func() { close(returned) }
+	return sctx, d.countAfter(ctx, in, n, queued)
 }
 
 // saveRideWait bounds how long a session save waits for its replies'

@@ -45,6 +45,9 @@ func NewDirectory(people []Person, agencies []Agency) *Directory {
 		pos:      make(map[string]int, len(people)),
 	}
 	var subs []*Person
+	// Most numbers are one person's: their entries share one array (an
+	// append to one, for a second person, copies it out).
+	ones := make([]*Person, len(people))
 	for i := range people {
 		p := &people[i]
 		d.people[p.ID] = p
@@ -70,7 +73,12 @@ func NewDirectory(people []Person, agencies []Agency) *Directory {
 			d.byCode[NormalizeCode(p.InviteCode)] = p
 		}
 		if p.Phone != "" {
-			d.byPhone[p.Phone] = append(d.byPhone[p.Phone], p)
+			if l := d.byPhone[p.Phone]; len(l) > 0 {
+				d.byPhone[p.Phone] = append(l, p)
+			} else {
+				ones[i] = p
+				d.byPhone[p.Phone] = ones[i : i+1 : i+1]
+			}
 		}
 	}
 	// Substitutes: only while they are one (a withdrawn substitute's link
@@ -88,7 +96,7 @@ func NewDirectory(people []Person, agencies []Agency) *Directory {
 			d.byCode[NormalizeCode(p.InviteCode)] = p
 		}
 		if p.Phone != "" && len(d.byPhone[p.Phone]) == 0 {
-			d.byPhone[p.Phone] = append(d.byPhone[p.Phone], p)
+			d.byPhone[p.Phone] = []*Person{p}
 		}
 	}
 	for _, a := range agencies {
@@ -232,18 +240,17 @@ func (d *Directory) With(people ...Person) *Directory {
 	if len(people) == 0 {
 		return d
 	}
-	n := &Directory{
-		people: map[string]*Person{}, byToken: map[string]*Person{}, byCheck: map[string]*Person{},
-		byCode: map[string]*Person{}, byPhone: map[string][]*Person{}, base: d, agencies: d.agencies,
-	}
+	n := &Directory{base: d, agencies: d.agencies}
 	if d.base != nil {
+		// Clones copy the maps' tables as they are, without hashing every
+		// key again.
 		n.base = d.base
-		maps.Copy(n.people, d.people)
-		maps.Copy(n.byToken, d.byToken)
-		maps.Copy(n.byCheck, d.byCheck)
-		maps.Copy(n.byCode, d.byCode)
-		maps.Copy(n.byPhone, d.byPhone)
+		n.people, n.byToken, n.byCheck = maps.Clone(d.people), maps.Clone(d.byToken), maps.Clone(d.byCheck)
+		n.byCode, n.byPhone = maps.Clone(d.byCode), maps.Clone(d.byPhone)
 		n.added = slices.Clone(d.added)
+	} else {
+		n.people, n.byToken, n.byCheck = map[string]*Person{}, map[string]*Person{}, map[string]*Person{}
+		n.byCode, n.byPhone = map[string]*Person{}, map[string][]*Person{}
 	}
 	phones := map[string]bool{}
 	for _, c := range people {
@@ -383,6 +390,9 @@ func (d *Directory) Agencies() []Agency {
 // NormalizeCode upper-cases an invite code and drops spaces and dashes, so
 // "hy-7k3m 9q" and "HY7K3M9Q" are the same code.
 func NormalizeCode(s string) string {
+	if normalCode(s) {
+		return s // already the normal form: nothing to copy
+	}
 	var b strings.Builder
 	for _, r := range strings.ToUpper(strings.TrimSpace(s)) {
 		switch {
@@ -397,4 +407,18 @@ func NormalizeCode(s string) string {
 		return ""
 	}
 	return b.String()
+}
+
+// normalCode reports whether s is a code in its normal form (NormalizeCode
+// would return it unchanged).
+func normalCode(s string) bool {
+	if len(s) < 6 || len(s) > 16 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }

@@ -178,3 +178,20 @@ func BenchmarkDirectoryWith(b *testing.B) {
 		})
 	}
 }
+
+// A code already in its normal form comes back as it is (no copy); any
+// other is normalised or refused as before.
+func TestNormalizeCode(t *testing.T) {
+	for in, want := range map[string]string{
+		"HY7K3M9Q": "HY7K3M9Q", "hy-7k3m 9q": "HY7K3M9Q", " HY7K3M9Q ": "HY7K3M9Q", "ABC123": "ABC123",
+		"ABC12": "", "ABCDEFGHIJKLMNOPQ": "", "ABCDEFGHIJKLMNOP": "ABCDEFGHIJKLMNOP", "ABC_123": "", "ĐÀ12345": "",
+		"abc123": "ABC123", "": "", "AB-CD-EF": "ABCDEF", "ABCDEF\n": "ABCDEF",
+	} {
+		if got := NormalizeCode(in); got != want {
+			t.Errorf("NormalizeCode(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { NormalizeCode("HY7K3M9Q") }); n != 0 {
+		t.Errorf("a normal code cost %v allocations", n)
+	}
+}

@@ -116,6 +116,75 @@ func UpcomingFor(events []EventRecord, personID string, now time.Time) []EventRe
 	return out
 }
 
+// Invitations indexes a list of events by invitee: UpcomingFor without
+// walking every event's invitees (thousands each) at every update. It
+// holds the list it was made from and answers only for that one (Of).
+type Invitations struct {
+	events []EventRecord
+	counts []int // each event's invitee count when indexed
+	by     map[string][]int32
+}
+
+// IndexInvitations indexes events (not copied: the list must not change
+// while the index is in use; Of tells a changed list).
+func IndexInvitations(events []EventRecord) *Invitations {
+	x := &Invitations{events: events, counts: make([]int, len(events)), by: map[string][]int32{}}
+	for i, r := range events {
+		x.counts[i] = len(r.Invitees)
+		for _, inv := range r.Invitees {
+			// An invitee listed twice in one event counts once.
+			if l := x.by[inv.PersonID]; len(l) == 0 || l[len(l)-1] != int32(i) {
+				x.by[inv.PersonID] = append(l, int32(i))
+			}
+		}
+	}
+	return x
+}
+
+// Of reports whether x indexes events: the same list (the same array, as
+// a cache hands it out again) with the same invitee counts.
+func (x *Invitations) Of(events []EventRecord) bool {
+	if x == nil || len(events) != len(x.events) {
+		return false
+	}
+	if len(events) == 0 {
+		return true
+	}
+	if &events[0] != &x.events[0] {
+		return false
+	}
+	for i := range events {
+		if len(events[i].Invitees) != x.counts[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Upcoming counts the events UpcomingFor would return and gives one of
+// them (nil when none), without copying any: most people are invited to
+// one event, the one a dispatcher serves.
+func (x *Invitations) Upcoming(personID string, now time.Time) (n int, one *EventRecord) {
+	for _, i := range x.by[personID] {
+		if r := &x.events[i]; r.Status == StatusOpen && now.Before(r.Event.End) {
+			n, one = n+1, r
+		}
+	}
+	return n, one
+}
+
+// UpcomingFor is UpcomingFor over the indexed list.
+func (x *Invitations) UpcomingFor(personID string, now time.Time) []EventRecord {
+	var out []EventRecord
+	for _, i := range x.by[personID] {
+		if r := &x.events[i]; r.Status == StatusOpen && now.Before(r.Event.End) {
+			out = append(out, *r)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Event.Start.Before(out[j].Event.Start) })
+	return out
+}
+
 // WithLastYear returns inds with last year's values taken from the
 // previous campaign's approved values (approved, by indicator code and
 // agency; prevName names that campaign), each indicator matched by its

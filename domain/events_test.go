@@ -1,6 +1,10 @@
 package domain
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -42,5 +46,48 @@ func TestUpcomingFor(t *testing.T) {
 	got := UpcomingFor(list, "A", now)
 	if len(got) != 2 || got[0].Event.ID != "soon" || got[1].Event.ID != "later" {
 		t.Errorf("upcoming for A: %+v", got)
+	}
+}
+
+// The index answers exactly as the walk of the list, for anyone, and only
+// for the list it was made from.
+func TestInvitationsAnswerAsUpcomingFor(t *testing.T) {
+	now := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	people := []string{"A", "B", "C", "D", "E", "F"}
+	for round := 0; round < 200; round++ {
+		var list []EventRecord
+		for i := range rng.IntN(6) {
+			st := []Status{StatusOpen, StatusOpen, StatusClosed, StatusArchived}[rng.IntN(4)]
+			start := now.AddDate(0, 0, rng.IntN(7)-3) // some over, some the same day
+			r := EventRecord{Event: Event{ID: fmt.Sprint("E", i), Start: start, End: start.Add(time.Duration(rng.IntN(48)) * time.Hour)}, Status: st}
+			for range rng.IntN(5) {
+				r.Invitees = append(r.Invitees, Invitee{PersonID: people[rng.IntN(len(people))]}) // duplicates too
+			}
+			list = append(list, r)
+		}
+		x := IndexInvitations(list)
+		if !x.Of(list) {
+			t.Fatal("index does not know its own list")
+		}
+		for _, p := range append(people, "nobody") {
+			want, got := UpcomingFor(list, p, now), x.UpcomingFor(p, now)
+			if !reflect.DeepEqual(want, got) {
+				t.Fatalf("round %d, %s: index %+v, walk %+v", round, p, got, want)
+			}
+			if n, one := x.Upcoming(p, now); n != len(want) || (n > 0) != (one != nil) ||
+				(one != nil && !slices.ContainsFunc(want, func(r EventRecord) bool { return r.Event.ID == one.Event.ID })) {
+				t.Fatalf("round %d, %s: Upcoming %d %v, want %d of %+v", round, p, n, one, len(want), want)
+			}
+		}
+		if len(list) > 0 {
+			if x.Of(slices.Clone(list)) {
+				t.Fatal("index taken for a copy of its list")
+			}
+			list[0].Invitees = append(list[0].Invitees, Invitee{PersonID: "new"})
+			if x.Of(list) {
+				t.Fatal("index taken for a list whose invitees changed")
+			}
+		}
 	}
 }

@@ -29,27 +29,29 @@ const (
 )
 
 // Input is one message or button press, already neutral of the channel.
+// Its JSON (the inbox's payload) leaves out what is empty: most of it for
+// any one update.
 type Input struct {
-	Kind    InputKind
-	Text    string // the text typed, or a command's argument string
-	Command string // without the slash, lower-case: "start", "huy"
-	Data    string // a button's payload
+	Kind    InputKind `json:",omitempty"`
+	Text    string    `json:",omitempty"` // the text typed, or a command's argument string
+	Command string    `json:",omitempty"` // without the slash, lower-case: "start", "huy"
+	Data    string    `json:",omitempty"` // a button's payload
 	// Contact sharing: the phone and whether the contact is the sender's own
 	// (Telegram: contact.user_id == from.id). ContactVerified says the
 	// platform vouches for it (Telegram's own-contact share; the demo
 	// picker): only then is it proof enough to act for a body. Zalo's
 	// user_submit_info form is editable by the user, so it is not.
-	Phone           string
-	ContactIsSelf   bool
-	ContactVerified bool
+	Phone           string `json:",omitempty"`
+	ContactIsSelf   bool   `json:",omitempty"`
+	ContactVerified bool   `json:",omitempty"`
 	// PhoneForm: the phone came from a form the bot sends (Zalo's
 	// request_user_info card); it is taken only when the bot asked for it.
-	PhoneForm bool
+	PhoneForm bool `json:",omitempty"`
 	// DemoPick: the embedded demo's person picker chose who this chat is
 	// (webchat with the picker on, never in production).
-	DemoPick bool
-	Files    []FileRef
-	Reading  *Reading // for InReading
+	DemoPick bool      `json:",omitempty"`
+	Files    []FileRef `json:",omitempty"`
+	Reading  *Reading  `json:",omitempty"` // for InReading
 }
 
 // FileRef points at a file the user sent, on the channel it came from.

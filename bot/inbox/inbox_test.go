@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -847,4 +848,58 @@ func TestAppendNotifiesOnlyForOtherProcesses(t *testing.T) {
 			t.Fatalf("handled %d of %d updates after 10 s (the workers poll hourly: the other process's were not heard of)", got, n+1)
 		}
 	}
+}
+
+// Updates arriving one at a time reuse a waiting runner instead of each
+// starting a goroutine (and growing its stack) of its own; the runners left
+// waiting end with Run.
+func TestLoneUpdatesReuseARunner(t *testing.T) {
+	st := openSQLite(t)
+	log, _ := quietLog(t)
+	h := &goroutines{process: process{l: newLedger()}, ids: map[string]bool{}}
+	w := inbox.NewWorker(inbox.WorkerConfig{Store: st, Handler: h, Log: log, Poll: time.Hour})
+	in := inbox.NewIntake(st, w, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	const n = 50
+	for i := range n {
+		if err := in.HandleAndWait(ctx, update(7, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.mu.Lock()
+	if len(h.ids) > 2 {
+		t.Errorf("%d updates one after another ran on %d goroutines", n, len(h.ids))
+	}
+	h.mu.Unlock()
+	in.Close()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return: a waiting runner was not ended")
+	}
+	h.l.mu.Lock()
+	defer h.l.mu.Unlock()
+	if got := h.l.order["telegram:7"]; len(got) != n || !sort.IntsAreSorted(got) {
+		t.Errorf("handled %v", got)
+	}
+}
+
+// goroutines is a process that notes which goroutines handled updates.
+type goroutines struct {
+	process
+	mu  sync.Mutex
+	ids map[string]bool
+}
+
+func (g *goroutines) Handle(ctx context.Context, in bot.Inbound) error {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	id, _, _ := strings.Cut(string(buf), " [") // "goroutine 42"
+	g.mu.Lock()
+	g.ids[id] = true
+	g.mu.Unlock()
+	return g.process.Handle(ctx, in)
 }

@@ -69,16 +69,21 @@ type Worker struct {
 	wake    chan struct{}
 	flushed chan struct{}
 
-	mu       sync.Mutex
-	runCtx   context.Context // Run's, while it hands updates out
-	running  bool
-	leases   map[int]*partLease
-	known    map[int64]bool // read and not yet deleted: never queued twice
-	chats    map[string]*chatQueue
-	ready    []*chatQueue // chats with items and no runner, in turn order
-	runners  int          // goroutines taking chats from ready
-	cursor   int64        // read after this id next time
-	rescan   bool         // read from the start next time
+	mu      sync.Mutex
+	runCtx  context.Context // Run's, while it hands updates out
+	running bool
+	leases  map[int]*partLease
+	known   map[int64]bool // read and not yet deleted: never queued twice
+	chats   map[string]*chatQueue
+	ready   []*chatQueue // chats with items and no runner, in turn order
+	runners int          // goroutines taking chats from ready (idle ones too)
+	// idlers are runners waiting on idled for a chat to be ready (not
+	// counting those woken already): a runner kept is not started again
+	// for the next update, nor its stack grown again.
+	idlers   int
+	idled    sync.Cond // L is &mu
+	cursor   int64     // read after this id next time
+	rescan   bool      // read from the start next time
 	lastScan time.Time
 	waiters  map[string][]chan error
 	done     []int64        // handled, to delete
@@ -117,6 +122,7 @@ func NewWorker(c WorkerConfig) *Worker {
 		waiters: map[string][]chan error{},
 		gone:    make([]int64, 4096), goneSet: make(map[int64]bool, 4096),
 	}
+	w.idled.L = &w.mu
 	if w.log == nil {
 		w.log = slog.Default()
 	}
@@ -207,6 +213,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.mu.Lock()
 	w.running = false // nothing is queued from now on: w.wg may be waited
+	w.idlers = 0      // and the idle runners end
+	w.idled.Broadcast()
 	w.mu.Unlock()
 	w.wg.Wait()
 	bg.Wait()
@@ -371,6 +379,11 @@ func (w *Worker) queueLocked(it storage.InboxItem, in *bot.Inbound, pl *partLeas
 // conversations open.
 func (w *Worker) readyLocked(q *chatQueue) {
 	w.ready = append(w.ready, q)
+	if w.idlers > 0 {
+		w.idlers--
+		w.idled.Signal()
+		return
+	}
 	if w.runners < w.conc {
 		w.runners++
 		w.wg.Add(1)
@@ -453,14 +466,34 @@ func (w *Worker) markLocal(items []storage.InboxItem) {
 	}
 }
 
+// maxIdlers bounds the runners kept waiting for work (their stacks, shrunk
+// by the collector while they wait, are the memory they hold).
+const maxIdlers = 64
+
 // runner handles the first item of the chat whose turn it is, puts the
 // chat back at the end of the list while it has more (each waiting chat
-// gets its turn before a chat's second update), and ends when no chat
-// waits.
+// gets its turn before a chat's second update), and when no chat waits
+// waits for one (up to maxIdlers runners do) or ends.
 func (w *Worker) runner(ctx context.Context) {
 	defer w.wg.Done()
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for {
+		w.runReady(ctx)
+		if !w.running || ctx.Err() != nil || w.idlers >= maxIdlers {
+			break
+		}
+		// readyLocked wakes one idle runner per chat made ready (and
+		// counts it off idlers); Run's end wakes them all.
+		w.idlers++
+		w.idled.Wait()
+	}
+	w.runners--
+}
+
+// runReady runs the ready chats until none is left; w.mu is held on entry
+// and exit.
+func (w *Worker) runReady(ctx context.Context) {
 	for len(w.ready) > 0 {
 		q := w.ready[0]
 		w.ready[0] = nil
@@ -499,7 +532,6 @@ func (w *Worker) runner(ctx context.Context) {
 			w.ready = append(w.ready, q)
 		}
 	}
-	w.runners--
 }
 
 // handle runs one item through the handler, retrying while it is not
