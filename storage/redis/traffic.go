@@ -18,6 +18,9 @@ type Traffic struct {
 	trips atomic.Uint64
 	names sync.Map // script digest → name
 	cmds  sync.Map // name → *atomic.Uint64
+	// A script run's counter by its digest, one map per command
+	// (evalsha, evalsha_ro): found without building its name.
+	runs, runsRO sync.Map
 }
 
 // NewTraffic returns counters that know the session store's scripts by
@@ -36,6 +39,9 @@ func NewTraffic() *Traffic {
 // Name labels script's runs name.
 func (c *Traffic) Name(s *goredis.Script, name string) {
 	c.names.Store(s.Hash(), name)
+	// Runs counted before under its digest stay there.
+	c.runs.Delete(s.Hash())
+	c.runsRO.Delete(s.Hash())
 }
 
 // RoundTrips is the number of round trips so far.
@@ -54,23 +60,44 @@ func (c *Traffic) Commands() map[string]uint64 {
 func (c *Traffic) count(cmd goredis.Cmder) {
 	name := cmd.Name()
 	if name == "evalsha" || name == "evalsha_ro" {
-		if sha, ok := cmd.Args()[1].(string); ok {
-			label := sha[:min(len(sha), 8)]
-			if n, known := c.names.Load(sha); known {
-				label = n.(string)
-			} else if args := cmd.Args(); len(args) > 3 && isRateKey(args[3]) {
-				// github.com/go-redis/redis_rate's scripts (their source
-				// is the library's own): its keys start with "rate:".
-				label = "redis_rate"
+		if args := cmd.Args(); len(args) > 1 {
+			if sha, ok := args[1].(string); ok {
+				c.run(name, sha, args).Add(1)
+				return
 			}
-			name += ":" + label
 		}
 	}
+	c.counter(name).Add(1)
+}
+
+// run is the counter of a script's runs: under the script's name where it
+// is known (Name), else its digest's first 8 characters.
+func (c *Traffic) run(cmd, sha string, args []any) *atomic.Uint64 {
+	m := &c.runs
+	if cmd == "evalsha_ro" {
+		m = &c.runsRO
+	}
+	if v, ok := m.Load(sha); ok {
+		return v.(*atomic.Uint64)
+	}
+	label := sha[:min(len(sha), 8)]
+	if n, known := c.names.Load(sha); known {
+		label = n.(string)
+	} else if len(args) > 3 && isRateKey(args[3]) {
+		// github.com/go-redis/redis_rate's scripts (their source
+		// is the library's own): its keys start with "rate:".
+		label = "redis_rate"
+	}
+	v, _ := m.LoadOrStore(strings.Clone(sha), c.counter(cmd+":"+label))
+	return v.(*atomic.Uint64)
+}
+
+func (c *Traffic) counter(name string) *atomic.Uint64 {
 	v, ok := c.cmds.Load(name)
 	if !ok {
 		v, _ = c.cmds.LoadOrStore(strings.Clone(name), new(atomic.Uint64))
 	}
-	v.(*atomic.Uint64).Add(1)
+	return v.(*atomic.Uint64)
 }
 
 func isRateKey(k any) bool {
