@@ -65,6 +65,7 @@ type op struct {
 	kind    opKind
 	ids     []string      // the entries admitted, one per message
 	waiter  string        // opReply: its mark among the replies waiting
+	marked  bool          // opReply: the waiter's marks may be there (it was refused before)
 	maxWait time.Duration // opReply
 	settle  []settlement
 	now     int64 // tests: the budget's clock (µs); 0: its own
@@ -333,16 +334,19 @@ func (o *overall) waitTurn(ctx context.Context) (*ticket, error) {
 func (o *overall) replyTurn(ctx context.Context, n int) ([]*ticket, error) {
 	waiter := o.newID()
 	deadline := time.Now().Add(replyWait)
+	marked := false
 	for {
 		ids := make([]string, n)
 		for i := range ids {
 			ids[i] = o.newID()
 		}
 		asked := time.Now()
-		a, err := o.run(ctx, op{kind: opReply, ids: ids, waiter: waiter, maxWait: max(0, time.Until(deadline))})
+		a, err := o.run(ctx, op{kind: opReply, ids: ids, waiter: waiter, marked: marked, maxWait: max(0, time.Until(deadline))})
 		if err != nil {
 			return nil, err
 		}
+		// A refused step marks its replies among those waiting.
+		marked = marked || a.code == ansRefused
 		if a.code == ansAdmitted {
 			ts := make([]*ticket, n)
 			for i, id := range ids {

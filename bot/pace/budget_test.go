@@ -50,7 +50,8 @@ func (s *stepper) do(at int64, kind opKind, n int, settle ...settlement) (answer
 		s.seq++
 		ids[i] = fmt.Sprint("e", s.seq)
 	}
-	a, err := s.st.run(context.Background(), op{kind: kind, ids: ids, settle: settle, now: s.base + at, waiter: "w", maxWait: replyWait})
+	// Every reply here is waiter w: it may have marks from a refusal.
+	a, err := s.st.run(context.Background(), op{kind: kind, ids: ids, settle: settle, now: s.base + at, waiter: "w", marked: true, maxWait: replyWait})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -503,6 +504,38 @@ func TestBudgetStepsTogetherAnswerAsOneByOne(t *testing.T) {
 	for _, c := range []int{ansSettled, ansAdmitted, ansBooked, ansRefused, ansPaused} {
 		if codes[c] == 0 {
 			t.Errorf("no step answered %d: the steps did not cover every answer", c)
+		}
+	}
+}
+
+// A reply admitted after a refusal takes its marks among the waiting
+// replies away (waiting messages get their openings back at once); a
+// reply never refused has none, and its step does not look. The sets'
+// expiry is set once per run, for every set a step added to.
+func TestBudgetAdmittedReplyTakesItsMarks(t *testing.T) {
+	sts, base := states(t)
+	rs := sts["redis"].(*redisState)
+	ctx := context.Background()
+	rdb := rs.rdb.(*goredis.Client)
+	if err := rdb.ZAdd(ctx, rs.keys[3], goredis.Z{Score: float64(base + 60_000*ms), Member: "w#0"}, goredis.Z{Score: float64(base + 60_000*ms), Member: "v#0"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.run(ctx, op{kind: opReply, ids: []string{"e1"}, now: base, waiter: "w", marked: true, maxWait: replyWait}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.run(ctx, op{kind: opReply, ids: []string{"e2"}, now: base + ms, waiter: "v", maxWait: replyWait}); err != nil {
+		t.Fatal(err)
+	}
+	left, err := rdb.ZRange(ctx, rs.keys[3], 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(left) != "[v#0]" {
+		t.Errorf("marks left %v, want [v#0] (w's taken by its admission; v was not marked)", left)
+	}
+	for _, k := range []string{rs.keys[0], rs.keys[4]} {
+		if ttl, err := rdb.PTTL(ctx, k).Result(); err != nil || ttl <= 0 {
+			t.Errorf("PTTL(%s) = %v, %v; want the log's expiry", k, ttl, err)
 		}
 	}
 }

@@ -249,7 +249,7 @@ func (s *redisState) runSteps(ctx context.Context, rdb Client, xs []op) ([]answe
 	ns, nargs := 0, 0
 	for _, x := range xs {
 		ns += len(x.settle)
-		nargs += 4 + len(x.ids)
+		nargs += 5 + len(x.ids)
 	}
 	args := make([]any, 0, 8+2*ns+nargs)
 	args = append(args, p.limit, p.window, p.interval, p.horizon, p.pending, xs[0].now, ns)
@@ -260,7 +260,11 @@ func (s *redisState) runSteps(ctx context.Context, rdb Client, xs []op) ([]answe
 	}
 	args = append(args, len(xs))
 	for _, x := range xs {
-		args = append(args, int(x.kind), x.maxWait.Microseconds(), x.waiter, len(x.ids))
+		marked := 0
+		if x.marked {
+			marked = 1
+		}
+		args = append(args, int(x.kind), x.maxWait.Microseconds(), x.waiter, marked, len(x.ids))
 		for _, id := range x.ids {
 			args = append(args, id)
 		}
@@ -285,8 +289,11 @@ func (s *redisState) runSteps(ctx context.Context, rdb Client, xs []op) ([]answe
 // replies (the entries of sent that are replies).
 // ARGV: limit, window, interval, horizon, pending, now (0: Redis's TIME),
 // #settlements, then (entry, µs or -1) pairs (every step's), then #steps,
-// then for each step: kind, maxwait, waiter, #entries, the entries to
-// admit. It returns now, then each step's code and wait.
+// then for each step: kind, maxwait, waiter, whether the waiter may have
+// marks (1) or was never refused (0), #entries, the entries to admit. It
+// returns now, then each step's code and wait.
+// The sets' expiry is set once, at the end of the run, for each set a
+// step or settlement added to (they all take the same TTL).
 var budgetScript = goredis.NewScript(`
 local limit, W, I, H, P = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local now = tonumber(ARGV[6])
@@ -317,7 +324,8 @@ for _ = 1, ns do
   a = a + 2
 end
 local ttl = math.ceil((P + W) / 1000)
-if ns > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+local added = {}
+if ns > 0 then added[1] = true end
 -- Entries leave the window once per run: the steps add theirs later than
 -- now, so a second pass at the same now would remove nothing.
 local expired = {}
@@ -335,7 +343,7 @@ local function trim(key)
   return redis.call('ZREMRANGEBYRANK', key, 0, done - limit - 1)
 end
 local pz
-local function step(kind, maxwait, waiter, first, n)
+local function step(kind, maxwait, waiter, marked, first, n)
   if kind == 0 then return 0, 0 end
   if not pz then pz = tonumber(redis.call('GET', KEYS[3]) or '0') * 1000 end
   if pz > now then return 4, pz - now end
@@ -382,10 +390,12 @@ local function step(kind, maxwait, waiter, first, n)
       redis.call('ZADD', KEYS[1], now + P, ARGV[i])
       if kind == 3 then redis.call('ZADD', KEYS[5], now + P, ARGV[i]) end
     end
-    redis.call('PEXPIRE', KEYS[1], ttl)
-    if kind == 3 then redis.call('PEXPIRE', KEYS[5], ttl) end
+    added[1] = true
+    if kind == 3 then added[5] = true end
     if kind == 3 then
-      for i = 0, n - 1 do redis.call('ZREM', KEYS[4], waiter .. '#' .. i) end
+      if marked then
+        for i = 0, n - 1 do redis.call('ZREM', KEYS[4], waiter .. '#' .. i) end
+      end
       local b = math.min(math.max(nx, now) + n * I, now + W)
       if b > nx then setnext(b) end
     end
@@ -403,12 +413,14 @@ local out = {now}
 local steps = tonumber(ARGV[a])
 a = a + 1
 for _ = 1, steps do
-  local kind, maxwait, waiter, n = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), ARGV[a + 2], tonumber(ARGV[a + 3])
-  local code, wait = step(kind, maxwait, waiter, a + 4, n)
+  local kind, maxwait, waiter, marked, n = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), ARGV[a + 2], ARGV[a + 3] == '1', tonumber(ARGV[a + 4])
+  local code, wait = step(kind, maxwait, waiter, marked, a + 5, n)
   out[#out + 1] = code
   out[#out + 1] = wait
-  a = a + 4 + n
+  a = a + 5 + n
 end
+if added[1] then redis.call('PEXPIRE', KEYS[1], ttl) end
+if added[5] then redis.call('PEXPIRE', KEYS[5], ttl) end
 return out
 `)
 
