@@ -84,6 +84,8 @@ type Store struct {
 	pipe       *coalesce.Group[scriptCall, *goredis.Cmd]
 	traffic    *Traffic
 	finishWait time.Duration // Finish rides another call's pipeline this long at most
+	// The TTLs in ms as script arguments, boxed once (not at every call).
+	lockTTLArg, sessionTTLArg, doneTTLArg, briefSessionTTLArg, briefDoneTTLArg any
 }
 
 var _ storage.SessionStore = (*Store)(nil)
@@ -135,6 +137,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if s.lockTTL <= 0 {
 		s.lockTTL = DefaultLockTTL
 	}
+	s.lockTTLArg = s.lockTTL.Milliseconds()
+	s.sessionTTLArg, s.doneTTLArg = s.sessionTTL.Milliseconds(), s.doneTTL.Milliseconds()
+	s.briefSessionTTLArg = min(s.sessionTTL, storage.BriefTTL).Milliseconds()
+	s.briefDoneTTLArg = min(s.doneTTL, storage.BriefTTL).Milliseconds()
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		_ = s.rdb.Close()
 		return nil, fmt.Errorf("redis: connect to %s: %w", opts.Addr, redact(err, opts.Password))
@@ -305,7 +311,7 @@ func (s *Store) Begin(ctx context.Context, chat, update string) (storage.Turn, e
 	token := newToken()
 	var turn storage.Turn
 	err := acquire(ctx, chat, func() (bool, error) {
-		res, err := s.eval(ctx, beginScript, keys, token, s.lockTTL.Milliseconds()).Slice()
+		res, err := s.eval(ctx, beginScript, keys, token, s.lockTTLArg).Slice()
 		if err != nil {
 			return false, fmt.Errorf("redis: begin: %w", err)
 		}
@@ -340,6 +346,7 @@ type lease struct {
 	ctx          context.Context
 	chat, update string
 	token        string
+	tokenArg     any // token, boxed once for the scripts' arguments
 
 	brief    bool       // an unidentified chat: keys last storage.BriefTTL
 	mu       sync.Mutex // held while refreshing, so none runs after release
@@ -349,7 +356,7 @@ type lease struct {
 }
 
 func (s *Store) newLease(ctx context.Context, chat, update, token string) *lease {
-	l := &lease{s: s, ctx: ctx, chat: chat, update: update, token: token}
+	l := &lease{s: s, ctx: ctx, chat: chat, update: update, token: token, tokenArg: token}
 	l.mu.Lock()
 	l.timer = time.AfterFunc(s.refreshEvery(), l.refresh)
 	l.mu.Unlock()
@@ -407,8 +414,12 @@ func (l *lease) ttl(normal time.Duration) time.Duration {
 }
 
 func (l *lease) Save(ctx context.Context, session []byte) error {
+	sessionTTL := l.s.sessionTTLArg
+	if l.brief {
+		sessionTTL = l.s.briefSessionTTLArg
+	}
 	n, err := l.s.eval(ctx, saveScript, []string{l.s.lockKey(l.chat), l.s.sessionKey(l.chat)},
-		l.token, session, l.ttl(l.s.sessionTTL).Milliseconds(), l.s.lockTTL.Milliseconds()).Int64()
+		l.tokenArg, session, sessionTTL, l.s.lockTTLArg).Int64()
 	if err != nil {
 		return fmt.Errorf("redis: put session: %w", err)
 	}
@@ -431,8 +442,12 @@ func (l *lease) Finish(ctx context.Context) error {
 	if !l.claim() {
 		return l.markDone(ctx)
 	}
+	doneTTL := l.s.doneTTLArg
+	if l.brief {
+		doneTTL = l.s.briefDoneTTLArg
+	}
 	err := l.s.evalLater(ctx, finishScript, []string{l.s.doneKey(l.update), l.s.lockKey(l.chat)},
-		l.token, l.ttl(l.s.doneTTL).Milliseconds()).Err()
+		l.tokenArg, doneTTL).Err()
 	if err != nil {
 		// Let Release try the unlock again; else the lock lapses by itself.
 		l.mu.Lock()

@@ -883,3 +883,37 @@ func TestScriptsRunInPipelines(t *testing.T) {
 	}
 	t.Logf("%d concurrent scripts in %d round trips", calls, s.Traffic().RoundTrips()-trips)
 }
+// A brief turn's session and done mark expire after storage.BriefTTL;
+// the next turn without Brief keeps the session the store's usual time.
+func TestBriefTurnTTLs(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t, Options{})
+	ctx := ctxT(t, 10*time.Second)
+	turn, err := s.Begin(ctx, "c1", "u1")
+	if err != nil || turn.Lease == nil {
+		t.Fatalf("Begin = %+v, %v", turn, err)
+	}
+	turn.Lease.(storage.Brief).Brief()
+	if err := turn.Lease.Save(ctx, []byte("s")); err != nil {
+		t.Fatal(err)
+	}
+	if err := turn.Lease.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"session:c1", "done:u1"} {
+		if ttl, err := e.raw.TTL(ctx, e.prefix+k).Result(); err != nil || ttl <= storage.BriefTTL-time.Minute || ttl > storage.BriefTTL {
+			t.Errorf("TTL(%s) of a brief turn = %v, %v; want %v", k, ttl, err, storage.BriefTTL)
+		}
+	}
+	turn, err = s.Begin(ctx, "c1", "u2")
+	if err != nil || turn.Lease == nil {
+		t.Fatalf("Begin = %+v, %v", turn, err)
+	}
+	if err := turn.Lease.Save(ctx, []byte("s2")); err != nil {
+		t.Fatal(err)
+	}
+	turn.Lease.Release()
+	if ttl, err := e.raw.TTL(ctx, e.prefix+"session:c1").Result(); err != nil || ttl < DefaultSessionTTL-time.Minute {
+		t.Errorf("TTL(session) after a turn that was not brief = %v, %v; want %v", ttl, err, DefaultSessionTTL)
+	}
+}
