@@ -329,18 +329,37 @@ if ns > 0 then added[1] = true end
 -- Entries leave the window once per run: the steps add theirs later than
 -- now, so a second pass at the same now would remove nothing.
 local expired = {}
+-- The logs' sizes (sent, replies) are read once per run and kept up to
+-- date by the run's own changes.
+local card = {}
+local function zcard(i)
+  if not card[i] then card[i] = redis.call('ZCARD', KEYS[i]) end
+  return card[i]
+end
+local function zadd(i, at, id)
+  local new = redis.call('ZADD', KEYS[i], at, id)
+  if card[i] then card[i] = card[i] + new end
+end
 local function expire(i, upto)
   if not expired[i] then
     redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', upto)
     expired[i] = true
+    card[i] = nil
   end
 end
 -- trim: memState's trim, the answered entries beyond the newest limit;
--- it returns how many it dropped.
-local function trim(key)
-  local done = redis.call('ZCOUNT', key, '-inf', now)
+-- it returns how many it dropped. Once per log and run: the steps add
+-- their entries later than now, so a second trim at the same now finds
+-- no more than the limit answered.
+local trimmed = {}
+local function trim(i)
+  if trimmed[i] then return 0 end
+  trimmed[i] = true
+  local done = redis.call('ZCOUNT', KEYS[i], '-inf', now)
   if done <= limit then return 0 end
-  return redis.call('ZREMRANGEBYRANK', key, 0, done - limit - 1)
+  local dropped = redis.call('ZREMRANGEBYRANK', KEYS[i], 0, done - limit - 1)
+  if card[i] then card[i] = card[i] - dropped end
+  return dropped
 end
 local pz
 local function step(kind, maxwait, waiter, marked, first, n)
@@ -356,9 +375,9 @@ local function step(kind, maxwait, waiter, marked, first, n)
     if slot > now then return 2, slot - now end
   end
   expire(1, now - W)
-  local cnt = redis.call('ZCARD', KEYS[1])
+  local cnt = zcard(1)
   local full = cnt > 2 * limit
-  if full then cnt = cnt - trim(KEYS[1]) end
+  if full then cnt = cnt - trim(1) end
   local lim = limit
   if kind ~= 3 then
     expire(4, now)
@@ -377,18 +396,18 @@ local function step(kind, maxwait, waiter, marked, first, n)
   local over = false
   if kind == 3 and wait > maxwait then
     expire(5, now - W)
-    local rc = redis.call('ZCARD', KEYS[5])
-    if full then rc = rc - trim(KEYS[5]) end
+    local rc = zcard(5)
+    if full then rc = rc - trim(5) end
     over = rc + n > limit
   end
   if wait == 0 or over then
     if kind == 3 and not (wait > maxwait) then
       expire(5, now - W)
-      if full then trim(KEYS[5]) end
+      if full then trim(5) end
     end
     for i = first, first + n - 1 do
-      redis.call('ZADD', KEYS[1], now + P, ARGV[i])
-      if kind == 3 then redis.call('ZADD', KEYS[5], now + P, ARGV[i]) end
+      zadd(1, now + P, ARGV[i])
+      if kind == 3 then zadd(5, now + P, ARGV[i]) end
     end
     added[1] = true
     if kind == 3 then added[5] = true end
