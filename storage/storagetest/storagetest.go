@@ -361,7 +361,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Web, UpdateID: "nt-lang"}, at, []domain.Effect{domain.SetLanguage{PersonID: "DB002", Lang: domain.English}}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := nt.NoticeTargets(ctx, []string{"DB002", "DB003", "nobody"})
+		got, err := nt.NoticeTargets(ctx, []string{"DB002", "DB003", "nobody", "DB002"})
 		if err != nil {
 			t.Fatal(err)
 		}
