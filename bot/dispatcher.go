@@ -375,6 +375,23 @@ func (d *Dispatcher) inviteSubstitutes(ctx context.Context, dir *domain.Director
 		if p, ok := dir.ByPhone(sub.Phone); ok && p.ID != sub.ID && p.ID != r.PersonID {
 			to = append(to, p.ID)
 		}
+		if nt, ok := d.store.(noticeTargetReader); ok {
+			// Their languages and chats in one query.
+			targets, err := nt.NoticeTargets(ctx, to)
+			if err != nil {
+				log.Warn("substitute invitation: targets", "err", err)
+				continue
+			}
+			for _, id := range to {
+				t := targets[id]
+				if len(t.Links) == 0 {
+					continue // no chat to invite them in
+				}
+				text := flows.SubstituteInvite(orVietnamese(t.Lang), d.event, dir, sub, d.publicURL)
+				d.sendNotice(ctx, flows.Notice{PersonID: id, Replies: []flows.Reply{{Text: text}}}, t.Links, log)
+			}
+			continue
+		}
 		for _, id := range to {
 			// Their chats first: most substitutes have none yet (their link
 			// brings them), and then their language need not be read.
@@ -397,11 +414,7 @@ func (d *Dispatcher) inviteSubstitutes(ctx context.Context, dir *domain.Director
 				log.Warn("substitute invitation: state", "err", err)
 				continue
 			}
-			lang := st.Lang
-			if lang == "" {
-				lang = domain.Vietnamese
-			}
-			text := flows.SubstituteInvite(lang, d.event, dir, sub, d.publicURL)
+			text := flows.SubstituteInvite(orVietnamese(st.Lang), d.event, dir, sub, d.publicURL)
 			for _, c := range chats {
 				if err := d.send(ctx, c.Channel, c.ChatID, []flows.Reply{{Text: text}}); err != nil {
 					log.Warn("notice not delivered", "channel", c.Channel, "err", err)
@@ -409,6 +422,19 @@ func (d *Dispatcher) inviteSubstitutes(ctx context.Context, dir *domain.Director
 			}
 		}
 	}
+}
+
+// noticeTargetReader reads the languages and chats of the people a notice
+// goes to in one query (storage/sqlstore).
+type noticeTargetReader interface {
+	NoticeTargets(ctx context.Context, personIDs []string) (map[string]storage.NoticeTarget, error)
+}
+
+func orVietnamese(l domain.Lang) domain.Lang {
+	if l == "" {
+		return domain.Vietnamese
+	}
+	return l
 }
 
 // SetDirectory swaps in a new snapshot of the people list.
@@ -1277,16 +1303,22 @@ func (d *Dispatcher) notify(ctx context.Context, notices []flows.Notice, log *sl
 			log.Warn("notice: identities", "err", err)
 			continue
 		}
-		for _, id := range ids {
-			if n.Skip != nil && id.Channel == n.Skip.Channel && id.UserID == n.Skip.UserID {
-				continue
-			}
-			if !Private(id) {
-				continue // a group linked before groups were refused
-			}
-			if err := d.send(ctx, id.Channel, id.ChatID, n.Replies); err != nil {
-				log.Warn("notice not delivered", "channel", id.Channel, "err", err)
-			}
+		d.sendNotice(ctx, n, ids, log)
+	}
+}
+
+// sendNotice sends n to the person's chats ids (all of them linked to
+// n.PersonID), but the one it skips and any group.
+func (d *Dispatcher) sendNotice(ctx context.Context, n flows.Notice, ids []domain.Identity, log *slog.Logger) {
+	for _, id := range ids {
+		if n.Skip != nil && id.Channel == n.Skip.Channel && id.UserID == n.Skip.UserID {
+			continue
+		}
+		if !Private(id) {
+			continue // a group linked before groups were refused
+		}
+		if err := d.send(ctx, id.Channel, id.ChatID, n.Replies); err != nil {
+			log.Warn("notice not delivered", "channel", id.Channel, "err", err)
 		}
 	}
 }

@@ -26,6 +26,13 @@ type PersonState struct {
 	Unreachable bool
 }
 
+// NoticeTarget is what a notice to a person needs: the language they
+// chose ("" when none) and every chat account linked to them.
+type NoticeTarget struct {
+	Lang  domain.Lang
+	Links []domain.Identity
+}
+
 // ChatLookup names a chat account for the dispatcher's first look at an
 // update and, when the update is about someone else than the person the
 // account is linked to (an invite link's token, a typed code, a shared

@@ -545,3 +545,58 @@ func BenchmarkApplyBatch(b *testing.B) {
 		})
 	}
 }
+
+// An apply batch writes each kind of row with one statement text whatever
+// the count of rows (arrays), so a connection prepares it once; the rows
+// keep the batch's order (a person's newest answer is the later update's).
+func TestApplyBatchOneTextPerKind(t *testing.T) {
+	ctx := context.Background()
+	// One connection: pg_prepared_statements is per session.
+	s := open(t, withConns(testenv.PostgresURL(t), 1))
+	if err := s.SyncDirectory(ctx, storagetest.Agencies(), storagetest.People()); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	n := 0
+	for size := 1; size <= 4; size++ {
+		var reqs []sqlstore.ApplyReq
+		for i := range size {
+			n++
+			user := fmt.Sprint("u", n)
+			status := domain.RSVPAttend
+			if i == size-1 {
+				status = domain.RSVPDecline // the batch's last answer of DB002
+			}
+			reqs = append(reqs, sqlstore.ApplyReq{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: user}, At: at, Effects: []domain.Effect{
+				domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: user, PersonID: "DB002", Proof: domain.ProofLink}},
+				domain.SaveRSVP{RSVP: domain.RSVP{PersonID: "DB002", Status: status, Channel: domain.Telegram, At: at}},
+			}})
+		}
+		applied, err := s.ApplyBatch(ctx, reqs)
+		if err != nil || len(applied) != size {
+			t.Fatalf("batch of %d: %v, %v", size, applied, err)
+		}
+		st, err := s.PersonState(ctx, "DB002")
+		if err != nil || st.RSVP == nil || st.RSVP.Status != domain.RSVPDecline {
+			t.Fatalf("after a batch of %d the answer is %+v, %v; want the batch's last (decline)", size, st.RSVP, err)
+		}
+	}
+	ids, err := s.Identities(ctx, "DB002")
+	if err != nil || len(ids) != n {
+		t.Fatalf("%d links, %v; want %d", len(ids), err, n)
+	}
+	c, err := s.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	for _, table := range []string{"processed_updates", "identities", "rsvps", "audit"} {
+		var texts int
+		if err := c.QueryRow(ctx, `SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE 'INSERT INTO ' || $1 || ' %'`, table).Scan(&texts); err != nil {
+			t.Fatal(err)
+		}
+		if texts != 1 {
+			t.Errorf("%d prepared statements insert into %s after batches of 1–4 updates; want 1", texts, table)
+		}
+	}
+}

@@ -48,6 +48,7 @@ func TestGenericPlans(t *testing.T) {
 			func() error { _, err := s.PersonState(ctx, "DB001"); return err },
 			func() error { _, err := s.Identities(ctx, "DB001"); return err },
 			func() error { _, err := s.People(ctx, []string{"DB001"}); return err },
+			func() error { _, err := s.NoticeTargets(ctx, []string{"DB001", "DB002~thay"}); return err },
 			func() error {
 				_, err := s.AppendInbox(ctx, "w", []storage.InboxItem{{Key: "k" + user, Part: n, Chat: "telegram:" + user,
 					Payload: []byte(`{}`), Created: at, Channel: "telegram", User: user}})
@@ -132,6 +133,25 @@ func TestGenericPlans(t *testing.T) {
 	for _, bad := range []string{"Seq Scan on identities", "Seq Scan on rsvps", "Seq Scan on people", "Seq Scan on unreachable", "Hash", "hashed"} {
 		if strings.Contains(text, bad) {
 			t.Errorf("the look-up's plan has %q:\n%s", bad, text)
+		}
+	}
+	// Whom a substitute's invitation goes to: each person's chats by
+	// index, never the identities table hashed whole.
+	if err := c.QueryRow(ctx, `SELECT name FROM pg_prepared_statements WHERE statement LIKE 'SELECT p.id, COALESCE(p.lang%'`).Scan(&name); err != nil {
+		t.Fatalf("the notice targets' prepared statement: %v", err)
+	}
+	plan, err = c.Query(ctx, `EXPLAIN EXECUTE `+name+`(ARRAY['DB001', 'DB002', 'DB003'])`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err = pgx.CollectRows(plan, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = strings.Join(lines, "\n")
+	for _, bad := range []string{"Seq Scan on identities", "Seq Scan on people", "Hash"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("the notice targets' plan has %q:\n%s", bad, text)
 		}
 	}
 	if seen < 10 {

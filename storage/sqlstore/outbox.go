@@ -92,8 +92,11 @@ func fromMS(v int64) time.Time {
 // writer and no row locks, so FOR UPDATE SKIP LOCKED is for PostgreSQL only.
 // It recognises the driver adapter by its package, so that the stores need
 // no change to tell their dialect.
-func (q *Queries) postgres() bool {
-	t := reflect.TypeOf(q.DB)
+func (q *Queries) postgres() bool { return onPostgres(q.DB) }
+
+// onPostgres reports whether db is one of storage/postgres's.
+func onPostgres(db DB) bool {
+	t := reflect.TypeOf(db)
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}

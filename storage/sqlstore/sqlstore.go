@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -337,6 +338,76 @@ func (q *Queries) IdentitiesOf(ctx context.Context, personIDs []string) (map[str
 	out := make(map[string][]domain.Identity, len(personIDs))
 	err = scanIdentities(rows, func(i domain.Identity) { out[i.PersonID] = append(out[i.PersonID], i) })
 	return out, err
+}
+
+// NoticeTargets reads the NoticeTarget of each of personIDs that exists,
+// in one query: a substitute's invitation (to them and to whoever has
+// their number) cost a state read and an identities read per person, four
+// round trips where this is one.
+func (q *Queries) NoticeTargets(ctx context.Context, personIDs []string) (map[string]storage.NoticeTarget, error) {
+	out := make(map[string]storage.NoticeTarget, len(personIDs))
+	if len(personIDs) == 0 {
+		return out, nil
+	}
+	// A person named twice is read once (else their chats twice).
+	personIDs = slices.Compact(slices.Sorted(slices.Values(personIDs)))
+	const cols = `SELECT p.id, COALESCE(p.lang, ''), i.channel, i.user_id, i.chat_id, i.proof, i.linked_at
+		FROM people p LEFT JOIN identities i ON i.person_id = p.id WHERE p.id `
+	const order = ` ORDER BY p.id, i.channel, i.user_id`
+	var rows Rows
+	var err error
+	if q.postgres() {
+		// An array: one statement text for any count. Each person and
+		// their chats by LATERAL sub-queries the planner cannot flatten
+		// (LIMIT, OFFSET 0), so index look-ups whatever the plan kept
+		// estimated: as a join, the generic plan (sized for 10 people)
+		// hashed the whole identities table and scanned people at every
+		// call (≈ 150 µs a call in the benchmark).
+		rows, err = q.DB.Query(ctx, `SELECT p.id, COALESCE(p.lang, ''), i.channel, i.user_id, i.chat_id, i.proof, i.linked_at
+			FROM unnest($1::text[]) AS a (id)
+			JOIN LATERAL (SELECT p.id, p.lang FROM people p WHERE p.id = a.id LIMIT 1) p ON TRUE
+			LEFT JOIN LATERAL (SELECT i.channel, i.user_id, i.chat_id, i.proof, i.linked_at
+				FROM identities i WHERE i.person_id = p.id OFFSET 0) i ON TRUE`+order, personIDs)
+	} else {
+		var b strings.Builder
+		args := make([]any, len(personIDs))
+		for i, id := range personIDs {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", i+1)
+			args[i] = id
+		}
+		rows, err = q.DB.Query(ctx, cols+`IN (`+b.String()+`)`+order, args...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("notice targets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid, lang string
+		var ch, user, chat, proof *string
+		var at *time.Time
+		if err := rows.Scan(&pid, &lang, &ch, &user, &chat, &proof, &at); err != nil {
+			return nil, fmt.Errorf("notice targets: %w", err)
+		}
+		t := out[pid]
+		if lang != "" {
+			t.Lang = domain.ParseLang(lang)
+		}
+		if ch != nil {
+			i := domain.Identity{Channel: domain.Channel(*ch), UserID: deref(user), ChatID: deref(chat), PersonID: pid, Proof: domain.Proof(deref(proof))}
+			if at != nil {
+				i.LinkedAt = at.UTC()
+			}
+			t.Links = append(t.Links, i)
+		}
+		out[pid] = t
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("notice targets: %w", err)
+	}
+	return out, nil
 }
 
 // scanIdentities reads identity rows (channel, user_id, chat_id,

@@ -340,6 +340,49 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		}
 	})
 
+	t.Run("notice targets: languages and chats of several people at once", func(t *testing.T) {
+		s := seeded(t, open)
+		nt, ok := s.(interface {
+			NoticeTargets(ctx context.Context, personIDs []string) (map[string]storage.NoticeTarget, error)
+		})
+		if !ok {
+			t.Skip("no NoticeTargets")
+		}
+		links := []domain.Identity{
+			{Channel: domain.Telegram, UserID: "u2", ChatID: "c2", PersonID: "DB002", Proof: domain.ProofPhone},
+			{Channel: domain.Web, UserID: "w2", ChatID: "cw", PersonID: "DB002", Proof: domain.ProofLink},
+			{Channel: domain.Telegram, UserID: "u1", ChatID: "c1", PersonID: "DB001", Proof: domain.ProofLink},
+		}
+		for i, l := range links {
+			if _, err := s.Apply(ctx, domain.UpdateKey{Channel: l.Channel, UpdateID: fmt.Sprint("nt", i)}, at, []domain.Effect{domain.LinkIdentity{Identity: l}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Web, UpdateID: "nt-lang"}, at, []domain.Effect{domain.SetLanguage{PersonID: "DB002", Lang: domain.English}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := nt.NoticeTargets(ctx, []string{"DB002", "DB003", "nobody", "DB002"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 {
+			t.Errorf("targets of %d people, want DB002 and DB003 (nobody does not exist): %+v", len(got), got)
+		}
+		d2 := got["DB002"]
+		if d2.Lang != domain.English || len(d2.Links) != 2 {
+			t.Fatalf("DB002 = %+v; want en and two chats", d2)
+		}
+		want, _ := s.Identities(ctx, "DB002")
+		for i := range want {
+			if d2.Links[i] != want[i] {
+				t.Errorf("link %d = %+v, want %+v (as Identities reads it)", i, d2.Links[i], want[i])
+			}
+		}
+		if d3, ok := got["DB003"]; !ok || d3.Lang != "" || len(d3.Links) != 0 {
+			t.Errorf("DB003 = %+v, %v; want no language, no chat", d3, ok)
+		}
+	})
+
 	t.Run("trust: proofs, enrolment links, check-in tokens, unlinking", func(t *testing.T) {
 		s := seeded(t, open)
 		ts, ok := s.(TrustStore)
