@@ -243,13 +243,9 @@ func scanPeople(rows Rows) ([]domain.Person, error) {
 	return out, rows.Err()
 }
 
-// People returns the people with these ids that exist: what the
-// dispatcher changes in its copy of the list after an answer named a
-// substitute, instead of reading the whole list again.
-func (q *Queries) People(ctx context.Context, ids []string) ([]domain.Person, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
+// inList is the placeholders "$1, $2, …" of an IN list of ids and its
+// arguments.
+func inList(ids []string) (string, []any) {
 	var b strings.Builder
 	args := make([]any, len(ids))
 	for i, id := range ids {
@@ -259,7 +255,18 @@ func (q *Queries) People(ctx context.Context, ids []string) ([]domain.Person, er
 		fmt.Fprintf(&b, "$%d", i+1)
 		args[i] = id
 	}
-	rows, err := q.DB.Query(ctx, `SELECT `+personColumns+` FROM people p WHERE p.id IN (`+b.String()+`)`, args...)
+	return b.String(), args
+}
+
+// People returns the people with these ids that exist: what the
+// dispatcher changes in its copy of the list after an answer named a
+// substitute, instead of reading the whole list again.
+func (q *Queries) People(ctx context.Context, ids []string) ([]domain.Person, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	in, args := inList(ids)
+	rows, err := q.DB.Query(ctx, `SELECT `+personColumns+` FROM people p WHERE p.id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read people: %w", err)
 	}
@@ -369,16 +376,8 @@ func (q *Queries) NoticeTargets(ctx context.Context, personIDs []string) (map[st
 			LEFT JOIN LATERAL (SELECT i.channel, i.user_id, i.chat_id, i.proof, i.linked_at
 				FROM identities i WHERE i.person_id = p.id OFFSET 0) i ON TRUE`+order, personIDs)
 	} else {
-		var b strings.Builder
-		args := make([]any, len(personIDs))
-		for i, id := range personIDs {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "$%d", i+1)
-			args[i] = id
-		}
-		rows, err = q.DB.Query(ctx, cols+`IN (`+b.String()+`)`+order, args...)
+		in, args := inList(personIDs)
+		rows, err = q.DB.Query(ctx, cols+`IN (`+in+`)`+order, args...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("notice targets: %w", err)
