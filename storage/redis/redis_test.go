@@ -883,6 +883,7 @@ func TestScriptsRunInPipelines(t *testing.T) {
 	}
 	t.Logf("%d concurrent scripts in %d round trips", calls, s.Traffic().RoundTrips()-trips)
 }
+
 // A brief turn's session and done mark expire after storage.BriefTTL;
 // the next turn without Brief keeps the session the store's usual time.
 func TestBriefTurnTTLs(t *testing.T) {
