@@ -544,8 +544,7 @@ func (d *Dispatcher) handleUpdate(ctx context.Context, in Inbound, chat string) 
 		ident = &identityCall{d: d, ctx: ctx, in: in, cand: cand, done: make(chan struct{})}
 		go ident.run()
 	}
-	pre := d.prefetchGuess(ctx, in) // rides the begin
-	turn, err := d.sessions.Begin(ctx, chat, key)
+	turn, pre, err := d.beginTurn(ctx, in, chat, key) // the guessing counters read with it
 	sp.mark("begin")
 	if err != nil {
 		// Sessions hold nothing confirmed: tell the user to retry rather

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/flows"
 	"github.com/dieuphoi/dieuphoi/internal/coalesce"
+	"github.com/dieuphoi/dieuphoi/storage"
 )
 
 // Limiter counts events per key in fixed windows, shared by every process
@@ -156,6 +158,28 @@ func (d *Dispatcher) prefetchGuess(ctx context.Context, in Inbound) *guessRead {
 	case <-g.done:
 	}
 	return g
+}
+
+// beginTurn begins in's turn, reading the guessing counters of in's
+// attempt with it when it may be one (prefetchGuess): in the same script
+// run when the session store keeps the counters too
+// (storage.ReadingBegin), else riding the begin's round trip.
+func (d *Dispatcher) beginTurn(ctx context.Context, in Inbound, chat, key string) (storage.Turn, *guessRead, error) {
+	if rb, ok := d.sessions.(storage.ReadingBegin); ok && in.FactsAt.Person == "" && any(d.limiter) == any(d.sessions) {
+		if a := identifyAttempt(in); a != nil {
+			g := &guessRead{a: *a, done: make(chan struct{})}
+			defer close(g.done)
+			turn, n, err := rb.BeginReading(ctx, chat, key, "guess:"+a.source, "guess:"+a.code)
+			g.n = n
+			if len(n) != 2 {
+				g.err = errors.New("guessing counters not read")
+			}
+			return turn, g, err
+		}
+	}
+	pre := d.prefetchGuess(ctx, in) // rides the begin
+	turn, err := d.sessions.Begin(ctx, chat, key)
+	return turn, pre, err
 }
 
 // guessBlocked reports whether a's source or code is over its limit, from

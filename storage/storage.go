@@ -144,6 +144,14 @@ type Brief interface {
 	Brief()
 }
 
+// ReadingBegin is a SessionStore that is also a counter store (the
+// bot's Limiter) and can read counters in the same step as Begin.
+type ReadingBegin interface {
+	// BeginReading is Begin that also returns the counts of counters
+	// (nil when the update was done).
+	BeginReading(ctx context.Context, chat, update string, counters ...string) (Turn, []int64, error)
+}
+
 // BriefTTL is how long an unidentified chat's session and done marks last.
 const BriefTTL = 15 * time.Minute
 

@@ -88,7 +88,10 @@ type Store struct {
 	lockTTLArg, sessionTTLArg, doneTTLArg, briefSessionTTLArg, briefDoneTTLArg any
 }
 
-var _ storage.SessionStore = (*Store)(nil)
+var (
+	_ storage.SessionStore = (*Store)(nil)
+	_ storage.ReadingBegin = (*Store)(nil)
+)
 
 // Open connects to Redis and checks the connection with PING. Errors never
 // contain the URL's password.
@@ -204,9 +207,10 @@ end
 return 0
 `)
 
-// beginScript is Begin's one round trip. KEYS: done mark, lock, session;
-// ARGV: token, lock TTL in ms. It returns {1} when the update is done,
-// {2} when another holder has the lock, else {0, session or false}.
+// beginScript is Begin's one round trip. KEYS: done mark, lock, session,
+// then any counters to read (BeginReading); ARGV: token, lock TTL in ms.
+// It returns {1} when the update is done, {2} when another holder has the
+// lock, else {0, session or false, each counter or false}.
 var beginScript = goredis.NewScript(`
 if redis.call("EXISTS", KEYS[1]) == 1 then
 	return {1}
@@ -214,7 +218,11 @@ end
 if not redis.call("SET", KEYS[2], ARGV[1], "NX", "PX", ARGV[2]) then
 	return {2}
 end
-return {0, redis.call("GET", KEYS[3])}
+local out = {0, redis.call("GET", KEYS[3])}
+for i = 4, #KEYS do
+	out[i - 1] = redis.call("GET", KEYS[i])
+end
+return out
 `)
 
 // saveScript stores the session while the lock is ours. A lock that lapsed
@@ -307,9 +315,21 @@ func (s *Store) Lock(ctx context.Context, chat string) (func(), error) {
 // with backoff while another holder has the lock. The lease is refreshed
 // like Lock's.
 func (s *Store) Begin(ctx context.Context, chat, update string) (storage.Turn, error) {
-	keys := []string{s.doneKey(update), s.lockKey(chat), s.sessionKey(chat)}
+	turn, _, err := s.BeginReading(ctx, chat, update)
+	return turn, err
+}
+
+// BeginReading is Begin that also reads counters (Count's keys) in the
+// same script run (storage.ReadingBegin): their counts once the lock is
+// taken, nil when the update was done.
+func (s *Store) BeginReading(ctx context.Context, chat, update string, counters ...string) (storage.Turn, []int64, error) {
+	keys := append(make([]string, 0, 3+len(counters)), s.doneKey(update), s.lockKey(chat), s.sessionKey(chat))
+	for _, k := range counters {
+		keys = append(keys, s.limitKey(k))
+	}
 	token := newToken()
 	var turn storage.Turn
+	var counts []int64
 	err := acquire(ctx, chat, func() (bool, error) {
 		res, err := s.eval(ctx, beginScript, keys, token, s.lockTTLArg).Slice()
 		if err != nil {
@@ -329,14 +349,25 @@ func (s *Store) Begin(ctx context.Context, chat, update string) (storage.Turn, e
 					turn.Session = []byte(v)
 				}
 			}
+			if len(counters) > 0 {
+				counts = make([]int64, len(counters))
+				for i := range counters {
+					if len(res) <= 2+i {
+						break
+					}
+					if v, ok := res[2+i].(string); ok {
+						counts[i], _ = strconv.ParseInt(v, 10, 64)
+					}
+				}
+			}
 		}
 		return false, nil
 	})
 	if err != nil || turn.Done {
-		return storage.Turn{Done: turn.Done}, err
+		return storage.Turn{Done: turn.Done}, nil, err
 	}
 	turn.Lease = s.newLease(ctx, chat, update, token)
-	return turn, nil
+	return turn, counts, nil
 }
 
 // lease is a held chat lock, refreshed every LockTTL/3 while the ctx it was

@@ -918,3 +918,38 @@ func TestBriefTurnTTLs(t *testing.T) {
 		t.Errorf("TTL(session) after a turn that was not brief = %v, %v; want %v", ttl, err, DefaultSessionTTL)
 	}
 }
+
+// BeginReading reads counters (Count's keys) with the turn's begin: their
+// counts (0 for one never hit), none for an update already done.
+func TestBeginReadingCounters(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t, Options{})
+	ctx := ctxT(t, 10*time.Second)
+	for range 3 {
+		if _, err := s.Hit(ctx, "guess:a", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	turn, n, err := s.BeginReading(ctx, "c1", "u1", "guess:a", "guess:b")
+	if err != nil || turn.Lease == nil {
+		t.Fatalf("BeginReading = %+v, %v", turn, err)
+	}
+	if len(n) != 2 || n[0] != 3 || n[1] != 0 {
+		t.Errorf("counts %v, want [3 0]", n)
+	}
+	if err := turn.Lease.Save(ctx, []byte("s")); err != nil {
+		t.Fatal(err)
+	}
+	if err := turn.Lease.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	turn, n, err = s.BeginReading(ctx, "c1", "u1", "guess:a")
+	if err != nil || !turn.Done || n != nil {
+		t.Errorf("BeginReading of a done update = %+v, %v, %v; want done, no counts", turn, n, err)
+	}
+	turn, n, err = s.BeginReading(ctx, "c1", "u2")
+	if err != nil || turn.Lease == nil || string(turn.Session) != "s" || n != nil {
+		t.Fatalf("BeginReading without counters = %+v, %v, %v", turn, n, err)
+	}
+	turn.Lease.Release()
+}
