@@ -63,9 +63,11 @@ func (a *Adapter) Poll(ctx context.Context) error {
 	}
 	a.log.Info("polling for updates", "timeout", a.pollTimeout)
 
-	p := &poller{a: a, ctx: ctx, chats: map[chatKey]*chatQueue{}, acked: make(chan struct{}, 1)}
+	p := &poller{a: a, ctx: ctx, chats: map[chatKey]*chatQueue{}, acked: make(chan struct{}, 1),
+		handoff: make(chan chatWork), quit: make(chan struct{})}
 	err := p.run()
-	p.wg.Wait() // the workers see ctx ended: handlers return, backoffs end
+	close(p.quit) // idle workers return; busy ones once their queues are empty
+	p.wg.Wait()   // the workers see ctx ended: handlers return, backoffs end
 	p.mu.Lock()
 	offset := p.offset
 	p.mu.Unlock()
@@ -107,10 +109,22 @@ type chatKey struct {
 
 // chatQueue is one chat's fetched updates not yet acknowledged; the first
 // is running (or waiting to be retried). A queue is in poller.chats exactly
-// while its worker runs.
+// while a worker runs it.
 type chatQueue struct {
 	items []*pollItem
 }
+
+// chatWork is a chat's queue handed to a worker.
+type chatWork struct {
+	key chatKey
+	q   *chatQueue
+}
+
+// workerIdle is how long a worker with no chat to run waits for one before
+// it returns. Workers live on between batches so that an update does not
+// start a goroutine (and grow its stack again: the handler's JSON and
+// encoding need more than a new goroutine's) for every chat of every batch.
+const workerIdle = 2 * time.Second
 
 // poller is the state of one Poll.
 type poller struct {
@@ -134,6 +148,10 @@ type poller struct {
 
 	// acked is signalled (without blocking) when an update is acknowledged.
 	acked chan struct{}
+	// handoff passes a chat to an idle worker (unbuffered: a send
+	// succeeds only when one is waiting); quit is closed once run returned.
+	handoff chan chatWork
+	quit    chan struct{}
 }
 
 // run fetches and dispatches updates until ctx ends or the token is
@@ -278,8 +296,12 @@ func (p *poller) dispatch(raws []json.RawMessage) error {
 		if q == nil {
 			q = &chatQueue{}
 			p.chats[key] = q
-			p.wg.Add(1)
-			go p.work(key, q)
+			select {
+			case p.handoff <- chatWork{key: key, q: q}:
+			default:
+				p.wg.Add(1)
+				go p.worker(chatWork{key: key, q: q})
+			}
 		}
 		q.items = append(q.items, it)
 	}
@@ -305,10 +327,37 @@ func (p *poller) advanceLocked() {
 	}
 }
 
+// worker runs w, then any chat handed to it, until it has waited
+// workerIdle for one or the poll is over.
+func (p *poller) worker(w chatWork) {
+	defer p.wg.Done()
+	var idle *time.Timer
+	for {
+		p.work(w.key, w.q)
+		if p.ctx.Err() != nil {
+			return
+		}
+		if idle == nil {
+			idle = time.NewTimer(workerIdle)
+			defer idle.Stop()
+		} else {
+			idle.Reset(workerIdle)
+		}
+		select {
+		case w = <-p.handoff:
+		case <-idle.C:
+			return
+		case <-p.quit:
+			return
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
 // work runs one chat's queued updates in order until the queue is empty or
 // ctx ends.
 func (p *poller) work(key chatKey, q *chatQueue) {
-	defer p.wg.Done()
 	for {
 		p.mu.Lock()
 		if len(q.items) == 0 || p.ctx.Err() != nil {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -420,5 +421,32 @@ func TestNewRejectsBadToken(t *testing.T) {
 		WebhookURL: "https://example.org/hook"})
 	if err == nil {
 		t.Error("New accepted a webhook without a secret")
+	}
+}
+
+// Workers wait for more chats once theirs are done (workerIdle); a poll
+// that ends still returns at once.
+func TestPollStopsOnRevokedTokenWithIdleWorkers(t *testing.T) {
+	s := newSetup(t)
+	for c := range 3 {
+		s.srv.SendText(int64(801+c), "x")
+	}
+	var n atomic.Int32
+	s.h.Before = func(bot.Inbound) {
+		if n.Add(1) == 3 {
+			// The getUpdates after these three are acknowledged.
+			s.srv.FailNext("getUpdates", 1, 401, 0)
+		}
+	}
+	start := time.Now()
+	err := s.a.Poll(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+		t.Errorf("Poll = %v, want Unauthorized", err)
+	}
+	if n.Load() != 3 {
+		t.Errorf("%d updates handled, want 3", n.Load())
+	}
+	if d := time.Since(start); d >= workerIdle/2 {
+		t.Errorf("Poll took %v to return with its workers idle", d)
 	}
 }
