@@ -375,59 +375,21 @@ func (d *Dispatcher) inviteSubstitutes(ctx context.Context, dir *domain.Director
 		if p, ok := dir.ByPhone(sub.Phone); ok && p.ID != sub.ID && p.ID != r.PersonID {
 			to = append(to, p.ID)
 		}
-		if nt, ok := d.store.(noticeTargetReader); ok {
-			// Their languages and chats in one query.
-			targets, err := nt.NoticeTargets(ctx, to)
-			if err != nil {
-				log.Warn("substitute invitation: targets", "err", err)
-				continue
-			}
-			for _, id := range to {
-				t := targets[id]
-				if len(t.Links) == 0 {
-					continue // no chat to invite them in
-				}
-				text := flows.SubstituteInvite(orVietnamese(t.Lang), d.event, dir, sub, d.publicURL)
-				d.sendNotice(ctx, flows.Notice{PersonID: id, Replies: []flows.Reply{{Text: text}}}, t.Links, log)
-			}
+		// Their languages and chats in one query.
+		targets, err := d.store.NoticeTargets(ctx, to)
+		if err != nil {
+			log.Warn("substitute invitation: targets", "err", err)
 			continue
 		}
 		for _, id := range to {
-			// Their chats first: most substitutes have none yet (their link
-			// brings them), and then their language need not be read.
-			ids, err := d.store.Identities(ctx, id)
-			if err != nil {
-				log.Warn("substitute invitation: identities", "err", err)
-				continue
+			t := targets[id]
+			if len(t.Links) == 0 {
+				continue // no chat to invite them in
 			}
-			var chats []domain.Identity
-			for _, c := range ids {
-				if Private(c) { // not a group linked before groups were refused
-					chats = append(chats, c)
-				}
-			}
-			if len(chats) == 0 {
-				continue
-			}
-			st, err := d.store.PersonState(ctx, id)
-			if err != nil {
-				log.Warn("substitute invitation: state", "err", err)
-				continue
-			}
-			text := flows.SubstituteInvite(orVietnamese(st.Lang), d.event, dir, sub, d.publicURL)
-			for _, c := range chats {
-				if err := d.send(ctx, c.Channel, c.ChatID, []flows.Reply{{Text: text}}); err != nil {
-					log.Warn("notice not delivered", "channel", c.Channel, "err", err)
-				}
-			}
+			text := flows.SubstituteInvite(orVietnamese(t.Lang), d.event, dir, sub, d.publicURL)
+			d.sendNotice(ctx, flows.Notice{PersonID: id, Replies: []flows.Reply{{Text: text}}}, t.Links, log)
 		}
 	}
-}
-
-// noticeTargetReader reads the languages and chats of the people a notice
-// goes to in one query (storage/sqlstore).
-type noticeTargetReader interface {
-	NoticeTargets(ctx context.Context, personIDs []string) (map[string]storage.NoticeTarget, error)
 }
 
 func orVietnamese(l domain.Lang) domain.Lang {

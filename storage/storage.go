@@ -75,6 +75,9 @@ type Store interface {
 	// Identities returns every channel account linked to a person.
 	Identities(ctx context.Context, personID string) ([]domain.Identity, error)
 	PersonState(ctx context.Context, personID string) (PersonState, error)
+	// NoticeTargets reads the language and the linked chats of each of
+	// these people in one query (a person without a chat has no Links).
+	NoticeTargets(ctx context.Context, personIDs []string) (map[string]NoticeTarget, error)
 	RSVPHistory(ctx context.Context, personID string) ([]domain.RSVP, error)
 	// CurrentRSVPs returns everyone's current answer, keyed by person.
 	CurrentRSVPs(ctx context.Context) (map[string]domain.RSVP, error)
