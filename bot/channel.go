@@ -1,13 +1,13 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"time"
 )
 
@@ -63,30 +63,34 @@ func ReadWebhookBody(w http.ResponseWriter, r *http.Request, limit int64, log *s
 // ReadWebhookBodyInto is ReadWebhookBody reading into buf (from its
 // length on; a caller's pooled buffer), grown as needed.
 func ReadWebhookBodyInto(w http.ResponseWriter, r *http.Request, limit int64, log *slog.Logger, buf []byte) ([]byte, bool) {
-	body := http.MaxBytesReader(w, r.Body, limit)
-	if n := r.ContentLength; n > 0 && n <= limit {
-		buf = slices.Grow(buf, int(n)+1) // +1: room to read the end without growing
+	hint := r.ContentLength
+	if hint > limit {
+		hint = 0 // refused by the reader below
 	}
-	for {
-		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, max(512, len(buf)))
+	body, err := ReadAllInto(http.MaxBytesReader(w, r.Body, limit), buf, hint)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			log.Warn("webhook body too large", "limit", limit)
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return body, false
 		}
-		n, err := body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, true
-		}
-		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				log.Warn("webhook body too large", "limit", limit)
-				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-				return buf, false
-			}
-			http.Error(w, "cannot read body", http.StatusBadRequest)
-			return buf, false
-		}
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return body, false
 	}
+	return body, true
+}
+
+// ReadAllInto reads r to its end appended to buf (a caller's pooled
+// buffer), grown once to size (a Content-Length; 0 when unknown) when it
+// is known, else as bytes.Buffer grows.
+func ReadAllInto(r io.Reader, buf []byte, size int64) ([]byte, error) {
+	b := bytes.NewBuffer(buf)
+	if size > 0 {
+		b.Grow(int(size) + bytes.MinRead) // ReadFrom wants MinRead free before each read
+	}
+	_, err := b.ReadFrom(r)
+	return b.Bytes(), err
 }
 
 // Sleep waits d or until ctx ends, reporting whether it waited in full.

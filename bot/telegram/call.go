@@ -8,11 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/dieuphoi/dieuphoi/bot"
 )
 
 // The requests made on every update — sendMessage, answerCallbackQuery,
@@ -150,25 +151,12 @@ func resultOf(answer []byte) ([]byte, bool) {
 func readAnswer(res *http.Response, buf []byte) ([]byte, error) {
 	if n := res.ContentLength; n > maxAnswer {
 		return buf, fmt.Errorf("answer of %d bytes", n)
-	} else if n > 0 {
-		buf = slices.Grow(buf, int(n)+1) // +1: room to read the end without growing
 	}
-	for {
-		if len(buf) == cap(buf) {
-			if len(buf) >= maxAnswer {
-				return buf, fmt.Errorf("answer over %d bytes", maxAnswer)
-			}
-			buf = slices.Grow(buf, max(512, len(buf)))
-		}
-		n, err := res.Body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
+	b, err := bot.ReadAllInto(io.LimitReader(res.Body, maxAnswer+1), buf, res.ContentLength)
+	if err == nil && len(b)-len(buf) > maxAnswer {
+		err = fmt.Errorf("answer over %d bytes", maxAnswer)
 	}
+	return b, err
 }
 
 // accepted reports an answer that starts {"ok":true (after white space),

@@ -444,13 +444,18 @@ func (l *lease) ttl(normal time.Duration) time.Duration {
 	return normal
 }
 
-func (l *lease) Save(ctx context.Context, session []byte) error {
-	sessionTTL := l.s.sessionTTLArg
+// ttlArg is a script's TTL argument: normal's, or brief's for a brief
+// turn (both boxed once by Open).
+func (l *lease) ttlArg(normal, brief any) any {
 	if l.brief {
-		sessionTTL = l.s.briefSessionTTLArg
+		return brief
 	}
+	return normal
+}
+
+func (l *lease) Save(ctx context.Context, session []byte) error {
 	n, err := l.s.eval(ctx, saveScript, []string{l.s.lockKey(l.chat), l.s.sessionKey(l.chat)},
-		l.tokenArg, session, sessionTTL, l.s.lockTTLArg).Int64()
+		l.tokenArg, session, l.ttlArg(l.s.sessionTTLArg, l.s.briefSessionTTLArg), l.s.lockTTLArg).Int64()
 	if err != nil {
 		return fmt.Errorf("redis: put session: %w", err)
 	}
@@ -473,12 +478,8 @@ func (l *lease) Finish(ctx context.Context) error {
 	if !l.claim() {
 		return l.markDone(ctx)
 	}
-	doneTTL := l.s.doneTTLArg
-	if l.brief {
-		doneTTL = l.s.briefDoneTTLArg
-	}
 	err := l.s.evalLater(ctx, finishScript, []string{l.s.doneKey(l.update), l.s.lockKey(l.chat)},
-		l.tokenArg, doneTTL).Err()
+		l.tokenArg, l.ttlArg(l.s.doneTTLArg, l.s.briefDoneTTLArg)).Err()
 	if err != nil {
 		// Let Release try the unlock again; else the lock lapses by itself.
 		l.mu.Lock()
