@@ -395,7 +395,10 @@ func (d *Directory) phoneEntry(ph string) []*Person {
 	}
 	if d.base != nil {
 		for id, p := range d.people {
-			if i, inBase := base.pos[id]; inBase && p.Phone == ph {
+			if p.Phone != ph {
+				continue
+			}
+			if i, inBase := base.pos[id]; inBase {
 				if p.SubstituteFor == "" {
 					list = append(list, p)
 				} else {
