@@ -270,9 +270,58 @@ func (d *Directory) With(people ...Person) *Directory {
 		n.byPhone[ph] = n.phoneEntry(ph)
 	}
 	if len(n.people) > withMax {
-		return NewDirectory(n.People(), n.Agencies())
+		return n.flat()
 	}
 	return n
+}
+
+// flat returns d as a directory of its own (no base) that finds people
+// exactly as d does, and so as NewDirectory over d.People() would: base's
+// look-ups, cloned (their tables copied, not every key hashed again), with
+// d's changes laid over them, and the same people rather than copies. Only
+// the list order, its places and the substitutes by number are walked
+// afresh.
+func (d *Directory) flat() *Directory {
+	b := d.base
+	n := &Directory{
+		people: maps.Clone(b.people), byToken: over(b.byToken, d.byToken), byCheck: over(b.byCheck, d.byCheck),
+		byCode: over(b.byCode, d.byCode), byPhone: maps.Clone(b.byPhone), agencies: d.agencies,
+		order: make([]string, 0, len(b.order)+len(d.added)),
+		pos:   make(map[string]int, len(b.order)+len(d.added)),
+	}
+	maps.Copy(n.people, d.people)
+	for ph, l := range d.byPhone {
+		if len(l) == 0 {
+			delete(n.byPhone, ph) // no key: as NewDirectory leaves a number no one has
+		} else {
+			n.byPhone[ph] = l
+		}
+	}
+	d.each(func(p *Person) {
+		n.pos[p.ID] = len(n.order)
+		n.order = append(n.order, p.ID)
+		if p.SubstituteFor != "" && p.Phone != "" {
+			if n.subsByPhone == nil {
+				n.subsByPhone = map[string][]*Person{}
+			}
+			n.subsByPhone[p.Phone] = append(n.subsByPhone[p.Phone], p)
+		}
+	})
+	return n
+}
+
+// over is base with the keys of changes laid over it: a key mapping to nil
+// there is one no one has any more.
+func over(base, changes map[string]*Person) map[string]*Person {
+	m := maps.Clone(base)
+	for k, p := range changes {
+		if p == nil {
+			delete(m, k)
+		} else {
+			m[k] = p
+		}
+	}
+	return m
 }
 
 // unindex hides old's token, check-in token and code.
@@ -346,7 +395,10 @@ func (d *Directory) phoneEntry(ph string) []*Person {
 	}
 	if d.base != nil {
 		for id, p := range d.people {
-			if i, inBase := base.pos[id]; inBase && p.Phone == ph {
+			if p.Phone != ph {
+				continue
+			}
+			if i, inBase := base.pos[id]; inBase {
 				if p.SubstituteFor == "" {
 					list = append(list, p)
 				} else {

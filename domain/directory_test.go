@@ -81,6 +81,127 @@ func TestDirectoryWith(t *testing.T) {
 	}
 }
 
+// Past withMax changed people, With indexes the list as one directory of
+// its own again (flat): it finds people exactly as one indexed afresh, at
+// every step before, at and after that, with the tokens, codes and numbers
+// people had before, and the directories it was made from unchanged.
+func TestDirectoryWithPastItsBase(t *testing.T) {
+	var base []Person
+	for i := range 150 {
+		base = append(base, Person{ID: fmt.Sprint("P", i), FullName: "Người", Phone: fmt.Sprintf("090%07d", i%120),
+			Roles: []Role{RoleDelegate}, InviteToken: fmt.Sprint("tok", i), InviteCode: fmt.Sprint("CODE", 100000+i),
+			CheckinToken: fmt.Sprint("chk", i)})
+	}
+	phones := []string{"0900000003", "0911222333", "0908888888", ""}
+	for seed := range uint64(2) {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 11))
+			list := slices.Clone(base)
+			dir := NewDirectory(slices.Clone(list), nil)
+			keys := slices.Clone(list) // every token, code and number anyone had
+			seen := map[string]bool{}
+			var snaps []*Directory
+			var wants [][]Person
+			flats := 0
+			for step := range 400 {
+				var changed []Person
+				for range 1 + rng.IntN(4) {
+					var p Person
+					if rng.IntN(4) == 0 {
+						p = list[rng.IntN(len(base))] // someone of the list edited
+						p.FullName += "'"
+						p.Phone = phones[rng.IntN(len(phones))]
+						p.CheckinToken = fmt.Sprint("chk", p.ID, rng.IntN(2))
+					} else {
+						del := base[rng.IntN(len(base))].ID
+						p = Person{ID: SubstituteID(del), SubstituteFor: del, FullName: fmt.Sprint("sub ", step),
+							Phone: phones[rng.IntN(len(phones))], InviteToken: fmt.Sprint("st", del, rng.IntN(2)),
+							InviteCode: fmt.Sprint("SUBCODE", del, rng.IntN(2))}
+						if rng.IntN(4) > 0 {
+							p.Roles = []Role{RoleSubstitute}
+						}
+					}
+					changed = append(changed, p)
+					if k := p.InviteToken + " " + p.InviteCode + " " + p.CheckinToken; !seen[k] {
+						seen[k] = true
+						keys = append(keys, p)
+					}
+				}
+				for _, p := range changed {
+					if i := slices.IndexFunc(list, func(q Person) bool { return q.ID == p.ID }); i >= 0 {
+						list[i] = p
+					} else {
+						i := slices.IndexFunc(list, func(q Person) bool { return q.ID == p.SubstituteFor })
+						list = slices.Insert(list, i+1, p)
+					}
+				}
+				prev := dir
+				dir = dir.With(changed...)
+				if dir.base == nil {
+					flats++
+				}
+				// Every step around a flat one, else now and then (each
+				// look-up of every key ever had is slow).
+				if dir.base == nil || prev.base == nil || step%25 == 0 {
+					sameLookups(t, fmt.Sprint("step ", step), dir, NewDirectory(slices.Clone(list), nil), keys)
+				}
+				if step%29 == 0 {
+					snaps, wants = append(snaps, dir), append(wants, slices.Clone(list))
+				}
+			}
+			if flats < 2 {
+				t.Fatalf("the list was indexed afresh %d times; the test wants it at least twice", flats)
+			}
+			if testing.Verbose() {
+				t.Logf("indexed afresh %d times, %d keys", flats, len(keys))
+			}
+			for i, s := range snaps {
+				sameLookups(t, fmt.Sprint("snapshot ", i), s, NewDirectory(wants[i], nil), keys)
+			}
+		})
+	}
+}
+
+// Substitutes sharing one number, more of them than With keeps over its
+// base: once the list is indexed afresh, the first of them found by the
+// number changes it or is withdrawn, and the next one in the list is found.
+func TestDirectoryWithPastItsBaseSharedNumber(t *testing.T) {
+	var list []Person
+	for i := range withMax + 20 {
+		list = append(list, Person{ID: fmt.Sprint("P", i), FullName: "Người", Phone: fmt.Sprintf("090%07d", i), Roles: []Role{RoleDelegate}})
+	}
+	dir := NewDirectory(slices.Clone(list), nil)
+	const shared = "0911222333"
+	for i := range withMax + 5 {
+		del := list[2*i].ID
+		if i >= len(list)/2 {
+			break
+		}
+		sub := Person{ID: SubstituteID(del), SubstituteFor: del, FullName: "Sub", Phone: shared, Roles: []Role{RoleSubstitute},
+			InviteToken: "st" + del}
+		list = slices.Insert(list, 2*i+1, sub)
+		dir = dir.With(sub)
+	}
+	if dir.base != nil {
+		dir = dir.With(list[0]) // one more: indexed afresh now at the latest
+	}
+	for i, change := range []func(p *Person){
+		func(p *Person) { p.Phone = "0911000000" },
+		func(p *Person) { p.Roles = nil },
+	} {
+		// The first substitute with the number, changed.
+		at := slices.IndexFunc(list, func(p Person) bool { return p.Phone == shared && p.Has(RoleSubstitute) })
+		first := list[at]
+		change(&first)
+		list[at] = first
+		dir = dir.With(first)
+		sameLookups(t, fmt.Sprint("change ", i), dir, NewDirectory(slices.Clone(list), nil), list)
+		if p, ok := dir.ByPhone(shared); !ok || p.ID != list[at+2].ID {
+			t.Fatalf("change %d: ByPhone = %s %v; want %s", i, p.ID, ok, list[at+2].ID)
+		}
+	}
+}
+
 func sameLookups(t *testing.T, label string, got, want *Directory, list []Person) {
 	t.Helper()
 	if g, w := fmt.Sprint(got.People()), fmt.Sprint(want.People()); g != w {

@@ -1,8 +1,8 @@
 package flows
 
 import (
-	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -819,8 +819,19 @@ func FormatDate(lang domain.Lang, t time.Time) string {
 	if lang == domain.English {
 		return t.Format("Monday 2 January 2006")
 	}
-	return fmt.Sprintf("%s, %02d/%02d/%d", viWeekdays[t.Weekday()], t.Day(), int(t.Month()), t.Year())
+	// Appended rather than Sprintf'd: every event card has two dates.
+	b := make([]byte, 0, 32)
+	b = append(b, viWeekdays[t.Weekday()]...)
+	b = append(b, ", "...)
+	b = twoDigits(b, t.Day())
+	b = append(b, '/')
+	b = twoDigits(b, int(t.Month()))
+	b = append(b, '/')
+	return string(strconv.AppendInt(b, int64(t.Year()), 10))
 }
+
+// twoDigits appends n (0–99) as two digits.
+func twoDigits(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
 
 // FormatClock writes a time of day as 07:30.
 func FormatClock(t time.Time) string { return t.Format("15:04") }

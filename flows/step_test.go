@@ -460,3 +460,18 @@ func TestEveryUsedMessageExists(t *testing.T) {
 		}
 	}
 }
+
+// FormatDate writes Vietnamese dates as "thứ Sáu, 02/08/2024", the same as
+// the format it was first written with, on every day of a few years.
+func TestFormatDateVietnamese(t *testing.T) {
+	loc := time.FixedZone("ICT", 7*3600)
+	for d := time.Date(1999, 12, 1, 23, 30, 0, 0, loc); d.Year() < 2031; d = d.AddDate(0, 0, 1) {
+		want := fmt.Sprintf("%s, %02d/%02d/%d", viWeekdays[d.Weekday()], d.Day(), int(d.Month()), d.Year())
+		if got := FormatDate(domain.Vietnamese, d); got != want {
+			t.Fatalf("FormatDate(%v) = %q, want %q", d, got, want)
+		}
+	}
+	if got, want := FormatDate(domain.Vietnamese, time.Date(2024, 8, 2, 9, 0, 0, 0, loc)), "thứ Sáu, 02/08/2024"; got != want {
+		t.Errorf("FormatDate = %q, want %q", got, want)
+	}
+}
