@@ -2,7 +2,6 @@ package flows
 
 import (
 	"maps"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -823,15 +822,8 @@ func FormatDate(lang domain.Lang, t time.Time) string {
 	b := make([]byte, 0, 32)
 	b = append(b, viWeekdays[t.Weekday()]...)
 	b = append(b, ", "...)
-	b = twoDigits(b, t.Day())
-	b = append(b, '/')
-	b = twoDigits(b, int(t.Month()))
-	b = append(b, '/')
-	return string(strconv.AppendInt(b, int64(t.Year()), 10))
+	return string(t.AppendFormat(b, "02/01/2006"))
 }
-
-// twoDigits appends n (0–99) as two digits.
-func twoDigits(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
 
 // FormatClock writes a time of day as 07:30.
 func FormatClock(t time.Time) string { return t.Format("15:04") }
