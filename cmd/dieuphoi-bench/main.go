@@ -404,6 +404,11 @@ func runBot(ctx context.Context, c config, bin, tmp string, camp *loadtest.Campa
 		// profiles (slower; not for the table's figures).
 		env["GODEBUG"] = v
 	}
+	for _, kv := range strings.Fields(os.Getenv("BENCH_BOT_ENV")) {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
 	if mode == "webhook" {
 		opt.PushURLs = []string{"http://" + addr + "/telegram/webhook"}
 		opt.PushWorkers = webhookConns

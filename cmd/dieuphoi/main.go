@@ -15,7 +15,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	setMemoryLimit(os.Getenv)
+	setGCPercent(os.Getenv, setMemoryLimit(os.Getenv))
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "dieuphoi:", err)
 		os.Exit(1)

@@ -33,3 +33,26 @@ func TestSetMemoryLimit(t *testing.T) {
 		})
 	}
 }
+
+func TestSetGCPercent(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	for _, tc := range []struct {
+		name  string
+		env   map[string]string
+		limit int64
+		want  int // the runtime's GOGC afterwards
+	}{
+		{"limit on", nil, defaultMemoryLimitMB, limitedGCPercent},
+		{"limit off", nil, 0, 100},
+		{"GOGC set wins", map[string]string{"GOGC": "100"}, defaultMemoryLimitMB, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			debug.SetGCPercent(100)
+			setGCPercent(func(k string) string { return tc.env[k] }, tc.limit)
+			if got := debug.SetGCPercent(100); got != tc.want {
+				t.Fatalf("GOGC %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
