@@ -26,7 +26,18 @@ type scriptCall struct {
 	sha    string
 	keys   []string
 	args   []any
-	raw    []any // not a script: this command (the throttle's MGET)
+	// raw is the command as it goes: with script nil another command (the
+	// throttle's MGET), with script its EVALSHA as evalCmd builds it.
+	raw []any
+}
+
+// evalCmd is script's EVALSHA with keys and args, as the pipeline sends it
+// (scriptCall.raw). The session turn's calls build it themselves from
+// their keys boxed once per lease: go-redis's EvalSha boxes the digest and
+// every key anew and copies keys and args into a slice of its own, seven
+// allocations a script run that this saves.
+func evalCmd(sha any, nkeys int, keysAndArgs ...any) []any {
+	return append(append(make([]any, 0, 3+len(keysAndArgs)), "evalsha", sha, nkeys), keysAndArgs...)
 }
 
 func newPipeliner(rdb *goredis.Client) *coalesce.Group[scriptCall, *goredis.Cmd] {
@@ -50,12 +61,26 @@ func newPipeliner(rdb *goredis.Client) *coalesce.Group[scriptCall, *goredis.Cmd]
 			if err := cmds[i].Err(); c.script != nil && err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 				// Redis restarted (or SCRIPT FLUSH) since the script was
 				// loaded: Run sends its source and loads it again.
-				cmds[i] = c.script.Run(ctx, rdb, c.keys, c.args...)
+				keys, args := c.keys, c.args
+				if c.raw != nil {
+					keys, args = splitEval(c.raw)
+				}
+				cmds[i] = c.script.Run(ctx, rdb, keys, args...)
 			}
 			errs[i] = cmds[i].Err()
 		}
 		return cmds, errs
 	})
+}
+
+// splitEval is the keys and args of an EVALSHA that evalCmd built.
+func splitEval(raw []any) ([]string, []any) {
+	n, _ := raw[2].(int)
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i], _ = raw[3+i].(string)
+	}
+	return keys, raw[3+n:]
 }
 
 // finishWait bounds how long a turn's Finish (done mark and unlock) waits
@@ -68,21 +93,21 @@ const finishWait = 5 * time.Millisecond
 
 // evalLater is eval for a call nobody waits on at once: it rides the next
 // pipeline going out for other calls, or goes on its own after finishWait.
-func (s *Store) evalLater(ctx context.Context, script *goredis.Script, keys []string, args ...any) *goredis.Cmd {
-	cmd, err := s.pipe.Later(ctx, scriptCall{script: script, keys: keys, args: args}, s.finishWait)
+func (s *Store) evalLater(ctx context.Context, script *goredis.Script, raw []any) *goredis.Cmd {
+	cmd, err := s.pipe.Later(ctx, scriptCall{script: script, raw: raw}, s.finishWait)
 	if cmd == nil || (err != nil && cmd.Err() == nil) {
 		return goredis.NewCmdResult(nil, err)
 	}
 	return cmd
 }
 
-// eval runs script in the next pipeline; the *Cmd carries its reply (nil
+// eval runs script (raw: its EVALSHA, evalCmd) in the next pipeline; the *Cmd carries its reply (nil
 // with the error when the call was given up on).
 //
 // A ctx marked by coalesce.Ride makes it ride the next pipeline that goes
 // for another call (at most the wait given there).
-func (s *Store) eval(ctx context.Context, script *goredis.Script, keys []string, args ...any) *goredis.Cmd {
-	cmd, err := s.pipe.Call(ctx, scriptCall{script: script, keys: keys, args: args})
+func (s *Store) eval(ctx context.Context, script *goredis.Script, raw []any) *goredis.Cmd {
+	cmd, err := s.pipe.Call(ctx, scriptCall{script: script, raw: raw})
 	if cmd == nil || (err != nil && cmd.Err() == nil) {
 		return goredis.NewCmdResult(nil, err)
 	}
