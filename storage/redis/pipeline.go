@@ -3,6 +3,8 @@ package redis
 import (
 	"context"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -19,16 +21,13 @@ const (
 	pipeMax     = 256 // commands in one pipeline
 )
 
-// scriptCall is one script evaluation in a pipeline: one of the store's
-// scripts, or any script by its digest (Scripts).
+// scriptCall is one command in a pipeline: one of the store's scripts
+// (script, and raw its EVALSHA as evalCmd builds it), any script by its
+// digest (Scripts: script nil, and NOSCRIPT goes back to the caller), or
+// another command (the throttle's MGET).
 type scriptCall struct {
-	script *goredis.Script // nil: sha, and NOSCRIPT goes back to the caller
-	sha    string
-	keys   []string
-	args   []any
-	// raw is the command as it goes: with script nil another command (the
-	// throttle's MGET), with script its EVALSHA as evalCmd builds it.
-	raw []any
+	script *goredis.Script
+	raw    []any
 }
 
 // evalCmd is script's EVALSHA with keys and args, as the pipeline sends it
@@ -47,13 +46,7 @@ func newPipeliner(rdb *goredis.Client) *coalesce.Group[scriptCall, *goredis.Cmd]
 		// The pipeline's own error is each command's; they are read below.
 		_, _ = rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
 			for i, c := range calls {
-				if c.raw != nil {
-					cmds[i] = p.Do(ctx, c.raw...)
-				} else if c.script == nil {
-					cmds[i] = p.EvalSha(ctx, c.sha, c.keys, c.args...)
-				} else {
-					cmds[i] = c.script.EvalSha(ctx, p, c.keys, c.args...)
-				}
+				cmds[i] = p.Do(ctx, c.raw...)
 			}
 			return nil
 		})
@@ -61,10 +54,7 @@ func newPipeliner(rdb *goredis.Client) *coalesce.Group[scriptCall, *goredis.Cmd]
 			if err := cmds[i].Err(); c.script != nil && err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 				// Redis restarted (or SCRIPT FLUSH) since the script was
 				// loaded: Run sends its source and loads it again.
-				keys, args := c.keys, c.args
-				if c.raw != nil {
-					keys, args = splitEval(c.raw)
-				}
+				keys, args := splitEval(c.raw)
 				cmds[i] = c.script.Run(ctx, rdb, keys, args...)
 			}
 			errs[i] = cmds[i].Err()
@@ -129,11 +119,52 @@ type Scripts struct{ s *Store }
 func (s *Store) Scripts() Scripts { return Scripts{s} }
 
 func (x Scripts) EvalSha(ctx context.Context, sha string, keys []string, args ...any) *goredis.Cmd {
-	cmd, err := x.s.pipe.Call(ctx, scriptCall{sha: sha, keys: keys, args: args})
+	// The command built here as evalCmd does, with the digest boxed once:
+	// go-redis's EvalSha boxes the command's name and the digest at every
+	// call.
+	raw := append(make([]any, 0, 3+len(keys)+len(args)), "evalsha", shaArg(sha), len(keys))
+	for _, k := range keys {
+		raw = append(raw, k)
+	}
+	raw = append(raw, args...)
+	cmd, err := x.s.pipe.Call(ctx, scriptCall{raw: raw})
 	if cmd == nil || (err != nil && cmd.Err() == nil) {
 		return goredis.NewCmdResult(nil, err)
 	}
 	return cmd
+}
+
+// shaBoxes are the digests Scripts has run, boxed (a few: redis_rate's
+// and the pace's budget), copied on write.
+var (
+	shaBoxes   atomic.Pointer[[]any]
+	shaBoxesMu sync.Mutex
+)
+
+const maxSHABoxes = 16
+
+// shaArg is sha as a command argument: boxed once for the digests seen
+// before (up to maxSHABoxes of them).
+func shaArg(sha string) any {
+	if p := shaBoxes.Load(); p != nil {
+		for _, b := range *p {
+			if b.(string) == sha {
+				return b
+			}
+		}
+	}
+	b := any(strings.Clone(sha))
+	shaBoxesMu.Lock()
+	defer shaBoxesMu.Unlock()
+	var next []any
+	if p := shaBoxes.Load(); p != nil {
+		next = append(next, *p...)
+	}
+	if len(next) < maxSHABoxes {
+		next = append(next, b)
+		shaBoxes.Store(&next)
+	}
+	return b
 }
 
 // EvalShaRO runs in the pipeline like EvalSha (read-only is only a hint

@@ -253,7 +253,7 @@ return 1
 
 // The scripts' digests, boxed once for evalCmd.
 var (
-	beginSHA, saveSHA, finishSHA, unlockSHA any = beginScript.Hash(), saveScript.Hash(), finishScript.Hash(), unlockScript.Hash()
+	beginSHA, saveSHA, finishSHA, unlockSHA, hitSHA any = beginScript.Hash(), saveScript.Hash(), finishScript.Hash(), unlockScript.Hash(), hitScript.Hash()
 )
 
 const (
@@ -683,7 +683,7 @@ func (s *Store) Hits(ctx context.Context, keys []string, windows []time.Duration
 	var wg sync.WaitGroup
 	for i, k := range keys {
 		wg.Go(func() {
-			cmd, err := s.pipe.Call(ctx, scriptCall{script: hitScript, keys: []string{s.limitKey(k)}, args: []any{windows[i].Milliseconds()}})
+			cmd, err := s.pipe.Call(ctx, scriptCall{script: hitScript, raw: evalCmd(hitSHA, 1, s.limitKey(k), windows[i].Milliseconds())})
 			if err == nil {
 				out[i], err = cmd.Int64()
 			}

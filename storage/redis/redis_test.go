@@ -957,7 +957,8 @@ func TestBeginReadingCounters(t *testing.T) {
 // The turn's scripts go as commands built once per lease (evalCmd): after
 // SCRIPT FLUSH (a Redis restarted without its scripts) each answers
 // NOSCRIPT and goes again by its source with the same keys and arguments —
-// begin with its counters, save, finish and unlock — and does its work.
+// begin with its counters, save, finish, unlock and the throttle's hits —
+// and does its work.
 func TestTurnScriptsAfterScriptFlush(t *testing.T) {
 	url, _ := privateRedis(t, t.TempDir(), 0, "--appendonly", "no")
 	ctx := ctxT(t, 10*time.Second)
@@ -1011,6 +1012,11 @@ func TestTurnScriptsAfterScriptFlush(t *testing.T) {
 	}
 	if b, err := s.Get(ctx, "c1"); err != nil || string(b) != "s-u2" {
 		t.Errorf("session %q, %v; want s-u2", b, err)
+	}
+	// The throttle's hits (a script of the store's, in the pipelines) too.
+	flush()
+	if n, err := s.Hits(ctx, []string{"guess:a", "guess:b"}, []time.Duration{time.Minute, time.Minute}); err != nil || len(n) != 2 || n[0] != 8 || n[1] != 1 {
+		t.Errorf("hits after a flush: %v, %v; want [8 1]", n, err)
 	}
 	// A done update is told so after a flush too.
 	flush()
