@@ -329,7 +329,7 @@ func (s *Store) Begin(ctx context.Context, chat, update string) (storage.Turn, e
 // taken, nil when the update was done.
 func (s *Store) BeginReading(ctx context.Context, chat, update string, counters ...string) (storage.Turn, []int64, error) {
 	// The keys are boxed once: the lease's save and finish send them too.
-	token := newToken()
+	token := any(newToken())
 	done, lock, sess := any(s.doneKey(update)), any(s.lockKey(chat)), any(s.sessionKey(chat))
 	raw := append(make([]any, 0, 8+len(counters)), "evalsha", beginSHA, 3+len(counters), done, lock, sess)
 	for _, k := range counters {
@@ -374,7 +374,7 @@ func (s *Store) BeginReading(ctx context.Context, chat, update string, counters 
 	if err != nil || turn.Done {
 		return storage.Turn{Done: turn.Done}, nil, err
 	}
-	turn.Lease = s.newLease(ctx, chat, update, raw[len(raw)-2], done, lock, sess)
+	turn.Lease = s.newLease(ctx, chat, update, token, done, lock, sess)
 	return turn, counts, nil
 }
 
