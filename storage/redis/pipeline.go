@@ -91,8 +91,9 @@ func (s *Store) evalLater(ctx context.Context, script *goredis.Script, raw []any
 	return cmd
 }
 
-// eval runs script (raw: its EVALSHA, evalCmd) in the next pipeline; the *Cmd carries its reply (nil
-// with the error when the call was given up on).
+// eval runs script (raw: its EVALSHA, evalCmd) in the next pipeline; the
+// *Cmd carries its reply (nil with the error when the call was given up
+// on).
 //
 // A ctx marked by coalesce.Ride makes it ride the next pipeline that goes
 // for another call (at most the wait given there).
