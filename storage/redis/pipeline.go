@@ -3,6 +3,8 @@ package redis
 import (
 	"context"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -19,14 +21,22 @@ const (
 	pipeMax     = 256 // commands in one pipeline
 )
 
-// scriptCall is one script evaluation in a pipeline: one of the store's
-// scripts, or any script by its digest (Scripts).
+// scriptCall is one command in a pipeline: one of the store's scripts
+// (script, and raw its EVALSHA as evalCmd builds it), any script by its
+// digest (Scripts: script nil, and NOSCRIPT goes back to the caller), or
+// another command (the throttle's MGET).
 type scriptCall struct {
-	script *goredis.Script // nil: sha, and NOSCRIPT goes back to the caller
-	sha    string
-	keys   []string
-	args   []any
-	raw    []any // not a script: this command (the throttle's MGET)
+	script *goredis.Script
+	raw    []any
+}
+
+// evalCmd is script's EVALSHA with keys and args, as the pipeline sends it
+// (scriptCall.raw). The session turn's calls build it themselves from
+// their keys boxed once per lease: go-redis's EvalSha boxes the digest and
+// every key anew and copies keys and args into a slice of its own, seven
+// allocations a script run that this saves.
+func evalCmd(sha any, nkeys int, keysAndArgs ...any) []any {
+	return append(append(make([]any, 0, 3+len(keysAndArgs)), "evalsha", sha, nkeys), keysAndArgs...)
 }
 
 func newPipeliner(rdb *goredis.Client) *coalesce.Group[scriptCall, *goredis.Cmd] {
@@ -36,13 +46,7 @@ func newPipeliner(rdb *goredis.Client) *coalesce.Group[scriptCall, *goredis.Cmd]
 		// The pipeline's own error is each command's; they are read below.
 		_, _ = rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
 			for i, c := range calls {
-				if c.raw != nil {
-					cmds[i] = p.Do(ctx, c.raw...)
-				} else if c.script == nil {
-					cmds[i] = p.EvalSha(ctx, c.sha, c.keys, c.args...)
-				} else {
-					cmds[i] = c.script.EvalSha(ctx, p, c.keys, c.args...)
-				}
+				cmds[i] = p.Do(ctx, c.raw...)
 			}
 			return nil
 		})
@@ -50,12 +54,23 @@ func newPipeliner(rdb *goredis.Client) *coalesce.Group[scriptCall, *goredis.Cmd]
 			if err := cmds[i].Err(); c.script != nil && err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 				// Redis restarted (or SCRIPT FLUSH) since the script was
 				// loaded: Run sends its source and loads it again.
-				cmds[i] = c.script.Run(ctx, rdb, c.keys, c.args...)
+				keys, args := splitEval(c.raw)
+				cmds[i] = c.script.Run(ctx, rdb, keys, args...)
 			}
 			errs[i] = cmds[i].Err()
 		}
 		return cmds, errs
 	})
+}
+
+// splitEval is the keys and args of an EVALSHA that evalCmd built.
+func splitEval(raw []any) ([]string, []any) {
+	n, _ := raw[2].(int)
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i], _ = raw[3+i].(string)
+	}
+	return keys, raw[3+n:]
 }
 
 // finishWait bounds how long a turn's Finish (done mark and unlock) waits
@@ -68,21 +83,22 @@ const finishWait = 5 * time.Millisecond
 
 // evalLater is eval for a call nobody waits on at once: it rides the next
 // pipeline going out for other calls, or goes on its own after finishWait.
-func (s *Store) evalLater(ctx context.Context, script *goredis.Script, keys []string, args ...any) *goredis.Cmd {
-	cmd, err := s.pipe.Later(ctx, scriptCall{script: script, keys: keys, args: args}, s.finishWait)
+func (s *Store) evalLater(ctx context.Context, script *goredis.Script, raw []any) *goredis.Cmd {
+	cmd, err := s.pipe.Later(ctx, scriptCall{script: script, raw: raw}, s.finishWait)
 	if cmd == nil || (err != nil && cmd.Err() == nil) {
 		return goredis.NewCmdResult(nil, err)
 	}
 	return cmd
 }
 
-// eval runs script in the next pipeline; the *Cmd carries its reply (nil
-// with the error when the call was given up on).
+// eval runs script (raw: its EVALSHA, evalCmd) in the next pipeline; the
+// *Cmd carries its reply (nil with the error when the call was given up
+// on).
 //
 // A ctx marked by coalesce.Ride makes it ride the next pipeline that goes
 // for another call (at most the wait given there).
-func (s *Store) eval(ctx context.Context, script *goredis.Script, keys []string, args ...any) *goredis.Cmd {
-	cmd, err := s.pipe.Call(ctx, scriptCall{script: script, keys: keys, args: args})
+func (s *Store) eval(ctx context.Context, script *goredis.Script, raw []any) *goredis.Cmd {
+	cmd, err := s.pipe.Call(ctx, scriptCall{script: script, raw: raw})
 	if cmd == nil || (err != nil && cmd.Err() == nil) {
 		return goredis.NewCmdResult(nil, err)
 	}
@@ -104,11 +120,52 @@ type Scripts struct{ s *Store }
 func (s *Store) Scripts() Scripts { return Scripts{s} }
 
 func (x Scripts) EvalSha(ctx context.Context, sha string, keys []string, args ...any) *goredis.Cmd {
-	cmd, err := x.s.pipe.Call(ctx, scriptCall{sha: sha, keys: keys, args: args})
+	// The command built here as evalCmd does, with the digest boxed once:
+	// go-redis's EvalSha boxes the command's name and the digest at every
+	// call.
+	raw := append(make([]any, 0, 3+len(keys)+len(args)), "evalsha", shaArg(sha), len(keys))
+	for _, k := range keys {
+		raw = append(raw, k)
+	}
+	raw = append(raw, args...)
+	cmd, err := x.s.pipe.Call(ctx, scriptCall{raw: raw})
 	if cmd == nil || (err != nil && cmd.Err() == nil) {
 		return goredis.NewCmdResult(nil, err)
 	}
 	return cmd
+}
+
+// shaBoxes are the digests Scripts has run, boxed (a few: redis_rate's
+// and the pace's budget), copied on write.
+var (
+	shaBoxes   atomic.Pointer[[]any]
+	shaBoxesMu sync.Mutex
+)
+
+const maxSHABoxes = 16
+
+// shaArg is sha as a command argument: boxed once for the digests seen
+// before (up to maxSHABoxes of them).
+func shaArg(sha string) any {
+	if p := shaBoxes.Load(); p != nil {
+		for _, b := range *p {
+			if b.(string) == sha {
+				return b
+			}
+		}
+	}
+	b := any(strings.Clone(sha))
+	shaBoxesMu.Lock()
+	defer shaBoxesMu.Unlock()
+	var next []any
+	if p := shaBoxes.Load(); p != nil {
+		next = append(next, *p...)
+	}
+	if len(next) < maxSHABoxes {
+		next = append(next, b)
+		shaBoxes.Store(&next)
+	}
+	return b
 }
 
 // EvalShaRO runs in the pipeline like EvalSha (read-only is only a hint

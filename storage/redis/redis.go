@@ -251,6 +251,11 @@ end
 return 1
 `)
 
+// The scripts' digests, boxed once for evalCmd.
+var (
+	beginSHA, saveSHA, finishSHA, unlockSHA, hitSHA any = beginScript.Hash(), saveScript.Hash(), finishScript.Hash(), unlockScript.Hash(), hitScript.Hash()
+)
+
 const (
 	minBackoff = 5 * time.Millisecond
 	maxBackoff = 100 * time.Millisecond
@@ -307,7 +312,7 @@ func (s *Store) Lock(ctx context.Context, chat string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.newLease(ctx, chat, "", token).Release, nil
+	return s.newLease(ctx, chat, "", token, nil, key, nil).Release, nil // only Release reached: no done mark, no session
 }
 
 // Begin implements storage.SessionStore in one round trip (a script that
@@ -323,15 +328,18 @@ func (s *Store) Begin(ctx context.Context, chat, update string) (storage.Turn, e
 // same script run (storage.ReadingBegin): their counts once the lock is
 // taken, nil when the update was done.
 func (s *Store) BeginReading(ctx context.Context, chat, update string, counters ...string) (storage.Turn, []int64, error) {
-	keys := append(make([]string, 0, 3+len(counters)), s.doneKey(update), s.lockKey(chat), s.sessionKey(chat))
+	// The keys are boxed once: the lease's save and finish send them too.
+	token := any(newToken())
+	done, lock, sess := any(s.doneKey(update)), any(s.lockKey(chat)), any(s.sessionKey(chat))
+	raw := append(make([]any, 0, 8+len(counters)), "evalsha", beginSHA, 3+len(counters), done, lock, sess)
 	for _, k := range counters {
-		keys = append(keys, s.limitKey(k))
+		raw = append(raw, s.limitKey(k))
 	}
-	token := newToken()
+	raw = append(raw, token, s.lockTTLArg)
 	var turn storage.Turn
 	var counts []int64
 	err := acquire(ctx, chat, func() (bool, error) {
-		res, err := s.eval(ctx, beginScript, keys, token, s.lockTTLArg).Slice()
+		res, err := s.eval(ctx, beginScript, raw).Slice()
 		if err != nil {
 			return false, fmt.Errorf("redis: begin: %w", err)
 		}
@@ -366,7 +374,7 @@ func (s *Store) BeginReading(ctx context.Context, chat, update string, counters 
 	if err != nil || turn.Done {
 		return storage.Turn{Done: turn.Done}, nil, err
 	}
-	turn.Lease = s.newLease(ctx, chat, update, token)
+	turn.Lease = s.newLease(ctx, chat, update, token, done, lock, sess)
 	return turn, counts, nil
 }
 
@@ -377,7 +385,9 @@ type lease struct {
 	ctx          context.Context
 	chat, update string
 	token        string
-	tokenArg     any // token, boxed once for the scripts' arguments
+	// token and the keys (done mark, lock, session), boxed once for the
+	// scripts' commands (evalCmd)
+	tokenArg, doneKey, lockKey, sessionKey any
 
 	brief    bool       // an unidentified chat: keys last storage.BriefTTL
 	mu       sync.Mutex // held while refreshing, so none runs after release
@@ -386,8 +396,10 @@ type lease struct {
 	released bool
 }
 
-func (s *Store) newLease(ctx context.Context, chat, update, token string) *lease {
-	l := &lease{s: s, ctx: ctx, chat: chat, update: update, token: token, tokenArg: token}
+// newLease: token is a string, and so are the keys.
+func (s *Store) newLease(ctx context.Context, chat, update string, token, doneKey, lockKey, sessionKey any) *lease {
+	l := &lease{s: s, ctx: ctx, chat: chat, update: update, token: token.(string), tokenArg: token,
+		doneKey: doneKey, lockKey: lockKey, sessionKey: sessionKey}
 	l.mu.Lock()
 	l.timer = time.AfterFunc(s.refreshEvery(), l.refresh)
 	l.mu.Unlock()
@@ -454,8 +466,8 @@ func (l *lease) ttlArg(normal, brief any) any {
 }
 
 func (l *lease) Save(ctx context.Context, session []byte) error {
-	n, err := l.s.eval(ctx, saveScript, []string{l.s.lockKey(l.chat), l.s.sessionKey(l.chat)},
-		l.tokenArg, session, l.ttlArg(l.s.sessionTTLArg, l.s.briefSessionTTLArg), l.s.lockTTLArg).Int64()
+	n, err := l.s.eval(ctx, saveScript, evalCmd(saveSHA, 2, l.lockKey, l.sessionKey,
+		l.tokenArg, session, l.ttlArg(l.s.sessionTTLArg, l.s.briefSessionTTLArg), l.s.lockTTLArg)).Int64()
 	if err != nil {
 		return fmt.Errorf("redis: put session: %w", err)
 	}
@@ -478,8 +490,8 @@ func (l *lease) Finish(ctx context.Context) error {
 	if !l.claim() {
 		return l.markDone(ctx)
 	}
-	err := l.s.evalLater(ctx, finishScript, []string{l.s.doneKey(l.update), l.s.lockKey(l.chat)},
-		l.tokenArg, l.ttlArg(l.s.doneTTLArg, l.s.briefDoneTTLArg)).Err()
+	err := l.s.evalLater(ctx, finishScript, evalCmd(finishSHA, 2, l.doneKey, l.lockKey,
+		l.tokenArg, l.ttlArg(l.s.doneTTLArg, l.s.briefDoneTTLArg))).Err()
 	if err != nil {
 		// Let Release try the unlock again; else the lock lapses by itself.
 		l.mu.Lock()
@@ -497,7 +509,7 @@ func (l *lease) Release() {
 	uctx, cancel := context.WithTimeout(context.WithoutCancel(l.ctx), unlockTimeout)
 	defer cancel()
 	// On failure the lock lapses by itself LockTTL later.
-	_ = l.s.eval(uctx, unlockScript, []string{l.s.lockKey(l.chat)}, l.token).Err()
+	_ = l.s.eval(uctx, unlockScript, evalCmd(unlockSHA, 1, l.lockKey, l.tokenArg)).Err()
 }
 
 // Done reports whether update was marked done within the last DoneTTL.
@@ -671,7 +683,7 @@ func (s *Store) Hits(ctx context.Context, keys []string, windows []time.Duration
 	var wg sync.WaitGroup
 	for i, k := range keys {
 		wg.Go(func() {
-			cmd, err := s.pipe.Call(ctx, scriptCall{script: hitScript, keys: []string{s.limitKey(k)}, args: []any{windows[i].Milliseconds()}})
+			cmd, err := s.pipe.Call(ctx, scriptCall{script: hitScript, raw: evalCmd(hitSHA, 1, s.limitKey(k), windows[i].Milliseconds())})
 			if err == nil {
 				out[i], err = cmd.Int64()
 			}

@@ -953,3 +953,74 @@ func TestBeginReadingCounters(t *testing.T) {
 	}
 	turn.Lease.Release()
 }
+
+// The turn's scripts go as commands built once per lease (evalCmd): after
+// SCRIPT FLUSH (a Redis restarted without its scripts) each answers
+// NOSCRIPT and goes again by its source with the same keys and arguments —
+// begin with its counters, save, finish, unlock and the throttle's hits —
+// and does its work.
+func TestTurnScriptsAfterScriptFlush(t *testing.T) {
+	url, _ := privateRedis(t, t.TempDir(), 0, "--appendonly", "no")
+	ctx := ctxT(t, 10*time.Second)
+	s, err := Open(ctx, Options{URL: url, Prefix: "p:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	flush := func() {
+		t.Helper()
+		if err := s.rdb.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.rdb.Set(ctx, "p:limit:guess:a", "7", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i, update := range []string{"u1", "u2"} {
+		flush()
+		turn, counts, err := s.BeginReading(ctx, "c1", update, "guess:a", "guess:none")
+		if err != nil || turn.Done || turn.Lease == nil {
+			t.Fatalf("begin %s: %+v, %v", update, turn, err)
+		}
+		if len(counts) != 2 || counts[0] != 7 || counts[1] != 0 {
+			t.Errorf("begin %s: counts %v, want [7 0]", update, counts)
+		}
+		if i == 1 && string(turn.Session) != "s-u1" {
+			t.Errorf("begin %s: session %q, want s-u1", update, turn.Session)
+		}
+		if lock, _ := s.rdb.Get(ctx, "p:lock:c1").Result(); lock == "" {
+			t.Errorf("begin %s: lock not taken", update)
+		}
+		flush()
+		if err := turn.Lease.Save(ctx, []byte("s-"+update)); err != nil {
+			t.Fatalf("save %s: %v", update, err)
+		}
+		flush()
+		if i == 0 {
+			if err := turn.Lease.Finish(ctx); err != nil {
+				t.Fatalf("finish %s: %v", update, err)
+			}
+			if done, err := s.Done(ctx, update); err != nil || !done {
+				t.Errorf("finish %s: done %v, %v", update, done, err)
+			}
+		} else {
+			turn.Lease.Release() // the unlock script
+		}
+		if n, err := s.rdb.Exists(ctx, "p:lock:c1").Result(); err != nil || n != 0 {
+			t.Errorf("after %s: lock still there (%d, %v)", update, n, err)
+		}
+	}
+	if b, err := s.Get(ctx, "c1"); err != nil || string(b) != "s-u2" {
+		t.Errorf("session %q, %v; want s-u2", b, err)
+	}
+	// The throttle's hits (a script of the store's, in the pipelines) too.
+	flush()
+	if n, err := s.Hits(ctx, []string{"guess:a", "guess:b"}, []time.Duration{time.Minute, time.Minute}); err != nil || len(n) != 2 || n[0] != 8 || n[1] != 1 {
+		t.Errorf("hits after a flush: %v, %v; want [8 1]", n, err)
+	}
+	// A done update is told so after a flush too.
+	flush()
+	if turn, err := s.Begin(ctx, "c1", "u1"); err != nil || !turn.Done {
+		t.Errorf("begin of a done update: %+v, %v", turn, err)
+	}
+}
