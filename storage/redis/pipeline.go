@@ -3,8 +3,6 @@ package redis
 import (
 	"context"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -120,10 +118,9 @@ type Scripts struct{ s *Store }
 func (s *Store) Scripts() Scripts { return Scripts{s} }
 
 func (x Scripts) EvalSha(ctx context.Context, sha string, keys []string, args ...any) *goredis.Cmd {
-	// The command built here as evalCmd does, with the digest boxed once:
-	// go-redis's EvalSha boxes the command's name and the digest at every
-	// call.
-	raw := append(make([]any, 0, 3+len(keys)+len(args)), "evalsha", shaArg(sha), len(keys))
+	// The command built here as evalCmd does, in one slice: go-redis's
+	// EvalSha copies keys and args into a slice of its own.
+	raw := append(make([]any, 0, 3+len(keys)+len(args)), "evalsha", sha, len(keys))
 	for _, k := range keys {
 		raw = append(raw, k)
 	}
@@ -133,39 +130,6 @@ func (x Scripts) EvalSha(ctx context.Context, sha string, keys []string, args ..
 		return goredis.NewCmdResult(nil, err)
 	}
 	return cmd
-}
-
-// shaBoxes are the digests Scripts has run, boxed (a few: redis_rate's
-// and the pace's budget), copied on write.
-var (
-	shaBoxes   atomic.Pointer[[]any]
-	shaBoxesMu sync.Mutex
-)
-
-const maxSHABoxes = 16
-
-// shaArg is sha as a command argument: boxed once for the digests seen
-// before (up to maxSHABoxes of them).
-func shaArg(sha string) any {
-	if p := shaBoxes.Load(); p != nil {
-		for _, b := range *p {
-			if b.(string) == sha {
-				return b
-			}
-		}
-	}
-	b := any(strings.Clone(sha))
-	shaBoxesMu.Lock()
-	defer shaBoxesMu.Unlock()
-	var next []any
-	if p := shaBoxes.Load(); p != nil {
-		next = append(next, *p...)
-	}
-	if len(next) < maxSHABoxes {
-		next = append(next, b)
-		shaBoxes.Store(&next)
-	}
-	return b
 }
 
 // EvalShaRO runs in the pipeline like EvalSha (read-only is only a hint
