@@ -52,6 +52,15 @@ const defaultMaxConns = 32
 // each text is planned once per connection instead.
 const planCacheMode = "force_generic_plan"
 
+// enableMemoize is the connections' enable_memoize unless the URL sets
+// one. The generic plans cache look-ups that never repeat in a run: the
+// chat look-up (IdentityStates) got two Memoize nodes, each building a
+// memory context and a hash table at every execution and hashing every
+// row into it with no hit (each account is a different person) — 2.3 %
+// of the server's CPU in the benchmark's webhook run (perf). Without it
+// the same look-ups are the plain nested index look-ups below them.
+const enableMemoize = "off"
+
 // Option changes how Open connects.
 type Option func(*pgxpool.Config)
 
@@ -80,6 +89,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	}
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = planCacheMode
+	}
+	if _, set := cfg.ConnConfig.RuntimeParams["enable_memoize"]; !set {
+		cfg.ConnConfig.RuntimeParams["enable_memoize"] = enableMemoize
 	}
 	for _, o := range opts {
 		o(cfg)
