@@ -74,7 +74,11 @@ const answerBufMax = 64 << 10
 func (a *Adapter) call(ctx context.Context, method string, body form, timeout time.Duration, parse func(result []byte) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.apiBase+"/bot"+a.token+"/"+method, bytes.NewReader(body))
+	u := a.methodURLs[method]
+	if u == "" {
+		u = a.methodURL(method)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return a.redact(err)
 	}
@@ -133,6 +137,15 @@ func (a *Adapter) call(ctx context.Context, method string, body form, timeout ti
 		return parse(r.Result)
 	}
 	return nil
+}
+
+// hotMethods are the methods called on every update, whose URLs New
+// makes once (methodURLs) rather than at each call.
+var hotMethods = []string{"sendMessage", "answerCallbackQuery", "sendDocument", "getUpdates"}
+
+// methodURL is the Bot API URL of method.
+func (a *Adapter) methodURL(method string) string {
+	return a.apiBase + "/bot" + a.token + "/" + method
 }
 
 // resultOf returns what lies between {"ok":true,"result": and the closing
