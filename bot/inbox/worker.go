@@ -107,6 +107,7 @@ type queued struct {
 type chatQueue struct {
 	chat  string
 	items []queued
+	first [1]queued // items' first array: a chat has one update at a time, mostly
 }
 
 // NewWorker returns a worker with a fresh holder id (one per process
@@ -366,6 +367,7 @@ func (w *Worker) queueLocked(it storage.InboxItem, in *bot.Inbound, pl *partLeas
 	q := w.chats[it.Chat]
 	if q == nil {
 		q = &chatQueue{chat: it.Chat}
+		q.items = q.first[:0]
 		w.chats[it.Chat] = q
 		w.readyLocked(q)
 	}

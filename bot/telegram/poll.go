@@ -112,6 +112,7 @@ type chatKey struct {
 // while a worker runs it.
 type chatQueue struct {
 	items []*pollItem
+	first [1]*pollItem // items' first array: a chat has one update at a time, mostly
 }
 
 // chatWork is a chat's queue handed to a worker.
@@ -292,6 +293,7 @@ func (p *poller) dispatch(raws []json.RawMessage) error {
 		q := p.chats[key]
 		if q == nil {
 			q = &chatQueue{}
+			q.items = q.first[:0]
 			p.chats[key] = q
 			select {
 			case p.handoff <- chatWork{key: key, q: q}:
