@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"fmt"
 	"maps"
 	"strings"
 	"time"
@@ -819,7 +818,11 @@ func FormatDate(lang domain.Lang, t time.Time) string {
 	if lang == domain.English {
 		return t.Format("Monday 2 January 2006")
 	}
-	return fmt.Sprintf("%s, %02d/%02d/%d", viWeekdays[t.Weekday()], t.Day(), int(t.Month()), t.Year())
+	// "thứ Sáu, " then 02/08/2024, in a buffer on the stack: the result is
+	// the one allocation (fmt.Sprintf made three; every card shows dates).
+	var buf [32]byte
+	b := append(append(buf[:0], viWeekdays[t.Weekday()]...), ", "...)
+	return string(t.AppendFormat(b, "02/01/2006"))
 }
 
 // FormatClock writes a time of day as 07:30.
