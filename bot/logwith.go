@@ -11,14 +11,30 @@ import (
 // once: the JSON and text handlers pre-render them) only when a record is
 // actually written. Most updates write nothing at the configured level,
 // and l.With cost about a dozen allocations each time.
+//
+// A logger made by LogWith from one made by LogWith holds the attributes of
+// both (as WithAttrs below), and up to len(inline) of them need no slice of
+// their own: the dispatcher's two per-update loggers cost two allocations
+// each.
 func LogWith(l *slog.Logger, attrs ...slog.Attr) *slog.Logger {
-	return slog.New(&deferredAttrs{next: l.Handler(), attrs: attrs})
+	h := &deferredAttrs{next: l.Handler()}
+	var prev []slog.Attr
+	if d, ok := h.next.(*deferredAttrs); ok {
+		h.next, prev = d.next, d.attrs
+	}
+	all := h.inline[:0]
+	if n := len(prev) + len(attrs); n > len(h.inline) {
+		all = make([]slog.Attr, 0, n)
+	}
+	h.attrs = append(append(all, prev...), attrs...)
+	return slog.New(h)
 }
 
 // deferredAttrs holds attributes for next until a record is handled.
 type deferredAttrs struct {
-	next  slog.Handler
-	attrs []slog.Attr
+	next   slog.Handler
+	attrs  []slog.Attr
+	inline [5]slog.Attr // attrs' array when they fit
 
 	once     sync.Once
 	resolved slog.Handler

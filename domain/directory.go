@@ -445,20 +445,24 @@ func NormalizeCode(s string) string {
 	if normalCode(s) {
 		return s // already the normal form: nothing to copy
 	}
-	var b strings.Builder
+	var buf [17]byte // on the stack: one over the longest code
+	b := buf[:0]
 	for _, r := range strings.ToUpper(strings.TrimSpace(s)) {
 		switch {
 		case r == ' ' || r == '-':
 		case (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'):
-			b.WriteRune(r)
+			if len(b) == len(buf) {
+				return "" // too long
+			}
+			b = append(b, byte(r))
 		default:
 			return ""
 		}
 	}
-	if b.Len() < 6 || b.Len() > 16 {
+	if len(b) < 6 || len(b) > 16 {
 		return ""
 	}
-	return b.String()
+	return string(b)
 }
 
 // normalCode reports whether s is a code in its normal form (NormalizeCode

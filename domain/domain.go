@@ -304,29 +304,33 @@ var ErrNotFound = errors.New("not found")
 // contact matches the people list. It returns "" for anything that is not a
 // plausible Vietnamese phone number.
 func NormalizePhone(s string) string {
-	var b strings.Builder
+	// The digits go after a leading 0 in a buffer on the stack: the
+	// result is one allocation, and none for what is refused.
+	var buf [20]byte
+	b := append(buf[:0], '0')
 	for i, r := range strings.TrimSpace(s) {
 		switch {
 		case r >= '0' && r <= '9':
-			b.WriteRune(r)
+			b = append(b, byte(r))
 		case r == '+' && i == 0:
 		case r == ' ' || r == '.' || r == '-' || r == '(' || r == ')':
 		default:
 			return ""
 		}
 	}
-	d := b.String()
+	d := b[1:]
 	switch {
-	case strings.HasPrefix(d, "84") && len(d) >= 11:
-		d = "0" + d[2:]
-	case !strings.HasPrefix(d, "0"):
-		d = "0" + d
+	case len(d) >= 11 && d[0] == '8' && d[1] == '4':
+		d = d[1:]
+		d[0] = '0'
+	case len(d) == 0 || d[0] != '0':
+		d = b
 	}
 	// Mobile numbers have 10 digits; landlines with area code have 10 or 11.
 	if len(d) < 10 || len(d) > 11 || d[1] == '0' {
 		return ""
 	}
-	return d
+	return string(d)
 }
 
 // Invite codes use letters and digits that cannot be mistaken for one

@@ -107,6 +107,7 @@ type queued struct {
 type chatQueue struct {
 	chat  string
 	items []queued
+	first [1]queued // items' first array: a chat has one update at a time, mostly
 }
 
 // NewWorker returns a worker with a fresh holder id (one per process
@@ -366,6 +367,7 @@ func (w *Worker) queueLocked(it storage.InboxItem, in *bot.Inbound, pl *partLeas
 	q := w.chats[it.Chat]
 	if q == nil {
 		q = &chatQueue{chat: it.Chat}
+		q.items = q.first[:0]
 		w.chats[it.Chat] = q
 		w.readyLocked(q)
 	}
@@ -476,10 +478,13 @@ const maxIdlers = 64
 // waits for one (up to maxIdlers runners do) or ends.
 func (w *Worker) runner(ctx context.Context) {
 	defer w.wg.Done()
+	// In-flight updates finish at shutdown: only new ones stop. Made once
+	// per runner, not per update.
+	live := context.WithoutCancel(ctx)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for {
-		w.runReady(ctx)
+		w.runReady(ctx, live)
 		if !w.running || ctx.Err() != nil || w.idlers >= maxIdlers {
 			break
 		}
@@ -493,7 +498,7 @@ func (w *Worker) runner(ctx context.Context) {
 
 // runReady runs the ready chats until none is left; w.mu is held on entry
 // and exit.
-func (w *Worker) runReady(ctx context.Context) {
+func (w *Worker) runReady(ctx, live context.Context) {
 	for len(w.ready) > 0 {
 		q := w.ready[0]
 		w.ready[0] = nil
@@ -501,7 +506,7 @@ func (w *Worker) runReady(ctx context.Context) {
 		e := q.items[0]
 		w.mu.Unlock()
 
-		handled := w.handle(ctx, e)
+		handled := w.handle(ctx, live, e)
 
 		w.mu.Lock()
 		q.items[0] = queued{}
@@ -537,11 +542,10 @@ func (w *Worker) runReady(ctx context.Context) {
 // handle runs one item through the handler, retrying while it is not
 // saved, and reports whether it is finished with (handled, or given up).
 // false means it stays in the inbox: the lease was lost or ctx ended.
-func (w *Worker) handle(ctx context.Context, e queued) bool {
-	var in bot.Inbound
-	if e.in != nil {
-		in = *e.in // handed over by this process's intake: no need to decode
-	} else if err := json.Unmarshal(e.it.Payload, &in); err != nil {
+// The handler runs under live, ctx without its cancellation.
+func (w *Worker) handle(ctx, live context.Context, e queued) bool {
+	in, err := inbound(e)
+	if err != nil {
 		w.log.Error("inbox: dropping an update that cannot be decoded", "key", e.it.Key, "err", err)
 		w.notify(e.it.Key, nil)
 		return true
@@ -561,8 +565,7 @@ func (w *Worker) handle(ctx context.Context, e queued) bool {
 		if o, ok := w.handler.(waitObserver); ok && attempt == 1 {
 			o.ObserveInboxWait(time.Since(e.it.Created), time.Since(e.at))
 		}
-		// In-flight updates finish at shutdown: only new ones stop.
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		hctx, cancel := context.WithTimeout(live, 2*time.Minute)
 		err := w.handler.Handle(hctx, in)
 		cancel()
 		if attempt == 1 {
@@ -588,6 +591,18 @@ func (w *Worker) handle(ctx context.Context, e queued) bool {
 			return false
 		}
 	}
+}
+
+// inbound is e's update: handed over by this process's intake, or decoded
+// from its payload (apart from handle, so that handle's copy does not
+// escape to the heap for the decoder).
+func inbound(e queued) (bot.Inbound, error) {
+	if e.in != nil {
+		return *e.in, nil
+	}
+	var in bot.Inbound
+	err := json.Unmarshal(e.it.Payload, &in)
+	return in, err
 }
 
 // waitObserver is a Handler that records how long updates waited in the

@@ -96,8 +96,8 @@ func (a *Adapter) retryDelay(err error, failures int) time.Duration {
 // shape this library version does not know): it is acknowledged at once.
 type pollItem struct {
 	id    int
-	u     *update
-	acked bool // guarded by poller.mu
+	u     update // decoded in the item: one allocation per update
+	acked bool   // guarded by poller.mu
 }
 
 // chatKey groups the updates that must run in order: those of one chat, or
@@ -112,6 +112,7 @@ type chatKey struct {
 // while a worker runs it.
 type chatQueue struct {
 	items []*pollItem
+	first [1]*pollItem // items' first array: a chat has one update at a time, mostly
 }
 
 // chatWork is a chat's queue handed to a worker.
@@ -267,12 +268,9 @@ func (p *poller) dispatch(raws []json.RawMessage) error {
 		}
 		maxSeen = id
 		it := &pollItem{id: id}
-		var u update
-		if err := json.Unmarshal(raw, &u); err != nil {
+		if err := json.Unmarshal(raw, &it.u); err != nil {
 			p.a.log.Warn("skipping undecodable update", "update", id, "err", err)
 			it.acked = true
-		} else {
-			it.u = &u
 		}
 		fresh = append(fresh, it)
 	}
@@ -289,12 +287,13 @@ func (p *poller) dispatch(raws []json.RawMessage) error {
 			continue
 		}
 		key := chatKey{update: it.id}
-		if c, ok := chatOf(*it.u); ok {
+		if c, ok := chatOf(it.u); ok {
 			key = chatKey{chat: c}
 		}
 		q := p.chats[key]
 		if q == nil {
 			q = &chatQueue{}
+			q.items = q.first[:0]
 			p.chats[key] = q
 			select {
 			case p.handoff <- chatWork{key: key, q: q}:
@@ -368,7 +367,7 @@ func (p *poller) work(key chatKey, q *chatQueue) {
 		it := q.items[0]
 		p.mu.Unlock()
 
-		if !p.a.pollOne(p.ctx, *it.u) {
+		if !p.a.pollOne(p.ctx, it.u) {
 			continue // ctx ended
 		}
 

@@ -343,25 +343,33 @@ func replyMarkup(r flows.Reply) (string, error) {
 	var v inlineKeyboard
 	switch {
 	case len(r.Buttons) > 0 || r.Link != nil:
+		// The rows are slices of one array of all the buttons.
+		n := 1
+		for _, row := range r.Buttons {
+			n += len(row)
+		}
+		all := make([]inlineButton, 0, n)
 		rows := make([][]inlineButton, 0, len(r.Buttons)+1)
 		for _, row := range r.Buttons {
 			if len(row) == 0 {
 				continue
 			}
-			out := make([]inlineButton, 0, len(row))
+			start := len(all)
 			for _, b := range row {
 				if n := len(b.Data); n == 0 || n > 64 {
 					return "", fmt.Errorf("button %q: callback data must be 1-64 bytes, is %d", b.Label, n)
 				}
-				out = append(out, inlineButton{Text: b.Label, CallbackData: b.Data})
+				all = append(all, inlineButton{Text: b.Label, CallbackData: b.Data})
 			}
-			rows = append(rows, out)
+			rows = append(rows, all[start:])
 		}
 		if l := r.Link; l != nil {
 			if !strings.HasPrefix(l.URL, "https://") && !strings.HasPrefix(l.URL, "http://") {
 				return "", fmt.Errorf("link button %q: not an http(s) URL", l.Label)
 			}
-			rows = append(rows, []inlineButton{{Text: l.Label, URL: l.URL}})
+			start := len(all)
+			all = append(all, inlineButton{Text: l.Label, URL: l.URL})
+			rows = append(rows, all[start:])
 		}
 		v = inlineKeyboard{rows}
 	case r.AskContact:

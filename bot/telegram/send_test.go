@@ -459,3 +459,21 @@ func BenchmarkSendDocument(b *testing.B) {
 		})
 	}
 }
+
+// The keyboard's rows (one array of buttons underneath) come out as
+// written, an empty row left out and the link on a row of its own.
+func TestReplyMarkupRows(t *testing.T) {
+	r := flows.Reply{Text: "x", Buttons: [][]flows.Button{
+		{{Label: "A", Data: "a"}, {Label: "B", Data: "b"}},
+		{},
+		{{Label: "C", Data: "c"}},
+	}, Link: &flows.LinkButton{Label: "Web", URL: "https://example.org/x"}}
+	got, err := replyMarkup(r)
+	want := `{"inline_keyboard":[[{"text":"A","callback_data":"a"},{"text":"B","callback_data":"b"}],[{"text":"C","callback_data":"c"}],[{"text":"Web","url":"https://example.org/x"}]]}`
+	if err != nil || got != want {
+		t.Fatalf("replyMarkup = %s, %v\nwant %s", got, err, want)
+	}
+	if got, _ := replyMarkup(flows.Reply{Text: "x", Buttons: [][]flows.Button{{{Label: "A", Data: "a"}}}}); got != `{"inline_keyboard":[[{"text":"A","callback_data":"a"}]]}` {
+		t.Fatalf("one row: %s", got)
+	}
+}

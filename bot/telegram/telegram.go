@@ -89,7 +89,10 @@ type Adapter struct {
 	log     *slog.Logger
 	token   string
 	apiBase string
-	replace *strings.Replacer
+	// methodURLs holds the URLs of hotMethods (read-only once made; nil in
+	// an Adapter made without New, which makes each URL as it calls).
+	methodURLs map[string]string
+	replace    *strings.Replacer
 
 	pollTimeout   time.Duration
 	webhookURL    string
@@ -149,6 +152,10 @@ func New(ctx context.Context, c Config) (*Adapter, error) {
 	a.log = a.log.With("channel", "telegram")
 	if a.apiBase == "" {
 		a.apiBase = DefaultAPIBase
+	}
+	a.methodURLs = make(map[string]string, len(hotMethods))
+	for _, m := range hotMethods {
+		a.methodURLs[m] = a.methodURL(m)
 	}
 	if a.pollTimeout <= 0 {
 		a.pollTimeout = 25 * time.Second

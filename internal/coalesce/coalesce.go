@@ -27,8 +27,9 @@ type Group[Req, Res any] struct {
 	// them on their own when no batch went meanwhile.
 	rmu    sync.Mutex
 	riders []*call[Req, Res]
-	rtimer *time.Timer
-	rdue   time.Time // when rtimer fires
+	rtimer *time.Timer // made once, at the first rider; reset after
+	armed  bool        // rtimer is set to fire
+	rdue   time.Time   // when rtimer fires
 }
 
 type call[Req, Res any] struct {
@@ -118,11 +119,8 @@ func (g *Group[Req, Res]) later(ctx context.Context, req Req, wait time.Duration
 	g.rmu.Lock()
 	g.riders = append(g.riders, c)
 	// The riders go when the earliest of their waits is over.
-	if dl := time.Now().Add(wait); g.rtimer == nil || dl.Before(g.rdue) {
-		if g.rtimer != nil {
-			g.rtimer.Stop()
-		}
-		g.rtimer, g.rdue = time.AfterFunc(wait, g.kick), dl
+	if dl := time.Now().Add(wait); !g.armed || dl.Before(g.rdue) {
+		g.armLocked(wait, dl)
 	}
 	g.rmu.Unlock()
 	if queued != nil {
@@ -165,6 +163,25 @@ func (g *Group[Req, Res]) Call(ctx context.Context, req Req) (Res, error) {
 	return g.Do(ctx, req)
 }
 
+// armLocked sets the riders' timer to fire after wait (at dl). A kick
+// already on its way meanwhile is harmless: a batch of no riders.
+func (g *Group[Req, Res]) armLocked(wait time.Duration, dl time.Time) {
+	if g.rtimer == nil {
+		g.rtimer = time.AfterFunc(wait, g.kick)
+	} else {
+		g.rtimer.Reset(wait)
+	}
+	g.armed, g.rdue = true, dl
+}
+
+// disarmLocked stops the riders' timer.
+func (g *Group[Req, Res]) disarmLocked() {
+	if g.armed {
+		g.rtimer.Stop()
+		g.armed = false
+	}
+}
+
 // kick asks a worker for a batch of the riders waiting.
 func (g *Group[Req, Res]) kick() {
 	select {
@@ -183,20 +200,14 @@ func (g *Group[Req, Res]) takeRiders(batch []*call[Req, Res], n int) []*call[Req
 	}
 	batch = append(batch, g.riders[:k]...)
 	clear(g.riders[:k])
-	g.riders = g.riders[k:]
-	if len(g.riders) == 0 {
-		g.riders = nil
-		if g.rtimer != nil {
-			g.rtimer.Stop()
-			g.rtimer = nil
-		}
+	if k == len(g.riders) {
+		g.riders = g.riders[:0] // its array kept for the next riders
+		g.disarmLocked()
 	} else {
 		// More than a batch holds: the rest go in the next one (the
 		// timer may have fired for this batch already).
-		if g.rtimer != nil {
-			g.rtimer.Stop()
-		}
-		g.rtimer, g.rdue = time.AfterFunc(0, g.kick), time.Now()
+		g.riders = g.riders[k:]
+		g.armLocked(0, time.Now())
 	}
 	return batch
 }
@@ -276,10 +287,7 @@ func (g *Group[Req, Res]) drain() {
 	g.rmu.Lock()
 	riders := g.riders
 	g.riders = nil
-	if g.rtimer != nil {
-		g.rtimer.Stop()
-		g.rtimer = nil
-	}
+	g.disarmLocked()
 	g.rmu.Unlock()
 	for _, c := range riders {
 		c.err = ErrClosed

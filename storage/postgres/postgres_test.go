@@ -91,3 +91,7 @@ func openWithPeople(t testing.TB) *postgres.Store {
 func TestFactsVersion(t *testing.T) {
 	storagetest.RunFactsVersion(t, func(t *testing.T) storagetest.FactsStore { return open(t, testenv.PostgresURL(t)) })
 }
+
+func TestIdentityStates(t *testing.T) {
+	storagetest.RunIdentityStates(t, func(t *testing.T) storagetest.LookupStore { return open(t, testenv.PostgresURL(t)) })
+}

@@ -216,3 +216,7 @@ func TestEventsMigrationOnExistingData(t *testing.T) {
 func TestFactsVersion(t *testing.T) {
 	storagetest.RunFactsVersion(t, func(t *testing.T) storagetest.FactsStore { return open(t) })
 }
+
+func TestIdentityStates(t *testing.T) {
+	storagetest.RunIdentityStates(t, func(t *testing.T) storagetest.LookupStore { return open(t) })
+}

@@ -531,42 +531,55 @@ func (q *Queries) IdentityStates(ctx context.Context, reqs []IdentityReq) ([]Ide
 	}
 	defer rows.Close()
 	out := make([]IdentityResult, len(reqs))
-	for i, r := range reqs {
-		out[i] = IdentityResult{Identity: domain.Identity{Channel: r.Channel, UserID: r.UserID},
-			Err: fmt.Errorf("identity %s: %w", r.Channel, ErrNoRows)}
+	seen := make([]bool, len(reqs))
+	// One set of scan targets for all rows (every column is scanned into
+	// each row), rather than a dozen escaping locals and target slices per
+	// row: this runs for most updates.
+	var t struct {
+		n       int
+		linked  bool
+		res     IdentityResult
+		proof   string
+		at      *time.Time
+		pr      personRow
+		r       stateRow
+		version string
 	}
+	id := &t.res.Identity
+	targets := make([]any, 0, 8+11+9)
+	targets = append(targets, &t.n, &t.linked, &id.ChatID, &id.PersonID, &t.proof, &t.at, &t.res.Found)
+	targets = append(append(append(targets, t.pr.targets()...), t.r.targets()...), &t.version)
 	for rows.Next() {
-		var n int
-		var linked bool
-		var res IdentityResult
-		var proof string
-		var at *time.Time
-		var pr personRow
-		var r stateRow
-		var version string
-		id := &res.Identity
-		if err := rows.Scan(append(append(append([]any{&n, &linked, &id.ChatID, &id.PersonID, &proof, &at, &res.Found}, pr.targets()...), r.targets()...), &version)...); err != nil {
+		t.res = IdentityResult{}
+		if err := rows.Scan(targets...); err != nil {
 			return nil, fmt.Errorf("identities: %w", err)
 		}
+		n, res := t.n, &t.res
 		if n < 0 || n >= len(reqs) {
 			return nil, fmt.Errorf("identities: row %d of %d", n, len(reqs))
 		}
-		id.Channel, id.UserID, id.Proof = reqs[n].Channel, reqs[n].UserID, domain.Proof(proof)
-		if at != nil {
-			id.LinkedAt = at.UTC()
+		id.Channel, id.UserID, id.Proof = reqs[n].Channel, reqs[n].UserID, domain.Proof(t.proof)
+		if t.at != nil {
+			id.LinkedAt = t.at.UTC()
 		}
-		if !linked {
+		if !t.linked {
 			res.Err = fmt.Errorf("identity %s: %w", id.Channel, ErrNoRows)
 		}
 		if res.Found {
-			res.Person = pr.person()
-			res.State = r.state(res.Person.ID)
+			res.Person = t.pr.person()
+			res.State = t.r.state(res.Person.ID)
 		}
-		if linked && res.Found && reqs[n].Candidate == "" {
+		if t.linked && res.Found && reqs[n].Candidate == "" {
 			// One snapshot: the rows above are those of this version.
-			res.Version = storage.FactsVersion{Person: res.Person.ID, V: version}
+			res.Version = storage.FactsVersion{Person: res.Person.ID, V: t.version}
 		}
-		out[n] = res
+		out[n], seen[n] = *res, true
+	}
+	for i, r := range reqs {
+		if !seen[i] {
+			out[i] = IdentityResult{Identity: domain.Identity{Channel: r.Channel, UserID: r.UserID},
+				Err: fmt.Errorf("identity %s: %w", r.Channel, ErrNoRows)}
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("identities: %w", err)

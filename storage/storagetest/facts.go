@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -129,5 +130,68 @@ func RunFactsVersion(t *testing.T, open func(t *testing.T) FactsStore) {
 	apply(link("DB002"))
 	if v := changed("linked to another person"); v.Person != "DB002" {
 		t.Fatalf("relinked to %s, want DB002", v.Person)
+	}
+}
+
+// LookupStore is what RunIdentityStates needs: the batched chat look-up.
+type LookupStore interface {
+	storage.Store
+	IdentityStates(ctx context.Context, reqs []sqlstore.IdentityReq) ([]sqlstore.IdentityResult, error)
+}
+
+// RunIdentityStates: one look-up of several accounts answers each with its
+// own identity, person and state, in the order asked — a linked account
+// with an answer beside one without, an unlinked one naming a candidate,
+// an unknown one — nothing of one row showing in the next.
+func RunIdentityStates(t *testing.T, open func(t *testing.T) LookupStore) {
+	ctx := context.Background()
+	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	s := open(t)
+	if err := s.SyncDirectory(ctx, Agencies(), People()); err != nil {
+		t.Fatal(err)
+	}
+	link := func(user, person string) domain.Effect {
+		return domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: "c" + user, PersonID: person, Proof: domain.ProofPhone}}
+	}
+	sub := domain.RSVP{PersonID: "DB001", Status: domain.RSVPSubstitute, Channel: domain.Telegram, At: at,
+		Substitute: &domain.Substitute{Name: "Phạm Văn Dũng", Position: "Chuyên viên", Phone: "0911111111"}}
+	if _, err := s.Apply(ctx, domain.UpdateKey{Channel: domain.Telegram, UpdateID: "lookup-1"}, at,
+		[]domain.Effect{link("u1", "DB001"), link("u2", "DB002"), domain.SaveRSVP{RSVP: sub}}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := []sqlstore.IdentityReq{
+		{Channel: domain.Telegram, UserID: "nobody"},
+		{Channel: domain.Telegram, UserID: "u1"},
+		{Channel: domain.Telegram, UserID: "u2"},
+		{Channel: domain.Telegram, UserID: "new", Candidate: "DB003"},
+		{Channel: domain.Telegram, UserID: "u1"},
+	}
+	res, err := s.IdentityStates(ctx, reqs)
+	if err != nil || len(res) != len(reqs) {
+		t.Fatalf("look-up: %+v, %v", res, err)
+	}
+	for i, r := range res {
+		if r.Identity.Channel != domain.Telegram || r.Identity.UserID != reqs[i].UserID {
+			t.Errorf("%d: identity %+v, want %s", i, r.Identity, reqs[i].UserID)
+		}
+	}
+	if r := res[0]; r.Found || !errors.Is(r.Err, sqlstore.ErrNoRows) || r.Identity.PersonID != "" {
+		t.Errorf("unknown account: %+v", r)
+	}
+	for _, i := range []int{1, 4} {
+		r := res[i]
+		if r.Err != nil || !r.Found || r.Identity.PersonID != "DB001" || r.Identity.ChatID != "cu1" || r.Identity.Proof != domain.ProofPhone ||
+			r.Person.ID != "DB001" || r.State.RSVP == nil || r.State.RSVP.Status != domain.RSVPSubstitute ||
+			r.State.RSVP.Substitute == nil || r.State.RSVP.Substitute.Name != "Phạm Văn Dũng" || r.Version.Person != "DB001" {
+			t.Errorf("%d: linked account with an answer: %+v", i, r)
+		}
+	}
+	if r := res[2]; r.Err != nil || !r.Found || r.Identity.PersonID != "DB002" || r.Person.ID != "DB002" || r.State.RSVP != nil ||
+		len(r.Person.Roles) != 2 || r.Version.Person != "DB002" {
+		t.Errorf("linked account without an answer: %+v", r)
+	}
+	if r := res[3]; !errors.Is(r.Err, sqlstore.ErrNoRows) || !r.Found || r.Identity.PersonID != "" || !r.Identity.LinkedAt.IsZero() || r.Person.ID != "DB003" ||
+		r.State.RSVP != nil || r.Version != (storage.FactsVersion{}) {
+		t.Errorf("unlinked account naming a candidate: %+v", r)
 	}
 }
