@@ -71,16 +71,9 @@ const answerBufMax = 64 << 10
 // With parse nil, only whether Telegram accepted it is read; else parse is
 // given the answer's result (it may keep slices of it) and its error
 // returned. A refusal is a *tgbotapi.Error; every error is redacted.
-//
-// A call under a deadline at most inheritBound away (an update's: the inbox
-// worker bounds each update) is bounded by that deadline instead, and takes
-// no timer and context of its own: about six allocations a call.
 func (a *Adapter) call(ctx context.Context, method string, body form, timeout time.Duration, parse func(result []byte) error) error {
-	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > inheritBound {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
-	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	u := a.methodURLs[method]
 	if u == "" {
 		u = a.methodURL(method)
@@ -145,10 +138,6 @@ func (a *Adapter) call(ctx context.Context, method string, body form, timeout ti
 	}
 	return nil
 }
-
-// inheritBound is the longest deadline of the caller's that a call takes
-// as its own bound (call): the inbox worker's per-update bound.
-const inheritBound = 2 * time.Minute
 
 // hotMethods are the methods called on every update, whose URLs New
 // makes once (methodURLs) rather than at each call.
