@@ -25,10 +25,12 @@ const (
 	// per batch in the benchmark's poll run); with 4, 2.0–4.1 per batch at
 	// the fixed rate and 3.6–5.3 in the closed loop; with 2, 3.5–6.1 and
 	// 6.1–8.5 (0.6 of the apply transactions per update; five runs each,
-	// BenchmarkApplyBatchSize for what a transaction costs). Two transactions
-	// still keep a 2-core database busy, and a batch waits at most for
-	// one transaction (milliseconds) to go.
-	applyWorkers = 2
+	// BenchmarkApplyBatchSize for what a transaction costs). With 1, in
+	// the full-size closed loop, commits per update 0.65–0.82 → 0.51–0.71
+	// and PostgreSQL's CPU per update −18 % by webhook (three A/B pairs,
+	// look-ups at 1 too); a batch waits at most for one transaction
+	// (milliseconds) to go, and the 500/s run's p99 stayed at 12–31 ms.
+	applyWorkers = 1
 	// Updates in one batch: one failing update makes all of them go again
 	// one by one.
 	applyMax = 16
@@ -141,13 +143,14 @@ func (s *Store) listen(ctx context.Context, listening func(bool), wake func(by s
 }
 
 // Who the chats of the updates handled at the same moment are is read in
-// one query (sqlstore.IdentityStates). Two look-ups out at once, as for
+// one query (sqlstore.IdentityStates). One look-up out at a time, as for
 // the applies: each call costs the server ≈ 20 µs of its own (protocol,
-// snapshot, executor start of a plan of ~20 nodes) besides its rows, and
-// with four out a look-up nearly always found a worker free and went alone
-// (0.32 calls for 0.60 accounts per update in the quick closed loop).
+// snapshot, executor start) besides its rows, and with four out a look-up
+// nearly always found a worker free and went alone (0.32 calls for 0.60
+// accounts per update in the quick closed loop; with two, 2.5 accounts a
+// call by webhook).
 const (
-	identityWorkers = 2
+	identityWorkers = 1
 	identityMax     = 128
 )
 
