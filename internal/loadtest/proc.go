@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -158,14 +159,50 @@ func PeakRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
 }
 
-// FreeAddr returns a loopback address with a port free right now.
+// FreeAddr returns a loopback address with a port free right now, below
+// the kernel's range of ephemeral ports where it can: a port from that
+// range (":0") can be taken, between this check and the bot's listen, as
+// the source port of one of the many connections the bot opens first to
+// PostgreSQL and Redis (seen: "bind: address already in use" in a make
+// bench run).
 func FreeAddr() (string, error) {
+	if lo := ephemeralLow(); lo > freePortMin+100 {
+		for range 100 {
+			port := freePortMin + rand.IntN(lo-freePortMin)
+			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+			if err != nil {
+				continue
+			}
+			addr := ln.Addr().String()
+			ln.Close()
+			return addr, nil
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// freePortMin is the lowest port FreeAddr picks: above the registered
+// services most machines run.
+const freePortMin = 20000
+
+// ephemeralLow is the lowest port of the kernel's ephemeral range (Linux's
+// ip_local_port_range), 0 when unknown.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[0])
+	return n
 }
 
 // WaitPort waits until something listens on addr, or timeout.
