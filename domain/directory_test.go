@@ -59,14 +59,7 @@ func TestDirectoryWith(t *testing.T) {
 					}
 					changed = append(changed, p)
 				}
-				for _, p := range changed {
-					if i := slices.IndexFunc(list, func(q Person) bool { return q.ID == p.ID }); i >= 0 {
-						list[i] = p
-					} else {
-						i := slices.IndexFunc(list, func(q Person) bool { return q.ID == p.SubstituteFor })
-						list = slices.Insert(list, i+1, p)
-					}
-				}
+				list = layOver(list, changed)
 				dir = dir.With(changed...)
 				want := NewDirectory(slices.Clone(list), agencies)
 				sameLookups(t, fmt.Sprint("step ", step), dir, want, list)
@@ -127,14 +120,7 @@ func TestDirectoryWithPastItsBase(t *testing.T) {
 						keys = append(keys, p)
 					}
 				}
-				for _, p := range changed {
-					if i := slices.IndexFunc(list, func(q Person) bool { return q.ID == p.ID }); i >= 0 {
-						list[i] = p
-					} else {
-						i := slices.IndexFunc(list, func(q Person) bool { return q.ID == p.SubstituteFor })
-						list = slices.Insert(list, i+1, p)
-					}
-				}
+				list = layOver(list, changed)
 				prev := dir
 				dir = dir.With(changed...)
 				if dir.base == nil {
@@ -315,4 +301,19 @@ func TestNormalizeCode(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { NormalizeCode("HY7K3M9Q") }); n != 0 {
 		t.Errorf("a normal code cost %v allocations", n)
 	}
+}
+
+// layOver is list with changed laid over it, as a fresh load would read
+// it: a changed person in their place, a new substitute right after the
+// person they stand in for.
+func layOver(list, changed []Person) []Person {
+	for _, p := range changed {
+		if i := slices.IndexFunc(list, func(q Person) bool { return q.ID == p.ID }); i >= 0 {
+			list[i] = p
+		} else {
+			i := slices.IndexFunc(list, func(q Person) bool { return q.ID == p.SubstituteFor })
+			list = slices.Insert(list, i+1, p)
+		}
+	}
+	return list
 }
