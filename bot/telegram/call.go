@@ -67,6 +67,18 @@ var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return 
 // stay in the pool.
 const answerBufMax = 64 << 10
 
+// getAnswerBuf is an empty pooled buffer; putAnswerBuf gives back bp
+// holding b (what was read into it, perhaps grown), unless b grew past
+// answerBufMax.
+func getAnswerBuf() *[]byte { return answerBufs.Get().(*[]byte) }
+
+func putAnswerBuf(bp *[]byte, b []byte) {
+	if cap(b) <= answerBufMax {
+		*bp = b[:0]
+		answerBufs.Put(bp)
+	}
+}
+
 // call makes one Bot API request with a form body, bounded by timeout.
 // With parse nil, only whether Telegram accepted it is read; else parse is
 // given the answer's result (it may keep slices of it) and its error
@@ -89,14 +101,9 @@ func (a *Adapter) call(ctx context.Context, method string, body form, timeout ti
 	}
 	var answer []byte
 	if parse == nil {
-		bp := answerBufs.Get().(*[]byte)
+		bp := getAnswerBuf()
 		answer, err = readAnswer(res, (*bp)[:0])
-		defer func() {
-			if cap(answer) <= answerBufMax {
-				*bp = answer[:0]
-				answerBufs.Put(bp)
-			}
-		}()
+		defer func() { putAnswerBuf(bp, answer) }()
 	} else {
 		// Its own buffer: the result's parts may be kept.
 		answer, err = readAnswer(res, nil)

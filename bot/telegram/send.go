@@ -68,15 +68,12 @@ func (a *Adapter) Send(ctx context.Context, chatID string, replies []flows.Reply
 		}
 		parts := splitText(r.Text, MaxMessageLen)
 		for j, part := range parts {
-			if j < len(parts)-1 {
-				body := make(form, 0, formSize("chat_id", chatID, "text", part))
-				if err := a.sendMessage(ctx, chat, body.add("chat_id", chatID).add("text", part)); err != nil {
-					return err
-				}
-				continue
-			}
+			// The keyboard goes with the last part.
 			body := make(form, 0, formSize("chat_id", chatID, "text", part, "reply_markup", markup))
-			body = body.add("chat_id", chatID).add("text", part).add("reply_markup", markup)
+			body = body.add("chat_id", chatID).add("text", part)
+			if j == len(parts)-1 {
+				body = body.add("reply_markup", markup)
+			}
 			if err := a.sendMessage(ctx, chat, body); err != nil {
 				return err
 			}

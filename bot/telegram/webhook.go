@@ -60,17 +60,14 @@ func (a *Adapter) WebhookHandler() http.Handler {
 		}
 		// The body is read into a pooled buffer: decoding copies out what
 		// is kept of it.
-		bp := answerBufs.Get().(*[]byte)
+		bp := getAnswerBuf()
 		body, ok := bot.ReadWebhookBodyInto(w, r, MaxWebhookBody, a.log, (*bp)[:0])
 		var u update
 		var err error
 		if ok {
 			err = json.Unmarshal(body, &u)
 		}
-		if cap(body) <= answerBufMax {
-			*bp = body[:0]
-			answerBufs.Put(bp)
-		}
+		putAnswerBuf(bp, body)
 		if !ok {
 			return
 		}
