@@ -108,12 +108,23 @@ func (c CampaignRecord) PreviousCode(code string) string {
 func UpcomingFor(events []EventRecord, personID string, now time.Time) []EventRecord {
 	var out []EventRecord
 	for _, r := range events {
-		if r.Status == StatusOpen && now.Before(r.Event.End) && r.Invited(personID) {
+		if r.upcoming(now) && r.Invited(personID) {
 			out = append(out, r)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Event.Start.Before(out[j].Event.Start) })
-	return out
+	return soonestFirst(out)
+}
+
+// upcoming reports whether r is open and not over at now.
+func (r *EventRecord) upcoming(now time.Time) bool {
+	return r.Status == StatusOpen && now.Before(r.Event.End)
+}
+
+// soonestFirst sorts events by their start, keeping the order of those
+// starting together.
+func soonestFirst(events []EventRecord) []EventRecord {
+	sort.SliceStable(events, func(i, j int) bool { return events[i].Event.Start.Before(events[j].Event.Start) })
+	return events
 }
 
 // Invitations indexes a list of events by invitee: UpcomingFor without
@@ -166,7 +177,7 @@ func (x *Invitations) Of(events []EventRecord) bool {
 // one event, the one a dispatcher serves.
 func (x *Invitations) Upcoming(personID string, now time.Time) (n int, one *EventRecord) {
 	for _, i := range x.by[personID] {
-		if r := &x.events[i]; r.Status == StatusOpen && now.Before(r.Event.End) {
+		if r := &x.events[i]; r.upcoming(now) {
 			n, one = n+1, r
 		}
 	}
@@ -177,12 +188,11 @@ func (x *Invitations) Upcoming(personID string, now time.Time) (n int, one *Even
 func (x *Invitations) UpcomingFor(personID string, now time.Time) []EventRecord {
 	var out []EventRecord
 	for _, i := range x.by[personID] {
-		if r := &x.events[i]; r.Status == StatusOpen && now.Before(r.Event.End) {
+		if r := &x.events[i]; r.upcoming(now) {
 			out = append(out, *r)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Event.Start.Before(out[j].Event.Start) })
-	return out
+	return soonestFirst(out)
 }
 
 // WithLastYear returns inds with last year's values taken from the
