@@ -34,7 +34,13 @@ type scriptCall struct {
 // every key anew and copies keys and args into a slice of its own, seven
 // allocations a script run that this saves.
 func evalCmd(sha any, nkeys int, keysAndArgs ...any) []any {
-	return append(append(make([]any, 0, 3+len(keysAndArgs)), "evalsha", sha, nkeys), keysAndArgs...)
+	return append(evalHead(sha, nkeys, len(keysAndArgs)), keysAndArgs...)
+}
+
+// evalHead is the start of an EVALSHA command (name, digest, key count),
+// with room for more keys and args after it.
+func evalHead(sha any, nkeys, more int) []any {
+	return append(make([]any, 0, 3+more), "evalsha", sha, nkeys)
 }
 
 func newPipeliner(rdb *goredis.Client) *coalesce.Group[scriptCall, *goredis.Cmd] {
@@ -118,9 +124,9 @@ type Scripts struct{ s *Store }
 func (s *Store) Scripts() Scripts { return Scripts{s} }
 
 func (x Scripts) EvalSha(ctx context.Context, sha string, keys []string, args ...any) *goredis.Cmd {
-	// The command built here as evalCmd does, in one slice: go-redis's
-	// EvalSha copies keys and args into a slice of its own.
-	raw := append(make([]any, 0, 3+len(keys)+len(args)), "evalsha", sha, len(keys))
+	// The command in one slice: go-redis's EvalSha copies keys and args
+	// into a slice of its own.
+	raw := evalHead(sha, len(keys), len(keys)+len(args))
 	for _, k := range keys {
 		raw = append(raw, k)
 	}

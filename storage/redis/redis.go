@@ -331,7 +331,7 @@ func (s *Store) BeginReading(ctx context.Context, chat, update string, counters 
 	// The keys are boxed once: the lease's save and finish send them too.
 	token := any(newToken())
 	done, lock, sess := any(s.doneKey(update)), any(s.lockKey(chat)), any(s.sessionKey(chat))
-	raw := append(make([]any, 0, 8+len(counters)), "evalsha", beginSHA, 3+len(counters), done, lock, sess)
+	raw := append(evalHead(beginSHA, 3+len(counters), 5+len(counters)), done, lock, sess)
 	for _, k := range counters {
 		raw = append(raw, s.limitKey(k))
 	}
