@@ -358,8 +358,7 @@ func (q *Queries) NoticeTargets(ctx context.Context, personIDs []string) (map[st
 	}
 	// A person named twice is read once (else their chats twice).
 	personIDs = slices.Compact(slices.Sorted(slices.Values(personIDs)))
-	const cols = `SELECT p.id, COALESCE(p.lang, ''), i.channel, i.user_id, i.chat_id, i.proof, i.linked_at
-		FROM people p LEFT JOIN identities i ON i.person_id = p.id WHERE p.id `
+	const cols = `SELECT p.id, COALESCE(p.lang, ''), i.channel, i.user_id, i.chat_id, i.proof, i.linked_at `
 	const order = ` ORDER BY p.id, i.channel, i.user_id`
 	var rows Rows
 	var err error
@@ -370,14 +369,13 @@ func (q *Queries) NoticeTargets(ctx context.Context, personIDs []string) (map[st
 		// estimated: as a join, the generic plan (sized for 10 people)
 		// hashed the whole identities table and scanned people at every
 		// call (≈ 150 µs a call in the benchmark).
-		rows, err = q.DB.Query(ctx, `SELECT p.id, COALESCE(p.lang, ''), i.channel, i.user_id, i.chat_id, i.proof, i.linked_at
-			FROM unnest($1::text[]) AS a (id)
+		rows, err = q.DB.Query(ctx, cols+`FROM unnest($1::text[]) AS a (id)
 			JOIN LATERAL (SELECT p.id, p.lang FROM people p WHERE p.id = a.id LIMIT 1) p ON TRUE
 			LEFT JOIN LATERAL (SELECT i.channel, i.user_id, i.chat_id, i.proof, i.linked_at
 				FROM identities i WHERE i.person_id = p.id OFFSET 0) i ON TRUE`+order, personIDs)
 	} else {
 		in, args := inList(personIDs)
-		rows, err = q.DB.Query(ctx, cols+`IN (`+in+`)`+order, args...)
+		rows, err = q.DB.Query(ctx, cols+`FROM people p LEFT JOIN identities i ON i.person_id = p.id WHERE p.id IN (`+in+`)`+order, args...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("notice targets: %w", err)
@@ -627,7 +625,7 @@ func (q *Queries) identityStatesPG() string {
 	return `WITH q (n, channel, user_id, cand) AS (SELECT CAST(a.o AS INTEGER) - 1, a.c, a.u, a.d FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS a (c, u, d, o))
 		SELECT q.n, i.person_id IS NOT NULL, COALESCE(i.chat_id, ''), COALESCE(i.person_id, ''), COALESCE(i.proof, ''), i.linked_at, p.id IS NOT NULL,
 			` + identityPersonColumns + `,
-			COALESCE(p.lang, ''), (p.r).status, (p.r).sub_name, (p.r).sub_position, (p.r).sub_phone, (p.r).channel, (p.r).created_at, (p.r).recorded_by,
+			COALESCE(p.lang, ''), ` + answerColumns("(p.r)") + `,
 			p.marked IS NOT NULL,
 			CASE WHEN i.person_id IS NULL THEN '' ELSE ` + factsVersionPG("i.xmin", "p.xmin", "i.answer", "p.marked IS NOT NULL") + ` END
 		FROM q
@@ -643,17 +641,20 @@ func (q *Queries) identityStatesPG() string {
 // event, the columns stateColumns reads of r: one backward step of the
 // index (event_id, person_id, id).
 func latestAnswerPG(person, event string) string {
-	return `SELECT r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by
+	return `SELECT ` + answerColumns("r") + `
 			FROM rsvps r WHERE r.person_id = ` + person + ` AND r.event_id = ` + event + ` ORDER BY r.id DESC LIMIT 1`
+}
+
+// answerColumns are the columns of an answer (rsvps row) r that the state
+// reads (stateRow), r being a table alias or a row value.
+func answerColumns(r string) string {
+	return r + `.status, ` + r + `.sub_name, ` + r + `.sub_position, ` + r + `.sub_phone, ` + r + `.channel, ` + r + `.created_at, ` + r + `.recorded_by`
 }
 
 // stateColumns are a person's state as PersonState reads it, from people p
 // (left-joined: lang may be NULL) and their newest answer r.
-const stateColumns = stateColumnsButMark + `EXISTS (SELECT 1 FROM unreachable u WHERE u.person_id = p.id)`
-
-// stateColumnsButMark are the state's columns before the unreachable mark.
-const stateColumnsButMark = `COALESCE(p.lang, ''), r.status, r.sub_name, r.sub_position, r.sub_phone, r.channel, r.created_at, r.recorded_by,
-	`
+var stateColumns = `COALESCE(p.lang, ''), ` + answerColumns("r") + `,
+	EXISTS (SELECT 1 FROM unreachable u WHERE u.person_id = p.id)`
 
 // stateRow receives stateColumns.
 type stateRow struct {
