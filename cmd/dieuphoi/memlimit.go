@@ -48,14 +48,11 @@ func setMemoryLimit(getenv func(string) string) int64 {
 const limitedGCPercent = 200
 
 // setGCPercent applies limitedGCPercent when limitMB (setMemoryLimit's
-// answer) is on and the environment has no GOGC; it returns the GOGC in
-// force, or 0 when it left the runtime's.
-func setGCPercent(getenv func(string) string, limitMB int64) int {
-	if limitMB == 0 || getenv("GOGC") != "" {
-		return 0
+// answer) is on and the environment has no GOGC.
+func setGCPercent(getenv func(string) string, limitMB int64) {
+	if limitMB != 0 && getenv("GOGC") == "" {
+		debug.SetGCPercent(limitedGCPercent)
 	}
-	debug.SetGCPercent(limitedGCPercent)
-	return limitedGCPercent
 }
 
 // goroutinesStarted adds the runtime's count of goroutines started to the
