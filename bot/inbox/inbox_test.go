@@ -464,11 +464,15 @@ func TestHandoffTakesOwnAppends(t *testing.T) {
 					time.Sleep(2 * time.Millisecond)
 				}
 			}
-			// The first may come before the worker holds its partitions.
+			// The first may come before the worker holds its partitions,
+			// and the worker takes them one by one: an update appended to
+			// one not yet taken is left for a read, and so is every later
+			// update of its chat.
 			if err := in.Handle(ctx, update(1, 0)); err != nil {
 				t.Fatal(err)
 			}
 			handled(1)
+			holdsAll(t, w)
 			h0, r0 := w.Stats()
 			const chats, perChat = 10, 20
 			var wg sync.WaitGroup
@@ -603,6 +607,7 @@ func TestHandoffGivesTheUpdateAsStored(t *testing.T) {
 				t.Fatal(err)
 			}
 			rec.Wait(t, 1)
+			holdsAll(t, w)
 			rich := update(2, 1)
 			rich.Source = "203.0.113.7"
 			rich.Input = flows.Input{Kind: flows.InFile, Text: "Báo cáo <quý> & \u2028 \ufffd", Phone: "+84901234567", ContactIsSelf: true,
@@ -902,4 +907,16 @@ func (g *goroutines) Handle(ctx context.Context, in bot.Inbound) error {
 	g.ids[id] = true
 	g.mu.Unlock()
 	return g.process.Handle(ctx, in)
+}
+
+// holdsAll waits until w, the only consumer, leases every partition.
+func holdsAll(t *testing.T, w *inbox.Worker) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for w.Held() < inbox.Parts {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker holds %d of %d partitions", w.Held(), inbox.Parts)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }

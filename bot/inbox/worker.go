@@ -164,6 +164,20 @@ func (w *Worker) Stats() (handed, read int64) { return w.handed.Load(), w.readN.
 // did not hold, its partition was draining, it was full or stopping).
 func (w *Worker) Refused() int64 { return w.refused.Load() }
 
+// Held reports how many partitions the worker leases now (not counting
+// those it is giving up): they are taken one by one after Run starts.
+func (w *Worker) Held() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, pl := range w.leases {
+		if !pl.draining {
+			n++
+		}
+	}
+	return n
+}
+
 // Wake makes the worker read its partitions now.
 func (w *Worker) Wake() {
 	select {
