@@ -2,8 +2,10 @@ package scheduler_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -122,6 +124,89 @@ func TestBusyChatKeepsItsPlace(t *testing.T) {
 				}
 				if p := stats.ByStatus[sqlstore.OutboxPending]; p != len(chats)-tc.inDrain {
 					t.Errorf("%d rows pending after the Drain, want %d", p, len(chats)-tc.inDrain)
+				}
+			})
+		})
+	}
+}
+
+// textLog records the text of each message sent, in order; a message
+// whose text starts with "slow" takes 300 ms to send.
+type textLog struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+func (l *textLog) Send(_ context.Context, _ string, replies []flows.Reply) error {
+	for _, r := range replies {
+		if strings.HasPrefix(r.Text, "slow") {
+			time.Sleep(300 * time.Millisecond)
+		}
+		l.mu.Lock()
+		l.texts = append(l.texts, r.Text)
+		l.mu.Unlock()
+	}
+	return nil
+}
+
+// One chat's messages reach it in the order they were queued: when an
+// earlier one's send is slow though the pace would let the next go (20 a
+// second to one chat here), and when the pace holds the chat's second row
+// while other chats' rows of the same claim move the sending slot past the
+// time the chat is free again (its third row must still wait for its second). Other chats'
+// messages are not held up meanwhile.
+func TestOneChatsMessagesInOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name, send string
+		rows       [][2]string // chat, text
+	}{
+		{"a slow send", "{per_second: 200, per_chat_per_second: 20}",
+			[][2]string{{"7", "slow 1"}, {"7", "2"}, {"8", "other"}, {"7", "3"}, {"7", "4"}}},
+		{"the pace holds a row", "{per_second: 2, per_chat_per_second: 1}",
+			[][2]string{{"7", "1"}, {"7", "2"}, {"8", "other"}, {"9", "other"}, {"7", "3"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eachStore(t, func(t *testing.T, st testStore) {
+				ctx := context.Background()
+				clk := &clock{now: at("2024-07-29 10:00")}
+				sc, err := scheduler.ParseSchedule("schedule.yaml", []byte(testSchedule+"send: "+tc.send+"\n"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				log := &textLog{}
+				s, err := scheduler.New(scheduler.Config{
+					Store: st, Outbox: st, Senders: map[domain.Channel]bot.Sender{domain.Telegram: log},
+					Event: testEvent(), Directory: func() *domain.Directory { return &domain.Directory{} }, Schedule: sc,
+					Now: clk.Now, Log: quiet(), WorkerID: "w1", MaxInFlight: 8, Batch: len(tc.rows),
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want []string
+				for i, r := range tc.rows {
+					payload, _ := json.Marshal([]flows.Reply{{Text: r[1]}})
+					if _, err := st.Enqueue(ctx, sqlstore.OutboxItem{Key: fmt.Sprintf("order|%02d", i), Job: "broadcast",
+						Channel: domain.Telegram, ChatID: r[0], Payload: payload, DueAt: clk.Now()}); err != nil {
+						t.Fatal(err)
+					}
+					if r[0] == "7" {
+						want = append(want, r[1])
+					}
+				}
+				if n, err := s.Drain(ctx); err != nil || n != len(tc.rows) {
+					t.Fatalf("Drain sent %d, %v; want %d", n, err, len(tc.rows))
+				}
+				var seven []string
+				for _, x := range log.texts {
+					if x != "other" {
+						seven = append(seven, x)
+					}
+				}
+				if !slices.Equal(seven, want) {
+					t.Errorf("chat 7 got %q, want %q", seven, want)
+				}
+				if strings.HasPrefix(tc.rows[0][1], "slow") && log.texts[0] != "other" {
+					t.Errorf("sent %q: the other chat's message waited for chat 7's slow one", log.texts)
 				}
 			})
 		})

@@ -358,6 +358,7 @@ type Scheduler struct {
 	pacers map[domain.Channel]*pacer
 	paused map[domain.Channel]time.Time
 	away   atomic.Int64 // rows waiting in this process for their busy chat (sender.go)
+	turns  chatTurns    // one chat's sends in their order (sender.go)
 	fence  int64
 
 	wake    chan struct{}

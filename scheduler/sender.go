@@ -93,8 +93,16 @@ func (s *Scheduler) sendBatch(ctx context.Context, items []sqlstore.OutboxItem, 
 	todo := items
 	for len(todo) > 0 {
 		var later []sqlstore.OutboxItem
+		var held map[string]bool // chats with a row in later
 		wait := time.Duration(0)
 		for _, it := range todo {
+			chat := string(it.Channel) + ":" + it.ChatID
+			if held[chat] {
+				// Its chat's earlier row waits: this one goes after it,
+				// though the pace would let it go now.
+				later = append(later, it)
+				continue
+			}
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
@@ -111,26 +119,39 @@ func (s *Scheduler) sendBatch(ctx context.Context, items []sqlstore.OutboxItem, 
 			}
 			slot, ready := time.Duration(0), true
 			if s.c.Pace[it.Channel] == nil {
-				slot, ready = s.pacer(it.Channel).reserve(string(it.Channel)+":"+it.ChatID, msgs)
+				slot, ready = s.pacer(it.Channel).reserve(chat, msgs)
 			}
 			if !ready {
 				// This chat had a message moments ago: others go first.
 				<-sem
 				later = append(later, it)
+				if held == nil {
+					held = map[string]bool{}
+				}
+				held[chat] = true
 				if wait == 0 || slot < wait {
 					wait = slot
 				}
 				continue
 			}
+			// Taken here, in the rows' order, so that one chat's rows go
+			// out in the order they were queued even when an earlier one's
+			// send is slow.
+			prev, done := s.turns.take(chat)
 			wg.Add(1)
 			go func(it sqlstore.OutboxItem, at time.Time) {
 				defer wg.Done()
+				defer done()
 				sl := &sendSlot{s: s, sem: sem, held: true}
 				defer func() {
 					if sl.held {
 						<-sem
 					}
 				}()
+				if !sl.after(ctx, prev) {
+					s.giveBackLater(ctx, it, "waiting for the chat's previous message")
+					return
+				}
 				if s.deliver(ctx, it, at, sl) {
 					sent.Add(1)
 				}
@@ -175,6 +196,33 @@ func (sl *sendSlot) away(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 	sl.waited += d
+	return sl.without(ctx, func() bool { return sleep(ctx, d) })
+}
+
+// after waits, without the slot, until prev is closed: the chat's previous
+// row in this process is done. It reports false as away does.
+func (sl *sendSlot) after(ctx context.Context, prev <-chan struct{}) bool {
+	if prev == nil {
+		return true
+	}
+	select {
+	case <-prev:
+		return true
+	default:
+	}
+	return sl.without(ctx, func() bool {
+		select {
+		case <-prev:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	})
+}
+
+// without gives up the slot while wait runs and takes it again; at most 4 ×
+// MaxInFlight rows wait so at once.
+func (sl *sendSlot) without(ctx context.Context, wait func() bool) bool {
 	if sl.s.away.Add(1) > int64(4*sl.s.c.MaxInFlight) {
 		sl.s.away.Add(-1)
 		return false
@@ -182,7 +230,7 @@ func (sl *sendSlot) away(ctx context.Context, d time.Duration) bool {
 	defer sl.s.away.Add(-1)
 	<-sl.sem
 	sl.held = false
-	if !sleep(ctx, d) {
+	if !wait() {
 		return false
 	}
 	select {
@@ -194,6 +242,37 @@ func (sl *sendSlot) away(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// chatTurns keeps one chat's sends in this process in their order: each
+// waits for the one taken before it.
+type chatTurns struct {
+	mu   sync.Mutex
+	last map[string]chan struct{} // the latest send's done, while it runs
+}
+
+// take returns what the new send to chat waits for (nil: nothing) and done,
+// to call when it is over.
+func (c *chatTurns) take(chat string) (prev <-chan struct{}, done func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last == nil {
+		c.last = map[string]chan struct{}{}
+	}
+	if p, ok := c.last[chat]; ok {
+		prev = p
+	}
+	mine := make(chan struct{})
+	c.last[chat] = mine
+	return prev, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		close(mine)
+		// The map holds only chats with a send running.
+		if c.last[chat] == mine {
+			delete(c.last, chat)
+		}
+	}
+}
+
 // markCtx survives the sender's cancellation, so that a stopping process
 // still records what it did.
 func markCtx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -201,9 +280,19 @@ func markCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 func (s *Scheduler) giveBack(ctx context.Context, it sqlstore.OutboxItem, note string) {
+	s.release(ctx, it, s.c.Now(), note)
+}
+
+// giveBackLater gives a row back due a moment from now, so that a sender
+// with too many rows waiting does not claim it again at once.
+func (s *Scheduler) giveBackLater(ctx context.Context, it sqlstore.OutboxItem, note string) {
+	s.release(ctx, it, s.c.Now().Add(time.Second), note)
+}
+
+func (s *Scheduler) release(ctx context.Context, it sqlstore.OutboxItem, next time.Time, note string) {
 	mctx, cancel := markCtx(ctx)
 	defer cancel()
-	if err := s.c.Outbox.Release(mctx, it.ID, s.c.WorkerID, s.c.Now(), note); err != nil {
+	if err := s.c.Outbox.Release(mctx, it.ID, s.c.WorkerID, next, note); err != nil {
 		s.log.Warn("give back outbox row", "key", it.Key, "err", err)
 	}
 }
