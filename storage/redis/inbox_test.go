@@ -14,6 +14,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/dieuphoi/dieuphoi/bot/inbox"
+	"github.com/dieuphoi/dieuphoi/internal/loadtest"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/storagetest"
@@ -140,12 +141,16 @@ func privateRedis(t testing.TB, dir string, port int, args ...string) (url strin
 		t.Skip("redis-server not installed: the durability check needs a Redis of the test's own")
 	}
 	if port == 0 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		// Below the ephemeral range: a port :0 gave and then freed can be
+		// taken as a connection's source port before the server binds it.
+		addr, err := loadtest.FreeAddr()
 		if err != nil {
 			t.Fatal(err)
 		}
-		port = l.Addr().(*net.TCPAddr).Port
-		l.Close()
+		_, p, _ := net.SplitHostPort(addr)
+		if port, err = strconv.Atoi(p); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cmd := exec.Command(path, append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir}, args...)...)
 	if err := cmd.Start(); err != nil {
