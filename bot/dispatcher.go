@@ -127,6 +127,8 @@ var ErrNotSaved = errors.New("update not saved")
 // the replies, in that order, so that a crash at any point followed by a
 // replay reaches the same state without losing or doubling anything.
 type Dispatcher struct {
+	// work keeps focal points' and staff's lists by version (workcache.go).
+	work     workCache
 	events   func(ctx context.Context) ([]domain.EventRecord, error)
 	camps    Campaigns
 	store    storage.Store
@@ -975,20 +977,31 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 	if err != nil {
 		return f, false, err
 	}
+	// Read again only when their version moved (workCache).
+	review, agency := workVersions(pre.version, p)
+	campaign := f.CampaignID
+	if campaign == "" && d.camps != nil {
+		campaign = d.camps.Current()
+	}
 	if p.Has(domain.RoleFocal) {
-		subs, err := cs.Submissions(ctx, p.AgencyCode)
+		subs, hit, err := d.work.list(ctx, workKey{campaign: campaign, agency: p.AgencyCode}, agency, func(ctx context.Context) ([]domain.Submission, error) {
+			return cs.Submissions(ctx, p.AgencyCode)
+		})
 		if err != nil {
 			return f, false, fmt.Errorf("submissions: %w", err)
 		}
+		d.metrics.countWork("submissions", agency, hit)
 		f.Submissions = make(map[string]domain.Submission, len(subs))
 		for _, s := range subs {
 			f.Submissions[s.Indicator] = s
 		}
 	}
 	if p.Has(domain.RoleStaff) {
-		if f.ReviewQueue, err = cs.ReviewQueue(ctx); err != nil {
+		var hit bool
+		if f.ReviewQueue, hit, err = d.work.list(ctx, workKey{campaign: campaign}, review, cs.ReviewQueue); err != nil {
 			return f, false, fmt.Errorf("review queue: %w", err)
 		}
+		d.metrics.countWork("review_queue", review, hit)
 		if flows.WantsReview(s, in.Input) {
 			if f.EvidenceTexts, err = evidenceTexts(ctx, cs, f.ReviewQueue); err != nil {
 				return f, false, err

@@ -20,6 +20,10 @@ type Metrics struct {
 	// (an account linked when the update was stored, naming nobody new):
 	// hit, or miss (read from the database).
 	factsCache children[prometheus.Counter]
+	// workCache counts the reads of a focal point's submissions and of
+	// the review queue that had a version to check (workcache.go), by
+	// list and result: hit, or miss (read from the database).
+	workCache children[prometheus.Counter]
 
 	mu     sync.Mutex
 	active map[string]time.Time
@@ -93,14 +97,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	factsCache := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "dieuphoi_facts_cache_total", Help: "Updates of a linked chat naming nobody new, by whether the facts cached with the session were current (hit) or read from the database (miss).",
 	}, []string{"result"})
+	workCache := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dieuphoi_work_cache_total", Help: "Reads of a focal point's submissions (list=submissions) and of the review queue (list=review_queue) that had a version to check, by whether the list kept in this process was current (hit) or read from the database (miss).",
+	}, []string{"list", "result"})
 	m := &Metrics{
 		updates: childrenOf(updates.WithLabelValues), latency: childrenOf(latency.WithLabelValues),
 		stage: childrenOf(stage.WithLabelValues), sent: childrenOf(sent.WithLabelValues),
 		storeErr: childrenOf(storeErr.WithLabelValues), flood: childrenOf(flood.WithLabelValues),
-		factsCache: childrenOf(factsCache.WithLabelValues),
-		active:     map[string]time.Time{},
+		factsCache: childrenOf(factsCache.WithLabelValues), workCache: childrenOf(workCache.WithLabelValues),
+		active: map[string]time.Time{},
 	}
-	reg.MustRegister(updates, latency, stage, sent, storeErr, flood, factsCache,
+	reg.MustRegister(updates, latency, stage, sent, storeErr, flood, factsCache, workCache,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "dieuphoi_active_sessions", Help: "Chats that wrote to this process in the last 30 minutes.",
 		}, m.activeCount))
@@ -214,4 +221,17 @@ func (s *stages) mark(name string) {
 	now := time.Now()
 	s.m.stage.WithLabelValues(name).Observe(now.Sub(s.t).Seconds())
 	s.t = now
+}
+
+// countWork counts one read of a work list (workCache) that had a version
+// to check.
+func (m *Metrics) countWork(list, version string, hit bool) {
+	if version == "" {
+		return
+	}
+	result := "miss"
+	if hit {
+		result = "hit"
+	}
+	m.workCache.WithLabelValues(list, result).Inc()
 }

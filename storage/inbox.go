@@ -40,12 +40,27 @@ type InboxItem struct {
 }
 
 // FactsVersion names the state of what the flows read about a person —
-// their row, their chat links, their answers, their unreachable marks: V
+// their row, their chat links, their answers, their unreachable marks, and
+// for staff and focal points the submissions they work on (Work): V
 // changes whenever those rows change (migration 0020; "" when unknown).
 // Person is "" for an account linked to nobody.
 type FactsVersion struct {
 	Person string `json:"p,omitempty"`
 	V      string `json:"v,omitempty"`
+}
+
+// Work returns the parts of V that version a staff member's review queue
+// and a focal point's agency's submissions (sqlstore.workVersionSQL), each
+// "" when V keeps none: the person is not staff, not a focal point, or V
+// is from before these were kept.
+func (v FactsVersion) Work() (review, agency string) {
+	_, rest, ok := strings.Cut(v.V, "|")
+	if !ok {
+		return "", ""
+	}
+	review, agency, _ = strings.Cut(rest, "|")
+	agency, _, _ = strings.Cut(agency, ":") // the parts of V after it
+	return review, agency
 }
 
 // ParseFactsVersion reads "person/version" as the inbox stores it; the

@@ -1587,6 +1587,14 @@ func stageMeans(addr string) string {
 			}
 			continue
 		}
+		if rest, ok := strings.CutPrefix(line, "dieuphoi_work_cache_total{list=\"submissions\",result=\""); ok {
+			if res, val, ok := strings.Cut(rest, "\"} "); ok {
+				var f float64
+				fmt.Sscan(val, &f)
+				cache["work "+res] = f
+			}
+			continue
+		}
 		rest, ok := strings.CutPrefix(line, "dieuphoi_update_stage_seconds_")
 		if !ok {
 			continue
@@ -1631,7 +1639,8 @@ func stageMeans(addr string) string {
 	// Updates of a linked chat naming nobody new: facts cached with the
 	// session (hit) or read (miss).
 	return "mean ms per stage: " + strings.Join(parts, ", ") +
-		fmt.Sprintf("; facts cache: %.0f hits, %.0f misses", cache["hit"], cache["miss"])
+		fmt.Sprintf("; facts cache: %.0f hits, %.0f misses; focal points' submissions kept: %.0f hits, %.0f misses",
+			cache["hit"], cache["miss"], cache["work hit"], cache["work miss"])
 }
 
 func cpuProfile(debugAddr, path string, seconds int) error {

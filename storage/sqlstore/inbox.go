@@ -145,22 +145,47 @@ func (q *Queries) PlanInboxAppend(by string, items []storage.InboxItem) InboxApp
 // triggers in the same transaction (fact_versions, migration 0020).
 func (q *Queries) factsVersionSQL(i string) string {
 	if q.postgres() {
-		return factsVersionPG(i+".xmin", `(SELECT p2.xmin FROM people p2 WHERE p2.id = `+i+`.person_id)`, newestAnswerIDPG(i+".person_id"),
-			`EXISTS (SELECT 1 FROM unreachable u2 WHERE u2.person_id = `+i+`.person_id)`)
+		return factsVersionPG(i+".xmin", `(SELECT p2.xmin::text || `+workVersionSQL("p2.roles", "p2.agency_code")+` FROM people p2 WHERE p2.id = `+i+`.person_id)`,
+			newestAnswerIDPG(i+".person_id"), `EXISTS (SELECT 1 FROM unreachable u2 WHERE u2.person_id = `+i+`.person_id)`)
 	}
-	return `CAST(COALESCE((SELECT fv.v FROM fact_versions fv WHERE fv.person_id = ` + i + `.person_id), 0) AS TEXT)`
+	return `CAST(COALESCE((SELECT fv.v FROM fact_versions fv WHERE fv.person_id = ` + i + `.person_id), 0) AS TEXT) ||
+		COALESCE((SELECT ` + workVersionSQL("p3.roles", "p3.agency_code") + ` FROM people p3 WHERE p3.id = ` + i + `.person_id), '')`
+}
+
+// workVersionSQL is, as SQL text, the part of a facts version that
+// versions what a person works on, "|review|agency"
+// (storage.FactsVersion.Work), from their roles and agency (SQL
+// expressions): for staff, the version of every submission (their review
+// queue is read from them), for a focal point the version of their
+// agency's submissions (of every campaign), each "" otherwise; "||" for
+// anyone else. A version is the count of the rows and the sum of their
+// versions: submissions are never deleted, an insert starts at version 1
+// and every change adds 1 (sqlstore/indicators.go), so both grow with
+// every write and equal versions mean the same rows. Read from the rows in
+// the statement's snapshot, an agency's by the index submissions
+// (agency_code) (migration 0023). The roles are matched as substrings: no
+// role's name holds another's (domain.Role), and one matched wrongly would
+// only cost a count.
+func workVersionSQL(roles, agency string) string {
+	return `CASE WHEN ` + roles + ` LIKE '%staff%' OR ` + roles + ` LIKE '%focal%' THEN
+			'|' || CASE WHEN ` + roles + ` LIKE '%staff%' THEN
+				(SELECT COUNT(*) || '.' || COALESCE(SUM(s.version), 0) FROM submissions s) ELSE '' END ||
+			'|' || CASE WHEN ` + roles + ` LIKE '%focal%' THEN
+				(SELECT COUNT(*) || '.' || COALESCE(SUM(s.version), 0) FROM submissions s WHERE s.agency_code = ` + agency + `) ELSE '' END
+		ELSE '||' END`
 }
 
 // factsVersionPG is the facts version on PostgreSQL from its parts, SQL
 // expressions: the link's row version (xmin: every change of a row writes
-// a new one, by a new transaction), the person's row version (NULL: no
-// such row), the id of their newest answer to any event (answers are only
+// a new one, by a new transaction), the person's — their row version and
+// the versions of what they work on (workVersionSQL), as text; NULL: no
+// such row —, the id of their newest answer to any event (answers are only
 // ever inserted; NULL: none) and whether a channel marked them
 // unreachable (what is cached). One text for both of its readers — the
 // inbox append, which looks the parts up, and the chat look-up
 // (identityStatesPG), which has the rows at hand — so they agree.
-func factsVersionPG(linkXmin, personXmin, answerID, unreachable string) string {
-	return `(` + linkXmin + `::text || ':' || COALESCE(` + personXmin + `::text, '-') || ':' ||
+func factsVersionPG(linkXmin, person, answerID, unreachable string) string {
+	return `(` + linkXmin + `::text || ':' || COALESCE(` + person + `, '-') || ':' ||
 			COALESCE(` + answerID + `, 0)::text || ':' || CASE WHEN ` + unreachable + ` THEN 'u' ELSE 'r' END)`
 }
 

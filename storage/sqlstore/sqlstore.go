@@ -606,10 +606,11 @@ const identityPersonColumns = `COALESCE(p.id, ''), COALESCE(p.full_name, ''), CO
 // index (event_id, person_id, id), not its id by MAX and then the row.
 //
 // The facts version (factsVersionPG) is made of what the row already
-// read: the link's xmin, the person's xmin (p is the linked person
-// whenever the version is used: no candidate) and the unreachable mark
-// the state reads; only the newest answer of any event is a look-up of
-// its own. The mark is a scalar sub-query with LIMIT 1: as EXISTS the
+// read: the link's xmin, the person's xmin and roles (p is the linked
+// person whenever the version is used: no candidate) and the unreachable
+// mark the state reads; only the newest answer of any event is a look-up
+// of its own, and for staff and focal points the versions of their
+// submissions (workVersionSQL). The mark is a scalar sub-query with LIMIT 1: as EXISTS the
 // generic plan (sized for 10 accounts) hashed the whole unreachable table
 // at every run — a sequential scan growing with every person who blocked
 // the bot (500 marks: a third more CPU per look-up).
@@ -627,7 +628,7 @@ func (q *Queries) identityStatesPG() string {
 			` + identityPersonColumns + `,
 			COALESCE(p.lang, ''), ` + answerColumns("(p.r)") + `,
 			p.marked IS NOT NULL,
-			CASE WHEN i.person_id IS NULL THEN '' ELSE ` + factsVersionPG("i.xmin", "p.xmin", "i.answer", "p.marked IS NOT NULL") + ` END
+			CASE WHEN i.person_id IS NULL THEN '' ELSE ` + factsVersionPG("i.xmin", "p.xmin::text || "+workVersionSQL("p.roles", "p.agency_code"), "i.answer", "p.marked IS NOT NULL") + ` END
 		FROM q
 		LEFT JOIN LATERAL (SELECT i.chat_id, i.person_id, i.proof, i.linked_at, i.xmin, ` + newestAnswerIDPG("i.person_id") + ` AS answer
 			FROM identities i WHERE i.channel = q.channel AND i.user_id = q.user_id LIMIT 1) i ON TRUE

@@ -131,6 +131,42 @@ func RunFactsVersion(t *testing.T, open func(t *testing.T) FactsStore) {
 	if v := changed("linked to another person"); v.Person != "DB002" {
 		t.Fatalf("relinked to %s, want DB002", v.Person)
 	}
+
+	// A focal point's version carries their agency's submissions, of
+	// every campaign; a staff member's every submission (their review
+	// queue): the cached lists are used only at the version they were
+	// read at (bot/workcache.go).
+	work := func(what, review, agency string) {
+		t.Helper()
+		if r, a := last.Work(); r != review || a != agency {
+			t.Fatalf("%s: work versions %q, %q, want %q, %q (%+v)", what, r, a, review, agency, last)
+		}
+	}
+	work("a focal point of STC, no submission yet", "", "0.0")
+	save := func(agency, value string, version int) domain.Effect {
+		return domain.SaveSubmission{Submission: domain.Submission{Indicator: "2.2.2", Agency: agency, Value: value, By: "DB002"},
+			Action: "submit", ExpectVersion: version}
+	}
+	apply(save("STC", "0,5", 0))
+	changed("their agency's first value")
+	work("one value", "", "1.1")
+	apply(save("STC", "0,6", 1))
+	changed("their agency's value corrected")
+	work("corrected", "", "1.2")
+	apply(save("SKHCN", "1", 0))
+	if other := version("another agency's value"); other != last {
+		t.Fatalf("another agency's value changed the version from %+v to %+v", last, other)
+	}
+	apply(domain.ReviewSubmission{Indicator: "2.2.2", Agency: "STC", Approve: false, Comment: "thiếu văn bản", By: "DB003", ExpectVersion: 2})
+	changed("their agency's value returned by staff")
+	work("returned", "", "1.3")
+
+	apply(link("DB003"))
+	changed("linked to a staff member")
+	work("staff", "2.4", "")
+	apply(save("SKHCN", "2", 1))
+	changed("any agency's value, for staff")
+	work("staff, after a change", "2.5", "")
 }
 
 // LookupStore is what RunIdentityStates needs: the batched chat look-up.
