@@ -55,7 +55,9 @@ func TestBrowserConsoleCreatesCampaign(t *testing.T) {
 
 	// Its items: only UBND-YM's, none entered yet; the switcher says which.
 	do(t, ctx, "its items", chromedp.Click(chromedp.ID("campaign-view")))
-	until(t, ctx, "2027's items", `!!document.getElementById('switch-campaign') && document.getElementById('switch-campaign').value === 'pii-2027'`)
+	// On the items page itself, loaded: the campaigns page left behind may
+	// show the same switcher for a moment (a node that then vanishes).
+	until(t, ctx, "2027's items", `location.pathname === '/admin/indicators' && document.readyState === 'complete' && !!document.getElementById('switch-campaign') && document.getElementById('switch-campaign').value === 'pii-2027' && !!document.querySelector('main table tbody')`)
 	if rows := text(t, ctx, `document.querySelector('main table tbody').innerText`); !strings.Contains(rows, "UBND huyện Yên Mỹ") || strings.Contains(rows, "Sở Nội vụ") {
 		t.Errorf("2027's rows: %q", rows)
 	}
