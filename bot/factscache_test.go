@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/postgres"
 	"github.com/dieuphoi/dieuphoi/storage/redis"
-	"github.com/dieuphoi/dieuphoi/storage/sqlite"
 	"github.com/dieuphoi/dieuphoi/storage/storagetest"
 )
 
@@ -147,37 +145,7 @@ func status(key string) string {
 // the very next update, on both databases.
 func TestCachedFactsSeeOtherChangesAtTheNextUpdate(t *testing.T) {
 	ctx := context.Background()
-	stores := []struct {
-		name string
-		open func(t *testing.T) (st, other storage.Store, ss storage.SessionStore)
-	}{
-		{"sqlite", func(t *testing.T) (storage.Store, storage.Store, storage.SessionStore) {
-			s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s, s, s // the embedded default is one process: the console shares the store
-		}},
-		{"postgres+redis", func(t *testing.T) (storage.Store, storage.Store, storage.SessionStore) {
-			url := testenv.PostgresURL(t)
-			var pgs []storage.Store
-			for range 2 {
-				st, err := postgres.Open(ctx, url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { st.Close() })
-				pgs = append(pgs, st)
-			}
-			ss, err := redis.Open(ctx, redis.Options{URL: testenv.RedisURL(t), Prefix: testenv.Prefix(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ss.Close() })
-			return pgs[0], pgs[1], ss
-		}},
-	}
+	stores := cacheStores(ctx)
 	for _, tc := range stores {
 		t.Run(tc.name, func(t *testing.T) {
 			st, other, ss := tc.open(t)

@@ -26,17 +26,18 @@ type workStore interface {
 	storage.CampaignStore
 }
 
-// A focal point's submissions and the review queue are read from the
-// database only when their version moved: a step that changes nothing
-// reads neither, yet a value another focal point of the agency sends, or a
-// review, is seen at the very next update; a value of another agency
-// leaves the focal point's list as it was. On both databases.
-func TestWorkListsReadOnlyWhenTheirVersionMoves(t *testing.T) {
-	ctx := context.Background()
-	stores := []struct {
-		name string
-		open func(t *testing.T) (st, other workStore, ss storage.SessionStore)
-	}{
+// cacheStore is how the cache tests open their stores: one to handle
+// updates with, another handle on the same database (another process, or
+// the console), and the sessions.
+type cacheStore struct {
+	name string
+	open func(t *testing.T) (st, other workStore, ss storage.SessionStore)
+}
+
+// cacheStores are the embedded default (one process: the console shares
+// its store) and PostgreSQL with Redis (two connections to one database).
+func cacheStores(ctx context.Context) []cacheStore {
+	return []cacheStore{
 		{"sqlite", func(t *testing.T) (workStore, workStore, storage.SessionStore) {
 			s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
 			if err != nil {
@@ -64,6 +65,16 @@ func TestWorkListsReadOnlyWhenTheirVersionMoves(t *testing.T) {
 			return pgs[0], pgs[1], ss
 		}},
 	}
+}
+
+// A focal point's submissions and the review queue are read from the
+// database only when their version moved: a step that changes nothing
+// reads neither, yet a value another focal point of the agency sends, or a
+// review, is seen at the very next update; a value of another agency
+// leaves the focal point's list as it was. On both databases.
+func TestWorkListsReadOnlyWhenTheirVersionMoves(t *testing.T) {
+	ctx := context.Background()
+	stores := cacheStores(ctx)
 	for _, tc := range stores {
 		t.Run(tc.name, func(t *testing.T) {
 			st, other, ss := tc.open(t)
