@@ -104,26 +104,7 @@ func (r *factsRig) handle(t *testing.T, ib bot.Inbound) string {
 // cache returns the facts cache's hits and misses so far.
 func (r *factsRig) cache(t *testing.T) (hit, miss int) {
 	t.Helper()
-	mfs, err := r.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "dieuphoi_facts_cache_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				switch l.GetValue() {
-				case "hit":
-					hit = int(m.GetCounter().GetValue())
-				case "miss":
-					miss = int(m.GetCounter().GetValue())
-				}
-			}
-		}
-	}
-	return hit, miss
+	return cacheCounts(t, r.reg, "dieuphoi_facts_cache_total", "")
 }
 
 func (r *factsRig) wantCache(t *testing.T, what string, hit, miss int) {

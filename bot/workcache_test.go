@@ -109,7 +109,7 @@ func TestWorkListsReadOnlyWhenTheirVersionMoves(t *testing.T) {
 			}
 			work := func(what, list string, hit, miss int) {
 				t.Helper()
-				h, m := workCache(t, reg, list)
+				h, m := cacheCounts(t, reg, "dieuphoi_work_cache_total", list)
 				if h != hit || m != miss {
 					t.Fatalf("%s: %s read from the list kept %d times and from the database %d, want %d and %d", what, list, h, m, hit, miss)
 				}
@@ -170,15 +170,16 @@ func TestWorkListsReadOnlyWhenTheirVersionMoves(t *testing.T) {
 	}
 }
 
-// workCache returns the work cache's hits and misses of one list so far.
-func workCache(t *testing.T, reg *prometheus.Registry, list string) (hit, miss int) {
+// cacheCounts returns the hits and misses so far of the cache counter
+// name, of one list (its "list" label; "" for a counter without lists).
+func cacheCounts(t *testing.T, reg *prometheus.Registry, name, list string) (hit, miss int) {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != "dieuphoi_work_cache_total" {
+		if mf.GetName() != name {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
