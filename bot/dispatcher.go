@@ -980,7 +980,7 @@ func (d *Dispatcher) facts(ctx context.Context, in Inbound, s flows.Session, pre
 	// Read again only when their version moved (workCache).
 	review, agency := workVersions(pre.version, p)
 	campaign := f.CampaignID
-	if campaign == "" && d.camps != nil {
+	if campaign == "" && d.camps != nil && (p.Has(domain.RoleFocal) || p.Has(domain.RoleStaff)) {
 		campaign = d.camps.Current()
 	}
 	if p.Has(domain.RoleFocal) {

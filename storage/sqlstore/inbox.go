@@ -145,11 +145,19 @@ func (q *Queries) PlanInboxAppend(by string, items []storage.InboxItem) InboxApp
 // triggers in the same transaction (fact_versions, migration 0020).
 func (q *Queries) factsVersionSQL(i string) string {
 	if q.postgres() {
-		return factsVersionPG(i+".xmin", `(SELECT p2.xmin::text || `+workVersionSQL("p2.roles", "p2.agency_code")+` FROM people p2 WHERE p2.id = `+i+`.person_id)`,
+		return factsVersionPG(i+".xmin", `(SELECT `+personVersionPG("p2")+` FROM people p2 WHERE p2.id = `+i+`.person_id)`,
 			newestAnswerIDPG(i+".person_id"), `EXISTS (SELECT 1 FROM unreachable u2 WHERE u2.person_id = `+i+`.person_id)`)
 	}
 	return `CAST(COALESCE((SELECT fv.v FROM fact_versions fv WHERE fv.person_id = ` + i + `.person_id), 0) AS TEXT) ||
 		COALESCE((SELECT ` + workVersionSQL("p3.roles", "p3.agency_code") + ` FROM people p3 WHERE p3.id = ` + i + `.person_id), '')`
+}
+
+// personVersionPG is the person's part of the facts version on
+// PostgreSQL, from their people row p (an alias): its row version and the
+// versions of what they work on. One text for the append and the look-up,
+// so they agree.
+func personVersionPG(p string) string {
+	return p + `.xmin::text || ` + workVersionSQL(p+".roles", p+".agency_code")
 }
 
 // workVersionSQL is, as SQL text, the part of a facts version that

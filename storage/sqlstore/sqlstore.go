@@ -628,7 +628,7 @@ func (q *Queries) identityStatesPG() string {
 			` + identityPersonColumns + `,
 			COALESCE(p.lang, ''), ` + answerColumns("(p.r)") + `,
 			p.marked IS NOT NULL,
-			CASE WHEN i.person_id IS NULL THEN '' ELSE ` + factsVersionPG("i.xmin", "p.xmin::text || "+workVersionSQL("p.roles", "p.agency_code"), "i.answer", "p.marked IS NOT NULL") + ` END
+			CASE WHEN i.person_id IS NULL THEN '' ELSE ` + factsVersionPG("i.xmin", personVersionPG("p"), "i.answer", "p.marked IS NOT NULL") + ` END
 		FROM q
 		LEFT JOIN LATERAL (SELECT i.chat_id, i.person_id, i.proof, i.linked_at, i.xmin, ` + newestAnswerIDPG("i.person_id") + ` AS answer
 			FROM identities i WHERE i.channel = q.channel AND i.user_id = q.user_id LIMIT 1) i ON TRUE
