@@ -190,9 +190,12 @@ func (s *Store) ChatFacts(ctx context.Context, l storage.ChatLookup) (storage.Ch
 // Whose chats a notice goes to is read after the update that made it was
 // committed (so that of two chats linked to one person at the same moment
 // at least one is told of the other); the reads of notices going out at
-// the same moment — an apply batch's — share one query.
+// the same moment — an apply batch's — share one query. One read out at a
+// time: the notices go after their chat's reply, so waiting for one read
+// costs no one a reply, and the next gathers meanwhile (by webhook 0.117 →
+// 0.092 reads per update against two at a time).
 const (
-	linksWorkers = 2
+	linksWorkers = 1
 	linksMax     = 64
 )
 
