@@ -457,9 +457,11 @@ func serverCPU(ctx context.Context, db string) map[int]time.Duration {
 	return out
 }
 
-// Whose chats a notice goes to, asked for several people at the same
-// moment, is read in shared queries, and each gets their own.
-func TestIdentitiesBatched(t *testing.T) {
+// What is read after a commit — whose chats a notice goes to, people by
+// id, notice targets — asked for at the same moment by many callers is
+// read in shared round trips, the kinds together, and each caller gets
+// exactly what it asked for.
+func TestAfterReadsBatched(t *testing.T) {
 	ctx := context.Background()
 	s, c := openTraced(t)
 	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
@@ -475,32 +477,63 @@ func TestIdentitiesBatched(t *testing.T) {
 			t.Fatalf("link: %v", err)
 		}
 	}
-	want := map[string]string{"DB001": "[telegram:801 zalo:z802]", "DB002": "[telegram:803]", "DB003": "[]"}
+	chats := func(ids []domain.Identity) string {
+		got := []string{}
+		for _, i := range ids {
+			got = append(got, i.PersonID+"/"+string(i.Channel)+":"+i.UserID)
+		}
+		return fmt.Sprint(got)
+	}
+	want := map[string]string{"DB001": "[DB001/telegram:801 DB001/zalo:z802]", "DB002": "[DB002/telegram:803]", "DB003": "[]"}
+	names := map[string]string{"DB001": "Nguyễn Văn An", "DB002": "Trần Thị Bình", "DB003": "Lê Minh Châu"}
 	_, _ = c.take()
 	var wg sync.WaitGroup
 	const rounds = 40
+	calls := 0
 	for round := range rounds {
 		for _, p := range []string{"DB001", "DB002", "DB003", "DB001"} {
+			calls += 3
 			wg.Go(func() {
 				ids, err := s.Identities(ctx, p)
-				var got []string
-				for _, i := range ids {
-					if i.PersonID != p {
-						t.Errorf("round %d: %s got %+v", round, p, i)
-					}
-					got = append(got, string(i.Channel)+":"+i.UserID)
+				if got := chats(ids); err != nil || got != want[p] {
+					t.Errorf("round %d: Identities(%s) = %v, %v; want %s", round, p, got, err, want[p])
 				}
-				if err != nil || fmt.Sprint(got) != want[p] && !(len(got) == 0 && want[p] == "[]") {
-					t.Errorf("round %d: %s = %v, %v; want %s", round, p, got, err, want[p])
+			})
+			wg.Go(func() {
+				ask := []string{p, "DB404"}
+				people, err := s.People(ctx, ask)
+				if err != nil || len(people) != 1 || people[0].ID != p || people[0].FullName != names[p] {
+					t.Errorf("round %d: People(%v) = %+v, %v; want %s alone", round, ask, people, err, p)
+				}
+			})
+			wg.Go(func() {
+				ask := []string{p, "DB003", "DB404"}
+				targets, err := s.NoticeTargets(ctx, ask)
+				wantN := 2
+				if p == "DB003" {
+					wantN = 1
+				}
+				if err != nil || len(targets) != wantN {
+					t.Errorf("round %d: NoticeTargets(%v) = %+v, %v; want %s and DB003", round, ask, targets, err, p)
+					return
+				}
+				if got := chats(targets[p].Links); got != want[p] {
+					t.Errorf("round %d: NoticeTargets(%v)[%s] = %s; want %s", round, ask, p, got, want[p])
+				}
+				if l := targets["DB003"].Links; len(l) != 0 {
+					t.Errorf("round %d: DB003 has chats %s", round, chats(l))
 				}
 			})
 		}
 	}
 	wg.Wait()
-	got, _ := c.take()
-	t.Logf("%d look-ups in %d queries", 4*rounds, len(got))
-	if len(got) >= 4*rounds {
-		t.Errorf("%d queries for %d look-ups made at once: none shared", len(got), 4*rounds)
+	got, trips := c.take()
+	t.Logf("%d reads in %d statements, %d round trips", calls, len(got), trips)
+	if trips >= calls/2 || len(got) >= calls/2 {
+		t.Errorf("%d statements in %d round trips for %d reads made at once: too few shared", len(got), trips, calls)
+	}
+	if len(got) <= trips {
+		t.Errorf("%d statements in %d round trips: no round trip carried two kinds", len(got), trips)
 	}
 }
 

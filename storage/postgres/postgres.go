@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/internal/coalesce"
 	"github.com/dieuphoi/dieuphoi/storage"
 	"github.com/dieuphoi/dieuphoi/storage/sqlstore"
@@ -30,8 +29,9 @@ type Store struct {
 	applies *coalesce.Group[sqlstore.ApplyReq, bool]
 	// identities batches IdentityState look-ups.
 	identities *coalesce.Group[sqlstore.IdentityReq, sqlstore.IdentityResult]
-	// links batches Identities look-ups (whom a notice goes to).
-	links *coalesce.Group[string, []domain.Identity]
+	// after batches the reads made after a commit (Identities, People,
+	// NoticeTargets).
+	after *coalesce.Group[afterReq, afterRes]
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -117,7 +117,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	}
 	s.applies = newApplier(&s.Queries)
 	s.identities = newIdentities(&s.Queries)
-	s.links = newLinks(&s.Queries)
+	s.after = newAfterReads(s)
 	return s, nil
 }
 
@@ -131,7 +131,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 func (s *Store) Close() error {
 	s.applies.Close()
 	s.identities.Close()
-	s.links.Close()
+	s.after.Close()
 	s.pool.Close()
 	return nil
 }

@@ -265,16 +265,53 @@ func (q *Queries) People(ctx context.Context, ids []string) ([]domain.Person, er
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	in, args := inList(ids)
-	rows, err := q.DB.Query(ctx, `SELECT `+personColumns+` FROM people p WHERE p.id IN (`+in+`)`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read people: %w", err)
-	}
-	out, err := scanPeople(rows)
-	if err != nil {
-		return nil, fmt.Errorf("read people: %w", err)
+	var out []domain.Person
+	if err := q.Run(ctx, q.PeopleRead(ids, &out)); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// A Read is one query and how its rows are taken: what a store may send
+// with others in one round trip (the PostgreSQL store's reads after a
+// commit, storage/postgres/batch.go). Scan reads the rows and closes them.
+type Read struct {
+	What string // what its error is wrapped as
+	SQL  string
+	Args []any
+	Scan func(Rows) error
+}
+
+// Run runs r on q.DB.
+func (q *Queries) Run(ctx context.Context, r Read) error {
+	rows, err := q.DB.Query(ctx, r.SQL, r.Args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.What, err)
+	}
+	if err := r.Scan(rows); err != nil {
+		return fmt.Errorf("%s: %w", r.What, err)
+	}
+	return nil
+}
+
+// PeopleRead is People as a Read (ids not empty): the people found are
+// appended to out.
+func (q *Queries) PeopleRead(ids []string, out *[]domain.Person) Read {
+	r := Read{What: "read people", Scan: func(rows Rows) error {
+		people, err := scanPeople(rows)
+		*out = append(*out, people...)
+		return err
+	}}
+	if q.postgres() {
+		// An array: one statement text (one prepared statement) for any
+		// count.
+		r.SQL, r.Args = `SELECT `+personColumns+` FROM people p WHERE p.id = ANY($1::text[])`, []any{ids}
+	} else {
+		var in string
+		in, r.Args = inList(ids)
+		r.SQL = `SELECT ` + personColumns + ` FROM people p WHERE p.id IN (` + in + `)`
+	}
+	return r
 }
 
 // PeopleFor returns the people an invite link's token, a typed invite
@@ -325,26 +362,34 @@ func (q *Queries) Identity(ctx context.Context, ch domain.Channel, userID string
 
 // Identities implements storage.Store.
 func (q *Queries) Identities(ctx context.Context, personID string) ([]domain.Identity, error) {
-	rows, err := q.DB.Query(ctx, `SELECT channel, user_id, chat_id, person_id, proof, linked_at FROM identities WHERE person_id = $1 ORDER BY channel, user_id`, personID)
-	if err != nil {
-		return nil, fmt.Errorf("list identities: %w", err)
-	}
 	var out []domain.Identity
-	err = scanIdentities(rows, func(i domain.Identity) { out = append(out, i) })
+	err := q.Run(ctx, Read{What: "list identities", SQL: identitiesSQL, Args: []any{personID},
+		Scan: func(rows Rows) error { return scanIdentities(rows, func(i domain.Identity) { out = append(out, i) }) }})
 	return out, err
 }
+
+const identitiesSQL = `SELECT channel, user_id, chat_id, person_id, proof, linked_at FROM identities WHERE person_id = $1 ORDER BY channel, user_id`
 
 // IdentitiesOf is Identities of several people in one query, by person
 // (an array parameter: PostgreSQL).
 func (q *Queries) IdentitiesOf(ctx context.Context, personIDs []string) (map[string][]domain.Identity, error) {
-	rows, err := q.DB.Query(ctx, `SELECT channel, user_id, chat_id, person_id, proof, linked_at FROM identities
-		WHERE person_id = ANY($1::text[]) ORDER BY person_id, channel, user_id`, personIDs)
-	if err != nil {
-		return nil, fmt.Errorf("list identities: %w", err)
-	}
 	out := make(map[string][]domain.Identity, len(personIDs))
-	err = scanIdentities(rows, func(i domain.Identity) { out[i.PersonID] = append(out[i.PersonID], i) })
+	err := q.Run(ctx, IdentitiesOfRead(personIDs, out))
 	return out, err
+}
+
+// IdentitiesOfRead is IdentitiesOf as a Read: each person's chats go in
+// out (one person: Identities' statement).
+func IdentitiesOfRead(personIDs []string, out map[string][]domain.Identity) Read {
+	r := Read{What: "list identities", SQL: `SELECT channel, user_id, chat_id, person_id, proof, linked_at FROM identities
+		WHERE person_id = ANY($1::text[]) ORDER BY person_id, channel, user_id`, Args: []any{personIDs},
+		Scan: func(rows Rows) error {
+			return scanIdentities(rows, func(i domain.Identity) { out[i.PersonID] = append(out[i.PersonID], i) })
+		}}
+	if len(personIDs) == 1 {
+		r.SQL, r.Args = identitiesSQL, []any{personIDs[0]}
+	}
+	return r
 }
 
 // NoticeTargets reads the NoticeTarget of each of personIDs that exists,
@@ -356,12 +401,21 @@ func (q *Queries) NoticeTargets(ctx context.Context, personIDs []string) (map[st
 	if len(personIDs) == 0 {
 		return out, nil
 	}
+	err := q.Run(ctx, q.NoticeTargetsRead(personIDs, out))
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// NoticeTargetsRead is NoticeTargets as a Read (personIDs not empty): each
+// person's target goes in out.
+func (q *Queries) NoticeTargetsRead(personIDs []string, out map[string]storage.NoticeTarget) Read {
 	// A person named twice is read once (else their chats twice).
 	personIDs = slices.Compact(slices.Sorted(slices.Values(personIDs)))
 	const cols = `SELECT p.id, COALESCE(p.lang, ''), i.channel, i.user_id, i.chat_id, i.proof, i.linked_at `
 	const order = ` ORDER BY p.id, i.channel, i.user_id`
-	var rows Rows
-	var err error
+	r := Read{What: "notice targets", Scan: func(rows Rows) error { return scanNoticeTargets(rows, out) }}
 	if q.postgres() {
 		// An array: one statement text for any count. Each person and
 		// their chats by LATERAL sub-queries the planner cannot flatten
@@ -369,24 +423,26 @@ func (q *Queries) NoticeTargets(ctx context.Context, personIDs []string) (map[st
 		// estimated: as a join, the generic plan (sized for 10 people)
 		// hashed the whole identities table and scanned people at every
 		// call (≈ 150 µs a call in the benchmark).
-		rows, err = q.DB.Query(ctx, cols+`FROM unnest($1::text[]) AS a (id)
+		r.SQL, r.Args = cols+`FROM unnest($1::text[]) AS a (id)
 			JOIN LATERAL (SELECT p.id, p.lang FROM people p WHERE p.id = a.id LIMIT 1) p ON TRUE
 			LEFT JOIN LATERAL (SELECT i.channel, i.user_id, i.chat_id, i.proof, i.linked_at
-				FROM identities i WHERE i.person_id = p.id OFFSET 0) i ON TRUE`+order, personIDs)
+				FROM identities i WHERE i.person_id = p.id OFFSET 0) i ON TRUE`+order, []any{personIDs}
 	} else {
-		in, args := inList(personIDs)
-		rows, err = q.DB.Query(ctx, cols+`FROM people p LEFT JOIN identities i ON i.person_id = p.id WHERE p.id IN (`+in+`)`+order, args...)
+		var in string
+		in, r.Args = inList(personIDs)
+		r.SQL = cols + `FROM people p LEFT JOIN identities i ON i.person_id = p.id WHERE p.id IN (` + in + `)` + order
 	}
-	if err != nil {
-		return nil, fmt.Errorf("notice targets: %w", err)
-	}
+	return r
+}
+
+func scanNoticeTargets(rows Rows, out map[string]storage.NoticeTarget) error {
 	defer rows.Close()
 	for rows.Next() {
 		var pid, lang string
 		var ch, user, chat, proof *string
 		var at *time.Time
 		if err := rows.Scan(&pid, &lang, &ch, &user, &chat, &proof, &at); err != nil {
-			return nil, fmt.Errorf("notice targets: %w", err)
+			return err
 		}
 		t := out[pid]
 		if lang != "" {
@@ -401,10 +457,7 @@ func (q *Queries) NoticeTargets(ctx context.Context, personIDs []string) (map[st
 		}
 		out[pid] = t
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("notice targets: %w", err)
-	}
-	return out, nil
+	return rows.Err()
 }
 
 // scanIdentities reads identity rows (channel, user_id, chat_id,
@@ -420,10 +473,7 @@ func scanIdentities(rows Rows, each func(domain.Identity)) error {
 		i.Channel, i.Proof, i.LinkedAt = domain.Channel(ch), domain.Proof(proof), i.LinkedAt.UTC()
 		each(i)
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list identities: %w", err)
-	}
-	return nil
+	return rows.Err()
 }
 
 // PersonState implements storage.Store, in one query: the language, the
