@@ -142,116 +142,98 @@ func (s *Store) listen(ctx context.Context, listening func(bool), wake func(by s
 	}
 }
 
-// Who the chats of the updates handled at the same moment are is read in
-// one query (sqlstore.IdentityStates). One look-up out at a time, as for
-// the applies: each call costs the server ≈ 20 µs of its own (protocol,
-// snapshot, executor start) besides its rows, and with four out a look-up
-// nearly always found a worker free and went alone (0.32 calls for 0.60
-// accounts per update in the quick closed loop; with two, 2.5 accounts a
-// call by webhook).
+// The reads of the updates handled at the same moment go to PostgreSQL
+// together: one pgx batch (one round trip) carries every kind asked for,
+// each kind's requests in one statement.
+//   - Who the chats are (sqlstore.IdentityStates), read in the turn before
+//     the step.
+//   - What is read after a commit: whose chats a notice goes to (so that of
+//     two chats linked to one person at the same moment at least one is
+//     told of the other), the substitutes an answer named (the dispatcher's
+//     copy of the people list) and whom their invitation goes to.
+//
+// One batch out at a time, as for the applies: each round trip costs the
+// server ≈ 20 µs of its own (protocol, snapshot, executor start) besides
+// its rows, and with four look-ups out one nearly always found a worker
+// free and went alone (0.32 calls for 0.60 accounts per update in the quick
+// closed loop; with two, 2.5 accounts a call by webhook). The reads after a
+// commit apart, one kind per round trip, cost 0.28 round trips per update
+// by webhook; together with the look-ups, PostgreSQL's commits per update
+// fell 0.55–0.58 → 0.42–0.45.
 const (
-	identityWorkers = 1
-	identityMax     = 128
+	readWorkers = 1
+	readMax     = 128
 )
 
-func newIdentities(q *sqlstore.Queries) *coalesce.Group[sqlstore.IdentityReq, sqlstore.IdentityResult] {
-	return coalesce.New(identityWorkers, identityMax, func(ctx context.Context, reqs []sqlstore.IdentityReq) ([]sqlstore.IdentityResult, []error) {
-		errs := make([]error, len(reqs))
-		res, err := q.IdentityStates(ctx, reqs)
-		if err != nil {
-			for i := range errs {
-				errs[i] = err
-			}
-		}
-		return res, errs
-	})
-}
-
-// IdentityState is sqlstore's, in the next batch of look-ups.
-func (s *Store) IdentityState(ctx context.Context, ch domain.Channel, userID string) (domain.Identity, storage.PersonState, bool, error) {
-	if s.identities == nil {
-		return s.Queries.IdentityState(ctx, ch, userID)
-	}
-	r, err := s.identities.Do(ctx, sqlstore.IdentityReq{Channel: ch, UserID: userID})
-	if err == nil {
-		err = r.Err
-	}
-	return r.Identity, r.State, r.Found, err
-}
-
-// ChatFacts is sqlstore's, in the next batch of look-ups.
-func (s *Store) ChatFacts(ctx context.Context, l storage.ChatLookup) (storage.ChatFacts, error) {
-	if s.identities == nil {
-		return s.Queries.ChatFacts(ctx, l)
-	}
-	return s.identities.Do(ctx, l)
-}
-
-// What is read after an update was committed — whose chats a notice goes
-// to (so that of two chats linked to one person at the same moment at
-// least one is told of the other), the substitutes an answer named (the
-// dispatcher's copy of the people list) and whom their invitation goes to —
-// is read in batches: the reads asked for at the same moment, of every
-// kind, go as one pgx batch (one round trip), the ids of each kind in one
-// statement. One batch out at a time: the notices go after their chat's
-// reply, so waiting for one read costs no one a reply, and the next gathers
-// meanwhile (by webhook 0.117 → 0.092 notice reads per update against two
-// at a time; the three kinds apart cost 0.28 round trips per update).
-const (
-	afterWorkers = 1
-	afterMax     = 64
-)
-
-// afterKind is what an afterReq reads.
-type afterKind uint8
+// readKind is what a readReq reads.
+type readKind uint8
 
 const (
-	readLinks   afterKind = iota // a person's chats (Identities)
-	readPeople                   // people by id (People)
-	readTargets                  // notice targets (NoticeTargets)
+	readChat    readKind = iota // who a chat is (IdentityState, ChatFacts)
+	readLinks                   // a person's chats (Identities)
+	readPeople                  // people by id (People)
+	readTargets                 // notice targets (NoticeTargets)
+	readKinds
 )
 
-type afterReq struct {
-	kind afterKind
-	ids  []string
+type readReq struct {
+	kind readKind
+	chat sqlstore.IdentityReq // readChat
+	ids  []string             // the others
 }
 
-// afterRes is what an afterReq asked for: its kind's field.
-type afterRes struct {
+// readRes is what a readReq asked for: its kind's field.
+type readRes struct {
+	chat    sqlstore.IdentityResult
 	links   []domain.Identity
 	people  []domain.Person
 	targets map[string]storage.NoticeTarget
 }
 
-func newAfterReads(s *Store) *coalesce.Group[afterReq, afterRes] {
-	return coalesce.New(afterWorkers, afterMax, func(ctx context.Context, reqs []afterReq) ([]afterRes, []error) {
-		var ids [3][]string
+func newReads(s *Store) *coalesce.Group[readReq, readRes] {
+	return coalesce.New(readWorkers, readMax, func(ctx context.Context, reqs []readReq) ([]readRes, []error) {
+		var ids [readKinds][]string
+		var chats []sqlstore.IdentityReq
 		for _, r := range reqs {
+			if r.kind == readChat {
+				chats = append(chats, r.chat)
+			}
 			ids[r.kind] = append(ids[r.kind], r.ids...)
 		}
+		chatRes := make([]sqlstore.IdentityResult, len(chats))
 		links := map[string][]domain.Identity{}
 		var people []domain.Person
 		targets := map[string]storage.NoticeTarget{}
+		// Each kind asked for is one read; at[k] is kind k's.
 		var reads []sqlstore.Read
+		var at [readKinds]int
+		add := func(k readKind, r sqlstore.Read) { at[k] = len(reads); reads = append(reads, r) }
+		if len(chats) > 0 {
+			add(readChat, s.IdentityStatesRead(chats, chatRes))
+		}
 		if l := ids[readLinks]; len(l) > 0 {
-			reads = append(reads, sqlstore.IdentitiesOfRead(slices.Compact(slices.Sorted(slices.Values(l))), links))
+			add(readLinks, sqlstore.IdentitiesOfRead(slices.Compact(slices.Sorted(slices.Values(l))), links))
 		}
 		if l := ids[readPeople]; len(l) > 0 {
-			reads = append(reads, s.PeopleRead(slices.Compact(slices.Sorted(slices.Values(l))), &people))
+			add(readPeople, s.PeopleRead(slices.Compact(slices.Sorted(slices.Values(l))), &people))
 		}
 		if l := ids[readTargets]; len(l) > 0 {
-			reads = append(reads, s.NoticeTargetsRead(l, targets))
+			add(readTargets, s.NoticeTargetsRead(l, targets))
 		}
-		err := s.runReads(ctx, reads)
-		out := make([]afterRes, len(reqs))
-		errs := make([]error, len(reqs))
+		errs := s.runReads(ctx, reads)
+		out := make([]readRes, len(reqs))
+		rerrs := make([]error, len(reqs))
+		n := 0 // the next chat's answer
 		for i, r := range reqs {
-			if errs[i] = err; err != nil {
+			if rerrs[i] = errs[at[r.kind]]; rerrs[i] != nil {
 				continue
 			}
 			// Each caller its own copies: two callers may ask for one
 			// person.
 			switch r.kind {
+			case readChat:
+				out[i].chat = chatRes[n]
+				n++
 			case readLinks:
 				out[i].links = slices.Clone(links[r.ids[0]])
 			case readPeople:
@@ -270,60 +252,91 @@ func newAfterReads(s *Store) *coalesce.Group[afterReq, afterRes] {
 				}
 			}
 		}
-		return out, errs
+		return out, rerrs
 	})
 }
 
-// runReads runs reads in one round trip.
-func (s *Store) runReads(ctx context.Context, reads []sqlstore.Read) error {
+// runReads runs reads in one round trip and returns each one's error. A
+// read that fails fails alone: the reads after it in the batch (which
+// PostgreSQL then skips) are run again on their own; those before it were
+// read in full.
+func (s *Store) runReads(ctx context.Context, reads []sqlstore.Read) []error {
+	errs := make([]error, len(reads))
 	if len(reads) == 1 {
-		return s.Run(ctx, reads[0])
+		errs[0] = s.Run(ctx, reads[0])
+		return errs
 	}
 	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(reads))}
 	for _, r := range reads {
 		b.Queue(r.SQL, r.Args...)
 	}
 	br := s.pool.SendBatch(ctx, b)
-	defer br.Close()
-	for _, r := range reads {
+	failed := len(reads) // the first that failed
+	for i, r := range reads {
 		rows, err := br.Query()
 		if err == nil {
 			err = r.Scan(rows)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", r.What, err)
+			errs[i], failed = fmt.Errorf("%s: %w", r.What, err), i
+			break
 		}
 	}
-	if err := br.Close(); err != nil {
-		return fmt.Errorf("read after commit: %w", err)
+	// An error closing the batch after every read was taken in full
+	// concerns none of them (the failed one has its own).
+	_ = br.Close()
+	for i := failed + 1; i < len(reads); i++ {
+		errs[i] = s.Run(ctx, reads[i])
 	}
-	return nil
+	return errs
+}
+
+// IdentityState is sqlstore's, in the next batch of reads.
+func (s *Store) IdentityState(ctx context.Context, ch domain.Channel, userID string) (domain.Identity, storage.PersonState, bool, error) {
+	if s.reads == nil {
+		return s.Queries.IdentityState(ctx, ch, userID)
+	}
+	res, err := s.reads.Do(ctx, readReq{kind: readChat, chat: sqlstore.IdentityReq{Channel: ch, UserID: userID}})
+	r := res.chat
+	if err == nil {
+		err = r.Err
+	}
+	return r.Identity, r.State, r.Found, err
+}
+
+// ChatFacts is sqlstore's, in the next batch of reads.
+func (s *Store) ChatFacts(ctx context.Context, l storage.ChatLookup) (storage.ChatFacts, error) {
+	if s.reads == nil {
+		return s.Queries.ChatFacts(ctx, l)
+	}
+	res, err := s.reads.Do(ctx, readReq{kind: readChat, chat: l})
+	return res.chat, err
 }
 
 // Identities is sqlstore's, in the next batch of reads.
 func (s *Store) Identities(ctx context.Context, personID string) ([]domain.Identity, error) {
-	if s.after == nil {
+	if s.reads == nil {
 		return s.Queries.Identities(ctx, personID)
 	}
-	r, err := s.after.Do(ctx, afterReq{kind: readLinks, ids: []string{personID}})
+	r, err := s.reads.Do(ctx, readReq{kind: readLinks, ids: []string{personID}})
 	return r.links, err
 }
 
 // People is sqlstore's, in the next batch of reads.
 func (s *Store) People(ctx context.Context, ids []string) ([]domain.Person, error) {
-	if s.after == nil || len(ids) == 0 {
+	if s.reads == nil || len(ids) == 0 {
 		return s.Queries.People(ctx, ids)
 	}
-	r, err := s.after.Do(ctx, afterReq{kind: readPeople, ids: ids})
+	r, err := s.reads.Do(ctx, readReq{kind: readPeople, ids: ids})
 	return r.people, err
 }
 
 // NoticeTargets is sqlstore's, in the next batch of reads.
 func (s *Store) NoticeTargets(ctx context.Context, personIDs []string) (map[string]storage.NoticeTarget, error) {
-	if s.after == nil || len(personIDs) == 0 {
+	if s.reads == nil || len(personIDs) == 0 {
 		return s.Queries.NoticeTargets(ctx, personIDs)
 	}
-	r, err := s.after.Do(ctx, afterReq{kind: readTargets, ids: personIDs})
+	r, err := s.reads.Do(ctx, readReq{kind: readTargets, ids: personIDs})
 	return r.targets, err
 }
 

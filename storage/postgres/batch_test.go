@@ -457,11 +457,11 @@ func serverCPU(ctx context.Context, db string) map[int]time.Duration {
 	return out
 }
 
-// What is read after a commit — whose chats a notice goes to, people by
-// id, notice targets — asked for at the same moment by many callers is
-// read in shared round trips, the kinds together, and each caller gets
-// exactly what it asked for.
-func TestAfterReadsBatched(t *testing.T) {
+// The reads asked for at the same moment by many callers — who a chat is,
+// and what is read after a commit: whose chats a notice goes to, people by
+// id, notice targets — go in shared round trips, the kinds together, and
+// each caller gets exactly what it asked for.
+func TestReadsBatched(t *testing.T) {
 	ctx := context.Background()
 	s, c := openTraced(t)
 	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
@@ -492,7 +492,18 @@ func TestAfterReadsBatched(t *testing.T) {
 	calls := 0
 	for round := range rounds {
 		for _, p := range []string{"DB001", "DB002", "DB003", "DB001"} {
-			calls += 3
+			calls += 4
+			wg.Go(func() {
+				user := map[string]string{"DB001": "801", "DB002": "803", "DB003": "804"}[p]
+				id, _, found, err := s.IdentityState(ctx, domain.Telegram, user)
+				if p == "DB003" {
+					if !errors.Is(err, storage.ErrNotFound) || found {
+						t.Errorf("round %d: unlinked %s: %v, %v; want ErrNotFound", round, user, found, err)
+					}
+				} else if err != nil || !found || id.PersonID != p || id.ChatID != user {
+					t.Errorf("round %d: IdentityState(%s) = %+v, %v, %v; want %s", round, user, id, found, err, p)
+				}
+			})
 			wg.Go(func() {
 				ids, err := s.Identities(ctx, p)
 				if got := chats(ids); err != nil || got != want[p] {

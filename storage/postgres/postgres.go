@@ -27,11 +27,9 @@ type Store struct {
 	sqlstore.Queries
 	pool    *pgxpool.Pool
 	applies *coalesce.Group[sqlstore.ApplyReq, bool]
-	// identities batches IdentityState look-ups.
-	identities *coalesce.Group[sqlstore.IdentityReq, sqlstore.IdentityResult]
-	// after batches the reads made after a commit (Identities, People,
-	// NoticeTargets).
-	after *coalesce.Group[afterReq, afterRes]
+	// reads batches the look-ups of who chats are and the reads made
+	// after a commit (Identities, People, NoticeTargets).
+	reads *coalesce.Group[readReq, readRes]
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -116,8 +114,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("current event: %w", err)
 	}
 	s.applies = newApplier(&s.Queries)
-	s.identities = newIdentities(&s.Queries)
-	s.after = newAfterReads(s)
+	s.reads = newReads(s)
 	return s, nil
 }
 
@@ -130,8 +127,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 // Close implements storage.Store.
 func (s *Store) Close() error {
 	s.applies.Close()
-	s.identities.Close()
-	s.after.Close()
+	s.reads.Close()
 	s.pool.Close()
 	return nil
 }

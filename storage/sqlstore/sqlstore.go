@@ -547,38 +547,48 @@ func (q *Queries) ChatFacts(ctx context.Context, l storage.ChatLookup) (storage.
 // for any count, whose plan is index look-ups whatever the tables' sizes
 // were when it was made (see identityStatesPG).
 func (q *Queries) IdentityStates(ctx context.Context, reqs []IdentityReq) ([]IdentityResult, error) {
-	var rows Rows
-	var err error
+	out := make([]IdentityResult, len(reqs))
+	if err := q.Run(ctx, q.IdentityStatesRead(reqs, out)); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IdentityStatesRead is IdentityStates as a Read: reqs[i]'s answer goes in
+// out[i].
+func (q *Queries) IdentityStatesRead(reqs []IdentityReq, out []IdentityResult) Read {
+	r := Read{What: "identities", Scan: func(rows Rows) error { return scanIdentityStates(rows, reqs, out) }}
 	if q.postgres() {
 		chans, users, cands := make([]string, len(reqs)), make([]string, len(reqs)), make([]string, len(reqs))
-		for i, r := range reqs {
-			chans[i], users[i], cands[i] = string(r.Channel), r.UserID, r.Candidate
+		for i, req := range reqs {
+			chans[i], users[i], cands[i] = string(req.Channel), req.UserID, req.Candidate
 		}
-		rows, err = q.DB.Query(ctx, q.identityStatesPG(), q.EventID, chans, users, cands)
+		r.SQL, r.Args = q.identityStatesPG(), []any{q.EventID, chans, users, cands}
 	} else {
 		var b strings.Builder
 		args := []any{q.EventID}
-		for i, r := range reqs {
+		for i, req := range reqs {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			n := len(args)
 			fmt.Fprintf(&b, "(CAST($%d AS INTEGER), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT))", n+1, n+2, n+3, n+4)
-			args = append(args, i, string(r.Channel), r.UserID, r.Candidate)
+			args = append(args, i, string(req.Channel), req.UserID, req.Candidate)
 		}
-		rows, err = q.DB.Query(ctx, `WITH q (n, channel, user_id, cand) AS (VALUES `+b.String()+`)
+		r.SQL, r.Args = `WITH q (n, channel, user_id, cand) AS (VALUES `+b.String()+`)
 		SELECT q.n, i.person_id IS NOT NULL, COALESCE(i.chat_id, ''), COALESCE(i.person_id, ''), COALESCE(i.proof, ''), i.linked_at, p.id IS NOT NULL,
 			`+identityPersonColumns+`,
 			`+stateColumns+`, CASE WHEN i.person_id IS NULL THEN '' ELSE `+q.factsVersionSQL("i")+` END
 		FROM q LEFT JOIN identities i ON i.channel = q.channel AND i.user_id = q.user_id
 		LEFT JOIN people p ON p.id = CASE WHEN q.cand <> '' THEN q.cand ELSE i.person_id END
-		LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = p.id AND event_id = $1)`, args...)
+		LEFT JOIN rsvps r ON r.id = (SELECT MAX(id) FROM rsvps WHERE person_id = p.id AND event_id = $1)`, args
 	}
-	if err != nil {
-		return nil, fmt.Errorf("identities: %w", err)
-	}
+	return r
+}
+
+// scanIdentityStates reads IdentityStatesRead's rows into out.
+func scanIdentityStates(rows Rows, reqs []IdentityReq, out []IdentityResult) error {
 	defer rows.Close()
-	out := make([]IdentityResult, len(reqs))
 	seen := make([]bool, len(reqs))
 	// One set of scan targets for all rows (every column is scanned into
 	// each row), rather than a dozen escaping locals and target slices per
@@ -600,11 +610,11 @@ func (q *Queries) IdentityStates(ctx context.Context, reqs []IdentityReq) ([]Ide
 	for rows.Next() {
 		t.res = IdentityResult{}
 		if err := rows.Scan(targets...); err != nil {
-			return nil, fmt.Errorf("identities: %w", err)
+			return err
 		}
 		n, res := t.n, &t.res
 		if n < 0 || n >= len(reqs) {
-			return nil, fmt.Errorf("identities: row %d of %d", n, len(reqs))
+			return fmt.Errorf("row %d of %d", n, len(reqs))
 		}
 		id.Channel, id.UserID, id.Proof = reqs[n].Channel, reqs[n].UserID, domain.Proof(t.proof)
 		if t.at != nil {
@@ -629,10 +639,7 @@ func (q *Queries) IdentityStates(ctx context.Context, reqs []IdentityReq) ([]Ide
 				Err: fmt.Errorf("identity %s: %w", r.Channel, ErrNoRows)}
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("identities: %w", err)
-	}
-	return out, nil
+	return rows.Err()
 }
 
 // identityPersonColumns are personColumns of people p, ” where no row
