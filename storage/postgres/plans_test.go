@@ -34,6 +34,19 @@ func TestGenericPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2024, 7, 25, 9, 0, 0, 0, time.UTC)
+	// A page of chats linked before the first plans are made, as when the
+	// first notices go out a moment after the first people linked: a plan
+	// made for a table of one page may read it whole, and kept as the
+	// table grows.
+	var links []sqlstore.ApplyReq
+	for n := range 30 {
+		user := fmt.Sprint("early", n)
+		links = append(links, sqlstore.ApplyReq{Key: domain.UpdateKey{Channel: domain.Telegram, UpdateID: user}, At: at, Effects: []domain.Effect{
+			domain.LinkIdentity{Identity: domain.Identity{Channel: domain.Telegram, UserID: user, ChatID: user, PersonID: "DB003", Proof: domain.ProofPhone}}}})
+	}
+	if _, err := s.ApplyBatch(ctx, links); err != nil {
+		t.Fatal(err)
+	}
 	for n := range 8 {
 		user := fmt.Sprint("u", n)
 		steps := []func() error{
@@ -47,6 +60,7 @@ func TestGenericPlans(t *testing.T) {
 			},
 			func() error { _, err := s.PersonState(ctx, "DB001"); return err },
 			func() error { _, err := s.Identities(ctx, "DB001"); return err },
+			func() error { _, err := s.IdentitiesOf(ctx, []string{"DB001", "DB002"}); return err },
 			func() error { _, err := s.People(ctx, []string{"DB001"}); return err },
 			func() error { _, err := s.NoticeTargets(ctx, []string{"DB001", "DB002~thay"}); return err },
 			func() error {
@@ -154,6 +168,26 @@ func TestGenericPlans(t *testing.T) {
 	for _, bad := range []string{"Seq Scan on identities", "Seq Scan on people", "Hash"} {
 		if strings.Contains(text, bad) {
 			t.Errorf("the notice targets' plan has %q:\n%s", bad, text)
+		}
+	}
+	// Whose chats notices go to: each person's by index, never the
+	// identities table read whole (the plan was made while it was
+	// nearly empty).
+	if err := c.QueryRow(ctx, `SELECT name FROM pg_prepared_statements WHERE statement LIKE 'SELECT i.channel, i.user_id, i.chat_id, i.person_id, i.proof, i.linked_at%FROM unnest%'`).Scan(&name); err != nil {
+		t.Fatalf("the notices' chats' prepared statement: %v", err)
+	}
+	plan, err = c.Query(ctx, `EXPLAIN EXECUTE `+name+`(ARRAY['DB001', 'DB002', 'DB003'])`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err = pgx.CollectRows(plan, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = strings.Join(lines, "\n")
+	for _, bad := range []string{"Seq Scan on identities", "Hash"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("the notices' chats' plan has %q:\n%s", bad, text)
 		}
 	}
 	if seen < 10 {
