@@ -273,8 +273,8 @@ func (q *Queries) People(ctx context.Context, ids []string) ([]domain.Person, er
 }
 
 // A Read is one query and how its rows are taken: what a store may send
-// with others in one round trip (the PostgreSQL store's reads after a
-// commit, storage/postgres/batch.go). Scan reads the rows and closes them.
+// with others in one round trip (the PostgreSQL store's reads of a moment,
+// storage/postgres/batch.go). Scan reads the rows and closes them.
 type Read struct {
 	What string // what its error is wrapped as
 	SQL  string
