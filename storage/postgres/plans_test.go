@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dieuphoi/dieuphoi/domain"
 	"github.com/dieuphoi/dieuphoi/internal/testenv"
@@ -153,45 +154,38 @@ func TestGenericPlans(t *testing.T) {
 	}
 	// Whom a substitute's invitation goes to: each person's chats by
 	// index, never the identities table hashed whole.
-	if err := c.QueryRow(ctx, `SELECT name FROM pg_prepared_statements WHERE statement LIKE 'SELECT p.id, COALESCE(p.lang%'`).Scan(&name); err != nil {
-		t.Fatalf("the notice targets' prepared statement: %v", err)
-	}
-	plan, err = c.Query(ctx, `EXPLAIN EXECUTE `+name+`(ARRAY['DB001', 'DB002', 'DB003'])`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err = pgx.CollectRows(plan, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	text = strings.Join(lines, "\n")
-	for _, bad := range []string{"Seq Scan on identities", "Seq Scan on people", "Hash"} {
-		if strings.Contains(text, bad) {
-			t.Errorf("the notice targets' plan has %q:\n%s", bad, text)
-		}
-	}
+	noPlanSteps(t, c, "the notice targets'", `SELECT p.id, COALESCE(p.lang%`, "Seq Scan on identities", "Seq Scan on people", "Hash")
 	// Whose chats notices go to: each person's by index, never the
-	// identities table read whole (the plan was made while it was
-	// nearly empty).
-	if err := c.QueryRow(ctx, `SELECT name FROM pg_prepared_statements WHERE statement LIKE 'SELECT i.channel, i.user_id, i.chat_id, i.person_id, i.proof, i.linked_at%FROM unnest%'`).Scan(&name); err != nil {
-		t.Fatalf("the notices' chats' prepared statement: %v", err)
-	}
-	plan, err = c.Query(ctx, `EXPLAIN EXECUTE `+name+`(ARRAY['DB001', 'DB002', 'DB003'])`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err = pgx.CollectRows(plan, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	text = strings.Join(lines, "\n")
-	for _, bad := range []string{"Seq Scan on identities", "Hash"} {
-		if strings.Contains(text, bad) {
-			t.Errorf("the notices' chats' plan has %q:\n%s", bad, text)
-		}
-	}
+	// identities table read whole (the plan was made while it held a page
+	// of chats).
+	noPlanSteps(t, c, "the notices' chats'", `SELECT i.channel, i.user_id, i.chat_id, i.person_id, i.proof, i.linked_at%FROM unnest%`, "Seq Scan on identities", "Hash")
 	if seen < 10 {
 		t.Errorf("%d prepared statements on the connection; want the hot path's", seen)
+	}
+}
+
+// noPlanSteps fails t when the plan of the statement prepared on c whose
+// text is like pattern, for three people, has any of bad.
+func noPlanSteps(t *testing.T, c *pgxpool.Conn, what, pattern string, bad ...string) {
+	t.Helper()
+	ctx := context.Background()
+	var name string
+	if err := c.QueryRow(ctx, `SELECT name FROM pg_prepared_statements WHERE statement LIKE $1`, pattern).Scan(&name); err != nil {
+		t.Fatalf("%s prepared statement: %v", what, err)
+	}
+	plan, err := c.Query(ctx, `EXPLAIN EXECUTE `+name+`(ARRAY['DB001', 'DB002', 'DB003'])`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(plan, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(lines, "\n")
+	for _, b := range bad {
+		if strings.Contains(text, b) {
+			t.Errorf("%s plan has %q:\n%s", what, b, text)
+		}
 	}
 }
 
