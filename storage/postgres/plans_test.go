@@ -61,7 +61,9 @@ func TestGenericPlans(t *testing.T) {
 			},
 			func() error { _, err := s.PersonState(ctx, "DB001"); return err },
 			func() error { _, err := s.Identities(ctx, "DB001"); return err },
-			func() error { _, err := s.IdentitiesOf(ctx, []string{"DB001", "DB002"}); return err },
+			func() error {
+				return s.Run(ctx, sqlstore.IdentitiesOfRead([]string{"DB001", "DB002"}, map[string][]domain.Identity{}))
+			},
 			func() error { _, err := s.People(ctx, []string{"DB001"}); return err },
 			func() error { _, err := s.NoticeTargets(ctx, []string{"DB001", "DB002~thay"}); return err },
 			func() error {

@@ -362,24 +362,16 @@ func (q *Queries) Identity(ctx context.Context, ch domain.Channel, userID string
 
 // Identities implements storage.Store.
 func (q *Queries) Identities(ctx context.Context, personID string) ([]domain.Identity, error) {
-	var out []domain.Identity
-	err := q.Run(ctx, Read{What: "list identities", SQL: identitiesSQL, Args: []any{personID},
-		Scan: func(rows Rows) error { return scanIdentities(rows, func(i domain.Identity) { out = append(out, i) }) }})
-	return out, err
+	by := make(map[string][]domain.Identity, 1)
+	err := q.Run(ctx, IdentitiesOfRead([]string{personID}, by))
+	return by[personID], err
 }
 
 const identitiesSQL = `SELECT channel, user_id, chat_id, person_id, proof, linked_at FROM identities WHERE person_id = $1 ORDER BY channel, user_id`
 
-// IdentitiesOf is Identities of several people in one query, by person
-// (an array parameter: PostgreSQL).
-func (q *Queries) IdentitiesOf(ctx context.Context, personIDs []string) (map[string][]domain.Identity, error) {
-	out := make(map[string][]domain.Identity, len(personIDs))
-	err := q.Run(ctx, IdentitiesOfRead(personIDs, out))
-	return out, err
-}
-
-// IdentitiesOfRead is IdentitiesOf as a Read: each person's chats go in
-// out (one person: Identities' statement).
+// IdentitiesOfRead reads the chats of several people in one query, each
+// person's into out; one person's is a statement of its own, which SQLite
+// runs too (several: an array parameter, PostgreSQL only).
 //
 // Each person's chats by a LATERAL sub-query the planner cannot flatten
 // (OFFSET 0), so index look-ups whatever the generic plan kept estimated:
